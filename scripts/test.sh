@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The project's test command: go test (race detector on) against a real Redis.
+# Uses the Redis at $SFCDC_TEST_REDIS_ADDR or 127.0.0.1:6379 when one answers;
+# otherwise starts a private redis-server on a free loopback port and stops it
+# afterwards. Extra arguments go to `go test` (default: ./...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+addr="${SFCDC_TEST_REDIS_ADDR:-127.0.0.1:6379}"
+private_dir=""
+cleanup() {
+  if [ -n "$private_dir" ]; then
+    redis-cli -p "$private_port" shutdown nosave >/dev/null 2>&1 || true
+    rm -rf "$private_dir"
+  fi
+}
+trap cleanup EXIT
+
+redis_answers() { # host:port
+  local host=${1%:*} port=${1##*:}
+  if command -v redis-cli >/dev/null 2>&1; then
+    [ "$(redis-cli -h "$host" -p "$port" ping 2>/dev/null)" = "PONG" ]
+  else
+    (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
+  fi
+}
+
+if ! redis_answers "$addr"; then
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "tests need Redis: none answers at $addr and redis-server is not installed; install the Debian package redis-server (apt-get install redis-server) or set SFCDC_TEST_REDIS_ADDR" >&2
+    exit 1
+  fi
+  private_dir=$(mktemp -d)
+  private_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 16379)
+  redis-server --port "$private_port" --bind 127.0.0.1 --dir "$private_dir" --save "" --appendonly no --daemonize yes >/dev/null
+  addr="127.0.0.1:$private_port"
+  for _ in $(seq 50); do redis_answers "$addr" && break; sleep 0.1; done
+  echo "started a private redis-server at $addr"
+fi
+export SFCDC_TEST_REDIS_ADDR="$addr"
+
+if [ $# -eq 0 ]; then set -- ./...; fi
+go test -race -timeout 30m "$@"

@@ -1,0 +1,128 @@
+package salesforce
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+)
+
+// PubSubBackend is what the Pub/Sub service serves from.
+type PubSubBackend struct {
+	OrgID       string // 18-character org ID (tenantid)
+	InstanceURL string // expected instanceurl metadata
+	Topics      Topics
+	Bus         *Bus
+	Tokens      *Tokens
+	Faults      *Faults // nil: no faults
+}
+
+// PubSubConfig says how the service listens.
+type PubSubConfig struct {
+	// Addr to listen on; "127.0.0.1:0" (a free loopback port) when empty.
+	Addr string
+	// Insecure serves plaintext HTTP/2, for loopback only.
+	Insecure bool
+	// CAFile receives the generated CA certificate; a file in a new temporary
+	// directory when empty. Ignored when Insecure.
+	CAFile string
+	// Keepalive is the longest silence on a stream (DefaultKeepalive when 0).
+	Keepalive time.Duration
+}
+
+// PubSubServer is a running simulated Pub/Sub API endpoint.
+type PubSubServer struct {
+	grpc   *grpc.Server
+	conns  *connTracker
+	caFile string
+	done   chan struct{}
+}
+
+// StartPubSub listens and serves eventbus.v1.PubSub until Close.
+func StartPubSub(backend PubSubBackend, cfg PubSubConfig) (*PubSubServer, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.Keepalive <= 0 {
+		cfg.Keepalive = DefaultKeepalive
+	}
+	if backend.Faults == nil {
+		backend.Faults = &Faults{}
+	}
+	var opts []grpc.ServerOption
+	if !cfg.Insecure {
+		if cfg.CAFile == "" {
+			dir, err := os.MkdirTemp("", "sfcdc-sim-")
+			if err != nil {
+				return nil, fmt.Errorf("create CA directory: %w", err)
+			}
+			cfg.CAFile = filepath.Join(dir, "ca.pem")
+		}
+		tlsCfg, err := selfSignedTLS(cfg.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	lis, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (choose another --pubsub-addr)", cfg.Addr, err)
+	}
+	conns := trackConns(lis)
+	srv := grpc.NewServer(opts...)
+	eventbusv1.RegisterPubSubServer(srv, newPubSubService(backend, conns, cfg.Keepalive))
+	s := &PubSubServer{grpc: srv, conns: conns, done: make(chan struct{})}
+	if !cfg.Insecure {
+		s.caFile = cfg.CAFile
+	}
+	go func() {
+		defer close(s.done)
+		_ = srv.Serve(conns)
+	}()
+	return s, nil
+}
+
+// RegisterPubSub adds the service to a caller's grpc.Server (for example one
+// serving a bufconn listener). Connection-reset faults need StartPubSub.
+func RegisterPubSub(srv *grpc.Server, backend PubSubBackend, keepalive time.Duration) {
+	eventbusv1.RegisterPubSubServer(srv, newPubSubService(backend, trackConns(nil), keepalive))
+}
+
+func newPubSubService(backend PubSubBackend, conns *connTracker, keepalive time.Duration) *pubSubService {
+	if backend.Faults == nil {
+		backend.Faults = &Faults{}
+	}
+	if keepalive <= 0 {
+		keepalive = DefaultKeepalive
+	}
+	return &pubSubService{
+		orgID:       backend.OrgID,
+		instanceURL: backend.InstanceURL,
+		topics:      backend.Topics,
+		bus:         backend.Bus,
+		tokens:      backend.Tokens,
+		faults:      backend.Faults,
+		conns:       conns,
+		keepalive:   keepalive,
+	}
+}
+
+// Addr is the host:port the service listens on.
+func (s *PubSubServer) Addr() string { return s.conns.Addr().String() }
+
+// CAFile is the CA certificate clients should trust ("" when plaintext).
+func (s *PubSubServer) CAFile() string { return s.caFile }
+
+// ResetConnections closes every client connection now.
+func (s *PubSubServer) ResetConnections() { s.conns.resetAll() }
+
+// Close stops the server and ends every stream.
+func (s *PubSubServer) Close() {
+	s.grpc.Stop()
+	<-s.done
+}

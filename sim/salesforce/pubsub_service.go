@@ -1,0 +1,126 @@
+package salesforce
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+)
+
+// Topics resolves topic names to the entities whose events they carry.
+type Topics interface {
+	// ChannelEntities lists the entities of a subscribable topic.
+	ChannelEntities(topic string) (entities []string, ok bool)
+	// TopicSchemaID is the topic's current schema ID, blank for channels
+	// that mix entities.
+	TopicSchemaID(topic string) string
+}
+
+// Flow-control limits of the real service.
+const (
+	maxOutstanding = 100
+	// maxResponseBytes keeps a FetchResponse under the 4 MiB default receive
+	// limit of common gRPC clients.
+	maxResponseBytes = 3 << 20
+	// DefaultKeepalive is the longest the service stays silent on a stream.
+	DefaultKeepalive = 270 * time.Second
+)
+
+// pubSubService implements eventbus.v1.PubSub over the org's bus.
+type pubSubService struct {
+	eventbusv1.UnimplementedPubSubServer
+
+	orgID       string
+	instanceURL string
+	topics      Topics
+	bus         *Bus
+	tokens      *Tokens
+	faults      *Faults
+	conns       *connTracker
+	keepalive   time.Duration
+}
+
+// authorize checks the three metadata headers every call must carry.
+func (s *pubSubService) authorize(ctx context.Context) (token string, err *sfError) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	first := func(k string) string {
+		if v := md.Get(k); len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	token = first("accesstoken")
+	tenant := first("tenantid")
+	instance := strings.TrimRight(first("instanceurl"), "/")
+	authErr := &sfError{codes.Unauthenticated, CodeAuthError, msgAuth}
+	if token == "" || !s.tokens.Valid(token) {
+		return "", authErr
+	}
+	if !sameOrgID(tenant, s.orgID) || instance != strings.TrimRight(s.instanceURL, "/") {
+		return "", authErr
+	}
+	return token, nil
+}
+
+// sameOrgID accepts the 15- or 18-character form of the org ID.
+func sameOrgID(given, orgID string) bool {
+	switch len(given) {
+	case 18:
+		return given == orgID
+	case 15:
+		return given == orgID[:15]
+	}
+	return false
+}
+
+// GetTopic describes a topic; unknown topics fail as NOT_FOUND.
+func (s *pubSubService) GetTopic(ctx context.Context, req *eventbusv1.TopicRequest) (*eventbusv1.TopicInfo, error) {
+	if _, err := s.authorize(ctx); err != nil {
+		return nil, err.unary(ctx, "GetTopic")
+	}
+	if req.GetTopicName() == "" {
+		return nil, sfError{codes.InvalidArgument, CodeTopicEmpty, "Topic validation failed. The topic name can't be blank."}.unary(ctx, "GetTopic")
+	}
+	if _, ok := s.topics.ChannelEntities(req.GetTopicName()); !ok {
+		return nil, topicNotFound(req.GetTopicName()).unary(ctx, "GetTopic")
+	}
+	return &eventbusv1.TopicInfo{
+		TopicName:    req.GetTopicName(),
+		TenantGuid:   s.orgID,
+		CanPublish:   isPlatformEventTopic(req.GetTopicName()),
+		CanSubscribe: true,
+		SchemaId:     s.topics.TopicSchemaID(req.GetTopicName()),
+		RpcId:        newRPCID(),
+	}, nil
+}
+
+func topicNotFound(topic string) sfError {
+	return sfError{codes.NotFound, CodeTopicNotFound, "The topic " + topic + " doesn't exist or you don't have permission to access it."}
+}
+
+// isPlatformEventTopic: only platform-event topics accept Publish; change
+// event channels are subscribe-only.
+func isPlatformEventTopic(topic string) bool { return strings.HasPrefix(topic, "/event/") }
+
+// GetSchema returns a writer schema by ID.
+func (s *pubSubService) GetSchema(ctx context.Context, req *eventbusv1.SchemaRequest) (*eventbusv1.SchemaInfo, error) {
+	if _, err := s.authorize(ctx); err != nil {
+		return nil, err.unary(ctx, "GetSchema")
+	}
+	if req.GetSchemaId() == "" {
+		return nil, sfError{codes.InvalidArgument, CodeSchemaValidation, msgSchemaBlank}.unary(ctx, "GetSchema")
+	}
+	js, ok := s.bus.Schema(req.GetSchemaId())
+	if !ok {
+		return nil, sfError{codes.NotFound, CodeSchemaValidation, "Schema " + req.GetSchemaId() + " was not found."}.unary(ctx, "GetSchema")
+	}
+	return &eventbusv1.SchemaInfo{SchemaJson: js, SchemaId: req.GetSchemaId(), RpcId: newRPCID()}, nil
+}
+
+// ManagedSubscribe (Beta on the real service) is not simulated.
+func (s *pubSubService) ManagedSubscribe(stream eventbusv1.PubSub_ManagedSubscribeServer) error {
+	return sfError{codes.Unimplemented, "", "ManagedSubscribe is not simulated; sfcdc keeps replay IDs itself."}.stream(stream, "ManagedSubscribe")
+}
