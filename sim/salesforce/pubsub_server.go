@@ -10,6 +10,7 @@ import (
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 )
 
 // PubSubBackend is what the Pub/Sub service serves from.
@@ -54,7 +55,7 @@ func StartPubSub(backend PubSubBackend, cfg PubSubConfig) (*PubSubServer, error)
 	if backend.Faults == nil {
 		backend.Faults = &Faults{}
 	}
-	var opts []grpc.ServerOption
+	opts := PubSubServerOptions()
 	if !cfg.Insecure {
 		if cfg.CAFile == "" {
 			dir, err := os.MkdirTemp("", "sfcdc-sim-")
@@ -85,6 +86,17 @@ func StartPubSub(backend PubSubBackend, cfg PubSubConfig) (*PubSubServer, error)
 		_ = srv.Serve(conns)
 	}()
 	return s, nil
+}
+
+// PubSubServerOptions are the server settings of the simulated endpoint:
+// HTTP/2 keepalive pings are accepted every 30 s or slower (grpc's default
+// policy would answer a client's 60 s pings with GOAWAY too_many_pings), and
+// receives are capped like the real service's 4 MB publish limit.
+func PubSubServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 30 * time.Second, PermitWithoutStream: true}),
+		grpc.MaxRecvMsgSize(4 << 20),
+	}
 }
 
 // RegisterPubSub adds the service to a caller's grpc.Server (for example one

@@ -1,0 +1,130 @@
+package mapper
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+)
+
+// Hash is a digest of part of a comment: the first 16 bytes of a SHA-256.
+// 128 bits keep accidental collisions out of reach for any realistic
+// number of comments while halving what the hash store keeps per comment.
+type Hash [16]byte
+
+// String returns the hash in hex.
+func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// IsZero reports whether h is the zero hash (no hash).
+func (h Hash) IsZero() bool { return h == Hash{} }
+
+// Hashes are the two digests of a comment. Together they cover every byte
+// of its canonical JSON, so equal hashes mean an identical comment.
+type Hashes struct {
+	// Content covers the message text CM bills for: subjects and bodies.
+	Content Hash
+	// Metadata covers the rest: thread, timestamp, addresses, sent_at and
+	// user properties. A change here alone is not billed.
+	Metadata Hash
+}
+
+// hashComment computes both hashes of c.
+func hashComment(c *Comment) Hashes {
+	return Hashes{Content: contentHash(c), Metadata: metadataHash(c)}
+}
+
+// contentHash digests the texts, each preceded by its length so that
+// moving characters between subject and body changes the hash.
+func contentHash(c *Comment) Hash {
+	h := sha256.New()
+	// Strings are copied through one buffer because hash.Hash has no
+	// WriteString and []byte(s) would copy each body to the heap.
+	buf := make([]byte, 0, 4096)
+	write := func(s string) {
+		buf = binary.AppendUvarint(buf[:0], uint64(len(s)))
+		for len(s) > 0 {
+			n := min(len(s), cap(buf)-len(buf))
+			buf = append(buf, s[:n]...)
+			s = s[n:]
+			h.Write(buf)
+			buf = buf[:0]
+		}
+		if len(buf) > 0 {
+			h.Write(buf)
+		}
+	}
+	for _, m := range c.Messages {
+		write(m.Subject)
+		write(m.Body)
+	}
+	return truncateSum(h.Sum(buf[:0]))
+}
+
+// metadataHash digests the canonical JSON of the comment with its texts
+// blanked: everything the content hash does not cover.
+func metadataHash(c *Comment) Hash {
+	blank := *c
+	blank.Messages = make([]Message, len(c.Messages))
+	for i, m := range c.Messages {
+		m.Subject, m.Body = "", ""
+		blank.Messages[i] = m
+	}
+	sum := sha256.Sum256(blank.AppendJSON(make([]byte, 0, 512)))
+	return truncateSum(sum[:])
+}
+
+func truncateSum(sum []byte) Hash {
+	var h Hash
+	copy(h[:], sum)
+	return h
+}
+
+// Action is what an upload must do with a comment, given what was last
+// uploaded for its ID.
+type Action uint8
+
+const (
+	// ActionNone: nothing to do (a deleted record whose comment is kept).
+	ActionNone Action = iota
+	// ActionCreate: no upload is known; CM bills one unit.
+	ActionCreate
+	// ActionUpdateText: the message text changed; CM bills one unit.
+	ActionUpdateText
+	// ActionUpdateMetadata: only metadata changed; not billed.
+	ActionUpdateMetadata
+	// ActionUnchanged: identical to the last upload; skip it.
+	ActionUnchanged
+	// ActionDelete: delete the comment.
+	ActionDelete
+)
+
+var actionNames = [...]string{"none", "create", "update-text", "update-metadata", "unchanged", "delete"}
+
+func (a Action) String() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return "unknown"
+}
+
+// Billable reports whether CM bills the action (one unit per comment).
+func (a Action) Billable() bool { return a == ActionCreate || a == ActionUpdateText }
+
+// Decide compares a mapping result with the hashes of the last upload of
+// the same comment ID (known is false when nothing was uploaded).
+func Decide(r Result, last Hashes, known bool) Action {
+	switch r.Kind {
+	case ResultDelete:
+		return ActionDelete
+	case ResultKeep:
+		return ActionNone
+	}
+	switch {
+	case !known:
+		return ActionCreate
+	case r.Hashes.Content != last.Content:
+		return ActionUpdateText
+	case r.Hashes.Metadata != last.Metadata:
+		return ActionUpdateMetadata
+	}
+	return ActionUnchanged
+}

@@ -1,0 +1,93 @@
+package pubsub
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Terminal stream states a caller branches on.
+var (
+	// ErrReplayInvalid: Salesforce refused the replay ID (expired after the
+	// retention window, or corrupted). The start point is never changed
+	// silently: the caller decides how to recover.
+	ErrReplayInvalid = errors.New("replay ID rejected by Salesforce")
+	// ErrTopicNotFound: the topic does not exist or is not visible.
+	ErrTopicNotFound = errors.New("topic not found or not accessible")
+	// ErrUnauthenticated: the session was rejected and could not be renewed.
+	ErrUnauthenticated = errors.New("Salesforce rejected the session")
+)
+
+// StreamError is a terminal failure of a subscription with what Salesforce
+// said: the gRPC code, its `error-code` trailer and the message.
+type StreamError struct {
+	Topic   string
+	Code    codes.Code
+	SFCode  string // error-code trailer, e.g. sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted
+	Message string
+	kind    error // one of the sentinels above, or nil
+}
+
+func (e *StreamError) Error() string {
+	hint := ""
+	switch e.kind {
+	case ErrReplayInvalid:
+		hint = "; the stored replay ID is unusable: recover with a backfill and subscribe from a preset"
+	case ErrTopicNotFound:
+		hint = "; check the topic name (case-sensitive) and that Change Data Capture is enabled for the object"
+	case ErrUnauthenticated:
+		hint = "; check the credentials (token, instance URL, org ID)"
+	}
+	code := e.SFCode
+	if code == "" {
+		code = e.Code.String()
+	}
+	return fmt.Sprintf("subscribe to %s: %s (%s)%s", e.Topic, e.Message, code, hint)
+}
+
+// Is lets errors.Is match the sentinel of the error's class.
+func (e *StreamError) Is(target error) bool { return e.kind != nil && target == e.kind }
+
+// errWatchdog ends a stream that went silent.
+var errWatchdog = errors.New("no response or keepalive within the watchdog period")
+
+// failure is how one stream attempt ended.
+type failure int
+
+const (
+	failTransient failure = iota // reconnect after backoff
+	failAuth                     // refresh the session, then reconnect
+	failTerminal                 // stop and report
+)
+
+// classify decides, in one place, what a stream error means.
+func classify(topic string, err error, sfCode string) (failure, error) {
+	if errors.Is(err, errWatchdog) || errors.Is(err, io.EOF) {
+		return failTransient, err
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return failTransient, err
+	}
+	se := &StreamError{Topic: topic, Code: st.Code(), SFCode: sfCode, Message: st.Message()}
+	switch st.Code() {
+	case codes.Unavailable, codes.Internal, codes.Unknown, codes.ResourceExhausted, codes.Aborted, codes.DeadlineExceeded, codes.Canceled:
+		return failTransient, se
+	case codes.Unauthenticated:
+		se.kind = ErrUnauthenticated
+		return failAuth, se
+	case codes.InvalidArgument:
+		if strings.Contains(sfCode, "replayid") || strings.Contains(strings.ToLower(st.Message()), "replay id") {
+			se.kind = ErrReplayInvalid
+		}
+		return failTerminal, se
+	case codes.NotFound, codes.PermissionDenied:
+		se.kind = ErrTopicNotFound
+		return failTerminal, se
+	}
+	return failTerminal, se
+}

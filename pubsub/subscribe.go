@@ -1,0 +1,386 @@
+package pubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
+)
+
+// Preset is where a subscription starts when it has no replay ID.
+type Preset int
+
+// Start points, as the Pub/Sub API names them.
+const (
+	Latest Preset = iota
+	Earliest
+	Custom // after Start.ReplayID
+)
+
+// Start says where a subscription begins.
+type Start struct {
+	Preset   Preset
+	ReplayID []byte // with Custom: delivery starts after this event
+}
+
+// After starts after the given replay ID.
+func After(replayID []byte) Start { return Start{Preset: Custom, ReplayID: replayID} }
+
+// Message is one item of a subscription, in replay order: a decoded event,
+// an event that could not be decoded (Poison, with its replay ID), or a
+// keepalive (both nil). Position is where the stream stands once this
+// message is handled; committing it after handling loses nothing.
+type Message struct {
+	Event    *Event
+	Poison   *PoisonError
+	Position []byte
+	Size     int // payload bytes counted against MaxInFlightBytes
+}
+
+// IsKeepalive reports whether the message carries only a position.
+func (m Message) IsKeepalive() bool { return m.Event == nil && m.Poison == nil }
+
+// Stats are counters of a subscription, safe to read at any time.
+type Stats struct {
+	Reconnects  int64 // streams re-opened after a failure
+	Outstanding int64 // events the server currently owes
+	InFlight    int64 // events handed out and not yet released
+	Keepalives  int64
+	Events      int64
+}
+
+// Subscription is one topic's reconnecting stream.
+type Subscription struct {
+	client   *Client
+	topic    string
+	messages chan Message
+	done     chan struct{}
+	cancel   context.CancelFunc
+	err      error
+
+	mu            sync.Mutex
+	inFlight      int
+	inFlightBytes int
+	wake          chan struct{} // capacity 1: credits may be topped up
+	position      []byte        // after the last message handed out
+
+	reconnects, outstanding, keepalives, events atomic.Int64
+}
+
+// Subscribe starts streaming topic from start. Messages arrive in replay
+// order on Messages(); release each event or poison message with Release
+// once handled, or credits stop. The subscription reconnects by itself and
+// ends only when ctx is cancelled, Stop is called, or a terminal error
+// occurs (see Err).
+func (c *Client) Subscribe(ctx context.Context, topic string, start Start) *Subscription {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &Subscription{
+		client:   c,
+		topic:    topic,
+		messages: make(chan Message, c.cfg.MaxInFlightEvents+maxOutstanding+16),
+		done:     make(chan struct{}),
+		cancel:   cancel,
+		wake:     make(chan struct{}, 1),
+	}
+	go func() {
+		defer close(s.done)
+		defer close(s.messages)
+		s.err = s.run(ctx, start)
+	}()
+	return s
+}
+
+// Messages delivers the subscription's messages; it is closed at the end.
+func (s *Subscription) Messages() <-chan Message { return s.messages }
+
+// Err is the terminal error once Messages is closed (nil after Stop or
+// cancellation).
+func (s *Subscription) Err() error {
+	<-s.done
+	return s.err
+}
+
+// Stop ends the subscription and waits for its goroutines.
+func (s *Subscription) Stop() {
+	s.cancel()
+	<-s.done
+}
+
+// Release tells the subscription an event (or poison) message was handled,
+// freeing room for more credits. Keepalives need no release.
+func (s *Subscription) Release(m Message) {
+	if m.IsKeepalive() {
+		return
+	}
+	s.mu.Lock()
+	s.inFlight--
+	s.inFlightBytes -= m.Size
+	s.mu.Unlock()
+	s.signal()
+}
+
+// Stats returns current counters.
+func (s *Subscription) Stats() Stats {
+	s.mu.Lock()
+	inFlight := s.inFlight
+	s.mu.Unlock()
+	return Stats{
+		Reconnects:  s.reconnects.Load(),
+		Outstanding: s.outstanding.Load(),
+		InFlight:    int64(inFlight),
+		Keepalives:  s.keepalives.Load(),
+		Events:      s.events.Load(),
+	}
+}
+
+func (s *Subscription) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run keeps a stream open until a terminal error or cancellation.
+func (s *Subscription) run(ctx context.Context, start Start) error {
+	if start.Preset == Custom && len(start.ReplayID) == 0 {
+		return fmt.Errorf("subscribe to %s: a custom start needs a replay ID", s.topic)
+	}
+	bo := &backoff.ExponentialBackOff{
+		InitialInterval:     s.client.cfg.BackoffInitial,
+		RandomizationFactor: 0.5,
+		Multiplier:          2,
+		MaxInterval:         s.client.cfg.BackoffMax,
+	}
+	bo.Reset()
+	log := s.client.cfg.Logger.With("topic", s.topic)
+	for {
+		sess, err := s.client.creds.Current(ctx)
+		if err != nil {
+			return fmt.Errorf("subscribe to %s: %w", s.topic, err)
+		}
+		progressed, streamErr, sfCode := s.attempt(ctx, s.resumeFrom(start))
+		if ctx.Err() != nil {
+			return nil
+		}
+		if progressed {
+			bo.Reset()
+		}
+		kind, err := classify(s.topic, streamErr, sfCode)
+		switch kind {
+		case failTerminal:
+			return err
+		case failAuth:
+			if _, rerr := s.client.creds.Refresh(ctx, sess); rerr != nil {
+				if errors.Is(rerr, ErrCannotRefresh) {
+					return fmt.Errorf("%w: %w", err, rerr)
+				}
+				log.Warn("session refresh failed; will retry", "error", rerr)
+			} else {
+				log.Info("session refreshed after the server rejected it")
+			}
+		}
+		delay := bo.NextBackOff()
+		s.reconnects.Add(1)
+		log.Warn("stream ended; resubscribing", "error", err, "after", delay)
+		if !sleep(ctx, delay) {
+			return nil
+		}
+	}
+}
+
+// resumeFrom is the start of the next stream: right after the last message
+// handed to the caller, so nothing is lost or repeated.
+func (s *Subscription) resumeFrom(start Start) Start {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.position != nil {
+		return After(s.position)
+	}
+	return start
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// streamResult is one Recv result with the error-code trailer of a failure.
+type streamResult struct {
+	resp   *eventbusv1.FetchResponse
+	err    error
+	sfCode string
+}
+
+// attempt runs one Subscribe stream until it fails. progressed reports
+// whether the server answered at least once.
+func (s *Subscription) attempt(ctx context.Context, start Start) (progressed bool, err error, sfCode string) {
+	sctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	stream, err := s.client.api.Subscribe(sctx)
+	if err != nil {
+		return false, err, ""
+	}
+	credits := &credits{cfg: s.client.cfg, sub: s}
+	first := &eventbusv1.FetchRequest{TopicName: s.topic, NumRequested: int32(credits.initial())}
+	switch start.Preset {
+	case Earliest:
+		first.ReplayPreset = eventbusv1.ReplayPreset_EARLIEST
+	case Custom:
+		first.ReplayPreset = eventbusv1.ReplayPreset_CUSTOM
+		first.ReplayId = start.ReplayID
+	}
+	if first.NumRequested == 0 {
+		first.NumRequested = 1 // the API rejects 0; one event of slack over the cap
+		credits.pending = 1
+	}
+	s.outstanding.Store(int64(credits.pending))
+	recv := make(chan streamResult)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			resp, err := stream.Recv()
+			r := streamResult{resp: resp, err: err}
+			if err != nil {
+				if v := stream.Trailer().Get("error-code"); len(v) > 0 {
+					r.sfCode = v[0]
+				}
+			}
+			select {
+			case recv <- r:
+			case <-sctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	if err := stream.Send(first); err != nil {
+		err, code := recvFailure(ctx, recv, err)
+		return false, err, code
+	}
+	watchdog := time.NewTimer(s.client.cfg.Watchdog)
+	defer watchdog.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return progressed, ctx.Err(), ""
+		case <-watchdog.C:
+			return progressed, errWatchdog, ""
+		case <-s.wake:
+		case r := <-recv:
+			if r.err != nil {
+				return progressed, r.err, r.sfCode
+			}
+			progressed = true
+			watchdog.Reset(s.client.cfg.Watchdog)
+			if err := s.deliver(ctx, r.resp, credits); err != nil {
+				return progressed, err, ""
+			}
+		}
+		if err := credits.topUp(stream); err != nil {
+			err, code := recvFailure(ctx, recv, err)
+			return progressed, err, code
+		}
+	}
+}
+
+// recvFailure explains a failed Send: the stream's real status (say, a
+// rejected replay ID) arrives on the receive side.
+func recvFailure(ctx context.Context, recv <-chan streamResult, sendErr error) (error, string) {
+	for {
+		select {
+		case r := <-recv:
+			if r.err != nil {
+				return r.err, r.sfCode
+			}
+		case <-ctx.Done():
+			return sendErr, ""
+		}
+	}
+}
+
+// deliver decodes a response's events and hands them out in order.
+func (s *Subscription) deliver(ctx context.Context, resp *eventbusv1.FetchResponse, c *credits) error {
+	events := resp.GetEvents()
+	c.received(len(events))
+	if len(events) == 0 {
+		s.keepalives.Add(1)
+		if len(resp.GetLatestReplayId()) > 0 {
+			s.handOutKeepalive(Message{Position: resp.GetLatestReplayId()})
+		}
+		return nil
+	}
+	for i, ce := range events {
+		msg := Message{Position: ce.GetReplayId(), Size: len(ce.GetEvent().GetPayload())}
+		if i == len(events)-1 && len(resp.GetLatestReplayId()) > 0 {
+			msg.Position = resp.GetLatestReplayId()
+		}
+		ev, err := s.client.decoder.Decode(ctx, s.topic, ce)
+		var poison *PoisonError
+		switch {
+		case errors.As(err, &poison):
+			msg.Poison = poison
+		case err != nil:
+			// Not the event's fault (schema fetch failed): end this stream;
+			// the next one resumes before this event.
+			return fmt.Errorf("decode event: %w", err)
+		default:
+			msg.Event = ev
+		}
+		if err := s.handOut(ctx, msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handOut counts an event as in flight, queues it and advances the position.
+func (s *Subscription) handOut(ctx context.Context, msg Message) error {
+	s.mu.Lock()
+	s.inFlight++
+	s.inFlightBytes += msg.Size
+	s.mu.Unlock()
+	select {
+	case s.messages <- msg:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.events.Add(1)
+	s.mu.Lock()
+	s.position = msg.Position
+	s.mu.Unlock()
+	return nil
+}
+
+// handOutKeepalive queues a position update unless the caller is behind, in
+// which case a later message carries a newer position anyway.
+func (s *Subscription) handOutKeepalive(msg Message) {
+	select {
+	case s.messages <- msg:
+		s.mu.Lock()
+		s.position = msg.Position
+		s.mu.Unlock()
+	default:
+	}
+}
+
+func (s *Subscription) inFlightNow() (events, bytes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight, s.inFlightBytes
+}

@@ -1,0 +1,48 @@
+// Package salesforce is a simulated Salesforce org that follows the
+// documented APIs (shared/reference/salesforce.md) closely enough that
+// sfcdc's tests, the demo and `sfcdc sim` can run against it instead of a
+// real org: records with real ID formats and audit fields, Change Data
+// Capture events encoded with Avro writer schemas shaped like Salesforce's
+// (headers, bitmaps, merged, gap, overflow and diff events), the Pub/Sub
+// gRPC service, REST and OAuth endpoints, and fault injection.
+//
+// # The org
+//
+// An Org holds the object catalogue (standard objects with their real API
+// names and key prefixes, plus custom objects, fields, channels and
+// platform events declared in Config) and the records. DML runs in
+// transactions (Org.Transaction); on commit every change of an object that
+// has a change event becomes an event appended to the org's Bus, in commit
+// order. Reads (Org.Get, Org.Records) return copies.
+//
+// # Change events
+//
+// Each object with a change event has one writer schema per version of its
+// field list; adding a field (Org.AddField) makes a new schema whose ID is a
+// fingerprint of its JSON, and later events use it. Bodies follow the
+// change type (reference §3.4). Choices where the reference is unsure:
+//
+//   - A compound field whose components change is reported only by its
+//     "P-0x…" entry; its own top-level bit stays clear, as in the real
+//     event ["0x400000","4-0x06"] of reference §3.9.
+//   - Only adjacent changes in a transaction merge (same entity, change
+//     type and body, different records), so no record's history reorders.
+//   - An UPDATE counts one change per changed field (components included)
+//     toward the overflow limit; CREATE, DELETE and UNDELETE count one.
+//   - Date-only fields are Avro int days since the epoch; datetimes are
+//     long epoch milliseconds.
+//   - Diffs (Config.SendDataDifferences) apply to textarea fields; "more
+//     than 25 % of lines changed" means the larger of removed and added
+//     lines over the longer text's line count.
+//   - CaseComment has no change event unless Config.CaseCommentChangeEvents.
+//
+// # Generator
+//
+// Generator produces reproducible support traffic (cases, inbound and
+// outbound emails with multi-KB bodies, comments, status changes, deletes
+// and undeletes) from a seed, either at a rate or as fast as possible.
+//
+// goavro/v2 encodes the events because the consumer side decodes with it;
+// using the same library keeps the simulator's schemas honest about what
+// that decoder accepts.
+package salesforce
