@@ -40,12 +40,12 @@ type cleaner struct {
 
 func (c *cleaner) run(s string) {
 	for i := 0; i < len(s); {
-		b := s[i]
-		if isPlainASCII(b) {
-			i = c.copyRun(s, i)
+		if j := printableEnd(s, i); j > i {
+			c.printable(s[i:j])
+			i = j
 			continue
 		}
-		if b < utf8.RuneSelf {
+		if b := s[i]; b < utf8.RuneSelf {
 			c.ascii(s, i)
 			i++
 			continue
@@ -56,26 +56,30 @@ func (c *cleaner) run(s string) {
 	}
 }
 
-func isPlainASCII(b byte) bool { return b > ' ' && b < 0x7f }
-
-// copyRun copies the longest run of visible ASCII and single spaces in one
-// append; most text is such runs, which keeps cleaning near memcpy speed.
-func (c *cleaner) copyRun(s string, i int) int {
-	c.flush()
-	j := i + 1
-	for j < len(s) {
-		if isPlainASCII(s[j]) {
-			j++
+// printable handles a run of printable ASCII. Pieces without a double space
+// are copied in one append; strings.Index finds double spaces with SIMD,
+// so most text is cleaned at close to memcpy speed.
+func (c *cleaner) printable(run string) {
+	for len(run) > 0 {
+		if run[0] == ' ' {
+			c.space = true
+			run = run[1:]
 			continue
 		}
-		if s[j] == ' ' && j+1 < len(s) && isPlainASCII(s[j+1]) {
-			j += 2
-			continue
+		end := strings.Index(run, "  ")
+		if end < 0 {
+			end = len(run)
 		}
-		break
+		piece := run[:end]
+		trailing := piece[len(piece)-1] == ' '
+		if trailing {
+			piece = piece[:len(piece)-1]
+		}
+		c.flush()
+		c.out = append(c.out, piece...)
+		c.space = trailing
+		run = run[end:]
 	}
-	c.out = append(c.out, s[i:j]...)
-	return j
 }
 
 func (c *cleaner) ascii(s string, i int) {

@@ -96,16 +96,16 @@ func mergeComment(user, builtin CommentMapping) CommentMapping {
 		return slices.Clone(b)
 	}
 	out := CommentMapping{
-		ID:        pick(user.ID, builtin.ID),
-		ThreadID:  pick(user.ThreadID, builtin.ThreadID),
-		Timestamp: pickList(user.Timestamp, builtin.Timestamp),
-		Subject:   pick(user.Subject, builtin.Subject),
-		Body:      pickList(user.Body, builtin.Body),
-		HTML:      pickList(user.HTML, builtin.HTML),
-		From:      pick(user.From, builtin.From),
-		To:        pick(user.To, builtin.To),
-		Cc:        pick(user.Cc, builtin.Cc),
-		SentAt:    pick(user.SentAt, builtin.SentAt),
+		ID:         pick(user.ID, builtin.ID),
+		ThreadID:   pick(user.ThreadID, builtin.ThreadID),
+		Timestamp:  pickList(user.Timestamp, builtin.Timestamp),
+		Subject:    pick(user.Subject, builtin.Subject),
+		Body:       pickList(user.Body, builtin.Body),
+		HTML:       pickList(user.HTML, builtin.HTML),
+		From:       pick(user.From, builtin.From),
+		To:         pick(user.To, builtin.To),
+		Cc:         pick(user.Cc, builtin.Cc),
+		SentAt:     pick(user.SentAt, builtin.SentAt),
 		Properties: map[string]string{},
 	}
 	maps.Copy(out.Properties, builtin.Properties)

@@ -105,12 +105,12 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		i = jsonPlainEnd(s, i)
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			b = appendEscapedASCII(b, c)
 			i++
@@ -126,9 +126,7 @@ func appendString(b []byte, s string) []byte {
 				b = append(b, `\u202`...)
 				b = append(b, hexDigits[r&0xf])
 			}
-			i += size
-			start = i
-			continue
+			start = i + size
 		}
 		i += size
 	}

@@ -53,7 +53,7 @@ func (t *fieldTable) expand(entries []string) ([]string, error) {
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	var top big.Int
+	top := new(big.Int)
 	var nested []compoundBits
 	for _, entry := range entries {
 		if digits, ok := cutHexPrefix(entry); ok {
@@ -61,7 +61,7 @@ func (t *fieldTable) expand(entries []string) ([]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			top.Or(&top, b)
+			top.Or(top, b)
 			continue
 		}
 		c, err := t.parseCompound(entry)
@@ -70,7 +70,7 @@ func (t *fieldTable) expand(entries []string) ([]string, error) {
 		}
 		nested = mergeCompound(nested, c)
 	}
-	return t.nameBits(&top, nested), nil
+	return t.nameBits(top, nested), nil
 }
 
 func (t *fieldTable) parseTopLevel(entry, digits string) (*big.Int, error) {

@@ -14,11 +14,11 @@ import (
 
 // Schema files used across the tests.
 var (
-	accountSchemaPath         = filepath.Join("..", "..", "shared", "fixtures", "schemas", "AccountChangeEvent.reconstructed.avsc.json")
-	accountDecodedEventPath   = filepath.Join("..", "..", "shared", "fixtures", "cdc", "AccountChangeEvent.update.decoded.pozil-readme.json")
-	platformEventSchemaPath   = filepath.Join("..", "..", "shared", "fixtures", "schemas", "platform-event-Case__e.conduit-testdata.avsc.json")
+	accountSchemaPath         = filepath.Join("testdata", "fixtures", "AccountChangeEvent.reconstructed.avsc.json")
+	accountDecodedEventPath   = filepath.Join("testdata", "fixtures", "AccountChangeEvent.update.decoded.pozil-readme.json")
+	platformEventSchemaPath   = filepath.Join("testdata", "fixtures", "platform-event-Case__e.conduit-testdata.avsc.json")
 	emailMessageSchemaPath    = filepath.Join("testdata", "EmailMessageChangeEvent.avsc.json")
-	sharedFixturesRootFromPkg = filepath.Join("..", "..", "shared")
+	sharedFixturesRootFromPkg = filepath.Join("testdata", "fixtures")
 )
 
 func mustReadFile(tb testing.TB, path string) string {

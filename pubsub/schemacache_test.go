@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -19,6 +20,14 @@ import (
 
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 )
+
+// expectNoLeakedGoroutines fails the test if a goroutine it started is still
+// running once the test and its cleanups are done.
+func expectNoLeakedGoroutines(t *testing.T) {
+	t.Helper()
+	existing := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, existing) })
+}
 
 // yieldUntil yields until cond holds; the tests use it to order goroutines
 // without sleeping.
@@ -29,6 +38,7 @@ func yieldUntil(cond func() bool) {
 }
 
 func TestSchemaCacheFetchesAMissingSchemaOnceForConcurrentCallers(t *testing.T) {
+	expectNoLeakedGoroutines(t)
 	source := newMemorySource(map[string]string{"em": mustReadFile(t, emailMessageSchemaPath)})
 	source.gate = make(chan struct{})
 	cache := NewSchemaCache(source, 0)
@@ -102,6 +112,7 @@ func TestSchemaCacheDoesNotRememberAFailedFetch(t *testing.T) {
 }
 
 func TestSchemaCacheWaiterFetchesItselfWhenTheLeaderGivesUp(t *testing.T) {
+	expectNoLeakedGoroutines(t)
 	source := newMemorySource(map[string]string{"em": mustReadFile(t, emailMessageSchemaPath)})
 	source.gate = make(chan struct{})
 	cache := NewSchemaCache(source, 0)
@@ -133,6 +144,7 @@ func TestSchemaCacheWaiterFetchesItselfWhenTheLeaderGivesUp(t *testing.T) {
 }
 
 func TestSchemaCacheWaiterStopsWaitingWhenItsContextEnds(t *testing.T) {
+	expectNoLeakedGoroutines(t)
 	source := newMemorySource(map[string]string{"em": mustReadFile(t, emailMessageSchemaPath)})
 	source.gate = make(chan struct{})
 	cache := NewSchemaCache(source, 0)
@@ -248,6 +260,7 @@ func dialGetSchemaServer(t *testing.T, server *getSchemaServer) eventbusv1.PubSu
 }
 
 func TestPubSubSchemaSourceMapsGetSchemaAnswers(t *testing.T) {
+	expectNoLeakedGoroutines(t)
 	schemaJSON := mustReadFile(t, emailMessageSchemaPath)
 	source := PubSubSchemaSource{Client: dialGetSchemaServer(t, &getSchemaServer{schemaJSON: schemaJSON})}
 	tests := []struct {
@@ -282,6 +295,7 @@ func TestPubSubSchemaSourceMapsGetSchemaAnswers(t *testing.T) {
 }
 
 func TestDecoderDecodesThroughTheGetSchemaRPC(t *testing.T) {
+	expectNoLeakedGoroutines(t)
 	schemaJSON := mustReadFile(t, emailMessageSchemaPath)
 	client := dialGetSchemaServer(t, &getSchemaServer{schemaJSON: schemaJSON})
 	decoder := NewDecoder(NewSchemaCache(PubSubSchemaSource{Client: client}, 0))

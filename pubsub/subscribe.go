@@ -288,7 +288,15 @@ func (s *Subscription) attempt(ctx context.Context, start Start) (progressed boo
 			}
 			progressed = true
 			watchdog.Reset(s.client.cfg.Watchdog)
-			if err := s.deliver(ctx, r.resp, credits); err != nil {
+			// Count the events as in flight and ask for more before decoding,
+			// so the server fills the next response while this one decodes.
+			credits.received(len(r.resp.GetEvents()))
+			s.addInFlight(r.resp.GetEvents())
+			if err := credits.topUp(stream); err != nil {
+				err, code := recvFailure(ctx, recv, err)
+				return progressed, err, code
+			}
+			if err := s.deliver(ctx, r.resp); err != nil {
 				return progressed, err, ""
 			}
 		}
@@ -315,9 +323,8 @@ func recvFailure(ctx context.Context, recv <-chan streamResult, sendErr error) (
 }
 
 // deliver decodes a response's events and hands them out in order.
-func (s *Subscription) deliver(ctx context.Context, resp *eventbusv1.FetchResponse, c *credits) error {
+func (s *Subscription) deliver(ctx context.Context, resp *eventbusv1.FetchResponse) error {
 	events := resp.GetEvents()
-	c.received(len(events))
 	if len(events) == 0 {
 		s.keepalives.Add(1)
 		if len(resp.GetLatestReplayId()) > 0 {
@@ -349,12 +356,21 @@ func (s *Subscription) deliver(ctx context.Context, resp *eventbusv1.FetchRespon
 	return nil
 }
 
-// handOut counts an event as in flight, queues it and advances the position.
-func (s *Subscription) handOut(ctx context.Context, msg Message) error {
+// addInFlight counts received events against the in-flight caps.
+func (s *Subscription) addInFlight(events []*eventbusv1.ConsumerEvent) {
+	size := 0
+	for _, ce := range events {
+		size += len(ce.GetEvent().GetPayload())
+	}
 	s.mu.Lock()
-	s.inFlight++
-	s.inFlightBytes += msg.Size
+	s.inFlight += len(events)
+	s.inFlightBytes += size
 	s.mu.Unlock()
+}
+
+// handOut queues an event (already counted in flight) and advances the
+// position.
+func (s *Subscription) handOut(ctx context.Context, msg Message) error {
 	select {
 	case s.messages <- msg:
 	case <-ctx.Done():

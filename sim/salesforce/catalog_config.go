@@ -49,8 +49,13 @@ func checkConfigIDs(c Config) error {
 			return configError(v.key, "%q is not an 18-character ID starting with %s; leave it empty to generate one", v.id, v.prefix)
 		}
 	}
-	if c.MaxEventBytes < 0 || c.MaxTransactionChanges < 0 || c.FirstCommitNumber < 0 {
-		return configError("MaxEventBytes/MaxTransactionChanges/FirstCommitNumber", "must not be negative; 0 selects the default")
+	for _, v := range []struct {
+		key string
+		n   int64
+	}{{"MaxEventBytes", int64(c.MaxEventBytes)}, {"MaxTransactionChanges", int64(c.MaxTransactionChanges)}, {"FirstCommitNumber", c.FirstCommitNumber}} {
+		if v.n < 0 {
+			return configError(v.key, "%d is negative; use 0 for the default", v.n)
+		}
 	}
 	return nil
 }

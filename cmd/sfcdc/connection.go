@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/sfcdc/sfcdc/pubsub"
+	"go.yaml.in/yaml/v3"
+)
+
+// fileConfig is the part of the configuration file the streaming commands
+// read. Unknown keys are an error, so a typo never goes unnoticed.
+type fileConfig struct {
+	Salesforce salesforceSection `yaml:"salesforce"`
+}
+
+// salesforceSection holds connection settings. A fixed access token suits
+// the simulator; OAuth settings come with the auth commands.
+type salesforceSection struct {
+	PubSubEndpoint string `yaml:"pubsub_endpoint"`
+	CAFile         string `yaml:"ca_file"`
+	Insecure       bool   `yaml:"insecure"`
+	AccessToken    string `yaml:"access_token"`
+	InstanceURL    string `yaml:"instance_url"`
+	TenantID       string `yaml:"tenant_id"`
+}
+
+// loadConnection reads --config (when given), then lets the environment
+// override each key, then validates.
+func loadConnection(path string) (salesforceSection, error) {
+	var cfg fileConfig
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return salesforceSection{}, usageError{fmt.Errorf("read config file: %w", err)}
+		}
+		dec := yaml.NewDecoder(strings.NewReader(os.ExpandEnv(string(raw))))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			return salesforceSection{}, usageError{fmt.Errorf("parse config file %s: %w", path, err)}
+		}
+	}
+	sf := cfg.Salesforce
+	for env, field := range map[string]*string{
+		"SFCDC_PUBSUB_ADDR":  &sf.PubSubEndpoint,
+		"SFCDC_ACCESS_TOKEN": &sf.AccessToken,
+		"SFCDC_INSTANCE_URL": &sf.InstanceURL,
+		"SFCDC_TENANT_ID":    &sf.TenantID,
+		"SFCDC_CA_FILE":      &sf.CAFile,
+	} {
+		if v, ok := os.LookupEnv(env); ok {
+			*field = v
+		}
+	}
+	if v, ok := os.LookupEnv("SFCDC_INSECURE"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return salesforceSection{}, usageError{fmt.Errorf("SFCDC_INSECURE=%q: want true or false", v)}
+		}
+		sf.Insecure = b
+	}
+	return sf, sf.validate()
+}
+
+func (s salesforceSection) validate() error {
+	var problems []string
+	if s.AccessToken == "" {
+		problems = append(problems, "salesforce.access_token is empty: set it in the config file or SFCDC_ACCESS_TOKEN")
+	}
+	if s.InstanceURL == "" {
+		problems = append(problems, "salesforce.instance_url is empty: set it (e.g. https://MyDomain.my.salesforce.com) or SFCDC_INSTANCE_URL")
+	}
+	if n := len(s.TenantID); n != 15 && n != 18 {
+		problems = append(problems, "salesforce.tenant_id must be the 15- or 18-character org ID: set it or SFCDC_TENANT_ID")
+	}
+	if s.Insecure && !isLoopback(s.PubSubEndpoint) {
+		problems = append(problems, fmt.Sprintf("salesforce.insecure is only allowed for a loopback pubsub_endpoint, not %q: remove it to use TLS", s.PubSubEndpoint))
+	}
+	if len(problems) > 0 {
+		return usageError{errors.New("invalid connection settings:\n  " + strings.Join(problems, "\n  "))}
+	}
+	return nil
+}
+
+func isLoopback(endpoint string) bool {
+	host, _, err := net.SplitHostPort(endpoint)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (s salesforceSection) pubsubConfig() pubsub.Config {
+	return pubsub.Config{Endpoint: s.PubSubEndpoint, CAFile: s.CAFile, Plaintext: s.Insecure}
+}
+
+func (s salesforceSection) credentials() pubsub.Credentials {
+	return pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.TenantID}
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/spf13/cobra"
+)
+
+// simFlags are the knobs of `sfcdc sim`.
+type simFlags struct {
+	pubsubAddr string
+	caFile     string
+	insecure   bool
+	seed       uint64
+	rate       float64
+	events     int
+	keepalive  time.Duration
+
+	endStreamAfter int
+	resetAfter     int
+	stallAfter     int
+	latency        time.Duration
+	tokenTTL       time.Duration
+	faultOnce      bool
+}
+
+// simBanner is the first line of standard output: everything a client needs.
+type simBanner struct {
+	PubSubAddr  string   `json:"pubsub_addr"`
+	CAFile      string   `json:"ca_file"`
+	Insecure    bool     `json:"insecure"`
+	AccessToken string   `json:"access_token"`
+	InstanceURL string   `json:"instance_url"`
+	TenantID    string   `json:"tenant_id"`
+	Topics      []string `json:"topics"`
+}
+
+func newSimCommand() *cobra.Command {
+	var f simFlags
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Run a simulated Salesforce org (Pub/Sub API with change events) on loopback",
+		Long: "Starts a simulated Salesforce org and prints one JSON line with its endpoints and demo\n" +
+			"credentials (pubsub_addr, ca_file, access_token, instance_url, tenant_id, topics), then\n" +
+			"generates support traffic until interrupted. The credentials are for this throwaway org only.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSim(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.pubsubAddr, "pubsub-addr", "127.0.0.1:7443", "address of the Pub/Sub API endpoint")
+	fl.StringVar(&f.caFile, "ca-file", "", "where to write the generated CA certificate (default: a temporary file)")
+	fl.BoolVar(&f.insecure, "insecure", false, "serve plaintext instead of TLS (loopback only)")
+	fl.Uint64Var(&f.seed, "seed", 1, "seed of the org's IDs and of the generated traffic")
+	fl.Float64Var(&f.rate, "rate", 10, "generated events per second (0 turns the generator off)")
+	fl.IntVar(&f.events, "events", 0, "generate this many events as fast as possible, then stop generating")
+	fl.DurationVar(&f.keepalive, "keepalive", sfsim.DefaultKeepalive, "longest silence on an idle stream before a keepalive")
+	fl.IntVar(&f.endStreamAfter, "fault-end-stream-after", 0, "end each stream with UNAVAILABLE after N events")
+	fl.IntVar(&f.resetAfter, "fault-reset-after", 0, "reset the TCP connection after N events of a stream")
+	fl.IntVar(&f.stallAfter, "fault-stall-after", 0, "stall each stream (no events, no keepalives) after N events")
+	fl.DurationVar(&f.latency, "fault-latency", 0, "delay added to each response")
+	fl.DurationVar(&f.tokenTTL, "fault-token-ttl", 0, "expire access tokens this long after they are issued")
+	fl.BoolVar(&f.faultOnce, "fault-once", false, "fire each stream fault once, then run clean")
+	return cmd
+}
+
+func runSim(cmd *cobra.Command, f simFlags) error {
+	if f.rate < 0 || f.events < 0 {
+		return usageError{fmt.Errorf("--rate and --events must not be negative")}
+	}
+	s, err := sfsim.Start(sfsim.SimConfig{
+		Org:    sfsim.Config{Seed: f.seed},
+		PubSub: sfsim.PubSubConfig{Addr: f.pubsubAddr, Insecure: f.insecure, CAFile: f.caFile, Keepalive: f.keepalive},
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	s.Faults.Set(sfsim.FaultSettings{
+		EndStreamAfterEvents: f.endStreamAfter, ResetAfterEvents: f.resetAfter, StallAfterEvents: f.stallAfter,
+		Latency: f.latency, Once: f.faultOnce,
+	})
+	s.Tokens.SetLifetime(f.tokenTTL)
+	banner := simBanner{
+		PubSubAddr: s.PubSub.Addr(), CAFile: s.PubSub.CAFile(), Insecure: f.insecure,
+		AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID(),
+	}
+	for _, ch := range s.Org.Channels() {
+		banner.Topics = append(banner.Topics, ch.Topic)
+	}
+	line, err := json.Marshal(banner)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), string(line))
+	if err := generateTraffic(cmd, s, f); err != nil {
+		return err
+	}
+	<-cmd.Context().Done()
+	return nil
+}

@@ -1,0 +1,150 @@
+package commsmining
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// syncRequest is the body of POST …/sync.
+type syncRequest struct {
+	Comments *[]wireComment `json:"comments"`
+}
+
+// wireComment is a comment as clients send it (NewComment). Pointers tell
+// "absent" from "empty" for required fields.
+type wireComment struct {
+	ID             *string        `json:"id"`
+	Timestamp      *string        `json:"timestamp"`
+	ThreadID       *string        `json:"thread_id,omitempty"`
+	Messages       []wireMessage  `json:"messages"`
+	UserProperties map[string]any `json:"user_properties,omitempty"`
+	Attachments    []Attachment   `json:"attachments,omitempty"`
+}
+
+type wireMessage struct {
+	Body      *wireText `json:"body"`
+	Subject   *wireText `json:"subject,omitempty"`
+	Signature *wireText `json:"signature,omitempty"`
+	From      *string   `json:"from,omitempty"`
+	To        []string  `json:"to,omitempty"`
+	Cc        []string  `json:"cc,omitempty"`
+	Bcc       []string  `json:"bcc,omitempty"`
+	SentAt    *string   `json:"sent_at,omitempty"`
+	Language  *string   `json:"language,omitempty"`
+}
+
+type wireText struct {
+	Text           *string `json:"text"`
+	TranslatedFrom *string `json:"translated_from,omitempty"`
+}
+
+// Attachment is attachment metadata on a comment.
+type Attachment struct {
+	Name                string  `json:"name"`
+	Size                *int64  `json:"size"`
+	ContentType         string  `json:"content_type"`
+	AttachmentReference *string `json:"attachment_reference,omitempty"`
+	ContentHash         *string `json:"content_hash,omitempty"`
+}
+
+// decodeSyncRequest decodes a sync body strictly: unknown fields and
+// trailing data are errors, as a typo in a field name would otherwise be
+// silently dropped.
+func decodeSyncRequest(body []byte) ([]wireComment, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var req syncRequest
+	if err := dec.Decode(&req); err != nil {
+		return nil, fmt.Errorf("decode sync request: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("decode sync request: data after the JSON object")
+	}
+	if req.Comments == nil {
+		return nil, fmt.Errorf("decode sync request: missing field comments")
+	}
+	return *req.Comments, nil
+}
+
+// okEnvelope writes CM's success envelope around payload fields.
+func okEnvelope(payload map[string]any) map[string]any {
+	out := map[string]any{"status": "ok"}
+	for k, v := range payload {
+		out[k] = v
+	}
+	return out
+}
+
+// errorEnvelope is CM's error body.
+type errorEnvelope struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// outComment is a stored comment as GET answers it (Comment).
+type outComment struct {
+	ID             string         `json:"id"`
+	UID            string         `json:"uid"`
+	ThreadID       string         `json:"thread_id,omitempty"`
+	Timestamp      string         `json:"timestamp"`
+	Messages       []wireMessage  `json:"messages"`
+	UserProperties map[string]any `json:"user_properties"`
+	Attachments    []Attachment   `json:"attachments"`
+	CreatedAt      string         `json:"created_at"`
+	HasAnnotations bool           `json:"has_annotations"`
+}
+
+// timeFormat is how the simulator writes times: microseconds and an
+// explicit offset, as CM's documentation shows them.
+const timeFormat = "2006-01-02T15:04:05.000000-07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func (c *Comment) wire(sourceID string) outComment {
+	out := outComment{
+		ID: c.ID, UID: sourceID + "." + c.ID, ThreadID: c.ThreadID,
+		Timestamp: formatTime(c.Timestamp), UserProperties: c.UserProperties,
+		Attachments: c.Attachments, CreatedAt: formatTime(c.CreatedAt),
+	}
+	if out.UserProperties == nil {
+		out.UserProperties = map[string]any{}
+	}
+	if out.Attachments == nil {
+		out.Attachments = []Attachment{}
+	}
+	for _, m := range c.Messages {
+		out.Messages = append(out.Messages, m.wire())
+	}
+	return out
+}
+
+func (m *Message) wire() wireMessage {
+	w := wireMessage{Body: textOut(m.Body, m.BodyTranslatedFrom), To: m.To, Cc: m.Cc, Bcc: m.Bcc}
+	if m.HasSubject {
+		w.Subject = textOut(m.Subject, "")
+	}
+	if m.HasSignature {
+		w.Signature = textOut(m.Signature, "")
+	}
+	if m.From != "" {
+		w.From = &m.From
+	}
+	if !m.SentAt.IsZero() {
+		s := formatTime(m.SentAt)
+		w.SentAt = &s
+	}
+	if m.Language != "" {
+		w.Language = &m.Language
+	}
+	return w
+}
+
+func textOut(text, translatedFrom string) *wireText {
+	t := &wireText{Text: &text}
+	if translatedFrom != "" {
+		t.TranslatedFrom = &translatedFrom
+	}
+	return t
+}

@@ -1,0 +1,355 @@
+package salesforce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// supportAddress is the org's Email-to-Case mailbox.
+const supportAddress = "support@sim-org.example.com"
+
+// Generator makes realistic, reproducible support traffic in an org: cases
+// opened by inbound email, customer replies and agent answers with
+// multi-KB plain-text and HTML bodies, case comments, tasks, status
+// changes, description edits, deletes and undeletes. The same seed on an
+// org built with the same Config and clock yields the same records and
+// events. A Generator is not safe for concurrent use.
+type Generator struct {
+	// OnCommit, if set, sees every transaction the generator commits.
+	OnCommit func(Commit)
+
+	org      *Org
+	rng      *rand.Rand
+	text     textGen
+	contacts []genContact
+	open     []*genCase
+	emails   []string // live EmailMessage IDs
+	comments []string // live CaseComment IDs
+	deleted  []string // IDs in the recycle bin, oldest first
+}
+
+type genContact struct {
+	id, accountID, first, last, company, email string
+}
+
+type genCase struct {
+	id, subject, threadID, description, lastMessageID string
+	contact                                            genContact
+	status                                             int // index into statuses
+}
+
+// NewGenerator returns a generator for org driven by seed.
+func NewGenerator(org *Org, seed uint64) *Generator {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e37_79b9_7f4a_7c15))
+	return &Generator{org: org, rng: rng, text: textGen{rng: rng}}
+}
+
+// Generate runs activities as fast as possible until at least n events
+// were appended to the bus, and returns how many were.
+func (g *Generator) Generate(ctx context.Context, n int) (int, error) {
+	events := 0
+	for events < n {
+		if err := ctx.Err(); err != nil {
+			return events, err
+		}
+		k, err := g.Step()
+		events += k
+		if err != nil {
+			return events, err
+		}
+	}
+	return events, nil
+}
+
+// Run generates about eventsPerSecond events per second of wall time until
+// ctx is cancelled (then it returns nil) or an operation fails.
+func (g *Generator) Run(ctx context.Context, eventsPerSecond float64) error {
+	if eventsPerSecond <= 0 {
+		return fmt.Errorf("run generator: rate %v events/s must be positive", eventsPerSecond)
+	}
+	start, events := time.Now(), 0
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		}
+		k, err := g.Step()
+		if err != nil {
+			return err
+		}
+		events += k
+		due := start.Add(time.Duration(float64(events) / eventsPerSecond * float64(time.Second)))
+		timer.Reset(time.Until(due))
+	}
+}
+
+// activity is one kind of step with its relative frequency.
+type activity struct {
+	weight int
+	run    func(*Generator) (int, error)
+}
+
+var activities = []activity{
+	{18, (*Generator).openCase},
+	{20, (*Generator).customerReply},
+	{20, (*Generator).agentReply},
+	{10, (*Generator).addComment},
+	{12, (*Generator).advanceStatus},
+	{5, (*Generator).logTask},
+	{5, (*Generator).editDescription},
+	{6, (*Generator).deleteSomething},
+	{4, (*Generator).undeleteSomething},
+}
+
+// Step runs one activity (the first call also creates accounts and
+// contacts) and returns the number of events it produced.
+func (g *Generator) Step() (int, error) {
+	if len(g.contacts) == 0 {
+		return g.createCustomers()
+	}
+	if len(g.open) == 0 {
+		return g.openCase()
+	}
+	total := 0
+	for _, a := range activities {
+		total += a.weight
+	}
+	roll := g.rng.IntN(total)
+	for _, a := range activities {
+		if roll < a.weight {
+			return a.run(g)
+		}
+		roll -= a.weight
+	}
+	return 0, errors.New("generator: no activity chosen")
+}
+
+// commit runs fn as a transaction and reports its events.
+func (g *Generator) commit(fn func(*Tx) error) (int, error) {
+	cm, err := g.org.Transaction(fn)
+	if err != nil {
+		return 0, fmt.Errorf("generate activity: %w", err)
+	}
+	if g.OnCommit != nil {
+		g.OnCommit(cm)
+	}
+	return len(cm.Events), nil
+}
+
+func (g *Generator) createCustomers() (int, error) {
+	return g.commit(func(tx *Tx) error {
+		for _, company := range companies[:5] {
+			accountID, err := tx.Create("Account", Values{
+				"Name": company, "Industry": "Technology", "Type": "Customer",
+				"BillingAddress": Values{"City": g.text.pick([]string{"Berlin", "Lisbon", "Austin", "Osaka", "Lagos"}), "Country": "Freedonia"},
+			})
+			if err != nil {
+				return err
+			}
+			for range 2 {
+				first, last := g.text.personName()
+				c := genContact{accountID: accountID, first: first, last: last, company: company, email: emailAddress(first, last, company)}
+				if c.id, err = tx.Create("Contact", Values{"AccountId": accountID, "FirstName": first, "LastName": last, "Email": c.email}); err != nil {
+					return err
+				}
+				g.contacts = append(g.contacts, c)
+			}
+		}
+		return nil
+	})
+}
+
+// emailLength is the size of a plain-text body; the HTML body adds about
+// a little more, so an email event is 5–10 KB.
+func (g *Generator) emailLength() int { return 2200 + g.rng.IntN(2000) }
+
+// openCase is Email-to-Case: a customer email creates a case whose
+// Description is the email text, and the email is attached to it.
+func (g *Generator) openCase() (int, error) {
+	contact := g.contacts[g.rng.IntN(len(g.contacts))]
+	c := &genCase{subject: g.text.subject(), contact: contact, threadID: fmt.Sprintf("thread::%016x", g.rng.Uint64())}
+	body := g.text.emailText(contact.first+" "+contact.last, "Support team", g.emailLength())
+	c.description = body[:min(len(body), 1200+g.rng.IntN(1500))]
+	return g.commit(func(tx *Tx) error {
+		var err error
+		c.id, err = tx.Create("Case", Values{
+			"Subject": c.subject, "Description": c.description, "Status": "New", "Origin": "Email",
+			"Priority": g.text.pick(priorities), "ContactId": contact.id, "AccountId": contact.accountID,
+			"SuppliedEmail": contact.email, "SuppliedName": contact.first + " " + contact.last, "ContactEmail": contact.email,
+		})
+		if err != nil {
+			return err
+		}
+		emailID, err := g.createEmail(tx, c, true, body)
+		if err != nil {
+			return err
+		}
+		g.open = append(g.open, c)
+		return tx.Update(c.id, Values{"SourceId": emailID})
+	})
+}
+
+func (g *Generator) customerReply() (int, error) {
+	c := g.open[g.rng.IntN(len(g.open))]
+	body := g.text.emailText(c.contact.first+" "+c.contact.last, "Support team", g.emailLength())
+	return g.commit(func(tx *Tx) error { _, err := g.createEmail(tx, c, true, body); return err })
+}
+
+func (g *Generator) agentReply() (int, error) {
+	c := g.open[g.rng.IntN(len(g.open))]
+	body := g.text.emailText("The Support Team", c.contact.first, g.emailLength())
+	return g.commit(func(tx *Tx) error { _, err := g.createEmail(tx, c, false, body); return err })
+}
+
+// createEmail stages an EmailMessage on the case: inbound from the
+// contact, or outbound from the support mailbox.
+func (g *Generator) createEmail(tx *Tx, c *genCase, incoming bool, text string) (string, error) {
+	from, fromName, to, status, domain := c.contact.email, c.contact.first+" "+c.contact.last, supportAddress, "0", "mail.example.com"
+	if !incoming {
+		from, fromName, to, status, domain = supportAddress, "Support", c.contact.email, "3", "sim-org.example.com"
+	}
+	subject := c.subject
+	if c.lastMessageID != "" {
+		subject = "Re: " + subject
+	}
+	msgID := g.text.messageID(domain)
+	v := Values{
+		"ParentId": c.id, "Subject": subject, "TextBody": text, "HtmlBody": emailHTML(text),
+		"FromAddress": from, "FromName": fromName, "ToAddress": to, "Incoming": incoming, "Status": status,
+		"MessageDate": tx.now, "MessageIdentifier": msgID, "ThreadIdentifier": c.threadID,
+	}
+	if g.rng.IntN(4) == 0 {
+		v["CcAddress"] = emailAddress(g.text.pick(firstNames), g.text.pick(lastNames), c.contact.company)
+	}
+	if incoming {
+		v["Headers"] = fmt.Sprintf("Received: from %s\nMessage-ID: %s\nFrom: %s <%s>\nTo: %s\n", domain, msgID, fromName, from, to)
+	}
+	id, err := tx.Create("EmailMessage", v)
+	if err == nil {
+		c.lastMessageID = msgID
+		g.emails = append(g.emails, id)
+	}
+	return id, err
+}
+
+func (g *Generator) addComment() (int, error) {
+	c := g.open[g.rng.IntN(len(g.open))]
+	return g.commit(func(tx *Tx) error {
+		id, err := tx.Create("CaseComment", Values{"ParentId": c.id, "CommentBody": g.text.paragraph(), "IsPublished": g.rng.IntN(3) == 0})
+		if err == nil {
+			g.comments = append(g.comments, id)
+		}
+		return err
+	})
+}
+
+// advanceStatus moves a case along New → Working → Waiting/Escalated → Closed.
+func (g *Generator) advanceStatus() (int, error) {
+	i := g.rng.IntN(len(g.open))
+	c := g.open[i]
+	c.status = min(c.status+1+g.rng.IntN(2), len(statuses)-1)
+	if statuses[c.status] == "Closed" {
+		g.open = slices.Delete(g.open, i, i+1)
+	}
+	return g.commit(func(tx *Tx) error {
+		return tx.Update(c.id, Values{"Status": statuses[c.status], "Priority": g.text.pick(priorities)})
+	})
+}
+
+func (g *Generator) logTask() (int, error) {
+	c := g.open[g.rng.IntN(len(g.open))]
+	return g.commit(func(tx *Tx) error {
+		_, err := tx.Create("Task", Values{
+			"WhatId": c.id, "WhoId": c.contact.id, "Subject": "Call " + c.contact.first + " about " + c.subject,
+			"Description": g.text.paragraph(), "Status": "Completed", "Priority": "Normal", "TaskSubtype": "Call",
+			"ActivityDate": tx.now, "CallDurationInSeconds": 60 + g.rng.IntN(900),
+		})
+		return err
+	})
+}
+
+// editDescription appends an agent note: a small edit of a long text,
+// which is what diff events are made of.
+func (g *Generator) editDescription() (int, error) {
+	c := g.open[g.rng.IntN(len(g.open))]
+	c.description += "\n\nUpdate: " + g.text.pick(agentLines) + "\n"
+	return g.commit(func(tx *Tx) error { return tx.Update(c.id, Values{"Description": c.description}) })
+}
+
+// deleteSomething moves an email, a comment or (rarely) a case to the recycle bin.
+func (g *Generator) deleteSomething() (int, error) {
+	var id string
+	switch roll := g.rng.IntN(10); {
+	case roll < 6 && len(g.emails) > 0:
+		id, g.emails = takeRandom(g.rng, g.emails)
+	case roll < 9 && len(g.comments) > 0:
+		id, g.comments = takeRandom(g.rng, g.comments)
+	case len(g.open) > 1:
+		i := g.rng.IntN(len(g.open))
+		id = g.open[i].id
+		g.open = slices.Delete(g.open, i, i+1)
+	default:
+		return g.openCase()
+	}
+	g.deleted = append(g.deleted, id)
+	return g.commit(func(tx *Tx) error { return tx.Delete(id) })
+}
+
+// undeleteSomething restores the oldest record in the recycle bin.
+func (g *Generator) undeleteSomething() (int, error) {
+	if len(g.deleted) == 0 {
+		return g.agentReply()
+	}
+	id := g.deleted[0]
+	g.deleted = g.deleted[1:]
+	switch KeyPrefix(id) {
+	case PrefixEmailMessage:
+		g.emails = append(g.emails, id)
+	case PrefixCaseComment:
+		g.comments = append(g.comments, id)
+	}
+	return g.commit(func(tx *Tx) error { return tx.Undelete(id) })
+}
+
+func takeRandom(rng *rand.Rand, ids []string) (string, []string) {
+	i := rng.IntN(len(ids))
+	id := ids[i] // read before Delete shifts the slice
+	return id, slices.Delete(ids, i, i+1)
+}
+
+// SampleEmailEvents returns n CREATE events of about 10 KB each for
+// EmailMessage, encoded as the org would send them, with their writer
+// schema: input for decoder and pipeline benchmarks.
+func SampleEmailEvents(seed uint64, n int) (schemaJSON string, events []BusEvent, err error) {
+	org, err := NewOrg(Config{Seed: seed}, nil, NewBus(nil, 0))
+	if err != nil {
+		return "", nil, err
+	}
+	g := NewGenerator(org, seed)
+	if _, err := g.createCustomers(); err != nil {
+		return "", nil, err
+	}
+	c := &genCase{subject: "Benchmark thread", contact: g.contacts[0], threadID: "thread::benchmark"}
+	if c.id, err = org.Create("Case", Values{"Subject": c.subject}); err != nil {
+		return "", nil, fmt.Errorf("sample email events: %w", err)
+	}
+	for range n {
+		text := g.text.emailText("Sample Sender", "Support team", 4200+g.rng.IntN(600))
+		cm, err := org.Transaction(func(tx *Tx) error { _, err := g.createEmail(tx, c, g.rng.IntN(2) == 0, text); return err })
+		if err != nil {
+			return "", nil, fmt.Errorf("sample email events: %w", err)
+		}
+		for _, ev := range cm.Events {
+			events = append(events, ev.BusEvent)
+		}
+	}
+	s, _ := org.CurrentSchema("EmailMessage")
+	return s.JSON, events, nil
+}
