@@ -69,6 +69,7 @@ func parseStart(from string) (pubsub.Start, error) {
 func printEvents(cmd *cobra.Command, sub *pubsub.Subscription, limit int) error {
 	defer sub.Stop()
 	out := json.NewEncoder(cmd.OutOrStdout())
+	out.SetEscapeHTML(false)
 	printed := 0
 	for m := range sub.Messages() {
 		switch {

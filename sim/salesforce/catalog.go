@@ -98,9 +98,9 @@ func (f Field) InChangeEvent() bool {
 
 // Object is one sObject type of the org.
 type Object struct {
-	Name         string // API name: "Case", "Invoice__c"
-	KeyPrefix    string // first three characters of its record IDs
-	Custom       bool
+	Name      string // API name: "Case", "Invoice__c"
+	KeyPrefix string // first three characters of its record IDs
+	Custom    bool
 	// HasChangeEvent: the org offers a change event for the object (all
 	// custom objects, most standard ones).
 	HasChangeEvent bool
@@ -108,7 +108,7 @@ type Object struct {
 	// own channel and /data/ChangeEvents. Objects in a custom channel produce
 	// events for that channel even when not selected.
 	CDCSelected bool
-	Fields       []Field
+	Fields      []Field
 }
 
 // Field returns the named field.

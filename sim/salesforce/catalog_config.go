@@ -114,9 +114,9 @@ func checkUniqueFields(o *Object) error {
 
 // nextCustomPrefix hands out a0X, a0Y, … skipping prefixes in use.
 func nextCustomPrefix(cat *catalog) string {
-	start := strings.IndexByte(base62, 'X')
+	start := strings.IndexByte(idBase62, 'X')
 	for i := start; ; i++ {
-		p := "a" + string(base62[i/62%62]) + string(base62[i%62])
+		p := "a" + string(idBase62[i/62%62]) + string(idBase62[i%62])
 		if _, taken := cat.byPrefix[p]; !taken {
 			return p
 		}

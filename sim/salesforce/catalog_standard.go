@@ -1,29 +1,29 @@
 package salesforce
 
 // Field constructors keep the object tables below readable.
-func idField() Field { return Field{Name: FieldID, Type: TypeID, ReadOnly: true} }
-func text(name string) Field     { return Field{Name: name, Type: TypeString} }
-func long(name string) Field     { return Field{Name: name, Type: TypeTextArea} }
-func email(name string) Field    { return Field{Name: name, Type: TypeEmail} }
-func pick(name string) Field     { return Field{Name: name, Type: TypePicklist} }
-func flag(name string) Field     { return Field{Name: name, Type: TypeBoolean} }
-func integer(name string) Field  { return Field{Name: name, Type: TypeInt} }
-func double(name string) Field   { return Field{Name: name, Type: TypeDouble} }
-func date(name string) Field     { return Field{Name: name, Type: TypeDate} }
-func datetime(name string) Field { return Field{Name: name, Type: TypeDateTime} }
-func derived(f Field) Field      { f.ReadOnly = true; return f }
-func ref(name string, to ...string) Field {
+func idField() Field                  { return Field{Name: FieldID, Type: TypeID, ReadOnly: true} }
+func textField(name string) Field     { return Field{Name: name, Type: TypeString} }
+func textAreaField(name string) Field { return Field{Name: name, Type: TypeTextArea} }
+func emailField(name string) Field    { return Field{Name: name, Type: TypeEmail} }
+func picklistField(name string) Field { return Field{Name: name, Type: TypePicklist} }
+func checkboxField(name string) Field { return Field{Name: name, Type: TypeBoolean} }
+func intField(name string) Field      { return Field{Name: name, Type: TypeInt} }
+func doubleField(name string) Field   { return Field{Name: name, Type: TypeDouble} }
+func dateField(name string) Field     { return Field{Name: name, Type: TypeDate} }
+func dateTimeField(name string) Field { return Field{Name: name, Type: TypeDateTime} }
+func readOnly(f Field) Field          { f.ReadOnly = true; return f }
+func referenceField(name string, to ...string) Field {
 	return Field{Name: name, Type: TypeReference, ReferenceTo: to}
 }
 
 // auditFields are the system fields in the order Salesforce lists them.
 func auditFields() []Field {
 	return []Field{
-		derived(datetime(FieldCreatedDate)),
-		derived(ref(FieldCreatedByID, "User")),
-		derived(datetime(FieldLastModifiedDate)),
-		derived(ref(FieldLastModifiedByID, "User")),
-		derived(datetime(FieldSystemModstamp)),
+		readOnly(dateTimeField(FieldCreatedDate)),
+		readOnly(referenceField(FieldCreatedByID, "User")),
+		readOnly(dateTimeField(FieldLastModifiedDate)),
+		readOnly(referenceField(FieldLastModifiedByID, "User")),
+		readOnly(dateTimeField(FieldSystemModstamp)),
 	}
 }
 
@@ -70,57 +70,57 @@ func joinFields(groups ...[]Field) []Field {
 // in reference §3.9 (and fixtures/schemas/AccountChangeEvent.reconstructed.avsc.json).
 func accountObject() *Object {
 	return &Object{Name: "Account", KeyPrefix: PrefixAccount, HasChangeEvent: true, CDCSelected: true, Fields: joinFields(
-		[]Field{idField(), derived(flag(FieldIsDeleted)),
-			text("Name"), pick("Type"), ref("ParentId", "Account"),
+		[]Field{idField(), readOnly(checkboxField(FieldIsDeleted)),
+			textField("Name"), picklistField("Type"), referenceField("ParentId", "Account"),
 			addressField("BillingAddress", "Billing"), addressField("ShippingAddress", "Shipping"),
-			text("Phone"), text("Fax"), text("AccountNumber"), text("Website"), text("Sic"),
-			pick("Industry"), double("AnnualRevenue"), integer("NumberOfEmployees"), pick("Ownership"),
-			text("TickerSymbol"), long("Description"), pick("Rating"), text("Site"), ref(FieldOwnerID, "User")},
+			textField("Phone"), textField("Fax"), textField("AccountNumber"), textField("Website"), textField("Sic"),
+			picklistField("Industry"), doubleField("AnnualRevenue"), intField("NumberOfEmployees"), picklistField("Ownership"),
+			textField("TickerSymbol"), textAreaField("Description"), picklistField("Rating"), textField("Site"), referenceField(FieldOwnerID, "User")},
 		auditFields(),
-		[]Field{text("Jigsaw"), derived(text("JigsawCompanyId")), pick("CleanStatus"), pick("AccountSource"),
-			text("DunsNumber"), text("Tradestyle"), text("NaicsCode"), text("NaicsDesc"), text("YearStarted"),
-			text("SicDesc"), ref("DandbCompanyId", "DandBCompany")},
+		[]Field{textField("Jigsaw"), readOnly(textField("JigsawCompanyId")), picklistField("CleanStatus"), picklistField("AccountSource"),
+			textField("DunsNumber"), textField("Tradestyle"), textField("NaicsCode"), textField("NaicsDesc"), textField("YearStarted"),
+			textField("SicDesc"), referenceField("DandbCompanyId", "DandBCompany")},
 	)}
 }
 
 func contactObject() *Object {
 	return &Object{Name: "Contact", KeyPrefix: PrefixContact, HasChangeEvent: true, CDCSelected: true, Fields: joinFields(
-		[]Field{idField(), derived(flag(FieldIsDeleted)), ref("AccountId", "Account"), personNameField(),
-			addressField("MailingAddress", "Mailing"), text("Phone"), text("MobilePhone"), email("Email"),
-			text("Title"), text("Department"), long("Description"), ref(FieldOwnerID, "User")},
+		[]Field{idField(), readOnly(checkboxField(FieldIsDeleted)), referenceField("AccountId", "Account"), personNameField(),
+			addressField("MailingAddress", "Mailing"), textField("Phone"), textField("MobilePhone"), emailField("Email"),
+			textField("Title"), textField("Department"), textAreaField("Description"), referenceField(FieldOwnerID, "User")},
 		auditFields(),
 	)}
 }
 
 func caseObject() *Object {
 	return &Object{Name: "Case", KeyPrefix: PrefixCase, HasChangeEvent: true, CDCSelected: true, Fields: joinFields(
-		[]Field{idField(), derived(flag(FieldIsDeleted)), derived(text("CaseNumber")),
-			ref("ContactId", "Contact"), ref("AccountId", "Account"), ref("SourceId", "EmailMessage"),
-			ref("ParentId", "Case"), text("SuppliedName"), email("SuppliedEmail"), text("SuppliedPhone"),
-			text("SuppliedCompany"), pick("Type"), pick("Status"), pick("Reason"), pick("Origin"),
-			text("Subject"), pick("Priority"), long("Description"), derived(flag("IsClosed")),
-			derived(datetime("ClosedDate")), flag("IsEscalated"), ref(FieldOwnerID, "User", "Group")},
+		[]Field{idField(), readOnly(checkboxField(FieldIsDeleted)), readOnly(textField("CaseNumber")),
+			referenceField("ContactId", "Contact"), referenceField("AccountId", "Account"), referenceField("SourceId", "EmailMessage"),
+			referenceField("ParentId", "Case"), textField("SuppliedName"), emailField("SuppliedEmail"), textField("SuppliedPhone"),
+			textField("SuppliedCompany"), picklistField("Type"), picklistField("Status"), picklistField("Reason"), picklistField("Origin"),
+			textField("Subject"), picklistField("Priority"), textAreaField("Description"), readOnly(checkboxField("IsClosed")),
+			readOnly(dateTimeField("ClosedDate")), checkboxField("IsEscalated"), referenceField(FieldOwnerID, "User", "Group")},
 		auditFields(),
-		[]Field{email("ContactEmail"), long("Comments")},
+		[]Field{emailField("ContactEmail"), textAreaField("Comments")},
 	)}
 }
 
 func caseCommentObject() *Object {
 	return &Object{Name: "CaseComment", KeyPrefix: PrefixCaseComment, Fields: joinFields(
-		[]Field{idField(), ref("ParentId", "Case"), flag("IsPublished"), long("CommentBody")},
+		[]Field{idField(), referenceField("ParentId", "Case"), checkboxField("IsPublished"), textAreaField("CommentBody")},
 		auditFields(),
-		[]Field{derived(flag(FieldIsDeleted))},
+		[]Field{readOnly(checkboxField(FieldIsDeleted))},
 	)}
 }
 
 func taskObject() *Object {
 	return &Object{Name: "Task", KeyPrefix: PrefixTask, HasChangeEvent: true, CDCSelected: true, Fields: joinFields(
-		[]Field{idField(), ref("WhoId", "Contact", "Lead"), ref("WhatId"), text("Subject"), date("ActivityDate"),
-			pick("Status"), pick("Priority"), ref(FieldOwnerID, "User", "Group"), long("Description"), pick("Type"),
-			derived(flag(FieldIsDeleted)), derived(ref("AccountId", "Account")), derived(flag("IsClosed"))},
+		[]Field{idField(), referenceField("WhoId", "Contact", "Lead"), referenceField("WhatId"), textField("Subject"), dateField("ActivityDate"),
+			picklistField("Status"), picklistField("Priority"), referenceField(FieldOwnerID, "User", "Group"), textAreaField("Description"), picklistField("Type"),
+			readOnly(checkboxField(FieldIsDeleted)), readOnly(referenceField("AccountId", "Account")), readOnly(checkboxField("IsClosed"))},
 		auditFields(),
-		[]Field{integer("CallDurationInSeconds"), pick("CallType"), text("CallDisposition"), text("CallObject"),
-			pick("TaskSubtype"), derived(datetime("CompletedDateTime"))},
+		[]Field{intField("CallDurationInSeconds"), picklistField("CallType"), textField("CallDisposition"), textField("CallObject"),
+			picklistField("TaskSubtype"), readOnly(dateTimeField("CompletedDateTime"))},
 	)}
 }
 
@@ -128,13 +128,13 @@ func taskObject() *Object {
 // audit fields come right after the parent references.
 func emailMessageObject() *Object {
 	return &Object{Name: "EmailMessage", KeyPrefix: PrefixEmailMessage, HasChangeEvent: true, CDCSelected: true, Fields: joinFields(
-		[]Field{idField(), ref("ParentId", "Case"), ref("ActivityId", "Task")},
+		[]Field{idField(), referenceField("ParentId", "Case"), referenceField("ActivityId", "Task")},
 		auditFields(),
-		[]Field{long("TextBody"), long("HtmlBody"), long("Headers"), text("Subject"), text("FromName"),
-			email("FromAddress"), text("ToAddress"), text("CcAddress"), text("BccAddress"), flag("Incoming"),
-			flag("HasAttachment"), pick("Status"), datetime("MessageDate"), derived(flag(FieldIsDeleted)),
-			ref("ReplyToEmailMessageId", "EmailMessage"), flag("IsExternallyVisible"), text("MessageIdentifier"),
-			text("ThreadIdentifier"), text("ClientThreadIdentifier"), ref("RelatedToId")},
+		[]Field{textAreaField("TextBody"), textAreaField("HtmlBody"), textAreaField("Headers"), textField("Subject"), textField("FromName"),
+			emailField("FromAddress"), textField("ToAddress"), textField("CcAddress"), textField("BccAddress"), checkboxField("Incoming"),
+			checkboxField("HasAttachment"), picklistField("Status"), dateTimeField("MessageDate"), readOnly(checkboxField(FieldIsDeleted)),
+			referenceField("ReplyToEmailMessageId", "EmailMessage"), checkboxField("IsExternallyVisible"), textField("MessageIdentifier"),
+			textField("ThreadIdentifier"), textField("ClientThreadIdentifier"), referenceField("RelatedToId")},
 	)}
 }
 
@@ -142,7 +142,7 @@ func emailMessageObject() *Object {
 // custom object has, then its custom fields in declaration order.
 func customObject(spec CustomObject, prefix string) *Object {
 	o := &Object{Name: spec.Name, KeyPrefix: prefix, Custom: true, HasChangeEvent: true, CDCSelected: !spec.NoChangeEvents, Fields: joinFields(
-		[]Field{idField(), ref(FieldOwnerID, "User", "Group"), derived(flag(FieldIsDeleted)), text("Name")},
+		[]Field{idField(), referenceField(FieldOwnerID, "User", "Group"), readOnly(checkboxField(FieldIsDeleted)), textField("Name")},
 		auditFields(),
 	)}
 	for _, f := range spec.Fields {

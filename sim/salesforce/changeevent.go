@@ -79,7 +79,7 @@ type eventBody struct {
 // buildBody fills an event body by change type (reference §3.4): CREATE and
 // UNDELETE carry every non-null field, UPDATE only the changed ones, DELETE
 // nothing.
-func buildBody(s *EventSchema, c change, diffs bool) eventBody {
+func buildBody(s *EventSchema, c recordChange, diffs bool) eventBody {
 	b := eventBody{values: Values{}, weight: 1}
 	switch c.kind {
 	case ChangeCreate, ChangeUndelete:

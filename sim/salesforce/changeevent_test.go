@@ -41,13 +41,13 @@ func onlyEvent(t *testing.T, cm Commit) PublishedEvent {
 func TestCreateEventCarriesEveryFieldAndAFullHeader(t *testing.T) {
 	org, clock := newOrgForTest(t, Config{})
 	var caseID string
-	cm := mustCommit(t, org, func(tx *Tx) error {
+	cm := commitForTest(t, org, func(tx *Tx) error {
 		var err error
 		caseID, err = tx.Create("Case", Values{"Subject": "Printer on fire", "Status": "New", "Priority": "High", "Origin": "Email"})
 		return err
 	})
 	ev := onlyEvent(t, cm)
-	got := decodeEvent(t, org, ev)
+	got := decodeOrgEvent(t, org, ev)
 	h := got.Header
 	checks := map[string]any{
 		"entityName": "Case", "changeType": "CREATE", "changeOrigin": DefaultChangeOrigin,
@@ -88,11 +88,11 @@ func TestCreateEventCarriesEveryFieldAndAFullHeader(t *testing.T) {
 
 func TestUpdateEventCarriesOnlyChangedFields(t *testing.T) {
 	org, clock := newOrgForTest(t, Config{})
-	id := mustCreate(t, org, "Case", Values{"Subject": "Old", "Description": "Some text", "Status": "New"})
+	id := createForTest(t, org, "Case", Values{"Subject": "Old", "Description": "Some text", "Status": "New"})
 	clock.Advance(time.Minute)
-	cm := mustCommit(t, org, func(tx *Tx) error { return tx.Update(id, Values{"Subject": "New subject", "Description": nil}) })
+	cm := commitForTest(t, org, func(tx *Tx) error { return tx.Update(id, Values{"Subject": "New subject", "Description": nil}) })
 	ev := onlyEvent(t, cm)
-	got := decodeEvent(t, org, ev)
+	got := decodeOrgEvent(t, org, ev)
 	if got.Header["changeType"] != "UPDATE" {
 		t.Fatalf("changeType %v", got.Header["changeType"])
 	}
@@ -112,12 +112,12 @@ func TestUpdateEventCarriesOnlyChangedFields(t *testing.T) {
 
 func TestAddressComponentUpdateLooksLikeTheRealEvent(t *testing.T) {
 	org, clock := newOrgForTest(t, Config{})
-	id := mustCreate(t, org, "Account", Values{"Name": "Acme", "Phone": "555-0100"})
+	id := createForTest(t, org, "Account", Values{"Name": "Acme", "Phone": "555-0100"})
 	clock.Advance(time.Second)
-	ev := onlyEvent(t, mustCommit(t, org, func(tx *Tx) error {
+	ev := onlyEvent(t, commitForTest(t, org, func(tx *Tx) error {
 		return tx.Update(id, Values{"BillingCity": "San Francisco", "BillingState": "CA"})
 	}))
-	got := decodeEvent(t, org, ev)
+	got := decodeOrgEvent(t, org, ev)
 	if cf := headerStrings(got.Header, "changedFields"); !slices.Equal(cf, []string{"0x400000", "4-0x06"}) {
 		t.Errorf("changedFields = %q, want [0x400000 4-0x06]", cf)
 	}
@@ -144,9 +144,9 @@ func TestAddressComponentUpdateLooksLikeTheRealEvent(t *testing.T) {
 
 func TestNulledAddressComponentIsReportedUnderItsParent(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
-	id := mustCreate(t, org, "Account", Values{"Name": "Acme", "BillingAddress": Values{"City": "Paris", "Country": "France"}})
-	ev := onlyEvent(t, mustCommit(t, org, func(tx *Tx) error { return tx.Update(id, Values{"BillingCity": nil}) }))
-	h := decodeEvent(t, org, ev).Header
+	id := createForTest(t, org, "Account", Values{"Name": "Acme", "BillingAddress": Values{"City": "Paris", "Country": "France"}})
+	ev := onlyEvent(t, commitForTest(t, org, func(tx *Tx) error { return tx.Update(id, Values{"BillingCity": nil}) }))
+	h := decodeOrgEvent(t, org, ev).Header
 	if nf := headerStrings(h, "nulledFields"); !slices.Equal(nf, []string{"4-0x02"}) {
 		t.Errorf("nulledFields = %q, want [4-0x02]", nf)
 	}
@@ -154,8 +154,8 @@ func TestNulledAddressComponentIsReportedUnderItsParent(t *testing.T) {
 
 func TestDeleteEventIsHeaderOnlyAndUndeleteCarriesTheRecord(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
-	id := mustCreate(t, org, "Task", Values{"Subject": "Call back", "Status": "Not Started", "ActivityDate": "2026-03-20"})
-	del := decodeEvent(t, org, onlyEvent(t, mustCommit(t, org, func(tx *Tx) error { return tx.Delete(id) })))
+	id := createForTest(t, org, "Task", Values{"Subject": "Call back", "Status": "Not Started", "ActivityDate": "2026-03-20"})
+	del := decodeOrgEvent(t, org, onlyEvent(t, commitForTest(t, org, func(tx *Tx) error { return tx.Delete(id) })))
 	if del.Header["changeType"] != "DELETE" {
 		t.Errorf("changeType %v", del.Header["changeType"])
 	}
@@ -164,7 +164,7 @@ func TestDeleteEventIsHeaderOnlyAndUndeleteCarriesTheRecord(t *testing.T) {
 			t.Errorf("DELETE body field %s = %v, want null", k, v)
 		}
 	}
-	und := decodeEvent(t, org, onlyEvent(t, mustCommit(t, org, func(tx *Tx) error { return tx.Undelete(id) })))
+	und := decodeOrgEvent(t, org, onlyEvent(t, commitForTest(t, org, func(tx *Tx) error { return tx.Undelete(id) })))
 	if und.Header["changeType"] != "UNDELETE" || und.Body["Subject"] != "Call back" {
 		t.Errorf("UNDELETE event: %v, Subject %v", und.Header["changeType"], und.Body["Subject"])
 	}
@@ -176,8 +176,8 @@ func TestDeleteEventIsHeaderOnlyAndUndeleteCarriesTheRecord(t *testing.T) {
 
 func TestSequenceNumbersSkipChangesOfObjectsWithoutChangeEvents(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
-	caseID := mustCreate(t, org, "Case", Values{"Subject": "x"})
-	cm := mustCommit(t, org, func(tx *Tx) error {
+	caseID := createForTest(t, org, "Case", Values{"Subject": "x"})
+	cm := commitForTest(t, org, func(tx *Tx) error {
 		if err := tx.Update(caseID, Values{"Status": "Working"}); err != nil {
 			return err
 		}
@@ -221,9 +221,9 @@ func TestSameChangeToAdjacentRecordsIsOneMergedEvent(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
 	var ids []string
 	for range 4 {
-		ids = append(ids, mustCreate(t, org, "Case", Values{"Subject": "bulk", "Status": "New"}))
+		ids = append(ids, createForTest(t, org, "Case", Values{"Subject": "bulk", "Status": "New"}))
 	}
-	cm := mustCommit(t, org, func(tx *Tx) error {
+	cm := commitForTest(t, org, func(tx *Tx) error {
 		for _, id := range ids[:3] {
 			if err := tx.Update(id, Values{"Status": "Escalated"}); err != nil {
 				return err
@@ -234,7 +234,7 @@ func TestSameChangeToAdjacentRecordsIsOneMergedEvent(t *testing.T) {
 	if len(cm.Events) != 2 {
 		t.Fatalf("got %d events, want 2 (one merged, one distinct)", len(cm.Events))
 	}
-	merged := decodeEvent(t, org, cm.Events[0])
+	merged := decodeOrgEvent(t, org, cm.Events[0])
 	if got := headerStrings(merged.Header, "recordIds"); !slices.Equal(got, ids[:3]) {
 		t.Errorf("merged recordIds = %v, want %v", got, ids[:3])
 	}
@@ -245,8 +245,8 @@ func TestSameChangeToAdjacentRecordsIsOneMergedEvent(t *testing.T) {
 
 func TestRepeatedChangesToOneRecordAreNotMerged(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
-	id := mustCreate(t, org, "Case", Values{"Status": "New"})
-	cm := mustCommit(t, org, func(tx *Tx) error {
+	id := createForTest(t, org, "Case", Values{"Status": "New"})
+	cm := commitForTest(t, org, func(tx *Tx) error {
 		if err := tx.Update(id, Values{"Priority": "High"}); err != nil {
 			return err
 		}
@@ -259,8 +259,8 @@ func TestRepeatedChangesToOneRecordAreNotMerged(t *testing.T) {
 
 func TestDeletesOfSeveralRecordsMergeIntoOneEvent(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
-	a, b := mustCreate(t, org, "Case", Values{"Subject": "a"}), mustCreate(t, org, "Case", Values{"Subject": "b"})
-	cm := mustCommit(t, org, func(tx *Tx) error {
+	a, b := createForTest(t, org, "Case", Values{"Subject": "a"}), createForTest(t, org, "Case", Values{"Subject": "b"})
+	cm := commitForTest(t, org, func(tx *Tx) error {
 		if err := tx.Delete(a); err != nil {
 			return err
 		}
@@ -275,13 +275,13 @@ func TestOversizedEventBecomesAHeaderOnlyGapEvent(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{MaxEventBytes: 4000})
 	big := strings.Repeat("<p>Lorem ipsum dolor sit amet.</p>\n", 200)
 	var id string
-	cm := mustCommit(t, org, func(tx *Tx) error {
+	cm := commitForTest(t, org, func(tx *Tx) error {
 		var err error
 		id, err = tx.Create("EmailMessage", Values{"Subject": "huge", "HtmlBody": big})
 		return err
 	})
 	ev := onlyEvent(t, cm)
-	got := decodeEvent(t, org, ev)
+	got := decodeOrgEvent(t, org, ev)
 	if got.Header["changeType"] != "GAP_CREATE" || !slices.Equal(headerStrings(got.Header, "recordIds"), []string{id}) {
 		t.Errorf("header %v", got.Header)
 	}
@@ -290,7 +290,7 @@ func TestOversizedEventBecomesAHeaderOnlyGapEvent(t *testing.T) {
 			t.Errorf("gap event body field %s = %v, want null", k, v)
 		}
 	}
-	small := onlyEvent(t, mustCommit(t, org, func(tx *Tx) error { return tx.Update(id, Values{"Subject": "still huge?"}) }))
+	small := onlyEvent(t, commitForTest(t, org, func(tx *Tx) error { return tx.Update(id, Values{"Subject": "still huge?"}) }))
 	if small.Header.ChangeType != ChangeUpdate {
 		t.Errorf("a small update became %s", small.Header.ChangeType)
 	}
@@ -298,7 +298,7 @@ func TestOversizedEventBecomesAHeaderOnlyGapEvent(t *testing.T) {
 
 func TestTransactionPastTheChangeLimitEndsInOneOverflowEventPerEntity(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{MaxTransactionChanges: 5})
-	cm := mustCommit(t, org, func(tx *Tx) error {
+	cm := commitForTest(t, org, func(tx *Tx) error {
 		for i, object := range []string{"Case", "Case", "Case", "Case", "EmailMessage", "EmailMessage", "Task", "EmailMessage", "Task"} {
 			if _, err := tx.Create(object, Values{"Subject": strings.Repeat("s", i+1)}); err != nil {
 				return err
@@ -321,8 +321,8 @@ func TestTransactionPastTheChangeLimitEndsInOneOverflowEventPerEntity(t *testing
 
 func TestEachChangedFieldCountsTowardTheOverflowLimit(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{MaxTransactionChanges: 3})
-	id := mustCreate(t, org, "Case", Values{"Subject": "x"})
-	cm := mustCommit(t, org, func(tx *Tx) error {
+	id := createForTest(t, org, "Case", Values{"Subject": "x"})
+	cm := commitForTest(t, org, func(tx *Tx) error {
 		return tx.Update(id, Values{"Subject": "y", "Priority": "Low", "Origin": "Web"}) // 3 fields + LastModifiedDate
 	})
 	if ev := onlyEvent(t, cm); ev.Header.ChangeType != GapOverflow {
@@ -334,7 +334,7 @@ func TestCommitNumbersIncreasePastTwoToTheFiftyThird(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
 	last := int64(0)
 	for range 5 {
-		cm := mustCommit(t, org, func(tx *Tx) error { _, err := tx.Create("Case", nil); return err })
+		cm := commitForTest(t, org, func(tx *Tx) error { _, err := tx.Create("Case", nil); return err })
 		if cm.CommitNumber <= last || cm.CommitNumber <= 1<<53 || cm.CommitNumber == math.MaxInt64 {
 			t.Errorf("commit number %d after %d", cm.CommitNumber, last)
 		}
@@ -354,16 +354,16 @@ func TestTransactionOptionsSetOriginAndUser(t *testing.T) {
 	if ev.Header.CommitUser != user || ev.Header.ChangeOrigin != opts.ChangeOrigin {
 		t.Errorf("header user %s origin %s", ev.Header.CommitUser, ev.Header.ChangeOrigin)
 	}
-	if body := decodeEvent(t, org, ev).Body; body["CreatedById"] != user || body["OwnerId"] != user {
+	if body := decodeOrgEvent(t, org, ev).Body; body["CreatedById"] != user || body["OwnerId"] != user {
 		t.Errorf("audit user %v owner %v, want %s", body["CreatedById"], body["OwnerId"], user)
 	}
 }
 
 func TestHeaderStructMatchesTheEncodedHeader(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
-	id := mustCreate(t, org, "Case", Values{"Subject": "x"})
-	ev := onlyEvent(t, mustCommit(t, org, func(tx *Tx) error { return tx.Update(id, Values{"Subject": "y"}) }))
-	h := decodeEvent(t, org, ev).Header
+	id := createForTest(t, org, "Case", Values{"Subject": "x"})
+	ev := onlyEvent(t, commitForTest(t, org, func(tx *Tx) error { return tx.Update(id, Values{"Subject": "y"}) }))
+	h := decodeOrgEvent(t, org, ev).Header
 	got := ChangeEventHeader{
 		EntityName: h["entityName"].(string), RecordIDs: headerStrings(h, "recordIds"), ChangeType: ChangeType(h["changeType"].(string)),
 		ChangeOrigin: h["changeOrigin"].(string), TransactionKey: h["transactionKey"].(string), SequenceNumber: h["sequenceNumber"].(int32),
@@ -372,5 +372,23 @@ func TestHeaderStructMatchesTheEncodedHeader(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, ev.Header) {
 		t.Errorf("decoded header %+v\nreturned header %+v", got, ev.Header)
+	}
+}
+
+func TestDatabaseLevelChangesProduceGapEvents(t *testing.T) {
+	org, _ := newOrgForTest(t, Config{})
+	a, b := createForTest(t, org, "Case", Values{"Subject": "a"}), createForTest(t, org, "Case", Values{"Subject": "b"})
+	cm, err := org.TransactionWith(TxOptions{DatabaseLevel: true}, func(tx *Tx) error {
+		if err := tx.Delete(a); err != nil {
+			return err
+		}
+		return tx.Delete(b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := onlyEvent(t, cm)
+	if ev.Header.ChangeType != GapDelete || !slices.Equal(ev.Header.RecordIDs, []string{a, b}) {
+		t.Errorf("got %s for %v, want one merged GAP_DELETE", ev.Header.ChangeType, ev.Header.RecordIDs)
 	}
 }

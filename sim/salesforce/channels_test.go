@@ -82,7 +82,7 @@ func TestObjectOnlyInACustomChannelStillProducesEvents(t *testing.T) {
 		NoChangeEvents: []string{"Account", "Case"},
 		CustomChannels: []CustomChannel{{Name: "Accounts__chn", Entities: []string{"Account"}}},
 	})
-	cm := mustCommit(t, org, func(tx *Tx) error {
+	cm := commitForTest(t, org, func(tx *Tx) error {
 		if _, err := tx.Create("Account", Values{"Name": "Acme"}); err != nil {
 			return err
 		}
@@ -102,7 +102,7 @@ func TestUnselectingAnObjectRemovesItsChannel(t *testing.T) {
 	if _, ok := org.ChannelEntities("/data/TaskChangeEvent"); ok {
 		t.Error("unselected Task still has a channel")
 	}
-	if cm := mustCommit(t, org, func(tx *Tx) error { _, err := tx.Create("Task", nil); return err }); len(cm.Events) != 0 {
+	if cm := commitForTest(t, org, func(tx *Tx) error { _, err := tx.Create("Task", nil); return err }); len(cm.Events) != 0 {
 		t.Errorf("unselected Task produced %d events", len(cm.Events))
 	}
 	if err := org.SelectForCDC("CaseComment", true); err == nil {

@@ -1,7 +1,7 @@
 package salesforce
 
 import (
-	"bytes"
+	"maps"
 	"slices"
 	"time"
 )
@@ -42,7 +42,7 @@ func (o *Org) commit(tx *Tx) (Commit, error) {
 		ChangeOrigin: tx.origin, TransactionKey: cm.TransactionKey, CommitTimestamp: cm.CommitTime.UnixMilli(),
 		CommitNumber: cm.CommitNumber, CommitUser: tx.user,
 	}
-	events, err := o.buildEventsLocked(tx.changes, base)
+	events, err := o.buildEventsLocked(tx.changes, base, tx.dbLevel)
 	if err != nil {
 		return Commit{}, err
 	}
@@ -59,8 +59,9 @@ func (o *Org) commit(tx *Tx) (Commit, error) {
 // buildEventsLocked turns a transaction's changes into encoded events:
 // one per change of an entity that produces events, adjacent identical
 // changes merged, the changes past the overflow limit replaced by one
-// GAP_OVERFLOW per entity, and oversized events replaced by gap events.
-func (o *Org) buildEventsLocked(changes []change, base ChangeEventHeader) ([]PublishedEvent, error) {
+// GAP_OVERFLOW per entity, and oversized events (or all, for
+// database-level changes) replaced by gap events.
+func (o *Org) buildEventsLocked(changes []recordChange, base ChangeEventHeader, allGaps bool) ([]PublishedEvent, error) {
 	var pending []pendingEvent
 	var overflowed []pendingEvent // one per entity, in order of first overflow
 	total, limit := 0, o.cfg.maxTransactionChanges()
@@ -80,15 +81,11 @@ func (o *Org) buildEventsLocked(changes []change, base ChangeEventHeader) ([]Pub
 		h.ChangeType, h.RecordIDs = c.kind, []string{c.id}
 		h.ChangedFields, h.NulledFields, h.DiffFields = body.changed.Encode(), body.nulled.Encode(), body.diffed.Encode()
 		ev := pendingEvent{schema: s, header: h, body: body.values}
-		merged, err := mergeInto(pending, ev)
-		if err != nil {
-			return nil, err
-		}
-		if !merged {
+		if !mergeInto(pending, ev) {
 			pending = append(pending, ev)
 		}
 	}
-	return o.encodeAllLocked(append(pending, overflowed...))
+	return o.encodeAllLocked(append(pending, overflowed...), allGaps)
 }
 
 // addOverflow keeps one header-only GAP_OVERFLOW event per entity.
@@ -104,48 +101,37 @@ func addOverflow(events []pendingEvent, s *EventSchema, h ChangeEventHeader) []p
 // mergeInto adds ev's record to the previous event when both describe the
 // same change to different records of one entity (a merged event). Only
 // adjacent changes merge, so no record's changes are reordered.
-func mergeInto(pending []pendingEvent, ev pendingEvent) (bool, error) {
+func mergeInto(pending []pendingEvent, ev pendingEvent) bool {
 	if len(pending) == 0 {
-		return false, nil
+		return false
 	}
 	last := &pending[len(pending)-1]
-	if last.schema != ev.schema || last.header.ChangeType != ev.header.ChangeType || slices.Contains(last.header.RecordIDs, ev.header.RecordIDs[0]) {
-		return false, nil
+	if last.schema != ev.schema || !sameChange(last.header, ev.header) || slices.Contains(last.header.RecordIDs, ev.header.RecordIDs[0]) {
+		return false
 	}
-	same, err := sameChange(*last, ev)
-	if !same || err != nil {
-		return false, err
+	if !maps.EqualFunc(last.body, ev.body, sameValue) {
+		return false
 	}
 	last.header.RecordIDs = append(last.header.RecordIDs, ev.header.RecordIDs[0])
-	return true, nil
+	return true
 }
 
-// sameChange compares two events' encodings with the per-change header
-// fields (record IDs, sequence number) blanked.
-func sameChange(a, b pendingEvent) (bool, error) {
-	blank := func(e pendingEvent) ([]byte, error) {
-		h := e.header
-		h.RecordIDs, h.SequenceNumber = nil, 0
-		return e.schema.encode(h, e.body)
-	}
-	x, err := blank(a)
-	if err != nil {
-		return false, err
-	}
-	y, err := blank(b)
-	return err == nil && bytes.Equal(x, y), err
+// sameChange compares the header fields that describe the change itself.
+func sameChange(a, b ChangeEventHeader) bool {
+	return a.ChangeType == b.ChangeType && slices.Equal(a.ChangedFields, b.ChangedFields) &&
+		slices.Equal(a.NulledFields, b.NulledFields) && slices.Equal(a.DiffFields, b.DiffFields)
 }
 
 // encodeAllLocked encodes the events, turning any larger than the limit
-// into a header-only gap event (reference §3.6).
-func (o *Org) encodeAllLocked(events []pendingEvent) ([]PublishedEvent, error) {
+// (or every one, with allGaps) into a header-only gap event (reference §3.6).
+func (o *Org) encodeAllLocked(events []pendingEvent, allGaps bool) ([]PublishedEvent, error) {
 	out := make([]PublishedEvent, 0, len(events))
 	for _, ev := range events {
 		payload, err := ev.schema.encode(ev.header, ev.body)
 		if err != nil {
 			return nil, err
 		}
-		if len(payload) > o.cfg.maxEventBytes() {
+		if ev.header.ChangeType != GapOverflow && (allGaps || len(payload) > o.cfg.maxEventBytes()) {
 			ev.header.ChangeType = gapOf(ev.header.ChangeType)
 			ev.header.ChangedFields, ev.header.NulledFields, ev.header.DiffFields = []string{}, []string{}, []string{}
 			if payload, err = ev.schema.encode(ev.header, nil); err != nil {

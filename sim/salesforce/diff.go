@@ -34,7 +34,7 @@ func unifiedDiff(old, new string) (string, bool) {
 	if d := float64(newLen - oldLen); max(d, -d) > diffMaxLengthChange*float64(oldLen) {
 		return "", false
 	}
-	a, b := splitLines(old), splitLines(new)
+	a, b := splitTextLines(old), splitTextLines(new)
 	ops, ok := lineEdits(a, b)
 	if !ok || linesChanged(ops) > diffMaxLinesChanged*float64(max(len(a), len(b))) {
 		return "", false
@@ -49,8 +49,8 @@ func unifiedDiff(old, new string) (string, bool) {
 	return out.String(), true
 }
 
-// splitLines splits after each "\n"; the last line may lack one.
-func splitLines(s string) []string {
+// splitTextLines splits after each "\n"; the last line may lack one.
+func splitTextLines(s string) []string {
 	lines := strings.SplitAfter(s, "\n")
 	if lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
@@ -58,15 +58,15 @@ func splitLines(s string) []string {
 	return lines
 }
 
-// edit is one line of a diff: ' ' kept, '-' removed, '+' added.
-type edit struct {
+// diffLine is one line of a diff: ' ' kept, '-' removed, '+' added.
+type diffLine struct {
 	kind byte
 	line string
 }
 
 // lineEdits finds a shortest edit script by longest common subsequence
 // after trimming the common prefix and suffix.
-func lineEdits(a, b []string) ([]edit, bool) {
+func lineEdits(a, b []string) ([]diffLine, bool) {
 	pre := 0
 	for pre < len(a) && pre < len(b) && a[pre] == b[pre] {
 		pre++
@@ -79,19 +79,19 @@ func lineEdits(a, b []string) ([]edit, bool) {
 	if (len(midA)+1)*(len(midB)+1) > diffMaxCells {
 		return nil, false
 	}
-	var ops []edit
+	var ops []diffLine
 	for _, l := range a[:pre] {
-		ops = append(ops, edit{' ', l})
+		ops = append(ops, diffLine{' ', l})
 	}
 	ops = append(ops, lcsEdits(midA, midB)...)
 	for _, l := range a[len(a)-suf:] {
-		ops = append(ops, edit{' ', l})
+		ops = append(ops, diffLine{' ', l})
 	}
 	return ops, true
 }
 
 // lcsEdits is the classic dynamic-programming LCS walk.
-func lcsEdits(a, b []string) []edit {
+func lcsEdits(a, b []string) []diffLine {
 	w := len(b) + 1
 	lcs := make([]int32, (len(a)+1)*w) // lcs[i*w+j]: LCS of a[i:], b[j:]
 	for i := len(a) - 1; i >= 0; i-- {
@@ -103,25 +103,25 @@ func lcsEdits(a, b []string) []edit {
 			}
 		}
 	}
-	var ops []edit
+	var ops []diffLine
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
 		case i < len(a) && j < len(b) && a[i] == b[j]:
-			ops = append(ops, edit{' ', a[i]})
+			ops = append(ops, diffLine{' ', a[i]})
 			i, j = i+1, j+1
 		case j < len(b) && (i == len(a) || lcs[i*w+j+1] >= lcs[(i+1)*w+j]):
-			ops = append(ops, edit{'+', b[j]})
+			ops = append(ops, diffLine{'+', b[j]})
 			j++
 		default:
-			ops = append(ops, edit{'-', a[i]})
+			ops = append(ops, diffLine{'-', a[i]})
 			i++
 		}
 	}
 	return ops
 }
 
-func linesChanged(ops []edit) float64 {
+func linesChanged(ops []diffLine) float64 {
 	removed, added := 0, 0
 	for _, op := range ops {
 		switch op.kind {
@@ -136,7 +136,7 @@ func linesChanged(ops []edit) float64 {
 
 // writeHunks groups edits into hunks whose changes are at most
 // 2×diffContext kept lines apart.
-func writeHunks(out *strings.Builder, ops []edit) {
+func writeHunks(out *strings.Builder, ops []diffLine) {
 	oldAt, newAt := make([]int, len(ops)+1), make([]int, len(ops)+1)
 	for k, op := range ops {
 		oldAt[k+1], newAt[k+1] = oldAt[k], newAt[k]
@@ -168,7 +168,7 @@ func writeHunks(out *strings.Builder, ops []edit) {
 }
 
 // hunkEnd returns the index after the hunk that starts changing at i.
-func hunkEnd(ops []edit, i int) int {
+func hunkEnd(ops []diffLine, i int) int {
 	for i < len(ops) {
 		if ops[i].kind != ' ' {
 			i++

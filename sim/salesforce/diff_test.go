@@ -17,7 +17,7 @@ func applyUnifiedDiff(old, diff string) (string, error) {
 	if len(lines) < 2 || lines[0] != "--- \n" || !strings.HasPrefix(lines[1], "+++ ") {
 		return "", fmt.Errorf("missing --- / +++ header")
 	}
-	src := splitLines(old)
+	src := splitTextLines(old)
 	var out []string
 	next := 0 // index of the next unread old line
 	for _, l := range lines[2:] {
@@ -115,7 +115,7 @@ func fourLongLines(last string) string {
 func TestUnifiedDiffIsSkippedWhenTheReferenceSaysSo(t *testing.T) {
 	old := paragraphText(60)
 	var rewritten strings.Builder
-	for i, l := range splitLines(old) {
+	for i, l := range splitTextLines(old) {
 		if i%3 == 0 {
 			l = "Rewritten " + l
 		}
@@ -146,7 +146,7 @@ func TestRandomSmallEditsAlwaysRebuildExactly(t *testing.T) {
 	old := paragraphText(80)
 	diffed := 0
 	for i := range 200 {
-		lines := splitLines(old)
+		lines := splitTextLines(old)
 		for range 1 + rng.IntN(4) {
 			k := rng.IntN(len(lines))
 			switch rng.IntN(3) {
@@ -179,9 +179,9 @@ func TestLargeTextUpdateIsSentAsADiffOnlyWhenTheOrgSendsDifferences(t *testing.T
 	for _, on := range []bool{false, true} {
 		t.Run(fmt.Sprintf("SendDataDifferences=%v", on), func(t *testing.T) {
 			org, _ := newOrgForTest(t, Config{SendDataDifferences: on})
-			id := mustCreate(t, org, "Case", Values{"Description": old})
-			ev := onlyEvent(t, mustCommit(t, org, func(tx *Tx) error { return tx.Update(id, Values{"Description": next}) }))
-			got := decodeEvent(t, org, ev)
+			id := createForTest(t, org, "Case", Values{"Description": old})
+			ev := onlyEvent(t, commitForTest(t, org, func(tx *Tx) error { return tx.Update(id, Values{"Description": next}) }))
+			got := decodeOrgEvent(t, org, ev)
 			diffNames := namesOf(t, org, ev, headerStrings(got.Header, "diffFields"))
 			desc := got.Body["Description"].(string)
 			if !on {

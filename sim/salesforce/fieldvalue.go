@@ -161,18 +161,18 @@ func sameValue(a, b any) bool {
 		if !ok {
 			return len(x) == 0 && b == nil
 		}
-		return maps.EqualFunc(compact(x), compact(y), sameValue)
+		return maps.EqualFunc(withoutNulls(x), withoutNulls(y), sameValue)
 	case nil:
 		if y, ok := b.(Values); ok {
-			return len(compact(y)) == 0
+			return len(withoutNulls(y)) == 0
 		}
 		return b == nil
 	}
 	return a == b
 }
 
-// compact drops null components so a compound with no values equals null.
-func compact(v Values) Values {
+// withoutNulls drops null components so a compound with no values equals null.
+func withoutNulls(v Values) Values {
 	out := Values{}
 	for k, val := range v {
 		if val != nil {

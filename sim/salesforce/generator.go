@@ -38,8 +38,8 @@ type genContact struct {
 
 type genCase struct {
 	id, subject, threadID, description, lastMessageID string
-	contact                                            genContact
-	status                                             int // index into statuses
+	contact                                           genContact
+	status                                            int // index into genStatuses
 }
 
 // NewGenerator returns a generator for org driven by seed.
@@ -90,13 +90,13 @@ func (g *Generator) Run(ctx context.Context, eventsPerSecond float64) error {
 	}
 }
 
-// activity is one kind of step with its relative frequency.
-type activity struct {
+// genActivity is one kind of step with its relative frequency.
+type genActivity struct {
 	weight int
 	run    func(*Generator) (int, error)
 }
 
-var activities = []activity{
+var genActivities = []genActivity{
 	{18, (*Generator).openCase},
 	{20, (*Generator).customerReply},
 	{20, (*Generator).agentReply},
@@ -118,11 +118,11 @@ func (g *Generator) Step() (int, error) {
 		return g.openCase()
 	}
 	total := 0
-	for _, a := range activities {
+	for _, a := range genActivities {
 		total += a.weight
 	}
 	roll := g.rng.IntN(total)
-	for _, a := range activities {
+	for _, a := range genActivities {
 		if roll < a.weight {
 			return a.run(g)
 		}
@@ -145,7 +145,7 @@ func (g *Generator) commit(fn func(*Tx) error) (int, error) {
 
 func (g *Generator) createCustomers() (int, error) {
 	return g.commit(func(tx *Tx) error {
-		for _, company := range companies[:5] {
+		for _, company := range genCompanies[:5] {
 			accountID, err := tx.Create("Account", Values{
 				"Name": company, "Industry": "Technology", "Type": "Customer",
 				"BillingAddress": Values{"City": g.text.pick([]string{"Berlin", "Lisbon", "Austin", "Osaka", "Lagos"}), "Country": "Freedonia"},
@@ -155,7 +155,7 @@ func (g *Generator) createCustomers() (int, error) {
 			}
 			for range 2 {
 				first, last := g.text.personName()
-				c := genContact{accountID: accountID, first: first, last: last, company: company, email: emailAddress(first, last, company)}
+				c := genContact{accountID: accountID, first: first, last: last, company: company, email: genEmailAddress(first, last, company)}
 				if c.id, err = tx.Create("Contact", Values{"AccountId": accountID, "FirstName": first, "LastName": last, "Email": c.email}); err != nil {
 					return err
 				}
@@ -166,8 +166,8 @@ func (g *Generator) createCustomers() (int, error) {
 	})
 }
 
-// emailLength is the size of a plain-text body; the HTML body adds about
-// a little more, so an email event is 5–10 KB.
+// emailLength is the size of a plain-text body; the HTML body is a
+// little longer, so an email event is 5–10 KB.
 func (g *Generator) emailLength() int { return 2200 + g.rng.IntN(2000) }
 
 // openCase is Email-to-Case: a customer email creates a case whose
@@ -181,7 +181,7 @@ func (g *Generator) openCase() (int, error) {
 		var err error
 		c.id, err = tx.Create("Case", Values{
 			"Subject": c.subject, "Description": c.description, "Status": "New", "Origin": "Email",
-			"Priority": g.text.pick(priorities), "ContactId": contact.id, "AccountId": contact.accountID,
+			"Priority": g.text.pick(genPriorities), "ContactId": contact.id, "AccountId": contact.accountID,
 			"SuppliedEmail": contact.email, "SuppliedName": contact.first + " " + contact.last, "ContactEmail": contact.email,
 		})
 		if err != nil {
@@ -221,12 +221,12 @@ func (g *Generator) createEmail(tx *Tx, c *genCase, incoming bool, text string) 
 	}
 	msgID := g.text.messageID(domain)
 	v := Values{
-		"ParentId": c.id, "Subject": subject, "TextBody": text, "HtmlBody": emailHTML(text),
+		"ParentId": c.id, "Subject": subject, "TextBody": text, "HtmlBody": genEmailHTML(text),
 		"FromAddress": from, "FromName": fromName, "ToAddress": to, "Incoming": incoming, "Status": status,
 		"MessageDate": tx.now, "MessageIdentifier": msgID, "ThreadIdentifier": c.threadID,
 	}
 	if g.rng.IntN(4) == 0 {
-		v["CcAddress"] = emailAddress(g.text.pick(firstNames), g.text.pick(lastNames), c.contact.company)
+		v["CcAddress"] = genEmailAddress(g.text.pick(genFirstNames), g.text.pick(genLastNames), c.contact.company)
 	}
 	if incoming {
 		v["Headers"] = fmt.Sprintf("Received: from %s\nMessage-ID: %s\nFrom: %s <%s>\nTo: %s\n", domain, msgID, fromName, from, to)
@@ -254,12 +254,12 @@ func (g *Generator) addComment() (int, error) {
 func (g *Generator) advanceStatus() (int, error) {
 	i := g.rng.IntN(len(g.open))
 	c := g.open[i]
-	c.status = min(c.status+1+g.rng.IntN(2), len(statuses)-1)
-	if statuses[c.status] == "Closed" {
+	c.status = min(c.status+1+g.rng.IntN(2), len(genStatuses)-1)
+	if genStatuses[c.status] == "Closed" {
 		g.open = slices.Delete(g.open, i, i+1)
 	}
 	return g.commit(func(tx *Tx) error {
-		return tx.Update(c.id, Values{"Status": statuses[c.status], "Priority": g.text.pick(priorities)})
+		return tx.Update(c.id, Values{"Status": genStatuses[c.status], "Priority": g.text.pick(genPriorities)})
 	})
 }
 
@@ -279,7 +279,7 @@ func (g *Generator) logTask() (int, error) {
 // which is what diff events are made of.
 func (g *Generator) editDescription() (int, error) {
 	c := g.open[g.rng.IntN(len(g.open))]
-	c.description += "\n\nUpdate: " + g.text.pick(agentLines) + "\n"
+	c.description += "\n\nUpdate: " + g.text.pick(genAgentLines) + "\n"
 	return g.commit(func(tx *Tx) error { return tx.Update(c.id, Values{"Description": c.description}) })
 }
 

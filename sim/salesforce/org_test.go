@@ -38,8 +38,8 @@ func newOrgForTest(t testing.TB, cfg Config) (*Org, *testOrgClock) {
 	return org, clock
 }
 
-// mustCommit runs fn as a transaction and fails the test on error.
-func mustCommit(t testing.TB, org *Org, fn func(*Tx) error) Commit {
+// commitForTest runs fn as a transaction and fails the test on error.
+func commitForTest(t testing.TB, org *Org, fn func(*Tx) error) Commit {
 	t.Helper()
 	cm, err := org.Transaction(fn)
 	if err != nil {
@@ -48,8 +48,8 @@ func mustCommit(t testing.TB, org *Org, fn func(*Tx) error) Commit {
 	return cm
 }
 
-// mustCreate creates a record in its own transaction.
-func mustCreate(t testing.TB, org *Org, object string, v Values) string {
+// createForTest creates a record in its own transaction.
+func createForTest(t testing.TB, org *Org, object string, v Values) string {
 	t.Helper()
 	id, err := org.Create(object, v)
 	if err != nil {
@@ -58,15 +58,15 @@ func mustCreate(t testing.TB, org *Org, object string, v Values) string {
 	return id
 }
 
-// decodedEvent is a change event read back with goavro from the bus bytes.
-type decodedEvent struct {
+// decodedOrgEvent is a change event read back with goavro from the bus bytes.
+type decodedOrgEvent struct {
 	Header map[string]any
 	Body   map[string]any // union wrappers removed; nested records too
 }
 
-// decodeEvent decodes an event with the schema the bus resolves for its ID,
+// decodeOrgEvent decodes an event with the schema the bus resolves for its ID,
 // as a subscriber would.
-func decodeEvent(t testing.TB, org *Org, ev PublishedEvent) decodedEvent {
+func decodeOrgEvent(t testing.TB, org *Org, ev PublishedEvent) decodedOrgEvent {
 	t.Helper()
 	js, ok := org.Bus().Schema(ev.SchemaID)
 	if !ok {
@@ -81,17 +81,17 @@ func decodeEvent(t testing.TB, org *Org, ev PublishedEvent) decodedEvent {
 		t.Fatalf("decode %s event: %v (%d bytes left)", ev.Entity, err, len(rest))
 	}
 	rec := native.(map[string]any)
-	out := decodedEvent{Header: rec["ChangeEventHeader"].(map[string]any), Body: map[string]any{}}
+	out := decodedOrgEvent{Header: rec["ChangeEventHeader"].(map[string]any), Body: map[string]any{}}
 	for k, v := range rec {
 		if k != "ChangeEventHeader" {
-			out.Body[k] = unwrapUnion(v)
+			out.Body[k] = unwrapAvroUnion(v)
 		}
 	}
 	return out
 }
 
-// unwrapUnion turns goavro's {"branch": value} into value, recursively for records.
-func unwrapUnion(v any) any {
+// unwrapAvroUnion turns goavro's {"branch": value} into value, recursively for records.
+func unwrapAvroUnion(v any) any {
 	m, ok := v.(map[string]any)
 	if !ok || len(m) != 1 {
 		return v
@@ -100,7 +100,7 @@ func unwrapUnion(v any) any {
 		if rec, isRec := inner.(map[string]any); isRec {
 			out := map[string]any{}
 			for k, c := range rec {
-				out[k] = unwrapUnion(c)
+				out[k] = unwrapAvroUnion(c)
 			}
 			return out
 		}

@@ -101,7 +101,7 @@ func (o *Org) EncodePlatformEvent(name string, v Values) (payload []byte, schema
 	return payload, s.ID, nil
 }
 
-// platformEventNames lists declared platform events (for channels).
+// platformEventNamesLocked lists declared platform events (for channels).
 func (o *Org) platformEventNamesLocked() []string {
 	names := make([]string, 0, len(o.platformEvents))
 	for n := range o.platformEvents {

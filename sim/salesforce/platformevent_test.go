@@ -42,7 +42,7 @@ func TestEncodedPlatformEventDecodesWithItsSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := native.(map[string]any)
-	if rec["CreatedDate"] != clock.Now().UnixMilli() || unwrapUnion(rec["Message__c"]) != "disk full" || unwrapUnion(rec["Level__c"]) != int32(3) {
+	if rec["CreatedDate"] != clock.Now().UnixMilli() || unwrapAvroUnion(rec["Message__c"]) != "disk full" || unwrapAvroUnion(rec["Level__c"]) != int32(3) {
 		t.Errorf("decoded %v", rec)
 	}
 	if _, _, err := org.EncodePlatformEvent("Alert__e", Values{"Nope__c": 1}); err == nil {

@@ -1,10 +1,9 @@
 package salesforce
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"time"
 
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
@@ -46,6 +45,12 @@ type PubSubServer struct {
 
 // StartPubSub listens and serves eventbus.v1.PubSub until Close.
 func StartPubSub(backend PubSubBackend, cfg PubSubConfig) (*PubSubServer, error) {
+	return startPubSub(backend, cfg, nil)
+}
+
+// startPubSub is StartPubSub with the TLS settings given (nil: generate a
+// CA into cfg.CAFile), so Start can share one CA with the REST endpoint.
+func startPubSub(backend PubSubBackend, cfg PubSubConfig, tlsCfg *tls.Config) (*PubSubServer, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
@@ -57,16 +62,11 @@ func StartPubSub(backend PubSubBackend, cfg PubSubConfig) (*PubSubServer, error)
 	}
 	opts := PubSubServerOptions()
 	if !cfg.Insecure {
-		if cfg.CAFile == "" {
-			dir, err := os.MkdirTemp("", "sfcdc-sim-")
-			if err != nil {
-				return nil, fmt.Errorf("create CA directory: %w", err)
+		if tlsCfg == nil {
+			var err error
+			if cfg.CAFile, tlsCfg, err = generateTLS(cfg.CAFile); err != nil {
+				return nil, err
 			}
-			cfg.CAFile = filepath.Join(dir, "ca.pem")
-		}
-		tlsCfg, err := selfSignedTLS(cfg.CAFile)
-		if err != nil {
-			return nil, err
 		}
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}

@@ -25,8 +25,8 @@ const (
 // of a real ID name the pod that created the record).
 const idPod = "5Y"
 
-// base62 is the digit order Salesforce IDs use.
-const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+// idBase62 is the digit order Salesforce IDs use.
+const idBase62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // checksumAlphabet maps a 5-bit upper-case mask to the suffix character.
 const checksumAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -39,7 +39,7 @@ var ErrInvalidRecordID = errors.New("invalid record ID")
 func newRecordID(prefix string, n uint64) string {
 	digits := make([]byte, 10)
 	for i := len(digits) - 1; i >= 0; i-- {
-		digits[i] = base62[n%62]
+		digits[i] = idBase62[n%62]
 		n /= 62
 	}
 	id15 := prefix + idPod + string(digits)
@@ -102,7 +102,7 @@ func KeyPrefix(id string) string {
 
 func checkIDCharacters(id string) error {
 	for i := 0; i < len(id); i++ {
-		if strings.IndexByte(base62, id[i]) < 0 {
+		if strings.IndexByte(idBase62, id[i]) < 0 {
 			return fmt.Errorf("%w: %q has %q at position %d", ErrInvalidRecordID, id, id[i], i)
 		}
 	}

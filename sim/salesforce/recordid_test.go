@@ -35,7 +35,7 @@ func TestMalformedIDsAreRejected(t *testing.T) {
 
 func TestNewRecordsGetTheirObjectsKeyPrefix(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{CaseCommentChangeEvents: true})
-	caseID := mustCreate(t, org, "Case", nil)
+	caseID := createForTest(t, org, "Case", nil)
 	tests := []struct {
 		object string
 		values Values
@@ -50,7 +50,7 @@ func TestNewRecordsGetTheirObjectsKeyPrefix(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
-		id := mustCreate(t, org, tt.object, tt.values)
+		id := createForTest(t, org, tt.object, tt.values)
 		if KeyPrefix(id) != tt.prefix || ValidateRecordID(id) != nil || seen[id] {
 			t.Errorf("%s got ID %s; want a new valid ID with prefix %s", tt.object, id, tt.prefix)
 		}

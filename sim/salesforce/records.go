@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"slices"
 	"time"
 )
 
@@ -92,4 +93,39 @@ func (o *Org) Count(object string) int {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
 	return len(o.records.byObject[object])
+}
+
+// EmptyRecycleBin hard-deletes records from the recycle bin. As in
+// Salesforce, this produces no change event; afterwards neither Get nor
+// Records (queryAll) finds the records.
+func (o *Org) EmptyRecycleBin(ids ...string) error {
+	o.txMu.Lock() // no transaction may hold a staged copy of a purged record
+	defer o.txMu.Unlock()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var purge []*Record
+	for _, id := range ids {
+		id18, err := To18(id)
+		if err != nil {
+			return errMalformedID(err)
+		}
+		r, ok := o.records.byID[id18]
+		if !ok {
+			return errNotFound(id18)
+		}
+		if !r.IsDeleted() {
+			return errNotDeleted(id18)
+		}
+		purge = append(purge, r)
+	}
+	for _, r := range purge {
+		o.records.remove(*r)
+	}
+	return nil
+}
+
+func (s *recordStore) remove(r Record) {
+	id := r.ID()
+	delete(s.byID, id)
+	s.byObject[r.Object] = slices.DeleteFunc(s.byObject[r.Object], func(x string) bool { return x == id })
 }

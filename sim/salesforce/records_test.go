@@ -11,7 +11,7 @@ import (
 func TestAuditFieldsFollowEveryChange(t *testing.T) {
 	org, clock := newOrgForTest(t, Config{})
 	created := clock.Now()
-	id := mustCreate(t, org, "Case", Values{"Subject": "x"})
+	id := createForTest(t, org, "Case", Values{"Subject": "x"})
 	clock.Advance(time.Hour)
 	updated := clock.Now()
 	if err := org.Update(id, Values{"Subject": "y"}); err != nil {
@@ -42,12 +42,12 @@ func TestAuditFieldsFollowEveryChange(t *testing.T) {
 
 func TestDMLErrorsNameTheProblem(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
-	live := mustCreate(t, org, "Case", Values{"Subject": "live"})
-	gone := mustCreate(t, org, "Case", Values{"Subject": "gone"})
+	live := createForTest(t, org, "Case", Values{"Subject": "live"})
+	gone := createForTest(t, org, "Case", Values{"Subject": "gone"})
 	if err := org.Delete(gone); err != nil {
 		t.Fatal(err)
 	}
-	account := mustCreate(t, org, "Account", Values{"Name": "Acme"})
+	account := createForTest(t, org, "Account", Values{"Name": "Acme"})
 	missing := newRecordID(PrefixCase, 999)
 	tests := []struct {
 		name     string
@@ -84,7 +84,7 @@ func TestDMLErrorsNameTheProblem(t *testing.T) {
 func TestUsingATransactionAfterItEndedFails(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
 	var kept *Tx
-	mustCommit(t, org, func(tx *Tx) error { kept = tx; return nil })
+	commitForTest(t, org, func(tx *Tx) error { kept = tx; return nil })
 	if _, err := kept.Create("Case", nil); !errors.Is(err, ErrTxClosed) {
 		t.Errorf("Create after commit: %v", err)
 	}
@@ -92,8 +92,8 @@ func TestUsingATransactionAfterItEndedFails(t *testing.T) {
 
 func TestFlatAndCompoundAddressFormsAreTheSame(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
-	a := mustCreate(t, org, "Account", Values{"Name": "A", "BillingCity": "Lyon", "billingpostalcode": "69001"})
-	b := mustCreate(t, org, "Account", Values{"Name": "A", "BillingAddress": map[string]any{"City": "Lyon", "postalCode": "69001"}})
+	a := createForTest(t, org, "Account", Values{"Name": "A", "BillingCity": "Lyon", "billingpostalcode": "69001"})
+	b := createForTest(t, org, "Account", Values{"Name": "A", "BillingAddress": map[string]any{"City": "Lyon", "postalCode": "69001"}})
 	ra, _ := org.Get(a)
 	rb, _ := org.Get(b)
 	if !sameValue(ra.Fields["BillingAddress"], rb.Fields["BillingAddress"]) || ra.Get("BillingAddress.City") != "Lyon" {
@@ -103,8 +103,8 @@ func TestFlatAndCompoundAddressFormsAreTheSame(t *testing.T) {
 
 func TestValuesAreStoredInTheirCanonicalForm(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
-	acct := mustCreate(t, org, "Account", Values{"Name": "Acme", "Phone": "", "NumberOfEmployees": 12.0, "AnnualRevenue": 3})
-	task := mustCreate(t, org, "Task", Values{"subject": "Follow up", "ActivityDate": time.Date(2026, 5, 1, 23, 0, 0, 0, time.UTC), "WhatId": acct[:15]})
+	acct := createForTest(t, org, "Account", Values{"Name": "Acme", "Phone": "", "NumberOfEmployees": 12.0, "AnnualRevenue": 3})
+	task := createForTest(t, org, "Task", Values{"subject": "Follow up", "ActivityDate": time.Date(2026, 5, 1, 23, 0, 0, 0, time.UTC), "WhatId": acct[:15]})
 	ra, _ := org.Get(acct)
 	rt, _ := org.Get(task[:15])
 	checks := []struct {
@@ -128,9 +128,9 @@ func TestValuesAreStoredInTheirCanonicalForm(t *testing.T) {
 
 func TestClosingACaseSetsIsClosedAndClosedDate(t *testing.T) {
 	org, clock := newOrgForTest(t, Config{})
-	id := mustCreate(t, org, "Case", Values{"Status": "New"})
+	id := createForTest(t, org, "Case", Values{"Status": "New"})
 	clock.Advance(time.Hour)
-	ev := onlyEvent(t, mustCommit(t, org, func(tx *Tx) error { return tx.Update(id, Values{"Status": "Closed"}) }))
+	ev := onlyEvent(t, commitForTest(t, org, func(tx *Tx) error { return tx.Update(id, Values{"Status": "Closed"}) }))
 	changed := namesOf(t, org, ev, ev.Header.ChangedFields)
 	if fmt.Sprint(changed) != "[ClosedDate IsClosed LastModifiedDate Status]" {
 		t.Errorf("changed fields %v", changed)
@@ -143,7 +143,7 @@ func TestClosingACaseSetsIsClosedAndClosedDate(t *testing.T) {
 
 func TestReturnedRecordsAreCopies(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
-	id := mustCreate(t, org, "Account", Values{"Name": "Acme", "BillingCity": "Oslo"})
+	id := createForTest(t, org, "Account", Values{"Name": "Acme", "BillingCity": "Oslo"})
 	r, _ := org.Get(id)
 	r.Fields["Name"] = "changed"
 	r.Fields["BillingAddress"].(Values)["City"] = "changed"
@@ -179,5 +179,24 @@ func TestConcurrentDMLKeepsEveryChangeAndItsEvent(t *testing.T) {
 	}
 	if n := org.Bus().Tip() - tip; n != 2*workers*each {
 		t.Errorf("%d events, want %d", n, 2*workers*each)
+	}
+}
+
+func TestEmptyingTheRecycleBinRemovesRecordsWithoutEvents(t *testing.T) {
+	org, _ := newOrgForTest(t, Config{})
+	keep := createForTest(t, org, "Case", Values{"Subject": "keep"})
+	purge := createForTest(t, org, "Case", Values{"Subject": "purge"})
+	if err := org.EmptyRecycleBin(keep); !errors.Is(err, ErrRecordNotDeleted) {
+		t.Errorf("purging a live record: %v", err)
+	}
+	if err := org.Delete(purge); err != nil {
+		t.Fatal(err)
+	}
+	tip := org.Bus().Tip()
+	if err := org.EmptyRecycleBin(purge); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := org.Get(purge); ok || org.Count("Case") != 1 || org.Bus().Tip() != tip {
+		t.Errorf("after purge: found %v, %d cases, bus moved %d", ok, org.Count("Case"), org.Bus().Tip()-tip)
 	}
 }

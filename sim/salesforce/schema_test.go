@@ -115,7 +115,7 @@ func TestCustomObjectsGetDoubleUnderscoreChangeEventNames(t *testing.T) {
 	if obj.ChangeEventName() != "Invoice__ChangeEvent" || obj.ChangeEventChannel() != "/data/Invoice__ChangeEvent" {
 		t.Errorf("names are %s and %s", obj.ChangeEventName(), obj.ChangeEventChannel())
 	}
-	id := mustCreate(t, org, "Invoice__c", Values{"Name": "INV-1"})
+	id := createForTest(t, org, "Invoice__c", Values{"Name": "INV-1"})
 	if KeyPrefix(id) != "a0X" {
 		t.Errorf("record ID %s does not start with the configured prefix a0X", id)
 	}
@@ -143,7 +143,7 @@ func TestSchemaIDsLookLikeSalesforcesAndAreStable(t *testing.T) {
 func TestAddingAFieldMakesANewSchemaAndKeepsTheOldResolvable(t *testing.T) {
 	org, _ := newOrgForTest(t, Config{})
 	old, _ := org.CurrentSchema("Case")
-	caseID := mustCreate(t, org, "Case", Values{"Subject": "before"})
+	caseID := createForTest(t, org, "Case", Values{"Subject": "before"})
 
 	newID, err := org.AddField("Case", FieldSpec{Name: "Sentiment__c", Type: TypePicklist})
 	if err != nil {
@@ -155,12 +155,12 @@ func TestAddingAFieldMakesANewSchemaAndKeepsTheOldResolvable(t *testing.T) {
 	if _, ok := org.Bus().Schema(old.ID); !ok {
 		t.Errorf("old schema %s is no longer resolvable", old.ID)
 	}
-	cm := mustCommit(t, org, func(tx *Tx) error { return tx.Update(caseID, Values{"Sentiment__c": "Negative"}) })
+	cm := commitForTest(t, org, func(tx *Tx) error { return tx.Update(caseID, Values{"Sentiment__c": "Negative"}) })
 	ev := cm.Events[0]
 	if ev.SchemaID != newID {
 		t.Errorf("event after the change uses schema %s, want %s", ev.SchemaID, newID)
 	}
-	if got := decodeEvent(t, org, ev).Body["Sentiment__c"]; got != "Negative" {
+	if got := decodeOrgEvent(t, org, ev).Body["Sentiment__c"]; got != "Negative" {
 		t.Errorf("new field decodes as %v", got)
 	}
 	fields := schemaFields(parseSchemaJSON(t, org.Bus().mustSchema(t, newID)))

@@ -16,6 +16,20 @@ import (
 	"time"
 )
 
+// generateTLS creates the simulator's CA and server certificate, writing
+// the CA to caFile or, when caFile is empty, to a new temporary directory.
+func generateTLS(caFile string) (string, *tls.Config, error) {
+	if caFile == "" {
+		dir, err := os.MkdirTemp("", "sfcdc-sim-")
+		if err != nil {
+			return "", nil, fmt.Errorf("create CA directory: %w", err)
+		}
+		caFile = filepath.Join(dir, "ca.pem")
+	}
+	cfg, err := selfSignedTLS(caFile)
+	return caFile, cfg, err
+}
+
 // selfSignedTLS creates a throwaway CA and a server certificate it signs for
 // loopback names, and writes the CA certificate to caFile so clients can trust
 // the simulator the way they trust Salesforce's public CA.

@@ -13,6 +13,10 @@ var ErrTxClosed = errors.New("transaction is finished")
 type TxOptions struct {
 	UserID       string // commitUser and audit user; empty: the org's user
 	ChangeOrigin string // header changeOrigin; empty: Config.ChangeOrigin
+	// DatabaseLevel marks changes applied below the application layer
+	// (archiving, cleanup jobs): Salesforce sends gap events for them
+	// instead of change events (reference §3.6).
+	DatabaseLevel bool
 }
 
 // Tx stages the DML of one transaction. Nothing is visible to readers or
@@ -21,14 +25,15 @@ type Tx struct {
 	org     *Org
 	user    string
 	origin  string
+	dbLevel bool
 	now     time.Time // audit timestamp of every change in the transaction
 	staged  map[string]Record
-	changes []change
+	changes []recordChange
 	closed  bool
 }
 
-// change is one DML operation with the record before and after it.
-type change struct {
+// recordChange is one DML operation with the record before and after it.
+type recordChange struct {
 	kind   ChangeType
 	object string
 	id     string
@@ -49,7 +54,7 @@ func (o *Org) Transaction(fn func(*Tx) error) (Commit, error) {
 func (o *Org) TransactionWith(opts TxOptions, fn func(*Tx) error) (Commit, error) {
 	o.txMu.Lock()
 	defer o.txMu.Unlock()
-	tx := &Tx{org: o, user: opts.UserID, origin: opts.ChangeOrigin, now: o.clock.Now().UTC().Truncate(time.Millisecond), staged: map[string]Record{}}
+	tx := &Tx{org: o, user: opts.UserID, origin: opts.ChangeOrigin, dbLevel: opts.DatabaseLevel, now: o.clock.Now().UTC().Truncate(time.Millisecond), staged: map[string]Record{}}
 	if tx.user == "" {
 		tx.user = o.userID
 	}
@@ -118,7 +123,7 @@ func (tx *Tx) Create(object string, v Values) (string, error) {
 	}
 	tx.stamp(rec)
 	deriveFields(object, rec, tx.now)
-	tx.stage(change{kind: ChangeCreate, object: object, id: id, after: rec})
+	tx.stage(recordChange{kind: ChangeCreate, object: object, id: id, after: rec})
 	return id, nil
 }
 
@@ -134,7 +139,7 @@ func (tx *Tx) Update(id string, v Values) error {
 	}
 	tx.stamp(r.Fields)
 	deriveFields(r.Object, r.Fields, tx.now)
-	tx.stage(change{kind: ChangeUpdate, object: r.Object, id: r.ID(), before: before, after: r.Fields})
+	tx.stage(recordChange{kind: ChangeUpdate, object: r.Object, id: r.ID(), before: before, after: r.Fields})
 	return nil
 }
 
@@ -147,7 +152,7 @@ func (tx *Tx) Delete(id string) error {
 	before := r.Fields.clone()
 	r.Fields[FieldIsDeleted] = true
 	tx.stamp(r.Fields)
-	tx.stage(change{kind: ChangeDelete, object: r.Object, id: r.ID(), before: before, after: r.Fields})
+	tx.stage(recordChange{kind: ChangeDelete, object: r.Object, id: r.ID(), before: before, after: r.Fields})
 	return nil
 }
 
@@ -166,7 +171,7 @@ func (tx *Tx) Undelete(id string) error {
 	before := r.Fields.clone()
 	r.Fields[FieldIsDeleted] = false
 	tx.stamp(r.Fields)
-	tx.stage(change{kind: ChangeUndelete, object: r.Object, id: r.ID(), before: before, after: r.Fields})
+	tx.stage(recordChange{kind: ChangeUndelete, object: r.Object, id: r.ID(), before: before, after: r.Fields})
 	return nil
 }
 
@@ -176,7 +181,7 @@ func (tx *Tx) stamp(rec Values) {
 }
 
 // stage keeps the working copy and a snapshot of it for the change event.
-func (tx *Tx) stage(c change) {
+func (tx *Tx) stage(c recordChange) {
 	tx.staged[c.id] = Record{Object: c.object, Fields: c.after}
 	c.after = c.after.clone()
 	tx.changes = append(tx.changes, c)

@@ -1,0 +1,151 @@
+package replay
+
+import (
+	"strconv"
+	"time"
+)
+
+// DeadLetter records an event or record the pipeline gave up on, so the
+// checkpoint can move past it and an operator can retry it later (read it,
+// re-run the record, delete the dead letter).
+//
+// By default it holds no record body: only identifiers, the reason and the
+// count of attempts. Body is for deployments that opt in to keeping them.
+type DeadLetter struct {
+	// ID is assigned by AddDeadLetter: a decimal number that grows with each
+	// dead letter of the org, so it orders them by arrival.
+	ID string
+	// Topic is set for stream events; Object for records (both may be set).
+	Topic  string
+	Object string
+	// ReplayID identifies a stream event; RecordID a Salesforce record (or
+	// the comment made from it). At least one is set.
+	ReplayID []byte
+	RecordID string
+	// Reason is a short stable category ("cm rejected comment",
+	// "undecodable payload"); Error the cause as text, already redacted by
+	// the caller.
+	Reason string
+	Error  string
+	// Attempts counts the tries before giving up.
+	Attempts int
+	// At is when the item was dead-lettered; the store sets it when zero.
+	At time.Time
+	// Body is an optional copy of the payload; empty unless configured.
+	Body []byte
+}
+
+const (
+	fieldTopic    = "topic"
+	fieldObject   = "object"
+	fieldReason   = "reason"
+	fieldError    = "error"
+	fieldAttempts = "attempts"
+	fieldAt       = "at"
+	fieldBody     = "body"
+)
+
+// maxDeadLetterBody bounds an optional body (Salesforce events are ≤ 1 MB).
+const maxDeadLetterBody = 1 << 20
+
+func (d DeadLetter) fields() fields {
+	f := fields{
+		fieldTopic:    d.Topic,
+		fieldObject:   d.Object,
+		fieldReplayID: string(d.ReplayID),
+		fieldRecordID: d.RecordID,
+		fieldReason:   d.Reason,
+		fieldError:    d.Error,
+		fieldBody:     string(d.Body),
+	}
+	f.setInt(fieldAttempts, int64(d.Attempts))
+	f.setTime(fieldAt, d.At)
+	return f
+}
+
+// deadLetterFromFields decodes a stored dead letter; id comes from its key.
+func deadLetterFromFields(id string, f fields) (DeadLetter, error) {
+	d := DeadLetter{
+		ID:       id,
+		Topic:    f[fieldTopic],
+		Object:   f[fieldObject],
+		RecordID: f[fieldRecordID],
+		Reason:   f[fieldReason],
+		Error:    f[fieldError],
+	}
+	if s := f[fieldReplayID]; s != "" {
+		d.ReplayID = []byte(s)
+	}
+	if s := f[fieldBody]; s != "" {
+		d.Body = []byte(s)
+	}
+	attempts, err := f.int(fieldAttempts)
+	if err != nil {
+		return d, err
+	}
+	if attempts < 0 || attempts > 1<<31-1 {
+		return d, corruptf("dead letter: attempts out of range")
+	}
+	d.Attempts = int(attempts)
+	if d.At, err = f.time(fieldAt); err != nil {
+		return d, err
+	}
+	if d.Reason == "" {
+		return d, corruptf("dead letter: no reason")
+	}
+	return d, nil
+}
+
+func checkNewDeadLetter(org string, d DeadLetter) error {
+	if err := checkOrg(org); err != nil {
+		return err
+	}
+	if d.Topic == "" && d.Object == "" {
+		return invalidf("dead letter without topic or object")
+	}
+	if len(d.ReplayID) == 0 && d.RecordID == "" {
+		return invalidf("dead letter without replay ID or record ID")
+	}
+	if d.Reason == "" {
+		return invalidf("dead letter without reason")
+	}
+	if d.Attempts < 0 {
+		return invalidf("dead letter with %d attempts", d.Attempts)
+	}
+	if len(d.Body) > maxDeadLetterBody {
+		return invalidf("dead letter body of %d bytes exceeds %d", len(d.Body), maxDeadLetterBody)
+	}
+	return nil
+}
+
+// parseDeadLetterID reads an ID given back by a caller (possibly typed by an
+// operator): a positive decimal without sign or leading zeros.
+func parseDeadLetterID(id string) (uint64, error) {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil || n == 0 || id[0] == '0' || id[0] == '+' {
+		return 0, invalidf("dead letter ID %q: want a positive decimal number", id)
+	}
+	return n, nil
+}
+
+// DefaultDeadLetterPage and MaxDeadLetterPage bound ListDeadLetters.
+const (
+	DefaultDeadLetterPage = 100
+	MaxDeadLetterPage     = 1000
+)
+
+// pageLimit applies the defaults to a requested page size.
+func pageLimit(limit int) int {
+	if limit <= 0 {
+		return DefaultDeadLetterPage
+	}
+	return min(limit, MaxDeadLetterPage)
+}
+
+// checkBefore validates a paging cursor; "" means "from the newest".
+func checkBefore(before string) (uint64, error) {
+	if before == "" {
+		return 0, nil
+	}
+	return parseDeadLetterID(before)
+}

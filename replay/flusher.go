@@ -1,0 +1,102 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// DefaultFlushInterval is how often a Flusher writes by default. It bounds
+// the events re-sent after a crash to about one interval's worth; a fenced
+// write costs well under a millisecond, so there is no reason to wait long.
+const DefaultFlushInterval = time.Second
+
+// FlusherOptions tune a Flusher. The zero value is usable.
+type FlusherOptions struct {
+	// Interval between writes in Run; 0 means DefaultFlushInterval.
+	Interval time.Duration
+	// OnError receives errors Run survives (the store unreachable, say);
+	// Run retries at the next tick. nil drops them.
+	OnError func(error)
+}
+
+// Flusher writes a Tracker's committable position as the topic's checkpoint,
+// fenced by the worker's lease, on an interval (Run) and on demand (Flush,
+// e.g. at shutdown once in-flight uploads have drained). It skips the write
+// when the position has not moved since the last successful one.
+//
+// The lease's token and holder are what the store checks; renewals only
+// change Expires, so the Flusher keeps the Lease it was given.
+type Flusher struct {
+	store    CheckpointStore
+	tracker  *Tracker
+	lease    Lease
+	interval time.Duration
+	onError  func(error)
+
+	mu      sync.Mutex // one write at a time, so writes land in order
+	written Seq
+}
+
+// NewFlusher returns a Flusher for tracker's topic, writing under lease.
+func NewFlusher(store CheckpointStore, tracker *Tracker, lease Lease, opts FlusherOptions) *Flusher {
+	interval := opts.Interval
+	if interval <= 0 {
+		interval = DefaultFlushInterval
+	}
+	onError := opts.OnError
+	if onError == nil {
+		onError = func(error) {}
+	}
+	return &Flusher{store: store, tracker: tracker, lease: lease, interval: interval, onError: onError}
+}
+
+// Flush writes the committable position if it moved since the last write.
+// ErrFenced (wrapped) means the lease is lost: stop working on the topic.
+func (f *Flusher) Flush(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.tracker.Committable()
+	if c.Seq == 0 || c.Seq == f.written {
+		return nil
+	}
+	err := f.store.SaveCheckpoint(ctx, f.lease, Checkpoint{ReplayID: c.ReplayID, CommitTime: c.CommitTime})
+	if err != nil {
+		return fmt.Errorf("flush checkpoint: %w", err)
+	}
+	f.written = c.Seq
+	return nil
+}
+
+// Written returns the Seq of the last position written, 0 if none.
+func (f *Flusher) Written() Seq {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.written
+}
+
+// Run flushes every interval until ctx ends (returning nil) or the lease is
+// lost (returning the ErrFenced error). Other errors go to OnError and the
+// write is retried at the next tick. Run does not flush at exit: the caller
+// calls Flush with a shutdown context after draining uploads.
+func (f *Flusher) Run(ctx context.Context) error {
+	ticker := time.NewTicker(f.interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+		err := f.Flush(ctx)
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrFenced):
+			return err
+		case ctx.Err() == nil:
+			f.onError(err)
+		}
+	}
+}

@@ -1,0 +1,222 @@
+package replay
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// AddDeadLetter implements DeadLetterStore: INCR for the ID, then one MULTI
+// that writes the dead letter and indexes it. A retried INCR only leaves a
+// gap in the IDs.
+func (s *RedisStore) AddDeadLetter(ctx context.Context, org string, d DeadLetter) (string, error) {
+	id, err := s.addDeadLetter(ctx, org, d)
+	if err != nil {
+		return "", fmt.Errorf("add dead letter %s: %w", org, err)
+	}
+	return id, nil
+}
+
+func (s *RedisStore) addDeadLetter(ctx context.Context, org string, d DeadLetter) (string, error) {
+	if err := checkNewDeadLetter(org, d); err != nil {
+		return "", err
+	}
+	if d.At.IsZero() {
+		d.At = now()
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	seq, err := s.client.Incr(ctx, s.keys.deadLetterSeq(org)).Uint64()
+	if err != nil {
+		return "", err
+	}
+	id := uintString(seq)
+	_, err = s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.keys.deadLetter(org, id), d.fields().args()...)
+		p.ZAdd(ctx, s.keys.deadLetters(org), redis.Z{Score: float64(seq), Member: id})
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// DeadLetter implements DeadLetterStore.
+func (s *RedisStore) DeadLetter(ctx context.Context, org, id string) (DeadLetter, error) {
+	d, err := s.deadLetter(ctx, org, id)
+	if err != nil {
+		return DeadLetter{}, fmt.Errorf("read dead letter %s %s: %w", org, id, err)
+	}
+	return d, nil
+}
+
+func (s *RedisStore) deadLetter(ctx context.Context, org, id string) (DeadLetter, error) {
+	if err := checkOrg(org); err != nil {
+		return DeadLetter{}, err
+	}
+	if _, err := parseDeadLetterID(id); err != nil {
+		return DeadLetter{}, err
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	f, err := s.client.HGetAll(ctx, s.keys.deadLetter(org, id)).Result()
+	if err != nil {
+		return DeadLetter{}, err
+	}
+	if len(f) == 0 {
+		return DeadLetter{}, ErrNotFound
+	}
+	return deadLetterFromFields(id, f)
+}
+
+// ListDeadLetters implements DeadLetterStore: the IDs from the index, then
+// the dead letters in one pipeline.
+func (s *RedisStore) ListDeadLetters(ctx context.Context, org, before string, limit int) ([]DeadLetter, error) {
+	out, err := s.listDeadLetters(ctx, org, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list dead letters %s: %w", org, err)
+	}
+	return out, nil
+}
+
+func (s *RedisStore) listDeadLetters(ctx context.Context, org, before string, limit int) ([]DeadLetter, error) {
+	if err := checkOrg(org); err != nil {
+		return nil, err
+	}
+	below, err := checkBefore(before)
+	if err != nil {
+		return nil, err
+	}
+	max := "+inf"
+	if below != 0 {
+		max = "(" + uintString(below)
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	ids, err := s.client.ZRevRangeByScore(ctx, s.keys.deadLetters(org), &redis.ZRangeBy{
+		Max: max, Min: "-inf", Count: int64(pageLimit(limit)),
+	}).Result()
+	if err != nil {
+		return nil, err
+	}
+	return s.readDeadLetters(ctx, org, ids)
+}
+
+// readDeadLetters fetches the dead letters ids in one pipeline, skipping
+// any deleted since the index was read.
+func (s *RedisStore) readDeadLetters(ctx context.Context, org string, ids []string) ([]DeadLetter, error) {
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, s.keys.deadLetter(org, id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeadLetter, 0, len(ids))
+	for i, cmd := range cmds {
+		if len(cmd.Val()) == 0 {
+			continue
+		}
+		d, err := deadLetterFromFields(ids[i], cmd.Val())
+		if err != nil {
+			return nil, fmt.Errorf("dead letter %s: %w", ids[i], err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// DeleteDeadLetter implements DeadLetterStore.
+func (s *RedisStore) DeleteDeadLetter(ctx context.Context, org, id string) error {
+	if err := s.deleteDeadLetter(ctx, org, id); err != nil {
+		return fmt.Errorf("delete dead letter %s %s: %w", org, id, err)
+	}
+	return nil
+}
+
+func (s *RedisStore) deleteDeadLetter(ctx context.Context, org, id string) error {
+	if err := checkOrg(org); err != nil {
+		return err
+	}
+	if _, err := parseDeadLetterID(id); err != nil {
+		return err
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	var removed *redis.IntCmd
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.keys.deadLetter(org, id))
+		removed = p.ZRem(ctx, s.keys.deadLetters(org), id)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if removed.Val() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// purgeChunk is how many dead letters one purge step removes.
+const purgeChunk = 500
+
+// PurgeDeadLetters implements DeadLetterStore, in steps of purgeChunk so a
+// large queue never becomes one long blocking command.
+func (s *RedisStore) PurgeDeadLetters(ctx context.Context, org string) (int, error) {
+	n, err := s.purgeDeadLetters(ctx, org)
+	if err != nil {
+		return n, fmt.Errorf("purge dead letters %s: %w", org, err)
+	}
+	return n, nil
+}
+
+func (s *RedisStore) purgeDeadLetters(ctx context.Context, org string) (int, error) {
+	if err := checkOrg(org); err != nil {
+		return 0, err
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	index := s.keys.deadLetters(org)
+	purged := 0
+	for {
+		ids, err := s.client.ZRange(ctx, index, 0, purgeChunk-1).Result()
+		if err != nil || len(ids) == 0 {
+			return purged, err
+		}
+		keys := make([]string, len(ids))
+		members := make([]any, len(ids))
+		for i, id := range ids {
+			keys[i], members[i] = s.keys.deadLetter(org, id), id
+		}
+		var removed *redis.IntCmd
+		_, err = s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Del(ctx, keys...)
+			removed = p.ZRem(ctx, index, members...)
+			return nil
+		})
+		if err != nil {
+			return purged, err
+		}
+		purged += int(removed.Val())
+	}
+}
+
+// CountDeadLetters implements DeadLetterStore.
+func (s *RedisStore) CountDeadLetters(ctx context.Context, org string) (int, error) {
+	if err := checkOrg(org); err != nil {
+		return 0, fmt.Errorf("count dead letters %s: %w", org, err)
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	n, err := s.client.ZCard(ctx, s.keys.deadLetters(org)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("count dead letters %s: %w", org, err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,218 @@
+package replaytest
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfcdc/sfcdc/replay"
+)
+
+func runWatermarks(t *testing.T, open func(t *testing.T) replay.Store) {
+	t.Run("an object without a watermark reads as not found", func(t *testing.T) {
+		s := open(t)
+		_, err := s.Watermark(t.Context(), org, object)
+		wantErr(t, "Watermark", err, replay.ErrNotFound)
+	})
+
+	t.Run("a watermark is replaced and read back exactly", func(t *testing.T) {
+		s := open(t)
+		first := replay.Watermark{Modstamp: time.Date(2026, 1, 2, 3, 4, 5, 6000000, time.UTC), RecordID: "02s5e00000ABCDEAAA"}
+		second := replay.Watermark{Modstamp: first.Modstamp.Add(time.Second)}
+		for _, w := range []replay.Watermark{first, second} {
+			noErr(t, "SaveWatermark", s.SaveWatermark(t.Context(), org, object, w))
+			got, err := s.Watermark(t.Context(), org, object)
+			noErr(t, "Watermark", err)
+			if !got.Modstamp.Equal(w.Modstamp) || got.RecordID != w.RecordID {
+				t.Errorf("got %+v, want %+v", got, w)
+			}
+		}
+		_, err := s.Watermark(t.Context(), org, "Case")
+		wantErr(t, "Watermark of another object", err, replay.ErrNotFound)
+	})
+
+	t.Run("a watermark without modstamp is refused", func(t *testing.T) {
+		s := open(t)
+		wantErr(t, "SaveWatermark", s.SaveWatermark(t.Context(), org, object, replay.Watermark{RecordID: "x"}), replay.ErrInvalid)
+	})
+}
+
+// hashBatch returns n comments with distinct binary hashes.
+func hashBatch(prefix string, n int) map[string]replay.Hashes {
+	batch := make(map[string]replay.Hashes, n)
+	for i := range n {
+		id := fmt.Sprintf("%s-%06d", prefix, i)
+		batch[id] = replay.Hashes{
+			Content:  string([]byte{0x00, 0xFF, byte(i), byte(i >> 8), 0x00}),
+			Metadata: fmt.Sprintf("meta\x00%d", i),
+		}
+	}
+	return batch
+}
+
+func ids(batch map[string]replay.Hashes) []string {
+	out := make([]string, 0, len(batch))
+	for id := range batch {
+		out = append(out, id)
+	}
+	return out
+}
+
+func runHashes(t *testing.T, open func(t *testing.T) replay.Store) {
+	t.Run("comments without hashes are absent from the result", func(t *testing.T) {
+		s := open(t)
+		got, err := s.Hashes(t.Context(), org, []string{"nope", "neither"})
+		noErr(t, "Hashes", err)
+		if len(got) != 0 {
+			t.Errorf("got %v, want nothing", got)
+		}
+		got, err = s.Hashes(t.Context(), org, nil)
+		noErr(t, "Hashes of no IDs", err)
+		if len(got) != 0 {
+			t.Errorf("got %v, want nothing", got)
+		}
+	})
+
+	t.Run("binary hashes are replaced and read back exactly", func(t *testing.T) {
+		s := open(t)
+		id := "comment/ä:1"
+		noErr(t, "SaveHashes", s.SaveHashes(t.Context(), org, map[string]replay.Hashes{id: {Content: "\x00\xff", Metadata: ""}}))
+		want := replay.Hashes{Content: "\xff\x00c", Metadata: "\x00m"}
+		noErr(t, "SaveHashes", s.SaveHashes(t.Context(), org, map[string]replay.Hashes{id: want}))
+		got, err := s.Hashes(t.Context(), org, []string{id, "missing"})
+		noErr(t, "Hashes", err)
+		if len(got) != 1 || got[id] != want {
+			t.Errorf("got %q, want only %q: %q", got, id, want)
+		}
+		other, err := s.Hashes(t.Context(), otherOrg, []string{id})
+		noErr(t, "Hashes of another org", err)
+		if len(other) != 0 {
+			t.Errorf("another org sees %v", other)
+		}
+	})
+
+	t.Run("a batch of 5000 is saved, read and deleted", func(t *testing.T) {
+		s := open(t)
+		batch := hashBatch("big", 5000)
+		noErr(t, "SaveHashes", s.SaveHashes(t.Context(), org, batch))
+		all := append(ids(batch), "unknown-1", "unknown-2")
+		got, err := s.Hashes(t.Context(), org, all)
+		noErr(t, "Hashes", err)
+		if !maps.Equal(got, batch) {
+			t.Fatalf("read %d hashes, want the %d saved", len(got), len(batch))
+		}
+		half := all[:2500]
+		noErr(t, "DeleteHashes", s.DeleteHashes(t.Context(), org, half))
+		got, err = s.Hashes(t.Context(), org, all)
+		noErr(t, "Hashes after delete", err)
+		for _, id := range half {
+			if _, ok := got[id]; ok {
+				t.Fatalf("deleted comment %s still has hashes", id)
+			}
+		}
+		if len(got) != 2500 {
+			t.Errorf("%d hashes left, want 2500", len(got))
+		}
+	})
+
+	t.Run("deleting unknown comments and empty batches is harmless", func(t *testing.T) {
+		s := open(t)
+		noErr(t, "DeleteHashes", s.DeleteHashes(t.Context(), org, []string{"never-saved"}))
+		noErr(t, "DeleteHashes of nothing", s.DeleteHashes(t.Context(), org, nil))
+		noErr(t, "SaveHashes of nothing", s.SaveHashes(t.Context(), org, nil))
+	})
+
+	t.Run("invalid hash arguments are refused", func(t *testing.T) {
+		s := open(t)
+		wantErr(t, "SaveHashes with empty ID", s.SaveHashes(t.Context(), org, map[string]replay.Hashes{"": {}}), replay.ErrInvalid)
+		wantErr(t, "SaveHashes with a huge digest", s.SaveHashes(t.Context(), org,
+			map[string]replay.Hashes{"c": {Content: strings.Repeat("x", 256)}}), replay.ErrInvalid)
+		_, err := s.Hashes(t.Context(), "", []string{"c"})
+		wantErr(t, "Hashes without org", err, replay.ErrInvalid)
+	})
+}
+
+func runStatus(t *testing.T, open func(t *testing.T) replay.Store) {
+	t.Run("a topic without status reads as not found", func(t *testing.T) {
+		s := open(t)
+		_, err := s.Status(t.Context(), org, topic)
+		wantErr(t, "Status", err, replay.ErrNotFound)
+		list, err := s.Statuses(t.Context(), org)
+		noErr(t, "Statuses", err)
+		if len(list) != 0 {
+			t.Errorf("Statuses = %+v, want none", list)
+		}
+	})
+
+	t.Run("every status field is read back and UpdatedAt is stamped", func(t *testing.T) {
+		s := open(t)
+		at := time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.UTC)
+		want := replay.Status{
+			State: replay.StateStreaming, Holder: holderA,
+			LastEventAt: at, LastCheckpointAt: at.Add(-time.Second),
+			ReplayAge: 90 * time.Second, Lag: 1500 * time.Millisecond,
+			Received: 10, Uploaded: 7, Unchanged: 2, DeadLettered: 1,
+			LastError: "upload batch: 503 Service Unavailable", LastErrorAt: at.Add(-time.Minute),
+		}
+		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), org, topic, want))
+		got, err := s.Status(t.Context(), org, topic)
+		noErr(t, "Status", err)
+		if !recent(got.UpdatedAt) {
+			t.Errorf("UpdatedAt = %v, want the time of the write", got.UpdatedAt)
+		}
+		want.Topic, want.UpdatedAt = topic, got.UpdatedAt
+		if !statusEqual(got, want) {
+			t.Errorf("got  %+v\nwant %+v", got, want)
+		}
+	})
+
+	t.Run("a later status replaces every field, clearing the ones left empty", func(t *testing.T) {
+		s := open(t)
+		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), org, topic, replay.Status{State: replay.StateFailed, LastError: "boom", Received: 5}))
+		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), org, topic, replay.Status{State: replay.StateStreaming}))
+		got, err := s.Status(t.Context(), org, topic)
+		noErr(t, "Status", err)
+		if got.State != replay.StateStreaming || got.LastError != "" || got.Received != 0 {
+			t.Errorf("got %+v, want a clean streaming status", got)
+		}
+	})
+
+	t.Run("statuses of all topics are listed in topic order", func(t *testing.T) {
+		s := open(t)
+		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), org, topic, replay.Status{State: replay.StateStreaming}))
+		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), org, topic2, replay.Status{State: replay.StateStandby}))
+		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), otherOrg, topic, replay.Status{State: replay.StateStopped}))
+		list, err := s.Statuses(t.Context(), org)
+		noErr(t, "Statuses", err)
+		if len(list) != 2 || list[0].Topic != topic2 || list[1].Topic != topic || list[0].State != replay.StateStandby {
+			t.Errorf("Statuses = %+v, want %s (standby) then %s", list, topic2, topic)
+		}
+	})
+
+	t.Run("a long last error is cut to 4 KiB, not refused", func(t *testing.T) {
+		s := open(t)
+		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), org, topic, replay.Status{LastError: strings.Repeat("é", 5000)}))
+		got, err := s.Status(t.Context(), org, topic)
+		noErr(t, "Status", err)
+		if len(got.LastError) > 4096 || len(got.LastError) < 4000 || !strings.HasPrefix(got.LastError, "éé") {
+			t.Errorf("LastError of %d bytes", len(got.LastError))
+		}
+	})
+}
+
+func statusEqual(a, b replay.Status) bool {
+	times := [][2]time.Time{
+		{a.LastEventAt, b.LastEventAt}, {a.LastCheckpointAt, b.LastCheckpointAt},
+		{a.LastErrorAt, b.LastErrorAt}, {a.UpdatedAt, b.UpdatedAt},
+	}
+	for _, p := range times {
+		if !p[0].Equal(p[1]) {
+			return false
+		}
+	}
+	a.LastEventAt, a.LastCheckpointAt, a.LastErrorAt, a.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	b.LastEventAt, b.LastCheckpointAt, b.LastErrorAt, b.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	return a == b
+}

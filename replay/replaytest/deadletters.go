@@ -1,0 +1,175 @@
+package replaytest
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sfcdc/sfcdc/replay"
+)
+
+// addDeadLetters adds n dead letters and returns their IDs in order.
+func addDeadLetters(t *testing.T, s replay.Store, n int) []string {
+	t.Helper()
+	out := make([]string, n)
+	for i := range n {
+		id, err := s.AddDeadLetter(t.Context(), org, replay.DeadLetter{
+			Topic: topic, RecordID: fmt.Sprintf("02s%015d", i), Reason: "cm rejected comment", Attempts: 1,
+		})
+		noErr(t, "AddDeadLetter", err)
+		out[i] = id
+	}
+	return out
+}
+
+func idNumber(t *testing.T, id string) uint64 {
+	t.Helper()
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		t.Fatalf("dead letter ID %q is not a number", id)
+	}
+	return n
+}
+
+func runDeadLetters(t *testing.T, open func(t *testing.T) replay.Store) {
+	t.Run("a dead letter is read back with every field and no body by default", func(t *testing.T) {
+		s := open(t)
+		at := time.Date(2026, 2, 3, 4, 5, 6, 7, time.UTC)
+		want := replay.DeadLetter{
+			Topic: topic, Object: object, ReplayID: binaryReplayID, RecordID: "02s5e00000ABCDE",
+			Reason: "undecodable payload", Error: "decode event: truncated", Attempts: 3, At: at,
+		}
+		id, err := s.AddDeadLetter(t.Context(), org, want)
+		noErr(t, "AddDeadLetter", err)
+		got, err := s.DeadLetter(t.Context(), org, id)
+		noErr(t, "DeadLetter", err)
+		want.ID = id
+		if !deadLetterEqual(got, want) {
+			t.Errorf("got  %+v\nwant %+v", got, want)
+		}
+		if got.Body != nil {
+			t.Errorf("Body = %q, want none", got.Body)
+		}
+	})
+
+	t.Run("the store stamps the time and keeps an optional body", func(t *testing.T) {
+		s := open(t)
+		id, err := s.AddDeadLetter(t.Context(), org, replay.DeadLetter{Object: object, RecordID: "r", Reason: "x", Body: []byte("{\x00}")})
+		noErr(t, "AddDeadLetter", err)
+		got, err := s.DeadLetter(t.Context(), org, id)
+		noErr(t, "DeadLetter", err)
+		if !recent(got.At) || !bytes.Equal(got.Body, []byte("{\x00}")) {
+			t.Errorf("At = %v, Body = %q", got.At, got.Body)
+		}
+	})
+
+	t.Run("IDs grow and pages run newest first to an empty page", func(t *testing.T) {
+		s := open(t)
+		added := addDeadLetters(t, s, 7)
+		for i := 1; i < len(added); i++ {
+			if idNumber(t, added[i]) <= idNumber(t, added[i-1]) {
+				t.Fatalf("IDs %v do not grow", added)
+			}
+		}
+		var seen []string
+		before := ""
+		for {
+			page, err := s.ListDeadLetters(t.Context(), org, before, 3)
+			noErr(t, "ListDeadLetters", err)
+			if len(page) == 0 {
+				break
+			}
+			if len(page) > 3 {
+				t.Fatalf("page of %d, limit 3", len(page))
+			}
+			for _, d := range page {
+				seen = append(seen, d.ID)
+			}
+			before = page[len(page)-1].ID
+		}
+		for i, id := range seen {
+			if want := added[len(added)-1-i]; id != want {
+				t.Fatalf("listed %v, want %v reversed", seen, added)
+			}
+		}
+		if len(seen) != len(added) {
+			t.Errorf("listed %d, added %d", len(seen), len(added))
+		}
+	})
+
+	t.Run("a deleted dead letter is gone and deleting it again is not found", func(t *testing.T) {
+		s := open(t)
+		added := addDeadLetters(t, s, 3)
+		noErr(t, "DeleteDeadLetter", s.DeleteDeadLetter(t.Context(), org, added[1]))
+		_, err := s.DeadLetter(t.Context(), org, added[1])
+		wantErr(t, "DeadLetter after delete", err, replay.ErrNotFound)
+		wantErr(t, "DeleteDeadLetter again", s.DeleteDeadLetter(t.Context(), org, added[1]), replay.ErrNotFound)
+		n, err := s.CountDeadLetters(t.Context(), org)
+		noErr(t, "CountDeadLetters", err)
+		if n != 2 {
+			t.Errorf("count %d, want 2", n)
+		}
+		page, err := s.ListDeadLetters(t.Context(), org, "", 0)
+		noErr(t, "ListDeadLetters", err)
+		if len(page) != 2 || page[0].ID != added[2] || page[1].ID != added[0] {
+			t.Errorf("listed %+v", page)
+		}
+	})
+
+	t.Run("purge removes all and later IDs still grow", func(t *testing.T) {
+		s := open(t)
+		added := addDeadLetters(t, s, 5)
+		n, err := s.PurgeDeadLetters(t.Context(), org)
+		noErr(t, "PurgeDeadLetters", err)
+		if n != 5 {
+			t.Errorf("purged %d, want 5", n)
+		}
+		count, err := s.CountDeadLetters(t.Context(), org)
+		noErr(t, "CountDeadLetters", err)
+		if count != 0 {
+			t.Errorf("count after purge %d", count)
+		}
+		next := addDeadLetters(t, s, 1)
+		if idNumber(t, next[0]) <= idNumber(t, added[len(added)-1]) {
+			t.Errorf("ID after purge %s, want more than %s", next[0], added[len(added)-1])
+		}
+		n, err = s.PurgeDeadLetters(t.Context(), otherOrg)
+		noErr(t, "PurgeDeadLetters of an empty org", err)
+		if n != 0 {
+			t.Errorf("purged %d of an empty org", n)
+		}
+	})
+
+	t.Run("a missing dead letter is not found and a malformed ID is invalid", func(t *testing.T) {
+		s := open(t)
+		_, err := s.DeadLetter(t.Context(), org, "12345")
+		wantErr(t, "DeadLetter", err, replay.ErrNotFound)
+		for _, id := range []string{"", "0", "007", "-1", "+1", "x", "1:2"} {
+			_, err := s.DeadLetter(t.Context(), org, id)
+			wantErr(t, "DeadLetter "+id, err, replay.ErrInvalid)
+			_, err = s.ListDeadLetters(t.Context(), org, id+"x", 1)
+			wantErr(t, "ListDeadLetters before "+id+"x", err, replay.ErrInvalid)
+		}
+	})
+
+	t.Run("dead letters without reason or identifiers are refused", func(t *testing.T) {
+		s := open(t)
+		for _, d := range []replay.DeadLetter{
+			{Topic: topic, RecordID: "r"},
+			{Topic: topic, Reason: "x"},
+			{RecordID: "r", Reason: "x"},
+			{Topic: topic, RecordID: "r", Reason: "x", Attempts: -1},
+		} {
+			_, err := s.AddDeadLetter(t.Context(), org, d)
+			wantErr(t, fmt.Sprintf("AddDeadLetter %+v", d), err, replay.ErrInvalid)
+		}
+	})
+}
+
+func deadLetterEqual(a, b replay.DeadLetter) bool {
+	return a.ID == b.ID && a.Topic == b.Topic && a.Object == b.Object && bytes.Equal(a.ReplayID, b.ReplayID) &&
+		a.RecordID == b.RecordID && a.Reason == b.Reason && a.Error == b.Error && a.Attempts == b.Attempts &&
+		a.At.Equal(b.At) && bytes.Equal(a.Body, b.Body)
+}

@@ -1,0 +1,108 @@
+package replay
+
+import (
+	"context"
+	"time"
+)
+
+// Store is all of sfcdc's durable state. Implementations: RedisStore and
+// FileStore; package replaytest checks any implementation against this
+// contract. All methods are safe for concurrent use, honour ctx, and return
+// errors as "verb object: cause" wrapping the sentinels of this package.
+type Store interface {
+	CheckpointStore
+	LeaseStore
+	WatermarkStore
+	HashStore
+	DeadLetterStore
+	StatusStore
+	// Close releases connections or the file; the Store is unusable after.
+	Close() error
+}
+
+// CheckpointStore keeps one checkpoint per (org, topic).
+type CheckpointStore interface {
+	// Checkpoint returns the topic's checkpoint. It returns ErrNotFound if
+	// the topic never had one, and ErrCheckpointVanished if it had one that
+	// is gone: never resume at LATEST on either.
+	Checkpoint(ctx context.Context, org, topic string) (Checkpoint, error)
+	// SaveCheckpoint stores cp.ReplayID and cp.CommitTime for the lease's
+	// topic if lease is the topic's current lease (same token, not expired),
+	// and returns ErrFenced otherwise. The store stamps WrittenAt and Token.
+	// Saving the same checkpoint twice is harmless, so retries are safe.
+	SaveCheckpoint(ctx context.Context, lease Lease, cp Checkpoint) error
+}
+
+// LeaseStore grants one lease per (org, topic), each with a fencing token
+// greater than any granted before for that topic.
+type LeaseStore interface {
+	// AcquireLease grants the topic's lease to holder for ttl, or returns a
+	// *LeaseHeldError (matching ErrLeaseHeld) while another holder has it.
+	// If holder already has it, the same lease is returned with its TTL
+	// restarted, so a retried acquisition is harmless.
+	AcquireLease(ctx context.Context, org, topic, holder string, ttl time.Duration) (Lease, error)
+	// RenewLease restarts the lease's TTL and returns it with a new Expires,
+	// or ErrFenced if it is no longer held with this token.
+	RenewLease(ctx context.Context, lease Lease) (Lease, error)
+	// ReleaseLease gives the lease up so another holder can take it at once.
+	// It returns ErrFenced if another holder has the lease now, and nil if
+	// the lease is already gone.
+	ReleaseLease(ctx context.Context, lease Lease) error
+}
+
+// WatermarkStore keeps the backfill position per (org, object). Watermarks
+// are not fenced: the backfill runs under its topic's lease.
+type WatermarkStore interface {
+	// Watermark returns the object's watermark or ErrNotFound.
+	Watermark(ctx context.Context, org, object string) (Watermark, error)
+	// SaveWatermark replaces the object's watermark.
+	SaveWatermark(ctx context.Context, org, object string, w Watermark) error
+}
+
+// HashStore keeps the content hashes of uploaded comments per (org,
+// comment ID). Batches may hold thousands of IDs; implementations pipeline
+// or batch them into few round trips.
+type HashStore interface {
+	// Hashes returns the stored hashes of the given comments; IDs without
+	// hashes are absent from the map.
+	Hashes(ctx context.Context, org string, commentIDs []string) (map[string]Hashes, error)
+	// SaveHashes stores (replaces) the hashes of each comment in batch.
+	SaveHashes(ctx context.Context, org string, batch map[string]Hashes) error
+	// DeleteHashes forgets the given comments; unknown IDs are ignored.
+	DeleteHashes(ctx context.Context, org string, commentIDs []string) error
+}
+
+// DeadLetterStore keeps dead letters per org, ordered by arrival.
+type DeadLetterStore interface {
+	// AddDeadLetter stores d (ID ignored; At set to now when zero) and
+	// returns its new ID.
+	AddDeadLetter(ctx context.Context, org string, d DeadLetter) (string, error)
+	// DeadLetter returns one dead letter or ErrNotFound.
+	DeadLetter(ctx context.Context, org, id string) (DeadLetter, error)
+	// ListDeadLetters returns up to limit dead letters, newest first,
+	// starting below the ID before ("" for the newest). Pass the last ID of
+	// a page as before to get the next page; an empty page is the end.
+	// limit ≤ 0 means DefaultDeadLetterPage; it is capped at
+	// MaxDeadLetterPage. Newest first, because an operator looks at what
+	// just failed; a retry tool pages through all of them either way.
+	ListDeadLetters(ctx context.Context, org, before string, limit int) ([]DeadLetter, error)
+	// DeleteDeadLetter removes one dead letter (e.g. after a successful
+	// retry); ErrNotFound if it does not exist.
+	DeleteDeadLetter(ctx context.Context, org, id string) error
+	// PurgeDeadLetters removes all dead letters of the org and says how many.
+	PurgeDeadLetters(ctx context.Context, org string) (int, error)
+	// CountDeadLetters says how many dead letters the org has.
+	CountDeadLetters(ctx context.Context, org string) (int, error)
+}
+
+// StatusStore keeps one monitoring document per (org, topic). Status writes
+// are not fenced: only the lease holder of a topic writes its status.
+type StatusStore interface {
+	// SaveStatus replaces the topic's status document; UpdatedAt is stamped.
+	SaveStatus(ctx context.Context, org, topic string, s Status) error
+	// Status returns the topic's status document or ErrNotFound.
+	Status(ctx context.Context, org, topic string) (Status, error)
+	// Statuses returns the status documents of all the org's topics, in
+	// topic order.
+	Statuses(ctx context.Context, org string) ([]Status, error)
+}

@@ -1,0 +1,218 @@
+package salesforce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sfcdc/sfcdc/pubsub"
+)
+
+// Credentials is the one source of Salesforce sessions for a process: the
+// REST client and the Pub/Sub client (it implements pubsub.Credentials)
+// share it, so a rejected token is replaced once for everybody.
+//
+// It assumes no expiry time — Salesforce sends no expires_in — and gets a
+// new session only when a caller reports the current one rejected
+// (Refresh). Refreshes are single-flight: callers that report the same
+// rejected token while a refresh runs wait for its result; callers that
+// report an already replaced token get the replacement at once. After a
+// failed token request the next one waits out an exponential backoff;
+// callers in that window get ErrRefreshBackoff wrapping the failure.
+type Credentials struct {
+	cfg    Config
+	grant  grant
+	http   *http.Client
+	policy hostPolicy
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	current  *session
+	flight   *refreshFlight
+	failures int
+	retryAt  time.Time
+	lastErr  error
+}
+
+// session is one access token and the identity it was issued for.
+type session struct {
+	token       Secret
+	instanceURL string
+	orgID       string
+	userID      string
+	issuedAt    time.Time
+}
+
+func (s *session) pubsub() pubsub.Session {
+	return pubsub.Session{AccessToken: s.token.Reveal(), InstanceURL: s.instanceURL, TenantID: s.orgID}
+}
+
+// refreshFlight is one token request that concurrent callers share.
+type refreshFlight struct {
+	done chan struct{}
+	sess *session
+	err  error
+}
+
+// NewCredentials prepares the configured flow; the web-server flow reads
+// its refresh token from store (other flows ignore store, which may be
+// nil). No request is made until the first Current.
+func NewCredentials(cfg Config, store TokenStore) (*Credentials, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	hc, err := newHTTPClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g, err := newGrant(cfg, store)
+	if err != nil {
+		return nil, err
+	}
+	return &Credentials{cfg: cfg, grant: g, http: hc, policy: newHostPolicy(cfg.LoginURL, cfg.TrustedHosts), log: cfg.Logger}, nil
+}
+
+func newGrant(cfg Config, store TokenStore) (grant, error) {
+	switch cfg.Flow {
+	case FlowWebServer:
+		if store == nil {
+			return nil, fmt.Errorf("%w: the web_server flow needs a token store", ErrInvalidConfig)
+		}
+		return &refreshTokenGrant{oauth: webServerOAuth2(cfg), store: store}, nil
+	case FlowJWTBearer:
+		return newJWTBearerGrant(cfg)
+	case FlowClientCredentials:
+		return newClientCredentialsGrant(cfg), nil
+	}
+	return nil, fmt.Errorf("%w: unknown flow %q", ErrInvalidConfig, cfg.Flow)
+}
+
+// Flow is the configured OAuth flow.
+func (c *Credentials) Flow() Flow { return c.cfg.Flow }
+
+// Current returns the session in use, obtaining the first one if needed.
+func (c *Credentials) Current(ctx context.Context) (pubsub.Session, error) {
+	return c.sessionNewerThan(ctx, "")
+}
+
+// Refresh returns a session other than rejected: the one another caller
+// already obtained, or a new one from the token endpoint.
+func (c *Credentials) Refresh(ctx context.Context, rejected pubsub.Session) (pubsub.Session, error) {
+	if rejected.AccessToken == "" {
+		return c.Current(ctx)
+	}
+	return c.sessionNewerThan(ctx, rejected.AccessToken)
+}
+
+// sessionNewerThan returns the current session unless it is the rejected
+// one (or there is none); then it joins or starts the refresh.
+func (c *Credentials) sessionNewerThan(ctx context.Context, rejected string) (pubsub.Session, error) {
+	for {
+		c.mu.Lock()
+		if c.current != nil && c.current.token.Reveal() != rejected {
+			s := c.current.pubsub()
+			c.mu.Unlock()
+			return s, nil
+		}
+		f, leader, err := c.joinFlightLocked()
+		c.mu.Unlock()
+		if err != nil {
+			return pubsub.Session{}, err
+		}
+		if leader {
+			c.runFlight(ctx, f)
+		}
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return pubsub.Session{}, ctx.Err()
+		}
+		if f.err == nil {
+			return f.sess.pubsub(), nil
+		}
+		if !isContextError(f.err) || ctx.Err() != nil {
+			return pubsub.Session{}, f.err
+		}
+		// The leader gave up (its context ended); try again as leader.
+	}
+}
+
+// joinFlightLocked returns the running refresh, or starts one unless the
+// backoff after a failure forbids it.
+func (c *Credentials) joinFlightLocked() (f *refreshFlight, leader bool, err error) {
+	if c.flight != nil {
+		return c.flight, false, nil
+	}
+	if wait := c.retryAt.Sub(c.cfg.Clock.Now()); wait > 0 && c.lastErr != nil {
+		return nil, false, fmt.Errorf("%w (next attempt in %s): %w", ErrRefreshBackoff, wait.Round(time.Millisecond), c.lastErr)
+	}
+	c.flight = &refreshFlight{done: make(chan struct{})}
+	return c.flight, true, nil
+}
+
+// runFlight performs the token request and publishes its result.
+func (c *Credentials) runFlight(ctx context.Context, f *refreshFlight) {
+	sess, err := c.obtain(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f.sess, f.err = sess, err
+	c.flight = nil
+	close(f.done)
+	switch {
+	case err == nil:
+		c.current, c.failures, c.lastErr = sess, 0, nil
+		c.log.Info("Salesforce session obtained", "flow", c.cfg.Flow, "org", sess.orgID, "instance", sess.instanceURL)
+	case isContextError(err):
+	default:
+		c.failures++
+		c.lastErr = err
+		wait := c.backoff(c.failures)
+		c.retryAt = c.cfg.Clock.Now().Add(wait)
+		c.log.Warn("Salesforce session request failed", "flow", c.cfg.Flow, "error", err, "retry_after", wait)
+	}
+}
+
+// backoff is the wait after the n-th consecutive failure: doubling from
+// the initial value, ±20 % jitter, capped.
+func (c *Credentials) backoff(n int) time.Duration {
+	d := c.cfg.RefreshBackoffInitial << min(n-1, 20)
+	if d <= 0 || d > c.cfg.RefreshBackoffMax {
+		d = c.cfg.RefreshBackoffMax
+	}
+	d = time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+	return min(d, c.cfg.RefreshBackoffMax)
+}
+
+func isContextError(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// obtain asks the token endpoint for a session and checks where it points.
+func (c *Credentials) obtain(ctx context.Context) (*session, error) {
+	resp, err := c.grant.token(ctx, c.http)
+	if err != nil {
+		return nil, err
+	}
+	instance, err := c.policy.checkInstanceURL(resp.InstanceURL)
+	if err != nil {
+		return nil, fmt.Errorf("obtain a Salesforce session: %w", err)
+	}
+	s := &session{token: resp.AccessToken, instanceURL: instance, issuedAt: resp.IssuedAt}
+	if s.orgID, s.userID, err = parseIdentityURL(resp.IDURL); err != nil {
+		info, uerr := c.userinfo(ctx, s)
+		if uerr != nil {
+			return nil, fmt.Errorf("obtain a Salesforce session: find the org ID: %w", uerr)
+		}
+		s.orgID, s.userID = info.OrganizationID, info.UserID
+	}
+	return s, nil
+}
+
+// Close releases idle connections.
+func (c *Credentials) Close() { c.http.CloseIdleConnections() }

@@ -1,0 +1,51 @@
+// Package salesforce authenticates to Salesforce with OAuth 2.0 and calls
+// its REST API. Its guarantee: one process holds one source of sessions
+// (Credentials) that the REST client and the Pub/Sub client share; a
+// rejected session is replaced exactly once however many callers saw it
+// rejected, the caller's call is retried once and succeeds without the
+// caller seeing an error, and no secret — client secret, refresh token,
+// access token, private key — ever appears in a log line, an error, or
+// anything printed (the Secret type redacts itself everywhere).
+//
+// golang.org/x/oauth2 runs the web-server flow (authorize URL, PKCE S256,
+// code exchange, refresh) and the client credentials flow: it is the Go
+// project's maintained OAuth client, its token requests follow RFC 6749
+// exactly as Salesforce's endpoints expect, and it keeps the vendor
+// fields (instance_url, id, issued_at) reachable through Token.Extra. The
+// JWT bearer assertion is signed with github.com/golang-jwt/jwt/v5 because
+// x/oauth2/jwt reads the wall clock and adds claims Salesforce does not
+// define; the exchange itself is one form POST decoded like the others.
+//
+// # Flows
+//
+//   - web_server: `sfcdc auth login` runs Login: the person opens the
+//     authorize URL, approves, and the local callback
+//     (http://localhost:<port>/oauth2/callback, state checked, PKCE on by
+//     default) receives the code; the refresh token goes to a TokenStore
+//     (FileTokenStore, mode 0600; or RedisTokenStore). Later processes
+//     mint sessions from it.
+//   - jwt_bearer: an RS256 assertion (iss consumer key, sub username, aud
+//     login URL, exp three minutes ahead) from a private key file only its
+//     owner can read.
+//   - client_credentials: consumer key and secret at the My Domain URL.
+//
+// Salesforce sends no expires_in, so a session is used until a call is
+// rejected (REST 401 INVALID_SESSION_ID, gRPC UNAUTHENTICATED); then
+// Credentials.Refresh obtains a new one, single-flight, with backoff after
+// failures. The org ID (Pub/Sub's tenantid) comes from the token
+// response's identity URL, or from userinfo when that is missing. The
+// instance URL must be the login host, a configured trusted host, or under
+// Salesforce's domains before a token is sent to it.
+//
+// # REST
+//
+// Client runs query and queryAll (following nextRecordsUrl, batch size by
+// Sforce-Query-Options), sObject Collections retrieve (2,000 IDs per call,
+// split above that, positional result with nil for missing records) and
+// describe (including whether <Object>ChangeEvent exists). Error bodies
+// become *APIError values that match ErrInvalidSession,
+// ErrRequestLimitExceeded, ErrNotFound, ErrInvalidField, ErrMalformedQuery
+// or ErrServerUnavailable; Sforce-Limit-Info is read from every answer and
+// every call counted (Client.Usage). Records decode to map[string]any with
+// relationships nested as REST sends them and date-times as time.Time.
+package salesforce

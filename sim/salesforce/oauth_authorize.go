@@ -1,0 +1,137 @@
+package salesforce
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// authorize serves GET /services/oauth2/authorize, the start of the
+// web-server flow: it checks the client and callback, then shows the
+// approval page (or, with AutoApprove, redirects with a code at once).
+// Problems with the client or callback are shown on a page, never sent to
+// an unregistered redirect URI.
+func (s *restService) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req := authRequest{
+		clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), state: q.Get("state"),
+		scope: strings.Join(strings.Fields(q.Get("scope")), " "), challenge: q.Get("code_challenge"),
+	}
+	switch {
+	case req.clientID != s.app.ClientID:
+		writeErrorPage(w, "invalid_client_id", "client identifier invalid")
+		return
+	case !s.app.allowsCallback(req.redirectURI):
+		writeErrorPage(w, "redirect_uri_mismatch", "redirect_uri must match configuration")
+		return
+	case q.Get("response_type") != "code":
+		redirectWithError(w, r, req, "unsupported_response_type", "response type not supported")
+		return
+	case req.challenge != "" && q.Get("code_challenge_method") != "" && q.Get("code_challenge_method") != "S256":
+		redirectWithError(w, r, req, "invalid_request", "unsupported code_challenge_method; use S256")
+		return
+	case req.challenge == "" && s.app.RequirePKCE:
+		redirectWithError(w, r, req, "invalid_request", "missing required code challenge")
+		return
+	}
+	if s.app.AutoApprove {
+		redirectWithCode(w, r, req, s.grants.newCode(req))
+		return
+	}
+	s.writeApprovalPage(w, req, s.grants.pend(req))
+}
+
+// decide serves the approval form's POST: Allow issues a code, Deny sends
+// access_denied, both back to the client's callback.
+func (s *restService) decide(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeErrorPage(w, "invalid_request", "malformed form")
+		return
+	}
+	req, ok := s.grants.takePending(r.PostForm.Get("request"))
+	if !ok {
+		writeErrorPage(w, "invalid_request", "this approval request expired or was already answered; start the login again")
+		return
+	}
+	if r.PostForm.Get("decision") != "allow" {
+		redirectWithError(w, r, req, "access_denied", "end-user denied authorization")
+		return
+	}
+	redirectWithCode(w, r, req, s.grants.newCode(req))
+}
+
+func redirectWithCode(w http.ResponseWriter, r *http.Request, req authRequest, code string) {
+	v := url.Values{"code": {code}}
+	if req.state != "" {
+		v.Set("state", req.state)
+	}
+	http.Redirect(w, r, req.redirectURI+"?"+v.Encode(), http.StatusFound)
+}
+
+func redirectWithError(w http.ResponseWriter, r *http.Request, req authRequest, code, description string) {
+	v := url.Values{"error": {code}, "error_description": {description}}
+	if req.state != "" {
+		v.Set("state", req.state)
+	}
+	http.Redirect(w, r, req.redirectURI+"?"+v.Encode(), http.StatusFound)
+}
+
+var approvalPage = template.Must(template.New("approve").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Allow Access? | Salesforce (simulated org)</title>
+<style>body{font-family:sans-serif;max-width:36em;margin:3em auto}button{font-size:1em;padding:.4em 1.2em;margin-right:1em}</style></head>
+<body>
+<h1>Allow Access?</h1>
+<p>The app <strong>{{.ClientID}}</strong> is asking to:</p>
+<ul>{{range .Scopes}}<li>{{.}}</li>{{end}}</ul>
+<p>You are signed in as <strong>{{.Username}}</strong> in org {{.OrgID}}. Allow access only if you started this login.</p>
+<form method="post" action="/services/oauth2/authorize">
+<input type="hidden" name="request" value="{{.Request}}">
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button>
+</form>
+</body>
+</html>
+`))
+
+// scopeDescriptions are the approval page's words for each scope.
+var scopeDescriptions = map[string]string{
+	"api":            "Manage user data via APIs (api)",
+	"refresh_token":  "Perform requests at any time (refresh_token, offline_access)",
+	"offline_access": "",
+	"id":             "Access the identity URL service (id, profile, email, address, phone)",
+	"full":           "Full access (full)",
+}
+
+func (s *restService) writeApprovalPage(w http.ResponseWriter, req authRequest, requestID string) {
+	scope := req.scope
+	if scope == "" {
+		scope = defaultScope
+	}
+	var scopes []string
+	for _, sc := range strings.Fields(scope) {
+		desc, known := scopeDescriptions[sc]
+		if !known {
+			desc = sc
+		}
+		if desc != "" {
+			scopes = append(scopes, desc)
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = approvalPage.Execute(w, map[string]any{
+		"ClientID": req.clientID, "Scopes": scopes, "Username": s.app.Username, "OrgID": s.org.ID(), "Request": requestID,
+	})
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Error | Salesforce (simulated org)</title></head>
+<body><h1>OAuth error</h1><p>error={{.Code}}&amp;error_description={{.Description}}</p></body></html>
+`))
+
+func writeErrorPage(w http.ResponseWriter, code, description string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusBadRequest)
+	_ = errorPage.Execute(w, map[string]string{"Code": code, "Description": description})
+}

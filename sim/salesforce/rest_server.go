@@ -1,0 +1,217 @@
+package salesforce
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// RESTConfig says how the REST API and OAuth endpoints listen and what the
+// org allows. The zero value listens on a free loopback port with the
+// default API allocation and a generated connected app.
+type RESTConfig struct {
+	// Addr to listen on; "127.0.0.1:0" when empty.
+	Addr string
+	// DailyAPILimit is the 24-hour API request allocation
+	// (DefaultDailyAPILimit when 0). Calls beyond it get 403
+	// REQUEST_LIMIT_EXCEEDED.
+	DailyAPILimit int
+	// App is the connected app OAuth clients authenticate as.
+	App ConnectedApp
+}
+
+// RESTServer is the running REST API and OAuth endpoint of a simulated
+// org. It is both the login URL and the instance URL.
+type RESTServer struct {
+	http *http.Server
+	lis  net.Listener
+	url  string
+	svc  *restService
+	done chan struct{}
+}
+
+// restService holds what the handlers serve from.
+type restService struct {
+	org     *Org
+	tokens  *Tokens
+	clock   Clock
+	faults  *RESTFaults
+	budget  *apiBudget
+	baseURL string
+	app     ConnectedApp
+	cursors *cursorStore
+	grants  *grantStore
+}
+
+// startREST listens and serves until Close. tlsCfg nil serves plaintext.
+func startREST(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig, tlsCfg *tls.Config) (*RESTServer, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	app, err := cfg.App.withDefaults(org)
+	if err != nil {
+		return nil, err
+	}
+	lis, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (choose another REST address)", cfg.Addr, err)
+	}
+	scheme := "http"
+	if tlsCfg != nil {
+		tlsCfg = tlsCfg.Clone()
+		tlsCfg.NextProtos = []string{"h2", "http/1.1"}
+		lis = tls.NewListener(lis, tlsCfg)
+		scheme = "https"
+	}
+	svc := &restService{
+		org: org, tokens: tokens, clock: org.Clock(), faults: faults,
+		budget:  newAPIBudget(org.Clock(), cfg.DailyAPILimit),
+		baseURL: scheme + "://" + lis.Addr().String(),
+		app:     app,
+		cursors: newCursorStore(org.Clock()),
+		grants:  newGrantStore(org.Clock()),
+	}
+	s := &RESTServer{lis: lis, url: svc.baseURL, svc: svc, done: make(chan struct{})}
+	s.http = &http.Server{Handler: svc.routes(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		defer close(s.done)
+		if err := s.http.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			_ = err // the listener closed under the server: nothing left to serve
+		}
+	}()
+	return s, nil
+}
+
+// URL is the server's base URL (https://127.0.0.1:port): the login URL,
+// the token endpoint's host and the org's instance URL.
+func (s *RESTServer) URL() string { return s.url }
+
+// App is the connected app as served, generated values filled in.
+func (s *RESTServer) App() ConnectedApp { return s.svc.app }
+
+// APIUsage returns the API requests counted in the last 24 hours and the
+// allocation, as Sforce-Limit-Info reports them.
+func (s *RESTServer) APIUsage() (used, limit int) { return s.svc.budget.usage() }
+
+// SetDailyAPILimit changes the allocation; calls beyond it fail from now on.
+func (s *RESTServer) SetDailyAPILimit(limit int) { s.svc.budget.setLimit(limit) }
+
+// GrantCounts returns how many tokens each grant type issued
+// (authorization_code, refresh_token, jwt-bearer, client_credentials).
+func (s *RESTServer) GrantCounts() map[string]int { return s.svc.grants.counts() }
+
+// Close stops the server and waits for it.
+func (s *RESTServer) Close() {
+	_ = s.http.Close()
+	<-s.done
+}
+
+func (s *restService) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /services/data/{$}", s.versions)
+	s.apiRoutes(mux)
+	s.oauthRoutes(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeRESTError(w, http.StatusNotFound, "NOT_FOUND", msgNotFound)
+	})
+	return s.withLatency(mux)
+}
+
+func (s *restService) apiRoutes(mux *http.ServeMux) {
+	const base = "/services/data/{version}"
+	mux.HandleFunc("GET "+base+"/query", s.api(s.query(false)))
+	mux.HandleFunc("GET "+base+"/queryAll", s.api(s.query(true)))
+	mux.HandleFunc("GET "+base+"/query/{locator}", s.api(s.queryMore))
+	mux.HandleFunc("GET "+base+"/queryAll/{locator}", s.api(s.queryMore))
+	mux.HandleFunc("GET "+base+"/sobjects", s.api(s.describeGlobal))
+	mux.HandleFunc("GET "+base+"/sobjects/{$}", s.api(s.describeGlobal))
+	mux.HandleFunc("GET "+base+"/sobjects/{object}/describe", s.api(s.describe))
+	mux.HandleFunc("GET "+base+"/sobjects/{object}/describe/{$}", s.api(s.describe))
+	mux.HandleFunc("GET "+base+"/sobjects/{object}/{id}", s.api(s.retrieve))
+	mux.HandleFunc("GET "+base+"/composite/sobjects/{object}", s.api(s.collectionsRetrieve))
+	mux.HandleFunc("POST "+base+"/composite/sobjects/{object}", s.api(s.collectionsRetrieve))
+	mux.HandleFunc(base+"/", s.api(func(w http.ResponseWriter, _ *http.Request, _ string) {
+		writeRESTError(w, http.StatusNotFound, "NOT_FOUND", msgNotFound)
+	}))
+}
+
+// withLatency delays every response by the configured fault latency.
+func (s *restService) withLatency(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := s.faults.latency(); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// apiVersionPattern matches the version segment, e.g. v62.0.
+var apiVersionPattern = regexp.MustCompile(`^v([2-9][0-9])\.0$`)
+
+// api wraps an API resource: a known version, a valid session, the daily
+// allocation, then injected server errors. Every answered call carries
+// Sforce-Limit-Info; every authenticated call counts toward the limit.
+func (s *restService) api(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		version := r.PathValue("version")
+		if !apiVersionPattern.MatchString(version) {
+			writeRESTError(w, http.StatusNotFound, "NOT_FOUND", msgNotFound)
+			return
+		}
+		if !s.tokens.Valid(bearerToken(r)) {
+			w.Header().Set("Sforce-Limit-Info", s.budget.limitInfo())
+			w.Header().Set("WWW-Authenticate", `Token`)
+			writeRESTError(w, http.StatusUnauthorized, "INVALID_SESSION_ID", msgSessionInvalid)
+			return
+		}
+		allowed := s.budget.take()
+		w.Header().Set("Sforce-Limit-Info", s.budget.limitInfo())
+		if !allowed {
+			writeRESTError(w, http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", msgLimitExceeded)
+			return
+		}
+		if status, fail := s.faults.takeServerError(); fail {
+			writeRESTError(w, status, "SERVER_UNAVAILABLE", msgServerUnavailable)
+			return
+		}
+		h(w, r, version)
+	}
+}
+
+// bearerToken reads "Authorization: Bearer <token>" (or the older "OAuth
+// <token>" form Salesforce also accepts).
+func bearerToken(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	for _, scheme := range []string{"Bearer ", "OAuth "} {
+		if len(auth) > len(scheme) && strings.EqualFold(auth[:len(scheme)], scheme) {
+			return strings.TrimSpace(auth[len(scheme):])
+		}
+	}
+	return ""
+}
+
+// versions answers GET /services/data/: the API versions served. It needs
+// no session and, as in Salesforce, carries no Sforce-Limit-Info.
+func (s *restService) versions(w http.ResponseWriter, _ *http.Request) {
+	type version struct {
+		Label   string `json:"label"`
+		URL     string `json:"url"`
+		Version string `json:"version"`
+	}
+	var out []version
+	for v := 60; v <= 66; v++ {
+		out = append(out, version{Label: fmt.Sprintf("v%d.0", v), URL: fmt.Sprintf("/services/data/v%d.0", v), Version: fmt.Sprintf("%d.0", v)})
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,87 @@
+package uploader
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+var (
+	// ErrStopped: the uploader stopped before the comment was delivered.
+	// The caller must not checkpoint past it; it is sent again after a
+	// restart.
+	ErrStopped = errors.New("uploader stopped before delivery")
+	// ErrUnauthorized: CM refused the API token (401).
+	ErrUnauthorized = errors.New("CM refused the API token")
+	// ErrForbidden: the token lacks a permission (403).
+	ErrForbidden = errors.New("CM token lacks permission")
+	// ErrSourceNotFound: the project or source does not exist (404 on sync).
+	ErrSourceNotFound = errors.New("CM source not found")
+	// ErrUnexpectedStatus: CM answered a status sfcdc does not know how to
+	// handle (e.g. a redirect), which points at a wrong base URL.
+	ErrUnexpectedStatus = errors.New("unexpected answer from CM")
+)
+
+// FatalError stops the uploader: retrying cannot help and the
+// configuration must change. It wraps one of ErrUnauthorized,
+// ErrForbidden, ErrSourceNotFound or ErrUnexpectedStatus.
+type FatalError struct {
+	Status  int
+	Message string // CM's message, if any
+	Err     error
+}
+
+func (e *FatalError) Error() string {
+	fix := map[error]string{
+		ErrUnauthorized:     "check token: it must be a valid CM API token",
+		ErrForbidden:        "grant the token's user the \"Edit messages\" permission on the source",
+		ErrSourceNotFound:   "check project and source, or create the source in CM",
+		ErrUnexpectedStatus: "check base_url: it must be the CM API root",
+	}[e.Err]
+	msg := fmt.Sprintf("upload to CM: %d %s: %v; %s", e.Status, http.StatusText(e.Status), e.Err, fix)
+	if e.Message != "" {
+		msg += " (CM said: " + e.Message + ")"
+	}
+	return msg
+}
+
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// RejectedError is the dead-letter reason of a comment CM refused on its
+// own (400, 413 or 422 for a batch of one).
+type RejectedError struct {
+	Status  int
+	Message string
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("CM rejected the comment: %d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
+}
+
+// transientError is an answer worth retrying; it never leaves the package.
+type transientError struct {
+	status     int           // 0 for network and protocol errors
+	retryAfter time.Duration // from the Retry-After header, if hasAfter
+	hasAfter   bool
+	err        error
+}
+
+func (e *transientError) Error() string {
+	if e.status != 0 {
+		return fmt.Sprintf("CM answered %d %s: %v", e.status, http.StatusText(e.status), e.err)
+	}
+	return e.err.Error()
+}
+
+func (e *transientError) Unwrap() error { return e.err }
+
+// rejectError is a 400/413/422 for a whole request; the batch is split.
+type rejectError struct {
+	status  int
+	message string
+}
+
+func (e *rejectError) Error() string {
+	return fmt.Sprintf("CM rejected the batch: %d: %s", e.status, e.message)
+}

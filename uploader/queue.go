@@ -1,0 +1,124 @@
+package uploader
+
+import (
+	"net/url"
+	"time"
+
+	"github.com/sfcdc/sfcdc/mapper"
+)
+
+// op is the pending work for one comment ID: the latest item, the tokens
+// of every item it stands for, and what its hashes decided.
+type op struct {
+	id     string
+	delete bool
+	result mapper.Result
+	action mapper.Action
+	prev   mapper.Hashes // the hashes last uploaded, if known
+	known  bool
+	tokens []any
+	size   int       // bytes it adds to a request
+	since  time.Time // when the first of its items was queued (for Linger)
+	dead   bool      // removed from its queue
+}
+
+func opFromItem(it Item, now time.Time) *op {
+	o := &op{id: it.Result.CommentID, result: it.Result, tokens: []any{it.Token}, since: now}
+	o.delete = it.Result.Kind == mapper.ResultDelete
+	if o.delete {
+		o.size = len(url.QueryEscape(o.id)) + len("&id=")
+	} else {
+		o.size = len(it.Result.JSON) + 1
+	}
+	return o
+}
+
+// supersede makes o (newer) stand for the items of old as well. CM ends up
+// with o's version either way, so old's tokens share o's outcome.
+func (o *op) supersede(old *op) {
+	o.tokens = append(old.tokens, o.tokens...)
+	o.prev, o.known, o.since = old.prev, old.known, old.since
+}
+
+// queue is an insertion-ordered set of ops keyed by comment ID.
+type queue struct {
+	byID  map[string]*op
+	order []*op
+	live  int
+	bytes int
+}
+
+func newQueue() *queue { return &queue{byID: map[string]*op{}} }
+
+func (q *queue) get(id string) *op { return q.byID[id] }
+
+func (q *queue) push(o *op) {
+	o.dead = false
+	q.byID[o.id] = o
+	q.order = append(q.order, o)
+	q.live++
+	q.bytes += o.size
+}
+
+func (q *queue) remove(id string) *op {
+	o, ok := q.byID[id]
+	if !ok {
+		return nil
+	}
+	delete(q.byID, id)
+	o.dead = true
+	q.live--
+	q.bytes -= o.size
+	return o
+}
+
+// oldest returns when the oldest live op was queued.
+func (q *queue) oldest() time.Time {
+	q.compact()
+	if len(q.order) == 0 {
+		return time.Time{}
+	}
+	return q.order[0].since
+}
+
+// cut removes and returns ops from the front, at most maxCount of them and
+// at most maxBytes together, but always at least one.
+func (q *queue) cut(maxCount, maxBytes int) []*op {
+	q.compact()
+	var out []*op
+	bytes := 0
+	n := 0
+	for ; n < len(q.order) && len(out) < maxCount; n++ {
+		o := q.order[n]
+		if o.dead {
+			continue
+		}
+		if len(out) > 0 && bytes+o.size > maxBytes {
+			break
+		}
+		out = append(out, o)
+		bytes += o.size
+	}
+	for _, o := range out {
+		q.remove(o.id)
+	}
+	q.order = q.order[n:]
+	return out
+}
+
+// all removes and returns every live op.
+func (q *queue) all() []*op {
+	return q.cut(int(^uint(0)>>1), int(^uint(0)>>1))
+}
+
+// compact drops removed ops from the front.
+func (q *queue) compact() {
+	i := 0
+	for i < len(q.order) && q.order[i].dead {
+		i++
+	}
+	q.order = q.order[i:]
+	if len(q.order) == 0 {
+		q.order = nil
+	}
+}

@@ -1,0 +1,326 @@
+package uploader
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/sfcdc/sfcdc/mapper"
+)
+
+// maxAdmit is how many queued items are taken at once, so that one hash
+// store lookup covers many comments.
+const maxAdmit = 512
+
+// Run sends batches until ctx is cancelled or a fatal error occurs, then
+// stops: Submit is refused, queued items are reported with ErrStopped (or
+// the fatal error), and requests in flight get ShutdownTimeout to finish.
+// It returns nil after cancellation and a *FatalError otherwise. Run may be
+// called once.
+func (u *Uploader) Run(ctx context.Context) error {
+	if !u.started.CompareAndSwap(false, true) {
+		return errors.New("run uploader: already running")
+	}
+	// Requests in flight outlive ctx by up to ShutdownTimeout, so that a
+	// shutdown does not throw away work CM may already have done.
+	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSends()
+	b := newBatcher(u, sendCtx)
+	err := b.loop(ctx)
+	if err != nil {
+		cancelSends() // after a fatal error nothing else can succeed
+	}
+	u.shutdown(b, err, cancelSends)
+	return err
+}
+
+// batcher is Run's state. Only Run's goroutine touches it, except the
+// finished channel and the fatal signal, which senders use.
+type batcher struct {
+	u        *Uploader
+	sendCtx  context.Context
+	syncs    *queue
+	deletes  *queue
+	deferred *queue          // ops whose ID has a request in flight
+	inFlight map[string]bool // comment IDs with a request in flight
+	free     int             // request slots free
+	finished chan []*op      // senders hand back their ops
+	senders  sync.WaitGroup
+	timer    *time.Timer
+
+	fatalOnce sync.Once
+	fatal     chan struct{}
+	fatalErr  error
+}
+
+func newBatcher(u *Uploader, sendCtx context.Context) *batcher {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &batcher{
+		u: u, sendCtx: sendCtx, syncs: newQueue(), deletes: newQueue(), deferred: newQueue(),
+		inFlight: map[string]bool{}, free: u.cfg.MaxConcurrentRequests,
+		finished: make(chan []*op, u.cfg.MaxConcurrentRequests), timer: t, fatal: make(chan struct{}),
+	}
+}
+
+func (b *batcher) loop(ctx context.Context) error {
+	defer b.timer.Stop()
+	for {
+		b.dispatch(time.Now())
+		var intake <-chan Item
+		if !b.full() {
+			intake = b.u.intake
+		}
+		select {
+		case it := <-intake:
+			b.admit(ctx, b.drain(it))
+		case ops := <-b.finished:
+			b.free++
+			b.release(ctx, ops)
+		case <-b.timer.C:
+		case <-b.u.wake:
+		case <-b.fatal:
+			return b.fatalErr
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// drain takes what else is queued, without waiting.
+func (b *batcher) drain(first Item) []Item {
+	items := []Item{first}
+	for len(items) < maxAdmit {
+		select {
+		case it := <-b.u.intake:
+			items = append(items, it)
+		default:
+			return items
+		}
+	}
+	return items
+}
+
+// full reports whether a queue holds a whole request; intake pauses then.
+func (b *batcher) full() bool {
+	cfg := &b.u.cfg
+	return b.syncs.live >= cfg.MaxBatchComments || b.syncs.bytes >= cfg.MaxBatchBytes ||
+		b.deletes.live >= cfg.MaxDeleteIDs || b.deletes.bytes >= maxDeleteQueryBytes
+}
+
+// maxDeleteQueryBytes keeps delete URLs well under common 8 KiB limits.
+const maxDeleteQueryBytes = 6000
+
+// admit queues new items. IDs already queued are superseded, IDs in flight
+// wait, and the rest are looked up in the hash store in one call.
+func (b *batcher) admit(ctx context.Context, items []Item) {
+	now := time.Now()
+	var fresh []*op
+	for _, it := range items {
+		if reason := invalidItem(it); reason != "" {
+			b.u.reportItem(it, mapper.ActionNone, &RejectedError{Message: reason})
+			continue
+		}
+		if it.Result.Kind == mapper.ResultKeep {
+			b.u.reportItem(it, mapper.ActionNone, nil)
+			continue
+		}
+		o := opFromItem(it, now)
+		switch {
+		case b.inFlight[o.id]:
+			b.defer_(o)
+		case b.queued(o.id) != nil:
+			b.supersede(o)
+		default:
+			fresh = append(fresh, o)
+		}
+	}
+	b.lookup(ctx, fresh)
+	for _, o := range fresh {
+		if b.queued(o.id) != nil { // the same ID twice in one admission
+			b.supersede(o)
+			continue
+		}
+		b.enqueue(o)
+	}
+}
+
+func invalidItem(it Item) string {
+	switch {
+	case it.Result.CommentID == "":
+		return "item has no comment ID"
+	case it.Result.Kind == mapper.ResultUpsert && len(it.Result.JSON) == 0:
+		return "item has no comment JSON"
+	}
+	return ""
+}
+
+func (b *batcher) queued(id string) *op {
+	if o := b.syncs.get(id); o != nil {
+		return o
+	}
+	return b.deletes.get(id)
+}
+
+// supersede replaces the queued op of o's ID by o. The last uploaded
+// hashes are unchanged (the old op was never sent), so they carry over.
+func (b *batcher) supersede(o *op) {
+	old := b.syncs.remove(o.id)
+	if old == nil {
+		old = b.deletes.remove(o.id)
+	}
+	o.supersede(old)
+	b.enqueue(o)
+}
+
+// defer_ parks o until the request for its ID finishes.
+func (b *batcher) defer_(o *op) {
+	if old := b.deferred.remove(o.id); old != nil {
+		o.supersede(old)
+	}
+	b.deferred.push(o)
+}
+
+// lookup fills prev/known of ops from the hash store. A failing store only
+// costs requests, so it is logged and treated as empty.
+func (b *batcher) lookup(ctx context.Context, ops []*op) {
+	if b.u.hashes == nil || len(ops) == 0 {
+		return
+	}
+	ids := make([]string, 0, len(ops))
+	for _, o := range ops {
+		ids = append(ids, o.id)
+	}
+	stored, err := b.u.hashes.Get(ctx, ids)
+	if err != nil {
+		b.u.log.Warn("hash store lookup failed; sending the comments anyway", "comments", len(ids), "error", err)
+		return
+	}
+	for _, o := range ops {
+		o.prev, o.known = stored[o.id]
+	}
+}
+
+// enqueue decides o's action and queues it, or reports it at once when CM
+// already holds this version.
+func (b *batcher) enqueue(o *op) {
+	o.action = mapper.Decide(o.result, o.prev, o.known)
+	switch {
+	case o.action == mapper.ActionUnchanged:
+		b.u.deliver(o, nil)
+	case o.delete:
+		b.deletes.push(o)
+	default:
+		b.syncs.push(o)
+	}
+}
+
+// release frees the IDs of finished ops and admits ops that waited for
+// them, looking up the hashes the finished request just stored.
+func (b *batcher) release(ctx context.Context, done []*op) {
+	var waiting []*op
+	for _, o := range done {
+		delete(b.inFlight, o.id)
+		if w := b.deferred.remove(o.id); w != nil {
+			waiting = append(waiting, w)
+		}
+	}
+	b.lookup(ctx, waiting)
+	for _, o := range waiting {
+		b.enqueue(o)
+	}
+}
+
+// dispatch starts requests while slots are free and a queue is ready, and
+// arms the linger timer for a queue that is not ready yet.
+func (b *batcher) dispatch(now time.Time) {
+	cfg := &b.u.cfg
+	for b.free > 0 {
+		switch {
+		case b.ready(b.syncs, now):
+			b.start(b.syncs.cut(cfg.MaxBatchComments, cfg.MaxBatchBytes), b.u.syncOps)
+		case b.ready(b.deletes, now):
+			b.start(b.deletes.cut(cfg.MaxDeleteIDs, maxDeleteQueryBytes), b.u.deleteOps)
+		default:
+			b.armTimer(now)
+			return
+		}
+	}
+}
+
+func (b *batcher) ready(q *queue, now time.Time) bool {
+	if q.live == 0 {
+		return false
+	}
+	linger := b.u.cfg.Linger
+	return b.full() || linger < 0 || b.u.flushing.Load() > 0 || now.Sub(q.oldest()) >= linger
+}
+
+func (b *batcher) armTimer(now time.Time) {
+	var first time.Time
+	for _, q := range []*queue{b.syncs, b.deletes} {
+		if q.live > 0 && (first.IsZero() || q.oldest().Before(first)) {
+			first = q.oldest()
+		}
+	}
+	if first.IsZero() {
+		return
+	}
+	b.timer.Reset(max(first.Add(b.u.cfg.Linger).Sub(now), 0))
+}
+
+// start runs send on its own goroutine, owned by the batcher.
+func (b *batcher) start(ops []*op, send func(context.Context, []*op, func(error))) {
+	b.free--
+	for _, o := range ops {
+		b.inFlight[o.id] = true
+	}
+	b.senders.Add(1)
+	go func() {
+		defer b.senders.Done()
+		send(b.sendCtx, ops, b.stop)
+		b.finished <- ops // never blocks: one buffer slot per request slot
+	}()
+}
+
+// stop records the first fatal error and ends the loop.
+func (b *batcher) stop(err error) {
+	b.fatalOnce.Do(func() {
+		b.fatalErr = err
+		close(b.fatal)
+	})
+}
+
+// shutdown refuses new items, reports everything not sent, and waits up to
+// ShutdownTimeout for requests in flight.
+func (u *Uploader) shutdown(b *batcher, cause error, cancelSends context.CancelFunc) {
+	close(u.stopping)
+	u.stopMu.Lock() // waits for Submit calls that may still enqueue
+	u.stopped = true
+	u.stopMu.Unlock()
+	notDelivered := ErrStopped
+	if cause != nil {
+		notDelivered = cause
+	}
+drain:
+	for {
+		select {
+		case it := <-u.intake:
+			u.reportItem(it, mapper.ActionNone, notDelivered)
+		default:
+			break drain
+		}
+	}
+	for _, q := range []*queue{b.syncs, b.deletes, b.deferred} {
+		for _, o := range q.all() {
+			u.deliver(o, notDelivered)
+		}
+	}
+	deadline := time.AfterFunc(u.cfg.ShutdownTimeout, cancelSends)
+	b.senders.Wait()
+	deadline.Stop()
+	if u.ownsClient {
+		u.client.http.CloseIdleConnections()
+	}
+}
