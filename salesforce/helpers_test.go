@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -98,7 +99,6 @@ func baseConfig(s *sfsim.Sim, flow salesforce.Flow, log *logBuffer) salesforce.C
 		ClientID:     s.REST.App().ClientID,
 		ClientSecret: salesforce.Secret(s.REST.App().ClientSecret),
 		CAFile:       s.PubSub.CAFile(),
-		CallbackPort: -1, // replaced per test
 		Logger:       log.logger(),
 	}
 }
@@ -106,7 +106,7 @@ func baseConfig(s *sfsim.Sim, flow salesforce.Flow, log *logBuffer) salesforce.C
 // clientCredentials returns working credentials against the simulator.
 func clientCredentials(t testing.TB, s *sfsim.Sim, log *logBuffer) *salesforce.Credentials {
 	t.Helper()
-	creds, err := salesforce.NewCredentials(withPort(baseConfig(s, salesforce.FlowClientCredentials, log), 0), nil)
+	creds, err := salesforce.NewCredentials(baseConfig(s, salesforce.FlowClientCredentials, log), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,9 +114,15 @@ func clientCredentials(t testing.TB, s *sfsim.Sim, log *logBuffer) *salesforce.C
 	return creds
 }
 
-func withPort(cfg salesforce.Config, port int) salesforce.Config {
-	cfg.CallbackPort = port
-	return cfg
+// freePort returns a loopback port nobody listens on right now.
+func freePort(t testing.TB) int {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().(*net.TCPAddr).Port
 }
 
 func restClient(t testing.TB, s *sfsim.Sim, creds *salesforce.Credentials, log *logBuffer) *salesforce.Client {
