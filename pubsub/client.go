@@ -125,6 +125,12 @@ func NewClient(cfg Config, creds Credentials) (*Client, error) {
 		grpc.WithPerRPCCredentials(perRPCSession{creds: shared, plaintext: cfg.Plaintext}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(cfg.MaxReceiveBytes)),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: cfg.PingInterval, Timeout: 20 * time.Second}),
+		// A full response is 100 events of up to 1 MB: windows that fit
+		// several responses keep the server from stalling on HTTP/2 flow
+		// control, and larger read buffers mean fewer TLS reads.
+		grpc.WithInitialWindowSize(8 << 20),
+		grpc.WithInitialConnWindowSize(16 << 20),
+		grpc.WithReadBufferSize(256 << 10),
 	}
 	if cfg.Dialer != nil {
 		opts = append(opts, grpc.WithContextDialer(cfg.Dialer))

@@ -1,6 +1,7 @@
 package replay_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
@@ -65,7 +66,7 @@ func newRedisStore(t testing.TB) (*replay.RedisStore, string) {
 func deleteKeys(t testing.TB, addr, prefix string) {
 	client := newRedisClient(addr)
 	defer client.Close()
-	ctx := t.Context()
+	ctx := context.Background() // t.Context() is already cancelled in cleanups
 	iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
 	var keys []string
 	for iter.Next(ctx) {
