@@ -57,15 +57,9 @@ func (s *FileStore) Hashes(ctx context.Context, org string, commentIDs []string)
 			return nil
 		}
 		for _, id := range commentIDs {
-			v := b.Get([]byte(id))
-			if v == nil {
-				continue
+			if h, err := decodeHashes(b.Get([]byte(id))); err == nil {
+				out[id] = h
 			}
-			h, err := decodeHashes(v)
-			if err != nil {
-				return fmt.Errorf("comment %q: %w", id, err)
-			}
-			out[id] = h
 		}
 		return nil
 	})
@@ -166,7 +160,7 @@ func (s *FileStore) Statuses(ctx context.Context, org string) ([]Status, error) 
 	if err := checkOrg(org); err != nil {
 		return nil, fmt.Errorf("read statuses %s: %w", org, err)
 	}
-	var out []Status
+	out := []Status{}
 	err := s.view(ctx, org, bucketStatuses, func(b *bolt.Bucket) error {
 		if b == nil {
 			return nil

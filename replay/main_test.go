@@ -16,8 +16,15 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Dial failures are expected while private servers restart; go-redis
+	// would print each one.
+	redis.SetLogger(quietLogger{})
 	goleak.VerifyTestMain(m)
 }
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
 
 // redisAddr is the shared test Redis (scripts/test.sh sets the variable).
 func redisAddr() string {

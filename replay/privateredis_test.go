@@ -3,6 +3,7 @@ package replay_test
 import (
 	"context"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -108,4 +109,23 @@ func (r *privateRedis) port() int {
 	_, port, _ := net.SplitHostPort(r.addr)
 	n, _ := strconv.Atoi(port)
 	return n
+}
+
+// startPrivateSentinel runs a Sentinel that monitors master as "mymaster".
+// Sentinel insists on a writable config file of its own.
+func startPrivateSentinel(t testing.TB, master *privateRedis) *privateRedis {
+	t.Helper()
+	r := &privateRedis{t: t, dir: t.TempDir(), addr: freeLoopbackAddr(t)}
+	_, port, _ := net.SplitHostPort(r.addr)
+	conf := r.dir + "/sentinel.conf"
+	body := "port " + port + "\nbind 127.0.0.1\ndir " + r.dir + "\n" +
+		"sentinel monitor mymaster 127.0.0.1 " + strconv.Itoa(master.port()) + " 1\n" +
+		"sentinel down-after-milliseconds mymaster 60000\n"
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.args = []string{conf, "--sentinel", "--logfile", r.dir + "/sentinel.log"}
+	r.start()
+	t.Cleanup(r.kill)
+	return r
 }

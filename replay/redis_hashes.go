@@ -43,27 +43,22 @@ func (s *RedisStore) hashes(ctx context.Context, org string, ids []string) (map[
 		return nil, err
 	}
 	for i, cmd := range cmds {
-		if err := collectHashes(out, ids[i*hashChunk:], cmd.Val()); err != nil {
-			return nil, err
-		}
+		collectHashes(out, ids[i*hashChunk:], cmd.Val())
 	}
 	return out, nil
 }
 
-// collectHashes adds the decoded values of one HMGET reply to out.
-func collectHashes(out map[string]Hashes, ids []string, values []any) error {
+// collectHashes adds the decodable values of one HMGET reply to out.
+func collectHashes(out map[string]Hashes, ids []string, values []any) {
 	for j, v := range values {
 		raw, ok := v.(string)
 		if !ok {
 			continue // nil: no hashes stored for this comment
 		}
-		h, err := decodeHashes([]byte(raw))
-		if err != nil {
-			return fmt.Errorf("comment %q: %w", ids[j], err)
+		if h, err := decodeHashes([]byte(raw)); err == nil {
+			out[ids[j]] = h
 		}
-		out[ids[j]] = h
 	}
-	return nil
 }
 
 func chunks(n int) int { return (n + hashChunk - 1) / hashChunk }

@@ -20,6 +20,12 @@ type Store interface {
 	Close() error
 }
 
+// Both implementations satisfy Store.
+var (
+	_ Store = (*RedisStore)(nil)
+	_ Store = (*FileStore)(nil)
+)
+
 // CheckpointStore keeps one checkpoint per (org, topic).
 type CheckpointStore interface {
 	// Checkpoint returns the topic's checkpoint. It returns ErrNotFound if
@@ -64,7 +70,10 @@ type WatermarkStore interface {
 // or batch them into few round trips.
 type HashStore interface {
 	// Hashes returns the stored hashes of the given comments; IDs without
-	// hashes are absent from the map.
+	// hashes are absent from the map. A stored value that cannot be decoded
+	// counts as absent too: the comment is sent again and its hashes
+	// rewritten, which costs one upload, where an error would stall every
+	// batch holding that comment.
 	Hashes(ctx context.Context, org string, commentIDs []string) (map[string]Hashes, error)
 	// SaveHashes stores (replaces) the hashes of each comment in batch.
 	SaveHashes(ctx context.Context, org string, batch map[string]Hashes) error
@@ -90,6 +99,8 @@ type DeadLetterStore interface {
 	// retry); ErrNotFound if it does not exist.
 	DeleteDeadLetter(ctx context.Context, org, id string) error
 	// PurgeDeadLetters removes all dead letters of the org and says how many.
+	// A purge cut short (timeout, lost connection) returns how many it
+	// removed with the error; run it again for the rest.
 	PurgeDeadLetters(ctx context.Context, org string) (int, error)
 	// CountDeadLetters says how many dead letters the org has.
 	CountDeadLetters(ctx context.Context, org string) (int, error)

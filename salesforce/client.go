@@ -155,3 +155,9 @@ func (c *Client) dataPath(rest string) string { return "/services/data/" + c.ver
 
 // Close releases idle connections.
 func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// String describes the client without any secret.
+func (c *Client) String() string { return "salesforce.Client{" + c.version + "}" }
+
+// GoString keeps %#v from printing internals.
+func (c *Client) GoString() string { return c.String() }

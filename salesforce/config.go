@@ -141,7 +141,7 @@ func (c Config) Validate() error {
 		}
 	case FlowJWTBearer:
 		if c.PrivateKeyFile == "" || c.Username == "" {
-			add("jwt_bearer needs private_key_file (the PEM key whose certificate the app holds) and username (the integration user)")
+			add("private_key_file and username are required by jwt_bearer: the PEM key whose certificate the app holds, and the integration user")
 		}
 	default:
 		add("flow %q is not one of web_server, jwt_bearer, client_credentials", c.Flow)
@@ -164,7 +164,7 @@ func (c Config) Validate() error {
 		add("api_version %q: want a version like 62.0", c.APIVersion)
 	}
 	if c.RefreshBackoffMax < c.RefreshBackoffInitial {
-		add("the refresh backoff maximum is below its initial value")
+		add("refresh_backoff_max is below refresh_backoff_initial")
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalidConfig, strings.Join(problems, "; "))

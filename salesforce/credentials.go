@@ -216,3 +216,11 @@ func (c *Credentials) obtain(ctx context.Context) (*session, error) {
 
 // Close releases idle connections.
 func (c *Credentials) Close() { c.http.CloseIdleConnections() }
+
+// String describes the credentials without any secret.
+func (c *Credentials) String() string {
+	return fmt.Sprintf("salesforce.Credentials{flow %s, login %s}", c.cfg.Flow, c.cfg.LoginURL)
+}
+
+// GoString keeps %#v from printing internals.
+func (c *Credentials) GoString() string { return c.String() }

@@ -18,13 +18,15 @@ var salesforceDomains = []string{"salesforce.com", "force.com", "cloudforce.com"
 // Salesforce's domains. IP literals pass only as an exact trusted host
 // (the simulator), never by domain.
 type hostPolicy struct {
-	exact []string // login host and TrustedHosts, lower case
+	exact     []string // login host and TrustedHosts, lower case
+	allowHTTP bool     // the login URL itself is plain http (the simulator on loopback)
 }
 
 func newHostPolicy(loginURL string, trusted []string) hostPolicy {
 	var p hostPolicy
 	if u, err := url.Parse(loginURL); err == nil && u.Host != "" {
 		p.exact = append(p.exact, strings.ToLower(u.Host), strings.ToLower(u.Hostname()))
+		p.allowHTTP = u.Scheme == "http"
 	}
 	for _, h := range trusted {
 		p.exact = append(p.exact, strings.ToLower(h))
@@ -41,6 +43,9 @@ func (p hostPolicy) checkInstanceURL(raw string) (string, error) {
 	}
 	if err := checkBaseURL(raw); err != nil {
 		return "", fmt.Errorf("%w: instance URL: %v", ErrUntrustedURL, err)
+	}
+	if u.Scheme != "https" && !p.allowHTTP {
+		return "", fmt.Errorf("%w: instance URL %q is not https although the login URL is", ErrUntrustedURL, raw)
 	}
 	if strings.Trim(u.Path, "/") != "" {
 		return "", fmt.Errorf("%w: instance URL %q has a path", ErrUntrustedURL, raw)

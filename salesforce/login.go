@@ -219,3 +219,11 @@ func (l *Login) identify(ctx context.Context, resp tokenResponse) (Identity, err
 	}
 	return Identity{Flow: FlowWebServer, LoginURL: l.cfg.LoginURL, InstanceURL: instance, OrgID: info.OrganizationID, UserID: info.UserID, Username: info.PreferredUsername}, nil
 }
+
+// String describes the login without any secret.
+func (l *Login) String() string {
+	return fmt.Sprintf("salesforce.Login{login %s, callback %s}", l.cfg.LoginURL, l.RedirectURL())
+}
+
+// GoString keeps %#v from printing internals.
+func (l *Login) GoString() string { return l.String() }

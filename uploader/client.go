@@ -1,7 +1,6 @@
 package uploader
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -48,8 +47,8 @@ func defaultHTTPClient(concurrency int) *http.Client {
 }
 
 // sync posts one batch body.
-func (c *cmClient) sync(ctx context.Context, body []byte) (syncCounts, error) {
-	status, answer, header, err := c.send(ctx, http.MethodPost, c.syncURL, body)
+func (c *cmClient) sync(ctx context.Context, body batchBody) (syncCounts, error) {
+	status, answer, header, err := c.send(ctx, http.MethodPost, c.syncURL, &body)
 	if err != nil {
 		return syncCounts{}, err
 	}
@@ -107,14 +106,14 @@ func orStatusText(msg string, status int) string {
 
 // send performs one request and reads the answer. Network failures come
 // back as transient errors whose text names the operation, never headers.
-func (c *cmClient) send(ctx context.Context, method, target string, body []byte) (int, []byte, http.Header, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+func (c *cmClient) send(ctx context.Context, method, target string, body *batchBody) (int, []byte, http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, nil)
 	if err != nil {
 		return 0, nil, nil, &FatalError{Err: ErrUnexpectedStatus, Message: "build request: " + err.Error()}
+	}
+	if body != nil {
+		req.Body, req.ContentLength = io.NopCloser(body.reader()), body.size
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body.reader()), nil }
 	}
 	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept", "application/json")

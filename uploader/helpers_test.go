@@ -82,6 +82,8 @@ type harness struct {
 	outcomes *outcomes
 	runErr   chan error
 	cancel   context.CancelFunc
+	stopOnce sync.Once
+	stopErr  error
 }
 
 func newHarness(t testing.TB, sim *commsmining.Server, cfg Config, opts Options) *harness {
@@ -116,16 +118,17 @@ func newHarness(t testing.TB, sim *commsmining.Server, cfg Config, opts Options)
 	return h
 }
 
-// stop cancels Run and returns its error (once; later calls return nil).
+// stop cancels Run and returns its error; later calls return the same.
 func (h *harness) stop() error {
-	h.cancel()
-	select {
-	case err := <-h.runErr:
-		return err
-	case <-time.After(time.Minute):
-		h.t.Error("Run did not return after cancellation")
-		return nil
-	}
+	h.stopOnce.Do(func() {
+		h.cancel()
+		select {
+		case h.stopErr = <-h.runErr:
+		case <-time.After(time.Minute):
+			h.t.Error("Run did not return after cancellation")
+		}
+	})
+	return h.stopErr
 }
 
 func (h *harness) submit(results ...mapper.Result) {

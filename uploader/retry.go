@@ -12,8 +12,9 @@ import (
 // withRetries runs try until it succeeds or fails for a reason other than
 // a transient one, waiting between attempts with exponential backoff and
 // jitter, or as long as Retry-After asks. Each attempt gets its own
-// RequestTimeout. When ctx ends, the result is ErrStopped.
-func (u *Uploader) withRetries(ctx context.Context, what string, try func(context.Context) error) error {
+// RequestTimeout. Once env.waitCtx ends (Run is stopping), no new attempt
+// starts and the result is ErrStopped.
+func (u *Uploader) withRetries(env *sendEnv, what string, try func(context.Context) error) error {
 	bo := &backoff.ExponentialBackOff{
 		InitialInterval:     u.cfg.InitialBackoff,
 		RandomizationFactor: 0.5,
@@ -22,20 +23,20 @@ func (u *Uploader) withRetries(ctx context.Context, what string, try func(contex
 	}
 	bo.Reset()
 	for attempt := 1; ; attempt++ {
-		attemptCtx, cancel := context.WithTimeout(ctx, u.cfg.RequestTimeout)
+		attemptCtx, cancel := context.WithTimeout(env.ctx, u.cfg.RequestTimeout)
 		err := try(attemptCtx)
 		cancel()
 		var te *transientError
 		if !errors.As(err, &te) {
 			return err
 		}
-		if ctx.Err() != nil {
+		if env.waitCtx.Err() != nil {
 			return fmt.Errorf("%w: %v", ErrStopped, err)
 		}
 		wait := u.retryWait(bo, te)
 		u.counters.retries.Add(1)
 		u.log.Warn("CM request failed; retrying", "request", what, "attempt", attempt, "wait", wait, "error", err)
-		if err := u.sleep(ctx, wait); err != nil {
+		if err := u.sleep(env.waitCtx, wait); err != nil {
 			return fmt.Errorf("%w: %v", ErrStopped, err)
 		}
 	}

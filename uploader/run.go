@@ -26,7 +26,12 @@ func (u *Uploader) Run(ctx context.Context) error {
 	// shutdown does not throw away work CM may already have done.
 	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSends()
-	b := newBatcher(u, sendCtx)
+	// No new attempt starts once Run is stopping: waits between retries end
+	// with ctx, while a request already on the wire may finish.
+	waitCtx, cancelWaits := context.WithCancel(sendCtx)
+	defer context.AfterFunc(ctx, cancelWaits)()
+	defer cancelWaits()
+	b := newBatcher(u, &sendEnv{ctx: sendCtx, waitCtx: waitCtx})
 	err := b.loop(ctx)
 	if err != nil {
 		cancelSends() // after a fatal error nothing else can succeed
@@ -35,11 +40,18 @@ func (u *Uploader) Run(ctx context.Context) error {
 	return err
 }
 
+// sendEnv is what a sender needs besides its ops.
+type sendEnv struct {
+	ctx     context.Context // for requests; outlives Run's ctx by ShutdownTimeout
+	waitCtx context.Context // for waits between retries; ends with Run's ctx
+	fatal   func(error)     // stops Run
+}
+
 // batcher is Run's state. Only Run's goroutine touches it, except the
 // finished channel and the fatal signal, which senders use.
 type batcher struct {
 	u        *Uploader
-	sendCtx  context.Context
+	env      *sendEnv
 	syncs    *queue
 	deletes  *queue
 	deferred *queue          // ops whose ID has a request in flight
@@ -54,14 +66,16 @@ type batcher struct {
 	fatalErr  error
 }
 
-func newBatcher(u *Uploader, sendCtx context.Context) *batcher {
+func newBatcher(u *Uploader, env *sendEnv) *batcher {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &batcher{
-		u: u, sendCtx: sendCtx, syncs: newQueue(), deletes: newQueue(), deferred: newQueue(),
+	b := &batcher{
+		u: u, env: env, syncs: newQueue(), deletes: newQueue(), deferred: newQueue(),
 		inFlight: map[string]bool{}, free: u.cfg.MaxConcurrentRequests,
 		finished: make(chan []*op, u.cfg.MaxConcurrentRequests), timer: t, fatal: make(chan struct{}),
 	}
+	env.fatal = b.stop
+	return b
 }
 
 func (b *batcher) loop(ctx context.Context) error {
@@ -271,7 +285,7 @@ func (b *batcher) armTimer(now time.Time) {
 }
 
 // start runs send on its own goroutine, owned by the batcher.
-func (b *batcher) start(ops []*op, send func(context.Context, []*op, func(error))) {
+func (b *batcher) start(ops []*op, send func(*sendEnv, []*op)) {
 	b.free--
 	for _, o := range ops {
 		b.inFlight[o.id] = true
@@ -279,7 +293,7 @@ func (b *batcher) start(ops []*op, send func(context.Context, []*op, func(error)
 	b.senders.Add(1)
 	go func() {
 		defer b.senders.Done()
-		send(b.sendCtx, ops, b.stop)
+		send(b.env, ops)
 		b.finished <- ops // never blocks: one buffer slot per request slot
 	}()
 }

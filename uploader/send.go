@@ -3,6 +3,8 @@ package uploader
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 
 	"github.com/sfcdc/sfcdc/mapper"
 )
@@ -10,35 +12,35 @@ import (
 // syncOps uploads ops in one request (with retries). When CM refuses the
 // batch, it is split in halves until each refused comment is alone; those
 // become dead letters and the rest go through.
-func (u *Uploader) syncOps(ctx context.Context, ops []*op, fatal func(error)) {
-	body := syncBody(ops)
+func (u *Uploader) syncOps(env *sendEnv, ops []*op) {
+	body := newBatchBody(ops)
 	var counts syncCounts
-	err := u.withRetries(ctx, "sync", func(ctx context.Context) error {
+	err := u.withRetries(env, "sync", func(ctx context.Context) error {
 		u.counters.syncRequests.Add(1)
 		var err error
 		counts, err = u.client.sync(ctx, body)
 		return err
 	})
 	if err == nil {
-		u.synced(ctx, ops, counts)
+		u.synced(env.ctx, ops, counts)
 		return
 	}
-	u.settle(ctx, ops, err, fatal, u.syncOps)
+	u.settle(env, ops, err, u.syncOps)
 }
 
 // deleteOps deletes the comments of ops in one request (with retries).
-func (u *Uploader) deleteOps(ctx context.Context, ops []*op, fatal func(error)) {
+func (u *Uploader) deleteOps(env *sendEnv, ops []*op) {
 	ids := make([]string, len(ops))
 	for i, o := range ops {
 		ids[i] = o.id
 	}
-	err := u.withRetries(ctx, "delete", func(ctx context.Context) error {
+	err := u.withRetries(env, "delete", func(ctx context.Context) error {
 		u.counters.deleteRequests.Add(1)
 		return u.client.deleteComments(ctx, ids)
 	})
 	if err == nil {
 		if u.hashes != nil {
-			if err := u.hashes.Delete(context.WithoutCancel(ctx), ids); err != nil {
+			if err := u.hashes.Delete(context.WithoutCancel(env.ctx), ids); err != nil {
 				u.log.Warn("hash store delete failed; a restored record may be skipped", "comments", len(ids), "error", err)
 			}
 		}
@@ -47,12 +49,12 @@ func (u *Uploader) deleteOps(ctx context.Context, ops []*op, fatal func(error)) 
 		}
 		return
 	}
-	u.settle(ctx, ops, err, fatal, u.deleteOps)
+	u.settle(env, ops, err, u.deleteOps)
 }
 
 // settle handles a request that did not succeed: split a refused batch,
 // dead-letter a refused single comment, or report the failure.
-func (u *Uploader) settle(ctx context.Context, ops []*op, err error, fatal func(error), resend func(context.Context, []*op, func(error))) {
+func (u *Uploader) settle(env *sendEnv, ops []*op, err error, resend func(*sendEnv, []*op)) {
 	var rejected *rejectError
 	if errors.As(err, &rejected) {
 		if len(ops) == 1 {
@@ -63,14 +65,14 @@ func (u *Uploader) settle(ctx context.Context, ops []*op, err error, fatal func(
 		}
 		u.counters.splits.Add(1)
 		mid := len(ops) / 2
-		resend(ctx, ops[:mid], fatal)
-		resend(ctx, ops[mid:], fatal)
+		resend(env, ops[:mid])
+		resend(env, ops[mid:])
 		return
 	}
 	var fe *FatalError
 	if errors.As(err, &fe) {
 		u.log.Error("CM refused the uploader; stopping", "error", fe)
-		fatal(fe)
+		env.fatal(fe)
 	}
 	for _, o := range ops {
 		u.deliver(o, err)
@@ -103,19 +105,45 @@ func (u *Uploader) synced(ctx context.Context, ops []*op, counts syncCounts) {
 	}
 }
 
-// syncBody joins the comments' canonical JSON into one request body.
-func syncBody(ops []*op) []byte {
-	size := len(`{"comments":[]}`)
-	for _, o := range ops {
-		size += o.size
-	}
-	body := make([]byte, 0, size)
-	body = append(body, `{"comments":[`...)
+// batchBody is a sync request body, {"comments":[…]}, kept as the
+// comments' own JSON slices: a request streams them to the socket without
+// first copying megabytes into one buffer, and a retry streams them again.
+type batchBody struct {
+	parts net.Buffers
+	size  int64
+}
+
+var (
+	bodyOpen  = []byte(`{"comments":[`)
+	bodyComma = []byte(",")
+	bodyClose = []byte("]}")
+)
+
+func newBatchBody(ops []*op) batchBody {
+	parts := make(net.Buffers, 0, 2*len(ops)+1)
+	parts = append(parts, bodyOpen)
+	size := len(bodyOpen) + len(bodyClose)
 	for i, o := range ops {
 		if i > 0 {
-			body = append(body, ',')
+			parts = append(parts, bodyComma)
+			size++
 		}
-		body = append(body, o.result.JSON...)
+		parts = append(parts, o.result.JSON)
+		size += len(o.result.JSON)
 	}
-	return append(body, "]}"...)
+	return batchBody{parts: append(parts, bodyClose), size: int64(size)}
+}
+
+// reader returns a fresh reader over the body; reading consumes only the
+// reader's own copy of the slice list.
+func (b batchBody) reader() io.Reader {
+	parts := make(net.Buffers, len(b.parts))
+	copy(parts, b.parts)
+	return &parts
+}
+
+// bytes returns the body as one slice (tests and fuzzing).
+func (b batchBody) bytes() []byte {
+	out, _ := io.ReadAll(b.reader())
+	return out
 }

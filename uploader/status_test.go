@@ -185,7 +185,7 @@ func TestNetworkErrorsAreRetriedUntilStopped(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	url := sim.URL()
 	_ = sim.Close() // nothing listens there any more
-	h := newHarness(t, sim, Config{BaseURL: url}, Options{})
+	h := newHarness(t, sim, Config{BaseURL: url, Linger: -1}, Options{})
 	h.submit(mapCase(t, 1, "x", "New"))
 	for len(h.sleeps.waits()) < 3 {
 		time.Sleep(time.Millisecond) // wait for retries to happen, not for a duration

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -27,6 +28,9 @@ type salesforceSection struct {
 	AccessToken    string `yaml:"access_token"`
 	InstanceURL    string `yaml:"instance_url"`
 	TenantID       string `yaml:"tenant_id"`
+	// Auth, when its flow is set, obtains sessions over OAuth instead of
+	// the fixed access_token / instance_url / tenant_id (see auth_config.go).
+	Auth authSection `yaml:"auth"`
 }
 
 // loadConnection reads --config (when given), then lets the environment
@@ -63,19 +67,21 @@ func loadConnection(path string) (salesforceSection, error) {
 		}
 		sf.Insecure = b
 	}
+	if err := applyAuthEnv(&sf.Auth); err != nil {
+		return salesforceSection{}, err
+	}
 	return sf, sf.validate()
 }
 
 func (s salesforceSection) validate() error {
 	var problems []string
-	if s.AccessToken == "" {
-		problems = append(problems, "salesforce.access_token is empty: set it in the config file or SFCDC_ACCESS_TOKEN")
-	}
-	if s.InstanceURL == "" {
-		problems = append(problems, "salesforce.instance_url is empty: set it (e.g. https://MyDomain.my.salesforce.com) or SFCDC_INSTANCE_URL")
-	}
-	if n := len(s.TenantID); n != 15 && n != 18 {
-		problems = append(problems, "salesforce.tenant_id must be the 15- or 18-character org ID: set it or SFCDC_TENANT_ID")
+	switch {
+	case s.Auth.configured():
+		if err := s.Auth.validate(s.CAFile); err != nil {
+			problems = append(problems, err.Error())
+		}
+	default:
+		problems = append(problems, s.staticSessionProblems()...)
 	}
 	if s.Insecure && !isLoopback(s.PubSubEndpoint) {
 		problems = append(problems, fmt.Sprintf("salesforce.insecure is only allowed for a loopback pubsub_endpoint, not %q: remove it to use TLS", s.PubSubEndpoint))
@@ -84,6 +90,22 @@ func (s salesforceSection) validate() error {
 		return usageError{errors.New("invalid connection settings:\n  " + strings.Join(problems, "\n  "))}
 	}
 	return nil
+}
+
+// staticSessionProblems checks the fixed session used when salesforce.auth
+// is not configured.
+func (s salesforceSection) staticSessionProblems() []string {
+	var problems []string
+	if s.AccessToken == "" {
+		problems = append(problems, "salesforce.access_token is empty: set it in the config file or SFCDC_ACCESS_TOKEN (or configure salesforce.auth and run `sfcdc auth login`)")
+	}
+	if s.InstanceURL == "" {
+		problems = append(problems, "salesforce.instance_url is empty: set it (e.g. https://MyDomain.my.salesforce.com) or SFCDC_INSTANCE_URL")
+	}
+	if n := len(s.TenantID); n != 15 && n != 18 {
+		problems = append(problems, "salesforce.tenant_id must be the 15- or 18-character org ID: set it or SFCDC_TENANT_ID")
+	}
+	return problems
 }
 
 func isLoopback(endpoint string) bool {
@@ -103,5 +125,8 @@ func (s salesforceSection) pubsubConfig() pubsub.Config {
 }
 
 func (s salesforceSection) credentials() pubsub.Credentials {
+	if s.Auth.configured() {
+		return &oauthCredentials{auth: s.Auth, caFile: s.CAFile, log: slog.Default()}
+	}
 	return pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.TenantID}
 }

@@ -1,6 +1,9 @@
 package commsmining
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 func FuzzDecodeSyncRequest(f *testing.F) {
 	for _, seed := range []string{
@@ -11,7 +14,7 @@ func FuzzDecodeSyncRequest(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		wire, err := decodeSyncRequest(body)
+		wire, err := decodeSyncRequest(bytes.NewReader(body))
 		if err != nil {
 			return
 		}

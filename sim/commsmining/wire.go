@@ -1,9 +1,9 @@
 package commsmining
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -51,9 +51,10 @@ type Attachment struct {
 
 // decodeSyncRequest decodes a sync body strictly: unknown fields and
 // trailing data are errors, as a typo in a field name would otherwise be
-// silently dropped.
-func decodeSyncRequest(body []byte) ([]wireComment, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
+// silently dropped. It reads the body as a stream, so a multi-megabyte
+// batch is not copied first.
+func decodeSyncRequest(body io.Reader) ([]wireComment, error) {
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	var req syncRequest
 	if err := dec.Decode(&req); err != nil {

@@ -1,0 +1,271 @@
+package uploader
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/sim/commsmining"
+)
+
+// poisoned returns r with an empty string property, which CM refuses.
+func poisoned(r mapper.Result) mapper.Result {
+	r.JSON = bytes.Replace(r.JSON, []byte(`"string:Status":"New"`), []byte(`"string:Status":" "`), 1)
+	return r
+}
+
+func TestOneBadCommentInABatchOf1000IsIsolatedWhileTheOther999Land(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	h := newHarness(t, sim, Config{MaxBatchComments: 1000}, Options{})
+	results := mapCases(t, 1000, "text", "New")
+	results[617] = poisoned(results[617])
+	h.submit(results...)
+	h.flush()
+
+	out := h.outcomes.all()
+	delivered := countBy(out, Outcome.Delivered)
+	dead := countBy(out, Outcome.DeadLettered)
+	if len(out) != 1000 || delivered != 999 || dead != 1 {
+		t.Fatalf("%d outcomes: %d delivered, %d dead letters; want 999 and 1", len(out), delivered, dead)
+	}
+	for _, o := range out {
+		if o.DeadLettered() {
+			var rej *RejectedError
+			if o.CommentID != results[617].CommentID || !errors.As(o.Err, &rej) || rej.Status != 422 || !strings.Contains(rej.Message, "empty") {
+				t.Errorf("dead letter %+v, want comment %s refused with CM's reason", o, results[617].CommentID)
+			}
+		}
+	}
+	if n := len(sim.Comments(project, source)); n != 999 {
+		t.Errorf("CM holds %d comments, want 999", n)
+	}
+	if st := h.up.Stats(); st.SyncRequests > 25 || st.Splits == 0 {
+		t.Errorf("isolating one comment took %d requests (%d splits); bisection needs about 2·log2(1000)", st.SyncRequests, st.Splits)
+	}
+	if h.hashes.Len() != 999 {
+		t.Errorf("hash store knows %d comments; the dead letter must not be recorded", h.hashes.Len())
+	}
+}
+
+func TestBatchesAreBoundedByCountAndBytes(t *testing.T) {
+	sim := startSim(t, commsmining.Options{MaxBatch: 100})
+	results := mapCases(t, 250, strings.Repeat("x", 900), "New")
+	h := newHarness(t, sim, Config{MaxBatchComments: 100, MaxBatchBytes: 50_000}, Options{})
+	h.submit(results...)
+	h.flush()
+	// About 1.2 KB per comment: 50 KB holds ~40, so bytes bind before count.
+	if st := h.up.Stats(); st.Delivered != 250 || st.SyncRequests < 6 || st.SyncRequests > 8 {
+		t.Errorf("stats %+v: want 250 delivered in 6-8 requests of at most 50 KB", st)
+	}
+	if sim.Stats().Rejected != 0 {
+		t.Error("CM refused a batch over its limit")
+	}
+}
+
+func TestResendingUnchangedRecordsCostsNoRequestAndNoUnit(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	h := newHarness(t, sim, Config{}, Options{})
+	h.submit(mapCases(t, 1000, "text", "New")...)
+	h.flush()
+	sim.ResetStats()
+
+	h.submit(mapCases(t, 1000, "text", "New")...)
+	h.flush()
+	st := sim.Stats()
+	if st.Requests[commsmining.EndpointSync] != 0 || st.BillableUnits != 0 {
+		t.Errorf("re-sending unchanged records made %d sync requests and cost %d units; want 0 and 0",
+			st.Requests[commsmining.EndpointSync], st.BillableUnits)
+	}
+	out := h.outcomes.all()[1000:]
+	if n := countBy(out, func(o Outcome) bool { return o.Delivered() && o.Action == mapper.ActionUnchanged }); n != 1000 {
+		t.Errorf("%d of 1000 re-sent records were reported unchanged and delivered", n)
+	}
+	if s := h.up.Stats(); s.Skipped != 1000 || s.BillableUnits != 1000 {
+		t.Errorf("uploader stats %+v: want 1000 skipped and 1000 units in total (the first upload)", s)
+	}
+}
+
+func TestAMetadataOnlyChangeIsUploadedAndCostsNothing(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	h := newHarness(t, sim, Config{}, Options{})
+	h.submit(mapCases(t, 10, "text", "New")...)
+	h.flush()
+	sim.ResetStats()
+
+	h.submit(mapCases(t, 10, "text", "Closed")...)
+	h.flush()
+	st := sim.Stats()
+	if st.Requests[commsmining.EndpointSync] != 1 || st.Updated != 10 || st.BillableUnits != 0 {
+		t.Errorf("CM stats %+v: want one request updating 10 comments for 0 units", st)
+	}
+	if c, _ := sim.Comment(project, source, mapCase(t, 3, "", "").CommentID); c.UserProperties["string:Status"] != "Closed" {
+		t.Errorf("CM holds %v, want the new status", c.UserProperties)
+	}
+	out := h.outcomes.all()[10:]
+	if n := countBy(out, func(o Outcome) bool { return o.Action == mapper.ActionUpdateMetadata }); n != 10 {
+		t.Errorf("%d outcomes say update-metadata, want 10", n)
+	}
+	if u := h.up.Stats().BillableUnits; u != 10 {
+		t.Errorf("estimated units = %d, want 10 (the creates only)", u)
+	}
+
+	sim.ResetStats()
+	h.submit(mapCase(t, 1, "new text", "Closed"))
+	h.flush()
+	if st := sim.Stats(); st.BillableUnits != 1 || h.outcomes.all()[20].Action != mapper.ActionUpdateText {
+		t.Errorf("a text change cost %d units, want 1", st.BillableUnits)
+	}
+}
+
+func TestDuplicateIDsAreDeduplicatedAndTheLastVersionWins(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	h := newHarness(t, sim, Config{}, Options{})
+	h.submit(mapCase(t, 1, "v1", "New"), mapCase(t, 2, "other", "New"), mapCase(t, 1, "v2", "New"), mapCase(t, 1, "v3", "New"))
+	h.flush()
+	if st := sim.Stats(); st.CommentsReceived != 2 || st.Requests[commsmining.EndpointSync] != 1 {
+		t.Errorf("CM received %d comments in %d requests, want 2 in 1", st.CommentsReceived, st.Requests[commsmining.EndpointSync])
+	}
+	c, _ := sim.Comment(project, source, mapCase(t, 1, "", "").CommentID)
+	if c.Messages[0].Body != "v3" {
+		t.Errorf("CM holds %q, want the last version v3", c.Messages[0].Body)
+	}
+	if out := h.outcomes.all(); len(out) != 4 || countBy(out, Outcome.Delivered) != 4 {
+		t.Errorf("outcomes = %+v, want 4 delivered (each token reported once)", out)
+	}
+}
+
+func TestANewVersionWaitsWhileItsPredecessorIsInFlight(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Delay: 200 * time.Millisecond})
+	h := newHarness(t, sim, Config{Linger: -1, MaxConcurrentRequests: 4}, Options{})
+	h.submit(mapCase(t, 1, "v1", "New"))
+	for sim.Stats().Requests[commsmining.EndpointSync] == 0 {
+		time.Sleep(time.Millisecond) // until v1 is on the wire
+	}
+	h.submit(mapCase(t, 1, "v2", "New"))
+	h.flush()
+	c, _ := sim.Comment(project, source, mapCase(t, 1, "", "").CommentID)
+	if c.Messages[0].Body != "v2" {
+		t.Errorf("CM holds %q: v2 overtook v1 in flight", c.Messages[0].Body)
+	}
+	if n := sim.Stats().Requests[commsmining.EndpointSync]; n != 2 {
+		t.Errorf("%d sync requests, want 2", n)
+	}
+}
+
+func TestARevertedVersionIsSentEvenIfTheStoreStillHoldsIt(t *testing.T) {
+	// v1 is stored; v2 goes in flight; v1 again arrives. Compared with the
+	// store it looks unchanged, but CM will hold v2, so it must be sent.
+	sim := startSim(t, commsmining.Options{})
+	h := newHarness(t, sim, Config{Linger: -1}, Options{})
+	h.submit(mapCase(t, 1, "v1", "New"))
+	h.flush()
+	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Delay: 200 * time.Millisecond})
+	h.submit(mapCase(t, 1, "v2", "New"))
+	for sim.Stats().Requests[commsmining.EndpointSync] < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	h.submit(mapCase(t, 1, "v1", "New"))
+	h.flush()
+	c, _ := sim.Comment(project, source, mapCase(t, 1, "", "").CommentID)
+	if c.Messages[0].Body != "v1" {
+		t.Errorf("CM holds %q, want v1", c.Messages[0].Body)
+	}
+}
+
+func TestDeletesRemoveCommentsAndForgetTheirHashes(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	h := newHarness(t, sim, Config{}, Options{})
+	h.submit(mapCases(t, 3, "text", "New")...)
+	h.flush()
+	del, err := cases.Map(mapper.Record{Object: "Case", ID: caseRecord(1, "", "").ID, Deleted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.submit(del)
+	h.submit(del) // a second delete of a comment already gone is fine
+	h.flush()
+	if n := len(sim.Comments(project, source)); n != 2 || h.hashes.Len() != 2 {
+		t.Errorf("CM holds %d comments, store knows %d; want 2 and 2", n, h.hashes.Len())
+	}
+	h.submit(mapCase(t, 1, "text", "New")) // the record is restored
+	h.flush()
+	out := h.outcomes.all()
+	if last := out[len(out)-1]; last.Action != mapper.ActionCreate || !last.Delivered() {
+		t.Errorf("restored record: %+v, want a delivered create", last)
+	}
+	if countBy(out, func(o Outcome) bool { return o.Action == mapper.ActionDelete && o.Delivered() }) != 2 {
+		t.Errorf("deletes were not reported delivered: %+v", out)
+	}
+}
+
+func TestKeptDeletesAndInvalidItemsAreReportedAtOnce(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	h := newHarness(t, sim, Config{}, Options{})
+	h.submit(mapper.Result{Kind: mapper.ResultKeep, CommentID: "sf.Case.1"}, mapper.Result{CommentID: "sf.Case.2"})
+	h.flush()
+	out := h.outcomes.all()
+	if len(out) != 2 || !out[0].Delivered() || out[0].Action != mapper.ActionNone || !out[1].DeadLettered() {
+		t.Errorf("outcomes = %+v", out)
+	}
+	if sim.Stats().Requests[commsmining.EndpointSync] != 0 {
+		t.Error("a request was sent for nothing")
+	}
+}
+
+func TestStoppingReportsEveryItemAndRefusesNewOnes(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	h := newHarness(t, sim, Config{}, Options{}) // Linger is an hour: nothing leaves before stop
+	h.submit(mapCases(t, 50, "text", "New")...)
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	out := h.outcomes.all()
+	if len(out) != 50 || countBy(out, func(o Outcome) bool { return errors.Is(o.Err, ErrStopped) }) != 50 {
+		t.Errorf("%d outcomes, want 50 with ErrStopped", len(out))
+	}
+	if err := h.up.Submit(context.Background(), Item{Result: mapCase(t, 1, "x", "New")}); !errors.Is(err, ErrStopped) {
+		t.Errorf("Submit after stop = %v, want ErrStopped", err)
+	}
+}
+
+func TestBothBaseURLFormsReachTheSource(t *testing.T) {
+	for _, prefix := range []string{"", "/myorg/mytenant/reinfer_"} {
+		sim := startSim(t, commsmining.Options{PathPrefix: prefix})
+		h := newHarness(t, sim, Config{BaseURL: sim.URL() + "/"}, Options{})
+		h.submit(mapCase(t, 1, "x", "New"))
+		h.flush()
+		if !h.outcomes.all()[0].Delivered() {
+			t.Errorf("base URL %s: not delivered", sim.URL())
+		}
+	}
+}
+
+func TestAFailingHashStoreOnlyCostsRequests(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	h := newHarness(t, sim, Config{}, Options{Hashes: failingStore{}})
+	h.submit(mapCases(t, 5, "x", "New")...)
+	h.flush()
+	h.submit(mapCases(t, 5, "x", "New")...)
+	h.flush()
+	if st := sim.Stats(); st.New != 5 || st.Unchanged != 5 || st.BillableUnits != 5 {
+		t.Errorf("CM stats %+v: want 5 new, 5 unchanged, 5 units", st)
+	}
+	if n := countBy(h.outcomes.all(), Outcome.Delivered); n != 10 {
+		t.Errorf("%d of 10 delivered", n)
+	}
+}
+
+type failingStore struct{}
+
+func (failingStore) Get(context.Context, []string) (map[string]mapper.Hashes, error) {
+	return nil, errors.New("store down")
+}
+func (failingStore) Put(context.Context, map[string]mapper.Hashes) error {
+	return errors.New("store down")
+}
+func (failingStore) Delete(context.Context, []string) error { return errors.New("store down") }
