@@ -84,7 +84,7 @@ func benchMapping(b *testing.B, withText bool) {
 	cpu := startCPUClock()
 	i := 0
 	for b.Loop() {
-		res, err := m.Map(recs[i%len(recs)])
+		res, err := m.Map(fresh(recs[i%len(recs)]))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -95,6 +95,22 @@ func benchMapping(b *testing.B, withText bool) {
 	b.ReportMetric(float64(i)/cpu.seconds(), "comments/cpu-s")
 	b.ReportMetric(float64(inBytes)/float64(len(recs)), "record-bytes")
 	b.ReportMetric(float64(outBytes)/float64(i), "json-bytes")
+}
+
+// fresh copies a record's text fields, as a decoder produces them just
+// before mapping. Cycling through 256 stored records would otherwise read
+// every body from main memory, which the pipeline never does: it maps what
+// it has just decoded. The copies are part of the measured time.
+func fresh(r Record) Record {
+	fields := make(map[string]any, len(r.Fields))
+	for k, v := range r.Fields {
+		if s, ok := v.(string); ok {
+			v = strings.Clone(s)
+		}
+		fields[k] = v
+	}
+	r.Fields = fields
+	return r
 }
 
 // BenchmarkMapEmailToJSON maps ~10 KB emails carrying TextBody and HtmlBody

@@ -26,13 +26,14 @@ func cleanText(s string, multiline bool) string {
 	if s == "" {
 		return ""
 	}
-	c := cleaner{out: make([]byte, 0, len(s)), multiline: multiline}
+	c := cleaner{multiline: multiline}
+	c.out.Grow(len(s)) // cleaning never lengthens text
 	c.run(s)
-	return string(c.out)
+	return c.out.String() // no copy: Builder hands over its buffer
 }
 
 type cleaner struct {
-	out       []byte
+	out       strings.Builder
 	multiline bool
 	space     bool // a space is pending before the next visible character
 	newlines  int  // line breaks pending before the next visible character
@@ -40,9 +41,15 @@ type cleaner struct {
 
 func (c *cleaner) run(s string) {
 	for i := 0; i < len(s); {
-		if j := printableEnd(s, i); j > i {
-			c.printable(s[i:j])
-			i = j
+		if end := visibleRun(s, i); end > i {
+			c.flush()
+			if s[end-1] == ' ' { // the run stopped at a space that needs a look
+				c.out.WriteString(s[i : end-1])
+				c.space = true
+			} else {
+				c.out.WriteString(s[i:end])
+			}
+			i = end
 			continue
 		}
 		if b := s[i]; b < utf8.RuneSelf {
@@ -56,31 +63,62 @@ func (c *cleaner) run(s string) {
 	}
 }
 
-// printable handles a run of printable ASCII. Pieces without a double space
-// are copied in one append; strings.Index finds double spaces with SIMD,
-// so most text is cleaned at close to memcpy speed.
-func (c *cleaner) printable(run string) {
-	for len(run) > 0 {
-		if run[0] == ' ' {
-			c.space = true
-			run = run[1:]
-			continue
+// visibleRun returns the end of the run starting at i of visible characters
+// separated by single spaces; i itself if s[i] is not visible. Such runs
+// are most of any text and are copied in one append, so the per-byte work
+// is a table lookup, or eight bytes at once, or one rune lookup.
+func visibleRun(s string, i int) int {
+	j := i
+	for j < len(s) {
+		for j+8 <= len(s) && j > i {
+			x := load64(s, j)
+			if hasLess(x, 0x20) || hasAbove(x, 0x7e) {
+				break
+			}
+			spaces := spaceMask(x)
+			// No two spaces in a row, within the word or across its start.
+			if spaces&(spaces<<8) != 0 || (spaces&0x80 != 0 && s[j-1] == ' ') {
+				break
+			}
+			j += 8
 		}
-		end := strings.Index(run, "  ")
-		if end < 0 {
-			end = len(run)
+		for j < len(s) && visibleASCII[s[j]] {
+			j++
 		}
-		piece := run[:end]
-		trailing := piece[len(piece)-1] == ' '
-		if trailing {
-			piece = piece[:len(piece)-1]
+		if j == len(s) {
+			return j
 		}
-		c.flush()
-		c.out = append(c.out, piece...)
-		c.space = trailing
-		run = run[end:]
+		b := s[j]
+		switch {
+		case b == ' ' && j > i && s[j-1] != ' ':
+			j++
+		case b >= 0xc2 && b <= 0xdf && j+1 < len(s) && s[j+1]&0xc0 == 0x80:
+			// A two-byte sequence (Latin, Greek, Cyrillic, Hebrew, Arabic
+			// letters), decoded inline: it is valid by construction.
+			if !visibleRune(rune(b&0x1f)<<6 | rune(s[j+1]&0x3f)) {
+				return j
+			}
+			j += 2
+		case b >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(s[j:])
+			if (r == utf8.RuneError && size == 1) || !visibleRune(r) {
+				return j
+			}
+			j += size
+		default:
+			return j
+		}
 	}
+	return j
 }
+
+// visibleASCII marks the printable ASCII characters other than space.
+var visibleASCII = func() (t [256]bool) {
+	for b := '!'; b < 0x7f; b++ {
+		t[b] = true
+	}
+	return t
+}()
 
 func (c *cleaner) ascii(s string, i int) {
 	switch s[i] {
@@ -105,12 +143,39 @@ func (c *cleaner) rune(r rune, size int) {
 		c.lineBreak()
 	case unicode.IsSpace(r):
 		c.space = true
-	case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+	case invisible(r):
 		// C1 controls, zero-width and bidi format characters, BOM: dropped
 	default:
 		c.flush()
-		c.out = utf8.AppendRune(c.out, r)
+		c.out.WriteRune(r)
 	}
+}
+
+// invisible reports characters cleaning removes or treats as whitespace:
+// spaces, controls and format characters (category Cf).
+func invisible(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
+
+// invisibleBMP caches invisible for the Basic Multilingual Plane as a
+// bitmap, one bit per character (8 KiB), because the unicode range tables
+// cost tens of nanoseconds per lookup and accented text has many runes.
+var invisibleBMP = func() *[0x10000 / 64]uint64 {
+	var bits [0x10000 / 64]uint64
+	for r := rune(0); r < 0x10000; r++ {
+		if invisible(r) {
+			bits[r>>6] |= 1 << (r & 63)
+		}
+	}
+	return &bits
+}()
+
+// visibleRune reports whether r is kept as it is.
+func visibleRune(r rune) bool {
+	if r < 0x10000 {
+		return invisibleBMP[r>>6]&(1<<(r&63)) == 0
+	}
+	return !invisible(r)
 }
 
 func (c *cleaner) lineBreak() {
@@ -125,14 +190,14 @@ func (c *cleaner) lineBreak() {
 // written at the start, so leading whitespace disappears; what is pending
 // at the end is never written, so trailing whitespace disappears.
 func (c *cleaner) flush() {
-	if len(c.out) > 0 {
+	if c.out.Len() > 0 {
 		switch {
 		case c.newlines >= 2:
-			c.out = append(c.out, '\n', '\n')
+			c.out.WriteString("\n\n")
 		case c.newlines == 1:
-			c.out = append(c.out, '\n')
+			c.out.WriteByte('\n')
 		case c.space:
-			c.out = append(c.out, ' ')
+			c.out.WriteByte(' ')
 		}
 	}
 	c.space, c.newlines = false, 0

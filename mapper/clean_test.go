@@ -3,6 +3,7 @@ package mapper
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -123,5 +124,13 @@ func TestAddressListsAreSplitOnSemicolonsAndCommas(t *testing.T) {
 				t.Errorf("splitAddresses(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestTheVisibilityBitmapAgreesWithTheUnicodeTables(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if visibleRune(r) == invisible(r) {
+			t.Fatalf("visibleRune(%U) = %v, but invisible = %v", r, visibleRune(r), invisible(r))
+		}
 	}
 }

@@ -18,6 +18,10 @@ type Comment struct {
 	Messages []Message
 	// Properties are CM user properties, sorted by Key.
 	Properties []Property
+
+	// cleaned marks message texts the mapper cleaned, which AppendJSON
+	// escapes on a faster path.
+	cleaned bool
 }
 
 // Message is one message of a comment.

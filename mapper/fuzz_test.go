@@ -100,3 +100,13 @@ func FuzzAppendJSON(f *testing.F) {
 		}
 	})
 }
+
+func FuzzCleanStringEscaping(f *testing.F) {
+	f.Add("a\"b\\c\nd Grüße")
+	f.Fuzz(func(t *testing.T, raw string) {
+		s := cleanText(raw, true)
+		if got, want := string(appendCleanString(nil, s)), string(appendString(nil, s)); got != want {
+			t.Fatalf("fast escaper %s, general %s", got, want)
+		}
+	})
+}

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
+	"sync"
 )
 
 // Hash is a digest of part of a comment: the first 16 bytes of a SHA-256.
@@ -35,29 +37,33 @@ func hashComment(c *Comment) Hashes {
 // contentHash digests the texts, each preceded by its length so that
 // moving characters between subject and body changes the hash.
 func contentHash(c *Comment) Hash {
-	h := sha256.New()
-	// Strings are copied through one buffer because hash.Hash has no
-	// WriteString and []byte(s) would copy each body to the heap.
-	buf := make([]byte, 0, 4096)
+	st := hashStates.Get().(*hashState)
+	defer hashStates.Put(st)
+	st.h.Reset()
 	write := func(s string) {
-		buf = binary.AppendUvarint(buf[:0], uint64(len(s)))
+		st.h.Write(binary.AppendUvarint(st.buf[:0], uint64(len(s))))
 		for len(s) > 0 {
-			n := min(len(s), cap(buf)-len(buf))
-			buf = append(buf, s[:n]...)
+			n := copy(st.buf[:], s)
+			st.h.Write(st.buf[:n])
 			s = s[n:]
-			h.Write(buf)
-			buf = buf[:0]
-		}
-		if len(buf) > 0 {
-			h.Write(buf)
 		}
 	}
 	for _, m := range c.Messages {
 		write(m.Subject)
 		write(m.Body)
 	}
-	return truncateSum(h.Sum(buf[:0]))
+	return truncateSum(st.h.Sum(st.buf[:0]))
 }
+
+// hashState is a SHA-256 with a copy buffer: hash.Hash has no WriteString
+// and []byte(s) would copy every body to the heap, so strings go through
+// the buffer, and the pair is pooled.
+type hashState struct {
+	h   hash.Hash
+	buf [4096]byte
+}
+
+var hashStates = sync.Pool{New: func() any { return &hashState{h: sha256.New()} }}
 
 // metadataHash digests the canonical JSON of the comment with its texts
 // blanked: everything the content hash does not cover.

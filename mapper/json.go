@@ -27,7 +27,7 @@ func (c *Comment) AppendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = c.Messages[i].appendJSON(b)
+		b = c.Messages[i].appendJSON(b, c.cleaned)
 	}
 	b = append(b, ']')
 	if len(c.Properties) > 0 {
@@ -43,13 +43,17 @@ func (c *Comment) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-func (m *Message) appendJSON(b []byte) []byte {
+func (m *Message) appendJSON(b []byte, cleaned bool) []byte {
+	text := appendString
+	if cleaned {
+		text = appendCleanString
+	}
 	b = append(b, `{"body":{"text":`...)
-	b = appendString(b, m.Body)
+	b = text(b, m.Body)
 	b = append(b, '}')
 	if m.Subject != "" {
 		b = append(b, `,"subject":{"text":`...)
-		b = appendString(b, m.Subject)
+		b = text(b, m.Subject)
 		b = append(b, '}')
 	}
 	if m.From != "" {
@@ -105,12 +109,18 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		i = jsonPlainEnd(s, i)
-		if i == len(s) {
-			break
+		if i+8 <= len(s) {
+			if x := load64(s, i); !hasLess(x, 0x20) && x&msbs == 0 && !hasByte(x, '"') && !hasByte(x, '\\') {
+				i += 8 // eight bytes that need no escaping
+				continue
+			}
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
+			if c >= ' ' && c != '"' && c != '\\' {
+				i++
+				continue
+			}
 			b = append(b, s[start:i]...)
 			b = appendEscapedASCII(b, c)
 			i++
@@ -129,6 +139,31 @@ func appendString(b []byte, s string) []byte {
 			start = i + size
 		}
 		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendCleanString is appendString for text the cleaner produced: valid
+// UTF-8 whose only control character is the line feed and which holds no
+// U+2028 or U+2029. Only '"', '\\' and '\n' need escaping, so multi-byte
+// characters stay on the word-at-a-time path, which matters for accented
+// and non-Latin text.
+func appendCleanString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if i+8 <= len(s) {
+			if x := load64(s, i); !hasByte(x, '"') && !hasByte(x, '\\') && !hasByte(x, '\n') {
+				i += 7 // the loop adds the eighth
+				continue
+			}
+		}
+		if c := s[i]; c == '"' || c == '\\' || c == '\n' {
+			b = append(b, s[start:i]...)
+			b = appendEscapedASCII(b, c)
+			start = i + 1
+		}
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')

@@ -3,6 +3,7 @@ package mapper
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,6 +74,15 @@ func TestNumbersAreWrittenLikeEncodingJSON(t *testing.T) {
 		want, _ := json.Marshal(f)
 		if got := appendNumber(nil, f); string(got) != string(want) {
 			t.Errorf("appendNumber(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
+
+func TestCleanTextEscapesLikeTheGeneralEscaper(t *testing.T) {
+	for _, raw := range []string{"", "a\"b\\c\nd", "Grüße \"東京\"\n\n🚀", strings.Repeat("abc\\\"\n", 20), "12345678\"12345678"} {
+		s := cleanText(raw, true)
+		if got, want := string(appendCleanString(nil, s)), string(appendString(nil, s)); got != want {
+			t.Errorf("appendCleanString(%q) = %s, want %s", s, got, want)
 		}
 	}
 }

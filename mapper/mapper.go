@@ -208,7 +208,7 @@ func (p *objectPlan) comment(rec Record, id, key string) (Comment, error) {
 	if cm.SentAt != "" {
 		msg.SentAt, _ = valueTime(rec.lookup(cm.SentAt))
 	}
-	c := Comment{ID: id, Timestamp: ts, Messages: []Message{msg}}
+	c := Comment{ID: id, Timestamp: ts, Messages: []Message{msg}, cleaned: true}
 	if cm.ThreadID != "" {
 		if t := cleanText(rec.text(cm.ThreadID), false); t != "" {
 			c.ThreadID = ThreadID(t)

@@ -28,33 +28,10 @@ func hasAbove(x uint64, n byte) bool { return ((x+lsbs*uint64(127-n))|x)&msbs !=
 // hasByte reports whether a byte of x equals b.
 func hasByte(x uint64, b byte) bool { return hasLess(x^(lsbs*uint64(b)), 1) }
 
-// printableEnd returns the end of the run of printable ASCII (0x20–0x7E)
-// starting at i.
-func printableEnd(s string, i int) int {
-	for ; i+8 <= len(s); i += 8 {
-		x := load64(s, i)
-		if hasLess(x, 0x20) || hasAbove(x, 0x7e) {
-			break
-		}
-	}
-	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
-		i++
-	}
-	return i
-}
-
-// jsonPlainEnd returns the end of the run starting at i of bytes that a
-// JSON string holds unescaped and that need no UTF-8 check: printable
-// ASCII other than '"' and '\'.
-func jsonPlainEnd(s string, i int) int {
-	for ; i+8 <= len(s); i += 8 {
-		x := load64(s, i)
-		if hasLess(x, 0x20) || x&msbs != 0 || hasByte(x, '"') || hasByte(x, '\\') {
-			break
-		}
-	}
-	for i < len(s) && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\' {
-		i++
-	}
-	return i
+// spaceMask returns 0x80 in exactly the bytes of x that are spaces (an
+// exact test, unlike hasByte).
+func spaceMask(x uint64) uint64 {
+	y := x ^ (lsbs * ' ')
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	return ^((y&low7 + low7) | y | low7)
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -101,7 +102,7 @@ func (c *Client) send(ctx context.Context, sess pubsub.Session, req request, dec
 	if err := checkResourcePath(req.path); err != nil {
 		return fmt.Errorf("call %s: %w", req, err)
 	}
-	target := sess.InstanceURL + req.path
+	target := strings.TrimRight(sess.InstanceURL, "/") + req.path
 	if len(req.query) > 0 {
 		target += "?" + req.query.Encode()
 	}

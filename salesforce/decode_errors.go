@@ -2,7 +2,6 @@ package salesforce
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"unicode/utf8"
 )
@@ -62,11 +61,4 @@ func printable(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
-}
-
-// asAPIError is errors.As for *APIError.
-func asAPIError(err error) (*APIError, bool) {
-	var e *APIError
-	ok := errors.As(err, &e)
-	return e, ok
 }

@@ -119,4 +119,6 @@ func (e *OAuthError) Is(target error) bool {
 
 // Permanent reports whether only a person can fix the refusal (bad
 // credentials, revoked grant), as opposed to a server hiccup.
-func (e *OAuthError) Permanent() bool { return e.StatusCode < 500 && e.Code != "temporarily_unavailable" }
+func (e *OAuthError) Permanent() bool {
+	return e.StatusCode < 500 && e.Code != "temporarily_unavailable"
+}

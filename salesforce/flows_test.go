@@ -137,3 +137,24 @@ func TestTheStatusIdentityNamesOrgUserAndInstance(t *testing.T) {
 		t.Fatalf("identity %+v, want %+v", id, want)
 	}
 }
+
+func TestAPlaintextSimulatorOnLoopbackWorksWithoutACA(t *testing.T) {
+	s, err := sfsim.Start(sfsim.SimConfig{Org: sfsim.Config{Seed: 5}, PubSub: sfsim.PubSubConfig{Insecure: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !strings.HasPrefix(s.LoginURL, "http://127.0.0.1:") {
+		t.Fatalf("login URL %s, want plain http on loopback", s.LoginURL)
+	}
+	cfg := baseConfig(s, salesforce.FlowClientCredentials, nil)
+	cfg.CAFile = ""
+	creds, err := salesforce.NewCredentials(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer creds.Close()
+	if _, err := creds.Identity(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}

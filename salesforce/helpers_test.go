@@ -2,7 +2,6 @@ package salesforce_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -195,5 +194,3 @@ func createCases(t testing.TB, s *sfsim.Sim, n int) []string {
 	}
 	return ids
 }
-
-func ctxT(t testing.TB) context.Context { return t.Context() }

@@ -53,7 +53,7 @@ func BenchmarkUploadToSimulator(b *testing.B) {
 	}{{"1KB", 1000}, {"5KB", 5000}} {
 		b.Run(size.name, func(b *testing.B) {
 			results := benchEmails(b, 10_000, size.bytes)
-			sim, err := commsmining.Start(commsmining.Options{Sources: []string{project + "/" + source}})
+			sim, err := commsmining.Start(commsmining.Options{Sources: []string{project + "/" + source}, AllowUnknownFields: true})
 			if err != nil {
 				b.Fatal(err)
 			}

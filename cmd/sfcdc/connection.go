@@ -36,6 +36,15 @@ type salesforceSection struct {
 // loadConnection reads --config (when given), then lets the environment
 // override each key, then validates.
 func loadConnection(path string) (salesforceSection, error) {
+	sf, err := readConnection(path)
+	if err != nil {
+		return salesforceSection{}, err
+	}
+	return sf, sf.validate()
+}
+
+// readConnection is loadConnection without the validation.
+func readConnection(path string) (salesforceSection, error) {
 	var cfg fileConfig
 	if path != "" {
 		raw, err := os.ReadFile(path)
@@ -70,7 +79,7 @@ func loadConnection(path string) (salesforceSection, error) {
 	if err := applyAuthEnv(&sf.Auth); err != nil {
 		return salesforceSection{}, err
 	}
-	return sf, sf.validate()
+	return sf, nil
 }
 
 func (s salesforceSection) validate() error {

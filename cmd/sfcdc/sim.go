@@ -12,6 +12,7 @@ import (
 // simFlags are the knobs of `sfcdc sim`.
 type simFlags struct {
 	pubsubAddr string
+	restAddr   string
 	caFile     string
 	insecure   bool
 	seed       uint64
@@ -36,6 +37,7 @@ type simBanner struct {
 	InstanceURL string   `json:"instance_url"`
 	TenantID    string   `json:"tenant_id"`
 	Topics      []string `json:"topics"`
+	simLogin
 }
 
 func newSimCommand() *cobra.Command {
@@ -51,6 +53,7 @@ func newSimCommand() *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.pubsubAddr, "pubsub-addr", "127.0.0.1:7443", "address of the Pub/Sub API endpoint")
+	fl.StringVar(&f.restAddr, "rest-addr", "127.0.0.1:0", "address of the REST and OAuth endpoint (the instance and login URL)")
 	fl.StringVar(&f.caFile, "ca-file", "", "where to write the generated CA certificate (default: a temporary file)")
 	fl.BoolVar(&f.insecure, "insecure", false, "serve plaintext instead of TLS (loopback only)")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the org's IDs and of the generated traffic")
@@ -73,6 +76,7 @@ func runSim(cmd *cobra.Command, f simFlags) error {
 	s, err := sfsim.Start(sfsim.SimConfig{
 		Org:    sfsim.Config{Seed: f.seed},
 		PubSub: sfsim.PubSubConfig{Addr: f.pubsubAddr, Insecure: f.insecure, CAFile: f.caFile, Keepalive: f.keepalive},
+		REST:   sfsim.RESTConfig{Addr: f.restAddr},
 	})
 	if err != nil {
 		return err
@@ -86,6 +90,7 @@ func runSim(cmd *cobra.Command, f simFlags) error {
 	banner := simBanner{
 		PubSubAddr: s.PubSub.Addr(), CAFile: s.PubSub.CAFile(), Insecure: f.insecure,
 		AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID(),
+		simLogin: simLoginBanner(s),
 	}
 	for _, ch := range s.Org.Channels() {
 		banner.Topics = append(banner.Topics, ch.Topic)
@@ -100,4 +105,20 @@ func runSim(cmd *cobra.Command, f simFlags) error {
 	}
 	<-cmd.Context().Done()
 	return nil
+}
+
+// simLogin is what `sfcdc auth login` needs from the simulator: its login
+// URL and the demo connected app (any http://localhost:<port>/oauth2/callback
+// is accepted, PKCE optional). Separate from runSim so the lead can wire
+// it: embed simLogin in simBanner and set it from simLoginBanner(s).
+type simLogin struct {
+	LoginURL     string `json:"login_url"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// simLoginBanner reads the demo connected app of a running simulator.
+func simLoginBanner(s *sfsim.Sim) simLogin {
+	app := s.REST.App()
+	return simLogin{LoginURL: s.LoginURL, ClientID: app.ClientID, ClientSecret: app.ClientSecret}
 }

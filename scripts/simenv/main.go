@@ -28,12 +28,15 @@ func main() {
 		os.Exit(1)
 	}
 	var b struct {
-		PubSubAddr  string `json:"pubsub_addr"`
-		CAFile      string `json:"ca_file"`
-		Insecure    bool   `json:"insecure"`
-		AccessToken string `json:"access_token"`
-		InstanceURL string `json:"instance_url"`
-		TenantID    string `json:"tenant_id"`
+		PubSubAddr   string `json:"pubsub_addr"`
+		CAFile       string `json:"ca_file"`
+		Insecure     bool   `json:"insecure"`
+		AccessToken  string `json:"access_token"`
+		InstanceURL  string `json:"instance_url"`
+		TenantID     string `json:"tenant_id"`
+		LoginURL     string `json:"login_url"`
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
 	}
 	if err := json.Unmarshal([]byte(line), &b); err != nil {
 		fmt.Fprintln(os.Stderr, "simenv: the first line is not the sim banner:", err)
@@ -42,6 +45,7 @@ func main() {
 	for k, v := range map[string]string{
 		"SFCDC_PUBSUB_ADDR": b.PubSubAddr, "SFCDC_CA_FILE": b.CAFile, "SFCDC_ACCESS_TOKEN": b.AccessToken,
 		"SFCDC_INSTANCE_URL": b.InstanceURL, "SFCDC_TENANT_ID": b.TenantID, "SFCDC_INSECURE": fmt.Sprint(b.Insecure),
+		"SFCDC_LOGIN_URL": b.LoginURL, "SFCDC_CLIENT_ID": b.ClientID, "SFCDC_CLIENT_SECRET": b.ClientSecret,
 	} {
 		fmt.Printf("export %s='%s'\n", k, strings.ReplaceAll(v, "'", ""))
 	}

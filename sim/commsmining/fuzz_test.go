@@ -1,9 +1,6 @@
 package commsmining
 
-import (
-	"bytes"
-	"testing"
-)
+import "testing"
 
 func FuzzDecodeSyncRequest(f *testing.F) {
 	for _, seed := range []string{
@@ -11,10 +8,11 @@ func FuzzDecodeSyncRequest(f *testing.F) {
 		`{"comments":[{"id":"a","timestamp":"x","messages":[{"body":{"text":null},"to":[""]}],"user_properties":{"string:":1}}]}`,
 		`{"comments":null}`, `{"comments":[{}]}`, `[]`, `{"comments":[{"attachments":[{"size":-1}]}]}`, ``,
 	} {
-		f.Add([]byte(seed))
+		f.Add([]byte(seed), true)
+		f.Add([]byte(seed), false)
 	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		wire, err := decodeSyncRequest(bytes.NewReader(body))
+	f.Fuzz(func(t *testing.T, body []byte, strict bool) {
+		wire, err := decodeSyncRequest(body, strict)
 		if err != nil {
 			return
 		}

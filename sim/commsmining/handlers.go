@@ -116,13 +116,18 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("source %s/%s not found", project, source))
 		return
 	}
-	wire, err := decodeSyncRequest(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	body, err := readBody(w, r, s.opts.MaxBodyBytes)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			s.reject(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit))
 			return
 		}
+		s.reject(w, http.StatusBadRequest, "read request body: "+err.Error())
+		return
+	}
+	wire, err := decodeSyncRequest(body, !s.opts.AllowUnknownFields)
+	if err != nil {
 		s.reject(w, http.StatusBadRequest, err.Error())
 		return
 	}

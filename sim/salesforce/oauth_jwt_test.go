@@ -31,7 +31,10 @@ func TestJWTAssertionsAreCheckedClaimByClaim(t *testing.T) {
 		c[k] = v
 		return c
 	}
-	rs256 := func(c jwt.MapClaims) string { s, _ := jwt.NewWithClaims(jwt.SigningMethodRS256, c).SignedString(key); return s }
+	rs256 := func(c jwt.MapClaims) string {
+		s, _ := jwt.NewWithClaims(jwt.SigningMethodRS256, c).SignedString(key)
+		return s
+	}
 	hs256, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, good).SignedString([]byte(app.ClientSecret))
 	cases := []struct {
 		name, assertion, error, says string

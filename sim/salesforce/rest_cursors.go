@@ -20,7 +20,6 @@ type queryCursor struct {
 	query    *boundQuery
 	rows     []Record
 	batch    int
-	all      bool
 	lastUsed time.Time
 }
 

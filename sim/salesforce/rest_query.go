@@ -46,7 +46,7 @@ func (s *restService) query(all bool) func(http.ResponseWriter, *http.Request, s
 			writeJSON(w, http.StatusOK, queryResponse{TotalSize: len(rows), Done: true, Records: []*jsonObject{}})
 			return
 		}
-		c := &queryCursor{query: bound, rows: rows, batch: batchSize(r), all: all}
+		c := &queryCursor{query: bound, rows: rows, batch: batchSize(r)}
 		s.writePage(w, version, c, 0)
 	}
 }

@@ -11,6 +11,29 @@ import (
 	"time"
 )
 
+// The REST API and OAuth endpoints follow reference §5. Where the
+// reference is unsure the simulator chooses, and says so here:
+//
+//   - One server is both the login URL and the instance URL; its tokens
+//     come from the org's Tokens registry, so Pub/Sub accepts them.
+//   - Without registered CallbackURLs any http loopback callback ending in
+//     /oauth2/callback is accepted, so a CLI may choose its port.
+//   - userinfo and the identity URL answer an invalid token with 403
+//     "Bad_OAuth_Token" (text).
+//   - A JWT assertion's exp must lie ahead of the org's clock (with one
+//     second of grace); no upper bound is enforced, as clients send up to
+//     five minutes.
+//   - Collections retrieve of more than 2,000 IDs answers 400
+//     EXCEEDED_ID_LIMIT; missing ids or fields answer 400 MISSING_ARGUMENT.
+//   - Query locators: at most 10 open per org (the oldest is released), 15
+//     minutes idle lifetime, INVALID_QUERY_LOCATOR afterwards. A locator is a
+//     snapshot of the matching rows taken when the query ran.
+//   - SOQL refuses, as Salesforce does, AND mixed with OR without
+//     parentheses, filters and sorts on long text areas, quoted date-time
+//     literals and malformed IDs; string comparisons ignore case.
+//   - The daily API allocation is counted in hourly buckets over a rolling
+//     24 hours; only authenticated calls count.
+
 // RESTConfig says how the REST API and OAuth endpoints listen and what the
 // org allows. The zero value listens on a free loopback port with the
 // default API allocation and a generated connected app.
