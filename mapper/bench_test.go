@@ -69,7 +69,7 @@ func benchEmails(n int, withText bool) []Record {
 	return recs
 }
 
-var benchRecords = 64
+var benchRecords = 256
 
 func benchMapping(b *testing.B, withText bool) {
 	m := mustMapper(b, ObjectMapping{Object: "EmailMessage", Comment: CommentMapping{

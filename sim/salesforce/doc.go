@@ -36,6 +36,33 @@
 //     lines over the longer text's line count.
 //   - CaseComment has no change event unless Config.CaseCommentChangeEvents.
 //
+// # Pub/Sub API
+//
+// StartPubSub serves eventbus.v1.PubSub over the Bus, a single log of which
+// every channel is a filtered view (so a channel's replay IDs increase but
+// are not contiguous). Every call checks the accesstoken, instanceurl and
+// tenantid metadata; errors carry the error-code and rpc-id trailers. Flow
+// control follows the documented rules (at most 100 events owed per stream,
+// num_requested ≤ 0 rejected); idle streams get keepalives carrying
+// latest_replay_id, which never passes an undelivered event. A replay ID is
+// usable while no event after it was purged by retention; older ones fail
+// with …replayid.corrupted, malformed ones with …replayid.validation.failed.
+// ManagedSubscribe (Beta) answers UNIMPLEMENTED. Faults inject stream ends,
+// connection resets, stalls, latency and token expiry.
+//
+// # REST and OAuth
+//
+// The REST server is the org's instance and login URL: OAuth (authorize
+// page, web-server flow with PKCE, refresh, JWT bearer, client
+// credentials, userinfo, /id URLs), query/queryAll with the SOQL subset
+// sfcdc uses, sObject and Collections retrieve, describe, Sforce-Limit-Info
+// and a daily API budget. Choices where the reference is unsure: userinfo
+// answers an invalid token with 403 Bad_OAuth_Token; more than 2,000 IDs in
+// one Collections call is EXCEEDED_ID_LIMIT; a JWT exp has no upper bound;
+// any loopback /oauth2/callback is accepted unless callback URLs are
+// configured. Subqueries, aggregates other than COUNT() and date literals
+// are not supported.
+//
 // # Generator
 //
 // Generator produces reproducible support traffic (cases, inbound and
