@@ -23,32 +23,54 @@ const maxAddresses = 2048
 // format characters and invalid UTF-8 are dropped. With multiline false,
 // line breaks become spaces too.
 func cleanText(s string, multiline bool) string {
-	if s == "" {
-		return ""
+	if isClean(s) {
+		return s // most short fields (IDs, addresses, picklists) need nothing
 	}
-	c := cleaner{multiline: multiline}
-	c.out.Grow(len(s)) // cleaning never lengthens text
+	c := cleaner{out: make([]byte, 0, len(s)), multiline: multiline} // cleaning never lengthens text
 	c.run(s)
-	return c.out.String() // no copy: Builder hands over its buffer
+	return string(c.out)
+}
+
+// appendCleanJSON appends the cleaned text of s to b as the contents of a
+// JSON string (without quotes): cleaning and escaping in one pass, with no
+// intermediate string, which is most of what mapping an email costs. It
+// reports whether any text was written.
+func appendCleanJSON(b []byte, s string, multiline bool) ([]byte, bool) {
+	c := cleaner{out: b, start: len(b), multiline: multiline, escape: true}
+	c.run(s)
+	return c.out, len(c.out) > c.start
+}
+
+// isClean reports whether s is visible ASCII with single inner spaces,
+// which cleaning leaves as it is.
+func isClean(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b < ' ' || b >= 0x7f || (b == ' ' && s[i-1] == ' ') {
+			return false
+		}
+	}
+	return true
 }
 
 type cleaner struct {
-	out       strings.Builder
+	out       []byte
+	start     int // where this text begins in out
 	multiline bool
+	escape    bool // write JSON string contents
 	space     bool // a space is pending before the next visible character
 	newlines  int  // line breaks pending before the next visible character
 }
 
 func (c *cleaner) run(s string) {
 	for i := 0; i < len(s); {
-		if end := visibleRun(s, i); end > i {
-			c.flush()
-			if s[end-1] == ' ' { // the run stopped at a space that needs a look
-				c.out.WriteString(s[i : end-1])
-				c.space = true
-			} else {
-				c.out.WriteString(s[i:end])
-			}
+		if end := c.copyVisible(s, i); end > i {
 			i = end
 			continue
 		}
@@ -62,63 +84,6 @@ func (c *cleaner) run(s string) {
 		i += size
 	}
 }
-
-// visibleRun returns the end of the run starting at i of visible characters
-// separated by single spaces; i itself if s[i] is not visible. Such runs
-// are most of any text and are copied in one append, so the per-byte work
-// is a table lookup, or eight bytes at once, or one rune lookup.
-func visibleRun(s string, i int) int {
-	j := i
-	for j < len(s) {
-		for j+8 <= len(s) && j > i {
-			x := load64(s, j)
-			if hasLess(x, 0x20) || hasAbove(x, 0x7e) {
-				break
-			}
-			spaces := spaceMask(x)
-			// No two spaces in a row, within the word or across its start.
-			if spaces&(spaces<<8) != 0 || (spaces&0x80 != 0 && s[j-1] == ' ') {
-				break
-			}
-			j += 8
-		}
-		for j < len(s) && visibleASCII[s[j]] {
-			j++
-		}
-		if j == len(s) {
-			return j
-		}
-		b := s[j]
-		switch {
-		case b == ' ' && j > i && s[j-1] != ' ':
-			j++
-		case b >= 0xc2 && b <= 0xdf && j+1 < len(s) && s[j+1]&0xc0 == 0x80:
-			// A two-byte sequence (Latin, Greek, Cyrillic, Hebrew, Arabic
-			// letters), decoded inline: it is valid by construction.
-			if !visibleRune(rune(b&0x1f)<<6 | rune(s[j+1]&0x3f)) {
-				return j
-			}
-			j += 2
-		case b >= utf8.RuneSelf:
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if (r == utf8.RuneError && size == 1) || !visibleRune(r) {
-				return j
-			}
-			j += size
-		default:
-			return j
-		}
-	}
-	return j
-}
-
-// visibleASCII marks the printable ASCII characters other than space.
-var visibleASCII = func() (t [256]bool) {
-	for b := '!'; b < 0x7f; b++ {
-		t[b] = true
-	}
-	return t
-}()
 
 func (c *cleaner) ascii(s string, i int) {
 	switch s[i] {
@@ -147,35 +112,8 @@ func (c *cleaner) rune(r rune, size int) {
 		// C1 controls, zero-width and bidi format characters, BOM: dropped
 	default:
 		c.flush()
-		c.out.WriteRune(r)
+		c.out = utf8.AppendRune(c.out, r) // visible runes need no escaping
 	}
-}
-
-// invisible reports characters cleaning removes or treats as whitespace:
-// spaces, controls and format characters (category Cf).
-func invisible(r rune) bool {
-	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
-}
-
-// invisibleBMP caches invisible for the Basic Multilingual Plane as a
-// bitmap, one bit per character (8 KiB), because the unicode range tables
-// cost tens of nanoseconds per lookup and accented text has many runes.
-var invisibleBMP = func() *[0x10000 / 64]uint64 {
-	var bits [0x10000 / 64]uint64
-	for r := rune(0); r < 0x10000; r++ {
-		if invisible(r) {
-			bits[r>>6] |= 1 << (r & 63)
-		}
-	}
-	return &bits
-}()
-
-// visibleRune reports whether r is kept as it is.
-func visibleRune(r rune) bool {
-	if r < 0x10000 {
-		return invisibleBMP[r>>6]&(1<<(r&63)) == 0
-	}
-	return !invisible(r)
 }
 
 func (c *cleaner) lineBreak() {
@@ -190,17 +128,26 @@ func (c *cleaner) lineBreak() {
 // written at the start, so leading whitespace disappears; what is pending
 // at the end is never written, so trailing whitespace disappears.
 func (c *cleaner) flush() {
-	if c.out.Len() > 0 {
+	if len(c.out) > c.start {
 		switch {
 		case c.newlines >= 2:
-			c.out.WriteString("\n\n")
+			c.newline()
+			c.newline()
 		case c.newlines == 1:
-			c.out.WriteByte('\n')
+			c.newline()
 		case c.space:
-			c.out.WriteByte(' ')
+			c.out = append(c.out, ' ')
 		}
 	}
 	c.space, c.newlines = false, 0
+}
+
+func (c *cleaner) newline() {
+	if c.escape {
+		c.out = append(c.out, '\\', 'n')
+		return
+	}
+	c.out = append(c.out, '\n')
 }
 
 // truncate cuts s to at most limit characters. It prefers the last line

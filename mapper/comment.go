@@ -18,10 +18,6 @@ type Comment struct {
 	Messages []Message
 	// Properties are CM user properties, sorted by Key.
 	Properties []Property
-
-	// cleaned marks message texts the mapper cleaned, which AppendJSON
-	// escapes on a faster path.
-	cleaned bool
 }
 
 // Message is one message of a comment.
@@ -72,7 +68,15 @@ func (p Property) Key() string {
 // the same object would write.
 func sortProperties(ps []Property) {
 	slices.SortFunc(ps, func(a, b Property) int {
-		return cmp.Compare(a.Key(), b.Key())
+		// Compare as Key() would, without building the strings: "number:"
+		// sorts before "string:", then the names.
+		if a.Kind != b.Kind {
+			if a.Kind == NumberProperty {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.Name, b.Name)
 	})
 }
 

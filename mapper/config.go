@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -84,6 +85,21 @@ func (l *FieldList) UnmarshalYAML(unmarshal func(any) error) error {
 	}
 	var many []string
 	if err := unmarshal(&many); err != nil {
+		return fmt.Errorf("decode field list: want a field name or a list of names: %w", err)
+	}
+	*l = many
+	return nil
+}
+
+// UnmarshalJSON accepts a string or an array of strings, like UnmarshalYAML.
+func (l *FieldList) UnmarshalJSON(data []byte) error {
+	var one string
+	if err := json.Unmarshal(data, &one); err == nil {
+		*l = FieldList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(data, &many); err != nil {
 		return fmt.Errorf("decode field list: want a field name or a list of names: %w", err)
 	}
 	*l = many

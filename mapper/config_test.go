@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -121,5 +122,24 @@ func TestUserKeysOverrideBuiltInDefaultsKeyByKey(t *testing.T) {
 		om.Comment.Properties["Status"] != "string:Status__c" || om.Comment.Properties["Case Number"] != "CaseNumber" ||
 		om.Comment.Properties["Type"] != "Type" {
 		t.Errorf("merged mapping: %+v", om.Comment)
+	}
+}
+
+func TestFieldListsAcceptOneNameOrAList(t *testing.T) {
+	var cm CommentMapping
+	if err := yaml.Unmarshal([]byte("body: Description\nhtml: [A, B]\n"), &cm); err != nil {
+		t.Fatal(err)
+	}
+	if len(cm.Body) != 1 || cm.Body[0] != "Description" || len(cm.HTML) != 2 {
+		t.Errorf("YAML decoded %+v", cm)
+	}
+	if err := json.Unmarshal([]byte(`{"body":"Description","timestamp":["A","B"]}`), &cm); err != nil {
+		t.Fatal(err)
+	}
+	if cm.Body[0] != "Description" || len(cm.Timestamp) != 2 {
+		t.Errorf("JSON decoded %+v", cm)
+	}
+	if err := json.Unmarshal([]byte(`{"body":3}`), &cm); err == nil {
+		t.Error("a number was accepted as a field list")
 	}
 }

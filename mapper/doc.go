@@ -16,7 +16,12 @@
 //     characters removed, cut at a boundary at CM's 65,536-character limit
 //     with the cut recorded in the "Truncated" property), splits address lists
 //     on ";" and ",", types properties "string:" or "number:" by value, omits
-//     empty values, and encodes the comment as canonical JSON.
+//     empty values, and encodes the comment as canonical JSON (Result.JSON;
+//     Result.Comment decodes it). Plain-text bodies are cleaned straight into
+//     the JSON in one pass: that is what keeps mapping a 10 KB email near
+//     20 µs.
+//   - Every comment carries "Salesforce Object" and "Salesforce Id"
+//     properties, and "Truncated" (e.g. "body") when text was cut.
 //   - Hashes holds two digests: Content covers the message text CM bills for
 //     (subjects and bodies); Metadata covers everything else (thread, timestamp,
 //     addresses, sent_at, properties). Decide compares them with the hashes of

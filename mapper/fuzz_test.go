@@ -76,7 +76,11 @@ func FuzzMap(f *testing.F) {
 		if !cmIDPattern.MatchString(res.CommentID) {
 			t.Fatalf("invalid comment ID %q", res.CommentID)
 		}
-		for _, msg := range res.Comment.Messages {
+		c, err := res.Comment()
+		if err != nil {
+			t.Fatalf("decode own JSON: %v", err)
+		}
+		for _, msg := range c.Messages {
 			if utf8.RuneCountInString(msg.Body) > MaxTextChars || utf8.RuneCountInString(msg.Subject) > MaxTextChars {
 				t.Fatal("text over CM's limit")
 			}
@@ -101,12 +105,13 @@ func FuzzAppendJSON(f *testing.F) {
 	})
 }
 
-func FuzzCleanStringEscaping(f *testing.F) {
-	f.Add("a\"b\\c\nd Grüße")
-	f.Fuzz(func(t *testing.T, raw string) {
-		s := cleanText(raw, true)
-		if got, want := string(appendCleanString(nil, s)), string(appendString(nil, s)); got != want {
-			t.Fatalf("fast escaper %s, general %s", got, want)
+func FuzzCleanJSONMatchesCleanThenEscape(f *testing.F) {
+	f.Add("a\"b\\c\r\nd Grüße \u2028 x", true)
+	f.Fuzz(func(t *testing.T, raw string, multiline bool) {
+		got, written := appendCleanJSON([]byte("prefix"), raw, multiline)
+		want := appendStringContents([]byte("prefix"), cleanText(raw, multiline))
+		if string(got) != string(want) || written != (len(want) > len("prefix")) {
+			t.Fatalf("one-pass %q (%v), two-pass %q", got, written, want)
 		}
 	})
 }

@@ -29,54 +29,38 @@ type Hashes struct {
 	Metadata Hash
 }
 
-// hashComment computes both hashes of c.
-func hashComment(c *Comment) Hashes {
-	return Hashes{Content: contentHash(c), Metadata: metadataHash(c)}
-}
-
-// contentHash digests the texts, each preceded by its length so that
-// moving characters between subject and body changes the hash.
-func contentHash(c *Comment) Hash {
+// contentHash digests the JSON-escaped subject and body (escaping is
+// one-to-one, so this is a digest of the texts), each preceded by its
+// length so that moving characters between them changes the hash.
+func contentHash(subject, body []byte) Hash {
 	st := hashStates.Get().(*hashState)
 	defer hashStates.Put(st)
 	st.h.Reset()
-	write := func(s string) {
-		st.h.Write(binary.AppendUvarint(st.buf[:0], uint64(len(s))))
-		for len(s) > 0 {
-			n := copy(st.buf[:], s)
-			st.h.Write(st.buf[:n])
-			s = s[n:]
-		}
-	}
-	for _, m := range c.Messages {
-		write(m.Subject)
-		write(m.Body)
+	for _, part := range [][]byte{subject, body} {
+		st.h.Write(binary.AppendUvarint(st.buf[:0], uint64(len(part))))
+		st.h.Write(part)
 	}
 	return truncateSum(st.h.Sum(st.buf[:0]))
 }
 
-// hashState is a SHA-256 with a copy buffer: hash.Hash has no WriteString
-// and []byte(s) would copy every body to the heap, so strings go through
-// the buffer, and the pair is pooled.
+// digest hashes the concatenation of parts.
+func digest(parts ...[]byte) Hash {
+	st := hashStates.Get().(*hashState)
+	defer hashStates.Put(st)
+	st.h.Reset()
+	for _, p := range parts {
+		st.h.Write(p)
+	}
+	return truncateSum(st.h.Sum(st.buf[:0]))
+}
+
+// hashState is a pooled SHA-256 with a scratch buffer.
 type hashState struct {
 	h   hash.Hash
 	buf [4096]byte
 }
 
 var hashStates = sync.Pool{New: func() any { return &hashState{h: sha256.New()} }}
-
-// metadataHash digests the canonical JSON of the comment with its texts
-// blanked: everything the content hash does not cover.
-func metadataHash(c *Comment) Hash {
-	blank := *c
-	blank.Messages = make([]Message, len(c.Messages))
-	for i, m := range c.Messages {
-		m.Subject, m.Body = "", ""
-		blank.Messages[i] = m
-	}
-	sum := sha256.Sum256(blank.AppendJSON(make([]byte, 0, 512)))
-	return truncateSum(sum[:])
-}
 
 func truncateSum(sum []byte) Hash {
 	var h Hash

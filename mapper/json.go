@@ -14,6 +14,33 @@ import (
 // budget on reflection and HTML escaping of multi-kilobyte bodies; tests
 // check that encoding/json decodes the output back to the same values.
 func (c *Comment) AppendJSON(b []byte) []byte {
+	b = c.appendHead(b, ownTexts{c})
+	return c.appendTail(b)
+}
+
+// messageTexts writes the subjects and bodies of a comment's messages as
+// JSON string contents. The mapper writes them while cleaning them; a
+// Comment built by hand escapes its own fields.
+type messageTexts interface {
+	appendBody(b []byte, i int) []byte
+	// appendSubject reports whether the subject is non-empty; an empty
+	// one is omitted.
+	appendSubject(b []byte, i int) ([]byte, bool)
+}
+
+type ownTexts struct{ c *Comment }
+
+func (t ownTexts) appendBody(b []byte, i int) []byte {
+	return appendStringContents(b, t.c.Messages[i].Body)
+}
+
+func (t ownTexts) appendSubject(b []byte, i int) ([]byte, bool) {
+	s := t.c.Messages[i].Subject
+	return appendStringContents(b, s), s != ""
+}
+
+// appendHead writes everything up to and including the messages.
+func (c *Comment) appendHead(b []byte, texts messageTexts) []byte {
 	b = append(b, `{"id":`...)
 	b = appendString(b, c.ID)
 	if c.ThreadID != "" {
@@ -27,9 +54,13 @@ func (c *Comment) AppendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = c.Messages[i].appendJSON(b, c.cleaned)
+		b = c.Messages[i].appendJSON(b, texts, i)
 	}
-	b = append(b, ']')
+	return append(b, ']')
+}
+
+// appendTail writes the user properties and closes the object.
+func (c *Comment) appendTail(b []byte) []byte {
 	if len(c.Properties) > 0 {
 		b = append(b, `,"user_properties":{`...)
 		for i, p := range c.Properties {
@@ -43,18 +74,17 @@ func (c *Comment) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-func (m *Message) appendJSON(b []byte, cleaned bool) []byte {
-	text := appendString
-	if cleaned {
-		text = appendCleanString
-	}
-	b = append(b, `{"body":{"text":`...)
-	b = text(b, m.Body)
-	b = append(b, '}')
-	if m.Subject != "" {
-		b = append(b, `,"subject":{"text":`...)
-		b = text(b, m.Subject)
-		b = append(b, '}')
+func (m *Message) appendJSON(b []byte, texts messageTexts, i int) []byte {
+	b = append(b, `{"body":{"text":"`...)
+	b = texts.appendBody(b, i)
+	b = append(b, `"}`...)
+	mark := len(b)
+	b = append(b, `,"subject":{"text":"`...)
+	var nonEmpty bool
+	if b, nonEmpty = texts.appendSubject(b, i); nonEmpty {
+		b = append(b, `"}`...)
+	} else {
+		b = b[:mark]
 	}
 	if m.From != "" {
 		b = append(b, `,"from":`...)
@@ -95,8 +125,47 @@ func appendStrings(b []byte, key string, list []string) []byte {
 
 func appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	b = appendTimeText(b, t)
 	return append(b, '"')
+}
+
+// appendTimeText writes t as 2006-01-02T15:04:05.000Z (UTC). It is
+// hand-written because time.AppendFormat re-parses its layout on every
+// call, which showed in the mapping profile; a test checks it against
+// AppendFormat.
+func appendTimeText(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, minute, second := t.Clock()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, timeLayout)
+	}
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, second, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond()/1e6, 3)
+	return append(b, 'Z')
+}
+
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// appendDigits writes n (0 <= n < 10^width) zero-padded to width digits.
+func appendDigits(b []byte, n, width int) []byte {
+	var buf [4]byte
+	for i := width - 1; i >= 0; i-- {
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, buf[:width]...)
 }
 
 const hexDigits = "0123456789abcdef"
@@ -107,6 +176,12 @@ const hexDigits = "0123456789abcdef"
 // the output is never embedded in HTML.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendStringContents(b, s)
+	return append(b, '"')
+}
+
+// appendStringContents is appendString without the quotes.
+func appendStringContents(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) {
@@ -140,33 +215,7 @@ func appendString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// appendCleanString is appendString for text the cleaner produced: valid
-// UTF-8 whose only control character is the line feed and which holds no
-// U+2028 or U+2029. Only '"', '\\' and '\n' need escaping, so multi-byte
-// characters stay on the word-at-a-time path, which matters for accented
-// and non-Latin text.
-func appendCleanString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if i+8 <= len(s) {
-			if x := load64(s, i); !hasByte(x, '"') && !hasByte(x, '\\') && !hasByte(x, '\n') {
-				i += 7 // the loop adds the eighth
-				continue
-			}
-		}
-		if c := s[i]; c == '"' || c == '\\' || c == '\n' {
-			b = append(b, s[start:i]...)
-			b = appendEscapedASCII(b, c)
-			start = i + 1
-		}
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 func appendEscapedASCII(b []byte, c byte) []byte {

@@ -78,11 +78,25 @@ func TestNumbersAreWrittenLikeEncodingJSON(t *testing.T) {
 	}
 }
 
-func TestCleanTextEscapesLikeTheGeneralEscaper(t *testing.T) {
-	for _, raw := range []string{"", "a\"b\\c\nd", "Grüße \"東京\"\n\n🚀", strings.Repeat("abc\\\"\n", 20), "12345678\"12345678"} {
-		s := cleanText(raw, true)
-		if got, want := string(appendCleanString(nil, s)), string(appendString(nil, s)); got != want {
-			t.Errorf("appendCleanString(%q) = %s, want %s", s, got, want)
+func TestOnePassCleaningEqualsCleaningThenEscaping(t *testing.T) {
+	for _, raw := range []string{"", " \r\n ", "a\"b\\c\nd", "Grüße \"東京\"\r\n\r\n\r\n🚀  x\u2028y", strings.Repeat("abc\\\"\n", 20), "12345678\"12345678"} {
+		for _, multi := range []bool{true, false} {
+			got, _ := appendCleanJSON(nil, raw, multi)
+			if want := appendStringContents(nil, cleanText(raw, multi)); string(got) != string(want) {
+				t.Errorf("appendCleanJSON(%q, %v) = %s, want %s", raw, multi, got, want)
+			}
+		}
+	}
+}
+
+func TestTimesAreWrittenLikeTheirLayout(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("X", -3600)), time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.UnixMilli(1714557600123),
+	} {
+		if got, want := string(appendTimeText(nil, tm)), tm.UTC().Format(timeLayout); got != want {
+			t.Errorf("appendTimeText(%v) = %s, want %s", tm, got, want)
 		}
 	}
 }

@@ -141,11 +141,10 @@ type Result struct {
 	Object    string
 	RecordID  string
 	CommentID string
-	// Comment, JSON and Hashes are set for ResultUpsert. JSON is the
-	// comment's canonical encoding.
-	Comment Comment
-	JSON    []byte
-	Hashes  Hashes
+	// JSON and Hashes are set for ResultUpsert. JSON is the comment's
+	// canonical encoding; Comment decodes it.
+	JSON   []byte
+	Hashes Hashes
 }
 
 // Map turns a record into a comment, or into a delete for a deleted record.
@@ -168,80 +167,12 @@ func (m *Mapper) Map(rec Record) (Result, error) {
 		}
 		return res, nil
 	}
-	c, err := p.comment(rec, res.CommentID, key)
+	var err error
+	res.JSON, res.Hashes, err = p.encode(rec, res.CommentID, key)
 	if err != nil {
 		return Result{}, err
 	}
-	res.Comment = c
-	res.JSON = c.AppendJSON(make([]byte, 0, jsonSizeHint(&c)))
-	res.Hashes = hashComment(&c)
 	return res, nil
-}
-
-func jsonSizeHint(c *Comment) int {
-	n := 512
-	for _, m := range c.Messages {
-		n += len(m.Body) + len(m.Subject) + len(m.Body)/16
-	}
-	return n
-}
-
-func (p *objectPlan) comment(rec Record, id, key string) (Comment, error) {
-	cm := p.mapping.Comment
-	ts, ok := firstTime(rec, cm.Timestamp)
-	if !ok {
-		return Comment{}, recordError(rec, strings.Join(cm.Timestamp, ", "), "no timestamp; fetch the record or map timestamp to a datetime field")
-	}
-	var truncated []string
-	subject, cut := truncate(p.fieldText(rec, cm.Subject, false), MaxTextChars)
-	if cut {
-		truncated = append(truncated, "subject")
-	}
-	body, cut := truncate(p.firstText(rec, cm.Body), MaxTextChars)
-	if cut {
-		truncated = append(truncated, "body")
-	}
-	msg := Message{Subject: subject, Body: body, To: splitAddresses(rec.text(cm.To)), Cc: splitAddresses(rec.text(cm.Cc))}
-	if from := splitAddresses(rec.text(cm.From)); len(from) > 0 {
-		msg.From = from[0]
-	}
-	if cm.SentAt != "" {
-		msg.SentAt, _ = valueTime(rec.lookup(cm.SentAt))
-	}
-	c := Comment{ID: id, Timestamp: ts, Messages: []Message{msg}, cleaned: true}
-	if cm.ThreadID != "" {
-		if t := cleanText(rec.text(cm.ThreadID), false); t != "" {
-			c.ThreadID = ThreadID(t)
-		}
-	}
-	c.Properties = p.propertiesOf(rec, key, truncated)
-	return c, nil
-}
-
-// fieldText reads a field as cleaned text, converting HTML fields.
-func (p *objectPlan) fieldText(rec Record, field string, multiline bool) string {
-	if field == "" {
-		return ""
-	}
-	raw := rec.text(field)
-	if p.html[field] {
-		raw = htmlToText(raw)
-		if !multiline {
-			return cleanText(raw, false)
-		}
-		return raw
-	}
-	return cleanText(raw, multiline)
-}
-
-// firstText returns the first body field with visible text.
-func (p *objectPlan) firstText(rec Record, fields []string) string {
-	for _, f := range fields {
-		if t := p.fieldText(rec, f, true); t != "" {
-			return t
-		}
-	}
-	return ""
 }
 
 func firstTime(rec Record, fields []string) (time.Time, bool) {

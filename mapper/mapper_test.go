@@ -113,7 +113,11 @@ func TestOverlongTextIsCutAndTheCutRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len([]rune(res.Comment.Messages[0].Body)); n > MaxTextChars || n < MaxTextChars-300 {
+	c, err := res.Comment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len([]rune(c.Messages[0].Body)); n > MaxTextChars || n < MaxTextChars-300 {
 		t.Errorf("body has %d characters, want just under %d", n, MaxTextChars)
 	}
 	if !bytes.Contains(res.JSON, []byte(`"string:Truncated":"body"`)) {
@@ -130,7 +134,11 @@ func TestBodyTakesTheFirstNonEmptyFieldAndConvertsHTML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.Comment.Messages[0].Body; got != "From HTML" {
+	c, err := res.Comment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Messages[0].Body; got != "From HTML" {
 		t.Errorf("body = %q, want the converted HTML body", got)
 	}
 }

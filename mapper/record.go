@@ -174,7 +174,7 @@ func parseTimeText(s string) (time.Time, bool) {
 // formatTime is the one time format the mapper emits: UTC, milliseconds
 // (Salesforce's precision), "Z". A fixed width keeps output byte-stable.
 func formatTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+	return string(appendTimeText(nil, t))
 }
 
 // formatNumber renders a float the way encoding/json does, so the text form

@@ -22,16 +22,43 @@ func load64(s string, i int) uint64 {
 // hasLess reports whether a byte of x is below n (n <= 128).
 func hasLess(x uint64, n byte) bool { return (x-lsbs*uint64(n))&^x&msbs != 0 }
 
-// hasAbove reports whether a byte of x is above n (n <= 127).
-func hasAbove(x uint64, n byte) bool { return ((x+lsbs*uint64(127-n))|x)&msbs != 0 }
-
 // hasByte reports whether a byte of x equals b.
 func hasByte(x uint64, b byte) bool { return hasLess(x^(lsbs*uint64(b)), 1) }
 
-// spaceMask returns 0x80 in exactly the bytes of x that are spaces (an
-// exact test, unlike hasByte).
-func spaceMask(x uint64) uint64 {
-	y := x ^ (lsbs * ' ')
+// zeroMask returns 0x80 in exactly the bytes of y that are zero.
+func zeroMask(y uint64) uint64 {
 	const low7 = 0x7f7f7f7f7f7f7f7f
 	return ^((y&low7 + low7) | y | low7)
+}
+
+// lessMask returns 0x80 in exactly the bytes of x below n (n <= 128).
+func lessMask(x uint64, n byte) uint64 {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	return ^((x&low7 + lsbs*uint64(128-n)) | x) & msbs
+}
+
+// stopMask marks (with 0x80) the bytes of the word x at which a run of
+// visible text must stop or look closer: controls, DEL, bytes outside
+// ASCII, and the second of two spaces (prevSpace says whether the byte
+// before x is a space). A zero mask means the eight bytes are plain text.
+// It is written to stay within the inliner's budget: it runs once per
+// eight bytes of every text.
+func stopMask(x uint64, prevSpace bool) uint64 {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	y := x & low7
+	// High bit of y+0x60 set: byte >= 0x20 (low 7 bits); of y+1: byte is
+	// 0x7f (or 0xff); of x: outside ASCII.
+	stop := (^(y + lsbs*0x60) | (y + lsbs) | x) & msbs
+	spaces := zeroMask(x ^ (lsbs * ' '))
+	stop |= spaces & (spaces << 8)
+	if prevSpace {
+		stop |= spaces & 0x80
+	}
+	return stop
+}
+
+// escapeMask marks the bytes of x that JSON escapes besides controls:
+// '"' and '\\'.
+func escapeMask(x uint64) uint64 {
+	return zeroMask(x^(lsbs*'"')) | zeroMask(x^(lsbs*'\\'))
 }

@@ -44,8 +44,10 @@ type Config struct {
 	// (defaults 1,000 events and 64 MiB).
 	MaxInFlightEvents int
 	MaxInFlightBytes  int
-	// LowWater: credits are topped up when fewer than this many events are
-	// owed by the server (default 50).
+	// LowWater: credits are topped up to 100 once at most this many events
+	// are owed by the server (default 90: a top-up after every ~10 events
+	// keeps nearly 100 events on the wire, which is what a high-latency
+	// link needs; each top-up is one small FetchRequest).
 	LowWater int
 	// BackoffInitial and BackoffMax bound the reconnect backoff (defaults
 	// 500 ms and 30 s), with jitter.
@@ -78,8 +80,8 @@ func (c Config) withDefaults() Config {
 	if c.MaxInFlightBytes <= 0 {
 		c.MaxInFlightBytes = 64 << 20
 	}
-	if c.LowWater <= 0 || c.LowWater > maxOutstanding {
-		c.LowWater = maxOutstanding / 2
+	if c.LowWater <= 0 || c.LowWater >= maxOutstanding {
+		c.LowWater = maxOutstanding - 10
 	}
 	if c.BackoffInitial <= 0 {
 		c.BackoffInitial = 500 * time.Millisecond

@@ -27,6 +27,7 @@ func startSim(t testing.TB, opts commsmining.Options) *commsmining.Server {
 	if opts.Sources == nil {
 		opts.Sources = []string{project + "/" + source}
 	}
+	opts.RejectUnknownFields = true // a misspelt field in our JSON fails the test
 	s, err := commsmining.Start(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -53,8 +53,9 @@ type Options struct {
 	// Hashes lets unchanged comments be skipped. Nil: every comment is sent.
 	Hashes HashStore
 	// Report receives every Outcome. Calls are serialised, so it needs no
-	// locking, but it runs on the uploader's goroutines and must be quick.
-	// Nil: outcomes are only counted.
+	// locking, but it runs on the uploader's goroutines: it must be quick
+	// and must not call Submit or Flush (which may wait for it). Nil:
+	// outcomes are only counted.
 	Report func(Outcome)
 	// HTTPClient sends the requests. It must not retry on its own. Nil: a
 	// client that does not follow redirects.

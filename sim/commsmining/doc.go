@@ -30,8 +30,9 @@
 //
 // Where the public sources leave the real behaviour open, the simulator is
 // strict, so sfcdc's client errs on the safe side: duplicate IDs within a
-// batch and empty string properties are rejected (422), unknown JSON fields
-// are rejected (400) unless Options.AllowUnknownFields, malformed JSON gets
+// batch and empty string properties are rejected (422), malformed JSON gets
 // 400, an oversized body 413, and deleting IDs that do not exist answers 404
-// after deleting those that do.
+// after deleting those that do. Unknown JSON fields are ignored, as serde
+// does by default, unless Options.RejectUnknownFields (sfcdc's own tests set
+// it, to catch misspelt fields).
 package commsmining

@@ -126,7 +126,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusBadRequest, "read request body: "+err.Error())
 		return
 	}
-	wire, err := decodeSyncRequest(body, !s.opts.AllowUnknownFields)
+	wire, err := decodeSyncRequest(body, s.opts.RejectUnknownFields)
 	if err != nil {
 		s.reject(w, http.StatusBadRequest, err.Error())
 		return

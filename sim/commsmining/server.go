@@ -34,12 +34,12 @@ type Options struct {
 	MaxBatch int
 	// MaxBodyBytes caps a request body; larger ones get 413. Zero: 64 MiB.
 	MaxBodyBytes int64
-	// AllowUnknownFields ignores unknown JSON fields in sync requests, as
-	// serde-based APIs do by default (CM's behaviour is not documented).
-	// Zero: unknown fields are refused with 400, which catches misspelt
-	// fields in sfcdc's own output; ignoring them decodes about twice as
-	// fast, for throughput benchmarks.
-	AllowUnknownFields bool
+	// RejectUnknownFields refuses sync requests with unknown JSON fields
+	// (400), which catches misspelt fields in a client's output. Zero:
+	// unknown fields are ignored, as serde-based APIs like CM's do by
+	// default (CM does not document it); that path also decodes about twice
+	// as fast.
+	RejectUnknownFields bool
 	// RecordReceipts keeps a Receipt per comment per accepted sync.
 	RecordReceipts bool
 	// Now is the clock. Zero: time.Now.

@@ -77,7 +77,7 @@ func TestSyncRejectsInvalidBatchesAsCMDoesAndStoresNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := startSim(t, Options{})
+			s := startSim(t, Options{RejectUnknownFields: true})
 			c := newClient(t, s)
 			r := c.do("POST", "/api/v1/sources/"+project+"/"+source+"/sync", tt.body)
 			wantError(t, r, tt.status, tt.contains)
@@ -121,4 +121,9 @@ func TestReceiptsRecordWhenEachCommentArrived(t *testing.T) {
 	if stored, _ := s.Comment(project, source, "a"); stored.CreatedAt.IsZero() || stored.LastSyncedAt.Before(stored.CreatedAt) {
 		t.Errorf("stored times = %+v", stored)
 	}
+}
+
+func TestUnknownFieldsAreIgnoredUnlessRejectionIsAskedFor(t *testing.T) {
+	s := startSim(t, Options{})
+	wantOK(t, newClient(t, s).sync(comment("a", "x", map[string]any{"colour": "red"})), 1, 0, 0)
 }

@@ -22,9 +22,11 @@ type Topics interface {
 // Flow-control limits of the real service.
 const (
 	maxOutstanding = 100
-	// maxResponseBytes keeps a FetchResponse under the 4 MiB default receive
-	// limit of common gRPC clients.
-	maxResponseBytes = 3 << 20
+	// maxResponseBytes caps the payload of one FetchResponse. Salesforce
+	// does not document its batching; a modest cap keeps responses under
+	// the 4 MiB default receive limit of common gRPC clients and lets a
+	// subscriber's top-up overlap the responses still on the wire.
+	maxResponseBytes = 256 << 10
 	// DefaultKeepalive is the longest the service stays silent on a stream.
 	DefaultKeepalive = 270 * time.Second
 )

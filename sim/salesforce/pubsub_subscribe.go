@@ -145,10 +145,15 @@ func (s *pubSubService) serve(ctx context.Context, stream eventbusv1.PubSub_Subs
 	delivered := 0
 	keepalive := time.NewTimer(s.keepalive)
 	defer keepalive.Stop()
+	out := newWire(ctx, stream)
+	defer out.close()
 	for {
 		credits, failed := sub.state()
 		if failed != nil {
 			return failed
+		}
+		if err := out.failed(); err != nil {
+			return &sfError{codes.Unavailable, "", err.Error()}
 		}
 		faults := s.faults.Get()
 		if faults.Stall || (faults.StallAfterEvents > 0 && delivered >= faults.StallAfterEvents) {
@@ -160,13 +165,13 @@ func (s *pubSubService) serve(ctx context.Context, stream eventbusv1.PubSub_Subs
 		changed := s.bus.Changed()
 		events, scanned := s.bus.ReadAfter(pos, sub.keep, limit, maxResponseBytes)
 		if len(events) > 0 {
-			if err := s.send(ctx, stream, sub, events, scanned, faults.Latency); err != nil {
+			if err := s.send(out, sub, events, scanned, faults.Latency); err != nil {
 				return err
 			}
 			pos = scanned
 			delivered += len(events)
 			keepalive.Reset(s.keepalive)
-			if err := s.afterDelivery(ctx, faults, delivered); err != nil {
+			if err := s.afterDelivery(ctx, out, faults, delivered); err != nil {
 				return err
 			}
 			continue
@@ -186,7 +191,7 @@ func (s *pubSubService) serve(ctx context.Context, stream eventbusv1.PubSub_Subs
 		case <-changed:
 		case <-sub.requestCh:
 		case <-keepalive.C:
-			if err := s.sendKeepalive(ctx, stream, sub, pos, faults.Latency); err != nil {
+			if err := s.sendKeepalive(out, sub, pos, faults.Latency); err != nil {
 				return err
 			}
 			keepalive.Reset(s.keepalive)
@@ -209,13 +214,15 @@ func faultLimit(f FaultSettings, delivered, credits int) int {
 }
 
 // afterDelivery ends or breaks the stream when a fault's count is reached.
-func (s *pubSubService) afterDelivery(ctx context.Context, f FaultSettings, delivered int) *sfError {
+func (s *pubSubService) afterDelivery(ctx context.Context, out *wire, f FaultSettings, delivered int) *sfError {
 	if f.EndStreamAfterEvents > 0 && delivered >= f.EndStreamAfterEvents {
 		s.faults.fired()
+		out.drain() // the N events arrive before the status
 		return &sfError{codes.Unavailable, CodeServiceUnavailable, msgServiceUnavailble}
 	}
 	if f.ResetAfterEvents > 0 && delivered >= f.ResetAfterEvents {
 		s.faults.fired()
+		out.drain()
 		// Let the transport flush what was sent, so the client sees exactly
 		// N events before the connection drops.
 		time.Sleep(resetFlushGrace)
@@ -225,8 +232,8 @@ func (s *pubSubService) afterDelivery(ctx context.Context, f FaultSettings, deli
 	return nil
 }
 
-func (s *pubSubService) send(ctx context.Context, stream eventbusv1.PubSub_SubscribeServer, sub *subscription, events []storedEvent, scanned uint64, latency time.Duration) *sfError {
-	if err := s.pause(ctx, latency, sub); err != nil {
+func (s *pubSubService) send(out *wire, sub *subscription, events []storedEvent, scanned uint64, latency time.Duration) *sfError {
+	if err := s.checkSession(sub); err != nil {
 		return err
 	}
 	resp := &eventbusv1.FetchResponse{
@@ -241,36 +248,27 @@ func (s *pubSubService) send(ctx context.Context, stream eventbusv1.PubSub_Subsc
 		}
 	}
 	resp.PendingNumRequested = int32(sub.spend(len(events)))
-	if err := stream.Send(resp); err != nil {
+	if err := out.send(resp, latency); err != nil {
 		return &sfError{codes.Unavailable, "", err.Error()}
 	}
 	return nil
 }
 
-func (s *pubSubService) sendKeepalive(ctx context.Context, stream eventbusv1.PubSub_SubscribeServer, sub *subscription, pos uint64, latency time.Duration) *sfError {
-	if err := s.pause(ctx, latency, sub); err != nil {
+func (s *pubSubService) sendKeepalive(out *wire, sub *subscription, pos uint64, latency time.Duration) *sfError {
+	if err := s.checkSession(sub); err != nil {
 		return err
 	}
 	credits, _ := sub.state()
 	resp := &eventbusv1.FetchResponse{LatestReplayId: EncodeReplayID(pos), RpcId: newRPCID(), PendingNumRequested: int32(credits)}
-	if err := stream.Send(resp); err != nil {
+	if err := out.send(resp, latency); err != nil {
 		return &sfError{codes.Unavailable, "", err.Error()}
 	}
 	return nil
 }
 
-// pause applies injected latency and re-checks the session: a token that
-// expired mid-stream ends the stream as UNAUTHENTICATED.
-func (s *pubSubService) pause(ctx context.Context, latency time.Duration, sub *subscription) *sfError {
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return &sfError{codes.Canceled, "", "stream cancelled"}
-		case <-t.C:
-		}
-	}
+// checkSession re-checks the stream's token before each response: a token
+// that expired mid-stream ends the stream as UNAUTHENTICATED.
+func (s *pubSubService) checkSession(sub *subscription) *sfError {
 	if !s.tokens.Valid(sub.token) {
 		return &sfError{codes.Unauthenticated, CodeAuthError, msgAuth}
 	}
