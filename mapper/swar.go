@@ -27,34 +27,57 @@ func hasByte(x uint64, b byte) bool { return hasLess(x^(lsbs*uint64(b)), 1) }
 
 // zeroMask returns 0x80 in exactly the bytes of y that are zero.
 func zeroMask(y uint64) uint64 {
-	const low7 = 0x7f7f7f7f7f7f7f7f
 	return ^((y&low7 + low7) | y | low7)
 }
 
-// lessMask returns 0x80 in exactly the bytes of x below n (n <= 128).
-func lessMask(x uint64, n byte) uint64 {
-	const low7 = 0x7f7f7f7f7f7f7f7f
-	return ^((x&low7 + lsbs*uint64(128-n)) | x) & msbs
+// stopMask marks (with 0x80) the bytes of the word x at which a run of
+// visible text must stop or look closer: controls, DEL, the second of two
+// spaces (prevSpace says whether the byte before x is a space), and bytes
+// outside ASCII, except whole two-byte characters U+00C0–U+05FF (Latin
+// letters with accents, Greek, Cyrillic, Armenian, Hebrew: all visible), so
+// that accented text stays on the fast path. A zero mask means the eight
+// bytes are plain text. The hot loop calls the three parts itself, since
+// each is small enough to be inlined and their sum is not.
+func stopMask(x uint64, prevSpace bool) uint64 {
+	y := x & low7
+	return controlMask(x, y) | doubleSpaceMask(x, prevSpace) | foreignMask(x, y)
 }
 
-// stopMask marks (with 0x80) the bytes of the word x at which a run of
-// visible text must stop or look closer: controls, DEL, bytes outside
-// ASCII, and the second of two spaces (prevSpace says whether the byte
-// before x is a space). A zero mask means the eight bytes are plain text.
-// It is written to stay within the inliner's budget: it runs once per
-// eight bytes of every text.
-func stopMask(x uint64, prevSpace bool) uint64 {
-	const low7 = 0x7f7f7f7f7f7f7f7f
-	y := x & low7
-	// High bit of y+0x60 set: byte >= 0x20 (low 7 bits); of y+1: byte is
-	// 0x7f (or 0xff); of x: outside ASCII.
-	stop := (^(y + lsbs*0x60) | (y + lsbs) | x) & msbs
+const low7 = 0x7f7f7f7f7f7f7f7f
+
+// controlMask marks ASCII controls and DEL; y is x & low7. Among ASCII
+// bytes (^x), a clear high bit in y+0x60 means below 0x20 and a set one in
+// y+1 means 0x7f.
+func controlMask(x, y uint64) uint64 {
+	return (^(y + lsbs*0x60) | (y + lsbs)) &^ x & msbs
+}
+
+// doubleSpaceMask marks the second of two spaces.
+func doubleSpaceMask(x uint64, prevSpace bool) uint64 {
 	spaces := zeroMask(x ^ (lsbs * ' '))
-	stop |= spaces & (spaces << 8)
+	stop := spaces & (spaces << 8)
 	if prevSpace {
 		stop |= spaces & 0x80
 	}
 	return stop
+}
+
+// foreignMask marks the bytes of x outside ASCII unless every such byte
+// belongs to a two-byte sequence with a lead in 0xC3–0xD7 wholly inside x.
+// Runs start at character boundaries, so a continuation byte can only be
+// paired with the lead just before it; anything else, including invalid
+// UTF-8, is left to the careful path.
+func foreignMask(x, y uint64) uint64 {
+	high := x & msbs
+	if high == 0 {
+		return 0
+	}
+	lead := (y + lsbs*(0x80-0x43)) &^ (y + lsbs*(0x80-0x58)) & high // 0xC3..0xD7
+	cont := x &^ (x << 1) & msbs                                    // 0b10xxxxxx
+	if cont != lead<<8 || lead>>56 != 0 || lead|cont != high {
+		return high
+	}
+	return 0
 }
 
 // escapeMask marks the bytes of x that JSON escapes besides controls:

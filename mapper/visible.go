@@ -23,7 +23,8 @@ func (c *cleaner) copyVisible(s string, i int) int {
 	for j < len(s) {
 		if j+8 <= len(s) && j > i {
 			x := load64(s, j)
-			stop := stopMask(x, s[j-1] == ' ')
+			y := x & low7 // stopMask, inlined by hand
+			stop := controlMask(x, y) | doubleSpaceMask(x, s[j-1] == ' ') | foreignMask(x, y)
 			if c.escape {
 				stop |= escapeMask(x)
 			}

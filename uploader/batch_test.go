@@ -269,3 +269,30 @@ func (failingStore) Put(context.Context, map[string]mapper.Hashes) error {
 	return errors.New("store down")
 }
 func (failingStore) Delete(context.Context, []string) error { return errors.New("store down") }
+
+func TestConcurrentRequestsAreCapped(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Delay: 20 * time.Millisecond, Times: 1000})
+	h := newHarness(t, sim, Config{MaxBatchComments: 50, MaxConcurrentRequests: 2, Linger: -1}, Options{})
+	h.submit(mapCases(t, 1000, "x", "New")...)
+	h.flush()
+	if st := sim.Stats(); st.PeakInFlight != 2 {
+		t.Errorf("peak requests in flight = %d, want the cap of 2 (and no fewer: requests overlap)", st.PeakInFlight)
+	}
+}
+
+func TestCommentsCollectWhileARequestIsInFlight(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Delay: 200 * time.Millisecond})
+	h := newHarness(t, sim, Config{MaxConcurrentRequests: 1, Linger: -1}, Options{})
+	results := mapCases(t, 1000, "x", "New")
+	h.submit(results[0]) // leaves at once, and is slow
+	for sim.Stats().Requests[commsmining.EndpointSync] == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	h.submit(results[1:]...)
+	h.flush()
+	if n := sim.Stats().Requests[commsmining.EndpointSync]; n != 2 {
+		t.Errorf("%d sync requests, want 2: the 999 comments submitted during the first request go together", n)
+	}
+}

@@ -194,3 +194,21 @@ func TestAPathPrefixServesTheAutomationCloudURLForm(t *testing.T) {
 	}
 	wantOK(t, newClient(t, s).sync(comment("a", "x")), 1, 0, 0)
 }
+
+func TestRequestsInFlightAreCountedWithTheirPeak(t *testing.T) {
+	s := startSim(t, Options{})
+	s.InjectFault(Fault{Endpoint: EndpointSync, Delay: 100 * time.Millisecond, Times: 3})
+	done := make(chan struct{})
+	for i := range 3 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			newClient(t, s).sync(comment(string(rune('a'+i)), "x"))
+		}()
+	}
+	for range 3 {
+		<-done
+	}
+	if st := s.Stats(); st.PeakInFlight < 2 || st.InFlight != 0 {
+		t.Errorf("in flight %d, peak %d; want 0 and at least 2", st.InFlight, st.PeakInFlight)
+	}
+}

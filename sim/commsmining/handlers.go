@@ -34,6 +34,7 @@ func (s *Server) routes() http.Handler {
 func (s *Server) wrap(ep Endpoint, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.count(ep)
+		defer s.bump(func(st *Stats) { st.InFlight-- })
 		fault, faulty := s.takeFault(ep)
 		if faulty && fault.Delay > 0 {
 			if err := s.wait(r, fault.Delay); err != nil {
@@ -96,7 +97,11 @@ func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d discardWriter) WriteHeader(int)             {}
 
 func (s *Server) count(ep Endpoint) {
-	s.bump(func(st *Stats) { st.Requests[ep]++ })
+	s.bump(func(st *Stats) {
+		st.Requests[ep]++
+		st.InFlight++
+		st.PeakInFlight = max(st.PeakInFlight, st.InFlight)
+	})
 }
 
 func (s *Server) bump(f func(*Stats)) {

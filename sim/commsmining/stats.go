@@ -5,6 +5,9 @@ package commsmining
 type Stats struct {
 	// Requests counts requests per endpoint.
 	Requests map[Endpoint]int64
+	// InFlight is the number of requests being handled now, and
+	// PeakInFlight the most there ever were at once.
+	InFlight, PeakInFlight int64
 	// Unauthorized counts requests refused for a missing or wrong token.
 	Unauthorized int64
 	// Rejected counts requests refused as invalid (400, 413, 422).
@@ -42,7 +45,7 @@ func (s *Server) Stats() Stats {
 func (s *Server) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stats = Stats{Requests: map[Endpoint]int64{}}
+	s.stats = Stats{Requests: map[Endpoint]int64{}, InFlight: s.stats.InFlight}
 	s.receipts = nil
 }
 

@@ -1,0 +1,48 @@
+package backfill
+
+import (
+	"errors"
+	"time"
+
+	"github.com/sfcdc/sfcdc/salesforce"
+)
+
+// rollingWindow is the span of Salesforce's daily API allocation.
+const rollingWindow = 24 * time.Hour
+
+// budget decides, before each REST call, whether the org's API usage
+// leaves room for it.
+type budget struct {
+	percent int
+	usage   func() salesforce.APIUsage
+	now     func() time.Time
+}
+
+// check returns a *BudgetError once the last reported usage reached the
+// budget. Usage is unknown until the first answer, so the first call of a
+// run always goes out.
+func (b budget) check() error {
+	u := b.usage()
+	if !u.Known || u.Limit <= 0 || u.Used*100 < u.Limit*b.percent {
+		return nil
+	}
+	return b.stop(u, false)
+}
+
+// refused turns Salesforce's REQUEST_LIMIT_EXCEEDED into a *BudgetError,
+// and passes any other error through.
+func (b budget) refused(err error) error {
+	if !errors.Is(err, salesforce.ErrRequestLimitExceeded) {
+		return err
+	}
+	u := b.usage()
+	if !u.Known {
+		u.Used, u.Limit = 0, 0
+	}
+	return b.stop(u, true)
+}
+
+func (b budget) stop(u salesforce.APIUsage, refused bool) *BudgetError {
+	return &BudgetError{Used: u.Used, Limit: u.Limit, Percent: b.percent, Refused: refused,
+		ResumeAfter: b.now().Add(rollingWindow).Truncate(time.Minute).Add(time.Minute)}
+}

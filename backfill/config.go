@@ -1,0 +1,102 @@
+package backfill
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sfcdc/sfcdc/salesforce"
+)
+
+// Defaults of Config.
+const (
+	// DefaultOverlap is how far before the watermark each query starts:
+	// commits can become visible out of SystemModstamp order (a long
+	// transaction stamps its rows when they are written, not when they
+	// commit), and a few minutes covers Salesforce's transaction limits.
+	DefaultOverlap = 5 * time.Minute
+	// DefaultPageSize is the rows asked for per query page (Salesforce's
+	// own default and maximum).
+	DefaultPageSize = salesforce.MaxQueryBatchSize
+	// DefaultAPIBudgetPercent leaves half the org's daily API allocation to
+	// its other integrations.
+	DefaultAPIBudgetPercent = 50
+	// DefaultPollInterval is the wait between polls in follow mode.
+	DefaultPollInterval = time.Minute
+	// DefaultUploadConcurrency keeps one sync request in flight, so a
+	// killed backfill re-sends at most that one batch.
+	DefaultUploadConcurrency = 1
+)
+
+// Config tunes the backfill (the `backfill:` section of the configuration
+// file). Every zero value takes the documented default.
+type Config struct {
+	// Overlap re-reads this much before the watermark on every query, so a
+	// commit that became visible late is still seen; re-read records whose
+	// comment is unchanged cost no upload. Zero: DefaultOverlap.
+	Overlap time.Duration `yaml:"overlap"`
+	// NoOverlap reads from the watermark exactly (ties on SystemModstamp
+	// broken by Id). Only for orgs without long-running transactions.
+	NoOverlap bool `yaml:"no_overlap"`
+	// PageSize is the rows per query page, 200–2,000 (Salesforce may send
+	// fewer). Zero: DefaultPageSize.
+	PageSize int `yaml:"page_size"`
+	// APIBudgetPercent stops the backfill cleanly once the org's daily API
+	// usage (Sforce-Limit-Info) reaches this share of its allocation,
+	// 1–100. Zero: DefaultAPIBudgetPercent.
+	APIBudgetPercent int `yaml:"api_budget_percent"`
+	// PollInterval is the wait between polls in follow mode. Zero:
+	// DefaultPollInterval.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// UploadConcurrency caps sync requests in flight. A kill re-sends at
+	// most this many batches. Zero: DefaultUploadConcurrency.
+	UploadConcurrency int `yaml:"upload_concurrency"`
+}
+
+// Validate reports every problem at once; each names the key and the fix.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf(format, args...))
+	}
+	if c.Overlap < 0 {
+		bad("overlap: %s is negative; use a duration such as 5m, or set no_overlap", c.Overlap)
+	}
+	if c.NoOverlap && c.Overlap > 0 {
+		bad("no_overlap: set together with overlap %s; keep one of them", c.Overlap)
+	}
+	if c.PageSize != 0 && (c.PageSize < salesforce.MinQueryBatchSize || c.PageSize > salesforce.MaxQueryBatchSize) {
+		bad("page_size: %d is outside %d–%d; use 0 for the default %d", c.PageSize,
+			salesforce.MinQueryBatchSize, salesforce.MaxQueryBatchSize, DefaultPageSize)
+	}
+	if c.APIBudgetPercent < 0 || c.APIBudgetPercent > 100 {
+		bad("api_budget_percent: %d is outside 1–100; use 0 for the default %d", c.APIBudgetPercent, DefaultAPIBudgetPercent)
+	}
+	if c.PollInterval < 0 {
+		bad("poll_interval: %s is negative; use a duration such as 1m, or 0 for the default", c.PollInterval)
+	}
+	if c.UploadConcurrency < 0 {
+		bad("upload_concurrency: %d is negative; use 0 for the default %d", c.UploadConcurrency, DefaultUploadConcurrency)
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults fills the documented zero values.
+func (c Config) withDefaults() Config {
+	if c.Overlap == 0 && !c.NoOverlap {
+		c.Overlap = DefaultOverlap
+	}
+	if c.PageSize == 0 {
+		c.PageSize = DefaultPageSize
+	}
+	if c.APIBudgetPercent == 0 {
+		c.APIBudgetPercent = DefaultAPIBudgetPercent
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.UploadConcurrency == 0 {
+		c.UploadConcurrency = DefaultUploadConcurrency
+	}
+	return c
+}

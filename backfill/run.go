@@ -1,0 +1,176 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/uploader"
+)
+
+// finalSaveTimeout bounds the last watermark save after the run's context
+// ended (a signal), so a stop keeps the progress made.
+const finalSaveTimeout = 10 * time.Second
+
+// Run reads the requested objects and delivers their comments, saving each
+// object's watermark as records settle. It returns when every object is
+// caught up (or, with Follow, when ctx ends), at the first error that
+// retrying cannot fix, or at the API budget (a *BudgetError). Whatever
+// ended it, the watermark saved covers every settled record, so the next
+// Run resumes there.
+func (b *Backfill) Run(ctx context.Context, req Request) (Summary, error) {
+	if err := checkRequest(req); err != nil {
+		return Summary{}, err
+	}
+	oms, err := b.objects(req)
+	if err != nil {
+		return Summary{}, err
+	}
+	began, callsBefore := b.opts.Now(), b.opts.Salesforce.Usage().Calls
+	up, err := b.newUploader()
+	if err != nil {
+		return Summary{}, err
+	}
+	upCtx, stopUploads := context.WithCancel(context.WithoutCancel(ctx))
+	upDone := make(chan error, 1)
+	go func() { upDone <- up.Run(upCtx) }()
+
+	s := &uploadSink{b: b, up: up}
+	runs, err := b.runAll(ctx, oms, req, s)
+	stopUploads() // queued items are reported as not delivered; requests in flight finish
+	if upErr := <-upDone; upErr != nil {
+		err = upErr // a fatal CM answer explains the stop better than ErrStopped
+	}
+	err = errors.Join(err, b.saveFinal(ctx, runs, s))
+	return b.summarize(runs, up.Stats(), began, callsBefore), err
+}
+
+// runAll catches up every object, and in follow mode polls again after
+// each interval until ctx ends.
+func (b *Backfill) runAll(ctx context.Context, oms []mapper.ObjectMapping, req Request, s sink) ([]*objectRun, error) {
+	var runs []*objectRun
+	for _, om := range oms {
+		c, err := b.openCursor(ctx, om, req)
+		if err != nil {
+			return runs, err
+		}
+		runs = append(runs, &objectRun{cursor: c, tracker: &tracker{object: om.Object}})
+	}
+	for {
+		for _, run := range runs {
+			if err := b.catchUp(ctx, run, s); err != nil {
+				return runs, err
+			}
+		}
+		if !req.Follow {
+			return runs, nil
+		}
+		b.opts.Progress(Progress{Phase: PhaseWaiting})
+		if err := b.opts.Sleep(ctx, b.cfg.PollInterval); err != nil {
+			return runs, nil // ctx ended: following stops cleanly
+		}
+	}
+}
+
+// saveFinal commits, after the uploader stopped, what settled since the
+// last save, even when ctx has ended.
+func (b *Backfill) saveFinal(ctx context.Context, runs []*objectRun, s *uploadSink) error {
+	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalSaveTimeout)
+	defer cancel()
+	var errs []error
+	for _, run := range runs {
+		if err := s.commit(saveCtx, run); err != nil && !errors.Is(err, uploader.ErrStopped) && !errors.Is(err, context.Canceled) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (b *Backfill) newUploader() (*uploader.Uploader, error) {
+	cfg := b.opts.Upload
+	cfg.MaxConcurrentRequests = b.cfg.UploadConcurrency
+	return uploader.New(cfg, uploader.Options{
+		Hashes:     HashStore{Store: b.opts.Store, Org: b.opts.Org},
+		Report:     func(o uploader.Outcome) { tok := o.Token.(token); tok.t.resolve(tok, o) },
+		HTTPClient: b.opts.UploadHTTPClient,
+		Logger:     b.log,
+	})
+}
+
+func (b *Backfill) summarize(runs []*objectRun, st uploader.Stats, began time.Time, callsBefore int64) Summary {
+	s := Summary{
+		Upload: UploadStats{SyncRequests: st.SyncRequests, DeleteRequests: st.DeleteRequests,
+			New: st.New, Updated: st.Updated, Unchanged: st.Unchanged, BillableUnits: st.BillableUnits},
+		Elapsed: b.opts.Now().Sub(began),
+	}
+	for _, run := range runs {
+		o := run.summary()
+		s.Objects = append(s.Objects, o)
+		s.Counts.add(o.Counts)
+	}
+	u := b.opts.Salesforce.Usage()
+	s.RESTCalls, s.APIUsed, s.APILimit = u.Calls-callsBefore, u.Used, u.Limit
+	return s
+}
+
+// uploadSink maps records and submits them to the uploader; it saves the
+// watermark as their outcomes settle.
+type uploadSink struct {
+	b  *Backfill
+	up *uploader.Uploader
+}
+
+func (s *uploadSink) take(ctx context.Context, run *objectRun, rows []row) error {
+	for _, r := range rows {
+		res, err := s.b.opts.Mapper.Map(mapperRecord(run.cursor.object, r))
+		var recErr *mapper.RecordError
+		switch {
+		case errors.As(err, &recErr):
+			run.tracker.addDead(r.pos, unmappable(run.cursor.object, r.pos, err))
+			continue
+		case err != nil:
+			return err
+		}
+		tok := run.tracker.add(r.pos)
+		if err := s.up.Submit(ctx, uploader.Item{Result: res, Token: tok}); err != nil {
+			run.tracker.abandon(err)
+			return fmt.Errorf("backfill %s: %w", run.cursor.object, err)
+		}
+	}
+	return nil
+}
+
+func (s *uploadSink) settle(ctx context.Context, run *objectRun, final bool) error {
+	if final {
+		if err := s.up.Flush(ctx); err != nil {
+			return fmt.Errorf("backfill %s: wait for uploads: %w", run.cursor.object, err)
+		}
+	}
+	return s.commit(ctx, run)
+}
+
+// commit stores the dead letters of the settled prefix, then moves the
+// watermark past it. A record that was not delivered stops both, and its
+// error is returned.
+func (s *uploadSink) commit(ctx context.Context, run *objectRun) error {
+	last, ok, dead, failure := run.tracker.advance()
+	if err := s.b.storeDeadLetters(ctx, run.cursor.object, dead); err != nil {
+		return err
+	}
+	if ok && last.After(run.cursor.saved) {
+		if err := s.b.save(ctx, run.cursor, last); err != nil {
+			return err
+		}
+	}
+	if failure != nil {
+		return fmt.Errorf("backfill %s: %w", run.cursor.object, failure)
+	}
+	return nil
+}
+
+func unmappable(object string, pos Position, err error) replay.DeadLetter {
+	return replay.DeadLetter{Object: object, RecordID: pos.ID, Reason: reasonUnmappable, Error: err.Error(), Attempts: 1}
+}
