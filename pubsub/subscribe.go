@@ -163,14 +163,14 @@ func (s *Subscription) run(ctx context.Context, start Start) error {
 		if err != nil {
 			return fmt.Errorf("subscribe to %s: %w", s.topic, err)
 		}
-		progressed, streamErr, sfCode := s.attempt(ctx, s.resumeFrom(start))
+		end := s.attempt(ctx, s.resumeFrom(start))
 		if ctx.Err() != nil {
 			return nil
 		}
-		if progressed {
+		if end.progressed {
 			bo.Reset()
 		}
-		kind, err := classify(s.topic, streamErr, sfCode)
+		kind, err := classify(s.topic, end.err, end.sfCode)
 		switch kind {
 		case failTerminal:
 			return err
@@ -222,16 +222,24 @@ type streamResult struct {
 	sfCode string
 }
 
-// attempt runs one Subscribe stream until it fails. progressed reports
-// whether the server answered at least once.
-func (s *Subscription) attempt(ctx context.Context, start Start) (progressed bool, err error, sfCode string) {
+// streamEnd is how one stream attempt ended: the error with Salesforce's
+// error-code trailer, and whether the server answered at least once.
+type streamEnd struct {
+	progressed bool
+	err        error
+	sfCode     string
+}
+
+// attempt runs one Subscribe stream until it fails.
+func (s *Subscription) attempt(ctx context.Context, start Start) streamEnd {
+	progressed := false
 	sctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
 	stream, err := s.client.api.Subscribe(sctx)
 	if err != nil {
-		return false, err, ""
+		return streamEnd{err: err}
 	}
 	credits := &credits{cfg: s.client.cfg, sub: s}
 	first := &eventbusv1.FetchRequest{TopicName: s.topic, NumRequested: int32(credits.initial())}
@@ -270,21 +278,20 @@ func (s *Subscription) attempt(ctx context.Context, start Start) (progressed boo
 		}
 	}()
 	if err := stream.Send(first); err != nil {
-		err, code := recvFailure(ctx, recv, err)
-		return false, err, code
+		return recvFailure(ctx, recv, err, false)
 	}
 	watchdog := time.NewTimer(s.client.cfg.Watchdog)
 	defer watchdog.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return progressed, ctx.Err(), ""
+			return streamEnd{progressed, ctx.Err(), ""}
 		case <-watchdog.C:
-			return progressed, errWatchdog, ""
+			return streamEnd{progressed, errWatchdog, ""}
 		case <-s.wake:
 		case r := <-recv:
 			if r.err != nil {
-				return progressed, r.err, r.sfCode
+				return streamEnd{progressed, r.err, r.sfCode}
 			}
 			progressed = true
 			watchdog.Reset(s.client.cfg.Watchdog)
@@ -293,31 +300,29 @@ func (s *Subscription) attempt(ctx context.Context, start Start) (progressed boo
 			credits.received(len(r.resp.GetEvents()))
 			s.addInFlight(r.resp.GetEvents())
 			if err := credits.topUp(stream); err != nil {
-				err, code := recvFailure(ctx, recv, err)
-				return progressed, err, code
+				return recvFailure(ctx, recv, err, progressed)
 			}
 			if err := s.deliver(ctx, r.resp); err != nil {
-				return progressed, err, ""
+				return streamEnd{progressed, err, ""}
 			}
 		}
 		if err := credits.topUp(stream); err != nil {
-			err, code := recvFailure(ctx, recv, err)
-			return progressed, err, code
+			return recvFailure(ctx, recv, err, progressed)
 		}
 	}
 }
 
 // recvFailure explains a failed Send: the stream's real status (say, a
 // rejected replay ID) arrives on the receive side.
-func recvFailure(ctx context.Context, recv <-chan streamResult, sendErr error) (error, string) {
+func recvFailure(ctx context.Context, recv <-chan streamResult, sendErr error, progressed bool) streamEnd {
 	for {
 		select {
 		case r := <-recv:
 			if r.err != nil {
-				return r.err, r.sfCode
+				return streamEnd{progressed, r.err, r.sfCode}
 			}
 		case <-ctx.Done():
-			return sendErr, ""
+			return streamEnd{progressed, sendErr, ""}
 		}
 	}
 }
