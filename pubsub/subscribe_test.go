@@ -375,3 +375,31 @@ func TestChangedFieldListsNameTheChangedFields(t *testing.T) {
 		t.Fatalf("replay ID %s", hex.EncodeToString(update.ReplayID))
 	}
 }
+
+func TestOneRefreshServesEveryTopicWhenTheSessionExpires(t *testing.T) {
+	h := startSim(t, sfsim.Config{Seed: 16}, time.Minute)
+	creds := &refreshingCredentials{sim: h.sim}
+	c := h.client(t, creds, nil)
+	cases := c.Subscribe(t.Context(), "/data/CaseChangeEvent", pubsub.Start{Preset: pubsub.Earliest})
+	defer cases.Stop()
+	tasks := c.Subscribe(t.Context(), "/data/TaskChangeEvent", pubsub.Start{Preset: pubsub.Earliest})
+	defer tasks.Stop()
+	h.createCases(t, 1)
+	if _, err := h.sim.Org.Create("Task", sfsim.Values{"Subject": "before"}); err != nil {
+		t.Fatal(err)
+	}
+	collect(t, cases, 1)
+	collect(t, tasks, 1)
+	h.sim.Tokens.RevokeAll()
+	h.createCases(t, 1)
+	if _, err := h.sim.Org.Create("Task", sfsim.Values{"Subject": "after"}); err != nil {
+		t.Fatal(err)
+	}
+	collect(t, cases, 1)
+	collect(t, tasks, 1)
+	creds.mu.Lock()
+	defer creds.mu.Unlock()
+	if creds.refreshes != 1 {
+		t.Fatalf("%d refreshes for two streams rejected together, want 1", creds.refreshes)
+	}
+}
