@@ -59,7 +59,7 @@ func BenchmarkSubscribeTLS10KB(b *testing.B) {
 // BenchmarkSubscribeWith50msLatency: with 50 ms added to every response the
 // ceiling is 100 events per round trip (2,000 events/s).
 func BenchmarkSubscribeWith50msLatency(b *testing.B) {
-	const n = 4000
+	const n = 8000
 	h := startLoadedSim(b, n)
 	h.sim.Faults.Set(sfsim.FaultSettings{Latency: 50 * time.Millisecond})
 	c := h.client(b, nil, nil)

@@ -22,11 +22,14 @@ type Topics interface {
 // Flow-control limits of the real service.
 const (
 	maxOutstanding = 100
-	// maxResponseBytes caps the payload of one FetchResponse. Salesforce
-	// does not document its batching; a modest cap keeps responses under
-	// the 4 MiB default receive limit of common gRPC clients and lets a
-	// subscriber's top-up overlap the responses still on the wire.
-	maxResponseBytes = 256 << 10
+	// maxResponseBytes and maxEventsPerResponse cap one FetchResponse
+	// (at least one event is always sent). Salesforce does not document its
+	// batching; these caps keep responses under the 4 MiB default receive
+	// limit of common gRPC clients and, by splitting a full 100-event
+	// allowance in two, let a subscriber's top-up overlap the response
+	// still on the wire.
+	maxResponseBytes     = 1 << 20
+	maxEventsPerResponse = 50
 	// DefaultKeepalive is the longest the service stays silent on a stream.
 	DefaultKeepalive = 270 * time.Second
 )

@@ -161,7 +161,7 @@ func (s *pubSubService) serve(ctx context.Context, stream eventbusv1.PubSub_Subs
 			<-ctx.Done() // silent: no events, no keepalives, stream stays open
 			return nil
 		}
-		limit := faultLimit(faults, delivered, credits)
+		limit := min(faultLimit(faults, delivered, credits), maxEventsPerResponse)
 		changed := s.bus.Changed()
 		events, scanned := s.bus.ReadAfter(pos, sub.keep, limit, maxResponseBytes)
 		if len(events) > 0 {
