@@ -70,10 +70,17 @@ type Request struct {
 
 // Backfill reads records by SystemModstamp and delivers their comments.
 type Backfill struct {
-	cfg    Config
-	opts   Options
-	reader *reader
-	log    *slog.Logger
+	cfg   Config
+	opts  Options
+	log   *slog.Logger
+	retry retrier
+}
+
+// job is one Run or Estimate: the backfill and the reader whose API
+// budget counts from the job's start.
+type job struct {
+	*Backfill
+	rd *reader
 }
 
 // New checks cfg and opts.
@@ -89,13 +96,16 @@ func New(cfg Config, opts Options) (*Backfill, error) {
 	}
 	cfg = cfg.withDefaults()
 	opts = opts.withDefaults()
-	b := &Backfill{cfg: cfg, opts: opts, log: opts.Logger}
-	b.reader = &reader{
-		sf: opts.Salesforce, pageSize: cfg.PageSize,
-		budget: budget{percent: cfg.APIBudgetPercent, usage: opts.Salesforce.Usage, now: opts.Now},
-		retry:  retrier{sleep: opts.Sleep, log: opts.Logger},
-	}
-	return b, nil
+	return &Backfill{cfg: cfg, opts: opts, log: opts.Logger, retry: retrier{sleep: opts.Sleep, log: opts.Logger}}, nil
+}
+
+// newJob starts one Run or Estimate: its API budget counts from now.
+func (b *Backfill) newJob() *job {
+	return &job{Backfill: b, rd: &reader{
+		sf: b.opts.Salesforce, pageSize: b.cfg.PageSize, retry: b.retry,
+		budget: budget{percent: b.cfg.APIBudgetPercent, usage: b.opts.Salesforce.Usage, now: b.opts.Now,
+			callsBefore: b.opts.Salesforce.Usage().Calls},
+	}}
 }
 
 func (o Options) withDefaults() Options {

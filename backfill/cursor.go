@@ -22,8 +22,8 @@ type cursor struct {
 }
 
 // openCursor reads the object's watermark (or its window's).
-func (b *Backfill) openCursor(ctx context.Context, om mapper.ObjectMapping, req Request) (*cursor, error) {
-	fields, err := b.opts.Mapper.FetchFields(om.Object)
+func (j *job) openCursor(ctx context.Context, om mapper.ObjectMapping, req Request) (*cursor, error) {
+	fields, err := j.opts.Mapper.FetchFields(om.Object)
 	if err != nil {
 		return nil, err
 	}
@@ -32,9 +32,9 @@ func (b *Backfill) openCursor(ctx context.Context, om mapper.ObjectMapping, req 
 		c.name = WindowName(om.Object, req.Since, req.Until)
 	}
 	var w replay.Watermark
-	err = b.reader.retry.do(ctx, "read watermark", transientStore, func(ctx context.Context) error {
+	err = j.retry.do(ctx, "read watermark", transientStore, func(ctx context.Context) error {
 		var err error
-		w, err = b.opts.Store.Watermark(ctx, b.opts.Org, c.name)
+		w, err = j.opts.Store.Watermark(ctx, j.opts.Org, c.name)
 		return err
 	})
 	switch {
@@ -71,9 +71,9 @@ func (c *cursor) countFrom() Position {
 }
 
 // save stores the watermark, with retries.
-func (b *Backfill) save(ctx context.Context, c *cursor, p Position) error {
-	err := b.reader.retry.do(ctx, "save watermark", transientStore, func(ctx context.Context) error {
-		return b.opts.Store.SaveWatermark(ctx, b.opts.Org, c.name, p.watermark())
+func (j *job) save(ctx context.Context, c *cursor, p Position) error {
+	err := j.retry.do(ctx, "save watermark", transientStore, func(ctx context.Context) error {
+		return j.opts.Store.SaveWatermark(ctx, j.opts.Org, c.name, p.watermark())
 	})
 	if err != nil {
 		return fmt.Errorf("backfill %s: %w", c.object, err)
@@ -83,16 +83,16 @@ func (b *Backfill) save(ctx context.Context, c *cursor, p Position) error {
 }
 
 // storeDeadLetters keeps dead letters before the watermark may pass them.
-func (b *Backfill) storeDeadLetters(ctx context.Context, object string, dead []replay.DeadLetter) error {
+func (j *job) storeDeadLetters(ctx context.Context, object string, dead []replay.DeadLetter) error {
 	for _, d := range dead {
-		err := b.reader.retry.do(ctx, "store dead letter", transientStore, func(ctx context.Context) error {
-			_, err := b.opts.Store.AddDeadLetter(ctx, b.opts.Org, d)
+		err := j.retry.do(ctx, "store dead letter", transientStore, func(ctx context.Context) error {
+			_, err := j.opts.Store.AddDeadLetter(ctx, j.opts.Org, d)
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("backfill %s: dead-letter record %s: %w", object, d.RecordID, err)
 		}
-		b.log.Warn("dead-lettered a record", "object", object, "record", d.RecordID, "reason", d.Reason, "error", d.Error)
+		j.log.Warn("dead-lettered a record", "object", object, "record", d.RecordID, "reason", d.Reason, "error", d.Error)
 	}
 	return nil
 }

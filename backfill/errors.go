@@ -40,7 +40,7 @@ func (e *BudgetError) Error() string {
 	if e.Refused {
 		cause = fmt.Sprintf("Salesforce refused a call with REQUEST_LIMIT_EXCEEDED (%d of %d daily API requests used)", e.Used, e.Limit)
 	}
-	return fmt.Sprintf("stop backfill: %v: %s; progress is saved, run again after %s (or earlier, once usage is below the budget) to resume",
+	return fmt.Sprintf("%v: %s; progress is saved, run again after %s (or earlier, once usage is below the budget) to resume",
 		ErrBudgetReached, cause, e.ResumeAfter.UTC().Format(time.RFC3339))
 }
 

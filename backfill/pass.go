@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/salesforce"
+	"github.com/sfcdc/sfcdc/uploader"
 )
 
 // row is one queried record and its position.
@@ -30,11 +32,36 @@ type objectRun struct {
 	tracker *tracker // Run only
 	counts  Counts   // Estimate only; Run counts in the tracker
 	counted bool     // COUNT() ran
+	frozen  bool     // a dead letter could not be stored: save nothing more
 	total   int      // COUNT() at the start
 	extra   int      // changes found by passes after the first
 	read    int
 	recheck int
 	passes  int
+	// seen holds the records this process handed on, by ID, with their
+	// SystemModstamp, as far back as the next query re-reads: a re-read
+	// record at the same stamp is the same version and is skipped, so the
+	// overlap neither dead-letters a record twice nor re-sends one CM
+	// refused.
+	seen map[string]time.Time
+}
+
+// forgetBefore drops what no query can re-read any more.
+func (r *objectRun) forgetBefore(t time.Time) {
+	if r.seen == nil {
+		r.seen = map[string]time.Time{}
+	}
+	for id, stamp := range r.seen {
+		if stamp.Before(t) {
+			delete(r.seen, id)
+		}
+	}
+}
+
+// handedOn reports whether the record was handed on at this version.
+func (r *objectRun) handedOn(p Position) bool {
+	stamp, ok := r.seen[p.ID]
+	return ok && stamp.Equal(p.Modstamp)
 }
 
 func (r *objectRun) outcomes() Counts {
@@ -47,21 +74,21 @@ func (r *objectRun) outcomes() Counts {
 // catchUp reads the object until a pass finds nothing after the
 // watermark: records changed while the backfill ran are read again in
 // their newest version by the next pass.
-func (b *Backfill) catchUp(ctx context.Context, run *objectRun, s sink) error {
+func (j *job) catchUp(ctx context.Context, run *objectRun, s sink) error {
 	if !run.counted {
-		n, err := b.reader.count(ctx, countSOQL(run.cursor.object, run.cursor.bounds(0), run.cursor.countFrom()))
+		n, err := j.rd.count(ctx, countSOQL(run.cursor.object, run.cursor.bounds(0), run.cursor.countFrom()))
 		if err != nil {
 			return fmt.Errorf("backfill %s: %w", run.cursor.object, err)
 		}
 		run.total, run.counted = n, true
 	}
 	for {
-		found, err := b.pass(ctx, run, s)
+		found, err := j.pass(ctx, run, s)
 		if err != nil {
 			return err
 		}
 		if found == 0 {
-			b.report(run, PhaseCaughtUp)
+			j.report(run, PhaseCaughtUp)
 			return nil
 		}
 	}
@@ -69,13 +96,15 @@ func (b *Backfill) catchUp(ctx context.Context, run *objectRun, s sink) error {
 
 // pass runs one query from the watermark (less the overlap) and hands
 // every row on; it returns how many rows came after the watermark.
-func (b *Backfill) pass(ctx context.Context, run *objectRun, s sink) (int, error) {
+func (j *job) pass(ctx context.Context, run *objectRun, s sink) (int, error) {
 	run.passes++
 	start := run.cursor.saved
-	soql := selectSOQL(run.cursor.object, run.cursor.fields, run.cursor.bounds(b.cfg.Overlap))
+	bounds := run.cursor.bounds(j.cfg.Overlap)
+	run.forgetBefore(bounds.from)
+	soql := selectSOQL(run.cursor.object, run.cursor.fields, bounds)
 	found := 0
-	err := b.reader.pages(ctx, soql, func(page salesforce.QueryPage) error {
-		rows, n, err := b.rowsOf(run, page, start)
+	err := j.rd.pages(ctx, soql, func(page salesforce.QueryPage) error {
+		rows, n, err := j.rowsOf(run, page, start)
 		if err != nil {
 			return err
 		}
@@ -86,23 +115,37 @@ func (b *Backfill) pass(ctx context.Context, run *objectRun, s sink) (int, error
 		if err := s.settle(ctx, run, false); err != nil {
 			return err
 		}
-		b.report(run, PhaseReading)
+		j.report(run, PhaseReading)
 		return nil
 	})
 	if isLocatorExpired(err) {
 		// The query locator timed out: settle, then read on with a new
 		// query from the watermark.
-		b.log.Warn("query locator expired; querying again from the watermark", "object", run.cursor.object)
+		j.log.Warn("query locator expired; querying again from the watermark", "object", run.cursor.object)
 		return max(found, 1), s.settle(ctx, run, true)
 	}
 	if err != nil {
-		return found, fmt.Errorf("backfill %s: %w", run.cursor.object, err)
+		return found, j.stopPass(ctx, run, s, fmt.Errorf("backfill %s: %w", run.cursor.object, err))
 	}
 	return found, s.settle(ctx, run, true)
 }
 
-// rowsOf reads a page's positions and counts the rows after start.
-func (b *Backfill) rowsOf(run *objectRun, page salesforce.QueryPage, start Position) ([]row, int, error) {
+// stopPass ends a pass that failed on the Salesforce side (the budget, a
+// refused query) cleanly: what was handed on is still delivered and the
+// watermark saved. After a signal or an uploader stop, Run saves instead.
+func (j *job) stopPass(ctx context.Context, run *objectRun, s sink, err error) error {
+	if ctx.Err() != nil || errors.Is(err, uploader.ErrStopped) || (run.tracker != nil && run.tracker.failed() != nil) {
+		return err
+	}
+	if serr := s.settle(ctx, run, true); serr != nil {
+		return fmt.Errorf("%w (and saving the progress before it failed: %v)", err, serr)
+	}
+	return err
+}
+
+// rowsOf reads a page's positions, counts the rows after start, and
+// leaves out re-read rows this process already handed on.
+func (j *job) rowsOf(run *objectRun, page salesforce.QueryPage, start Position) ([]row, int, error) {
 	rows := make([]row, 0, len(page.Records))
 	found := 0
 	for _, rec := range page.Records {
@@ -110,15 +153,20 @@ func (b *Backfill) rowsOf(run *objectRun, page salesforce.QueryPage, start Posit
 		if err != nil {
 			return nil, 0, err
 		}
-		if pos.After(start) {
+		switch {
+		case pos.After(start):
 			found++
 			run.read++
 			if run.passes > 1 {
 				run.extra++
 			}
-		} else {
+		case run.handedOn(pos):
+			run.recheck++
+			continue
+		default:
 			run.recheck++
 		}
+		run.seen[pos.ID] = pos.Modstamp
 		rows = append(rows, row{rec: rec, pos: pos})
 	}
 	return rows, found, nil
@@ -136,8 +184,8 @@ func isLocatorExpired(err error) bool {
 }
 
 // report sends a Progress report for run.
-func (b *Backfill) report(run *objectRun, phase Phase) {
-	b.opts.Progress(Progress{
+func (j *job) report(run *objectRun, phase Phase) {
+	j.opts.Progress(Progress{
 		Phase: phase, Object: run.cursor.object, Total: max(run.total+run.extra, run.read),
 		Read: run.read, Rechecked: run.recheck, Pass: run.passes, Counts: run.outcomes(), Watermark: run.cursor.saved,
 	})

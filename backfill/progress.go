@@ -77,15 +77,6 @@ type UploadStats struct {
 	BillableUnits                int64
 }
 
-// Records is how many records the run read (new and re-read).
-func (s Summary) Records() int {
-	n := 0
-	for _, o := range s.Objects {
-		n += o.Read + o.Rechecked
-	}
-	return n
-}
-
 // Estimate is what a Run with the same request would do, found by reading
 // the same records and comparing their hashes, without uploading.
 type Estimate struct {

@@ -69,10 +69,11 @@ func transientSalesforce(err error) bool {
 	return errors.As(err, &netErr) || errors.As(err, &urlErr)
 }
 
-// transientStore accepts every store failure except a refused argument or
-// a corrupt value: Redis failovers and restarts pass, a bug does not.
+// transientStore accepts every store failure except an answer (not found)
+// and a refused argument or corrupt value: Redis failovers and restarts
+// pass, a bug does not.
 func transientStore(err error) bool {
-	return !errors.Is(err, replay.ErrInvalid) && !errors.Is(err, replay.ErrCorrupt)
+	return !errors.Is(err, replay.ErrNotFound) && !errors.Is(err, replay.ErrInvalid) && !errors.Is(err, replay.ErrCorrupt)
 }
 
 // sleepTimer is the real Options.Sleep.

@@ -38,22 +38,23 @@ func (b *Backfill) Run(ctx context.Context, req Request) (Summary, error) {
 	upDone := make(chan error, 1)
 	go func() { upDone <- up.Run(upCtx) }()
 
-	s := &uploadSink{b: b, up: up}
-	runs, err := b.runAll(ctx, oms, req, s)
+	j := b.newJob()
+	s := &uploadSink{j: j, up: up}
+	runs, err := j.runAll(ctx, oms, req, s)
 	stopUploads() // queued items are reported as not delivered; requests in flight finish
 	if upErr := <-upDone; upErr != nil {
 		err = upErr // a fatal CM answer explains the stop better than ErrStopped
 	}
-	err = errors.Join(err, b.saveFinal(ctx, runs, s))
+	err = errors.Join(err, j.saveFinal(ctx, runs, s))
 	return b.summarize(runs, up.Stats(), began, callsBefore), err
 }
 
 // runAll catches up every object, and in follow mode polls again after
 // each interval until ctx ends.
-func (b *Backfill) runAll(ctx context.Context, oms []mapper.ObjectMapping, req Request, s sink) ([]*objectRun, error) {
+func (j *job) runAll(ctx context.Context, oms []mapper.ObjectMapping, req Request, s sink) ([]*objectRun, error) {
 	var runs []*objectRun
 	for _, om := range oms {
-		c, err := b.openCursor(ctx, om, req)
+		c, err := j.openCursor(ctx, om, req)
 		if err != nil {
 			return runs, err
 		}
@@ -61,15 +62,15 @@ func (b *Backfill) runAll(ctx context.Context, oms []mapper.ObjectMapping, req R
 	}
 	for {
 		for _, run := range runs {
-			if err := b.catchUp(ctx, run, s); err != nil {
+			if err := j.catchUp(ctx, run, s); err != nil {
 				return runs, err
 			}
 		}
 		if !req.Follow {
 			return runs, nil
 		}
-		b.opts.Progress(Progress{Phase: PhaseWaiting})
-		if err := b.opts.Sleep(ctx, b.cfg.PollInterval); err != nil {
+		j.opts.Progress(Progress{Phase: PhaseWaiting})
+		if err := j.opts.Sleep(ctx, j.cfg.PollInterval); err != nil {
 			return runs, nil // ctx ended: following stops cleanly
 		}
 	}
@@ -77,14 +78,12 @@ func (b *Backfill) runAll(ctx context.Context, oms []mapper.ObjectMapping, req R
 
 // saveFinal commits, after the uploader stopped, what settled since the
 // last save, even when ctx has ended.
-func (b *Backfill) saveFinal(ctx context.Context, runs []*objectRun, s *uploadSink) error {
+func (j *job) saveFinal(ctx context.Context, runs []*objectRun, s *uploadSink) error {
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalSaveTimeout)
 	defer cancel()
 	var errs []error
 	for _, run := range runs {
-		if err := s.commit(saveCtx, run); err != nil && !errors.Is(err, uploader.ErrStopped) && !errors.Is(err, context.Canceled) {
-			errs = append(errs, err)
-		}
+		errs = append(errs, s.saveSettled(saveCtx, run))
 	}
 	return errors.Join(errs...)
 }
@@ -119,13 +118,13 @@ func (b *Backfill) summarize(runs []*objectRun, st uploader.Stats, began time.Ti
 // uploadSink maps records and submits them to the uploader; it saves the
 // watermark as their outcomes settle.
 type uploadSink struct {
-	b  *Backfill
+	j  *job
 	up *uploader.Uploader
 }
 
 func (s *uploadSink) take(ctx context.Context, run *objectRun, rows []row) error {
 	for _, r := range rows {
-		res, err := s.b.opts.Mapper.Map(mapperRecord(run.cursor.object, r))
+		res, err := s.j.opts.Mapper.Map(mapperRecord(run.cursor.object, r))
 		var recErr *mapper.RecordError
 		switch {
 		case errors.As(err, &recErr):
@@ -152,21 +151,32 @@ func (s *uploadSink) settle(ctx context.Context, run *objectRun, final bool) err
 	return s.commit(ctx, run)
 }
 
-// commit stores the dead letters of the settled prefix, then moves the
-// watermark past it. A record that was not delivered stops both, and its
-// error is returned.
+// commit saves the settled prefix and returns the first record that was
+// not delivered, which holds the watermark before it.
 func (s *uploadSink) commit(ctx context.Context, run *objectRun) error {
-	last, ok, dead, failure := run.tracker.advance()
-	if err := s.b.storeDeadLetters(ctx, run.cursor.object, dead); err != nil {
+	if err := s.saveSettled(ctx, run); err != nil {
+		return err
+	}
+	if failure := run.tracker.failed(); failure != nil {
+		return fmt.Errorf("backfill %s: %w", run.cursor.object, failure)
+	}
+	return nil
+}
+
+// saveSettled stores the dead letters of the settled prefix, then moves
+// the watermark past it. After a dead letter could not be stored, nothing
+// more is saved for the object: its record must be read again.
+func (s *uploadSink) saveSettled(ctx context.Context, run *objectRun) error {
+	if run.frozen {
+		return nil
+	}
+	last, ok, dead := run.tracker.advance()
+	if err := s.j.storeDeadLetters(ctx, run.cursor.object, dead); err != nil {
+		run.frozen = true
 		return err
 	}
 	if ok && last.After(run.cursor.saved) {
-		if err := s.b.save(ctx, run.cursor, last); err != nil {
-			return err
-		}
-	}
-	if failure != nil {
-		return fmt.Errorf("backfill %s: %w", run.cursor.object, failure)
+		return s.j.save(ctx, run.cursor, last)
 	}
 	return nil
 }

@@ -85,9 +85,9 @@ func (t *tracker) resolve(tok token, o uploader.Outcome) {
 }
 
 // advance removes the settled prefix and returns the last position in it
-// (ok false when the prefix is empty), the dead letters to store before
-// that position may be saved, and the first delivery failure, if any.
-func (t *tracker) advance() (last Position, ok bool, dead []replay.DeadLetter, failure error) {
+// (ok false when the prefix is empty) and the dead letters to store before
+// that position may be saved.
+func (t *tracker) advance() (last Position, ok bool, dead []replay.DeadLetter) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := 0
@@ -102,7 +102,14 @@ func (t *tracker) advance() (last Position, ok bool, dead []replay.DeadLetter, f
 	clear(t.pending[:n])
 	t.pending = t.pending[n:]
 	t.base += int64(n)
-	return last, ok, dead, t.failure
+	return last, ok, dead
+}
+
+// failed returns the first outcome that was not a delivery, if any.
+func (t *tracker) failed() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failure
 }
 
 // snapshot returns the counts so far.

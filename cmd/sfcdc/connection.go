@@ -9,14 +9,22 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pubsub"
-	"go.yaml.in/yaml/v3"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/uploader"
 )
 
-// fileConfig is the part of the configuration file the streaming commands
-// read. Unknown keys are an error, so a typo never goes unnoticed.
+// fileConfig is the configuration file every command reads (the parts it
+// needs). Unknown keys are an error, so a typo never goes unnoticed. The
+// sections besides salesforce are described in config.go.
 type fileConfig struct {
-	Salesforce salesforceSection `yaml:"salesforce"`
+	Salesforce  salesforceSection      `yaml:"salesforce"`
+	CommsMining uploader.Config        `yaml:"commsmining"`
+	Store       replay.Config          `yaml:"store"`
+	Backfill    backfill.Config        `yaml:"backfill"`
+	Objects     []mapper.ObjectMapping `yaml:"objects"`
 }
 
 // salesforceSection holds connection settings. A fixed access token suits
@@ -45,19 +53,19 @@ func loadConnection(path string) (salesforceSection, error) {
 
 // readConnection is loadConnection without the validation.
 func readConnection(path string) (salesforceSection, error) {
-	var cfg fileConfig
-	if path != "" {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return salesforceSection{}, usageError{fmt.Errorf("read config file: %w", err)}
-		}
-		dec := yaml.NewDecoder(strings.NewReader(os.ExpandEnv(string(raw))))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil {
-			return salesforceSection{}, usageError{fmt.Errorf("parse config file %s: %w", path, err)}
-		}
+	cfg, err := readConfigFile(path)
+	if err != nil {
+		return salesforceSection{}, err
 	}
 	sf := cfg.Salesforce
+	if err := applyConnectionEnv(&sf); err != nil {
+		return salesforceSection{}, err
+	}
+	return sf, nil
+}
+
+// applyConnectionEnv lets the environment override salesforce keys.
+func applyConnectionEnv(sf *salesforceSection) error {
 	for env, field := range map[string]*string{
 		"SFCDC_PUBSUB_ADDR":  &sf.PubSubEndpoint,
 		"SFCDC_ACCESS_TOKEN": &sf.AccessToken,
@@ -72,14 +80,11 @@ func readConnection(path string) (salesforceSection, error) {
 	if v, ok := os.LookupEnv("SFCDC_INSECURE"); ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return salesforceSection{}, usageError{fmt.Errorf("SFCDC_INSECURE=%q: want true or false", v)}
+			return usageError{fmt.Errorf("SFCDC_INSECURE=%q: want true or false", v)}
 		}
 		sf.Insecure = b
 	}
-	if err := applyAuthEnv(&sf.Auth); err != nil {
-		return salesforceSection{}, err
-	}
-	return sf, nil
+	return applyAuthEnv(&sf.Auth)
 }
 
 func (s salesforceSection) validate() error {

@@ -36,6 +36,10 @@ func main() {
 		if errors.As(err, &ue) {
 			os.Exit(exitUsage)
 		}
+		var coded interface{ ExitCode() int }
+		if errors.As(err, &coded) {
+			os.Exit(coded.ExitCode())
+		}
 		os.Exit(exitFailure)
 	}
 }
@@ -48,6 +52,6 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newVersionCommand(), newSimCommand(), newSubscribeCommand(), newAuthCommand())
+	root.AddCommand(newVersionCommand(), newSimCommand(), newSubscribeCommand(), newAuthCommand(), newBackfillCommand())
 	return root
 }

@@ -38,10 +38,12 @@ type simBanner struct {
 	TenantID    string   `json:"tenant_id"`
 	Topics      []string `json:"topics"`
 	simLogin
+	simCommsMining
 }
 
 func newSimCommand() *cobra.Command {
 	var f simFlags
+	var extras *simExtras
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Run a simulated Salesforce org (Pub/Sub API with change events) on loopback",
@@ -49,8 +51,9 @@ func newSimCommand() *cobra.Command {
 			"credentials (pubsub_addr, ca_file, access_token, instance_url, tenant_id, topics), then\n" +
 			"generates support traffic until interrupted. The credentials are for this throwaway org only.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runSim(cmd, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSim(cmd, f, extras) },
 	}
+	extras = addSimExtras(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&f.pubsubAddr, "pubsub-addr", "127.0.0.1:7443", "address of the Pub/Sub API endpoint")
 	fl.StringVar(&f.restAddr, "rest-addr", "127.0.0.1:0", "address of the REST and OAuth endpoint (the instance and login URL)")
@@ -69,7 +72,7 @@ func newSimCommand() *cobra.Command {
 	return cmd
 }
 
-func runSim(cmd *cobra.Command, f simFlags) error {
+func runSim(cmd *cobra.Command, f simFlags, extras *simExtras) error {
 	if f.rate < 0 || f.events < 0 {
 		return usageError{fmt.Errorf("--rate and --events must not be negative")}
 	}
@@ -95,6 +98,11 @@ func runSim(cmd *cobra.Command, f simFlags) error {
 	for _, ch := range s.Org.Channels() {
 		banner.Topics = append(banner.Topics, ch.Topic)
 	}
+	stopExtras, err := extras.start(s, &banner)
+	if err != nil {
+		return err
+	}
+	defer stopExtras()
 	line, err := json.Marshal(banner)
 	if err != nil {
 		return err

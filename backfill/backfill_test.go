@@ -1,0 +1,34 @@
+package backfill_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/sfcdc/sfcdc/backfill"
+)
+
+func TestABackfillOf20000RecordsLandsExactlyTheExpectedComments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20,000 records: skipped with -short")
+	}
+	const n = 20000
+	w := newWorld(t, worldOptions{dailyLimit: 1_000_000})
+	seedEmails(t, w.sim.Org, n, 100)
+	sum, err := w.backfill(t, setup{}).Run(context.Background(), backfill.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+		t.Fatal(err)
+	}
+	st := w.cm.Stats()
+	if st.New != n || st.BillableUnits != n || sum.Upload.BillableUnits != n {
+		t.Fatalf("CM counted %d new and billed %d units, the run %d; want %d each", st.New, st.BillableUnits, sum.Upload.BillableUnits, n)
+	}
+	o := sum.Objects[0]
+	if o.Total != n || o.Read != n || o.Counts.Created != n {
+		t.Fatalf("summary: total %d, read %d, created %d; want %d each", o.Total, o.Read, o.Counts.Created, n)
+	}
+	t.Logf("%d records in %v: %.0f records/s; %d REST calls (%.2f per 1,000 records), %d CM sync requests",
+		n, sum.Elapsed, float64(n)/sum.Elapsed.Seconds(), sum.RESTCalls, float64(sum.RESTCalls)*1000/n, sum.Upload.SyncRequests)
+}

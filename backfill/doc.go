@@ -1,0 +1,70 @@
+// Package backfill reads Salesforce records over REST by SystemModstamp
+// and delivers them as Communications Mining comments. Its guarantee: an
+// object's watermark never passes a record whose comment CM has not
+// accepted (or that is not durably dead-lettered), so a backfill that is
+// killed at any point and run again loses nothing and re-sends at most the
+// upload batches that were in flight (one, by default); records sharing a
+// SystemModstamp are never skipped, wherever a page or a stop falls; and a
+// record changed while the backfill runs ends up in CM in its newest
+// version.
+//
+// # How it reads
+//
+// Each pass is one SOQL query over queryAll (deleted rows included):
+//
+//	SELECT Id, SystemModstamp, IsDeleted, <the mapping's fields> FROM <Object>
+//	WHERE SystemModstamp >= <watermark − overlap> ORDER BY SystemModstamp, Id
+//
+// paged by nextRecordsUrl. Relationship fields of the mapping (e.g.
+// Parent.CaseNumber) are selected as such. The overlap (5 minutes by
+// default) re-reads records that committed late, since Salesforce stamps
+// a row when it is written, not when its transaction commits; re-read
+// records whose comment is unchanged cost no upload, because the content
+// hashes (shared with the stream through the replay store) say CM already
+// holds them. A pass that found records after the watermark is followed by
+// another, so records updated meanwhile are read again in their newest
+// version; the run is caught up when a pass finds none. With Follow, Run
+// then polls every PollInterval: this is the polling mode for objects
+// without change events, and deletions seen through queryAll follow the
+// object's on_delete (delete the comment, or keep it).
+//
+// The watermark is a (SystemModstamp, Id) position, saved after every page
+// for the longest prefix of records whose outcome is settled: delivered,
+// skipped as unchanged, deleted, kept, or dead-lettered (dead letters are
+// stored first). The Id breaks ties, so a stop between two records stamped
+// in the same millisecond resumes between them even without an overlap.
+// Upload concurrency is one request by default: a kill can then leave at
+// most one batch accepted by CM but not yet recorded in the hash store,
+// and only that batch is sent again.
+//
+// # Budget, estimates, windows
+//
+// Before every REST call the org's API usage (Sforce-Limit-Info, as the
+// salesforce client last saw it) is compared with APIBudgetPercent of the
+// daily allocation; at the budget, or when Salesforce answers
+// REQUEST_LIMIT_EXCEEDED, the run stops cleanly with a *BudgetError that
+// says when the rolling 24-hour window frees the calls counted now.
+// Transient failures (5xx, network) are retried here, and only here, with
+// exponential backoff and jitter.
+//
+// Estimate reads the same records and decides each comment with
+// mapper.Decide against the stored hashes, without uploading or saving:
+// its BillableUnits are what the Run that follows is billed, if nothing
+// changes in between.
+//
+// A Request with Until is a window (recovery after a stream gap): it
+// reads [Since, Until] and keeps its progress under a watermark of its
+// own, leaving the object's incremental watermark alone. Since alone only
+// moves the start later than the watermark.
+//
+// # Limits worth knowing
+//
+// Every pass re-reads the overlap. A record this process already handed
+// on at the same SystemModstamp is skipped without mapping, but the rows
+// still cost REST calls: an initial load whose records were all written
+// within the overlap reads them twice (about 1 call per 1,000 records
+// instead of 0.5). After a restart, a record dead-lettered inside the
+// overlap is dead-lettered again. Follow mode stops, like a one-shot run,
+// at the budget or when retries of a failing call are exhausted; the
+// caller decides whether to start it again.
+package backfill

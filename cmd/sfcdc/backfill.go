@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/spf13/cobra"
+)
+
+// exitBudget is the exit code of a backfill stopped by the API budget: not
+// a failure, but not finished either; run it again later.
+const exitBudget = 3
+
+// exitCodeError carries a specific exit code to main.
+type exitCodeError struct {
+	err  error
+	code int
+}
+
+func (e exitCodeError) Error() string { return e.err.Error() }
+func (e exitCodeError) Unwrap() error { return e.err }
+func (e exitCodeError) ExitCode() int { return e.code }
+
+// backfillFlags are the knobs of `sfcdc backfill`.
+type backfillFlags struct {
+	configPath string
+	objects    []string
+	since      string
+	until      string
+	dryRun     bool
+	follow     bool
+	verbose    bool
+}
+
+func newBackfillCommand() *cobra.Command {
+	var f backfillFlags
+	cmd := &cobra.Command{
+		Use:   "backfill --config FILE [--object NAME] [--since RFC3339] [--until RFC3339] [--dry-run] [--follow]",
+		Short: "Load Salesforce records into CM over REST, from where the last backfill stopped",
+		Long: "Reads the configured objects by SystemModstamp (from the saved watermark, less an overlap) and\n" +
+			"uploads their comments; unchanged comments are skipped. The watermark only passes records CM\n" +
+			"accepted (or that were dead-lettered), so an interrupted backfill resumes where it stopped.\n\n" +
+			"--since starts later than the watermark. --until makes a window [since, until] with a watermark of\n" +
+			"its own (a recovery after a stream gap). --dry-run counts the records and the CM billable units a\n" +
+			"real run would cost, without uploading or saving. --follow keeps polling (objects without change\n" +
+			"events); deleted records follow each object's on_delete. The run stops cleanly at the API budget\n" +
+			"(backfill.api_budget_percent of the org's daily limit) with exit code 3 and says when to resume.\n" +
+			"Progress goes to standard error (a bar on a terminal), the summary to standard output.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBackfill(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.configPath, "config", "", "configuration file (YAML), required")
+	fl.StringSliceVar(&f.objects, "object", nil, "backfill only this object (repeatable; default: every configured object)")
+	fl.StringVar(&f.since, "since", "", "start at this SystemModstamp if the watermark is earlier (RFC 3339)")
+	fl.StringVar(&f.until, "until", "", "end at this SystemModstamp: a window with its own watermark (RFC 3339)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "count records and billable units; upload and save nothing")
+	fl.BoolVar(&f.follow, "follow", false, "after catching up, keep polling every backfill.poll_interval")
+	fl.BoolVar(&f.verbose, "verbose", false, "log every REST call and retry (never secrets)")
+	return cmd
+}
+
+// request checks the flags and turns them into a backfill.Request.
+func (f backfillFlags) request() (backfill.Request, error) {
+	req := backfill.Request{Objects: f.objects, Follow: f.follow}
+	var err error
+	if req.Since, err = parseFlagTime("--since", f.since); err != nil {
+		return req, err
+	}
+	if req.Until, err = parseFlagTime("--until", f.until); err != nil {
+		return req, err
+	}
+	switch {
+	case f.follow && f.dryRun:
+		return req, usageError{errors.New("--follow and --dry-run exclude each other: a dry run reads once")}
+	case f.follow && f.until != "":
+		return req, usageError{errors.New("--follow and --until exclude each other: following has no end")}
+	case !req.Until.IsZero() && req.Until.Before(req.Since):
+		return req, usageError{fmt.Errorf("--until %s is before --since %s", f.until, f.since)}
+	}
+	return req, nil
+}
+
+func parseFlagTime(flag, value string) (time.Time, error) {
+	if value == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, value)
+	if err != nil {
+		return time.Time{}, usageError{fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-03-01T00:00:00Z", flag, value)}
+	}
+	return t, nil
+}
+
+func runBackfill(cmd *cobra.Command, f backfillFlags) error {
+	req, err := f.request()
+	if err != nil {
+		return err
+	}
+	conf, err := loadConfig(f.configPath)
+	if err != nil {
+		return err
+	}
+	progress := newProgressView(cmd.ErrOrStderr(), f.dryRun || f.follow)
+	deps, err := openBackfill(cmd.Context(), conf, backfillLogger(cmd.ErrOrStderr(), f.verbose), progress.update)
+	if err != nil {
+		return err
+	}
+	defer deps.close()
+	if f.dryRun {
+		est, err := deps.backfill.Estimate(cmd.Context(), req)
+		progress.done()
+		if len(est.Objects) > 0 {
+			printEstimate(cmd.OutOrStdout(), est)
+		}
+		return backfillError(cmd.Context(), err, f.follow)
+	}
+	sum, err := deps.backfill.Run(cmd.Context(), req)
+	progress.done()
+	if len(sum.Objects) > 0 {
+		printSummary(cmd.OutOrStdout(), sum)
+	}
+	return backfillError(cmd.Context(), err, f.follow)
+}
+
+// backfillError turns a run's error into the command's: the budget stop
+// exits 3, an interruption says how to resume, an unknown object is a
+// usage error.
+func backfillError(ctx context.Context, err error, follow bool) error {
+	var be *backfill.BudgetError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &be):
+		return exitCodeError{err: be, code: exitBudget}
+	case errors.Is(err, backfill.ErrUnknownObject):
+		return usageError{err}
+	case ctx.Err() != nil && follow:
+		return nil // following ends with a signal
+	case ctx.Err() != nil:
+		return errors.New("interrupted before the end: progress is saved; run the same command again to resume")
+	}
+	return err
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/salesforce"
+	"github.com/sfcdc/sfcdc/sim/commsmining"
+)
+
+// testRedisAddr is the shared test Redis (scripts/test.sh sets the variable).
+func testRedisAddr() string {
+	if addr := os.Getenv("SFCDC_TEST_REDIS_ADDR"); addr != "" {
+		return addr
+	}
+	return "127.0.0.1:6379"
+}
+
+// redisKeyPrefix is a key prefix no other test uses; its keys are deleted
+// at cleanup.
+func redisKeyPrefix(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "sfcdctest:cmd:" + hex.EncodeToString(b) + ":"
+	client := redis.NewClient(&redis.Options{Addr: testRedisAddr()})
+	if err := client.Ping(t.Context()).Err(); err != nil {
+		client.Close()
+		t.Fatalf("no Redis at %s (%v): run ./scripts/test.sh or set SFCDC_TEST_REDIS_ADDR", testRedisAddr(), err)
+	}
+	t.Cleanup(func() {
+		defer client.Close()
+		ctx := context.Background()
+		keys, _ := client.Keys(ctx, prefix+"*").Result()
+		if len(keys) > 0 {
+			client.Del(ctx, keys...)
+		}
+	})
+	return prefix
+}
+
+// backfillConfig writes a configuration for the simulator of b: its CM
+// token comes from TEST_CM_TOKEN, the Salesforce session from simEnv.
+func backfillConfig(t *testing.T, b simBanner, prefix, extra string) string {
+	t.Helper()
+	return writeFile(t, "sfcdc.yaml", fmt.Sprintf(`commsmining:
+  base_url: %s
+  token: ${TEST_CM_TOKEN}
+  project: %s
+  source: %s
+store:
+  redis_url: redis://%s/0
+  key_prefix: %q
+objects:
+  - object: EmailMessage
+%s`, b.CommsMiningURL, b.CommsMiningProject, b.CommsMiningSource, testRedisAddr(), prefix, extra))
+}
+
+// backfillEnv is the environment of a backfill against b.
+func backfillEnv(b simBanner) []string {
+	return append(simEnv(b), "TEST_CM_TOKEN="+b.CommsMiningToken)
+}
+
+// result is a finished sfcdc process.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) output() string { return r.stdout + r.stderr }
+
+// runSfcdc runs the binary to its end.
+func runSfcdc(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(sfcdcBinary, args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run sfcdc: %v", err)
+	}
+	return result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
+}
+
+// simStats reads the simulated CM's counters.
+func simStats(t *testing.T, b simBanner) commsmining.Stats {
+	t.Helper()
+	resp, err := http.Get(b.CommsMiningURL + "/_sim/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st commsmining.Stats
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// cmCommentIDs pages through the simulated CM source with its API.
+func cmCommentIDs(t *testing.T, b simBanner) map[string]bool {
+	t.Helper()
+	ids := map[string]bool{}
+	after := ""
+	for {
+		q := url.Values{"limit": {"256"}}
+		if after != "" {
+			q.Set("after", after)
+		}
+		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/_private/sources/%s/%s/comments?%s",
+			b.CommsMiningURL, b.CommsMiningProject, b.CommsMiningSource, q.Encode()), nil)
+		req.Header.Set("Authorization", "Bearer "+b.CommsMiningToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			Comments     []struct{ ID string } `json:"comments"`
+			Continuation *string               `json:"continuation"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page.Comments {
+			ids[c.ID] = true
+		}
+		if page.Continuation == nil {
+			return ids
+		}
+		after = *page.Continuation
+	}
+}
+
+// sfRecordIDs queries the simulated org for an object's record IDs.
+func sfRecordIDs(t *testing.T, b simBanner, object string) []string {
+	t.Helper()
+	creds := pubsub.StaticCredentials{AccessToken: b.AccessToken, InstanceURL: b.InstanceURL, TenantID: b.TenantID}
+	sf, err := salesforce.NewClient(salesforce.Config{CAFile: b.CAFile}, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sf.Close()
+	var ids []string
+	for rec, err := range sf.Query(context.Background(), "SELECT Id FROM "+object, salesforce.QueryOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, rec.ID())
+	}
+	return ids
+}
+
+// waitFor polls cond every few milliseconds until it holds, the process
+// ends, or a minute passes.
+func waitFor(t *testing.T, proc *exec.Cmd, exited <-chan struct{}, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		select {
+		case <-exited:
+			t.Fatalf("the process ended before %s", what)
+		default:
+		}
+		if time.Now().After(deadline) {
+			_ = proc.Process.Kill()
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// lineWith returns the first line of s containing substr.
+func lineWith(s, substr string) string {
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, substr) {
+			return line
+		}
+	}
+	return ""
+}
+
+// readFile returns a file's content.
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

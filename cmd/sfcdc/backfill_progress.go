@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/sfcdc/sfcdc/backfill"
+	"golang.org/x/term"
+)
+
+// progressView shows backfill progress on standard error: a bar per
+// object on a terminal (total from COUNT()), plain lines otherwise, at
+// most one a second per object and always when an object is caught up.
+//
+// github.com/schollz/progressbar draws the bar: it is the most used Go
+// progress bar, redraws in place with throttling, shows rate and time
+// left, and needs no terminal library beyond ANSI codes. golang.org/x/term
+// tells whether standard error is a terminal.
+type progressView struct {
+	w        io.Writer
+	lines    bool
+	bar      *progressbar.ProgressBar
+	object   string
+	lastLine time.Time
+}
+
+// lineEvery spaces the plain progress lines of one object.
+const lineEvery = time.Second
+
+// newProgressView draws a bar when w is a terminal and lines is false.
+func newProgressView(w io.Writer, lines bool) *progressView {
+	f, ok := w.(*os.File)
+	return &progressView{w: w, lines: lines || !ok || !term.IsTerminal(int(f.Fd()))}
+}
+
+func (v *progressView) update(p backfill.Progress) {
+	switch {
+	case p.Phase == backfill.PhaseWaiting:
+		fmt.Fprintln(v.w, "caught up; waiting for the next poll")
+	case v.lines:
+		v.line(p)
+	default:
+		v.draw(p)
+	}
+}
+
+func (v *progressView) line(p backfill.Progress) {
+	now := time.Now()
+	if p.Phase == backfill.PhaseReading && p.Object == v.object && now.Sub(v.lastLine) < lineEvery {
+		return
+	}
+	v.object, v.lastLine = p.Object, now
+	state := "reading"
+	if p.Phase == backfill.PhaseCaughtUp {
+		state = "caught up"
+	}
+	fmt.Fprintf(v.w, "%s: %s, %d/%d records (%s), pass %d; %s\n",
+		p.Object, state, p.Read, p.Total, percent(p.Read, p.Total), p.Pass, outcomeText(p.Counts))
+}
+
+func (v *progressView) draw(p backfill.Progress) {
+	if v.bar == nil || p.Object != v.object {
+		v.done()
+		v.object = p.Object
+		v.bar = progressbar.NewOptions(max(p.Total, 1),
+			progressbar.OptionSetWriter(v.w), progressbar.OptionSetDescription(p.Object),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("records"),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionFullWidth(), progressbar.OptionClearOnFinish())
+	}
+	v.bar.ChangeMax(max(p.Total, p.Read, 1))
+	_ = v.bar.Set(p.Read)
+	if p.Phase == backfill.PhaseCaughtUp {
+		v.done()
+		fmt.Fprintf(v.w, "%s: caught up, %d records; %s\n", p.Object, p.Read, outcomeText(p.Counts))
+	}
+}
+
+// done ends the current bar.
+func (v *progressView) done() {
+	if v.bar != nil {
+		_ = v.bar.Finish()
+		v.bar = nil
+	}
+}
+
+func percent(n, total int) string {
+	if total <= 0 {
+		return "100%"
+	}
+	return fmt.Sprintf("%d%%", min(n*100/total, 100))
+}
+
+func outcomeText(c backfill.Counts) string {
+	return fmt.Sprintf("%d created, %d updated, %d unchanged, %d deleted, %d dead-lettered",
+		c.Created, c.TextUpdated+c.MetadataUpdated, c.Unchanged, c.Deleted, c.DeadLettered)
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/sfcdc/sfcdc/backfill"
+)
+
+func progressReports() []backfill.Progress {
+	return []backfill.Progress{
+		{Phase: backfill.PhaseReading, Object: "EmailMessage", Total: 4000, Read: 2000, Pass: 1, Counts: backfill.Counts{Created: 1500}},
+		{Phase: backfill.PhaseReading, Object: "EmailMessage", Total: 4000, Read: 4000, Pass: 1, Counts: backfill.Counts{Created: 3900}},
+		{Phase: backfill.PhaseCaughtUp, Object: "EmailMessage", Total: 4000, Read: 4000, Pass: 2, Counts: backfill.Counts{Created: 4000}},
+	}
+}
+
+func TestProgressOffATerminalIsPlainLinesEndingWithTheCaughtUpLine(t *testing.T) {
+	var out bytes.Buffer
+	v := newProgressView(&out, false) // a buffer is no terminal
+	for _, p := range progressReports() {
+		v.update(p)
+	}
+	v.done()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if strings.Contains(out.String(), "\x1b[") || strings.Contains(out.String(), "\r") {
+		t.Fatalf("plain progress holds terminal control characters: %q", out.String())
+	}
+	if lines[0] != "EmailMessage: reading, 2000/4000 records (50%), pass 1; 1500 created, 0 updated, 0 unchanged, 0 deleted, 0 dead-lettered" {
+		t.Fatalf("first line %q", lines[0])
+	}
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "EmailMessage: caught up, 4000/4000 records (100%), pass 2") {
+		t.Fatalf("last line %q, want the caught-up line", last)
+	}
+}
+
+func TestProgressOnATerminalIsABarWithTheCountedTotal(t *testing.T) {
+	var out bytes.Buffer
+	v := &progressView{w: &out} // as on a terminal
+	for _, p := range progressReports() {
+		v.update(p)
+	}
+	if !strings.Contains(out.String(), "EmailMessage") || !strings.Contains(out.String(), "/4000,") ||
+		!strings.Contains(out.String(), "EmailMessage: caught up, 4000 records") {
+		t.Fatalf("bar output %q", out.String())
+	}
+}

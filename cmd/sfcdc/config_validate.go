@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sfcdc/sfcdc/mapper"
+)
+
+// validate is the one check of the whole file. Each problem is one line
+// that names the key (section.key) and the fix; all are reported at once.
+func (c fileConfig) validate() error {
+	problems := c.Salesforce.problems()
+	problems = append(problems, keyed("commsmining.", c.CommsMining.Validate())...)
+	problems = append(problems, keyed("store.", c.Store.Validate())...)
+	problems = append(problems, keyed("backfill.", c.Backfill.Validate())...)
+	if len(c.Objects) == 0 {
+		problems = append(problems, "objects: none listed; list the objects to bring into CM, e.g. objects: [{object: EmailMessage}]")
+	} else {
+		problems = append(problems, keyed("", mapper.Config{Objects: c.Objects}.Validate())...)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(problems, "\n  "))
+}
+
+// problems lists what is wrong with the salesforce section, each naming
+// its salesforce.<key>.
+func (s salesforceSection) problems() []string {
+	var out []string
+	if s.Auth.configured() {
+		if err := s.Auth.validate(s.CAFile); err != nil {
+			out = append(out, strings.Split(err.Error(), "\n  ")...)
+		}
+	} else {
+		out = append(out, s.staticSessionProblems()...)
+	}
+	if s.Insecure && s.PubSubEndpoint != "" && !isLoopback(s.PubSubEndpoint) {
+		out = append(out, fmt.Sprintf("salesforce.insecure is only allowed for a loopback pubsub_endpoint, not %q: remove it to use TLS", s.PubSubEndpoint))
+	}
+	return out
+}
+
+// keyed flattens a package's Validate error (possibly an errors.Join of
+// several) into lines, each prefixed with its section.
+func keyed(section string, err error) []string {
+	if err == nil {
+		return nil
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []string
+		for _, e := range joined.Unwrap() {
+			out = append(out, keyed(section, e)...)
+		}
+		return out
+	}
+	return []string{section + err.Error()}
+}
