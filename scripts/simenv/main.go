@@ -37,6 +37,10 @@ func main() {
 		LoginURL     string `json:"login_url"`
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`
+		CMURL        string `json:"commsmining_url"`
+		CMToken      string `json:"commsmining_token"`
+		CMProject    string `json:"commsmining_project"`
+		CMSource     string `json:"commsmining_source"`
 	}
 	if err := json.Unmarshal([]byte(line), &b); err != nil {
 		fmt.Fprintln(os.Stderr, "simenv: the first line is not the sim banner:", err)
@@ -46,6 +50,7 @@ func main() {
 		"SFCDC_PUBSUB_ADDR": b.PubSubAddr, "SFCDC_CA_FILE": b.CAFile, "SFCDC_ACCESS_TOKEN": b.AccessToken,
 		"SFCDC_INSTANCE_URL": b.InstanceURL, "SFCDC_TENANT_ID": b.TenantID, "SFCDC_INSECURE": fmt.Sprint(b.Insecure),
 		"SFCDC_LOGIN_URL": b.LoginURL, "SFCDC_CLIENT_ID": b.ClientID, "SFCDC_CLIENT_SECRET": b.ClientSecret,
+		"SFCDC_CM_URL": b.CMURL, "SFCDC_CM_TOKEN": b.CMToken, "SFCDC_CM_PROJECT": b.CMProject, "SFCDC_CM_SOURCE": b.CMSource,
 	} {
 		fmt.Printf("export %s='%s'\n", k, strings.ReplaceAll(v, "'", ""))
 	}
