@@ -1,0 +1,241 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/pipeline"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/salesforce"
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/uploader"
+)
+
+// countingSource passes Retrieve calls to the real REST client and keeps
+// the IDs of each call.
+type countingSource struct {
+	next  pipeline.RecordSource
+	mu    sync.Mutex
+	calls [][]string
+}
+
+func (c *countingSource) Retrieve(ctx context.Context, object string, ids, fields []string) ([]salesforce.Record, error) {
+	c.mu.Lock()
+	c.calls = append(c.calls, slices.Clone(ids))
+	c.mu.Unlock()
+	return c.next.Retrieve(ctx, object, ids, fields)
+}
+
+func (c *countingSource) snapshot() [][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.calls)
+}
+
+func TestUpdatesOfManyEventsShareOneRetrieveCall(t *testing.T) {
+	w := newWorld(t)
+	const topic = "/data/EmailMessageChangeEvent"
+	caseID, err := w.sim.Org.Create("Case", caseValues(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 10 {
+		id, _ := w.create(t, "EmailMessage", emailValues(caseID, i))
+		ids = append(ids, id)
+	}
+	for i, id := range ids { // ten UPDATE events, each needing a fetch
+		if err := w.sim.Org.Update(id, sfsim.Values{"TextBody": "Update " + strings.Repeat("!", i+1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
+	source := &countingSource{next: w.sf}
+	// The batch can only leave full: the linger is far longer than the test.
+	r := w.startWith(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "EmailMessage"}}},
+		func(c *pipeline.Config, o *pipeline.Options) {
+			c.FetchMaxIDs, c.FetchLinger = 10, time.Hour
+			o.Records = source
+		})
+	eventually(t, "the checkpoint reaches the last update", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	r.stop(t)
+
+	calls := source.snapshot()
+	if len(calls) != 1 || len(calls[0]) != 10 {
+		t.Fatalf("Retrieve calls = %v, want one call with the 10 updated IDs", calls)
+	}
+	c, _ := w.cm.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", ids[9]))
+	if len(c.Messages) == 0 || c.Messages[0].Body != "Update !!!!!!!!!!" {
+		t.Errorf("last email's comment = %+v, want the updated body", c.Messages)
+	}
+}
+
+func TestAMergedEventIsDoneOnlyWhenEveryRecordsCommentIsAccepted(t *testing.T) {
+	w := newWorld(t)
+	const topic = "/data/EmailMessageChangeEvent"
+	// One comment per request, so CM can accept two records of the event
+	// while it refuses the third.
+	emailsOnly := setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "EmailMessage"}},
+		upload: func(c *uploader.Config) { c.MaxBatchComments = 1 }}
+	caseID, err := w.sim.Org.Create("Case", caseValues(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const held = "Held order question"
+	w.gate.fail(held)
+	var ids []string
+	for i := range 3 {
+		v := emailValues(caseID, i)
+		if i == 0 {
+			v["Subject"] = held
+		}
+		var id string
+		id, _ = w.create(t, "EmailMessage", v)
+		ids = append(ids, id)
+	}
+	// One transaction giving three records the same change: Salesforce
+	// merges it into one event naming all three record IDs.
+	tipBefore := w.sim.Bus.Tip()
+	_, err = w.sim.Org.Transaction(func(tx *sfsim.Tx) error {
+		for _, id := range ids {
+			if err := tx.Update(id, sfsim.Values{"TextBody": "Merged answer"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := w.sim.Bus.Tip() - tipBefore; n != 1 {
+		t.Fatalf("the transaction made %d events, want one merged event", n)
+	}
+	last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
+	r := w.start(t, emailsOnly)
+	updated := func(id string) bool {
+		c, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", id))
+		return ok && len(c.Messages) > 0 && c.Messages[0].Body == "Merged answer"
+	}
+	eventually(t, "the two accepted records are updated in CM", func() bool { return updated(ids[1]) && updated(ids[2]) })
+	r.stop(t)
+	if got := w.checkpoint(t, topic); bytes.Equal(got, last) {
+		t.Fatal("checkpoint passed the merged event although CM refused one of its comments")
+	}
+
+	w.gate.heal()
+	r = w.start(t, emailsOnly)
+	eventually(t, "every record is updated in CM", func() bool { return updated(ids[0]) && updated(ids[1]) && updated(ids[2]) })
+	eventually(t, "the checkpoint reaches the merged event", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	r.stop(t)
+}
+
+func TestAPoisonEventIsDeadLetteredAndPassed(t *testing.T) {
+	w := newWorld(t)
+	const topic = "/data/CaseChangeEvent"
+	r := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}})
+	first, _ := w.create(t, "Case", caseValues(0))
+	poison := sfsim.EncodeReplayID(w.sim.Bus.Append(sfsim.BusEvent{Entity: "Case", EventUUID: "poison-1",
+		SchemaID: w.sim.Org.TopicSchemaID(topic), Payload: []byte{0xff, 0xff, 0xff, 0xff, 0x01}}))
+	second, last := w.create(t, "Case", caseValues(1))
+
+	eventually(t, "both good cases reach CM", func() bool { return w.cmHas("Case", first, second) })
+	eventually(t, "the checkpoint passes the poison event", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	r.stop(t)
+	dead, err := w.store.ListDeadLetters(t.Context(), w.sim.Org.ID(), "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || !bytes.Equal(dead[0].ReplayID, poison) || dead[0].Topic != topic {
+		t.Fatalf("dead letters = %+v, want one for replay ID %x on %s", dead, poison, topic)
+	}
+}
+
+func TestAVanishedCheckpointStopsTheWorkerInsteadOfStartingAtLatest(t *testing.T) {
+	w := newWorld(t)
+	const topic = "/data/CaseChangeEvent"
+	r := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}})
+	_, last := w.create(t, "Case", caseValues(0))
+	eventually(t, "a checkpoint is written", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	r.stop(t)
+	w.deleteCheckpointKey(t, topic)
+
+	r = w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}})
+	<-r.done
+	var vanished *pipeline.CheckpointVanishedError
+	if !errors.As(r.err, &vanished) || !errors.Is(r.err, replay.ErrCheckpointVanished) {
+		t.Fatalf("Run = %v, want a *CheckpointVanishedError", r.err)
+	}
+}
+
+func TestASecondWorkerIsKeptOutByTheLease(t *testing.T) {
+	w := newWorld(t)
+	const topic = "/data/CaseChangeEvent"
+	first := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}})
+	_, last := w.create(t, "Case", caseValues(0))
+	eventually(t, "the first worker writes a checkpoint", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+
+	second := w.startWith(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}},
+		func(c *pipeline.Config, _ *pipeline.Options) { c.Holder = "another-process" })
+	<-second.done
+	if !errors.Is(second.err, replay.ErrLeaseHeld) {
+		t.Fatalf("second worker's Run = %v, want ErrLeaseHeld", second.err)
+	}
+	first.stop(t)
+}
+
+func TestARecordWhoseFetchIsRefusedIsDeadLetteredAndPassed(t *testing.T) {
+	w := newWorld(t)
+	const topic = "/data/CaseChangeEvent"
+	// A property on a field the org does not have: the event cannot carry
+	// it, and Salesforce refuses to fetch it.
+	broken := []mapper.ObjectMapping{{Object: "Case", Comment: mapper.CommentMapping{
+		Properties: map[string]string{"Mood": "Mood__c"}}}}
+	r := w.start(t, setup{topic: topic, objects: broken})
+	id, last := w.create(t, "Case", caseValues(0))
+	eventually(t, "the checkpoint passes the refused event", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	r.stop(t)
+	dead, err := w.store.ListDeadLetters(t.Context(), w.sim.Org.ID(), "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || !bytes.Equal(dead[0].ReplayID, last) || dead[0].Object != "Case" {
+		t.Fatalf("dead letters = %+v, want one for the Case event %x", dead, last)
+	}
+	if w.cmHas("Case", id) {
+		t.Error("CM holds a comment for a record that could not be fetched")
+	}
+}
+
+func TestAWorkerWhoseLeaseIsTakenOverStops(t *testing.T) {
+	w := newWorld(t)
+	const topic = "/data/CaseChangeEvent"
+	r := w.startWith(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}},
+		func(c *pipeline.Config, _ *pipeline.Options) { c.LeaseTTL = 300 * time.Millisecond })
+	_, last := w.create(t, "Case", caseValues(0))
+	eventually(t, "a checkpoint is written", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+
+	// The lease key disappears (expiry during a pause, say) and another
+	// process takes the topic with a newer fencing token.
+	key := w.keys + "{" + w.sim.Org.ID() + "}:lease:" + topic
+	if err := w.redis.Del(t.Context(), key).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.store.AcquireLease(t.Context(), w.sim.Org.ID(), topic, "intruder", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker kept running after losing its lease")
+	}
+	if !errors.Is(r.err, pipeline.ErrLeaseLost) {
+		t.Fatalf("Run = %v, want ErrLeaseLost", r.err)
+	}
+}

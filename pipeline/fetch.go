@@ -1,0 +1,137 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/salesforce"
+)
+
+// fetchRequest asks for the current records of one event. The event holds
+// a piece for it, which the batcher finishes once the records are mapped
+// and submitted (or the event is dead-lettered).
+type fetchRequest struct {
+	seq    replay.Seq
+	object string
+	ids    []string
+}
+
+// fetchBatch collects requests per object until they are sent.
+type fetchBatch struct {
+	byObject map[string][]fetchRequest
+	ids      int
+}
+
+// runFetches batches fetch requests: the first request of a batch waits up
+// to FetchLinger for others, or the batch leaves once it holds FetchMaxIDs
+// IDs, so a burst of UPDATE events costs one Collections call per object
+// instead of one per event. It returns once the queue is closed and the
+// last batch handled, or when ctx ends.
+func (r *run) runFetches(ctx context.Context) {
+	batch := fetchBatch{byObject: map[string][]fetchRequest{}}
+	var linger <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case req, ok := <-r.fetches:
+			if !ok {
+				r.fetchBatch(ctx, batch)
+				return
+			}
+			if batch.ids == 0 {
+				linger = time.After(r.cfg.FetchLinger)
+			}
+			batch.byObject[req.object] = append(batch.byObject[req.object], req)
+			batch.ids += len(req.ids)
+			if batch.ids < r.cfg.FetchMaxIDs {
+				continue
+			}
+		case <-linger:
+		}
+		r.fetchBatch(ctx, batch)
+		batch, linger = fetchBatch{byObject: map[string][]fetchRequest{}}, nil
+	}
+}
+
+// fetchBatch retrieves each object's records in one call and maps them.
+func (r *run) fetchBatch(ctx context.Context, batch fetchBatch) {
+	for object, reqs := range batch.byObject {
+		records, err := r.retrieve(ctx, object, reqs)
+		if err != nil {
+			if ctx.Err() == nil { // refused for good: the events cannot be mapped
+				for _, req := range reqs {
+					r.deadLetter(req.seq, replay.DeadLetter{Object: object, Reason: reasonFetchFailed, Error: err.Error()})
+					r.events.finish(req.seq)
+				}
+			}
+			continue // on cancellation the events stay unfinished
+		}
+		for _, req := range reqs {
+			for _, id := range req.ids {
+				// A record missing now was deleted after the event; its
+				// DELETE event follows on the stream and removes the comment.
+				if rec, ok := records[id]; ok {
+					r.submit(ctx, req.seq, mapper.Record{Object: object, ID: id, Fields: rec})
+				}
+			}
+			r.events.finish(req.seq)
+		}
+	}
+}
+
+// retrieve fetches the records of reqs by ID, retrying transient failures
+// with backoff until ctx ends. It returns the records that exist by the ID
+// they were asked for.
+func (r *run) retrieve(ctx context.Context, object string, reqs []fetchRequest) (map[string]salesforce.Record, error) {
+	fields, err := r.opts.Mapper.FetchFields(object)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, req := range reqs {
+		for _, id := range req.ids {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval, bo.MaxInterval = 200*time.Millisecond, 30*time.Second
+	for {
+		records, err := r.opts.Records.Retrieve(ctx, object, ids, fields)
+		if err == nil {
+			out := make(map[string]salesforce.Record, len(records))
+			for i, rec := range records {
+				if rec != nil && i < len(ids) {
+					out[ids[i]] = rec
+				}
+			}
+			return out, nil
+		}
+		if refusedForGood(err) {
+			return nil, err
+		}
+		r.log.Warn("fetch records; retrying", "object", object, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(bo.NextBackOff()):
+		}
+	}
+}
+
+// refusedForGood tells errors a retry cannot fix (a field the mapping
+// names does not exist or is not readable, the object is unknown) from
+// transient ones.
+func refusedForGood(err error) bool {
+	return errors.Is(err, salesforce.ErrInvalidField) || errors.Is(err, salesforce.ErrMalformedQuery) ||
+		errors.Is(err, salesforce.ErrNotFound)
+}

@@ -1,0 +1,162 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/uploader"
+)
+
+// deadLetterTimeout bounds one dead-letter write. A failed write leaves the
+// event unfinished, so the checkpoint stays before it.
+const deadLetterTimeout = 10 * time.Second
+
+// handle gives one message its tracker position and hands its work out.
+// It fails only when ctx ends (Track or a full queue was waiting).
+func (r *run) handle(ctx context.Context, m pubsub.Message) error {
+	if m.IsKeepalive() {
+		// Commits the stream's position only while nothing is in flight, so
+		// a quiet topic's checkpoint does not age past retention.
+		r.tracker.TrackIdle(m.Position, time.Now())
+		return nil
+	}
+	seq, err := r.tracker.Track(ctx, positionOf(m), commitTimeOf(m))
+	if err != nil {
+		return err
+	}
+	r.events.start(seq, m)
+	defer r.events.finish(seq) // the intake's own piece
+	if m.Poison != nil {
+		r.deadLetter(seq, replay.DeadLetter{Reason: reasonPoison, Error: m.Poison.Error()})
+		return nil
+	}
+	return r.handleEvent(ctx, seq, m.Event)
+}
+
+// handleEvent acts on the mapper's plan for a decoded event.
+func (r *run) handleEvent(ctx context.Context, seq replay.Seq, ev *pubsub.Event) error {
+	h := ev.Header
+	if h == nil {
+		r.deadLetter(seq, replay.DeadLetter{Reason: reasonNotCDC, Error: "event has no ChangeEventHeader"})
+		return nil
+	}
+	plan, err := r.opts.Mapper.PlanEvent(changeEventOf(ev))
+	if errors.Is(err, mapper.ErrUnknownObject) {
+		return nil // a channel may carry objects this deployment does not map
+	}
+	if err != nil {
+		r.deadLetter(seq, replay.DeadLetter{Object: h.EntityName, Reason: reasonUnmappable, Error: err.Error()})
+		return nil
+	}
+	switch {
+	case plan.Step == mapper.StepSkip:
+		return nil
+	case plan.Step == mapper.StepMapEvent:
+		for _, id := range h.RecordIDs {
+			r.submit(ctx, seq, mapper.Record{Object: h.EntityName, ID: id, Fields: ev.Fields})
+		}
+	case plan.Step == mapper.StepDelete, h.ChangeType == pubsub.ChangeGapDelete:
+		// A gap delete's record cannot be fetched any more: delete directly.
+		for _, id := range h.RecordIDs {
+			r.submit(ctx, seq, mapper.Record{Object: h.EntityName, ID: id, Deleted: true})
+		}
+	case plan.Step == mapper.StepFetch:
+		r.events.add(seq) // finished by the fetch batcher
+		select {
+		case r.fetches <- fetchRequest{seq: seq, object: h.EntityName, ids: h.RecordIDs}:
+		case <-ctx.Done():
+			return ctx.Err() // the event stays unfinished: not checkpointed
+		}
+	default: // StepBackfill: GAP_OVERFLOW names no records
+		r.deadLetter(seq, replay.DeadLetter{Object: h.EntityName, Reason: reasonNeedsResync, Error: plan.Reason})
+	}
+	return nil
+}
+
+// submit maps one record and queues the result for CM as a piece of seq.
+// An unmappable record becomes a dead letter. If the uploader refuses the
+// item (stopping), the piece stays open and the event is not checkpointed.
+func (r *run) submit(ctx context.Context, seq replay.Seq, rec mapper.Record) {
+	res, err := r.opts.Mapper.Map(rec)
+	if err != nil {
+		r.deadLetter(seq, replay.DeadLetter{Object: rec.Object, RecordID: rec.ID, Reason: reasonUnmappable, Error: err.Error()})
+		return
+	}
+	if res.Kind == mapper.ResultKeep {
+		return
+	}
+	r.events.add(seq)
+	if err := r.upload.Submit(ctx, uploader.Item{Result: res, Token: seq}); err != nil {
+		r.log.Debug("submit comment", "comment", res.CommentID, "err", err)
+	}
+}
+
+// onOutcome finishes a comment's piece once CM holds it or it is dead-
+// lettered. It runs on the uploader's goroutines; the dead-letter write is
+// the only slow part, and it is rare.
+func (r *run) onOutcome(o uploader.Outcome) {
+	seq, _ := o.Token.(replay.Seq)
+	var fatal *uploader.FatalError
+	switch {
+	case o.Delivered():
+		r.events.finish(seq)
+	case o.DeadLettered():
+		r.deadLetter(seq, replay.DeadLetter{RecordID: o.CommentID, Reason: reasonRejected, Error: o.Err.Error()})
+		r.events.finish(seq)
+	case errors.As(o.Err, &fatal):
+		r.fail(fatal)
+	}
+	// ErrStopped: not delivered, so the event stays before the checkpoint.
+}
+
+// deadLetter stores d for event seq as a piece of its own: the event may
+// pass the checkpoint only once the dead letter is durable.
+func (r *run) deadLetter(seq replay.Seq, d replay.DeadLetter) {
+	r.events.add(seq)
+	d.Topic, d.ReplayID, d.Attempts = r.cfg.Topic, r.events.replayID(seq), 1
+	ctx, cancel := context.WithTimeout(context.Background(), deadLetterTimeout)
+	defer cancel()
+	if _, err := r.opts.Store.AddDeadLetter(ctx, r.cfg.Org, d); err != nil {
+		r.log.Error("store dead letter; the event stays unfinished", "reason", d.Reason, "err", err)
+		return
+	}
+	r.log.Warn("dead letter", "reason", d.Reason, "record", d.RecordID, "err", d.Error)
+	r.events.finish(seq)
+}
+
+// positionOf is the message's replay ID; Position is always set by the
+// subscription, the fallbacks only guard against an empty one.
+func positionOf(m pubsub.Message) []byte {
+	switch {
+	case len(m.Position) > 0:
+		return m.Position
+	case m.Event != nil:
+		return m.Event.ReplayID
+	default:
+		return m.Poison.ReplayID
+	}
+}
+
+// commitTimeOf is when Salesforce committed the change; the checkpoint
+// keeps it to tell how close the replay ID is to expiring.
+func commitTimeOf(m pubsub.Message) time.Time {
+	if m.Event != nil && m.Event.Header != nil && !m.Event.Header.CommitTimestamp.IsZero() {
+		return m.Event.Header.CommitTimestamp
+	}
+	return time.Now()
+}
+
+// changeEventOf is the mapper's view of a decoded event's header.
+func changeEventOf(ev *pubsub.Event) mapper.ChangeEvent {
+	h := ev.Header
+	present := make([]string, 0, len(ev.Fields))
+	for name := range ev.Fields {
+		present = append(present, name)
+	}
+	return mapper.ChangeEvent{Object: h.EntityName, ChangeType: h.ChangeType, ChangedFields: h.ChangedFields,
+		NulledFields: h.NulledFields, DiffFields: h.DiffFields, PresentFields: present}
+}

@@ -1,0 +1,141 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/replay"
+)
+
+// finalFlushTimeout bounds the last checkpoint write at shutdown.
+const finalFlushTimeout = 10 * time.Second
+
+// run starts the goroutines, reads the subscription until intake stops,
+// then shuts down in order: fetches and uploads drain (bounded), the
+// goroutines stop, and the checkpoint is flushed one last time.
+func (r *run) run(ctx context.Context, start pubsub.Start) error {
+	intakeCtx, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	r.stop = stopIntake
+	// workCtx outlives intake: uploads, fetches, renewals and periodic
+	// flushes go on while the worker drains.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+
+	sub := r.opts.PubSub.Subscribe(intakeCtx, r.cfg.Topic, start)
+	r.events = newOpenEvents(r.tracker, sub.Release)
+
+	var background sync.WaitGroup
+	background.Go(func() {
+		if err := r.upload.Run(workCtx); err != nil {
+			r.fail(err)
+		}
+	})
+	background.Go(func() {
+		if err := r.flusher.Run(workCtx); err != nil {
+			r.fail(fmt.Errorf("%w: %w", ErrLeaseLost, err))
+		}
+	})
+	background.Go(func() { r.keepLease(workCtx) })
+	fetched := make(chan struct{})
+	go func() {
+		defer close(fetched)
+		r.runFetches(workCtx)
+	}()
+
+	r.intake(intakeCtx, sub)
+	sub.Stop()
+	if err := sub.Err(); err != nil {
+		r.fail(fmt.Errorf("subscribe to %s: %w", r.cfg.Topic, err))
+	}
+
+	r.drain(fetched)
+	stopWork()
+	<-fetched
+	background.Wait()
+	r.finalFlush()
+	return r.firstErr()
+}
+
+// intake hands every message to handle until the subscription ends or
+// intake is stopped, then closes the fetch queue (its only sender).
+func (r *run) intake(ctx context.Context, sub *pubsub.Subscription) {
+	defer close(r.fetches)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m, ok := <-sub.Messages():
+			if !ok {
+				return
+			}
+			if err := r.handle(ctx, m); err != nil {
+				return // only ctx ending makes handle fail
+			}
+		}
+	}
+}
+
+// drain waits, up to DrainTimeout, for the fetch batcher to hand out what
+// it holds and for the uploader to report every submitted item.
+func (r *run) drain(fetched <-chan struct{}) {
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout)
+	defer cancel()
+	select {
+	case <-fetched:
+	case <-ctx.Done():
+		r.log.Warn("shutdown: record fetches did not finish in time")
+		return
+	}
+	if err := r.upload.Flush(ctx); err != nil {
+		r.log.Warn("shutdown: uploads did not finish in time", "open_events", r.events.count())
+	}
+}
+
+// finalFlush writes the last committable position. Everything not done
+// stays behind the checkpoint and is received again by the next holder.
+func (r *run) finalFlush() {
+	ctx, cancel := context.WithTimeout(context.Background(), finalFlushTimeout)
+	defer cancel()
+	if err := r.flusher.Flush(ctx); err != nil {
+		if errors.Is(err, replay.ErrFenced) {
+			err = fmt.Errorf("%w: %w", ErrLeaseLost, err)
+		}
+		r.fail(err)
+	}
+}
+
+// keepLease renews the lease at a third of its TTL. A renewal the store
+// refuses, or no successful renewal before the local deadline, means
+// another holder may own the topic: intake stops at once.
+func (r *run) keepLease(ctx context.Context) {
+	lease := r.lease
+	ticker := time.NewTicker(lease.TTL / 3)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		renewed, err := r.opts.Store.RenewLease(ctx, lease)
+		switch {
+		case err == nil:
+			lease = renewed
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, replay.ErrFenced):
+			r.fail(fmt.Errorf("renew lease of %s: %w: %w", r.cfg.Topic, ErrLeaseLost, err))
+			return
+		case lease.Expired(time.Now()):
+			r.fail(fmt.Errorf("renew lease of %s: %w: deadline passed: %w", r.cfg.Topic, ErrLeaseLost, err))
+			return
+		default:
+			r.log.Warn("renew topic lease; retrying", "err", err)
+		}
+	}
+}

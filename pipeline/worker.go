@@ -1,0 +1,163 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/salesforce"
+	"github.com/sfcdc/sfcdc/uploader"
+)
+
+// RecordSource retrieves full records by ID; *salesforce.Client is one.
+// The result is positional: nil where a record does not exist (any more).
+type RecordSource interface {
+	Retrieve(ctx context.Context, object string, ids, fields []string) ([]salesforce.Record, error)
+}
+
+// Options are a worker's collaborators. All but Logger are required.
+type Options struct {
+	PubSub  *pubsub.Client
+	Records RecordSource
+	Mapper  *mapper.Mapper
+	Store   replay.Store
+	// Upload configures the CM uploader the worker runs.
+	Upload uploader.Config
+	// Logger receives dead letters and transient failures. Nil: discard.
+	Logger *slog.Logger
+}
+
+// Worker streams one topic into CM; see the package documentation.
+type Worker struct {
+	cfg  Config
+	opts Options
+	log  *slog.Logger
+}
+
+// New checks the configuration and returns a Worker; start it with Run.
+func New(cfg Config, opts Options) (*Worker, error) {
+	errs := []error{cfg.Validate()}
+	if opts.PubSub == nil || opts.Records == nil || opts.Mapper == nil || opts.Store == nil {
+		errs = append(errs, errors.New("a pipeline worker needs a Pub/Sub client, a record source, a mapper and a store"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("configure topic worker: %w", err)
+	}
+	if err := opts.Upload.Validate(); err != nil {
+		return nil, fmt.Errorf("configure topic worker: %w", err)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{cfg: cfg.withDefaults(), opts: opts, log: opts.Logger.With("topic", cfg.Topic)}, nil
+}
+
+// Run works on the topic until ctx is cancelled (then it drains, flushes
+// the checkpoint and returns nil) or something stops it: the lease is held
+// by another holder (replay.ErrLeaseHeld) or lost (ErrLeaseLost), the
+// checkpoint vanished (*CheckpointVanishedError), CM refused the
+// credentials (*uploader.FatalError) or the subscription ended with a
+// terminal error.
+func (w *Worker) Run(ctx context.Context) error {
+	lease, err := w.opts.Store.AcquireLease(ctx, w.cfg.Org, w.cfg.Topic, w.cfg.Holder, w.cfg.LeaseTTL)
+	if err != nil {
+		return fmt.Errorf("acquire lease of %s: %w", w.cfg.Topic, err)
+	}
+	defer w.releaseLease(lease)
+	start, err := w.startPosition(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := w.newRun(lease)
+	if err != nil {
+		return err
+	}
+	return r.run(ctx, start)
+}
+
+// startPosition reads the checkpoint once the lease is held, so it sees
+// the last write of any previous holder.
+func (w *Worker) startPosition(ctx context.Context) (pubsub.Start, error) {
+	cp, err := w.opts.Store.Checkpoint(ctx, w.cfg.Org, w.cfg.Topic)
+	switch {
+	case err == nil:
+		return pubsub.After(cp.ReplayID), nil
+	case errors.Is(err, replay.ErrCheckpointVanished):
+		return pubsub.Start{}, &CheckpointVanishedError{Org: w.cfg.Org, Topic: w.cfg.Topic}
+	case errors.Is(err, replay.ErrNotFound) && w.cfg.Start == StartLatest:
+		return pubsub.Start{Preset: pubsub.Latest}, nil
+	case errors.Is(err, replay.ErrNotFound):
+		return pubsub.Start{Preset: pubsub.Earliest}, nil
+	}
+	return pubsub.Start{}, fmt.Errorf("read checkpoint of %s: %w", w.cfg.Topic, err)
+}
+
+// releaseLease lets a standby take over at once instead of after the TTL.
+func (w *Worker) releaseLease(lease replay.Lease) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.opts.Store.ReleaseLease(ctx, lease); err != nil {
+		w.log.Warn("release topic lease", "err", err)
+	}
+}
+
+// run is one Run's state: everything that lives as long as the lease.
+type run struct {
+	*Worker
+	lease    replay.Lease
+	tracker  *replay.Tracker
+	flusher  *replay.Flusher
+	upload   *uploader.Uploader
+	events   *openEvents
+	fetches  chan fetchRequest
+	stopOnce sync.Once
+	stop     context.CancelFunc // ends intake
+	errMu    sync.Mutex
+	err      error // the first reason the run stopped, nil for cancellation
+}
+
+func (w *Worker) newRun(lease replay.Lease) (*run, error) {
+	r := &run{Worker: w, lease: lease, tracker: replay.NewTracker(w.cfg.MaxInFlightEvents),
+		fetches: make(chan fetchRequest, w.cfg.FetchMaxIDs)}
+	r.flusher = replay.NewFlusher(w.opts.Store, r.tracker, lease, replay.FlusherOptions{
+		Interval: w.cfg.FlushInterval,
+		OnError:  func(err error) { w.log.Warn("write checkpoint", "err", err) },
+	})
+	up, err := uploader.New(w.opts.Upload, uploader.Options{
+		Hashes: backfill.HashStore{Store: w.opts.Store, Org: w.cfg.Org},
+		Report: r.onOutcome,
+		Logger: w.opts.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start topic worker: %w", err)
+	}
+	r.upload = up
+	return r, nil
+}
+
+// fail records the first reason to stop and ends intake.
+func (r *run) fail(err error) {
+	r.errMu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.errMu.Unlock()
+	r.stopOnce.Do(func() {
+		if r.stop != nil {
+			r.stop()
+		}
+	})
+}
+
+func (r *run) firstErr() error {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	return r.err
+}
