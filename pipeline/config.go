@@ -46,6 +46,10 @@ type Config struct {
 	DrainTimeout time.Duration
 	// MaxInFlightEvents caps events tracked but not yet done. Zero: 1,000.
 	MaxInFlightEvents int
+	// ResumeAtEarliest starts at EARLIEST whatever the stored checkpoint
+	// says. Only a recovery sets it, after a REST backfill covered the
+	// window the unusable (expired or vanished) checkpoint left open.
+	ResumeAtEarliest bool
 }
 
 // Validate reports every configuration error at once.

@@ -72,7 +72,7 @@ func (r *run) handleEvent(ctx context.Context, seq replay.Seq, ev *pubsub.Event)
 			return ctx.Err() // the event stays unfinished: not checkpointed
 		}
 	default: // StepBackfill: GAP_OVERFLOW names no records
-		r.deadLetter(seq, replay.DeadLetter{Object: h.EntityName, Reason: reasonNeedsResync, Error: plan.Reason})
+		return r.resync(ctx, seq, h, plan.Reason)
 	}
 	return nil
 }

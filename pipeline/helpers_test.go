@@ -53,7 +53,18 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	s, err := sfsim.Start(sfsim.SimConfig{Org: sfsim.Config{Seed: 21}, PubSub: sfsim.PubSubConfig{Insecure: true}})
+	return newWorldWith(t, nil)
+}
+
+// newWorldWith is newWorld with the simulator's configuration adjusted by
+// tune (a clock to age events past retention, an overflow limit…).
+func newWorldWith(t *testing.T, tune func(*sfsim.SimConfig)) *world {
+	t.Helper()
+	simCfg := sfsim.SimConfig{Org: sfsim.Config{Seed: 21}, PubSub: sfsim.PubSubConfig{Insecure: true}}
+	if tune != nil {
+		tune(&simCfg)
+	}
+	s, err := sfsim.Start(simCfg)
 	if err != nil {
 		t.Fatal(err)
 	}

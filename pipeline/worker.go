@@ -32,6 +32,11 @@ type Options struct {
 	Upload uploader.Config
 	// Logger receives dead letters and transient failures. Nil: discard.
 	Logger *slog.Logger
+	// Resync, when set, re-reads an object's records changed since a
+	// GAP_OVERFLOW event's commit time (a REST backfill window): the event
+	// names no records, so only a resync delivers them. Nil: the event is
+	// dead-lettered for an operator to backfill.
+	Resync Resync
 }
 
 // Worker streams one topic into CM; see the package documentation.
@@ -85,6 +90,9 @@ func (w *Worker) Run(ctx context.Context) error {
 // startPosition reads the checkpoint once the lease is held, so it sees
 // the last write of any previous holder.
 func (w *Worker) startPosition(ctx context.Context) (pubsub.Start, error) {
+	if w.cfg.ResumeAtEarliest {
+		return pubsub.Start{Preset: pubsub.Earliest}, nil
+	}
 	cp, err := w.opts.Store.Checkpoint(ctx, w.cfg.Org, w.cfg.Topic)
 	switch {
 	case err == nil:

@@ -2,61 +2,43 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 
 	"github.com/sfcdc/sfcdc/backfill"
-	"github.com/sfcdc/sfcdc/mapper"
-	"github.com/sfcdc/sfcdc/replay"
-	"github.com/sfcdc/sfcdc/salesforce"
 )
 
-// backfillDeps is a ready backfill and what to release after it.
+// backfillDeps is a ready backfill and the connections it uses.
 type backfillDeps struct {
+	*deps
 	backfill *backfill.Backfill
-	sf       *salesforce.Client
-	store    replay.Store
 }
 
-func (d *backfillDeps) close() {
-	d.sf.Close()
-	_ = d.store.Close()
-}
-
-// openBackfill connects what the configuration describes: the Salesforce
-// session (whose org names the stored state), the REST client, the store
-// and the mapping.
+// openBackfill connects what the configuration describes (openDeps) and
+// builds the backfill over it.
 func openBackfill(ctx context.Context, conf fileConfig, log *slog.Logger, progress func(backfill.Progress)) (*backfillDeps, error) {
-	creds := conf.Salesforce.credentials()
-	sess, err := creds.Current(ctx)
+	d, err := openDeps(ctx, conf, log)
 	if err != nil {
-		return nil, fmt.Errorf("connect to Salesforce: %w", err)
-	}
-	sf, err := salesforce.NewClient(salesforce.Config{CAFile: conf.Salesforce.CAFile, APIVersion: conf.Salesforce.Auth.APIVersion, Logger: log}, creds)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	m, err := mapper.New(mapper.Config{Objects: conf.Objects})
-	if err != nil {
-		sf.Close()
-		return nil, usageError{err}
-	}
-	store, err := replay.Open(ctx, conf.Store)
-	if err != nil {
-		sf.Close()
 		return nil, err
 	}
+	b, err := newBackfill(conf, d, log, progress)
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	return &backfillDeps{deps: d, backfill: b}, nil
+}
+
+// newBackfill builds the backfill of the configuration over d.
+func newBackfill(conf fileConfig, d *deps, log *slog.Logger, progress func(backfill.Progress)) (*backfill.Backfill, error) {
 	b, err := backfill.New(conf.Backfill, backfill.Options{
-		Salesforce: sf, Mapper: m, Store: withFailpoints(store), Org: sess.TenantID, Upload: conf.CommsMining,
+		Salesforce: d.sf, Mapper: d.mapper, Store: withFailpoints(d.store), Org: d.org, Upload: conf.CommsMining,
 		Progress: progress, Logger: log,
 	})
 	if err != nil {
-		sf.Close()
-		_ = store.Close()
 		return nil, usageError{err}
 	}
-	return &backfillDeps{backfill: b, sf: sf, store: store}, nil
+	return b, nil
 }
 
 // backfillLogger writes warnings (retries, dead letters), or with

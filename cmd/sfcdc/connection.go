@@ -25,6 +25,7 @@ type fileConfig struct {
 	Store       replay.Config          `yaml:"store"`
 	Backfill    backfill.Config        `yaml:"backfill"`
 	Objects     []mapper.ObjectMapping `yaml:"objects"`
+	Run         runSection             `yaml:"run"`
 }
 
 // salesforceSection holds connection settings. A fixed access token suits

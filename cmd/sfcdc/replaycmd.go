@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Replay IDs expire this long after their event's commit time; `replay
+// show` warns from replayWarnAge on.
+const (
+	replayRetention = 72 * time.Hour
+	replayWarnAge   = 60 * time.Hour
+	// replayToolLeaseTTL is how long the tool holds a topic's lease while
+	// it writes: long enough for one store operation, short enough that a
+	// worker starting meanwhile waits little.
+	replayToolLeaseTTL = 30 * time.Second
+)
+
+// replayFlags are the knobs of `sfcdc replay …`.
+type replayFlags struct {
+	configPath string
+	topic      string
+	yes        bool
+	replayID   string
+	commitTime string
+}
+
+func newReplayCommand() *cobra.Command {
+	var f replayFlags
+	cmd := &cobra.Command{
+		Use:   "replay show|set|reset --config FILE [--topic T]",
+		Short: "Show or change the saved replay checkpoints of the configured topics",
+		Long: "Operator tools for the checkpoints in the configured store (store: section).\n" +
+			"show lists each configured topic's replay ID, commit and write times and its age against\n" +
+			"the 72 h replay retention. set and reset change one topic's checkpoint; they take the\n" +
+			"topic's lease first, so they refuse while a worker streams the topic, and ask for\n" +
+			"confirmation unless --yes.",
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return usageError{errors.New("replay needs a subcommand: show, set or reset")}
+		},
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&f.configPath, "config", "", "configuration file (YAML), required")
+	pf.StringVar(&f.topic, "topic", "", "one configured topic, e.g. /data/CaseChangeEvent")
+
+	show := &cobra.Command{
+		Use:   "show --config FILE [--topic T]",
+		Short: "List the checkpoint of every configured topic (or of --topic)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runReplayShow(cmd, f) },
+	}
+	set := &cobra.Command{
+		Use:   "set --config FILE --topic T --replay-id HEX [--commit-time RFC3339] [--yes]",
+		Short: "Make the topic resume after the given replay ID",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runReplaySet(cmd, f) },
+	}
+	set.Flags().StringVar(&f.replayID, "replay-id", "", "replay ID in hex (as `replay show` and `subscribe` print it), required")
+	set.Flags().StringVar(&f.commitTime, "commit-time", "", "commit time of that event (RFC 3339), if known; it dates the 72 h retention")
+	set.Flags().BoolVar(&f.yes, "yes", false, "do not ask for confirmation")
+	reset := &cobra.Command{
+		Use:   "reset --config FILE --topic T [--yes]",
+		Short: "Delete the topic's checkpoint: the next run starts from the configured start",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runReplayReset(cmd, f) },
+	}
+	reset.Flags().BoolVar(&f.yes, "yes", false, "do not ask for confirmation")
+	cmd.AddCommand(show, set, reset)
+	return cmd
+}
+
+// replayTarget is the store, org and topics a replay command works on.
+type replayTarget struct {
+	store  replay.Store
+	org    string
+	topics []string // configured topics, sorted
+}
+
+// openReplayTarget reads the configuration, names the org (from the
+// Salesforce session settings) and opens the store.
+func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
+	conf, err := loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mapper.New(mapper.Config{Objects: conf.Objects})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	var topics []string
+	for _, om := range m.Objects() {
+		topics = append(topics, om.Topic)
+	}
+	slices.Sort(topics)
+	sess, err := conf.Salesforce.credentials().Current(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("name the org: read the Salesforce session: %w", err)
+	}
+	store, err := replay.Open(ctx, conf.Store)
+	if err != nil {
+		return nil, fmt.Errorf("open the store: %w (a file store may be open in a running sfcdc: stop it first)", err)
+	}
+	return &replayTarget{store: store, org: sess.TenantID, topics: slices.Compact(topics)}, nil
+}
+
+// topic checks --topic against the configuration.
+func (t *replayTarget) topic(flag string, required bool) ([]string, error) {
+	if flag == "" {
+		if required {
+			return nil, usageError{fmt.Errorf("--topic is required; configured topics: %s", strings.Join(t.topics, ", "))}
+		}
+		return t.topics, nil
+	}
+	if !slices.Contains(t.topics, flag) {
+		return nil, usageError{fmt.Errorf("--topic %s is not configured; configured topics: %s", flag, strings.Join(t.topics, ", "))}
+	}
+	return []string{flag}, nil
+}
+
+func runReplayShow(cmd *cobra.Command, f replayFlags) error {
+	ctx := cmd.Context()
+	t, err := openReplayTarget(ctx, f.configPath)
+	if err != nil {
+		return err
+	}
+	defer t.store.Close()
+	topics, err := t.topic(f.topic, false)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "org %s, replay retention %s\n", t.org, replayRetention)
+	for _, topic := range topics {
+		line, err := describeCheckpoint(ctx, t.store, t.org, topic, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s: %s\n", topic, line)
+	}
+	return nil
+}
+
+// describeCheckpoint is one line about a topic's checkpoint.
+func describeCheckpoint(ctx context.Context, s replay.Store, org, topic string, now time.Time) (string, error) {
+	cp, err := s.Checkpoint(ctx, org, topic)
+	switch {
+	case errors.Is(err, replay.ErrNotFound):
+		return "none (the next run starts from the configured start)", nil
+	case errors.Is(err, replay.ErrCheckpointVanished):
+		return "vanished (it had a checkpoint that is gone: the next run recovers by backfill; `sfcdc replay reset` makes it start fresh instead)", nil
+	case err != nil:
+		return "", err
+	}
+	const layout = time.RFC3339
+	commit, base := "unknown", cp.WrittenAt
+	if !cp.CommitTime.IsZero() {
+		commit, base = cp.CommitTime.UTC().Format(layout), cp.CommitTime
+	}
+	age := now.Sub(base).Truncate(time.Minute)
+	verdict := "ok"
+	switch {
+	case age > replayRetention:
+		verdict = "EXPIRED: older than the 72h retention; the next run cannot resume it and recovers by backfill"
+	case age > replayWarnAge:
+		verdict = fmt.Sprintf("WARNING: expires in %s; start the worker soon", (replayRetention - age).Truncate(time.Minute))
+	}
+	return fmt.Sprintf("replay_id=%s commit_time=%s written_at=%s token=%d age=%s %s",
+		hex.EncodeToString(cp.ReplayID), commit, cp.WrittenAt.UTC().Format(layout), cp.Token, age, verdict), nil
+}
+
+func runReplaySet(cmd *cobra.Command, f replayFlags) error {
+	id, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(f.replayID, "0x"), "0X"))
+	if err != nil || len(id) == 0 {
+		return usageError{fmt.Errorf("--replay-id %q: want a non-empty replay ID in hex, as `sfcdc replay show` prints it", f.replayID)}
+	}
+	commit, err := parseFlagTime("--commit-time", f.commitTime)
+	if err != nil {
+		return err
+	}
+	return changeCheckpoint(cmd, f, fmt.Sprintf("set the checkpoint to replay_id=%x", id),
+		func(ctx context.Context, s replay.Store, lease replay.Lease) error {
+			return s.SaveCheckpoint(ctx, lease, replay.Checkpoint{ReplayID: id, CommitTime: commit})
+		})
+}
+
+func runReplayReset(cmd *cobra.Command, f replayFlags) error {
+	return changeCheckpoint(cmd, f, "delete the checkpoint (the next run starts from the configured start)",
+		func(ctx context.Context, s replay.Store, lease replay.Lease) error {
+			d, ok := s.(replay.CheckpointDeleter)
+			if !ok {
+				return fmt.Errorf("this store (%T) cannot delete checkpoints", s)
+			}
+			return d.DeleteCheckpoint(ctx, lease)
+		})
+}
+
+// changeCheckpoint shows the topic's checkpoint, asks for confirmation and
+// applies change under the topic's lease.
+func changeCheckpoint(cmd *cobra.Command, f replayFlags, what string, change func(context.Context, replay.Store, replay.Lease) error) error {
+	ctx := cmd.Context()
+	t, err := openReplayTarget(ctx, f.configPath)
+	if err != nil {
+		return err
+	}
+	defer t.store.Close()
+	topics, err := t.topic(f.topic, true)
+	if err != nil {
+		return err
+	}
+	topic, w := topics[0], cmd.OutOrStdout()
+	holder := replayToolHolder()
+	// Take the lease before asking, so a running worker is reported at once.
+	lease, err := acquireToolLease(ctx, t.store, t.org, topic, holder)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = t.store.ReleaseLease(context.WithoutCancel(ctx), lease) }()
+	line, err := describeCheckpoint(ctx, t.store, t.org, topic, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s now: %s\n", topic, line)
+	if !f.yes {
+		if err := confirm(cmd.InOrStdin(), w, fmt.Sprintf("%s of %s in org %s?", what, topic, t.org)); err != nil {
+			return err
+		}
+		// The lease may have lapsed while the operator read: take it again.
+		if lease, err = acquireToolLease(ctx, t.store, t.org, topic, holder); err != nil {
+			return err
+		}
+	}
+	if err := change(ctx, t.store, lease); err != nil {
+		if errors.Is(err, replay.ErrFenced) {
+			return fmt.Errorf("%s: the lease was lost to another holder meanwhile; nothing changed: %w", topic, err)
+		}
+		return err
+	}
+	line, err = describeCheckpoint(ctx, t.store, t.org, topic, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s done: %s\n", topic, line)
+	return nil
+}
+
+// acquireToolLease takes the topic's lease or explains who has it.
+func acquireToolLease(ctx context.Context, s replay.Store, org, topic, holder string) (replay.Lease, error) {
+	lease, err := s.AcquireLease(ctx, org, topic, holder, replayToolLeaseTTL)
+	var held *replay.LeaseHeldError
+	if errors.As(err, &held) {
+		return lease, fmt.Errorf("refusing to change %s: its lease is held by %q (expires in %s unless renewed), a running worker; stop it first, then run this again",
+			topic, held.Holder, held.Remaining.Truncate(time.Second))
+	}
+	if err != nil {
+		return lease, fmt.Errorf("take the lease of %s: %w", topic, err)
+	}
+	return lease, nil
+}
+
+// replayToolHolder names this process as a lease holder; unique per
+// process, as replay.Lease asks.
+func replayToolHolder() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("sfcdc-replay-tool@%s/%d", host, os.Getpid())
+}
+
+// confirm asks on a terminal; anything else than "yes" declines. Without
+// a terminal it refuses: a script must say --yes.
+func confirm(in io.Reader, out io.Writer, question string) error {
+	if !isTerminal(in) {
+		return usageError{errors.New("refusing to change a checkpoint without confirmation: standard input is not a terminal; pass --yes to confirm non-interactively")}
+	}
+	fmt.Fprintf(out, "%s Type yes to continue: ", question)
+	var answer string
+	_, _ = fmt.Fscanln(in, &answer)
+	if strings.ToLower(strings.TrimSpace(answer)) != "yes" {
+		return errors.New("not confirmed; nothing changed")
+	}
+	return nil
+}
+
+// isTerminal reports whether r is a terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

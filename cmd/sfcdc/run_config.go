@@ -1,0 +1,95 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/sfcdc/sfcdc/pipeline"
+)
+
+// defaultShutdownGrace bounds the drain after SIGINT/SIGTERM.
+const defaultShutdownGrace = 30 * time.Second
+
+// runSection is `run:` in the configuration file: how `sfcdc run`
+// streams. Every zero value takes the documented default.
+type runSection struct {
+	// Start is where a topic that never had a checkpoint begins: backfill
+	// (default: load its objects over REST, then stream from EARLIEST),
+	// earliest or latest.
+	Start string `yaml:"start"`
+	// Recovery is what a topic does when its replay ID expired or its
+	// checkpoint vanished: backfill (default: backfill the uncovered
+	// window, then stream from EARLIEST) or stop.
+	Recovery string `yaml:"recovery"`
+	// RecoveryOverlap starts the recovery window this much before the last
+	// checkpoint's commit time. Zero: 5m.
+	RecoveryOverlap time.Duration `yaml:"recovery_overlap"`
+	// PollingObjects are read by REST polling (backfill.poll_interval)
+	// instead of streamed: objects without change events.
+	PollingObjects []string `yaml:"polling_objects"`
+	// LeaseTTL is the topic lease's time to live. Zero: 15s.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// FlushInterval is how often checkpoints are written. Zero: 1s.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	// Holder names this process in the leases. Zero: hostname, PID and a
+	// random suffix.
+	Holder string `yaml:"holder"`
+	// ShutdownGrace bounds the drain after a signal: uploads in flight,
+	// the last checkpoint flush, the lease release. Zero: 30s.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+}
+
+// validate names each bad key and its fix.
+func (r runSection) validate() error {
+	cfg := r.daemonConfig("org", "holder")
+	err := cfg.Validate()
+	for name, d := range map[string]time.Duration{"lease_ttl": r.LeaseTTL, "flush_interval": r.FlushInterval,
+		"shutdown_grace": r.ShutdownGrace} {
+		if d < 0 {
+			err = errors.Join(err, fmt.Errorf("%s: %s is negative; use 0 for the default", name, d))
+		}
+	}
+	if err != nil {
+		return usageError{fmt.Errorf("invalid run section: %w", err)}
+	}
+	return nil
+}
+
+func (r runSection) grace() time.Duration {
+	if r.ShutdownGrace > 0 {
+		return r.ShutdownGrace
+	}
+	return defaultShutdownGrace
+}
+
+// daemonConfig is the pipeline's view of the section. Uploads drain for
+// half the grace, leaving the rest for the checkpoint flush and lease
+// release.
+func (r runSection) daemonConfig(org, holder string) pipeline.DaemonConfig {
+	return pipeline.DaemonConfig{
+		Org: org, Holder: holder,
+		Start: pipeline.NewTopicStart(r.Start), Recovery: pipeline.RecoveryPolicy(r.Recovery),
+		RecoveryOverlap: r.RecoveryOverlap, PollingObjects: r.PollingObjects,
+		Worker: pipeline.Config{LeaseTTL: r.LeaseTTL, FlushInterval: r.FlushInterval, DrainTimeout: r.grace() / 2},
+	}
+}
+
+// holder is the configured holder, or hostname, PID and a random suffix:
+// unique per process, so a restarted process never mistakes the lease of
+// its predecessor for its own.
+func (r runSection) holder() string {
+	if r.Holder != "" {
+		return r.Holder
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown-host"
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}

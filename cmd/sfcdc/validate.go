@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/sfcdc/sfcdc/mapper"
+	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
+	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/salesforce"
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// validateCallTimeout bounds each Salesforce call of `sfcdc validate`.
+const validateCallTimeout = 20 * time.Second
+
+func newValidateCommand() *cobra.Command {
+	var configPath string
+	cmd := &cobra.Command{
+		Use:   "validate --config FILE",
+		Short: "Check the configuration file and, if Salesforce is reachable, its objects, fields and topics",
+		Long: "Checks the file as every command does (exit 2 when it is invalid). Then, when Salesforce can be\n" +
+			"reached, checks that each configured object exists, that each mapped field (relationship paths\n" +
+			"such as Parent.CaseNumber included) exists and is readable by the integration user, and that each\n" +
+			"object's change event topic exists (exit 1 on any problem). Objects without a change event are\n" +
+			"reported as polled. Every problem is one line with its fix.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runValidate(cmd, configPath) },
+	}
+	cmd.Flags().StringVar(&configPath, "config", "", "configuration file (YAML), required")
+	return cmd
+}
+
+func runValidate(cmd *cobra.Command, path string) error {
+	conf, err := loadConfig(path)
+	if err != nil {
+		return err
+	}
+	m, err := mapper.New(mapper.Config{Objects: conf.Objects})
+	if err != nil {
+		return usageError{err}
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "file %s: valid (%d objects)\n", path, len(conf.Objects))
+	ctx := cmd.Context()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	creds := conf.Salesforce.credentials()
+	sess, err := sessionWithin(ctx, creds)
+	if err != nil {
+		return unreachable(w, err)
+	}
+	sf, err := salesforce.NewClient(salesforce.Config{CAFile: conf.Salesforce.CAFile, APIVersion: conf.Salesforce.Auth.APIVersion, Logger: log}, creds)
+	if err != nil {
+		return usageError{err}
+	}
+	defer sf.Close()
+	psCfg := conf.Salesforce.pubsubConfig()
+	psCfg.Logger = log
+	ps, err := pubsub.NewClient(psCfg, creds)
+	if err != nil {
+		return usageError{err}
+	}
+	defer ps.Close()
+	v := &orgValidator{sf: sf, topics: ps.API(), described: map[string]salesforce.ObjectDescription{}}
+	report, err := v.check(ctx, m)
+	if err != nil {
+		return unreachable(w, err)
+	}
+	for _, n := range report.notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+	for _, p := range report.problems {
+		fmt.Fprintln(w, "problem:", p)
+	}
+	if len(report.problems) > 0 {
+		return exitCodeError{err: fmt.Errorf("%d problem(s) in org %s; fix each line above", len(report.problems), sess.TenantID), code: exitFailure}
+	}
+	fmt.Fprintf(w, "OK: org %s: %d objects, %d fields, %d topics checked\n", sess.TenantID, report.objects, report.fields, report.topics)
+	return nil
+}
+
+// sessionWithin reads the Salesforce session with a deadline.
+func sessionWithin(ctx context.Context, creds pubsub.Credentials) (pubsub.Session, error) {
+	ctx, cancel := context.WithTimeout(ctx, validateCallTimeout)
+	defer cancel()
+	return creds.Current(ctx)
+}
+
+// unreachable reports that only the file was checked. The file is valid,
+// so this is not a failure of the command.
+func unreachable(w io.Writer, err error) error {
+	fmt.Fprintf(w, "warning: Salesforce is unreachable (%v): only the file was checked; run validate again where Salesforce can be reached\n", err)
+	return nil
+}
+
+// errUnreachable marks a call that got no answer from Salesforce.
+var errUnreachable = errors.New("no answer")
+
+// orgValidator checks the mapping against one org.
+type orgValidator struct {
+	sf        *salesforce.Client
+	topics    eventbusv1.PubSubClient
+	described map[string]salesforce.ObjectDescription
+}
+
+// validateReport is what the org said about the configuration.
+type validateReport struct {
+	problems, notes         []string
+	objects, fields, topics int
+}
+
+// check describes every object and checks its fields and topic. It
+// returns an error only when Salesforce does not answer.
+func (v *orgValidator) check(ctx context.Context, m *mapper.Mapper) (validateReport, error) {
+	var r validateReport
+	for i, om := range m.Objects() {
+		key := fmt.Sprintf("objects[%d] (%s)", i, om.Object)
+		d, err := v.describe(ctx, om.Object)
+		switch {
+		case errors.Is(err, errUnreachable):
+			return r, err
+		case errors.Is(err, salesforce.ErrInvalidSession), errors.Is(err, salesforce.ErrRequestLimitExceeded):
+			// Every further call would fail alike: one line says it all.
+			r.problems = append(r.problems, fmt.Sprintf("salesforce: %v: check the salesforce session settings (access_token or auth), or wait for the API limit to reset", err))
+			return r, nil
+		case errors.Is(err, salesforce.ErrNotFound):
+			r.problems = append(r.problems, fmt.Sprintf("%s: the org has no object %s, or the integration user cannot see it: check the API name (custom objects end in __c) and the user's object permissions", key, om.Object))
+			continue
+		case err != nil:
+			r.problems = append(r.problems, fmt.Sprintf("%s: describe failed: %v", key, err))
+			continue
+		}
+		r.objects++
+		fields, err := m.FetchFields(om.Object)
+		if err != nil {
+			return r, err
+		}
+		for _, field := range fields {
+			problem, err := v.checkField(ctx, d, field)
+			if err != nil {
+				return r, err
+			}
+			if problem != "" {
+				r.problems = append(r.problems, key+": "+problem)
+			} else {
+				r.fields++
+			}
+		}
+		if !d.HasChangeEvent {
+			r.notes = append(r.notes, fmt.Sprintf("%s: will be polled (no change event); to stream it instead, enable Change Data Capture for it if Salesforce offers it", key))
+			continue
+		}
+		problem, err := v.checkTopic(ctx, om.Topic)
+		if err != nil {
+			return r, err
+		}
+		if problem != "" {
+			r.problems = append(r.problems, key+": "+problem)
+		} else {
+			r.topics++
+		}
+	}
+	return r, nil
+}
+
+// describe describes an object once. Errors without an answer from
+// Salesforce wrap errUnreachable.
+func (v *orgValidator) describe(ctx context.Context, object string) (salesforce.ObjectDescription, error) {
+	if d, ok := v.described[object]; ok {
+		return d, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, validateCallTimeout)
+	defer cancel()
+	d, err := v.sf.Describe(ctx, object)
+	if err != nil {
+		var api *salesforce.APIError
+		var oauth *salesforce.OAuthError
+		if !errors.As(err, &api) && !errors.As(err, &oauth) && !errors.Is(err, salesforce.ErrNotFound) {
+			return d, fmt.Errorf("%w: %w", errUnreachable, err)
+		}
+		return d, err
+	}
+	v.described[object] = d
+	return d, nil
+}
+
+// checkField checks a field, a compound component or a relationship path
+// (Parent.CaseNumber, following the relationship to its target object when
+// it has one). It returns the problem, or "" if the field is readable.
+func (v *orgValidator) checkField(ctx context.Context, d salesforce.ObjectDescription, path string) (string, error) {
+	name, rest, isPath := strings.Cut(path, ".")
+	if !isPath {
+		if _, ok := findField(d, name); !ok {
+			return fmt.Sprintf("field %s.%s does not exist or is not readable by the integration user: check the API name (custom fields end in __c) or grant the field Read access (field-level security)", d.Name, name), nil
+		}
+		return "", nil
+	}
+	if f, ok := findField(d, name); ok && (f.Type == "address" || f.Type == "location") {
+		return "", nil // a compound field's component, e.g. BillingAddress.City
+	}
+	rel, ok := findRelationship(d, name)
+	if !ok {
+		return fmt.Sprintf("field %s: %s has no relationship %s (or it is not readable): use the relationship name (Parent, Account, or Xyz__r for a custom lookup Xyz__c)", path, d.Name, name), nil
+	}
+	if len(rel.ReferenceTo) != 1 {
+		return "", nil // polymorphic (e.g. What): the target is only known per record
+	}
+	target, err := v.describe(ctx, rel.ReferenceTo[0])
+	if errors.Is(err, errUnreachable) {
+		return "", err
+	}
+	if err != nil {
+		return "", nil // the relationship exists; its target cannot be described, so trust the rest
+	}
+	problem, err := v.checkField(ctx, target, rest)
+	if problem != "" {
+		problem = fmt.Sprintf("via %s.%s: %s", d.Name, name, problem)
+	}
+	return problem, err
+}
+
+// checkTopic asks the Pub/Sub API for the topic.
+func (v *orgValidator) checkTopic(ctx context.Context, topic string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, validateCallTimeout)
+	defer cancel()
+	info, err := v.topics.GetTopic(ctx, &eventbusv1.TopicRequest{TopicName: topic})
+	switch status.Code(err) {
+	case codes.OK:
+		if !info.GetCanSubscribe() {
+			return fmt.Sprintf("topic %s exists but the integration user cannot subscribe to it: grant the user the View All Data or the object's Read permission", topic), nil
+		}
+		return "", nil
+	case codes.NotFound, codes.InvalidArgument:
+		return fmt.Sprintf("topic %s does not exist: enable Change Data Capture for the object (Setup > Change Data Capture), or fix the object's topic: key", topic), nil
+	case codes.PermissionDenied, codes.Unauthenticated:
+		return fmt.Sprintf("topic %s: the Pub/Sub API refused the session (%s): check the user's API access and the salesforce settings", topic, status.Code(err)), nil
+	}
+	return "", fmt.Errorf("%w: get topic %s: %w", errUnreachable, topic, err)
+}
+
+// findField looks a field up by API name (Salesforce names are
+// case-insensitive).
+func findField(d salesforce.ObjectDescription, name string) (salesforce.FieldDescription, bool) {
+	for _, f := range d.Fields {
+		if strings.EqualFold(f.Name, name) {
+			return f, true
+		}
+	}
+	return salesforce.FieldDescription{}, false
+}
+
+// findRelationship looks a lookup field up by its relationship name.
+func findRelationship(d salesforce.ObjectDescription, name string) (salesforce.FieldDescription, bool) {
+	for _, f := range d.Fields {
+		if f.RelationshipName != "" && strings.EqualFold(f.RelationshipName, name) {
+			return f, true
+		}
+	}
+	return salesforce.FieldDescription{}, false
+}

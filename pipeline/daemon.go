@@ -1,0 +1,129 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/mapper"
+)
+
+// Daemon runs a whole deployment: one topic supervisor per Pub/Sub topic
+// of the mapped objects (objects sharing a topic share its worker), and
+// one REST polling backfill for the objects without change events.
+type Daemon struct {
+	cfg     DaemonConfig
+	opts    Options
+	fill    *backfill.Backfill
+	log     *slog.Logger
+	topics  map[string][]string // topic → its objects, in mapping order
+	polling []string
+}
+
+// NewDaemon checks the configuration. opts are the collaborators every
+// worker shares; fill runs initial loads, recoveries and polling.
+func NewDaemon(cfg DaemonConfig, opts Options, fill *backfill.Backfill) (*Daemon, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("configure daemon: %w", err)
+	}
+	if opts.Mapper == nil || fill == nil {
+		return nil, errors.New("configure daemon: a mapper and a backfill are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	d := &Daemon{cfg: cfg.withDefaults(), opts: opts, fill: fill, log: opts.Logger, topics: map[string][]string{}}
+	if d.opts.Resync == nil {
+		d.opts.Resync = d.resyncObject
+	}
+	if err := d.planObjects(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// planObjects splits the mapped objects into streamed topics and polled
+// objects.
+func (d *Daemon) planObjects() error {
+	mapped := map[string]bool{}
+	for _, om := range d.opts.Mapper.Objects() {
+		mapped[om.Object] = true
+		if slices.Contains(d.cfg.PollingObjects, om.Object) {
+			d.polling = append(d.polling, om.Object)
+			continue
+		}
+		topic := om.Topic
+		if topic == "" {
+			topic = mapper.DefaultTopic(om.Object)
+		}
+		d.topics[topic] = append(d.topics[topic], om.Object)
+	}
+	for _, name := range d.cfg.PollingObjects {
+		if !mapped[name] {
+			return fmt.Errorf("configure daemon: polling object %s has no mapping under objects", name)
+		}
+	}
+	return nil
+}
+
+// Topics returns the streamed topics and their objects.
+func (d *Daemon) Topics() map[string][]string { return d.topics }
+
+// Run works until ctx ends (then every worker drains and it returns nil)
+// or a topic stops for good (then the others are stopped and drained, and
+// that error is returned). Every goroutine it starts has ended when it
+// returns.
+func (d *Daemon) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	stopAll := func(err error) {
+		if err != nil && ctx.Err() == nil {
+			cancel(err)
+		}
+	}
+	for topic, objects := range d.topics {
+		wg.Go(func() { stopAll(d.superviseTopic(ctx, topic, objects)) })
+	}
+	if len(d.polling) > 0 {
+		wg.Go(func() { d.poll(ctx) })
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// poll runs the polling objects as a following backfill. Following stops
+// at the API budget or when a call keeps failing; it is started again
+// after RetryInterval, resuming at its watermark.
+func (d *Daemon) poll(ctx context.Context) {
+	for {
+		_, err := d.fill.Run(ctx, backfill.Request{Objects: d.polling, Follow: true})
+		if ctx.Err() != nil {
+			return
+		}
+		d.log.Warn("polling backfill stopped; starting it again", "objects", d.polling, "err", err)
+		if sleep(ctx, d.cfg.RetryInterval) != nil {
+			return
+		}
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,111 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// NewTopicStart says where a topic that never had a checkpoint begins.
+type NewTopicStart string
+
+const (
+	// NewTopicBackfill (the default) loads the topic's objects over REST up
+	// to now, then streams from EARLIEST. The stream replays what the bus
+	// still retains, which overlaps the backfill; the content hashes make
+	// that overlap cost no upload. Nothing committed before the backfill
+	// ended is missed, and nothing after it, because EARLIEST starts before
+	// the backfill ended (the bus retains 72 h).
+	NewTopicBackfill NewTopicStart = "backfill"
+	// NewTopicEarliest streams what the bus retains, without a backfill.
+	NewTopicEarliest NewTopicStart = "earliest"
+	// NewTopicLatest streams only changes made after the subscription.
+	NewTopicLatest NewTopicStart = "latest"
+)
+
+// RecoveryPolicy says what a topic does when its stream cannot be resumed:
+// the replay ID was refused (expired after the 72 h retention) or the
+// checkpoint vanished.
+type RecoveryPolicy string
+
+const (
+	// RecoverByBackfill (the default) backfills the topic's objects over
+	// REST from the last checkpoint's commit time, less an overlap, to now,
+	// then streams from EARLIEST.
+	RecoverByBackfill RecoveryPolicy = "backfill"
+	// RecoverStop stops the daemon with the error, for an operator to act.
+	RecoverStop RecoveryPolicy = "stop"
+)
+
+// StateRecovering is the status of a topic whose stream could not be
+// resumed while its recovery backfill runs.
+const StateRecovering = "recovering"
+
+// DaemonConfig configures a Daemon. Zero values take the documented
+// defaults.
+type DaemonConfig struct {
+	// Org is the Salesforce org ID the state is kept under. Required.
+	Org string
+	// Holder names this process in the topic leases. Required.
+	Holder string
+	// Start applies to topics that never had a checkpoint. Zero:
+	// NewTopicBackfill.
+	Start NewTopicStart
+	// Recovery applies when a stream cannot be resumed. Zero:
+	// RecoverByBackfill.
+	Recovery RecoveryPolicy
+	// RecoveryOverlap is how far before the last checkpoint's commit time
+	// the recovery backfill starts. Zero: 5 min.
+	RecoveryOverlap time.Duration
+	// PollingObjects run as REST polling (backfill with Follow) instead of
+	// streaming: objects without change events.
+	PollingObjects []string
+	// RetryInterval is the wait before a standby tries for a lease again,
+	// and before a polling backfill that stopped is started again. Zero:
+	// the lease TTL of Worker (15 s by default).
+	RetryInterval time.Duration
+	// Worker is the template of every topic worker; Org, Topic, Holder and
+	// Start are set by the daemon.
+	Worker Config
+}
+
+// Validate reports every configuration error at once.
+func (c DaemonConfig) Validate() error {
+	var errs []error
+	if c.Org == "" {
+		errs = append(errs, errors.New("org: set the Salesforce org ID"))
+	}
+	if c.Holder == "" {
+		errs = append(errs, errors.New("holder: name this process for the topic leases"))
+	}
+	switch c.Start {
+	case "", NewTopicBackfill, NewTopicEarliest, NewTopicLatest:
+	default:
+		errs = append(errs, fmt.Errorf("start: %q is not backfill, earliest or latest", c.Start))
+	}
+	switch c.Recovery {
+	case "", RecoverByBackfill, RecoverStop:
+	default:
+		errs = append(errs, fmt.Errorf("recovery: %q is not backfill or stop", c.Recovery))
+	}
+	if c.RecoveryOverlap < 0 || c.RetryInterval < 0 {
+		errs = append(errs, errors.New("recovery_overlap, retry_interval: must not be negative; use 0 for the default"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c DaemonConfig) withDefaults() DaemonConfig {
+	if c.Start == "" {
+		c.Start = NewTopicBackfill
+	}
+	if c.Recovery == "" {
+		c.Recovery = RecoverByBackfill
+	}
+	if c.RecoveryOverlap == 0 {
+		c.RecoveryOverlap = 5 * time.Minute
+	}
+	if c.RetryInterval == 0 {
+		c.RetryInterval = c.Worker.withDefaults().LeaseTTL
+	}
+	return c
+}

@@ -1,0 +1,78 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/replay"
+)
+
+// recoverTopic applies the recovery policy to a stream that cannot be
+// resumed (cause). It records the cause first, so the operator sees it
+// whatever follows; with RecoverByBackfill it then backfills the window
+// the stream left uncovered, after which the worker resumes at EARLIEST:
+// the window ends now, EARLIEST starts before now, so nothing is skipped.
+func (d *Daemon) recoverTopic(ctx context.Context, topic string, objects []string, cause error) error {
+	d.log.Warn("topic stream cannot be resumed", "topic", topic, "policy", d.cfg.Recovery, "err", cause)
+	d.saveStatus(topic, StateRecovering, cause)
+	if d.cfg.Recovery == RecoverStop {
+		return fmt.Errorf("topic %s (recovery policy stop): %w", topic, cause)
+	}
+	since, err := d.recoverySince(ctx, topic, objects)
+	if err != nil {
+		return err
+	}
+	until := time.Now()
+	d.log.Warn("recovering topic by backfill", "topic", topic, "objects", objects, "since", since, "until", until)
+	if _, err := d.fill.Run(ctx, backfill.Request{Objects: objects, Since: since, Until: until}); err != nil {
+		return fmt.Errorf("recover topic %s by backfill: %w", topic, err)
+	}
+	d.saveStatus(topic, replay.StateStreaming, cause)
+	return nil
+}
+
+// recoverySince is where the recovery window starts: the last committed
+// checkpoint's commit time less the overlap; when that is unknown (the
+// checkpoint vanished), the oldest backfill watermark of the objects less
+// the overlap; when an object has none, the beginning (zero).
+func (d *Daemon) recoverySince(ctx context.Context, topic string, objects []string) (time.Time, error) {
+	cp, err := d.opts.Store.Checkpoint(ctx, d.cfg.Org, topic)
+	switch {
+	case err == nil && !cp.CommitTime.IsZero():
+		return cp.CommitTime.Add(-d.cfg.RecoveryOverlap), nil
+	case err != nil && !errors.Is(err, replay.ErrNotFound) && !errors.Is(err, replay.ErrCheckpointVanished):
+		return time.Time{}, fmt.Errorf("read checkpoint of %s: %w", topic, err)
+	}
+	var oldest time.Time
+	for _, object := range objects {
+		w, err := d.opts.Store.Watermark(ctx, d.cfg.Org, object)
+		switch {
+		case errors.Is(err, replay.ErrNotFound):
+			return time.Time{}, nil
+		case err != nil:
+			return time.Time{}, fmt.Errorf("read backfill watermark of %s: %w", object, err)
+		case oldest.IsZero() || w.Modstamp.Before(oldest):
+			oldest = w.Modstamp
+		}
+	}
+	if oldest.IsZero() {
+		return time.Time{}, nil
+	}
+	return oldest.Add(-d.cfg.RecoveryOverlap), nil
+}
+
+// resyncObject is the workers' Resync: a backfill window of object from
+// the overflow's commit time, less the recovery overlap, to now.
+func (d *Daemon) resyncObject(ctx context.Context, object string, committed time.Time) error {
+	var since time.Time
+	if !committed.IsZero() {
+		since = committed.Add(-d.cfg.RecoveryOverlap)
+	}
+	if _, err := d.fill.Run(ctx, backfill.Request{Objects: []string{object}, Since: since, Until: time.Now()}); err != nil {
+		return fmt.Errorf("resync %s by backfill: %w", object, err)
+	}
+	return nil
+}

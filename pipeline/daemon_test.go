@@ -1,0 +1,218 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/pipeline"
+	"github.com/sfcdc/sfcdc/pubsub"
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/uploader"
+)
+
+// stepClock is a simulator clock that moves only when told.
+type stepClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *stepClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// daemonRun is a Daemon running on its own goroutine.
+type daemonRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+}
+
+func (r *daemonRun) stop(t *testing.T) {
+	t.Helper()
+	r.cancel()
+	select {
+	case <-r.done:
+		if r.err != nil {
+			t.Fatalf("daemon stopped with %v, want a clean stop", r.err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon did not stop within 30 s")
+	}
+}
+
+// startDaemon runs a daemon over the world's org for objects, after tune
+// adjusted its configuration.
+func (w *world) startDaemon(t *testing.T, objects []mapper.ObjectMapping, tune func(*pipeline.DaemonConfig)) *daemonRun {
+	t.Helper()
+	m, err := mapper.New(mapper.Config{Objects: objects})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := uploader.Config{BaseURL: w.cmURL, Token: uploader.Secret(w.cm.Token()), Project: cmProject, Source: cmSource,
+		Linger: time.Millisecond, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		ShutdownTimeout: time.Second}
+	fill, err := backfill.New(backfill.Config{PollInterval: 50 * time.Millisecond},
+		backfill.Options{Salesforce: w.sf, Mapper: m, Store: w.store, Org: w.sim.Org.ID(), Upload: up})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := pipeline.DaemonConfig{Org: w.sim.Org.ID(), Holder: "test-" + t.Name(), RetryInterval: 20 * time.Millisecond,
+		Worker: pipeline.Config{FlushInterval: 10 * time.Millisecond, FetchLinger: 5 * time.Millisecond,
+			DrainTimeout: 300 * time.Millisecond}}
+	if tune != nil {
+		tune(&cfg)
+	}
+	d, err := pipeline.NewDaemon(cfg, pipeline.Options{PubSub: w.ps, Records: w.sf, Mapper: m, Store: w.store, Upload: up}, fill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	r := &daemonRun{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.err = d.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-r.done
+	})
+	return r
+}
+
+var casesOnly = []mapper.ObjectMapping{{Object: "Case"}}
+
+func TestATopicNeverSeenIsBackfilledThenStreamed(t *testing.T) {
+	w := newWorld(t)
+	before := w.createCases(t, 0, 5)
+	d := w.startDaemon(t, casesOnly, nil)
+	eventually(t, "the cases made before the start are in CM", func() bool { return w.cmHas("Case", before...) })
+	after := w.createCases(t, 5, 3)
+	eventually(t, "the cases made after the start are in CM", func() bool { return w.cmHas("Case", after...) })
+	eventually(t, "a checkpoint is written", func() bool { return w.checkpoint(t, "/data/CaseChangeEvent") != nil })
+	d.stop(t)
+}
+
+func TestAnExpiredReplayIDIsRecoveredByBackfillWithNothingLost(t *testing.T) {
+	clock := &stepClock{now: time.Now().UTC()}
+	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Clock = clock })
+	const topic = "/data/CaseChangeEvent"
+	d := w.startDaemon(t, casesOnly, nil)
+	streamed := w.createCases(t, 0, 3)
+	eventually(t, "the first cases are streamed", func() bool { return w.cmHas("Case", streamed...) })
+	eventually(t, "a checkpoint is written", func() bool { return w.checkpoint(t, topic) != nil })
+	d.stop(t)
+
+	expired := w.createCases(t, 3, 4) // their events will age out before anyone reads them
+	clock.Advance(73 * time.Hour)
+	retained := w.createCases(t, 7, 2)
+
+	d = w.startDaemon(t, casesOnly, nil)
+	eventually(t, "every case is in CM", func() bool {
+		return w.cmHas("Case", streamed...) && w.cmHas("Case", expired...) && w.cmHas("Case", retained...)
+	})
+	st, err := w.store.Status(t.Context(), w.sim.Org.ID(), topic)
+	if err != nil || !strings.Contains(st.LastError, "Replay ID is no longer valid") {
+		t.Fatalf("the recovery was not recorded: status %+v, %v", st, err)
+	}
+	d.stop(t)
+}
+
+func TestTheStopPolicyReportsAnExpiredReplayID(t *testing.T) {
+	clock := &stepClock{now: time.Now().UTC()}
+	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Clock = clock })
+	stopPolicy := func(c *pipeline.DaemonConfig) { c.Recovery = pipeline.RecoverStop }
+	d := w.startDaemon(t, casesOnly, stopPolicy)
+	streamed := w.createCases(t, 0, 2)
+	eventually(t, "the first cases are streamed", func() bool {
+		return w.cmHas("Case", streamed...) && w.checkpoint(t, "/data/CaseChangeEvent") != nil
+	})
+	d.stop(t)
+	w.createCases(t, 2, 2)
+	clock.Advance(73 * time.Hour)
+	d = w.startDaemon(t, casesOnly, stopPolicy)
+	select {
+	case <-d.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the daemon did not stop on an expired replay ID")
+	}
+	if !errors.Is(d.err, pubsub.ErrReplayInvalid) {
+		t.Fatalf("the stop policy returned %v, want ErrReplayInvalid", d.err)
+	}
+}
+
+// createCases makes n cases numbered from first and returns their IDs.
+func (w *world) createCases(t *testing.T, first, n int) []string {
+	t.Helper()
+	var ids []string
+	for i := first; i < first+n; i++ {
+		id, _ := w.create(t, "Case", caseValues(i))
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func TestAVanishedCheckpointIsRecoveredByBackfillWithNothingLost(t *testing.T) {
+	w := newWorld(t)
+	const topic = "/data/CaseChangeEvent"
+	d := w.startDaemon(t, casesOnly, nil)
+	streamed := w.createCases(t, 0, 3)
+	eventually(t, "the first cases are streamed", func() bool {
+		return w.cmHas("Case", streamed...) && w.checkpoint(t, topic) != nil
+	})
+	d.stop(t)
+	missed := w.createCases(t, 3, 3)
+	w.deleteCheckpointKey(t, topic)
+
+	d = w.startDaemon(t, casesOnly, nil)
+	eventually(t, "every case is in CM", func() bool { return w.cmHas("Case", streamed...) && w.cmHas("Case", missed...) })
+	st, err := w.store.Status(t.Context(), w.sim.Org.ID(), topic)
+	if err != nil || !strings.Contains(st.LastError, "checkpoint vanished") {
+		t.Fatalf("the vanished checkpoint was not recorded: status %+v, %v", st, err)
+	}
+	d.stop(t)
+}
+
+func TestPollingObjectsAreReadOverRESTWhileTheDaemonRuns(t *testing.T) {
+	w := newWorld(t)
+	d := w.startDaemon(t, casesOnly, func(c *pipeline.DaemonConfig) { c.PollingObjects = []string{"Case"} })
+	polled := w.createCases(t, 0, 3)
+	eventually(t, "the polled cases are in CM", func() bool { return w.cmHas("Case", polled...) })
+	if cp := w.checkpoint(t, "/data/CaseChangeEvent"); cp != nil {
+		t.Fatal("a polled object was streamed too")
+	}
+	d.stop(t)
+}
+
+func TestAGapOverflowIsResyncedByBackfillInsteadOfOnlyDeadLettered(t *testing.T) {
+	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Org.MaxTransactionChanges = 2 })
+	d := w.startDaemon(t, casesOnly, func(c *pipeline.DaemonConfig) { c.Start = pipeline.NewTopicEarliest })
+	var ids []string
+	_, err := w.sim.Org.Transaction(func(tx *sfsim.Tx) error {
+		for i := range 6 {
+			id, err := tx.Create("Case", caseValues(i))
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "every case of the overflowed transaction is in CM", func() bool { return w.cmHas("Case", ids...) })
+	if n, err := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID()); err != nil || n != 0 {
+		t.Fatalf("%d dead letters (%v), want the overflow resynced, not dead-lettered", n, err)
+	}
+	d.stop(t)
+}
