@@ -79,12 +79,17 @@ func (d *Daemon) Topics() map[string][]string { return d.topics }
 // that error is returned). Every goroutine it starts has ended when it
 // returns.
 func (d *Daemon) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		fatal error
+	)
 	stopAll := func(err error) {
-		if err != nil && ctx.Err() == nil {
-			cancel(err)
+		if err != nil {
+			once.Do(func() { fatal = err })
+			cancel()
 		}
 	}
 	for topic, objects := range d.topics {
@@ -94,10 +99,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Go(func() { d.poll(ctx) })
 	}
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
+	return fatal
 }
 
 // poll runs the polling objects as a following backfill. Following stops

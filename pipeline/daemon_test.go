@@ -216,3 +216,27 @@ func TestAGapOverflowIsResyncedByBackfillInsteadOfOnlyDeadLettered(t *testing.T)
 	}
 	d.stop(t)
 }
+
+func TestObjectsWithoutChangeEventsAreFoundByDescribe(t *testing.T) {
+	w := newWorld(t)
+	objects := []mapper.ObjectMapping{{Object: "Case"}, {Object: "CaseComment"}, {Object: "EmailMessage"}}
+	polling, err := pipeline.ObjectsWithoutChangeEvents(t.Context(), w.sf, objects)
+	if err != nil || len(polling) != 1 || polling[0] != "CaseComment" {
+		t.Fatalf("polling objects %v (%v), want [CaseComment]", polling, err)
+	}
+}
+
+func TestASecondDaemonStandsByAndTakesOverWhenTheFirstStops(t *testing.T) {
+	w := newWorld(t)
+	holder := func(name string) func(*pipeline.DaemonConfig) {
+		return func(c *pipeline.DaemonConfig) { c.Holder = name; c.Start = pipeline.NewTopicEarliest }
+	}
+	first := w.startDaemon(t, casesOnly, holder("first"))
+	early := w.createCases(t, 0, 2)
+	eventually(t, "the first daemon streams", func() bool { return w.cmHas("Case", early...) })
+	second := w.startDaemon(t, casesOnly, holder("second"))
+	first.stop(t)
+	late := w.createCases(t, 2, 2)
+	eventually(t, "the standby took over", func() bool { return w.cmHas("Case", late...) })
+	second.stop(t)
+}

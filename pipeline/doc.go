@@ -27,9 +27,11 @@
 // An event is done when every comment it produced has an uploader outcome
 // that is delivered or dead-lettered (the dead letter stored first). Only
 // then is it marked done in the tracker and released to the subscription,
-// so a slow CM stops new credits instead of growing memory. Poison events,
-// unmappable records and events that need a resync (GAP_OVERFLOW, not yet
-// handled here) are stored as dead letters with their replay ID, then done.
+// so a slow CM stops new credits instead of growing memory. Poison events
+// and unmappable records are stored as dead letters with their replay ID,
+// then done. A GAP_OVERFLOW event names no records: Options.Resync re-reads
+// the object over REST from the event's commit time before the event is
+// done (without a Resync, or when it fails for good, it is dead-lettered).
 // A replay.Flusher writes the tracker's committable position under the
 // lease's fencing token every FlushInterval.
 //
@@ -48,4 +50,24 @@
 // uploader's outcomes, stops the uploader, flushes the checkpoint a last
 // time and releases the lease. Whatever did not finish is simply not
 // checkpointed: the next holder receives it again.
+//
+// # The daemon
+//
+// Daemon runs a deployment: a supervisor per topic of the mapped objects
+// (objects sharing a topic share one worker) and a following backfill for
+// the polling objects (those without change events). A supervisor stands
+// by while another holder has the lease, and never falls back to LATEST:
+// when the replay ID is refused (expired) or the checkpoint vanished, it
+// records the cause (log and status "recovering"), then by the default
+// policy backfills the window from the last checkpoint's commit time less
+// RecoveryOverlap (unknown: the oldest backfill watermark, or the
+// beginning) to now, and resumes at EARLIEST. Because the window ends
+// after EARLIEST's position, nothing is skipped; the overlap between the
+// two is re-sent unchanged and costs no upload (content hashes).
+//
+// A topic never streamed starts, by default, the same way: a backfill of
+// its objects up to now, then EARLIEST. This needs no stream position
+// recorded first, which a crash between the two steps could lose.
+// Limits: the initial and recovery backfills run outside the topic lease,
+// so two instances may both run one (duplicates are unbilled).
 package pipeline

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
+	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/spf13/cobra"
@@ -51,17 +53,41 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 		return err
 	}
 	defer d.close()
-	daemon, ps, err := newDaemon(conf, d, log)
+	cfg := conf.Run.daemonConfig(d.org, conf.Run.holder())
+	if cfg.PollingObjects, err = pollingObjects(cmd.Context(), conf, d); err != nil {
+		return err
+	}
+	daemon, ps, err := newDaemon(cfg, conf, d, log)
 	if err != nil {
 		return err
 	}
 	defer ps.Close()
-	log.Info("running", "topics", len(daemon.Topics()), "polling_objects", conf.Run.PollingObjects)
+	log.Info("running", "holder", cfg.Holder, "topics", len(daemon.Topics()), "polling_objects", cfg.PollingObjects)
 	return runUntilSignal(cmd.Context(), daemon, conf.Run.grace())
 }
 
+// pollingObjects is run.polling_objects plus, with run.detect_polling,
+// the other objects Salesforce has no change event for.
+func pollingObjects(ctx context.Context, conf fileConfig, d *deps) ([]string, error) {
+	polling := slices.Clone(conf.Run.PollingObjects)
+	if !conf.Run.detectPolling() {
+		return polling, nil
+	}
+	var ask []mapper.ObjectMapping
+	for _, om := range conf.Objects {
+		if !slices.Contains(polling, om.Object) {
+			ask = append(ask, om)
+		}
+	}
+	found, err := pipeline.ObjectsWithoutChangeEvents(ctx, d.sf, ask)
+	if err != nil {
+		return nil, err
+	}
+	return append(polling, found...), nil
+}
+
 // newDaemon builds the Pub/Sub client and the daemon over d.
-func newDaemon(conf fileConfig, d *deps, log *slog.Logger) (*pipeline.Daemon, *pubsub.Client, error) {
+func newDaemon(cfg pipeline.DaemonConfig, conf fileConfig, d *deps, log *slog.Logger) (*pipeline.Daemon, *pubsub.Client, error) {
 	psCfg := conf.Salesforce.pubsubConfig()
 	psCfg.Logger = log
 	ps, err := pubsub.NewClient(psCfg, d.creds)
@@ -73,7 +99,7 @@ func newDaemon(conf fileConfig, d *deps, log *slog.Logger) (*pipeline.Daemon, *p
 		_ = ps.Close()
 		return nil, nil, err
 	}
-	daemon, err := pipeline.NewDaemon(conf.Run.daemonConfig(d.org, conf.Run.holder()),
+	daemon, err := pipeline.NewDaemon(cfg,
 		pipeline.Options{PubSub: ps, Records: d.sf, Mapper: d.mapper, Store: d.store, Upload: conf.CommsMining, Logger: log}, fill)
 	if err != nil {
 		_ = ps.Close()

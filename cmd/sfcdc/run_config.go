@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/sfcdc/sfcdc/pipeline"
@@ -31,6 +32,10 @@ type runSection struct {
 	// PollingObjects are read by REST polling (backfill.poll_interval)
 	// instead of streamed: objects without change events.
 	PollingObjects []string `yaml:"polling_objects"`
+	// DetectPolling adds, at start, the objects Salesforce describes
+	// without a change event (two REST calls per object; objects with an
+	// explicit topic are not asked). Zero: true.
+	DetectPolling *bool `yaml:"detect_polling"`
 	// LeaseTTL is the topic lease's time to live. Zero: 15s.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
 	// FlushInterval is how often checkpoints are written. Zero: 1s.
@@ -59,6 +64,8 @@ func (r runSection) validate() error {
 	return nil
 }
 
+func (r runSection) detectPolling() bool { return r.DetectPolling == nil || *r.DetectPolling }
+
 func (r runSection) grace() time.Duration {
 	if r.ShutdownGrace > 0 {
 		return r.ShutdownGrace
@@ -73,7 +80,7 @@ func (r runSection) daemonConfig(org, holder string) pipeline.DaemonConfig {
 	return pipeline.DaemonConfig{
 		Org: org, Holder: holder,
 		Start: pipeline.NewTopicStart(r.Start), Recovery: pipeline.RecoveryPolicy(r.Recovery),
-		RecoveryOverlap: r.RecoveryOverlap, PollingObjects: r.PollingObjects,
+		RecoveryOverlap: r.RecoveryOverlap, PollingObjects: slices.Clone(r.PollingObjects),
 		Worker: pipeline.Config{LeaseTTL: r.LeaseTTL, FlushInterval: r.FlushInterval, DrainTimeout: r.grace() / 2},
 	}
 }

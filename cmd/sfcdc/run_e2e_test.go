@@ -2,6 +2,7 @@ package main
 
 import (
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -80,4 +81,18 @@ func TestRunStreamsUntilSIGTERMAndARestartLosesNothing(t *testing.T) {
 	})
 	second.terminate(t)
 	t.Logf("CM stats: %+v", simStats(t, b))
+}
+
+func TestRunPollsObjectsWithoutChangeEvents(t *testing.T) {
+	const n = 50
+	b := startSimProcess(t, "--rate", "0", "--seed-records", "50", "--seed-object", "CaseComment")
+	config := backfillConfig(t, b, redisKeyPrefix(t), "  - object: CaseComment\nbackfill:\n  poll_interval: 50ms\n")
+	p := startRun(t, backfillEnv(b), config)
+	waitFor(t, p.cmd, p.exited, "every case comment in CM", func() bool {
+		return len(sfRecordIDs(t, b, "CaseComment")) == n && len(missingComments(t, b, "CaseComment")) == 0
+	})
+	p.terminate(t)
+	if !strings.Contains(p.out.String(), "polling_objects=[CaseComment]") {
+		t.Fatalf("CaseComment was not detected as a polling object:\n%s", p.out.String())
+	}
 }
