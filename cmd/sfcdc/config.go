@@ -20,6 +20,7 @@ import (
 //	store:        Redis or the embedded file store (replay.Config)
 //	backfill:     overlap, page size, API budget, polling (backfill.Config)
 //	objects:      the objects and their comment mappings (mapper.ObjectMapping)
+//	run:          start, recovery policy, leases, shutdown grace (run_config.go)
 //
 // ${VAR} and $VAR are replaced by environment variables before parsing,
 // so secrets can stay out of the file. The environment also overrides the
