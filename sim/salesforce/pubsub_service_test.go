@@ -526,3 +526,14 @@ func drain(stream eventbusv1.PubSub_SubscribeClient) (int, error) {
 		n += len(resp.GetEvents())
 	}
 }
+
+func TestAFaultArmedAfterItsCountFiresOnTheNextRound(t *testing.T) {
+	h := newHarness(t, 30*time.Millisecond, true)
+	h.append("Case", 5)
+	stream := h.subscribe(t, h.ctx(t), &eventbusv1.FetchRequest{TopicName: "/data/CaseChangeEvent", ReplayPreset: eventbusv1.ReplayPreset_EARLIEST, NumRequested: 100})
+	receiveEvents(t, stream, 5)
+	h.faults.Set(FaultSettings{EndStreamAfterEvents: 3})
+	if _, err := drain(stream); status.Code(err) != codes.Unavailable {
+		t.Fatalf("got %v, want the armed fault to end the stream with UNAVAILABLE", err)
+	}
+}

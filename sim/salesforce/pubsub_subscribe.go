@@ -161,6 +161,11 @@ func (s *pubSubService) serve(ctx context.Context, stream eventbusv1.PubSub_Subs
 			<-ctx.Done() // silent: no events, no keepalives, stream stays open
 			return nil
 		}
+		// A fault armed after the stream already delivered its count fires
+		// now rather than starving the stream.
+		if err := s.afterDelivery(ctx, out, faults, delivered); err != nil {
+			return err
+		}
 		limit := min(faultLimit(faults, delivered, credits), maxEventsPerResponse)
 		changed := s.bus.Changed()
 		events, scanned := s.bus.ReadAfter(pos, sub.keep, limit, maxResponseBytes)
@@ -228,6 +233,7 @@ func (s *pubSubService) afterDelivery(ctx context.Context, out *wire, f FaultSet
 		time.Sleep(resetFlushGrace)
 		s.conns.resetPeer(ctx)
 		<-ctx.Done()
+		return &sfError{codes.Unavailable, "", "connection reset by fault injection"}
 	}
 	return nil
 }

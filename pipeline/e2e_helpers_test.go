@@ -1,0 +1,258 @@
+package pipeline_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/pipeline"
+	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/salesforce"
+	"github.com/sfcdc/sfcdc/sim/commsmining"
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/uploader"
+)
+
+// refreshingCreds hands out the simulator's tokens and mints a new one when
+// the server rejects the current one, as OAuth credentials would.
+type refreshingCreds struct {
+	sim *sfsim.Sim
+
+	mu        sync.Mutex
+	cur       pubsub.Session
+	refreshes int
+}
+
+func (c *refreshingCreds) Current(context.Context) (pubsub.Session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cur, nil
+}
+
+func (c *refreshingCreds) Refresh(_ context.Context, rejected pubsub.Session) (pubsub.Session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rejected.AccessToken == c.cur.AccessToken {
+		c.cur.AccessToken = c.sim.Tokens.Issue()
+		c.refreshes++
+	}
+	return c.cur, nil
+}
+
+func (c *refreshingCreds) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.refreshes
+}
+
+// e2eWorld is a world whose clients refresh tokens, whose Pub/Sub watchdog
+// is short and whose CM simulator records receive times.
+type e2eWorld struct {
+	*world
+	creds *refreshingCreds
+}
+
+func newE2EWorld(t testing.TB, tune func(*sfsim.SimConfig)) *e2eWorld {
+	t.Helper()
+	simCfg := sfsim.SimConfig{Org: sfsim.Config{Seed: 21}, PubSub: sfsim.PubSubConfig{Insecure: true}}
+	if tune != nil {
+		tune(&simCfg)
+	}
+	s, err := sfsim.Start(simCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	cm, err := commsmining.Start(commsmining.Options{Sources: []string{cmProject + "/" + cmSource},
+		RejectUnknownFields: true, RecordReceipts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cm.Close() })
+	gate := &cmGate{next: cm.Handler(), failing: map[string]bool{}}
+	front := httptest.NewServer(gate)
+	t.Cleanup(front.Close)
+
+	creds := &refreshingCreds{sim: s, cur: pubsub.Session{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}}
+	sf, err := salesforce.NewClient(salesforce.Config{}, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sf.Close)
+	ps, err := pubsub.NewClient(pubsub.Config{Endpoint: s.PubSub.Addr(), Plaintext: true,
+		BackoffInitial: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond, Watchdog: 500 * time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)}, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ps.Close() })
+	store, client, prefix := newStoreTB(t)
+	return &e2eWorld{world: &world{sim: s, cm: cm, gate: gate, cmURL: front.URL, store: store, redis: client, keys: prefix, sf: sf, ps: ps}, creds: creds}
+}
+
+// newStoreTB is newStore for benchmarks too: a RedisStore under a
+// prefix of its own, deleted at cleanup.
+func newStoreTB(t testing.TB) (*replay.RedisStore, *redis.Client, string) {
+	t.Helper()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "sfcdctest:pipeline:" + hex.EncodeToString(b) + ":"
+	client := redis.NewClient(&redis.Options{Addr: redisAddr(), ContextTimeoutEnabled: true, DialTimeout: 2 * time.Second})
+	if err := client.Ping(context.Background()).Err(); err != nil {
+		client.Close()
+		t.Fatalf("no Redis at %s (%v): run ./scripts/test.sh or set SFCDC_TEST_REDIS_ADDR", redisAddr(), err)
+	}
+	store, err := replay.NewRedisStore(client, replay.RedisOptions{KeyPrefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		if len(keys) > 0 {
+			client.Del(ctx, keys...)
+		}
+		store.Close()
+	})
+	return store, client, prefix
+}
+
+// expectedComments maps every live record of objects in the org through m:
+// comment ID → the (subject, body) CM must hold.
+func expectedComments(t testing.TB, org *sfsim.Org, m *mapper.Mapper, objects ...string) map[string][2]string {
+	t.Helper()
+	want := map[string][2]string{}
+	for _, object := range objects {
+		for _, r := range org.Records(object) {
+			if r.IsDeleted() {
+				continue
+			}
+			res, err := m.Map(mapper.Record{Object: object, ID: r.ID(), Fields: map[string]any(r.Fields)})
+			if err != nil {
+				t.Fatalf("map %s %s: %v", object, r.ID(), err)
+			}
+			c, err := res.Comment()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[res.CommentID] = [2]string{c.Messages[0].Subject, c.Messages[0].Body}
+		}
+	}
+	return want
+}
+
+// cmDiff compares CM's comments with want and describes the differences
+// (empty when CM holds exactly the wanted comments).
+func cmDiff(cm *commsmining.Server, want map[string][2]string) string {
+	var diffs []string
+	got := cm.Comments(cmProject, cmSource)
+	seen := map[string]bool{}
+	for _, c := range got {
+		seen[c.ID] = true
+		w, ok := want[c.ID]
+		switch {
+		case !ok:
+			diffs = append(diffs, "unexpected comment "+c.ID)
+		case len(c.Messages) != 1:
+			diffs = append(diffs, fmt.Sprintf("%s has %d messages", c.ID, len(c.Messages)))
+		case c.Messages[0].Subject != w[0] || c.Messages[0].Body != w[1]:
+			diffs = append(diffs, fmt.Sprintf("%s is stale: subject %q body %q…, want subject %q body %q…",
+				c.ID, c.Messages[0].Subject, short(c.Messages[0].Body), w[0], short(w[1])))
+		}
+	}
+	for id := range want {
+		if !seen[id] {
+			diffs = append(diffs, "missing comment "+id)
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 10 {
+		diffs = append(diffs[:10], fmt.Sprintf("… and %d more", len(diffs)-10))
+	}
+	return strings.Join(diffs, "\n")
+}
+
+func short(s string) string {
+	if len(s) > 60 {
+		return s[:60]
+	}
+	return s
+}
+
+// awaitCMMatchesOrg polls until CM holds exactly one up-to-date comment per
+// live record of objects, or fails after bound.
+func awaitCMMatchesOrg(t testing.TB, w *world, m *mapper.Mapper, bound time.Duration, objects ...string) {
+	t.Helper()
+	want := expectedComments(t, w.sim.Org, m, objects...)
+	deadline := time.Now().Add(bound)
+	for {
+		d := cmDiff(w.cm, want)
+		if d == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CM does not match the org (%d records expected, %d comments in CM):\n%s",
+				len(want), len(w.cm.Comments(cmProject, cmSource)), d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startDaemonUp is startDaemon with the uploader's configuration adjusted
+// by tuneUp too.
+func (w *world) startDaemonUp(t *testing.T, objects []mapper.ObjectMapping, tuneUp func(*uploader.Config), tune func(*pipeline.DaemonConfig)) *daemonRun {
+	t.Helper()
+	m, err := mapper.New(mapper.Config{Objects: objects})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := uploader.Config{BaseURL: w.cmURL, Token: uploader.Secret(w.cm.Token()), Project: cmProject, Source: cmSource,
+		Linger: time.Millisecond, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		ShutdownTimeout: time.Second}
+	if tuneUp != nil {
+		tuneUp(&up)
+	}
+	fill, err := backfill.New(backfill.Config{PollInterval: 50 * time.Millisecond},
+		backfill.Options{Salesforce: w.sf, Mapper: m, Store: w.store, Org: w.sim.Org.ID(), Upload: up})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := pipeline.DaemonConfig{Org: w.sim.Org.ID(), Holder: "test-" + t.Name(), RetryInterval: 20 * time.Millisecond,
+		Worker: pipeline.Config{FlushInterval: 10 * time.Millisecond, FetchLinger: 5 * time.Millisecond,
+			DrainTimeout: 300 * time.Millisecond}}
+	if tune != nil {
+		tune(&cfg)
+	}
+	d, err := pipeline.NewDaemon(cfg, pipeline.Options{PubSub: w.ps, Records: w.sf, Mapper: m, Store: w.store, Upload: up}, fill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	r := &daemonRun{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.err = d.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-r.done
+	})
+	return r
+}
