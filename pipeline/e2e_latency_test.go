@@ -24,9 +24,6 @@ type committed struct {
 // event's comment reaches CM within 1 s (p99) of its commit. The worker
 // and uploader run with their default lingers (fetch 50 ms, upload 20 ms).
 func TestE2ELatencyAt500EventsPerSecondIsUnderOneSecondAtP99(t *testing.T) {
-	if testing.Short() {
-		t.Skip("5 s of traffic")
-	}
 	w := newE2EWorld(t, nil)
 	m := e2eMapper(t)
 	d := w.startDaemonUp(t, e2eObjects, func(u *uploader.Config) { u.Linger = 0 },
