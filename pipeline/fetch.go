@@ -106,7 +106,7 @@ func (r *run) retrieve(ctx context.Context, object string, reqs []fetchRequest) 
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval, bo.MaxInterval = 200*time.Millisecond, 30*time.Second
 	for {
-		records, err := r.opts.Records.Retrieve(ctx, object, ids, fields)
+		records, err := r.read(ctx, object, ids, fields)
 		if err == nil {
 			out := make(map[string]salesforce.Record, len(records))
 			for i, rec := range records {
@@ -134,4 +134,13 @@ func (r *run) retrieve(ctx context.Context, object string, reqs []fetchRequest) 
 func refusedForGood(err error) bool {
 	return errors.Is(err, salesforce.ErrInvalidField) || errors.Is(err, salesforce.ErrMalformedQuery) ||
 		errors.Is(err, salesforce.ErrNotFound)
+}
+
+// read uses one Collections retrieve, or SOQL when the mapping needs parent
+// relationship fields and the source can query.
+func (r *run) read(ctx context.Context, object string, ids, fields []string) ([]salesforce.Record, error) {
+	if q, ok := r.opts.Records.(RecordQuerier); ok && hasRelationshipField(fields) {
+		return queryRecords(ctx, q, object, ids, fields)
+	}
+	return r.opts.Records.Retrieve(ctx, object, ids, fields)
 }

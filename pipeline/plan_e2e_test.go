@@ -65,3 +65,30 @@ func TestAGapEventsRecordIsFetchedAndUploaded(t *testing.T) {
 		t.Fatal("the gap event's record was never fetched over REST")
 	}
 }
+
+// Collections retrieve returns only an object's own fields, so a mapping
+// that needs a parent's field (Parent.CaseNumber) is read with SOQL.
+func TestParentRelationshipFieldsAreReadWithAQuery(t *testing.T) {
+	w := newWorld(t)
+	const topic = "/data/EmailMessageChangeEvent"
+	caseID, err := w.sim.Org.Create("Case", caseValues(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, _ := w.sim.Org.Get(caseID)
+	caseNumber, _ := parent.Fields["CaseNumber"].(string)
+	if caseNumber == "" {
+		t.Fatal("the simulated case has no CaseNumber")
+	}
+	mapping := mapper.ObjectMapping{Object: "EmailMessage", Comment: mapper.CommentMapping{Properties: map[string]string{"Case Number": "Parent.CaseNumber"}}}
+	r := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{mapping}})
+	id, _ := w.create(t, "EmailMessage", emailValues(caseID, 0))
+	eventually(t, "CM holds the email with its case number", func() bool {
+		c, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", id))
+		return ok && c.UserProperties["string:Case Number"] == caseNumber
+	})
+	r.stop(t)
+	if n, _ := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID()); n != 0 {
+		t.Fatalf("%d dead letters, want none", n)
+	}
+}
