@@ -21,7 +21,9 @@
 //     merged changes) becomes a comment submitted to the uploader;
 //   - fetch: the record IDs go to a fetch batcher, which collects them for
 //     a short linger (or up to a number of IDs) and retrieves each object's
-//     records in one sObject Collections call;
+//     records in one sObject Collections call — or, when the mapping needs
+//     parent relationship fields (Parent.CaseNumber), which Collections
+//     does not return, with one SOQL query per 200 IDs;
 //   - delete: the comments of the event's records are deleted.
 //
 // An event is done when every comment it produced has an uploader outcome

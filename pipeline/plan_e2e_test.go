@@ -92,3 +92,36 @@ func TestParentRelationshipFieldsAreReadWithAQuery(t *testing.T) {
 		t.Fatalf("%d dead letters, want none", n)
 	}
 }
+
+// A topic never seen starts where the configuration says: earliest takes
+// every retained event, latest only what happens after the subscription.
+func TestATopicNeverSeenStartsAtTheConfiguredPosition(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		start       pipeline.StartPosition
+		wantOldCase bool
+	}{
+		{"earliest delivers retained events", pipeline.StartEarliest, true},
+		{"latest skips what came before", pipeline.StartLatest, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			const topic = "/data/CaseChangeEvent"
+			old, _ := w.create(t, "Case", caseValues(0))
+			r := w.startWith(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}},
+				func(c *pipeline.Config, _ *pipeline.Options) { c.Start = tc.start })
+			var fresh []string
+			eventually(t, "a case created after the start reaches CM", func() bool {
+				id, _ := w.create(t, "Case", caseValues(len(fresh)+1))
+				fresh = append(fresh, id)
+				return w.cmHas("Case", fresh[0]) || (len(fresh) > 1 && w.cmHas("Case", fresh[len(fresh)-2]))
+			})
+			last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
+			eventually(t, "the checkpoint reaches the last case", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+			r.stop(t)
+			if got := w.cmHas("Case", old); got != tc.wantOldCase {
+				t.Fatalf("CM holds the case created before the start: %v, want %v", got, tc.wantOldCase)
+			}
+		})
+	}
+}
