@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/sfcdc/sfcdc/mapper"
@@ -105,7 +106,8 @@ func (r *run) onOutcome(o uploader.Outcome) {
 	case o.Delivered():
 		r.events.finish(seq)
 	case o.DeadLettered():
-		r.deadLetter(seq, replay.DeadLetter{RecordID: o.CommentID, Reason: reasonRejected, Error: o.Err.Error()})
+		object, id := recordOfComment(o.CommentID)
+		r.deadLetter(seq, replay.DeadLetter{Object: object, RecordID: id, Reason: reasonRejected, Error: o.Err.Error()})
 		r.events.finish(seq)
 	case errors.As(o.Err, &fatal):
 		r.fail(fatal)
@@ -159,4 +161,20 @@ func changeEventOf(ev *pubsub.Event) mapper.ChangeEvent {
 	}
 	return mapper.ChangeEvent{Object: h.EntityName, ChangeType: h.ChangeType, ChangedFields: h.ChangedFields,
 		NulledFields: h.NulledFields, DiffFields: h.DiffFields, PresentFields: present}
+}
+
+// recordOfComment recovers the object and record ID from a comment ID made
+// by mapper.CommentID ("sf.<Object>.<Id>"; Salesforce IDs and API names are
+// never escaped), so a dead letter names the record an operator can look
+// up. Anything else is kept whole as the record ID.
+func recordOfComment(commentID string) (object, id string) {
+	rest, ok := strings.CutPrefix(commentID, "sf.")
+	if !ok {
+		return "", commentID
+	}
+	object, id, ok = strings.Cut(rest, ".")
+	if !ok || strings.Contains(id, ".") {
+		return "", commentID
+	}
+	return object, id
 }

@@ -100,9 +100,22 @@ func newWorldWith(t *testing.T, tune func(*sfsim.SimConfig)) *world {
 // are queued per endpoint, not per comment. Markers are text the test puts
 // into records, so the gate refuses them from the first attempt on.
 type cmGate struct {
-	next    http.Handler
-	mu      sync.Mutex
-	failing map[string]bool
+	next      http.Handler
+	mu        sync.Mutex
+	failing   map[string]bool
+	rejecting map[string]bool // answered 422, as CM does for an invalid comment
+}
+
+// reject makes CM refuse, for good, every request carrying a marker.
+func (g *cmGate) reject(markers ...string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.rejecting == nil {
+		g.rejecting = map[string]bool{}
+	}
+	for _, m := range markers {
+		g.rejecting[m] = true
+	}
 }
 
 func (g *cmGate) fail(markers ...string) {
@@ -126,6 +139,12 @@ func (g *cmGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	if g.rejects(body) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		_, _ = w.Write([]byte(`{"status":"error","message":"injected: comment is invalid"}`))
+		return
+	}
 	if g.blocks(body) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -133,6 +152,17 @@ func (g *cmGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.next.ServeHTTP(w, r)
+}
+
+func (g *cmGate) rejects(body []byte) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for marker := range g.rejecting {
+		if bytes.Contains(body, []byte(marker)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *cmGate) blocks(body []byte) bool {

@@ -125,3 +125,27 @@ func TestATopicNeverSeenStartsAtTheConfiguredPosition(t *testing.T) {
 		})
 	}
 }
+
+// A comment CM refuses for good (422) becomes a dead letter carrying its
+// event's replay ID and the reason; the events after it still land and the
+// checkpoint passes it.
+func TestACommentCMRejectsIsDeadLetteredWithItsReplayIDAndTheStreamGoesOn(t *testing.T) {
+	w := newWorld(t)
+	const topic = "/data/CaseChangeEvent"
+	w.gate.reject("REJECT-ME")
+	r := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}})
+	bad, badReplay := w.create(t, "Case", sfsim.Values{"Subject": "REJECT-ME", "Status": "New"})
+	good, last := w.create(t, "Case", caseValues(7))
+	eventually(t, "the checkpoint passes the rejected case", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	r.stop(t)
+	if !w.cmHas("Case", good) || w.cmHas("Case", bad) {
+		t.Fatalf("CM holds the good case: %v, the rejected one: %v", w.cmHas("Case", good), w.cmHas("Case", bad))
+	}
+	letters, err := w.store.ListDeadLetters(t.Context(), w.sim.Org.ID(), "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(letters) != 1 || !bytes.Equal(letters[0].ReplayID, badReplay) || letters[0].RecordID != bad || letters[0].Object != "Case" || letters[0].Reason == "" {
+		t.Fatalf("dead letters = %+v, want one for %s with replay ID %x and a reason", letters, bad, badReplay)
+	}
+}
