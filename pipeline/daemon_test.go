@@ -8,12 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/pubsub"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
-	"github.com/sfcdc/sfcdc/uploader"
 )
 
 // stepClock is a simulator clock that moves only when told.
@@ -54,39 +52,7 @@ func (r *daemonRun) stop(t *testing.T) {
 // adjusted its configuration.
 func (w *world) startDaemon(t *testing.T, objects []mapper.ObjectMapping, tune func(*pipeline.DaemonConfig)) *daemonRun {
 	t.Helper()
-	m, err := mapper.New(mapper.Config{Objects: objects})
-	if err != nil {
-		t.Fatal(err)
-	}
-	up := uploader.Config{BaseURL: w.cmURL, Token: uploader.Secret(w.cm.Token()), Project: cmProject, Source: cmSource,
-		Linger: time.Millisecond, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
-		ShutdownTimeout: time.Second}
-	fill, err := backfill.New(backfill.Config{PollInterval: 50 * time.Millisecond},
-		backfill.Options{Salesforce: w.sf, Mapper: m, Store: w.store, Org: w.sim.Org.ID(), Upload: up})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := pipeline.DaemonConfig{Org: w.sim.Org.ID(), Holder: "test-" + t.Name(), RetryInterval: 20 * time.Millisecond,
-		Worker: pipeline.Config{FlushInterval: 10 * time.Millisecond, FetchLinger: 5 * time.Millisecond,
-			DrainTimeout: 300 * time.Millisecond}}
-	if tune != nil {
-		tune(&cfg)
-	}
-	d, err := pipeline.NewDaemon(cfg, pipeline.Options{PubSub: w.ps, Records: w.sf, Mapper: m, Store: w.store, Upload: up}, fill)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	r := &daemonRun{cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		r.err = d.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-r.done
-	})
-	return r
+	return w.startDaemonUp(t, objects, nil, tune)
 }
 
 var casesOnly = []mapper.ObjectMapping{{Object: "Case"}}

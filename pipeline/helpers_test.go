@@ -3,8 +3,6 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -184,34 +182,10 @@ func redisAddr() string {
 }
 
 // newStore is a RedisStore under a prefix no other test uses; its keys are
-// deleted at cleanup.
+// deleted at cleanup (see newStoreTB, which benchmarks use too).
 func newStore(t *testing.T) (*replay.RedisStore, *redis.Client, string) {
 	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "sfcdctest:pipeline:" + hex.EncodeToString(b) + ":"
-	client := redis.NewClient(&redis.Options{Addr: redisAddr(), ContextTimeoutEnabled: true, DialTimeout: 2 * time.Second})
-	if err := client.Ping(t.Context()).Err(); err != nil {
-		client.Close()
-		t.Fatalf("no Redis at %s (%v): run ./scripts/test.sh or set SFCDC_TEST_REDIS_ADDR", redisAddr(), err)
-	}
-	store, err := replay.NewRedisStore(client, replay.RedisOptions{KeyPrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		if len(keys) > 0 {
-			client.Del(ctx, keys...)
-		}
-		store.Close()
-	})
-	return store, client, prefix
+	return newStoreTB(t)
 }
 
 // deleteCheckpointKey removes the topic's checkpoint behind the store's
