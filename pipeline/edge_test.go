@@ -239,3 +239,54 @@ func TestAWorkerWhoseLeaseIsTakenOverStops(t *testing.T) {
 		t.Fatalf("Run = %v, want ErrLeaseLost", r.err)
 	}
 }
+
+// staleSource reads the records, then lets the org delete them and
+// answers only once CM has seen a delete (or a bound passed): a read that
+// raced with the record's deletion, as a Collections call may on a busy org.
+type staleSource struct {
+	next     pipeline.RecordSource
+	onRead   func()
+	deleted  func() bool
+	readOnce sync.Once
+}
+
+func (s *staleSource) Retrieve(ctx context.Context, object string, ids, fields []string) ([]salesforce.Record, error) {
+	recs, err := s.next.Retrieve(ctx, object, ids, fields)
+	s.readOnce.Do(s.onRead)
+	for deadline := time.Now().Add(2 * time.Second); !s.deleted() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return recs, err
+}
+
+// A DELETE must not overtake the fetch of an earlier UPDATE of the same
+// record: the fetched (pre-delete) record would bring the comment back.
+func TestADeleteWaitsForAnEarlierFetchOfItsRecord(t *testing.T) {
+	w := newWorld(t)
+	const topic = "/data/CaseChangeEvent"
+	id, _ := w.create(t, "Case", caseValues(0))
+	if err := w.sim.Org.Update(id, sfsim.Values{"Description": "edited before the delete"}); err != nil {
+		t.Fatal(err)
+	}
+	deletesBefore := w.cm.Stats().Deleted
+	source := &staleSource{next: w.sf,
+		onRead: func() {
+			if err := w.sim.Org.Delete(id); err != nil {
+				t.Error(err)
+			}
+		},
+		deleted: func() bool { return w.cm.Stats().Deleted > deletesBefore }}
+	r := w.startWith(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}},
+		func(_ *pipeline.Config, o *pipeline.Options) { o.Records = source })
+	eventually(t, "the record was read and deleted", func() bool { rec, _ := w.sim.Org.Get(id); return rec.IsDeleted() })
+	last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
+	eventually(t, "the checkpoint reaches the delete", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	r.stop(t)
+	if w.cmHas("Case", id) {
+		c, _ := w.cm.Comment(cmProject, cmSource, mapper.CommentID("Case", id))
+		t.Fatalf("the deleted case's comment is back in CM: %+v", c.Messages)
+	}
+	if w.cm.Stats().Deleted == deletesBefore {
+		t.Fatal("CM never received the delete")
+	}
+}

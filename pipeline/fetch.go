@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -14,11 +15,53 @@ import (
 
 // fetchRequest asks for the current records of one event. The event holds
 // a piece for it, which the batcher finishes once the records are mapped
-// and submitted (or the event is dead-lettered).
+// and submitted (or the event is dead-lettered). A request with carried
+// records fetches nothing: it only keeps its records behind earlier fetches
+// of the same IDs.
 type fetchRequest struct {
-	seq    replay.Seq
-	object string
-	ids    []string
+	seq     replay.Seq
+	object  string
+	ids     []string
+	carried []mapper.Record
+}
+
+// pendingFetches counts, per record ID, the requests queued to the fetch
+// batcher and not yet submitted.
+type pendingFetches struct {
+	mu    sync.Mutex
+	count map[string]int
+}
+
+func (p *pendingFetches) add(ids []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.count == nil {
+		p.count = map[string]int{}
+	}
+	for _, id := range ids {
+		p.count[id]++
+	}
+}
+
+func (p *pendingFetches) done(ids []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, id := range ids {
+		if p.count[id]--; p.count[id] <= 0 {
+			delete(p.count, id)
+		}
+	}
+}
+
+func (p *pendingFetches) any(ids []string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, id := range ids {
+		if p.count[id] > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // fetchBatch collects requests per object until they are sent.
@@ -59,27 +102,32 @@ func (r *run) runFetches(ctx context.Context) {
 	}
 }
 
-// fetchBatch retrieves each object's records in one call and maps them.
+// fetchBatch retrieves each object's records in one call and submits them,
+// and the carried records, in the order their events arrived.
 func (r *run) fetchBatch(ctx context.Context, batch fetchBatch) {
 	for object, reqs := range batch.byObject {
 		records, err := r.retrieve(ctx, object, reqs)
-		if err != nil {
-			if ctx.Err() == nil { // refused for good: the events cannot be mapped
-				for _, req := range reqs {
-					r.deadLetter(req.seq, replay.DeadLetter{Object: object, Reason: reasonFetchFailed, Error: err.Error()})
-					r.events.finish(req.seq)
-				}
-			}
+		if err != nil && ctx.Err() != nil {
 			continue // on cancellation the events stay unfinished
 		}
 		for _, req := range reqs {
-			for _, id := range req.ids {
-				// A record missing now was deleted after the event; its
-				// DELETE event follows on the stream and removes the comment.
-				if rec, ok := records[id]; ok {
-					r.submit(ctx, req.seq, mapper.Record{Object: object, ID: id, Fields: rec})
+			switch {
+			case req.carried != nil:
+				for _, rec := range req.carried {
+					r.submit(ctx, req.seq, rec)
+				}
+			case err != nil: // refused for good: the event cannot be mapped
+				r.deadLetter(req.seq, replay.DeadLetter{Object: object, Reason: reasonFetchFailed, Error: err.Error()})
+			default:
+				for _, id := range req.ids {
+					// A record missing now was deleted after the event; its
+					// DELETE event follows on the stream and removes the comment.
+					if rec, ok := records[id]; ok {
+						r.submit(ctx, req.seq, mapper.Record{Object: object, ID: id, Fields: rec})
+					}
 				}
 			}
+			r.fetching.done(req.ids)
 			r.events.finish(req.seq)
 		}
 	}
@@ -96,12 +144,18 @@ func (r *run) retrieve(ctx context.Context, object string, reqs []fetchRequest) 
 	var ids []string
 	seen := map[string]bool{}
 	for _, req := range reqs {
+		if req.carried != nil {
+			continue
+		}
 		for _, id := range req.ids {
 			if !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
 			}
 		}
+	}
+	if len(ids) == 0 {
+		return nil, nil // only carried records
 	}
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval, bo.MaxInterval = 200*time.Millisecond, 30*time.Second

@@ -57,25 +57,53 @@ func (r *run) handleEvent(ctx context.Context, seq replay.Seq, ev *pubsub.Event)
 	case plan.Step == mapper.StepSkip:
 		return nil
 	case plan.Step == mapper.StepMapEvent:
+		recs := make([]mapper.Record, 0, len(h.RecordIDs))
 		for _, id := range h.RecordIDs {
-			r.submit(ctx, seq, mapper.Record{Object: h.EntityName, ID: id, Fields: ev.Fields})
+			recs = append(recs, mapper.Record{Object: h.EntityName, ID: id, Fields: ev.Fields})
 		}
+		return r.submitInOrder(ctx, seq, recs)
 	case plan.Step == mapper.StepDelete, h.ChangeType == pubsub.ChangeGapDelete:
 		// A gap delete's record cannot be fetched any more: delete directly.
+		recs := make([]mapper.Record, 0, len(h.RecordIDs))
 		for _, id := range h.RecordIDs {
-			r.submit(ctx, seq, mapper.Record{Object: h.EntityName, ID: id, Deleted: true})
+			recs = append(recs, mapper.Record{Object: h.EntityName, ID: id, Deleted: true})
 		}
+		return r.submitInOrder(ctx, seq, recs)
 	case plan.Step == mapper.StepFetch:
-		r.events.add(seq) // finished by the fetch batcher
-		select {
-		case r.fetches <- fetchRequest{seq: seq, object: h.EntityName, ids: h.RecordIDs}:
-		case <-ctx.Done():
-			return ctx.Err() // the event stays unfinished: not checkpointed
-		}
+		return r.queueFetch(ctx, fetchRequest{seq: seq, object: h.EntityName, ids: h.RecordIDs})
 	default: // StepBackfill: GAP_OVERFLOW names no records
 		return r.resync(ctx, seq, h, plan.Reason)
 	}
-	return nil
+}
+
+// submitInOrder submits records an event carries (or deletes) without a
+// fetch, unless an earlier event of one of the records still waits for its
+// fetch: then they queue behind it, so that a record read before its
+// deletion can never overtake the DELETE and bring the comment back.
+func (r *run) submitInOrder(ctx context.Context, seq replay.Seq, recs []mapper.Record) error {
+	ids := make([]string, len(recs))
+	for i, rec := range recs {
+		ids[i] = rec.ID
+	}
+	if len(recs) == 0 || !r.fetching.any(ids) {
+		for _, rec := range recs {
+			r.submit(ctx, seq, rec)
+		}
+		return nil
+	}
+	return r.queueFetch(ctx, fetchRequest{seq: seq, object: recs[0].Object, ids: ids, carried: recs})
+}
+
+// queueFetch hands req to the fetch batcher, as a piece of its event.
+func (r *run) queueFetch(ctx context.Context, req fetchRequest) error {
+	r.events.add(req.seq) // finished by the fetch batcher
+	r.fetching.add(req.ids)
+	select {
+	case r.fetches <- req:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err() // the event stays unfinished: not checkpointed
+	}
 }
 
 // submit maps one record and queues the result for CM as a piece of seq.

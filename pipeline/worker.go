@@ -125,6 +125,7 @@ type run struct {
 	upload   *uploader.Uploader
 	events   *openEvents
 	fetches  chan fetchRequest
+	fetching pendingFetches // record IDs queued to the fetch batcher
 	stopOnce sync.Once
 	stop     context.CancelFunc // ends intake
 	errMu    sync.Mutex
