@@ -31,6 +31,14 @@ type DeadLetter struct {
 	Attempts int
 	// At is when the item was dead-lettered; the store sets it when zero.
 	At time.Time
+	// EventTime is the change's commit time in Salesforce, zero when
+	// unknown (an event too broken to read its header). A retry of an event
+	// that has only a replay ID re-reads the records changed around it.
+	EventTime time.Time
+	// RetriedAt is when a retry last failed (see RecordDeadLetterRetry);
+	// zero until then. At keeps the original time, so an operator sees both
+	// how old the failure is and whether retries are still being tried.
+	RetriedAt time.Time
 	// Body is an optional copy of the payload; empty unless configured.
 	Body []byte
 }
@@ -43,6 +51,8 @@ const (
 	fieldAttempts = "attempts"
 	fieldAt       = "at"
 	fieldBody     = "body"
+	fieldEventAt  = "event_time"
+	fieldRetried  = "retried_at"
 )
 
 // maxDeadLetterBody bounds an optional body (Salesforce events are ≤ 1 MB).
@@ -60,6 +70,8 @@ func (d DeadLetter) fields() fields {
 	}
 	f.setInt(fieldAttempts, int64(d.Attempts))
 	f.setTime(fieldAt, d.At)
+	f.setTime(fieldEventAt, d.EventTime)
+	f.setTime(fieldRetried, d.RetriedAt)
 	return f
 }
 
@@ -90,6 +102,12 @@ func deadLetterFromFields(id string, f fields) (DeadLetter, error) {
 	if d.At, err = f.time(fieldAt); err != nil {
 		return d, err
 	}
+	if d.EventTime, err = f.time(fieldEventAt); err != nil {
+		return d, err
+	}
+	if d.RetriedAt, err = f.time(fieldRetried); err != nil {
+		return d, err
+	}
 	if d.Reason == "" {
 		return d, corruptf("dead letter: no reason")
 	}
@@ -116,6 +134,18 @@ func checkNewDeadLetter(org string, d DeadLetter) error {
 		return invalidf("dead letter body of %d bytes exceeds %d", len(d.Body), maxDeadLetterBody)
 	}
 	return nil
+}
+
+// maxDeadLetterError bounds the error text of a failed retry, like the
+// status document's LastError: a retry must not fail because its error is
+// long.
+const maxDeadLetterError = 4096
+
+func checkRetry(org, id string) (uint64, error) {
+	if err := checkOrg(org); err != nil {
+		return 0, err
+	}
+	return parseDeadLetterID(id)
 }
 
 // parseDeadLetterID reads an ID given back by a caller (possibly typed by an

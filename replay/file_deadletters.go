@@ -194,3 +194,41 @@ func (s *FileStore) CountDeadLetters(ctx context.Context, org string) (int, erro
 	}
 	return n, nil
 }
+
+// RecordDeadLetterRetry implements DeadLetterStore in one write transaction.
+func (s *FileStore) RecordDeadLetterRetry(ctx context.Context, org, id, errText string) (DeadLetter, error) {
+	d, err := s.recordDeadLetterRetry(ctx, org, id, errText)
+	if err != nil {
+		return DeadLetter{}, fmt.Errorf("record retry of dead letter %s %s: %w", org, id, err)
+	}
+	return d, nil
+}
+
+func (s *FileStore) recordDeadLetterRetry(ctx context.Context, org, id, errText string) (DeadLetter, error) {
+	seq, err := checkRetry(org, id)
+	if err != nil {
+		return DeadLetter{}, err
+	}
+	var d DeadLetter
+	err = s.update(ctx, org, bucketDeadLetters, func(b *bolt.Bucket) error {
+		key := deadLetterKey(seq)
+		f, err := getFields(b, key)
+		if err != nil {
+			return err
+		}
+		if d, err = deadLetterFromFields(id, f); err != nil {
+			return err
+		}
+		d.Attempts++
+		d.Error = truncateUTF8(errText, maxDeadLetterError)
+		d.RetriedAt = now()
+		// Read back through the encoding so the caller sees what a later
+		// read returns (UTC, no monotonic reading).
+		enc := d.fields()
+		if d, err = deadLetterFromFields(id, enc); err != nil {
+			return err
+		}
+		return b.Put(key, encodeFields(enc))
+	})
+	return d, err
+}

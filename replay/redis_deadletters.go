@@ -220,3 +220,50 @@ func (s *RedisStore) CountDeadLetters(ctx context.Context, org string) (int, err
 	}
 	return int(n), nil
 }
+
+// retryScript records a failed retry on the dead letter KEYS[1] if it still
+// exists: field ARGV[1] (attempts) +1, field ARGV[2] (error) set to ARGV[3],
+// field ARGV[4] (retried_at) to ARGV[5]. One script, so a concurrent retry
+// cannot lose an increment and a retry racing a delete cannot recreate a
+// half dead letter. It returns the updated hash, or an empty array if the
+// dead letter is gone.
+var retryScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {}
+end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+return redis.call('HGETALL', KEYS[1])
+`)
+
+// RecordDeadLetterRetry implements DeadLetterStore.
+func (s *RedisStore) RecordDeadLetterRetry(ctx context.Context, org, id, errText string) (DeadLetter, error) {
+	d, err := s.recordDeadLetterRetry(ctx, org, id, errText)
+	if err != nil {
+		return DeadLetter{}, fmt.Errorf("record retry of dead letter %s %s: %w", org, id, err)
+	}
+	return d, nil
+}
+
+func (s *RedisStore) recordDeadLetterRetry(ctx context.Context, org, id, errText string) (DeadLetter, error) {
+	if _, err := checkRetry(org, id); err != nil {
+		return DeadLetter{}, err
+	}
+	at := fields{}
+	at.setTime(fieldRetried, now())
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	flat, err := retryScript.Run(ctx, s.client, []string{s.keys.deadLetter(org, id)},
+		fieldAttempts, fieldError, truncateUTF8(errText, maxDeadLetterError), fieldRetried, at[fieldRetried]).StringSlice()
+	if err != nil {
+		return DeadLetter{}, err
+	}
+	if len(flat) == 0 {
+		return DeadLetter{}, ErrNotFound
+	}
+	f := make(fields, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		f[flat[i]] = flat[i+1]
+	}
+	return deadLetterFromFields(id, f)
+}

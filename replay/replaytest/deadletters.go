@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sfcdc/sfcdc/replay"
 )
@@ -40,6 +43,7 @@ func runDeadLetters(t *testing.T, open func(t *testing.T) replay.Store) {
 		want := replay.DeadLetter{
 			Topic: topic, Object: object, ReplayID: binaryReplayID, RecordID: "02s5e00000ABCDE",
 			Reason: "undecodable payload", Error: "decode event: truncated", Attempts: 3, At: at,
+			EventTime: time.Date(2026, 2, 3, 4, 1, 2, 3, time.UTC),
 		}
 		id, err := s.AddDeadLetter(t.Context(), org, want)
 		noErr(t, "AddDeadLetter", err)
@@ -154,6 +158,88 @@ func runDeadLetters(t *testing.T, open func(t *testing.T) replay.Store) {
 		}
 	})
 
+	t.Run("without an event time it reads back zero", func(t *testing.T) {
+		s := open(t)
+		id := addDeadLetters(t, s, 1)[0]
+		got, err := s.DeadLetter(t.Context(), org, id)
+		noErr(t, "DeadLetter", err)
+		if !got.EventTime.IsZero() || !got.RetriedAt.IsZero() {
+			t.Errorf("EventTime = %v, RetriedAt = %v, want zero", got.EventTime, got.RetriedAt)
+		}
+	})
+
+	t.Run("a failed retry adds an attempt, replaces the error and keeps the rest", func(t *testing.T) {
+		s := open(t)
+		at := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+		orig := replay.DeadLetter{
+			Topic: topic, Object: object, ReplayID: binaryReplayID, RecordID: "02s5e00000ABCDE",
+			Reason: "cm rejected comment", Error: "first", Attempts: 2, At: at, EventTime: at.Add(-time.Minute),
+		}
+		id, err := s.AddDeadLetter(t.Context(), org, orig)
+		noErr(t, "AddDeadLetter", err)
+		got, err := s.RecordDeadLetterRetry(t.Context(), org, id, "second")
+		noErr(t, "RecordDeadLetterRetry", err)
+		want := orig
+		want.ID, want.Attempts, want.Error, want.RetriedAt = id, 3, "second", got.RetriedAt
+		if !recent(got.RetriedAt) || !deadLetterEqual(got, want) {
+			t.Errorf("returned %+v\nwant     %+v with a recent RetriedAt", got, want)
+		}
+		read, err := s.DeadLetter(t.Context(), org, id)
+		noErr(t, "DeadLetter", err)
+		if !deadLetterEqual(read, got) {
+			t.Errorf("read back %+v\nreturned  %+v", read, got)
+		}
+		long := strings.Repeat("é", 3000)
+		got, err = s.RecordDeadLetterRetry(t.Context(), org, id, long)
+		noErr(t, "RecordDeadLetterRetry with a long error", err)
+		if got.Attempts != 4 || len(got.Error) > 4096 || !strings.HasPrefix(long, got.Error) || !utf8.ValidString(got.Error) {
+			t.Errorf("attempts %d, error of %d bytes (valid UTF-8 %v)", got.Attempts, len(got.Error), utf8.ValidString(got.Error))
+		}
+	})
+
+	t.Run("concurrent failed retries each count", func(t *testing.T) {
+		s := open(t)
+		id := addDeadLetters(t, s, 1)[0]
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				_, err := s.RecordDeadLetterRetry(t.Context(), org, id, fmt.Sprintf("try %d", i))
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			noErr(t, "RecordDeadLetterRetry", err)
+		}
+		got, err := s.DeadLetter(t.Context(), org, id)
+		noErr(t, "DeadLetter", err)
+		if got.Attempts != 1+n {
+			t.Errorf("attempts %d after %d concurrent retries of 1, want %d", got.Attempts, n, 1+n)
+		}
+	})
+
+	t.Run("a retry of a deleted or malformed dead letter writes nothing", func(t *testing.T) {
+		s := open(t)
+		added := addDeadLetters(t, s, 2)
+		noErr(t, "DeleteDeadLetter", s.DeleteDeadLetter(t.Context(), org, added[0]))
+		_, err := s.RecordDeadLetterRetry(t.Context(), org, added[0], "late")
+		wantErr(t, "RecordDeadLetterRetry of a deleted one", err, replay.ErrNotFound)
+		_, err = s.DeadLetter(t.Context(), org, added[0])
+		wantErr(t, "DeadLetter after a retry of a deleted one", err, replay.ErrNotFound)
+		n, err := s.CountDeadLetters(t.Context(), org)
+		noErr(t, "CountDeadLetters", err)
+		if n != 1 {
+			t.Errorf("count %d, want 1", n)
+		}
+		_, err = s.RecordDeadLetterRetry(t.Context(), org, "0x", "e")
+		wantErr(t, "RecordDeadLetterRetry of a malformed ID", err, replay.ErrInvalid)
+		_, err = s.RecordDeadLetterRetry(t.Context(), otherOrg, added[1], "e")
+		wantErr(t, "RecordDeadLetterRetry in another org", err, replay.ErrNotFound)
+	})
+
 	t.Run("dead letters without reason or identifiers are refused", func(t *testing.T) {
 		s := open(t)
 		for _, d := range []replay.DeadLetter{
@@ -171,5 +257,6 @@ func runDeadLetters(t *testing.T, open func(t *testing.T) replay.Store) {
 func deadLetterEqual(a, b replay.DeadLetter) bool {
 	return a.ID == b.ID && a.Topic == b.Topic && a.Object == b.Object && bytes.Equal(a.ReplayID, b.ReplayID) &&
 		a.RecordID == b.RecordID && a.Reason == b.Reason && a.Error == b.Error && a.Attempts == b.Attempts &&
-		a.At.Equal(b.At) && bytes.Equal(a.Body, b.Body)
+		a.At.Equal(b.At) && a.EventTime.Equal(b.EventTime) && a.RetriedAt.Equal(b.RetriedAt) &&
+		bytes.Equal(a.Body, b.Body)
 }

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/spf13/cobra"
+)
+
+// Thresholds of `sfcdc status`.
+const (
+	// replayExpiryWarnAge flags a checkpoint whose replay ID has less than a
+	// day left of the 72 h retention: time to act before it expires.
+	replayExpiryWarnAge = 48 * time.Hour
+	// statusStaleAfter flags an active topic whose status document was not
+	// rewritten for this long: its instance is probably gone (killed, host
+	// lost) without writing "stopped". The lease holder rewrites it every
+	// 5 s (pipeline.DaemonConfig.StatusInterval), so this is many missed
+	// writes, not one slow Redis round trip.
+	statusStaleAfter = 2 * time.Minute
+	// maxTableError keeps the table readable; --json has the whole error.
+	maxTableError = 80
+)
+
+// statusFlags are the knobs of `sfcdc status`.
+type statusFlags struct {
+	configPath string
+	json       bool
+}
+
+func newStatusCommand() *cobra.Command {
+	var f statusFlags
+	cmd := &cobra.Command{
+		Use:   "status --config FILE [--json]",
+		Short: "Show what every topic's worker is doing, from the status the workers keep in the store",
+		Long: "Reads the status document each topic's worker writes to the configured store, with the topic's\n" +
+			"checkpoint, and prints one row per topic: state, lease holder, last event, last checkpoint, replay\n" +
+			"age against the 72 h retention (warned from 48 h), lag, counters and the last error. A status not\n" +
+			"rewritten for 2 minutes while its topic should be running is flagged stale. The org's dead-letter\n" +
+			"count follows (see `sfcdc deadletters`). Exit code 0 whatever the topics' states.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runStatus(cmd, f) },
+	}
+	cmd.Flags().StringVar(&f.configPath, "config", "", "configuration file (YAML), required")
+	cmd.Flags().BoolVar(&f.json, "json", false, "print a JSON array, one object per topic")
+	return cmd
+}
+
+// topicStatus is one row of `sfcdc status`; its JSON keys are stable.
+// Times are RFC 3339 in UTC, null when unknown; durations are seconds.
+type topicStatus struct {
+	Org        string     `json:"org"`
+	Topic      string     `json:"topic"`
+	Configured bool       `json:"configured"`
+	State      string     `json:"state"`
+	Holder     string     `json:"holder"`
+	UpdatedAt  *time.Time `json:"updated_at"`
+	Stale      bool       `json:"stale"`
+
+	LastEventAt      *time.Time `json:"last_event_at"`
+	LastKeepaliveAt  *time.Time `json:"last_keepalive_at"`
+	LastCheckpointAt *time.Time `json:"last_checkpoint_at"`
+	Checkpoint       string     `json:"checkpoint"` // ok, none, vanished
+	ReplayID         string     `json:"replay_id"`  // hex
+	CommitTime       *time.Time `json:"commit_time"`
+	// ReplayAgeSeconds is null when there is no checkpoint to age.
+	ReplayAgeSeconds *float64 `json:"replay_age_seconds"`
+	ReplayExpired    bool     `json:"replay_expired"`
+	LagSeconds       float64  `json:"lag_seconds"`
+
+	// Counters since the instance started working on the topic.
+	Received           int64 `json:"received"`
+	Keepalives         int64 `json:"keepalives"`
+	Reconnects         int64 `json:"reconnects"`
+	OutstandingCredits int64 `json:"outstanding_credits"`
+	Uploaded           int64 `json:"uploaded"`
+	New                int64 `json:"new"`
+	Updated            int64 `json:"updated"`
+	MetadataUpdated    int64 `json:"metadata_updated"`
+	Unchanged          int64 `json:"unchanged"`
+	Deleted            int64 `json:"deleted"`
+	// BillableUnits is New + Updated: CM bills a comment created, or
+	// updated with changed text.
+	BillableUnits  int64 `json:"billable_units"`
+	UploadFailures int64 `json:"upload_failures"`
+	DeadLettered   int64 `json:"dead_lettered"`
+	FetchCalls     int64 `json:"fetch_calls"`
+	RecordsFetched int64 `json:"records_fetched"`
+	OrgDeadLetters int   `json:"org_dead_letters"`
+
+	LastError   string     `json:"last_error"`
+	LastErrorAt *time.Time `json:"last_error_at"`
+	// Warnings are the flags of the table's NOTES, in words.
+	Warnings []string `json:"warnings"`
+}
+
+// stateNone marks a configured topic without a status document: no
+// instance has run it yet.
+const stateNone = "none"
+
+// activeStates are the states of a topic some instance is working on; only
+// these can go stale.
+var activeStates = []replay.State{replay.StateStarting, replay.StateStreaming, replay.StateBackfilling, replay.StateRecovering}
+
+func runStatus(cmd *cobra.Command, f statusFlags) error {
+	ctx := cmd.Context()
+	t, err := openReplayTarget(ctx, f.configPath)
+	if err != nil {
+		return err
+	}
+	defer t.store.Close()
+	rows, deadLetters, err := collectStatus(ctx, t, time.Now())
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	if f.json {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	printStatusTable(w, t.org, rows, deadLetters, time.Now())
+	return nil
+}
+
+// collectStatus reads the status and checkpoint of every topic that has a
+// status, and of every configured topic, plus the org's dead-letter count.
+func collectStatus(ctx context.Context, t *replayTarget, now time.Time) ([]topicStatus, int, error) {
+	statuses, err := t.store.Statuses(ctx, t.org)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the topics' status: %w", err)
+	}
+	deadLetters, err := t.store.CountDeadLetters(ctx, t.org)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count dead letters: %w", err)
+	}
+	byTopic := map[string]replay.Status{}
+	var topics []string
+	for _, st := range statuses {
+		byTopic[st.Topic] = st
+		topics = append(topics, st.Topic)
+	}
+	if len(statuses) > 0 {
+		// Configured topics without a status are shown too, so a topic no
+		// worker ever picked up does not go unnoticed next to running ones.
+		topics = append(topics, t.topics...)
+	}
+	slices.Sort(topics)
+	topics = slices.Compact(topics)
+	rows := make([]topicStatus, 0, len(topics))
+	for _, topic := range topics {
+		st, has := byTopic[topic]
+		row := newTopicStatus(t.org, st, has, now)
+		row.Topic, row.Configured, row.OrgDeadLetters = topic, slices.Contains(t.topics, topic), deadLetters
+		if err := row.addCheckpoint(ctx, t.store, t.org, topic, st, now); err != nil {
+			return nil, 0, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, deadLetters, nil
+}
+
+func newTopicStatus(org string, st replay.Status, has bool, now time.Time) topicStatus {
+	row := topicStatus{Org: org, State: stateNone, Warnings: []string{}}
+	if !has {
+		row.Warnings = append(row.Warnings, "no status yet: no instance has run this topic")
+		return row
+	}
+	row.State, row.Holder = string(st.State), st.Holder
+	row.UpdatedAt, row.LastEventAt, row.LastKeepaliveAt = timePtr(st.UpdatedAt), timePtr(st.LastEventAt), timePtr(st.LastKeepaliveAt)
+	row.LastCheckpointAt, row.LastErrorAt = timePtr(st.LastCheckpointAt), timePtr(st.LastErrorAt)
+	row.LagSeconds = st.Lag.Seconds()
+	row.Received, row.Keepalives, row.Reconnects, row.OutstandingCredits = st.Received, st.Keepalives, st.Reconnects, st.OutstandingCredits
+	row.Uploaded, row.New, row.Updated, row.MetadataUpdated = st.Uploaded, st.New, st.Updated, st.MetadataUpdated
+	row.Unchanged, row.Deleted, row.BillableUnits = st.Unchanged, st.Deleted, st.New+st.Updated
+	row.UploadFailures, row.DeadLettered = st.UploadFailures, st.DeadLettered
+	row.FetchCalls, row.RecordsFetched = st.FetchCalls, st.RecordsFetched
+	row.LastError = st.LastError
+	if idle := now.Sub(st.UpdatedAt); slices.Contains(activeStates, st.State) && !st.UpdatedAt.IsZero() && idle > statusStaleAfter {
+		row.Stale = true
+		row.Warnings = append(row.Warnings, fmt.Sprintf("stale: %s but not updated for %s; its instance (%s) may be gone",
+			st.State, shortDuration(idle), st.Holder))
+	}
+	if st.State == replay.StateFailed {
+		row.Warnings = append(row.Warnings, "failed: see last_error; restart `sfcdc run` once fixed")
+	}
+	return row
+}
+
+// addCheckpoint adds the topic's checkpoint and judges its age. The age
+// counts from the checkpointed event's commit time; without one, from
+// when the checkpoint was written (a lower bound), and without a
+// checkpoint, the worker's last reported age is carried forward.
+func (row *topicStatus) addCheckpoint(ctx context.Context, s replay.Store, org, topic string, st replay.Status, now time.Time) error {
+	cp, err := s.Checkpoint(ctx, org, topic)
+	var age time.Duration
+	switch {
+	case errors.Is(err, replay.ErrNotFound):
+		row.Checkpoint = "none"
+		if st.ReplayAge <= 0 {
+			return nil
+		}
+		age = st.ReplayAge + now.Sub(st.UpdatedAt)
+	case errors.Is(err, replay.ErrCheckpointVanished):
+		row.Checkpoint = "vanished"
+		row.Warnings = append(row.Warnings, "checkpoint vanished: the next run recovers by backfill")
+		return nil
+	case err != nil:
+		return fmt.Errorf("read the checkpoint of %s: %w", topic, err)
+	default:
+		row.Checkpoint, row.ReplayID, row.CommitTime = "ok", hex.EncodeToString(cp.ReplayID), timePtr(cp.CommitTime)
+		base := cp.CommitTime
+		if base.IsZero() {
+			base = cp.WrittenAt
+		}
+		age = now.Sub(base)
+		if row.LastCheckpointAt == nil || cp.WrittenAt.After(*row.LastCheckpointAt) {
+			row.LastCheckpointAt = timePtr(cp.WrittenAt)
+		}
+	}
+	secs := age.Seconds()
+	row.ReplayAgeSeconds = &secs
+	switch {
+	case age >= replayRetention:
+		row.ReplayExpired = true
+		row.Warnings = append(row.Warnings, fmt.Sprintf("replay ID EXPIRED (older than %s): the next run recovers by backfill", shortDuration(replayRetention)))
+	case age > replayExpiryWarnAge:
+		row.Warnings = append(row.Warnings, fmt.Sprintf("replay ID expires in %s: start the worker soon", shortDuration(replayRetention-age)))
+	}
+	return nil
+}
+
+func printStatusTable(w io.Writer, org string, rows []topicStatus, deadLetters int, now time.Time) {
+	if len(rows) == 0 {
+		fmt.Fprintf(w, "org %s: no instance has run yet (no topic status in the store); start one with `sfcdc run --config FILE`\n", org)
+		fmt.Fprintf(w, "dead letters: %d\n", deadLetters)
+		return
+	}
+	fmt.Fprintf(w, "org %s, replay retention %s\n", org, shortDuration(replayRetention))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOPIC\tSTATE\tHOLDER\tLAST EVENT\tLAST KEEPALIVE\tLAST CHECKPOINT\tREPLAY AGE\tLAG\tRECEIVED\tUPLOADED\tUNCHANGED\tDELETED\tDEAD\tRECONNECTS\tLAST ERROR")
+	for _, r := range rows {
+		state := r.State
+		if r.Stale {
+			state += " (stale)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n",
+			r.Topic, state, orDash(r.Holder), ago(r.LastEventAt, now), ago(r.LastKeepaliveAt, now), ago(r.LastCheckpointAt, now),
+			replayAgeCell(r), lagCell(r), r.Received, r.Uploaded, r.Unchanged, r.Deleted, r.DeadLettered, r.Reconnects,
+			orDash(oneLine(r.LastError, maxTableError)))
+	}
+	_ = tw.Flush()
+	for _, r := range rows {
+		for _, warning := range r.Warnings {
+			fmt.Fprintf(w, "%s: %s\n", r.Topic, warning)
+		}
+	}
+	hint := ""
+	if deadLetters > 0 {
+		hint = " (`sfcdc deadletters list --config FILE` shows them)"
+	}
+	fmt.Fprintf(w, "dead letters: %d%s\n", deadLetters, hint)
+}
+
+func replayAgeCell(r topicStatus) string {
+	if r.ReplayAgeSeconds == nil {
+		return "-"
+	}
+	age := time.Duration(*r.ReplayAgeSeconds * float64(time.Second))
+	switch {
+	case r.ReplayExpired:
+		return shortDuration(age) + " EXPIRED"
+	case age > replayExpiryWarnAge:
+		return shortDuration(age) + " (expires in " + shortDuration(replayRetention-age) + ")"
+	}
+	return shortDuration(age)
+}
+
+func lagCell(r topicStatus) string {
+	if r.State == stateNone {
+		return "-"
+	}
+	return shortDuration(time.Duration(r.LagSeconds * float64(time.Second)))
+}
+
+// ago is a relative time such as "3s ago", or "never".
+func ago(t *time.Time, now time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	d := now.Sub(*t)
+	if d < 0 {
+		return "in " + shortDuration(-d) // clock skew between hosts
+	}
+	return shortDuration(d) + " ago"
+}
+
+// shortDuration is d in at most two units: 45s, 4m10s, 2h5m, 3d4h.
+func shortDuration(d time.Duration) string {
+	if d < 0 {
+		return "-" + shortDuration(-d)
+	}
+	d = d.Truncate(time.Second)
+	const day = 24 * time.Hour
+	two := func(a int64, ua string, b int64, ub string) string {
+		if b == 0 {
+			return strconv.FormatInt(a, 10) + ua
+		}
+		return strconv.FormatInt(a, 10) + ua + strconv.FormatInt(b, 10) + ub
+	}
+	switch {
+	case d >= day:
+		return two(int64(d/day), "d", int64(d%day/time.Hour), "h")
+	case d >= time.Hour:
+		return two(int64(d/time.Hour), "h", int64(d%time.Hour/time.Minute), "m")
+	case d >= time.Minute:
+		return two(int64(d/time.Minute), "m", int64(d%time.Minute/time.Second), "s")
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// oneLine keeps a table cell on one line and at most n runes long.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
