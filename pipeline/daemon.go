@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,9 @@ type Daemon struct {
 	log     *slog.Logger
 	topics  map[string][]string // topic → its objects, in mapping order
 	polling []string
+	// stats holds each topic's state and counters for as long as the
+	// Daemon lives; the map itself is fixed by NewDaemon.
+	stats map[string]*topicStats
 }
 
 // NewDaemon checks the configuration. opts are the collaborators every
@@ -37,12 +41,13 @@ func NewDaemon(cfg DaemonConfig, opts Options, fill *backfill.Backfill) (*Daemon
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{cfg: cfg.withDefaults(), opts: opts, fill: fill, log: opts.Logger, topics: map[string][]string{}}
-	if d.opts.Resync == nil {
-		d.opts.Resync = d.resyncObject
-	}
+	d := &Daemon{cfg: cfg.withDefaults(), opts: opts, fill: fill, log: opts.Logger, topics: map[string][]string{},
+		stats: map[string]*topicStats{}}
 	if err := d.planObjects(); err != nil {
 		return nil, err
+	}
+	for topic, objects := range d.topics {
+		d.stats[topic] = newTopicStats(topic, objects)
 	}
 	return d, nil
 }
@@ -73,6 +78,19 @@ func (d *Daemon) planObjects() error {
 
 // Topics returns the streamed topics and their objects.
 func (d *Daemon) Topics() map[string][]string { return d.topics }
+
+// Snapshot returns every streamed topic's state and counters, in topic
+// order. It is safe to call at any time, from any goroutine, also before
+// and after Run; it costs no I/O.
+func (d *Daemon) Snapshot() []TopicSnapshot {
+	now := time.Now()
+	out := make([]TopicSnapshot, 0, len(d.stats))
+	for _, ts := range d.stats {
+		out = append(out, ts.snapshot(now))
+	}
+	slices.SortFunc(out, func(a, b TopicSnapshot) int { return strings.Compare(a.Topic, b.Topic) })
+	return out
+}
 
 // Run works until ctx ends (then every worker drains and it returns nil)
 // or a topic stops for good (then the others are stopped and drained, and

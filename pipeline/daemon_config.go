@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/sfcdc/sfcdc/replay"
 )
 
 // NewTopicStart says where a topic that never had a checkpoint begins.
@@ -39,7 +41,7 @@ const (
 
 // StateRecovering is the status of a topic whose stream could not be
 // resumed while its recovery backfill runs.
-const StateRecovering = "recovering"
+const StateRecovering = replay.StateRecovering
 
 // DaemonConfig configures a Daemon. Zero values take the documented
 // defaults.
@@ -64,6 +66,9 @@ type DaemonConfig struct {
 	// and before a polling backfill that stopped is started again. Zero:
 	// the lease TTL of Worker (15 s by default).
 	RetryInterval time.Duration
+	// StatusInterval is how often the lease holder of a topic writes its
+	// status document (also at each state change). Zero: 5 s.
+	StatusInterval time.Duration
 	// Worker is the template of every topic worker; Org, Topic, Holder and
 	// Start are set by the daemon.
 	Worker Config
@@ -88,8 +93,8 @@ func (c DaemonConfig) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("recovery: %q is not backfill or stop", c.Recovery))
 	}
-	if c.RecoveryOverlap < 0 || c.RetryInterval < 0 {
-		errs = append(errs, errors.New("recovery_overlap, retry_interval: must not be negative; use 0 for the default"))
+	if c.RecoveryOverlap < 0 || c.RetryInterval < 0 || c.StatusInterval < 0 {
+		errs = append(errs, errors.New("recovery_overlap, retry_interval, status_interval: must not be negative; use 0 for the default"))
 	}
 	return errors.Join(errs...)
 }
@@ -103,6 +108,9 @@ func (c DaemonConfig) withDefaults() DaemonConfig {
 	}
 	if c.RecoveryOverlap == 0 {
 		c.RecoveryOverlap = 5 * time.Minute
+	}
+	if c.StatusInterval == 0 {
+		c.StatusInterval = 5 * time.Second
 	}
 	if c.RetryInterval == 0 {
 		c.RetryInterval = c.Worker.withDefaults().LeaseTTL

@@ -17,7 +17,9 @@ import (
 // the window ends now, EARLIEST starts before now, so nothing is skipped.
 func (d *Daemon) recoverTopic(ctx context.Context, topic string, objects []string, cause error) error {
 	d.log.Warn("topic stream cannot be resumed", "topic", topic, "policy", d.cfg.Recovery, "err", cause)
-	d.saveStatus(topic, StateRecovering, cause)
+	ts := d.stats[topic]
+	ts.setError(cause)
+	ts.setState(replay.StateRecovering, d.cfg.Holder)
 	if d.cfg.Recovery == RecoverStop {
 		return fmt.Errorf("topic %s (recovery policy stop): %w", topic, cause)
 	}
@@ -27,10 +29,11 @@ func (d *Daemon) recoverTopic(ctx context.Context, topic string, objects []strin
 	}
 	until := time.Now()
 	d.log.Warn("recovering topic by backfill", "topic", topic, "objects", objects, "since", since, "until", until)
-	if _, err := d.fill.Run(ctx, backfill.Request{Objects: objects, Since: since, Until: until}); err != nil {
+	sum, err := d.fill.Run(ctx, backfill.Request{Objects: objects, Since: since, Until: until})
+	ts.backfilled(sum)
+	if err != nil {
 		return fmt.Errorf("recover topic %s by backfill: %w", topic, err)
 	}
-	d.saveStatus(topic, replay.StateStreaming, cause)
 	return nil
 }
 
@@ -65,13 +68,16 @@ func (d *Daemon) recoverySince(ctx context.Context, topic string, objects []stri
 }
 
 // resyncObject is the workers' Resync: a backfill window of object from
-// the overflow's commit time, less the recovery overlap, to now.
-func (d *Daemon) resyncObject(ctx context.Context, object string, committed time.Time) error {
+// the overflow's commit time, less the recovery overlap, to now, counted
+// in the topic's figures ts.
+func (d *Daemon) resyncObject(ctx context.Context, ts *topicStats, object string, committed time.Time) error {
 	var since time.Time
 	if !committed.IsZero() {
 		since = committed.Add(-d.cfg.RecoveryOverlap)
 	}
-	if _, err := d.fill.Run(ctx, backfill.Request{Objects: []string{object}, Since: since, Until: time.Now()}); err != nil {
+	sum, err := d.fill.Run(ctx, backfill.Request{Objects: []string{object}, Since: since, Until: time.Now()})
+	ts.backfilled(sum)
+	if err != nil {
 		return fmt.Errorf("resync %s by backfill: %w", object, err)
 	}
 	return nil

@@ -30,6 +30,7 @@ func (c *stepClock) Advance(d time.Duration) {
 
 // daemonRun is a Daemon running on its own goroutine.
 type daemonRun struct {
+	daemon *pipeline.Daemon
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error

@@ -11,45 +11,136 @@ import (
 	"github.com/sfcdc/sfcdc/replay"
 )
 
-// superviseTopic runs the topic's worker again and again: as a standby
-// while another holder has the lease, after a recovery when the stream
-// could not be resumed. It returns nil when ctx ends, and the error of a
-// stop no retry can fix.
+// superviseTopic takes the topic's lease, works on the topic while it
+// holds it, and stands by (retrying every RetryInterval) while another
+// instance holds it or after losing it. It returns nil when ctx ends, and
+// the error of a stop no retry can fix.
 func (d *Daemon) superviseTopic(ctx context.Context, topic string, objects []string) error {
+	ts := d.stats[topic]
+	defer func() {
+		if s := ts.currentState(); s != replay.StateFailed && s != replay.StateStopped {
+			ts.setState(replay.StateStopped, "")
+		}
+	}()
+	for {
+		ts.setState(replay.StateStarting, d.cfg.Holder)
+		lease, err := d.opts.Store.AcquireLease(ctx, d.cfg.Org, topic, d.cfg.Holder, d.cfg.Worker.withDefaults().LeaseTTL)
+		var held *replay.LeaseHeldError
+		switch {
+		case err == nil: // even if ctx just ended: holdTopic releases it
+		case ctx.Err() != nil:
+			return nil
+		case errors.As(err, &held):
+			ts.setState(replay.StateStandby, held.Holder)
+			if sleep(ctx, d.cfg.RetryInterval) != nil {
+				return nil
+			}
+			continue
+		default:
+			err = fmt.Errorf("acquire lease of %s: %w", topic, err)
+			ts.setError(err)
+			ts.setState(replay.StateFailed, d.cfg.Holder)
+			return err
+		}
+		err = d.holdTopic(ctx, topic, objects, lease)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, ErrLeaseLost):
+			d.log.Info("topic lease lost; standing by", "topic", topic, "err", err)
+			ts.setState(replay.StateStandby, "")
+			if sleep(ctx, d.cfg.RetryInterval) != nil {
+				return nil
+			}
+		default:
+			return err
+		}
+	}
+}
+
+// holdTopic works on the topic under lease until ctx ends (nil), the lease
+// is lost (an ErrLeaseLost error) or a fatal error. Only here, while the
+// lease is held, is the topic's status written: every StatusInterval and at
+// each state change, and a last time (stopped or failed) before the lease
+// is released, so it never overwrites the document of the next holder.
+func (d *Daemon) holdTopic(ctx context.Context, topic string, objects []string, lease replay.Lease) error {
+	ts := d.stats[topic]
+	keeper := keepLease(d.opts.Store, lease, d.log, ts.setError)
+	workCtx, unguard := keeper.guard(ctx)
+	defer unguard()
+	ts.setState(replay.StateStarting, d.cfg.Holder)
+
+	writerCtx, stopWriter := context.WithCancel(context.Background())
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		d.writeStatuses(writerCtx, topic, keeper)
+	}()
+	err := d.workTopic(workCtx, keeper, topic, objects)
+	stopWriter()
+	<-written
+
+	lost := keeper.Err()
+	switch {
+	case lost != nil || errors.Is(err, ErrLeaseLost):
+		// Another instance may own the topic now: its status is not ours.
+		keeper.end()
+		if lost == nil {
+			lost = err
+		}
+		ts.setError(lost)
+		return lost
+	case err == nil || ctx.Err() != nil:
+		ts.setState(replay.StateStopped, d.cfg.Holder)
+		d.saveStatus(topic)
+		keeper.release()
+		return nil
+	default:
+		ts.setError(err)
+		ts.setState(replay.StateFailed, d.cfg.Holder)
+		d.saveStatus(topic)
+		keeper.release()
+		return err
+	}
+}
+
+// workTopic runs, under the keeper's lease, the topic's initial backfill
+// when it never streamed, then its worker, again after each recovery. ctx
+// ends on cancellation or when the lease is lost; it returns nil, the loss
+// (keeper.Err) or a fatal error.
+func (d *Daemon) workTopic(ctx context.Context, keeper *leaseKeeper, topic string, objects []string) error {
+	ts := d.stats[topic]
 	start, err := d.startNewTopic(ctx, topic, objects)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil
+			return keeper.Err()
 		}
 		return fmt.Errorf("start topic %s: %w", topic, err)
 	}
 	resumeAtEarliest := false
 	for {
-		w, err := New(d.workerConfig(topic, start, resumeAtEarliest), d.opts)
+		w, err := New(d.workerConfig(topic, start, resumeAtEarliest), d.workerOptions(topic))
 		if err != nil {
 			return err
 		}
+		w.held, w.stats = keeper, ts
+		ts.setState(replay.StateStarting, d.cfg.Holder)
 		err = w.Run(ctx)
 		resumeAtEarliest = false
 		switch {
-		case ctx.Err() != nil, err == nil:
-			return nil
-		case errors.Is(err, replay.ErrLeaseHeld), errors.Is(err, ErrLeaseLost):
-			d.log.Info("topic held by another instance; standing by", "topic", topic, "err", err)
-			if sleep(ctx, d.cfg.RetryInterval) != nil {
-				return nil
-			}
+		case err == nil, ctx.Err() != nil:
+			return keeper.Err()
+		case errors.Is(err, ErrLeaseLost):
+			return err
 		case streamCannotResume(err):
 			if err := d.recoverTopic(ctx, topic, objects, err); err != nil {
 				if ctx.Err() != nil {
-					return nil
+					return keeper.Err()
 				}
-				d.saveStatus(topic, replay.StateFailed, err)
 				return err
 			}
 			resumeAtEarliest = true
 		default:
-			d.saveStatus(topic, replay.StateFailed, err)
 			return fmt.Errorf("topic %s: %w", topic, err)
 		}
 	}
@@ -67,14 +158,25 @@ func (d *Daemon) workerConfig(topic string, start StartPosition, resumeAtEarlies
 	return cfg
 }
 
+// workerOptions are the shared options, with the daemon's Resync counting
+// its uploads in the topic's figures.
+func (d *Daemon) workerOptions(topic string) Options {
+	opts := d.opts
+	if opts.Resync == nil {
+		ts := d.stats[topic]
+		opts.Resync = func(ctx context.Context, object string, committed time.Time) error {
+			return d.resyncObject(ctx, ts, object, committed)
+		}
+	}
+	return opts
+}
+
 // startNewTopic decides where a topic without a checkpoint starts, and
-// with NewTopicBackfill loads its objects over REST first. A topic with a
-// checkpoint (or one that vanished, which the worker reports) starts
-// where the worker decides.
-//
-// The initial load runs before the worker takes the lease, so two
-// instances starting together may both load; the content hashes make the
-// second load cost no upload.
+// with NewTopicBackfill loads its objects over REST first. It runs under
+// the topic's lease, so of two instances starting together only the one
+// holding the lease loads, and it reads the checkpoint after any previous
+// holder's last write. A topic with a checkpoint (or one that vanished,
+// which the worker reports) starts where the worker decides.
 func (d *Daemon) startNewTopic(ctx context.Context, topic string, objects []string) (StartPosition, error) {
 	if d.cfg.Start == NewTopicLatest {
 		return StartLatest, nil
@@ -87,23 +189,40 @@ func (d *Daemon) startNewTopic(ctx context.Context, topic string, objects []stri
 		return StartEarliest, nil // a checkpoint, a vanished one, or a read error the worker meets again
 	}
 	d.log.Info("topic never streamed: loading its objects over REST first", "topic", topic, "objects", objects)
-	d.saveStatus(topic, replay.StateBackfilling, nil)
-	if _, err := d.fill.Run(ctx, backfill.Request{Objects: objects}); err != nil {
+	ts := d.stats[topic]
+	ts.setState(replay.StateBackfilling, d.cfg.Holder)
+	sum, err := d.fill.Run(ctx, backfill.Request{Objects: objects})
+	ts.backfilled(sum)
+	if err != nil {
 		return "", fmt.Errorf("initial backfill of %v: %w", objects, err)
 	}
 	return StartEarliest, nil
 }
 
-// saveStatus writes the topic's monitoring state; a failure only logs,
+// writeStatuses writes the topic's status at once, at every state change
+// and every StatusInterval, while the lease is held, until ctx ends.
+func (d *Daemon) writeStatuses(ctx context.Context, topic string, keeper *leaseKeeper) {
+	ticker := time.NewTicker(d.cfg.StatusInterval)
+	defer ticker.Stop()
+	for {
+		if keeper.held(time.Now()) {
+			d.saveStatus(topic)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		case <-d.stats[topic].changed:
+		}
+	}
+}
+
+// saveStatus writes the topic's status document; a failure only logs,
 // monitoring must not stop the work.
-func (d *Daemon) saveStatus(topic string, state replay.State, cause error) {
+func (d *Daemon) saveStatus(topic string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	st := replay.Status{State: state, Holder: d.cfg.Holder}
-	if cause != nil {
-		st.LastError, st.LastErrorAt = cause.Error(), time.Now()
-	}
-	if err := d.opts.Store.SaveStatus(ctx, d.cfg.Org, topic, st); err != nil {
+	if err := d.opts.Store.SaveStatus(ctx, d.cfg.Org, topic, d.stats[topic].status(time.Now())); err != nil {
 		d.log.Warn("save topic status", "topic", topic, "err", err)
 	}
 }

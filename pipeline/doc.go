@@ -8,7 +8,8 @@
 // # The topic worker
 //
 // A Worker owns one topic of one org for as long as it holds the topic's
-// lease (replay.Store.AcquireLease, renewed at a third of its TTL). It
+// lease (replay.Store.AcquireLease, renewed at a third of its TTL; under a
+// Daemon the supervisor holds it and hands it to the worker). It
 // resumes after the stored checkpoint, or at the configured start position
 // when the topic never had one; a checkpoint that vanished is refused with
 // a *CheckpointVanishedError rather than silently restarting at LATEST.
@@ -37,11 +38,23 @@
 // A replay.Flusher writes the tracker's committable position under the
 // lease's fencing token every FlushInterval.
 //
+// # Losing the lease
+//
+// The lease is lost when the store refuses a renewal or the local deadline
+// (Lease.Expires) passes without one — a process paused past its TTL finds
+// the deadline passed the moment it runs again. Then, at once: intake
+// stops, the fetch batcher and the uploader are cancelled (no fetch or
+// upload starts any more; requests already sent finish), nothing drains,
+// and every later checkpoint write is refused as fenced, locally before
+// the store is asked, since the store would still take a write from a
+// holder whose lease key has not expired yet. The worker returns
+// ErrLeaseLost; what it did not checkpoint, the next holder receives.
+//
 // # Goroutines
 //
 // Run owns them all and waits for each before it returns: the
-// subscription's (pubsub), the uploader's Run, the Flusher's Run, the lease
-// renewer and the fetch batcher. Intake (reading messages, tracking,
+// subscription's (pubsub), the uploader's Run, the Flusher's Run, the fetch
+// batcher and, when it acquired the lease itself, the lease renewer. Intake (reading messages, tracking,
 // planning, mapping events, submitting) runs on Run's own goroutine;
 // uploader outcomes finish events on the uploader's goroutines.
 //
@@ -57,8 +70,13 @@
 //
 // Daemon runs a deployment: a supervisor per topic of the mapped objects
 // (objects sharing a topic share one worker) and a following backfill for
-// the polling objects (those without change events). A supervisor stands
-// by while another holder has the lease, and never falls back to LATEST:
+// the polling objects (those without change events). A supervisor first
+// takes the topic's lease and keeps renewing it; everything it does with
+// the topic (the initial backfill, the worker, a recovery backfill) runs
+// under that one lease and stops when it is lost, so of two instances
+// starting together only one loads or streams. It stands by (state
+// standby, retrying every RetryInterval) while another instance holds the
+// lease or after losing it, and never falls back to LATEST:
 // when the replay ID is refused (expired) or the checkpoint vanished, it
 // records the cause (log and status "recovering"), then by the default
 // policy backfills the window from the last checkpoint's commit time less
@@ -69,7 +87,19 @@
 //
 // A topic never streamed starts, by default, the same way: a backfill of
 // its objects up to now, then EARLIEST. This needs no stream position
-// recorded first, which a crash between the two steps could lose.
-// Limits: the initial and recovery backfills run outside the topic lease,
-// so two instances may both run one (duplicates are unbilled).
+// recorded first, which a crash between the two steps could lose. A record
+// changed while that backfill runs is read new by it, then its older
+// events replay: CM briefly holds the older text, and the two updates are
+// billed.
+//
+// # Monitoring
+//
+// The Daemon keeps, per topic, its state and counters for as long as it
+// lives (Snapshot; they survive worker restarts and standby periods). The
+// lease holder alone writes the topic's replay.Status: at each state
+// change, every StatusInterval, and "stopped" or "failed" last, before it
+// releases the lease, so a standby never overwrites the holder's document.
+// Error texts pass through a redaction of anything credential-shaped first.
+// Dead letters carry the change's commit time (EventTime); a fetch refused
+// for good dead-letters each record of the event on its own.
 package pipeline

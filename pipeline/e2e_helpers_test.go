@@ -219,6 +219,22 @@ func awaitCMMatchesOrg(t testing.TB, w *world, m *mapper.Mapper, bound time.Dura
 // by tuneUp too.
 func (w *world) startDaemonUp(t *testing.T, objects []mapper.ObjectMapping, tuneUp func(*uploader.Config), tune func(*pipeline.DaemonConfig)) *daemonRun {
 	t.Helper()
+	return w.startDaemonWith(t, objects, daemonTuning{upload: tuneUp, daemon: tune})
+}
+
+// daemonTuning is what a test changes about a daemon; nil fields keep the
+// defaults of startDaemonWith.
+type daemonTuning struct {
+	upload     func(*uploader.Config)
+	daemon     func(*pipeline.DaemonConfig)
+	options    func(*pipeline.Options)
+	fill       func(*backfill.Options)
+	fillConfig func(*backfill.Config)
+}
+
+// startDaemonWith runs a daemon over the world's org for objects.
+func (w *world) startDaemonWith(t *testing.T, objects []mapper.ObjectMapping, tn daemonTuning) *daemonRun {
+	t.Helper()
 	m, err := mapper.New(mapper.Config{Objects: objects})
 	if err != nil {
 		t.Fatal(err)
@@ -226,26 +242,37 @@ func (w *world) startDaemonUp(t *testing.T, objects []mapper.ObjectMapping, tune
 	up := uploader.Config{BaseURL: w.cmURL, Token: uploader.Secret(w.cm.Token()), Project: cmProject, Source: cmSource,
 		Linger: time.Millisecond, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		ShutdownTimeout: time.Second}
-	if tuneUp != nil {
-		tuneUp(&up)
+	if tn.upload != nil {
+		tn.upload(&up)
 	}
-	fill, err := backfill.New(backfill.Config{PollInterval: 50 * time.Millisecond},
-		backfill.Options{Salesforce: w.sf, Mapper: m, Store: w.store, Org: w.sim.Org.ID(), Upload: up})
+	fillOpts := backfill.Options{Salesforce: w.sf, Mapper: m, Store: w.store, Org: w.sim.Org.ID(), Upload: up}
+	if tn.fill != nil {
+		tn.fill(&fillOpts)
+	}
+	fillCfg := backfill.Config{PollInterval: 50 * time.Millisecond}
+	if tn.fillConfig != nil {
+		tn.fillConfig(&fillCfg)
+	}
+	fill, err := backfill.New(fillCfg, fillOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := pipeline.DaemonConfig{Org: w.sim.Org.ID(), Holder: "test-" + t.Name(), RetryInterval: 20 * time.Millisecond,
 		Worker: pipeline.Config{FlushInterval: 10 * time.Millisecond, FetchLinger: 5 * time.Millisecond,
 			DrainTimeout: 300 * time.Millisecond}}
-	if tune != nil {
-		tune(&cfg)
+	if tn.daemon != nil {
+		tn.daemon(&cfg)
 	}
-	d, err := pipeline.NewDaemon(cfg, pipeline.Options{PubSub: w.ps, Records: w.sf, Mapper: m, Store: w.store, Upload: up}, fill)
+	opts := pipeline.Options{PubSub: w.ps, Records: w.sf, Mapper: m, Store: w.store, Upload: up}
+	if tn.options != nil {
+		tn.options(&opts)
+	}
+	d, err := pipeline.NewDaemon(cfg, opts, fill)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
-	r := &daemonRun{cancel: cancel, done: make(chan struct{})}
+	r := &daemonRun{daemon: d, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
 		r.err = d.Run(ctx)

@@ -205,8 +205,9 @@ func TestARecordWhoseFetchIsRefusedIsDeadLetteredAndPassed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dead) != 1 || !bytes.Equal(dead[0].ReplayID, last) || dead[0].Object != "Case" {
-		t.Fatalf("dead letters = %+v, want one for the Case event %x", dead, last)
+	if len(dead) != 1 || !bytes.Equal(dead[0].ReplayID, last) || dead[0].Object != "Case" || dead[0].RecordID != id ||
+		dead[0].EventTime.IsZero() {
+		t.Fatalf("dead letters = %+v, want one for record %s of the Case event %x, with its commit time", dead, id, last)
 	}
 	if w.cmHas("Case", id) {
 		t.Error("CM holds a comment for a record that could not be fetched")

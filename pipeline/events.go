@@ -47,14 +47,15 @@ func (o *openEvents) add(seq replay.Seq) {
 	o.open[seq].pieces++
 }
 
-// replayID returns the event's position, for dead letters.
-func (o *openEvents) replayID(seq replay.Seq) []byte {
+// message returns the event's message (position, header), for dead
+// letters.
+func (o *openEvents) message(seq replay.Seq) pubsub.Message {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if e, ok := o.open[seq]; ok {
-		return e.msg.Position
+		return e.msg
 	}
-	return nil
+	return pubsub.Message{}
 }
 
 // finish ends one piece of seq and completes the event after its last.

@@ -84,7 +84,11 @@ func (r *run) runFetches(ctx context.Context) {
 			return
 		case req, ok := <-r.fetches:
 			if !ok {
-				r.fetchBatch(ctx, batch)
+				// A lost lease ends intake and ctx at once, in either order:
+				// the keeper's error is set before either, so check it too.
+				if ctx.Err() == nil && r.keeper.Err() == nil {
+					r.fetchBatch(ctx, batch)
+				}
 				return
 			}
 			if batch.ids == 0 {
@@ -106,6 +110,9 @@ func (r *run) runFetches(ctx context.Context) {
 // and the carried records, in the order their events arrived.
 func (r *run) fetchBatch(ctx context.Context, batch fetchBatch) {
 	for object, reqs := range batch.byObject {
+		if ctx.Err() != nil || r.keeper.Err() != nil {
+			return // the events stay unfinished: not checkpointed
+		}
 		records, err := r.retrieve(ctx, object, reqs)
 		if err != nil && ctx.Err() != nil {
 			continue // on cancellation the events stay unfinished
@@ -116,8 +123,11 @@ func (r *run) fetchBatch(ctx context.Context, batch fetchBatch) {
 				for _, rec := range req.carried {
 					r.submit(ctx, req.seq, rec)
 				}
-			case err != nil: // refused for good: the event cannot be mapped
-				r.deadLetter(req.seq, replay.DeadLetter{Object: object, Reason: reasonFetchFailed, Error: err.Error()})
+			case err != nil: // refused for good: the records cannot be mapped
+				// One dead letter per record, so a retry can refetch each.
+				for _, id := range req.ids {
+					r.deadLetter(req.seq, replay.DeadLetter{Object: object, RecordID: id, Reason: reasonFetchFailed, Error: err.Error()})
+				}
 			default:
 				for _, id := range req.ids {
 					// A record missing now was deleted after the event; its
@@ -174,6 +184,7 @@ func (r *run) retrieve(ctx context.Context, object string, reqs []fetchRequest) 
 			return nil, err
 		}
 		r.log.Warn("fetch records; retrying", "object", object, "err", err)
+		r.stats.setError(err)
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -193,8 +204,23 @@ func refusedForGood(err error) bool {
 // read uses one Collections retrieve, or SOQL when the mapping needs parent
 // relationship fields and the source can query.
 func (r *run) read(ctx context.Context, object string, ids, fields []string) ([]salesforce.Record, error) {
+	var (
+		records []salesforce.Record
+		err     error
+	)
 	if q, ok := r.opts.Records.(RecordQuerier); ok && hasRelationshipField(fields) {
-		return queryRecords(ctx, q, object, ids, fields)
+		r.stats.fetchCalls.Add(int64((len(ids) + queryChunkIDs - 1) / queryChunkIDs))
+		records, err = queryRecords(ctx, q, object, ids, fields)
+	} else {
+		r.stats.fetchCalls.Add(1)
+		records, err = r.opts.Records.Retrieve(ctx, object, ids, fields)
 	}
-	return r.opts.Records.Retrieve(ctx, object, ids, fields)
+	var n int64
+	for _, rec := range records {
+		if rec != nil {
+			n++
+		}
+	}
+	r.stats.recordsFetched.Add(n)
+	return records, err
 }

@@ -19,6 +19,7 @@ const deadLetterTimeout = 10 * time.Second
 // handle gives one message its tracker position and hands its work out.
 // It fails only when ctx ends (Track or a full queue was waiting).
 func (r *run) handle(ctx context.Context, m pubsub.Message) error {
+	r.stats.message(m, time.Now())
 	if m.IsKeepalive() {
 		// Commits the stream's position only while nothing is in flight, so
 		// a quiet topic's checkpoint does not age past retention.
@@ -129,6 +130,7 @@ func (r *run) submit(ctx context.Context, seq replay.Seq, rec mapper.Record) {
 // the only slow part, and it is rare.
 func (r *run) onOutcome(o uploader.Outcome) {
 	seq, _ := o.Token.(replay.Seq)
+	r.stats.outcome(o)
 	var fatal *uploader.FatalError
 	switch {
 	case o.Delivered():
@@ -147,13 +149,17 @@ func (r *run) onOutcome(o uploader.Outcome) {
 // pass the checkpoint only once the dead letter is durable.
 func (r *run) deadLetter(seq replay.Seq, d replay.DeadLetter) {
 	r.events.add(seq)
-	d.Topic, d.ReplayID, d.Attempts = r.cfg.Topic, r.events.replayID(seq), 1
+	m := r.events.message(seq)
+	d.Topic, d.ReplayID, d.EventTime, d.Attempts = r.cfg.Topic, m.Position, eventTimeOf(m), 1
+	d.Error = redact(d.Error)
 	ctx, cancel := context.WithTimeout(context.Background(), deadLetterTimeout)
 	defer cancel()
 	if _, err := r.opts.Store.AddDeadLetter(ctx, r.cfg.Org, d); err != nil {
 		r.log.Error("store dead letter; the event stays unfinished", "reason", d.Reason, "err", err)
+		r.stats.setError(err)
 		return
 	}
+	r.stats.deadLetters.Add(1)
 	r.log.Warn("dead letter", "reason", d.Reason, "record", d.RecordID, "err", d.Error)
 	r.events.finish(seq)
 }
@@ -169,6 +175,16 @@ func positionOf(m pubsub.Message) []byte {
 	default:
 		return m.Poison.ReplayID
 	}
+}
+
+// eventTimeOf is when Salesforce committed the change, zero when the
+// message has no readable header (a poison event): a dead letter's
+// EventTime must not pretend to know it.
+func eventTimeOf(m pubsub.Message) time.Time {
+	if m.Event != nil && m.Event.Header != nil {
+		return m.Event.Header.CommitTimestamp
+	}
+	return time.Time{}
 }
 
 // commitTimeOf is when Salesforce committed the change; the checkpoint

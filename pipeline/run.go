@@ -16,18 +16,29 @@ const finalFlushTimeout = 10 * time.Second
 
 // run starts the goroutines, reads the subscription until intake stops,
 // then shuts down in order: fetches and uploads drain (bounded), the
-// goroutines stop, and the checkpoint is flushed one last time.
+// goroutines stop, and the checkpoint is flushed one last time. When the
+// lease is lost, nothing drains: intake, fetches and uploads stop at once
+// (requests already sent finish), and the last flush is refused.
 func (r *run) run(ctx context.Context, start pubsub.Start) error {
 	intakeCtx, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
 	r.stop = stopIntake
-	// workCtx outlives intake: uploads, fetches, renewals and periodic
-	// flushes go on while the worker drains.
-	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	// workCtx outlives intake: uploads, fetches and periodic flushes go on
+	// while the worker drains, but not past the loss of the lease.
+	workCtx, stopWork := r.keeper.guard(context.WithoutCancel(ctx))
 	defer stopWork()
+	unwatch := context.AfterFunc(workCtx, func() {
+		if err := r.keeper.Err(); err != nil {
+			r.fail(err)
+		}
+	})
+	defer unwatch()
 
 	sub := r.opts.PubSub.Subscribe(intakeCtx, r.cfg.Topic, start)
+	r.stats.subscribed(sub)
+	defer r.stats.ended(sub)
 	r.events = newOpenEvents(r.tracker, sub.Release)
+	r.stats.setState(replay.StateStreaming, r.cfg.Holder)
 
 	var background sync.WaitGroup
 	background.Go(func() {
@@ -40,7 +51,6 @@ func (r *run) run(ctx context.Context, start pubsub.Start) error {
 			r.fail(fmt.Errorf("%w: %w", ErrLeaseLost, err))
 		}
 	})
-	background.Go(func() { r.keepLease(workCtx) })
 	fetched := make(chan struct{})
 	go func() {
 		defer close(fetched)
@@ -53,7 +63,9 @@ func (r *run) run(ctx context.Context, start pubsub.Start) error {
 		r.fail(fmt.Errorf("subscribe to %s: %w", r.cfg.Topic, err))
 	}
 
-	r.drain(fetched)
+	if r.keeper.Err() == nil {
+		r.drain(fetched)
+	}
 	stopWork()
 	<-fetched
 	background.Wait()
@@ -106,36 +118,5 @@ func (r *run) finalFlush() {
 			err = fmt.Errorf("%w: %w", ErrLeaseLost, err)
 		}
 		r.fail(err)
-	}
-}
-
-// keepLease renews the lease at a third of its TTL. A renewal the store
-// refuses, or no successful renewal before the local deadline, means
-// another holder may own the topic: intake stops at once.
-func (r *run) keepLease(ctx context.Context) {
-	lease := r.lease
-	ticker := time.NewTicker(lease.TTL / 3)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-		renewed, err := r.opts.Store.RenewLease(ctx, lease)
-		switch {
-		case err == nil:
-			lease = renewed
-		case ctx.Err() != nil:
-			return
-		case errors.Is(err, replay.ErrFenced):
-			r.fail(fmt.Errorf("renew lease of %s: %w: %w", r.cfg.Topic, ErrLeaseLost, err))
-			return
-		case lease.Expired(time.Now()):
-			r.fail(fmt.Errorf("renew lease of %s: %w: deadline passed: %w", r.cfg.Topic, ErrLeaseLost, err))
-			return
-		default:
-			r.log.Warn("renew topic lease; retrying", "err", err)
-		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
@@ -44,6 +43,12 @@ type Worker struct {
 	cfg  Config
 	opts Options
 	log  *slog.Logger
+	// held, when set, is the lease the Daemon's supervisor already holds
+	// (and renews and releases): Run works under it instead of acquiring
+	// its own.
+	held *leaseKeeper
+	// stats outlives the worker when the Daemon keeps it per topic.
+	stats *topicStats
 }
 
 // New checks the configuration and returns a Worker; start it with Run.
@@ -61,7 +66,8 @@ func New(cfg Config, opts Options) (*Worker, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{cfg: cfg.withDefaults(), opts: opts, log: opts.Logger.With("topic", cfg.Topic)}, nil
+	return &Worker{cfg: cfg.withDefaults(), opts: opts, log: opts.Logger.With("topic", cfg.Topic),
+		stats: newTopicStats(cfg.Topic, nil)}, nil
 }
 
 // Run works on the topic until ctx is cancelled (then it drains, flushes
@@ -71,16 +77,23 @@ func New(cfg Config, opts Options) (*Worker, error) {
 // credentials (*uploader.FatalError) or the subscription ended with a
 // terminal error.
 func (w *Worker) Run(ctx context.Context) error {
-	lease, err := w.opts.Store.AcquireLease(ctx, w.cfg.Org, w.cfg.Topic, w.cfg.Holder, w.cfg.LeaseTTL)
-	if err != nil {
-		return fmt.Errorf("acquire lease of %s: %w", w.cfg.Topic, err)
+	keeper := w.held
+	if keeper == nil {
+		lease, err := w.opts.Store.AcquireLease(ctx, w.cfg.Org, w.cfg.Topic, w.cfg.Holder, w.cfg.LeaseTTL)
+		if err != nil {
+			return fmt.Errorf("acquire lease of %s: %w", w.cfg.Topic, err)
+		}
+		keeper = keepLease(w.opts.Store, lease, w.log, w.stats.setError)
+		defer keeper.release()
 	}
-	defer w.releaseLease(lease)
+	if err := keeper.Err(); err != nil {
+		return err
+	}
 	start, err := w.startPosition(ctx)
 	if err != nil {
 		return err
 	}
-	r, err := w.newRun(lease)
+	r, err := w.newRun(keeper)
 	if err != nil {
 		return err
 	}
@@ -96,6 +109,7 @@ func (w *Worker) startPosition(ctx context.Context) (pubsub.Start, error) {
 	cp, err := w.opts.Store.Checkpoint(ctx, w.cfg.Org, w.cfg.Topic)
 	switch {
 	case err == nil:
+		w.stats.checkpointed(cp, cp.WrittenAt)
 		return pubsub.After(cp.ReplayID), nil
 	case errors.Is(err, replay.ErrCheckpointVanished):
 		return pubsub.Start{}, &CheckpointVanishedError{Org: w.cfg.Org, Topic: w.cfg.Topic}
@@ -107,18 +121,10 @@ func (w *Worker) startPosition(ctx context.Context) (pubsub.Start, error) {
 	return pubsub.Start{}, fmt.Errorf("read checkpoint of %s: %w", w.cfg.Topic, err)
 }
 
-// releaseLease lets a standby take over at once instead of after the TTL.
-func (w *Worker) releaseLease(lease replay.Lease) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := w.opts.Store.ReleaseLease(ctx, lease); err != nil {
-		w.log.Warn("release topic lease", "err", err)
-	}
-}
-
 // run is one Run's state: everything that lives as long as the lease.
 type run struct {
 	*Worker
+	keeper   *leaseKeeper
 	lease    replay.Lease
 	tracker  *replay.Tracker
 	flusher  *replay.Flusher
@@ -132,12 +138,17 @@ type run struct {
 	err      error // the first reason the run stopped, nil for cancellation
 }
 
-func (w *Worker) newRun(lease replay.Lease) (*run, error) {
-	r := &run{Worker: w, lease: lease, tracker: replay.NewTracker(w.cfg.MaxInFlightEvents),
+func (w *Worker) newRun(keeper *leaseKeeper) (*run, error) {
+	lease := keeper.Lease()
+	r := &run{Worker: w, keeper: keeper, lease: lease, tracker: replay.NewTracker(w.cfg.MaxInFlightEvents),
 		fetches: make(chan fetchRequest, w.cfg.FetchMaxIDs)}
-	r.flusher = replay.NewFlusher(w.opts.Store, r.tracker, lease, replay.FlusherOptions{
+	checkpoints := fencedCheckpoints{CheckpointStore: w.opts.Store, keeper: keeper, stats: w.stats}
+	r.flusher = replay.NewFlusher(checkpoints, r.tracker, lease, replay.FlusherOptions{
 		Interval: w.cfg.FlushInterval,
-		OnError:  func(err error) { w.log.Warn("write checkpoint", "err", err) },
+		OnError: func(err error) {
+			w.log.Warn("write checkpoint", "err", err)
+			w.stats.setError(err)
+		},
 	})
 	up, err := uploader.New(w.opts.Upload, uploader.Options{
 		Hashes: backfill.HashStore{Store: w.opts.Store, Org: w.cfg.Org},

@@ -12,7 +12,8 @@ type State string
 const (
 	StateStarting    State = "starting"    // acquiring the lease, reading the checkpoint
 	StateStreaming   State = "streaming"   // subscribed, events flowing or keepalives arriving
-	StateBackfilling State = "backfilling" // reading records over REST (initial load or recovery)
+	StateBackfilling State = "backfilling" // reading records over REST (initial load)
+	StateRecovering  State = "recovering"  // the stream could not resume; a REST backfill covers the gap
 	StateStandby     State = "standby"     // another instance holds the lease
 	StateStopped     State = "stopped"     // shut down cleanly
 	StateFailed      State = "failed"      // stopped by a fatal error; see LastError
@@ -31,8 +32,10 @@ type Status struct {
 	State State
 	// Holder is the lease holder that wrote the document.
 	Holder string
-	// LastEventAt is when the last event or keepalive arrived.
-	LastEventAt time.Time
+	// LastEventAt is when the last change event arrived; LastKeepaliveAt
+	// when the last keepalive did (a quiet topic has only keepalives).
+	LastEventAt     time.Time
+	LastKeepaliveAt time.Time
 	// LastCheckpointAt is when the checkpoint was last written.
 	LastCheckpointAt time.Time
 	// ReplayAge is how old the checkpointed position is (now minus its
@@ -41,11 +44,25 @@ type Status struct {
 	// Lag is how far processing is behind the stream (now minus the commit
 	// time of the last event received).
 	Lag time.Duration
-	// Counters since the worker started.
+	// Counters since the process started working on the topic (they
+	// survive worker restarts, not process restarts).
 	Received     int64 // events received
-	Uploaded     int64 // comments accepted by CM
+	Uploaded     int64 // comments CM accepted as created or updated (New + Updated + metadata-only updates)
 	Unchanged    int64 // comments skipped because their hashes matched
 	DeadLettered int64 // events or records dead-lettered
+	Keepalives   int64 // keepalives received
+	Reconnects   int64 // streams re-opened after a failure
+	// New and Updated are CM's billable units: comments created, and
+	// comments updated with changed text. MetadataUpdated (not billed)
+	// counts updates of metadata only; Deleted comments removed.
+	New, Updated, MetadataUpdated, Deleted int64
+	// UploadFailures counts comments CM did not take (refused, or the
+	// credentials were rejected); refused ones are dead-lettered too.
+	UploadFailures int64
+	// FetchCalls and RecordsFetched count the stream's REST record reads.
+	FetchCalls, RecordsFetched int64
+	// OutstandingCredits is how many events the server owes the stream.
+	OutstandingCredits int64
 	// LastError is the last error, already redacted; empty if none. The
 	// store keeps its first 4 KiB.
 	LastError   string
@@ -59,6 +76,7 @@ const (
 	fieldState            = "state"
 	fieldHolder           = "holder"
 	fieldLastEventAt      = "last_event_at"
+	fieldLastKeepaliveAt  = "last_keepalive_at"
 	fieldLastCheckpointAt = "last_checkpoint_at"
 	fieldReplayAgeMillis  = "replay_age_ms"
 	fieldLagMillis        = "lag_ms"
@@ -66,6 +84,16 @@ const (
 	fieldUploaded         = "uploaded"
 	fieldUnchanged        = "unchanged"
 	fieldDeadLettered     = "dead_lettered"
+	fieldKeepalives       = "keepalives"
+	fieldReconnects       = "reconnects"
+	fieldNew              = "new"
+	fieldUpdated          = "updated"
+	fieldMetadataUpdated  = "metadata_updated"
+	fieldDeleted          = "deleted"
+	fieldUploadFailures   = "upload_failures"
+	fieldFetchCalls       = "fetch_calls"
+	fieldRecordsFetched   = "records_fetched"
+	fieldOutstanding      = "outstanding_credits"
 	fieldLastError        = "last_error"
 	fieldLastErrorAt      = "last_error_at"
 	fieldUpdatedAt        = "updated_at"
@@ -80,6 +108,7 @@ func (s Status) fields() fields {
 		fieldLastError: truncateUTF8(s.LastError, maxStatusErrorBytes),
 	}
 	f.setTime(fieldLastEventAt, s.LastEventAt)
+	f.setTime(fieldLastKeepaliveAt, s.LastKeepaliveAt)
 	f.setTime(fieldLastCheckpointAt, s.LastCheckpointAt)
 	f.setDuration(fieldReplayAgeMillis, s.ReplayAge)
 	f.setDuration(fieldLagMillis, s.Lag)
@@ -87,6 +116,9 @@ func (s Status) fields() fields {
 	f.setInt(fieldUploaded, s.Uploaded)
 	f.setInt(fieldUnchanged, s.Unchanged)
 	f.setInt(fieldDeadLettered, s.DeadLettered)
+	for _, c := range s.counters() {
+		f.setInt(c.name, *c.dst)
+	}
 	f.setTime(fieldLastErrorAt, s.LastErrorAt)
 	f.setTime(fieldUpdatedAt, s.UpdatedAt)
 	return f
@@ -106,6 +138,7 @@ func statusFromFields(topic string, f fields) (Status, error) {
 		dst  *time.Time
 	}{
 		{fieldLastEventAt, &s.LastEventAt},
+		{fieldLastKeepaliveAt, &s.LastKeepaliveAt},
 		{fieldLastCheckpointAt, &s.LastCheckpointAt},
 		{fieldLastErrorAt, &s.LastErrorAt},
 		{fieldUpdatedAt, &s.UpdatedAt},
@@ -121,21 +154,42 @@ func statusFromFields(topic string, f fields) (Status, error) {
 	if s.Lag, err = f.duration(fieldLagMillis); err != nil {
 		return s, err
 	}
-	counts := []struct {
-		name string
-		dst  *int64
-	}{
+	counts := append([]counterField{
 		{fieldReceived, &s.Received},
 		{fieldUploaded, &s.Uploaded},
 		{fieldUnchanged, &s.Unchanged},
 		{fieldDeadLettered, &s.DeadLettered},
-	}
+	}, s.counters()...)
 	for _, c := range counts {
 		if *c.dst, err = f.int(c.name); err != nil {
 			return s, err
 		}
 	}
 	return s, nil
+}
+
+// counterField names one integer field of a status document.
+type counterField struct {
+	name string
+	dst  *int64
+}
+
+// counters lists the counters added after the first four, so fields and
+// statusFromFields cannot disagree about them. A document written before
+// they existed reads them as zero.
+func (s *Status) counters() []counterField {
+	return []counterField{
+		{fieldKeepalives, &s.Keepalives},
+		{fieldReconnects, &s.Reconnects},
+		{fieldNew, &s.New},
+		{fieldUpdated, &s.Updated},
+		{fieldMetadataUpdated, &s.MetadataUpdated},
+		{fieldDeleted, &s.Deleted},
+		{fieldUploadFailures, &s.UploadFailures},
+		{fieldFetchCalls, &s.FetchCalls},
+		{fieldRecordsFetched, &s.RecordsFetched},
+		{fieldOutstanding, &s.OutstandingCredits},
+	}
 }
 
 // maxStatusErrorBytes bounds LastError so one huge error cannot bloat the

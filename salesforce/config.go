@@ -153,8 +153,11 @@ func (c Config) Validate() error {
 		add("login_url is empty: client_credentials needs the My Domain URL, e.g. https://MyDomain.my.salesforce.com")
 	}
 	if c.LoginURL != "" {
-		if err := checkBaseURL(c.LoginURL); err != nil {
-			add("login_url: %v", err)
+		// The login URL receives the client secret or the signed assertion,
+		// and its host is trusted as an instance host: only Salesforce, a
+		// host the operator trusts by name, or the simulator on loopback.
+		if err := CheckConfiguredURL("login_url", c.LoginURL, c.TrustedHosts, true); err != nil {
+			add("%v", err)
 		}
 	}
 	if c.CallbackPort < 0 || c.CallbackPort > 65535 {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sfcdc/sfcdc/pubsub"
@@ -37,6 +38,8 @@ type Credentials struct {
 	failures int
 	retryAt  time.Time
 	lastErr  error
+
+	tokenRequests atomic.Int64 // see TokenRequests (client_stats.go)
 }
 
 // session is one access token and the identity it was issued for.
@@ -195,6 +198,7 @@ func isContextError(err error) bool {
 
 // obtain asks the token endpoint for a session and checks where it points.
 func (c *Credentials) obtain(ctx context.Context) (*session, error) {
+	c.tokenRequests.Add(1)
 	resp, err := c.grant.token(ctx, c.http)
 	if err != nil {
 		return nil, err

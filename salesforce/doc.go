@@ -35,7 +35,11 @@
 // failures. The org ID (Pub/Sub's tenantid) comes from the token
 // response's identity URL, or from userinfo when that is missing. The
 // instance URL must be the login host, a configured trusted host, or under
-// Salesforce's domains before a token is sent to it.
+// Salesforce's domains before a token is sent to it; a configured login or
+// instance URL passes CheckConfiguredURL (https on a Salesforce domain or
+// trusted host, or loopback for the simulator). Certificates are always
+// verified (system roots plus CAFile); a failure is ErrUntrustedCertificate
+// and names salesforce.ca_file, and nothing was sent.
 //
 // # REST
 //

@@ -8,8 +8,11 @@ import (
 	"strings"
 )
 
-// salesforceDomains are the domains Salesforce serves instances from.
-var salesforceDomains = []string{"salesforce.com", "force.com", "cloudforce.com", "salesforce.mil", "sfcrmproducts.cn"}
+// salesforceDomains are the domains Salesforce serves logins and
+// instances from: commercial (salesforce.com, force.com, cloudforce.com,
+// the setup domain salesforce-setup.com), government (salesforce.mil) and
+// the China cloud (sfcrmproducts.cn).
+var salesforceDomains = []string{"salesforce.com", "force.com", "cloudforce.com", "salesforce-setup.com", "salesforce.mil", "sfcrmproducts.cn"}
 
 // hostPolicy decides where a token may be sent: an instance URL from a
 // token response must be https (http only on loopback), carry nothing but

@@ -39,7 +39,7 @@ func newHTTPClient(cfg Config) (*http.Client, error) {
 		IdleConnTimeout:     90 * time.Second,
 	}
 	return &http.Client{
-		Transport: transport,
+		Transport: certHintTransport{transport},
 		Timeout:   cfg.RequestTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return errRedirect

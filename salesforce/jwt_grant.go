@@ -89,15 +89,8 @@ const maxKeyFile = 64 << 10
 // loadPrivateKey reads a PEM RSA key (PKCS #1 or #8). Like ssh, it refuses
 // a key file that group or others can read. Errors never quote the file.
 func loadPrivateKey(path string) (*rsa.PrivateKey, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("read private key: %w", err)
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("read private key %s: it is readable by group or others (mode %04o); run chmod 600 %s", path, perm, path)
-	}
-	if info.Size() > maxKeyFile {
-		return nil, fmt.Errorf("read private key %s: %d bytes is too large for a PEM key", path, info.Size())
+	if err := CheckKeyFile(path); err != nil {
+		return nil, err
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {

@@ -1,7 +1,11 @@
 package uploader
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -84,6 +88,9 @@ func (c *cmClient) deleteComments(ctx context.Context, ids []string) error {
 // judge turns a non-OK verdict into the matching error.
 func (c *cmClient) judge(op operation, status int, answer []byte, header http.Header) error {
 	v, sentinel := classify(op, status)
+	if v != verdictOK {
+		answer = c.scrub(answer)
+	}
 	switch v {
 	case verdictRetry:
 		after, ok := parseRetryAfter(header, c.now())
@@ -95,6 +102,17 @@ func (c *cmClient) judge(op operation, status int, answer []byte, header http.He
 		return &FatalError{Status: status, Message: decodeErrorMessage(answer), Err: sentinel}
 	}
 	return nil
+}
+
+// scrub blanks the API token wherever an answer repeats it (a proxy or
+// a faulty server echoing the request), since CM's message goes into
+// errors, logs, dead letters and the status key.
+func (c *cmClient) scrub(answer []byte) []byte {
+	token := strings.TrimPrefix(c.auth, "Bearer ")
+	if token == "" || !bytes.Contains(answer, []byte(token)) {
+		return answer
+	}
+	return bytes.ReplaceAll(answer, []byte(token), []byte(redacted))
 }
 
 func orStatusText(msg string, status int) string {
@@ -122,6 +140,9 @@ func (c *cmClient) send(ctx context.Context, method, target string, body *batchB
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.http.Do(req)
+	if err != nil && isCertificateError(err) {
+		return 0, nil, nil, &FatalError{Err: ErrUntrustedCertificate, Message: unwrapURLError(err).Error()}
+	}
 	if err != nil {
 		return 0, nil, nil, &transientError{err: fmt.Errorf("send %s %s: %w", method, redactQuery(target), unwrapURLError(err))}
 	}
@@ -147,4 +168,14 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// isCertificateError reports whether err is a failed verification of the
+// server's certificate, which no retry can fix.
+func isCertificateError(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
 }

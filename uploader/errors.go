@@ -21,14 +21,18 @@ var (
 	// ErrUnexpectedStatus: CM answered a status sfcdc does not know how to
 	// handle (e.g. a redirect), which points at a wrong base URL.
 	ErrUnexpectedStatus = errors.New("unexpected answer from CM")
+	// ErrUntrustedCertificate: CM's TLS certificate did not verify against
+	// the system roots; the token was not sent. Retrying cannot help.
+	ErrUntrustedCertificate = errors.New("CM's TLS certificate is not trusted")
 )
 
 // FatalError stops the uploader: retrying cannot help and the
 // configuration must change. It wraps one of ErrUnauthorized,
-// ErrForbidden, ErrSourceNotFound or ErrUnexpectedStatus.
+// ErrForbidden, ErrSourceNotFound, ErrUnexpectedStatus or
+// ErrUntrustedCertificate.
 type FatalError struct {
-	Status  int
-	Message string // CM's message, if any
+	Status  int    // 0 when no answer came (ErrUntrustedCertificate)
+	Message string // CM's message, if any; the local failure when Status is 0
 	Err     error
 }
 
@@ -38,8 +42,13 @@ func (e *FatalError) Error() string {
 		ErrForbidden:        "grant the token's user the \"Edit messages\" permission on the source",
 		ErrSourceNotFound:   "check project and source, or create the source in CM",
 		ErrUnexpectedStatus: "check base_url: it must be the CM API root",
+		ErrUntrustedCertificate: "check commsmining.base_url, or if a private CA signs the certificate (a TLS-inspecting proxy) " +
+			"point SSL_CERT_FILE at a CA bundle that includes it",
 	}[e.Err]
 	msg := fmt.Sprintf("upload to CM: %d %s: %v; %s", e.Status, http.StatusText(e.Status), e.Err, fix)
+	if e.Status == 0 { // no answer: Message is the local failure, not CM's words
+		return fmt.Sprintf("upload to CM: %v (%s); %s", e.Err, e.Message, fix)
+	}
 	if e.Message != "" {
 		msg += " (CM said: " + e.Message + ")"
 	}

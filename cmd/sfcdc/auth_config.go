@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strconv"
@@ -106,6 +107,28 @@ func (a authSection) validate(caFile string) error {
 		return errors.New(strings.Join(problems, "\n  "))
 	}
 	return nil
+}
+
+// fileProblems are the checks of salesforce.auth that look beyond the
+// values: a plain-http login URL (accepted on loopback by the salesforce
+// package, for its tests) needs salesforce.insecure here, as the Pub/Sub
+// endpoint does; and a JWT key file that exists must be private, so a
+// shared key stops the process at start instead of at its first session.
+func (a authSection) fileProblems(insecure bool) []string {
+	var problems []string
+	if a.LoginURL != "" && salesforce.CheckConfiguredURL("login_url", a.LoginURL, a.TrustedHosts, true) == nil {
+		if err := salesforce.CheckConfiguredURL("salesforce.auth.login_url", a.LoginURL, a.TrustedHosts, insecure); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if a.Flow == string(salesforce.FlowJWTBearer) && a.PrivateKeyFile != "" {
+		// A key not there yet (a secret mounted later, the example file) is
+		// reported when the first session needs it.
+		if err := salesforce.CheckKeyFile(a.PrivateKeyFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			problems = append(problems, "salesforce.auth.private_key_file: "+err.Error())
+		}
+	}
+	return problems
 }
 
 // tokenStore opens the configured store; close releases it.

@@ -34,6 +34,7 @@ func (s salesforceSection) problems() []string {
 		if err := s.Auth.validate(s.CAFile); err != nil {
 			out = append(out, strings.Split(err.Error(), "\n  ")...)
 		}
+		out = append(out, s.Auth.fileProblems(s.Insecure)...)
 	} else {
 		out = append(out, s.staticSessionProblems()...)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/uploader"
 )
 
@@ -26,6 +27,7 @@ type fileConfig struct {
 	Backfill    backfill.Config        `yaml:"backfill"`
 	Objects     []mapper.ObjectMapping `yaml:"objects"`
 	Run         runSection             `yaml:"run"`
+	Monitoring  monitoringSection      `yaml:"monitoring"`
 }
 
 // salesforceSection holds connection settings. A fixed access token suits
@@ -89,17 +91,9 @@ func applyConnectionEnv(sf *salesforceSection) error {
 }
 
 func (s salesforceSection) validate() error {
-	var problems []string
-	switch {
-	case s.Auth.configured():
-		if err := s.Auth.validate(s.CAFile); err != nil {
-			problems = append(problems, err.Error())
-		}
-	default:
-		problems = append(problems, s.staticSessionProblems()...)
-	}
-	if s.Insecure && !isLoopback(s.PubSubEndpoint) {
-		problems = append(problems, fmt.Sprintf("salesforce.insecure is only allowed for a loopback pubsub_endpoint, not %q: remove it to use TLS", s.PubSubEndpoint))
+	problems := s.problems()
+	if s.Insecure && s.PubSubEndpoint == "" {
+		problems = append(problems, "salesforce.insecure is only allowed for a loopback pubsub_endpoint, and none is set: remove it to use TLS")
 	}
 	if len(problems) > 0 {
 		return usageError{errors.New("invalid connection settings:\n  " + strings.Join(problems, "\n  "))}
@@ -116,6 +110,13 @@ func (s salesforceSection) staticSessionProblems() []string {
 	}
 	if s.InstanceURL == "" {
 		problems = append(problems, "salesforce.instance_url is empty: set it (e.g. https://MyDomain.my.salesforce.com) or SFCDC_INSTANCE_URL")
+	}
+	if s.InstanceURL != "" {
+		// The fixed access token goes to this URL: Salesforce, a host
+		// trusted by name, or the simulator on loopback.
+		if err := salesforce.CheckConfiguredURL("salesforce.instance_url", s.InstanceURL, s.Auth.TrustedHosts, s.Insecure); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	if n := len(s.TenantID); n != 15 && n != 18 {
 		problems = append(problems, "salesforce.tenant_id must be the 15- or 18-character org ID: set it or SFCDC_TENANT_ID")

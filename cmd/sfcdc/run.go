@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sfcdc/sfcdc/mapper"
@@ -18,6 +19,8 @@ import (
 type runFlags struct {
 	configPath string
 	verbose    bool
+	listen     string // overrides monitoring.listen
+	logFormat  string // text (default) or json
 }
 
 func newRunCommand() *cobra.Command {
@@ -30,16 +33,24 @@ func newRunCommand() *cobra.Command {
 			"then stream from EARLIEST). An expired replay ID or a vanished checkpoint is never resumed at LATEST:\n" +
 			"run.recovery backfill (default) re-reads the uncovered window over REST, stop exits with the error.\n" +
 			"Another instance holding a topic's lease makes this one a standby for it. On SIGINT/SIGTERM uploads\n" +
-			"drain, checkpoints are flushed and leases released within run.shutdown_grace (default 30s); exit 0.",
+			"drain, checkpoints are flushed and leases released within run.shutdown_grace (default 30s); exit 0.\n" +
+			"Metrics (/metrics, Prometheus), liveness (/healthz) and readiness (/readyz) are served on\n" +
+			"monitoring.listen (default 127.0.0.1:9464; off disables) until the drain ends.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDaemon(cmd, f) },
 	}
 	cmd.Flags().StringVar(&f.configPath, "config", "", "configuration file (YAML), required")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "log at debug level (never secrets)")
+	cmd.Flags().StringVar(&f.listen, "listen", "", "serve /metrics, /healthz and /readyz on ADDR (host:port, or off); overrides monitoring.listen")
+	cmd.Flags().StringVar(&f.logFormat, "log-format", logFormatText, "log format on stderr: text or json (one JSON object per line)")
 	return cmd
 }
 
 func runDaemon(cmd *cobra.Command, f runFlags) error {
+	log, err := runLogger(cmd.ErrOrStderr(), f.verbose, f.logFormat)
+	if err != nil {
+		return err
+	}
 	conf, err := loadConfig(f.configPath)
 	if err != nil {
 		return err
@@ -47,7 +58,14 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 	if err := conf.Run.validate(); err != nil {
 		return err
 	}
-	log := runLogger(cmd.ErrOrStderr(), f.verbose)
+	monitoring := conf.Monitoring.withListen(f.listen)
+	if err := monitoring.validate(); err != nil {
+		return err
+	}
+	// Libraries that log through slog's default (or the log package) then
+	// write in the same format, so --log-format json keeps every line JSON.
+	slog.SetDefault(log)
+	useSlogForLibraries(log)
 	d, err := openDeps(cmd.Context(), conf, log)
 	if err != nil {
 		return err
@@ -62,7 +80,16 @@ func runDaemon(cmd *cobra.Command, f runFlags) error {
 		return err
 	}
 	defer ps.Close()
-	log.Info("running", "holder", cfg.Holder, "topics", len(daemon.Topics()), "polling_objects", cfg.PollingObjects)
+	// The monitor starts before the daemon runs and, deferred last, stops
+	// first among the deferred closes: after the drain, so /healthz answers
+	// as long as the main loop runs.
+	mon, err := startMonitor(monitoring, daemon, d, log)
+	if err != nil {
+		return err
+	}
+	defer mon.stop(log)
+	log.Info("running", "holder", cfg.Holder, "topics", len(daemon.Topics()), "polling_objects", cfg.PollingObjects,
+		"monitoring", mon.addr())
 	return runUntilSignal(cmd.Context(), daemon, conf.Run.grace())
 }
 
@@ -130,11 +157,41 @@ func runUntilSignal(ctx context.Context, daemon *pipeline.Daemon, grace time.Dur
 	}
 }
 
-// runLogger writes info and above (debug with verbose) as text to w.
-func runLogger(w io.Writer, verbose bool) *slog.Logger {
+// The --log-format values.
+const (
+	logFormatText = "text"
+	logFormatJSON = "json"
+)
+
+// runLogger writes info and above (debug with verbose) to w as text, or
+// as one JSON object per line. Either way a value logged under a key that
+// names a credential is replaced: the code never logs one, and this keeps
+// a future mistake from leaking it.
+func runLogger(w io.Writer, verbose bool, format string) (*slog.Logger, error) {
 	level := slog.LevelInfo
 	if verbose {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: redactSecretAttr}
+	switch strings.ToLower(format) {
+	case "", logFormatText:
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case logFormatJSON:
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", format)}
+}
+
+// secretKeys are attribute keys whose values are never written.
+var secretKeys = map[string]bool{
+	"authorization": true, "accesstoken": true, "access_token": true, "refresh_token": true, "id_token": true,
+	"token": true, "client_secret": true, "assertion": true, "client_assertion": true, "password": true,
+	"private_key": true, "secret": true,
+}
+
+func redactSecretAttr(_ []string, a slog.Attr) slog.Attr {
+	if secretKeys[strings.ToLower(a.Key)] {
+		return slog.String(a.Key, "[REDACTED]")
+	}
+	return a
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/sfcdc/sfcdc/monitor"
 	"github.com/sfcdc/sfcdc/pipeline"
 )
 
@@ -99,4 +101,54 @@ func (r runSection) holder() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// monitoringOff is the monitoring.listen (and --listen) value that turns
+// the monitoring server off.
+const monitoringOff = "off"
+
+// monitoringSection is `monitoring:` in the configuration file: where
+// `sfcdc run` serves /metrics, /healthz and /readyz. Every zero value
+// takes the documented default.
+type monitoringSection struct {
+	// Listen is host:port to serve on, or off. Zero: 127.0.0.1:9464
+	// (loopback only; use :9464 to let a scraper on another host in). A
+	// configured address in use is an error; the default one in use (a
+	// second instance on the host) leaves this process without endpoints,
+	// with a warning.
+	Listen string `yaml:"listen"`
+	// ReadyWindow is how long a streaming topic may go without an event or
+	// a keepalive and still be ready (Salesforce sends a keepalive within
+	// 270s of silence). Zero: 330s.
+	ReadyWindow time.Duration `yaml:"ready_window"`
+}
+
+// withListen applies the --listen flag, which wins over the file.
+func (m monitoringSection) withListen(flag string) monitoringSection {
+	if flag != "" {
+		m.Listen = flag
+	}
+	return m
+}
+
+func (m monitoringSection) enabled() bool { return !strings.EqualFold(m.Listen, monitoringOff) }
+
+// validate names each bad key and its fix.
+func (m monitoringSection) validate() error {
+	if !m.enabled() {
+		if m.ReadyWindow < 0 {
+			return usageError{fmt.Errorf("invalid monitoring section: ready_window: %s is negative; use 0 for the default", m.ReadyWindow)}
+		}
+		return nil
+	}
+	if err := m.monitorConfig().Validate(); err != nil {
+		return usageError{fmt.Errorf("invalid monitoring section (or --listen): %w", err)}
+	}
+	return nil
+}
+
+// monitorConfig is the monitor's view of the section; the snapshot
+// functions are the caller's to add.
+func (m monitoringSection) monitorConfig() monitor.Config {
+	return monitor.Config{Listen: m.Listen, ReadyWindow: m.ReadyWindow}
 }

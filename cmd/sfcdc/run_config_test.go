@@ -1,6 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -37,5 +41,115 @@ func TestAnUnknownRunKeyIsRefused(t *testing.T) {
 	path := writeFile(t, "sfcdc.yaml", "run:\n  strat: latest\n")
 	if _, err := readConfigFile(path); err == nil || !strings.Contains(err.Error(), "strat") {
 		t.Fatalf("got %v, want the unknown key named", err)
+	}
+}
+
+func TestTheMonitoringSectionDefaultsAndFlags(t *testing.T) {
+	path := writeFile(t, "sfcdc.yaml", "monitoring:\n  listen: off\n  ready_window: 10m\n")
+	conf, err := readConfigFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conf.Monitoring.enabled() || conf.Monitoring.ReadyWindow != 10*time.Minute {
+		t.Fatalf("monitoring %+v: want off with a 10m window", conf.Monitoring)
+	}
+	if m := conf.Monitoring.withListen("127.0.0.1:9999"); !m.enabled() || m.monitorConfig().Listen != "127.0.0.1:9999" {
+		t.Fatalf("--listen did not override the file: %+v", m)
+	}
+	if m := (monitoringSection{}).withListen("OFF"); m.enabled() {
+		t.Fatal("--listen OFF left monitoring on")
+	}
+	if err := (monitoringSection{}).validate(); err != nil {
+		t.Fatalf("the zero monitoring section is refused: %v", err)
+	}
+}
+
+func TestTheMonitoringSectionNamesEachBadKey(t *testing.T) {
+	err := monitoringSection{Listen: "9464", ReadyWindow: -time.Second}.validate()
+	if err == nil || !strings.Contains(err.Error(), "listen") || !strings.Contains(err.Error(), "ready_window") {
+		t.Fatalf("got %v, want listen and ready_window named", err)
+	}
+	var ue usageError
+	if !errors.As(err, &ue) {
+		t.Fatalf("%v is not a usage error (exit 2)", err)
+	}
+	if _, err := readConfigFile(writeFile(t, "sfcdc.yaml", "monitoring:\n  listn: off\n")); err == nil || !strings.Contains(err.Error(), "listn") {
+		t.Fatalf("got %v, want the unknown key named", err)
+	}
+}
+
+func TestABusyDefaultMonitoringAddressOnlyWarnsButABusyConfiguredOneFails(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	old := defaultMonitoringListen
+	defaultMonitoringListen = held.Addr().String()
+	t.Cleanup(func() { defaultMonitoringListen = old })
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+
+	m, err := serveMonitor(monitoringSection{}, monitoringSection{}.monitorConfig(), log)
+	if err != nil {
+		t.Fatalf("a busy default address stopped the process: %v", err)
+	}
+	if m.addr() != monitoringOff || !strings.Contains(logs.String(), "default monitoring address is in use") {
+		t.Fatalf("monitoring at %s, log %q: want off with a warning", m.addr(), logs.String())
+	}
+
+	configured := monitoringSection{Listen: held.Addr().String()}
+	_, err = serveMonitor(configured, configured.monitorConfig(), log)
+	var ue usageError
+	if err == nil || !errors.As(err, &ue) || !strings.Contains(err.Error(), held.Addr().String()) {
+		t.Fatalf("a busy configured address: %v, want a usage error naming it", err)
+	}
+}
+
+func TestJSONLogsRedactCredentialKeys(t *testing.T) {
+	var out syncBuffer
+	log, err := runLogger(&out, false, "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("oops", "access_token", "CANARY-token", "Authorization", "Bearer CANARY-bearer", "topic", "/data/X")
+	var entry map[string]any
+	if err := json.Unmarshal([]byte(out.String()), &entry); err != nil {
+		t.Fatalf("not one JSON line: %v: %q", err, out.String())
+	}
+	if strings.Contains(out.String(), "CANARY") || entry["topic"] != "/data/X" {
+		t.Fatalf("log line %q: want the credentials redacted and the topic kept", out.String())
+	}
+	if _, err := runLogger(&out, false, "xml"); err == nil || !strings.Contains(err.Error(), "--log-format") {
+		t.Fatalf("an unknown format: %v, want an error naming --log-format", err)
+	}
+}
+
+func TestGRPCAndRedisLibraryLinesBecomeJSONLogEntries(t *testing.T) {
+	var out syncBuffer
+	log, err := runLogger(&out, false, "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	redisLogger{log: log.With("component", "redis")}.Printf(t.Context(), "redis: connection pool: failed to dial after %d attempts\n", 5)
+	grpcLogger{log: log.With("component", "grpc")}.Errorf("[transport] %s", "connection reset")
+	grpcLogger{log: log}.Infof("chatter below the info level")
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2 (gRPC info goes to debug):\n%s", len(lines), out.String())
+	}
+	for i, want := range []map[string]any{
+		{"level": "WARN", "component": "redis", "msg": "redis: connection pool: failed to dial after 5 attempts"},
+		{"level": "ERROR", "component": "grpc", "msg": "[transport] connection reset"},
+	} {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &entry); err != nil {
+			t.Fatalf("line %d is not JSON: %v: %q", i+1, err, lines[i])
+		}
+		for k, v := range want {
+			if entry[k] != v {
+				t.Errorf("line %d: %s = %v, want %v", i+1, k, entry[k], v)
+			}
+		}
 	}
 }

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// monitoredRun is a started `sfcdc run` with its stdout and stderr apart.
+type monitoredRun struct {
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+	exited         chan struct{}
+}
+
+func startMonitoredRun(t *testing.T, env []string, args ...string) *monitoredRun {
+	t.Helper()
+	p := &monitoredRun{cmd: exec.Command(sfcdcBinary, append([]string{"run"}, args...)...),
+		stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd.Env = env
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	})
+	return p
+}
+
+// loopbackAddr is a loopback host:port nobody listens on right now.
+func loopbackAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// httpGet returns the status and body of a GET, or code 0 when nothing
+// answers yet.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// scrapeMetrics parses a /metrics body; nil when it does not answer yet.
+func scrapeMetrics(t *testing.T, addr string) (map[string]*dto.MetricFamily, string) {
+	t.Helper()
+	code, body := httpGet(t, "http://"+addr+"/metrics")
+	if code != http.StatusOK {
+		return nil, body
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mf, err := p.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("/metrics is not the Prometheus text format: %v\n%s", err, body)
+	}
+	return mf, body
+}
+
+// sample is the value of name's series with every label of want (nil
+// labels: the first series); ok is false when there is none.
+func sample(mf map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
+	fam, ok := mf[name]
+	if !ok {
+		return 0, false
+	}
+	for _, m := range fam.GetMetric() {
+		match := true
+		for _, lp := range m.GetLabel() {
+			if v, ok := want[lp.GetName()]; ok && v != lp.GetValue() {
+				match = false
+			}
+		}
+		if !match {
+			continue
+		}
+		if m.Counter != nil {
+			return m.GetCounter().GetValue(), true
+		}
+		return m.GetGauge().GetValue(), true
+	}
+	return 0, false
+}
+
+func TestRunServesMetricsHealthAndReadinessAndLogsOnlyJSON(t *testing.T) {
+	const topic = "/data/EmailMessageChangeEvent"
+	b := startSimProcess(t, "--rate", "40", "--seed-records", "20")
+	config := backfillConfig(t, b, redisKeyPrefix(t), "run:\n  flush_interval: 50ms\n  shutdown_grace: 20s\n")
+	addr := loopbackAddr(t)
+	p := startMonitoredRun(t, backfillEnv(b), "--config", config, "--listen", addr, "--log-format", "json")
+
+	onTopic := map[string]string{"topic": topic}
+	var mf map[string]*dto.MetricFamily
+	waitFor(t, p.cmd, p.exited, "streamed events, new comments and the streaming state in /metrics", func() bool {
+		mf, _ = scrapeMetrics(t, addr)
+		events, _ := sample(mf, "sfcdc_events_total", onTopic)
+		created, _ := sample(mf, "sfcdc_comments_total", map[string]string{"topic": topic, "result": "new"})
+		streaming, _ := sample(mf, "sfcdc_topic_state", map[string]string{"topic": topic, "state": "streaming"})
+		return events > 0 && created > 0 && streaming == 1
+	})
+
+	mf, body := scrapeMetrics(t, addr)
+	if mf == nil {
+		t.Fatalf("/metrics stopped answering: %s", body)
+	}
+	var created, updated float64
+	for _, m := range mf["sfcdc_comments_total"].GetMetric() {
+		if labelOf(m, "topic") != topic {
+			continue
+		}
+		switch labelOf(m, "result") {
+		case "new":
+			created = m.GetCounter().GetValue()
+		case "updated":
+			updated = m.GetCounter().GetValue()
+		}
+	}
+	if billable, ok := sample(mf, "sfcdc_billable_units_total", onTopic); !ok || billable != created+updated {
+		t.Errorf("billable_units_total = %v (present %v), want new %v + updated %v", billable, ok, created, updated)
+	}
+	if calls, ok := sample(mf, "sfcdc_rest_calls_total", nil); !ok || calls < 0 {
+		t.Errorf("rest_calls_total = %v (present %v), want a count", calls, ok)
+	}
+	if up, _ := sample(mf, "sfcdc_up", nil); up != 1 {
+		t.Errorf("sfcdc_up = %v, want 1", up)
+	}
+	if code, text := httpGet(t, "http://"+addr+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d %q, want 200", code, text)
+	}
+	code, ready := httpGet(t, "http://"+addr+"/readyz")
+	if code != http.StatusOK || !strings.Contains(ready, topic+": ready (streaming)") {
+		t.Errorf("/readyz = %d %q, want 200 with the topic streaming", code, ready)
+	}
+
+	p.terminate(t)
+	if code, _ := httpGet(t, "http://"+addr+"/healthz"); code != 0 {
+		t.Errorf("/healthz still answers %d after the process exited", code)
+	}
+	stderr := p.stderr.String()
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	sawRunning := false
+	for i, line := range lines {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("stderr line %d is not JSON (%v): %q", i+1, err, line)
+		}
+		if entry["msg"] == "running" && entry["monitoring"] == addr {
+			sawRunning = true
+		}
+	}
+	if !sawRunning {
+		t.Errorf("no JSON \"running\" line naming the monitoring address %s:\n%s", addr, stderr)
+	}
+	for name, secret := range map[string]string{"the access token": b.AccessToken, "the client secret": b.ClientSecret,
+		"the CM token": b.CommsMiningToken} {
+		if secret == "" {
+			t.Fatalf("the sim banner has no %s to look for", name)
+		}
+		for where, text := range map[string]string{"/metrics": body, "/readyz": ready, "stderr": stderr, "stdout": p.stdout.String()} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s appears in %s", name, where)
+			}
+		}
+	}
+}
+
+// terminate sends SIGTERM and fails the test unless the process exits 0.
+func (p *monitoredRun) terminate(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited // run.shutdown_grace bounds the drain
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("sfcdc run exited %d after SIGTERM, want 0:\n%s", code, p.stderr.String())
+	}
+}
+
+func labelOf(m *dto.Metric, name string) string {
+	for _, lp := range m.GetLabel() {
+		if lp.GetName() == name {
+			return lp.GetValue()
+		}
+	}
+	return ""
+}
+
+func TestRunRefusesABusyMonitoringAddressNamingIt(t *testing.T) {
+	b := startSimProcess(t, "--rate", "0")
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	config := backfillConfig(t, b, redisKeyPrefix(t), "monitoring:\n  listen: "+busy.Addr().String()+"\n")
+	r := runSfcdc(t, backfillEnv(b), "run", "--config", config)
+	if r.code != exitUsage || !strings.Contains(r.stderr, busy.Addr().String()) || !strings.Contains(r.stderr, "monitoring.listen") {
+		t.Fatalf("exit %d, stderr %q: want exit 2 naming the address and monitoring.listen", r.code, r.stderr)
+	}
+}
+
+func TestRunRefusesAnUnknownLogFormat(t *testing.T) {
+	r := runSfcdc(t, nil, "run", "--config", "unused.yaml", "--log-format", "yaml")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `--log-format "yaml": want text or json`) {
+		t.Fatalf("exit %d, stderr %q: want exit 2 naming --log-format", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,147 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sfcdc/sfcdc/replay"
+)
+
+// internalStore is a RedisStore under a prefix of its own, deleted at
+// cleanup.
+func internalStore(t *testing.T) *replay.RedisStore {
+	t.Helper()
+	addr := os.Getenv("SFCDC_TEST_REDIS_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "sfcdctest:pipeline-internal:" + hex.EncodeToString(b) + ":"
+	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, DialTimeout: 2 * time.Second})
+	if err := client.Ping(t.Context()).Err(); err != nil {
+		client.Close()
+		t.Fatalf("no Redis at %s (%v): run ./scripts/test.sh or set SFCDC_TEST_REDIS_ADDR", addr, err)
+	}
+	store, err := replay.NewRedisStore(client, replay.RedisOptions{KeyPrefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		keys, _ := client.Keys(ctx, prefix+"*").Result()
+		if len(keys) > 0 {
+			client.Del(ctx, keys...)
+		}
+		store.Close()
+	})
+	return store
+}
+
+// A holder paused past its lease's local deadline must not write a
+// checkpoint when it wakes, even while the store still holds its lease key
+// (the store's TTL runs on the server's clock, the deadline is measured
+// from before the request): the keeper refuses the write as fenced and
+// declares the lease lost.
+func TestAPausedHolderPastItsDeadlineWritesNoCheckpoint(t *testing.T) {
+	store := internalStore(t)
+	const org, topic = "00D000000000001AAA", "/data/CaseChangeEvent"
+	lease, err := store.AcquireLease(t.Context(), org, topic, "paused", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paused := lease
+	paused.Expires = time.Now().Add(-time.Millisecond) // it slept through its deadline
+	keeper := keepLease(store, paused, slog.New(slog.DiscardHandler), nil)
+	defer keeper.end()
+	stats := newTopicStats(topic, nil)
+	checkpoints := fencedCheckpoints{CheckpointStore: store, keeper: keeper, stats: stats}
+	cp := replay.Checkpoint{ReplayID: []byte{0, 0, 0, 7}, CommitTime: time.Now()}
+
+	if err := checkpoints.SaveCheckpoint(t.Context(), paused, cp); !errors.Is(err, replay.ErrFenced) {
+		t.Fatalf("SaveCheckpoint after the deadline = %v, want ErrFenced", err)
+	}
+	if _, err := store.Checkpoint(t.Context(), org, topic); !errors.Is(err, replay.ErrNotFound) {
+		t.Fatalf("a checkpoint was written (read: %v)", err)
+	}
+	select {
+	case <-keeper.Lost():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the keeper did not declare the lease lost")
+	}
+	if !errors.Is(keeper.Err(), ErrLeaseLost) || !stats.snapshot(time.Now()).LastCheckpointAt.IsZero() {
+		t.Fatalf("keeper error %v, want ErrLeaseLost and no checkpoint recorded", keeper.Err())
+	}
+	// The store alone would still have taken it: the refusal is the keeper's.
+	if err := store.SaveCheckpoint(t.Context(), lease, cp); err != nil {
+		t.Fatalf("the store refused the write itself (%v); the test proves nothing", err)
+	}
+}
+
+// A keeper renews the lease past its TTL while it is held, and the writes
+// it allows are recorded as the topic's last checkpoint.
+func TestAKeeperRenewsTheLeaseAndRecordsCheckpoints(t *testing.T) {
+	store := internalStore(t)
+	const org, topic = "00D000000000001AAA", "/data/CaseChangeEvent"
+	const ttl = 300 * time.Millisecond
+	lease, err := store.AcquireLease(t.Context(), org, topic, "holder", ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keeper := keepLease(store, lease, slog.New(slog.DiscardHandler), nil)
+	defer keeper.end()
+	first := lease.Expires
+	deadline := time.Now().Add(20 * time.Second)
+	for !keeper.Lease().Expires.After(first.Add(ttl)) {
+		if time.Now().After(deadline) || keeper.Err() != nil {
+			t.Fatalf("the lease was not renewed past its first TTL (err %v)", keeper.Err())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stats := newTopicStats(topic, nil)
+	commit := time.Now().Add(-time.Hour)
+	checkpoints := fencedCheckpoints{CheckpointStore: store, keeper: keeper, stats: stats}
+	if err := checkpoints.SaveCheckpoint(t.Context(), lease, replay.Checkpoint{ReplayID: []byte{1}, CommitTime: commit}); err != nil {
+		t.Fatal(err)
+	}
+	snap := stats.snapshot(time.Now())
+	if snap.LastCheckpointAt.IsZero() || snap.ReplayAge < time.Hour || snap.ReplayAge > 2*time.Hour {
+		t.Fatalf("snapshot after a checkpoint: %+v, want its write time and a replay age of about 1 h", snap)
+	}
+}
+
+func TestErrorTextsAreRedactedBeforeTheyAreShown(t *testing.T) {
+	secrets := []string{"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl", "00D5g000004ABCD!AQ0AQH8kxyz.Secret_Token",
+		"s3cr3t-refresh", "abc123bearer", "pa55word"}
+	texts := []string{
+		"call failed: Authorization: Bearer abc123bearer was refused",
+		"post https://login.example.com/services/oauth2/token?grant_type=refresh_token&refresh_token=s3cr3t-refresh: 400",
+		`decode {"access_token":"00D5g000004ABCD!AQ0AQH8kxyz.Secret_Token","instance_url":"x"}`,
+		"jwt eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl rejected",
+		"password=pa55word",
+	}
+	for _, text := range texts {
+		got := redact(text)
+		for _, s := range secrets {
+			if strings.Contains(got, s) {
+				t.Errorf("redact(%q) = %q still holds %q", text, got, s)
+			}
+		}
+		if !strings.Contains(got, "[redacted]") {
+			t.Errorf("redact(%q) = %q, want the secret marked", text, got)
+		}
+	}
+	plain := "renew lease of /data/CaseChangeEvent: topic lease lost: fenced"
+	if got := redact(plain); got != plain {
+		t.Errorf("redact changed an error without secrets: %q", got)
+	}
+}

@@ -1,0 +1,265 @@
+package pipeline
+
+import (
+	"errors"
+	"regexp"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/uploader"
+)
+
+// TopicSnapshot is what one topic of a Daemon is doing and has done since
+// the Daemon was made: counters survive worker restarts and standby
+// periods, not process restarts. Billable units are CommentsNew +
+// CommentsUpdated (CM bills a comment created, or updated with changed
+// text); metadata-only updates are not billed and not counted here.
+type TopicSnapshot struct {
+	Topic   string
+	Objects []string
+	State   replay.State // starting, streaming, backfilling, recovering, standby, stopped, failed
+	// Holder is the lease holder: this process while it works on the
+	// topic, the other instance while this one stands by.
+	Holder string
+	// Events and Keepalives count the stream's messages; Reconnects the
+	// streams re-opened after a failure; OutstandingCredits is how many
+	// events the server owes the current stream (0 without one).
+	Events, Keepalives, Reconnects, OutstandingCredits int64
+	// Comments by what the content hashes decided, counting the stream and
+	// the topic's backfills (initial, recovery, resync). UploadFailures are
+	// comments CM did not take; DeadLetters the dead letters stored.
+	CommentsNew, CommentsUpdated, CommentsUnchanged, CommentsDeleted, UploadFailures, DeadLetters int64
+	// FetchCalls and RecordsFetched count the stream's REST record reads
+	// (each attempt of a Collections retrieve or ID query).
+	FetchCalls, RecordsFetched int64
+	// Zero when it never happened in this process. LastCheckpointAt starts
+	// at the stored checkpoint's write time once the lease is held.
+	LastEventAt, LastKeepaliveAt, LastCheckpointAt time.Time
+	// ReplayAge is now minus the commit time of the checkpoint (replay IDs
+	// expire at 72 h); Lag is now minus the commit time of the last event
+	// received, and 0 once a keepalive arrived after it (the stream is
+	// caught up). Both are 0 when unknown.
+	ReplayAge, Lag time.Duration
+	LastError      string // redacted
+}
+
+// topicStats is the live state behind a TopicSnapshot. The hot path
+// (every event, outcome and fetch) only touches atomics; the mutex guards
+// the rare state, holder and error changes.
+type topicStats struct {
+	topic   string
+	objects []string
+
+	events, keepalives, reconnectsDone                      atomic.Int64
+	commentsNew, commentsUpdated, commentsMetadata          atomic.Int64
+	commentsUnchanged, commentsDeleted                      atomic.Int64
+	uploadFailures, deadLetters, fetchCalls, recordsFetched atomic.Int64
+	lastEventAt, lastKeepaliveAt, lastEventCommit           atomic.Int64 // unix ns, 0 unknown
+	lastCheckpointAt, checkpointCommit                      atomic.Int64 // unix ns, 0 unknown
+	sub                                                     atomic.Pointer[pubsub.Subscription]
+
+	// changed wakes the status writer after a state change (capacity 1).
+	changed chan struct{}
+
+	mu          sync.Mutex
+	state       replay.State
+	holder      string
+	lastError   string
+	lastErrorAt time.Time
+}
+
+func newTopicStats(topic string, objects []string) *topicStats {
+	// Starting until a supervisor reports otherwise: a monitor started
+	// before Daemon.Run sees a topic that is not ready yet.
+	return &topicStats{topic: topic, objects: slices.Clone(objects), changed: make(chan struct{}, 1),
+		state: replay.StateStarting}
+}
+
+// setState records a new state and holder and wakes the status writer.
+func (s *topicStats) setState(state replay.State, holder string) {
+	s.mu.Lock()
+	s.state, s.holder = state, holder
+	s.mu.Unlock()
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (s *topicStats) currentState() replay.State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// setError records the last error, redacted. Nil is ignored: the last
+// error stays visible until another one replaces it.
+func (s *topicStats) setError(err error) {
+	if err == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastError, s.lastErrorAt = redact(err.Error()), time.Now()
+}
+
+func storeTime(v *atomic.Int64, t time.Time) {
+	if !t.IsZero() {
+		v.Store(t.UnixNano())
+	}
+}
+
+func loadTime(v *atomic.Int64) time.Time {
+	if n := v.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// message counts one message of the stream.
+func (s *topicStats) message(m pubsub.Message, now time.Time) {
+	if m.IsKeepalive() {
+		s.keepalives.Add(1)
+		storeTime(&s.lastKeepaliveAt, now)
+		return
+	}
+	s.events.Add(1)
+	storeTime(&s.lastEventAt, now)
+	storeTime(&s.lastEventCommit, commitTimeOf(m))
+}
+
+// outcome counts one uploader outcome.
+func (s *topicStats) outcome(o uploader.Outcome) {
+	switch {
+	case o.Delivered():
+		s.action(o.Action, 1)
+	case errors.Is(o.Err, uploader.ErrStopped):
+		// Not sent because the worker stopped: received again later, not a failure.
+	default:
+		s.uploadFailures.Add(1)
+	}
+}
+
+func (s *topicStats) action(a mapper.Action, n int64) {
+	switch a {
+	case mapper.ActionCreate:
+		s.commentsNew.Add(n)
+	case mapper.ActionUpdateText:
+		s.commentsUpdated.Add(n)
+	case mapper.ActionUpdateMetadata:
+		s.commentsMetadata.Add(n)
+	case mapper.ActionUnchanged:
+		s.commentsUnchanged.Add(n)
+	case mapper.ActionDelete:
+		s.commentsDeleted.Add(n)
+	}
+}
+
+// backfilled adds what a backfill of the topic's objects did: its uploads
+// are the topic's CM usage too.
+func (s *topicStats) backfilled(sum backfill.Summary) {
+	c := sum.Counts
+	s.action(mapper.ActionCreate, int64(c.Created))
+	s.action(mapper.ActionUpdateText, int64(c.TextUpdated))
+	s.action(mapper.ActionUpdateMetadata, int64(c.MetadataUpdated))
+	s.action(mapper.ActionUnchanged, int64(c.Unchanged))
+	s.action(mapper.ActionDelete, int64(c.Deleted))
+	s.deadLetters.Add(int64(c.DeadLettered))
+}
+
+// checkpointed records a checkpoint write (or the stored checkpoint found
+// when the lease was taken).
+func (s *topicStats) checkpointed(cp replay.Checkpoint, at time.Time) {
+	storeTime(&s.lastCheckpointAt, at)
+	storeTime(&s.checkpointCommit, cp.CommitTime)
+}
+
+// subscribed makes sub the current stream, whose live figures the
+// snapshot reads; ended folds its reconnects into the total.
+func (s *topicStats) subscribed(sub *pubsub.Subscription) { s.sub.Store(sub) }
+
+func (s *topicStats) ended(sub *pubsub.Subscription) {
+	if s.sub.CompareAndSwap(sub, nil) {
+		s.reconnectsDone.Add(sub.Stats().Reconnects)
+	}
+}
+
+func (s *topicStats) snapshot(now time.Time) TopicSnapshot {
+	s.mu.Lock()
+	state, holder, lastError := s.state, s.holder, s.lastError
+	s.mu.Unlock()
+	snap := TopicSnapshot{
+		Topic: s.topic, Objects: slices.Clone(s.objects), State: state, Holder: holder,
+		Events: s.events.Load(), Keepalives: s.keepalives.Load(), Reconnects: s.reconnectsDone.Load(),
+		CommentsNew: s.commentsNew.Load(), CommentsUpdated: s.commentsUpdated.Load(),
+		CommentsUnchanged: s.commentsUnchanged.Load(), CommentsDeleted: s.commentsDeleted.Load(),
+		UploadFailures: s.uploadFailures.Load(), DeadLetters: s.deadLetters.Load(),
+		FetchCalls: s.fetchCalls.Load(), RecordsFetched: s.recordsFetched.Load(),
+		LastEventAt: loadTime(&s.lastEventAt), LastKeepaliveAt: loadTime(&s.lastKeepaliveAt),
+		LastCheckpointAt: loadTime(&s.lastCheckpointAt), LastError: lastError,
+	}
+	if sub := s.sub.Load(); sub != nil {
+		st := sub.Stats()
+		snap.Reconnects += st.Reconnects
+		snap.OutstandingCredits = st.Outstanding
+	}
+	if c := loadTime(&s.checkpointCommit); !c.IsZero() {
+		snap.ReplayAge = max(now.Sub(c), 0)
+	}
+	if c := loadTime(&s.lastEventCommit); !c.IsZero() && !snap.LastKeepaliveAt.After(snap.LastEventAt) {
+		snap.Lag = max(now.Sub(c), 0)
+	}
+	return snap
+}
+
+// status is the document the lease holder writes to the store.
+func (s *topicStats) status(now time.Time) replay.Status {
+	snap := s.snapshot(now)
+	s.mu.Lock()
+	errAt := s.lastErrorAt
+	s.mu.Unlock()
+	metadata := s.commentsMetadata.Load()
+	return replay.Status{
+		State: snap.State, Holder: snap.Holder,
+		LastEventAt: snap.LastEventAt, LastKeepaliveAt: snap.LastKeepaliveAt, LastCheckpointAt: snap.LastCheckpointAt,
+		ReplayAge: snap.ReplayAge, Lag: snap.Lag,
+		Received: snap.Events, Uploaded: snap.CommentsNew + snap.CommentsUpdated + metadata,
+		Unchanged: snap.CommentsUnchanged, DeadLettered: snap.DeadLetters,
+		Keepalives: snap.Keepalives, Reconnects: snap.Reconnects,
+		New: snap.CommentsNew, Updated: snap.CommentsUpdated, MetadataUpdated: metadata, Deleted: snap.CommentsDeleted,
+		UploadFailures: snap.UploadFailures, FetchCalls: snap.FetchCalls, RecordsFetched: snap.RecordsFetched,
+		OutstandingCredits: snap.OutstandingCredits,
+		LastError:          snap.LastError, LastErrorAt: errAt,
+	}
+}
+
+// secretPatterns match credentials that could reach an error text from a
+// library or server message: bearer tokens, OAuth parameters, Salesforce
+// session IDs (an org ID, '!', then the token) and JWT-shaped strings. The
+// errors of this codebase never contain one; this is the second line, so
+// a status document or metric label cannot leak one either.
+var secretPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)(bearer\s+)[^\s"',;]+`),
+	regexp.MustCompile(`(?i)((?:access_token|refresh_token|id_token|client_secret|client_assertion|code_verifier|password)["']?\s*[=:]\s*["']?)[^\s"'&,;]+`),
+	regexp.MustCompile(`(?i)(\btoken=)[^\s"'&,;]+`),
+	regexp.MustCompile(`\b00D[a-zA-Z0-9]{12,15}![a-zA-Z0-9._]+`),
+	regexp.MustCompile(`\beyJ[a-zA-Z0-9_-]+\.[a-zA-Z0-9_-]+\.[a-zA-Z0-9_-]*`),
+}
+
+// redact replaces anything credential-shaped in an error text.
+func redact(text string) string {
+	for i, re := range secretPatterns {
+		if i < 3 {
+			text = re.ReplaceAllString(text, "${1}[redacted]")
+		} else {
+			text = re.ReplaceAllString(text, "[redacted]")
+		}
+	}
+	return text
+}
