@@ -20,6 +20,10 @@ var (
 	ErrTopicNotFound = errors.New("topic not found or not accessible")
 	// ErrUnauthenticated: the session was rejected and could not be renewed.
 	ErrUnauthenticated = errors.New("Salesforce rejected the session")
+	// ErrUntrustedCertificate: the endpoint's TLS certificate does not
+	// verify against the configured roots. No retry can fix that, so it is
+	// terminal instead of a reconnect loop.
+	ErrUntrustedCertificate = errors.New("the Pub/Sub endpoint's certificate is not trusted")
 )
 
 // StreamError is a terminal failure of a subscription with what Salesforce
@@ -41,6 +45,8 @@ func (e *StreamError) Error() string {
 		hint = "; check the topic name (case-sensitive) and that Change Data Capture is enabled for the object"
 	case ErrUnauthenticated:
 		hint = "; check the credentials (token, instance URL, org ID)"
+	case ErrUntrustedCertificate:
+		hint = "; the server's TLS certificate is not trusted: set salesforce.ca_file (or SFCDC_CA_FILE) to the CA that signed it, or check for a TLS-intercepting proxy"
 	}
 	code := e.SFCode
 	if code == "" {
@@ -74,6 +80,10 @@ func classify(topic string, err error, sfCode string) (failure, error) {
 		return failTransient, err
 	}
 	se := &StreamError{Topic: topic, Code: st.Code(), SFCode: sfCode, Message: st.Message()}
+	if st.Code() == codes.Unavailable && certificateFailure(st.Message()) {
+		se.kind = ErrUntrustedCertificate
+		return failTerminal, se
+	}
 	switch st.Code() {
 	case codes.Unavailable, codes.Internal, codes.Unknown, codes.ResourceExhausted, codes.Aborted, codes.DeadlineExceeded, codes.Canceled:
 		return failTransient, se
@@ -90,4 +100,11 @@ func classify(topic string, err error, sfCode string) (failure, error) {
 		return failTerminal, se
 	}
 	return failTerminal, se
+}
+
+// certificateFailure tells a TLS verification failure, which gRPC reports
+// as UNAVAILABLE like any connection failure, by the crypto/tls and
+// crypto/x509 texts it carries.
+func certificateFailure(msg string) bool {
+	return strings.Contains(msg, "x509:") || strings.Contains(msg, "tls: failed to verify certificate")
 }

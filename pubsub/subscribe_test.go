@@ -195,6 +195,23 @@ func TestARejectedFixedTokenEndsWithUnauthenticated(t *testing.T) {
 	}
 }
 
+// Without the CA that signed the endpoint's certificate no reconnect can
+// succeed: the subscription ends with a typed error naming the fix instead
+// of retrying forever.
+func TestAnUntrustedCertificateEndsTheSubscriptionWithTheFix(t *testing.T) {
+	h := startSim(t, sfsim.Config{Seed: 9}, time.Minute)
+	sub := h.client(t, nil, func(c *pubsub.Config) { c.CAFile = "" }).Subscribe(t.Context(), "/data/CaseChangeEvent", pubsub.Start{})
+	for range sub.Messages() {
+	}
+	err := sub.Err()
+	if !errors.Is(err, pubsub.ErrUntrustedCertificate) || !contains(err.Error(), "salesforce.ca_file") {
+		t.Fatalf("got %v, want ErrUntrustedCertificate naming salesforce.ca_file", err)
+	}
+	if st := sub.Stats(); st.Reconnects != 0 {
+		t.Fatalf("%d reconnects, want none: a certificate failure is not transient", st.Reconnects)
+	}
+}
+
 func contains(s, sub string) bool {
 	return len(sub) > 0 && len(s) >= len(sub) && (s == sub || indexOf(s, sub) >= 0)
 }
