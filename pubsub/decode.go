@@ -103,6 +103,15 @@ func (s *WriterSchema) decodeEvent(payload []byte) (*Event, *PoisonError) {
 
 // decodeRecord runs goavro and normalises its output in place.
 func (s *WriterSchema) decodeRecord(payload []byte) (map[string]any, *PoisonError) {
+	if s.fast != nil {
+		if record, rest, err := s.fast.decodeRecord(payload); err == nil {
+			if len(rest) != 0 {
+				return nil, &PoisonError{Reason: ReasonTrailingBytes, Err: fmt.Errorf("%d of %d bytes left after the record", len(rest), len(payload))}
+			}
+			return record, nil
+		}
+		// Not readable here: goavro decides, and its error is reported.
+	}
 	native, rest, err := s.nativeFromBinary(payload)
 	if err != nil {
 		return nil, &PoisonError{Reason: ReasonUndecodablePayload, Err: err}

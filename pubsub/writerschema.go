@@ -18,6 +18,7 @@ type WriterSchema struct {
 	name   string // full record name, e.g. com.sforce.eventbus.AccountChangeEvent
 	codec  *goavro.Codec
 	root   *recordPlan
+	fast   *fastType   // the direct decoder; nil: goavro only (fastdecode.go)
 	header *recordPlan // nil unless field 0 is the ChangeEventHeader record
 	fields fieldTable
 }
@@ -42,7 +43,7 @@ func CompileSchema(id, schemaJSON string) (*WriterSchema, error) {
 	if top.kind != recordValue {
 		return nil, fmt.Errorf("compile schema %q: %w: top level is not a record", id, ErrInvalidSchema)
 	}
-	s := &WriterSchema{id: id, name: top.record.name, codec: codec, root: top.record}
+	s := &WriterSchema{id: id, name: top.record.name, codec: codec, root: top.record, fast: compileFast(parsed)}
 	s.fields, s.header = newFieldTable(top.record)
 	return s, nil
 }

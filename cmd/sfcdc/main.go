@@ -52,6 +52,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newVersionCommand(), newSimCommand(), newSubscribeCommand(), newAuthCommand(), newBackfillCommand(), newValidateCommand(), newReplayCommand(), newRunCommand())
+	root.AddCommand(newVersionCommand(), newSimCommand(), newSubscribeCommand(), newAuthCommand(), newBackfillCommand(), newValidateCommand(), newReplayCommand(), newRunCommand(), newDemoCommand())
+	root.AddCommand(newStatusCommand(), newDeadLettersCommand())
 	return root
 }

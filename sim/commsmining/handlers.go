@@ -166,9 +166,15 @@ func (s *Server) apply(project, source string, batch []Comment) (upsertResult, b
 	}
 	now := s.opts.Now()
 	var receipt func(id, result string)
-	if s.opts.RecordReceipts {
+	if s.opts.RecordReceipts || s.opts.OnReceipt != nil {
 		receipt = func(id, result string) {
-			s.receipts = append(s.receipts, Receipt{Project: project, Source: source, CommentID: id, At: now, Result: result})
+			r := Receipt{Project: project, Source: source, CommentID: id, At: now, Result: result}
+			if s.opts.RecordReceipts {
+				s.receipts = append(s.receipts, r)
+			}
+			if s.opts.OnReceipt != nil {
+				s.opts.OnReceipt(r)
+			}
 		}
 	}
 	res := src.upsert(batch, now, receipt)
@@ -193,11 +199,11 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	missing := 0
 	if ok {
 		for _, id := range ids {
-			if _, exists := src.comments[id]; !exists {
+			if !src.has(id) {
 				missing++
 				continue
 			}
-			delete(src.comments, id)
+			src.remove(id)
 			s.stats.Deleted++
 		}
 	}

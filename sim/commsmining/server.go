@@ -42,6 +42,14 @@ type Options struct {
 	RejectUnknownFields bool
 	// RecordReceipts keeps a Receipt per comment per accepted sync.
 	RecordReceipts bool
+	// OnReceipt, if set, sees each Receipt as it happens (under the
+	// simulator's lock: it must be quick and must not call the Server), for
+	// drivers that measure without keeping a log.
+	OnReceipt func(Receipt)
+	// Lean keeps two 64-bit digests per comment instead of the comment
+	// (see lean.go): same answers and meter, but comments cannot be read
+	// back. For benchmarks of hundreds of thousands of comments.
+	Lean bool
 	// Now is the clock. Zero: time.Now.
 	Now func() time.Time
 	// Logger receives one line per request at debug level. Zero: discard.
@@ -162,6 +170,9 @@ func (s *Server) CreateSource(project, name string) Source {
 	src, ok := s.sources[key]
 	if !ok {
 		src = newSource(project, name, s.opts.Now())
+		if s.opts.Lean {
+			src.digests = map[string]commentDigest{}
+		}
 		s.sources[key] = src
 	}
 	return src.public()
@@ -169,7 +180,7 @@ func (s *Server) CreateSource(project, name string) Source {
 
 func (src *Source) public() Source {
 	out := *src
-	out.comments = nil
+	out.comments, out.digests = nil, nil
 	return out
 }
 

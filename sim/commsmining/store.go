@@ -47,6 +47,7 @@ type Source struct {
 	Title     string
 	CreatedAt time.Time
 	comments  map[string]*Comment
+	digests   map[string]commentDigest // lean mode only (Options.Lean)
 }
 
 // Receipt records one comment arriving in an accepted sync request.
@@ -72,6 +73,9 @@ type upsertResult struct {
 // its message text changed (CM: one unit per created comment, or per
 // updated comment if its text was modified).
 func (src *Source) upsert(batch []Comment, now time.Time, receipt func(id, result string)) upsertResult {
+	if src.digests != nil {
+		return src.upsertLean(batch, receipt)
+	}
 	var r upsertResult
 	for i := range batch {
 		in := batch[i]

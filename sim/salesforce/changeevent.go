@@ -148,12 +148,27 @@ func (b *eventBody) addUpdatedComponents(pos int, f Field, before, after any) {
 
 // encode writes header and body as Avro binary with the schema.
 func (s *EventSchema) encode(h ChangeEventHeader, body Values) ([]byte, error) {
+	if buf, ok := s.encodeFast(h, body); ok {
+		return buf, nil
+	}
+	return s.encodeGoavro(h, body)
+}
+
+// encodeGoavro is encode through goavro's generic path.
+func (s *EventSchema) encodeGoavro(h ChangeEventHeader, body Values) ([]byte, error) {
 	native := make(map[string]any, len(s.Body)+1)
 	native["ChangeEventHeader"] = h.native()
+	size := 512 // the header and the union indexes, roughly
 	for _, f := range s.Body {
-		native[f.Name] = avroValue(f, body[f.Name])
+		v := body[f.Name]
+		if str, ok := v.(string); ok {
+			size += len(str) + 10
+		}
+		native[f.Name] = avroValue(f, v)
 	}
-	buf, err := s.codec.BinaryFromNative(nil, native)
+	// Sized up front: growing the buffer by doubling copied each multi-KB
+	// email body about twice.
+	buf, err := s.codec.BinaryFromNative(make([]byte, 0, size+len(s.Body)), native)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s event: %w", s.Entity, err)
 	}

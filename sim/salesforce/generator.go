@@ -27,9 +27,12 @@ type Generator struct {
 	text     textGen
 	contacts []genContact
 	open     []*genCase
-	emails   []string // live EmailMessage IDs
-	comments []string // live CaseComment IDs
-	deleted  []string // IDs in the recycle bin, oldest first
+	emails   []string    // live EmailMessage IDs
+	comments []string    // live CaseComment IDs
+	deleted  []string    // IDs in the recycle bin, oldest first
+	ws       *workingSet // nil: unbounded (SetWorkingSet)
+	// replaySafe: no deletes, undeletes or description edits (SetReplaySafe)
+	replaySafe bool
 }
 
 type genContact struct {
@@ -111,18 +114,28 @@ var genActivities = []genActivity{
 // Step runs one activity (the first call also creates accounts and
 // contacts) and returns the number of events it produced.
 func (g *Generator) Step() (int, error) {
+	n, err := g.step()
+	g.bound()
+	return n, err
+}
+
+func (g *Generator) step() (int, error) {
 	if len(g.contacts) == 0 {
 		return g.createCustomers()
 	}
 	if len(g.open) == 0 {
 		return g.openCase()
 	}
+	activities := genActivities
+	if g.replaySafe {
+		activities = genReplaySafeActivities
+	}
 	total := 0
-	for _, a := range genActivities {
+	for _, a := range activities {
 		total += a.weight
 	}
 	roll := g.rng.IntN(total)
-	for _, a := range genActivities {
+	for _, a := range activities {
 		if roll < a.weight {
 			return a.run(g)
 		}
@@ -257,6 +270,7 @@ func (g *Generator) advanceStatus() (int, error) {
 	c.status = min(c.status+1+g.rng.IntN(2), len(genStatuses)-1)
 	if genStatuses[c.status] == "Closed" {
 		g.open = slices.Delete(g.open, i, i+1)
+		defer g.retire(c.id) // after the commit: the close's event must precede the delay
 	}
 	return g.commit(func(tx *Tx) error {
 		return tx.Update(c.id, Values{"Status": genStatuses[c.status], "Priority": g.text.pick(genPriorities)})
@@ -266,11 +280,14 @@ func (g *Generator) advanceStatus() (int, error) {
 func (g *Generator) logTask() (int, error) {
 	c := g.open[g.rng.IntN(len(g.open))]
 	return g.commit(func(tx *Tx) error {
-		_, err := tx.Create("Task", Values{
+		id, err := tx.Create("Task", Values{
 			"WhatId": c.id, "WhoId": c.contact.id, "Subject": "Call " + c.contact.first + " about " + c.subject,
 			"Description": g.text.paragraph(), "Status": "Completed", "Priority": "Normal", "TaskSubtype": "Call",
 			"ActivityDate": tx.now, "CallDurationInSeconds": 60 + g.rng.IntN(900),
 		})
+		if err == nil {
+			g.retire(id) // tasks are never touched again (the delay covers its event)
+		}
 		return err
 	})
 }
@@ -309,6 +326,7 @@ func (g *Generator) undeleteSomething() (int, error) {
 	}
 	id := g.deleted[0]
 	g.deleted = g.deleted[1:]
+	g.restored(id)
 	switch KeyPrefix(id) {
 	case PrefixEmailMessage:
 		g.emails = append(g.emails, id)

@@ -1,0 +1,479 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/pipeline"
+	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/salesforce"
+	"github.com/sfcdc/sfcdc/sim/commsmining"
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/uploader"
+)
+
+// The demo's CM source and its objects.
+const (
+	demoProject = "sfcdc-demo"
+	demoSource  = "support"
+)
+
+// demoTopic carries every object's changes: one worker, one uploader, so
+// comments of all objects share CM requests (and one checkpoint says how far
+// the pipeline is).
+const demoTopic = sfsim.AllChangeEventsChannel
+
+var demoObjects = []mapper.ObjectMapping{
+	{Object: "EmailMessage", Topic: demoTopic}, {Object: "Case", Topic: demoTopic}, {Object: "Task", Topic: demoTopic}}
+
+// Memory bounds. The generator runs at most demoMaxAhead events ahead of
+// the slowest topic's checkpoint; the bus keeps only events not yet
+// checkpointed; the org forgets a record that left the generator's working
+// set demoForgetDelay events later — more than demoMaxAhead, so every
+// change of it was processed (fetched) by then.
+const (
+	demoMaxAhead    = 5000
+	demoForgetDelay = demoMaxAhead + 1000
+	demoWorkingSet  = 256
+	demoPoll        = 10 * time.Millisecond
+	// demoLinger bounds how long a CM batch that is not full waits. Above
+	// a few thousand events/s batches fill (demoBatchBytes) well before it;
+	// below, it is what keeps requests under 5 per 1,000 comments, at the
+	// cost of latency.
+	demoLinger = 500 * time.Millisecond
+	// demoBatchBytes is the CM request size: about 350 comments (under 3
+	// requests per 1,000 comments), small enough that batches fill fast and
+	// the checkpoint, which waits for them, stays close.
+	demoBatchBytes = 1 << 20
+	// demoInFlight must hold more than two full CM requests' events, or
+	// the uploader never fills one and every request waits for the linger
+	// (the in-flight cap over the linger would cap the throughput).
+	demoInFlight = 4000
+	// demoFetchLinger lets REST fetches collect up to 200 record IDs.
+	demoFetchLinger = 250 * time.Millisecond
+	demoStallAfter  = 60 * time.Second
+)
+
+// demoResult is the JSON object of --json (and the summary).
+type demoResult struct {
+	Events            int     `json:"events"`
+	CommentsNew       int64   `json:"comments_new"`
+	CommentsUpdated   int64   `json:"comments_updated"`
+	CommentsUnchanged int64   `json:"comments_unchanged"`
+	CommentsDeleted   int64   `json:"comments_deleted"`
+	BillableUnits     int64   `json:"billable_units"`
+	UnbilledChanges   int64   `json:"unbilled_changes"`
+	RESTCalls         int64   `json:"rest_calls"`
+	FetchEvents       int64   `json:"events_needing_fetch"`
+	CMRequests        int64   `json:"cm_requests"`
+	Seconds           float64 `json:"seconds"`
+	EventsPerSec      float64 `json:"events_per_sec"`
+	P50LatencyMS      float64 `json:"p50_latency_ms"`
+	P99LatencyMS      float64 `json:"p99_latency_ms"`
+	PeakRSSMB         float64 `json:"peak_rss_mb"`
+	Replay            bool    `json:"replay"`
+	Store             string  `json:"store"`
+
+	org string
+}
+
+// demoPass is one run of the traffic through a fresh simulated org.
+type demoPass struct {
+	events int
+	seed   uint64
+	store  replay.Store
+	cm     *commsmining.Server
+	steps  *stepTimes
+	replay bool // replay the step times of the first pass
+	// replaySafe generates traffic without deletes and description edits
+	// (both passes of --replay; see Generator.SetReplaySafe).
+	replaySafe bool
+	view       *demoView
+}
+
+// stepClock is the simulated org's clock: frozen during each generator
+// step at that step's time, so that a pass replaying the first pass's
+// step times produces byte-identical records and events.
+type stepClock struct{ ns atomic.Int64 }
+
+func (c *stepClock) Now() time.Time  { return time.Unix(0, c.ns.Load()) }
+func (c *stepClock) set(t time.Time) { c.ns.Store(t.UnixNano()) }
+
+// stepTimes are the first pass's step times.
+type stepTimes struct{ at []time.Time }
+
+func startDemoCM() (*commsmining.Server, error) {
+	cm, err := commsmining.Start(commsmining.Options{Sources: []string{demoProject + "/" + demoSource}, Lean: true,
+		OnReceipt: func(r commsmining.Receipt) {
+			if l := activeLatencies.Load(); l != nil {
+				l.received(r.CommentID, r.At)
+			}
+		}})
+	if err != nil {
+		return nil, fmt.Errorf("start the simulated CM: %w", err)
+	}
+	return cm, nil
+}
+
+// activeLatencies is the current pass's latency tracker (the CM simulator
+// outlives a pass).
+var activeLatencies atomic.Pointer[latencies]
+
+// simCreds hands out the simulator's session and mints a new token when
+// one is rejected.
+type simCreds struct {
+	sim *sfsim.Sim
+	mu  sync.Mutex
+	cur pubsub.Session
+}
+
+func (c *simCreds) Current(context.Context) (pubsub.Session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cur, nil
+}
+
+func (c *simCreds) Refresh(_ context.Context, rejected pubsub.Session) (pubsub.Session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rejected.AccessToken == c.cur.AccessToken {
+		c.cur.AccessToken = c.sim.Tokens.Issue()
+	}
+	return c.cur, nil
+}
+
+// demoProgress is what the pass knows about the pipeline's progress.
+type demoProgress struct {
+	mu      sync.Mutex
+	last    map[string]uint64 // topic → replay ID of its newest event
+	changes int64             // record changes of mapped objects that produce a comment
+	// changesDone is changes up to the checkpoint: the live view counts
+	// unchanged comments among finished changes only.
+	changesDone int64
+	deletes     int64
+	fetches     int64         // update and undelete events (need the full record)
+	commits     []commitMark  // commit wall times, oldest first, trimmed as checkpoints pass
+	low         atomic.Uint64 // every event up to here is checkpointed
+	first       atomic.Uint64 // replay ID of the first event (0: none yet)
+	appended    atomic.Int64
+}
+
+// done is how many events are checkpointed (the bus's IDs are contiguous).
+func (p *demoProgress) done() int64 {
+	first, low := p.first.Load(), p.low.Load()
+	if first == 0 || low < first {
+		return 0
+	}
+	return int64(low - first + 1)
+}
+
+type commitMark struct {
+	replayID uint64
+	at       time.Time
+	changes  int64 // demoProgress.changes after this commit
+}
+
+func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
+	clock := &stepClock{}
+	if p.replay && len(p.steps.at) > 0 {
+		clock.set(p.steps.at[0])
+	} else {
+		clock.set(time.Now())
+	}
+	sim, err := sfsim.Start(sfsim.SimConfig{Org: sfsim.Config{Seed: p.seed}, PubSub: sfsim.PubSubConfig{Insecure: true}, Clock: clock})
+	if err != nil {
+		return demoResult{}, err
+	}
+	defer sim.Close()
+	org := sim.Org.ID()
+	log := slog.New(slog.DiscardHandler)
+	creds := &simCreds{sim: sim, cur: pubsub.Session{AccessToken: sim.AccessToken, InstanceURL: sim.InstanceURL, TenantID: org}}
+	sf, err := salesforce.NewClient(salesforce.Config{Logger: log}, creds)
+	if err != nil {
+		return demoResult{}, err
+	}
+	defer sf.Close()
+	ps, err := pubsub.NewClient(pubsub.Config{Endpoint: sim.PubSub.Addr(), Plaintext: true, Logger: log}, creds)
+	if err != nil {
+		return demoResult{}, err
+	}
+	defer ps.Close()
+	m, err := mapper.New(mapper.Config{Objects: demoObjects})
+	if err != nil {
+		return demoResult{}, err
+	}
+	up := uploader.Config{BaseURL: p.cm.URL(), Token: uploader.Secret(p.cm.Token()), Project: demoProject, Source: demoSource,
+		Linger: demoLinger, MaxBatchComments: 4096, MaxBatchBytes: demoBatchBytes}
+	fill, err := backfill.New(backfill.Config{}, backfill.Options{Salesforce: sf, Mapper: m, Store: p.store, Org: org, Upload: up, Logger: log})
+	if err != nil {
+		return demoResult{}, err
+	}
+	daemon, err := pipeline.NewDaemon(pipeline.DaemonConfig{Org: org, Holder: "sfcdc-demo", Start: pipeline.NewTopicEarliest,
+		Worker: pipeline.Config{FlushInterval: 25 * time.Millisecond, FetchLinger: demoFetchLinger, MaxInFlightEvents: demoInFlight}},
+		pipeline.Options{PubSub: ps, Records: sf, Mapper: m, Store: p.store, Upload: up, Logger: log}, fill)
+	if err != nil {
+		return demoResult{}, err
+	}
+	topicOf := map[string]string{}
+	for topic, objects := range daemon.Topics() {
+		for _, o := range objects {
+			topicOf[o] = topic
+		}
+	}
+
+	prog := &demoProgress{last: map[string]uint64{}}
+	lat := newLatencies()
+	activeLatencies.Store(lat)
+	defer activeLatencies.Store(nil)
+	cmBefore := p.cm.Stats()
+
+	runCtx, stopDaemon := context.WithCancel(ctx)
+	defer stopDaemon()
+	daemonDone := make(chan error, 1)
+	go func() { daemonDone <- daemon.Run(runCtx) }()
+
+	g := sfsim.NewGenerator(sim.Org, p.seed)
+	g.SetWorkingSet(demoWorkingSet, demoForgetDelay)
+	g.SetReplaySafe(p.replaySafe)
+	g.OnCommit = func(c sfsim.Commit) { prog.committed(c, topicOf, lat) }
+	genDone := make(chan error, 1)
+	start := time.Now()
+	go func() { genDone <- generate(runCtx, g, sim.Bus, clock, p, prog) }()
+
+	result := func() demoResult {
+		st := p.cm.Stats()
+		r := demoResult{Events: int(prog.appended.Load()), Replay: p.replay, org: org,
+			CommentsNew: st.New - cmBefore.New, CommentsUpdated: st.Updated - cmBefore.Updated,
+			CommentsDeleted: st.Deleted - cmBefore.Deleted, BillableUnits: st.BillableUnits - cmBefore.BillableUnits}
+		for e, n := range st.Requests {
+			r.CMRequests += n - cmBefore.Requests[e]
+		}
+		prog.mu.Lock()
+		r.FetchEvents = prog.fetches
+		// Once every event is done, changesDone is every change.
+		r.CommentsUnchanged = max(0, prog.changesDone-r.CommentsNew-r.CommentsUpdated)
+		r.UnbilledChanges = max(0, prog.changesDone-r.BillableUnits)
+		prog.mu.Unlock()
+		used, _ := sim.REST.APIUsage()
+		r.RESTCalls = int64(used)
+		r.Seconds = time.Since(start).Seconds()
+		r.EventsPerSec = float64(r.Events) / r.Seconds
+		r.P50LatencyMS, r.P99LatencyMS = lat.percentiles()
+		return r
+	}
+
+	tick := time.NewTicker(demoPoll)
+	defer tick.Stop()
+	lastShow, lastMove, lastLow := time.Now(), time.Now(), uint64(0)
+	generated := false
+	for {
+		select {
+		case <-ctx.Done():
+			return demoResult{}, ctx.Err()
+		case err := <-daemonDone:
+			if err == nil {
+				err = errors.New("the pipeline stopped early")
+			}
+			return demoResult{}, fmt.Errorf("demo pipeline: %w", err)
+		case err := <-genDone:
+			if err != nil {
+				return demoResult{}, err
+			}
+			generated = true
+			genDone = nil
+		case <-tick.C:
+		}
+		done, err := prog.poll(ctx, p.store, org, sim.Bus)
+		if err != nil {
+			return demoResult{}, err
+		}
+		if low := prog.low.Load(); low != lastLow {
+			lastLow, lastMove = low, time.Now()
+		} else if time.Since(lastMove) > demoStallAfter {
+			return demoResult{}, fmt.Errorf("%w (%d of %d events generated, %d retained on the bus)", errDemoStalled, prog.appended.Load(), p.events, sim.Bus.Retained())
+		}
+		if generated && done {
+			break
+		}
+		if time.Since(lastShow) >= 500*time.Millisecond {
+			lastShow = time.Now()
+			p.view.live(result(), prog.done(), prog.lag())
+		}
+	}
+	r := result()
+	stopDaemon()
+	select {
+	case err := <-daemonDone:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return r, fmt.Errorf("demo pipeline shutdown: %w", err)
+		}
+	case <-time.After(30 * time.Second):
+		return r, errors.New("demo pipeline did not shut down within 30 s")
+	}
+	return r, nil
+}
+
+// generate runs the generator until exactly p.events events were appended,
+// never more than demoMaxAhead events ahead of the checkpoints.
+func generate(ctx context.Context, g *sfsim.Generator, bus *sfsim.Bus, clock *stepClock, p demoPass, prog *demoProgress) error {
+	for i := 0; prog.appended.Load() < int64(p.events); i++ {
+		if ctx.Err() != nil {
+			return nil
+		}
+		for bus.Tip()-prog.low.Load() > demoMaxAhead {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(200 * time.Microsecond):
+			}
+		}
+		if p.replay {
+			if i >= len(p.steps.at) {
+				return fmt.Errorf("replay: the first pass had %d steps, this one needs more: the traffic differs", len(p.steps.at))
+			}
+			clock.set(p.steps.at[i])
+		} else {
+			now := time.Now()
+			p.steps.at = append(p.steps.at, now)
+			clock.set(now)
+		}
+		var k int
+		var err error
+		// Near the end only one-event steps, so the count is exact.
+		if left := int64(p.events) - prog.appended.Load(); left < 8 {
+			k, err = g.StepOne()
+		} else {
+			k, err = g.Step()
+		}
+		if err != nil {
+			return fmt.Errorf("generate traffic: %w", err)
+		}
+		prog.appended.Add(int64(k))
+	}
+	return nil
+}
+
+// committed records a commit's events: the newest event per topic, the
+// record changes CM has to see, and the start of their latency.
+func (p *demoProgress) committed(c sfsim.Commit, topicOf map[string]string, lat *latencies) {
+	now := time.Now()
+	if len(c.Events) > 0 {
+		p.first.CompareAndSwap(0, c.Events[0].ReplayID)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ev := range c.Events {
+		h := ev.Header
+		topic, ok := topicOf[h.EntityName]
+		if !ok {
+			continue
+		}
+		p.last[topic] = ev.ReplayID
+		switch h.ChangeType {
+		case sfsim.ChangeCreate, sfsim.ChangeUpdate, sfsim.ChangeUndelete:
+			p.changes += int64(len(h.RecordIDs))
+			if h.ChangeType != sfsim.ChangeCreate {
+				p.fetches++
+			}
+			for _, id := range h.RecordIDs {
+				lat.changed(mapper.CommentID(h.EntityName, id), now)
+			}
+		case sfsim.ChangeDelete:
+			p.deletes++
+			for _, id := range h.RecordIDs {
+				lat.deleted(mapper.CommentID(h.EntityName, id))
+			}
+		}
+	}
+	if n := len(c.Events); n > 0 {
+		p.commits = append(p.commits, commitMark{replayID: c.Events[n-1].ReplayID, at: now, changes: p.changes})
+	}
+}
+
+// poll reads the checkpoints, advances low (every event up to it is done
+// in every topic), trims the bus through it, and reports whether every
+// event appended so far is done.
+func (p *demoProgress) poll(ctx context.Context, store replay.Store, org string, bus *sfsim.Bus) (bool, error) {
+	tip := bus.Tip() // first: every event up to tip is in last below
+	p.mu.Lock()
+	last := make(map[string]uint64, len(p.last))
+	for t, id := range p.last {
+		last[t] = id
+	}
+	p.mu.Unlock()
+	low := tip
+	for topic, id := range last {
+		cp, err := store.Checkpoint(ctx, org, topic)
+		var at uint64
+		switch {
+		case errors.Is(err, replay.ErrNotFound):
+		case err != nil:
+			return false, fmt.Errorf("read the %s checkpoint: %w", topic, err)
+		case len(cp.ReplayID) == 8:
+			at = binary.BigEndian.Uint64(cp.ReplayID)
+		}
+		if at < id {
+			low = min(low, at)
+		}
+
+	}
+	if low > p.low.Load() {
+		p.low.Store(low)
+		bus.TrimThrough(low)
+		p.mu.Lock()
+		n := 0
+		for n < len(p.commits) && p.commits[n].replayID <= low {
+			n++
+		}
+		if n > 0 {
+			p.changesDone = p.commits[n-1].changes
+		}
+		p.commits = append(p.commits[:0], p.commits[n:]...)
+		p.mu.Unlock()
+	}
+	return low == tip, nil
+}
+
+// lag is how long ago the oldest unfinished commit happened.
+func (p *demoProgress) lag() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.commits) == 0 {
+		return 0
+	}
+	return time.Since(p.commits[0].at)
+}
+
+// resetDemoCheckpoints forgets the topics' checkpoints, so the next pass
+// streams its bus from the start while the content hashes stay.
+func resetDemoCheckpoints(ctx context.Context, store replay.Store, org string) error {
+	del, ok := store.(replay.CheckpointDeleter)
+	if !ok {
+		return errors.New("replay: this store cannot delete checkpoints")
+	}
+	topics := map[string]bool{}
+	for _, om := range demoObjects {
+		topics[om.Topic] = true
+	}
+	for topic := range topics {
+		lease, err := store.AcquireLease(ctx, org, topic, "sfcdc-demo-reset", 30*time.Second)
+		if err != nil {
+			return fmt.Errorf("replay: take the %s lease: %w", topic, err)
+		}
+		err = del.DeleteCheckpoint(ctx, lease)
+		_ = store.ReleaseLease(ctx, lease)
+		if err != nil {
+			return fmt.Errorf("replay: reset the %s checkpoint: %w", topic, err)
+		}
+	}
+	return nil
+}

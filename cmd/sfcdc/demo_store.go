@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sfcdc/sfcdc/replay"
+)
+
+// demoDefaultRedis is where the demo looks for a Redis when --redis is not
+// given; the environment variable demoDefaultRedisEnv moves it (a machine
+// whose Redis is elsewhere, or a test that needs none to answer).
+const (
+	demoDefaultRedis    = "redis://127.0.0.1:6379"
+	demoDefaultRedisEnv = "SFCDC_DEMO_DEFAULT_REDIS"
+)
+
+// demoStore is the demo's state store and how to clean it up.
+type demoStore struct {
+	store replay.Store
+	desc  string // what the live view says about it
+	kind  string // "redis" or "embedded", for --json
+	clean func()
+}
+
+func (s *demoStore) close() {
+	_ = s.store.Close()
+	s.clean()
+}
+
+// openDemoStore opens Redis at url, or, when url is empty, Redis at the
+// default address if one answers there and the embedded file store
+// otherwise. The demo's keys live under a prefix of their own (deleted at
+// the end), so a Redis shared with a real deployment is not disturbed.
+func openDemoStore(ctx context.Context, url string) (*demoStore, error) {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "sfcdc-demo:" + hex.EncodeToString(b) + ":"
+	explicit := url != ""
+	if !explicit {
+		url = demoDefaultRedis
+		if env := os.Getenv(demoDefaultRedisEnv); env != "" {
+			url = env
+		}
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--redis %q: %w; give a URL like redis://127.0.0.1:6379", url, err)}
+	}
+	// The probe must not retry a refused dial (a second of silence), and
+	// go-redis would log each refusal on stderr, which --json keeps clean:
+	// the outcome is reported below, cause included.
+	opts.MaxRetries, opts.DialerRetries = -1, 1
+	redis.SetLogger(quietRedisLog{})
+	probe := redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	perr := probe.Ping(pctx).Err()
+	cancel()
+	if perr == nil {
+		store, err := replay.Open(ctx, replay.Config{RedisURL: url, KeyPrefix: prefix})
+		if err != nil {
+			probe.Close()
+			return nil, fmt.Errorf("open the demo's Redis store at %s: %w", opts.Addr, err)
+		}
+		return &demoStore{store: store, kind: "redis", desc: fmt.Sprintf("Redis at %s (keys under %s, deleted at exit)", opts.Addr, prefix),
+			clean: func() { deletePrefix(probe, prefix); probe.Close() }}, nil
+	}
+	probe.Close()
+	if explicit {
+		return nil, fmt.Errorf("--redis: no Redis answers at %s (%v); start one there, or leave out --redis to use the embedded store", opts.Addr, perr)
+	}
+	dir, err := os.MkdirTemp("", "sfcdc-demo-")
+	if err != nil {
+		return nil, fmt.Errorf("create the embedded store's directory: %w", err)
+	}
+	path := filepath.Join(dir, "state.db")
+	store, err := replay.Open(ctx, replay.Config{FilePath: path})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("open the embedded store: %w", err)
+	}
+	return &demoStore{store: store, kind: "embedded", desc: fmt.Sprintf("the embedded store %s (no Redis answers at %s; give --redis URL to use one)", path, opts.Addr),
+		clean: func() { _ = os.RemoveAll(dir) }}, nil
+}
+
+// deletePrefix removes the demo's keys.
+func deletePrefix(c *redis.Client, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+		if len(keys) == 1000 {
+			c.Unlink(ctx, keys...)
+			keys = keys[:0]
+		}
+	}
+	if len(keys) > 0 {
+		c.Unlink(ctx, keys...)
+	}
+}
+
+// quietRedisLog drops go-redis's own log lines; the demo reports store
+// errors itself.
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...any) {}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// demoKeys are the keys `sfcdc demo --json` promises.
+var demoKeys = []string{"events", "comments_new", "comments_updated", "comments_unchanged", "billable_units",
+	"rest_calls", "cm_requests", "seconds", "events_per_sec", "p99_latency_ms", "peak_rss_mb"}
+
+// runDemoJSON runs `sfcdc demo --json` with args and decodes the one JSON
+// object it must print (and nothing else).
+func runDemoJSON(t *testing.T, env []string, args ...string) map[string]float64 {
+	t.Helper()
+	cmd := exec.Command(sfcdcBinary, append([]string{"demo", "--json"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("sfcdc demo %v: %v\nstderr: %s", args, err, stderr.String())
+	}
+	dec := json.NewDecoder(bytes.NewReader(stdout.Bytes()))
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		t.Fatalf("stdout is not a JSON object: %v\n%s", err, stdout.String())
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		t.Fatalf("stdout holds more than one JSON object:\n%s", stdout.String())
+	}
+	if stderr.Len() > 0 {
+		t.Fatalf("--json wrote to stderr: %s", stderr.String())
+	}
+	out := map[string]float64{}
+	for _, k := range demoKeys {
+		v, ok := raw[k].(float64)
+		if !ok {
+			t.Fatalf("key %q missing or not a number in %s", k, stdout.String())
+		}
+		out[k] = v
+	}
+	out["replay"] = 0
+	if raw["replay"] == true {
+		out["replay"] = 1
+	}
+	return out
+}
+
+func testRedisURL() string { return "redis://" + testRedisAddr() }
+
+func TestDemoJSONStreamsExactlyTheAskedEvents(t *testing.T) {
+	r := runDemoJSON(t, nil, "--events", "2000", "--redis", testRedisURL())
+	if r["events"] != 2000 {
+		t.Fatalf("events = %v, want 2000", r["events"])
+	}
+	if r["comments_new"] <= 0 || r["billable_units"] <= 0 {
+		t.Fatalf("comments_new %v, billable_units %v: want both positive", r["comments_new"], r["billable_units"])
+	}
+	// Comments the pipeline handled: created, updated, or skipped as
+	// unchanged (which costs no request at all).
+	comments := r["comments_new"] + r["comments_updated"] + r["comments_unchanged"]
+	if r["cm_requests"]*1000 > 5*comments {
+		t.Fatalf("%v CM requests for %v comments: more than 5 per 1,000", r["cm_requests"], comments)
+	}
+	if r["rest_calls"] <= 0 || r["p99_latency_ms"] <= 0 || r["peak_rss_mb"] <= 0 || r["events_per_sec"] <= 0 || r["seconds"] <= 0 {
+		t.Fatalf("figures missing: %v", r)
+	}
+}
+
+func TestDemoReplayOfTheSameTrafficBillsNothing(t *testing.T) {
+	r := runDemoJSON(t, nil, "--events", "1500", "--replay", "--redis", testRedisURL())
+	if r["replay"] != 1 || r["events"] != 1500 {
+		t.Fatalf("replay %v events %v, want the replay pass of 1500 events", r["replay"], r["events"])
+	}
+	if r["billable_units"] != 0 || r["comments_new"] != 0 {
+		t.Fatalf("the replay billed %v units and created %v comments, want 0 and 0", r["billable_units"], r["comments_new"])
+	}
+	if r["comments_unchanged"] <= 0 {
+		t.Fatalf("comments_unchanged %v, want the replayed comments counted as unchanged", r["comments_unchanged"])
+	}
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestDemoWithAnUnreachableRedisFailsAndSaysWhy(t *testing.T) {
+	addr := closedPort(t)
+	cmd := exec.Command(sfcdcBinary, "demo", "--events", "100", "--redis", "redis://"+addr)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitFailure {
+		t.Fatalf("exit %v, want %d\n%s", err, exitFailure, out)
+	}
+	for _, want := range []string{"no Redis answers at " + addr, "leave out --redis to use the embedded store"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestDemoWithoutRedisUsesTheEmbeddedStoreAndSaysSo(t *testing.T) {
+	env := []string{demoDefaultRedisEnv + "=redis://" + closedPort(t)}
+	cmd := exec.Command(sfcdcBinary, "demo", "--events", "300")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sfcdc demo: %v\n%s", err, out)
+	}
+	for _, want := range []string{"state: the embedded store", "pass 1: 300 events", "billable units:", "peak RSS"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+	r := runDemoJSON(t, env, "--events", "300")
+	if r["events"] != 300 || r["comments_new"] <= 0 {
+		t.Fatalf("embedded-store run: %v", r)
+	}
+}
