@@ -34,7 +34,11 @@ func (r *run) run(ctx context.Context, start pubsub.Start) error {
 	})
 	defer unwatch()
 
-	sub := r.opts.PubSub.Subscribe(intakeCtx, r.cfg.Topic, start)
+	// The gate stops credit requests the moment the lease's deadline
+	// passes, before the renewer notices: a holder woken from a pause asks
+	// the server for nothing more.
+	sub := r.opts.PubSub.Subscribe(intakeCtx, r.cfg.Topic, start,
+		pubsub.FetchWhile(func() bool { return r.keeper.held(time.Now()) }))
 	r.stats.subscribed(sub)
 	defer r.stats.ended(sub)
 	r.events = newOpenEvents(r.tracker, sub.Release)

@@ -36,7 +36,7 @@ func (c *credits) received(n int) {
 
 // topUp asks for more events once pending fell to the low-water mark.
 func (c *credits) topUp(stream eventbusv1.PubSub_SubscribeClient) error {
-	if c.pending > c.cfg.LowWater {
+	if c.pending > c.cfg.LowWater || !c.sub.mayFetch() {
 		return nil
 	}
 	n := c.room()

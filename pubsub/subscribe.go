@@ -67,6 +67,7 @@ type Subscription struct {
 	inFlight      int
 	inFlightBytes int
 	wake          chan struct{} // capacity 1: credits may be topped up
+	mayFetch      func() bool   // FetchWhile's gate; always true without it
 	position      []byte        // after the last message handed out
 
 	reconnects, outstanding, keepalives, events atomic.Int64
@@ -77,7 +78,7 @@ type Subscription struct {
 // once handled, or credits stop. The subscription reconnects by itself and
 // ends only when ctx is cancelled, Stop is called, or a terminal error
 // occurs (see Err).
-func (c *Client) Subscribe(ctx context.Context, topic string, start Start) *Subscription {
+func (c *Client) Subscribe(ctx context.Context, topic string, start Start, opts ...SubscribeOption) *Subscription {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Subscription{
 		client:   c,
@@ -86,6 +87,10 @@ func (c *Client) Subscribe(ctx context.Context, topic string, start Start) *Subs
 		done:     make(chan struct{}),
 		cancel:   cancel,
 		wake:     make(chan struct{}, 1),
+		mayFetch: func() bool { return true },
+	}
+	for _, opt := range opts {
+		opt(s)
 	}
 	go func() {
 		defer close(s.done)
@@ -94,6 +99,22 @@ func (c *Client) Subscribe(ctx context.Context, topic string, start Start) *Subs
 	}()
 	return s
 }
+
+// SubscribeOption adjusts one subscription.
+type SubscribeOption func(*Subscription)
+
+// FetchWhile makes the subscription ask for events (open a stream, send a
+// first request or top credits up) only while mayFetch reports true. The
+// pipeline passes its lease check: a process that wakes from a pause after
+// its lease expired requests nothing more, even before the code that
+// stops it has run. mayFetch must be cheap and safe for concurrent use.
+func FetchWhile(mayFetch func() bool) SubscribeOption {
+	return func(s *Subscription) { s.mayFetch = mayFetch }
+}
+
+// errFetchGateClosed ends a stream attempt whose FetchWhile gate closed;
+// the caller is expected to stop the subscription.
+var errFetchGateClosed = errors.New("the subscription's fetch gate is closed (the topic's lease was lost)")
 
 // Messages delivers the subscription's messages; it is closed at the end.
 func (s *Subscription) Messages() <-chan Message { return s.messages }
@@ -237,6 +258,9 @@ func (s *Subscription) attempt(ctx context.Context, start Start) streamEnd {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
+	if !s.mayFetch() {
+		return streamEnd{err: errFetchGateClosed}
+	}
 	stream, err := s.client.api.Subscribe(sctx)
 	if err != nil {
 		return streamEnd{err: err}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -306,6 +307,44 @@ func TestUnreleasedEventsStopTheFetching(t *testing.T) {
 	}
 	if events != capEvents {
 		t.Fatalf("%d events handed out without a release, want exactly the cap %d", events, capEvents)
+	}
+}
+
+// Once a FetchWhile gate closes (the pipeline's lease deadline passed), the
+// subscription asks for no more events even while its consumer releases
+// everything: only the credits already granted are delivered.
+func TestAClosedFetchGateRequestsNoMoreEvents(t *testing.T) {
+	h := startSim(t, sfsim.Config{Seed: 14}, 30*time.Millisecond)
+	h.createCases(t, 200)
+	var open atomic.Bool
+	open.Store(true)
+	c := h.client(t, nil, func(cfg *pubsub.Config) { cfg.MaxInFlightEvents = 25 })
+	sub := c.Subscribe(t.Context(), "/data/CaseChangeEvent", pubsub.Start{Preset: pubsub.Earliest}, pubsub.FetchWhile(open.Load))
+	defer sub.Stop()
+	events := 0
+	for events < 10 {
+		if m := <-sub.Messages(); !m.IsKeepalive() {
+			events++
+			sub.Release(m)
+		}
+	}
+	open.Store(false)
+	owed := int(sub.Stats().Outstanding) + int(sub.Stats().InFlight) // granted before the gate closed, at most
+	after, keepalives := 0, 0
+	for keepalives < 3 { // the server went idle: nothing more is owed
+		m := <-sub.Messages()
+		if m.IsKeepalive() {
+			keepalives++
+			continue
+		}
+		after++
+		sub.Release(m)
+	}
+	if after > owed+25 {
+		t.Fatalf("%d events arrived after the gate closed, want at most the %d already granted", after, owed+25)
+	}
+	if total := events + after; total >= 200 {
+		t.Fatalf("all %d events were delivered: the closed gate did not stop the fetching", total)
 	}
 }
 
