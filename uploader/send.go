@@ -3,6 +3,7 @@ package uploader
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 
@@ -38,18 +39,30 @@ func (u *Uploader) deleteOps(env *sendEnv, ops []*op) {
 		u.counters.deleteRequests.Add(1)
 		return u.client.deleteComments(ctx, ids)
 	})
+	if err == nil && u.hashes != nil {
+		err = u.forgetHashes(env, ids)
+	}
 	if err == nil {
-		if u.hashes != nil {
-			if err := u.hashes.Delete(context.WithoutCancel(env.ctx), ids); err != nil {
-				u.log.Warn("hash store delete failed; a restored record may be skipped", "comments", len(ids), "error", err)
-			}
-		}
 		for _, o := range ops {
 			u.deliver(o, nil)
 		}
 		return
 	}
 	u.settle(env, ops, err, u.deleteOps)
+}
+
+// forgetHashes removes deleted comments' content hashes, retrying until it
+// works or the uploader stops. A delete is done only once they are gone:
+// hashes left behind would make a restored record with the same text look
+// unchanged, and its comment would never be created again. Not done, the
+// delete's event stays before the checkpoint and the delete is sent again.
+func (u *Uploader) forgetHashes(env *sendEnv, ids []string) error {
+	return u.withRetries(env, "forget content hashes", func(ctx context.Context) error {
+		if err := u.hashes.Delete(ctx, ids); err != nil {
+			return &transientError{err: fmt.Errorf("forget the content hashes of %d deleted comments: %w", len(ids), err)}
+		}
+		return nil
+	})
 }
 
 // settle handles a request that did not succeed: split a refused batch,
