@@ -36,6 +36,16 @@ func (d *Daemon) superviseTopic(ctx context.Context, topic string, objects []str
 				return nil
 			}
 			continue
+		case storeUnreachable(err):
+			// Redis down or restarting: nothing is held, nothing is lost;
+			// try again rather than stop the whole daemon.
+			err = fmt.Errorf("acquire lease of %s: %w: %w", topic, ErrStoreUnavailable, err)
+			d.log.Warn("state store unreachable; retrying", "topic", topic, "err", err, "after", d.cfg.RetryInterval)
+			ts.setError(err)
+			if sleep(ctx, d.cfg.RetryInterval) != nil {
+				return nil
+			}
+			continue
 		default:
 			err = fmt.Errorf("acquire lease of %s: %w", topic, err)
 			ts.setError(err)
@@ -132,6 +142,12 @@ func (d *Daemon) workTopic(ctx context.Context, keeper *leaseKeeper, topic strin
 			return keeper.Err()
 		case errors.Is(err, ErrLeaseLost):
 			return err
+		case errors.Is(err, ErrStoreUnavailable):
+			d.log.Warn("state store unreachable; restarting the topic's worker", "topic", topic, "err", err, "after", d.cfg.RetryInterval)
+			ts.setError(err)
+			if sleep(ctx, d.cfg.RetryInterval) != nil {
+				return keeper.Err()
+			}
 		case streamCannotResume(err):
 			if err := d.recoverTopic(ctx, topic, objects, err); err != nil {
 				if ctx.Err() != nil {

@@ -11,6 +11,24 @@ import (
 // taken over; another holder owns the topic now.
 var ErrLeaseLost = errors.New("topic lease lost")
 
+// ErrStoreUnavailable marks a failure to reach the state store (Redis down
+// or restarting) where the topic's lease or checkpoint is read. It is
+// transient: the daemon retries after RetryInterval instead of stopping.
+var ErrStoreUnavailable = errors.New("state store unavailable")
+
+// storeUnreachable tells a store error that only says the store could not
+// be reached from the typed states a caller must act on (replay's
+// contract: every other error wraps one of its sentinels).
+func storeUnreachable(err error) bool {
+	for _, typed := range []error{replay.ErrNotFound, replay.ErrCheckpointVanished, replay.ErrFenced,
+		replay.ErrLeaseHeld, replay.ErrInvalid, replay.ErrCorrupt} {
+		if errors.Is(err, typed) {
+			return false
+		}
+	}
+	return err != nil
+}
+
 // CheckpointVanishedError stops a worker whose topic had a checkpoint that
 // is gone (Redis lost data, a key was deleted). Resuming at LATEST would
 // silently skip events; recovery (a REST backfill over the uncovered

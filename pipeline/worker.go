@@ -118,6 +118,9 @@ func (w *Worker) startPosition(ctx context.Context) (pubsub.Start, error) {
 	case errors.Is(err, replay.ErrNotFound):
 		return pubsub.Start{Preset: pubsub.Earliest}, nil
 	}
+	if storeUnreachable(err) {
+		err = fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	}
 	return pubsub.Start{}, fmt.Errorf("read checkpoint of %s: %w", w.cfg.Topic, err)
 }
 

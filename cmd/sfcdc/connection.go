@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
@@ -36,9 +37,13 @@ type salesforceSection struct {
 	PubSubEndpoint string `yaml:"pubsub_endpoint"`
 	CAFile         string `yaml:"ca_file"`
 	Insecure       bool   `yaml:"insecure"`
-	AccessToken    string `yaml:"access_token"`
-	InstanceURL    string `yaml:"instance_url"`
-	TenantID       string `yaml:"tenant_id"`
+	// Watchdog resubscribes a stream that sent nothing, not even a
+	// keepalive, for this long. Zero: 300s (Salesforce sends a keepalive
+	// about every 270 s on a quiet topic).
+	Watchdog    time.Duration `yaml:"watchdog"`
+	AccessToken string        `yaml:"access_token"`
+	InstanceURL string        `yaml:"instance_url"`
+	TenantID    string        `yaml:"tenant_id"`
 	// Auth, when its flow is set, obtains sessions over OAuth instead of
 	// the fixed access_token / instance_url / tenant_id (see auth_config.go).
 	Auth authSection `yaml:"auth"`
@@ -95,6 +100,9 @@ func (s salesforceSection) validate() error {
 	if s.Insecure && s.PubSubEndpoint == "" {
 		problems = append(problems, "salesforce.insecure is only allowed for a loopback pubsub_endpoint, and none is set: remove it to use TLS")
 	}
+	if s.Watchdog < 0 {
+		problems = append(problems, fmt.Sprintf("salesforce.watchdog: %s is negative; use 0 for the default (300s)", s.Watchdog))
+	}
 	if len(problems) > 0 {
 		return usageError{errors.New("invalid connection settings:\n  " + strings.Join(problems, "\n  "))}
 	}
@@ -137,7 +145,7 @@ func isLoopback(endpoint string) bool {
 }
 
 func (s salesforceSection) pubsubConfig() pubsub.Config {
-	return pubsub.Config{Endpoint: s.PubSubEndpoint, CAFile: s.CAFile, Plaintext: s.Insecure}
+	return pubsub.Config{Endpoint: s.PubSubEndpoint, CAFile: s.CAFile, Plaintext: s.Insecure, Watchdog: s.Watchdog}
 }
 
 func (s salesforceSection) credentials() pubsub.Credentials {

@@ -35,7 +35,7 @@ func openDeps(ctx context.Context, conf fileConfig, log *slog.Logger) (*deps, er
 	if err != nil {
 		return nil, fmt.Errorf("connect to Salesforce: %w", err)
 	}
-	sf, err := salesforce.NewClient(salesforce.Config{CAFile: conf.Salesforce.CAFile, APIVersion: conf.Salesforce.Auth.APIVersion, Logger: log}, creds)
+	sf, err := salesforce.NewClient(salesforce.Config{CAFile: conf.Salesforce.CAFile, APIVersion: conf.Salesforce.Auth.APIVersion, Logger: log}, withRESTFailpoint(creds))
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -49,5 +49,7 @@ func openDeps(ctx context.Context, conf fileConfig, log *slog.Logger) (*deps, er
 		sf.Close()
 		return nil, err
 	}
-	return &deps{org: sess.TenantID, creds: creds, sf: sf, mapper: m, store: store}, nil
+	// Failpoint builds wrap the store and the REST credentials for the fault
+	// suite's crash points; other builds use them as they are.
+	return &deps{org: sess.TenantID, creds: creds, sf: sf, mapper: m, store: withRunFailpoints(store)}, nil
 }
