@@ -32,7 +32,7 @@ func (d *Daemon) superviseTopic(ctx context.Context, topic string, objects []str
 			return nil
 		case errors.As(err, &held):
 			ts.setState(replay.StateStandby, held.Holder)
-			if sleep(ctx, d.cfg.RetryInterval) != nil {
+			if sleep(ctx, standbyWait(d.cfg.RetryInterval, held.Remaining)) != nil {
 				return nil
 			}
 			continue
@@ -160,6 +160,18 @@ func (d *Daemon) workTopic(ctx context.Context, keeper *leaseKeeper, topic strin
 			return fmt.Errorf("topic %s: %w", topic, err)
 		}
 	}
+}
+
+// standbyWait is how long a standby waits before trying for the lease
+// again: until the holder's lease would expire (plus a margin for clock
+// granularity) when that comes before the retry interval, so that a dead
+// holder's topic is taken over within one lease TTL of its last renewal.
+func standbyWait(retry, remaining time.Duration) time.Duration {
+	const margin = 20 * time.Millisecond
+	if remaining >= 0 && remaining+margin < retry {
+		return remaining + margin
+	}
+	return retry
 }
 
 // streamCannotResume tells the stops a recovery policy handles: the

@@ -145,3 +145,16 @@ func TestErrorTextsAreRedactedBeforeTheyAreShown(t *testing.T) {
 		t.Errorf("redact changed an error without secrets: %q", got)
 	}
 }
+
+func TestAStandbyRetriesWhenTheHeldLeaseWouldExpire(t *testing.T) {
+	for _, c := range []struct{ retry, remaining, want time.Duration }{
+		{15 * time.Second, 4 * time.Second, 4*time.Second + 20*time.Millisecond},
+		{15 * time.Second, 0, 20 * time.Millisecond},
+		{time.Second, 5 * time.Second, time.Second},
+		{time.Second, -time.Second, time.Second}, // unknown remaining time
+	} {
+		if got := standbyWait(c.retry, c.remaining); got != c.want {
+			t.Errorf("standbyWait(%s, %s) = %s, want %s", c.retry, c.remaining, got, c.want)
+		}
+	}
+}
