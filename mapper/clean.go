@@ -200,7 +200,18 @@ func splitAddresses(s string) []string {
 		return nil
 	}
 	var out []string
-	for part := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == ';' || r == ',' }) {
+	// A plain loop rather than strings.FieldsFuncSeq, whose iterator and
+	// closure were two allocations per address field.
+	for rest := s; rest != ""; {
+		part := rest
+		if i := strings.IndexAny(rest, ";,"); i >= 0 {
+			part, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if part == "" {
+			continue
+		}
 		addr := cleanText(part, false)
 		if addr == "" || utf8.RuneCountInString(addr) > maxAddressChars {
 			continue

@@ -197,14 +197,14 @@ func (t *fastType) decodeRecord(buf []byte) (record map[string]any, rest []byte,
 			record, rest, err = nil, nil, errFast
 		}
 	}()
-	v, rest, err := t.decode(buf)
+	v, rest, err := t.decode(buf, &sharer{payload: buf})
 	if err != nil {
 		return nil, nil, err
 	}
 	return v.(map[string]any), rest, nil
 }
 
-func (t *fastType) decode(buf []byte) (any, []byte, error) {
+func (t *fastType) decode(buf []byte, sh *sharer) (any, []byte, error) {
 	switch t.kind {
 	case fastNull:
 		return nil, buf, nil
@@ -243,7 +243,7 @@ func (t *fastType) decode(buf []byte) (any, []byte, error) {
 			return nil, nil, err
 		}
 		if t.kind == fastString {
-			return string(b), rest, nil
+			return sh.string(b), rest, nil
 		}
 		return append([]byte(nil), b...), rest, nil
 	case fastEnum:
@@ -263,13 +263,17 @@ func (t *fastType) decode(buf []byte) (any, []byte, error) {
 			return nil, nil, errFast
 		}
 		if b := t.branches[i]; b != nil {
-			return b.decode(rest)
+			return b.decode(rest, sh)
 		}
 		return nil, rest, nil
 	case fastRecord:
 		m := make(map[string]any, len(t.fields))
 		for _, f := range t.fields {
-			v, rest, err := f.t.decode(buf)
+			fsh := sh
+			if f.name == changeEventHeaderField {
+				fsh = nil // header strings (record IDs) may be kept: own copies
+			}
+			v, rest, err := f.t.decode(buf, fsh)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -277,11 +281,39 @@ func (t *fastType) decode(buf []byte) (any, []byte, error) {
 		}
 		return m, buf, nil
 	case fastArray:
-		return t.decodeArray(buf)
+		return t.decodeArray(buf, sh)
 	case fastMap:
-		return t.decodeMap(buf)
+		return t.decodeMap(buf, sh)
 	}
 	return nil, nil, errFast
+}
+
+// sharer lets the strings of one event share a single copy of its
+// payload: one allocation per event instead of one per string (and its
+// own GC object), the largest remaining allocation count of the decode.
+// The price is that a string kept after its event keeps the whole payload
+// (a few KB) alive, so only the record's own fields share it: the change
+// event header (record IDs, which the pipeline may hold on to) and map
+// keys get their own copies. A nil sharer copies every string.
+type sharer struct {
+	payload []byte // the whole record; decode only reslices it
+	str     string // string(payload), made on first use
+}
+
+func (sh *sharer) string(b []byte) string {
+	if sh == nil || len(b) == 0 {
+		return string(b)
+	}
+	// b is payload[off:off+len(b)] with its capacity untouched, as decode
+	// slices only with [k:] and [:n]; the pointer check makes sure.
+	off := cap(sh.payload) - cap(b)
+	if off < 0 || off+len(b) > len(sh.payload) || &sh.payload[off] != &b[0] {
+		return string(b)
+	}
+	if sh.str == "" {
+		sh.str = string(sh.payload)
+	}
+	return sh.str[off : off+len(b)]
 }
 
 // blockCount reads an array or map block header as goavro does (a
@@ -307,7 +339,7 @@ func blockCount(buf []byte) (int64, []byte, error) {
 	return n, buf, nil
 }
 
-func (t *fastType) decodeArray(buf []byte) (any, []byte, error) {
+func (t *fastType) decodeArray(buf []byte, sh *sharer) (any, []byte, error) {
 	n, buf, err := blockCount(buf)
 	if err != nil {
 		return nil, nil, err
@@ -316,7 +348,7 @@ func (t *fastType) decodeArray(buf []byte) (any, []byte, error) {
 	for n != 0 {
 		for range n {
 			var v any
-			if v, buf, err = t.elem.decode(buf); err != nil {
+			if v, buf, err = t.elem.decode(buf, sh); err != nil {
 				return nil, nil, err
 			}
 			items = append(items, v)
@@ -328,7 +360,7 @@ func (t *fastType) decodeArray(buf []byte) (any, []byte, error) {
 	return items, buf, nil
 }
 
-func (t *fastType) decodeMap(buf []byte) (any, []byte, error) {
+func (t *fastType) decodeMap(buf []byte, sh *sharer) (any, []byte, error) {
 	n, buf, err := blockCount(buf)
 	if err != nil {
 		return nil, nil, err
@@ -341,7 +373,7 @@ func (t *fastType) decodeMap(buf []byte) (any, []byte, error) {
 				return nil, nil, err
 			}
 			var v any
-			if v, buf, err = t.elem.decode(buf); err != nil {
+			if v, buf, err = t.elem.decode(buf, sh); err != nil {
 				return nil, nil, err
 			}
 			m[string(k)] = v

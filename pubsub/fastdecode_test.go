@@ -10,6 +10,8 @@ import (
 	"github.com/linkedin/goavro/v2"
 
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"strings"
+	"unsafe"
 )
 
 // goavroRecord is the goavro path of decodeRecord: decode, then normalise.
@@ -169,5 +171,44 @@ func TestFastDecodeLeavesUncoveredSchemasToGoavro(t *testing.T) {
 	}
 	if s, err := CompileSchema("a", string(raw)); err != nil || s.fast == nil {
 		t.Fatalf("the reconstructed Salesforce Account schema has no direct decoder (%v)", err)
+	}
+}
+
+// The strings of an event's fields share one copy of its payload (one
+// allocation per event, not per string), while the change event header's
+// strings, which the pipeline may keep, are copied on their own so that
+// they never pin a whole payload.
+func TestFastDecodeSharesOnePayloadCopyExceptForTheHeader(t *testing.T) {
+	const schema = `{"type":"record","name":"T","namespace":"x","fields":[
+	 {"name":"ChangeEventHeader","type":{"type":"record","name":"H","fields":[{"name":"recordIds","type":{"type":"array","items":"string"}}]}},
+	 {"name":"Subject","type":["null","string"]},{"name":"TextBody","type":["null","string"]}]}`
+	s, err := CompileSchema("t", schema)
+	if err != nil || s.fast == nil {
+		t.Fatalf("compile: %v (direct decoder %v)", err, s != nil && s.fast != nil)
+	}
+	codec, _ := goavro.NewCodec(schema)
+	payload, err := codec.BinaryFromNative(nil, map[string]any{
+		"ChangeEventHeader": map[string]any{"recordIds": []any{"500000000000001AAA"}},
+		"Subject":           goavro.Union("string", "Printer on fire"), "TextBody": goavro.Union("string", strings.Repeat("Please help. ", 100))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.fast.decodeRecord(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, body := got["Subject"].(string), got["TextBody"].(string)
+	id := got["ChangeEventHeader"].(map[string]any)["recordIds"].([]any)[0].(string)
+	if subject != "Printer on fire" || body != strings.Repeat("Please help. ", 100) || id != "500000000000001AAA" {
+		t.Fatalf("decoded %q, %q, %q", subject, body, id)
+	}
+	at := func(s string) uintptr { return uintptr(unsafe.Pointer(unsafe.StringData(s))) }
+	// Within one copy of the payload the body starts right after the
+	// subject and its one-byte length.
+	if at(body)-at(subject) != uintptr(len(subject)+3) {
+		t.Errorf("subject and body are %d bytes apart, want %d: they do not share one payload copy", at(body)-at(subject), len(subject)+3)
+	}
+	if lo, hi := at(subject)-uintptr(len(payload)), at(body)+uintptr(len(body)); at(id) > lo && at(id) < hi {
+		t.Errorf("the header's record ID lies inside the shared payload copy; it must be its own string")
 	}
 }

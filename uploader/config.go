@@ -38,6 +38,11 @@ type Config struct {
 	// Linger is how long a batch that is not full waits for more comments.
 	// Zero: 20 ms. Negative: send as soon as a request slot is free.
 	Linger time.Duration `yaml:"linger"`
+	// DeleteLinger is Linger for delete batches. Zero: the same as Linger.
+	// Deletes are rare (a few in a hundred changes), so a delete batch
+	// seldom fills; a shorter wait keeps one delete from holding the
+	// checkpoint back for a whole sync linger.
+	DeleteLinger time.Duration `yaml:"delete_linger"`
 	// RequestTimeout bounds one request. Zero: 2 min (large syncs are slow;
 	// CM's own client allows 240 s).
 	RequestTimeout time.Duration `yaml:"request_timeout"`
@@ -156,6 +161,7 @@ func (c Config) withDefaults() Config {
 	setInt(&c.MaxDeleteIDs, 100)
 	setInt(&c.MaxConcurrentRequests, 2)
 	setDur(&c.Linger, 20*time.Millisecond)
+	setDur(&c.DeleteLinger, c.Linger)
 	setDur(&c.RequestTimeout, 2*time.Minute)
 	setDur(&c.InitialBackoff, time.Second)
 	setDur(&c.MaxBackoff, time.Minute)

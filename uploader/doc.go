@@ -8,9 +8,10 @@
 //
 //   - Submit queues mapper results. While requests are in flight the next
 //     batch keeps collecting, bounded by comment count and bytes; a batch
-//     leaves when it is full, when Linger has passed, or on Flush, and at
-//     most MaxConcurrentRequests requests run at once. A full queue blocks
-//     Submit, which is the back-pressure the pipeline relies on.
+//     leaves when it is full, when Linger (DeleteLinger for deletes) has
+//     passed, or on Flush, and at most MaxConcurrentRequests requests run
+//     at once. A full queue blocks Submit, which is the back-pressure the
+//     pipeline relies on.
 //   - IDs are deduplicated while queued (the last version wins and the
 //     earlier items share its outcome), and a comment whose previous version
 //     is still in flight waits for it, so CM never sees versions out of order.

@@ -267,21 +267,33 @@ func (b *batcher) ready(q *queue, now time.Time) bool {
 	if q.live == 0 {
 		return false
 	}
-	linger := b.u.cfg.Linger
+	linger := b.linger(q)
 	return b.full() || linger < 0 || b.u.flushing.Load() > 0 || now.Sub(q.oldest()) >= linger
 }
 
+// linger is how long a batch of q waits to fill.
+func (b *batcher) linger(q *queue) time.Duration {
+	if q == b.deletes {
+		return b.u.cfg.DeleteLinger
+	}
+	return b.u.cfg.Linger
+}
+
+// armTimer wakes the loop when the first queue's linger ends.
 func (b *batcher) armTimer(now time.Time) {
-	var first time.Time
+	var due time.Time
 	for _, q := range []*queue{b.syncs, b.deletes} {
-		if q.live > 0 && (first.IsZero() || q.oldest().Before(first)) {
-			first = q.oldest()
+		if q.live == 0 {
+			continue
+		}
+		if at := q.oldest().Add(max(b.linger(q), 0)); due.IsZero() || at.Before(due) {
+			due = at
 		}
 	}
-	if first.IsZero() {
+	if due.IsZero() {
 		return
 	}
-	b.timer.Reset(max(first.Add(b.u.cfg.Linger).Sub(now), 0))
+	b.timer.Reset(max(due.Sub(now), 0))
 }
 
 // start runs send on its own goroutine, owned by the batcher.

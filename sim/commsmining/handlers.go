@@ -121,7 +121,20 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("source %s/%s not found", project, source))
 		return
 	}
-	body, err := readBody(w, r, s.opts.MaxBodyBytes)
+	var body, arenaBuf []byte
+	var err error
+	arena := &arenaBuf
+	if s.opts.Lean {
+		// Lean mode keeps nothing of the body (digests and copied IDs
+		// only), so the buffer goes back to a pool: multi-MB bodies were
+		// a steady source of GC work.
+		bufs := leanBuffers.Get().(*leanBuffer)
+		defer leanBuffers.Put(bufs)
+		arena = &bufs.arena
+		body, err = readBodyInto(w, r, s.opts.MaxBodyBytes, &bufs.body)
+	} else {
+		body, err = readBody(w, r, s.opts.MaxBodyBytes)
+	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -131,7 +144,12 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusBadRequest, "read request body: "+err.Error())
 		return
 	}
-	wire, err := decodeSyncRequest(body, s.opts.RejectUnknownFields)
+	var wire []wireComment
+	if s.opts.Lean && !s.opts.RejectUnknownFields {
+		wire, err = decodeSyncRequestLean(body, arena)
+	} else {
+		wire, err = decodeSyncRequest(body, s.opts.RejectUnknownFields)
+	}
 	if err != nil {
 		s.reject(w, http.StatusBadRequest, err.Error())
 		return

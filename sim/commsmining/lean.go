@@ -76,7 +76,8 @@ func digestOf(c *Comment) commentDigest {
 		tm(&all, m.SentAt)
 		str(&all, m.Language)
 	}
-	keys := make([]string, 0, len(c.UserProperties))
+	var keyArray [16]string // most comments have a few properties: no allocation
+	keys := keyArray[:0]
 	for k := range c.UserProperties {
 		keys = append(keys, k)
 	}

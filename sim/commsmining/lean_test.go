@@ -1,6 +1,8 @@
 package commsmining
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -77,5 +79,36 @@ func TestOnReceiptSeesEachCommentWithoutALog(t *testing.T) {
 	}
 	if n := len(s.Receipts()); n != 0 {
 		t.Fatalf("the receipt log holds %d entries without RecordReceipts, want 0", n)
+	}
+}
+
+// Lean mode's own decoder and pooled bodies answer every request as the
+// full mode does: the same status for valid, invalid, odd (repeated or
+// case-folded names) and oversized bodies, and the same counts. The
+// bodies are sent in turn, so a pooled buffer is reused across them.
+func TestLeanModeRefusesAndAcceptsWhatTheFullModeDoes(t *testing.T) {
+	opts := Options{MaxBodyBytes: 4096}
+	full := startSim(t, opts)
+	opts.Lean = true
+	lean := startSim(t, opts)
+	bodies := append([]string{
+		`{"comments":[{"id":"a","timestamp":"2024-05-01T10:00:00Z","messages":[{"body":{"text":"x\ny"}}]}]}`,
+		`{"comments":[{"id":"a","timestamp":"2024-05-01T10:00:00Z","messages":[{"body":{"text":"x\ny"}}]}]}`,
+		`{"comments":[{"id":"a","timestamp":"2024-05-01T10:00:00Z","messages":[{"body":{"text":"changed"}}]}]}`,
+		`{"comments":[{"id":"bad id","timestamp":"2024-05-01T10:00:00Z","messages":[{"body":{"text":"x"}}]}]}`,
+		`{"comments":[{"id":"b","timestamp":"2024-05-01T10:00:00Z","messages":[{"body":{"text":"x"}}],"user_properties":{"string:S":" "}}]}`,
+		`{"comments":[{"id":"b","timestamp":"yesterday","messages":[{"body":{"text":"x"}}]}]}`,
+		`{"comments":[{"id":"c","timestamp":"2024-05-01T10:00:00Z","messages":[{"body":{"text":"x"}}]}]}` + strings.Repeat(" ", 5000),
+	}, leanSeeds...)
+	for i, body := range bodies {
+		want := newClient(t, full).do("POST", "/api/v1/sources/"+project+"/"+source+"/sync", body)
+		got := newClient(t, lean).do("POST", "/api/v1/sources/"+project+"/"+source+"/sync", body)
+		if got.status != want.status || fmt.Sprint(got.body["new"], got.body["updated"], got.body["unchanged"]) !=
+			fmt.Sprint(want.body["new"], want.body["updated"], want.body["unchanged"]) {
+			t.Errorf("body %d: lean mode answered %d %s, the full mode %d %s", i, got.status, got.raw, want.status, want.raw)
+		}
+	}
+	if fs, ls := full.Stats(), lean.Stats(); fs.BillableUnits != ls.BillableUnits || fs.Rejected != ls.Rejected || fs.Rejected == 0 {
+		t.Errorf("lean stats %+v, full stats %+v: want the same meter and rejections", ls, fs)
 	}
 }

@@ -48,7 +48,10 @@ type Options struct {
 	OnReceipt func(Receipt)
 	// Lean keeps two 64-bit digests per comment instead of the comment
 	// (see lean.go): same answers and meter, but comments cannot be read
-	// back. For benchmarks of hundreds of thousands of comments.
+	// back. For benchmarks of hundreds of thousands of comments. Sync
+	// bodies are read with a hand-written decoder into pooled buffers
+	// (see leandecode.go), unless RejectUnknownFields is set; the answers
+	// to valid and invalid requests are those of the full mode.
 	Lean bool
 	// Now is the clock. Zero: time.Now.
 	Now func() time.Time

@@ -160,8 +160,11 @@ func validateMessage(w *wireMessage) (Message, error) {
 		}
 		m.From = *w.From
 	}
-	for name, list := range map[string][]string{"to": w.To, "cc": w.Cc, "bcc": w.Bcc} {
-		if err := checkAddresses(name, list); err != nil {
+	for _, l := range [...]struct {
+		name string
+		list []string
+	}{{"to", w.To}, {"cc", w.Cc}, {"bcc", w.Bcc}} {
+		if err := checkAddresses(l.name, l.list); err != nil {
 			return m, err
 		}
 	}

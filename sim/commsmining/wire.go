@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -90,6 +91,35 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return buf, nil
 	}
 	return io.ReadAll(body)
+}
+
+// leanBuffer is what lean mode's sync handler reuses between requests:
+// the body and the decoded strings (see decodeSyncRequestLean).
+type leanBuffer struct{ body, arena []byte }
+
+var leanBuffers = sync.Pool{New: func() any { return new(leanBuffer) }}
+
+// readBodyInto is readBody reading into *buf, grown as needed; the result
+// aliases *buf.
+func readBodyInto(w http.ResponseWriter, r *http.Request, limit int64, buf *[]byte) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if n := r.ContentLength; n > 0 && n <= limit {
+		if int64(cap(*buf)) < n {
+			*buf = make([]byte, n)
+		}
+		b := (*buf)[:n]
+		if _, err := io.ReadFull(body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	b := bytes.NewBuffer((*buf)[:0])
+	_, err := b.ReadFrom(body)
+	*buf = b.Bytes()[:0]
+	if err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // okEnvelope writes CM's success envelope around payload fields.
