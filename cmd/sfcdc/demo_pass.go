@@ -58,8 +58,22 @@ const (
 	// the uploader never fills one and every request waits for the linger
 	// (the in-flight cap over the linger would cap the throughput).
 	demoInFlight = 4000
-	// demoFetchLinger lets REST fetches collect up to 200 record IDs.
-	demoFetchLinger = 250 * time.Millisecond
+	// demoDeleteLinger bounds how long a delete batch waits. Deletes are
+	// about 2% of the changes, so a delete batch (100 IDs) never fills in
+	// time and a delete waits for the whole linger — and the checkpoint,
+	// which the generator may run at most demoMaxAhead events ahead of,
+	// waits with it: events/s ≤ demoMaxAhead / (commit to checkpoint). At
+	// demoLinger that wait alone capped the demo near 10,000 events/s.
+	// Each linger can cost a CM request (about 10 per second of run at
+	// this value), which the 5-requests-per-1,000-comments budget affords
+	// down to about 4,000 events/s.
+	demoDeleteLinger = 100 * time.Millisecond
+	// demoFetchLinger lets REST fetches collect record IDs. Fetched
+	// records are the working set's few hundred open cases, so a batch
+	// seldom reaches the 200 IDs that send it early and this wait holds
+	// the checkpoint like the delete linger does; at this value a 100,000
+	// event run still needs only a few REST calls per 1,000 fetches.
+	demoFetchLinger = 100 * time.Millisecond
 	demoStallAfter  = 60 * time.Second
 )
 
@@ -212,7 +226,7 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 		return demoResult{}, err
 	}
 	up := uploader.Config{BaseURL: p.cm.URL(), Token: uploader.Secret(p.cm.Token()), Project: demoProject, Source: demoSource,
-		Linger: demoLinger, MaxBatchComments: 4096, MaxBatchBytes: demoBatchBytes}
+		Linger: demoLinger, DeleteLinger: demoDeleteLinger, MaxBatchComments: 4096, MaxBatchBytes: demoBatchBytes}
 	fill, err := backfill.New(backfill.Config{}, backfill.Options{Salesforce: sf, Mapper: m, Store: p.store, Org: org, Upload: up, Logger: log})
 	if err != nil {
 		return demoResult{}, err

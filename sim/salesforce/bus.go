@@ -200,5 +200,5 @@ func (b *Bus) purgeLocked() {
 		return
 	}
 	b.purgedThrough = b.log[n-1].replayID
-	b.log = append([]storedEvent(nil), b.log[n:]...)
+	b.dropFrontLocked(n)
 }

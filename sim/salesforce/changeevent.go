@@ -69,7 +69,9 @@ func stringsNative(ss []string) []any {
 
 // eventBody is what one change puts in its event besides the header.
 type eventBody struct {
-	values  Values   // field name → stored value (or diff text); absent = null
+	// values maps body field names to stored values (or diff text);
+	// absent or nil = null. Keys that are not body fields are ignored.
+	values  Values
 	changed FieldSet // UPDATE only
 	nulled  FieldSet
 	diffed  FieldSet
@@ -80,15 +82,15 @@ type eventBody struct {
 // UNDELETE carry every non-null field, UPDATE only the changed ones, DELETE
 // nothing.
 func buildBody(s *EventSchema, c recordChange, diffs bool) eventBody {
-	b := eventBody{values: Values{}, weight: 1}
+	b := eventBody{weight: 1}
 	switch c.kind {
 	case ChangeCreate, ChangeUndelete:
-		for _, f := range s.Body {
-			if v := c.after[f.Name]; v != nil {
-				b.values[f.Name] = v
-			}
-		}
+		// The record itself: its fields outside the schema's body are
+		// never read (encode and mergeInto look up body fields only), and
+		// the snapshot is never written again (Tx.stage), so no copy.
+		b.values = c.after
 	case ChangeUpdate:
+		b.values = Values{}
 		for _, f := range s.Body {
 			b.addUpdatedField(s.position[f.Name], f, c.before[f.Name], c.after[f.Name], diffs)
 		}

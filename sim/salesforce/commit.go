@@ -1,7 +1,6 @@
 package salesforce
 
 import (
-	"maps"
 	"slices"
 	"time"
 )
@@ -109,8 +108,11 @@ func mergeInto(pending []pendingEvent, ev pendingEvent) bool {
 	if last.schema != ev.schema || !sameChange(last.header, ev.header) || slices.Contains(last.header.RecordIDs, ev.header.RecordIDs[0]) {
 		return false
 	}
-	if !maps.EqualFunc(last.body, ev.body, sameValue) {
-		return false
+	// Body fields only: a CREATE's body is its whole record (buildBody).
+	for _, f := range ev.schema.Body {
+		if !sameValue(last.body[f.Name], ev.body[f.Name]) {
+			return false
+		}
 	}
 	last.header.RecordIDs = append(last.header.RecordIDs, ev.header.RecordIDs[0])
 	return true

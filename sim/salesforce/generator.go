@@ -187,8 +187,8 @@ func (g *Generator) emailLength() int { return 2200 + g.rng.IntN(2000) }
 // Description is the email text, and the email is attached to it.
 func (g *Generator) openCase() (int, error) {
 	contact := g.contacts[g.rng.IntN(len(g.contacts))]
-	c := &genCase{subject: g.text.subject(), contact: contact, threadID: fmt.Sprintf("thread::%016x", g.rng.Uint64())}
-	body := g.text.emailText(contact.first+" "+contact.last, "Support team", g.emailLength())
+	c := &genCase{subject: g.text.subject(), contact: contact, threadID: string(appendHex([]byte("thread::"), g.rng.Uint64(), 16))}
+	body, html := g.text.email(contact.first+" "+contact.last, "Support team", g.emailLength())
 	c.description = body[:min(len(body), 1200+g.rng.IntN(1500))]
 	return g.commit(func(tx *Tx) error {
 		var err error
@@ -200,7 +200,7 @@ func (g *Generator) openCase() (int, error) {
 		if err != nil {
 			return err
 		}
-		emailID, err := g.createEmail(tx, c, true, body)
+		emailID, err := g.createEmail(tx, c, true, body, html)
 		if err != nil {
 			return err
 		}
@@ -211,19 +211,19 @@ func (g *Generator) openCase() (int, error) {
 
 func (g *Generator) customerReply() (int, error) {
 	c := g.open[g.rng.IntN(len(g.open))]
-	body := g.text.emailText(c.contact.first+" "+c.contact.last, "Support team", g.emailLength())
-	return g.commit(func(tx *Tx) error { _, err := g.createEmail(tx, c, true, body); return err })
+	body, html := g.text.email(c.contact.first+" "+c.contact.last, "Support team", g.emailLength())
+	return g.commit(func(tx *Tx) error { _, err := g.createEmail(tx, c, true, body, html); return err })
 }
 
 func (g *Generator) agentReply() (int, error) {
 	c := g.open[g.rng.IntN(len(g.open))]
-	body := g.text.emailText("The Support Team", c.contact.first, g.emailLength())
-	return g.commit(func(tx *Tx) error { _, err := g.createEmail(tx, c, false, body); return err })
+	body, html := g.text.email("The Support Team", c.contact.first, g.emailLength())
+	return g.commit(func(tx *Tx) error { _, err := g.createEmail(tx, c, false, body, html); return err })
 }
 
 // createEmail stages an EmailMessage on the case: inbound from the
-// contact, or outbound from the support mailbox.
-func (g *Generator) createEmail(tx *Tx, c *genCase, incoming bool, text string) (string, error) {
+// contact, or outbound from the support mailbox. html is genEmailHTML(text).
+func (g *Generator) createEmail(tx *Tx, c *genCase, incoming bool, text, html string) (string, error) {
 	from, fromName, to, status, domain := c.contact.email, c.contact.first+" "+c.contact.last, supportAddress, "0", "mail.example.com"
 	if !incoming {
 		from, fromName, to, status, domain = supportAddress, "Support", c.contact.email, "3", "sim-org.example.com"
@@ -234,7 +234,7 @@ func (g *Generator) createEmail(tx *Tx, c *genCase, incoming bool, text string) 
 	}
 	msgID := g.text.messageID(domain)
 	v := Values{
-		"ParentId": c.id, "Subject": subject, "TextBody": text, "HtmlBody": genEmailHTML(text),
+		"ParentId": c.id, "Subject": subject, "TextBody": text, "HtmlBody": html,
 		"FromAddress": from, "FromName": fromName, "ToAddress": to, "Incoming": incoming, "Status": status,
 		"MessageDate": tx.now, "MessageIdentifier": msgID, "ThreadIdentifier": c.threadID,
 	}
@@ -242,7 +242,7 @@ func (g *Generator) createEmail(tx *Tx, c *genCase, incoming bool, text string) 
 		v["CcAddress"] = genEmailAddress(g.text.pick(genFirstNames), g.text.pick(genLastNames), c.contact.company)
 	}
 	if incoming {
-		v["Headers"] = fmt.Sprintf("Received: from %s\nMessage-ID: %s\nFrom: %s <%s>\nTo: %s\n", domain, msgID, fromName, from, to)
+		v["Headers"] = "Received: from " + domain + "\nMessage-ID: " + msgID + "\nFrom: " + fromName + " <" + from + ">\nTo: " + to + "\n"
 	}
 	id, err := tx.Create("EmailMessage", v)
 	if err == nil {
@@ -359,8 +359,8 @@ func SampleEmailEvents(seed uint64, n int) (schemaJSON string, events []BusEvent
 		return "", nil, fmt.Errorf("sample email events: %w", err)
 	}
 	for range n {
-		text := g.text.emailText("Sample Sender", "Support team", 4200+g.rng.IntN(600))
-		cm, err := org.Transaction(func(tx *Tx) error { _, err := g.createEmail(tx, c, g.rng.IntN(2) == 0, text); return err })
+		text, html := g.text.email("Sample Sender", "Support team", 4200+g.rng.IntN(600))
+		cm, err := org.Transaction(func(tx *Tx) error { _, err := g.createEmail(tx, c, g.rng.IntN(2) == 0, text, html); return err })
 		if err != nil {
 			return "", nil, fmt.Errorf("sample email events: %w", err)
 		}

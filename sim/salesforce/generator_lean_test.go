@@ -62,6 +62,44 @@ func TestTrimThroughExpiresOnlyTheTrimmedPositions(t *testing.T) {
 	}
 }
 
+// Trimming must not copy the retained window (a driver trims every few
+// milliseconds behind a window of thousands of events), must release the
+// trimmed payloads, and must keep reads in order across later appends.
+func TestTrimThroughReleasesWithoutCopying(t *testing.T) {
+	bus := NewBus(nil, 0)
+	for i := range 4096 {
+		bus.Append(BusEvent{Entity: "Case", Payload: []byte{byte(i)}})
+	}
+	bus.mu.Lock()
+	array := bus.log[:len(bus.log)] // the backing array, to look at the dropped entries
+	bus.mu.Unlock()
+	next := bus.Tip() - 4000
+	if allocs := testing.AllocsPerRun(50, func() { bus.TrimThrough(next); next++ }); allocs != 0 {
+		t.Errorf("TrimThrough allocates %v times per call, want 0 (it copied the retained log)", allocs)
+	}
+	dropped := len(array) - bus.Retained()
+	for i, ev := range array[:dropped] {
+		if ev.Payload != nil {
+			t.Fatalf("trimmed entry %d of %d still references its payload, which then cannot be collected", i, dropped)
+		}
+	}
+	if array[dropped].Payload == nil {
+		t.Fatal("the oldest retained event lost its payload")
+	}
+	for i := range 3000 { // outgrow the capacity left after the trims
+		bus.Append(BusEvent{Entity: "Case", Payload: []byte{byte(i)}})
+	}
+	got, _ := bus.ReadAfter(bus.StartEarliest(), func(string) bool { return true }, 1<<20, 1<<30)
+	if len(got) != bus.Retained() || got[0].replayID != next {
+		t.Fatalf("read %d events from %d, want %d from %d", len(got), got[0].replayID, bus.Retained(), next)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].replayID != got[i-1].replayID+1 {
+			t.Fatalf("replay IDs jump from %d to %d after trims and appends", got[i-1].replayID, got[i].replayID)
+		}
+	}
+}
+
 // A bounded working set keeps the org at a constant size however long the
 // generator runs, and the generator never touches a forgotten record.
 func TestWorkingSetKeepsTheOrgSmall(t *testing.T) {
@@ -202,5 +240,23 @@ func TestEncodeFastFallsBackOnOddValues(t *testing.T) {
 	}
 	if _, err := s.encode(h, Values{"Subject": int64(3)}); err == nil {
 		t.Fatal("goavro accepted an int for a string field")
+	}
+}
+
+// BenchmarkGenerateLean is a step as the demo runs it: a bounded working
+// set and a bus trimmed behind the tip, so the heap stays the size of a
+// long run's rather than growing with b.N.
+func BenchmarkGenerateLean(b *testing.B) {
+	org, _ := newOrgForTest(b, Config{})
+	g := NewGenerator(org, 1)
+	g.SetWorkingSet(256, 6000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := g.Step(); err != nil {
+			b.Fatal(err)
+		}
+		if tip := org.Bus().Tip(); tip%1000 == 0 && tip > 5000 {
+			org.Bus().TrimThrough(tip - 5000)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 )
 
@@ -73,40 +74,6 @@ func (g textGen) paragraph() string {
 	return b.String()
 }
 
-// emailText is a plain-text email of about target bytes: greeting,
-// paragraphs, signature, then quoted history and a disclaimer until long enough.
-func (g textGen) emailText(from, to string, target int) string {
-	var b strings.Builder
-	b.Grow(target + 1024)
-	b.WriteString("Hello ")
-	b.WriteString(to)
-	b.WriteString(",\n\n")
-	for range 2 + g.rng.IntN(3) {
-		b.WriteString(g.paragraph())
-		b.WriteString("\n\n")
-	}
-	b.WriteString("Best regards,\n")
-	b.WriteString(from)
-	b.WriteByte('\n')
-	for b.Len() < target {
-		b.WriteString("\n> ")
-		p := g.paragraph()
-		for {
-			i := strings.Index(p, ". ")
-			if i < 0 {
-				break
-			}
-			b.WriteString(p[:i])
-			b.WriteString(".\n> ")
-			p = p[i+2:]
-		}
-		b.WriteString(p)
-		b.WriteByte('\n')
-	}
-	b.WriteString("\n--\nThis message may contain confidential information. If you are not the intended recipient, please delete it.\n")
-	return b.String()
-}
-
 // genEmailHTML renders a plain-text email the way mail clients do: a styled
 // document with one <p> per paragraph and quotes in a blockquote.
 func genEmailHTML(text string) string {
@@ -164,7 +131,27 @@ func writeHTMLLines(b *strings.Builder, s string) {
 }
 
 func (g textGen) messageID(domain string) string {
-	return fmt.Sprintf("<%016x.%08x@%s>", g.rng.Uint64(), g.rng.Uint32(), domain)
+	// Appended rather than formatted: it runs for every email.
+	b := make([]byte, 0, 28+len(domain))
+	b = append(b, '<')
+	b = appendHex(b, g.rng.Uint64(), 16)
+	b = append(b, '.')
+	b = appendHex(b, uint64(g.rng.Uint32()), 8)
+	b = append(b, '@')
+	b = append(b, domain...)
+	b = append(b, '>')
+	return string(b)
+}
+
+// appendHex appends v in lower-case hex, zero-padded to width digits
+// (fmt's %0*x).
+func appendHex(b []byte, v uint64, width int) []byte {
+	var digits [16]byte
+	n := len(strconv.AppendUint(digits[:0], v, 16))
+	for ; n < width; n++ {
+		b = append(b, '0')
+	}
+	return strconv.AppendUint(b, v, 16)
 }
 
 func genEmailAddress(first, last, company string) string {

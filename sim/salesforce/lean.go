@@ -60,8 +60,18 @@ func (b *Bus) TrimThrough(through uint64) {
 		return
 	}
 	b.purgedThrough = b.log[n-1].replayID
-	// Copy the rest so the trimmed payloads can be collected.
-	b.log = append([]storedEvent(nil), b.log[n:]...)
+	b.dropFrontLocked(n)
+}
+
+// dropFrontLocked removes the n oldest events. Their entries are zeroed so
+// the payloads can be collected, and the log is resliced rather than
+// copied: copying the retained window on every trim (a driver trims every
+// few milliseconds) was a steady stream of garbage. The dropped head of
+// the array is released when an Append outgrows the remaining capacity
+// and copies only the retained events.
+func (b *Bus) dropFrontLocked(n int) {
+	clear(b.log[:n])
+	b.log = b.log[n:]
 }
 
 // Retained is how many events the bus holds now.

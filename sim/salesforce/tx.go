@@ -101,7 +101,10 @@ func (o *Org) Undelete(id string) error {
 // Get returns the record as this transaction sees it.
 func (tx *Tx) Get(id string) (Record, bool) {
 	r, err := tx.load(id)
-	return r, err == nil
+	if err != nil {
+		return Record{}, false
+	}
+	return r.clone(), true
 }
 
 // Create stages a new record and returns its ID. System fields (Id, audit
@@ -111,7 +114,9 @@ func (tx *Tx) Create(object string, v Values) (string, error) {
 	if tx.closed {
 		return "", ErrTxClosed
 	}
-	rec := Values{}
+	// Sized for the caller's values plus the system fields set below, so
+	// the map is not grown (rehashed) field by field.
+	rec := make(Values, len(v)+16)
 	prefix, err := tx.org.applyValues(object, rec, v)
 	if err != nil {
 		return "", err
@@ -133,7 +138,8 @@ func (tx *Tx) Update(id string, v Values) error {
 	if err != nil {
 		return err
 	}
-	before := r.Fields.clone()
+	before := r.Fields
+	r.Fields = before.clone()
 	if _, err := tx.org.applyValues(r.Object, r.Fields, v); err != nil {
 		return err
 	}
@@ -149,7 +155,8 @@ func (tx *Tx) Delete(id string) error {
 	if err != nil {
 		return err
 	}
-	before := r.Fields.clone()
+	before := r.Fields
+	r.Fields = before.clone()
 	r.Fields[FieldIsDeleted] = true
 	tx.stamp(r.Fields)
 	tx.stage(recordChange{kind: ChangeDelete, object: r.Object, id: r.ID(), before: before, after: r.Fields})
@@ -168,7 +175,8 @@ func (tx *Tx) Undelete(id string) error {
 	if !r.IsDeleted() {
 		return errNotDeleted(r.ID())
 	}
-	before := r.Fields.clone()
+	before := r.Fields
+	r.Fields = before.clone()
 	r.Fields[FieldIsDeleted] = false
 	tx.stamp(r.Fields)
 	tx.stage(recordChange{kind: ChangeUndelete, object: r.Object, id: r.ID(), before: before, after: r.Fields})
@@ -180,27 +188,34 @@ func (tx *Tx) stamp(rec Values) {
 	rec[FieldLastModifiedDate], rec[FieldLastModifiedByID], rec[FieldSystemModstamp] = tx.now, tx.user, tx.now
 }
 
-// stage keeps the working copy and a snapshot of it for the change event.
+// stage keeps the working copy, which is also the change's snapshot for
+// its event. A staged or stored Values is never written again (load hands
+// out the shared map and every change writes a clone of it), so the two
+// need no copies of their own: cloning each record twice more per change
+// was most of a generated transaction's garbage.
 func (tx *Tx) stage(c recordChange) {
 	tx.staged[c.id] = Record{Object: c.object, Fields: c.after}
-	c.after = c.after.clone()
 	tx.changes = append(tx.changes, c)
 }
 
-// load returns a working copy of a record: staged in this transaction or stored.
+// load returns a record as staged in this transaction or stored. Its
+// Fields are shared and read-only: callers that change the record clone
+// them first (Update, Delete, Undelete keep the shared map as "before").
 func (tx *Tx) load(id string) (Record, error) {
 	id18, err := To18(id)
 	if err != nil {
 		return Record{}, errMalformedID(err)
 	}
 	if r, ok := tx.staged[id18]; ok {
-		return Record{Object: r.Object, Fields: r.Fields.clone()}, nil
+		return r, nil
 	}
-	r, ok := tx.org.Get(id18)
+	tx.org.mu.RLock()
+	r, ok := tx.org.records.byID[id18]
+	tx.org.mu.RUnlock()
 	if !ok {
 		return Record{}, errNotFound(id18)
 	}
-	return r, nil
+	return *r, nil
 }
 
 // loadLive is load for operations that need an undeleted record.
