@@ -65,7 +65,10 @@ func (d *Decoder) Decode(ctx context.Context, topic string, received *eventbusv1
 	if err != nil {
 		return nil, fmt.Errorf("decode event (replay ID %x): %w", replayID, err)
 	}
-	event, poison := schema.decodeEvent(producer.GetPayload())
+	// The payload was allocated for this message by the protobuf decoder
+	// and nothing writes to it again, so the event's strings may point
+	// into it instead of copying 5-10 KB per event.
+	event, poison := schema.decodeOwnedEvent(producer.GetPayload())
 	if poison != nil {
 		poison.ReplayID, poison.SchemaID = replayID, schemaID
 		return nil, poison
@@ -76,11 +79,22 @@ func (d *Decoder) Decode(ctx context.Context, topic string, received *eventbusv1
 
 // decodeEvent decodes a payload written with s into an Event without its
 // identity fields; failures are poison (the caller adds replay and schema ID).
+// The event keeps no reference to payload.
 func (s *WriterSchema) decodeEvent(payload []byte) (*Event, *PoisonError) {
+	return s.decodeEventOf(payload, false)
+}
+
+// decodeOwnedEvent is decodeEvent for a payload that nobody modifies
+// afterwards: the event's strings may share its bytes.
+func (s *WriterSchema) decodeOwnedEvent(payload []byte) (*Event, *PoisonError) {
+	return s.decodeEventOf(payload, true)
+}
+
+func (s *WriterSchema) decodeEventOf(payload []byte, owned bool) (*Event, *PoisonError) {
 	if len(payload) == 0 {
 		return nil, &PoisonError{Reason: ReasonMissingPayload}
 	}
-	fields, poison := s.decodeRecord(payload)
+	fields, poison := s.decodeRecord(payload, owned)
 	if poison != nil {
 		return nil, poison
 	}
@@ -102,9 +116,9 @@ func (s *WriterSchema) decodeEvent(payload []byte) (*Event, *PoisonError) {
 }
 
 // decodeRecord runs goavro and normalises its output in place.
-func (s *WriterSchema) decodeRecord(payload []byte) (map[string]any, *PoisonError) {
+func (s *WriterSchema) decodeRecord(payload []byte, owned bool) (map[string]any, *PoisonError) {
 	if s.fast != nil {
-		if record, rest, err := s.fast.decodeRecord(payload); err == nil {
+		if record, rest, err := s.fast.decodeRecordOf(payload, owned); err == nil {
 			if len(rest) != 0 {
 				return nil, &PoisonError{Reason: ReasonTrailingBytes, Err: fmt.Errorf("%d of %d bytes left after the record", len(rest), len(payload))}
 			}

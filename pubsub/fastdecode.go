@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"time"
+	"unsafe"
 )
 
 // The direct decoder: goavro decodes an event into generic maps, one more
@@ -190,14 +191,21 @@ func containsDot(s string) bool {
 	return false
 }
 
-// decodeRecord reads a top-level record; rest is what follows it.
+// decodeRecord reads a top-level record; rest is what follows it. The
+// record keeps no reference to buf.
 func (t *fastType) decodeRecord(buf []byte) (record map[string]any, rest []byte, err error) {
+	return t.decodeRecordOf(buf, false)
+}
+
+// decodeRecordOf is decodeRecord; with owned, buf is never modified again
+// and the record's strings may share its bytes instead of one copy.
+func (t *fastType) decodeRecordOf(buf []byte, owned bool) (record map[string]any, rest []byte, err error) {
 	defer func() {
 		if recover() != nil { // never: but a bug here must not take the process down
 			record, rest, err = nil, nil, errFast
 		}
 	}()
-	v, rest, err := t.decode(buf, &sharer{payload: buf})
+	v, rest, err := t.decode(buf, &sharer{payload: buf, owned: owned})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -297,6 +305,7 @@ func (t *fastType) decode(buf []byte, sh *sharer) (any, []byte, error) {
 // keys get their own copies. A nil sharer copies every string.
 type sharer struct {
 	payload []byte // the whole record; decode only reslices it
+	owned   bool   // payload is never modified again: str may alias it
 	str     string // string(payload), made on first use
 }
 
@@ -311,7 +320,11 @@ func (sh *sharer) string(b []byte) string {
 		return string(b)
 	}
 	if sh.str == "" {
-		sh.str = string(sh.payload)
+		if sh.owned {
+			sh.str = unsafe.String(&sh.payload[0], len(sh.payload))
+		} else {
+			sh.str = string(sh.payload)
+		}
 	}
 	return sh.str[off : off+len(b)]
 }

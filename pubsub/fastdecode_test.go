@@ -211,4 +211,23 @@ func TestFastDecodeSharesOnePayloadCopyExceptForTheHeader(t *testing.T) {
 	if lo, hi := at(subject)-uintptr(len(payload)), at(body)+uintptr(len(body)); at(id) > lo && at(id) < hi {
 		t.Errorf("the header's record ID lies inside the shared payload copy; it must be its own string")
 	}
+	inPayload := func(s string) bool {
+		start := uintptr(unsafe.Pointer(&payload[0]))
+		return at(s) >= start && at(s) < start+uintptr(len(payload))
+	}
+	if inPayload(subject) || inPayload(body) {
+		t.Errorf("decodeRecord's strings point into the caller's payload; they must be a copy")
+	}
+	// An owned payload (a received message's, never written again) is
+	// shared as it is: no copy at all.
+	owned, _, err := s.fast.decodeRecordOf(payload, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inPayload(owned["Subject"].(string)) || !inPayload(owned["TextBody"].(string)) {
+		t.Errorf("decoding an owned payload copied its strings")
+	}
+	if inPayload(owned["ChangeEventHeader"].(map[string]any)["recordIds"].([]any)[0].(string)) {
+		t.Errorf("the header's record ID points into the payload; it must be its own string")
+	}
 }

@@ -38,14 +38,31 @@ func newValidateCommand() *cobra.Command {
 	return cmd
 }
 
-func runValidate(cmd *cobra.Command, path string) error {
+// checkFileOffline is everything validate checks without Salesforce: the
+// file as every command loads it, the mapping, and the run and monitoring
+// sections, which `sfcdc run` would otherwise refuse only at start.
+func checkFileOffline(path string) (fileConfig, *mapper.Mapper, error) {
 	conf, err := loadConfig(path)
 	if err != nil {
-		return err
+		return conf, nil, err
 	}
 	m, err := mapper.New(mapper.Config{Objects: conf.Objects})
 	if err != nil {
-		return usageError{err}
+		return conf, nil, usageError{err}
+	}
+	if err := conf.Run.validate(); err != nil {
+		return conf, nil, err
+	}
+	if err := conf.Monitoring.validate(); err != nil {
+		return conf, nil, err
+	}
+	return conf, m, nil
+}
+
+func runValidate(cmd *cobra.Command, path string) error {
+	conf, m, err := checkFileOffline(path)
+	if err != nil {
+		return err
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "file %s: valid (%d objects)\n", path, len(conf.Objects))
