@@ -34,6 +34,9 @@ type Config struct {
 	// With RedisURL they may replace the URL's userinfo, not add to it.
 	RedisUsername string `yaml:"redis_username" json:"redis_username,omitempty"`
 	RedisPassword string `yaml:"redis_password" json:"-"`
+	// RedisSentinelPassword authenticates to the Sentinels themselves
+	// (their requirepass), which is separate from the nodes' password.
+	RedisSentinelPassword string `yaml:"redis_sentinel_password" json:"-"`
 	// RedisTLS enables TLS (1.2 or later, system roots) for RedisAddrs;
 	// RedisURL says it by its scheme, rediss://.
 	RedisTLS bool `yaml:"redis_tls" json:"redis_tls,omitempty"`
@@ -74,6 +77,9 @@ func (c Config) Validate() error {
 	}
 	if c.RedisMasterName != "" && len(c.RedisAddrs) == 0 {
 		bad("redis_master_name: needs redis_addrs listing the Sentinels")
+	}
+	if c.RedisSentinelPassword != "" && c.RedisMasterName == "" {
+		bad("redis_sentinel_password: only for Sentinels; set redis_master_name and list the Sentinels in redis_addrs, or remove it")
 	}
 	if c.RedisTLS && c.RedisURL != "" {
 		bad("redis_tls: only for redis_addrs; write redis_url as rediss://… for TLS")
@@ -153,6 +159,9 @@ func (c Config) String() string {
 	if c.RedisPassword != "" {
 		redacted.RedisPassword = "[REDACTED]"
 	}
+	if c.RedisSentinelPassword != "" {
+		redacted.RedisSentinelPassword = "[REDACTED]"
+	}
 	if u, err := url.Parse(c.RedisURL); err == nil {
 		redacted.RedisURL = u.Redacted()
 	} else if c.RedisURL != "" {
@@ -213,6 +222,7 @@ func (c Config) redisClient() (redis.UniversalClient, error) {
 		IsClusterMode:         c.RedisCluster,
 		Username:              c.RedisUsername,
 		Password:              c.RedisPassword,
+		SentinelPassword:      c.RedisSentinelPassword,
 		DialTimeout:           timeout,
 		ContextTimeoutEnabled: true,
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -78,7 +79,9 @@ func (r *privateRedis) answers() bool {
 	defer client.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	return client.Ping(ctx).Err() == nil
+	err := client.Ping(ctx).Err()
+	// A server with requirepass answers too, by refusing the PING.
+	return err == nil || strings.HasPrefix(err.Error(), "NOAUTH")
 }
 
 // shutdown stops the server the way an operator would, without an RDB
@@ -115,12 +118,22 @@ func (r *privateRedis) port() int {
 // Sentinel insists on a writable config file of its own.
 func startPrivateSentinel(t testing.TB, master *privateRedis) *privateRedis {
 	t.Helper()
+	return startPrivateSentinelWith(t, master, "")
+}
+
+// startPrivateSentinelWith starts a Sentinel that, with a password,
+// refuses clients that do not AUTH with it (requirepass).
+func startPrivateSentinelWith(t testing.TB, master *privateRedis, password string) *privateRedis {
+	t.Helper()
 	r := &privateRedis{t: t, dir: t.TempDir(), addr: freeLoopbackAddr(t)}
 	_, port, _ := net.SplitHostPort(r.addr)
 	conf := r.dir + "/sentinel.conf"
 	body := "port " + port + "\nbind 127.0.0.1\ndir " + r.dir + "\n" +
 		"sentinel monitor mymaster 127.0.0.1 " + strconv.Itoa(master.port()) + " 1\n" +
 		"sentinel down-after-milliseconds mymaster 60000\n"
+	if password != "" {
+		body += "requirepass " + password + "\n"
+	}
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
