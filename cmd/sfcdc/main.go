@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -26,12 +27,27 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// loggedFailure is a command's final error that goes out through the
+// command's logger (sfcdc run --log-format json) instead of a plain line.
+type loggedFailure struct {
+	err error
+	log *slog.Logger
+}
+
+func (e loggedFailure) Error() string { return e.err.Error() }
+func (e loggedFailure) Unwrap() error { return e.err }
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCommand()
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "sfcdc:", err)
+		var logged loggedFailure
+		if errors.As(err, &logged) {
+			logged.log.Error("sfcdc stopped", "err", logged.err.Error())
+		} else {
+			fmt.Fprintln(os.Stderr, "sfcdc:", err)
+		}
 		var ue usageError
 		if errors.As(err, &ue) {
 			os.Exit(exitUsage)

@@ -225,6 +225,33 @@ func TestRunRefusesABusyMonitoringAddressNamingIt(t *testing.T) {
 	}
 }
 
+// With --log-format json even the line the process stops with is JSON,
+// and the exit code is still the usage code.
+func TestRunStopsWithAJSONErrorLineInJSONMode(t *testing.T) {
+	b := startSimProcess(t, "--rate", "0")
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	config := backfillConfig(t, b, redisKeyPrefix(t), "monitoring:\n  listen: "+busy.Addr().String()+"\n")
+	r := runSfcdc(t, backfillEnv(b), "run", "--config", config, "--log-format", "json")
+	if r.code != exitUsage {
+		t.Fatalf("exit %d, want %d:\n%s", r.code, exitUsage, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	for _, line := range lines {
+		if !json.Valid([]byte(line)) {
+			t.Fatalf("stderr line is not JSON: %q", line)
+		}
+	}
+	var last struct{ Level, Msg, Err string }
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Level != "ERROR" ||
+		last.Msg != "sfcdc stopped" || !strings.Contains(last.Err, "monitoring.listen") {
+		t.Fatalf("last line %q: want an ERROR \"sfcdc stopped\" naming monitoring.listen", lines[len(lines)-1])
+	}
+}
+
 func TestRunRefusesAnUnknownLogFormat(t *testing.T) {
 	r := runSfcdc(t, nil, "run", "--config", "unused.yaml", "--log-format", "yaml")
 	if r.code != exitUsage || !strings.Contains(r.stderr, `--log-format "yaml": want text or json`) {

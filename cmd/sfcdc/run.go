@@ -46,10 +46,18 @@ func newRunCommand() *cobra.Command {
 	return cmd
 }
 
-func runDaemon(cmd *cobra.Command, f runFlags) error {
+func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	log, err := runLogger(cmd.ErrOrStderr(), f.verbose, f.logFormat)
 	if err != nil {
 		return err
+	}
+	if f.logFormat == logFormatJSON {
+		// The process's last line (the error it stops with) is JSON too.
+		defer func() {
+			if err != nil {
+				err = loggedFailure{err: err, log: log}
+			}
+		}()
 	}
 	conf, err := loadConfig(f.configPath)
 	if err != nil {
