@@ -125,6 +125,20 @@ func (d *leanDecoder) expect(c byte) error {
 }
 
 // null consumes a null literal if one is next.
+// next reads what follows a member or element: ',' (more to come) or
+// the closing byte (done).
+func (d *leanDecoder) next(closing byte) (done bool, err error) {
+	switch d.peek() {
+	case ',':
+		d.i++
+		return false, nil
+	case closing:
+		d.i++
+		return true, nil
+	}
+	return false, d.syntax("want ',' or '" + string(closing) + "'")
+}
+
 func (d *leanDecoder) null() (bool, error) {
 	if d.peek() != 'n' {
 		return false, nil
@@ -194,14 +208,8 @@ func (d *leanDecoder) object(names []string, field func(k int) error) error {
 				return err
 			}
 		}
-		switch d.peek() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return nil
-		default:
-			return d.syntax("want ',' or '}'")
+		if done, err := d.next('}'); done || err != nil {
+			return err
 		}
 	}
 }
@@ -245,14 +253,8 @@ func (d *leanDecoder) array(elem func() error) error {
 		if err := elem(); err != nil {
 			return err
 		}
-		switch d.peek() {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return nil
-		default:
-			return d.syntax("want ',' or ']'")
+		if done, err := d.next(']'); done || err != nil {
+			return err
 		}
 	}
 }
@@ -547,14 +549,8 @@ func (d *leanDecoder) skip(depth int) error {
 			if err := d.skip(depth + 1); err != nil {
 				return err
 			}
-			switch d.peek() {
-			case ',':
-				d.i++
-			case '}':
-				d.i++
-				return nil
-			default:
-				return d.syntax("want ',' or '}'")
+			if done, err := d.next('}'); done || err != nil {
+				return err
 			}
 		}
 	case '[':
@@ -742,14 +738,8 @@ func (d *leanDecoder) properties(p *map[string]any) error {
 			}
 			props[key] = v
 		}
-		switch d.peek() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return nil
-		default:
-			return d.syntax("want ',' or '}'")
+		if done, err := d.next('}'); done || err != nil {
+			return err
 		}
 	}
 }
