@@ -8,6 +8,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/uploader"
 )
@@ -151,7 +152,7 @@ func (r *run) deadLetter(seq replay.Seq, d replay.DeadLetter) {
 	r.events.add(seq)
 	m := r.events.message(seq)
 	d.Topic, d.ReplayID, d.EventTime, d.Attempts = r.cfg.Topic, m.Position, eventTimeOf(m), 1
-	d.Error = redact(d.Error)
+	d.Error = redact.Text(d.Error)
 	ctx, cancel := context.WithTimeout(context.Background(), deadLetterTimeout)
 	defer cancel()
 	if _, err := r.opts.Store.AddDeadLetter(ctx, r.cfg.Org, d); err != nil {

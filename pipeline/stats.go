@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"errors"
-	"regexp"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -11,6 +10,7 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/uploader"
 )
@@ -106,7 +106,7 @@ func (s *topicStats) setError(err error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.lastError, s.lastErrorAt = redact(err.Error()), time.Now()
+	s.lastError, s.lastErrorAt = redact.Text(err.Error()), time.Now()
 }
 
 func storeTime(v *atomic.Int64, t time.Time) {
@@ -239,27 +239,3 @@ func (s *topicStats) status(now time.Time) replay.Status {
 	}
 }
 
-// secretPatterns match credentials that could reach an error text from a
-// library or server message: bearer tokens, OAuth parameters, Salesforce
-// session IDs (an org ID, '!', then the token) and JWT-shaped strings. The
-// errors of this codebase never contain one; this is the second line, so
-// a status document or metric label cannot leak one either.
-var secretPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)(bearer\s+)[^\s"',;]+`),
-	regexp.MustCompile(`(?i)((?:access_token|refresh_token|id_token|client_secret|client_assertion|code_verifier|password)["']?\s*[=:]\s*["']?)[^\s"'&,;]+`),
-	regexp.MustCompile(`(?i)(\btoken=)[^\s"'&,;]+`),
-	regexp.MustCompile(`\b00D[a-zA-Z0-9]{12,15}![a-zA-Z0-9._]+`),
-	regexp.MustCompile(`\beyJ[a-zA-Z0-9_-]+\.[a-zA-Z0-9_-]+\.[a-zA-Z0-9_-]*`),
-}
-
-// redact replaces anything credential-shaped in an error text.
-func redact(text string) string {
-	for i, re := range secretPatterns {
-		if i < 3 {
-			text = re.ReplaceAllString(text, "${1}[redacted]")
-		} else {
-			text = re.ReplaceAllString(text, "[redacted]")
-		}
-	}
-	return text
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/spf13/cobra"
 )
 
@@ -197,9 +198,22 @@ var secretKeys = map[string]bool{
 	"private_key": true, "secret": true,
 }
 
+// redactSecretAttr hides the values of secret-named keys, and removes
+// credential-shaped text from string and error values (a library's error
+// may quote a URL or a server answer).
 func redactSecretAttr(_ []string, a slog.Attr) slog.Attr {
 	if secretKeys[strings.ToLower(a.Key)] {
 		return slog.String(a.Key, "[REDACTED]")
+	}
+	switch v := a.Value; {
+	case v.Kind() == slog.KindString:
+		if cleaned := redact.Text(v.String()); cleaned != v.String() {
+			return slog.String(a.Key, cleaned)
+		}
+	case v.Kind() == slog.KindAny:
+		if err, ok := v.Any().(error); ok {
+			return slog.String(a.Key, redact.Text(err.Error()))
+		}
 	}
 	return a
 }

@@ -120,6 +120,20 @@ func TestJSONLogsRedactCredentialKeys(t *testing.T) {
 	if strings.Contains(out.String(), "CANARY") || entry["topic"] != "/data/X" {
 		t.Fatalf("log line %q: want the credentials redacted and the topic kept", out.String())
 	}
+	// Credentials quoted inside a message or an error value (a library's
+	// error repeating a URL or a server answer) are removed too.
+	for _, format := range []string{"json", "text"} {
+		var line syncBuffer
+		log, err := runLogger(&line, false, format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Warn("token refresh failed", "err", errors.New("post https://x/token?refresh_token=CANARY-refresh: 400"),
+			"answer", `{"access_token":"00D5g000004ABCD!CANARYsession"}`, "topic", "/data/X")
+		if strings.Contains(line.String(), "CANARY") || !strings.Contains(line.String(), "/data/X") {
+			t.Fatalf("%s log line %q: want the quoted credentials redacted and the topic kept", format, line.String())
+		}
+	}
 	if _, err := runLogger(&out, false, "xml"); err == nil || !strings.Contains(err.Error(), "--log-format") {
 		t.Fatalf("an unknown format: %v, want an error naming --log-format", err)
 	}
