@@ -81,6 +81,9 @@ func newBatcher(u *Uploader, env *sendEnv) *batcher {
 func (b *batcher) loop(ctx context.Context) error {
 	defer b.timer.Stop()
 	for {
+		if b.u.flushing.Load() > 0 {
+			b.admitQueued(ctx)
+		}
 		b.dispatch(time.Now())
 		var intake <-chan Item
 		if !b.full() {
@@ -98,6 +101,20 @@ func (b *batcher) loop(ctx context.Context) error {
 			return b.fatalErr
 		case <-ctx.Done():
 			return nil
+		}
+	}
+}
+
+// admitQueued admits every item already submitted, without waiting, so a
+// Flush sends what was submitted before it in as few requests as the
+// limits allow instead of a first, partial batch.
+func (b *batcher) admitQueued(ctx context.Context) {
+	for !b.full() {
+		select {
+		case it := <-b.u.intake:
+			b.admit(ctx, b.drain(it))
+		default:
+			return
 		}
 	}
 }
