@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -246,30 +247,60 @@ func TestBothBaseURLFormsReachTheSource(t *testing.T) {
 	}
 }
 
-func TestAFailingHashStoreOnlyCostsRequests(t *testing.T) {
+// While the hash store cannot be read, the uploader cannot know whether it
+// holds hashes of a version a request would replace, so nothing is sent
+// (nothing is lost either: the items wait); once it answers, everything
+// goes through, and it then saves the requests of unchanged comments.
+func TestAnUnreachableHashStoreHoldsUploadsUntilItAnswers(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	h := newHarness(t, sim, Config{}, Options{Hashes: failingStore{}})
+	store := &switchableStore{MemoryHashStore: NewMemoryHashStore()}
+	store.down.Store(true)
+	h := newHarness(t, sim, Config{Linger: -1}, Options{Hashes: store})
 	h.submit(mapCases(t, 5, "x", "New")...)
+	h.awaitRetries(3)
+	if n := sim.Stats().Requests[commsmining.EndpointSync]; n != 0 || len(h.outcomes.all()) != 0 {
+		t.Fatalf("%d sync requests and %d outcomes while the store was down, want none", n, len(h.outcomes.all()))
+	}
+	store.down.Store(false)
 	h.flush()
 	h.submit(mapCases(t, 5, "x", "New")...)
 	h.flush()
-	if st := sim.Stats(); st.New != 5 || st.Unchanged != 5 || st.BillableUnits != 5 {
-		t.Errorf("CM stats %+v: want 5 new, 5 unchanged, 5 units", st)
+	if st := sim.Stats(); st.New != 5 || st.Unchanged != 0 || st.BillableUnits != 5 || st.Requests[commsmining.EndpointSync] != 1 {
+		t.Errorf("CM stats %+v: want 5 new in one request, nothing re-sent, 5 units", st)
 	}
 	if n := countBy(h.outcomes.all(), Outcome.Delivered); n != 10 {
 		t.Errorf("%d of 10 delivered", n)
 	}
 }
 
-type failingStore struct{}
+// switchableStore is a MemoryHashStore that fails every call while down.
+type switchableStore struct {
+	*MemoryHashStore
+	down atomic.Bool
+}
 
-func (failingStore) Get(context.Context, []string) (map[string]mapper.Hashes, error) {
-	return nil, errors.New("store down")
+var errStoreDown = errors.New("store down")
+
+func (s *switchableStore) Get(ctx context.Context, ids []string) (map[string]mapper.Hashes, error) {
+	if s.down.Load() {
+		return nil, errStoreDown
+	}
+	return s.MemoryHashStore.Get(ctx, ids)
 }
-func (failingStore) Put(context.Context, map[string]mapper.Hashes) error {
-	return errors.New("store down")
+
+func (s *switchableStore) Put(ctx context.Context, hashes map[string]mapper.Hashes) error {
+	if s.down.Load() {
+		return errStoreDown
+	}
+	return s.MemoryHashStore.Put(ctx, hashes)
 }
-func (failingStore) Delete(context.Context, []string) error { return errors.New("store down") }
+
+func (s *switchableStore) Delete(ctx context.Context, ids []string) error {
+	if s.down.Load() {
+		return errStoreDown
+	}
+	return s.MemoryHashStore.Delete(ctx, ids)
+}
 
 func TestConcurrentRequestsAreCapped(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
@@ -298,23 +329,34 @@ func TestCommentsCollectWhileARequestIsInFlight(t *testing.T) {
 	}
 }
 
-// flakyDeletes is a MemoryHashStore whose Delete fails the first failures
-// times, as a Redis that is briefly down does.
-type flakyDeletes struct {
+// flakyStore is a MemoryHashStore whose Delete and Put fail while their
+// failure counts last, as a Redis that is briefly down does.
+type flakyStore struct {
 	*MemoryHashStore
-	mu       sync.Mutex
-	failures int
+	mu                          sync.Mutex
+	deleteFailures, putFailures int
 }
 
-func (f *flakyDeletes) Delete(ctx context.Context, ids []string) error {
+func (f *flakyStore) take(n *int) bool {
 	f.mu.Lock()
-	fail := f.failures > 0
-	f.failures--
-	f.mu.Unlock()
-	if fail {
+	defer f.mu.Unlock()
+	fail := *n > 0
+	*n--
+	return fail
+}
+
+func (f *flakyStore) Delete(ctx context.Context, ids []string) error {
+	if f.take(&f.deleteFailures) {
 		return errors.New("store down")
 	}
 	return f.MemoryHashStore.Delete(ctx, ids)
+}
+
+func (f *flakyStore) Put(ctx context.Context, hashes map[string]mapper.Hashes) error {
+	if f.take(&f.putFailures) {
+		return errors.New("store down")
+	}
+	return f.MemoryHashStore.Put(ctx, hashes)
 }
 
 // A delete is done only once the comment's hashes are forgotten: hashes
@@ -323,7 +365,7 @@ func (f *flakyDeletes) Delete(ctx context.Context, ids []string) error {
 // while a delete was handled).
 func TestADeleteIsDoneOnlyOnceItsHashesAreForgotten(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	store := &flakyDeletes{MemoryHashStore: NewMemoryHashStore(), failures: 3}
+	store := &flakyStore{MemoryHashStore: NewMemoryHashStore(), deleteFailures: 3}
 	h := newHarness(t, sim, Config{}, Options{Hashes: store})
 	h.submit(mapCase(t, 1, "text", "New"))
 	h.flush()
@@ -347,25 +389,69 @@ func TestADeleteIsDoneOnlyOnceItsHashesAreForgotten(t *testing.T) {
 }
 
 // When the hashes cannot be forgotten before the uploader stops, the
-// delete is not reported done: its event stays before the checkpoint.
-func TestADeleteWhoseHashesStayIsNotDoneAtShutdown(t *testing.T) {
+// delete is neither sent nor reported done: its event stays before the
+// checkpoint. A later run then receives the delete and the record's
+// restoration together; the restored version must be in CM at the end
+// (found by the fault suite: CM had deleted the comment, the hashes stayed,
+// and the restored record was judged unchanged).
+func TestADeleteWhoseHashesCannotBeForgottenIsNotSent(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	store := &flakyDeletes{MemoryHashStore: NewMemoryHashStore(), failures: 1 << 30}
+	store := &flakyStore{MemoryHashStore: NewMemoryHashStore()}
 	h := newHarness(t, sim, Config{Linger: -1}, Options{Hashes: store})
-	h.submit(mapCase(t, 1, "text", "New"))
+	restored := mapCase(t, 1, "text", "New")
+	h.submit(restored)
 	h.flush()
 	del, err := cases.Map(mapper.Record{Object: "Case", ID: caseRecord(1, "", "").ID, Deleted: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.mu.Lock()
+	store.deleteFailures = 1 << 30
+	store.mu.Unlock()
 	h.submit(del)
-	for sim.Stats().Deleted == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	h.awaitRetries(1)
 	_ = h.stop()
 	out := h.outcomes.all()
 	last := out[len(out)-1]
 	if last.Action != mapper.ActionDelete || last.Delivered() || !errors.Is(last.Err, ErrStopped) {
 		t.Fatalf("delete outcome %+v, want not delivered with ErrStopped", last)
+	}
+	if _, ok := sim.Comment(project, source, restored.CommentID); !ok {
+		t.Fatal("CM deleted the comment although its hashes stayed in the store")
+	}
+
+	store.mu.Lock()
+	store.deleteFailures = 0
+	store.mu.Unlock()
+	again := newHarness(t, sim, Config{}, Options{Hashes: store})
+	again.submit(del, restored) // replayed from the checkpoint: delete, then undelete
+	again.flush()
+	if c, ok := sim.Comment(project, source, restored.CommentID); !ok || c.Messages[0].Body != "text" {
+		t.Fatalf("the restored record's comment is not in CM: %+v, %v", c, ok)
+	}
+}
+
+// Hashes that could not be stored after an update must not stay behind
+// describing the version before it: a return to that text would look
+// unchanged and CM would keep the newer one.
+func TestAVersionWhoseHashesCouldNotBeStoredIsNotComparedWithTheOldOnes(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	store := &flakyStore{MemoryHashStore: NewMemoryHashStore()}
+	h := newHarness(t, sim, Config{}, Options{Hashes: store})
+	h.submit(mapCase(t, 1, "first", "New"))
+	h.flush()
+	store.mu.Lock()
+	store.putFailures = 1
+	store.mu.Unlock()
+	h.submit(mapCase(t, 1, "second", "New"))
+	h.flush()
+	h.submit(mapCase(t, 1, "first", "New")) // the text is changed back
+	h.flush()
+	c, ok := sim.Comment(project, source, mapCase(t, 1, "", "").CommentID)
+	if !ok || c.Messages[0].Body != "first" {
+		t.Fatalf("CM holds %+v (%v), want the text changed back to \"first\"", c, ok)
+	}
+	if n := countBy(h.outcomes.all(), Outcome.Delivered); n != 3 {
+		t.Errorf("%d of 3 versions delivered", n)
 	}
 }

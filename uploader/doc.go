@@ -18,7 +18,10 @@
 //   - Before queueing, the HashStore tells what was last uploaded for each
 //     ID; mapper.Decide turns that into create, update text (billable),
 //     update metadata (not billed), unchanged (reported at once, no request)
-//     or delete.
+//     or delete. The store never describes a version CM no longer holds:
+//     a request that changes or deletes a comment whose hashes are stored
+//     (or may be, when the store could not be read) forgets them first, and
+//     waits while the store is unreachable.
 //   - Each answer is classified in one place (classify.go): 2xx delivered;
 //     408, 409, 429, 5xx and network errors retried with exponential backoff
 //     and jitter, honouring Retry-After; 400, 413 and 422 split the batch in

@@ -12,10 +12,14 @@ import (
 // are known not to be billed. The Redis implementation lives in package
 // replay; MemoryHashStore is the in-process one.
 //
-// The store is an optimisation, never a correctness dependency: if Get
-// fails, every comment is sent (CM answers "unchanged" and bills nothing
-// for identical text); if Put fails, the comment is merely sent again next
-// time.
+// The store holds, per comment, either nothing or the hashes of the version
+// CM holds; never those of a version CM no longer has, which would make a
+// return to that version look unchanged and never reach CM. So hashes are
+// forgotten before a request changes or deletes a comment they describe
+// (or that an unreadable store might describe), and that request waits
+// until they are. Otherwise the store only saves requests: if Get fails,
+// every comment is sent (CM answers "unchanged" and bills nothing for
+// identical text); if Put fails, the comment is sent again next time.
 type HashStore interface {
 	// Get returns the stored hashes of the given comment IDs; IDs without
 	// hashes are absent from the map.

@@ -197,3 +197,16 @@ func isFatal(err error, sentinel error) bool {
 	var fe *FatalError
 	return errors.As(err, &fe) && errors.Is(err, sentinel)
 }
+
+// awaitRetries waits until the uploader has slept between retries at least
+// n times, failing the test after a minute.
+func (h *harness) awaitRetries(n int) {
+	h.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for len(h.sleeps.waits()) < n {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%d retry waits after a minute, want at least %d", len(h.sleeps.waits()), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -16,11 +16,18 @@ type op struct {
 	action mapper.Action
 	prev   mapper.Hashes // the hashes last uploaded, if known
 	known  bool
+	// unsure means the hash store could not be read for this ID: it may
+	// hold hashes of the version CM has now.
+	unsure bool
 	tokens []any
 	size   int       // bytes it adds to a request
 	since  time.Time // when the first of its items was queued (for Linger)
 	dead   bool      // removed from its queue
 }
+
+// storedHashesGoStale reports whether sending o would leave hashes in the
+// store that no longer describe CM's version of the comment.
+func (o *op) storedHashesGoStale() bool { return o.known || o.unsure }
 
 func opFromItem(it Item, now time.Time) *op {
 	o := &op{id: it.Result.CommentID, result: it.Result, tokens: []any{it.Token}, since: now}
@@ -37,7 +44,7 @@ func opFromItem(it Item, now time.Time) *op {
 // with o's version either way, so old's tokens share o's outcome.
 func (o *op) supersede(old *op) {
 	o.tokens = append(old.tokens, o.tokens...)
-	o.prev, o.known, o.since = old.prev, old.known, old.since
+	o.prev, o.known, o.unsure, o.since = old.prev, old.known, old.unsure, old.since
 }
 
 // queue is an insertion-ordered set of ops keyed by comment ID.

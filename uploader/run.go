@@ -226,10 +226,14 @@ func (b *batcher) lookup(ctx context.Context, ops []*op) {
 	stored, err := b.u.hashes.Get(ctx, ids)
 	if err != nil {
 		b.u.log.Warn("hash store lookup failed; sending the comments anyway", "comments", len(ids), "error", err)
+		for _, o := range ops {
+			o.prev, o.known, o.unsure = mapper.Hashes{}, false, true
+		}
 		return
 	}
 	for _, o := range ops {
 		o.prev, o.known = stored[o.id]
+		o.unsure = false
 	}
 }
 

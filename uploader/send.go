@@ -14,6 +14,10 @@ import (
 // batch, it is split in halves until each refused comment is alone; those
 // become dead letters and the rest go through.
 func (u *Uploader) syncOps(env *sendEnv, ops []*op) {
+	if err := u.forgetStaleHashes(env, ops); err != nil {
+		u.settle(env, ops, err, u.syncOps)
+		return
+	}
 	body := newBatchBody(ops)
 	var counts syncCounts
 	err := u.withRetries(env, "sync", func(ctx context.Context) error {
@@ -29,18 +33,52 @@ func (u *Uploader) syncOps(env *sendEnv, ops []*op) {
 	u.settle(env, ops, err, u.syncOps)
 }
 
-// deleteOps deletes the comments of ops in one request (with retries).
+// forgetStaleHashes removes, before CM changes them, the stored hashes of
+// comments whose version is about to change. The store must never describe
+// a version CM no longer holds: if the request succeeded and storing the
+// new hashes then failed, the old ones would make a later return to the
+// old text look unchanged, and CM would keep the wrong version. New
+// comments whose lookup succeeded have nothing stored and cost nothing.
+func (u *Uploader) forgetStaleHashes(env *sendEnv, ops []*op) error {
+	if u.hashes == nil {
+		return nil
+	}
+	var ids []string
+	for _, o := range ops {
+		if o.storedHashesGoStale() {
+			ids = append(ids, o.id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := u.forgetHashes(env, ids); err != nil {
+		return err
+	}
+	for _, o := range ops {
+		o.known, o.unsure = false, false // a resent half must not forget again
+	}
+	return nil
+}
+
+// deleteOps deletes the comments of ops in one request (with retries),
+// after forgetting their hashes: in the other order, a delete CM carried
+// out whose hashes then stayed (the store down) would make the restored
+// record look already uploaded, and its comment would never come back.
 func (u *Uploader) deleteOps(env *sendEnv, ops []*op) {
 	ids := make([]string, len(ops))
 	for i, o := range ops {
 		ids[i] = o.id
 	}
-	err := u.withRetries(env, "delete", func(ctx context.Context) error {
-		u.counters.deleteRequests.Add(1)
-		return u.client.deleteComments(ctx, ids)
-	})
-	if err == nil && u.hashes != nil {
+	var err error
+	if u.hashes != nil {
 		err = u.forgetHashes(env, ids)
+	}
+	if err == nil {
+		err = u.withRetries(env, "delete", func(ctx context.Context) error {
+			u.counters.deleteRequests.Add(1)
+			return u.client.deleteComments(ctx, ids)
+		})
 	}
 	if err == nil {
 		for _, o := range ops {
@@ -51,15 +89,13 @@ func (u *Uploader) deleteOps(env *sendEnv, ops []*op) {
 	u.settle(env, ops, err, u.deleteOps)
 }
 
-// forgetHashes removes deleted comments' content hashes, retrying until it
-// works or the uploader stops. A delete is done only once they are gone:
-// hashes left behind would make a restored record with the same text look
-// unchanged, and its comment would never be created again. Not done, the
-// delete's event stays before the checkpoint and the delete is sent again.
+// forgetHashes removes comments' content hashes, retrying until it works
+// or the uploader stops. Not done, the request that needed it is not sent
+// and its events stay before the checkpoint.
 func (u *Uploader) forgetHashes(env *sendEnv, ids []string) error {
 	return u.withRetries(env, "forget content hashes", func(ctx context.Context) error {
 		if err := u.hashes.Delete(ctx, ids); err != nil {
-			return &transientError{err: fmt.Errorf("forget the content hashes of %d deleted comments: %w", len(ids), err)}
+			return &transientError{err: fmt.Errorf("forget the content hashes of %d comments: %w", len(ids), err)}
 		}
 		return nil
 	})
