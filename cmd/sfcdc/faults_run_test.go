@@ -79,11 +79,13 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 	}
 
 	// A narrower F5: Redis is down exactly while the daemon handles a
-	// record's delete (CM deletes the comment; forgetting its content
-	// hashes fails), is back before the checkpoint passes the delete, and
-	// the record is then restored. The restored record must reach CM again:
-	// stale hashes must not make it look already uploaded. The lease TTL is
-	// long enough to survive the outage, so the stream is not replayed.
+	// record's delete, is back before the lease runs out, and the record is
+	// then restored. Forgetting the comment's content hashes fails, so CM
+	// must not delete it yet (a deleted comment with stale hashes left behind
+	// would make the restored record look already uploaded); once Redis
+	// answers, the delete goes through, and the restored record reaches CM
+	// again. The lease TTL is long enough to survive the outage, so the
+	// stream is not replayed.
 	t.Run("redis-down-while-a-delete-is-handled", func(t *testing.T) {
 		w := newFaultWorld(t, worldOptions{privateRedis: true, leaseTTL: 6 * time.Second})
 		w.startTraffic()
@@ -125,15 +127,18 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.recordHistory(deleted)
-		eventually(t, 30*time.Second, "CM to delete the comment, and forgetting its hashes to fail, while Redis is down", func() bool {
-			_, inCM := w.cm.Comment(faultProject, faultSource, commentID)
-			return !inCM && strings.Count(p.out.String(), hashDeleteFailed) > failedBefore
+		eventually(t, 30*time.Second, "forgetting the comment's hashes to fail while Redis is down", func() bool {
+			return strings.Count(p.out.String(), hashDeleteFailed) > failedBefore
 		}, p)
+		if _, inCM := w.cm.Comment(faultProject, faultSource, commentID); !inCM {
+			t.Fatal("CM deleted the comment while its content hashes could not be forgotten")
+		}
 		w.redis.start(t, "")
 		w.note("Redis answers again")
-		eventually(t, 30*time.Second, "the checkpoint past the delete", func() bool {
+		eventually(t, 30*time.Second, "the checkpoint past the delete, and the comment deleted", func() bool {
 			cp, ok := w.mon.current(topic)
-			return ok && cp.replay >= deleted.Events[0].ReplayID
+			_, inCM := w.cm.Comment(faultProject, faultSource, commentID)
+			return ok && cp.replay >= deleted.Events[0].ReplayID && !inCM
 		}, p)
 		restored, err := w.sim.Org.Transaction(func(tx *sfsim.Tx) error { return tx.Undelete(recordID) })
 		if err != nil {
