@@ -3,6 +3,7 @@ package salesforce_test
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"slices"
 	"testing"
 	"time"
@@ -228,5 +229,47 @@ func TestNumbersStayExact(t *testing.T) {
 		if n, ok := r["CallDurationInSeconds"].(json.Number); !ok || n.String() != "2147483647" {
 			t.Fatalf("got %#v", r["CallDurationInSeconds"])
 		}
+	}
+}
+
+// TestTheOrgsRESTLatencyIsWaitedOutAndCallsSucceed: with the org's REST
+// latency fault on, every answer is held back, and the client waits for
+// each one and gets the whole result. That a paged query of three calls
+// took at least three latencies is a fact about where the time went, not a
+// performance bound. A client whose request_timeout is shorter than the
+// latency gives up on the call with a timeout instead of waiting forever.
+func TestTheOrgsRESTLatencyIsWaitedOutAndCallsSucceed(t *testing.T) {
+	const latency = 250 * time.Millisecond
+	s := startSim(t, simOptions{})
+	ids := createCases(t, s, 2*salesforce.MinQueryBatchSize+1)
+	creds := clientCredentials(t, s, nil)
+	c := restClient(t, s, creds, nil)
+	if _, err := creds.Current(t.Context()); err != nil { // the session first, so only REST calls are timed
+		t.Fatal(err)
+	}
+	s.RESTFaults.Set(sfsim.RESTFaultSettings{Latency: latency})
+
+	before := c.Usage().Calls
+	start := time.Now()
+	n := countRecords(t, c.Query(t.Context(), "SELECT Id FROM Case", salesforce.QueryOptions{BatchSize: salesforce.MinQueryBatchSize}))
+	elapsed := time.Since(start)
+	calls := c.Usage().Calls - before
+	if n != len(ids) || calls != 3 {
+		t.Fatalf("%d records in %d calls, want %d in 3", n, calls, len(ids))
+	}
+	if elapsed < time.Duration(calls)*latency {
+		t.Fatalf("%d calls took %v, less than %d × the injected %v: the latency was not applied", calls, elapsed, calls, latency)
+	}
+	t.Logf("%d calls under %v latency took %v", calls, latency, elapsed)
+
+	impatient, err := salesforce.NewClient(salesforce.Config{CAFile: s.PubSub.CAFile(), RequestTimeout: latency / 5}, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer impatient.Close()
+	_, err = impatient.Count(t.Context(), "SELECT COUNT() FROM Case")
+	var netErr net.Error
+	if !errors.As(err, &netErr) || !netErr.Timeout() {
+		t.Fatalf("a call slower than request_timeout gave %v, want a timeout", err)
 	}
 }

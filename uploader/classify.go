@@ -37,7 +37,7 @@ func classify(op operation, status int) (verdict, error) {
 	case status >= 200 && status < 300:
 		return verdictOK, nil
 	case status == http.StatusNotFound && op == opDelete:
-		return verdictOK, nil // the comment is already gone, which is the goal
+		return verdictOK, nil // comments already gone, or the source is: deleteComments asks which
 	case status == http.StatusNotFound:
 		return verdictFatal, ErrSourceNotFound
 	case status == http.StatusRequestTimeout, status == http.StatusConflict,

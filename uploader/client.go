@@ -23,6 +23,7 @@ const maxAnswerBytes = 1 << 20
 // retries; withRetries does.
 type cmClient struct {
 	http        *http.Client
+	sourceURL   string
 	syncURL     string
 	commentsURL string
 	auth        string // "Bearer <token>"; never formatted or logged
@@ -32,7 +33,7 @@ type cmClient struct {
 func newCMClient(cfg Config, hc *http.Client, now func() time.Time) *cmClient {
 	sourcePath := cfg.BaseURL + "/api/v1/sources/" + url.PathEscape(cfg.Project) + "/" + url.PathEscape(cfg.Source)
 	return &cmClient{
-		http: hc, syncURL: sourcePath + "/sync", commentsURL: sourcePath + "/comments",
+		http: hc, sourceURL: sourcePath, syncURL: sourcePath + "/sync", commentsURL: sourcePath + "/comments",
 		auth: "Bearer " + string(cfg.Token), now: now,
 	}
 }
@@ -77,12 +78,26 @@ func (c *cmClient) deleteComments(ctx context.Context, ids []string) error {
 		return err
 	}
 	if status == http.StatusNotFound {
-		return nil // already gone; the body is CM's error envelope
+		return c.sourceExists(ctx) // comments already gone, unless the source is
 	}
 	if err := decodeStatusOK(answer); err != nil {
 		return &transientError{status: status, err: err}
 	}
 	return nil
+}
+
+// sourceExists tells the two meanings of a 404 to a delete apart: CM
+// answers 404 both for comments that are already gone (a retried delete,
+// the goal reached) and for a source that does not exist (a wrong project
+// or source name, which must stop the uploader rather than let deletes
+// count as done). Only the source lookup says which, without relying on
+// the wording of CM's message.
+func (c *cmClient) sourceExists(ctx context.Context) error {
+	status, answer, header, err := c.send(ctx, http.MethodGet, c.sourceURL, nil)
+	if err != nil {
+		return err
+	}
+	return c.judge(opSync, status, answer, header) // 404 here: ErrSourceNotFound
 }
 
 // judge turns a non-OK verdict into the matching error.

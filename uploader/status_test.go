@@ -1,12 +1,14 @@
 package uploader
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 )
 
@@ -116,6 +118,29 @@ func TestAMissingSourceStopsTheUploaderWithAClearMessage(t *testing.T) {
 	err := h.stop()
 	if !isFatal(err, ErrSourceNotFound) || !strings.Contains(err.Error(), "check project and source") {
 		t.Errorf("Run = %v", err)
+	}
+}
+
+// CM answers 404 to a delete both when the comments are already gone and
+// when the source does not exist; the second must stop the uploader, or
+// deletes to a misnamed source would count as done and be checkpointed.
+func TestADeleteToAMissingSourceStopsTheUploaderInsteadOfCountingAsDone(t *testing.T) {
+	sim := startSim(t, commsmining.Options{Sources: []string{}})
+	h := newHarness(t, sim, Config{}, Options{})
+	del, err := cases.Map(mapper.Record{Object: "Case", ID: caseRecord(1, "", "").ID, Deleted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.submit(del)
+	_ = h.up.Flush(context.Background()) // ends with the uploader's fatal stop
+	err = h.stop()
+	if !isFatal(err, ErrSourceNotFound) || !strings.Contains(err.Error(), "check project and source") {
+		t.Errorf("Run = %v, want the missing source named", err)
+	}
+	for _, o := range h.outcomes.all() {
+		if o.Delivered() {
+			t.Errorf("outcome %+v: a delete to a missing source was reported done", o)
+		}
 	}
 }
 
