@@ -7,6 +7,17 @@
 // with the writer schema named by its own schema ID. The reconnecting
 // subscriber that delivers the events lives here too (see its files).
 //
+// # Subscribing
+//
+// A Subscription hands events out in replay order, each exactly once across
+// reconnects, with one stream per topic at a time. Events count against the
+// in-flight caps from receipt until the caller releases them; events a failed
+// stream never handed out are uncounted when it ends, since the next stream
+// fetches them again. When the server ends a stream for good, Err returns a
+// *StreamError that errors.Is matches to its class: ErrReplayInvalid,
+// ErrTopicNotFound, ErrUnauthenticated, ErrUntrustedCertificate or
+// ErrUnknownSchema (an event's schema ID GetSchema does not know).
+//
 // # Decoding
 //
 // A Decoder resolves the event's schema ID through a SchemaCache (bounded,

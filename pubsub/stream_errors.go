@@ -27,13 +27,17 @@ var (
 )
 
 // StreamError is a terminal failure of a subscription with what Salesforce
-// said: the gRPC code, its `error-code` trailer and the message.
+// said: the gRPC code, its `error-code` trailer and the message. errors.Is
+// matches the sentinel of its class (ErrReplayInvalid, ErrTopicNotFound,
+// ErrUnauthenticated, ErrUntrustedCertificate or ErrUnknownSchema), and
+// Unwrap gives the error it was made from.
 type StreamError struct {
 	Topic   string
 	Code    codes.Code
 	SFCode  string // error-code trailer, e.g. sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted
 	Message string
 	kind    error // one of the sentinels above, or nil
+	cause   error
 }
 
 func (e *StreamError) Error() string {
@@ -47,6 +51,9 @@ func (e *StreamError) Error() string {
 		hint = "; check the credentials (token, instance URL, org ID)"
 	case ErrUntrustedCertificate:
 		hint = "; the server's TLS certificate is not trusted: set salesforce.ca_file (or SFCDC_CA_FILE) to the CA that signed it, or check for a TLS-intercepting proxy"
+	case ErrUnknownSchema:
+		hint = "; Salesforce delivered an event whose schema ID its GetSchema call does not know, so the event cannot be decoded." +
+			" The subscription stopped before that event (nothing was skipped): resubscribe later, and if it persists report the schema ID to Salesforce"
 	}
 	code := e.SFCode
 	if code == "" {
@@ -57,6 +64,10 @@ func (e *StreamError) Error() string {
 
 // Is lets errors.Is match the sentinel of the error's class.
 func (e *StreamError) Is(target error) bool { return e.kind != nil && target == e.kind }
+
+// Unwrap returns the error the stream ended with (a gRPC status error, or
+// the schema fetch failure).
+func (e *StreamError) Unwrap() error { return e.cause }
 
 // errWatchdog ends a stream that went silent.
 var errWatchdog = errors.New("no response or keepalive within the watchdog period")
@@ -76,10 +87,19 @@ func classify(topic string, err error, sfCode string) (failure, error) {
 		return failTransient, err
 	}
 	st, ok := status.FromError(err)
+	// Checked before the status codes: GetSchema says NOT_FOUND for an
+	// unknown schema ID, which is no missing topic.
+	if errors.Is(err, ErrUnknownSchema) {
+		code := codes.NotFound
+		if ok {
+			code = st.Code()
+		}
+		return failTerminal, &StreamError{Topic: topic, Code: code, Message: err.Error(), kind: ErrUnknownSchema, cause: err}
+	}
 	if !ok {
 		return failTransient, err
 	}
-	se := &StreamError{Topic: topic, Code: st.Code(), SFCode: sfCode, Message: st.Message()}
+	se := &StreamError{Topic: topic, Code: st.Code(), SFCode: sfCode, Message: st.Message(), cause: err}
 	if st.Code() == codes.Unavailable && certificateFailure(st.Message()) {
 		se.kind = ErrUntrustedCertificate
 		return failTerminal, se

@@ -47,11 +47,12 @@ func (m Message) IsKeepalive() bool { return m.Event == nil && m.Poison == nil }
 
 // Stats are counters of a subscription, safe to read at any time.
 type Stats struct {
-	Reconnects  int64 // streams re-opened after a failure
-	Outstanding int64 // events the server currently owes
-	InFlight    int64 // events handed out and not yet released
-	Keepalives  int64
-	Events      int64
+	Reconnects    int64 // streams re-opened after a failure
+	Outstanding   int64 // events the server currently owes
+	InFlight      int64 // events received and not yet released
+	InFlightBytes int64 // payload bytes of those events
+	Keepalives    int64
+	Events        int64
 }
 
 // Subscription is one topic's reconnecting stream.
@@ -147,15 +148,14 @@ func (s *Subscription) Release(m Message) {
 
 // Stats returns current counters.
 func (s *Subscription) Stats() Stats {
-	s.mu.Lock()
-	inFlight := s.inFlight
-	s.mu.Unlock()
+	inFlight, inFlightBytes := s.inFlightNow()
 	return Stats{
-		Reconnects:  s.reconnects.Load(),
-		Outstanding: s.outstanding.Load(),
-		InFlight:    int64(inFlight),
-		Keepalives:  s.keepalives.Load(),
-		Events:      s.events.Load(),
+		Reconnects:    s.reconnects.Load(),
+		Outstanding:   s.outstanding.Load(),
+		InFlight:      int64(inFlight),
+		InFlightBytes: int64(inFlightBytes),
+		Keepalives:    s.keepalives.Load(),
+		Events:        s.events.Load(),
 	}
 }
 
@@ -265,6 +265,11 @@ func (s *Subscription) attempt(ctx context.Context, start Start) streamEnd {
 	if err != nil {
 		return streamEnd{err: err}
 	}
+	// held is what this stream counted in flight and has not handed out
+	// yet. A stream that fails mid-response gives it back: the next stream
+	// fetches those events again and counts them then.
+	var held heldEvents
+	defer s.giveBack(&held)
 	credits := &credits{cfg: s.client.cfg, sub: s}
 	first := &eventbusv1.FetchRequest{TopicName: s.topic, NumRequested: int32(credits.initial())}
 	switch start.Preset {
@@ -322,11 +327,11 @@ func (s *Subscription) attempt(ctx context.Context, start Start) streamEnd {
 			// Count the events as in flight and ask for more before decoding,
 			// so the server fills the next response while this one decodes.
 			credits.received(len(r.resp.GetEvents()))
-			s.addInFlight(r.resp.GetEvents())
+			held = s.addInFlight(r.resp.GetEvents())
 			if err := credits.topUp(stream); err != nil {
 				return recvFailure(ctx, recv, err, progressed)
 			}
-			if err := s.deliver(ctx, r.resp); err != nil {
+			if err := s.deliver(ctx, r.resp, &held); err != nil {
 				return streamEnd{progressed, err, ""}
 			}
 		}
@@ -351,8 +356,9 @@ func recvFailure(ctx context.Context, recv <-chan streamResult, sendErr error, p
 	}
 }
 
-// deliver decodes a response's events and hands them out in order.
-func (s *Subscription) deliver(ctx context.Context, resp *eventbusv1.FetchResponse) error {
+// deliver decodes a response's events and hands them out in order, taking
+// each one handed out off held.
+func (s *Subscription) deliver(ctx context.Context, resp *eventbusv1.FetchResponse, held *heldEvents) error {
 	events := resp.GetEvents()
 	if len(events) == 0 {
 		s.keepalives.Add(1)
@@ -372,29 +378,53 @@ func (s *Subscription) deliver(ctx context.Context, resp *eventbusv1.FetchRespon
 		case errors.As(err, &poison):
 			msg.Poison = poison
 		case err != nil:
-			// Not the event's fault (schema fetch failed): end this stream;
-			// the next one resumes before this event.
-			return fmt.Errorf("decode event: %w", err)
+			// Not the event's fault (the schema fetch failed or the schema
+			// ID is unknown): end this stream; the next one, if any,
+			// resumes before this event. The decoder's error names the
+			// replay and schema IDs.
+			return err
 		default:
 			msg.Event = ev
 		}
 		if err := s.handOut(ctx, msg); err != nil {
 			return err
 		}
+		held.events--
+		held.bytes -= msg.Size
 	}
 	return nil
 }
 
-// addInFlight counts received events against the in-flight caps.
-func (s *Subscription) addInFlight(events []*eventbusv1.ConsumerEvent) {
-	size := 0
+// heldEvents are events counted in flight but not yet handed to the caller.
+type heldEvents struct{ events, bytes int }
+
+// addInFlight counts received events against the in-flight caps and
+// returns them as held until they are handed out.
+func (s *Subscription) addInFlight(events []*eventbusv1.ConsumerEvent) heldEvents {
+	held := heldEvents{events: len(events)}
 	for _, ce := range events {
-		size += len(ce.GetEvent().GetPayload())
+		held.bytes += len(ce.GetEvent().GetPayload())
 	}
 	s.mu.Lock()
-	s.inFlight += len(events)
-	s.inFlightBytes += size
+	s.inFlight += held.events
+	s.inFlightBytes += held.bytes
 	s.mu.Unlock()
+	return held
+}
+
+// giveBack uncounts events a failed stream never handed out: the caller
+// will never release them, and the next stream counts them again when it
+// fetches them.
+func (s *Subscription) giveBack(held *heldEvents) {
+	if held.events == 0 && held.bytes == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.inFlight -= held.events
+	s.inFlightBytes -= held.bytes
+	s.mu.Unlock()
+	*held = heldEvents{}
+	s.signal()
 }
 
 // handOut queues an event (already counted in flight) and advances the

@@ -3,10 +3,16 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSubscribePrintsExactlyTheRequestedEventsOfTheSimulator(t *testing.T) {
@@ -17,48 +23,172 @@ func TestSubscribePrintsExactlyTheRequestedEventsOfTheSimulator(t *testing.T) {
 			t.Fatalf("the sim banner lacks %q", key)
 		}
 	}
-	cmd := exec.Command(sfcdcBinary, "subscribe", "--topic", "/data/ChangeEvents", "--from", "earliest", "--limit", "60")
+	lines := runSubscribe(t, banner, "--topic", "/data/ChangeEvents", "--from", "earliest", "--limit", "60")
+	if len(lines) != n {
+		t.Fatalf("printed %d events, want exactly %d", len(lines), n)
+	}
+	listed, dated := 0, 0
+	for i, line := range lines {
+		ev, err := checkSubscribeLine(line, "/data/ChangeEvents")
+		if err != nil {
+			t.Fatalf("line %d: %v\n%s", i+1, err, line)
+		}
+		if len(ev.Header.ChangedFields) > 0 {
+			listed++
+		}
+		if _, ok := ev.Fields["LastModifiedDate"].(string); ok {
+			dated++
+		}
+	}
+	// Seed 3 has Case updates among its first 60 events: without a
+	// non-empty list the field-name check above would prove nothing.
+	if listed == 0 || dated == 0 {
+		t.Fatalf("%d events list changed fields and %d carry LastModifiedDate; want some of each", listed, dated)
+	}
+}
+
+// subscribeLine is one printed event.
+type subscribeLine struct {
+	Topic    string `json:"topic"`
+	ReplayID string `json:"replay_id"`
+	SchemaID string `json:"schema_id"`
+	Header   *struct {
+		EntityName    string   `json:"entityName"`
+		RecordIDs     []string `json:"recordIds"`
+		ChangeType    string   `json:"changeType"`
+		ChangedFields []string `json:"changedFields"`
+		NulledFields  []string `json:"nulledFields"`
+		DiffFields    []string `json:"diffFields"`
+	} `json:"header"`
+	Fields map[string]any `json:"fields"`
+}
+
+// checkSubscribeLine parses one printed event and says what is wrong with
+// it: the keys, a hex replay ID, the header under Salesforce's names with
+// its field lists naming fields of the event, and date-times in RFC 3339.
+func checkSubscribeLine(line []byte, topic string) (subscribeLine, error) {
+	var ev subscribeLine
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	if err := dec.Decode(&ev); err != nil {
+		return ev, fmt.Errorf("not JSON: %w", err)
+	}
+	if ev.Topic != topic {
+		return ev, fmt.Errorf("topic %q, want %q", ev.Topic, topic)
+	}
+	if id, err := hex.DecodeString(ev.ReplayID); err != nil || len(id) != 8 {
+		return ev, fmt.Errorf("replay_id %q is not 8 bytes of hex", ev.ReplayID)
+	}
+	if ev.SchemaID == "" {
+		return ev, errors.New("no schema_id")
+	}
+	if ev.Header == nil || ev.Header.EntityName == "" || len(ev.Header.RecordIDs) == 0 || ev.Header.ChangeType == "" {
+		return ev, errors.New("the header lacks entityName, recordIds or changeType")
+	}
+	for list, names := range map[string][]string{"changedFields": ev.Header.ChangedFields, "nulledFields": ev.Header.NulledFields, "diffFields": ev.Header.DiffFields} {
+		if names == nil {
+			return ev, fmt.Errorf("header.%s missing", list)
+		}
+		for _, name := range names {
+			top, _, _ := strings.Cut(name, ".")
+			if _, ok := ev.Fields[top]; !ok {
+				return ev, fmt.Errorf("%s names %q, not a field of %s", list, name, ev.Header.EntityName)
+			}
+		}
+	}
+	for _, name := range []string{"CreatedDate", "LastModifiedDate", "SystemModstamp"} {
+		v, present := ev.Fields[name]
+		if !present || v == nil {
+			continue
+		}
+		text, ok := v.(string)
+		if !ok {
+			return ev, fmt.Errorf("fields.%s is %v, not an RFC 3339 string", name, v)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, text); err != nil {
+			return ev, fmt.Errorf("fields.%s %q is not RFC 3339: %w", name, text, err)
+		}
+	}
+	return ev, nil
+}
+
+// The checks above must be able to fail: each broken line is rejected.
+func TestCheckSubscribeLineRejectsWhatSubscribeMustNotPrint(t *testing.T) {
+	good := `{"topic":"/data/ChangeEvents","replay_id":"0000000000258368","schema_id":"s1",` +
+		`"header":{"entityName":"Case","recordIds":["500000000000001AAA"],"changeType":"UPDATE",` +
+		`"changedFields":["Status","LastModifiedDate"],"nulledFields":[],"diffFields":[]},` +
+		`"fields":{"Status":"Closed","LastModifiedDate":"2026-11-01T10:00:00.123Z"}}`
+	if _, err := checkSubscribeLine([]byte(good), "/data/ChangeEvents"); err != nil {
+		t.Fatalf("a good line was rejected: %v", err)
+	}
+	for name, bad := range map[string]string{
+		"no entityName":            strings.Replace(good, `"entityName":"Case",`, "", 1),
+		"an empty entityName":      strings.Replace(good, `"entityName":"Case"`, `"entityName":""`, 1),
+		"a list naming no field":   strings.Replace(good, `["Status","LastModifiedDate"]`, `["Status","Priority"]`, 1),
+		"a missing list":           strings.Replace(good, `"nulledFields":[],`, "", 1),
+		"an epoch date-time":       strings.Replace(good, `"2026-11-01T10:00:00.123Z"`, "1793527200123", 1),
+		"a date-time not RFC 3339": strings.Replace(good, `"2026-11-01T10:00:00.123Z"`, `"2026-11-01 10:00:00"`, 1),
+		"a decimal replay ID":      strings.Replace(good, `"0000000000258368"`, `"2458760"`, 1),
+	} {
+		if bad == good {
+			t.Fatalf("%s: the replacement did not apply", name)
+		}
+		if _, err := checkSubscribeLine([]byte(bad), "/data/ChangeEvents"); err == nil {
+			t.Errorf("%s: accepted %s", name, bad)
+		}
+	}
+}
+
+// --from with a replay ID printed by an earlier run resumes right after that
+// event: the second run prints exactly the lines that followed it.
+func TestSubscribeFromAHexReplayIDResumesAfterIt(t *testing.T) {
+	const n, after = 40, 15
+	banner := startSimProcess(t, "--events", fmt.Sprint(n), "--rate", "0", "--seed", "5")
+	all := runSubscribe(t, banner, "--topic", "/data/ChangeEvents", "--from", "earliest", "--limit", fmt.Sprint(n))
+	if len(all) != n {
+		t.Fatalf("printed %d events, want %d", len(all), n)
+	}
+	var mark subscribeLine
+	if err := json.Unmarshal(all[after-1], &mark); err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []string{mark.ReplayID, "0x" + strings.ToUpper(mark.ReplayID)} {
+		rest := runSubscribe(t, banner, "--topic", "/data/ChangeEvents", "--from", from, "--limit", fmt.Sprint(n-after))
+		if !slices.EqualFunc(rest, all[after:], bytes.Equal) {
+			t.Fatalf("--from %s printed %d lines, not the %d that followed event %d:\nfirst: %s\nwant:  %s",
+				from, len(rest), n-after, after, firstLine(rest), all[after])
+		}
+	}
+}
+
+func firstLine(lines [][]byte) []byte {
+	if len(lines) == 0 {
+		return nil
+	}
+	return lines[0]
+}
+
+// runSubscribe runs `sfcdc subscribe` against the simulator and returns its
+// output lines; it must exit 0 within two minutes.
+func runSubscribe(t *testing.T, banner simBanner, args ...string) [][]byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sfcdcBinary, append([]string{"subscribe"}, args...)...)
 	cmd.Env = simEnv(banner)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("subscribe failed: %v\n%s", err, stderr.String())
+		t.Fatalf("subscribe %v failed: %v\n%s", args, err, stderr.String())
 	}
-	lines := 0
+	var lines [][]byte
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 4<<20)
 	for sc.Scan() {
-		lines++
-		var ev struct {
-			Topic    string         `json:"topic"`
-			ReplayID string         `json:"replay_id"`
-			SchemaID string         `json:"schema_id"`
-			Header   map[string]any `json:"header"`
-			Fields   map[string]any `json:"fields"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			t.Fatalf("line %d is not JSON: %v", lines, err)
-		}
-		if ev.Topic != "/data/ChangeEvents" || len(ev.ReplayID) != 16 || ev.SchemaID == "" || ev.Header["entityName"] == "" {
-			t.Fatalf("line %d: %s", lines, sc.Text())
-		}
-		for _, list := range []string{"changedFields", "nulledFields", "diffFields"} {
-			names, ok := ev.Header[list].([]any)
-			if !ok {
-				t.Fatalf("line %d: header.%s missing", lines, list)
-			}
-			for _, name := range names {
-				top, _, _ := strings.Cut(name.(string), ".")
-				if _, ok := ev.Fields[top]; !ok {
-					t.Fatalf("line %d: %s names %q, not a field of %v", lines, list, name, ev.Header["entityName"])
-				}
-			}
-		}
+		lines = append(lines, bytes.Clone(sc.Bytes()))
 	}
-	if lines != n {
-		t.Fatalf("printed %d events, want exactly %d", lines, n)
-	}
+	return lines
 }
 
 func bannerHas(t *testing.T, b simBanner, key string) bool {
