@@ -16,7 +16,8 @@
 // fetches them again. When the server ends a stream for good, Err returns a
 // *StreamError that errors.Is matches to its class: ErrReplayInvalid,
 // ErrTopicNotFound, ErrUnauthenticated, ErrUntrustedCertificate or
-// ErrUnknownSchema (an event's schema ID GetSchema does not know).
+// ErrUnknownSchema (an event's schema ID GetSchema does not know) or
+// ErrInvalidSchema (a schema that does not compile).
 //
 // # Decoding
 //

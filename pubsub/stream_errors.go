@@ -29,7 +29,8 @@ var (
 // StreamError is a terminal failure of a subscription with what Salesforce
 // said: the gRPC code, its `error-code` trailer and the message. errors.Is
 // matches the sentinel of its class (ErrReplayInvalid, ErrTopicNotFound,
-// ErrUnauthenticated, ErrUntrustedCertificate or ErrUnknownSchema), and
+// ErrUnauthenticated, ErrUntrustedCertificate, ErrUnknownSchema or
+// ErrInvalidSchema), and
 // Unwrap gives the error it was made from.
 type StreamError struct {
 	Topic   string
@@ -54,6 +55,9 @@ func (e *StreamError) Error() string {
 	case ErrUnknownSchema:
 		hint = "; Salesforce delivered an event whose schema ID its GetSchema call does not know, so the event cannot be decoded." +
 			" The subscription stopped before that event (nothing was skipped): resubscribe later, and if it persists report the schema ID to Salesforce"
+	case ErrInvalidSchema:
+		hint = "; Salesforce delivered a schema this version of sfcdc cannot compile, so its events cannot be decoded." +
+			" The subscription stopped before the first such event (nothing was skipped): report the schema ID with this message, and resubscribe with a fixed sfcdc"
 	}
 	code := e.SFCode
 	if code == "" {
@@ -95,6 +99,11 @@ func classify(topic string, err error, sfCode string) (failure, error) {
 			code = st.Code()
 		}
 		return failTerminal, &StreamError{Topic: topic, Code: code, Message: err.Error(), kind: ErrUnknownSchema, cause: err}
+	}
+	// A schema that does not compile will not compile on the next stream
+	// either: reconnecting would loop for ever on the same event.
+	if errors.Is(err, ErrInvalidSchema) {
+		return failTerminal, &StreamError{Topic: topic, Code: codes.Unknown, Message: err.Error(), kind: ErrInvalidSchema, cause: err}
 	}
 	if !ok {
 		return failTransient, err

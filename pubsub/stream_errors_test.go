@@ -84,3 +84,20 @@ func TestAnUnknownSchemaIDSaysSoAndNotThatTheTopicIsMissing(t *testing.T) {
 		t.Errorf("an unknown schema from a source without gRPC status: %v", plain)
 	}
 }
+
+// A schema that does not compile would fail the same way on every new
+// stream: it must end the subscription with its own class, not reconnect
+// for ever on the same event.
+func TestAnUncompilableSchemaEndsTheSubscriptionInsteadOfReconnecting(t *testing.T) {
+	err := fmt.Errorf("decode event 0000000000258368: compile schema %q: %w: not a record", "s1", ErrInvalidSchema)
+	verdict, classified := classify("/data/CaseChangeEvent", err, "")
+	if verdict != failTerminal {
+		t.Fatalf("verdict %v, want terminal", verdict)
+	}
+	if !errors.Is(classified, ErrInvalidSchema) || errors.Is(classified, ErrTopicNotFound) {
+		t.Errorf("classified %v: want ErrInvalidSchema only", classified)
+	}
+	if msg := classified.Error(); !strings.Contains(msg, `"s1"`) || !strings.Contains(msg, "nothing was skipped") {
+		t.Errorf("message %q does not name the schema and that nothing was skipped", msg)
+	}
+}
