@@ -12,12 +12,18 @@ import (
 type NewTopicStart string
 
 const (
-	// NewTopicBackfill (the default) loads the topic's objects over REST up
-	// to now, then streams from EARLIEST. The stream replays what the bus
-	// still retains, which overlaps the backfill; the content hashes make
-	// that overlap cost no upload. Nothing committed before the backfill
-	// ended is missed, and nothing after it, because EARLIEST starts before
-	// the backfill ended (the bus retains 72 h).
+	// NewTopicBackfill (the default) records the start instant first (this
+	// host's clock; it is stored, so a restart keeps the first one), loads
+	// the topic's objects over REST from then on, and then streams from
+	// EARLIEST, passing without work the retained events committed before
+	// the start instant less StartClockSkew: the backfill, which read after
+	// they committed, already delivered their records in a version at
+	// least as new. Replaying them would bill a record changed twice
+	// within the retention once per change and briefly regress CM to older
+	// text. Every change committed after that instant arrives through the
+	// stream, so nothing falls between the backfill and the stream; the
+	// changes committed within the skew margin before it are both
+	// backfilled and streamed, which costs at most their re-upload.
 	NewTopicBackfill NewTopicStart = "backfill"
 	// NewTopicEarliest streams what the bus retains, without a backfill.
 	NewTopicEarliest NewTopicStart = "earliest"
@@ -56,6 +62,11 @@ type DaemonConfig struct {
 	// Recovery applies when a stream cannot be resumed. Zero:
 	// RecoverByBackfill.
 	Recovery RecoveryPolicy
+	// StartClockSkew is how much this host's clock may differ from
+	// Salesforce's: a new topic's stream passes only the events committed
+	// more than this before the initial backfill began. Larger is safer
+	// and re-sends more. Zero: 1 min.
+	StartClockSkew time.Duration
 	// RecoveryOverlap is how far before the last checkpoint's commit time
 	// the recovery backfill starts. Zero: 5 min.
 	RecoveryOverlap time.Duration
@@ -93,8 +104,8 @@ func (c DaemonConfig) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("recovery: %q is not backfill or stop", c.Recovery))
 	}
-	if c.RecoveryOverlap < 0 || c.RetryInterval < 0 || c.StatusInterval < 0 {
-		errs = append(errs, errors.New("recovery_overlap, retry_interval, status_interval: must not be negative; use 0 for the default"))
+	if c.RecoveryOverlap < 0 || c.RetryInterval < 0 || c.StatusInterval < 0 || c.StartClockSkew < 0 {
+		errs = append(errs, errors.New("recovery_overlap, retry_interval, status_interval, start_clock_skew: must not be negative; use 0 for the default"))
 	}
 	return errors.Join(errs...)
 }
@@ -108,6 +119,9 @@ func (c DaemonConfig) withDefaults() DaemonConfig {
 	}
 	if c.RecoveryOverlap == 0 {
 		c.RecoveryOverlap = 5 * time.Minute
+	}
+	if c.StartClockSkew == 0 {
+		c.StartClockSkew = time.Minute
 	}
 	if c.StatusInterval == 0 {
 		c.StatusInterval = 5 * time.Second

@@ -180,9 +180,10 @@ func streamCannotResume(err error) bool {
 	return errors.Is(err, pubsub.ErrReplayInvalid) || errors.Is(err, replay.ErrCheckpointVanished)
 }
 
-func (d *Daemon) workerConfig(topic string, start StartPosition, resumeAtEarliest bool) Config {
+func (d *Daemon) workerConfig(topic string, start topicStart, resumeAtEarliest bool) Config {
 	cfg := d.cfg.Worker
-	cfg.Org, cfg.Topic, cfg.Holder, cfg.Start, cfg.ResumeAtEarliest = d.cfg.Org, topic, d.cfg.Holder, start, resumeAtEarliest
+	cfg.Org, cfg.Topic, cfg.Holder, cfg.Start, cfg.ResumeAtEarliest = d.cfg.Org, topic, d.cfg.Holder, start.position, resumeAtEarliest
+	cfg.SkipCommittedBefore = start.skipBefore
 	return cfg
 }
 
@@ -199,32 +200,88 @@ func (d *Daemon) workerOptions(topic string) Options {
 	return opts
 }
 
+// topicStart is where a topic's worker begins when it has no checkpoint,
+// and which retained events it passes as covered by the initial backfill.
+type topicStart struct {
+	position   StartPosition
+	skipBefore time.Time
+}
+
 // startNewTopic decides where a topic without a checkpoint starts, and
 // with NewTopicBackfill loads its objects over REST first. It runs under
 // the topic's lease, so of two instances starting together only the one
 // holding the lease loads, and it reads the checkpoint after any previous
 // holder's last write. A topic with a checkpoint (or one that vanished,
-// which the worker reports) starts where the worker decides.
-func (d *Daemon) startNewTopic(ctx context.Context, topic string, objects []string) (StartPosition, error) {
+// which the worker reports) starts where the worker decides, still
+// passing the events its initial backfill covered: a restart while the
+// stream replays them must not bill them.
+func (d *Daemon) startNewTopic(ctx context.Context, topic string, objects []string) (topicStart, error) {
 	if d.cfg.Start == NewTopicLatest {
-		return StartLatest, nil
+		return topicStart{position: StartLatest}, nil
 	}
 	if d.cfg.Start == NewTopicEarliest {
-		return StartEarliest, nil
+		return topicStart{position: StartEarliest}, nil
 	}
 	_, err := d.opts.Store.Checkpoint(ctx, d.cfg.Org, topic)
+	started, known := d.streamStart(ctx, topic)
 	if !errors.Is(err, replay.ErrNotFound) {
-		return StartEarliest, nil // a checkpoint, a vanished one, or a read error the worker meets again
+		// A checkpoint, a vanished one, or a read error the worker meets again.
+		return topicStart{position: StartEarliest, skipBefore: d.skipBefore(started)}, nil
 	}
-	d.log.Info("topic never streamed: loading its objects over REST first", "topic", topic, "objects", objects)
+	if !known {
+		// Taken before the backfill reads anything: every change committed
+		// before it is in what the backfill reads.
+		started = time.Now()
+		d.saveStreamStart(ctx, topic, started)
+	}
+	d.log.Info("topic never streamed: loading its objects over REST first", "topic", topic, "objects", objects,
+		"stream_passes_commits_before", d.skipBefore(started))
 	ts := d.stats[topic]
 	ts.setState(replay.StateBackfilling, d.cfg.Holder)
 	sum, err := d.fill.Run(ctx, backfill.Request{Objects: objects})
 	ts.backfilled(sum)
 	if err != nil {
-		return "", fmt.Errorf("initial backfill of %v: %w", objects, err)
+		return topicStart{}, fmt.Errorf("initial backfill of %v: %w", objects, err)
 	}
-	return StartEarliest, nil
+	return topicStart{position: StartEarliest, skipBefore: d.skipBefore(started)}, nil
+}
+
+// streamStartName is the store entry (a watermark, by name) keeping the
+// instant a topic's initial backfill began. Object API names hold no
+// spaces, so it never meets an object's watermark.
+func streamStartName(topic string) string { return "stream start " + topic }
+
+// streamStart reads the stored start instant of the topic's initial
+// backfill. A read failure counts as unknown: a new instant taken before
+// a new backfill is as safe, it only passes fewer events.
+func (d *Daemon) streamStart(ctx context.Context, topic string) (time.Time, bool) {
+	w, err := d.opts.Store.Watermark(ctx, d.cfg.Org, streamStartName(topic))
+	switch {
+	case err == nil:
+		return w.Modstamp, true
+	case !errors.Is(err, replay.ErrNotFound):
+		d.log.Warn("read the stream start of the topic; its retained events are all handled", "topic", topic, "err", err)
+	}
+	return time.Time{}, false
+}
+
+// saveStreamStart stores the start instant before the backfill runs, so a
+// restart during the backfill or while the stream replays keeps it. A
+// failure only logs: the run goes on with the instant in memory, and a
+// restart takes a new one before its own backfill.
+func (d *Daemon) saveStreamStart(ctx context.Context, topic string, at time.Time) {
+	if err := d.opts.Store.SaveWatermark(ctx, d.cfg.Org, streamStartName(topic), replay.Watermark{Modstamp: at}); err != nil {
+		d.log.Warn("store the stream start of the topic", "topic", topic, "err", err)
+	}
+}
+
+// skipBefore is the commit time before which the stream passes events:
+// the backfill's start less the clock-skew margin; zero when unknown.
+func (d *Daemon) skipBefore(started time.Time) time.Time {
+	if started.IsZero() {
+		return time.Time{}
+	}
+	return started.Add(-d.cfg.StartClockSkew)
 }
 
 // writeStatuses writes the topic's status at once, at every state change

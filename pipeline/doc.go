@@ -82,15 +82,27 @@
 // policy backfills the window from the last checkpoint's commit time less
 // RecoveryOverlap (unknown: the oldest backfill watermark, or the
 // beginning) to now, and resumes at EARLIEST. Because the window ends
-// after EARLIEST's position, nothing is skipped; the overlap between the
-// two is re-sent unchanged and costs no upload (content hashes).
+// after EARLIEST's position, nothing is skipped. In the overlap between
+// the two, a record changed once costs no upload (content hashes); one
+// changed several times has its older versions replayed after the
+// backfill delivered the newest, each of them uploaded and billed, until
+// the stream reaches its last change.
 //
-// A topic never streamed starts, by default, the same way: a backfill of
-// its objects up to now, then EARLIEST. This needs no stream position
-// recorded first, which a crash between the two steps could lose. A record
-// changed while that backfill runs is read new by it, then its older
-// events replay: CM briefly holds the older text, and the two updates are
-// billed.
+// A topic never streamed starts, by default, with a backfill: the daemon
+// records the start instant first (this host's clock, stored with the
+// topic's state so a restart keeps the first one), loads the topic's
+// objects over REST, then streams from EARLIEST. Retained events committed
+// before the start instant less StartClockSkew are passed without REST
+// calls or uploads (Config.SkipCommittedBefore) and the checkpoint moves
+// over them: the backfill read their records after they committed, so
+// replaying them could only bring back older text and bill it. Every
+// change committed after that point comes through the stream, so nothing
+// falls between the backfill and the stream; a change committed within
+// the skew margin is both backfilled and streamed, at the cost of its
+// re-upload. A hard delete committed before the start instant whose
+// record queryAll no longer returns is passed too: the backfill never
+// delivered that record, so CM holds no comment to delete unless an
+// earlier sfcdc backfill put it there.
 //
 // # Monitoring
 //

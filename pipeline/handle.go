@@ -47,6 +47,10 @@ func (r *run) handleEvent(ctx context.Context, seq replay.Seq, ev *pubsub.Event)
 		r.deadLetter(seq, replay.DeadLetter{Reason: reasonNotCDC, Error: "event has no ChangeEventHeader"})
 		return nil
 	}
+	if r.coveredByInitialBackfill(h) {
+		r.stats.coveredByBackfill.Add(1)
+		return nil
+	}
 	plan, err := r.opts.Mapper.PlanEvent(changeEventOf(ev))
 	if errors.Is(err, mapper.ErrUnknownObject) {
 		return nil // a channel may carry objects this deployment does not map
@@ -76,6 +80,15 @@ func (r *run) handleEvent(ctx context.Context, seq replay.Seq, ev *pubsub.Event)
 	default: // StepBackfill: GAP_OVERFLOW names no records
 		return r.resync(ctx, seq, h, plan.Reason)
 	}
+}
+
+// coveredByInitialBackfill reports whether the change was committed before
+// Config.SkipCommittedBefore: the topic's initial backfill read its record
+// later, so the event has nothing to add. A change without a commit time
+// is never skipped.
+func (r *run) coveredByInitialBackfill(h *pubsub.ChangeEventHeader) bool {
+	cutoff := r.cfg.SkipCommittedBefore
+	return !cutoff.IsZero() && !h.CommitTimestamp.IsZero() && h.CommitTimestamp.Before(cutoff)
 }
 
 // submitInOrder submits records an event carries (or deletes) without a

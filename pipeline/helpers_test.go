@@ -102,6 +102,36 @@ type cmGate struct {
 	mu        sync.Mutex
 	failing   map[string]bool
 	rejecting map[string]bool // answered 422, as CM does for an invalid comment
+	// accepted, when set, sees the body of every request CM answered with
+	// a 2xx, and when the answer was complete.
+	accepted func(body []byte, at time.Time)
+}
+
+// onAccepted makes f see every request CM accepts (nil: none).
+func (g *cmGate) onAccepted(f func(body []byte, at time.Time)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.accepted = f
+}
+
+// statusRecorder notes the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
 }
 
 // reject makes CM refuse, for good, every request carrying a marker.
@@ -149,7 +179,18 @@ func (g *cmGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"status":"error","message":"injected: comment refused"}`))
 		return
 	}
-	g.next.ServeHTTP(w, r)
+	g.mu.Lock()
+	accepted := g.accepted
+	g.mu.Unlock()
+	if accepted == nil {
+		g.next.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	g.next.ServeHTTP(rec, r)
+	if rec.status >= 200 && rec.status < 300 {
+		accepted(body, time.Now())
+	}
 }
 
 func (g *cmGate) rejects(body []byte) bool {

@@ -38,6 +38,10 @@ type TopicSnapshot struct {
 	// FetchCalls and RecordsFetched count the stream's REST record reads
 	// (each attempt of a Collections retrieve or ID query).
 	FetchCalls, RecordsFetched int64
+	// CoveredByBackfill counts change events passed without work because
+	// they were committed before the topic's initial backfill began
+	// (Config.SkipCommittedBefore).
+	CoveredByBackfill int64
 	// Zero when it never happened in this process. LastCheckpointAt starts
 	// at the stored checkpoint's write time once the lease is held.
 	LastEventAt, LastKeepaliveAt, LastCheckpointAt time.Time
@@ -60,6 +64,7 @@ type topicStats struct {
 	commentsNew, commentsUpdated, commentsMetadata          atomic.Int64
 	commentsUnchanged, commentsDeleted                      atomic.Int64
 	uploadFailures, deadLetters, fetchCalls, recordsFetched atomic.Int64
+	coveredByBackfill                                       atomic.Int64
 	lastEventAt, lastKeepaliveAt, lastEventCommit           atomic.Int64 // unix ns, 0 unknown
 	lastCheckpointAt, checkpointCommit                      atomic.Int64 // unix ns, 0 unknown
 	sub                                                     atomic.Pointer[pubsub.Subscription]
@@ -200,7 +205,7 @@ func (s *topicStats) snapshot(now time.Time) TopicSnapshot {
 		CommentsNew: s.commentsNew.Load(), CommentsUpdated: s.commentsUpdated.Load(),
 		CommentsUnchanged: s.commentsUnchanged.Load(), CommentsDeleted: s.commentsDeleted.Load(),
 		UploadFailures: s.uploadFailures.Load(), DeadLetters: s.deadLetters.Load(),
-		FetchCalls: s.fetchCalls.Load(), RecordsFetched: s.recordsFetched.Load(),
+		FetchCalls: s.fetchCalls.Load(), RecordsFetched: s.recordsFetched.Load(), CoveredByBackfill: s.coveredByBackfill.Load(),
 		LastEventAt: loadTime(&s.lastEventAt), LastKeepaliveAt: loadTime(&s.lastKeepaliveAt),
 		LastCheckpointAt: loadTime(&s.lastCheckpointAt), LastError: lastError,
 	}
@@ -238,4 +243,3 @@ func (s *topicStats) status(now time.Time) replay.Status {
 		LastError:          snap.LastError, LastErrorAt: errAt,
 	}
 }
-

@@ -31,6 +31,10 @@ type runSection struct {
 	// RecoveryOverlap starts the recovery window this much before the last
 	// checkpoint's commit time. Zero: 5m.
 	RecoveryOverlap time.Duration `yaml:"recovery_overlap"`
+	// StartClockSkew is how far this host's clock may be from Salesforce's:
+	// with start: backfill, the stream passes events committed before the
+	// initial backfill began less this margin. Zero: 1m.
+	StartClockSkew time.Duration `yaml:"start_clock_skew"`
 	// PollingObjects are read by REST polling (backfill.poll_interval)
 	// instead of streamed: objects without change events.
 	PollingObjects []string `yaml:"polling_objects"`
@@ -82,7 +86,7 @@ func (r runSection) daemonConfig(org, holder string) pipeline.DaemonConfig {
 	return pipeline.DaemonConfig{
 		Org: org, Holder: holder,
 		Start: pipeline.NewTopicStart(r.Start), Recovery: pipeline.RecoveryPolicy(r.Recovery),
-		RecoveryOverlap: r.RecoveryOverlap, PollingObjects: slices.Clone(r.PollingObjects),
+		RecoveryOverlap: r.RecoveryOverlap, StartClockSkew: r.StartClockSkew, PollingObjects: slices.Clone(r.PollingObjects),
 		Worker: pipeline.Config{LeaseTTL: r.LeaseTTL, FlushInterval: r.FlushInterval, DrainTimeout: r.grace() / 2},
 	}
 }
