@@ -53,10 +53,10 @@ type Config struct {
 	// SkipCommittedBefore, when set, passes change events committed before
 	// it without REST calls or uploads; the checkpoint advances over them.
 	// Only the Daemon sets it, to the start instant of a topic's initial
-	// backfill less a clock-skew margin: that backfill began reading after
-	// those changes were committed, so CM already holds their records in a
-	// version at least as new, and replaying them would only re-bill older
-	// text. Zero: nothing is skipped.
+	// or recovery backfill less a clock-skew margin: that backfill began
+	// reading after those changes were committed, so CM already holds
+	// their records in a version at least as new, and replaying them would
+	// only re-bill older text. Zero: nothing is skipped.
 	SkipCommittedBefore time.Time
 }
 

@@ -14,27 +14,33 @@ import (
 // resumed (cause). It records the cause first, so the operator sees it
 // whatever follows; with RecoverByBackfill it then backfills the window
 // the stream left uncovered, after which the worker resumes at EARLIEST:
-// the window ends now, EARLIEST starts before now, so nothing is skipped.
-func (d *Daemon) recoverTopic(ctx context.Context, topic string, objects []string, cause error) error {
+// the window ends now, EARLIEST starts before now, so nothing falls
+// between. It returns the instant the backfill began, before which the
+// resumed stream passes events (their records were read later).
+func (d *Daemon) recoverTopic(ctx context.Context, topic string, objects []string, cause error) (time.Time, error) {
 	d.log.Warn("topic stream cannot be resumed", "topic", topic, "policy", d.cfg.Recovery, "err", cause)
 	ts := d.stats[topic]
 	ts.setError(cause)
 	ts.setState(replay.StateRecovering, d.cfg.Holder)
 	if d.cfg.Recovery == RecoverStop {
-		return fmt.Errorf("topic %s (recovery policy stop): %w", topic, cause)
+		return time.Time{}, fmt.Errorf("topic %s (recovery policy stop): %w", topic, cause)
 	}
 	since, err := d.recoverySince(ctx, topic, objects)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
+	// Taken, and stored, before the backfill reads anything: as for a new
+	// topic, the retained events committed before it add nothing to what
+	// the backfill reads, and the stream from EARLIEST passes them.
 	until := time.Now()
+	d.saveStreamStart(ctx, topic, until)
 	d.log.Warn("recovering topic by backfill", "topic", topic, "objects", objects, "since", since, "until", until)
 	sum, err := d.fill.Run(ctx, backfill.Request{Objects: objects, Since: since, Until: until})
 	ts.backfilled(sum)
 	if err != nil {
-		return fmt.Errorf("recover topic %s by backfill: %w", topic, err)
+		return time.Time{}, fmt.Errorf("recover topic %s by backfill: %w", topic, err)
 	}
-	return nil
+	return until, nil
 }
 
 // recoverySince is where the recovery window starts: the last committed

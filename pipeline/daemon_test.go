@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -210,4 +211,50 @@ func TestASecondDaemonStandsByAndTakesOverWhenTheFirstStops(t *testing.T) {
 	late := w.createCases(t, 2, 2)
 	eventually(t, "the standby took over", func() bool { return w.cmHas("Case", late...) })
 	second.stop(t)
+}
+
+// After an expired replay ID, the recovery backfill reads the records the
+// retained events changed in their newest version; the stream resumed at
+// EARLIEST must pass those events instead of replaying older text on top
+// and billing each change again.
+func TestARecoveryBillsRecordsChangedDuringTheDowntimeOnce(t *testing.T) {
+	// The org's clock runs an hour behind the host once the downtime has
+	// passed, so the retained changes lie well outside the skew margin.
+	clock := &stepClock{now: time.Now().UTC().Add(-74 * time.Hour)}
+	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Clock = clock })
+	// No initial backfill: only the recovery's own start instant may pass
+	// events here.
+	earliest := func(c *pipeline.DaemonConfig) { c.Start = pipeline.NewTopicEarliest }
+	d := w.startDaemon(t, casesOnly, earliest)
+	streamed := w.createCases(t, 0, 3)
+	eventually(t, "the first cases are streamed", func() bool {
+		return w.cmHas("Case", streamed...) && w.checkpoint(t, caseTopic) != nil
+	})
+	d.stop(t)
+
+	expired := w.createCases(t, 3, 4)
+	clock.Advance(73 * time.Hour)
+	retained := w.createCases(t, 7, 2)
+	for i, id := range retained {
+		if err := w.sim.Org.Update(id, sfsim.Values{"Description": fmt.Sprintf("Updated during the downtime, case %d.", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	d = w.startDaemon(t, casesOnly, earliest)
+	eventually(t, "every case is in CM, the retained ones in their newest version", func() bool {
+		for i, id := range retained {
+			if w.caseBody(id) != fmt.Sprintf("Updated during the downtime, case %d.", i) {
+				return false
+			}
+		}
+		return w.cmHas("Case", streamed...) && w.cmHas("Case", expired...)
+	})
+	w.awaitCheckpointAtTip(t, caseTopic)
+	d.stop(t)
+	// 3 streamed, 4 recovered, 2 recovered in their newest version: one
+	// unit each. Replaying the retained CREATE and UPDATE events cost 4 more.
+	if got := w.cm.Stats().BillableUnits; got != 9 {
+		t.Errorf("billable units = %d, want 9 (one per record)", got)
+	}
 }

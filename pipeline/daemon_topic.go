@@ -149,13 +149,14 @@ func (d *Daemon) workTopic(ctx context.Context, keeper *leaseKeeper, topic strin
 				return keeper.Err()
 			}
 		case streamCannotResume(err):
-			if err := d.recoverTopic(ctx, topic, objects, err); err != nil {
+			recovered, err := d.recoverTopic(ctx, topic, objects, err)
+			if err != nil {
 				if ctx.Err() != nil {
 					return keeper.Err()
 				}
 				return err
 			}
-			resumeAtEarliest = true
+			start.skipBefore, resumeAtEarliest = d.skipBefore(recovered), true
 		default:
 			return fmt.Errorf("topic %s: %w", topic, err)
 		}

@@ -82,11 +82,10 @@
 // policy backfills the window from the last checkpoint's commit time less
 // RecoveryOverlap (unknown: the oldest backfill watermark, or the
 // beginning) to now, and resumes at EARLIEST. Because the window ends
-// after EARLIEST's position, nothing is skipped. In the overlap between
-// the two, a record changed once costs no upload (content hashes); one
-// changed several times has its older versions replayed after the
-// backfill delivered the newest, each of them uploaded and billed, until
-// the stream reaches its last change.
+// after EARLIEST's position, nothing falls between. As after an initial
+// backfill (below), the retained events committed before the recovery
+// backfill began, less StartClockSkew, are passed: the backfill read
+// their records later, so replaying them would only re-bill older text.
 //
 // A topic never streamed starts, by default, with a backfill: the daemon
 // records the start instant first (this host's clock, stored with the
