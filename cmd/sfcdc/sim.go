@@ -58,10 +58,10 @@ func newSimCommand() *cobra.Command {
 	fl.StringVar(&f.pubsubAddr, "pubsub-addr", "127.0.0.1:7443", "address of the Pub/Sub API endpoint")
 	fl.StringVar(&f.restAddr, "rest-addr", "127.0.0.1:0", "address of the REST and OAuth endpoint (the instance and login URL)")
 	fl.StringVar(&f.caFile, "ca-file", "", "where to write the generated CA certificate (default: a temporary file)")
-	fl.BoolVar(&f.insecure, "insecure", false, "serve plaintext instead of TLS (loopback only)")
+	fl.BoolVar(&f.insecure, "insecure", false, "serve plaintext instead of TLS; --pubsub-addr and --rest-addr must then be loopback addresses")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the org's IDs and of the generated traffic")
-	fl.Float64Var(&f.rate, "rate", 10, "generated events per second (0 turns the generator off)")
-	fl.IntVar(&f.events, "events", 0, "generate this many events as fast as possible, then stop generating")
+	fl.Float64Var(&f.rate, "rate", 10, "generated events per second until interrupted; 0 turns the generator off unless --events is set")
+	fl.IntVar(&f.events, "events", 0, "generate exactly this many events as fast as possible, then stop generating; overrides --rate (--rate 0 --events N still generates N)")
 	fl.DurationVar(&f.keepalive, "keepalive", sfsim.DefaultKeepalive, "longest silence on an idle stream before a keepalive")
 	fl.IntVar(&f.endStreamAfter, "fault-end-stream-after", 0, "end each stream with UNAVAILABLE after N events")
 	fl.IntVar(&f.resetAfter, "fault-reset-after", 0, "reset the TCP connection after N events of a stream")
@@ -75,6 +75,11 @@ func newSimCommand() *cobra.Command {
 func runSim(cmd *cobra.Command, f simFlags, extras *simExtras) error {
 	if f.rate < 0 || f.events < 0 {
 		return usageError{fmt.Errorf("--rate and --events must not be negative")}
+	}
+	if f.insecure {
+		if err := checkPlaintextFlags(f); err != nil {
+			return err
+		}
 	}
 	s, err := sfsim.Start(sfsim.SimConfig{
 		Org:    sfsim.Config{Seed: f.seed},
@@ -129,4 +134,17 @@ type simLogin struct {
 func simLoginBanner(s *sfsim.Sim) simLogin {
 	app := s.REST.App()
 	return simLogin{LoginURL: s.LoginURL, ClientID: app.ClientID, ClientSecret: app.ClientSecret}
+}
+
+// checkPlaintextFlags refuses --insecure on an address other machines could
+// reach: the demo credentials and every event would cross the network in
+// the clear. (The simulator refuses it too; this names the flags to fix.)
+func checkPlaintextFlags(f simFlags) error {
+	for _, a := range []struct{ flag, addr string }{{"--pubsub-addr", f.pubsubAddr}, {"--rest-addr", f.restAddr}} {
+		if sfsim.CheckPlaintextAddr(a.addr) != nil {
+			return usageError{fmt.Errorf("--insecure serves plaintext, so it is allowed on loopback addresses only, and %s %q is not one: "+
+				"use %s 127.0.0.1:<port> (or [::1]:<port>, localhost:<port>), or drop --insecure to serve TLS", a.flag, a.addr, a.flag)}
+		}
+	}
+	return nil
 }

@@ -9,10 +9,11 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// generateTraffic starts the activity generator: --events N generates N
-// events as fast as possible and stops generating (the org keeps serving);
-// otherwise --rate events per second until interrupted. Generation errors
-// are reported on standard error and stop only the generator.
+// generateTraffic starts the activity generator: --events N generates
+// exactly N events as fast as possible, whatever --rate says, and stops
+// generating (the org keeps serving); otherwise --rate events per second
+// until interrupted. A failed --events run ends the command; an error of
+// the --rate generator is reported on standard error and stops only it.
 func generateTraffic(cmd *cobra.Command, s *sfsim.Sim, f simFlags) error {
 	gen := sfsim.NewGenerator(s.Org, f.seed)
 	ctx := cmd.Context()

@@ -78,13 +78,9 @@ func TestAnUpdateCarriesOnlyWhatChangedIncludingCompoundComponents(t *testing.T)
 		t.Fatalf("CREATE carries %v", create.Fields)
 	}
 	h := update.Header
-	for _, f := range []string{"BillingAddress.City", "BillingAddress.State", "Phone", "LastModifiedDate"} {
-		if !slices.Contains(h.ChangedFields, f) {
-			t.Errorf("changedFields %v lacks %s", h.ChangedFields, f)
-		}
-	}
-	if slices.Contains(h.ChangedFields, "Website") || slices.Contains(h.ChangedFields, "BillingAddress.Street") {
-		t.Errorf("changedFields %v lists unchanged fields", h.ChangedFields)
+	// Top-level fields in schema order, then the address components.
+	if want := []string{"Phone", "LastModifiedDate", "BillingAddress.City", "BillingAddress.State"}; !slices.Equal(h.ChangedFields, want) {
+		t.Errorf("changedFields = %v, want exactly %v", h.ChangedFields, want)
 	}
 	if !slices.Equal(h.NulledFields, []string{"Phone"}) {
 		t.Errorf("nulledFields = %v, want [Phone]", h.NulledFields)
@@ -95,6 +91,49 @@ func TestAnUpdateCarriesOnlyWhatChangedIncludingCompoundComponents(t *testing.T)
 	}
 	if update.Fields["Name"] != nil || update.Fields["Website"] != nil || update.Fields["Phone"] != nil {
 		t.Errorf("unchanged fields must be null in an UPDATE: %v", update.Fields)
+	}
+}
+
+func TestContactNameComponentsArriveAsExactlyTheChangedComponents(t *testing.T) {
+	s, c := startOrg(t, sfsim.Config{Seed: 37})
+	id, err := s.Org.Create("Contact", sfsim.Values{"Salutation": "Ms.", "FirstName": "Ada", "LastName": "Byron", "Email": "ada@example.com"})
+	must(t, err)
+	must(t, s.Org.Update(id, sfsim.Values{"FirstName": "Augusta", "LastName": "King"}))
+	must(t, s.Org.Update(id, sfsim.Values{"Name": map[string]any{"Salutation": nil, "FirstName": "Ada"}}))
+	evs := readEvents(t, c, "/data/ContactChangeEvent", 3)
+
+	if name, _ := evs[0].Fields["Name"].(map[string]any); evs[0].Header.ChangeType != "CREATE" || name["FirstName"] != "Ada" || name["LastName"] != "Byron" || name["Salutation"] != "Ms." {
+		t.Fatalf("CREATE: %s with Name %v", evs[0].Header.ChangeType, evs[0].Fields["Name"])
+	}
+	// Name is field 2 of the Contact event (after the header and
+	// AccountId), LastModifiedDate field 13; its components are bits
+	// Salutation 0x1, FirstName 0x2, LastName 0x4 of a P-0x… entry.
+	for i, want := range []struct {
+		raw, changed, nulled []string
+		name                 map[string]any
+	}{
+		{raw: []string{"0x2000", "2-0x06"}, changed: []string{"LastModifiedDate", "Name.FirstName", "Name.LastName"},
+			name: map[string]any{"FirstName": "Augusta", "LastName": "King"}},
+		{raw: []string{"0x2000", "2-0x03"}, changed: []string{"LastModifiedDate", "Name.Salutation", "Name.FirstName"}, nulled: []string{"Name.Salutation"},
+			name: map[string]any{"FirstName": "Ada"}},
+	} {
+		ev := evs[i+1]
+		h := ev.Header
+		if h.ChangeType != "UPDATE" || !slices.Equal(h.RawChangedFields, want.raw) || !slices.Equal(h.ChangedFields, want.changed) || !slices.Equal(h.NulledFields, want.nulled) {
+			t.Errorf("update %d: %s changedFields %v (raw %v), nulledFields %v; want UPDATE %v (raw %v), %v",
+				i+1, h.ChangeType, h.ChangedFields, h.RawChangedFields, h.NulledFields, want.changed, want.raw, want.nulled)
+		}
+		name, _ := ev.Fields["Name"].(map[string]any)
+		for _, comp := range []string{"Salutation", "FirstName", "LastName", "MiddleName", "Suffix"} {
+			if name[comp] != want.name[comp] {
+				t.Errorf("update %d: Name.%s = %v, want %v (unchanged components are null)", i+1, comp, name[comp], want.name[comp])
+			}
+		}
+		for f, v := range ev.Fields {
+			if f != "Name" && f != "LastModifiedDate" && v != nil {
+				t.Errorf("update %d: unchanged field %s = %v, want null", i+1, f, v)
+			}
+		}
 	}
 }
 

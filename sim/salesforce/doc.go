@@ -47,8 +47,10 @@
 // latest_replay_id, which never passes an undelivered event. A replay ID is
 // usable while no event after it was purged by retention; older ones fail
 // with …replayid.corrupted, malformed ones with …replayid.validation.failed.
-// ManagedSubscribe (Beta) answers UNIMPLEMENTED. Faults inject stream ends,
-// connection resets, stalls, latency and token expiry.
+// ManagedSubscribe (Beta) checks the metadata too, then answers
+// UNIMPLEMENTED. Faults inject stream ends, connection resets, stalls,
+// latency and token expiry. Plaintext (PubSubConfig.Insecure) is served on
+// loopback addresses only; any other address fails to start.
 //
 // # REST and OAuth
 //
@@ -67,7 +69,8 @@
 //
 // Generator produces reproducible support traffic (cases, inbound and
 // outbound emails with multi-KB bodies, comments, status changes, deletes
-// and undeletes) from a seed, either at a rate or as fast as possible.
+// and undeletes) from a seed, either at a rate or as fast as possible;
+// Generate(ctx, n) appends exactly n events.
 //
 // goavro/v2 encodes the events because the consumer side decodes with it;
 // using the same library keeps the simulator's schemas honest about what

@@ -51,21 +51,74 @@ func NewGenerator(org *Org, seed uint64) *Generator {
 	return &Generator{org: org, rng: rng, text: textGen{rng: rng}}
 }
 
-// Generate runs activities as fast as possible until at least n events
-// were appended to the bus, and returns how many were.
+// Generate runs activities as fast as possible until exactly n events were
+// appended to the bus, and returns how many were: n, unless ctx ends or an
+// operation fails first. Near the end it runs only activities that change
+// one record (StepAtMost), so the last step never overshoots. The same org,
+// seed and n give the same traffic.
 func (g *Generator) Generate(ctx context.Context, n int) (int, error) {
-	events := 0
+	events, silent := 0, 0
 	for events < n {
 		if err := ctx.Err(); err != nil {
 			return events, err
 		}
-		k, err := g.Step()
+		k, err := g.StepAtMost(n - events)
 		events += k
 		if err != nil {
 			return events, err
 		}
+		// An org that publishes no change events for any object the
+		// generator touches would otherwise keep this loop busy forever.
+		if k == 0 {
+			silent++
+		} else {
+			silent = 0
+		}
+		if silent >= maxSilentSteps {
+			return events, fmt.Errorf("generate %d events: %d activities in a row produced no change event; "+
+				"enable CDC for Case or EmailMessage (Config.NoChangeEvents)", n, silent)
+		}
 	}
 	return events, nil
+}
+
+// maxSilentSteps is how many activities in a row may produce no event
+// before Generate gives up. Only CaseComment is off by default, and it is
+// a tenth of the mix, so a working org never gets near it.
+const maxSilentSteps = 1000
+
+// Upper bounds of the events one activity appends. Every record change
+// makes at most one event: merging, overflow and objects without CDC only
+// lower the count.
+const (
+	genCustomerAccounts = 5
+	genContactsPerAcct  = 2
+	// customersChanges: the accounts and contacts of createCustomers.
+	customersChanges = genCustomerAccounts * (1 + genContactsPerAcct)
+	// openCaseChanges: the case, its email and the case's SourceId; no
+	// other activity of Step changes more records.
+	openCaseChanges = 3
+)
+
+// StepAtMost runs one activity that appends at most limit events (limit
+// must be at least 1) and returns how many it appended: an ordinary Step
+// when every activity it may choose fits, otherwise an activity that
+// changes exactly one record — a lone contact and a web case stand in for
+// the first Step's customers and emailed case.
+func (g *Generator) StepAtMost(limit int) (int, error) {
+	if limit < 1 {
+		return 0, fmt.Errorf("generator step: limit %d must be at least 1", limit)
+	}
+	most := openCaseChanges
+	if len(g.contacts) == 0 {
+		most = customersChanges
+	}
+	if limit >= most {
+		return g.Step()
+	}
+	n, err := g.stepSingle()
+	g.bound()
+	return n, err
 }
 
 // Run generates about eventsPerSecond events per second of wall time until
@@ -130,6 +183,48 @@ func (g *Generator) step() (int, error) {
 	if g.replaySafe {
 		activities = genReplaySafeActivities
 	}
+	return g.roll(activities)
+}
+
+// genSingleChangeActivities is the mix of activities that change exactly
+// one record, in the proportions of genActivities without openCase.
+var genSingleChangeActivities = []genActivity{
+	{20, (*Generator).customerReply},
+	{20, (*Generator).agentReply},
+	{10, (*Generator).addComment},
+	{12, (*Generator).advanceStatus},
+	{5, (*Generator).logTask},
+	{5, (*Generator).editDescription},
+	{6, (*Generator).deleteOne},
+	{4, (*Generator).undeleteSomething},
+}
+
+// genReplaySafeSingleChangeActivities is genReplaySafeActivities without openCase.
+var genReplaySafeSingleChangeActivities = []genActivity{
+	{27, (*Generator).customerReply},
+	{27, (*Generator).agentReply},
+	{10, (*Generator).addComment},
+	{13, (*Generator).advanceStatus},
+	{5, (*Generator).logTask},
+}
+
+// stepSingle runs one activity that changes exactly one record.
+func (g *Generator) stepSingle() (int, error) {
+	if len(g.contacts) == 0 {
+		return g.createLoneContact()
+	}
+	if len(g.open) == 0 {
+		return g.openWebCase()
+	}
+	activities := genSingleChangeActivities
+	if g.replaySafe {
+		activities = genReplaySafeSingleChangeActivities
+	}
+	return g.roll(activities)
+}
+
+// roll picks one activity by weight and runs it.
+func (g *Generator) roll(activities []genActivity) (int, error) {
 	total := 0
 	for _, a := range activities {
 		total += a.weight
@@ -158,7 +253,7 @@ func (g *Generator) commit(fn func(*Tx) error) (int, error) {
 
 func (g *Generator) createCustomers() (int, error) {
 	return g.commit(func(tx *Tx) error {
-		for _, company := range genCompanies[:5] {
+		for _, company := range genCompanies[:genCustomerAccounts] {
 			accountID, err := tx.Create("Account", Values{
 				"Name": company, "Industry": "Technology", "Type": "Customer",
 				"BillingAddress": Values{"City": g.text.pick([]string{"Berlin", "Lisbon", "Austin", "Osaka", "Lagos"}), "Country": "Freedonia"},
@@ -166,7 +261,7 @@ func (g *Generator) createCustomers() (int, error) {
 			if err != nil {
 				return err
 			}
-			for range 2 {
+			for range genContactsPerAcct {
 				first, last := g.text.personName()
 				c := genContact{accountID: accountID, first: first, last: last, company: company, email: genEmailAddress(first, last, company)}
 				if c.id, err = tx.Create("Contact", Values{"AccountId": accountID, "FirstName": first, "LastName": last, "Email": c.email}); err != nil {
@@ -175,6 +270,43 @@ func (g *Generator) createCustomers() (int, error) {
 				g.contacts = append(g.contacts, c)
 			}
 		}
+		return nil
+	})
+}
+
+// createLoneContact is a customer whose company is not on file yet: one
+// Contact without an Account.
+func (g *Generator) createLoneContact() (int, error) {
+	first, last := g.text.personName()
+	company := g.text.pick(genCompanies)
+	c := genContact{first: first, last: last, company: company, email: genEmailAddress(first, last, company)}
+	return g.commit(func(tx *Tx) error {
+		var err error
+		if c.id, err = tx.Create("Contact", Values{"FirstName": first, "LastName": last, "Email": c.email}); err != nil {
+			return err
+		}
+		g.contacts = append(g.contacts, c)
+		return nil
+	})
+}
+
+// openWebCase is Web-to-Case: the customer fills in the support form, so
+// the case arrives without an email.
+func (g *Generator) openWebCase() (int, error) {
+	contact := g.contacts[g.rng.IntN(len(g.contacts))]
+	c := &genCase{subject: g.text.subject(), contact: contact, threadID: string(appendHex([]byte("thread::"), g.rng.Uint64(), 16))}
+	c.description = g.text.paragraph()
+	return g.commit(func(tx *Tx) error {
+		var err error
+		c.id, err = tx.Create("Case", Values{
+			"Subject": c.subject, "Description": c.description, "Status": "New", "Origin": "Web",
+			"Priority": g.text.pick(genPriorities), "ContactId": contact.id, "AccountId": contact.accountID,
+			"SuppliedEmail": contact.email, "SuppliedName": contact.first + " " + contact.last,
+		})
+		if err != nil {
+			return err
+		}
+		g.open = append(g.open, c)
 		return nil
 	})
 }
@@ -300,8 +432,15 @@ func (g *Generator) editDescription() (int, error) {
 	return g.commit(func(tx *Tx) error { return tx.Update(c.id, Values{"Description": c.description}) })
 }
 
-// deleteSomething moves an email, a comment or (rarely) a case to the recycle bin.
-func (g *Generator) deleteSomething() (int, error) {
+// deleteSomething moves an email, a comment or (rarely) a case to the
+// recycle bin, or opens a case when there is nothing to spare.
+func (g *Generator) deleteSomething() (int, error) { return g.deleteOr((*Generator).openCase) }
+
+// deleteOne is deleteSomething that answers on a case instead of opening
+// one, so it changes exactly one record.
+func (g *Generator) deleteOne() (int, error) { return g.deleteOr((*Generator).agentReply) }
+
+func (g *Generator) deleteOr(otherwise func(*Generator) (int, error)) (int, error) {
 	var id string
 	switch roll := g.rng.IntN(10); {
 	case roll < 6 && len(g.emails) > 0:
@@ -313,7 +452,7 @@ func (g *Generator) deleteSomething() (int, error) {
 		id = g.open[i].id
 		g.open = slices.Delete(g.open, i, i+1)
 	default:
-		return g.openCase()
+		return otherwise(g)
 	}
 	g.deleted = append(g.deleted, id)
 	return g.commit(func(tx *Tx) error { return tx.Delete(id) })

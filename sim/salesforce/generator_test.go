@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -31,7 +32,7 @@ func runGenerator(t *testing.T, orgSeed, genSeed uint64, n int) generatedRun {
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
-	if got < n || got != len(run.events) {
+	if got != n || got != len(run.events) {
 		t.Fatalf("Generate reported %d events, saw %d, asked for %d", got, len(run.events), n)
 	}
 	run.records = map[string][]Record{}
@@ -89,6 +90,73 @@ func TestGeneratorProducesRealisticSupportTraffic(t *testing.T) {
 	}
 	if inbound == 0 || outbound == 0 {
 		t.Errorf("%d inbound and %d outbound emails", inbound, outbound)
+	}
+}
+
+// busEventCount counts what the bus holds (nothing is purged in these tests).
+func busEventCount(org *Org) int {
+	events, _ := org.bus.ReadAfter(org.bus.StartEarliest(), func(string) bool { return true }, 1<<30, 1<<40)
+	return len(events)
+}
+
+func TestGenerateAppendsExactlyTheRequestedNumberOfEvents(t *testing.T) {
+	counts := []int{1, 2, 3, 4, 5, 7, 14, 15, 16, 17, 18, 25, 26, 27, 40, 61, 99, 250}
+	configs := map[string]Config{
+		"default org":           {},
+		"comments publish too":  {CaseCommentChangeEvents: true, SendDataDifferences: true},
+		"no account or contact": {NoChangeEvents: []string{"Account", "Contact"}},
+	}
+	for name, cfg := range configs {
+		for _, replaySafe := range []bool{false, true} {
+			for seed := uint64(1); seed <= 4; seed++ {
+				for _, n := range counts {
+					cfg.Seed = seed
+					org, _ := newOrgForTest(t, cfg)
+					g := NewGenerator(org, seed)
+					g.SetReplaySafe(replaySafe)
+					got, err := g.Generate(context.Background(), n)
+					if err != nil {
+						t.Fatalf("%s, replay-safe %v, seed %d: Generate(%d): %v", name, replaySafe, seed, n, err)
+					}
+					if onBus := busEventCount(org); got != n || onBus != n {
+						t.Fatalf("%s, replay-safe %v, seed %d: Generate(%d) reported %d and appended %d events",
+							name, replaySafe, seed, n, got, onBus)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestGeneratingFewerEventsThanTheFirstStepMakesStillMakesSupportTraffic(t *testing.T) {
+	// Fewer than the first ordinary step's 15 accounts and contacts: a
+	// contact and a web case start the traffic instead.
+	run := runGenerator(t, 7, 7, 6)
+	if run.headers[0].EntityName != "Contact" || run.headers[1].EntityName != "Case" {
+		t.Fatalf("the first events are %s and %s, want a Contact and its Case", run.headers[0].EntityName, run.headers[1].EntityName)
+	}
+	for _, h := range run.headers {
+		if len(h.RecordIDs) != 1 {
+			t.Fatalf("a single-record step produced an event for %v", h.RecordIDs)
+		}
+	}
+	again := runGenerator(t, 7, 7, 6)
+	for i := range run.events {
+		if !bytes.Equal(run.events[i].Payload, again.events[i].Payload) {
+			t.Fatalf("event %d differs between runs with the same seeds", i)
+		}
+	}
+}
+
+func TestGenerateFailsInAnOrgThatPublishesNoChangeEvents(t *testing.T) {
+	org, _ := newOrgForTest(t, Config{NoChangeEvents: []string{"Account", "Contact", "Case", "EmailMessage", "Task"}})
+	// Bounded, so a generator that loops forever fails here instead of
+	// hanging the package.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n, err := NewGenerator(org, 1).Generate(ctx, 5)
+	if err == nil || n != 0 || !strings.Contains(err.Error(), "no change event") {
+		t.Fatalf("Generate in a silent org: %d events, %v; want 0 and an error saying no activity produced an event", n, err)
 	}
 }
 

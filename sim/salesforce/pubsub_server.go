@@ -2,8 +2,8 @@ package salesforce
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
@@ -26,7 +26,8 @@ type PubSubBackend struct {
 type PubSubConfig struct {
 	// Addr to listen on; "127.0.0.1:0" (a free loopback port) when empty.
 	Addr string
-	// Insecure serves plaintext HTTP/2, for loopback only.
+	// Insecure serves plaintext HTTP/2. Addr must then be a loopback
+	// address (CheckPlaintextAddr); anything else fails to start.
 	Insecure bool
 	// CAFile receives the generated CA certificate; a file in a new temporary
 	// directory when empty. Ignored when Insecure.
@@ -70,7 +71,10 @@ func startPubSub(backend PubSubBackend, cfg PubSubConfig, tlsCfg *tls.Config) (*
 		}
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}
-	lis, err := net.Listen("tcp", cfg.Addr)
+	lis, err := listen(cfg.Addr, cfg.Insecure)
+	if errors.Is(err, ErrPlaintextOffLoopback) {
+		return nil, fmt.Errorf("serve the Pub/Sub API in plaintext: %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (choose another --pubsub-addr)", cfg.Addr, err)
 	}

@@ -125,7 +125,12 @@ func (s *pubSubService) GetSchema(ctx context.Context, req *eventbusv1.SchemaReq
 	return &eventbusv1.SchemaInfo{SchemaJson: js, SchemaId: req.GetSchemaId(), RpcId: newRPCID()}, nil
 }
 
-// ManagedSubscribe (Beta on the real service) is not simulated.
+// ManagedSubscribe (Beta on the real service) is not simulated; like every
+// call it still checks the auth metadata first, so a client with bad
+// credentials learns that rather than that the call is missing.
 func (s *pubSubService) ManagedSubscribe(stream eventbusv1.PubSub_ManagedSubscribeServer) error {
+	if _, err := s.authorize(stream.Context()); err != nil {
+		return err.stream(stream, "ManagedSubscribe")
+	}
 	return sfError{codes.Unimplemented, "", "ManagedSubscribe is not simulated; sfcdc keeps replay IDs itself."}.stream(stream, "ManagedSubscribe")
 }

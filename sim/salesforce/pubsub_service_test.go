@@ -161,7 +161,8 @@ func trailerCode(stream grpc.ClientStream) string {
 }
 
 func TestEachReplayPresetStartsWhereTheAPISays(t *testing.T) {
-	h := newHarness(t, time.Minute, false)
+	// A short keepalive lets the LATEST step see when its stream is open.
+	h := newHarness(t, 50*time.Millisecond, false)
 	ids := h.append("Case", 5)
 	ctx := h.ctx(t)
 
@@ -176,23 +177,30 @@ func TestEachReplayPresetStartsWhereTheAPISays(t *testing.T) {
 	}
 
 	latest := h.subscribe(t, ctx, &eventbusv1.FetchRequest{TopicName: "/data/CaseChangeEvent", NumRequested: 100})
-	// The stream is open once the server answers a keepalive-free GetTopic
-	// round trip; events appended from now on are after LATEST.
-	waitSubscribed(t, h)
+	// Events appended once the server resolved LATEST are after it.
+	if at := awaitKeepalive(t, latest); at != ids[4] {
+		t.Fatalf("LATEST started at replay ID %d, want the tip %d", at, ids[4])
+	}
 	newer := h.append("Case", 2)
 	if got := replayIDs(receiveEvents(t, latest, 2)); fmt.Sprint(got) != fmt.Sprint(newer) {
 		t.Fatalf("LATEST delivered %v, want only the newer %v", got, newer)
 	}
 }
 
-// waitSubscribed gives a just-opened stream time to reach the server: the
-// server resolves LATEST when it reads the first request.
-func waitSubscribed(t *testing.T, h *harness) {
+// awaitKeepalive reads a stream's first response, which must be a
+// keepalive, and returns its latest replay ID. The server sends keepalives
+// only on a subscription it has opened, so once one arrives the stream's
+// start position is resolved: an event appended after that is delivered.
+func awaitKeepalive(t *testing.T, stream eventbusv1.PubSub_SubscribeClient) uint64 {
 	t.Helper()
-	if _, err := h.client.GetTopic(h.ctx(t), &eventbusv1.TopicRequest{TopicName: "/data/CaseChangeEvent"}); err != nil {
-		t.Fatal(err)
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatalf("waiting for the first keepalive: %v", err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	if len(resp.GetEvents()) != 0 {
+		t.Fatalf("the first response carried %d events, want a keepalive", len(resp.GetEvents()))
+	}
+	return binary.BigEndian.Uint64(resp.GetLatestReplayId())
 }
 
 func TestReplayIDsAreEightBytesAndIncreasePerChannel(t *testing.T) {
@@ -337,28 +345,89 @@ func TestIdleStreamGetsKeepalivesWithTheLatestReplayID(t *testing.T) {
 	}
 }
 
+// authProbe makes one call of an RPC and returns its trailer and error.
+type authProbe func(ctx context.Context, c eventbusv1.PubSubClient) (metadata.MD, error)
+
+// streamError sends first on a stream and reads until the stream ends.
+func streamError[Req, Resp any](stream grpc.BidiStreamingClient[Req, Resp], err error, first *Req) (metadata.MD, error) {
+	if err != nil {
+		return nil, err
+	}
+	_ = stream.Send(first) // a stream the server already ended fails on Recv
+	if _, err := stream.Recv(); err != nil {
+		return stream.Trailer(), err
+	}
+	// One response means the call was accepted.
+	_ = stream.CloseSend()
+	return nil, nil
+}
+
+var authProbes = map[string]authProbe{
+	"GetTopic": func(ctx context.Context, c eventbusv1.PubSubClient) (metadata.MD, error) {
+		var tr metadata.MD
+		_, err := c.GetTopic(ctx, &eventbusv1.TopicRequest{TopicName: "/data/CaseChangeEvent"}, grpc.Trailer(&tr))
+		return tr, err
+	},
+	"GetSchema": func(ctx context.Context, c eventbusv1.PubSubClient) (metadata.MD, error) {
+		var tr metadata.MD
+		_, err := c.GetSchema(ctx, &eventbusv1.SchemaRequest{SchemaId: "schema-Case"}, grpc.Trailer(&tr))
+		return tr, err
+	},
+	"Publish": func(ctx context.Context, c eventbusv1.PubSubClient) (metadata.MD, error) {
+		var tr metadata.MD
+		_, err := c.Publish(ctx, &eventbusv1.PublishRequest{TopicName: "/event/Alert__e", Events: []*eventbusv1.ProducerEvent{
+			{Id: "auth-probe", SchemaId: "schema-Alert__e", Payload: []byte("x")}}}, grpc.Trailer(&tr))
+		return tr, err
+	},
+	"PublishStream": func(ctx context.Context, c eventbusv1.PubSubClient) (metadata.MD, error) {
+		stream, err := c.PublishStream(ctx)
+		return streamError(stream, err, &eventbusv1.PublishRequest{TopicName: "/event/Alert__e", Events: []*eventbusv1.ProducerEvent{
+			{Id: "auth-probe", SchemaId: "schema-Alert__e", Payload: []byte("x")}}})
+	},
+	"Subscribe": func(ctx context.Context, c eventbusv1.PubSubClient) (metadata.MD, error) {
+		stream, err := c.Subscribe(ctx)
+		return streamError(stream, err, &eventbusv1.FetchRequest{TopicName: "/data/CaseChangeEvent", ReplayPreset: eventbusv1.ReplayPreset_EARLIEST, NumRequested: 1})
+	},
+	"ManagedSubscribe": func(ctx context.Context, c eventbusv1.PubSubClient) (metadata.MD, error) {
+		stream, err := c.ManagedSubscribe(ctx)
+		return streamError(stream, err, &eventbusv1.ManagedFetchRequest{DeveloperName: "SfcdcProbe", NumRequested: 1})
+	},
+}
+
 func TestEveryCallNeedsValidAuthMetadata(t *testing.T) {
 	h := newHarness(t, time.Minute, true)
-	cases := map[string][]string{
-		"no token":        {"instanceurl", testInstance, "tenantid", testOrgID},
-		"unknown token":   {"accesstoken", "00D5e000000AbCd!forged", "instanceurl", testInstance, "tenantid", testOrgID},
-		"wrong tenant":    {"accesstoken", h.token, "instanceurl", testInstance, "tenantid", "00D000000000001AAA"},
-		"wrong instance":  {"accesstoken", h.token, "instanceurl", "https://other.my.salesforce.com", "tenantid", testOrgID},
-		"15-char org, ok": {"accesstoken", h.token, "instanceurl", testInstance, "tenantid", testOrgID[:15]},
+	h.bus.RegisterSchema("schema-Case", `{"type":"record","name":"CaseChangeEvent","fields":[]}`)
+	h.append("Case", 1) // so an accepted Subscribe gets an event back
+	bad := map[string][]string{
+		"no token":       {"instanceurl", testInstance, "tenantid", testOrgID},
+		"unknown token":  {"accesstoken", "00D5e000000AbCd!forged", "instanceurl", testInstance, "tenantid", testOrgID},
+		"wrong tenant":   {"accesstoken", h.token, "instanceurl", testInstance, "tenantid", "00D000000000001AAA"},
+		"wrong instance": {"accesstoken", h.token, "instanceurl", "https://other.my.salesforce.com", "tenantid", testOrgID},
 	}
-	for name, md := range cases {
-		t.Run(name, func(t *testing.T) {
-			ctx := metadata.NewOutgoingContext(context.Background(), metadata.Pairs(md...))
-			var trailer metadata.MD
-			_, err := h.client.GetTopic(ctx, &eventbusv1.TopicRequest{TopicName: "/data/CaseChangeEvent"}, grpc.Trailer(&trailer))
-			if name == "15-char org, ok" {
-				if err != nil {
-					t.Fatal(err)
+	for rpc, probe := range authProbes {
+		for name, md := range bad {
+			t.Run(rpc+"/"+name, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), metadata.Pairs(md...)), 20*time.Second)
+				defer cancel()
+				trailer, err := probe(ctx, h.client)
+				if status.Code(err) != codes.Unauthenticated || len(trailer.Get("error-code")) == 0 || trailer.Get("error-code")[0] != CodeAuthError {
+					t.Fatalf("got %v, trailer %v; want UNAUTHENTICATED with error-code %s", err, trailer, CodeAuthError)
 				}
-				return
+			})
+		}
+		// The same call with good metadata (the tenant as its 15-character
+		// form) gets past the auth check.
+		t.Run(rpc+"/valid, 15-char org", func(t *testing.T) {
+			md := metadata.Pairs("accesstoken", h.token, "instanceurl", testInstance, "tenantid", testOrgID[:15])
+			ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), md), 20*time.Second)
+			defer cancel()
+			_, err := probe(ctx, h.client)
+			want := codes.OK
+			if rpc == "ManagedSubscribe" {
+				want = codes.Unimplemented // authorized, then told it is not simulated
 			}
-			if status.Code(err) != codes.Unauthenticated || len(trailer.Get("error-code")) == 0 || trailer.Get("error-code")[0] != CodeAuthError {
-				t.Fatalf("got %v, trailer %v; want UNAUTHENTICATED with %s", err, trailer, CodeAuthError)
+			if status.Code(err) != want {
+				t.Fatalf("got %v, want %v", err, want)
 			}
 		})
 	}
@@ -503,9 +572,9 @@ func TestExpiredTokenEndsTheStreamAsUnauthenticated(t *testing.T) {
 }
 
 func TestResetConnectionsBreaksEveryStream(t *testing.T) {
-	h := newHarness(t, time.Minute, true)
+	h := newHarness(t, 50*time.Millisecond, true)
 	stream := h.subscribe(t, h.ctx(t), &eventbusv1.FetchRequest{TopicName: "/data/CaseChangeEvent", NumRequested: 1})
-	waitSubscribed(t, h)
+	awaitKeepalive(t, stream) // the stream is open on the server
 	h.server.ResetConnections()
 	if _, err := drain(stream); status.Code(err) != codes.Unavailable {
 		t.Fatalf("got %v, want UNAVAILABLE", err)

@@ -80,7 +80,11 @@ func startREST(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig, tls
 	if err != nil {
 		return nil, err
 	}
-	lis, err := net.Listen("tcp", cfg.Addr)
+	// Without TLS the REST API (OAuth included) is plaintext: loopback only.
+	lis, err := listen(cfg.Addr, tlsCfg == nil)
+	if errors.Is(err, ErrPlaintextOffLoopback) {
+		return nil, fmt.Errorf("serve the REST API in plaintext: %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (choose another REST address)", cfg.Addr, err)
 	}

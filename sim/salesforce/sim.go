@@ -50,7 +50,7 @@ type Sim struct {
 }
 
 // Start builds the org and starts its Pub/Sub, REST and OAuth endpoints.
-func Start(cfg SimConfig) (s *Sim, err error) {
+func Start(cfg SimConfig) (_ *Sim, err error) {
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}
 	}
@@ -59,7 +59,9 @@ func Start(cfg SimConfig) (s *Sim, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start simulated org: %w", err)
 	}
-	s = &Sim{Org: org, Bus: bus, Tokens: NewTokens(cfg.Clock, org.ID()), Faults: &Faults{}, RESTFaults: &RESTFaults{}}
+	s := &Sim{Org: org, Bus: bus, Tokens: NewTokens(cfg.Clock, org.ID()), Faults: &Faults{}, RESTFaults: &RESTFaults{}}
+	// s is not the result: an error return sets that to nil before this
+	// runs, and the endpoints already started must still be closed.
 	defer func() {
 		if err != nil {
 			s.Close()

@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// These tests run the built `sfcdc sim` binary with its flags and talk to
+// it through the generated Pub/Sub client, as any client would.
+
+// simCLI is a running `sfcdc sim` process.
+type simCLI struct {
+	banner simBanner
+	stderr chan string // its standard error, line by line
+	client eventbusv1.PubSubClient
+}
+
+// simCLIEvents is how many events each run generates before a test
+// subscribes: enough for every fault below to fire with events to spare.
+const simCLIEvents = 25
+
+// startSimCLI runs `sfcdc sim` on loopback with args, waits until it has
+// generated its --events, and connects a client the way its banner says.
+func startSimCLI(t *testing.T, events int, args ...string) *simCLI {
+	t.Helper()
+	args = append([]string{"sim", "--pubsub-addr", "127.0.0.1:0", "--ca-file", filepath.Join(t.TempDir(), "ca.pem"),
+		"--seed", "4", "--rate", "0", "--events", fmt.Sprint(events)}, args...)
+	cmd := exec.Command(sfcdcBinary, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	s := &simCLI{stderr: make(chan string, 64)}
+	go func() {
+		defer close(s.stderr)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			s.stderr <- sc.Text()
+		}
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("read the sim banner: %v (stderr: %s)", err, drainLines(s.stderr))
+	}
+	if err := json.Unmarshal([]byte(line), &s.banner); err != nil {
+		t.Fatalf("the first line is not the banner: %v: %q", err, line)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	s.awaitStderr(t, fmt.Sprintf("generated %d events", events))
+	creds := insecure.NewCredentials()
+	if !s.banner.Insecure {
+		if creds, err = credentials.NewClientTLSFromFile(s.banner.CAFile, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := grpc.NewClient(s.banner.PubSubAddr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	s.client = eventbusv1.NewPubSubClient(conn)
+	return s
+}
+
+// awaitStderr waits, bounded, for a line of standard error starting with prefix.
+func (s *simCLI) awaitStderr(t *testing.T, prefix string) {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	var seen []string
+	for {
+		select {
+		case line, ok := <-s.stderr:
+			if !ok {
+				t.Fatalf("sfcdc sim ended its standard error without %q: %q", prefix, seen)
+			}
+			if strings.HasPrefix(line, prefix) {
+				return
+			}
+			seen = append(seen, line)
+		case <-timeout:
+			t.Fatalf("no %q from sfcdc sim within 60 s; standard error so far: %q", prefix, seen)
+		}
+	}
+}
+
+func drainLines(ch <-chan string) string {
+	var lines []string
+	for l := range ch {
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ctx carries the banner's credentials, bounded so a broken knob fails the
+// test instead of hanging it.
+func (s *simCLI) ctx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return metadata.AppendToOutgoingContext(ctx, "accesstoken", s.banner.AccessToken, "instanceurl", s.banner.InstanceURL, "tenantid", s.banner.TenantID)
+}
+
+// subscribeAll opens a stream on every change event from the earliest.
+func (s *simCLI) subscribeAll(t *testing.T, ctx context.Context, numRequested int32) eventbusv1.PubSub_SubscribeClient {
+	t.Helper()
+	stream, err := s.client.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&eventbusv1.FetchRequest{TopicName: "/data/ChangeEvents", ReplayPreset: eventbusv1.ReplayPreset_EARLIEST, NumRequested: numRequested}); err != nil {
+		t.Fatal(err)
+	}
+	return stream
+}
+
+// readUntilEnd counts the events a stream delivers until it ends, or until
+// the first keepalive when untilKeepalive (the stream has caught up).
+func readUntilEnd(stream eventbusv1.PubSub_SubscribeClient, untilKeepalive bool) (events, responses int, err error) {
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			return events, responses, err
+		}
+		responses++
+		events += len(resp.GetEvents())
+		if untilKeepalive && len(resp.GetEvents()) == 0 {
+			return events, responses, nil
+		}
+	}
+}
+
+func trailerErrorCode(stream grpc.ClientStream) string {
+	if v := stream.Trailer().Get("error-code"); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func TestSimGeneratesExactlyTheRequestedNumberOfEvents(t *testing.T) {
+	// 7 is fewer than the generator's first ordinary step makes; 25 and 61
+	// ended a few events past the count before.
+	for _, n := range []int{7, 25, 61} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			s := startSimCLI(t, n, "--keepalive", "100ms")
+			stream := s.subscribeAll(t, s.ctx(t, 30*time.Second), 100)
+			got, _, err := readUntilEnd(stream, true)
+			if err != nil || got != n {
+				t.Fatalf("the org holds %d events (%v), want exactly --events %d", got, err, n)
+			}
+		})
+	}
+}
+
+func TestSimInsecureServesPlaintextOnLoopbackOnly(t *testing.T) {
+	s := startSimCLI(t, simCLIEvents, "--insecure", "--keepalive", "100ms")
+	if !s.banner.Insecure || s.banner.CAFile != "" {
+		t.Fatalf("banner says insecure %v, ca_file %q; want plaintext and no CA", s.banner.Insecure, s.banner.CAFile)
+	}
+	// startSimCLI dialled without TLS, as the banner said.
+	if got, _, err := readUntilEnd(s.subscribeAll(t, s.ctx(t, 30*time.Second), 100), true); err != nil || got != simCLIEvents {
+		t.Fatalf("a plaintext client read %d events (%v), want %d", got, err, simCLIEvents)
+	}
+
+	for _, args := range [][]string{
+		{"--pubsub-addr", "0.0.0.0:0"},
+		{"--pubsub-addr", ":0"},
+		{"--pubsub-addr", "127.0.0.1:0", "--rest-addr", "0.0.0.0:0"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, sfcdcBinary, append([]string{"sim", "--insecure", "--rate", "0"}, args...)...)
+			var stdout strings.Builder
+			cmd.Stdout = &stdout
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// A simulator that started anyway would serve until killed.
+			msg, _ := io.ReadAll(stderr)
+			err = cmd.Wait()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != exitUsage || stdout.Len() != 0 {
+				// Not the banner itself: it holds credentials.
+				t.Fatalf("exit %v after %d bytes on standard output; want exit %d and no banner", err, stdout.Len(), exitUsage)
+			}
+			flag := args[len(args)-2]
+			for _, want := range []string{"--insecure", "loopback", flag + " 127.0.0.1:<port>", "drop --insecure"} {
+				if !strings.Contains(string(msg), want) {
+					t.Errorf("the error does not say %q:\n%s", want, msg)
+				}
+			}
+		})
+	}
+}
+
+func TestSimFaultFlagsTakeEffect(t *testing.T) {
+	t.Run("--fault-end-stream-after", func(t *testing.T) {
+		s := startSimCLI(t, simCLIEvents, "--fault-end-stream-after", "4")
+		stream := s.subscribeAll(t, s.ctx(t, 30*time.Second), 100)
+		got, _, err := readUntilEnd(stream, false)
+		if got != 4 || status.Code(err) != codes.Unavailable || trailerErrorCode(stream) != sfsim.CodeServiceUnavailable {
+			t.Fatalf("%d events then %v (%q); want 4 then UNAVAILABLE with %s", got, err, trailerErrorCode(stream), sfsim.CodeServiceUnavailable)
+		}
+	})
+
+	t.Run("--fault-reset-after", func(t *testing.T) {
+		s := startSimCLI(t, simCLIEvents, "--fault-reset-after", "3")
+		stream := s.subscribeAll(t, s.ctx(t, 30*time.Second), 100)
+		got, _, err := readUntilEnd(stream, false)
+		// A reset connection carries no status of the service's own.
+		if got != 3 || status.Code(err) != codes.Unavailable || trailerErrorCode(stream) != "" {
+			t.Fatalf("%d events then %v (%q); want 3 then UNAVAILABLE from the broken connection", got, err, trailerErrorCode(stream))
+		}
+	})
+
+	t.Run("--fault-stall-after", func(t *testing.T) {
+		// Keepalives every 20 ms: a stream that is not stalled answers many
+		// times within the two seconds it is watched.
+		s := startSimCLI(t, simCLIEvents, "--fault-stall-after", "2", "--keepalive", "20ms")
+		stream := s.subscribeAll(t, s.ctx(t, 2*time.Second), 100)
+		got, responses, err := readUntilEnd(stream, false)
+		ended := status.Code(err) == codes.DeadlineExceeded || errors.Is(err, io.EOF)
+		if got != 2 || responses != 1 || !ended {
+			t.Fatalf("%d events in %d responses then %v; want 2 events in one response, then silence until the deadline", got, responses, err)
+		}
+	})
+
+	t.Run("--fault-latency", func(t *testing.T) {
+		const latency = 200 * time.Millisecond
+		s := startSimCLI(t, simCLIEvents, "--fault-latency", latency.String())
+		stream := s.subscribeAll(t, s.ctx(t, 30*time.Second), 1)
+		start := time.Now()
+		for i := range 3 {
+			resp, err := stream.Recv()
+			if err != nil || len(resp.GetEvents()) != 1 {
+				t.Fatalf("response %d: %v", i, err)
+			}
+			if err := stream.Send(&eventbusv1.FetchRequest{NumRequested: 1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A lower bound only: each response waited for the injected delay.
+		if elapsed := time.Since(start); elapsed < 3*latency {
+			t.Fatalf("3 responses took %v, want at least 3 × %v of injected latency", elapsed, latency)
+		}
+	})
+
+	t.Run("--fault-token-ttl", func(t *testing.T) {
+		s := startSimCLI(t, simCLIEvents, "--fault-token-ttl", "5s")
+		topic := &eventbusv1.TopicRequest{TopicName: "/data/CaseChangeEvent"}
+		if _, err := s.client.GetTopic(s.ctx(t, 10*time.Second), topic); err != nil {
+			t.Fatalf("the banner's token failed before its lifetime ran out: %v", err)
+		}
+		// Poll, bounded, until the token's 5 s are over.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var trailer metadata.MD
+			_, err := s.client.GetTopic(s.ctx(t, 10*time.Second), topic, grpc.Trailer(&trailer))
+			if status.Code(err) == codes.Unauthenticated {
+				if code := trailer.Get("error-code"); len(code) == 0 || code[0] != sfsim.CodeAuthError {
+					t.Fatalf("expired token: %v with trailer %v, want error-code %s", err, trailer, sfsim.CodeAuthError)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("waiting for the token to expire: %v", err)
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the banner's token still works 30 s after a 5 s --fault-token-ttl")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+
+	t.Run("--fault-once", func(t *testing.T) {
+		s := startSimCLI(t, simCLIEvents, "--fault-end-stream-after", "3", "--fault-once", "--keepalive", "100ms")
+		first := s.subscribeAll(t, s.ctx(t, 30*time.Second), 100)
+		if got, _, err := readUntilEnd(first, false); got != 3 || status.Code(err) != codes.Unavailable {
+			t.Fatalf("first stream: %d events then %v; want 3 then UNAVAILABLE", got, err)
+		}
+		second := s.subscribeAll(t, s.ctx(t, 30*time.Second), 100)
+		if got, _, err := readUntilEnd(second, true); err != nil || got != simCLIEvents {
+			t.Fatalf("second stream: %d events then %v; want all %d and a keepalive, the fault spent", got, err, simCLIEvents)
+		}
+	})
+
+	t.Run("--keepalive", func(t *testing.T) {
+		s := startSimCLI(t, simCLIEvents, "--keepalive", "50ms")
+		stream := s.subscribeAll(t, s.ctx(t, 30*time.Second), 100)
+		var last []byte
+		got := 0
+		for {
+			resp, err := stream.Recv()
+			if err != nil {
+				t.Fatalf("after %d events: %v", got, err)
+			}
+			got += len(resp.GetEvents())
+			if len(resp.GetEvents()) > 0 {
+				last = resp.GetEvents()[len(resp.GetEvents())-1].GetReplayId()
+				continue
+			}
+			if got != simCLIEvents || binary.BigEndian.Uint64(resp.GetLatestReplayId()) != binary.BigEndian.Uint64(last) {
+				t.Fatalf("keepalive after %d events with latest %x; want it after all %d, at the last replay ID %x", got, resp.GetLatestReplayId(), simCLIEvents, last)
+			}
+			return
+		}
+	})
+}
