@@ -12,8 +12,9 @@ import (
 type NewTopicStart string
 
 const (
-	// NewTopicBackfill (the default) records the start instant first (this
-	// host's clock; it is stored, so a restart keeps the first one), loads
+	// NewTopicBackfill (the default) records the start instant first (on
+	// Salesforce's clock when the record source implements ServerClock,
+	// else this host's; it is stored, so a restart keeps the first one), loads
 	// the topic's objects over REST from then on, and then streams from
 	// EARLIEST, passing without work the retained events committed before
 	// the start instant less StartClockSkew: the backfill, which read after
@@ -62,10 +63,11 @@ type DaemonConfig struct {
 	// Recovery applies when a stream cannot be resumed. Zero:
 	// RecoverByBackfill.
 	Recovery RecoveryPolicy
-	// StartClockSkew is how much this host's clock may differ from
-	// Salesforce's: a new topic's stream passes only the events committed
-	// more than this before the initial backfill began. Larger is safer
-	// and re-sends more. Zero: 1 min.
+	// StartClockSkew is the margin for clock error between the backfill's
+	// start instant (Salesforce's clock read from a Date header, to the
+	// second, or this host's) and the commit times: the stream passes only
+	// the events committed more than this before an initial or recovery
+	// backfill began. Larger is safer and re-sends more. Zero: 1 min.
 	StartClockSkew time.Duration
 	// RecoveryOverlap is how far before the last checkpoint's commit time
 	// the recovery backfill starts. Zero: 5 min.

@@ -32,15 +32,19 @@ func (d *Daemon) recoverTopic(ctx context.Context, topic string, objects []strin
 	// Taken, and stored, before the backfill reads anything: as for a new
 	// topic, the retained events committed before it add nothing to what
 	// the backfill reads, and the stream from EARLIEST passes them.
-	until := time.Now()
-	d.saveStreamStart(ctx, topic, until)
+	started := d.salesforceNow(ctx)
+	d.saveStreamStart(ctx, topic, started)
+	// Salesforce's clock is known to the second, and read up to a second
+	// behind: the window reaches a second further, so it holds every
+	// record changed before the backfill began.
+	until := started.Add(time.Second)
 	d.log.Warn("recovering topic by backfill", "topic", topic, "objects", objects, "since", since, "until", until)
 	sum, err := d.fill.Run(ctx, backfill.Request{Objects: objects, Since: since, Until: until})
 	ts.backfilled(sum)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("recover topic %s by backfill: %w", topic, err)
 	}
-	return until, nil
+	return started, nil
 }
 
 // recoverySince is where the recovery window starts: the last committed
@@ -81,7 +85,11 @@ func (d *Daemon) resyncObject(ctx context.Context, ts *topicStats, object string
 	if !committed.IsZero() {
 		since = committed.Add(-d.cfg.RecoveryOverlap)
 	}
-	sum, err := d.fill.Run(ctx, backfill.Request{Objects: []string{object}, Since: since, Until: time.Now()})
+	// Until on Salesforce's clock (rounded up past its second), which
+	// stamps the records: this host's clock running behind would leave out
+	// the overflowing transaction's records, whose events never come.
+	until := d.salesforceNow(ctx).Add(time.Second)
+	sum, err := d.fill.Run(ctx, backfill.Request{Objects: []string{object}, Since: since, Until: until})
 	ts.backfilled(sum)
 	if err != nil {
 		return fmt.Errorf("resync %s by backfill: %w", object, err)

@@ -232,7 +232,7 @@ func (d *Daemon) startNewTopic(ctx context.Context, topic string, objects []stri
 	if !known {
 		// Taken before the backfill reads anything: every change committed
 		// before it is in what the backfill reads.
-		started = time.Now()
+		started = d.salesforceNow(ctx)
 		d.saveStreamStart(ctx, topic, started)
 	}
 	d.log.Info("topic never streamed: loading its objects over REST first", "topic", topic, "objects", objects,
@@ -311,4 +311,27 @@ func (d *Daemon) saveStatus(topic string) {
 	if err := d.opts.Store.SaveStatus(ctx, d.cfg.Org, topic, d.stats[topic].status(time.Now())); err != nil {
 		d.log.Warn("save topic status", "topic", topic, "err", err)
 	}
+}
+
+// ServerClock is implemented by record sources that can tell Salesforce's
+// current time (*salesforce.Client, from its answers' Date header).
+type ServerClock interface {
+	ServerNow(ctx context.Context) (time.Time, error)
+}
+
+// salesforceNow is the start instant of a backfill on Salesforce's clock,
+// which stamps the commit times the stream compares with it; this host's
+// clock when the record source cannot tell (then start_clock_skew must
+// cover the difference).
+func (d *Daemon) salesforceNow(ctx context.Context) time.Time {
+	clock, ok := d.opts.Records.(ServerClock)
+	if !ok {
+		return time.Now()
+	}
+	now, err := clock.ServerNow(ctx)
+	if err != nil {
+		d.log.Warn("Salesforce's clock is unknown; taking this host's for the backfill start", "err", err)
+		return time.Now()
+	}
+	return now
 }

@@ -88,7 +88,8 @@
 // their records later, so replaying them would only re-bill older text.
 //
 // A topic never streamed starts, by default, with a backfill: the daemon
-// records the start instant first (this host's clock, stored with the
+// records the start instant first (Salesforce's clock from the REST
+// client's Date headers, else this host's; stored with the
 // topic's state so a restart keeps the first one), loads the topic's
 // objects over REST, then streams from EARLIEST. Retained events committed
 // before the start instant less StartClockSkew are passed without REST

@@ -144,3 +144,23 @@ func TestARestartKeepsPassingTheEventsTheInitialBackfillCovered(t *testing.T) {
 	}
 	second.stop(t)
 }
+
+// The start instant is taken on Salesforce's clock: with this host's clock
+// ten minutes ahead of the org's, an instant from the host would pass, as
+// already backfilled, every change committed in the ten minutes after the
+// backfill read, and those records would never reach CM.
+func TestTheStartInstantIsTakenOnSalesforcesClock(t *testing.T) {
+	clock := &stepClock{now: time.Now().UTC().Add(-10 * time.Minute)} // stays behind the host
+	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Clock = clock })
+	before := w.createCases(t, 0, 2)
+	clock.Advance(2 * time.Minute) // past the skew margin, still 8 minutes behind the host
+	d := w.startDaemon(t, casesOnly, nil)
+	eventually(t, "the cases made before the start are in CM", func() bool { return w.cmHas("Case", before...) })
+	w.awaitCheckpointAtTip(t, caseTopic) // the backfill is over and the stream passed its events
+	after := w.createCases(t, 2, 3)
+	eventually(t, "the cases made after the backfill are in CM", func() bool { return w.cmHas("Case", after...) })
+	if snap := d.snapshotOf(t, caseTopic); snap.CoveredByBackfill != 2 {
+		t.Errorf("the stream passed %d events as covered by the backfill, want the 2 committed before it began", snap.CoveredByBackfill)
+	}
+	d.stop(t)
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sfcdc/sfcdc/pubsub"
 )
@@ -31,8 +32,9 @@ type Client struct {
 	log     *slog.Logger
 
 	calls     atomic.Int64
-	usageMu   sync.Mutex
+	usageMu   sync.Mutex // guards usage and clock
 	usage     APIUsage
+	clock     serverClock
 	maxAnswer int64
 }
 
@@ -125,6 +127,7 @@ func (c *Client) send(ctx context.Context, sess pubsub.Session, req request, dec
 	}
 	defer resp.Body.Close()
 	c.noteLimitInfo(resp.Header.Get("Sforce-Limit-Info"))
+	c.noteServerDate(resp.Header.Get("Date"), time.Now())
 	c.log.Debug("REST call", "call", req.String(), "status", resp.StatusCode)
 	if resp.StatusCode >= 300 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))

@@ -146,7 +146,18 @@ func (s *restService) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeRESTError(w, http.StatusNotFound, "NOT_FOUND", msgNotFound)
 	})
-	return s.withLatency(mux)
+	return s.withLatency(s.withOrgDate(mux))
+}
+
+// withOrgDate stamps every answer's Date header with the org's clock, as
+// Salesforce's servers stamp theirs: clients read Salesforce's time from
+// it, and a test that moves the org's clock must see it there too (the
+// HTTP server would otherwise stamp this host's time).
+func (s *restService) withOrgDate(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", s.clock.Now().UTC().Format(http.TimeFormat))
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (s *restService) apiRoutes(mux *http.ServeMux) {
