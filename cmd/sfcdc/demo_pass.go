@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -365,12 +366,9 @@ func generate(ctx context.Context, g *sfsim.Generator, bus *sfsim.Bus, clock *st
 		}
 		var k int
 		var err error
-		// Near the end only one-event steps, so the count is exact.
-		if left := int64(p.events) - prog.appended.Load(); left < 8 {
-			k, err = g.StepOne()
-		} else {
-			k, err = g.Step()
-		}
+		// Near the end only steps that fit, so the count is exact.
+		left := int64(p.events) - prog.appended.Load()
+		k, err = g.StepAtMost(int(min(left, math.MaxInt32)))
 		if err != nil {
 			return fmt.Errorf("generate traffic: %w", err)
 		}

@@ -1,6 +1,7 @@
 // Command sfcdc streams Salesforce Change Data Capture into UiPath
 // Communications Mining. This file is the process edge only: subcommands,
 // flags, signals and exit codes.
+
 package main
 
 import (

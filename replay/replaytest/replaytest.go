@@ -4,6 +4,7 @@
 // lease holders, lease expiry and takeover (with short real TTLs, polled,
 // never slept on), binary-safe replay IDs, big hash batches and concurrent
 // use (run it with -race).
+
 package replaytest
 
 import (

@@ -1,6 +1,7 @@
 // Command simenv prints shell exports for the connection settings in the
 // first line `sfcdc sim` writes, so `eval "$(go run ./scripts/simenv FILE)"`
 // points `sfcdc subscribe` at the simulator.
+
 package main
 
 import (
