@@ -289,7 +289,15 @@ func (b *batcher) ready(q *queue, now time.Time) bool {
 		return false
 	}
 	linger := b.linger(q)
-	return b.full() || linger < 0 || b.u.flushing.Load() > 0 || now.Sub(q.oldest()) >= linger
+	return b.full() || linger < 0 || b.flushingAllAdmitted() || now.Sub(q.oldest()) >= linger
+}
+
+// flushingAllAdmitted reports a Flush with nothing left in the intake: only
+// then is a partial batch sent at once. While items wait there, the loop
+// admits them first (admitQueued), so a Flush of 100 deletes at 40 per
+// request sends 40, 40 and 20, not 40, the 24 admitted so far, and 36.
+func (b *batcher) flushingAllAdmitted() bool {
+	return b.u.flushing.Load() > 0 && len(b.u.intake) == 0
 }
 
 // linger is how long a batch of q waits to fill.
