@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -22,8 +23,9 @@ import (
 //	objects:      the objects and their comment mappings (mapper.ObjectMapping)
 //	run:          start, recovery policy, leases, shutdown grace (run_config.go)
 //
-// ${VAR} and $VAR are replaced by environment variables before parsing,
-// so secrets can stay out of the file. The environment also overrides the
+// ${VAR} in a value is replaced by the environment variable VAR (empty when
+// unset), so secrets can stay out of the file; the value is taken verbatim,
+// and a "$" that starts no ${VAR} stays as written. The environment also overrides the
 // salesforce keys (SFCDC_ACCESS_TOKEN, SFCDC_INSTANCE_URL, …) and
 // commsmining.token (SFCDC_CM_TOKEN).
 
@@ -39,12 +41,66 @@ func readConfigFile(path string) (fileConfig, error) {
 	if err != nil {
 		return cfg, usageError{fmt.Errorf("read config file: %w", err)}
 	}
-	dec := yaml.NewDecoder(strings.NewReader(os.ExpandEnv(string(raw))))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return cfg, usageError{fmt.Errorf("parse config file %s: %w", path, redactYAMLError(err))}
+	}
+	if doc.Kind == 0 {
+		return cfg, nil // an empty file
+	}
+	if err := refuseUnknownKeys(raw); err != nil {
+		return cfg, usageError{fmt.Errorf("parse config file %s: %w", path, err)}
+	}
+	expandEnvReferences(&doc)
+	if err := doc.Decode(&cfg); err != nil {
 		return cfg, usageError{fmt.Errorf("parse config file %s: %w", path, redactYAMLError(err))}
 	}
 	return cfg, nil
+}
+
+// configEnvReference is a ${NAME} reference to an environment variable.
+var configEnvReference = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnvReferences replaces ${NAME} in every scalar value of the parsed
+// document by the variable's value (empty when unset). It works on the
+// parsed values, not on the file's text, so a value is taken verbatim: a
+// secret holding "#", ": " or quotes cannot change the YAML around it, and
+// a "$" not followed by "{NAME}" (as in a password written in the file)
+// stays as it is.
+func expandEnvReferences(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+		n.Value = configEnvReference.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			return os.Getenv(ref[2 : len(ref)-1])
+		})
+	}
+	for _, child := range n.Content {
+		expandEnvReferences(child)
+	}
+}
+
+// refuseUnknownKeys decodes the file as written with unknown keys refused
+// and reports only those: a misspelt key must be named with its line,
+// while a ${NAME} standing in a typed value (a duration, a number) is
+// judged after expansion.
+func refuseUnknownKeys(raw []byte) error {
+	var probe fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	err := dec.Decode(&probe)
+	var typeErr *yaml.TypeError
+	if err == nil || errors.Is(err, io.EOF) || !errors.As(err, &typeErr) {
+		return nil // a syntax error was reported by the first parse
+	}
+	var unknown []string
+	for _, e := range typeErr.Errors {
+		if strings.Contains(e, " not found in type ") {
+			unknown = append(unknown, e)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return redactYAMLError(&yaml.TypeError{Errors: unknown})
 }
 
 // loadConfig reads the whole configuration (file, then environment) and

@@ -138,3 +138,30 @@ func TestAConfigurationErrorNeverShowsASecretValue(t *testing.T) {
 		})
 	}
 }
+
+// ${VAR} values are taken verbatim after parsing, so a secret holding YAML
+// syntax cannot change the document, and a "$" written in the file that
+// starts no ${VAR} (as in a password) stays as written.
+func TestEnvironmentValuesAreTakenVerbatimAndALiteralDollarStays(t *testing.T) {
+	clearConnectionEnv(t)
+	const sfToken, cmToken = "00Dx!AQ: token # not a comment", `cm#"quoted":'token'`
+	t.Setenv("TEST_SF_TOKEN", sfToken)
+	t.Setenv("TEST_CM_TOKEN", cmToken)
+	t.Setenv("TEST_REDIS_PASSWORD", "x")
+	const password = "pa$$w$rd$TEST_REDIS_PASSWORD"
+	content := strings.Replace(validConfig, "  redis_url: redis://127.0.0.1:6379/0\n",
+		"  redis_url: redis://127.0.0.1:6379/0\n  redis_password: "+password+"\n", 1)
+	cfg, err := loadConfig(writeFile(t, "sfcdc.yaml", content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Salesforce.AccessToken; got != sfToken {
+		t.Errorf("access token %q: the environment value was not taken verbatim", got)
+	}
+	if got := string(cfg.CommsMining.Token); got != cmToken {
+		t.Errorf("CM token %q: the environment value was not taken verbatim", got)
+	}
+	if got := cfg.Store.RedisPassword; got != password {
+		t.Errorf("redis password %q: a literal $ in the file was rewritten", got)
+	}
+}
