@@ -100,7 +100,14 @@ func (b *batcher) loop(ctx context.Context) error {
 		case <-b.fatal:
 			return b.fatalErr
 		case <-ctx.Done():
-			return nil
+			// A fatal error that came with the cancellation is still the
+			// reason to report: the caller must learn that CM refused it.
+			select {
+			case <-b.fatal:
+				return b.fatalErr
+			default:
+				return nil
+			}
 		}
 	}
 }

@@ -213,19 +213,25 @@ func startCommand(t *testing.T, cmd *cobra.Command, args ...string) *runningComm
 	cmd.SetOut(pw)
 	cmd.SetErr(&r.out)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	scanned := make(chan struct{})
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(&r.out, line)
 			if u := strings.TrimSpace(line); strings.HasPrefix(u, "https://") {
-				r.urls <- u
+				select {
+				case r.urls <- u:
+				default: // only the first URL is asked for
+				}
 			}
 		}
 	}()
 	go func() {
 		err := cmd.ExecuteContext(t.Context())
 		pw.Close()
+		<-scanned // the command's last lines are in r.out before wait returns
 		r.done <- err
 	}()
 	return r
