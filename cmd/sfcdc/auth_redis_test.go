@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,28 +97,5 @@ func TestTokenStoreRedisKeepsTheLoginInRedis(t *testing.T) {
 // is the test Redis, under key.
 func writeRedisAuthConfig(t *testing.T, s *sfsim.Sim, key string) string {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := lis.Addr().(*net.TCPAddr).Port
-	lis.Close()
-	cfg := fmt.Sprintf(`salesforce:
-  pubsub_endpoint: %s
-  ca_file: %s
-  auth:
-    flow: web_server
-    login_url: %s
-    client_id: %s
-    client_secret: ${SFCDC_TEST_CLIENT_SECRET}
-    callback_port: %d
-    token_store: redis
-    redis_addrs: [%q]
-    redis_key: %q
-`, s.PubSub.Addr(), s.PubSub.CAFile(), s.LoginURL, s.REST.App().ClientID, port, testRedisAddr(), key)
-	path := filepath.Join(t.TempDir(), "sfcdc.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeWebServerConfig(t, s, fmt.Sprintf("    token_store: redis\n    redis_addrs: [%q]\n    redis_key: %q\n", testRedisAddr(), key))
 }

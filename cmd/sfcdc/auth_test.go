@@ -132,7 +132,16 @@ func isolateEnv(t *testing.T) {
 	}
 }
 
+// writeAuthConfig writes a web_server configuration whose refresh token is
+// kept in tokenFile.
 func writeAuthConfig(t *testing.T, s *sfsim.Sim, tokenFile string) string {
+	t.Helper()
+	return writeWebServerConfig(t, s, fmt.Sprintf("    token_file: %s\n", tokenFile))
+}
+
+// writeWebServerConfig writes a web_server configuration against the
+// simulated org, with a free callback port and the given token store lines.
+func writeWebServerConfig(t *testing.T, s *sfsim.Sim, tokenStore string) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -149,8 +158,7 @@ func writeAuthConfig(t *testing.T, s *sfsim.Sim, tokenFile string) string {
     client_id: %s
     client_secret: ${SFCDC_TEST_CLIENT_SECRET}
     callback_port: %d
-    token_file: %s
-`, s.PubSub.Addr(), s.PubSub.CAFile(), s.LoginURL, s.REST.App().ClientID, port, tokenFile)
+`, s.PubSub.Addr(), s.PubSub.CAFile(), s.LoginURL, s.REST.App().ClientID, port) + tokenStore
 	path := filepath.Join(t.TempDir(), "sfcdc.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

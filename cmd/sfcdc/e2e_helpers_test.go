@@ -40,17 +40,7 @@ func startSimProcess(t *testing.T, args ...string) simBanner {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
+	interruptAtCleanup(t, cmd)
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		t.Fatalf("read the sim banner: %v", err)
@@ -67,4 +57,20 @@ func simEnv(b simBanner) []string {
 	return append(os.Environ(),
 		"SFCDC_PUBSUB_ADDR="+b.PubSubAddr, "SFCDC_CA_FILE="+b.CAFile, "SFCDC_ACCESS_TOKEN="+b.AccessToken,
 		"SFCDC_INSTANCE_URL="+b.InstanceURL, "SFCDC_TENANT_ID="+b.TenantID)
+}
+
+// interruptAtCleanup stops a started process when the test ends: SIGINT
+// first, as an operator would, then SIGKILL after 10 s.
+func interruptAtCleanup(t *testing.T, cmd *exec.Cmd) {
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
 }
