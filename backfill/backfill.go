@@ -63,8 +63,16 @@ type Request struct {
 	// later are not read, and progress is kept under a watermark of its own
 	// (WindowName), leaving the object's incremental watermark alone.
 	Until time.Time
+	// UpTo bounds what is read without making a window: rows stamped
+	// after it are left for later (the stream that takes over, the next
+	// poll or the next run), and progress is kept under the object's
+	// incremental watermark. Zero: each catch-up (each poll in follow
+	// mode) reads up to the instant it began, on Salesforce's clock. A
+	// load therefore ends however busy the org is: it never chases the
+	// changes made while it reads.
+	UpTo time.Time
 	// Follow keeps polling every Config.PollInterval after catching up,
-	// until the context ends (Run only; not with Until).
+	// until the context ends (Run only; not with Until or UpTo).
 	Follow bool
 }
 
@@ -104,7 +112,7 @@ func (b *Backfill) newJob() *job {
 	return &job{Backfill: b, rd: &reader{
 		sf: b.opts.Salesforce, pageSize: b.cfg.PageSize, retry: b.retry,
 		budget: budget{percent: b.cfg.APIBudgetPercent, usage: b.opts.Salesforce.Usage, now: b.opts.Now,
-			callsBefore: b.opts.Salesforce.Usage().Calls},
+			reportsBefore: b.opts.Salesforce.Usage().Reports},
 	}}
 }
 
@@ -154,8 +162,10 @@ func checkRequest(req Request) error {
 	switch {
 	case !req.Until.IsZero() && !req.Since.IsZero() && req.Until.Before(req.Since):
 		return fmt.Errorf("backfill: until %s is before since %s", soqlTime(req.Until), soqlTime(req.Since))
-	case req.Follow && !req.Until.IsZero():
+	case req.Follow && (!req.Until.IsZero() || !req.UpTo.IsZero()):
 		return errors.New("backfill: follow polls for new changes and cannot have an until bound")
+	case !req.UpTo.IsZero() && !req.Since.IsZero() && req.UpTo.Before(req.Since):
+		return fmt.Errorf("backfill: up-to bound %s is before since %s", soqlTime(req.UpTo), soqlTime(req.Since))
 	}
 	return nil
 }

@@ -16,18 +16,18 @@ type budget struct {
 	percent int
 	usage   func() salesforce.APIUsage
 	now     func() time.Time
-	// callsBefore is the client's call count when the run began: usage
-	// reported before it may be stale (the allocation may have grown, the
-	// window moved on), so the first call of a run always goes out and
-	// reads the current figures.
-	callsBefore int64
+	// reportsBefore is how many answers had reported the usage when the
+	// run began: those figures may be stale (the allocation may have
+	// grown, the window moved on), so the calls of a run go out until one
+	// of its own answers reports the current figures.
+	reportsBefore int64
 }
 
 // check returns a *BudgetError once the usage reported during this run
 // reached the budget.
 func (b budget) check() error {
 	u := b.usage()
-	if u.Calls <= b.callsBefore || !u.Known || u.Limit <= 0 || u.Used*100 < u.Limit*b.percent {
+	if u.Reports <= b.reportsBefore || !u.Known || u.Limit <= 0 || u.Used*100 < u.Limit*b.percent {
 		return nil
 	}
 	return b.stop(u, false)

@@ -17,8 +17,9 @@ type cursor struct {
 	name   string // the watermark's name in the store
 	fields []string
 	since  time.Time
-	until  time.Time
-	saved  Position // the watermark as last saved (or read at start)
+	until  time.Time // the window's end (Request.Until)
+	upTo   time.Time // the current catch-up's end: Request.UpTo or its start instant
+	saved  Position  // the watermark as last saved (or read at start)
 }
 
 // openCursor reads the object's watermark (or its window's).
@@ -58,7 +59,11 @@ func (c *cursor) bounds(overlap time.Duration) bounds {
 			from = start
 		}
 	}
-	return bounds{from: from, until: c.until}
+	until := c.until
+	if !c.upTo.IsZero() && (until.IsZero() || c.upTo.Before(until)) {
+		until = c.upTo
+	}
+	return bounds{from: from, until: until}
 }
 
 // countFrom is the position new records come after: the watermark, or

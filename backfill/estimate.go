@@ -34,7 +34,7 @@ func (b *Backfill) Estimate(ctx context.Context, req Request) (Estimate, error) 
 			return est, err
 		}
 		run := &objectRun{cursor: c}
-		err = j.estimateObject(ctx, run, s)
+		err = j.estimateObject(ctx, run, req, s)
 		o := run.summary()
 		est.Objects = append(est.Objects, o)
 		est.Counts.add(o.Counts)
@@ -45,7 +45,10 @@ func (b *Backfill) Estimate(ctx context.Context, req Request) (Estimate, error) 
 	return b.finishEstimate(est, began, callsBefore), nil
 }
 
-func (j *job) estimateObject(ctx context.Context, run *objectRun, s sink) error {
+func (j *job) estimateObject(ctx context.Context, run *objectRun, req Request, s sink) error {
+	if err := j.bound(ctx, run, req); err != nil {
+		return err
+	}
 	n, err := j.rd.count(ctx, countSOQL(run.cursor.object, run.cursor.bounds(0), run.cursor.countFrom()))
 	if err != nil {
 		return fmt.Errorf("estimate %s: %w", run.cursor.object, err)

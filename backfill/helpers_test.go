@@ -205,11 +205,24 @@ func (w *world) cmBodies() map[string]string {
 func (w *world) wantBodies(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
+	m, err := mapper.New(mapper.Config{Objects: emails})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range w.sim.Org.Records("EmailMessage") {
-		if !r.IsDeleted() {
-			body, _ := r.Get("TextBody").(string)
-			out[mapper.CommentID("EmailMessage", r.ID())] = body
+		if r.IsDeleted() {
+			continue
 		}
+		// Through the mapper, which cleans the text as the upload does.
+		res, err := m.Map(mapper.Record{Object: "EmailMessage", ID: r.ID(), Fields: map[string]any(r.Fields)})
+		if err != nil {
+			t.Fatalf("map EmailMessage %s: %v", r.ID(), err)
+		}
+		c, err := res.Comment()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[res.CommentID] = c.Messages[0].Body
 	}
 	return out
 }

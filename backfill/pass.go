@@ -71,10 +71,17 @@ func (r *objectRun) outcomes() Counts {
 	return r.counts
 }
 
-// catchUp reads the object until a pass finds nothing after the
-// watermark: records changed while the backfill ran are read again in
-// their newest version by the next pass.
-func (j *job) catchUp(ctx context.Context, run *objectRun, s sink) error {
+// catchUp reads the object from its watermark up to the catch-up's end
+// (Request.UpTo, or the instant it began on Salesforce's clock), in one
+// pass. Records changed while it reads are stamped after that end: they
+// are left to whoever covers what follows (the stream, the next poll or
+// the next run) instead of being chased pass after pass, which under
+// steady traffic never ended. Only an expired query locator makes a
+// second query, from the watermark saved so far.
+func (j *job) catchUp(ctx context.Context, run *objectRun, req Request, s sink) error {
+	if err := j.bound(ctx, run, req); err != nil {
+		return err
+	}
 	if !run.counted {
 		n, err := j.rd.count(ctx, countSOQL(run.cursor.object, run.cursor.bounds(0), run.cursor.countFrom()))
 		if err != nil {
@@ -83,32 +90,49 @@ func (j *job) catchUp(ctx context.Context, run *objectRun, s sink) error {
 		run.total, run.counted = n, true
 	}
 	for {
-		found, err := j.pass(ctx, run, s)
+		complete, err := j.pass(ctx, run, s)
 		if err != nil {
 			return err
 		}
-		if found == 0 {
+		if complete {
 			j.report(run, PhaseCaughtUp)
 			return nil
 		}
 	}
 }
 
-// pass runs one query from the watermark (less the overlap) and hands
-// every row on; it returns how many rows came after the watermark.
-func (j *job) pass(ctx context.Context, run *objectRun, s sink) (int, error) {
+// bound sets the end of the catch-up about to begin: Request.UpTo, or
+// Salesforce's current time rounded up past its second (its clock is read
+// to the second, up to a second behind), so every record changed before
+// the catch-up began is within it.
+func (j *job) bound(ctx context.Context, run *objectRun, req Request) error {
+	if !req.UpTo.IsZero() {
+		run.cursor.upTo = req.UpTo.UTC()
+		return nil
+	}
+	now, err := j.rd.serverNow(ctx)
+	if err != nil {
+		return fmt.Errorf("backfill %s: %w", run.cursor.object, err)
+	}
+	run.cursor.upTo = now.UTC().Add(time.Second)
+	return nil
+}
+
+// pass runs one query from the watermark (less the overlap) up to the
+// catch-up's end and hands every row on. It reports false when the query
+// locator expired before the last page: what was read is settled, and
+// another pass goes on from the watermark.
+func (j *job) pass(ctx context.Context, run *objectRun, s sink) (bool, error) {
 	run.passes++
 	start := run.cursor.saved
 	bounds := run.cursor.bounds(j.cfg.Overlap)
 	run.forgetBefore(bounds.from)
 	soql := selectSOQL(run.cursor.object, run.cursor.fields, bounds)
-	found := 0
 	err := j.rd.pages(ctx, soql, func(page salesforce.QueryPage) error {
-		rows, n, err := j.rowsOf(run, page, start)
+		rows, err := j.rowsOf(run, page, start)
 		if err != nil {
 			return err
 		}
-		found += n
 		if err := s.take(ctx, run, rows); err != nil {
 			return err
 		}
@@ -119,15 +143,13 @@ func (j *job) pass(ctx context.Context, run *objectRun, s sink) (int, error) {
 		return nil
 	})
 	if isLocatorExpired(err) {
-		// The query locator timed out: settle, then read on with a new
-		// query from the watermark.
 		j.log.Warn("query locator expired; querying again from the watermark", "object", run.cursor.object)
-		return max(found, 1), s.settle(ctx, run, true)
+		return false, s.settle(ctx, run, true)
 	}
 	if err != nil {
-		return found, j.stopPass(ctx, run, s, fmt.Errorf("backfill %s: %w", run.cursor.object, err))
+		return false, j.stopPass(ctx, run, s, fmt.Errorf("backfill %s: %w", run.cursor.object, err))
 	}
-	return found, s.settle(ctx, run, true)
+	return true, s.settle(ctx, run, true)
 }
 
 // stopPass ends a pass that failed on the Salesforce side (the budget, a
@@ -145,17 +167,15 @@ func (j *job) stopPass(ctx context.Context, run *objectRun, s sink, err error) e
 
 // rowsOf reads a page's positions, counts the rows after start, and
 // leaves out re-read rows this process already handed on.
-func (j *job) rowsOf(run *objectRun, page salesforce.QueryPage, start Position) ([]row, int, error) {
+func (j *job) rowsOf(run *objectRun, page salesforce.QueryPage, start Position) ([]row, error) {
 	rows := make([]row, 0, len(page.Records))
-	found := 0
 	for _, rec := range page.Records {
 		pos, err := positionOf(rec)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		switch {
 		case pos.After(start):
-			found++
 			run.read++
 			if run.passes > 1 {
 				run.extra++
@@ -169,7 +189,7 @@ func (j *job) rowsOf(run *objectRun, page salesforce.QueryPage, start Position) 
 		run.seen[pos.ID] = pos.Modstamp
 		rows = append(rows, row{rec: rec, pos: pos})
 	}
-	return rows, found, nil
+	return rows, nil
 }
 
 // mapperRecord is the mapper's view of a queried record.

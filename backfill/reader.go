@@ -3,6 +3,7 @@ package backfill
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sfcdc/sfcdc/salesforce"
 )
@@ -48,6 +49,18 @@ func (r *reader) pages(ctx context.Context, soql string, handle func(salesforce.
 			return r.sf.NextPage(ctx, prev, opts)
 		})
 	}
+}
+
+// serverNow reads Salesforce's current time (a call that does not count
+// against the API allocation), with retries.
+func (r *reader) serverNow(ctx context.Context) (time.Time, error) {
+	var now time.Time
+	err := r.retry.do(ctx, "read Salesforce's clock", transientSalesforce, func(ctx context.Context) error {
+		var err error
+		now, err = r.sf.AskServerTime(ctx)
+		return err
+	})
+	return now, err
 }
 
 // call checks the budget, then runs one REST call with retries.

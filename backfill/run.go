@@ -62,7 +62,7 @@ func (j *job) runAll(ctx context.Context, oms []mapper.ObjectMapping, req Reques
 	}
 	for {
 		for _, run := range runs {
-			if err := j.catchUp(ctx, run, s); err != nil {
+			if err := j.catchUp(ctx, run, req, s); err != nil {
 				return runs, err
 			}
 		}

@@ -49,9 +49,11 @@ func (r *readiness) check(t Topic, now time.Time) string {
 				silent.Round(time.Second), r.window)
 		}
 		return ""
-	case StateStandby, StateBackfilling, StateRecovering:
+	case StateStandby, StateBackfilling, StateRecovering, StatePaused:
 		// Standby: another instance streams the topic. Backfilling and
-		// recovering: REST progress, no stream to be silent yet.
+		// recovering: REST progress, no stream to be silent yet. Paused: a
+		// load waits for the org's API budget by design (its status says
+		// until when); restarting this instance would not help.
 		return ""
 	case StateStarting:
 		return "starting: not subscribed yet"

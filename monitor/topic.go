@@ -9,6 +9,7 @@ const (
 	StateStreaming   = "streaming"
 	StateBackfilling = "backfilling"
 	StateRecovering  = "recovering"
+	StatePaused      = "paused"
 	StateStandby     = "standby"
 	StateStopped     = "stopped"
 	StateFailed      = "failed"
@@ -17,7 +18,7 @@ const (
 // knownStates bounds the topic_state metric: each topic reports every
 // one of them (1 for its current state, 0 for the others), so a query like
 // `sfcdc_topic_state{state="failed"} == 1` never sees an absent series.
-var knownStates = []string{StateStarting, StateStreaming, StateBackfilling, StateRecovering, StateStandby, StateStopped, StateFailed}
+var knownStates = []string{StateStarting, StateStreaming, StateBackfilling, StateRecovering, StatePaused, StateStandby, StateStopped, StateFailed}
 
 // Topic is one Pub/Sub topic's figures at the moment of a scrape. The
 // counters count since the topic's worker started; Prometheus' rate()

@@ -129,8 +129,14 @@ func (d *Daemon) poll(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		d.log.Warn("polling backfill stopped; starting it again", "objects", d.polling, "err", err)
-		if sleep(ctx, d.cfg.RetryInterval) != nil {
+		wait := d.cfg.RetryInterval
+		var budget *backfill.BudgetError
+		if errors.As(err, &budget) {
+			// Each try costs a call: wait for the budget, as the topics do.
+			wait = min(d.cfg.BudgetRetry, max(time.Until(budget.ResumeAfter), 0))
+		}
+		d.log.Warn("polling backfill stopped; starting it again", "objects", d.polling, "err", err, "after", wait)
+		if sleep(ctx, wait) != nil {
 			return
 		}
 	}

@@ -82,6 +82,13 @@ type DaemonConfig struct {
 	// StatusInterval is how often the lease holder of a topic writes its
 	// status document (also at each state change). Zero: 5 s.
 	StatusInterval time.Duration
+	// BudgetRetry is how long a load stopped at the API budget (an
+	// initial, recovery or polling load) waits before it tries again; the
+	// try costs one call, which reads the current usage. The topic shows
+	// state paused meanwhile; other topics go on. Never later than the
+	// time the budget error says every counted call has left the rolling
+	// 24-hour window. Zero: 30 min.
+	BudgetRetry time.Duration
 	// Worker is the template of every topic worker; Org, Topic, Holder and
 	// Start are set by the daemon.
 	Worker Config
@@ -106,8 +113,8 @@ func (c DaemonConfig) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("recovery: %q is not backfill or stop", c.Recovery))
 	}
-	if c.RecoveryOverlap < 0 || c.RetryInterval < 0 || c.StatusInterval < 0 || c.StartClockSkew < 0 {
-		errs = append(errs, errors.New("recovery_overlap, retry_interval, status_interval, start_clock_skew: must not be negative; use 0 for the default"))
+	if c.RecoveryOverlap < 0 || c.RetryInterval < 0 || c.StatusInterval < 0 || c.StartClockSkew < 0 || c.BudgetRetry < 0 {
+		errs = append(errs, errors.New("recovery_overlap, retry_interval, status_interval, start_clock_skew, budget_retry: must not be negative; use 0 for the default"))
 	}
 	return errors.Join(errs...)
 }
@@ -127,6 +134,9 @@ func (c DaemonConfig) withDefaults() DaemonConfig {
 	}
 	if c.StatusInterval == 0 {
 		c.StatusInterval = 5 * time.Second
+	}
+	if c.BudgetRetry == 0 {
+		c.BudgetRetry = 30 * time.Minute
 	}
 	if c.RetryInterval == 0 {
 		c.RetryInterval = c.Worker.withDefaults().LeaseTTL

@@ -32,19 +32,31 @@ func (d *Daemon) recoverTopic(ctx context.Context, topic string, objects []strin
 	// Taken, and stored, before the backfill reads anything: as for a new
 	// topic, the retained events committed before it add nothing to what
 	// the backfill reads, and the stream from EARLIEST passes them.
-	started := d.salesforceNow(ctx)
-	d.saveStreamStart(ctx, topic, started)
-	// Salesforce's clock is known to the second, and read up to a second
-	// behind: the window reaches a second further, so it holds every
-	// record changed before the backfill began.
-	until := started.Add(time.Second)
-	d.log.Warn("recovering topic by backfill", "topic", topic, "objects", objects, "since", since, "until", until)
-	sum, err := d.fill.Run(ctx, backfill.Request{Objects: objects, Since: since, Until: until})
-	ts.backfilled(sum)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("recover topic %s by backfill: %w", topic, err)
+	var started time.Time
+	for {
+		if started.IsZero() || d.salesforceNow(ctx).Sub(started) > streamStartMaxAge {
+			// A new window only when the retained events after the old
+			// one's end may be gone after a long pause at the API budget;
+			// otherwise the window, and its saved progress, is kept.
+			started = d.salesforceNow(ctx)
+			d.saveStreamStart(ctx, topic, started)
+		}
+		// Salesforce's clock is known to the second, and read up to a second
+		// behind: the window reaches a second further, so it holds every
+		// record changed before the backfill began.
+		until := started.Add(time.Second)
+		d.log.Warn("recovering topic by backfill", "topic", topic, "objects", objects, "since", since, "until", until)
+		ts.setState(replay.StateRecovering, d.cfg.Holder)
+		sum, err := d.fill.Run(ctx, backfill.Request{Objects: objects, Since: since, Until: until})
+		ts.backfilled(sum)
+		if d.pauseAtBudget(ctx, topic, "recovery", err) {
+			continue
+		}
+		if err != nil {
+			return time.Time{}, fmt.Errorf("recover topic %s by backfill: %w", topic, err)
+		}
+		return started, nil
 	}
-	return started, nil
 }
 
 // recoverySince is where the recovery window starts: the last committed

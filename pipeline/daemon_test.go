@@ -37,7 +37,7 @@ type daemonRun struct {
 	err    error
 }
 
-func (r *daemonRun) stop(t *testing.T) {
+func (r *daemonRun) stop(t testing.TB) {
 	t.Helper()
 	r.cancel()
 	select {
@@ -52,7 +52,7 @@ func (r *daemonRun) stop(t *testing.T) {
 
 // startDaemon runs a daemon over the world's org for objects, after tune
 // adjusted its configuration.
-func (w *world) startDaemon(t *testing.T, objects []mapper.ObjectMapping, tune func(*pipeline.DaemonConfig)) *daemonRun {
+func (w *world) startDaemon(t testing.TB, objects []mapper.ObjectMapping, tune func(*pipeline.DaemonConfig)) *daemonRun {
 	t.Helper()
 	return w.startDaemonUp(t, objects, nil, tune)
 }

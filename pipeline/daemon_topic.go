@@ -121,6 +121,9 @@ func (d *Daemon) holdTopic(ctx context.Context, topic string, objects []string, 
 func (d *Daemon) workTopic(ctx context.Context, keeper *leaseKeeper, topic string, objects []string) error {
 	ts := d.stats[topic]
 	start, err := d.startNewTopic(ctx, topic, objects)
+	for d.pauseAtBudget(ctx, topic, "initial load", err) {
+		start, err = d.startNewTopic(ctx, topic, objects)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return keeper.Err()
@@ -229,23 +232,36 @@ func (d *Daemon) startNewTopic(ctx context.Context, topic string, objects []stri
 		// A checkpoint, a vanished one, or a read error the worker meets again.
 		return topicStart{position: StartEarliest, skipBefore: d.skipBefore(started)}, nil
 	}
-	if !known {
+	if now := d.salesforceNow(ctx); !known || now.Sub(started) > streamStartMaxAge {
 		// Taken before the backfill reads anything: every change committed
-		// before it is in what the backfill reads.
-		started = d.salesforceNow(ctx)
+		// before it is in what the backfill reads. An instant kept from a
+		// load begun too long ago (paused at the API budget) is replaced:
+		// the stream must still retain the events committed after it when
+		// the load ends, and the load, going on from its watermark, reads
+		// what changed in between.
+		started = now
 		d.saveStreamStart(ctx, topic, started)
 	}
 	d.log.Info("topic never streamed: loading its objects over REST first", "topic", topic, "objects", objects,
 		"stream_passes_commits_before", d.skipBefore(started))
 	ts := d.stats[topic]
 	ts.setState(replay.StateBackfilling, d.cfg.Holder)
-	sum, err := d.fill.Run(ctx, backfill.Request{Objects: objects})
+	// The load reads up to the start instant and ends there, however busy
+	// the org: every change after it comes through the stream. Salesforce's
+	// clock is read to the second, up to a second behind, so the bound
+	// reaches a second further.
+	sum, err := d.fill.Run(ctx, backfill.Request{Objects: objects, UpTo: started.Add(time.Second)})
 	ts.backfilled(sum)
 	if err != nil {
 		return topicStart{}, fmt.Errorf("initial backfill of %v: %w", objects, err)
 	}
 	return topicStart{position: StartEarliest, skipBefore: d.skipBefore(started)}, nil
 }
+
+// streamStartMaxAge is how old a stored start instant may be when an
+// initial load (re)starts: well inside the bus's 72-hour retention, so
+// the events after it are still there when the stream takes over.
+const streamStartMaxAge = 48 * time.Hour
 
 // streamStartName is the store entry (a watermark, by name) keeping the
 // instant a topic's initial backfill began. Object API names hold no

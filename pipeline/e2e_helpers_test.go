@@ -217,7 +217,7 @@ func awaitCMMatchesOrg(t testing.TB, w *world, m *mapper.Mapper, bound time.Dura
 
 // startDaemonUp is startDaemon with the uploader's configuration adjusted
 // by tuneUp too.
-func (w *world) startDaemonUp(t *testing.T, objects []mapper.ObjectMapping, tuneUp func(*uploader.Config), tune func(*pipeline.DaemonConfig)) *daemonRun {
+func (w *world) startDaemonUp(t testing.TB, objects []mapper.ObjectMapping, tuneUp func(*uploader.Config), tune func(*pipeline.DaemonConfig)) *daemonRun {
 	t.Helper()
 	return w.startDaemonWith(t, objects, daemonTuning{upload: tuneUp, daemon: tune})
 }
@@ -233,7 +233,7 @@ type daemonTuning struct {
 }
 
 // startDaemonWith runs a daemon over the world's org for objects.
-func (w *world) startDaemonWith(t *testing.T, objects []mapper.ObjectMapping, tn daemonTuning) *daemonRun {
+func (w *world) startDaemonWith(t testing.TB, objects []mapper.ObjectMapping, tn daemonTuning) *daemonRun {
 	t.Helper()
 	m, err := mapper.New(mapper.Config{Objects: objects})
 	if err != nil {

@@ -14,6 +14,7 @@ const (
 	StateStreaming   State = "streaming"   // subscribed, events flowing or keepalives arriving
 	StateBackfilling State = "backfilling" // reading records over REST (initial load)
 	StateRecovering  State = "recovering"  // the stream could not resume; a REST backfill covers the gap
+	StatePaused      State = "paused"      // a load stopped at the org's API budget; LastError says when it resumes
 	StateStandby     State = "standby"     // another instance holds the lease
 	StateStopped     State = "stopped"     // shut down cleanly
 	StateFailed      State = "failed"      // stopped by a fatal error; see LastError

@@ -151,6 +151,7 @@ func (c *Client) noteLimitInfo(header string) {
 	}
 	c.usageMu.Lock()
 	c.usage.Used, c.usage.Limit, c.usage.Known = used, limit, true
+	c.usage.Reports++
 	c.usageMu.Unlock()
 }
 

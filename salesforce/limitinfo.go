@@ -18,6 +18,10 @@ type APIUsage struct {
 	// Calls counts every HTTP call this client sent to the REST API,
 	// retries included.
 	Calls int64
+	// Reports counts the answers that carried the header: Used and Limit
+	// are current once it grew (a call that does not count against the
+	// allocation, such as the versions resource, does not carry it).
+	Reports int64
 }
 
 // Remaining is the allocation left (0 when unknown or spent).

@@ -44,6 +44,14 @@ func (c *Client) ServerNow(ctx context.Context) (time.Time, error) {
 	if now, ok := c.serverNow(); ok {
 		return now, nil
 	}
+	return c.AskServerTime(ctx)
+}
+
+// AskServerTime reads Salesforce's current time from a new answer (the
+// API versions, which cost no API call): the instant bounding a load
+// that begins now, taken fresh rather than from an answer that may be
+// hours old.
+func (c *Client) AskServerTime(ctx context.Context) (time.Time, error) {
 	req := request{method: http.MethodGet, path: "/services/data/"}
 	if err := c.do(ctx, req, func(r io.Reader) error { _, err := io.Copy(io.Discard, r); return err }); err != nil {
 		return time.Time{}, fmt.Errorf("read Salesforce's clock: %w", err)

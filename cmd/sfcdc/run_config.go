@@ -35,6 +35,10 @@ type runSection struct {
 	// with start: backfill, the stream passes events committed before the
 	// initial backfill began less this margin. Zero: 1m.
 	StartClockSkew time.Duration `yaml:"start_clock_skew"`
+	// BudgetRetry is how long a load stopped at backfill.api_budget_percent
+	// (initial, recovery or polling) waits before it tries again, with its
+	// topic in state paused; the other topics go on. Zero: 30m.
+	BudgetRetry time.Duration `yaml:"budget_retry"`
 	// PollingObjects are read by REST polling (backfill.poll_interval)
 	// instead of streamed: objects without change events.
 	PollingObjects []string `yaml:"polling_objects"`
@@ -87,7 +91,8 @@ func (r runSection) daemonConfig(org, holder string) pipeline.DaemonConfig {
 		Org: org, Holder: holder,
 		Start: pipeline.NewTopicStart(r.Start), Recovery: pipeline.RecoveryPolicy(r.Recovery),
 		RecoveryOverlap: r.RecoveryOverlap, StartClockSkew: r.StartClockSkew, PollingObjects: slices.Clone(r.PollingObjects),
-		Worker: pipeline.Config{LeaseTTL: r.LeaseTTL, FlushInterval: r.FlushInterval, DrainTimeout: r.grace() / 2},
+		BudgetRetry: r.BudgetRetry,
+		Worker:      pipeline.Config{LeaseTTL: r.LeaseTTL, FlushInterval: r.FlushInterval, DrainTimeout: r.grace() / 2},
 	}
 }
 

@@ -110,7 +110,7 @@ const stateNone = "none"
 
 // activeStates are the states of a topic some instance is working on; only
 // these can go stale.
-var activeStates = []replay.State{replay.StateStarting, replay.StateStreaming, replay.StateBackfilling, replay.StateRecovering}
+var activeStates = []replay.State{replay.StateStarting, replay.StateStreaming, replay.StateBackfilling, replay.StateRecovering, replay.StatePaused}
 
 func runStatus(cmd *cobra.Command, f statusFlags) error {
 	ctx := cmd.Context()

@@ -1,0 +1,70 @@
+package backfill_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sfcdc/sfcdc/backfill"
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+)
+
+// A one-shot run in an org that keeps changing (the generator at 200
+// events/s, and emails updated after every page so that each pass would
+// find new rows) reads up to the instant it began, in one pass, and
+// stops: it used to query pass after pass, re-reading the overlap each
+// time, for as long as the traffic lasted. What changed during the run is
+// read by the next one, which brings CM up to date.
+func TestAOneShotRunUnderSteadyTrafficEndsAfterOnePass(t *testing.T) {
+	w := newWorld(t, worldOptions{dailyLimit: 1_000_000})
+	const seeded = 10_000
+	ids := seedEmails(t, w.sim.Org, seeded, 100)
+
+	traffic, stopTraffic := context.WithCancel(context.Background())
+	generated := make(chan error, 1)
+	go func() { generated <- sfsim.NewGenerator(w.sim.Org, 3).Run(traffic, 200) }()
+	updates := 0
+	s := setup{progress: func(p backfill.Progress) {
+		if p.Phase != backfill.PhaseReading {
+			return
+		}
+		for range 20 {
+			id := ids[updates%len(ids)]
+			if err := w.sim.Org.Update(id, sfsim.Values{"TextBody": fmt.Sprintf("Update %d while the run reads.", updates)}); err != nil {
+				t.Error(err)
+			}
+			updates++
+		}
+	}}
+	// A run that chases the traffic never ends: cut it, and fail below.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	callsBefore := w.sf.Stats().RESTCalls
+	sum, err := w.backfill(t, s).Run(ctx, backfill.Request{})
+	calls := w.sf.Stats().RESTCalls - callsBefore
+	if err != nil {
+		t.Fatalf("the run under traffic: %v (after %d passes)", err, sum.Objects[0].Passes)
+	}
+	o := sum.Objects[0]
+	if o.Passes != 1 {
+		t.Errorf("the run made %d passes; want one, up to the instant it began", o.Passes)
+	}
+	if o.Read < seeded {
+		t.Errorf("the run read %d records after the watermark, want at least the %d seeded", o.Read, seeded)
+	}
+	if perThousand := float64(calls) * 1000 / float64(o.Read+o.Rechecked); perThousand > 1.1 {
+		t.Errorf("the run cost %d REST calls for %d records read, %.2f per 1,000; want at most 1.1", calls, o.Read+o.Rechecked, perThousand)
+	}
+
+	stopTraffic()
+	if err := <-generated; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.backfill(t, setup{}).Run(context.Background(), backfill.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+		t.Fatalf("after the next run: %v", err)
+	}
+}
