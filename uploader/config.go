@@ -46,10 +46,13 @@ type Config struct {
 	// RequestTimeout bounds one request. Zero: 2 min (large syncs are slow;
 	// CM's own client allows 240 s).
 	RequestTimeout time.Duration `yaml:"request_timeout"`
-	// InitialBackoff is the first retry wait, and the shortest wait even
-	// when Retry-After asks for less. Zero: 1 s.
+	// InitialBackoff is the first retry wait and the shortest of all, even
+	// when Retry-After asks for less. Zero: 1 s. Without Retry-After, the
+	// n-th wait is drawn between InitialBackoff×2^(n-1) and half as much
+	// again: jitter only lengthens a wait.
 	InitialBackoff time.Duration `yaml:"initial_backoff"`
-	// MaxBackoff caps the exponential retry wait. Zero: 1 min.
+	// MaxBackoff is the longest wait without Retry-After (near it, the
+	// waits are drawn from its last third). Zero: 1 min.
 	MaxBackoff time.Duration `yaml:"max_backoff"`
 	// MaxRetryAfter caps how long a Retry-After header can make us wait.
 	// Zero: 10 min.

@@ -34,10 +34,14 @@
 //
 // # Why cenkalti/backoff only for the intervals
 //
-// github.com/cenkalti/backoff/v5 provides the exponential intervals with
-// jitter (ExponentialBackOff). Its Retry loop is not used: it cannot take an
-// injected timer, so tests would wait in real time, and it honours
-// Retry-After only in whole seconds from its own error type. The loop in
-// retry.go is a few lines, uses the injectable Options.Sleep, and applies
-// Retry-After in seconds or as an HTTP date.
+// github.com/cenkalti/backoff/v5 provides the exponential intervals
+// (ExponentialBackOff, without its RandomizationFactor: that jitter also
+// shortens a wait, to half of InitialBackoff for the first one, while
+// InitialBackoff is documented as the shortest wait). retry.go adds jitter
+// that only lengthens a wait, up to half, and keeps it within MaxBackoff.
+// Its Retry loop is not used: it cannot take an injected timer, so tests
+// would wait in real time, and it honours Retry-After only in whole seconds
+// from its own error type. The loop in retry.go is a few lines, uses the
+// injectable Options.Sleep, and applies Retry-After in seconds or as an
+// HTTP date.
 package uploader
