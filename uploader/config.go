@@ -16,7 +16,9 @@ import (
 type Config struct {
 	// BaseURL is the CM API root: https://<tenant>.reinfer.io or
 	// https://cloud.uipath.com/<org>/<tenant>/reinfer_. Required. http is
-	// accepted only for loopback hosts (the simulator).
+	// accepted only for loopback hosts (the simulator). A server there
+	// that answers 2xx but not with CM's JSON stops the uploader with
+	// ErrNotCMAPI.
 	BaseURL string `yaml:"base_url"`
 	// Token is the API token, sent as "Authorization: Bearer <token>".
 	// Required.
@@ -61,6 +63,9 @@ type Config struct {
 	// after its context is cancelled. Zero: 30 s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
+
+// baseURLForms are the two documented forms of the CM API root.
+const baseURLForms = "https://<tenant>.reinfer.io or https://cloud.uipath.com/<org>/<tenant>/reinfer_"
 
 // Secret is a credential. Formatting, logging and encoding it yields
 // "[REDACTED]"; only the HTTP layer reads the value.
@@ -120,7 +125,7 @@ func (c Config) Validate() error {
 
 func validateBaseURL(raw string) error {
 	if raw == "" {
-		return errors.New("required; e.g. https://<tenant>.reinfer.io or https://cloud.uipath.com/<org>/<tenant>/reinfer_")
+		return errors.New("required; e.g. " + baseURLForms)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {

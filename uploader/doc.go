@@ -29,6 +29,11 @@
 //     letters while the rest go through; 401, 403 and a missing source stop
 //     the uploader with a FatalError. Retries happen here only: the HTTP
 //     client does not retry, and callers must not.
+//   - A 2xx answer that is not CM's JSON (a web page, another API, an empty
+//     body, or one over 1 MiB, which is not read further) is retried, but
+//     three in a row, or one whose Content-Type is not JSON, stop the
+//     uploader with ErrNotCMAPI: base_url points at something else than the
+//     CM API root, and the error shows its two forms.
 //   - The API token is a Secret: it never appears in errors, logs or
 //     formatted values.
 //
