@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -41,6 +42,18 @@ type cmClient struct {
 	auth        string // "Bearer <token>"; never formatted or logged
 	now         func() time.Time
 	notCM       atomic.Int32 // 2xx answers in a row that were not CM's
+	log         *slog.Logger
+	slowAfter   time.Duration // a request still waiting then is logged
+	timeout     time.Duration // RequestTimeout, for that log line
+}
+
+// request is one request to CM.
+type request struct {
+	kind     string // sync, delete or source lookup, for the slow-request line
+	comments int    // comments it carries or deletes
+	method   string
+	target   string
+	body     *batchBody // nil: none
 }
 
 // answer is what came back for one request.
@@ -51,11 +64,12 @@ type answer struct {
 	tooLarge bool // the body went on past maxAnswerBytes
 }
 
-func newCMClient(cfg Config, hc *http.Client, now func() time.Time) *cmClient {
+func newCMClient(cfg Config, hc *http.Client, now func() time.Time, log *slog.Logger) *cmClient {
 	sourcePath := cfg.BaseURL + "/api/v1/sources/" + url.PathEscape(cfg.Project) + "/" + url.PathEscape(cfg.Source)
 	return &cmClient{
 		http: hc, sourceURL: sourcePath, syncURL: sourcePath + "/sync", commentsURL: sourcePath + "/comments",
 		auth: "Bearer " + string(cfg.Token), now: now,
+		log: log, slowAfter: cfg.SlowRequestAfter, timeout: cfg.RequestTimeout,
 	}
 }
 
@@ -72,9 +86,9 @@ func defaultHTTPClient(concurrency int) *http.Client {
 	}
 }
 
-// sync posts one batch body.
-func (c *cmClient) sync(ctx context.Context, body batchBody) (syncCounts, error) {
-	a, err := c.send(ctx, http.MethodPost, c.syncURL, &body)
+// sync posts one batch body of the given number of comments.
+func (c *cmClient) sync(ctx context.Context, body batchBody, comments int) (syncCounts, error) {
+	a, err := c.send(ctx, request{kind: "sync", comments: comments, method: http.MethodPost, target: c.syncURL, body: &body})
 	if err != nil {
 		return syncCounts{}, err
 	}
@@ -92,7 +106,7 @@ func (c *cmClient) sync(ctx context.Context, body batchBody) (syncCounts, error)
 // deleteComments deletes comments by ID.
 func (c *cmClient) deleteComments(ctx context.Context, ids []string) error {
 	q := url.Values{"id": ids}
-	a, err := c.send(ctx, http.MethodDelete, c.commentsURL+"?"+q.Encode(), nil)
+	a, err := c.send(ctx, request{kind: "delete", comments: len(ids), method: http.MethodDelete, target: c.commentsURL + "?" + q.Encode()})
 	if err != nil {
 		return err
 	}
@@ -100,7 +114,7 @@ func (c *cmClient) deleteComments(ctx context.Context, ids []string) error {
 		return err
 	}
 	if a.status == http.StatusNotFound {
-		return c.sourceExists(ctx) // comments already gone, unless the source is
+		return c.sourceExists(ctx, len(ids)) // comments already gone, unless the source is
 	}
 	return c.decode("delete", a, decodeStatusOK)
 }
@@ -111,8 +125,8 @@ func (c *cmClient) deleteComments(ctx context.Context, ids []string) error {
 // or source name, which must stop the uploader rather than let deletes
 // count as done). Only the source lookup says which, without relying on
 // the wording of CM's message.
-func (c *cmClient) sourceExists(ctx context.Context) error {
-	a, err := c.send(ctx, http.MethodGet, c.sourceURL, nil)
+func (c *cmClient) sourceExists(ctx context.Context, comments int) error {
+	a, err := c.send(ctx, request{kind: "source lookup after a delete", comments: comments, method: http.MethodGet, target: c.sourceURL})
 	if err != nil {
 		return err
 	}
@@ -194,11 +208,21 @@ func orStatusText(msg string, status int) string {
 
 // send performs one request and reads the answer, up to maxAnswerBytes.
 // Network failures come back as transient errors whose text names the
-// operation, never headers.
-func (c *cmClient) send(ctx context.Context, method, target string, body *batchBody) (answer, error) {
+// operation, never headers. A request still waiting for its answer after
+// SlowRequestAfter is logged once, long before RequestTimeout ends it.
+func (c *cmClient) send(ctx context.Context, r request) (answer, error) {
+	method, target, body := r.method, r.target, r.body
 	req, err := http.NewRequestWithContext(ctx, method, target, nil)
 	if err != nil {
 		return answer{}, &FatalError{Err: ErrUnexpectedStatus, Message: "build request: " + err.Error()}
+	}
+	if c.slowAfter > 0 {
+		start := time.Now()
+		slow := time.AfterFunc(c.slowAfter, func() {
+			c.log.Warn("CM request is slow; still waiting for the answer", "request", r.kind, "comments", r.comments,
+				"elapsed", time.Since(start).Round(time.Millisecond), "request_timeout", c.timeout)
+		})
+		defer slow.Stop()
 	}
 	if body != nil {
 		req.Body, req.ContentLength = io.NopCloser(body.reader()), body.size

@@ -48,6 +48,13 @@ type Config struct {
 	// RequestTimeout bounds one request. Zero: 2 min (large syncs are slow;
 	// CM's own client allows 240 s).
 	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// SlowRequestAfter is how long a request may wait for its answer
+	// before a warning says so (once per request: its kind, comment count
+	// and the time waited), so that a hanging CM shows well before
+	// RequestTimeout ends the request. Zero: 30 s (a large sync takes some
+	// seconds; 30 s is past any normal answer). At or above RequestTimeout
+	// it never fires.
+	SlowRequestAfter time.Duration `yaml:"slow_request_after"`
 	// InitialBackoff is the first retry wait and the shortest of all, even
 	// when Retry-After asks for less. Zero: 1 s. Without Retry-After, the
 	// n-th wait is drawn between InitialBackoff×2^(n-1) and half as much
@@ -111,8 +118,9 @@ func (c Config) Validate() error {
 			bad("%s: %d is negative; use 0 for the default", key, v)
 		}
 	}
-	for key, d := range map[string]time.Duration{"request_timeout": c.RequestTimeout, "initial_backoff": c.InitialBackoff,
-		"max_backoff": c.MaxBackoff, "max_retry_after": c.MaxRetryAfter, "shutdown_timeout": c.ShutdownTimeout} {
+	for key, d := range map[string]time.Duration{"request_timeout": c.RequestTimeout, "slow_request_after": c.SlowRequestAfter,
+		"initial_backoff": c.InitialBackoff, "max_backoff": c.MaxBackoff, "max_retry_after": c.MaxRetryAfter,
+		"shutdown_timeout": c.ShutdownTimeout} {
 		if d < 0 {
 			bad("%s: %v is negative; use 0 for the default", key, d)
 		}
@@ -171,6 +179,7 @@ func (c Config) withDefaults() Config {
 	setDur(&c.Linger, 20*time.Millisecond)
 	setDur(&c.DeleteLinger, c.Linger)
 	setDur(&c.RequestTimeout, 2*time.Minute)
+	setDur(&c.SlowRequestAfter, 30*time.Second)
 	setDur(&c.InitialBackoff, time.Second)
 	setDur(&c.MaxBackoff, time.Minute)
 	setDur(&c.MaxRetryAfter, 10*time.Minute)

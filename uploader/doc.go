@@ -34,6 +34,9 @@
 //     three in a row, or one whose Content-Type is not JSON, stop the
 //     uploader with ErrNotCMAPI: base_url points at something else than the
 //     CM API root, and the error shows its two forms.
+//   - A request still waiting for its answer after SlowRequestAfter (30 s)
+//     is logged once, as a warning naming its kind and comment count,
+//     long before RequestTimeout (2 min) ends it and it is retried.
 //   - The API token is a Secret: it never appears in errors, logs or
 //     formatted values.
 //
