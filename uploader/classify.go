@@ -30,7 +30,8 @@ const (
 )
 
 // classify is the one place where an HTTP status becomes behaviour.
-// Network errors and undecodable 2xx bodies are transient as well; the
+// Network errors are transient as well, and so are 2xx bodies that are not
+// CM's JSON until they show that base_url is not CM (cmClient.decode); the
 // callers wrap them before they get here.
 func classify(op operation, status int) (verdict, error) {
 	switch {

@@ -16,7 +16,9 @@ import (
 type Config struct {
 	// BaseURL is the CM API root: https://<tenant>.reinfer.io or
 	// https://cloud.uipath.com/<org>/<tenant>/reinfer_. Required. http is
-	// accepted only for loopback hosts (the simulator).
+	// accepted only for loopback hosts (the simulator). A server there
+	// that answers 2xx but not with CM's JSON stops the uploader with
+	// ErrNotCMAPI.
 	BaseURL string `yaml:"base_url"`
 	// Token is the API token, sent as "Authorization: Bearer <token>".
 	// Required.
@@ -46,10 +48,20 @@ type Config struct {
 	// RequestTimeout bounds one request. Zero: 2 min (large syncs are slow;
 	// CM's own client allows 240 s).
 	RequestTimeout time.Duration `yaml:"request_timeout"`
-	// InitialBackoff is the first retry wait, and the shortest wait even
-	// when Retry-After asks for less. Zero: 1 s.
+	// SlowRequestAfter is how long a request may wait for its answer
+	// before a warning says so (once per request: its kind, comment count
+	// and the time waited), so that a hanging CM shows well before
+	// RequestTimeout ends the request. Zero: 30 s (a large sync takes some
+	// seconds; 30 s is past any normal answer). At or above RequestTimeout
+	// it never fires.
+	SlowRequestAfter time.Duration `yaml:"slow_request_after"`
+	// InitialBackoff is the first retry wait and the shortest of all, even
+	// when Retry-After asks for less. Zero: 1 s. Without Retry-After, the
+	// n-th wait is drawn between InitialBackoff×2^(n-1) and half as much
+	// again: jitter only lengthens a wait.
 	InitialBackoff time.Duration `yaml:"initial_backoff"`
-	// MaxBackoff caps the exponential retry wait. Zero: 1 min.
+	// MaxBackoff is the longest wait without Retry-After (near it, the
+	// waits are drawn from its last third). Zero: 1 min.
 	MaxBackoff time.Duration `yaml:"max_backoff"`
 	// MaxRetryAfter caps how long a Retry-After header can make us wait.
 	// Zero: 10 min.
@@ -58,6 +70,9 @@ type Config struct {
 	// after its context is cancelled. Zero: 30 s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
+
+// baseURLForms are the two documented forms of the CM API root.
+const baseURLForms = "https://<tenant>.reinfer.io or https://cloud.uipath.com/<org>/<tenant>/reinfer_"
 
 // Secret is a credential. Formatting, logging and encoding it yields
 // "[REDACTED]"; only the HTTP layer reads the value.
@@ -103,8 +118,9 @@ func (c Config) Validate() error {
 			bad("%s: %d is negative; use 0 for the default", key, v)
 		}
 	}
-	for key, d := range map[string]time.Duration{"request_timeout": c.RequestTimeout, "initial_backoff": c.InitialBackoff,
-		"max_backoff": c.MaxBackoff, "max_retry_after": c.MaxRetryAfter, "shutdown_timeout": c.ShutdownTimeout} {
+	for key, d := range map[string]time.Duration{"request_timeout": c.RequestTimeout, "slow_request_after": c.SlowRequestAfter,
+		"initial_backoff": c.InitialBackoff, "max_backoff": c.MaxBackoff, "max_retry_after": c.MaxRetryAfter,
+		"shutdown_timeout": c.ShutdownTimeout} {
 		if d < 0 {
 			bad("%s: %v is negative; use 0 for the default", key, d)
 		}
@@ -117,7 +133,7 @@ func (c Config) Validate() error {
 
 func validateBaseURL(raw string) error {
 	if raw == "" {
-		return errors.New("required; e.g. https://<tenant>.reinfer.io or https://cloud.uipath.com/<org>/<tenant>/reinfer_")
+		return errors.New("required; e.g. " + baseURLForms)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
@@ -163,6 +179,7 @@ func (c Config) withDefaults() Config {
 	setDur(&c.Linger, 20*time.Millisecond)
 	setDur(&c.DeleteLinger, c.Linger)
 	setDur(&c.RequestTimeout, 2*time.Minute)
+	setDur(&c.SlowRequestAfter, 30*time.Second)
 	setDur(&c.InitialBackoff, time.Second)
 	setDur(&c.MaxBackoff, time.Minute)
 	setDur(&c.MaxRetryAfter, 10*time.Minute)

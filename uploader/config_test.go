@@ -24,6 +24,7 @@ func TestConfigValidationNamesTheKeyAndTheFix(t *testing.T) {
 		{"batches are at most 16384", func(c *Config) { c.MaxBatchComments = 20000 }, []string{"max_batch_comments", "1-16384"}},
 		{"counts are not negative", func(c *Config) { c.MaxConcurrentRequests = -1 }, []string{"max_concurrent_requests", "negative"}},
 		{"durations are not negative", func(c *Config) { c.RequestTimeout = -1 }, []string{"request_timeout", "negative"}},
+		{"the slow-request threshold is not negative", func(c *Config) { c.SlowRequestAfter = -1 }, []string{"slow_request_after", "negative"}},
 		{"the backoff cap is above the start", func(c *Config) { c.InitialBackoff, c.MaxBackoff = 10, 5 }, []string{"max_backoff", "raise it"}},
 	}
 	for _, tt := range tests {

@@ -29,15 +29,27 @@
 //     letters while the rest go through; 401, 403 and a missing source stop
 //     the uploader with a FatalError. Retries happen here only: the HTTP
 //     client does not retry, and callers must not.
+//   - A 2xx answer that is not CM's JSON (a web page, another API, an empty
+//     body, or one over 1 MiB, which is not read further) is retried, but
+//     three in a row, or one whose Content-Type is not JSON, stop the
+//     uploader with ErrNotCMAPI: base_url points at something else than the
+//     CM API root, and the error shows its two forms.
+//   - A request still waiting for its answer after SlowRequestAfter (30 s)
+//     is logged once, as a warning naming its kind and comment count,
+//     long before RequestTimeout (2 min) ends it and it is retried.
 //   - The API token is a Secret: it never appears in errors, logs or
 //     formatted values.
 //
 // # Why cenkalti/backoff only for the intervals
 //
-// github.com/cenkalti/backoff/v5 provides the exponential intervals with
-// jitter (ExponentialBackOff). Its Retry loop is not used: it cannot take an
-// injected timer, so tests would wait in real time, and it honours
-// Retry-After only in whole seconds from its own error type. The loop in
-// retry.go is a few lines, uses the injectable Options.Sleep, and applies
-// Retry-After in seconds or as an HTTP date.
+// github.com/cenkalti/backoff/v5 provides the exponential intervals
+// (ExponentialBackOff, without its RandomizationFactor: that jitter also
+// shortens a wait, to half of InitialBackoff for the first one, while
+// InitialBackoff is documented as the shortest wait). retry.go adds jitter
+// that only lengthens a wait, up to half, and keeps it within MaxBackoff.
+// Its Retry loop is not used: it cannot take an injected timer, so tests
+// would wait in real time, and it honours Retry-After only in whole seconds
+// from its own error type. The loop in retry.go is a few lines, uses the
+// injectable Options.Sleep, and applies Retry-After in seconds or as an
+// HTTP date.
 package uploader

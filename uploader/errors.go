@@ -24,15 +24,20 @@ var (
 	// ErrUntrustedCertificate: CM's TLS certificate did not verify against
 	// the system roots; the token was not sent. Retrying cannot help.
 	ErrUntrustedCertificate = errors.New("CM's TLS certificate is not trusted")
+	// ErrNotCMAPI: the server at base_url answers 2xx, but not with CM's
+	// JSON (a web page, a file, an answer too large), several times in a
+	// row or with a content type other than JSON: base_url is not the CM
+	// API root.
+	ErrNotCMAPI = errors.New("the server does not answer like the CM API")
 )
 
 // FatalError stops the uploader: retrying cannot help and the
 // configuration must change. It wraps one of ErrUnauthorized,
-// ErrForbidden, ErrSourceNotFound, ErrUnexpectedStatus or
-// ErrUntrustedCertificate.
+// ErrForbidden, ErrSourceNotFound, ErrUnexpectedStatus,
+// ErrUntrustedCertificate or ErrNotCMAPI.
 type FatalError struct {
 	Status  int    // 0 when no answer came (ErrUntrustedCertificate)
-	Message string // CM's message, if any; the local failure when Status is 0
+	Message string // CM's message, if any; what was wrong with the answer for ErrNotCMAPI; the local failure when Status is 0
 	Err     error
 }
 
@@ -41,13 +46,17 @@ func (e *FatalError) Error() string {
 		ErrUnauthorized:     "check token: it must be a valid CM API token",
 		ErrForbidden:        "grant the token's user the \"Edit messages\" permission on the source",
 		ErrSourceNotFound:   "check project and source, or create the source in CM",
-		ErrUnexpectedStatus: "check base_url: it must be the CM API root",
+		ErrUnexpectedStatus: "check commsmining.base_url: it must be the CM API root, " + baseURLForms,
 		ErrUntrustedCertificate: "check commsmining.base_url, or if a private CA signs the certificate (a TLS-inspecting proxy) " +
 			"point SSL_CERT_FILE at a CA bundle that includes it",
+		ErrNotCMAPI: "check commsmining.base_url: it does not look like the CM API root, which is " + baseURLForms,
 	}[e.Err]
 	msg := fmt.Sprintf("upload to CM: %d %s: %v; %s", e.Status, http.StatusText(e.Status), e.Err, fix)
-	if e.Status == 0 { // no answer: Message is the local failure, not CM's words
+	switch {
+	case e.Status == 0: // no answer: Message is the local failure, not CM's words
 		return fmt.Sprintf("upload to CM: %v (%s); %s", e.Err, e.Message, fix)
+	case errors.Is(e.Err, ErrNotCMAPI): // Message is what was wrong with the answers
+		return fmt.Sprintf("upload to CM: %d %s: %v (%s); %s", e.Status, http.StatusText(e.Status), e.Err, e.Message, fix)
 	}
 	if e.Message != "" {
 		msg += " (CM said: " + e.Message + ")"

@@ -1,7 +1,9 @@
 package uploader
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 	"unicode"
@@ -49,6 +51,55 @@ func FuzzParseRetryAfter(f *testing.F) {
 		d, ok := parseRetryAfter(http.Header{"Retry-After": {v}}, now)
 		if ok && d < 0 {
 			t.Fatalf("negative wait %v for %q", d, v)
+		}
+	})
+}
+
+// FuzzDecodeAnswer feeds outside bytes (a 2xx body and its Content-Type)
+// through the client's decoding: whatever they are, the result is
+// delivered, retried or a FatalError for a wrong base URL, and its text is
+// one printable, bounded line that never repeats the token.
+func FuzzDecodeAnswer(f *testing.F) {
+	const token = "fuzz-token-7c1e"
+	for _, s := range []struct{ body, contentType string }{
+		{`{"status":"ok","new":1,"updated":0,"unchanged":0}`, "application/json"},
+		{`{"status":"ok"}`, "application/problem+json; charset=utf-8"},
+		{`<html>`, "text/html"},
+		{`{"status":"` + token + `"}`, ""},
+		{``, "application/json"},
+		{`{}`, "text/html; charset"},
+		{`{"status":"ok"}`, "\x00\n;;="},
+	} {
+		f.Add([]byte(s.body), s.contentType, false)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, contentType string, tooLarge bool) {
+		c := &cmClient{auth: "Bearer " + token}
+		a := answer{status: 200, body: body, header: http.Header{"Content-Type": {contentType}}, tooLarge: tooLarge}
+		for _, read := range []func([]byte) error{decodeStatusOK, func(b []byte) error { _, err := decodeSyncResponse(b); return err }} {
+			err := c.decode("sync", a, read)
+			if err == nil {
+				if tooLarge {
+					t.Fatal("an answer too large was accepted")
+				}
+				continue
+			}
+			var fe *FatalError
+			var te *transientError
+			if !(errors.As(err, &fe) && errors.Is(err, ErrNotCMAPI)) && !errors.As(err, &te) {
+				t.Fatalf("error %v is neither retried nor ErrNotCMAPI", err)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, token) {
+				t.Fatalf("the token is in %q", msg)
+			}
+			for _, r := range msg {
+				if !unicode.IsPrint(r) {
+					t.Fatalf("message keeps an unprintable rune %q: %q", r, msg)
+				}
+			}
+			if len(msg) > 2000 {
+				t.Fatalf("message of %d bytes", len(msg))
+			}
 		}
 	})
 }

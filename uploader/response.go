@@ -19,7 +19,8 @@ type syncCounts struct {
 
 // decodeSyncResponse reads {"status":"ok","new":N,"updated":N,"unchanged":N}.
 // Anything else in a 2xx answer (a proxy page, an error envelope) is a
-// protocol error, which the caller retries: sync is an idempotent upsert.
+// protocol error, which cmClient.decode retries (sync is an idempotent
+// upsert) until such answers show that base_url is not CM.
 func decodeSyncResponse(body []byte) (syncCounts, error) {
 	var env struct {
 		Status    string `json:"status"`

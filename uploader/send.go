@@ -23,7 +23,7 @@ func (u *Uploader) syncOps(env *sendEnv, ops []*op) {
 	err := u.withRetries(env, "sync", func(ctx context.Context) error {
 		u.counters.syncRequests.Add(1)
 		var err error
-		counts, err = u.client.sync(ctx, body)
+		counts, err = u.client.sync(ctx, body, len(ops))
 		return err
 	})
 	if err == nil {

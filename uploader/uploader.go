@@ -121,7 +121,7 @@ func New(cfg Config, opts Options) (*Uploader, error) {
 	if hc == nil {
 		hc, u.ownsClient = defaultHTTPClient(cfg.MaxConcurrentRequests), true
 	}
-	u.client = newCMClient(cfg, hc, now)
+	u.client = newCMClient(cfg, hc, now, u.log)
 	return u, nil
 }
 

@@ -1,0 +1,73 @@
+package uploader
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sfcdc/sfcdc/sim/commsmining"
+)
+
+// initial_backoff is documented as the shortest wait and max_backoff as
+// the longest; cenkalti/backoff's jitter went half below the first (a 1 s
+// initial_backoff waited 0.52 s) and half above the second.
+func TestNoRetryWaitIsShorterThanInitialBackoffOrLongerThanMaxBackoff(t *testing.T) {
+	const retries = 200
+	tests := []struct {
+		name             string
+		initial, maxWait time.Duration
+	}{
+		{"a cap close to the first wait, so every draw is near it", time.Second, 1500 * time.Millisecond},
+		{"the defaults", time.Second, time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := startSim(t, commsmining.Options{})
+			sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: 503, Times: retries})
+			h := newHarness(t, sim, Config{InitialBackoff: tt.initial, MaxBackoff: tt.maxWait}, Options{})
+			h.submit(mapCase(t, 1, "x", "New"))
+			h.flush()
+			waits := h.sleeps.waits()
+			if len(waits) != retries {
+				t.Fatalf("%d waits, want %d", len(waits), retries)
+			}
+			distinct := map[time.Duration]bool{}
+			for i, w := range waits {
+				if w < tt.initial || w > tt.maxWait {
+					t.Errorf("wait %d = %v, want within [%v, %v]", i, w, tt.initial, tt.maxWait)
+				}
+				distinct[w] = true
+			}
+			if len(distinct) < retries/2 {
+				t.Errorf("only %d distinct waits in %d: the jitter is gone", len(distinct), retries)
+			}
+			if !h.outcomes.all()[0].Delivered() {
+				t.Error("the comment was not delivered after the retries")
+			}
+		})
+	}
+}
+
+func TestRetryWaitsDoubleFromInitialBackoffAndAddAtMostHalf(t *testing.T) {
+	const initial, maxWait = time.Second, time.Minute
+	tests := []struct {
+		name     string
+		interval time.Duration
+		random   float64
+		want     time.Duration
+	}{
+		{"the first wait, drawn lowest, is initial_backoff", time.Second, 0, time.Second},
+		{"the first wait, drawn highest, is half as long again", time.Second, 0.999999999, 1500 * time.Millisecond},
+		{"a doubled interval, drawn lowest", 8 * time.Second, 0, 8 * time.Second},
+		{"at the cap the wait spreads below it", time.Minute, 0, 40 * time.Second},
+		{"at the cap, drawn highest, the wait is the cap", time.Minute, 0.999999999, time.Minute},
+	}
+	for _, tt := range tests {
+		got := jitteredWait(tt.interval, initial, maxWait, tt.random)
+		if got < tt.want-time.Microsecond || got > tt.want+time.Microsecond {
+			t.Errorf("%s: jitteredWait(%v, random %v) = %v, want %v", tt.name, tt.interval, tt.random, got, tt.want)
+		}
+	}
+	if got := jitteredWait(2*time.Minute, 2*time.Minute, time.Minute, 0.5); got != 2*time.Minute {
+		t.Errorf("an initial_backoff above max_backoff: wait %v, want initial_backoff", got)
+	}
+}
