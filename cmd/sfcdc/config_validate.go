@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/quote"
 )
 
 // validate is the one check of the whole file. Each problem is one line
@@ -39,7 +40,7 @@ func (s salesforceSection) problems() []string {
 		out = append(out, s.staticSessionProblems()...)
 	}
 	if s.Insecure && s.PubSubEndpoint != "" && !isLoopback(s.PubSubEndpoint) {
-		out = append(out, fmt.Sprintf("salesforce.insecure is only allowed for a loopback pubsub_endpoint, not %q: remove it to use TLS", s.PubSubEndpoint))
+		out = append(out, fmt.Sprintf("salesforce.insecure is only allowed for a loopback pubsub_endpoint, not %s: remove it to use TLS", quote.Value(s.PubSubEndpoint)))
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/uploader"
@@ -88,7 +89,7 @@ func applyConnectionEnv(sf *salesforceSection) error {
 	if v, ok := os.LookupEnv("SFCDC_INSECURE"); ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return usageError{fmt.Errorf("SFCDC_INSECURE=%q: want true or false", v)}
+			return usageError{fmt.Errorf("SFCDC_INSECURE=%s: want true or false", quote.Value(v))}
 		}
 		sf.Insecure = b
 	}
