@@ -129,6 +129,9 @@ func (s salesforceSection) staticSessionProblems() []string {
 	}
 	if n := len(s.TenantID); n != 15 && n != 18 {
 		problems = append(problems, "salesforce.tenant_id must be the 15- or 18-character org ID: set it or SFCDC_TENANT_ID")
+	} else if err := replay.CheckOrgID(s.TenantID); err != nil {
+		// The org ID keys everything in the store, which applies this rule.
+		problems = append(problems, fmt.Sprintf("salesforce.tenant_id: %v; set the org ID as Setup > Company Information shows it, or SFCDC_TENANT_ID", err))
 	}
 	return problems
 }
