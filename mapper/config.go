@@ -122,6 +122,16 @@ var (
 	topicPattern      = regexp.MustCompile(`^/(data|event)/[A-Za-z][A-Za-z0-9_]*$`)
 )
 
+// Salesforce API names are short (40 characters, plus a namespace prefix
+// and suffix); these bounds are generous and keep a runaway value from
+// travelling into queries, store keys and messages.
+const (
+	// maxObjectBytes bounds an object's API name.
+	maxObjectBytes = 255
+	// maxFieldBytes bounds a field name or relationship path.
+	maxFieldBytes = 1024
+)
+
 // reservedProperties are set by the mapper itself; user mappings may not
 // reuse them. CM's legacy API also reserved "conversation", "title" and
 // "Source", so those are refused as well.
@@ -135,9 +145,8 @@ func (c Config) Validate() error {
 	var errs []error
 	seen := map[string]int{}
 	for i, om := range c.Objects {
-		key := fmt.Sprintf("objects[%d]", i)
-		if om.Object != "" {
-			key = fmt.Sprintf("objects[%d] (%s)", i, om.Object)
+		key := objectKey(i, om.Object)
+		if validObject(om.Object) {
 			if prev, dup := seen[om.Object]; dup {
 				errs = append(errs, fmt.Errorf("%s.object: %s is already mapped by objects[%d]; merge the two entries", key, om.Object, prev))
 			}
@@ -154,18 +163,20 @@ func (om ObjectMapping) validate(key string) []error {
 	switch {
 	case om.Object == "":
 		bad("object: required; give the Salesforce API name, e.g. object: EmailMessage")
+	case len(om.Object) > maxObjectBytes:
+		bad("object: %s is longer than a Salesforce API name (at most %d bytes); give the object's API name, e.g. Ticket__c", quoteValue(om.Object), maxObjectBytes)
 	case !objectNamePattern.MatchString(om.Object):
-		bad("object: %q is not a Salesforce API name; use letters, digits and underscores, e.g. Ticket__c", om.Object)
+		bad("object: %s is not a Salesforce API name; use letters, digits and underscores, e.g. Ticket__c", quoteValue(om.Object))
 	}
 	if om.Topic != "" && !topicPattern.MatchString(om.Topic) {
-		bad("topic: %q is not a channel; use /data/<Object>ChangeEvent or a custom channel like /data/Mail__chn, or leave it empty", om.Topic)
+		bad("topic: %s is not a channel; use /data/<Object>ChangeEvent or a custom channel like /data/Mail__chn, or leave it empty", quoteValue(om.Topic))
 	}
 	if om.OnDelete != "" && om.OnDelete != DeleteComment && om.OnDelete != KeepComment {
-		bad("on_delete: %q is not a policy; use delete or keep", om.OnDelete)
+		bad("on_delete: %s is not a policy; use delete or keep", quoteValue(string(om.OnDelete)))
 	}
 	for j, f := range om.Fields {
-		if !fieldNamePattern.MatchString(f) {
-			bad("fields[%d]: %q is not a field name; use an API name like Subject or a path like Parent.CaseNumber", j, f)
+		if !validField(f) {
+			bad("fields[%d]: %s is not a field name; use an API name like Subject or a path like Parent.CaseNumber", j, quoteValue(f))
 		}
 	}
 	errs = append(errs, om.Comment.validate(key+".comment", om.Object)...)
@@ -176,8 +187,8 @@ func (cm CommentMapping) validate(key, object string) []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(key+"."+format, args...)) }
 	checkField := func(name, f string) {
-		if f != "" && !fieldNamePattern.MatchString(f) {
-			bad("%s: %q is not a field name; use an API name like Subject or a path like Parent.CaseNumber", name, f)
+		if f != "" && !validField(f) {
+			bad("%s: %s is not a field name; use an API name like Subject or a path like Parent.CaseNumber", name, quoteValue(f))
 		}
 	}
 	for name, f := range map[string]string{"id": cm.ID, "thread_id": cm.ThreadID, "subject": cm.Subject,
@@ -192,7 +203,7 @@ func (cm CommentMapping) validate(key, object string) []error {
 			checkField(fmt.Sprintf("%s[%d]", name, j), f)
 		}
 	}
-	if _, builtin := builtinMappings[object]; !builtin && object != "" && len(cm.Body) == 0 {
+	if _, builtin := builtinMappings[object]; !builtin && validObject(object) && len(cm.Body) == 0 {
 		bad("body: required for %s, which has no built-in mapping; list its text fields, e.g. body: [Description__c]", object)
 	}
 	for _, name := range sortedKeys(cm.Properties) {
@@ -207,13 +218,35 @@ func validateProperty(key, name, spec string) []error {
 	case strings.TrimSpace(name) == "":
 		errs = append(errs, fmt.Errorf("%s: empty property name; give each property a name", key))
 	case strings.HasPrefix(name, stringPrefix) || strings.HasPrefix(name, numberPrefix):
-		errs = append(errs, fmt.Errorf("%s[%q]: drop the type prefix from the name; put it on the field instead, e.g. %q: number:%s", key, name, strings.SplitN(name, ":", 2)[1], "Field"))
+		errs = append(errs, fmt.Errorf("%s[%s]: drop the type prefix from the name; put it on the field instead, e.g. %s: number:%s", key, quoteValue(name), quoteValue(strings.SplitN(name, ":", 2)[1]), "Field"))
 	case slices.Contains(reservedProperties, name):
-		errs = append(errs, fmt.Errorf("%s[%q]: the name is reserved; choose another name", key, name))
+		errs = append(errs, fmt.Errorf("%s[%s]: the name is reserved; choose another name", key, quoteValue(name)))
 	}
 	_, field := splitPropertySpec(spec)
-	if !fieldNamePattern.MatchString(field) {
-		errs = append(errs, fmt.Errorf("%s[%q]: %q is not a field; use a name like Status, Parent.CaseNumber or number:Amount", key, name, spec))
+	if !validField(field) {
+		errs = append(errs, fmt.Errorf("%s[%s]: %s is not a field; use a name like Status, Parent.CaseNumber or number:Amount", key, quoteValue(name), quoteValue(spec)))
 	}
 	return errs
+}
+
+// validObject reports whether object can be an object's API name.
+func validObject(object string) bool {
+	return len(object) <= maxObjectBytes && objectNamePattern.MatchString(object)
+}
+
+// validField reports whether f can be a field name or relationship path.
+func validField(f string) bool {
+	return len(f) <= maxFieldBytes && fieldNamePattern.MatchString(f)
+}
+
+// objectKey names objects[i] in messages with its object: as written when
+// it is an API name, quoted and cut otherwise (it may be of any size).
+func objectKey(i int, object string) string {
+	switch {
+	case object == "":
+		return fmt.Sprintf("objects[%d]", i)
+	case validObject(object):
+		return fmt.Sprintf("objects[%d] (%s)", i, object)
+	}
+	return fmt.Sprintf("objects[%d] (%s)", i, quoteValue(object))
 }

@@ -72,7 +72,7 @@ func TestValidationErrorsNameTheKeyAndTheFix(t *testing.T) {
 		{"an object needs a name", Config{Objects: []ObjectMapping{{}}},
 			[]string{"objects[0].object: required", "object: EmailMessage"}},
 		{"an object name must be an API name", Config{Objects: []ObjectMapping{{Object: "Email Message"}}},
-			[]string{`objects[0] (Email Message).object`, "letters, digits and underscores"}},
+			[]string{`objects[0] ("Email Message").object`, "letters, digits and underscores"}},
 		{"an object appears once", Config{Objects: []ObjectMapping{{Object: "Case"}, {Object: "Case"}}},
 			[]string{"objects[1] (Case).object", "already mapped by objects[0]", "merge"}},
 		{"a custom object needs a body", Config{Objects: []ObjectMapping{{Object: "Ticket__c"}}},
@@ -89,6 +89,14 @@ func TestValidationErrorsNameTheKeyAndTheFix(t *testing.T) {
 			[]string{`properties["Truncated"]`, "reserved"}},
 		{"a property needs a field", Config{Objects: []ObjectMapping{{Object: "Case", Comment: CommentMapping{Properties: map[string]string{"Amount": "number:"}}}}},
 			[]string{`properties["Amount"]`, "number:Amount"}},
+		{"a 50 MB object name is refused without being repeated", Config{Objects: []ObjectMapping{{Object: strings.Repeat("O", 50<<20)}}},
+			[]string{`objects[0] ("OOOO`, "… (52428800 bytes)", "at most 255 bytes"}},
+		{"a 50 MB field name is refused without being repeated", Config{Objects: []ObjectMapping{{Object: "Case", Fields: []string{strings.Repeat("F", 50<<20)}}}},
+			[]string{`objects[0] (Case).fields[0]: "FFFF`, "… (52428800 bytes) is not a field name"}},
+		{"a 50 MB topic is refused without being repeated", Config{Objects: []ObjectMapping{{Object: "Case", Topic: strings.Repeat("/", 50<<20)}}},
+			[]string{"objects[0] (Case).topic", "… (52428800 bytes) is not a channel"}},
+		{"a 50 MB property is refused without being repeated", Config{Objects: []ObjectMapping{{Object: "Case", Comment: CommentMapping{Properties: map[string]string{strings.Repeat("P", 50<<20): strings.Repeat(" ", 50<<20)}}}}},
+			[]string{"comment.properties[\"PPPP", "… (52428800 bytes)]: \"    "}},
 		{"body entries must not be empty", Config{Objects: []ObjectMapping{{Object: "Case", Comment: CommentMapping{Body: FieldList{""}}}}},
 			[]string{"comment.body[0]: empty field name"}},
 	}
@@ -100,8 +108,11 @@ func TestValidationErrorsNameTheKeyAndTheFix(t *testing.T) {
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
+					t.Errorf("error %.2000q does not mention %q", err, w)
 				}
+			}
+			if len(err.Error()) > 1000 {
+				t.Errorf("the error has %d bytes; values must be quoted cut", len(err.Error()))
 			}
 		})
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sfcdc/sfcdc/quote"
 )
 
 // DefaultListen is where the monitor listens unless configured: loopback,
@@ -47,7 +49,7 @@ func (c Config) Validate() error {
 	}
 	if c.Listen != "" {
 		if _, _, perr := net.SplitHostPort(c.Listen); perr != nil {
-			err = errors.Join(err, fmt.Errorf("listen: %q is not host:port (e.g. %s, or :9464 for every interface): %w", c.Listen, DefaultListen, perr))
+			err = errors.Join(err, fmt.Errorf("listen: %s is not host:port (e.g. %s, or :9464 for every interface)", quote.Value(c.Listen), DefaultListen))
 		}
 	}
 	return err

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/sfcdc/sfcdc/quote"
 )
 
 // StartPosition is where a topic without a stored checkpoint begins.
@@ -75,7 +77,7 @@ func (c Config) Validate() error {
 	switch c.Start {
 	case "", StartEarliest, StartLatest:
 	default:
-		errs = append(errs, fmt.Errorf("start: %q is not earliest or latest", c.Start))
+		errs = append(errs, fmt.Errorf("start: %s is not earliest or latest", quote.Value(string(c.Start))))
 	}
 	for name, d := range map[string]time.Duration{"lease_ttl": c.LeaseTTL, "flush_interval": c.FlushInterval,
 		"fetch_linger": c.FetchLinger, "drain_timeout": c.DrainTimeout} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 )
 
@@ -106,12 +107,12 @@ func (c DaemonConfig) Validate() error {
 	switch c.Start {
 	case "", NewTopicBackfill, NewTopicEarliest, NewTopicLatest:
 	default:
-		errs = append(errs, fmt.Errorf("start: %q is not backfill, earliest or latest", c.Start))
+		errs = append(errs, fmt.Errorf("start: %s is not backfill, earliest or latest", quote.Value(string(c.Start))))
 	}
 	switch c.Recovery {
 	case "", RecoverByBackfill, RecoverStop:
 	default:
-		errs = append(errs, fmt.Errorf("recovery: %q is not backfill or stop", c.Recovery))
+		errs = append(errs, fmt.Errorf("recovery: %s is not backfill or stop", quote.Value(string(c.Recovery))))
 	}
 	if c.RecoveryOverlap < 0 || c.RetryInterval < 0 || c.StatusInterval < 0 || c.StartClockSkew < 0 || c.BudgetRetry < 0 {
 		errs = append(errs, errors.New("recovery_overlap, retry_interval, status_interval, start_clock_skew, budget_retry: must not be negative; use 0 for the default"))

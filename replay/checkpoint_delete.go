@@ -38,7 +38,7 @@ return 1
 // DeleteCheckpoint implements CheckpointDeleter.
 func (s *RedisStore) DeleteCheckpoint(ctx context.Context, lease Lease) error {
 	if err := checkLease(lease); err != nil {
-		return fmt.Errorf("delete checkpoint %s %s: %w", lease.Org, lease.Topic, err)
+		return fmt.Errorf("delete checkpoint %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
@@ -52,7 +52,7 @@ func (s *RedisStore) DeleteCheckpoint(ctx context.Context, lease Lease) error {
 		err = ErrFenced
 	}
 	if err != nil {
-		return fmt.Errorf("delete checkpoint %s %s: %w", lease.Org, lease.Topic, err)
+		return fmt.Errorf("delete checkpoint %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	return nil
 }
@@ -80,7 +80,7 @@ func (s *FileStore) DeleteCheckpoint(ctx context.Context, lease Lease) error {
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("delete checkpoint %s %s: %w", lease.Org, lease.Topic, err)
+		return fmt.Errorf("delete checkpoint %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sfcdc/sfcdc/quote"
 )
 
 // Config chooses and configures the Store. Exactly one of RedisURL,
@@ -85,7 +87,7 @@ func (c Config) Validate() error {
 		bad("redis_tls: only for redis_addrs; write redis_url as rediss://… for TLS")
 	}
 	if err := checkKeyPrefix(c.KeyPrefix); err != nil {
-		bad("key_prefix: %q contains '{' or '}'; remove them (the org ID is the hash tag)", c.KeyPrefix)
+		bad("key_prefix: %s contains '{' or '}'; remove them (the org ID is the hash tag)", quote.Value(c.KeyPrefix))
 	}
 	if c.Timeout < 0 {
 		bad("timeout: %s is negative; use a positive duration such as 5s, or 0 for the default", c.Timeout)
@@ -108,7 +110,7 @@ func (c Config) validateURL() []error {
 		return []error{fmt.Errorf("redis_url: not a valid URL (%v); write redis://[user:password@]host:port[/db]", err)}
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
-		return []error{fmt.Errorf("redis_url: scheme %q; use redis:// or rediss:// (TLS)", u.Scheme)}
+		return []error{fmt.Errorf("redis_url: scheme %s; use redis:// or rediss:// (TLS)", quote.Value(u.Scheme))}
 	}
 	var errs []error
 	if _, err := redis.ParseURL(c.RedisURL); err != nil {
@@ -121,7 +123,7 @@ func (c Config) validateURL() []error {
 		errs = append(errs, fmt.Errorf("redis_url: skip_verify turns off certificate checks; remove it and trust the server's CA instead"))
 	}
 	if u.Scheme == "redis" && !isLoopback(u.Hostname()) && !c.AllowPlaintextRedis {
-		errs = append(errs, fmt.Errorf("redis_url: plaintext redis:// to %s; use rediss:// or set allow_plaintext_redis", u.Hostname()))
+		errs = append(errs, fmt.Errorf("redis_url: plaintext redis:// to %s; use rediss:// or set allow_plaintext_redis", quote.Value(u.Hostname())))
 	}
 	return errs
 }
@@ -131,11 +133,11 @@ func (c Config) validateAddrs() []error {
 	for i, addr := range c.RedisAddrs {
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil || host == "" || port == "" {
-			errs = append(errs, fmt.Errorf("redis_addrs[%d]: %q is not host:port; write e.g. redis-0.internal:6379", i, addr))
+			errs = append(errs, fmt.Errorf("redis_addrs[%d]: %s is not host:port; write e.g. redis-0.internal:6379", i, quote.Value(addr)))
 			continue
 		}
 		if !c.RedisTLS && !isLoopback(host) && !c.AllowPlaintextRedis {
-			errs = append(errs, fmt.Errorf("redis_addrs[%d]: plaintext connection to %s; set redis_tls or allow_plaintext_redis", i, host))
+			errs = append(errs, fmt.Errorf("redis_addrs[%d]: plaintext connection to %s; set redis_tls or allow_plaintext_redis", i, quote.Value(host)))
 		}
 	}
 	if c.RedisCluster && c.RedisMasterName != "" {

@@ -3,6 +3,8 @@ package replay
 import (
 	"strconv"
 	"time"
+
+	"github.com/sfcdc/sfcdc/quote"
 )
 
 // DeadLetter records an event or record the pipeline gave up on, so the
@@ -153,7 +155,7 @@ func checkRetry(org, id string) (uint64, error) {
 func parseDeadLetterID(id string) (uint64, error) {
 	n, err := strconv.ParseUint(id, 10, 64)
 	if err != nil || n == 0 || id[0] == '0' || id[0] == '+' {
-		return 0, invalidf("dead letter ID %q: want a positive decimal number", id)
+		return 0, invalidf("dead letter ID %s: want a positive decimal number", quote.Value(id))
 	}
 	return n, nil
 }

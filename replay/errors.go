@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/sfcdc/sfcdc/quote"
 )
 
 // States a caller branches on. Every error a Store returns wraps one of these
@@ -44,7 +46,7 @@ type LeaseHeldError struct {
 }
 
 func (e *LeaseHeldError) Error() string {
-	return fmt.Sprintf("%s (holder %q, expires in %s)", ErrLeaseHeld, e.Holder, e.Remaining)
+	return fmt.Sprintf("%s (holder %s, expires in %s)", ErrLeaseHeld, quote.Value(e.Holder), e.Remaining)
 }
 
 // Is makes errors.Is(err, ErrLeaseHeld) true.

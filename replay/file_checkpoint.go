@@ -16,7 +16,7 @@ import (
 func (s *FileStore) AcquireLease(ctx context.Context, org, topic, holder string, ttl time.Duration) (Lease, error) {
 	lease, err := s.acquireLease(ctx, org, topic, holder, ttl)
 	if err != nil {
-		return Lease{}, fmt.Errorf("acquire lease %s %s: %w", org, topic, err)
+		return Lease{}, fmt.Errorf("acquire lease %s: %w", ref(org, topic), err)
 	}
 	return lease, nil
 }
@@ -103,15 +103,15 @@ func (s *FileStore) currentLease(lease Lease) bool {
 // RenewLease implements LeaseStore.
 func (s *FileStore) RenewLease(ctx context.Context, lease Lease) (Lease, error) {
 	if err := checkLease(lease); err != nil {
-		return Lease{}, fmt.Errorf("renew lease %s %s: %w", lease.Org, lease.Topic, err)
+		return Lease{}, fmt.Errorf("renew lease %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	if err := ctx.Err(); err != nil {
-		return Lease{}, fmt.Errorf("renew lease %s %s: %w", lease.Org, lease.Topic, err)
+		return Lease{}, fmt.Errorf("renew lease %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.currentLease(lease) {
-		return Lease{}, fmt.Errorf("renew lease %s %s: %w", lease.Org, lease.Topic, ErrFenced)
+		return Lease{}, fmt.Errorf("renew lease %s: %w", ref(lease.Org, lease.Topic), ErrFenced)
 	}
 	lease.Expires = now().Add(lease.TTL)
 	s.leases[leaseKey{lease.Org, lease.Topic}] = fileLease{token: lease.Token, holder: lease.Holder, expires: lease.Expires}
@@ -121,10 +121,10 @@ func (s *FileStore) RenewLease(ctx context.Context, lease Lease) (Lease, error) 
 // ReleaseLease implements LeaseStore.
 func (s *FileStore) ReleaseLease(ctx context.Context, lease Lease) error {
 	if err := checkLease(lease); err != nil {
-		return fmt.Errorf("release lease %s %s: %w", lease.Org, lease.Topic, err)
+		return fmt.Errorf("release lease %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("release lease %s %s: %w", lease.Org, lease.Topic, err)
+		return fmt.Errorf("release lease %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -135,7 +135,7 @@ func (s *FileStore) ReleaseLease(ctx context.Context, lease Lease) error {
 		return nil // already gone
 	}
 	if cur.token != lease.Token || cur.holder != lease.Holder {
-		return fmt.Errorf("release lease %s %s: %w", lease.Org, lease.Topic, ErrFenced)
+		return fmt.Errorf("release lease %s: %w", ref(lease.Org, lease.Topic), ErrFenced)
 	}
 	delete(s.leases, key)
 	return nil
@@ -145,7 +145,7 @@ func (s *FileStore) ReleaseLease(ctx context.Context, lease Lease) error {
 // happen under one lock, so no other holder can take over in between.
 func (s *FileStore) SaveCheckpoint(ctx context.Context, lease Lease, cp Checkpoint) error {
 	if err := s.saveCheckpoint(ctx, lease, cp); err != nil {
-		return fmt.Errorf("save checkpoint %s %s: %w", lease.Org, lease.Topic, err)
+		return fmt.Errorf("save checkpoint %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	return nil
 }
@@ -180,7 +180,7 @@ func (s *FileStore) saveCheckpoint(ctx context.Context, lease Lease, cp Checkpoi
 func (s *FileStore) Checkpoint(ctx context.Context, org, topic string) (Checkpoint, error) {
 	cp, err := s.checkpoint(ctx, org, topic)
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("read checkpoint %s %s: %w", org, topic, err)
+		return Checkpoint{}, fmt.Errorf("read checkpoint %s: %w", ref(org, topic), err)
 	}
 	return cp, nil
 }

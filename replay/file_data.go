@@ -12,16 +12,16 @@ import (
 // SaveWatermark implements WatermarkStore.
 func (s *FileStore) SaveWatermark(ctx context.Context, org, object string, w Watermark) error {
 	if err := checkOrgName(org, "object", object); err != nil {
-		return fmt.Errorf("save watermark %s %s: %w", org, object, err)
+		return fmt.Errorf("save watermark %s: %w", ref(org, object), err)
 	}
 	if err := checkWatermark(w); err != nil {
-		return fmt.Errorf("save watermark %s %s: %w", org, object, err)
+		return fmt.Errorf("save watermark %s: %w", ref(org, object), err)
 	}
 	err := s.update(ctx, org, bucketWatermarks, func(b *bolt.Bucket) error {
 		return b.Put([]byte(object), encodeFields(w.fields()))
 	})
 	if err != nil {
-		return fmt.Errorf("save watermark %s %s: %w", org, object, err)
+		return fmt.Errorf("save watermark %s: %w", ref(org, object), err)
 	}
 	return nil
 }
@@ -29,7 +29,7 @@ func (s *FileStore) SaveWatermark(ctx context.Context, org, object string, w Wat
 // Watermark implements WatermarkStore.
 func (s *FileStore) Watermark(ctx context.Context, org, object string) (Watermark, error) {
 	if err := checkOrgName(org, "object", object); err != nil {
-		return Watermark{}, fmt.Errorf("read watermark %s %s: %w", org, object, err)
+		return Watermark{}, fmt.Errorf("read watermark %s: %w", ref(org, object), err)
 	}
 	var w Watermark
 	err := s.view(ctx, org, bucketWatermarks, func(b *bolt.Bucket) error {
@@ -41,7 +41,7 @@ func (s *FileStore) Watermark(ctx context.Context, org, object string) (Watermar
 		return err
 	})
 	if err != nil {
-		return Watermark{}, fmt.Errorf("read watermark %s %s: %w", org, object, err)
+		return Watermark{}, fmt.Errorf("read watermark %s: %w", ref(org, object), err)
 	}
 	return w, nil
 }
@@ -49,7 +49,7 @@ func (s *FileStore) Watermark(ctx context.Context, org, object string) (Watermar
 // Hashes implements HashStore in one read transaction.
 func (s *FileStore) Hashes(ctx context.Context, org string, commentIDs []string) (map[string]Hashes, error) {
 	if err := checkCommentIDs(org, commentIDs); err != nil {
-		return nil, fmt.Errorf("read hashes %s: %w", org, err)
+		return nil, fmt.Errorf("read hashes %s: %w", orgRef(org), err)
 	}
 	out := make(map[string]Hashes, len(commentIDs))
 	err := s.view(ctx, org, bucketHashes, func(b *bolt.Bucket) error {
@@ -64,7 +64,7 @@ func (s *FileStore) Hashes(ctx context.Context, org string, commentIDs []string)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read hashes %s: %w", org, err)
+		return nil, fmt.Errorf("read hashes %s: %w", orgRef(org), err)
 	}
 	return out, nil
 }
@@ -72,7 +72,7 @@ func (s *FileStore) Hashes(ctx context.Context, org string, commentIDs []string)
 // SaveHashes implements HashStore in one transaction (one fsync).
 func (s *FileStore) SaveHashes(ctx context.Context, org string, batch map[string]Hashes) error {
 	if err := checkHashBatch(org, batch); err != nil {
-		return fmt.Errorf("save hashes %s: %w", org, err)
+		return fmt.Errorf("save hashes %s: %w", orgRef(org), err)
 	}
 	if len(batch) == 0 {
 		return nil
@@ -93,7 +93,7 @@ func (s *FileStore) SaveHashes(ctx context.Context, org string, batch map[string
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("save hashes %s: %w", org, err)
+		return fmt.Errorf("save hashes %s: %w", orgRef(org), err)
 	}
 	return nil
 }
@@ -101,7 +101,7 @@ func (s *FileStore) SaveHashes(ctx context.Context, org string, batch map[string
 // DeleteHashes implements HashStore in one transaction.
 func (s *FileStore) DeleteHashes(ctx context.Context, org string, commentIDs []string) error {
 	if err := checkCommentIDs(org, commentIDs); err != nil {
-		return fmt.Errorf("delete hashes %s: %w", org, err)
+		return fmt.Errorf("delete hashes %s: %w", orgRef(org), err)
 	}
 	if len(commentIDs) == 0 {
 		return nil
@@ -115,7 +115,7 @@ func (s *FileStore) DeleteHashes(ctx context.Context, org string, commentIDs []s
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("delete hashes %s: %w", org, err)
+		return fmt.Errorf("delete hashes %s: %w", orgRef(org), err)
 	}
 	return nil
 }
@@ -123,14 +123,14 @@ func (s *FileStore) DeleteHashes(ctx context.Context, org string, commentIDs []s
 // SaveStatus implements StatusStore.
 func (s *FileStore) SaveStatus(ctx context.Context, org, topic string, st Status) error {
 	if err := checkStatus(org, topic); err != nil {
-		return fmt.Errorf("save status %s %s: %w", org, topic, err)
+		return fmt.Errorf("save status %s: %w", ref(org, topic), err)
 	}
 	st.UpdatedAt = now()
 	err := s.update(ctx, org, bucketStatuses, func(b *bolt.Bucket) error {
 		return b.Put([]byte(topic), encodeFields(st.fields()))
 	})
 	if err != nil {
-		return fmt.Errorf("save status %s %s: %w", org, topic, err)
+		return fmt.Errorf("save status %s: %w", ref(org, topic), err)
 	}
 	return nil
 }
@@ -138,7 +138,7 @@ func (s *FileStore) SaveStatus(ctx context.Context, org, topic string, st Status
 // Status implements StatusStore.
 func (s *FileStore) Status(ctx context.Context, org, topic string) (Status, error) {
 	if err := checkOrgName(org, "topic", topic); err != nil {
-		return Status{}, fmt.Errorf("read status %s %s: %w", org, topic, err)
+		return Status{}, fmt.Errorf("read status %s: %w", ref(org, topic), err)
 	}
 	var st Status
 	err := s.view(ctx, org, bucketStatuses, func(b *bolt.Bucket) error {
@@ -150,7 +150,7 @@ func (s *FileStore) Status(ctx context.Context, org, topic string) (Status, erro
 		return err
 	})
 	if err != nil {
-		return Status{}, fmt.Errorf("read status %s %s: %w", org, topic, err)
+		return Status{}, fmt.Errorf("read status %s: %w", ref(org, topic), err)
 	}
 	return st, nil
 }
@@ -158,7 +158,7 @@ func (s *FileStore) Status(ctx context.Context, org, topic string) (Status, erro
 // Statuses implements StatusStore; bbolt iterates keys in order.
 func (s *FileStore) Statuses(ctx context.Context, org string) ([]Status, error) {
 	if err := checkOrg(org); err != nil {
-		return nil, fmt.Errorf("read statuses %s: %w", org, err)
+		return nil, fmt.Errorf("read statuses %s: %w", orgRef(org), err)
 	}
 	out := []Status{}
 	err := s.view(ctx, org, bucketStatuses, func(b *bolt.Bucket) error {
@@ -179,7 +179,7 @@ func (s *FileStore) Statuses(ctx context.Context, org string) ([]Status, error) 
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read statuses %s: %w", org, err)
+		return nil, fmt.Errorf("read statuses %s: %w", orgRef(org), err)
 	}
 	return out, nil
 }

@@ -15,7 +15,7 @@ func deadLetterKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil
 // AddDeadLetter implements DeadLetterStore; the ID is the bucket's sequence.
 func (s *FileStore) AddDeadLetter(ctx context.Context, org string, d DeadLetter) (string, error) {
 	if err := checkNewDeadLetter(org, d); err != nil {
-		return "", fmt.Errorf("add dead letter %s: %w", org, err)
+		return "", fmt.Errorf("add dead letter %s: %w", orgRef(org), err)
 	}
 	if d.At.IsZero() {
 		d.At = now()
@@ -29,7 +29,7 @@ func (s *FileStore) AddDeadLetter(ctx context.Context, org string, d DeadLetter)
 		return b.Put(deadLetterKey(seq), encodeFields(d.fields()))
 	})
 	if err != nil {
-		return "", fmt.Errorf("add dead letter %s: %w", org, err)
+		return "", fmt.Errorf("add dead letter %s: %w", orgRef(org), err)
 	}
 	return uintString(seq), nil
 }
@@ -38,7 +38,7 @@ func (s *FileStore) AddDeadLetter(ctx context.Context, org string, d DeadLetter)
 func (s *FileStore) DeadLetter(ctx context.Context, org, id string) (DeadLetter, error) {
 	d, err := s.deadLetter(ctx, org, id)
 	if err != nil {
-		return DeadLetter{}, fmt.Errorf("read dead letter %s %s: %w", org, id, err)
+		return DeadLetter{}, fmt.Errorf("read dead letter %s: %w", ref(org, id), err)
 	}
 	return d, nil
 }
@@ -67,7 +67,7 @@ func (s *FileStore) deadLetter(ctx context.Context, org, id string) (DeadLetter,
 func (s *FileStore) ListDeadLetters(ctx context.Context, org, before string, limit int) ([]DeadLetter, error) {
 	out, err := s.listDeadLetters(ctx, org, before, pageLimit(limit))
 	if err != nil {
-		return nil, fmt.Errorf("list dead letters %s: %w", org, err)
+		return nil, fmt.Errorf("list dead letters %s: %w", orgRef(org), err)
 	}
 	return out, nil
 }
@@ -129,7 +129,7 @@ func decodeDeadLetter(k, v []byte) (DeadLetter, error) {
 // DeleteDeadLetter implements DeadLetterStore.
 func (s *FileStore) DeleteDeadLetter(ctx context.Context, org, id string) error {
 	if err := s.deleteDeadLetter(ctx, org, id); err != nil {
-		return fmt.Errorf("delete dead letter %s %s: %w", org, id, err)
+		return fmt.Errorf("delete dead letter %s: %w", ref(org, id), err)
 	}
 	return nil
 }
@@ -155,7 +155,7 @@ func (s *FileStore) deleteDeadLetter(ctx context.Context, org, id string) error 
 // keeping its sequence so IDs are never reused.
 func (s *FileStore) PurgeDeadLetters(ctx context.Context, org string) (int, error) {
 	if err := checkOrg(org); err != nil {
-		return 0, fmt.Errorf("purge dead letters %s: %w", org, err)
+		return 0, fmt.Errorf("purge dead letters %s: %w", orgRef(org), err)
 	}
 	purged := 0
 	err := s.update(ctx, org, bucketDeadLetters, func(b *bolt.Bucket) error {
@@ -172,7 +172,7 @@ func (s *FileStore) PurgeDeadLetters(ctx context.Context, org string) (int, erro
 		return fresh.SetSequence(seq)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("purge dead letters %s: %w", org, err)
+		return 0, fmt.Errorf("purge dead letters %s: %w", orgRef(org), err)
 	}
 	return purged, nil
 }
@@ -180,7 +180,7 @@ func (s *FileStore) PurgeDeadLetters(ctx context.Context, org string) (int, erro
 // CountDeadLetters implements DeadLetterStore.
 func (s *FileStore) CountDeadLetters(ctx context.Context, org string) (int, error) {
 	if err := checkOrg(org); err != nil {
-		return 0, fmt.Errorf("count dead letters %s: %w", org, err)
+		return 0, fmt.Errorf("count dead letters %s: %w", orgRef(org), err)
 	}
 	n := 0
 	err := s.view(ctx, org, bucketDeadLetters, func(b *bolt.Bucket) error {
@@ -190,7 +190,7 @@ func (s *FileStore) CountDeadLetters(ctx context.Context, org string) (int, erro
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("count dead letters %s: %w", org, err)
+		return 0, fmt.Errorf("count dead letters %s: %w", orgRef(org), err)
 	}
 	return n, nil
 }
@@ -199,7 +199,7 @@ func (s *FileStore) CountDeadLetters(ctx context.Context, org string) (int, erro
 func (s *FileStore) RecordDeadLetterRetry(ctx context.Context, org, id, errText string) (DeadLetter, error) {
 	d, err := s.recordDeadLetterRetry(ctx, org, id, errText)
 	if err != nil {
-		return DeadLetter{}, fmt.Errorf("record retry of dead letter %s %s: %w", org, id, err)
+		return DeadLetter{}, fmt.Errorf("record retry of dead letter %s: %w", ref(org, id), err)
 	}
 	return d, nil
 }

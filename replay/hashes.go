@@ -1,6 +1,10 @@
 package replay
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/sfcdc/sfcdc/quote"
+)
 
 // Hashes are the two digests of a comment as last uploaded to
 // Communications Mining. The store treats them as opaque bytes (any length
@@ -61,7 +65,7 @@ func checkHashBatch(org string, batch map[string]Hashes) error {
 			return err
 		}
 		if len(h.Content) > maxHashBytes || len(h.Metadata) > maxHashBytes {
-			return invalidf("hashes of comment %q: a digest exceeds %d bytes", id, maxHashBytes)
+			return invalidf("hashes of comment %s: a digest exceeds %d bytes", quote.Value(id), maxHashBytes)
 		}
 	}
 	return nil
@@ -82,8 +86,8 @@ func checkCommentIDs(org string, ids []string) error {
 // checkCommentID is lighter than checkName: it runs for thousands of IDs
 // per batch, and an ID only needs to be a non-empty key.
 func checkCommentID(id string) error {
-	if id == "" || len(id) > maxNameBytes {
-		return invalidf("comment ID: want 1 to %d bytes, got %d", maxNameBytes, len(id))
+	if id == "" || len(id) > MaxNameBytes {
+		return invalidf("comment ID: want 1 to %d bytes, got %d", MaxNameBytes, len(id))
 	}
 	return nil
 }

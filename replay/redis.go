@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sfcdc/sfcdc/quote"
 )
 
 // RedisStore is the Store on Redis, through any go-redis UniversalClient:
@@ -83,7 +85,7 @@ func NewRedisStore(client redis.UniversalClient, opts RedisOptions) (*RedisStore
 
 func checkKeyPrefix(prefix string) error {
 	if strings.ContainsAny(prefix, "{}") {
-		return invalidf("key prefix %q contains '{' or '}'", prefix)
+		return invalidf("key prefix %s contains '{' or '}'", quote.Value(prefix))
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ return 1
 // SaveCheckpoint implements CheckpointStore.
 func (s *RedisStore) SaveCheckpoint(ctx context.Context, lease Lease, cp Checkpoint) error {
 	if err := s.saveCheckpoint(ctx, lease, cp); err != nil {
-		return fmt.Errorf("save checkpoint %s %s: %w", lease.Org, lease.Topic, err)
+		return fmt.Errorf("save checkpoint %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	return nil
 }
@@ -63,7 +63,7 @@ func (s *RedisStore) saveCheckpoint(ctx context.Context, lease Lease, cp Checkpo
 func (s *RedisStore) Checkpoint(ctx context.Context, org, topic string) (Checkpoint, error) {
 	cp, err := s.checkpoint(ctx, org, topic)
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("read checkpoint %s %s: %w", org, topic, err)
+		return Checkpoint{}, fmt.Errorf("read checkpoint %s: %w", ref(org, topic), err)
 	}
 	return cp, nil
 }

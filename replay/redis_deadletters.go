@@ -13,7 +13,7 @@ import (
 func (s *RedisStore) AddDeadLetter(ctx context.Context, org string, d DeadLetter) (string, error) {
 	id, err := s.addDeadLetter(ctx, org, d)
 	if err != nil {
-		return "", fmt.Errorf("add dead letter %s: %w", org, err)
+		return "", fmt.Errorf("add dead letter %s: %w", orgRef(org), err)
 	}
 	return id, nil
 }
@@ -47,7 +47,7 @@ func (s *RedisStore) addDeadLetter(ctx context.Context, org string, d DeadLetter
 func (s *RedisStore) DeadLetter(ctx context.Context, org, id string) (DeadLetter, error) {
 	d, err := s.deadLetter(ctx, org, id)
 	if err != nil {
-		return DeadLetter{}, fmt.Errorf("read dead letter %s %s: %w", org, id, err)
+		return DeadLetter{}, fmt.Errorf("read dead letter %s: %w", ref(org, id), err)
 	}
 	return d, nil
 }
@@ -76,7 +76,7 @@ func (s *RedisStore) deadLetter(ctx context.Context, org, id string) (DeadLetter
 func (s *RedisStore) ListDeadLetters(ctx context.Context, org, before string, limit int) ([]DeadLetter, error) {
 	out, err := s.listDeadLetters(ctx, org, before, limit)
 	if err != nil {
-		return nil, fmt.Errorf("list dead letters %s: %w", org, err)
+		return nil, fmt.Errorf("list dead letters %s: %w", orgRef(org), err)
 	}
 	return out, nil
 }
@@ -134,7 +134,7 @@ func (s *RedisStore) readDeadLetters(ctx context.Context, org string, ids []stri
 // DeleteDeadLetter implements DeadLetterStore.
 func (s *RedisStore) DeleteDeadLetter(ctx context.Context, org, id string) error {
 	if err := s.deleteDeadLetter(ctx, org, id); err != nil {
-		return fmt.Errorf("delete dead letter %s %s: %w", org, id, err)
+		return fmt.Errorf("delete dead letter %s: %w", ref(org, id), err)
 	}
 	return nil
 }
@@ -171,7 +171,7 @@ const purgeChunk = 500
 func (s *RedisStore) PurgeDeadLetters(ctx context.Context, org string) (int, error) {
 	n, err := s.purgeDeadLetters(ctx, org)
 	if err != nil {
-		return n, fmt.Errorf("purge dead letters %s: %w", org, err)
+		return n, fmt.Errorf("purge dead letters %s: %w", orgRef(org), err)
 	}
 	return n, nil
 }
@@ -210,13 +210,13 @@ func (s *RedisStore) purgeDeadLetters(ctx context.Context, org string) (int, err
 // CountDeadLetters implements DeadLetterStore.
 func (s *RedisStore) CountDeadLetters(ctx context.Context, org string) (int, error) {
 	if err := checkOrg(org); err != nil {
-		return 0, fmt.Errorf("count dead letters %s: %w", org, err)
+		return 0, fmt.Errorf("count dead letters %s: %w", orgRef(org), err)
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	n, err := s.client.ZCard(ctx, s.keys.deadLetters(org)).Result()
 	if err != nil {
-		return 0, fmt.Errorf("count dead letters %s: %w", org, err)
+		return 0, fmt.Errorf("count dead letters %s: %w", orgRef(org), err)
 	}
 	return int(n), nil
 }
@@ -240,7 +240,7 @@ return redis.call('HGETALL', KEYS[1])
 func (s *RedisStore) RecordDeadLetterRetry(ctx context.Context, org, id, errText string) (DeadLetter, error) {
 	d, err := s.recordDeadLetterRetry(ctx, org, id, errText)
 	if err != nil {
-		return DeadLetter{}, fmt.Errorf("record retry of dead letter %s %s: %w", org, id, err)
+		return DeadLetter{}, fmt.Errorf("record retry of dead letter %s: %w", ref(org, id), err)
 	}
 	return d, nil
 }

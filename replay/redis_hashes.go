@@ -16,7 +16,7 @@ const hashChunk = 1000
 func (s *RedisStore) Hashes(ctx context.Context, org string, commentIDs []string) (map[string]Hashes, error) {
 	got, err := s.hashes(ctx, org, commentIDs)
 	if err != nil {
-		return nil, fmt.Errorf("read hashes %s: %w", org, err)
+		return nil, fmt.Errorf("read hashes %s: %w", orgRef(org), err)
 	}
 	return got, nil
 }
@@ -66,7 +66,7 @@ func chunks(n int) int { return (n + hashChunk - 1) / hashChunk }
 // SaveHashes implements HashStore with pipelined HSETs.
 func (s *RedisStore) SaveHashes(ctx context.Context, org string, batch map[string]Hashes) error {
 	if err := checkHashBatch(org, batch); err != nil {
-		return fmt.Errorf("save hashes %s: %w", org, err)
+		return fmt.Errorf("save hashes %s: %w", orgRef(org), err)
 	}
 	if len(batch) == 0 {
 		return nil
@@ -89,7 +89,7 @@ func (s *RedisStore) SaveHashes(ctx context.Context, org string, batch map[strin
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("save hashes %s: %w", org, err)
+		return fmt.Errorf("save hashes %s: %w", orgRef(org), err)
 	}
 	return nil
 }
@@ -97,7 +97,7 @@ func (s *RedisStore) SaveHashes(ctx context.Context, org string, batch map[strin
 // DeleteHashes implements HashStore with pipelined HDELs.
 func (s *RedisStore) DeleteHashes(ctx context.Context, org string, commentIDs []string) error {
 	if err := checkCommentIDs(org, commentIDs); err != nil {
-		return fmt.Errorf("delete hashes %s: %w", org, err)
+		return fmt.Errorf("delete hashes %s: %w", orgRef(org), err)
 	}
 	if len(commentIDs) == 0 {
 		return nil
@@ -112,7 +112,7 @@ func (s *RedisStore) DeleteHashes(ctx context.Context, org string, commentIDs []
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("delete hashes %s: %w", org, err)
+		return fmt.Errorf("delete hashes %s: %w", orgRef(org), err)
 	}
 	return nil
 }

@@ -64,7 +64,7 @@ return 0
 func (s *RedisStore) AcquireLease(ctx context.Context, org, topic, holder string, ttl time.Duration) (Lease, error) {
 	lease, err := s.acquireLease(ctx, org, topic, holder, ttl)
 	if err != nil {
-		return Lease{}, fmt.Errorf("acquire lease %s %s: %w", org, topic, err)
+		return Lease{}, fmt.Errorf("acquire lease %s: %w", ref(org, topic), err)
 	}
 	return lease, nil
 }
@@ -121,7 +121,7 @@ func leaseFromAcquireReply(reply []any, lease Lease) (Lease, error) {
 // RenewLease implements LeaseStore.
 func (s *RedisStore) RenewLease(ctx context.Context, lease Lease) (Lease, error) {
 	if err := checkLease(lease); err != nil {
-		return Lease{}, fmt.Errorf("renew lease %s %s: %w", lease.Org, lease.Topic, err)
+		return Lease{}, fmt.Errorf("renew lease %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
@@ -130,10 +130,10 @@ func (s *RedisStore) RenewLease(ctx context.Context, lease Lease) (Lease, error)
 	renewed, err := renewScript.Run(ctx, s.client, []string{key},
 		leaseValue(lease.Token, lease.Holder), lease.TTL.Milliseconds()).Int()
 	if err != nil {
-		return Lease{}, fmt.Errorf("renew lease %s %s: %w", lease.Org, lease.Topic, err)
+		return Lease{}, fmt.Errorf("renew lease %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	if renewed != 1 {
-		return Lease{}, fmt.Errorf("renew lease %s %s: %w", lease.Org, lease.Topic, ErrFenced)
+		return Lease{}, fmt.Errorf("renew lease %s: %w", ref(lease.Org, lease.Topic), ErrFenced)
 	}
 	lease.Expires = start.Add(lease.TTL)
 	return lease, nil
@@ -142,17 +142,17 @@ func (s *RedisStore) RenewLease(ctx context.Context, lease Lease) (Lease, error)
 // ReleaseLease implements LeaseStore.
 func (s *RedisStore) ReleaseLease(ctx context.Context, lease Lease) error {
 	if err := checkLease(lease); err != nil {
-		return fmt.Errorf("release lease %s %s: %w", lease.Org, lease.Topic, err)
+		return fmt.Errorf("release lease %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	key := s.keys.lease(lease.Org, lease.Topic)
 	result, err := releaseScript.Run(ctx, s.client, []string{key}, leaseValue(lease.Token, lease.Holder)).Int()
 	if err != nil {
-		return fmt.Errorf("release lease %s %s: %w", lease.Org, lease.Topic, err)
+		return fmt.Errorf("release lease %s: %w", ref(lease.Org, lease.Topic), err)
 	}
 	if result == 0 {
-		return fmt.Errorf("release lease %s %s: %w", lease.Org, lease.Topic, ErrFenced)
+		return fmt.Errorf("release lease %s: %w", ref(lease.Org, lease.Topic), ErrFenced)
 	}
 	return nil
 }

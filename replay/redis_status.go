@@ -12,7 +12,7 @@ import (
 // document and lists the topic in the org's status index.
 func (s *RedisStore) SaveStatus(ctx context.Context, org, topic string, st Status) error {
 	if err := checkStatus(org, topic); err != nil {
-		return fmt.Errorf("save status %s %s: %w", org, topic, err)
+		return fmt.Errorf("save status %s: %w", ref(org, topic), err)
 	}
 	st.UpdatedAt = now()
 	ctx, cancel := s.op(ctx)
@@ -23,7 +23,7 @@ func (s *RedisStore) SaveStatus(ctx context.Context, org, topic string, st Statu
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("save status %s %s: %w", org, topic, err)
+		return fmt.Errorf("save status %s: %w", ref(org, topic), err)
 	}
 	return nil
 }
@@ -32,7 +32,7 @@ func (s *RedisStore) SaveStatus(ctx context.Context, org, topic string, st Statu
 func (s *RedisStore) Status(ctx context.Context, org, topic string) (Status, error) {
 	st, err := s.status(ctx, org, topic)
 	if err != nil {
-		return Status{}, fmt.Errorf("read status %s %s: %w", org, topic, err)
+		return Status{}, fmt.Errorf("read status %s: %w", ref(org, topic), err)
 	}
 	return st, nil
 }
@@ -58,7 +58,7 @@ func (s *RedisStore) status(ctx context.Context, org, topic string) (Status, err
 func (s *RedisStore) Statuses(ctx context.Context, org string) ([]Status, error) {
 	out, err := s.statuses(ctx, org)
 	if err != nil {
-		return nil, fmt.Errorf("read statuses %s: %w", org, err)
+		return nil, fmt.Errorf("read statuses %s: %w", orgRef(org), err)
 	}
 	return out, nil
 }
@@ -101,15 +101,15 @@ func (s *RedisStore) statuses(ctx context.Context, org string) ([]Status, error)
 // SaveWatermark implements WatermarkStore.
 func (s *RedisStore) SaveWatermark(ctx context.Context, org, object string, w Watermark) error {
 	if err := checkOrgName(org, "object", object); err != nil {
-		return fmt.Errorf("save watermark %s %s: %w", org, object, err)
+		return fmt.Errorf("save watermark %s: %w", ref(org, object), err)
 	}
 	if err := checkWatermark(w); err != nil {
-		return fmt.Errorf("save watermark %s %s: %w", org, object, err)
+		return fmt.Errorf("save watermark %s: %w", ref(org, object), err)
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	if err := s.client.HSet(ctx, s.keys.watermark(org, object), w.fields().args()...).Err(); err != nil {
-		return fmt.Errorf("save watermark %s %s: %w", org, object, err)
+		return fmt.Errorf("save watermark %s: %w", ref(org, object), err)
 	}
 	return nil
 }
@@ -118,7 +118,7 @@ func (s *RedisStore) SaveWatermark(ctx context.Context, org, object string, w Wa
 func (s *RedisStore) Watermark(ctx context.Context, org, object string) (Watermark, error) {
 	w, err := s.watermark(ctx, org, object)
 	if err != nil {
-		return Watermark{}, fmt.Errorf("read watermark %s %s: %w", org, object, err)
+		return Watermark{}, fmt.Errorf("read watermark %s: %w", ref(org, object), err)
 	}
 	return w, nil
 }

@@ -41,7 +41,7 @@ func checkWatermark(w Watermark) error {
 	if w.Modstamp.IsZero() {
 		return invalidf("watermark without modstamp")
 	}
-	if len(w.RecordID) > maxNameBytes {
+	if len(w.RecordID) > MaxNameBytes {
 		return invalidf("watermark record ID of %d bytes", len(w.RecordID))
 	}
 	return nil

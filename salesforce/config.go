@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/sfcdc/sfcdc/quote"
 )
 
 // Flow is an OAuth 2.0 flow Salesforce supports for a server integration.
@@ -144,7 +146,7 @@ func (c Config) Validate() error {
 			add("private_key_file and username are required by jwt_bearer: the PEM key whose certificate the app holds, and the integration user")
 		}
 	default:
-		add("flow %q is not one of web_server, jwt_bearer, client_credentials", c.Flow)
+		add("flow %s is not one of web_server, jwt_bearer, client_credentials", quote.Value(string(c.Flow)))
 	}
 	if c.ClientID == "" {
 		add("client_id is empty: set the connected app's consumer key")
@@ -164,7 +166,7 @@ func (c Config) Validate() error {
 		add("callback_port %d is not a TCP port (1-65535)", c.CallbackPort)
 	}
 	if !apiVersionPattern.MatchString(c.APIVersion) {
-		add("api_version %q: want a version like 62.0", c.APIVersion)
+		add("api_version %s: want a version like 62.0", quote.Value(c.APIVersion))
 	}
 	if c.RefreshBackoffMax < c.RefreshBackoffInitial {
 		add("refresh_backoff_max is below refresh_backoff_initial")
@@ -180,15 +182,15 @@ func (c Config) Validate() error {
 func checkBaseURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL", raw)
+		return fmt.Errorf("%s is not an absolute URL", quote.Value(raw))
 	}
 	switch {
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
-		return fmt.Errorf("%q must not carry user info, a query or a fragment", raw)
+		return fmt.Errorf("%s must not carry user info, a query or a fragment", quote.Value(raw))
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
 		return nil
 	}
-	return fmt.Errorf("%q must use https (plain http is allowed on loopback only)", raw)
+	return fmt.Errorf("%s must use https (plain http is allowed on loopback only)", quote.Value(raw))
 }

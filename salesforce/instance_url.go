@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/sfcdc/sfcdc/quote"
 )
 
 // ErrUntrustedHost is matched (errors.Is) by every refusal of a configured
@@ -51,7 +53,7 @@ func IsSalesforceHost(hostname string) bool {
 func CheckConfiguredURL(key, raw string, trusted []string, allowPlainHTTP bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return refuse("%s %q is not an absolute https URL, e.g. https://MyDomain.my.salesforce.com", key, printable(raw, 200))
+		return refuse("%s %s is not an absolute https URL, e.g. https://MyDomain.my.salesforce.com", key, quote.Value(raw))
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return refuse("%s must not carry user info, a query or a fragment: give scheme and host only", key)
@@ -59,22 +61,22 @@ func CheckConfiguredURL(key, raw string, trusted []string, allowPlainHTTP bool) 
 	hostname := strings.ToLower(u.Hostname())
 	if isLoopbackHost(hostname) {
 		if u.Scheme == "http" && !allowPlainHTTP {
-			return refuse("%s %q is plain http: use https or set salesforce.insecure: true for a simulator on loopback", key, raw)
+			return refuse("%s %s is plain http: use https or set salesforce.insecure: true for a simulator on loopback", key, quote.Value(raw))
 		}
 		return nil
 	}
 	if u.Scheme != "https" {
-		return refuse("%s %q must use https (plain http only for a simulator on loopback)", key, raw)
+		return refuse("%s %s must use https (plain http only for a simulator on loopback)", key, quote.Value(raw))
 	}
 	if slices.ContainsFunc(trusted, func(h string) bool { return strings.EqualFold(h, u.Host) }) {
 		return nil // an exact trusted host:port
 	}
 	if u.Port() != "" && u.Port() != "443" {
-		return refuse("%s %q names port %s but Salesforce serves on the default https port, remove it", key, raw, u.Port())
+		return refuse("%s %s names port %s but Salesforce serves on the default https port, remove it", key, quote.Value(raw), quote.Value(u.Port()))
 	}
 	if slices.ContainsFunc(trusted, func(h string) bool { return strings.EqualFold(h, hostname) }) || IsSalesforceHost(hostname) {
 		return nil
 	}
-	return refuse("%s host %q is not a Salesforce domain (*.salesforce.com, *.force.com, …): use login.salesforce.com, test.salesforce.com or https://MyDomain.my.salesforce.com, or add the host to salesforce.auth.trusted_hosts if it is yours",
-		key, u.Host)
+	return refuse("%s host %s is not a Salesforce domain (*.salesforce.com, *.force.com, …): use login.salesforce.com, test.salesforce.com or https://MyDomain.my.salesforce.com, or add the host to salesforce.auth.trusted_hosts if it is yours",
+		key, quote.Value(u.Host))
 }

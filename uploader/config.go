@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/sfcdc/sfcdc/quote"
 )
 
 // Config is the CM connection and batching configuration. Zero values take
@@ -104,10 +106,10 @@ func (c Config) Validate() error {
 		bad("token: contains whitespace; paste the token alone, without \"Bearer\"")
 	}
 	if !projectPattern.MatchString(c.Project) || len(c.Project) > 1024 {
-		bad("project: %q is not a CM project name; use 1-1024 of A-Z a-z 0-9 _ . -", c.Project)
+		bad("project: %s is not a CM project name; use 1-1024 of A-Z a-z 0-9 _ . -", quote.Value(c.Project))
 	}
 	if !sourcePattern.MatchString(c.Source) {
-		bad("source: %q is not a CM source name; use 1-256 of A-Z a-z 0-9 _ -", c.Source)
+		bad("source: %s is not a CM source name; use 1-256 of A-Z a-z 0-9 _ -", quote.Value(c.Source))
 	}
 	if c.MaxBatchComments < 0 || c.MaxBatchComments > 16384 {
 		bad("max_batch_comments: %d is outside 1-16384; use 0 for the default 1024", c.MaxBatchComments)
@@ -137,7 +139,7 @@ func validateBaseURL(raw string) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL; e.g. https://<tenant>.reinfer.io", raw)
+		return fmt.Errorf("%s is not an absolute URL; e.g. https://<tenant>.reinfer.io", quote.Value(raw))
 	}
 	switch {
 	case u.User != nil:
@@ -149,7 +151,7 @@ func validateBaseURL(raw string) error {
 	case u.Scheme == "http" && isLoopback(u.Hostname()):
 		return nil
 	}
-	return fmt.Errorf("scheme %q is not allowed; use https (http only for a loopback simulator)", u.Scheme)
+	return fmt.Errorf("scheme %s is not allowed; use https (http only for a loopback simulator)", quote.Value(u.Scheme))
 }
 
 func isLoopback(host string) bool {

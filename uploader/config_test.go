@@ -21,6 +21,9 @@ func TestConfigValidationNamesTheKeyAndTheFix(t *testing.T) {
 		{"a Bearer prefix is refused", func(c *Config) { c.Token = "Bearer abc" }, []string{"token", "without \"Bearer\""}},
 		{"the project must be a CM name", func(c *Config) { c.Project = "a/b" }, []string{"project", "A-Z a-z 0-9 _ . -"}},
 		{"the source must be a CM name", func(c *Config) { c.Source = "a.b" }, []string{"source", "A-Z a-z 0-9 _ -"}},
+		{"a 50 MB project is quoted cut", func(c *Config) { c.Project = strings.Repeat("p", 50<<20) }, []string{`project: "pppp`, `p"… (52428800 bytes) is not a CM project name`}},
+		{"a 50 MB source is quoted cut", func(c *Config) { c.Source = strings.Repeat("s", 50<<20) }, []string{`source: "ssss`, "… (52428800 bytes)"}},
+		{"a 50 MB base URL is quoted cut", func(c *Config) { c.BaseURL = strings.Repeat("%", 50<<20) }, []string{"base_url", "… (52428800 bytes) is not an absolute URL"}},
 		{"batches are at most 16384", func(c *Config) { c.MaxBatchComments = 20000 }, []string{"max_batch_comments", "1-16384"}},
 		{"counts are not negative", func(c *Config) { c.MaxConcurrentRequests = -1 }, []string{"max_concurrent_requests", "negative"}},
 		{"durations are not negative", func(c *Config) { c.RequestTimeout = -1 }, []string{"request_timeout", "negative"}},
@@ -37,8 +40,11 @@ func TestConfigValidationNamesTheKeyAndTheFix(t *testing.T) {
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
+					t.Errorf("error %.2000q does not mention %q", err, w)
 				}
+			}
+			if len(err.Error()) > 1000 {
+				t.Errorf("the error has %d bytes; values must be quoted cut", len(err.Error()))
 			}
 		})
 	}

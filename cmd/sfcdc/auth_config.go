@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/salesforce"
 )
 
@@ -67,7 +68,7 @@ func applyAuthEnv(a *authSection) error {
 	if v, ok := os.LookupEnv("SFCDC_CALLBACK_PORT"); ok {
 		port, err := strconv.Atoi(v)
 		if err != nil {
-			return usageError{fmt.Errorf("SFCDC_CALLBACK_PORT=%q: want a port number", v)}
+			return usageError{fmt.Errorf("SFCDC_CALLBACK_PORT=%s: want a port number", quote.Value(v))}
 		}
 		a.CallbackPort = port
 	}
@@ -101,7 +102,7 @@ func (a authSection) validate(caFile string) error {
 			problems = append(problems, "salesforce.auth.redis_addrs is empty: list the Redis address(es) the token is kept in, or SFCDC_REDIS_ADDRS")
 		}
 	default:
-		problems = append(problems, fmt.Sprintf("salesforce.auth.token_store %q is not file or redis", a.TokenStore))
+		problems = append(problems, fmt.Sprintf("salesforce.auth.token_store %s is not file or redis", quote.Value(a.TokenStore)))
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "\n  "))

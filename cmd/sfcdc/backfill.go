@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/spf13/cobra"
 )
 
@@ -90,7 +91,7 @@ func parseFlagTime(flag, value string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, value)
 	if err != nil {
-		return time.Time{}, usageError{fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-03-01T00:00:00Z", flag, value)}
+		return time.Time{}, usageError{fmt.Errorf("%s %s: want an RFC 3339 time such as 2026-03-01T00:00:00Z", flag, quote.Value(value))}
 	}
 	return t, nil
 }

@@ -37,9 +37,9 @@ func readConfigFile(path string) (fileConfig, error) {
 	if path == "" {
 		return cfg, nil
 	}
-	raw, err := os.ReadFile(path)
+	raw, err := readBounded(path, maxConfigBytes)
 	if err != nil {
-		return cfg, usageError{fmt.Errorf("read config file: %w", err)}
+		return cfg, usageError{err}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
@@ -51,7 +51,9 @@ func readConfigFile(path string) (fileConfig, error) {
 	if err := refuseUnknownKeys(raw); err != nil {
 		return cfg, usageError{fmt.Errorf("parse config file %s: %w", path, err)}
 	}
-	expandEnvReferences(&doc)
+	if err := expandEnvReferences(&doc, maxConfigBytes); err != nil {
+		return cfg, usageError{fmt.Errorf("expand config file %s: %w", path, err)}
+	}
 	if err := doc.Decode(&cfg); err != nil {
 		return cfg, usageError{fmt.Errorf("parse config file %s: %w", path, redactYAMLError(err))}
 	}
@@ -66,16 +68,33 @@ var configEnvReference = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // parsed values, not on the file's text, so a value is taken verbatim: a
 // secret holding "#", ": " or quotes cannot change the YAML around it, and
 // a "$" not followed by "{NAME}" (as in a password written in the file)
-// stays as it is.
-func expandEnvReferences(n *yaml.Node) {
+// stays as it is. The values it puts in may add up to budget bytes: the
+// file's size limit would mean little if a reference repeated in it could
+// make the configuration gigabytes long.
+func expandEnvReferences(n *yaml.Node, budget int) error {
+	_, err := expandWithin(n, budget)
+	return err
+}
+
+// expandWithin is expandEnvReferences returning the budget left.
+func expandWithin(n *yaml.Node, budget int) (int, error) {
 	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+		for _, ref := range configEnvReference.FindAllStringSubmatch(n.Value, -1) {
+			if budget -= len(os.Getenv(ref[1])); budget < 0 {
+				return 0, fmt.Errorf("line %d: the ${VAR} values add up to more than %s; a configuration value needs far less: check the variables referenced", n.Line, sizeLimitText(maxConfigBytes))
+			}
+		}
 		n.Value = configEnvReference.ReplaceAllStringFunc(n.Value, func(ref string) string {
 			return os.Getenv(ref[2 : len(ref)-1])
 		})
 	}
 	for _, child := range n.Content {
-		expandEnvReferences(child)
+		var err error
+		if budget, err = expandWithin(child, budget); err != nil {
+			return 0, err
+		}
 	}
+	return budget, nil
 }
 
 // refuseUnknownKeys decodes the file as written with unknown keys refused

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,7 +75,7 @@ func TestBadConfigurationsAreRefusedNamingTheKeyAndTheFix(t *testing.T) {
 		{"a misspelt key", [2]string{"  project: support", "  projekt: support"}, "field projekt not found"},
 		{"no CM token", [2]string{"  token: ${TEST_CM_TOKEN}", ""}, "commsmining.token: required; create an API token in CM"},
 		{"no store", [2]string{"  redis_url: redis://127.0.0.1:6379/0", ""}, "store.redis_url, redis_addrs, file_path: none set"},
-		{"plaintext Redis across the network", [2]string{"127.0.0.1:6379", "redis.internal:6379"}, "store.redis_url: plaintext redis:// to redis.internal; use rediss://"},
+		{"plaintext Redis across the network", [2]string{"127.0.0.1:6379", "redis.internal:6379"}, `store.redis_url: plaintext redis:// to "redis.internal"; use rediss://`},
 		{"a page size Salesforce refuses", [2]string{"  overlap: 2m", "  page_size: 50"}, "backfill.page_size: 50 is outside 200–2000"},
 		{"a budget above the limit", [2]string{"  overlap: 2m", "  api_budget_percent: 150"}, "backfill.api_budget_percent: 150 is outside 1–100"},
 		{"no objects", [2]string{"  - object: EmailMessage", ""}, "objects: none listed"},
@@ -163,5 +164,51 @@ func TestEnvironmentValuesAreTakenVerbatimAndALiteralDollarStays(t *testing.T) {
 	}
 	if got := cfg.Store.RedisPassword; got != password {
 		t.Errorf("redis password %q: a literal $ in the file was rewritten", got)
+	}
+}
+
+// A file given by mistake (a log, a dump) is refused by its size, before
+// it is read whole or any of its values is echoed.
+func TestAConfigurationFileOverOneMiBIsRefusedWithItsSizeAndTheLimit(t *testing.T) {
+	clearConnectionEnv(t)
+	for name, size := range map[string]int{"2 MiB": 2 << 20, "one byte over": maxConfigBytes + 1} {
+		t.Run(name, func(t *testing.T) {
+			content := validConfig + "# " + strings.Repeat("x", size-len(validConfig)-3) + "\n"
+			path := writeFile(t, "big.yaml", content)
+			_, err := loadConfig(path)
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("loadConfig: %v, want a usage error", err)
+			}
+			for _, want := range []string{path, fmt.Sprintf("it is %d bytes", size), "1 MiB (1048576 bytes)"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q\nlacks %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestAConfigurationFileOfOneMiBIsRead(t *testing.T) {
+	clearConnectionEnv(t)
+	t.Setenv("TEST_SF_TOKEN", "sf-token")
+	t.Setenv("TEST_CM_TOKEN", "cm-token")
+	content := validConfig + "# " + strings.Repeat("x", maxConfigBytes-len(validConfig)-3) + "\n"
+	if _, err := loadConfig(writeFile(t, "sfcdc.yaml", content)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The size limit holds after ${VAR} expansion too: one large variable
+// referenced many times cannot make the configuration gigabytes long.
+func TestEnvironmentValuesCannotMakeTheConfigurationLargerThanTheLimit(t *testing.T) {
+	clearConnectionEnv(t)
+	t.Setenv("TEST_SF_TOKEN", "sf-token")
+	t.Setenv("TEST_CM_TOKEN", "cm-token")
+	t.Setenv("TEST_BIG", strings.Repeat("b", 100<<10))
+	content := strings.Replace(validConfig, "  project: support", "  project: "+strings.Repeat("${TEST_BIG}", 11), 1)
+	_, err := loadConfig(writeFile(t, "sfcdc.yaml", content))
+	if err == nil || !strings.Contains(err.Error(), "more than 1 MiB") || len(err.Error()) > 400 {
+		t.Fatalf("loadConfig: %.500v, want a short error naming the limit", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/quote"
 )
 
 // validate is the one check of the whole file. Each problem is one line
@@ -19,6 +21,7 @@ func (c fileConfig) validate() error {
 		problems = append(problems, "objects: none listed; list the objects to bring into CM, e.g. objects: [{object: EmailMessage}]")
 	} else {
 		problems = append(problems, keyed("", mapper.Config{Objects: c.Objects}.Validate())...)
+		problems = append(problems, objectKeyProblems(c.Objects)...)
 	}
 	if len(problems) == 0 {
 		return nil
@@ -39,7 +42,7 @@ func (s salesforceSection) problems() []string {
 		out = append(out, s.staticSessionProblems()...)
 	}
 	if s.Insecure && s.PubSubEndpoint != "" && !isLoopback(s.PubSubEndpoint) {
-		out = append(out, fmt.Sprintf("salesforce.insecure is only allowed for a loopback pubsub_endpoint, not %q: remove it to use TLS", s.PubSubEndpoint))
+		out = append(out, fmt.Sprintf("salesforce.insecure is only allowed for a loopback pubsub_endpoint, not %s: remove it to use TLS", quote.Value(s.PubSubEndpoint)))
 	}
 	return out
 }
@@ -58,4 +61,22 @@ func keyed(section string, err error) []string {
 		return out
 	}
 	return []string{section + err.Error()}
+}
+
+// objectKeyProblems applies the store's rule for names (replay.CheckName)
+// to each configured topic, which keys the topic's lease and checkpoint: a
+// topic the store would refuse at the first lease is refused here, when
+// the file is read. Default topics need no check: mapper bounds object
+// names well below the store's limit.
+func objectKeyProblems(objects []mapper.ObjectMapping) []string {
+	var out []string
+	for i, om := range objects {
+		if om.Topic == "" {
+			continue
+		}
+		if err := replay.CheckName(om.Topic); err != nil {
+			out = append(out, fmt.Sprintf("objects[%d].topic: %v; the topic names its stored lease and checkpoint: give a channel of at most %d bytes, or leave it empty for the default", i, err, replay.MaxNameBytes))
+		}
+	}
+	return out
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/uploader"
@@ -88,7 +89,7 @@ func applyConnectionEnv(sf *salesforceSection) error {
 	if v, ok := os.LookupEnv("SFCDC_INSECURE"); ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return usageError{fmt.Errorf("SFCDC_INSECURE=%q: want true or false", v)}
+			return usageError{fmt.Errorf("SFCDC_INSECURE=%s: want true or false", quote.Value(v))}
 		}
 		sf.Insecure = b
 	}
@@ -128,6 +129,9 @@ func (s salesforceSection) staticSessionProblems() []string {
 	}
 	if n := len(s.TenantID); n != 15 && n != 18 {
 		problems = append(problems, "salesforce.tenant_id must be the 15- or 18-character org ID: set it or SFCDC_TENANT_ID")
+	} else if err := replay.CheckOrgID(s.TenantID); err != nil {
+		// The org ID keys everything in the store, which applies this rule.
+		problems = append(problems, fmt.Sprintf("salesforce.tenant_id: %v; set the org ID as Setup > Company Information shows it, or SFCDC_TENANT_ID", err))
 	}
 	return problems
 }

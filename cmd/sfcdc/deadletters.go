@@ -17,6 +17,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/uploader"
@@ -227,7 +228,7 @@ func selectDeadLetters(ctx context.Context, s replay.DeadLetterStore, org string
 		d, err := s.DeadLetter(ctx, org, id)
 		switch {
 		case errors.Is(err, replay.ErrInvalid):
-			return nil, 0, usageError{fmt.Errorf("--id %q: want a dead letter ID as `sfcdc deadletters list` prints it", id)}
+			return nil, 0, usageError{fmt.Errorf("--id %s: want a dead letter ID as `sfcdc deadletters list` prints it", quote.Value(id))}
 		case errors.Is(err, replay.ErrNotFound):
 			fmt.Fprintf(w, "%s: not found (retried or purged already?)\n", id)
 			missing++

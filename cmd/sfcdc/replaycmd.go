@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -125,7 +126,7 @@ func (t *replayTarget) topic(flag string, required bool) ([]string, error) {
 		return t.topics, nil
 	}
 	if !slices.Contains(t.topics, flag) {
-		return nil, usageError{fmt.Errorf("--topic %s is not configured; configured topics: %s", flag, strings.Join(t.topics, ", "))}
+		return nil, usageError{fmt.Errorf("--topic %s is not configured; configured topics: %s", quote.Value(flag), strings.Join(t.topics, ", "))}
 	}
 	return []string{flag}, nil
 }
@@ -184,7 +185,7 @@ func describeCheckpoint(ctx context.Context, s replay.Store, org, topic string, 
 func runReplaySet(cmd *cobra.Command, f replayFlags) error {
 	id, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(f.replayID, "0x"), "0X"))
 	if err != nil || len(id) == 0 {
-		return usageError{fmt.Errorf("--replay-id %q: want a non-empty replay ID in hex, as `sfcdc replay show` prints it", f.replayID)}
+		return usageError{fmt.Errorf("--replay-id %s: want a non-empty replay ID in hex, as `sfcdc replay show` prints it", quote.Value(f.replayID))}
 	}
 	commit, err := parseFlagTime("--commit-time", f.commitTime)
 	if err != nil {
@@ -261,8 +262,8 @@ func acquireToolLease(ctx context.Context, s replay.Store, org, topic, holder st
 	lease, err := s.AcquireLease(ctx, org, topic, holder, replayToolLeaseTTL)
 	var held *replay.LeaseHeldError
 	if errors.As(err, &held) {
-		return lease, fmt.Errorf("refusing to change %s: its lease is held by %q (expires in %s unless renewed), a running worker; stop it first, then run this again",
-			topic, held.Holder, held.Remaining.Truncate(time.Second))
+		return lease, fmt.Errorf("refusing to change %s: its lease is held by %s (expires in %s unless renewed), a running worker; stop it first, then run this again",
+			topic, quote.Value(held.Holder), held.Remaining.Truncate(time.Second))
 	}
 	if err != nil {
 		return lease, fmt.Errorf("take the lease of %s: %w", topic, err)

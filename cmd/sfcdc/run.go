@@ -12,6 +12,7 @@ import (
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/redact"
 	"github.com/spf13/cobra"
 )
@@ -188,7 +189,7 @@ func runLogger(w io.Writer, verbose bool, format string) (*slog.Logger, error) {
 	case logFormatJSON:
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", format)}
+	return nil, usageError{fmt.Errorf("--log-format %s: want text or json", quote.Value(format))}
 }
 
 // secretKeys are attribute keys whose values are never written.

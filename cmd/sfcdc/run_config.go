@@ -12,6 +12,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/monitor"
 	"github.com/sfcdc/sfcdc/pipeline"
+	"github.com/sfcdc/sfcdc/replay"
 )
 
 // defaultShutdownGrace bounds the drain after SIGINT/SIGTERM.
@@ -68,10 +69,31 @@ func (r runSection) validate() error {
 			err = errors.Join(err, fmt.Errorf("%s: %s is negative; use 0 for the default", name, d))
 		}
 	}
+	err = errors.Join(err, r.storeKeyProblems())
 	if err != nil {
 		return usageError{fmt.Errorf("invalid run section: %w", err)}
 	}
 	return nil
+}
+
+// storeKeyProblems applies the store's rule for names (replay.CheckName)
+// to the values that become store keys: the holder, written into every
+// lease, and the polling objects, which key watermarks and status. The
+// store would refuse them only when the first lease is taken, with exit
+// 1; here they are configuration errors.
+func (r runSection) storeKeyProblems() error {
+	var err error
+	if r.Holder != "" {
+		if cerr := replay.CheckName(r.Holder); cerr != nil {
+			err = fmt.Errorf("holder: %w; name this process with at most %d printable bytes, or remove holder for hostname-PID-random", cerr, replay.MaxNameBytes)
+		}
+	}
+	for i, object := range r.PollingObjects {
+		if cerr := replay.CheckName(object); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("polling_objects[%d]: %w; give the object's API name", i, cerr))
+		}
+	}
+	return err
 }
 
 func (r runSection) detectPolling() bool { return r.DetectPolling == nil || *r.DetectPolling }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/spf13/cobra"
@@ -58,7 +59,7 @@ func (e *simExtras) start(s *sfsim.Sim, b *simBanner) (stop func(), err error) {
 	}
 	project, source, ok := strings.Cut(e.cmSource, "/")
 	if !ok {
-		return nil, usageError{fmt.Errorf("--commsmining-source %q: want project/source", e.cmSource)}
+		return nil, usageError{fmt.Errorf("--commsmining-source %s: want project/source", quote.Value(e.cmSource))}
 	}
 	cm, err := commsmining.New(commsmining.Options{Sources: []string{e.cmSource}, RejectUnknownFields: true})
 	if err != nil {

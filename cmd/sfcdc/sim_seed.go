@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfcdc/sfcdc/quote"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
 
@@ -22,7 +23,7 @@ func seedRecords(org *sfsim.Org, object string, n int, seed string) error {
 	switch object {
 	case "EmailMessage", "CaseComment", "Task", "Case":
 	default:
-		return usageError{fmt.Errorf("--seed-object %q: want EmailMessage, CaseComment, Task or Case", object)}
+		return usageError{fmt.Errorf("--seed-object %s: want EmailMessage, CaseComment, Task or Case", quote.Value(object))}
 	}
 	rng := rand.New(rand.NewPCG(uint64(len(seed)), uint64(n)))
 	cases, err := seedCases(org, max(1, min(n/50, 500)))

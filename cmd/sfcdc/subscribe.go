@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/spf13/cobra"
 )
 
@@ -61,7 +62,7 @@ func parseStart(from string) (pubsub.Start, error) {
 	}
 	id, err := hex.DecodeString(strings.TrimPrefix(from, "0x"))
 	if err != nil || len(id) == 0 {
-		return pubsub.Start{}, usageError{fmt.Errorf("--from %q: want latest, earliest or a replay ID in hex (as printed in replay_id)", from)}
+		return pubsub.Start{}, usageError{fmt.Errorf("--from %s: want latest, earliest or a replay ID in hex (as printed in replay_id)", quote.Value(from))}
 	}
 	return pubsub.After(id), nil
 }

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// A value of almost the file's limit reaches validation; the error names
+// the key but quotes only a short prefix of the value.
+func TestAHugeValueIsQuotedCutInTheError(t *testing.T) {
+	huge := strings.Repeat("x", 900<<10)
+	for _, tc := range []struct {
+		name    string
+		replace [2]string // old, new in validConfig
+		want    string
+	}{
+		{"commsmining.project", [2]string{"project: support", "project: " + huge + "!"}, `commsmining.project: "xxxx`},
+		{"commsmining.source", [2]string{"source: salesforce", "source: " + huge}, `commsmining.source: "xxxx`},
+		{"an object", [2]string{"object: EmailMessage", "object: " + huge}, `objects[0] ("xxxx`},
+		{"a topic", [2]string{"object: EmailMessage", "object: EmailMessage\n    topic: /x/" + huge}, `objects[0] (EmailMessage).topic: "/x/xxx`},
+		{"a field name", [2]string{"object: EmailMessage", "object: EmailMessage\n    fields: [" + huge + "]"}, `objects[0] (EmailMessage).fields[0]: "xxxx`},
+		{"salesforce.instance_url", [2]string{"instance_url: https://example.my.salesforce.com", "instance_url: " + huge}, `salesforce.instance_url "xxxx`},
+		{"store.redis_addrs", [2]string{"  redis_url: redis://127.0.0.1:6379/0", "  redis_addrs: [" + huge + "]"}, `store.redis_addrs[0]: "xxxx`},
+		{"run.start", [2]string{"backfill:", "run:\n  start: " + huge + "\nbackfill:"}, `start: "xxxx`},
+		{"monitoring.listen", [2]string{"backfill:", "monitoring:\n  listen: " + huge + "\nbackfill:"}, `listen: "xxxx`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearConnectionEnv(t)
+			t.Setenv("TEST_SF_TOKEN", "sf-token")
+			t.Setenv("TEST_CM_TOKEN", "cm-token")
+			content := strings.Replace(validConfig, tc.replace[0], tc.replace[1], 1)
+			_, _, err := checkFileOffline(writeFile(t, "sfcdc.yaml", content))
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("checkFileOffline: %.300v, want a usage error", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), " bytes)") {
+				t.Errorf("error %.1000q\nlacks %q and the value's length", err, tc.want)
+			}
+			if len(err.Error()) > 1000 {
+				t.Errorf("the error has %d bytes: %.300q", len(err.Error()), err)
+			}
+		})
+	}
+}
+
+// Values that become store keys follow the store's own rule (replay's
+// CheckName and CheckOrgID) when the file is read, so `validate` refuses
+// what the store would refuse only at the first lease.
+func TestValuesTheStoreWouldRefuseAreConfigurationErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		replace [2]string // old, new in validConfig
+		want    string
+	}{
+		{"a 2,000-byte holder", [2]string{"backfill:", "run:\n  holder: " + strings.Repeat("h", 2000) + "\nbackfill:"},
+			"holder: want 1 to 1024 bytes, got 2000; name this process"},
+		{"a holder with a control character", [2]string{"backfill:", "run:\n  holder: \"worker\\u001b[2J\"\nbackfill:"},
+			`holder: "worker\x1b[2J" holds the control character U+001B; name this process`},
+		{"a topic longer than the store allows", [2]string{"object: EmailMessage", "object: EmailMessage\n    topic: /data/" + strings.Repeat("T", 2000)},
+			"objects[0].topic: want 1 to 1024 bytes, got 2006; the topic names its stored lease"},
+		{"a polling object with a control character", [2]string{"backfill:", "run:\n  polling_objects: [\"Task\\t\"]\nbackfill:"},
+			`polling_objects[0]: "Task\t" holds the control character U+0009`},
+		{"an org ID that would split the hash tag", [2]string{"tenant_id: 00D5Y0000000001UAA", "tenant_id: 00D5Y0000{00001"},
+			"salesforce.tenant_id: \"00D5Y0000{00001\" holds '{'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearConnectionEnv(t)
+			t.Setenv("TEST_SF_TOKEN", "sf-token")
+			t.Setenv("TEST_CM_TOKEN", "cm-token")
+			content := strings.Replace(validConfig, tc.replace[0], tc.replace[1], 1)
+			_, _, err := checkFileOffline(writeFile(t, "sfcdc.yaml", content))
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("checkFileOffline: %.300v, want a usage error", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %.1000q\nlacks %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// The command's exit code: a holder the store would refuse is exit 2, as
+// every configuration error, not exit 1 after the run started.
+func TestValidateRefusesABadHolderWithExit2(t *testing.T) {
+	content := strings.Replace(validConfig, "backfill:", "run:\n  holder: "+strings.Repeat("h", 2000)+"\nbackfill:", 1)
+	r := runSfcdc(t, []string{"TEST_SF_TOKEN=sf-token", "TEST_CM_TOKEN=cm-token"}, "validate", "--config", writeFile(t, "sfcdc.yaml", content))
+	if r.code != 2 {
+		t.Fatalf("exit code %d, want 2:\n%.2000s", r.code, r.output())
+	}
+	if !strings.Contains(r.stderr, "holder: want 1 to 1024 bytes, got 2000") || len(r.output()) > 1000 {
+		t.Errorf("want a short error naming the holder's limit:\n%.2000s", r.output())
+	}
+}

@@ -1,0 +1,30 @@
+package quote
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// MaxBytes is how much of a value a message quotes.
+const MaxBytes = 64
+
+// Value is v quoted as %q would quote it when v has at most MaxBytes;
+// otherwise its first MaxBytes (cut at a character boundary) quoted,
+// followed by "… (N bytes)" with v's length.
+func Value(v string) string {
+	if len(v) <= MaxBytes {
+		return strconv.Quote(v)
+	}
+	return strconv.Quote(v[:cut(v, MaxBytes)]) + "… (" + strconv.Itoa(len(v)) + " bytes)"
+}
+
+// cut is the largest length up to n that does not split a UTF-8 sequence
+// of v; invalid bytes count as one character each.
+func cut(v string, n int) int {
+	for i := n; i > n-utf8.UTFMax && i > 0; i-- {
+		if utf8.RuneStart(v[i]) {
+			return i
+		}
+	}
+	return n
+}

@@ -1,0 +1,35 @@
+package quote_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sfcdc/sfcdc/quote"
+)
+
+func TestAShortValueIsQuotedWhole(t *testing.T) {
+	for _, v := range []string{"", "support", "a\nb\x00", strings.Repeat("x", quote.MaxBytes)} {
+		want := `"` + strings.NewReplacer("\n", `\n`, "\x00", `\x00`).Replace(v) + `"`
+		if got := quote.Value(v); got != want {
+			t.Errorf("Value(%.20q) = %s, want %s", v, got, want)
+		}
+	}
+}
+
+func TestALongValueIsCutToAPrefixThatSaysItsLength(t *testing.T) {
+	for _, tc := range []struct {
+		name, value, want string
+	}{
+		{"ASCII", strings.Repeat("a", 50<<20), `"` + strings.Repeat("a", 64) + `"… (52428800 bytes)`},
+		{"one byte over", strings.Repeat("b", 65), `"` + strings.Repeat("b", 64) + `"… (65 bytes)`},
+		{"a character across the cut", strings.Repeat("a", 63) + "é" + "zz", `"` + strings.Repeat("a", 63) + `"… (67 bytes)`},
+		{"invalid UTF-8", strings.Repeat("\xff", 100), `"` + strings.Repeat(`\xff`, 64) + `"… (100 bytes)`},
+		{"a control character", "\x1b[2J" + strings.Repeat("c", 100), `"\x1b[2J` + strings.Repeat("c", 60) + `"… (104 bytes)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := quote.Value(tc.value); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
