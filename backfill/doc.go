@@ -5,15 +5,18 @@
 // killed at any point and run again loses nothing and re-sends at most the
 // upload batches that were in flight (one, by default); records sharing a
 // SystemModstamp are never skipped, wherever a page or a stop falls; and a
-// record changed while the backfill runs ends up in CM in its newest
-// version.
+// load ends, however busy the org: it reads up to the instant it began
+// (or Request.UpTo), and a record changed after that instant is left to
+// whatever covers what follows — the stream that takes over, the next
+// poll, the next run — which brings it in its newest version.
 //
 // # How it reads
 //
 // Each pass is one SOQL query over queryAll (deleted rows included):
 //
 //	SELECT Id, SystemModstamp, IsDeleted, <the mapping's fields> FROM <Object>
-//	WHERE SystemModstamp >= <watermark − overlap> ORDER BY SystemModstamp, Id
+//	WHERE SystemModstamp >= <watermark − overlap>
+//	  AND SystemModstamp <= <the catch-up's end> ORDER BY SystemModstamp, Id
 //
 // paged by nextRecordsUrl. Relationship fields of the mapping (e.g.
 // Parent.CaseNumber) are selected as such. The overlap (5 minutes by
@@ -21,12 +24,21 @@
 // a row when it is written, not when its transaction commits; re-read
 // records whose comment is unchanged cost no upload, because the content
 // hashes (shared with the stream through the replay store) say CM already
-// holds them. A pass that found records after the watermark is followed by
-// another, so records updated meanwhile are read again in their newest
-// version; the run is caught up when a pass finds none. With Follow, Run
-// then polls every PollInterval: this is the polling mode for objects
-// without change events, and deletions seen through queryAll follow the
-// object's on_delete (delete the comment, or keep it).
+// holds them.
+//
+// A catch-up is one pass, bounded above by the instant it began on
+// Salesforce's clock (read from a fresh answer's Date header, rounded up
+// past its second), or by Request.UpTo: the daemon's initial load reads
+// up to the topic's start instant, after which the stream delivers every
+// change. Records changed while the pass reads are stamped after its end
+// and are not chased: an earlier design started another pass whenever one
+// found changes, and under steady traffic (200 events/s) a first load
+// never ended and spent the org's API allocation re-reading the overlap.
+// Only an expired query locator makes a second query, from the watermark.
+// With Follow, Run then polls every PollInterval, each poll a catch-up
+// bounded the same way: this is the polling mode for objects without
+// change events, and deletions seen through queryAll follow the object's
+// on_delete (delete the comment, or keep it).
 //
 // The watermark is a (SystemModstamp, Id) position, saved after every page
 // for the longest prefix of records whose outcome is settled: delivered,
@@ -59,11 +71,9 @@
 //
 // # Limits worth knowing
 //
-// Every pass re-reads the overlap. A record this process already handed
-// on at the same SystemModstamp is skipped without mapping, but the rows
-// still cost REST calls: an initial load whose records were all written
-// within the overlap reads them twice (about 1 call per 1,000 records
-// instead of 0.5). After a restart, a record dead-lettered inside the
+// Every catch-up (once per run, once per poll) re-reads the overlap. A
+// record this process already handed on at the same SystemModstamp is
+// skipped without mapping, but the rows still cost REST calls. After a restart, a record dead-lettered inside the
 // overlap is dead-lettered again. Follow mode stops, like a one-shot run,
 // at the budget or when retries of a failing call are exhausted; the
 // caller decides whether to start it again.

@@ -91,7 +91,9 @@
 // records the start instant first (Salesforce's clock from the REST
 // client's Date headers, else this host's; stored with the
 // topic's state so a restart keeps the first one), loads the topic's
-// objects over REST, then streams from EARLIEST. Retained events committed
+// objects over REST up to that instant (one pass: the load ends however
+// busy the org is, since every later change comes through the stream),
+// then streams from EARLIEST. Retained events committed
 // before the start instant less StartClockSkew are passed without REST
 // calls or uploads (Config.SkipCommittedBefore) and the checkpoint moves
 // over them: the backfill read their records after they committed, so
@@ -103,6 +105,15 @@
 // record queryAll no longer returns is passed too: the backfill never
 // delivered that record, so CM holds no comment to delete unless an
 // earlier sfcdc backfill put it there.
+//
+// A load (initial, recovery, polling) that reaches the org's API budget
+// (backfill.Config.APIBudgetPercent) pauses only its own topic: state
+// paused, its error saying when it resumes (BudgetRetry, or sooner when
+// the budget error says so), after which it resumes from its watermark.
+// The other topics keep streaming and the daemon does not stop. A start
+// instant older than 48 hours when a paused initial load resumes is
+// replaced by a new one, so the stream still retains the events after
+// it when the load ends.
 //
 // # Monitoring
 //
