@@ -68,3 +68,45 @@ func TestAOneShotRunUnderSteadyTrafficEndsAfterOnePass(t *testing.T) {
 		t.Fatalf("after the next run: %v", err)
 	}
 }
+
+// In follow mode each poll is one pass up to the instant it began, even
+// when records change after every page it reads: the changes are the next
+// poll's. The first poll used to chase them and never reach the second.
+func TestEachPollOfFollowModeIsOnePassUnderSteadyChanges(t *testing.T) {
+	w := newWorld(t, worldOptions{dailyLimit: 1_000_000})
+	ids := seedEmails(t, w.sim.Org, 1_000, 100)
+	updates := 0
+	polls := 0
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s := setup{
+		cfg: backfill.Config{PageSize: 200},
+		progress: func(p backfill.Progress) {
+			if p.Phase != backfill.PhaseReading {
+				return
+			}
+			for range 5 {
+				if err := w.sim.Org.Update(ids[updates%len(ids)], sfsim.Values{"TextBody": fmt.Sprintf("Changed again (%d).", updates)}); err != nil {
+					t.Error(err)
+				}
+				updates++
+			}
+		},
+		sleep: func(ctx context.Context, _ time.Duration) error {
+			if polls++; polls == 3 {
+				cancel()
+			}
+			return ctx.Err()
+		},
+	}
+	sum, err := w.backfill(t, s).Run(ctx, backfill.Request{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if polls < 3 {
+		t.Fatalf("follow mode waited %d times before its context ended; want 3 polls", polls)
+	}
+	if o := sum.Objects[0]; o.Passes != 3 {
+		t.Errorf("three polls made %d passes; want one each", o.Passes)
+	}
+}
