@@ -11,7 +11,7 @@ import (
 
 // ErrUnavailable: CM could not be asked (no connection, a timeout) or
 // answered that it cannot serve now (5xx, 429); asking later may succeed.
-var ErrUnavailable = errors.New("CM did not answer")
+var ErrUnavailable = errors.New("CM is unavailable")
 
 // CheckTarget asks CM, with one read-only request (GET of the source),
 // whether cfg's base URL is the CM API root, its token is accepted and its
