@@ -42,15 +42,7 @@ type FatalError struct {
 }
 
 func (e *FatalError) Error() string {
-	fix := map[error]string{
-		ErrUnauthorized:     "check token: it must be a valid CM API token",
-		ErrForbidden:        "grant the token's user the \"Edit messages\" permission on the source",
-		ErrSourceNotFound:   "check project and source, or create the source in CM",
-		ErrUnexpectedStatus: "check commsmining.base_url: it must be the CM API root, " + baseURLForms,
-		ErrUntrustedCertificate: "check commsmining.base_url, or if a private CA signs the certificate (a TLS-inspecting proxy) " +
-			"point SSL_CERT_FILE at a CA bundle that includes it",
-		ErrNotCMAPI: "check commsmining.base_url: it does not look like the CM API root, which is " + baseURLForms,
-	}[e.Err]
+	fix := e.Fix()
 	msg := fmt.Sprintf("upload to CM: %d %s: %v; %s", e.Status, http.StatusText(e.Status), e.Err, fix)
 	switch {
 	case e.Status == 0: // no answer: Message is the local failure, not CM's words
@@ -62,6 +54,19 @@ func (e *FatalError) Error() string {
 		msg += " (CM said: " + e.Message + ")"
 	}
 	return msg
+}
+
+// Fix says what to change for the error's class, naming the setting.
+func (e *FatalError) Fix() string {
+	return map[error]string{
+		ErrUnauthorized:     "check token: it must be a valid CM API token",
+		ErrForbidden:        "grant the token's user the \"Edit messages\" permission on the source",
+		ErrSourceNotFound:   "check project and source, or create the source in CM",
+		ErrUnexpectedStatus: "check commsmining.base_url: it must be the CM API root, " + baseURLForms,
+		ErrUntrustedCertificate: "check commsmining.base_url, or if a private CA signs the certificate (a TLS-inspecting proxy) " +
+			"point SSL_CERT_FILE at a CA bundle that includes it",
+		ErrNotCMAPI: "check commsmining.base_url: it does not look like the CM API root, which is " + baseURLForms,
+	}[e.Err]
 }
 
 func (e *FatalError) Unwrap() error { return e.Err }

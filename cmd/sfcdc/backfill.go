@@ -46,7 +46,8 @@ func newBackfillCommand() *cobra.Command {
 			"accepted (or that were dead-lettered), so an interrupted backfill resumes where it stopped.\n\n" +
 			"--since starts later than the watermark. --until makes a window [since, until] with a watermark of\n" +
 			"its own (a recovery after a stream gap). --dry-run counts the records and the CM billable units a\n" +
-			"real run would cost, without uploading or saving. --follow keeps polling (objects without change\n" +
+			"real run would cost, without uploading or saving; it first asks CM (reading only) whether the\n" +
+			"token is accepted and the source exists, and exits 1 if not. --follow keeps polling (objects without change\n" +
 			"events); deleted records follow each object's on_delete. The run stops cleanly at the API budget\n" +
 			"(backfill.api_budget_percent of the org's daily limit) with exit code 3 and says when to resume.\n" +
 			"Progress goes to standard error (a bar on a terminal), the summary to standard output.",
@@ -105,6 +106,11 @@ func runBackfill(cmd *cobra.Command, f backfillFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.dryRun {
+		if err := dryRunCMCheck(cmd.Context(), conf); err != nil {
+			return err
+		}
+	}
 	progress := newProgressView(cmd.ErrOrStderr(), f.dryRun || f.follow)
 	deps, err := openBackfill(cmd.Context(), conf, backfillLogger(cmd.ErrOrStderr(), f.verbose), progress.update)
 	if err != nil {
@@ -125,6 +131,17 @@ func runBackfill(cmd *cobra.Command, f backfillFlags) error {
 		printSummary(cmd.OutOrStdout(), sum)
 	}
 	return backfillError(cmd.Context(), err, f.follow)
+}
+
+// dryRunCMCheck asks CM what a real run's first upload would find out
+// (the token, the project and the source), so a dry run does not call a
+// configuration good that would fail at once. It reads only, and comes
+// first: a long estimate is of no use while CM refuses the token.
+func dryRunCMCheck(ctx context.Context, conf fileConfig) error {
+	if p := checkCommsMining(ctx, conf.CommsMining); p != "" {
+		return exitCodeError{err: fmt.Errorf("%s; nothing was estimated", p), code: exitFailure}
+	}
+	return nil
 }
 
 // backfillError turns a run's error into the command's: the budget stop

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/sfcdc/sfcdc/mapper"
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	"github.com/sfcdc/sfcdc/pubsub"
@@ -23,18 +23,24 @@ const validateCallTimeout = 20 * time.Second
 
 func newValidateCommand() *cobra.Command {
 	var configPath string
+	var offline bool
 	cmd := &cobra.Command{
-		Use:   "validate --config FILE",
-		Short: "Check the configuration file and, if Salesforce is reachable, its objects, fields and topics",
-		Long: "Checks the file as every command does (exit 2 when it is invalid). Then, when Salesforce can be\n" +
-			"reached, checks that each configured object exists, that each mapped field (relationship paths\n" +
-			"such as Parent.CaseNumber included) exists and is readable by the integration user, and that each\n" +
-			"object's change event topic exists (exit 1 on any problem). Objects without a change event are\n" +
-			"reported as polled. Every problem is one line with its fix.",
+		Use:   "validate --config FILE [--offline]",
+		Short: "Check the configuration file, then Salesforce, CM and the store it names",
+		Long: "Checks the file as every command does (exit 2 when it is invalid). Then asks each service the\n" +
+			"file names, reading only: Salesforce (a session is obtained; each configured object exists; each\n" +
+			"mapped field, relationship paths such as Parent.CaseNumber included, exists and is readable by the\n" +
+			"integration user; each object's change event topic exists), CM (the token is accepted; the project\n" +
+			"and source exist) and the store (it answers and takes a write: a probe key written and deleted, or\n" +
+			"a file created and removed beside the store file; Redis's persistence setting is reported). Every\n" +
+			"problem is one line with its cause and fix, all in one run; any problem, a refusal or a service\n" +
+			"that cannot be reached, exits 1. Objects without a change event are reported as polled.\n" +
+			"--offline checks only the file.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runValidate(cmd, configPath) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runValidate(cmd, configPath, offline) },
 	}
 	cmd.Flags().StringVar(&configPath, "config", "", "configuration file (YAML), required")
+	cmd.Flags().BoolVar(&offline, "offline", false, "check only the file; ask neither Salesforce, CM nor the store")
 	return cmd
 }
 
@@ -59,20 +65,57 @@ func checkFileOffline(path string) (fileConfig, *mapper.Mapper, error) {
 	return conf, m, nil
 }
 
-func runValidate(cmd *cobra.Command, path string) error {
+func runValidate(cmd *cobra.Command, path string, offline bool) error {
 	conf, m, err := checkFileOffline(path)
 	if err != nil {
 		return err
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "file %s: valid (%d objects)\n", path, len(conf.Objects))
+	if offline {
+		fmt.Fprintln(w, "OK: the file (--offline: Salesforce, CM and the store were not asked)")
+		return nil
+	}
+	// Every failure is reported below, cause included: the libraries'
+	// own log lines (go-redis's dial failures) would only repeat them.
+	redis.SetLogger(quietRedisLog{})
+	useSlogForGRPC(slog.New(slog.DiscardHandler))
 	ctx := cmd.Context()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var report validateReport
+	if err := checkSalesforce(ctx, conf, m, &report); err != nil {
+		return err
+	}
+	report.addProblem(checkCommsMining(ctx, conf.CommsMining))
+	checkStore(ctx, conf.Store, &report)
+	for _, n := range report.notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+	for _, p := range report.problems {
+		fmt.Fprintln(w, "problem:", p)
+	}
+	if len(report.problems) > 0 {
+		return exitCodeError{err: fmt.Errorf("%d problem(s); fix each line above and run validate again", len(report.problems)), code: exitFailure}
+	}
+	fmt.Fprintf(w, "OK: org %s: %d objects, %d fields, %d topics checked; CM source %s/%s found, the token accepted; store %s writable\n",
+		report.org, report.objects, report.fields, report.topics, conf.CommsMining.Project, conf.CommsMining.Source, report.store)
+	return nil
+}
+
+// checkSalesforce obtains a session, then checks every object, field and
+// topic against the org; what it finds goes into r. It returns an error
+// only for a client the configuration cannot build (exit 2).
+func checkSalesforce(ctx context.Context, conf fileConfig, m *mapper.Mapper, r *validateReport) error {
+	log := slog.New(slog.DiscardHandler)
 	creds := conf.Salesforce.credentials()
+	if oauth, ok := creds.(*oauthCredentials); ok {
+		oauth.log = log // its "retrying in …" warnings would mislead: validate retries nothing and reports each failure
+	}
 	sess, err := sessionWithin(ctx, creds)
 	if err != nil {
-		return unreachable(w, err)
+		r.addProblem(salesforceProblem(conf.Salesforce, err))
+		return nil
 	}
+	r.org = sess.TenantID
 	sf, err := salesforce.NewClient(salesforce.Config{CAFile: conf.Salesforce.CAFile, APIVersion: conf.Salesforce.Auth.APIVersion, Logger: log}, creds)
 	if err != nil {
 		return usageError{err}
@@ -86,20 +129,9 @@ func runValidate(cmd *cobra.Command, path string) error {
 	}
 	defer ps.Close()
 	v := &orgValidator{sf: sf, topics: ps.API(), described: map[string]salesforce.ObjectDescription{}}
-	report, err := v.check(ctx, m)
-	if err != nil {
-		return unreachable(w, err)
+	if err := v.check(ctx, m, r); err != nil {
+		r.addProblem(salesforceProblem(conf.Salesforce, err))
 	}
-	for _, n := range report.notes {
-		fmt.Fprintln(w, "note:", n)
-	}
-	for _, p := range report.problems {
-		fmt.Fprintln(w, "problem:", p)
-	}
-	if len(report.problems) > 0 {
-		return exitCodeError{err: fmt.Errorf("%d problem(s) in org %s; fix each line above", len(report.problems), sess.TenantID), code: exitFailure}
-	}
-	fmt.Fprintf(w, "OK: org %s: %d objects, %d fields, %d topics checked\n", sess.TenantID, report.objects, report.fields, report.topics)
 	return nil
 }
 
@@ -110,14 +142,7 @@ func sessionWithin(ctx context.Context, creds pubsub.Credentials) (pubsub.Sessio
 	return creds.Current(ctx)
 }
 
-// unreachable reports that only the file was checked. The file is valid,
-// so this is not a failure of the command.
-func unreachable(w io.Writer, err error) error {
-	fmt.Fprintf(w, "warning: Salesforce is unreachable (%v): only the file was checked; run validate again where Salesforce can be reached\n", err)
-	return nil
-}
-
-// errUnreachable marks a call that got no answer from Salesforce.
+// errUnreachable marks a Pub/Sub call that got no answer from Salesforce.
 var errUnreachable = errors.New("no answer")
 
 // orgValidator checks the mapping against one org.
@@ -127,42 +152,48 @@ type orgValidator struct {
 	described map[string]salesforce.ObjectDescription
 }
 
-// validateReport is what the org said about the configuration.
+// validateReport is what the services said about the configuration.
 type validateReport struct {
 	problems, notes         []string
+	org                     string // the org's ID, once a session was obtained
+	store                   string // where the store is, once it answered
 	objects, fields, topics int
 }
 
-// check describes every object and checks its fields and topic. It
-// returns an error only when Salesforce does not answer.
-func (v *orgValidator) check(ctx context.Context, m *mapper.Mapper) (validateReport, error) {
-	var r validateReport
+// addProblem records a problem; "" is none.
+func (r *validateReport) addProblem(p string) {
+	if p != "" {
+		r.problems = append(r.problems, p)
+	}
+}
+
+// check describes every object and checks its fields and topic, adding
+// what it finds to r. It returns an error, for salesforceProblem to
+// explain, when Salesforce refuses the session or the API limit is spent
+// (every further call would fail alike) or does not answer.
+func (v *orgValidator) check(ctx context.Context, m *mapper.Mapper, r *validateReport) error {
 	for i, om := range m.Objects() {
 		key := fmt.Sprintf("objects[%d] (%s)", i, om.Object)
 		d, err := v.describe(ctx, om.Object)
 		switch {
-		case errors.Is(err, errUnreachable):
-			return r, err
-		case errors.Is(err, salesforce.ErrInvalidSession), errors.Is(err, salesforce.ErrRequestLimitExceeded):
-			// Every further call would fail alike: one line says it all.
-			r.problems = append(r.problems, fmt.Sprintf("salesforce: %v: check the salesforce session settings (access_token or auth), or wait for the API limit to reset", err))
-			return r, nil
 		case errors.Is(err, salesforce.ErrNotFound):
 			r.problems = append(r.problems, fmt.Sprintf("%s: the org has no object %s, or the integration user cannot see it: check the API name (custom objects end in __c) and the user's object permissions", key, om.Object))
 			continue
-		case err != nil:
+		case isObjectAnswer(err):
 			r.problems = append(r.problems, fmt.Sprintf("%s: describe failed: %v", key, err))
 			continue
+		case err != nil:
+			return err
 		}
 		r.objects++
 		fields, err := m.FetchFields(om.Object)
 		if err != nil {
-			return r, err
+			return err
 		}
 		for _, field := range fields {
 			problem, err := v.checkField(ctx, d, field)
 			if err != nil {
-				return r, err
+				return err
 			}
 			if problem != "" {
 				r.problems = append(r.problems, key+": "+problem)
@@ -176,7 +207,7 @@ func (v *orgValidator) check(ctx context.Context, m *mapper.Mapper) (validateRep
 		}
 		problem, err := v.checkTopic(ctx, om.Topic)
 		if err != nil {
-			return r, err
+			return err
 		}
 		if problem != "" {
 			r.problems = append(r.problems, key+": "+problem)
@@ -184,11 +215,19 @@ func (v *orgValidator) check(ctx context.Context, m *mapper.Mapper) (validateRep
 			r.topics++
 		}
 	}
-	return r, nil
+	return nil
 }
 
-// describe describes an object once. Errors without an answer from
-// Salesforce wrap errUnreachable.
+// isObjectAnswer reports whether err is Salesforce's answer about one
+// object (e.g. 400 for a describe), as opposed to one about the session,
+// the API limit or the server, which every further call would get too.
+func isObjectAnswer(err error) bool {
+	var api *salesforce.APIError
+	return errors.As(err, &api) && !errors.Is(err, salesforce.ErrInvalidSession) &&
+		!errors.Is(err, salesforce.ErrRequestLimitExceeded) && !errors.Is(err, salesforce.ErrServerUnavailable)
+}
+
+// describe describes an object once.
 func (v *orgValidator) describe(ctx context.Context, object string) (salesforce.ObjectDescription, error) {
 	if d, ok := v.described[object]; ok {
 		return d, nil
@@ -197,11 +236,6 @@ func (v *orgValidator) describe(ctx context.Context, object string) (salesforce.
 	defer cancel()
 	d, err := v.sf.Describe(ctx, object)
 	if err != nil {
-		var api *salesforce.APIError
-		var oauth *salesforce.OAuthError
-		if !errors.As(err, &api) && !errors.As(err, &oauth) && !errors.Is(err, salesforce.ErrNotFound) {
-			return d, fmt.Errorf("%w: %w", errUnreachable, err)
-		}
 		return d, err
 	}
 	v.described[object] = d
@@ -230,11 +264,11 @@ func (v *orgValidator) checkField(ctx context.Context, d salesforce.ObjectDescri
 		return "", nil // polymorphic (e.g. What): the target is only known per record
 	}
 	target, err := v.describe(ctx, rel.ReferenceTo[0])
-	if errors.Is(err, errUnreachable) {
-		return "", err
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, salesforce.ErrNotFound), isObjectAnswer(err):
 		return "", nil // the relationship exists; its target cannot be described, so trust the rest
+	case err != nil:
+		return "", err
 	}
 	problem, err := v.checkField(ctx, target, rest)
 	if problem != "" {

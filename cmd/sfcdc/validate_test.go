@@ -59,6 +59,9 @@ func TestValidateAcceptsAGoodConfigurationAndNotesPolledObjects(t *testing.T) {
 	if !strings.Contains(r.stdout, "OK: org "+b.TenantID+": 3 objects") {
 		t.Errorf("no OK summary:\n%s", r.output())
 	}
+	if !strings.Contains(r.stdout, "CM source "+b.CommsMiningProject+"/"+b.CommsMiningSource+" found, the token accepted; store file ") {
+		t.Errorf("the OK summary does not say CM and the store were checked:\n%s", r.output())
+	}
 	if !strings.Contains(lineWith(r.stdout, "CaseComment"), "will be polled (no change event)") {
 		t.Errorf("CaseComment is not reported as polled:\n%s", r.output())
 	}
@@ -149,18 +152,20 @@ objects: []
 	}
 }
 
-func TestValidateChecksOnlyTheFileWhenSalesforceIsUnreachable(t *testing.T) {
+func TestValidateCallsOnlyANetworkFailureUnreachableAndExits1(t *testing.T) {
 	b := startSimProcess(t, "--rate", "0")
 	conf := validateConfig(t, b, "  - object: EmailMessage\n")
 	env := append(backfillEnv(b), "SFCDC_INSTANCE_URL=https://127.0.0.1:1", "SFCDC_PUBSUB_ADDR=127.0.0.1:1")
 	r := runSfcdc(t, env, "validate", "--config", conf)
-	if r.code != 0 {
-		t.Fatalf("exit code %d, want 0:\n%s", r.code, r.output())
+	if r.code != 1 {
+		t.Fatalf("exit code %d, want 1:\n%s", r.code, r.output())
 	}
-	if !strings.Contains(r.stdout, "Salesforce is unreachable") || !strings.Contains(r.stdout, "only the file was checked") {
-		t.Errorf("unreachable Salesforce is not reported:\n%s", r.output())
+	problems := problemLines(r.stdout)
+	if len(problems) != 1 || !strings.Contains(problems[0], "Salesforce is unreachable") ||
+		!strings.Contains(problems[0], "check salesforce.instance_url, salesforce.pubsub_endpoint, the network and any proxy") {
+		t.Errorf("want one problem naming Salesforce unreachable and where it is set, got %q:\n%s", problems, r.output())
 	}
-	if strings.Contains(r.stdout, "OK:") {
+	if strings.Contains(r.stdout, "\nOK") {
 		t.Errorf("OK printed without checking Salesforce:\n%s", r.stdout)
 	}
 	wantNoSecrets(t, b, r.output())
