@@ -238,6 +238,8 @@ var (
 // want says what a key of type t takes, without the Go type's name.
 func want(t reflect.Type) string {
 	switch {
+	case t == reflect.TypeFor[fileConfig]():
+		return "want sections such as salesforce:, commsmining: and store: (see examples/sfcdc.yaml)"
 	case t == durationType:
 		return "want a Go duration such as 15s or 2m"
 	case t == fieldListType:
@@ -315,8 +317,9 @@ func sectionsWith(key string) []string {
 // allKeyPaths lists the dotted path of every key below struct type t.
 func allKeyPaths(t reflect.Type, prefix string) []string {
 	var out []string
+	fields := yamlFields(t)
 	for _, name := range yamlNames(t) {
-		ft := yamlFields(t)[name].Type
+		ft := fields[name].Type
 		if ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}

@@ -2,8 +2,8 @@ package main
 
 import (
 	"cmp"
-	"math"
 	"errors"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"

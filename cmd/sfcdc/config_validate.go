@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/sfcdc/sfcdc/mapper"
-	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/quote"
+	"github.com/sfcdc/sfcdc/replay"
 )
 
 // problems is the one check of the whole file's values. Each problem is

@@ -68,17 +68,22 @@ func (r runSection) validate() error {
 }
 
 // problems lists what is wrong with the section, each naming its run.<key>.
+// A negative duration is named by its own key here (the pipeline names
+// several keys in one message, some not in this section) and zeroed for
+// the pipeline's check of the rest.
 func (r runSection) problems() []string {
-	cfg := r.daemonConfig("org", "holder")
-	out := keyed("run.", cfg.Validate())
+	var out []string
 	for _, d := range []struct {
 		name  string
-		value time.Duration
-	}{{"lease_ttl", r.LeaseTTL}, {"flush_interval", r.FlushInterval}, {"shutdown_grace", r.ShutdownGrace}} {
-		if d.value < 0 {
-			out = append(out, fmt.Sprintf("run.%s: %s is negative; use 0 for the default", d.name, d.value))
+		value *time.Duration
+	}{{"recovery_overlap", &r.RecoveryOverlap}, {"start_clock_skew", &r.StartClockSkew}, {"budget_retry", &r.BudgetRetry},
+		{"lease_ttl", &r.LeaseTTL}, {"flush_interval", &r.FlushInterval}, {"shutdown_grace", &r.ShutdownGrace}} {
+		if *d.value < 0 {
+			out = append(out, fmt.Sprintf("run.%s: %s is negative; use 0 for the default", d.name, *d.value))
+			*d.value = 0
 		}
 	}
+	out = append(out, keyed("run.", r.daemonConfig("org", "holder").Validate())...)
 	return append(out, keyed("run.", r.storeKeyProblems())...)
 }
 
