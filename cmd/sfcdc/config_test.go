@@ -103,6 +103,7 @@ func TestBadConfigurationsAreRefusedNamingTheKeyAndTheFix(t *testing.T) {
 		{"no Salesforce session", [2]string{"  access_token: ${TEST_SF_TOKEN}", ""},
 			"salesforce.access_token is empty: set it in the config file or SFCDC_ACCESS_TOKEN (or configure salesforce.auth and run `sfcdc auth login`)"},
 		{"a bad run key", [2]string{"backfill:", "run:\n  lease_ttl: 2 minutes\nbackfill:"}, `run.lease_ttl (line 14): want a Go duration such as 15s or 2m, got "2 minutes"`},
+		{"a negative run duration", [2]string{"backfill:", "run:\n  budget_retry: -1m\nbackfill:"}, "run.budget_retry (line 14): -1m0s is negative; use 0 for the default"},
 		{"a bad monitoring key", [2]string{"backfill:", "monitoring:\n  listen: 9464\nbackfill:"},
 			`monitoring.listen (line 14): "9464" is not host:port (e.g. 127.0.0.1:9464, or :9464 for every interface)`},
 	} {
@@ -221,6 +222,27 @@ func TestAnUnsetVariableIsNamedInTheErrorOfTheKeyItLeavesEmpty(t *testing.T) {
 				t.Fatalf("error\n%v\nwant\n%s", err, want)
 			}
 		})
+	}
+}
+
+// YAML anchors and merge keys are followed: the keys a merge brings in
+// are checked like the section's own.
+func TestKeysBroughtInByAMergeKeyAreCheckedLikeTheSectionsOwn(t *testing.T) {
+	clearConnectionEnv(t)
+	t.Setenv("TEST_SF_TOKEN", "sf-token")
+	t.Setenv("TEST_CM_TOKEN", "cm-token")
+	shared := "x-limits: &limits\n  overlap: 2m\n"
+	merged := strings.Replace(validConfig, "  overlap: 2m", "  <<: *limits", 1)
+	path := writeFile(t, "sfcdc.yaml", shared+merged)
+	_, err := loadConfig(path)
+	want := "invalid configuration in " + path + ":\n  x-limits (line 1): unknown key; the sections are salesforce, commsmining, store, backfill, objects, run, monitoring"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error\n%v\nwant\n%s", err, want)
+	}
+	bad := strings.Replace(shared, "overlap: 2m", "overlap: soon", 1)
+	path = writeFile(t, "sfcdc.yaml", bad+merged)
+	if _, err := loadConfig(path); err == nil || !strings.Contains(err.Error(), `backfill.overlap (line 2): want a Go duration such as 15s or 2m, got "soon"`) {
+		t.Fatalf("error %v: want the merged overlap refused at its line", err)
 	}
 }
 
