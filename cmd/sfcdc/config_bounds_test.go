@@ -90,7 +90,7 @@ func TestValidateRefusesABadHolderWithExit2(t *testing.T) {
 	if r.code != 2 {
 		t.Fatalf("exit code %d, want 2:\n%.2000s", r.code, r.output())
 	}
-	if !strings.Contains(r.stderr, "holder: want 1 to 1024 bytes, got 2000") || len(r.output()) > 1000 {
+	if !strings.Contains(r.stderr, "run.holder (line 14): want 1 to 1024 bytes, got 2000") || len(r.output()) > 1000 {
 		t.Errorf("want a short error naming the holder's limit:\n%.2000s", r.output())
 	}
 }
