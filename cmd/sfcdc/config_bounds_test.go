@@ -15,15 +15,15 @@ func TestAHugeValueIsQuotedCutInTheError(t *testing.T) {
 		replace [2]string // old, new in validConfig
 		want    string
 	}{
-		{"commsmining.project", [2]string{"project: support", "project: " + huge + "!"}, `commsmining.project: "xxxx`},
-		{"commsmining.source", [2]string{"source: salesforce", "source: " + huge}, `commsmining.source: "xxxx`},
+		{"commsmining.project", [2]string{"project: support", "project: " + huge + "!"}, `commsmining.project (line 9): "xxxx`},
+		{"commsmining.source", [2]string{"source: salesforce", "source: " + huge}, `commsmining.source (line 10): "xxxx`},
 		{"an object", [2]string{"object: EmailMessage", "object: " + huge}, `objects[0] ("xxxx`},
-		{"a topic", [2]string{"object: EmailMessage", "object: EmailMessage\n    topic: /x/" + huge}, `objects[0] (EmailMessage).topic: "/x/xxx`},
-		{"a field name", [2]string{"object: EmailMessage", "object: EmailMessage\n    fields: [" + huge + "]"}, `objects[0] (EmailMessage).fields[0]: "xxxx`},
-		{"salesforce.instance_url", [2]string{"instance_url: https://example.my.salesforce.com", "instance_url: " + huge}, `salesforce.instance_url "xxxx`},
-		{"store.redis_addrs", [2]string{"  redis_url: redis://127.0.0.1:6379/0", "  redis_addrs: [" + huge + "]"}, `store.redis_addrs[0]: "xxxx`},
-		{"run.start", [2]string{"backfill:", "run:\n  start: " + huge + "\nbackfill:"}, `start: "xxxx`},
-		{"monitoring.listen", [2]string{"backfill:", "monitoring:\n  listen: " + huge + "\nbackfill:"}, `listen: "xxxx`},
+		{"a topic", [2]string{"object: EmailMessage", "object: EmailMessage\n    topic: /x/" + huge}, `objects[0] (EmailMessage).topic (line 17): "/x/xxx`},
+		{"a field name", [2]string{"object: EmailMessage", "object: EmailMessage\n    fields: [" + huge + "]"}, `objects[0] (EmailMessage).fields[0] (line 17): "xxxx`},
+		{"salesforce.instance_url", [2]string{"instance_url: https://example.my.salesforce.com", "instance_url: " + huge}, `salesforce.instance_url (line 4) "xxxx`},
+		{"store.redis_addrs", [2]string{"  redis_url: redis://127.0.0.1:6379/0", "  redis_addrs: [" + huge + "]"}, `store.redis_addrs[0] (line 12): "xxxx`},
+		{"run.start", [2]string{"backfill:", "run:\n  start: " + huge + "\nbackfill:"}, `run.start (line 14): "xxxx`},
+		{"monitoring.listen", [2]string{"backfill:", "monitoring:\n  listen: " + huge + "\nbackfill:"}, `monitoring.listen (line 14): "xxxx`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clearConnectionEnv(t)
@@ -55,15 +55,15 @@ func TestValuesTheStoreWouldRefuseAreConfigurationErrors(t *testing.T) {
 		want    string
 	}{
 		{"a 2,000-byte holder", [2]string{"backfill:", "run:\n  holder: " + strings.Repeat("h", 2000) + "\nbackfill:"},
-			"holder: want 1 to 1024 bytes, got 2000; name this process"},
+			"run.holder (line 14): want 1 to 1024 bytes, got 2000; name this process"},
 		{"a holder with a control character", [2]string{"backfill:", "run:\n  holder: \"worker\\u001b[2J\"\nbackfill:"},
-			`holder: "worker\x1b[2J" holds the control character U+001B; name this process`},
+			`run.holder (line 14): "worker\x1b[2J" holds the control character U+001B; name this process`},
 		{"a topic longer than the store allows", [2]string{"object: EmailMessage", "object: EmailMessage\n    topic: /data/" + strings.Repeat("T", 2000)},
-			"objects[0].topic: want 1 to 1024 bytes, got 2006; the topic names its stored lease"},
+			"objects[0].topic (line 17): want 1 to 1024 bytes, got 2006; the topic names its stored lease"},
 		{"a polling object with a control character", [2]string{"backfill:", "run:\n  polling_objects: [\"Task\\t\"]\nbackfill:"},
-			`polling_objects[0]: "Task\t" holds the control character U+0009`},
+			`run.polling_objects[0] (line 14): "Task\t" holds the control character U+0009`},
 		{"an org ID that would split the hash tag", [2]string{"tenant_id: 00D5Y0000000001UAA", "tenant_id: 00D5Y0000{00001"},
-			"salesforce.tenant_id: \"00D5Y0000{00001\" holds '{'"},
+			"salesforce.tenant_id (line 5): \"00D5Y0000{00001\" holds '{'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clearConnectionEnv(t)
@@ -90,7 +90,7 @@ func TestValidateRefusesABadHolderWithExit2(t *testing.T) {
 	if r.code != 2 {
 		t.Fatalf("exit code %d, want 2:\n%.2000s", r.code, r.output())
 	}
-	if !strings.Contains(r.stderr, "holder: want 1 to 1024 bytes, got 2000") || len(r.output()) > 1000 {
+	if !strings.Contains(r.stderr, "run.holder (line 14): want 1 to 1024 bytes, got 2000") || len(r.output()) > 1000 {
 		t.Errorf("want a short error naming the holder's limit:\n%.2000s", r.output())
 	}
 }

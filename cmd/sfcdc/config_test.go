@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,23 +67,45 @@ func TestTheExampleConfigurationIsValid(t *testing.T) {
 	}
 }
 
+// Each defect is one line: the dotted key, its line in the file, and the
+// fix, in the operator's words (never the YAML library's or Go's).
 func TestBadConfigurationsAreRefusedNamingTheKeyAndTheFix(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		replace [2]string // old, new in validConfig
-		want    string
+		want    string    // the whole message
 	}{
-		{"a misspelt key", [2]string{"  project: support", "  projekt: support"}, "field projekt not found"},
-		{"no CM token", [2]string{"  token: ${TEST_CM_TOKEN}", ""}, "commsmining.token: required; create an API token in CM"},
-		{"no store", [2]string{"  redis_url: redis://127.0.0.1:6379/0", ""}, "store.redis_url, redis_addrs, file_path: none set"},
-		{"plaintext Redis across the network", [2]string{"127.0.0.1:6379", "redis.internal:6379"}, `store.redis_url: plaintext redis:// to "redis.internal"; use rediss://`},
-		{"a page size Salesforce refuses", [2]string{"  overlap: 2m", "  page_size: 50"}, "backfill.page_size: 50 is outside 200–2000"},
-		{"a budget above the limit", [2]string{"  overlap: 2m", "  api_budget_percent: 150"}, "backfill.api_budget_percent: 150 is outside 1–100"},
-		{"no objects", [2]string{"  - object: EmailMessage", ""}, "objects: none listed"},
-		{"a custom object without a body", [2]string{"object: EmailMessage", "object: Ticket__c"}, "objects[0] (Ticket__c).comment.body: required"},
-		{"a delete policy that does not exist", [2]string{"object: EmailMessage", "object: EmailMessage\n    on_delete: purge"}, "on_delete: \"purge\" is not a policy; use delete or keep"},
-		{"no Salesforce session", [2]string{"  access_token: ${TEST_SF_TOKEN}", ""}, "salesforce.access_token is empty"},
-		{"an overlap that is not a duration", [2]string{"overlap: 2m", "overlap: soon"}, "parse config file"},
+		{"a misspelt key", [2]string{"  project: support", "  projcet: support"}, "commsmining.projcet (line 9): unknown key; did you mean project?"},
+		{"a misspelt key in another case", [2]string{"  project: support", "  Project: support"}, "commsmining.Project (line 9): unknown key; did you mean project?"},
+		{"a key in the wrong section", [2]string{"  overlap: 2m", "  overlap: 2m\n  holder: worker-1"}, "backfill.holder (line 15): unknown key here; did you mean run.holder?"},
+		{"an unknown key with no near one", [2]string{"  overlap: 2m", "  speed: fast"},
+			"backfill.speed (line 14): unknown key; the keys of backfill are overlap, no_overlap, page_size, api_budget_percent, poll_interval, upload_concurrency"},
+		{"an unknown section", [2]string{"backfill:", "backfil:"}, "backfil (line 13): unknown key; did you mean backfill?"},
+		{"a key given twice", [2]string{"  source: salesforce", "  source: salesforce\n  project: other"}, "commsmining.project (line 11): given twice (first at line 9); keep one"},
+		{"words for a number", [2]string{"  source: salesforce", "  source: salesforce\n  max_batch_comments: lots"}, `commsmining.max_batch_comments (line 11): want a whole number, got "lots"`},
+		{"words for a duration", [2]string{"overlap: 2m", "overlap: soon"}, `backfill.overlap (line 14): want a Go duration such as 15s or 2m, got "soon"`},
+		{"a duration without its unit", [2]string{"overlap: 2m", "overlap: 300"}, `backfill.overlap (line 14): want a Go duration such as 15s or 2m, got "300"; add a unit, e.g. 300s`},
+		{"words for true or false", [2]string{"  overlap: 2m", "  no_overlap: sometimes"}, `backfill.no_overlap (line 14): want true or false, got "sometimes"`},
+		{"a list for a single value", [2]string{"  project: support", "  project: [support, sales]"}, "commsmining.project (line 9): want a single value, got a list"},
+		{"a value for a list", [2]string{"  - object: EmailMessage", "  EmailMessage"}, `objects (line 15): want a list of entries (lines starting with - under it), got "EmailMessage"`},
+		{"a value for an entry", [2]string{"  - object: EmailMessage", "  - EmailMessage"}, `objects[0] (line 16): want a section of keys (key: value lines under it), got "EmailMessage"`},
+		{"a value for a section", [2]string{"backfill:\n  overlap: 2m", "backfill: 2m"}, `backfill (line 13): want a section of keys (key: value lines under it), got "2m"`},
+		{"a section for a field name", [2]string{"object: EmailMessage", "object: Ticket__c\n    comment:\n      body: [Body__c, {field: Text__c}]"},
+			"objects[0].comment.body[1] (line 18): want a single value, got a section of keys"},
+		{"no CM token", [2]string{"  token: ${TEST_CM_TOKEN}", ""}, "commsmining.token: required; create an API token in CM (Manage Account) and set it"},
+		{"no store", [2]string{"  redis_url: redis://127.0.0.1:6379/0", ""}, "store.redis_url, redis_addrs, file_path: none set; set redis_url (e.g. rediss://host:6379) or file_path for the embedded store"},
+		{"plaintext Redis across the network", [2]string{"127.0.0.1:6379", "redis.internal:6379"}, `store.redis_url (line 12): plaintext redis:// to "redis.internal"; use rediss:// or set allow_plaintext_redis`},
+		{"a page size Salesforce refuses", [2]string{"  overlap: 2m", "  page_size: 50"}, "backfill.page_size (line 14): 50 is outside 200–2000; use 0 for the default 2000"},
+		{"a budget above the limit", [2]string{"  overlap: 2m", "  api_budget_percent: 150"}, "backfill.api_budget_percent (line 14): 150 is outside 1–100; use 0 for the default 50"},
+		{"no objects", [2]string{"  - object: EmailMessage", ""}, "objects (line 15): none listed; list the objects to bring into CM, e.g. objects: [{object: EmailMessage}]"},
+		{"a custom object without a body", [2]string{"object: EmailMessage", "object: Ticket__c"}, "objects[0] (Ticket__c).comment.body: required for Ticket__c, which has no built-in mapping; list its text fields, e.g. body: [Description__c]"},
+		{"a delete policy that does not exist", [2]string{"object: EmailMessage", "object: EmailMessage\n    on_delete: purge"}, `objects[0] (EmailMessage).on_delete (line 17): "purge" is not a policy; use delete or keep`},
+		{"no Salesforce session", [2]string{"  access_token: ${TEST_SF_TOKEN}", ""},
+			"salesforce.access_token is empty: set it in the config file or SFCDC_ACCESS_TOKEN (or configure salesforce.auth and run `sfcdc auth login`)"},
+		{"a bad run key", [2]string{"backfill:", "run:\n  lease_ttl: 2 minutes\nbackfill:"}, `run.lease_ttl (line 14): want a Go duration such as 15s or 2m, got "2 minutes"`},
+		{"a negative run duration", [2]string{"backfill:", "run:\n  budget_retry: -1m\nbackfill:"}, "run.budget_retry (line 14): -1m0s is negative; use 0 for the default"},
+		{"a bad monitoring key", [2]string{"backfill:", "monitoring:\n  listen: 9464\nbackfill:"},
+			`monitoring.listen (line 14): "9464" is not host:port (e.g. 127.0.0.1:9464, or :9464 for every interface)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clearConnectionEnv(t)
@@ -94,10 +117,172 @@ func TestBadConfigurationsAreRefusedNamingTheKeyAndTheFix(t *testing.T) {
 			if !errors.As(err, &ue) {
 				t.Fatalf("loadConfig: %v, want a usage error", err)
 			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error %q\nlacks %q", err, tc.want)
+			if want := "invalid configuration in " + path + ":\n  " + tc.want; err.Error() != want {
+				t.Fatalf("error\n%s\nwant\n%s", err, want)
 			}
 		})
+	}
+}
+
+// everyDefect is a file with a defect of each kind, on the lines the
+// issue reported them: unknown keys, values of the wrong kind, a repeated
+// key, an unset variable and values the sections' validation refuses.
+const everyDefect = `# sfcdc configuration with every kind of mistake
+salesforce:
+  access_token: ${TEST_SF_TOKEN}
+  instance_url: https://example.my.salesforce.com
+  tenant_id: 00D5Y0000000001UAA
+  watchdog: 300
+store:
+  redis_url: redis://127.0.0.1:6379/0
+  poll_interval: 1m
+backfill:
+  page_size: 50
+commsmining:
+  base_url: ${SFCDC_CM_ULR}
+  token: ${TEST_CM_TOKEN}
+  projcet: support
+  source: salesforce
+  max_batch_comments: lots
+objects:
+  - object: EmailMessage
+    on_delete: purge
+  - object: Case
+    comment:
+      body: [Description, {field: Subject}]
+  - Task
+run:
+  lease_ttl: 15 seconds
+  detect_polling: sometimes
+  start: latest
+  start: earliest
+monitoring:
+  listn: off
+`
+
+// The YAML library reported the first kind of problem only (unknown keys
+// before values of the wrong kind, those before the validation), so each
+// fix revealed the next. All of them come at once, sorted by line.
+func TestEveryDefectOfAFileIsReportedInOnePassSortedByLine(t *testing.T) {
+	clearConnectionEnv(t)
+	t.Setenv("TEST_SF_TOKEN", "sf-token")
+	t.Setenv("TEST_CM_TOKEN", "cm-token")
+	os.Unsetenv("SFCDC_CM_ULR")
+	path := writeFile(t, "sfcdc.yaml", everyDefect)
+	_, err := loadConfig(path)
+	want := "invalid configuration in " + path + ":" + `
+  salesforce.watchdog (line 6): want a Go duration such as 15s or 2m, got "300"; add a unit, e.g. 300s
+  store.poll_interval (line 9): unknown key here; did you mean backfill.poll_interval?
+  backfill.page_size (line 11): 50 is outside 200–2000; use 0 for the default 2000
+  commsmining.base_url (line 13): required (it is ${SFCDC_CM_ULR}, which is not set); e.g. https://<tenant>.reinfer.io or https://cloud.uipath.com/<org>/<tenant>/reinfer_
+  commsmining.projcet (line 15): unknown key; did you mean project?
+  commsmining.max_batch_comments (line 17): want a whole number, got "lots"
+  objects[0] (EmailMessage).on_delete (line 20): "purge" is not a policy; use delete or keep
+  objects[1].comment.body[1] (line 23): want a single value, got a section of keys
+  objects[2] (line 24): want a section of keys (key: value lines under it), got "Task"
+  run.lease_ttl (line 26): want a Go duration such as 15s or 2m, got "15 seconds"
+  run.detect_polling (line 27): want true or false, got "sometimes"
+  run.start (line 29): given twice (first at line 28); keep one
+  monitoring.listn (line 31): unknown key; did you mean listen?`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error\n%v\nwant\n%s", err, want)
+	}
+	if goType := regexp.MustCompile(`!!|\b(u?int(8|16|32|64)?|float(32|64)|bool|string|struct|map\[|time\.|uploader\.|mapper\.|replay\.|backfill\.Config)\b`).FindString(err.Error()); goType != "" {
+		t.Errorf("the error names a Go or YAML type (%q)", goType)
+	}
+}
+
+// A ${VAR} naming an unset variable makes its key empty; the key's error
+// says which variable, whether the whole value or a part of it.
+func TestAnUnsetVariableIsNamedInTheErrorOfTheKeyItLeavesEmpty(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		replace [2]string // old, new in validConfig
+		want    string
+	}{
+		{"the whole value", [2]string{"base_url: https://example.reinfer.io", "base_url: ${SFCDC_CM_ULR}"},
+			"commsmining.base_url (line 7): required (it is ${SFCDC_CM_ULR}, which is not set); e.g. https://<tenant>.reinfer.io or https://cloud.uipath.com/<org>/<tenant>/reinfer_"},
+		{"a part of the value", [2]string{"project: support", "project: ${TEST_TEAM}/${TEST_REGION}"},
+			`commsmining.project (line 9): "/" is not a CM project name (${TEST_TEAM} and ${TEST_REGION} in it are not set); use 1-1024 of A-Z a-z 0-9 _ . -`},
+		{"a secret", [2]string{"  token: ${TEST_CM_TOKEN}", "  token: ${TEST_CM_TOKN}"},
+			"commsmining.token (line 8): required (it is ${TEST_CM_TOKN}, which is not set); create an API token in CM (Manage Account) and set it"},
+		{"a number", [2]string{"  overlap: 2m", "  page_size: ${TEST_PAGE_SIZE}"},
+			"backfill.page_size (line 14): want a whole number, got an empty value (it is ${TEST_PAGE_SIZE}, which is not set)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearConnectionEnv(t)
+			t.Setenv("TEST_SF_TOKEN", "sf-token")
+			t.Setenv("TEST_CM_TOKEN", "cm-token")
+			for _, name := range []string{"SFCDC_CM_ULR", "TEST_TEAM", "TEST_REGION", "TEST_CM_TOKN", "TEST_PAGE_SIZE"} {
+				os.Unsetenv(name)
+			}
+			path := writeFile(t, "sfcdc.yaml", strings.Replace(validConfig, tc.replace[0], tc.replace[1], 1))
+			_, err := loadConfig(path)
+			if want := "invalid configuration in " + path + ":\n  " + tc.want; err == nil || err.Error() != want {
+				t.Fatalf("error\n%v\nwant\n%s", err, want)
+			}
+		})
+	}
+}
+
+// YAML anchors and merge keys are followed: the keys a merge brings in
+// are checked like the section's own.
+func TestKeysBroughtInByAMergeKeyAreCheckedLikeTheSectionsOwn(t *testing.T) {
+	clearConnectionEnv(t)
+	t.Setenv("TEST_SF_TOKEN", "sf-token")
+	t.Setenv("TEST_CM_TOKEN", "cm-token")
+	shared := "x-limits: &limits\n  overlap: 2m\n"
+	merged := strings.Replace(validConfig, "  overlap: 2m", "  <<: *limits", 1)
+	path := writeFile(t, "sfcdc.yaml", shared+merged)
+	_, err := loadConfig(path)
+	want := "invalid configuration in " + path + ":\n  x-limits (line 1): unknown key; the sections are salesforce, commsmining, store, backfill, objects, run, monitoring"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error\n%v\nwant\n%s", err, want)
+	}
+	bad := strings.Replace(shared, "overlap: 2m", "overlap: soon", 1)
+	path = writeFile(t, "sfcdc.yaml", bad+merged)
+	if _, err := loadConfig(path); err == nil || !strings.Contains(err.Error(), `backfill.overlap (line 2): want a Go duration such as 15s or 2m, got "soon"`) {
+		t.Fatalf("error %v: want the merged overlap refused at its line", err)
+	}
+}
+
+// A plain ${VAR} is read as if its value had been written in the file, so
+// a number or a duration may come from the environment too (the value was
+// kept as text, which a number key refused).
+func TestAVariableMayHoldANumberOrADuration(t *testing.T) {
+	clearConnectionEnv(t)
+	t.Setenv("TEST_SF_TOKEN", "sf-token")
+	t.Setenv("TEST_CM_TOKEN", "cm-token")
+	t.Setenv("TEST_PAGE_SIZE", "500")
+	t.Setenv("TEST_OVERLAP", "90s")
+	content := strings.Replace(validConfig, "  overlap: 2m", "  overlap: ${TEST_OVERLAP}\n  page_size: ${TEST_PAGE_SIZE}", 1)
+	cfg, err := loadConfig(writeFile(t, "sfcdc.yaml", content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Backfill.PageSize != 500 || cfg.Backfill.Overlap != 90*time.Second {
+		t.Fatalf("page size %d, overlap %s: want 500 and 90s from the environment", cfg.Backfill.PageSize, cfg.Backfill.Overlap)
+	}
+}
+
+// $VAR without braces is not a reference (a "$" in a password stays as
+// written); the examples once said it was.
+func TestTheExamplesPromiseOnlyBracedVariables(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	bare := regexp.MustCompile(`\$[A-Za-z_]`)
+	for _, file := range files {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(raw), "\n") {
+			if m := bare.FindString(line); m != "" {
+				t.Errorf("%s:%d: %q writes a variable as %s…, which is not expanded; write ${VAR}", file, i+1, line, m)
+			}
+		}
 	}
 }
 
@@ -127,6 +312,10 @@ func TestAConfigurationErrorNeverShowsASecretValue(t *testing.T) {
 		"a secret under a number key":      strings.Replace(validConfig, "  overlap: 2m", "  page_size: ${TEST_SECRET}", 1),
 		"a secret where a list belongs":    strings.Replace(validConfig, "  - object: EmailMessage", "  ${TEST_SECRET}", 1),
 		"a secret in a redis URL password": strings.Replace(validConfig, "redis://127.0.0.1", "redis://:${TEST_SECRET}@10.0.0.1", 1),
+		"a secret under a duration key":    strings.Replace(validConfig, "  overlap: 2m", "  overlap: ${TEST_SECRET}", 1),
+		"a secret under a misspelt key":    strings.Replace(validConfig, "  token: ${TEST_CM_TOKEN}", "  tokn: "+canary, 1),
+		"a secret written as a list":       strings.Replace(validConfig, "  token: ${TEST_CM_TOKEN}", "  token: ["+canary+"]", 1),
+		"a secret written twice":           strings.Replace(validConfig, "  token: ${TEST_CM_TOKEN}", "  token: "+canary+"\n  token: "+canary, 1),
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := loadConfig(writeFile(t, "sfcdc.yaml", content))

@@ -1,19 +1,22 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/sfcdc/sfcdc/mapper"
-	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/quote"
+	"github.com/sfcdc/sfcdc/replay"
 )
 
-// validate is the one check of the whole file. Each problem is one line
-// that names the key (section.key) and the fix; all are reported at once.
-func (c fileConfig) validate() error {
+// problems is the one check of the whole file's values. Each problem is
+// one line that names the key (section.key) and the fix; loadConfig puts
+// the key's line in and reports them all at once.
+func (c fileConfig) problems() []string {
 	problems := c.Salesforce.problems()
+	if c.Salesforce.Watchdog < 0 {
+		problems = append(problems, watchdogProblem(c.Salesforce.Watchdog))
+	}
 	problems = append(problems, keyed("commsmining.", c.CommsMining.Validate())...)
 	problems = append(problems, keyed("store.", c.Store.Validate())...)
 	problems = append(problems, keyed("backfill.", c.Backfill.Validate())...)
@@ -23,10 +26,8 @@ func (c fileConfig) validate() error {
 		problems = append(problems, keyed("", mapper.Config{Objects: c.Objects}.Validate())...)
 		problems = append(problems, objectKeyProblems(c.Objects)...)
 	}
-	if len(problems) == 0 {
-		return nil
-	}
-	return errors.New(strings.Join(problems, "\n  "))
+	problems = append(problems, c.Run.problems()...)
+	return append(problems, c.Monitoring.problems()...)
 }
 
 // problems lists what is wrong with the salesforce section, each naming

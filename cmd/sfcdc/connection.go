@@ -102,12 +102,17 @@ func (s salesforceSection) validate() error {
 		problems = append(problems, "salesforce.insecure is only allowed for a loopback pubsub_endpoint, and none is set: remove it to use TLS")
 	}
 	if s.Watchdog < 0 {
-		problems = append(problems, fmt.Sprintf("salesforce.watchdog: %s is negative; use 0 for the default (300s)", s.Watchdog))
+		problems = append(problems, watchdogProblem(s.Watchdog))
 	}
 	if len(problems) > 0 {
 		return usageError{errors.New("invalid connection settings:\n  " + strings.Join(problems, "\n  "))}
 	}
 	return nil
+}
+
+// watchdogProblem is the message for a negative salesforce.watchdog.
+func watchdogProblem(d time.Duration) string {
+	return fmt.Sprintf("salesforce.watchdog: %s is negative; use 0 for the default (300s)", d)
 }
 
 // staticSessionProblems checks the fixed session used when salesforce.auth

@@ -231,7 +231,7 @@ func TestEveryExampleKeyIsRealAndAMisspellingIsRefused(t *testing.T) {
 				}
 				path := writeFile(t, filepath.Base(file), string(out))
 				_, err = validateOffline(path)
-				if err == nil || !strings.Contains(err.Error(), "field "+orig+"_typo not found") {
+				if err == nil || !strings.Contains(err.Error(), orig+"_typo (line ") || !strings.Contains(err.Error(), "unknown key") {
 					t.Errorf("with key %s (line %d) misspelt: %v; want the loader to refuse the unknown key", orig, k.Line, err)
 				}
 			}
@@ -245,8 +245,8 @@ func TestEveryExampleKeyIsRealAndAMisspellingIsRefused(t *testing.T) {
 func TestValidateRefusesBadRunAndMonitoringSectionsWithoutTheOrg(t *testing.T) {
 	isolateEnv(t)
 	for _, tc := range []struct{ section, want string }{
-		{"run:\n  start: sometimes", "invalid run section"},
-		{"monitoring:\n  listen: nonsense", "invalid monitoring section"},
+		{"run:\n  start: sometimes", `run.start (line 18): "sometimes" is not backfill, earliest or latest`},
+		{"monitoring:\n  listen: nonsense", `monitoring.listen (line 18): "nonsense" is not host:port`},
 	} {
 		path := writeFile(t, "sfcdc.yaml", validConfig+tc.section+"\n")
 		env := append(os.Environ(), "TEST_SF_TOKEN=00D000000000001!x", "TEST_CM_TOKEN=cm-token")

@@ -61,19 +61,30 @@ type runSection struct {
 
 // validate names each bad key and its fix.
 func (r runSection) validate() error {
-	cfg := r.daemonConfig("org", "holder")
-	err := cfg.Validate()
-	for name, d := range map[string]time.Duration{"lease_ttl": r.LeaseTTL, "flush_interval": r.FlushInterval,
-		"shutdown_grace": r.ShutdownGrace} {
-		if d < 0 {
-			err = errors.Join(err, fmt.Errorf("%s: %s is negative; use 0 for the default", name, d))
-		}
-	}
-	err = errors.Join(err, r.storeKeyProblems())
-	if err != nil {
-		return usageError{fmt.Errorf("invalid run section: %w", err)}
+	if problems := r.problems(); len(problems) > 0 {
+		return usageError{errors.New("invalid run section:\n  " + strings.Join(problems, "\n  "))}
 	}
 	return nil
+}
+
+// problems lists what is wrong with the section, each naming its run.<key>.
+// A negative duration is named by its own key here (the pipeline names
+// several keys in one message, some not in this section) and zeroed for
+// the pipeline's check of the rest.
+func (r runSection) problems() []string {
+	var out []string
+	for _, d := range []struct {
+		name  string
+		value *time.Duration
+	}{{"recovery_overlap", &r.RecoveryOverlap}, {"start_clock_skew", &r.StartClockSkew}, {"budget_retry", &r.BudgetRetry},
+		{"lease_ttl", &r.LeaseTTL}, {"flush_interval", &r.FlushInterval}, {"shutdown_grace", &r.ShutdownGrace}} {
+		if *d.value < 0 {
+			out = append(out, fmt.Sprintf("run.%s: %s is negative; use 0 for the default", d.name, *d.value))
+			*d.value = 0
+		}
+	}
+	out = append(out, keyed("run.", r.daemonConfig("org", "holder").Validate())...)
+	return append(out, keyed("run.", r.storeKeyProblems())...)
 }
 
 // storeKeyProblems applies the store's rule for names (replay.CheckName)
@@ -166,16 +177,19 @@ func (m monitoringSection) enabled() bool { return !strings.EqualFold(m.Listen, 
 
 // validate names each bad key and its fix.
 func (m monitoringSection) validate() error {
-	if !m.enabled() {
-		if m.ReadyWindow < 0 {
-			return usageError{fmt.Errorf("invalid monitoring section: ready_window: %s is negative; use 0 for the default", m.ReadyWindow)}
-		}
-		return nil
-	}
-	if err := m.monitorConfig().Validate(); err != nil {
-		return usageError{fmt.Errorf("invalid monitoring section (or --listen): %w", err)}
+	if problems := m.problems(); len(problems) > 0 {
+		return usageError{errors.New("invalid monitoring section (or --listen):\n  " + strings.Join(problems, "\n  "))}
 	}
 	return nil
+}
+
+// problems lists what is wrong with the section, each naming its
+// monitoring.<key>; off needs no address.
+func (m monitoringSection) problems() []string {
+	if !m.enabled() {
+		m.Listen = ""
+	}
+	return keyed("monitoring.", m.monitorConfig().Validate())
 }
 
 // monitorConfig is the monitor's view of the section; the snapshot
