@@ -268,6 +268,10 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 	interrupted := func() (demoResult, error) {
 		stopDaemon()
 		waitDemo(daemonDone, genDone)
+		// The drain may have moved the checkpoint: read it once more.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_, _ = prog.poll(pctx, p.store, org, sim.Bus)
+		cancel()
 		r := result()
 		r.Interrupted = true
 		return r, ctx.Err()
