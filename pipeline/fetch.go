@@ -134,6 +134,8 @@ func (r *run) fetchBatch(ctx context.Context, batch fetchBatch) {
 					// DELETE event follows on the stream and removes the comment.
 					if rec, ok := records[id]; ok {
 						r.submit(ctx, req.seq, mapper.Record{Object: object, ID: id, Fields: rec})
+					} else {
+						r.stats.goneBeforeFetch.Add(1)
 					}
 				}
 			}

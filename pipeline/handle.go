@@ -53,6 +53,7 @@ func (r *run) handleEvent(ctx context.Context, seq replay.Seq, ev *pubsub.Event)
 	}
 	plan, err := r.opts.Mapper.PlanEvent(changeEventOf(ev))
 	if errors.Is(err, mapper.ErrUnknownObject) {
+		r.stats.eventsUnmapped.Add(1)
 		return nil // a channel may carry objects this deployment does not map
 	}
 	if err != nil {
@@ -61,6 +62,7 @@ func (r *run) handleEvent(ctx context.Context, seq replay.Seq, ev *pubsub.Event)
 	}
 	switch {
 	case plan.Step == mapper.StepSkip:
+		r.stats.eventsSkipped.Add(1)
 		return nil
 	case plan.Step == mapper.StepMapEvent:
 		recs := make([]mapper.Record, 0, len(h.RecordIDs))
@@ -131,6 +133,7 @@ func (r *run) submit(ctx context.Context, seq replay.Seq, rec mapper.Record) {
 		return
 	}
 	if res.Kind == mapper.ResultKeep {
+		r.stats.eventsSkipped.Add(1)
 		return
 	}
 	r.events.add(seq)

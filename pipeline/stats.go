@@ -35,6 +35,18 @@ type TopicSnapshot struct {
 	// the topic's backfills (initial, recovery, resync). UploadFailures are
 	// comments CM did not take; DeadLetters the dead letters stored.
 	CommentsNew, CommentsUpdated, CommentsUnchanged, CommentsDeleted, UploadFailures, DeadLetters int64
+	// CommentsMetadataUpdated counts comments sent because only their
+	// metadata (properties, addresses) changed: CM does not bill them.
+	CommentsMetadataUpdated int64
+	// EventsUnmapped counts change events of objects the mapping does not
+	// name (a channel may carry more objects); EventsSkipped counts events
+	// and records needing no comment work: no mapped field changed, or a
+	// deleted record whose comment is kept. With the comment counts above,
+	// they account for every change event the topic received.
+	EventsUnmapped, EventsSkipped int64
+	// GoneBeforeFetch counts records an event needed fetched that were
+	// deleted by then: no comment, their DELETE event follows.
+	GoneBeforeFetch int64
 	// FetchCalls and RecordsFetched count the stream's REST record reads
 	// (each attempt of a Collections retrieve or ID query).
 	FetchCalls, RecordsFetched int64
@@ -64,7 +76,8 @@ type topicStats struct {
 	commentsNew, commentsUpdated, commentsMetadata          atomic.Int64
 	commentsUnchanged, commentsDeleted                      atomic.Int64
 	uploadFailures, deadLetters, fetchCalls, recordsFetched atomic.Int64
-	coveredByBackfill                                       atomic.Int64
+	coveredByBackfill, eventsUnmapped, eventsSkipped        atomic.Int64
+	goneBeforeFetch                                         atomic.Int64
 	lastEventAt, lastKeepaliveAt, lastEventCommit           atomic.Int64 // unix ns, 0 unknown
 	lastCheckpointAt, checkpointCommit                      atomic.Int64 // unix ns, 0 unknown
 	sub                                                     atomic.Pointer[pubsub.Subscription]
@@ -206,7 +219,10 @@ func (s *topicStats) snapshot(now time.Time) TopicSnapshot {
 		CommentsUnchanged: s.commentsUnchanged.Load(), CommentsDeleted: s.commentsDeleted.Load(),
 		UploadFailures: s.uploadFailures.Load(), DeadLetters: s.deadLetters.Load(),
 		FetchCalls: s.fetchCalls.Load(), RecordsFetched: s.recordsFetched.Load(), CoveredByBackfill: s.coveredByBackfill.Load(),
-		LastEventAt: loadTime(&s.lastEventAt), LastKeepaliveAt: loadTime(&s.lastKeepaliveAt),
+		CommentsMetadataUpdated: s.commentsMetadata.Load(),
+		EventsUnmapped:          s.eventsUnmapped.Load(), EventsSkipped: s.eventsSkipped.Load(),
+		GoneBeforeFetch: s.goneBeforeFetch.Load(),
+		LastEventAt:     loadTime(&s.lastEventAt), LastKeepaliveAt: loadTime(&s.lastKeepaliveAt),
 		LastCheckpointAt: loadTime(&s.lastCheckpointAt), LastError: lastError,
 	}
 	if sub := s.sub.Load(); sub != nil {

@@ -105,9 +105,10 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 	defer cm.Close()
 	steps := &stepTimes{}
 	view.say("streaming %d events (seed %d) through the pipeline …", f.events, f.seed)
+	view.say("%s", liveLegend)
 	res, err := runDemoPass(ctx, demoPass{events: f.events, seed: f.seed, store: store.store, cm: cm, steps: steps, replaySafe: f.replay, view: view})
 	if err != nil {
-		return err
+		return reportInterrupted(out, view, "pass 1", res, store.kind, f.json, err)
 	}
 	view.summary("pass 1", res)
 	if f.replay {
@@ -117,18 +118,36 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 		view.say("replaying the same %d events from a reset checkpoint …", res.Events)
 		res, err = runDemoPass(ctx, demoPass{events: f.events, seed: f.seed, store: store.store, cm: cm, steps: steps, replay: true, replaySafe: true, view: view})
 		if err != nil {
-			return err
+			return reportInterrupted(out, view, "replay", res, store.kind, f.json, err)
 		}
 		view.summary("replay", res)
 	}
+	return printDemoEnd(out, res, store.kind, f.json)
+}
+
+// printDemoEnd prints the JSON object (--json) or the peak RSS line.
+func printDemoEnd(out io.Writer, res demoResult, storeKind string, asJSON bool) error {
 	res.PeakRSSMB = peakRSSMB()
-	res.Store = store.kind
-	if f.json {
-		enc := json.NewEncoder(out)
-		return enc.Encode(res)
+	res.Store = storeKind
+	if asJSON {
+		return json.NewEncoder(out).Encode(res)
 	}
 	fmt.Fprintf(out, "peak RSS %.0f MB\n", res.PeakRSSMB)
 	return nil
+}
+
+// reportInterrupted prints the summary so far of a pass stopped by an
+// interrupt (Ctrl-C, SIGTERM) before err goes back to the caller; any
+// other failure is only returned.
+func reportInterrupted(out io.Writer, view *demoView, title string, res demoResult, storeKind string, asJSON bool, err error) error {
+	if !res.Interrupted {
+		return err
+	}
+	view.summary(title, res)
+	if perr := printDemoEnd(out, res, storeKind, asJSON); perr != nil {
+		return errors.Join(err, perr)
+	}
+	return err
 }
 
 // isTerminal reports whether w is a terminal (the live view then rewrites

@@ -46,20 +46,20 @@ func (l *latencies) received(commentID string, at time.Time) {
 	}
 }
 
-// percentiles returns p50 and p99 in milliseconds (0 when CM received
-// nothing, as in a replay pass).
-func (l *latencies) percentiles() (p50, p99 float64) {
+// percentiles returns p50 and p99 in milliseconds; ok is false when CM
+// received no change (a replay pass sends nothing), which has no latency.
+func (l *latencies) percentiles() (p50, p99 float64, ok bool) {
 	l.mu.Lock()
 	got := slices.Clone(l.got)
 	l.mu.Unlock()
 	if len(got) == 0 {
-		return 0, 0
+		return 0, 0, false
 	}
 	slices.Sort(got)
 	at := func(q float64) float64 {
 		return float64(got[int(q*float64(len(got)-1))].Microseconds()) / 1000
 	}
-	return at(0.50), at(0.99)
+	return at(0.50), at(0.99), true
 }
 
 // peakRSSMB is the process's peak resident set: VmHWM on Linux, the

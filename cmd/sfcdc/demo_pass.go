@@ -79,30 +79,10 @@ const (
 	// event run still needs only a few REST calls per 1,000 fetches.
 	demoFetchLinger = 25 * time.Millisecond
 	demoStallAfter  = 60 * time.Second
+	// demoDrainWait bounds the wait for the pipeline to drain after an
+	// interrupt, before the summary so far is printed.
+	demoDrainWait = 10 * time.Second
 )
-
-// demoResult is the JSON object of --json (and the summary).
-type demoResult struct {
-	Events            int     `json:"events"`
-	CommentsNew       int64   `json:"comments_new"`
-	CommentsUpdated   int64   `json:"comments_updated"`
-	CommentsUnchanged int64   `json:"comments_unchanged"`
-	CommentsDeleted   int64   `json:"comments_deleted"`
-	BillableUnits     int64   `json:"billable_units"`
-	UnbilledChanges   int64   `json:"unbilled_changes"`
-	RESTCalls         int64   `json:"rest_calls"`
-	FetchEvents       int64   `json:"events_needing_fetch"`
-	CMRequests        int64   `json:"cm_requests"`
-	Seconds           float64 `json:"seconds"`
-	EventsPerSec      float64 `json:"events_per_sec"`
-	P50LatencyMS      float64 `json:"p50_latency_ms"`
-	P99LatencyMS      float64 `json:"p99_latency_ms"`
-	PeakRSSMB         float64 `json:"peak_rss_mb"`
-	Replay            bool    `json:"replay"`
-	Store             string  `json:"store"`
-
-	org string
-}
 
 // demoPass is one run of the traffic through a fresh simulated org.
 type demoPass struct {
@@ -173,16 +153,13 @@ func (c *simCreds) Refresh(_ context.Context, rejected pubsub.Session) (pubsub.S
 type demoProgress struct {
 	mu      sync.Mutex
 	last    map[string]uint64 // topic → replay ID of its newest event
-	changes int64             // record changes of mapped objects that produce a comment
-	// changesDone is changes up to the checkpoint: the live view counts
-	// unchanged comments among finished changes only.
-	changesDone int64
-	deletes     int64
-	fetches     int64         // update and undelete events (need the full record)
-	commits     []commitMark  // commit wall times, oldest first, trimmed as checkpoints pass
-	low         atomic.Uint64 // every event up to here is checkpointed
-	first       atomic.Uint64 // replay ID of the first event (0: none yet)
-	appended    atomic.Int64
+	traffic demoTraffic
+	commits []commitMark  // commit wall times, oldest first, trimmed as checkpoints pass
+	low     atomic.Uint64 // every event up to here is checkpointed
+	first   atomic.Uint64 // replay ID of the first event (0: none yet)
+	// appended counts the events generated; the generator adds a step's
+	// events only after OnCommit counted them in traffic.
+	appended atomic.Int64
 }
 
 // done is how many events are checkpointed (the bus's IDs are contiguous).
@@ -197,7 +174,6 @@ func (p *demoProgress) done() int64 {
 type commitMark struct {
 	replayID uint64
 	at       time.Time
-	changes  int64 // demoProgress.changes after this commit
 }
 
 func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
@@ -268,25 +244,37 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 	go func() { genDone <- generate(runCtx, g, sim.Bus, clock, p, prog) }()
 
 	result := func() demoResult {
+		r := demoResult{Events: int(prog.appended.Load()), EventsDone: prog.done(), Seed: p.seed, Replay: p.replay, org: org}
 		st := p.cm.Stats()
-		r := demoResult{Events: int(prog.appended.Load()), Replay: p.replay, org: org,
-			CommentsNew: st.New - cmBefore.New, CommentsUpdated: st.Updated - cmBefore.Updated,
-			CommentsDeleted: st.Deleted - cmBefore.Deleted, BillableUnits: st.BillableUnits - cmBefore.BillableUnits}
 		for e, n := range st.Requests {
 			r.CMRequests += n - cmBefore.Requests[e]
 		}
 		prog.mu.Lock()
-		r.FetchEvents = prog.fetches
-		// Once every event is done, changesDone is every change.
-		r.CommentsUnchanged = max(0, prog.changesDone-r.CommentsNew-r.CommentsUpdated)
-		r.UnbilledChanges = max(0, prog.changesDone-r.BillableUnits)
+		r.demoTraffic = prog.traffic
 		prog.mu.Unlock()
+		r.demoOutcome(daemon.Snapshot(), st, cmBefore)
 		used, _ := sim.REST.APIUsage()
 		r.RESTCalls = int64(used)
 		r.Seconds = time.Since(start).Seconds()
 		r.EventsPerSec = float64(r.Events) / r.Seconds
-		r.P50LatencyMS, r.P99LatencyMS = lat.percentiles()
+		if p50, p99, ok := lat.percentiles(); ok {
+			r.P50LatencyMS, r.P99LatencyMS = &p50, &p99
+		}
 		return r
+	}
+	// interrupted stops the pipeline and the generator and returns the
+	// figures so far: after the drain, every outcome CM answered is
+	// counted.
+	interrupted := func() (demoResult, error) {
+		stopDaemon()
+		waitDemo(daemonDone, genDone)
+		// The drain may have moved the checkpoint: read it once more.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_, _ = prog.poll(pctx, p.store, org, sim.Bus)
+		cancel()
+		r := result()
+		r.Interrupted = true
+		return r, ctx.Err()
 	}
 
 	tick := time.NewTicker(demoPoll)
@@ -296,8 +284,12 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return demoResult{}, ctx.Err()
+			return interrupted()
 		case err := <-daemonDone:
+			if ctx.Err() != nil {
+				daemonDone <- err // for interrupted's wait
+				return interrupted()
+			}
 			if err == nil {
 				err = errors.New("the pipeline stopped early")
 			}
@@ -312,6 +304,9 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 		}
 		done, err := prog.poll(ctx, p.store, org, sim.Bus)
 		if err != nil {
+			if ctx.Err() != nil {
+				return interrupted()
+			}
 			return demoResult{}, err
 		}
 		if low := prog.low.Load(); low != lastLow {
@@ -324,7 +319,7 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 		}
 		if time.Since(lastShow) >= 500*time.Millisecond {
 			lastShow = time.Now()
-			p.view.live(result(), prog.done(), prog.lag())
+			p.view.live(result(), prog.lag())
 		}
 	}
 	r := result()
@@ -338,6 +333,22 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 		return r, errors.New("demo pipeline did not shut down within 30 s")
 	}
 	return r, nil
+}
+
+// waitDemo waits, at most demoDrainWait in all, for the pipeline (which
+// drains its uploads) and the generator (nil: already done) to stop.
+func waitDemo(daemonDone <-chan error, genDone <-chan error) {
+	deadline := time.After(demoDrainWait)
+	for daemonDone != nil || genDone != nil {
+		select {
+		case <-daemonDone:
+			daemonDone = nil
+		case <-genDone:
+			genDone = nil
+		case <-deadline:
+			return
+		}
+	}
 }
 
 // generate runs the generator until exactly p.events events were appended,
@@ -377,8 +388,8 @@ func generate(ctx context.Context, g *sfsim.Generator, bus *sfsim.Bus, clock *st
 	return nil
 }
 
-// committed records a commit's events: the newest event per topic, the
-// record changes CM has to see, and the start of their latency.
+// committed records a commit's events: the traffic by kind, the newest
+// event per topic, and the start of each record change's latency.
 func (p *demoProgress) committed(c sfsim.Commit, topicOf map[string]string, lat *latencies) {
 	now := time.Now()
 	if len(c.Events) > 0 {
@@ -388,29 +399,28 @@ func (p *demoProgress) committed(c sfsim.Commit, topicOf map[string]string, lat 
 	defer p.mu.Unlock()
 	for _, ev := range c.Events {
 		h := ev.Header
-		topic, ok := topicOf[h.EntityName]
-		if !ok {
+		topic, mapped := topicOf[h.EntityName]
+		p.traffic.count(h, mapped)
+		if !mapped {
+			// The all-changes channel carries it to the pipeline too: the
+			// bus must keep it until the checkpoint passes it.
+			p.last[demoTopic] = ev.ReplayID
 			continue
 		}
 		p.last[topic] = ev.ReplayID
 		switch h.ChangeType {
 		case sfsim.ChangeCreate, sfsim.ChangeUpdate, sfsim.ChangeUndelete:
-			p.changes += int64(len(h.RecordIDs))
-			if h.ChangeType != sfsim.ChangeCreate {
-				p.fetches++
-			}
 			for _, id := range h.RecordIDs {
 				lat.changed(mapper.CommentID(h.EntityName, id), now)
 			}
 		case sfsim.ChangeDelete:
-			p.deletes++
 			for _, id := range h.RecordIDs {
 				lat.deleted(mapper.CommentID(h.EntityName, id))
 			}
 		}
 	}
 	if n := len(c.Events); n > 0 {
-		p.commits = append(p.commits, commitMark{replayID: c.Events[n-1].ReplayID, at: now, changes: p.changes})
+		p.commits = append(p.commits, commitMark{replayID: c.Events[n-1].ReplayID, at: now})
 	}
 }
 
@@ -448,9 +458,6 @@ func (p *demoProgress) poll(ctx context.Context, store replay.Store, org string,
 		n := 0
 		for n < len(p.commits) && p.commits[n].replayID <= low {
 			n++
-		}
-		if n > 0 {
-			p.changesDone = p.commits[n-1].changes
 		}
 		p.commits = append(p.commits[:0], p.commits[n:]...)
 		p.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -16,8 +17,12 @@ import (
 var demoKeys = []string{"events", "comments_new", "comments_updated", "comments_unchanged", "billable_units",
 	"rest_calls", "cm_requests", "seconds", "events_per_sec", "p99_latency_ms", "peak_rss_mb"}
 
+// demoLatencyKeys are null when the pass sent no comment.
+var demoLatencyKeys = []string{"p50_latency_ms", "p99_latency_ms"}
+
 // runDemoJSON runs `sfcdc demo --json` with args and decodes the one JSON
-// object it must print (and nothing else).
+// object it must print (and nothing else): every number, true as 1, and
+// a null latency as -1.
 func runDemoJSON(t *testing.T, env []string, args ...string) map[string]float64 {
 	t.Helper()
 	cmd := exec.Command(sfcdcBinary, append([]string{"demo", "--json"}, args...)...)
@@ -40,16 +45,25 @@ func runDemoJSON(t *testing.T, env []string, args ...string) map[string]float64 
 		t.Fatalf("--json wrote to stderr: %s", stderr.String())
 	}
 	out := map[string]float64{}
+	for k, v := range raw {
+		switch v := v.(type) {
+		case float64:
+			out[k] = v
+		case bool:
+			out[k] = 0
+			if v {
+				out[k] = 1
+			}
+		case nil:
+			if slices.Contains(demoLatencyKeys, k) {
+				out[k] = -1
+			}
+		}
+	}
 	for _, k := range demoKeys {
-		v, ok := raw[k].(float64)
-		if !ok {
+		if _, ok := out[k]; !ok {
 			t.Fatalf("key %q missing or not a number in %s", k, stdout.String())
 		}
-		out[k] = v
-	}
-	out["replay"] = 0
-	if raw["replay"] == true {
-		out["replay"] = 1
 	}
 	return out
 }
@@ -89,6 +103,9 @@ func TestDemoReplayOfTheSameTrafficBillsNothing(t *testing.T) {
 	}
 	if r["comments_unchanged"] <= 0 {
 		t.Fatalf("comments_unchanged %v, want the replayed comments counted as unchanged", r["comments_unchanged"])
+	}
+	if r["p50_latency_ms"] != -1 || r["p99_latency_ms"] != -1 {
+		t.Fatalf("p50 %v, p99 %v: a pass that sent nothing has no latency, want null", r["p50_latency_ms"], r["p99_latency_ms"])
 	}
 }
 

@@ -32,17 +32,22 @@ func (v *demoView) endLine() {
 	}
 }
 
-// live shows the progress: events generated and done (checkpointed:
-// every comment accepted by CM), the comment counts, billable units, how
-// many record changes cost nothing, and the age of the oldest unfinished
-// change.
-func (v *demoView) live(r demoResult, done int64, lag time.Duration) {
+// liveLegend says what the live line's figures are; every one of them
+// only grows.
+const liveLegend = "live line: events generated, events done (checkpointed: CM holds what each asked for) and done per second | " +
+	"comments new, updated (text, billed), updated (metadata only, free), not sent (unchanged since the last upload), deleted | " +
+	"billable units (new + text updates) | lag (age of the oldest event not done)"
+
+// live shows the progress. Each figure is a counter read as is (the
+// generator's, the checkpoint's, CM's answers, the pipeline's), never a
+// difference of two sources read at different moments, so none goes down.
+func (v *demoView) live(r demoResult, lag time.Duration) {
 	if v == nil {
 		return
 	}
-	line := fmt.Sprintf("%7d events, %7d done (%5.0f/s) | comments new %d updated %d unchanged %d | billable %d (saved %d) | lag %s",
-		r.Events, done, float64(done)/r.Seconds, r.CommentsNew, r.CommentsUpdated, r.CommentsUnchanged, r.BillableUnits, r.UnbilledChanges,
-		lag.Round(time.Millisecond))
+	line := fmt.Sprintf("%7d events, %7d done (%5.0f/s) | new %d, text updated %d, metadata updated %d, not sent %d, deleted %d | billable %d | lag %s",
+		r.Events, r.EventsDone, float64(r.EventsDone)/r.Seconds, r.CommentsNew, r.CommentsUpdatedText, r.CommentsUpdatedMetadata,
+		r.CommentsUnchanged, r.EventsDeleted, r.BillableUnits, lag.Round(time.Millisecond))
 	if v.terminal {
 		fmt.Fprintf(v.w, "\r\033[K%s", line)
 		v.open = true
@@ -51,17 +56,63 @@ func (v *demoView) live(r demoResult, done int64, lag time.Duration) {
 	fmt.Fprintln(v.w, line)
 }
 
+// summary prints a pass's figures: the traffic, then what became of every
+// event (the lines add up to the events), then cost and speed.
 func (v *demoView) summary(title string, r demoResult) {
 	if v == nil {
 		return
 	}
 	v.endLine()
-	fmt.Fprintf(v.w, "%s: %d events in %.2f s (%.0f events/s)\n", title, r.Events, r.Seconds, r.EventsPerSec)
-	fmt.Fprintf(v.w, "  comments: %d new, %d updated, %d unchanged, %d deleted\n",
-		r.CommentsNew, r.CommentsUpdated, r.CommentsUnchanged, r.CommentsDeleted)
-	fmt.Fprintf(v.w, "  billable units: %d (%d record changes cost nothing: unchanged text or skipped by the content hashes)\n",
-		r.BillableUnits, r.UnbilledChanges)
-	fmt.Fprintf(v.w, "  CM requests: %d; Salesforce REST calls: %d for %d events that needed the full record\n",
+	w := v.w
+	if r.Interrupted {
+		title += " (interrupted)"
+	}
+	fmt.Fprintf(w, "%s: %d events in %.2f s (%.0f events/s), %d done (checkpointed: CM holds what each event asked for)\n",
+		title, r.Events, r.Seconds, r.EventsPerSec, r.EventsDone)
+	fmt.Fprintf(w, "  traffic (the same for every run with --seed %d): %d creates, %d updates, %d undeletes, %d deletes of emails, cases and tasks; %d changes of accounts and contacts",
+		r.Seed, r.Creates, r.Updates, r.Undeletes, r.Deletes, r.Unmapped)
+	if r.Other > 0 {
+		fmt.Fprintf(w, "; %d gap or overflow events", r.Other)
+	}
+	fmt.Fprintf(w, "\n  what became of the %d events:\n", r.Events)
+	for _, row := range outcomeRows(r) {
+		if row.n != 0 || row.always {
+			fmt.Fprintf(w, "  %8d %s\n", row.n, row.what)
+		}
+	}
+	fmt.Fprintf(w, "  billable units: %d = %d new + %d text updates (CM bills a created comment and a changed text; all else above is free)\n",
+		r.BillableUnits, r.CommentsNew, r.CommentsUpdatedText)
+	fmt.Fprintf(w, "  CM requests: %d; Salesforce REST calls: %d for %d events that needed the full record (updates of a mapped field, undeletes)\n",
 		r.CMRequests, r.RESTCalls, r.FetchEvents)
-	fmt.Fprintf(v.w, "  latency commit → CM accepted: p50 %.0f ms, p99 %.0f ms\n", r.P50LatencyMS, r.P99LatencyMS)
+	if r.P50LatencyMS == nil {
+		fmt.Fprintf(w, "  latency commit → CM accepted: no comment sent, so none to measure\n")
+		return
+	}
+	fmt.Fprintf(w, "  latency commit → CM accepted: p50 %.0f ms, p99 %.0f ms\n", *r.P50LatencyMS, *r.P99LatencyMS)
+}
+
+// outcomeRow is one line of "what became of the events"; rows that are
+// not always shown appear only when some event took that way.
+type outcomeRow struct {
+	n      int64
+	what   string
+	always bool
+}
+
+func outcomeRows(r demoResult) []outcomeRow {
+	return []outcomeRow{
+		{r.CommentsNew, "created a comment (new, billed)", true},
+		{r.CommentsUpdatedText, "updated a comment's text (billed)", true},
+		{r.CommentsUpdatedMetadata, "updated a comment's metadata only: status, priority, addresses (free)", true},
+		{r.CommentsSentUnchanged, "sent, but CM already held that version (unchanged, free)", false},
+		{r.EventsMerged, "merged: a newer version of the same comment, or its delete, was queued with it and went in its place", true},
+		{r.CommentsUnchanged, "not sent: its comment equals the last upload (content hashes)", true},
+		{r.EventsDeleted, "deleted a record: its comment removed from CM, if it ever got there (free)", true},
+		{r.EventsNoMappedChange, "no comment: no mapped field changed (a case's SourceId)", true},
+		{r.EventsGoneBeforeFetch, "no comment: the record was deleted before its fetch (its delete follows)", true},
+		{r.EventsUnmapped, "no comment: object not mapped (accounts, contacts)", true},
+		{r.EventsCovered, "passed: covered by the initial backfill", false},
+		{r.EventsDeadLettered, "dead-lettered", false},
+		{r.EventsInFlight, "not finished when the demo stopped", false},
+	}
 }
