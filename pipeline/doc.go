@@ -19,7 +19,12 @@
 //
 //   - skip: the event is done at once;
 //   - map the event: each record ID of the event (several when Salesforce
-//     merged changes) becomes a comment submitted to the uploader;
+//     merged changes) becomes a comment submitted to the uploader — unless
+//     the event is a replay that CM may be ahead of: committed before this
+//     run began, after a backfill or when resuming after a checkpoint. Its
+//     payload is then fetched afresh instead, since a backfill or an
+//     earlier run may have put a newer version into CM, and the payload's
+//     older text would be billed once going back and once going forward;
 //   - fetch: the record IDs go to a fetch batcher, which collects them for
 //     a short linger (or up to a number of IDs) and retrieves each object's
 //     records in one sObject Collections call — or, when the mapping needs

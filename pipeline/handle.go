@@ -64,6 +64,8 @@ func (r *run) handleEvent(ctx context.Context, seq replay.Seq, ev *pubsub.Event)
 	case plan.Step == mapper.StepSkip:
 		r.stats.eventsSkipped.Add(1)
 		return nil
+	case plan.Step == mapper.StepMapEvent && r.replayed(h):
+		return r.queueFetch(ctx, fetchRequest{seq: seq, object: h.EntityName, ids: h.RecordIDs})
 	case plan.Step == mapper.StepMapEvent:
 		recs := make([]mapper.Record, 0, len(h.RecordIDs))
 		for _, id := range h.RecordIDs {
@@ -91,6 +93,22 @@ func (r *run) handleEvent(ctx context.Context, seq replay.Seq, ev *pubsub.Event)
 func (r *run) coveredByInitialBackfill(h *pubsub.ChangeEventHeader) bool {
 	cutoff := r.cfg.SkipCommittedBefore
 	return !cutoff.IsZero() && !h.CommitTimestamp.IsZero() && h.CommitTimestamp.Before(cutoff)
+}
+
+// replayed reports whether the change was committed before this run
+// began while a backfill or an earlier run may already have put a newer
+// version of its record into CM (Worker.Run sets began only then). The
+// event's payload is the record as it was at the change: mapped from it, a
+// created record that changed since would be sent back to its first text,
+// billed, and billed again when its next event restores the newest (after
+// an initial load that CM faults stretched, that doubled the text updates
+// billed). So such an event is fetched instead, like an update: CM gets
+// the record's current version, which the content hashes usually show it
+// holds already, at the cost of a REST call per FetchMaxIDs records. The
+// commit time is on Salesforce's clock and began on this host's: skew only
+// moves a few events between a fetch and their payload.
+func (r *run) replayed(h *pubsub.ChangeEventHeader) bool {
+	return !r.began.IsZero() && !h.CommitTimestamp.IsZero() && h.CommitTimestamp.Before(r.began)
 }
 
 // submitInOrder submits records an event carries (or deletes) without a

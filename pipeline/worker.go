@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
@@ -97,6 +98,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Events committed before this run began are replays. CM may already
+	// hold newer versions of their records when a backfill ran before this
+	// run (initial load, recovery) or an earlier run streamed the topic
+	// (a checkpoint to resume after); then such events are fetched rather
+	// than mapped from their payloads (run.replayed). A topic's first run
+	// without a backfill is CM's only writer, and keeps the payloads.
+	if w.cfg.ResumeAtEarliest || !w.cfg.SkipCommittedBefore.IsZero() || start.Preset == pubsub.Custom {
+		r.began = time.Now()
+	}
 	return r.run(ctx, start)
 }
 
@@ -139,6 +149,10 @@ type run struct {
 	stop     context.CancelFunc // ends intake
 	errMu    sync.Mutex
 	err      error // the first reason the run stopped, nil for cancellation
+	// began is when this run started (this host's clock) if CM may hold
+	// newer versions than the events replayed before it carry (see
+	// replayed); zero otherwise.
+	began time.Time
 }
 
 func (w *Worker) newRun(keeper *leaseKeeper) (*run, error) {

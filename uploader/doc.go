@@ -2,7 +2,10 @@
 // and reports exactly one outcome per submitted item: delivered (CM holds
 // that version, or it was already there), dead-lettered with CM's reason,
 // or not delivered because the uploader stopped. Unchanged comments cost no
-// request; nothing is billed twice for the same text.
+// request; nothing is billed twice for the same text, and a comment is
+// billed at most once per distinct text that is its newest at send time:
+// a version whose newer version has already been submitted is never sent
+// again, not even by the retry of a request that carried it.
 //
 // How it works:
 //
@@ -15,6 +18,18 @@
 //   - IDs are deduplicated while queued (the last version wins and the
 //     earlier items share its outcome), and a comment whose previous version
 //     is still in flight waits for it, so CM never sees versions out of order.
+//   - Every attempt of a sync request, first or retry, sends the newest
+//     version of each of its comments: a version that waits behind the
+//     request takes the place of the one the request was cut with, and the
+//     replaced items share its outcome. Its action is decided against the
+//     hashes stored before the request (and, where that says unchanged, is
+//     the replaced version's, since an attempt whose answer was lost may
+//     have reached CM); those hashes were forgotten once, before the first
+//     attempt, and the newest version's are stored once CM accepts it. A
+//     waiting delete instead takes the replaced items and follows the
+//     request, which no longer carries that comment. So a request retried
+//     through 429s, 5xx or dropped connections while a record keeps
+//     changing bills its newest text once, not every version it held.
 //   - Before queueing, the HashStore tells what was last uploaded for each
 //     ID; mapper.Decide turns that into create, update text (billable),
 //     update metadata (not billed), unchanged (reported at once, no request)

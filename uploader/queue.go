@@ -19,15 +19,18 @@ type op struct {
 	// unsure means the hash store could not be read for this ID: it may
 	// hold hashes of the version CM has now.
 	unsure bool
-	tokens []any
-	size   int       // bytes it adds to a request
-	since  time.Time // when the first of its items was queued (for Linger)
-	dead   bool      // removed from its queue
+	// forgotten means the stored hashes (if any) were deleted before the
+	// request that carries o, so a resend need not delete them again.
+	forgotten bool
+	tokens    []any
+	size      int       // bytes it adds to a request
+	since     time.Time // when the first of its items was queued (for Linger)
+	dead      bool      // removed from its queue
 }
 
 // storedHashesGoStale reports whether sending o would leave hashes in the
 // store that no longer describe CM's version of the comment.
-func (o *op) storedHashesGoStale() bool { return o.known || o.unsure }
+func (o *op) storedHashesGoStale() bool { return (o.known || o.unsure) && !o.forgotten }
 
 func opFromItem(it Item, now time.Time) *op {
 	o := &op{id: it.Result.CommentID, result: it.Result, tokens: []any{it.Token}, since: now}
@@ -45,6 +48,21 @@ func opFromItem(it Item, now time.Time) *op {
 func (o *op) supersede(old *op) {
 	o.tokens = append(old.tokens, o.tokens...)
 	o.prev, o.known, o.unsure, o.since = old.prev, old.known, old.unsure, old.since
+}
+
+// replace makes o (newer, never sent) take the place of old in a request
+// that is being retried. o stands for old's items too, so old's version is
+// never sent again. What CM holds is what it held before old's request
+// (prev), or old's version if an earlier attempt reached CM although its
+// answer was lost; o's action is decided against prev, and where that says
+// unchanged, against old's version, as old's action did.
+func (o *op) replace(old *op) {
+	o.tokens = append(old.tokens, o.tokens...)
+	o.prev, o.known, o.unsure, o.forgotten, o.since = old.prev, old.known, old.unsure, old.forgotten, old.since
+	o.action = mapper.Decide(o.result, o.prev, o.known)
+	if o.action == mapper.ActionUnchanged {
+		o.action = old.action
+	}
 }
 
 // queue is an insertion-ordered set of ops keyed by comment ID.

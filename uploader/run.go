@@ -45,6 +45,7 @@ type sendEnv struct {
 	ctx     context.Context // for requests; outlives Run's ctx by ShutdownTimeout
 	waitCtx context.Context // for waits between retries; ends with Run's ctx
 	fatal   func(error)     // stops Run
+	waiting *waiting        // newer versions of the comments in flight
 }
 
 // batcher is Run's state. Only Run's goroutine touches it, except the
@@ -54,7 +55,7 @@ type batcher struct {
 	env      *sendEnv
 	syncs    *queue
 	deletes  *queue
-	deferred *queue          // ops whose ID has a request in flight
+	deferred *waiting        // ops whose ID has a request in flight
 	inFlight map[string]bool // comment IDs with a request in flight
 	free     int             // request slots free
 	finished chan []*op      // senders hand back their ops
@@ -70,11 +71,11 @@ func newBatcher(u *Uploader, env *sendEnv) *batcher {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
 	b := &batcher{
-		u: u, env: env, syncs: newQueue(), deletes: newQueue(), deferred: newQueue(),
+		u: u, env: env, syncs: newQueue(), deletes: newQueue(), deferred: u.waiting,
 		inFlight: map[string]bool{}, free: u.cfg.MaxConcurrentRequests,
 		finished: make(chan []*op, u.cfg.MaxConcurrentRequests), timer: t, fatal: make(chan struct{}),
 	}
-	env.fatal = b.stop
+	env.fatal, env.waiting = b.stop, u.waiting
 	return b
 }
 
@@ -212,12 +213,99 @@ func (b *batcher) supersede(o *op) {
 	b.enqueue(o)
 }
 
-// defer_ parks o until the request for its ID finishes.
-func (b *batcher) defer_(o *op) {
-	if old := b.deferred.remove(o.id); old != nil {
+// defer_ parks o until the request for its ID finishes, unless a retry of
+// that request takes it first (waiting.newest).
+func (b *batcher) defer_(o *op) { b.deferred.park(o) }
+
+// waiting holds the ops whose comment ID has a request in flight: at most
+// one per ID, the newest (the last version wins, as in the queues). The
+// batcher parks them and takes them back when the request finishes; a
+// sender about to retry takes the newest versions of its comments into the
+// request instead (newest), so a retried request never sends a version that
+// has been superseded. A mutex guards it, since senders run on their own
+// goroutines.
+type waiting struct {
+	mu sync.Mutex
+	q  *queue
+	n  int // items (tokens) waiting, for tests
+}
+
+func newWaiting() *waiting { return &waiting{q: newQueue()} }
+
+// park adds o; a waiting op of the same ID is superseded by it.
+func (w *waiting) park(o *op) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if old := w.q.remove(o.id); old != nil {
+		w.n -= len(old.tokens)
 		o.supersede(old)
 	}
-	b.deferred.push(o)
+	w.q.push(o)
+	w.n += len(o.tokens)
+}
+
+// take removes and returns the op waiting for id, if any.
+func (w *waiting) take(id string) *op {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.takeLocked(id)
+}
+
+func (w *waiting) takeLocked(id string) *op {
+	o := w.q.remove(id)
+	if o != nil {
+		w.n -= len(o.tokens)
+	}
+	return o
+}
+
+// all removes and returns every waiting op.
+func (w *waiting) all() []*op {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.q.all()
+	w.n = 0
+	return out
+}
+
+// items counts the submitted items that wait.
+func (w *waiting) items() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.n
+}
+
+// newest brings a sync request up to date before an attempt: each op whose
+// comment has a newer version waiting is replaced by that version, which
+// then stands for both (op.replace). When the newer version is a delete,
+// the op leaves the request and its items wait with the delete, which
+// follows when the request finishes. It returns the ops to send and
+// whether they changed.
+func (w *waiting) newest(ops []*op) ([]*op, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.q.live == 0 {
+		return ops, false
+	}
+	out := ops[:0:0]
+	changed := false
+	for _, o := range ops {
+		newer := w.q.get(o.id)
+		switch {
+		case newer == nil:
+			out = append(out, o)
+		case newer.delete:
+			newer.tokens = append(o.tokens, newer.tokens...)
+			w.n += len(o.tokens)
+			changed = true
+		default:
+			w.takeLocked(o.id)
+			newer.replace(o)
+			out = append(out, newer)
+			changed = true
+		}
+	}
+	return out, changed
 }
 
 // lookup fills prev/known of ops from the hash store. A failing store only
@@ -264,7 +352,7 @@ func (b *batcher) release(ctx context.Context, done []*op) {
 	var waiting []*op
 	for _, o := range done {
 		delete(b.inFlight, o.id)
-		if w := b.deferred.remove(o.id); w != nil {
+		if w := b.deferred.take(o.id); w != nil {
 			waiting = append(waiting, w)
 		}
 	}
@@ -374,8 +462,8 @@ drain:
 			break drain
 		}
 	}
-	for _, q := range []*queue{b.syncs, b.deletes, b.deferred} {
-		for _, o := range q.all() {
+	for _, ops := range [][]*op{b.syncs.all(), b.deletes.all(), b.deferred.all()} {
+		for _, o := range ops {
 			u.deliver(o, notDelivered)
 		}
 	}

@@ -18,9 +18,21 @@ func (u *Uploader) syncOps(env *sendEnv, ops []*op) {
 		u.settle(env, ops, err, u.syncOps)
 		return
 	}
-	body := newBatchBody(ops)
+	var body batchBody
 	var counts syncCounts
 	err := u.withRetries(env, "sync", func(ctx context.Context) error {
+		// Each attempt sends the newest version of each comment: versions
+		// submitted while this request waited (to be retried, or for the
+		// hash store) take the place of the ones it was cut with, so a
+		// superseded version is never sent, let alone billed, once more.
+		var changed bool
+		if ops, changed = env.waiting.newest(ops); changed || body.parts == nil {
+			body = newBatchBody(ops)
+		}
+		counts = syncCounts{}
+		if len(ops) == 0 {
+			return nil // every comment is to be deleted instead
+		}
 		u.counters.syncRequests.Add(1)
 		var err error
 		counts, err = u.client.sync(ctx, body, len(ops))
@@ -56,7 +68,7 @@ func (u *Uploader) forgetStaleHashes(env *sendEnv, ops []*op) error {
 		return err
 	}
 	for _, o := range ops {
-		o.known, o.unsure = false, false // a resent half must not forget again
+		o.forgotten = true // a resent half, or a newer version taking its place, must not forget again
 	}
 	return nil
 }
@@ -189,10 +201,4 @@ func (b batchBody) reader() io.Reader {
 	parts := make(net.Buffers, len(b.parts))
 	copy(parts, b.parts)
 	return &parts
-}
-
-// bytes returns the body as one slice (tests and fuzzing).
-func (b batchBody) bytes() []byte {
-	out, _ := io.ReadAll(b.reader())
-	return out
 }

@@ -88,6 +88,7 @@ type Uploader struct {
 	stopped  bool
 	flushing atomic.Int32
 
+	waiting     *waiting // ops whose comment ID has a request in flight
 	outstanding outstanding
 	reportMu    sync.Mutex
 	counters    counters
@@ -102,7 +103,7 @@ func New(cfg Config, opts Options) (*Uploader, error) {
 	u := &Uploader{
 		cfg: cfg, hashes: opts.Hashes, report: opts.Report, log: opts.Logger, sleep: opts.Sleep,
 		intake: make(chan Item, cfg.MaxBatchComments), wake: make(chan struct{}, 1),
-		stopping: make(chan struct{}),
+		stopping: make(chan struct{}), waiting: newWaiting(),
 	}
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
