@@ -139,4 +139,3 @@ func TestAStandbyLogsWhoHoldsTheLeaseAndTheTakeOverAtInfo(t *testing.T) {
 		t.Errorf("the takeover is not logged at info; log:\n%s", logs.String())
 	}
 }
-
