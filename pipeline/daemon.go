@@ -47,7 +47,7 @@ func NewDaemon(cfg DaemonConfig, opts Options, fill *backfill.Backfill) (*Daemon
 		return nil, err
 	}
 	for topic, objects := range d.topics {
-		d.stats[topic] = newTopicStats(topic, objects)
+		d.stats[topic] = newTopicStats(topic, objects, d.log, opts.Incidents)
 	}
 	return d, nil
 }
@@ -116,6 +116,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if len(d.polling) > 0 {
 		wg.Go(func() { d.poll(ctx) })
 	}
+	wg.Go(func() { d.summarize(ctx) })
 	wg.Wait()
 	return fatal
 }

@@ -28,12 +28,23 @@ func (d *Daemon) pauseAtBudget(ctx context.Context, topic, what string, err erro
 	ts := d.stats[topic]
 	ts.setError(fmt.Errorf("%s of %s paused at the API budget, resumes at %s: %w",
 		what, topic, resume.UTC().Format(time.RFC3339), budget))
-	ts.setState(replay.StatePaused, d.cfg.Holder)
-	d.log.Warn("load paused at the API budget; the other topics go on", "topic", topic, "load", what,
-		"resumes_at", resume.UTC().Format(time.RFC3339), "err", budget)
+	ts.setState(replay.StatePaused, d.cfg.Holder, "why", "the load stopped at the API budget; the other topics go on",
+		"load", what, "resumes_at", resume.UTC().Format(time.RFC3339), "err", budget)
 	if sleep(ctx, time.Until(resume)) != nil {
 		return false
 	}
 	d.log.Info("load resumes after the API budget pause", "topic", topic, "load", what)
 	return true
+}
+
+// loadDone logs what a topic's load (initial or recovery) did, and clears
+// the REST and CM failures it got past.
+func (d *Daemon) loadDone(ts *topicStats, msg string, sum backfill.Summary) {
+	d.opts.Incidents.Cleared(FailureREST)
+	d.opts.Incidents.Cleared(FailureCM)
+	c := sum.Counts
+	ts.note(msg, "records", c.Created+c.TextUpdated+c.MetadataUpdated+c.Unchanged+c.Deleted+c.Kept+c.DeadLettered,
+		"new", c.Created, "updated", c.TextUpdated, "metadata_updated", c.MetadataUpdated, "unchanged", c.Unchanged,
+		"deleted", c.Deleted, "dead_lettered", c.DeadLettered, "rest_calls", sum.RESTCalls,
+		"elapsed", sum.Elapsed.Round(time.Millisecond))
 }

@@ -90,6 +90,10 @@ type DaemonConfig struct {
 	// time the budget error says every counted call has left the rolling
 	// 24-hour window. Zero: 30 min.
 	BudgetRetry time.Duration
+	// SummaryInterval is how often each topic's figures (state, events,
+	// comments, lag) are logged at info in one line, so a quiet log still
+	// shows the daemon works. Zero: 5 min.
+	SummaryInterval time.Duration
 	// Worker is the template of every topic worker; Org, Topic, Holder and
 	// Start are set by the daemon.
 	Worker Config
@@ -114,8 +118,8 @@ func (c DaemonConfig) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("recovery: %s is not backfill or stop", quote.Value(string(c.Recovery))))
 	}
-	if c.RecoveryOverlap < 0 || c.RetryInterval < 0 || c.StatusInterval < 0 || c.StartClockSkew < 0 || c.BudgetRetry < 0 {
-		errs = append(errs, errors.New("recovery_overlap, retry_interval, status_interval, start_clock_skew, budget_retry: must not be negative; use 0 for the default"))
+	if c.RecoveryOverlap < 0 || c.RetryInterval < 0 || c.StatusInterval < 0 || c.StartClockSkew < 0 || c.BudgetRetry < 0 || c.SummaryInterval < 0 {
+		errs = append(errs, errors.New("recovery_overlap, retry_interval, status_interval, start_clock_skew, budget_retry, summary_interval: must not be negative; use 0 for the default"))
 	}
 	return errors.Join(errs...)
 }
@@ -135,6 +139,9 @@ func (c DaemonConfig) withDefaults() DaemonConfig {
 	}
 	if c.StatusInterval == 0 {
 		c.StatusInterval = 5 * time.Second
+	}
+	if c.SummaryInterval == 0 {
+		c.SummaryInterval = 5 * time.Minute
 	}
 	if c.BudgetRetry == 0 {
 		c.BudgetRetry = 30 * time.Minute

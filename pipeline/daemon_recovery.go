@@ -18,10 +18,10 @@ import (
 // between. It returns the instant the backfill began, before which the
 // resumed stream passes events (their records were read later).
 func (d *Daemon) recoverTopic(ctx context.Context, topic string, objects []string, cause error) (time.Time, error) {
-	d.log.Warn("topic stream cannot be resumed", "topic", topic, "policy", d.cfg.Recovery, "err", cause)
 	ts := d.stats[topic]
 	ts.setError(cause)
-	ts.setState(replay.StateRecovering, d.cfg.Holder)
+	ts.setState(replay.StateRecovering, d.cfg.Holder, "why", "the stream cannot be resumed", "policy", string(d.cfg.Recovery),
+		"err", cause)
 	if d.cfg.Recovery == RecoverStop {
 		return time.Time{}, fmt.Errorf("topic %s (recovery policy stop): %w", topic, cause)
 	}
@@ -55,6 +55,7 @@ func (d *Daemon) recoverTopic(ctx context.Context, topic string, objects []strin
 		if err != nil {
 			return time.Time{}, fmt.Errorf("recover topic %s by backfill: %w", topic, err)
 		}
+		d.loadDone(ts, "recovery load done", sum)
 		return started, nil
 	}
 }

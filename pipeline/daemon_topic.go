@@ -23,11 +23,14 @@ func (d *Daemon) superviseTopic(ctx context.Context, topic string, objects []str
 		}
 	}()
 	for {
+		previous := ts.snapshot(time.Now())
 		ts.setState(replay.StateStarting, d.cfg.Holder)
 		lease, err := d.opts.Store.AcquireLease(ctx, d.cfg.Org, topic, d.cfg.Holder, d.cfg.Worker.withDefaults().LeaseTTL)
 		var held *replay.LeaseHeldError
 		switch {
 		case err == nil: // even if ctx just ended: holdTopic releases it
+			d.opts.Incidents.Cleared(FailureStore)
+			d.logLeaseTaken(topic, previous, lease)
 		case ctx.Err() != nil:
 			return nil
 		case errors.As(err, &held):
@@ -57,8 +60,7 @@ func (d *Daemon) superviseTopic(ctx context.Context, topic string, objects []str
 		case err == nil:
 			return nil
 		case errors.Is(err, ErrLeaseLost):
-			d.log.Info("topic lease lost; standing by", "topic", topic, "err", err)
-			ts.setState(replay.StateStandby, "")
+			ts.setState(replay.StateStandby, "", "reason", err)
 			if sleep(ctx, d.cfg.RetryInterval) != nil {
 				return nil
 			}
@@ -75,7 +77,7 @@ func (d *Daemon) superviseTopic(ctx context.Context, topic string, objects []str
 // is released, so it never overwrites the document of the next holder.
 func (d *Daemon) holdTopic(ctx context.Context, topic string, objects []string, lease replay.Lease) error {
 	ts := d.stats[topic]
-	keeper := keepLease(d.opts.Store, lease, d.log, ts.setError)
+	keeper := keepLease(d.opts.Store, lease, d.log, ts.setError, d.opts.Incidents)
 	workCtx, unguard := keeper.guard(ctx)
 	defer unguard()
 	ts.setState(replay.StateStarting, d.cfg.Holder)
@@ -107,11 +109,25 @@ func (d *Daemon) holdTopic(ctx context.Context, topic string, objects []string, 
 		return nil
 	default:
 		ts.setError(err)
-		ts.setState(replay.StateFailed, d.cfg.Holder)
+		ts.setState(replay.StateFailed, d.cfg.Holder, "err", err)
 		d.saveStatus(topic)
 		keeper.release()
 		return err
 	}
+}
+
+// logLeaseTaken logs at info that this instance holds the topic now, and
+// whom it took the topic over from when it stood by for another holder.
+func (d *Daemon) logLeaseTaken(topic string, previous TopicSnapshot, lease replay.Lease) {
+	if previous.State == replay.StateStandby {
+		from := previous.Holder
+		if from == "" {
+			from = "a holder that lost or gave it up"
+		}
+		d.log.Info("took over the topic lease", "topic", topic, "holder", d.cfg.Holder, "from", from, "fencing_token", lease.Token)
+		return
+	}
+	d.log.Info("topic lease acquired", "topic", topic, "holder", d.cfg.Holder, "fencing_token", lease.Token)
 }
 
 // workTopic runs, under the keeper's lease, the topic's initial backfill
@@ -242,10 +258,9 @@ func (d *Daemon) startNewTopic(ctx context.Context, topic string, objects []stri
 		started = now
 		d.saveStreamStart(ctx, topic, started)
 	}
-	d.log.Info("topic never streamed: loading its objects over REST first", "topic", topic, "objects", objects,
-		"stream_passes_commits_before", d.skipBefore(started))
 	ts := d.stats[topic]
-	ts.setState(replay.StateBackfilling, d.cfg.Holder)
+	ts.setState(replay.StateBackfilling, d.cfg.Holder, "why", "the topic never streamed: its objects are loaded over REST first",
+		"objects", objects, "reads_up_to", started, "stream_passes_commits_before", d.skipBefore(started))
 	// The load reads up to the start instant and ends there, however busy
 	// the org: every change after it comes through the stream. Salesforce's
 	// clock is read to the second, up to a second behind, so the bound
@@ -255,6 +270,7 @@ func (d *Daemon) startNewTopic(ctx context.Context, topic string, objects []stri
 	if err != nil {
 		return topicStart{}, fmt.Errorf("initial backfill of %v: %w", objects, err)
 	}
+	d.loadDone(ts, "initial load done", sum)
 	return topicStart{position: StartEarliest, skipBefore: d.skipBefore(started)}, nil
 }
 
@@ -326,7 +342,9 @@ func (d *Daemon) saveStatus(topic string) {
 	defer cancel()
 	if err := d.opts.Store.SaveStatus(ctx, d.cfg.Org, topic, d.stats[topic].status(time.Now())); err != nil {
 		d.log.Warn("save topic status", "topic", topic, "err", err)
+		return
 	}
+	d.opts.Incidents.Cleared(FailureStore)
 }
 
 // ServerClock is implemented by record sources that can tell Salesforce's

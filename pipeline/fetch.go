@@ -174,6 +174,7 @@ func (r *run) retrieve(ctx context.Context, object string, reqs []fetchRequest) 
 	for {
 		records, err := r.read(ctx, object, ids, fields)
 		if err == nil {
+			r.stats.incidents.Cleared(FailureREST)
 			out := make(map[string]salesforce.Record, len(records))
 			for i, rec := range records {
 				if rec != nil && i < len(ids) {

@@ -25,8 +25,10 @@ import (
 type leaseKeeper struct {
 	store replay.LeaseStore
 	log   *slog.Logger
-	// onError receives renewal failures that are retried.
-	onError func(error)
+	// onError receives renewal failures that are retried; incidents the
+	// renewals that succeed.
+	onError   func(error)
+	incidents *Incidents
 
 	mu    sync.Mutex
 	lease replay.Lease
@@ -38,11 +40,11 @@ type leaseKeeper struct {
 }
 
 // keepLease starts renewing lease; call stop (or release) to end it.
-func keepLease(store replay.LeaseStore, lease replay.Lease, log *slog.Logger, onError func(error)) *leaseKeeper {
+func keepLease(store replay.LeaseStore, lease replay.Lease, log *slog.Logger, onError func(error), incidents *Incidents) *leaseKeeper {
 	if onError == nil {
 		onError = func(error) {}
 	}
-	k := &leaseKeeper{store: store, log: log, onError: onError, lease: lease, done: make(chan struct{})}
+	k := &leaseKeeper{store: store, log: log, onError: onError, incidents: incidents, lease: lease, done: make(chan struct{})}
 	k.lostCtx, k.loseWith = context.WithCancelCause(context.Background())
 	ctx, stop := context.WithCancel(context.Background())
 	k.stop = stop
@@ -125,6 +127,7 @@ func (k *leaseKeeper) renew(ctx context.Context) {
 		cancel()
 		switch {
 		case err == nil:
+			k.incidents.Cleared(FailureStore)
 			lease = renewed
 			k.mu.Lock()
 			k.lease = renewed

@@ -60,9 +60,9 @@ func TestAPausedHolderPastItsDeadlineWritesNoCheckpoint(t *testing.T) {
 	}
 	paused := lease
 	paused.Expires = time.Now().Add(-time.Millisecond) // it slept through its deadline
-	keeper := keepLease(store, paused, slog.New(slog.DiscardHandler), nil)
+	keeper := keepLease(store, paused, slog.New(slog.DiscardHandler), nil, nil)
 	defer keeper.end()
-	stats := newTopicStats(topic, nil)
+	stats := newTopicStats(topic, nil, nil, nil)
 	checkpoints := fencedCheckpoints{CheckpointStore: store, keeper: keeper, stats: stats}
 	cp := replay.Checkpoint{ReplayID: []byte{0, 0, 0, 7}, CommitTime: time.Now()}
 
@@ -96,7 +96,7 @@ func TestAKeeperRenewsTheLeaseAndRecordsCheckpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keeper := keepLease(store, lease, slog.New(slog.DiscardHandler), nil)
+	keeper := keepLease(store, lease, slog.New(slog.DiscardHandler), nil, nil)
 	defer keeper.end()
 	first := lease.Expires
 	deadline := time.Now().Add(20 * time.Second)
@@ -106,7 +106,7 @@ func TestAKeeperRenewsTheLeaseAndRecordsCheckpoints(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	stats := newTopicStats(topic, nil)
+	stats := newTopicStats(topic, nil, nil, nil)
 	commit := time.Now().Add(-time.Hour)
 	checkpoints := fencedCheckpoints{CheckpointStore: store, keeper: keeper, stats: stats}
 	if err := checkpoints.SaveCheckpoint(t.Context(), lease, replay.Checkpoint{ReplayID: []byte{1}, CommitTime: commit}); err != nil {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -42,7 +43,7 @@ func (r *run) run(ctx context.Context, start pubsub.Start) error {
 	r.stats.subscribed(sub)
 	defer r.stats.ended(sub)
 	r.events = newOpenEvents(r.tracker, sub.Release)
-	r.stats.setState(replay.StateStreaming, r.cfg.Holder)
+	r.stats.setState(replay.StateStreaming, r.cfg.Holder, "from", describeStart(start))
 
 	var background sync.WaitGroup
 	background.Go(func() {
@@ -68,6 +69,7 @@ func (r *run) run(ctx context.Context, start pubsub.Start) error {
 	}
 
 	if r.keeper.Err() == nil {
+		r.stats.note("topic draining", "open_events", r.events.count(), "within", r.cfg.DrainTimeout)
 		r.drain(fetched)
 	}
 	stopWork()
@@ -75,6 +77,17 @@ func (r *run) run(ctx context.Context, start pubsub.Start) error {
 	background.Wait()
 	r.finalFlush()
 	return r.firstErr()
+}
+
+// describeStart says where a stream starts, for the log.
+func describeStart(start pubsub.Start) string {
+	switch start.Preset {
+	case pubsub.Earliest:
+		return "the earliest retained event"
+	case pubsub.Latest:
+		return "the latest event (new changes only)"
+	}
+	return "after replay ID " + hex.EncodeToString(start.ReplayID)
 }
 
 // intake hands every message to handle until the subscription ends or

@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -84,30 +86,76 @@ type topicStats struct {
 
 	// changed wakes the status writer after a state change (capacity 1).
 	changed chan struct{}
+	// log receives the state changes; incidents the successes that clear
+	// an outside failure (nil: none tracked).
+	log       *slog.Logger
+	incidents *Incidents
 
 	mu          sync.Mutex
 	state       replay.State
 	holder      string
 	lastError   string
 	lastErrorAt time.Time
+	// loggedState and loggedHolder are the last state change logged, so
+	// that a standby retrying every few seconds logs once.
+	loggedState  replay.State
+	loggedHolder string
 }
 
-func newTopicStats(topic string, objects []string) *topicStats {
+func newTopicStats(topic string, objects []string, log *slog.Logger, incidents *Incidents) *topicStats {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	// Starting until a supervisor reports otherwise: a monitor started
 	// before Daemon.Run sees a topic that is not ready yet.
 	return &topicStats{topic: topic, objects: slices.Clone(objects), changed: make(chan struct{}, 1),
-		state: replay.StateStarting}
+		state: replay.StateStarting, loggedState: replay.StateStarting, log: log, incidents: incidents}
 }
 
 // setState records a new state and holder and wakes the status writer.
-func (s *topicStats) setState(state replay.State, holder string) {
+// A change of state (or of the holder a standby waits for) is logged at
+// info, with attrs saying why or from where (failed: at error); starting,
+// a step of a few milliseconds between the others, only at debug.
+func (s *topicStats) setState(state replay.State, holder string, attrs ...any) {
 	s.mu.Lock()
 	s.state, s.holder = state, holder
+	changed := state != s.loggedState || (state == replay.StateStandby && holder != s.loggedHolder)
+	if changed && state != replay.StateStarting {
+		s.loggedState, s.loggedHolder = state, holder
+	}
 	s.mu.Unlock()
+	if changed {
+		s.logState(state, holder, attrs)
+	}
 	select {
 	case s.changed <- struct{}{}:
 	default:
 	}
+}
+
+// logState writes one state change.
+func (s *topicStats) logState(state replay.State, holder string, attrs []any) {
+	level := slog.LevelInfo
+	switch state {
+	case replay.StateStarting:
+		level = slog.LevelDebug
+	case replay.StateFailed:
+		level = slog.LevelError
+	}
+	args := append([]any{"topic", s.topic, "state", string(state)}, attrs...)
+	if state == replay.StateStandby {
+		if holder == "" {
+			holder = "unknown until the next try"
+		}
+		args = append(args, "lease_holder", holder)
+	}
+	s.log.Log(context.Background(), level, "topic "+string(state), args...)
+}
+
+// note logs an info line about the topic that is not a state change
+// (draining, a load's counts).
+func (s *topicStats) note(msg string, attrs ...any) {
+	s.log.Info(msg, append([]any{"topic", s.topic}, attrs...)...)
 }
 
 func (s *topicStats) currentState() replay.State {
@@ -142,6 +190,7 @@ func loadTime(v *atomic.Int64) time.Time {
 
 // message counts one message of the stream.
 func (s *topicStats) message(m pubsub.Message, now time.Time) {
+	s.incidents.Cleared(FailureStream)
 	if m.IsKeepalive() {
 		s.keepalives.Add(1)
 		storeTime(&s.lastKeepaliveAt, now)
@@ -156,6 +205,7 @@ func (s *topicStats) message(m pubsub.Message, now time.Time) {
 func (s *topicStats) outcome(o uploader.Outcome) {
 	switch {
 	case o.Delivered():
+		s.incidents.Cleared(FailureCM)
 		s.action(o.Action, 1)
 	case errors.Is(o.Err, uploader.ErrStopped):
 		// Not sent because the worker stopped: received again later, not a failure.
@@ -194,6 +244,7 @@ func (s *topicStats) backfilled(sum backfill.Summary) {
 // checkpointed records a checkpoint write (or the stored checkpoint found
 // when the lease was taken).
 func (s *topicStats) checkpointed(cp replay.Checkpoint, at time.Time) {
+	s.incidents.Cleared(FailureStore)
 	storeTime(&s.lastCheckpointAt, at)
 	storeTime(&s.checkpointCommit, cp.CommitTime)
 }

@@ -37,6 +37,10 @@ type Options struct {
 	// names no records, so only a resync delivers them. Nil: the event is
 	// dead-lettered for an operator to backfill.
 	Resync Resync
+	// Incidents, when set, learns of the successes that end an outside
+	// failure (see Incidents); install its Handler in Logger too. Nil:
+	// every retry is logged as its layer logs it.
+	Incidents *Incidents
 }
 
 // Worker streams one topic into CM; see the package documentation.
@@ -68,7 +72,7 @@ func New(cfg Config, opts Options) (*Worker, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Worker{cfg: cfg.withDefaults(), opts: opts, log: opts.Logger.With("topic", cfg.Topic),
-		stats: newTopicStats(cfg.Topic, nil)}, nil
+		stats: newTopicStats(cfg.Topic, nil, opts.Logger, opts.Incidents)}, nil
 }
 
 // Run works on the topic until ctx is cancelled (then it drains, flushes
@@ -84,7 +88,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("acquire lease of %s: %w", w.cfg.Topic, err)
 		}
-		keeper = keepLease(w.opts.Store, lease, w.log, w.stats.setError)
+		keeper = keepLease(w.opts.Store, lease, w.log, w.stats.setError, w.opts.Incidents)
 		defer keeper.release()
 	}
 	if err := keeper.Err(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -454,5 +455,59 @@ func TestAVersionWhoseHashesCouldNotBeStoredIsNotComparedWithTheOldOnes(t *testi
 	}
 	if n := countBy(h.outcomes.all(), Outcome.Delivered); n != 3 {
 		t.Errorf("%d of 3 versions delivered", n)
+	}
+}
+
+// Forgetting content hashes is a state store request, not a CM one: an
+// operator reading "CM request failed" looks at CM while Redis is down.
+func TestAFailedForgetOfContentHashesIsLoggedAsAStoreFailure(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	store := &flakyStore{MemoryHashStore: NewMemoryHashStore()}
+	var logs syncBuffer
+	h := newHarness(t, sim, Config{}, Options{Hashes: store, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h.submit(mapCase(t, 1, "text", "New"))
+	h.flush()
+	del, err := cases.Map(mapper.Record{Object: "Case", ID: caseRecord(1, "", "").ID, Deleted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.mu.Lock()
+	store.deleteFailures = 1
+	store.mu.Unlock()
+	h.submit(del)
+	h.flush()
+	out := logs.String()
+	if !strings.Contains(out, "state store request failed; retrying") || strings.Contains(out, "CM request failed") {
+		t.Fatalf("log:\n%s\nwant the failed forget logged as a state store failure, never as a CM request", out)
+	}
+}
+
+// A stopped uploader sends nothing more, even what was submitted just
+// before the stop (Ctrl-C on `sfcdc backfill` sent comments after it). Run
+// with its context already ended meets the stop and the queued comment at
+// once; it used to pick either at random, so the case runs 20 times.
+func TestNothingSubmittedIsSentOnceTheUploaderIsStopped(t *testing.T) {
+	sim := startSim(t, commsmining.Options{})
+	for i := range 20 {
+		var reported []Outcome
+		up, err := New(Config{BaseURL: sim.URL(), Token: Secret(sim.Token()), Project: project, Source: source, Linger: -1},
+			Options{Hashes: NewMemoryHashStore(), Report: func(o Outcome) { reported = append(reported, o) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := up.Submit(t.Context(), Item{Result: mapCase(t, i, "text", "New"), Token: i}); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if err := up.Run(ctx); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if n := sim.Stats().Requests[commsmining.EndpointSync]; n != 0 {
+			t.Fatalf("run %d: CM received %d sync requests after the stop, want none", i, n)
+		}
+		if len(reported) != 1 || !errors.Is(reported[0].Err, ErrStopped) {
+			t.Fatalf("run %d: outcomes %+v, want the comment reported stopped", i, reported)
+		}
 	}
 }

@@ -36,7 +36,11 @@ func (u *Uploader) withRetries(env *sendEnv, what string, try func(context.Conte
 		}
 		wait := u.retryWait(bo, te)
 		u.counters.retries.Add(1)
-		u.log.Warn("CM request failed; retrying", "request", what, "attempt", attempt, "wait", wait, "error", err)
+		msg := "CM request failed; retrying"
+		if what == forgetHashesRequest {
+			msg = "state store request failed; retrying"
+		}
+		u.log.Warn(msg, "request", what, "attempt", attempt, "wait", wait, "error", err)
 		if err := u.sleep(env.waitCtx, wait); err != nil {
 			return fmt.Errorf("%w: %v", ErrStopped, err)
 		}

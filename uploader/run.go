@@ -82,6 +82,12 @@ func newBatcher(u *Uploader, env *sendEnv) *batcher {
 func (b *batcher) loop(ctx context.Context) error {
 	defer b.timer.Stop()
 	for {
+		// Checked before anything is dispatched: select picks at random
+		// among ready cases, so items admitted (or released) after the stop
+		// must not reach CM.
+		if ctx.Err() != nil {
+			return b.stopped()
+		}
 		if b.u.flushing.Load() > 0 {
 			b.admitQueued(ctx)
 		}
@@ -101,15 +107,20 @@ func (b *batcher) loop(ctx context.Context) error {
 		case <-b.fatal:
 			return b.fatalErr
 		case <-ctx.Done():
-			// A fatal error that came with the cancellation is still the
-			// reason to report: the caller must learn that CM refused it.
-			select {
-			case <-b.fatal:
-				return b.fatalErr
-			default:
-				return nil
-			}
+			return b.stopped()
 		}
+	}
+}
+
+// stopped is loop's result after its ctx ended: a fatal error that came
+// with the cancellation is still the reason to report, since the caller
+// must learn that CM refused it.
+func (b *batcher) stopped() error {
+	select {
+	case <-b.fatal:
+		return b.fatalErr
+	default:
+		return nil
 	}
 }
 
@@ -312,6 +323,14 @@ func (w *waiting) newest(ops []*op) ([]*op, bool) {
 // costs requests, so it is logged and treated as empty.
 func (b *batcher) lookup(ctx context.Context, ops []*op) {
 	if b.u.hashes == nil || len(ops) == 0 {
+		return
+	}
+	if ctx.Err() != nil {
+		// Stopping: these ops are reported stopped, never sent; unsure, in
+		// case one is, like after a failed lookup.
+		for _, o := range ops {
+			o.unsure = true
+		}
 		return
 	}
 	ids := make([]string, 0, len(ops))

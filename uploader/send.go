@@ -101,11 +101,15 @@ func (u *Uploader) deleteOps(env *sendEnv, ops []*op) {
 	u.settle(env, ops, err, u.deleteOps)
 }
 
+// forgetHashesRequest names the one retried request that goes to the
+// state store, not to CM: its failures are logged as store failures.
+const forgetHashesRequest = "forget content hashes"
+
 // forgetHashes removes comments' content hashes, retrying until it works
 // or the uploader stops. Not done, the request that needed it is not sent
 // and its events stay before the checkpoint.
 func (u *Uploader) forgetHashes(env *sendEnv, ids []string) error {
-	return u.withRetries(env, "forget content hashes", func(ctx context.Context) error {
+	return u.withRetries(env, forgetHashesRequest, func(ctx context.Context) error {
 		if err := u.hashes.Delete(ctx, ids); err != nil {
 			return &transientError{err: fmt.Errorf("forget the content hashes of %d comments: %w", len(ids), err)}
 		}

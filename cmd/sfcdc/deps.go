@@ -44,11 +44,12 @@ func openDeps(ctx context.Context, conf fileConfig, log *slog.Logger) (*deps, er
 		sf.Close()
 		return nil, usageError{err}
 	}
-	store, err := replay.Open(ctx, conf.Store)
+	store, err := openStore(ctx, conf.Store)
 	if err != nil {
 		sf.Close()
 		return nil, err
 	}
+	rememberOrg(ctx, store, sess.TenantID, log)
 	// Failpoint builds wrap the store and the REST credentials for the fault
 	// suite's crash points; other builds use them as they are.
 	return &deps{org: sess.TenantID, creds: creds, sf: sf, mapper: m, store: withRunFailpoints(store)}, nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -552,4 +553,36 @@ func TestTheQuickStartAgainstTheSimulatorsWorksAsWritten(t *testing.T) {
 	wantExit(t, show, 0, "/data/CaseChangeEvent")
 	dead := runSfcdc(t, env, "deadletters", "list", "--config", config)
 	wantExit(t, dead, 0)
+}
+
+// TestTheReadmeDocumentsEveryFlagOfEveryCommand is the other direction of
+// the check above: a flag a command takes that the README never names
+// next to that command is a knob an operator cannot find (auth login
+// --timeout, demo --seed were). "Next to" is the same paragraph or table
+// row as the command's name.
+func TestTheReadmeDocumentsEveryFlagOfEveryCommand(t *testing.T) {
+	var blocks []string
+	for para := range strings.SplitSeq(readme(t), "\n\n") {
+		var rest []string
+		for line := range strings.SplitSeq(para, "\n") {
+			if strings.HasPrefix(line, "|") {
+				blocks = append(blocks, line) // a table row stands alone
+			} else {
+				rest = append(rest, line)
+			}
+		}
+		blocks = append(blocks, strings.Join(rest, "\n"))
+	}
+	for path, c := range commandTree(newRootCommand()) {
+		name := regexp.MustCompile(`sfcdc` + regexp.QuoteMeta(strings.TrimPrefix(path, "sfcdc")) + `\b`)
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if f.Hidden || f.Name == "help" {
+				return
+			}
+			flag := regexp.MustCompile(`--` + regexp.QuoteMeta(f.Name) + `\b`)
+			if !slices.ContainsFunc(blocks, func(b string) bool { return name.MatchString(b) && flag.MatchString(b) }) {
+				t.Errorf("README does not document --%s next to `%s`", f.Name, path)
+			}
+		})
+	}
 }

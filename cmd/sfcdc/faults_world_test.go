@@ -326,7 +326,10 @@ type faultProc struct {
 // SFCDC_FAILPOINT=failpoint when not empty.
 func (w *faultWorld) startRun(name, failpoint string) *faultProc {
 	w.t.Helper()
-	args := []string{"run", "--config", w.config}
+	// --verbose: the suite reads single retries as evidence (a failed
+	// forget of content hashes), and an outage's retries after its first
+	// warning are logged at debug.
+	args := []string{"run", "--config", w.config, "--verbose"}
 	if runHasListenFlag(w.t) {
 		args = append(args, "--listen", "127.0.0.1:"+freePort(w.t))
 	}

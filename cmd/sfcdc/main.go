@@ -8,9 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -40,25 +42,60 @@ func (e loggedFailure) Unwrap() error { return e.err }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// execute runs the command line args until it ends or ctx ends (SIGINT or
+// SIGTERM), and returns the exit code. A command that stopped because ctx
+// ended is a normal stop, exit 0: its cancellation error is printed only
+// when the command describes the interruption (what it kept unchanged),
+// never a bare "context canceled" from whichever call the signal cut.
+// Unknown commands, flags and arguments are usage errors (exit 2).
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCommand()
-	if err := root.ExecuteContext(ctx); err != nil {
-		var logged loggedFailure
-		if errors.As(err, &logged) {
-			logged.log.Error("sfcdc stopped", "err", logged.err.Error())
-		} else {
-			fmt.Fprintln(os.Stderr, "sfcdc:", err)
-		}
-		var ue usageError
-		if errors.As(err, &ue) {
-			os.Exit(exitUsage)
-		}
-		var coded interface{ ExitCode() int }
-		if errors.As(err, &coded) {
-			os.Exit(coded.ExitCode())
-		}
-		os.Exit(exitFailure)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
 	}
+	stoppedBySignal := ctx.Err() != nil && errors.Is(err, context.Canceled)
+	if stoppedBySignal && !strings.Contains(err.Error(), "interrupted") {
+		return 0
+	}
+	var logged loggedFailure
+	if errors.As(err, &logged) {
+		logged.log.Error("sfcdc stopped", "err", logged.err.Error())
+	} else {
+		fmt.Fprintln(stderr, "sfcdc:", err)
+	}
+	return exitCode(err, stoppedBySignal)
+}
+
+// exitCode maps a command's error to the documented exit codes.
+func exitCode(err error, stoppedBySignal bool) int {
+	var ue usageError
+	var coded interface{ ExitCode() int }
+	switch {
+	case stoppedBySignal:
+		return 0
+	case errors.As(err, &ue) || isCobraUsageError(err):
+		return exitUsage
+	case errors.As(err, &coded):
+		return coded.ExitCode()
+	}
+	return exitFailure
+}
+
+// isCobraUsageError recognises the errors cobra returns itself, without a
+// type: an unknown command, and arguments a command does not take.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command ") || strings.HasPrefix(msg, "unknown flag") ||
+		strings.Contains(msg, "accepts no arguments") || strings.Contains(msg, "arg(s), received")
 }
 
 func newRootCommand() *cobra.Command {

@@ -69,8 +69,8 @@ func newReplayCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runReplaySet(cmd, f) },
 	}
-	set.Flags().StringVar(&f.replayID, "replay-id", "", "replay ID in hex (as `replay show` and `subscribe` print it), required")
-	set.Flags().StringVar(&f.commitTime, "commit-time", "", "commit time of that event (RFC 3339), if known; it dates the 72 h retention")
+	set.Flags().StringVar(&f.replayID, "replay-id", "", "replay ID in `HEX`, as replay show and subscribe print it; required")
+	set.Flags().StringVar(&f.commitTime, "commit-time", "", "commit time of that event, `RFC3339` (e.g. 2026-05-01T12:00:00Z), if known; it dates the 72 h retention")
 	set.Flags().BoolVar(&f.yes, "yes", false, "do not ask for confirmation")
 	reset := &cobra.Command{
 		Use:   "reset --config FILE --topic T [--yes]",
@@ -90,8 +90,8 @@ type replayTarget struct {
 	topics []string // configured topics, sorted
 }
 
-// openReplayTarget reads the configuration, names the org (from the
-// Salesforce session settings) and opens the store.
+// openReplayTarget reads the configuration, opens the store and names the
+// org from salesforce.tenant_id or the store: it needs no Salesforce.
 func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
 	conf, err := loadConfig(path)
 	if err != nil {
@@ -106,15 +106,16 @@ func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
 		topics = append(topics, om.Topic)
 	}
 	slices.Sort(topics)
-	sess, err := conf.Salesforce.credentials().Current(ctx)
+	store, err := openStore(ctx, conf.Store)
 	if err != nil {
-		return nil, fmt.Errorf("name the org: read the Salesforce session: %w", err)
+		return nil, err
 	}
-	store, err := replay.Open(ctx, conf.Store)
+	org, err := storedOrg(ctx, conf.Salesforce, store)
 	if err != nil {
-		return nil, fmt.Errorf("open the store: %w (a file store may be open in a running sfcdc: stop it first)", err)
+		_ = store.Close()
+		return nil, err
 	}
-	return &replayTarget{store: store, org: sess.TenantID, topics: slices.Compact(topics)}, nil
+	return &replayTarget{store: store, org: org, topics: slices.Compact(topics)}, nil
 }
 
 // topic checks --topic against the configuration.

@@ -53,6 +53,10 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	if err != nil {
 		return err
 	}
+	// Every layer's retry warnings go through incidents: an outage of CM,
+	// Salesforce or the store is logged when it starts and when it clears.
+	incidents := pipeline.NewIncidents()
+	log = slog.New(incidents.Handler(log.Handler()))
 	if f.logFormat == logFormatJSON {
 		// The process's last line (the error it stops with) is JSON too.
 		defer func() {
@@ -85,7 +89,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	if cfg.PollingObjects, err = pollingObjects(cmd.Context(), conf, d); err != nil {
 		return err
 	}
-	daemon, ps, err := newDaemon(cfg, conf, d, log)
+	daemon, ps, err := newDaemon(cfg, conf, d, log, incidents)
 	if err != nil {
 		return err
 	}
@@ -124,7 +128,7 @@ func pollingObjects(ctx context.Context, conf fileConfig, d *deps) ([]string, er
 }
 
 // newDaemon builds the Pub/Sub client and the daemon over d.
-func newDaemon(cfg pipeline.DaemonConfig, conf fileConfig, d *deps, log *slog.Logger) (*pipeline.Daemon, *pubsub.Client, error) {
+func newDaemon(cfg pipeline.DaemonConfig, conf fileConfig, d *deps, log *slog.Logger, incidents *pipeline.Incidents) (*pipeline.Daemon, *pubsub.Client, error) {
 	psCfg := conf.Salesforce.pubsubConfig()
 	psCfg.Logger = log
 	ps, err := pubsub.NewClient(psCfg, d.creds)
@@ -137,7 +141,8 @@ func newDaemon(cfg pipeline.DaemonConfig, conf fileConfig, d *deps, log *slog.Lo
 		return nil, nil, err
 	}
 	daemon, err := pipeline.NewDaemon(cfg,
-		pipeline.Options{PubSub: ps, Records: d.sf, Mapper: d.mapper, Store: d.store, Upload: conf.CommsMining, Logger: log}, fill)
+		pipeline.Options{PubSub: ps, Records: d.sf, Mapper: d.mapper, Store: d.store, Upload: conf.CommsMining, Logger: log,
+			Incidents: incidents}, fill)
 	if err != nil {
 		_ = ps.Close()
 		return nil, nil, usageError{err}

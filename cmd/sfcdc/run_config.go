@@ -57,6 +57,9 @@ type runSection struct {
 	// ShutdownGrace bounds the drain after a signal: uploads in flight,
 	// the last checkpoint flush, the lease release. Zero: 30s.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// SummaryInterval is how often each topic's one-line summary (events,
+	// comments, lag) is logged at info. Zero: 5m.
+	SummaryInterval time.Duration `yaml:"summary_interval"`
 }
 
 // validate names each bad key and its fix.
@@ -124,8 +127,8 @@ func (r runSection) daemonConfig(org, holder string) pipeline.DaemonConfig {
 		Org: org, Holder: holder,
 		Start: pipeline.NewTopicStart(r.Start), Recovery: pipeline.RecoveryPolicy(r.Recovery),
 		RecoveryOverlap: r.RecoveryOverlap, StartClockSkew: r.StartClockSkew, PollingObjects: slices.Clone(r.PollingObjects),
-		BudgetRetry: r.BudgetRetry,
-		Worker:      pipeline.Config{LeaseTTL: r.LeaseTTL, FlushInterval: r.FlushInterval, DrainTimeout: r.grace() / 2},
+		BudgetRetry: r.BudgetRetry, SummaryInterval: r.SummaryInterval,
+		Worker: pipeline.Config{LeaseTTL: r.LeaseTTL, FlushInterval: r.FlushInterval, DrainTimeout: r.grace() / 2},
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc/grpclog"
 )
 
@@ -18,18 +17,10 @@ import (
 // the first gRPC call of the process.
 func useSlogForLibraries(log *slog.Logger) {
 	useSlogForGRPC(log)
-	redis.SetLogger(redisLogger{log: log.With("component", "redis")})
-}
-
-// redisLogger receives go-redis's messages (pool dial failures, reconnects
-// to a Sentinel master): warnings, since each is a symptom worth seeing.
-type redisLogger struct{ log *slog.Logger }
-
-func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	r.log.Log(ctx, slog.LevelWarn, strings.TrimRight(fmt.Sprintf(format, v...), "\n"))
+	// go-redis logs through slog.Default, which the caller set to log, at
+	// debug: the store's own failures are logged, once per outage, by the
+	// layer that meets them.
+	redisToSlog()
 }
 
 // grpcLogger routes gRPC's own log lines (by default plain text on stderr

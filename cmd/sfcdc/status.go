@@ -47,7 +47,9 @@ func newStatusCommand() *cobra.Command {
 			"checkpoint, and prints one row per topic: state, lease holder, last event, last checkpoint, replay\n" +
 			"age against the 72 h retention (warned from 48 h), lag, counters and the last error. A status not\n" +
 			"rewritten for 2 minutes while its topic should be running is flagged stale. The org's dead-letter\n" +
-			"count follows (see `sfcdc deadletters`). Exit code 0 whatever the topics' states.",
+			"count follows (see `sfcdc deadletters`). Exit code 0 whatever the topics' states.\n" +
+			"It needs no Salesforce: the org is salesforce.tenant_id when set, else the org ID that\n" +
+			"`sfcdc run` and `sfcdc backfill` stored in the store when they connected.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runStatus(cmd, f) },
 	}

@@ -21,12 +21,16 @@ func newSubscribeCommand() *cobra.Command {
 		Short: "Print a topic's change events as JSON lines",
 		Long: "Subscribes to one Pub/Sub API topic and prints each event as one JSON object per line:\n" +
 			"topic, replay_id (hex), schema_id, header (ChangeEventHeader with field lists expanded) and fields.\n" +
+			"SIGINT (Ctrl-C) or SIGTERM stops it with exit code 0.\n" +
 			"Connection settings come from --config or SFCDC_PUBSUB_ADDR, SFCDC_ACCESS_TOKEN, SFCDC_INSTANCE_URL,\n" +
 			"SFCDC_TENANT_ID, SFCDC_CA_FILE and SFCDC_INSECURE.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if topic == "" {
 				return usageError{errors.New("--topic is required, e.g. --topic /data/EmailMessageChangeEvent")}
+			}
+			if limit < 0 {
+				return usageError{fmt.Errorf("--limit %d: want a number of events, or 0 to run until interrupted", limit)}
 			}
 			start, err := parseStart(from)
 			if err != nil {

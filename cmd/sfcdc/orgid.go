@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sfcdc/sfcdc/replay"
+)
+
+// The org ID of a store is kept in the store itself, so that the tools
+// reading only the store (status, replay, deadletters) need no Salesforce
+// session to know under which org the state is kept. It is a watermark
+// (its record ID field holds the org ID) under a reserved org name that no
+// Salesforce org ID can be: org IDs are letters and digits only.
+const (
+	orgRecordOrg  = "_sfcdc"
+	orgRecordName = "org id"
+)
+
+// rememberOrg stores the org ID that run and backfill learnt from the
+// session. A failure only logs: the command goes on, and the tools fall
+// back to salesforce.tenant_id.
+func rememberOrg(ctx context.Context, store replay.WatermarkStore, org string, log *slog.Logger) {
+	if err := store.SaveWatermark(ctx, orgRecordOrg, orgRecordName, replay.Watermark{Modstamp: time.Now(), RecordID: org}); err != nil {
+		log.Warn("store the org ID for status, replay and deadletters", "err", err)
+	}
+}
+
+// errOrgUnknown is the error of a tool that cannot name the org offline.
+var errOrgUnknown = errors.New("name the org: neither salesforce.tenant_id nor the store knows the org ID: " +
+	"set salesforce.tenant_id (or SFCDC_TENANT_ID) to the 15- or 18-character org ID, or run `sfcdc run` or " +
+	"`sfcdc backfill` once with this store, which keeps it there")
+
+// storedOrg names the org whose state a tool reads, without Salesforce:
+// salesforce.tenant_id when set, else the org ID run or backfill stored.
+func storedOrg(ctx context.Context, sf salesforceSection, store replay.WatermarkStore) (string, error) {
+	if sf.TenantID != "" {
+		return sf.TenantID, nil
+	}
+	w, err := store.Watermark(ctx, orgRecordOrg, orgRecordName)
+	switch {
+	case errors.Is(err, replay.ErrNotFound):
+		return "", usageError{errOrgUnknown}
+	case err != nil:
+		return "", fmt.Errorf("name the org: read the org ID from the store: %w", err)
+	case replay.CheckOrgID(w.RecordID) != nil:
+		return "", usageError{errOrgUnknown}
+	}
+	return w.RecordID, nil
+}
