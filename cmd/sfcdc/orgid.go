@@ -34,20 +34,40 @@ var errOrgUnknown = errors.New("name the org: neither salesforce.tenant_id nor t
 	"set salesforce.tenant_id (or SFCDC_TENANT_ID) to the 15- or 18-character org ID, or run `sfcdc run` or " +
 	"`sfcdc backfill` once with this store, which keeps it there")
 
-// storedOrg names the org whose state a tool reads, without Salesforce:
-// salesforce.tenant_id when set, else the org ID run or backfill stored.
+// storedOrg names the org whose state a tool reads: salesforce.tenant_id
+// when set, else the org ID run or backfill stored, both without
+// Salesforce. Only when neither knows it (a store no run has used yet) is
+// the session asked, briefly; when that fails too, the error says how to
+// name the org offline.
 func storedOrg(ctx context.Context, sf salesforceSection, store replay.WatermarkStore) (string, error) {
 	if sf.TenantID != "" {
 		return sf.TenantID, nil
 	}
 	w, err := store.Watermark(ctx, orgRecordOrg, orgRecordName)
 	switch {
-	case errors.Is(err, replay.ErrNotFound):
-		return "", usageError{errOrgUnknown}
+	case errors.Is(err, replay.ErrNotFound), err == nil && replay.CheckOrgID(w.RecordID) != nil:
+		return sessionOrg(ctx, sf)
 	case err != nil:
 		return "", fmt.Errorf("name the org: read the org ID from the store: %w", err)
-	case replay.CheckOrgID(w.RecordID) != nil:
-		return "", usageError{errOrgUnknown}
 	}
 	return w.RecordID, nil
+}
+
+// sessionOrgTimeout bounds the one question to Salesforce of a tool that
+// otherwise reads only the store.
+const sessionOrgTimeout = 10 * time.Second
+
+// sessionOrg asks the configured Salesforce session for its org ID.
+func sessionOrg(ctx context.Context, sf salesforceSection) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, sessionOrgTimeout)
+	defer cancel()
+	creds := sf.credentials()
+	if o, ok := creds.(*oauthCredentials); ok {
+		o.log = slog.New(slog.DiscardHandler) // a failure here is the error below, not retry warnings
+	}
+	sess, err := creds.Current(ctx)
+	if err != nil || replay.CheckOrgID(sess.TenantID) != nil {
+		return "", usageError{errOrgUnknown}
+	}
+	return sess.TenantID, nil
 }
