@@ -59,6 +59,7 @@ type Bus struct {
 	next          uint64 // replay ID of the next appended event
 	schemas       map[string]string
 	changed       chan struct{} // closed and replaced on every append
+	maxRetained   int           // newest events kept; 0: all (SetMaxRetained)
 }
 
 // NewBus returns an empty log with the given retention (DefaultRetention when 0).
@@ -104,6 +105,7 @@ func (b *Bus) Append(ev BusEvent) (replayID uint64) {
 	id := b.next
 	b.next++
 	b.log = append(b.log, storedEvent{BusEvent: ev, replayID: id, appendedAt: b.clock.Now()})
+	b.boundLocked()
 	close(b.changed)
 	b.changed = make(chan struct{})
 	return id
