@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
@@ -19,6 +22,9 @@ type simFlags struct {
 	rate       float64
 	events     int
 	keepalive  time.Duration
+	// retainEvents bounds the bus (and, through the generator's working
+	// set, the records): 0 keeps everything for 72 hours.
+	retainEvents int
 
 	endStreamAfter int
 	resetAfter     int
@@ -37,6 +43,10 @@ type simBanner struct {
 	InstanceURL string   `json:"instance_url"`
 	TenantID    string   `json:"tenant_id"`
 	Topics      []string `json:"topics"`
+	// StateFile is a path in this run's folder for the daemon's file
+	// store (examples/sim.yaml uses it): a new simulated org starts with
+	// new state, and the file goes when the simulator exits.
+	StateFile string `json:"state_file"`
 	simLogin
 	simCommsMining
 }
@@ -47,9 +57,19 @@ func newSimCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Run a simulated Salesforce org (Pub/Sub API with change events) on loopback",
-		Long: "Starts a simulated Salesforce org and prints one JSON line with its endpoints and demo\n" +
-			"credentials (pubsub_addr, ca_file, access_token, instance_url, tenant_id, topics), then\n" +
-			"generates support traffic until interrupted. The credentials are for this throwaway org only.",
+		Long: "Starts a simulated Salesforce org and a simulated Communications Mining (CM) API on loopback and\n" +
+			"prints one JSON line with their endpoints and demo credentials (pubsub_addr, ca_file, access_token,\n" +
+			"instance_url, tenant_id, topics, commsmining_url, commsmining_token, state_file, ...), then generates\n" +
+			"support traffic until interrupted. The credentials are for this throwaway org only.\n\n" +
+			"The org's REST API reads (query, sObject retrieve, sObject Collections) and writes records:\n" +
+			"POST .../sobjects/<Object>/ creates, PATCH .../sobjects/<Object>/<Id> updates, DELETE deletes,\n" +
+			"each sending its change event like the generated traffic.\n\n" +
+			"Admin endpoints on commsmining_url (no token needed):\n" +
+			"  GET  /_sim/stats            what CM received: requests, comments new/updated/unchanged, billable units\n" +
+			"  GET  /_sim/traffic          the generated traffic: state (running, paused, done, off) and generated_events\n" +
+			"  POST /_sim/traffic/pause    stop generating; answers once the generator is idle (the org keeps serving)\n" +
+			"  POST /_sim/traffic/resume   generate again at --rate\n\n" +
+			"The run's folder (the CA file unless --ca-file, and state_file) is removed when the simulator exits.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSim(cmd, f, extras) },
 	}
@@ -63,6 +83,7 @@ func newSimCommand() *cobra.Command {
 	fl.Float64Var(&f.rate, "rate", 10, "generated events per second until interrupted; 0 turns the generator off unless --events is set")
 	fl.IntVar(&f.events, "events", 0, "generate exactly this many events as fast as possible, then stop generating; overrides --rate (--rate 0 --events N still generates N)")
 	fl.DurationVar(&f.keepalive, "keepalive", sfsim.DefaultKeepalive, "longest silence on an idle stream before a keepalive")
+	fl.IntVar(&f.retainEvents, "retain-events", defaultSimRetainEvents, "keep the newest N change events (older ones expire as after Salesforce's 72 hours, and the generator's cold records leave the org with them), so memory stays flat; 0 keeps everything for 72 hours")
 	fl.IntVar(&f.endStreamAfter, "fault-end-stream-after", 0, "end each stream with UNAVAILABLE after N events")
 	fl.IntVar(&f.resetAfter, "fault-reset-after", 0, "reset the TCP connection after N events of a stream")
 	fl.IntVar(&f.stallAfter, "fault-stall-after", 0, "stall each stream (no events, no keepalives) after N events")
@@ -72,24 +93,52 @@ func newSimCommand() *cobra.Command {
 	return cmd
 }
 
+// defaultSimRetainEvents is --retain-events: about 17 minutes of the
+// default --rate, some 13 MB of compressed change events.
+const defaultSimRetainEvents = 10000
+
+// simGCPercent is the garbage collector's target of `sfcdc sim` (GOGC).
+const simGCPercent = 50
+
 func runSim(cmd *cobra.Command, f simFlags, extras *simExtras) error {
-	if f.rate < 0 || f.events < 0 {
-		return usageError{fmt.Errorf("--rate and --events must not be negative")}
+	if f.rate < 0 || f.events < 0 || f.retainEvents < 0 {
+		return usageError{fmt.Errorf("--rate, --events and --retain-events must not be negative")}
 	}
 	if f.insecure {
 		if err := checkPlaintextFlags(f); err != nil {
 			return err
 		}
 	}
+	if err := extras.check(); err != nil {
+		return err
+	}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		// A heap half again its live size instead of twice: the simulator
+		// allocates little per second once seeded, so collecting more
+		// often costs nothing noticeable and keeps its RSS near what it
+		// holds (see --retain-events).
+		debug.SetGCPercent(simGCPercent)
+	}
+	runDir, err := os.MkdirTemp("", "sfcdc-sim-")
+	if err != nil {
+		return fmt.Errorf("create the simulator's folder: %w (set TMPDIR to a writable folder)", err)
+	}
+	defer os.RemoveAll(runDir) // the CA and the daemon state belong to this org only
+	caFile := f.caFile
+	if caFile == "" && !f.insecure {
+		caFile = filepath.Join(runDir, "ca.pem")
+	}
 	s, err := sfsim.Start(sfsim.SimConfig{
 		Org:    sfsim.Config{Seed: f.seed},
-		PubSub: sfsim.PubSubConfig{Addr: f.pubsubAddr, Insecure: f.insecure, CAFile: f.caFile, Keepalive: f.keepalive},
+		PubSub: sfsim.PubSubConfig{Addr: f.pubsubAddr, Insecure: f.insecure, CAFile: caFile, Keepalive: f.keepalive},
 		REST:   sfsim.RESTConfig{Addr: f.restAddr},
 	})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	s.Bus.SetMaxRetained(f.retainEvents)
+	s.Bus.SetCompressed(true) // four times the retained events in the same memory
 	s.Faults.Set(sfsim.FaultSettings{
 		EndStreamAfterEvents: f.endStreamAfter, ResetAfterEvents: f.resetAfter, StallAfterEvents: f.stallAfter,
 		Latency: f.latency, Once: f.faultOnce,
@@ -98,12 +147,14 @@ func runSim(cmd *cobra.Command, f simFlags, extras *simExtras) error {
 	banner := simBanner{
 		PubSubAddr: s.PubSub.Addr(), CAFile: s.PubSub.CAFile(), Insecure: f.insecure,
 		AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID(),
-		simLogin: simLoginBanner(s),
+		StateFile: filepath.Join(runDir, "state.db"),
+		simLogin:  simLoginBanner(s),
 	}
 	for _, ch := range s.Org.Channels() {
 		banner.Topics = append(banner.Topics, ch.Topic)
 	}
-	stopExtras, err := extras.start(s, &banner)
+	traffic := newSimTraffic(f)
+	stopExtras, err := extras.start(s, &banner, traffic)
 	if err != nil {
 		return err
 	}
@@ -113,7 +164,7 @@ func runSim(cmd *cobra.Command, f simFlags, extras *simExtras) error {
 		return err
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), string(line))
-	if err := generateTraffic(cmd, s, f); err != nil {
+	if err := traffic.generate(cmd, s, f); err != nil {
 		return err
 	}
 	<-cmd.Context().Done()

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -333,6 +336,238 @@ func TestSimFaultFlagsTakeEffect(t *testing.T) {
 				t.Fatalf("keepalive after %d events with latest %x; want it after all %d, at the last replay ID %x", got, resp.GetLatestReplayId(), simCLIEvents, last)
 			}
 			return
+		}
+	})
+}
+
+func TestSimRemovesItsFolderWhenItExits(t *testing.T) {
+	tmp := t.TempDir()
+	cmd := exec.Command(sfcdcBinary, "sim", "--pubsub-addr", "127.0.0.1:0", "--rate", "0")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	interruptAtCleanup(t, cmd)
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	var b simBanner
+	if err != nil || json.Unmarshal([]byte(line), &b) != nil {
+		t.Fatalf("read the banner: %v: %q", err, line)
+	}
+	dir := filepath.Dir(b.CAFile)
+	if filepath.Dir(dir) != tmp || !strings.HasPrefix(filepath.Base(dir), "sfcdc-sim-") || filepath.Dir(b.StateFile) != dir {
+		t.Fatalf("ca_file %q and state_file %q; want both in one sfcdc-sim-* folder of TMPDIR %s", b.CAFile, b.StateFile, tmp)
+	}
+	if _, err := os.Stat(b.CAFile); err != nil {
+		t.Fatalf("the CA file of a running simulator: %v", err)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("sfcdc sim after Ctrl-C: %v, want a clean exit", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "sfcdc-sim-*")); len(left) != 0 {
+		t.Fatalf("a clean exit left %v behind", left)
+	}
+}
+
+// simAdmin calls an admin endpoint of a running simulator.
+func simAdmin(t *testing.T, b simBanner, method, path string) trafficStatus {
+	t.Helper()
+	req, err := http.NewRequest(method, b.CommsMiningURL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st trafficStatus
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&st) != nil {
+		t.Fatalf("%s %s answered %s", method, path, resp.Status)
+	}
+	return st
+}
+
+func TestSimTrafficPausesAndResumesThroughTheAdminEndpoint(t *testing.T) {
+	b := startSimProcess(t, "--rate", "500")
+	awaitGenerated := func(above int64) trafficStatus {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			st := simAdmin(t, b, "GET", "/_sim/traffic")
+			if st.Generated > above {
+				return st
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the traffic is %+v after 60 s; want more than %d generated events", st, above)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if st := awaitGenerated(0); st.State != trafficRunning {
+		t.Fatalf("traffic %+v; want running", st)
+	}
+	paused := simAdmin(t, b, "POST", "/_sim/traffic/pause")
+	if paused.State != trafficPaused {
+		t.Fatalf("pause answered %+v; want paused", paused)
+	}
+	// The answer came once the generator was idle: nothing follows it.
+	if st := simAdmin(t, b, "GET", "/_sim/traffic"); st != paused {
+		t.Fatalf("after the pause answered %+v the traffic is %+v", paused, st)
+	}
+	if st := simAdmin(t, b, "POST", "/_sim/traffic/resume"); st.State != trafficRunning {
+		t.Fatalf("resume answered %+v; want running", st)
+	}
+	awaitGenerated(paused.Generated)
+}
+
+// cmSync sends one valid sync request to the simulated CM.
+func cmSync(t *testing.T, c *http.Client, b simBanner, id string) (*http.Response, error) {
+	t.Helper()
+	body := `{"comments":[{"id":"` + id + `","timestamp":"2026-05-01T10:00:00Z","messages":[{"body":{"text":"Hello"}}]}]}`
+	req, err := http.NewRequest("POST", b.CommsMiningURL+"/api/v1/sources/"+b.CommsMiningProject+"/"+b.CommsMiningSource+"/sync", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+b.CommsMiningToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	return resp, err
+}
+
+func TestSimCMFaultFlagsTakeEffect(t *testing.T) {
+	t.Run("--cm-fault-status 429 --cm-fault-retry-after 7 --cm-fault-times 2", func(t *testing.T) {
+		b := startSimProcess(t, "--rate", "0", "--cm-fault-status", "429", "--cm-fault-retry-after", "7", "--cm-fault-times", "2")
+		for i := range 3 {
+			resp, err := cmSync(t, http.DefaultClient, b, fmt.Sprintf("sf.Case.%d", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, retry := http.StatusTooManyRequests, "7"
+			if i == 2 {
+				want, retry = http.StatusOK, ""
+			}
+			if resp.StatusCode != want || resp.Header.Get("Retry-After") != retry {
+				t.Fatalf("sync %d: %d with Retry-After %q; want %d with %q", i+1, resp.StatusCode, resp.Header.Get("Retry-After"), want, retry)
+			}
+		}
+	})
+
+	t.Run("--cm-fault-status 503 without --cm-fault-retry-after", func(t *testing.T) {
+		b := startSimProcess(t, "--rate", "0", "--cm-fault-status", "503")
+		for i := range 2 { // every request, not only the first
+			resp, err := cmSync(t, http.DefaultClient, b, "sf.Case.1")
+			if err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "" {
+				t.Fatalf("sync %d: %v %v; want 503 without Retry-After", i+1, resp, err)
+			}
+		}
+	})
+
+	t.Run("--cm-fault-latency", func(t *testing.T) {
+		const latency = 300 * time.Millisecond
+		b := startSimProcess(t, "--rate", "0", "--cm-fault-latency", latency.String())
+		start := time.Now()
+		resp, err := cmSync(t, http.DefaultClient, b, "sf.Case.1")
+		// A lower bound only: the answer waited for the injected delay.
+		if err != nil || resp.StatusCode != http.StatusOK || time.Since(start) < latency {
+			t.Fatalf("sync: %v %v after %v; want 200 after at least %v", resp, err, time.Since(start), latency)
+		}
+	})
+
+	t.Run("--cm-fault-accept-then-timeout", func(t *testing.T) {
+		b := startSimProcess(t, "--rate", "0", "--cm-fault-accept-then-timeout", "--cm-fault-times", "1")
+		impatient := &http.Client{Timeout: 500 * time.Millisecond}
+		if resp, err := cmSync(t, impatient, b, "sf.Case.1"); err == nil {
+			t.Fatalf("sync answered %d; want no answer until the client gives up", resp.StatusCode)
+		}
+		if st := simStats(t, b); st.New != 1 {
+			t.Fatalf("CM counted %d new comments; want the unanswered request's comment stored", st.New)
+		}
+		if resp, err := cmSync(t, http.DefaultClient, b, "sf.Case.1"); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("the retry: %v %v; want 200, the fault spent", resp, err)
+		}
+	})
+
+	t.Run("refused combinations", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"--cm-fault-status", "200"},
+			{"--cm-fault-retry-after", "5"},
+			{"--cm-fault-status", "503", "--cm-fault-accept-then-timeout"},
+			{"--cm-fault-endpoint", "everything", "--cm-fault-status", "503"},
+		} {
+			r := runSfcdc(t, os.Environ(), append([]string{"sim", "--rate", "0", "--pubsub-addr", "127.0.0.1:0"}, args...)...)
+			wantExit(t, r, exitUsage, args[0])
+			if r.stdout != "" {
+				t.Fatalf("%v printed a banner: %s", args, r.stdout)
+			}
+		}
+	})
+}
+
+// simHeapAfter runs `sfcdc sim` in this process with args until its
+// standard error or output says ready, and returns how much heap it added,
+// measured after a collection (live memory, not a timing).
+func simHeapAfter(t *testing.T, ready string, args ...string) uint64 {
+	t.Helper()
+	t.Setenv("GOGC", "100") // keep the simulator from retuning this test process
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := newRootCommand()
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
+	cmd.SetArgs(append([]string{"sim", "--pubsub-addr", "127.0.0.1:0", "--rate", "0"}, args...))
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("sfcdc sim: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(5 * time.Minute)
+	for !strings.Contains(out.String()+errOut.String(), ready) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q from sfcdc sim %v within 5 minutes: %s", ready, args, errOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	return after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
+}
+
+func TestSimHoldsBoundedMemoryWhateverItGeneratesOrSeeds(t *testing.T) {
+	t.Run("generated traffic", func(t *testing.T) {
+		// 12,000 events held 140 MB before the bus was bounded and the
+		// generator forgot cold records; the bound keeps the newest 2,000.
+		heap := simHeapAfter(t, "generated 12000 events", "--events", "12000", "--retain-events", "2000")
+		t.Logf("heap after 12,000 generated events: %d MB", heap>>20)
+		if heap > 48<<20 {
+			t.Fatalf("sfcdc sim holds %d MB after 12,000 events with --retain-events 2000; want at most 48 MB", heap>>20)
+		}
+	})
+	t.Run("seeded records", func(t *testing.T) {
+		// 7.3 KB a record before (its text allocated alone, every change
+		// event kept); about 2.4 KB now.
+		const n = 20000
+		heap := simHeapAfter(t, "\n", "--seed-records", fmt.Sprint(n))
+		t.Logf("heap after %d seeded emails: %d MB (%d bytes a record)", n, heap>>20, heap/n)
+		if heap/n > 3500 {
+			t.Fatalf("sfcdc sim holds %d bytes a seeded record; want at most 3,500", heap/n)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,11 +32,15 @@ type BusEvent struct {
 	Payload   []byte // Avro binary, no container, no header
 }
 
-// storedEvent is a BusEvent with its position and append time.
+// storedEvent is a BusEvent with its position and append time. On a
+// compressing bus (SetCompressed) Payload is deflated while stored, and
+// size is its length before.
 type storedEvent struct {
 	BusEvent
 	replayID   uint64
 	appendedAt time.Time
+	size       int
+	compressed bool
 }
 
 // Replay errors. Both map to INVALID_ARGUMENT with the replay-ID error code.
@@ -59,6 +64,8 @@ type Bus struct {
 	next          uint64 // replay ID of the next appended event
 	schemas       map[string]string
 	changed       chan struct{} // closed and replaced on every append
+	maxRetained   int           // newest events kept; 0: all (SetMaxRetained)
+	compress      atomic.Bool   // deflate payloads from now on (SetCompressed)
 }
 
 // NewBus returns an empty log with the given retention (DefaultRetention when 0).
@@ -99,11 +106,17 @@ func (b *Bus) Schema(id string) (string, bool) {
 
 // Append stores ev, assigns its replay ID and wakes waiting subscribers.
 func (b *Bus) Append(ev BusEvent) (replayID uint64) {
+	stored := storedEvent{BusEvent: ev, size: len(ev.Payload)}
+	if b.compress.Load() {
+		stored.Payload, stored.compressed = deflatePayload(ev.Payload), true
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	id := b.next
 	b.next++
-	b.log = append(b.log, storedEvent{BusEvent: ev, replayID: id, appendedAt: b.clock.Now()})
+	stored.replayID, stored.appendedAt = id, b.clock.Now()
+	b.log = append(b.log, stored)
+	b.boundLocked()
 	close(b.changed)
 	b.changed = make(chan struct{})
 	return id
@@ -165,6 +178,16 @@ func (b *Bus) StartAfter(raw []byte) (uint64, error) {
 // scanned through. The scanned position never passes an undelivered match,
 // so it is safe to hand to a client as latest_replay_id.
 func (b *Bus) ReadAfter(after uint64, keep func(entity string) bool, max, maxBytes int) ([]storedEvent, uint64) {
+	out, scanned := b.readAfter(after, keep, max, maxBytes)
+	for i := range out { // outside the lock: appends need not wait for it
+		if out[i].compressed {
+			out[i].Payload, out[i].compressed = inflatePayload(out[i].Payload), false
+		}
+	}
+	return out, scanned
+}
+
+func (b *Bus) readAfter(after uint64, keep func(entity string) bool, max, maxBytes int) ([]storedEvent, uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.purgeLocked()
@@ -178,11 +201,11 @@ func (b *Bus) ReadAfter(after uint64, keep func(entity string) bool, max, maxByt
 	for i := start; i < len(b.log); i++ {
 		ev := b.log[i]
 		if keep(ev.Entity) {
-			if len(out) == max || (len(out) > 0 && size+len(ev.Payload) > maxBytes) {
+			if len(out) == max || (len(out) > 0 && size+ev.size > maxBytes) {
 				break
 			}
 			out = append(out, ev)
-			size += len(ev.Payload)
+			size += ev.size
 		}
 		scanned = ev.replayID
 	}

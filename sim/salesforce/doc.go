@@ -57,8 +57,10 @@
 // The REST server is the org's instance and login URL: OAuth (authorize
 // page, web-server flow with PKCE, refresh, JWT bearer, client
 // credentials, userinfo, /id URLs), query/queryAll with the SOQL subset
-// sfcdc uses, sObject and Collections retrieve, describe, Sforce-Limit-Info
-// and a daily API budget. Choices where the reference is unsure: userinfo
+// sfcdc uses, sObject and Collections retrieve, sObject create, update and
+// delete (each one transaction with its change event; no undelete, which
+// Salesforce offers through SOAP and Apex only), describe,
+// Sforce-Limit-Info and a daily API budget. Choices where the reference is unsure: userinfo
 // answers an invalid token with 403 Bad_OAuth_Token; more than 2,000 IDs in
 // one Collections call is EXCEEDED_ID_LIMIT; a JWT exp has no upper bound;
 // any loopback /oauth2/callback is accepted unless callback URLs are
@@ -70,7 +72,9 @@
 // Generator produces reproducible support traffic (cases, inbound and
 // outbound emails with multi-KB bodies, comments, status changes, deletes
 // and undeletes) from a seed, either at a rate or as fast as possible;
-// Generate(ctx, n) appends exactly n events.
+// Generate(ctx, n) appends exactly n events. A TrafficGate pauses it
+// between activities; SetWorkingSet with Bus.SetMaxRetained and
+// Bus.SetCompressed keep a run of any length in constant memory.
 //
 // goavro/v2 encodes the events because the consumer side decodes with it;
 // using the same library keeps the simulator's schemas honest about what

@@ -21,6 +21,8 @@ const supportAddress = "support@sim-org.example.com"
 type Generator struct {
 	// OnCommit, if set, sees every transaction the generator commits.
 	OnCommit func(Commit)
+	// Gate, if set, pauses Run and Generate between activities.
+	Gate *TrafficGate
 
 	org      *Org
 	rng      *rand.Rand
@@ -59,10 +61,11 @@ func NewGenerator(org *Org, seed uint64) *Generator {
 func (g *Generator) Generate(ctx context.Context, n int) (int, error) {
 	events, silent := 0, 0
 	for events < n {
-		if err := ctx.Err(); err != nil {
+		if _, err := g.Gate.begin(ctx); err != nil {
 			return events, err
 		}
 		k, err := g.StepAtMost(n - events)
+		g.Gate.end()
 		events += k
 		if err != nil {
 			return events, err
@@ -136,7 +139,15 @@ func (g *Generator) Run(ctx context.Context, eventsPerSecond float64) error {
 			return nil
 		case <-timer.C:
 		}
+		waited, err := g.Gate.begin(ctx)
+		if err != nil { // only ctx ends a wait
+			return nil
+		}
+		if waited { // resume at the rate, without catching up on the pause
+			start, events = time.Now(), 0
+		}
 		k, err := g.Step()
+		g.Gate.end()
 		if err != nil {
 			return err
 		}

@@ -63,6 +63,26 @@ func (b *Bus) TrimThrough(through uint64) {
 	b.dropFrontLocked(n)
 }
 
+// SetMaxRetained bounds the bus to the newest n events (0: no bound, the
+// default): each Append beyond it drops the oldest, as if its retention had
+// expired, so a subscriber resuming before the retained window gets
+// ErrReplayExpired, exactly as after 72 h. A long-running simulator uses it
+// to hold a constant amount of memory whatever it generates.
+func (b *Bus) SetMaxRetained(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.maxRetained = max(n, 0)
+	b.boundLocked()
+}
+
+// boundLocked drops the events beyond maxRetained.
+func (b *Bus) boundLocked() {
+	if over := len(b.log) - b.maxRetained; b.maxRetained > 0 && over > 0 {
+		b.purgedThrough = b.log[over-1].replayID
+		b.dropFrontLocked(over)
+	}
+}
+
 // dropFrontLocked removes the n oldest events. Their entries are zeroed so
 // the payloads can be collected, and the log is resliced rather than
 // copied: copying the retained window on every trim (a driver trims every

@@ -41,7 +41,9 @@ type PubSubServer struct {
 	grpc   *grpc.Server
 	conns  *connTracker
 	caFile string
-	done   chan struct{}
+	// tempDir holds a generated CA file; Close removes it.
+	tempDir string
+	done    chan struct{}
 }
 
 // StartPubSub listens and serves eventbus.v1.PubSub until Close.
@@ -62,10 +64,11 @@ func startPubSub(backend PubSubBackend, cfg PubSubConfig, tlsCfg *tls.Config) (*
 		backend.Faults = &Faults{}
 	}
 	opts := PubSubServerOptions()
+	var tempDir string
 	if !cfg.Insecure {
 		if tlsCfg == nil {
 			var err error
-			if cfg.CAFile, tlsCfg, err = generateTLS(cfg.CAFile); err != nil {
+			if cfg.CAFile, tlsCfg, tempDir, err = generateTLS(cfg.CAFile); err != nil {
 				return nil, err
 			}
 		}
@@ -73,15 +76,17 @@ func startPubSub(backend PubSubBackend, cfg PubSubConfig, tlsCfg *tls.Config) (*
 	}
 	lis, err := listen(cfg.Addr, cfg.Insecure)
 	if errors.Is(err, ErrPlaintextOffLoopback) {
+		removeTempDir(tempDir)
 		return nil, fmt.Errorf("serve the Pub/Sub API in plaintext: %w", err)
 	}
 	if err != nil {
+		removeTempDir(tempDir)
 		return nil, fmt.Errorf("listen on %s: %w (choose another --pubsub-addr)", cfg.Addr, err)
 	}
 	conns := trackConns(lis)
 	srv := grpc.NewServer(opts...)
 	eventbusv1.RegisterPubSubServer(srv, newPubSubService(backend, conns, cfg.Keepalive))
-	s := &PubSubServer{grpc: srv, conns: conns, done: make(chan struct{})}
+	s := &PubSubServer{grpc: srv, conns: conns, tempDir: tempDir, done: make(chan struct{})}
 	if !cfg.Insecure {
 		s.caFile = cfg.CAFile
 	}
@@ -137,8 +142,10 @@ func (s *PubSubServer) CAFile() string { return s.caFile }
 // ResetConnections closes every client connection now.
 func (s *PubSubServer) ResetConnections() { s.conns.resetAll() }
 
-// Close stops the server and ends every stream.
+// Close stops the server, ends every stream and removes the CA file it
+// generated (a CAFile the caller chose stays).
 func (s *PubSubServer) Close() {
 	s.grpc.Stop()
 	<-s.done
+	removeTempDir(s.tempDir)
 }

@@ -171,6 +171,10 @@ func (s *restService) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+base+"/sobjects/{object}/describe", s.api(s.describe))
 	mux.HandleFunc("GET "+base+"/sobjects/{object}/describe/{$}", s.api(s.describe))
 	mux.HandleFunc("GET "+base+"/sobjects/{object}/{id}", s.api(s.retrieve))
+	mux.HandleFunc("POST "+base+"/sobjects/{object}", s.api(s.createRecord))
+	mux.HandleFunc("POST "+base+"/sobjects/{object}/{$}", s.api(s.createRecord))
+	mux.HandleFunc("PATCH "+base+"/sobjects/{object}/{id}", s.api(s.updateRecord))
+	mux.HandleFunc("DELETE "+base+"/sobjects/{object}/{id}", s.api(s.deleteRecord))
 	mux.HandleFunc("GET "+base+"/composite/sobjects/{object}", s.api(s.collectionsRetrieve))
 	mux.HandleFunc("POST "+base+"/composite/sobjects/{object}", s.api(s.collectionsRetrieve))
 	mux.HandleFunc(base+"/", s.api(func(w http.ResponseWriter, _ *http.Request, _ string) {

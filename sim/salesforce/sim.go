@@ -47,6 +47,9 @@ type Sim struct {
 	LoginURL string
 	// AccessToken is a session issued at start, for demos and tests.
 	AccessToken string
+	// tempDir holds the generated CA file when the caller chose none;
+	// Close removes it.
+	tempDir string
 }
 
 // Start builds the org and starts its Pub/Sub, REST and OAuth endpoints.
@@ -69,7 +72,7 @@ func Start(cfg SimConfig) (_ *Sim, err error) {
 	}()
 	var tlsCfg *tls.Config
 	if !cfg.PubSub.Insecure {
-		if cfg.PubSub.CAFile, tlsCfg, err = generateTLS(cfg.PubSub.CAFile); err != nil {
+		if cfg.PubSub.CAFile, tlsCfg, s.tempDir, err = generateTLS(cfg.PubSub.CAFile); err != nil {
 			return nil, fmt.Errorf("start simulated org: %w", err)
 		}
 	}
@@ -93,7 +96,8 @@ func (s *Sim) Backend() PubSubBackend {
 	return PubSubBackend{OrgID: s.Org.ID(), InstanceURL: s.InstanceURL, Topics: s.Org, Bus: s.Bus, Tokens: s.Tokens, Faults: s.Faults}
 }
 
-// Close stops the endpoints.
+// Close stops the endpoints and removes the CA file Start generated (one
+// the caller named in PubSub.CAFile stays).
 func (s *Sim) Close() {
 	if s.PubSub != nil {
 		s.PubSub.Close()
@@ -101,4 +105,5 @@ func (s *Sim) Close() {
 	if s.REST != nil {
 		s.REST.Close()
 	}
+	removeTempDir(s.tempDir)
 }

@@ -11,7 +11,7 @@ import (
 // order.
 func (o *Org) runQuery(b *boundQuery, includeDeleted bool) []Record {
 	var rows []Record
-	for _, r := range o.Records(b.object.Name) {
+	for _, r := range o.sharedRecords(b.object.Name) {
 		if r.IsDeleted() && !includeDeleted {
 			continue
 		}

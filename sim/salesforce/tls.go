@@ -18,16 +18,28 @@ import (
 
 // generateTLS creates the simulator's CA and server certificate, writing
 // the CA to caFile or, when caFile is empty, to a new temporary directory.
-func generateTLS(caFile string) (string, *tls.Config, error) {
+// tempDir is that directory ("" when the caller chose caFile): the caller
+// removes it when the simulator closes, so a clean exit leaves no
+// sfcdc-sim-* folder behind.
+func generateTLS(caFile string) (file string, cfg *tls.Config, tempDir string, err error) {
 	if caFile == "" {
-		dir, err := os.MkdirTemp("", "sfcdc-sim-")
-		if err != nil {
-			return "", nil, fmt.Errorf("create CA directory: %w", err)
+		if tempDir, err = os.MkdirTemp("", "sfcdc-sim-"); err != nil {
+			return "", nil, "", fmt.Errorf("create CA directory: %w", err)
 		}
-		caFile = filepath.Join(dir, "ca.pem")
+		caFile = filepath.Join(tempDir, "ca.pem")
 	}
-	cfg, err := selfSignedTLS(caFile)
-	return caFile, cfg, err
+	if cfg, err = selfSignedTLS(caFile); err != nil {
+		removeTempDir(tempDir)
+		return "", nil, "", err
+	}
+	return caFile, cfg, tempDir, nil
+}
+
+// removeTempDir deletes a directory generateTLS created ("" is none).
+func removeTempDir(dir string) {
+	if dir != "" {
+		_ = os.RemoveAll(dir) // best effort: the simulator is closing anyway
+	}
 }
 
 // selfSignedTLS creates a throwaway CA and a server certificate it signs for
