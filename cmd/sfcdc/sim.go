@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
@@ -58,9 +60,9 @@ func newSimCommand() *cobra.Command {
 		Use:   "sim",
 		Short: "Run a simulated Salesforce org (Pub/Sub API with change events) on loopback",
 		Long: "Starts a simulated Salesforce org and a simulated Communications Mining (CM) API on loopback and\n" +
-			"prints one JSON line with their endpoints and demo credentials (pubsub_addr, ca_file, access_token,\n" +
-			"instance_url, tenant_id, topics, commsmining_url, commsmining_token, state_file, ...), then generates\n" +
-			"support traffic until interrupted. The credentials are for this throwaway org only.\n\n" +
+			"prints one JSON line with their endpoints and demo credentials, then generates support traffic\n" +
+			"until interrupted. The credentials are for this throwaway org only. The line's fields:\n" +
+			bannerFieldList() + "\n\n" +
 			"The org's REST API reads (query, sObject retrieve, sObject Collections) and writes records:\n" +
 			"POST .../sobjects/<Object>/ creates, PATCH .../sobjects/<Object>/<Id> updates, DELETE deletes,\n" +
 			"each sending its change event like the generated traffic.\n\n" +
@@ -198,4 +200,40 @@ func checkPlaintextFlags(f simFlags) error {
 		}
 	}
 	return nil
+}
+
+// bannerFieldList is the banner's JSON field names, wrapped for --help:
+// read from simBanner itself, so the help never misses a field.
+func bannerFieldList() string {
+	var names []string
+	var collect func(t reflect.Type)
+	collect = func(t reflect.Type) {
+		for f := range t.Fields() {
+			if f.Anonymous {
+				collect(f.Type)
+				continue
+			}
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+				names = append(names, name)
+			}
+		}
+	}
+	collect(reflect.TypeFor[simBanner]())
+	var out, line strings.Builder
+	for i, name := range names {
+		word := name
+		if i < len(names)-1 {
+			word += ","
+		}
+		if line.Len() > 0 && line.Len()+1+len(word) > 96 {
+			out.WriteString("  " + line.String() + "\n")
+			line.Reset()
+		}
+		if line.Len() > 0 {
+			line.WriteByte(' ')
+		}
+		line.WriteString(word)
+	}
+	out.WriteString("  " + line.String())
+	return out.String()
 }

@@ -571,3 +571,26 @@ func TestSimHoldsBoundedMemoryWhateverItGeneratesOrSeeds(t *testing.T) {
 		}
 	})
 }
+
+// `sfcdc sim --help` names every field of the banner line, so a reader
+// knows what the line holds without starting the simulator.
+func TestSimHelpListsEveryBannerField(t *testing.T) {
+	raw, err := json.Marshal(simBanner{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		t.Fatal(err)
+	}
+	help := runSfcdc(t, os.Environ(), "sim", "--help")
+	wantExit(t, help, 0)
+	for name := range fields {
+		if !strings.Contains(help.output(), name) {
+			t.Errorf("sim --help does not name the banner field %s:\n%s", name, help.output())
+		}
+	}
+	if len(fields) < 15 {
+		t.Errorf("the banner has %d fields; want at least the 15 the README lists", len(fields))
+	}
+}
