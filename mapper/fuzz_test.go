@@ -2,6 +2,7 @@ package mapper
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -51,7 +52,7 @@ func checkCleanOutput(t *testing.T, out string, multiline bool) {
 
 func FuzzMap(f *testing.F) {
 	f.Add("02s000000000001AAA", "Subject", "Body", "<p>html</p>", "a@x;b@y", "2024-05-01T10:00:00Z", int64(1714557600000), 1.5, true)
-	f.Add("a b/c", "", "", "", ",,;", "", int64(-1), -0.0, false)
+	f.Add("a b/c", "", "", "", ",,;", "", int64(-1), math.Copysign(0, -1), false)
 	m := mustMapper(f,
 		ObjectMapping{Object: "EmailMessage", Comment: CommentMapping{Properties: map[string]string{
 			"Case Number": "Parent.CaseNumber", "Score": "Score__c", "Forced": "number:Subject"}}},

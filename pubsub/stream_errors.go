@@ -19,7 +19,7 @@ var (
 	// ErrTopicNotFound: the topic does not exist or is not visible.
 	ErrTopicNotFound = errors.New("topic not found or not accessible")
 	// ErrUnauthenticated: the session was rejected and could not be renewed.
-	ErrUnauthenticated = errors.New("Salesforce rejected the session")
+	ErrUnauthenticated = errors.New("session rejected by Salesforce")
 	// ErrUntrustedCertificate: the endpoint's TLS certificate does not
 	// verify against the configured roots. No retry can fix that, so it is
 	// terminal instead of a reconnect loop.

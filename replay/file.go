@@ -8,6 +8,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // FileStore is the Store in one bbolt file, for a single machine without
@@ -68,7 +69,7 @@ func OpenFileStore(path string, opts FileOptions) (*FileStore, error) {
 		timeout = DefaultLockTimeout
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open file store %s: another process has it open: %w", path, err)
 	}
 	if err != nil {

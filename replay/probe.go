@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // ProbeReport is what Probe found out about a store that can serve.
@@ -179,7 +180,7 @@ func probeFile(cfg Config) (ProbeReport, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
 	switch {
-	case errors.Is(err, bolt.ErrTimeout):
+	case errors.Is(err, bolterrors.ErrTimeout):
 		report.InUse = true
 		return report, nil
 	case err != nil:

@@ -24,7 +24,7 @@ var (
 	// ErrMalformedQuery: the SOQL does not parse (400 MALFORMED_QUERY).
 	ErrMalformedQuery = errors.New("malformed query")
 	// ErrServerUnavailable: a 5xx answer; transient.
-	ErrServerUnavailable = errors.New("Salesforce server error")
+	ErrServerUnavailable = errors.New("server error at Salesforce")
 
 	// ErrInvalidGrant: the token endpoint refused the grant (invalid_grant):
 	// a revoked refresh token, an expired JWT assertion, a user who has not

@@ -47,4 +47,4 @@ func newHTTPClient(cfg Config) (*http.Client, error) {
 	}, nil
 }
 
-var errRedirect = errors.New("Salesforce answered with a redirect, which sfcdc does not follow")
+var errRedirect = errors.New("redirect answered by Salesforce, which sfcdc does not follow")

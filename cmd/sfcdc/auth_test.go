@@ -210,7 +210,6 @@ type runningCommand struct {
 	out  syncBuffer
 	urls chan string
 	done chan error
-	err  error
 }
 
 func startCommand(t *testing.T, cmd *cobra.Command, args ...string) *runningCommand {
