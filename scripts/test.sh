@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command: go test (race detector on) against a real Redis.
+# The project's test command: staticcheck, then go test (race detector on) against a real Redis.
 # Uses the Redis at $SFCDC_TEST_REDIS_ADDR or 127.0.0.1:6379 when one answers;
 # otherwise starts a private redis-server on a free loopback port and stops it
 # afterwards. Extra arguments go to `go test` (default: ./...).
@@ -39,5 +39,9 @@ if ! redis_answers "$addr"; then
 fi
 export SFCDC_TEST_REDIS_ADDR="$addr"
 
-if [ $# -eq 0 ]; then set -- ./...; fi
+if [ $# -eq 0 ]; then
+  # The whole suite also holds the code to staticcheck (pinned in go.mod's tool block).
+  go tool staticcheck ./...
+  set -- ./...
+fi
 go test -race -timeout 30m "$@"
