@@ -33,6 +33,34 @@ func runWatermarks(t *testing.T, open func(t *testing.T) replay.Store) {
 		wantErr(t, "Watermark of another object", err, replay.ErrNotFound)
 	})
 
+	t.Run("a Bulk job's position is kept with the watermark and cleared by the next save", func(t *testing.T) {
+		s := open(t)
+		at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		reading := replay.Watermark{Modstamp: at, RecordID: "02s5e00000ABCDEAAA", BulkJob: "7505e00000AbCdEAAA", BulkLocator: "MTAwMDA"}
+		done := replay.Watermark{Modstamp: at.Add(time.Minute), RecordID: "02s5e00000ABCDFAAA"}
+		for _, w := range []replay.Watermark{reading, done} {
+			noErr(t, "SaveWatermark", s.SaveWatermark(t.Context(), org, object, w))
+			got, err := s.Watermark(t.Context(), org, object)
+			noErr(t, "Watermark", err)
+			if !got.Modstamp.Equal(w.Modstamp) || got.RecordID != w.RecordID || got.BulkJob != w.BulkJob || got.BulkLocator != w.BulkLocator {
+				t.Errorf("got %+v, want %+v", got, w)
+			}
+		}
+	})
+
+	t.Run("a Bulk position that is not one is refused", func(t *testing.T) {
+		s := open(t)
+		at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		for _, w := range []replay.Watermark{
+			{Modstamp: at, BulkLocator: "MTAwMDA"},                            // a locator without its job
+			{Modstamp: at, BulkJob: "not an id"},                              // not a Salesforce ID
+			{Modstamp: at, BulkJob: "7505e00000AbCdEAAA", BulkLocator: "a b"}, // a locator is printable ASCII without spaces
+			{Modstamp: at, BulkJob: "7505e00000AbCdEAAA", BulkLocator: strings.Repeat("x", 2000)},
+		} {
+			wantErr(t, "SaveWatermark", s.SaveWatermark(t.Context(), org, object, w), replay.ErrInvalid)
+		}
+	})
+
 	t.Run("a watermark without modstamp is refused", func(t *testing.T) {
 		s := open(t)
 		wantErr(t, "SaveWatermark", s.SaveWatermark(t.Context(), org, object, replay.Watermark{RecordID: "x"}), replay.ErrInvalid)
