@@ -511,7 +511,7 @@ func TestEveryBulkRequestCountsTowardTheDailyAPIBudget(t *testing.T) {
 	if a.header.Get("Sforce-Limit-Info") != "api-usage=3/5" {
 		t.Fatalf("after three calls: %q", a.header.Get("Sforce-Limit-Info"))
 	}
-	h.results(t, id, "?maxRecords=2&locator="+a.header.Get("Sforce-Locator"))             // 4
+	h.results(t, id, "?maxRecords=2&locator="+a.header.Get("Sforce-Locator"))               // 4
 	h.call(t, "DELETE", "/services/data/v62.0/jobs/query/"+id, h.sim.AccessToken, nil, nil) // 5
 	if used, _ := h.sim.REST.APIUsage(); used != 5 {
 		t.Fatalf("used %d, want 5", used)
