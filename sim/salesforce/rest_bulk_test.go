@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -518,5 +519,46 @@ func TestEveryBulkRequestCountsTowardTheDailyAPIBudget(t *testing.T) {
 	}
 	if a := h.createJob(t, "v62.0", map[string]string{"operation": "query", "query": "SELECT Id FROM Case"}); a.status != 403 || errorCode(t, a) != "REQUEST_LIMIT_EXCEEDED" {
 		t.Fatalf("over the budget: %d %s", a.status, a.body)
+	}
+}
+
+// A results page is written row by row from the job's snapshot: fetching
+// a 100 MB page allocates a small fraction of it. (The org stores one
+// shared 100 KB body, so only rendering the page whole could allocate
+// its size.)
+func TestAResultsPageIsStreamedNotRenderedWholeInMemory(t *testing.T) {
+	h := startBulkHarness(t, bulkTestConfig)
+	body := strings.Repeat("A long email body line.\r\n", 4096) // 100 KB
+	_, err := h.sim.Org.Transaction(func(tx *Tx) error {
+		for range 1000 {
+			if _, err := tx.Create("EmailMessage", Values{"Subject": "big", "TextBody": body}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := h.finishJob(t, map[string]string{"operation": "query", "query": "SELECT Id, TextBody FROM EmailMessage"})
+	req, err := http.NewRequest("GET", h.sim.InstanceURL+"/services/data/v62.0/jobs/query/"+id+"/results", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+h.sim.AccessToken)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	resp, err := h.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	runtime.ReadMemStats(&after)
+	if err != nil || n < 100_000_000 || resp.Header.Get("Sforce-NumberOfRecords") != "1000" {
+		t.Fatalf("page: %d bytes, %v, %s records", n, err, resp.Header.Get("Sforce-NumberOfRecords"))
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > uint64(n)/5 {
+		t.Fatalf("fetching a %d MB page allocated %d MB", n>>20, allocated>>20)
 	}
 }
