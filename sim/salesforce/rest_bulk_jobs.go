@@ -96,6 +96,9 @@ func (e *bulkLimitError) Error() string { return e.message }
 // The expected row count sets how long it will take.
 func (s *bulkStore) create(q *boundQuery, operation, version, delimiter, ending string) (*bulkJob, error) {
 	now := s.org.Clock().Now()
+	// Counting the rows scans the object: outside the lock, so other jobs'
+	// requests do not wait for it.
+	n := len(s.org.runQuery(q, operation == "queryAll"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pruneLocked(now)
@@ -105,7 +108,6 @@ func (s *bulkStore) create(q *boundQuery, operation, version, delimiter, ending 
 	if s.storedKBLocked() >= s.cfg.DailyResultKB {
 		return nil, &bulkLimitError{message: "Max bulk v2 query result size stored (" + strconv.FormatInt(s.cfg.DailyResultKB, 10) + ") kb per 24 hrs has been exceeded"}
 	}
-	n := len(s.org.runQuery(q, operation == "queryAll"))
 	s.seq++
 	j := &bulkJob{
 		id: newRecordID("750", s.seq), operation: operation, query: q, version: version,

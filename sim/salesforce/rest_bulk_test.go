@@ -562,3 +562,18 @@ func TestAResultsPageIsStreamedNotRenderedWholeInMemory(t *testing.T) {
 		t.Fatalf("fetching a %d MB page allocated %d MB", n>>20, allocated>>20)
 	}
 }
+
+func TestLimitsReportTheAPIAndBulkAllocationsLeft(t *testing.T) {
+	h := startRESTHarnessWith(t, bulkOrgConfig, RESTConfig{Bulk: BulkConfig{DailyJobs: 5, DailyResultKB: 3000}, DailyAPILimit: 100})
+	h.createCases(t, 1)
+	id := h.startJob(t, map[string]string{"operation": "query", "query": "SELECT Id FROM Case"})
+	h.clock.Advance(time.Minute)
+	h.jobInfo(t, id) // completes: two calls so far
+	var limits map[string]struct{ Max, Remaining int64 }
+	a := h.call(t, "GET", "/services/data/v62.0/limits/", h.sim.AccessToken, nil, nil) // the third
+	a.json(t, &limits)
+	api, jobs, storage := limits["DailyApiRequests"], limits["DailyBulkV2QueryJobs"], limits["DailyBulkV2QueryFileStorageMB"]
+	if a.status != 200 || api.Max != 100 || api.Remaining != 97 || jobs.Max != 5 || jobs.Remaining != 4 || storage.Max != 3 || storage.Remaining != 2 {
+		t.Fatalf("limits: %d %s", a.status, a.body)
+	}
+}

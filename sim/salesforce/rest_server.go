@@ -203,6 +203,8 @@ func (s *restService) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE "+base+"/sobjects/{object}/{id}", s.api(s.deleteRecord))
 	mux.HandleFunc("GET "+base+"/composite/sobjects/{object}", s.api(s.collectionsRetrieve))
 	mux.HandleFunc("POST "+base+"/composite/sobjects/{object}", s.api(s.collectionsRetrieve))
+	mux.HandleFunc("GET "+base+"/limits", s.api(s.limits))
+	mux.HandleFunc("GET "+base+"/limits/{$}", s.api(s.limits))
 	s.bulkRoutes(mux, base)
 	mux.HandleFunc(base+"/", s.api(func(w http.ResponseWriter, _ *http.Request, _ string) {
 		writeRESTError(w, http.StatusNotFound, "NOT_FOUND", msgNotFound)
