@@ -65,7 +65,19 @@
 // one Collections call is EXCEEDED_ID_LIMIT; a JWT exp has no upper bound;
 // any loopback /oauth2/callback is accepted unless callback URLs are
 // configured. Subqueries, aggregates other than COUNT() and date literals
-// are not supported.
+// are not supported. Query pages shrink to 200 rows when two custom long
+// text fields are selected (standard ones too with
+// RESTConfig.StandardLongTextShrinksPages).
+//
+// # Bulk API 2.0 query
+//
+// Query jobs (rest_bulk.go) run the same SOQL subset, refusing what Bulk
+// API 2.0 refuses, and move through UploadComplete, InProgress and
+// JobComplete (or Failed, Aborted) by the org's clock. Results are CSV
+// pages addressed by locator, rendered row by row from the snapshot taken
+// at completion, so a job over hundreds of thousands of large emails holds
+// no rendered text. Daily job and result-volume allocations, 7-day
+// retention and the API budget apply; faults fail or expire jobs.
 //
 // # Generator
 //

@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -70,4 +71,24 @@ func (b *apiBudget) usedLocked(hour int64) int {
 func (b *apiBudget) limitInfo() string {
 	used, limit := b.usage()
 	return fmt.Sprintf("api-usage=%d/%d", used, limit)
+}
+
+// limitJSON is one entry of the /limits resource.
+type limitJSON struct {
+	Max       int64 `json:"Max"`
+	Remaining int64 `json:"Remaining"`
+}
+
+// limits serves GET …/limits with the allocations the simulator counts:
+// daily API requests, and Bulk API 2.0 query jobs and result storage
+// (in MB, as DailyBulkV2QueryFileStorageMB reports it).
+func (s *restService) limits(w http.ResponseWriter, _ *http.Request, _ string) {
+	used, limit := s.budget.usage()
+	jobs, storedKB := s.bulk.usage()
+	maxMB := s.bulk.cfg.DailyResultKB / 1000
+	writeJSON(w, http.StatusOK, map[string]limitJSON{
+		"DailyApiRequests":              {Max: int64(limit), Remaining: int64(max(limit-used, 0))},
+		"DailyBulkV2QueryJobs":          {Max: int64(s.bulk.cfg.DailyJobs), Remaining: int64(max(s.bulk.cfg.DailyJobs-jobs, 0))},
+		"DailyBulkV2QueryFileStorageMB": {Max: maxMB, Remaining: max(maxMB-(storedKB+999)/1000, 0)},
+	})
 }
