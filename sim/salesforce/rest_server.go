@@ -46,6 +46,8 @@ type RESTConfig struct {
 	DailyAPILimit int
 	// App is the connected app OAuth clients authenticate as.
 	App ConnectedApp
+	// Bulk sets the Bulk API 2.0 query jobs' timing and allocations.
+	Bulk BulkConfig
 }
 
 // RESTServer is the running REST API and OAuth endpoint of a simulated
@@ -69,6 +71,7 @@ type restService struct {
 	app     ConnectedApp
 	cursors *cursorStore
 	grants  *grantStore
+	bulk    *bulkStore
 }
 
 // startREST listens and serves until Close. tlsCfg nil serves plaintext.
@@ -102,6 +105,7 @@ func startREST(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig, tls
 		app:     app,
 		cursors: newCursorStore(org.Clock()),
 		grants:  newGrantStore(org.Clock()),
+		bulk:    newBulkStore(org, cfg.Bulk),
 	}
 	s := &RESTServer{lis: lis, url: svc.baseURL, svc: svc, done: make(chan struct{})}
 	s.http = &http.Server{Handler: svc.routes(), ReadHeaderTimeout: 10 * time.Second}
@@ -131,6 +135,19 @@ func (s *RESTServer) SetDailyAPILimit(limit int) { s.svc.budget.setLimit(limit) 
 // GrantCounts returns how many tokens each grant type issued
 // (authorization_code, refresh_token, jwt-bearer, client_credentials).
 func (s *RESTServer) GrantCounts() map[string]int { return s.svc.grants.counts() }
+
+// FailNextBulkJobs makes the next n Bulk API 2.0 query jobs created end
+// Failed instead of JobComplete, with message as their errorMessage (none
+// when empty, as Salesforce sometimes leaves it out).
+func (s *RESTServer) FailNextBulkJobs(n int, message string) { s.svc.bulk.failNext(n, message) }
+
+// ExpireBulkJobs deletes every query job and its results, as seven days
+// of retention would: each answers 404 from now on.
+func (s *RESTServer) ExpireBulkJobs() { s.svc.bulk.expireAll() }
+
+// BulkUsage returns the query jobs created and the result KB stored in
+// the last 24 hours.
+func (s *RESTServer) BulkUsage() (jobs int, storedKB int64) { return s.svc.bulk.usage() }
 
 // Close stops the server and waits for it.
 func (s *RESTServer) Close() {
@@ -177,6 +194,7 @@ func (s *restService) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE "+base+"/sobjects/{object}/{id}", s.api(s.deleteRecord))
 	mux.HandleFunc("GET "+base+"/composite/sobjects/{object}", s.api(s.collectionsRetrieve))
 	mux.HandleFunc("POST "+base+"/composite/sobjects/{object}", s.api(s.collectionsRetrieve))
+	s.bulkRoutes(mux, base)
 	mux.HandleFunc(base+"/", s.api(func(w http.ResponseWriter, _ *http.Request, _ string) {
 		writeRESTError(w, http.StatusNotFound, "NOT_FOUND", msgNotFound)
 	}))

@@ -27,8 +27,14 @@ type restHarness struct {
 
 func startRESTHarness(t *testing.T, rest RESTConfig) *restHarness {
 	t.Helper()
+	return startRESTHarnessWith(t, Config{Seed: 21}, rest)
+}
+
+// startRESTHarnessWith starts an org described by orgCfg.
+func startRESTHarnessWith(t *testing.T, orgCfg Config, rest RESTConfig) *restHarness {
+	t.Helper()
 	clock := &restTestClock{now: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)}
-	s, err := Start(SimConfig{Org: Config{Seed: 21}, Clock: clock, REST: rest, PubSub: PubSubConfig{CAFile: filepath.Join(t.TempDir(), "ca.pem")}})
+	s, err := Start(SimConfig{Org: orgCfg, Clock: clock, REST: rest, PubSub: PubSubConfig{CAFile: filepath.Join(t.TempDir(), "ca.pem")}})
 	if err != nil {
 		t.Fatal(err)
 	}
