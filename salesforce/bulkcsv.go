@@ -108,7 +108,8 @@ func (s *bulkSchema) record(fields []string) (Record, error) {
 	for i := len(s.rels) - 1; i >= 0; i-- {
 		s.settleRelationship(rec, s.rels[i])
 	}
-	rec["attributes"] = s.attributes(s.object, rec)
+	id, _ := rec["Id"].(string)
+	rec["attributes"] = s.attributesWithID(s.object, id)
 	return rec, nil
 }
 
@@ -126,7 +127,9 @@ func setPath(m map[string]any, path []string, v any) {
 }
 
 // settleRelationship gives a nested record its attributes, or makes it nil
-// when all its values are empty. Deeper relationships are settled first.
+// when the reference is null: its ID (the nested Id, or the parent's
+// reference field such as OwnerId) is empty or not selected, and all its
+// values are empty. Deeper relationships are settled first.
 func (s *bulkSchema) settleRelationship(rec Record, rel relationship) {
 	parent := map[string]any(rec)
 	for _, step := range rel.path[:len(rel.path)-1] {
@@ -141,30 +144,32 @@ func (s *bulkSchema) settleRelationship(rec Record, rel relationship) {
 	if !ok {
 		return
 	}
-	empty := true
-	for _, v := range nested {
-		if v != nil {
-			empty = false
-			break
-		}
+	id, _ := nested["Id"].(string)
+	if id == "" && rel.idSource != "" {
+		id, _ = parent[rel.idSource].(string)
 	}
-	if empty {
+	if id == "" && allNil(nested) {
 		parent[key] = nil
 		return
 	}
-	if id, ok := parent[rel.idSource].(string); ok && nested["Id"] == nil && rel.idSource != "" {
-		nested["attributes"] = s.attributesWithID(rel.object, id)
-		return
+	nested["attributes"] = s.attributesWithID(rel.object, id)
+}
+
+// allNil reports whether a nested record has no value at all: CSV cannot
+// tell a null reference from a related record whose selected fields are
+// all null, unless the reference's ID is a column too.
+func allNil(m map[string]any) bool {
+	for _, v := range m {
+		if v != nil {
+			return false
+		}
 	}
-	nested["attributes"] = s.attributes(rel.object, nested)
+	return true
 }
 
-// attributes is REST's "attributes" member for a record of object.
-func (s *bulkSchema) attributes(object string, rec map[string]any) map[string]any {
-	id, _ := rec["Id"].(string)
-	return s.attributesWithID(object, id)
-}
-
+// attributesWithID is REST's "attributes" member for a record of object:
+// its type and, when the ID is known, its URL; empty when the object is
+// not known (a polymorphic reference).
 func (s *bulkSchema) attributesWithID(object, id string) map[string]any {
 	a := map[string]any{}
 	if object == "" {
