@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -352,5 +353,57 @@ func TestBulkResultsBeforeTheJobCompletesAreErrBulkJobNotComplete(t *testing.T) 
 	}
 	if err := job.Abort(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestBulkResultsConsumedSlowerThanTheRequestTimeoutAreStillReadWhole(t *testing.T) {
+	s, _ := startBulkSim(t, instantBulk, nil)
+	_, err := s.Org.Transaction(func(tx *sfsim.Tx) error {
+		rng := rand.New(rand.NewPCG(15, 15))
+		for range 2_000 {
+			body := make([]byte, 10_000) // incompressible, so gzip cannot shrink the page into one read
+			for i := range body {
+				body[i] = 'a' + byte(rng.IntN(26))
+			}
+			if _, err := tx.Create("EmailMessage", sfsim.Values{"TextBody": string(body)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 300 * time.Millisecond
+	c, err := salesforce.NewClient(salesforce.Config{CAFile: s.PubSub.CAFile(), RequestTimeout: timeout}, clientCredentials(t, s, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	ctx := context.Background()
+	job, err := c.BulkQuery(ctx, "SELECT Id, TextBody FROM EmailMessage", salesforce.BulkQueryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := job.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	page, err := job.Page(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer page.Close()
+	n := 0
+	for _, err := range page.Records() {
+		if err != nil {
+			t.Fatalf("after %d records: %v", n, err)
+		}
+		if n == 0 {
+			time.Sleep(2 * timeout) // the uploader is slow; the page waits on the wire
+		}
+		n++
+	}
+	if n != 2_000 {
+		t.Fatalf("read %d records, want 2000", n)
 	}
 }

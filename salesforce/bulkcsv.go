@@ -69,11 +69,12 @@ func (p *bulkPageReader) read() ([]string, error) {
 	if err == io.EOF {
 		return nil, io.EOF
 	}
-	if err != nil {
-		if errors.Is(err, ErrBulkRecordTooLarge) {
-			return nil, err
-		}
+	var syntax *csv.ParseError
+	if errors.As(err, &syntax) {
 		return nil, fmt.Errorf("%w: %v", ErrBulkMalformedCSV, err)
+	}
+	if err != nil {
+		return nil, err // the connection, or the record cap
 	}
 	out := make([]string, len(raw))
 	for i, f := range raw {

@@ -224,3 +224,17 @@ func FuzzBulkCSV(f *testing.F) {
 		}
 	})
 }
+
+// failingReader fails every read with err.
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
+
+func TestBulkCSVReportsACutConnectionAsSuchAndNotAsMalformedCSV(t *testing.T) {
+	cut := errors.New("connection reset by peer")
+	body := io.MultiReader(strings.NewReader("\"Id\",\"Subject\"\n\"1\",\"half a val"), failingReader{cut})
+	_, err := decodeBulkCSV(body, 0)
+	if !errors.Is(err, cut) || errors.Is(err, ErrBulkMalformedCSV) {
+		t.Fatalf("got %v, want the connection's error and not ErrBulkMalformedCSV", err)
+	}
+}
