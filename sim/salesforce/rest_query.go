@@ -7,11 +7,19 @@ import (
 )
 
 // Query batch sizes (reference §5.2): the Sforce-Query-Options header asks
-// for 200 to 2,000 rows per batch; 2,000 is the default.
+// for 200 to 2,000 rows per batch; 2,000 is the default. Out-of-range and
+// unreadable sizes are not refused (the header is only a request): they
+// are clamped, or the default is used.
 const (
 	minQueryBatch     = 200
 	maxQueryBatch     = 2000
 	defaultQueryBatch = maxQueryBatch
+	// longTextQueryBatch caps the batch of a query that selects two or
+	// more custom long text fields, as Salesforce documents (reference
+	// bulk-api-2 §5). Whether standard long text (EmailMessage.TextBody
+	// and HtmlBody, Description) shrinks pages is not documented:
+	// RESTConfig.StandardLongTextShrinksPages counts those too.
+	longTextQueryBatch = 200
 )
 
 // queryResponse is the body of query, queryAll and their next pages.
@@ -46,9 +54,31 @@ func (s *restService) query(all bool) func(http.ResponseWriter, *http.Request, s
 			writeJSON(w, http.StatusOK, queryResponse{TotalSize: len(rows), Done: true, Records: []*jsonObject{}})
 			return
 		}
-		c := &queryCursor{query: bound, rows: rows, batch: batchSize(r)}
+		c := &queryCursor{query: bound, rows: rows, batch: s.pageSize(r, bound)}
 		s.writePage(w, version, c, 0)
 	}
+}
+
+// pageSize is the batch a query gets: the requested one, capped for
+// queries that select long text.
+func (s *restService) pageSize(r *http.Request, q *boundQuery) int {
+	n := batchSize(r)
+	if longTextSelected(q, s.standardLongText) >= 2 {
+		n = min(n, longTextQueryBatch)
+	}
+	return n
+}
+
+// longTextSelected counts the long text areas a query selects: custom
+// ones, and standard ones too when standard is set.
+func longTextSelected(q *boundQuery, standard bool) int {
+	n := 0
+	for _, p := range q.selects {
+		if p.valueType() == TypeTextArea && p.field != nil && (standard || p.field.Custom) {
+			n++
+		}
+	}
+	return n
 }
 
 // batchSize reads Sforce-Query-Options: batchSize=N, clamped to 200–2,000.

@@ -48,6 +48,11 @@ type RESTConfig struct {
 	App ConnectedApp
 	// Bulk sets the Bulk API 2.0 query jobs' timing and allocations.
 	Bulk BulkConfig
+	// StandardLongTextShrinksPages caps query pages at 200 rows when two
+	// or more long text areas are selected, standard ones (EmailMessage
+	// bodies, Description) included. Salesforce documents the cap for
+	// custom long text fields only, which is what the default applies.
+	StandardLongTextShrinksPages bool
 }
 
 // RESTServer is the running REST API and OAuth endpoint of a simulated
@@ -72,6 +77,8 @@ type restService struct {
 	cursors *cursorStore
 	grants  *grantStore
 	bulk    *bulkStore
+	// standardLongText: standard long text areas shrink query pages too.
+	standardLongText bool
 }
 
 // startREST listens and serves until Close. tlsCfg nil serves plaintext.
@@ -106,6 +113,8 @@ func startREST(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig, tls
 		cursors: newCursorStore(org.Clock()),
 		grants:  newGrantStore(org.Clock()),
 		bulk:    newBulkStore(org, cfg.Bulk),
+
+		standardLongText: cfg.StandardLongTextShrinksPages,
 	}
 	s := &RESTServer{lis: lis, url: svc.baseURL, svc: svc, done: make(chan struct{})}
 	s.http = &http.Server{Handler: svc.routes(), ReadHeaderTimeout: 10 * time.Second}
