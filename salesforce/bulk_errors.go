@@ -15,21 +15,21 @@ var (
 	ErrBulkUnsupported = errors.New("query not supported by Bulk API 2.0")
 	// ErrBulkLimitExceeded: the org's daily Bulk query jobs or result
 	// volume are spent. Read over REST, or wait.
-	ErrBulkLimitExceeded = errors.New("Bulk API 2.0 query allocation exceeded")
+	ErrBulkLimitExceeded = errors.New("query allocation of Bulk API 2.0 exceeded")
 	// ErrBulkJobFailed: the job ended Failed (see BulkJobError.Message).
 	// Salesforce keeps no results; run it again smaller, or over REST.
-	ErrBulkJobFailed = errors.New("Bulk query job failed")
+	ErrBulkJobFailed = errors.New("bulk query job failed")
 	// ErrBulkJobAborted: someone aborted the job.
-	ErrBulkJobAborted = errors.New("Bulk query job aborted")
+	ErrBulkJobAborted = errors.New("bulk query job aborted")
 	// ErrBulkJobGone: the job or its results no longer exist (deleted, or
 	// expired seven days after the job ended). Create a new job.
-	ErrBulkJobGone = errors.New("Bulk query job or its results no longer exist")
+	ErrBulkJobGone = errors.New("bulk query job or its results no longer exist")
 	// ErrBulkJobNotComplete: results were asked for before JobComplete.
-	ErrBulkJobNotComplete = errors.New("Bulk query job not complete")
+	ErrBulkJobNotComplete = errors.New("bulk query job not complete")
 	// ErrBulkResultsIncomplete: a results page held fewer or more records
 	// than its Sforce-NumberOfRecords header said (a cut connection, a
 	// damaged answer). Fetching the same locator again is safe.
-	ErrBulkResultsIncomplete = errors.New("Bulk results page incomplete")
+	ErrBulkResultsIncomplete = errors.New("bulk results page incomplete")
 )
 
 // BulkJobError is a job that ended Failed or Aborted.

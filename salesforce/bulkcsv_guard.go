@@ -17,7 +17,7 @@ const DefaultMaxBulkRecordBytes = 32 << 20
 // ErrBulkRecordTooLarge: one CSV record of a results page is longer than
 // the configured cap (BulkQueryOptions.MaxRecordBytes). The page is not
 // read further, so a hostile or broken answer cannot exhaust memory.
-var ErrBulkRecordTooLarge = errors.New("Bulk result record too large")
+var ErrBulkRecordTooLarge = errors.New("bulk result record too large")
 
 // utf8BOM is the byte order mark some tools put before UTF-8 text;
 // encoding/csv would take it as part of the first field and then fail on
