@@ -280,7 +280,12 @@ func (j *job) reportBulk(run *objectRun, info salesforce.BulkJobInfo) {
 // REST (2,000-row pages, plus the count) and through a Bulk job (create,
 // polls, results pages, the count).
 func requestEstimates(records int) (rest, bulk int) {
-	rest = records/salesforce.MaxQueryBatchSize + 1
-	bulk = 1 + estimatedBulkPolls + records/estimatedBulkPageRecords + 1
+	rest = pagesOf(records, salesforce.MaxQueryBatchSize) + 1
+	bulk = 1 + estimatedBulkPolls + pagesOf(records, estimatedBulkPageRecords) + 1
 	return rest, bulk
+}
+
+// pagesOf is the pages of size rows that records fill (at least one).
+func pagesOf(records, size int) int {
+	return max((records+size-1)/size, 1)
 }

@@ -171,3 +171,22 @@ func TestExpiredBulkResultsStartANewJobFromTheWatermark(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestTheEstimateSaysWhichAPIARunWouldUseAndTheRequestsOfEach(t *testing.T) {
+	w := newWorld(t, worldOptions{bulk: quickBulk})
+	seedEmails(t, w.sim.Org, 230, 10)
+	est, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Estimate(t.Context(), backfill.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := est.Objects[0]
+	if o.API != "bulk" || !strings.Contains(o.APIReason, "230 records, at or above bulk_threshold 100") {
+		t.Errorf("estimate chose %q because %q, want bulk because of the threshold", o.API, o.APIReason)
+	}
+	if o.RESTRequests != 2 || o.BulkRequests != 9 {
+		t.Errorf("estimated REST %d and Bulk %d requests, want 2 (count, one page) and 9 (count, create, 6 polls, one page)", o.RESTRequests, o.BulkRequests)
+	}
+	if w.bulkJobs() != 0 || w.cm.Stats().CommentsReceived != 0 {
+		t.Errorf("the estimate created %d Bulk jobs and sent %d comments", w.bulkJobs(), w.cm.Stats().CommentsReceived)
+	}
+}
