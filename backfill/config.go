@@ -26,6 +26,22 @@ const (
 	// DefaultUploadConcurrency keeps one sync request in flight, so a
 	// killed backfill re-sends at most that one batch.
 	DefaultUploadConcurrency = 1
+	// DefaultBulkThreshold is the COUNT() from which API auto reads an
+	// object through a Bulk API 2.0 query job: below it the REST pages
+	// cost few calls, and a job's queueing only adds latency.
+	DefaultBulkThreshold = 50_000
+)
+
+// The values of Config.API.
+const (
+	// APIAuto reads through Bulk API 2.0 when COUNT() reaches
+	// BulkThreshold and the fields allow it, else over REST.
+	APIAuto = "auto"
+	// APIBulk always tries Bulk API 2.0 first (REST when Salesforce
+	// refuses the job or it fails).
+	APIBulk = "bulk"
+	// APIREST always reads over REST query pages.
+	APIREST = "rest"
 )
 
 // Config tunes the backfill (the `backfill:` section of the configuration
@@ -51,6 +67,11 @@ type Config struct {
 	// UploadConcurrency caps sync requests in flight. A kill re-sends at
 	// most this many batches. Zero: DefaultUploadConcurrency.
 	UploadConcurrency int `yaml:"upload_concurrency"`
+	// BulkThreshold is the COUNT() from which API auto uses a Bulk API
+	// 2.0 query job. Zero: DefaultBulkThreshold.
+	BulkThreshold int `yaml:"bulk_threshold"`
+	// API chooses how records are read: auto, bulk or rest. Empty: auto.
+	API string `yaml:"api"`
 }
 
 // Validate reports every problem at once; each names the key and the fix.
@@ -78,7 +99,22 @@ func (c Config) Validate() error {
 	if c.UploadConcurrency < 0 {
 		bad("upload_concurrency: %d is negative; use 0 for the default %d", c.UploadConcurrency, DefaultUploadConcurrency)
 	}
+	if c.BulkThreshold < 0 {
+		bad("bulk_threshold: %d is negative; use a record count, or 0 for the default %d", c.BulkThreshold, DefaultBulkThreshold)
+	}
+	if err := ValidateAPI(c.API); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// ValidateAPI checks a value of the api key (or the --api flag).
+func ValidateAPI(api string) error {
+	switch api {
+	case "", APIAuto, APIBulk, APIREST:
+		return nil
+	}
+	return fmt.Errorf("api: %q is not one of auto, bulk, rest; use auto to let the record count decide", api)
 }
 
 // withDefaults fills the documented zero values.
@@ -97,6 +133,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.UploadConcurrency == 0 {
 		c.UploadConcurrency = DefaultUploadConcurrency
+	}
+	if c.BulkThreshold == 0 {
+		c.BulkThreshold = DefaultBulkThreshold
+	}
+	if c.API == "" {
+		c.API = APIAuto
 	}
 	return c
 }

@@ -20,6 +20,7 @@ type cursor struct {
 	until  time.Time // the window's end (Request.Until)
 	upTo   time.Time // the current catch-up's end: Request.UpTo or its start instant
 	saved  Position  // the watermark as last saved (or read at start)
+	bulk   bulkPoint // the Bulk job being read, saved with the watermark
 }
 
 // openCursor reads the object's watermark (or its window's).
@@ -47,6 +48,7 @@ func (j *job) openCursor(ctx context.Context, om mapper.ObjectMapping, req Reque
 	if c.saved, err = positionOfWatermark(w); err != nil {
 		return nil, fmt.Errorf("backfill %s: %w", om.Object, err)
 	}
+	c.bulk = bulkPoint{job: w.BulkJob, locator: w.BulkLocator}
 	return c, nil
 }
 
@@ -75,10 +77,13 @@ func (c *cursor) countFrom() Position {
 	return c.saved
 }
 
-// save stores the watermark, with retries.
+// save stores the watermark, with the Bulk job being read (if any) and
+// retries.
 func (j *job) save(ctx context.Context, c *cursor, p Position) error {
+	w := p.watermark()
+	w.BulkJob, w.BulkLocator = c.bulk.job, c.bulk.locator
 	err := j.retry.do(ctx, "save watermark", transientStore, func(ctx context.Context) error {
-		return j.opts.Store.SaveWatermark(ctx, j.opts.Org, c.name, p.watermark())
+		return j.opts.Store.SaveWatermark(ctx, j.opts.Org, c.name, w)
 	})
 	if err != nil {
 		return fmt.Errorf("backfill %s: %w", c.object, err)

@@ -1,4 +1,5 @@
-// Package backfill reads Salesforce records over REST by SystemModstamp
+// Package backfill reads Salesforce records (REST query pages, or a Bulk
+// API 2.0 query job for large loads) by SystemModstamp
 // and delivers them as Communications Mining comments. Its guarantee: an
 // object's watermark never passes a record whose comment CM has not
 // accepted (or that is not durably dead-lettered), so a backfill that is
@@ -48,6 +49,25 @@
 // Upload concurrency is one request by default: a kill can then leave at
 // most one batch accepted by CM but not yet recorded in the hash store,
 // and only that batch is sent again.
+//
+// # Bulk API 2.0
+//
+// A catch-up whose COUNT() reaches Config.BulkThreshold (API auto), or
+// every catch-up with API bulk, runs the same SELECT (same bounds, same
+// ORDER BY, queryAll) as a Bulk API 2.0 query job: one job and a results
+// page per maxRecords rows instead of a REST call per 2,000 rows. Auto
+// keeps REST when a selected field of the object is a compound address or
+// location field, which Bulk refuses (relationship fields are fine). The
+// job's rows go to the same sink as REST rows, so the settled-prefix
+// watermark is unchanged; after each results page is settled, the
+// watermark is saved with the job's ID and the next page's locator, and
+// after the last page without them. A stopped run therefore reopens the
+// same job at the next run and re-sends at most the page it was in; when
+// the job's results expired (seven days), a new job starts from the
+// watermark. A resumed job covered an earlier catch-up's range, so the
+// catch-up then reads on from the watermark. A job Salesforce refuses
+// (unsupported, daily Bulk allocation spent) or that ends Failed or
+// Aborted is logged in one line and the object read over REST instead.
 //
 // # Budget, estimates, windows
 //

@@ -54,6 +54,12 @@ func (j *job) estimateObject(ctx context.Context, run *objectRun, req Request, s
 		return fmt.Errorf("estimate %s: %w", run.cursor.object, err)
 	}
 	run.total, run.counted = n, true
+	choice := j.chooseAPI(ctx, run.cursor, n)
+	run.api, run.apiReason = apiREST, choice.reason
+	if choice.bulk {
+		run.api = apiBulk
+	}
+	run.restRequests, run.bulkRequests = requestEstimates(n)
 	if _, err := j.pass(ctx, run, s); err != nil {
 		return err
 	}

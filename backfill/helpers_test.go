@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 	"testing"
@@ -44,6 +45,7 @@ type world struct {
 type worldOptions struct {
 	clock      sfsim.Clock
 	dailyLimit int
+	bulk       sfsim.BulkConfig
 }
 
 func newWorld(t *testing.T, opts worldOptions) *world {
@@ -51,7 +53,7 @@ func newWorld(t *testing.T, opts worldOptions) *world {
 	s, err := sfsim.Start(sfsim.SimConfig{
 		Org:    sfsim.Config{Seed: 11},
 		PubSub: sfsim.PubSubConfig{Insecure: true},
-		REST:   sfsim.RESTConfig{DailyAPILimit: opts.dailyLimit},
+		REST:   sfsim.RESTConfig{DailyAPILimit: opts.dailyLimit, Bulk: opts.bulk},
 		Clock:  opts.clock,
 	})
 	if err != nil {
@@ -123,6 +125,7 @@ type setup struct {
 	progress func(backfill.Progress)
 	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
+	logger   *slog.Logger
 }
 
 // emails maps EmailMessage with its built-in mapping.
@@ -144,7 +147,7 @@ func (w *world) backfill(t *testing.T, s setup) *backfill.Backfill {
 	}
 	b, err := backfill.New(s.cfg, backfill.Options{
 		Salesforce: w.sf, Mapper: m, Store: w.store, Org: w.sim.Org.ID(), Upload: up,
-		Progress: s.progress, Sleep: s.sleep, Now: s.now,
+		Progress: s.progress, Sleep: s.sleep, Now: s.now, Logger: s.logger,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -38,6 +38,10 @@ type objectRun struct {
 	read    int
 	recheck int
 	passes  int
+	// api and apiReason are how the last read went, for the summary.
+	api, apiReason string
+	// restRequests and bulkRequests are Estimate's request estimates.
+	restRequests, bulkRequests int
 	// seen holds the records this process handed on, by ID, with their
 	// SystemModstamp, as far back as the next query re-reads: a re-read
 	// record at the same stamp is the same version and is skipped, so the
@@ -90,7 +94,7 @@ func (j *job) catchUp(ctx context.Context, run *objectRun, req Request, s sink) 
 		run.total, run.counted = n, true
 	}
 	for {
-		complete, err := j.pass(ctx, run, s)
+		complete, err := j.readOnce(ctx, run, s)
 		if err != nil {
 			return err
 		}
@@ -99,6 +103,34 @@ func (j *job) catchUp(ctx context.Context, run *objectRun, req Request, s sink) 
 			return nil
 		}
 	}
+}
+
+// readOnce reads the object once: the stored Bulk job from its locator
+// (a resumed run), else through whichever API chooseAPI picks, REST when
+// Salesforce refuses or fails the Bulk job. It reports false when another
+// read must follow: a resumed job covered an earlier catch-up's range
+// only, a Bulk job was refused, or a query locator expired.
+func (j *job) readOnce(ctx context.Context, run *objectRun, s sink) (bool, error) {
+	if run.cursor.bulk.job != "" {
+		j.log.Info("resuming the stored Bulk API 2.0 query job", "object", run.cursor.object, "job", run.cursor.bulk.job)
+		done, err := j.bulkPass(ctx, run, s)
+		if err != nil || !done {
+			return false, err
+		}
+		return false, nil // the job read up to an earlier end: read on from the watermark
+	}
+	choice := j.chooseAPI(ctx, run.cursor, max(run.total-run.read, 0))
+	run.api, run.apiReason = apiREST, choice.reason
+	if choice.bulk {
+		run.api = apiBulk
+		j.log.Info("reading through a Bulk API 2.0 query job", "object", run.cursor.object, "reason", choice.reason)
+		done, err := j.bulkPass(ctx, run, s)
+		if err != nil || done {
+			return done, err
+		}
+		run.api, run.apiReason = apiREST, "Bulk API 2.0 refused or failed the job"
+	}
+	return j.pass(ctx, run, s)
 }
 
 // bound sets the end of the catch-up about to begin: Request.UpTo, or
@@ -214,5 +246,6 @@ func (j *job) report(run *objectRun, phase Phase) {
 // summary is run's ObjectSummary.
 func (r *objectRun) summary() ObjectSummary {
 	return ObjectSummary{Object: r.cursor.object, Total: r.total, Read: r.read, Rechecked: r.recheck,
-		Passes: r.passes, Counts: r.outcomes(), Watermark: r.cursor.saved}
+		Passes: r.passes, Counts: r.outcomes(), Watermark: r.cursor.saved, API: r.api, APIReason: r.apiReason,
+		RESTRequests: r.restRequests, BulkRequests: r.bulkRequests}
 }

@@ -12,9 +12,12 @@ const (
 	PhaseCaughtUp
 	// PhaseWaiting: follow mode is waiting for the next poll.
 	PhaseWaiting
+	// PhaseBulkJob: a Bulk API 2.0 query job was created or reopened
+	// (BulkState says how far Salesforce is), or it completed.
+	PhaseBulkJob
 )
 
-var phaseNames = [...]string{"reading", "caught up", "waiting"}
+var phaseNames = [...]string{"reading", "caught up", "waiting", "Bulk job"}
 
 func (p Phase) String() string {
 	if int(p) < len(phaseNames) {
@@ -39,6 +42,10 @@ type Progress struct {
 	Counts Counts
 	// Watermark is the position saved last.
 	Watermark Position
+	// BulkJob and BulkState are the Bulk API 2.0 query job of
+	// PhaseBulkJob and its state (UploadComplete, InProgress,
+	// JobComplete, Failed, Aborted).
+	BulkJob, BulkState string
 }
 
 // ObjectSummary is what a run did for one object.
@@ -51,6 +58,13 @@ type ObjectSummary struct {
 	Read, Rechecked int
 	Passes          int
 	Counts          Counts
+	// API is how the records were (or, for Estimate, would be) read:
+	// "bulk" or "rest"; APIReason says why.
+	API, APIReason string
+	// RESTRequests and BulkRequests estimate the Salesforce API requests
+	// reading Total records takes over REST and through a Bulk job
+	// (Estimate only).
+	RESTRequests, BulkRequests int
 	// Watermark is the position saved last (zero if none).
 	Watermark Position
 }

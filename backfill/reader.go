@@ -63,6 +63,17 @@ func (r *reader) serverNow(ctx context.Context) (time.Time, error) {
 	return now, err
 }
 
+// do checks the budget, then runs one call of the Bulk API with retries.
+func (r *reader) do(ctx context.Context, what string, fn func(context.Context) error) error {
+	if err := r.budget.check(); err != nil {
+		return err
+	}
+	if err := r.retry.do(ctx, what, transientSalesforce, fn); err != nil {
+		return r.budget.refused(fmt.Errorf("%s: %w", what, err))
+	}
+	return nil
+}
+
 // call checks the budget, then runs one REST call with retries.
 func (r *reader) call(ctx context.Context, what string, fn func(context.Context) (salesforce.QueryPage, error)) (salesforce.QueryPage, error) {
 	if err := r.budget.check(); err != nil {

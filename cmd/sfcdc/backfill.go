@@ -34,12 +34,13 @@ type backfillFlags struct {
 	dryRun     bool
 	follow     bool
 	verbose    bool
+	api        string
 }
 
 func newBackfillCommand() *cobra.Command {
 	var f backfillFlags
 	cmd := &cobra.Command{
-		Use:   "backfill --config FILE [--object NAME] [--since RFC3339] [--until RFC3339] [--dry-run] [--follow]",
+		Use:   "backfill --config FILE [--object NAME] [--since RFC3339] [--until RFC3339] [--api auto|bulk|rest] [--dry-run] [--follow]",
 		Short: "Load Salesforce records into CM over REST, from where the last backfill stopped",
 		Long: "Reads the configured objects by SystemModstamp (from the saved watermark, less an overlap) and\n" +
 			"uploads their comments; unchanged comments are skipped. The watermark only passes records CM\n" +
@@ -47,7 +48,11 @@ func newBackfillCommand() *cobra.Command {
 			"--since starts later than the watermark. --until makes a window [since, until] with a watermark of\n" +
 			"its own (a recovery after a stream gap). --dry-run counts the records and the CM billable units a\n" +
 			"real run would cost, without uploading or saving; it first asks CM (reading only) whether the\n" +
-			"token is accepted and the source exists, and exits 1 if not. --follow keeps polling (objects without change\n" +
+			"token is accepted and the source exists, and exits 1 if not; it also shows, per object, the\n" +
+			"Salesforce API requests REST and Bulk API 2.0 would take and which one a run would use.\n" +
+			"--api chooses how records are read (overriding backfill.api): auto reads through a Bulk API 2.0\n" +
+			"query job from backfill.bulk_threshold records (default 50,000), bulk always tries a job first,\n" +
+			"rest never does; a refused or failed job is read over REST instead. --follow keeps polling (objects without change\n" +
 			"events); deleted records follow each object's on_delete. The run stops cleanly at the API budget\n" +
 			"(backfill.api_budget_percent of the org's daily limit) with exit code 3 and says when to resume.\n" +
 			"Progress goes to standard error (a bar on a terminal), the summary to standard output.",
@@ -61,6 +66,7 @@ func newBackfillCommand() *cobra.Command {
 	fl.StringVar(&f.until, "until", "", "end at this SystemModstamp: a window with its own watermark (RFC 3339)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "count records and billable units; upload and save nothing")
 	fl.BoolVar(&f.follow, "follow", false, "after catching up, keep polling every backfill.poll_interval")
+	fl.StringVar(&f.api, "api", "", "read with auto, bulk or rest (overrides backfill.api; default auto)")
 	fl.BoolVar(&f.verbose, "verbose", false, "log every REST call and retry (never secrets)")
 	return cmd
 }
@@ -74,6 +80,9 @@ func (f backfillFlags) request() (backfill.Request, error) {
 	}
 	if req.Until, err = parseFlagTime("--until", f.until); err != nil {
 		return req, err
+	}
+	if err := backfill.ValidateAPI(f.api); err != nil {
+		return req, usageError{fmt.Errorf("--%w", err)}
 	}
 	switch {
 	case f.follow && f.dryRun:
@@ -105,6 +114,9 @@ func runBackfill(cmd *cobra.Command, f backfillFlags) error {
 	conf, err := loadConfig(f.configPath)
 	if err != nil {
 		return err
+	}
+	if f.api != "" {
+		conf.Backfill.API = f.api
 	}
 	if f.dryRun {
 		if err := dryRunCMCheck(cmd.Context(), conf); err != nil {

@@ -40,6 +40,8 @@ func (v *progressView) update(p backfill.Progress) {
 	switch {
 	case p.Phase == backfill.PhaseWaiting:
 		fmt.Fprintln(v.w, "caught up; waiting for the next poll")
+	case p.Phase == backfill.PhaseBulkJob:
+		fmt.Fprintf(v.w, "%s: Bulk API 2.0 query job %s is %s\n", p.Object, p.BulkJob, p.BulkState)
 	case v.lines:
 		v.line(p)
 	default:

@@ -34,9 +34,19 @@ func printEstimate(w io.Writer, e backfill.Estimate) {
 		c := o.Counts
 		fmt.Fprintf(w, "  %s: %d records (%d after the watermark, %d re-checked): would create %d, update the text of %d and the metadata of %d, skip %d unchanged, delete %d, keep %d; %d unmappable\n",
 			o.Object, o.Read+o.Rechecked, o.Read, o.Rechecked, c.Created, c.TextUpdated, c.MetadataUpdated, c.Unchanged, c.Deleted, c.Kept, c.DeadLettered)
+		fmt.Fprintf(w, "    a run would read over %s (%s); estimated Salesforce API requests for %d records: REST %d, Bulk API 2.0 %d\n",
+			apiName(o.API), o.APIReason, o.Total, o.RESTRequests, o.BulkRequests)
 	}
 	fmt.Fprintf(w, "  estimated CM cost: %d billable units\n", e.BillableUnits())
 	fmt.Fprintf(w, "  %d REST calls; org API usage %d/%d\n", e.RESTCalls, e.APIUsed, e.APILimit)
+}
+
+// apiName is how the summary names an API.
+func apiName(api string) string {
+	if api == "bulk" {
+		return "Bulk API 2.0"
+	}
+	return "REST"
 }
 
 func countsText(c backfill.Counts) string {

@@ -1,0 +1,192 @@
+package backfill_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sfcdc/sfcdc/backfill"
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+)
+
+// quickBulk makes simulated jobs complete at once, with results pages of
+// 50 records.
+var quickBulk = sfsim.BulkConfig{QueueTime: -1, BaseTime: -1, PerRecordTime: -1, DefaultMaxRecords: 50}
+
+// syncBuffer is a log destination tests read after the run.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// bulkJobs counts the Bulk query jobs the simulated org created.
+func (w *world) bulkJobs() int {
+	jobs, _ := w.sim.REST.BulkUsage()
+	return jobs
+}
+
+func TestAutoReadsAboveTheThresholdThroughABulkJobAndLandsWhatRESTLands(t *testing.T) {
+	bulkWorld, restWorld := newWorld(t, worldOptions{bulk: quickBulk}), newWorld(t, worldOptions{bulk: quickBulk})
+	seedEmails(t, bulkWorld.sim.Org, 230, 7)
+	seedEmails(t, restWorld.sim.Org, 230, 7)
+	var states []string
+	progress := func(p backfill.Progress) {
+		if p.Phase == backfill.PhaseBulkJob {
+			states = append(states, p.BulkState)
+		}
+	}
+	sum, err := bulkWorld.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}, progress: progress}).Run(t.Context(), backfill.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sum.Objects[0].API; got != "bulk" || bulkWorld.bulkJobs() != 1 {
+		t.Fatalf("read over %q with %d Bulk jobs, want one Bulk job (%s)", got, bulkWorld.bulkJobs(), sum.Objects[0].APIReason)
+	}
+	if len(states) == 0 || states[len(states)-1] != "JobComplete" {
+		t.Errorf("Bulk job states reported: %v, want them to end JobComplete", states)
+	}
+	if _, err := restWorld.backfill(t, setup{cfg: backfill.Config{API: backfill.APIREST}}).Run(t.Context(), backfill.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sameBodies(bulkWorld.cmBodies(), restWorld.cmBodies()); err != nil {
+		t.Fatalf("Bulk and REST landed different comments: %v", err)
+	}
+	if err := sameBodies(bulkWorld.cmBodies(), bulkWorld.wantBodies(t)); err != nil {
+		t.Fatal(err)
+	}
+	if wm := bulkWorld.watermark(t, "EmailMessage"); wm.BulkJob != "" || wm.BulkLocator != "" {
+		t.Errorf("a finished Bulk read left job %q locator %q in the watermark", wm.BulkJob, wm.BulkLocator)
+	}
+}
+
+func TestRESTStaysChosenBelowTheThreshold(t *testing.T) {
+	w := newWorld(t, worldOptions{bulk: quickBulk})
+	seedEmails(t, w.sim.Org, 60, 6)
+	sum, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Run(t.Context(), backfill.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sum.Objects[0].API; got != "rest" || w.bulkJobs() != 0 {
+		t.Fatalf("read over %q with %d Bulk jobs, want REST and none", got, w.bulkJobs())
+	}
+	if !strings.Contains(sum.Objects[0].APIReason, "below bulk_threshold 100") {
+		t.Errorf("reason %q does not name the threshold", sum.Objects[0].APIReason)
+	}
+	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAFailedBulkJobFallsBackToRESTWithOneLogLine(t *testing.T) {
+	w := newWorld(t, worldOptions{bulk: quickBulk})
+	seedEmails(t, w.sim.Org, 150, 5)
+	w.sim.REST.FailNextBulkJobs(1, "QUERY_TIMEOUT: the query ran too long")
+	var logs syncBuffer
+	b := w.backfill(t, setup{cfg: backfill.Config{API: backfill.APIBulk}, logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	sum, err := b.Run(t.Context(), backfill.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "reading over REST"); n != 1 || !strings.Contains(logs.String(), "QUERY_TIMEOUT") {
+		t.Fatalf("want one fallback line naming the reason, got %d in:\n%s", n, logs.String())
+	}
+	if got := sum.Objects[0].API; got != "rest" {
+		t.Errorf("summary says %q, want rest after the fallback", got)
+	}
+	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stopAfterFirstBulkPage runs a Bulk backfill and cancels it once the
+// first results page is settled and saved.
+func stopAfterFirstBulkPage(t *testing.T, w *world) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	progress := func(p backfill.Progress) {
+		if p.Phase == backfill.PhaseReading && p.Read > 0 {
+			cancel()
+		}
+	}
+	_, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}, progress: progress}).Run(ctx, backfill.Request{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("the stopped run returned %v, want the cancellation", err)
+	}
+	wm := w.watermark(t, "EmailMessage")
+	if wm.BulkJob == "" || wm.BulkLocator == "" {
+		t.Fatalf("the stop saved job %q locator %q, want both", wm.BulkJob, wm.BulkLocator)
+	}
+}
+
+func TestAStoppedBulkRunResumesTheSameJobAndResendsAtMostOnePage(t *testing.T) {
+	w := newWorld(t, worldOptions{bulk: quickBulk})
+	seedEmails(t, w.sim.Org, 230, 10)
+	stopAfterFirstBulkPage(t, w)
+	if _, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Run(t.Context(), backfill.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	if w.bulkJobs() != 1 {
+		t.Errorf("%d Bulk jobs created, want the first one resumed", w.bulkJobs())
+	}
+	if got := w.cm.Stats().CommentsReceived; got > 230+50 {
+		t.Errorf("CM received %d comments for 230 records, more than one page re-sent", got)
+	}
+	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+		t.Fatal(err)
+	}
+	if wm := w.watermark(t, "EmailMessage"); wm.BulkJob != "" {
+		t.Errorf("the finished run left job %q in the watermark", wm.BulkJob)
+	}
+}
+
+func TestExpiredBulkResultsStartANewJobFromTheWatermark(t *testing.T) {
+	w := newWorld(t, worldOptions{bulk: quickBulk})
+	seedEmails(t, w.sim.Org, 230, 10)
+	stopAfterFirstBulkPage(t, w)
+	w.sim.REST.ExpireBulkJobs()
+	if _, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Run(t.Context(), backfill.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	if w.bulkJobs() != 2 {
+		t.Errorf("%d Bulk jobs created, want a second one after the first expired", w.bulkJobs())
+	}
+	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTheEstimateSaysWhichAPIARunWouldUseAndTheRequestsOfEach(t *testing.T) {
+	w := newWorld(t, worldOptions{bulk: quickBulk})
+	seedEmails(t, w.sim.Org, 230, 10)
+	est, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Estimate(t.Context(), backfill.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := est.Objects[0]
+	if o.API != "bulk" || !strings.Contains(o.APIReason, "230 records, at or above bulk_threshold 100") {
+		t.Errorf("estimate chose %q because %q, want bulk because of the threshold", o.API, o.APIReason)
+	}
+	if o.RESTRequests != 2 || o.BulkRequests != 9 {
+		t.Errorf("estimated REST %d and Bulk %d requests, want 2 (count, one page) and 9 (count, create, 6 polls, one page)", o.RESTRequests, o.BulkRequests)
+	}
+	if w.bulkJobs() != 0 || w.cm.Stats().CommentsReceived != 0 {
+		t.Errorf("the estimate created %d Bulk jobs and sent %d comments", w.bulkJobs(), w.cm.Stats().CommentsReceived)
+	}
+}
