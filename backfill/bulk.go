@@ -93,8 +93,16 @@ func bulkRefused(err error) bool {
 
 // bulkOptions are the job options of every Bulk read: queryAll, and the
 // job's polls waiting through the backfill's sleeper.
-func (j *job) bulkOptions() salesforce.BulkQueryOptions {
-	return salesforce.BulkQueryOptions{IncludeDeleted: true, Sleep: j.opts.Sleep}
+// Each state Salesforce reports while it processes the job is reported
+// once, as it changes, so the progress display follows the job.
+func (j *job) bulkOptions(run *objectRun) salesforce.BulkQueryOptions {
+	last := ""
+	return salesforce.BulkQueryOptions{IncludeDeleted: true, Sleep: j.opts.Sleep, OnPoll: func(info salesforce.BulkJobInfo) {
+		if info.State != last {
+			last = info.State
+			j.reportBulk(run, info)
+		}
+	}}
 }
 
 // bulkPass reads the object through a Bulk API 2.0 job: a new one from
@@ -142,7 +150,7 @@ func (j *job) reopenBulk(ctx context.Context, run *objectRun) (*salesforce.BulkJ
 	var bj *salesforce.BulkJob
 	err := j.rd.do(ctx, "open Bulk query job", func(ctx context.Context) error {
 		var err error
-		bj, err = j.opts.Salesforce.OpenBulkJob(ctx, run.cursor.bulk.job, j.bulkOptions())
+		bj, err = j.opts.Salesforce.OpenBulkJob(ctx, run.cursor.bulk.job, j.bulkOptions(run))
 		return err
 	})
 	if err != nil {
@@ -163,7 +171,7 @@ func (j *job) createBulk(ctx context.Context, run *objectRun) (*salesforce.BulkJ
 	var bj *salesforce.BulkJob
 	err := j.rd.do(ctx, "create Bulk query job", func(ctx context.Context) error {
 		var err error
-		bj, err = j.opts.Salesforce.BulkQuery(ctx, soql, j.bulkOptions())
+		bj, err = j.opts.Salesforce.BulkQuery(ctx, soql, j.bulkOptions(run))
 		return err
 	})
 	if err != nil {
@@ -173,14 +181,12 @@ func (j *job) createBulk(ctx context.Context, run *objectRun) (*salesforce.BulkJ
 }
 
 // waitBulk waits for the job to complete, reporting its state.
-func (j *job) waitBulk(ctx context.Context, run *objectRun, bj *salesforce.BulkJob) error {
-	j.reportBulk(run, bj.Info())
-	err := j.rd.do(ctx, "wait for Bulk query job", func(ctx context.Context) error {
+// Every state the polls see is reported as it changes (bulkOptions).
+func (j *job) waitBulk(ctx context.Context, _ *objectRun, bj *salesforce.BulkJob) error {
+	return j.rd.do(ctx, "wait for Bulk query job", func(ctx context.Context) error {
 		_, err := bj.Wait(ctx)
 		return err
 	})
-	j.reportBulk(run, bj.Info())
-	return err
 }
 
 // readBulk hands the job's pages on from locator. After each page is

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
@@ -188,5 +190,39 @@ func TestTheEstimateSaysWhichAPIARunWouldUseAndTheRequestsOfEach(t *testing.T) {
 	}
 	if w.bulkJobs() != 0 || w.cm.Stats().CommentsReceived != 0 {
 		t.Errorf("the estimate created %d Bulk jobs and sent %d comments", w.bulkJobs(), w.cm.Stats().CommentsReceived)
+	}
+}
+
+// While Salesforce processes a Bulk job, each state its polls see is
+// reported once, as it changes, so the progress display follows the job
+// (it used to show only the state at creation and the end).
+func TestEachStateOfABulkJobIsReportedOnceAsItChanges(t *testing.T) {
+	slow := sfsim.BulkConfig{QueueTime: time.Second, BaseTime: time.Second, PerRecordTime: -1, DefaultMaxRecords: 50}
+	w := newWorld(t, worldOptions{bulk: slow})
+	seedEmails(t, w.sim.Org, 120, 6)
+	var states []string
+	s := setup{
+		cfg: backfill.Config{BulkThreshold: 100},
+		progress: func(p backfill.Progress) {
+			if p.Phase == backfill.PhaseBulkJob {
+				states = append(states, p.BulkState)
+			}
+		},
+		// Polls every 20 ms of real time: the simulated job's states last
+		// a second each.
+		sleep: func(ctx context.Context, _ time.Duration) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+				return nil
+			}
+		},
+	}
+	if _, err := w.backfill(t, s).Run(t.Context(), backfill.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"UploadComplete", "InProgress", "JobComplete"}; !slices.Equal(states, want) {
+		t.Errorf("Bulk job states reported %v, want each once as it changed: %v", states, want)
 	}
 }

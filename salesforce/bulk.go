@@ -41,6 +41,10 @@ type BulkQueryOptions struct {
 	PollInitial, PollMax time.Duration
 	// Sleep waits between polls; nil uses a timer. Tests inject their own.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// OnPoll, when set, sees the job's info after every poll of Wait, on
+	// Wait's goroutine: a progress display shows the state Salesforce
+	// reports while it processes the query.
+	OnPoll func(BulkJobInfo)
 	// AbortTimeout bounds the best-effort abort when Wait's context ends
 	// (10 s when 0).
 	AbortTimeout time.Duration
@@ -215,6 +219,9 @@ func (j *BulkJob) Wait(ctx context.Context) (BulkJobInfo, error) {
 		}
 		if err != nil {
 			return BulkJobInfo{}, err
+		}
+		if j.opts.OnPoll != nil {
+			j.opts.OnPoll(info)
 		}
 		switch info.State {
 		case bulkJobComplete:
