@@ -97,7 +97,7 @@ func bulkRefused(err error) bool {
 // once, as it changes, so the progress display follows the job.
 func (j *job) bulkOptions(run *objectRun) salesforce.BulkQueryOptions {
 	last := ""
-	return salesforce.BulkQueryOptions{IncludeDeleted: true, Sleep: j.opts.Sleep, OnPoll: func(info salesforce.BulkJobInfo) {
+	return salesforce.BulkQueryOptions{IncludeDeleted: true, MaxRecords: j.cfg.BulkMaxRecords, Sleep: j.opts.Sleep, OnPoll: func(info salesforce.BulkJobInfo) {
 		if info.State != last {
 			last = info.State
 			j.reportBulk(run, info)

@@ -72,6 +72,10 @@ type Config struct {
 	BulkThreshold int `yaml:"bulk_threshold"`
 	// API chooses how records are read: auto, bulk or rest. Empty: auto.
 	API string `yaml:"api"`
+	// BulkMaxRecords caps the records of one Bulk results page
+	// (maxRecords). A stop re-sends at most one page, so smaller pages
+	// re-send less and cost more requests. Zero: Salesforce chooses.
+	BulkMaxRecords int `yaml:"bulk_max_records"`
 }
 
 // Validate reports every problem at once; each names the key and the fix.
@@ -101,6 +105,9 @@ func (c Config) Validate() error {
 	}
 	if c.BulkThreshold < 0 {
 		bad("bulk_threshold: %d is negative; use a record count, or 0 for the default %d", c.BulkThreshold, DefaultBulkThreshold)
+	}
+	if c.BulkMaxRecords < 0 {
+		bad("bulk_max_records: %d is negative; use a page size, or 0 to let Salesforce choose", c.BulkMaxRecords)
 	}
 	if err := ValidateAPI(c.API); err != nil {
 		errs = append(errs, err)

@@ -79,7 +79,7 @@ func TestBadConfigurationsAreRefusedNamingTheKeyAndTheFix(t *testing.T) {
 		{"a misspelt key in another case", [2]string{"  project: support", "  Project: support"}, "commsmining.Project (line 9): unknown key; did you mean project?"},
 		{"a key in the wrong section", [2]string{"  overlap: 2m", "  overlap: 2m\n  holder: worker-1"}, "backfill.holder (line 15): unknown key here; did you mean run.holder?"},
 		{"an unknown key with no near one", [2]string{"  overlap: 2m", "  speed: fast"},
-			"backfill.speed (line 14): unknown key; the keys of backfill are overlap, no_overlap, page_size, api_budget_percent, poll_interval, upload_concurrency, bulk_threshold, api"},
+			"backfill.speed (line 14): unknown key; the keys of backfill are overlap, no_overlap, page_size, api_budget_percent, poll_interval, upload_concurrency, bulk_threshold, api, bulk_max_records"},
 		{"an unknown section", [2]string{"backfill:", "backfil:"}, "backfil (line 13): unknown key; did you mean backfill?"},
 		{"a key given twice", [2]string{"  source: salesforce", "  source: salesforce\n  project: other"}, "commsmining.project (line 11): given twice (first at line 9); keep one"},
 		{"words for a number", [2]string{"  source: salesforce", "  source: salesforce\n  max_batch_comments: lots"}, `commsmining.max_batch_comments (line 11): want a whole number, got "lots"`},
