@@ -2,6 +2,7 @@ package quote
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -27,4 +28,25 @@ func cut(v string, n int) int {
 		}
 	}
 	return n
+}
+
+// URL is Value of a URL with its user info and its query left out, since
+// either may hold a password or a token, whether or not raw parses: the
+// error that names a bad URL must not become the place a secret leaks.
+func URL(raw string) string {
+	s := raw
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i] + "?…"
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		end := strings.IndexByte(rest, '/')
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+			s = s[:i+3] + "…@" + rest[at+1:]
+		}
+	}
+	return Value(s)
 }

@@ -33,3 +33,20 @@ func TestALongValueIsCutToAPrefixThatSaysItsLength(t *testing.T) {
 		})
 	}
 }
+
+// A URL named in an error never shows its user info or query, which may
+// hold a password or a token, even when it does not parse.
+func TestURLLeavesOutUserInfoAndQuery(t *testing.T) {
+	const secret = "canary-s3cret"
+	for raw, want := range map[string]string{
+		"https://bob:" + secret + "@host.example/api":     `"https://…@host.example/api"`,
+		"https://host.example/api?access_token=" + secret: `"https://host.example/api?…"`,
+		"https://bob:%zz" + secret + "@host/x":            `"https://…@host/x"`,
+		"redis://:" + secret + "@127.0.0.1:6379/0":        `"redis://…@127.0.0.1:6379/0"`,
+		"https://host.example/a@b":                        `"https://host.example/a@b"`,
+	} {
+		if got := quote.URL(raw); got != want {
+			t.Errorf("URL(%q) = %s, want %s", raw, got, want)
+		}
+	}
+}

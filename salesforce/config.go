@@ -179,18 +179,20 @@ func (c Config) Validate() error {
 
 // checkBaseURL accepts https URLs without user info, query or fragment, and
 // plain http only on loopback (the simulator without TLS).
+// A URL's user info may hold a password, and its query a token: errors
+// show the URL without either.
 func checkBaseURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%s is not an absolute URL", quote.Value(raw))
+		return fmt.Errorf("%s is not an absolute URL", quote.URL(raw))
 	}
 	switch {
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
-		return fmt.Errorf("%s must not carry user info, a query or a fragment", quote.Value(raw))
+		return fmt.Errorf("%s must not carry user info, a query or a fragment", quote.URL(raw))
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
 		return nil
 	}
-	return fmt.Errorf("%s must use https (plain http is allowed on loopback only)", quote.Value(raw))
+	return fmt.Errorf("%s must use https (plain http is allowed on loopback only)", quote.URL(raw))
 }

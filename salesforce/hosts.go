@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/sfcdc/sfcdc/quote"
 )
 
 // salesforceDomains are the domains Salesforce serves logins and
@@ -42,16 +44,16 @@ func newHostPolicy(loginURL string, trusted []string) hostPolicy {
 func (p hostPolicy) checkInstanceURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("%w: instance URL %q is not an absolute URL", ErrUntrustedURL, printable(raw, 200))
+		return "", fmt.Errorf("%w: instance URL %s is not an absolute URL", ErrUntrustedURL, quote.URL(raw))
 	}
 	if err := checkBaseURL(raw); err != nil {
 		return "", fmt.Errorf("%w: instance URL: %v", ErrUntrustedURL, err)
 	}
 	if u.Scheme != "https" && !p.allowHTTP {
-		return "", fmt.Errorf("%w: instance URL %q is not https although the login URL is", ErrUntrustedURL, raw)
+		return "", fmt.Errorf("%w: instance URL %s is not https although the login URL is", ErrUntrustedURL, quote.URL(raw))
 	}
 	if strings.Trim(u.Path, "/") != "" {
-		return "", fmt.Errorf("%w: instance URL %q has a path", ErrUntrustedURL, raw)
+		return "", fmt.Errorf("%w: instance URL %s has a path", ErrUntrustedURL, quote.URL(raw))
 	}
 	host := strings.ToLower(u.Host)
 	if !p.trusts(host, u.Hostname(), u.Port()) {

@@ -139,7 +139,7 @@ func validateBaseURL(raw string) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%s is not an absolute URL; e.g. https://<tenant>.reinfer.io", quote.Value(raw))
+		return fmt.Errorf("%s is not an absolute URL; e.g. https://<tenant>.reinfer.io", quote.URL(raw))
 	}
 	switch {
 	case u.User != nil:

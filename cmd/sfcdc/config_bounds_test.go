@@ -94,3 +94,42 @@ func TestValidateRefusesABadHolderWithExit2(t *testing.T) {
 		t.Errorf("want a short error naming the holder's limit:\n%.2000s", r.output())
 	}
 }
+
+// A password or token written into a URL of the configuration (user
+// info, a query) never shows in the error that refuses the URL.
+func TestAURLRefusedByTheConfigurationNeverShowsItsCredentials(t *testing.T) {
+	const canary = "canary-url-s3cret"
+	t.Setenv("TEST_SF_TOKEN", "x")
+	t.Setenv("TEST_CM_TOKEN", "y")
+	for _, tc := range []struct{ from, to string }{
+		{"instance_url: https://example.my.salesforce.com", "instance_url: https://bob:" + canary + "@example.my.salesforce.com"},
+		{"instance_url: https://example.my.salesforce.com", "instance_url: https://example.my.salesforce.com?sid=" + canary},
+		{"instance_url: https://example.my.salesforce.com", "instance_url: http://bob:" + canary + "@example.com"},
+		{"base_url: https://example.reinfer.io", "base_url: https://bob:" + canary + "@example.reinfer.io"},
+		{"base_url: https://example.reinfer.io", "base_url: https://bob:%zz" + canary + "@example.reinfer.io"},
+	} {
+		path := writeFile(t, "sfcdc.yaml", strings.Replace(validConfig, tc.from, tc.to, 1))
+		_, err := loadConfig(path)
+		if err == nil {
+			t.Errorf("%s: accepted", tc.to)
+			continue
+		}
+		if strings.Contains(err.Error(), canary) {
+			t.Errorf("%s: the error shows the credential:\n%v", tc.to, err)
+		}
+	}
+}
+
+// `sfcdc demo --redis` with a password in a URL that does not parse says
+// what is wrong without repeating the password (url.Error quotes the
+// whole URL).
+func TestADemoRedisURLThatDoesNotParseNeverShowsItsPassword(t *testing.T) {
+	const canary = "canary-redis-s3cret"
+	_, err := openDemoStore(t.Context(), "redis://:"+canary+"%zz@127.0.0.1:6379/0")
+	if err == nil {
+		t.Fatal("a URL with a bad escape was accepted")
+	}
+	if strings.Contains(err.Error(), canary) {
+		t.Fatalf("the error shows the password: %v", err)
+	}
+}

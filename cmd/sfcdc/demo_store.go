@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 )
 
@@ -52,7 +55,13 @@ func openDemoStore(ctx context.Context, url string) (*demoStore, error) {
 	}
 	opts, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--redis %q: %w; give a URL like redis://127.0.0.1:6379", url, err)}
+		// The URL may hold a password: url.Error repeats the whole URL, so
+		// only its cause is shown, with the URL cut by quote.URL.
+		var uerr *neturl.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, usageError{fmt.Errorf("--redis %s: %v; give a URL like redis://127.0.0.1:6379", quote.URL(url), err)}
 	}
 	// The probe must not retry a refused dial (a second of silence), and
 	// go-redis would log each refusal on stderr, which --json keeps clean:
