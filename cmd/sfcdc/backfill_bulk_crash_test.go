@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -23,10 +22,7 @@ func TestABulkBackfillKilledInItsResultsResumesTheSameJobFromItsLocator(t *testi
 	if testing.Short() {
 		t.Skip("builds a failpoint binary: skipped with -short")
 	}
-	crashing := filepath.Join(t.TempDir(), "sfcdc-failpoints")
-	if out, err := exec.Command("go", "build", "-tags", "failpoints", "-o", crashing, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build with failpoints: %v\n%s", err, out)
-	}
+	crashing := failpointBinary(t)
 	const n, page = 3000, 500
 	for _, point := range []string{"save-hashes:3", "save-watermark:3"} {
 		t.Run(point, func(t *testing.T) {

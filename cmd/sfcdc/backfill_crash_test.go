@@ -2,7 +2,6 @@ package main
 
 import (
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -17,10 +16,7 @@ func TestABackfillCrashedAtEachCommitPointResumesWithNothingLostAndAtMostOneBatc
 	if testing.Short() {
 		t.Skip("builds a failpoint binary: skipped with -short")
 	}
-	crashing := filepath.Join(t.TempDir(), "sfcdc-failpoints")
-	if out, err := exec.Command("go", "build", "-tags", "failpoints", "-o", crashing, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build with failpoints: %v\n%s", err, out)
-	}
+	crashing := failpointBinary(t)
 	const n, batch = 5000, 1024
 	for _, point := range []string{"save-hashes:3", "save-watermark:2"} {
 		t.Run(point, func(t *testing.T) {
