@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/replay"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
 
@@ -188,8 +189,35 @@ func TestTheEstimateSaysWhichAPIARunWouldUseAndTheRequestsOfEach(t *testing.T) {
 	if o.RESTRequests != 2 || o.BulkRequests != 9 {
 		t.Errorf("estimated REST %d and Bulk %d requests, want 2 (count, one page) and 9 (count, create, 6 polls, one page)", o.RESTRequests, o.BulkRequests)
 	}
-	if w.bulkJobs() != 0 || w.cm.Stats().CommentsReceived != 0 {
-		t.Errorf("the estimate created %d Bulk jobs and sent %d comments", w.bulkJobs(), w.cm.Stats().CommentsReceived)
+	// It read as the run would, through one job, and sent nothing.
+	if w.bulkJobs() != 1 || w.cm.Stats().CommentsReceived != 0 {
+		t.Errorf("the estimate created %d Bulk jobs and sent %d comments, want one job and none", w.bulkJobs(), w.cm.Stats().CommentsReceived)
+	}
+	if est.Counts.Created != 230 {
+		t.Errorf("the estimate counts %d new comments, want 230", est.Counts.Created)
+	}
+	if wm, err := w.store.Watermark(t.Context(), w.sim.Org.ID(), "EmailMessage"); !errors.Is(err, replay.ErrNotFound) {
+		t.Errorf("the estimate saved a watermark (%+v, %v)", wm, err)
+	}
+}
+
+// A dry run of a large object costs what the Bulk read costs, not the
+// REST pages the Bulk choice avoids.
+func TestADryRunOfALargeObjectReadsThroughTheBulkJobARunWouldUse(t *testing.T) {
+	w := newWorld(t, worldOptions{bulk: sfsim.BulkConfig{QueueTime: -1, BaseTime: -1, PerRecordTime: -1}})
+	seedEmails(t, w.sim.Org, 30_000, 1000)
+	est, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 10_000}}).Estimate(t.Context(), backfill.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := est.Objects[0]
+	if o.API != "bulk" || est.Counts.Created != 30_000 {
+		t.Fatalf("estimate read over %q and counted %d new comments, want bulk and 30000", o.API, est.Counts.Created)
+	}
+	// Count, describe, create, a few polls, one results page, against the
+	// count and 15 pages of 2,000 over REST.
+	if est.RESTCalls > 10 || o.RESTRequests != 16 {
+		t.Errorf("the dry run cost %d API calls (REST estimate %d), want at most 10 against 16 over REST", est.RESTCalls, o.RESTRequests)
 	}
 }
 

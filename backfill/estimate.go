@@ -13,8 +13,8 @@ import (
 // with the hashes of what CM last accepted, without uploading or saving
 // anything: Counts are what Run would do and BillableUnits what CM would
 // bill, as long as no record changes in between. It reads one pass (the
-// later passes of a Run only re-read records changed meanwhile) and
-// counts against the same API budget.
+// later passes of a Run only re-read records changed meanwhile), through
+// the API Run would choose, and counts against the same API budget.
 func (b *Backfill) Estimate(ctx context.Context, req Request) (Estimate, error) {
 	req.Follow = false
 	if err := checkRequest(req); err != nil {
@@ -60,11 +60,28 @@ func (j *job) estimateObject(ctx context.Context, run *objectRun, req Request, s
 		run.api = apiBulk
 	}
 	run.restRequests, run.bulkRequests = requestEstimates(n)
-	if _, err := j.pass(ctx, run, s); err != nil {
+	if err := j.estimateRead(ctx, run, choice, s); err != nil {
 		return err
 	}
 	j.report(run, PhaseCaughtUp)
 	return nil
+}
+
+// estimateRead reads the records the way Run would: through a Bulk job
+// when Run would use one (a dry run of millions of records must not cost
+// the thousands of REST pages the Bulk choice avoids), else, or when
+// Salesforce refuses the job, over REST. The estimate sink stores
+// nothing, so the job is not remembered.
+func (j *job) estimateRead(ctx context.Context, run *objectRun, choice apiChoice, s sink) error {
+	if choice.bulk {
+		done, err := j.bulkPass(ctx, run, s)
+		if err != nil || done {
+			return err
+		}
+		run.api, run.apiReason = apiREST, "Bulk API 2.0 refused or failed the job"
+	}
+	_, err := j.pass(ctx, run, s)
+	return err
 }
 
 func (b *Backfill) finishEstimate(est Estimate, began time.Time, callsBefore int64) Estimate {

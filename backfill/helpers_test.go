@@ -48,7 +48,7 @@ type worldOptions struct {
 	bulk       sfsim.BulkConfig
 }
 
-func newWorld(t *testing.T, opts worldOptions) *world {
+func newWorld(t testing.TB, opts worldOptions) *world {
 	t.Helper()
 	s, err := sfsim.Start(sfsim.SimConfig{
 		Org:    sfsim.Config{Seed: 11},
@@ -84,7 +84,7 @@ func redisAddr() string {
 
 // newStore is a RedisStore under a prefix no other test uses; its keys
 // are deleted at cleanup.
-func newStore(t *testing.T) *replay.RedisStore {
+func newStore(t testing.TB) *replay.RedisStore {
 	t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -131,7 +131,7 @@ type setup struct {
 // emails maps EmailMessage with its built-in mapping.
 var emails = []mapper.ObjectMapping{{Object: "EmailMessage"}}
 
-func (w *world) backfill(t *testing.T, s setup) *backfill.Backfill {
+func (w *world) backfill(t testing.TB, s setup) *backfill.Backfill {
 	t.Helper()
 	if s.objects == nil {
 		s.objects = emails
@@ -205,7 +205,7 @@ func (w *world) cmBodies() map[string]string {
 }
 
 // wantBodies is what CM should hold for the live EmailMessages of the org.
-func (w *world) wantBodies(t *testing.T) map[string]string {
+func (w *world) wantBodies(t testing.TB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	m, err := mapper.New(mapper.Config{Objects: emails})
