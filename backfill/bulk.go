@@ -219,41 +219,6 @@ func (j *job) readBulk(ctx context.Context, run *objectRun, s sink, bj *salesfor
 	}
 }
 
-// bulkPage hands one results page on, in chunks of PageSize rows, and
-// returns the next page's locator.
-func (j *job) bulkPage(ctx context.Context, run *objectRun, s sink, bj *salesforce.BulkJob, locator string, start Position) (string, error) {
-	var page *salesforce.BulkPage
-	err := j.rd.do(ctx, "read Bulk query results", func(ctx context.Context) error {
-		var err error
-		page, err = bj.Page(ctx, locator)
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	defer page.Close()
-	chunk := make([]salesforce.Record, 0, j.cfg.PageSize)
-	flush := func() error {
-		rows, err := j.rowsOf(run, salesforce.QueryPage{Records: chunk}, start)
-		if err != nil {
-			return err
-		}
-		chunk = chunk[:0]
-		return s.take(ctx, run, rows)
-	}
-	for rec, err := range page.Records() {
-		if err != nil {
-			return "", err
-		}
-		if chunk = append(chunk, rec); len(chunk) == j.cfg.PageSize {
-			if err := flush(); err != nil {
-				return "", err
-			}
-		}
-	}
-	return page.Next, flush()
-}
-
 // saveBulkPoint stores the watermark with the cursor's Bulk resume point
 // (a save after an Estimate's page does nothing).
 func (j *job) saveBulkPoint(ctx context.Context, run *objectRun) error {

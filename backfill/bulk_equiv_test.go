@@ -32,14 +32,17 @@ func variedEmailValues(caseID string, i, bodyBytes int) sfsim.Values {
 	if i%2 == 0 {
 		sep = "\r\n" // Outlook and most mail clients break lines so
 	}
-	body := strings.Join(lines, sep)
+	var text strings.Builder
+	text.WriteString(strings.Join(lines, sep))
 	target := 0
 	if bodyBytes > 0 {
 		target = bodyBytes + (i*7919)%(bodyBytes+1)
+		text.Grow(target + 100)
 	}
-	for len(body) < target {
-		body += sep + fmt.Sprintf("Line %d of message %d: the order shipped, the invoice follows, thank you.", len(body), i)
+	for text.Len() < target {
+		fmt.Fprintf(&text, "%sLine %d of message %d: the order shipped, the invoice follows, thank you.", sep, text.Len(), i)
 	}
+	body := text.String()
 	switch i % 10 {
 	case 0: // only an HTML body
 		v["HtmlBody"] = "<p>" + strings.ReplaceAll(body, sep, "<br>") + "</p>"
