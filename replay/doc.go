@@ -52,6 +52,8 @@
 // can also roll a checkpoint back (asynchronous replication): that only
 // causes duplicates, which Communications Mining's upsert absorbs.
 //
-// Callers pass errors that are already redacted: the store writes status and
-// dead-letter text exactly as given and has no field meant for credentials.
+// Error text is stored redacted whatever the caller did: every write of a
+// status's LastError and of a dead letter's Error passes through
+// redact.Text inside the store (both backends; replaytest checks it), and no
+// field is meant for credentials. Callers still redact what they log.
 package replay

@@ -25,8 +25,8 @@ const (
 // (see RedisStore for the key and field names) so operators can read it with
 // redis-cli.
 //
-// It has no field for credentials, and LastError must already be redacted
-// by the caller: the store writes every field exactly as given.
+// It has no field for credentials, and the store keeps LastError redacted
+// (redact.Text) whatever the caller passed.
 type Status struct {
 	// Topic is filled in by reads; the key names it, so writes ignore it.
 	Topic string
@@ -106,7 +106,7 @@ func (s Status) fields() fields {
 	f := fields{
 		fieldState:     string(s.State),
 		fieldHolder:    s.Holder,
-		fieldLastError: truncateUTF8(s.LastError, maxStatusErrorBytes),
+		fieldLastError: storedErrorText(s.LastError, maxStatusErrorBytes),
 	}
 	f.setTime(fieldLastEventAt, s.LastEventAt)
 	f.setTime(fieldLastKeepaliveAt, s.LastKeepaliveAt)
