@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/figures"
+	"github.com/sfcdc/sfcdc/health"
 	"github.com/sfcdc/sfcdc/monitor"
 )
 
@@ -148,5 +149,25 @@ func TestConfigValidateNamesEachBadKey(t *testing.T) {
 	}
 	if err := (monitor.Config{}).Validate(); err != nil {
 		t.Fatalf("the zero config is invalid: %v", err)
+	}
+}
+
+// The pipeline says when a topic began streaming (StateSince): a monitor
+// started after that judges the silence from then, not from its own
+// first look, and its verdict is health.Judge's, the one `sfcdc status`
+// shows, on /readyz and on sfcdc_topic_ready alike.
+func TestReadinessIsHealthsVerdictFromWhenTheTopicBeganStreaming(t *testing.T) {
+	clk := newClock()
+	snap := &snapshot{}
+	srv := start(t, snap, clk, time.Minute)
+	topic := figures.Topic{Topic: emailTopic, State: figures.StateStreaming, StateSince: clk.Now().Add(-90 * time.Second), UpdatedAt: clk.Now()}
+	snap.set(topic)
+	want := health.Judge(topic, clk.Now(), health.Policy{ReadyWindow: time.Minute})
+	code, body := get(t, srv, "/readyz")
+	if want.Ready || code != http.StatusServiceUnavailable || !strings.Contains(body, emailTopic+": not ready: "+want.NotReady) {
+		t.Fatalf("streaming for 90 s, nothing heard: /readyz = %d %q; health says %+v", code, body, want)
+	}
+	if ready := mustValue(t, scrape(t, srv), "sfcdc_topic_ready", map[string]string{"topic": emailTopic}); ready != 0 {
+		t.Errorf("sfcdc_topic_ready = %v, want 0 like /readyz", ready)
 	}
 }

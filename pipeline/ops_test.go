@@ -266,6 +266,9 @@ func TestTheHolderWritesTheTopicStatusAndStopped(t *testing.T) {
 	if time.Since(st.LastEventAt) > time.Minute || st.ReplayAge <= 0 || st.ReplayAge >= 72*time.Hour {
 		t.Errorf("status %+v: want a recent event and a replay age within retention", st)
 	}
+	if st.StateSince.IsZero() || st.CheckpointCommitAt.IsZero() || st.UpdatedAt.Before(st.StateSince) || st.Uploaded() != cm.New+cm.Updated {
+		t.Errorf("status %+v: want when streaming began, the checkpoint's commit time and the uploads CM counted", st)
+	}
 	s := d.snapshotOf(t, topic)
 	if s.CommentsNew != cm.New || s.CommentsUpdated != 1 || s.Events < 9 || s.Holder != "status-holder" ||
 		!slices.Equal(s.Objects, []string{"Case"}) || s.LastCheckpointAt.IsZero() {
