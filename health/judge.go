@@ -164,14 +164,27 @@ func (j *Judgement) judgeReplayAge(t figures.Topic, now time.Time, p Policy) {
 	if !j.ReplayAgeKnown {
 		return
 	}
+	j.ReplayExpired, j.ReplayExpiring = ReplayVerdict(j.ReplayAge, p)
 	switch {
-	case j.ReplayAge >= ReplayRetention:
-		j.ReplayExpired = true
+	case j.ReplayExpired:
 		j.Warnings = append(j.Warnings, fmt.Sprintf("replay ID EXPIRED (older than %s): the next run recovers by backfill", Duration(ReplayRetention)))
-	case j.ReplayAge > p.ReplayWarnAge:
-		j.ReplayExpiring = true
+	case j.ReplayExpiring:
 		j.Warnings = append(j.Warnings, fmt.Sprintf("replay ID expires in %s: start the worker soon", Duration(ReplayRetention-j.ReplayAge)))
 	}
+}
+
+// ReplayVerdict is Judge's rule for a replay position of age alone (for
+// `sfcdc replay show`, which has a checkpoint and no topic figures):
+// expired at or past ReplayRetention, expiring past p.ReplayWarnAge.
+func ReplayVerdict(age time.Duration, p Policy) (expired, expiring bool) {
+	p = p.withDefaults()
+	switch {
+	case age >= ReplayRetention:
+		return true, false
+	case age > p.ReplayWarnAge:
+		return false, true
+	}
+	return false, false
 }
 
 // Duration is d in at most two units, as every health message writes it:

@@ -153,3 +153,14 @@ func TestDurationsAreShownInAtMostTwoUnits(t *testing.T) {
 		}
 	}
 }
+
+// `sfcdc replay show` judges a bare checkpoint age by the same rule.
+func TestReplayVerdictIsJudgesRuleForAnAgeAlone(t *testing.T) {
+	for _, age := range []time.Duration{time.Hour, 48 * time.Hour, 48*time.Hour + time.Second, 72*time.Hour - time.Second, 72 * time.Hour, 100 * time.Hour} {
+		j := health.Judge(with(figures.StateStopped, func(t *figures.Topic) { t.CheckpointCommitAt = now.Add(-age) }), now, health.Policy{})
+		expired, expiring := health.ReplayVerdict(age, health.Policy{})
+		if expired != j.ReplayExpired || expiring != j.ReplayExpiring {
+			t.Errorf("age %s: ReplayVerdict %v/%v, Judge %v/%v", age, expired, expiring, j.ReplayExpired, j.ReplayExpiring)
+		}
+	}
+}
