@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/health"
+	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/spf13/cobra"
