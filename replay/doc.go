@@ -21,7 +21,8 @@
 //     comments are not re-sent (and billed).
 //   - Dead letters: events or records given up on, with reason and attempt
 //     count but no record body unless the caller adds one.
-//   - Status: one document per topic for `sfcdc status` and operators.
+//   - Status: one document per topic (the topic's figures.Topic) for `sfcdc
+//     status` and operators, under field names that are a public contract.
 //
 // # Implementations
 //
