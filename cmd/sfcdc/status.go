@@ -96,6 +96,10 @@ type topicStatus struct {
 
 	LastError   string     `json:"last_error"`
 	LastErrorAt *time.Time `json:"last_error_at"`
+	// Ready and NotReady are the verdict /readyz gives the same figures
+	// (health.Judge): a stopped topic is not ready, a paused one is.
+	Ready    bool   `json:"ready"`
+	NotReady string `json:"not_ready"`
 	// Warnings are the flags of the table's NOTES, in words.
 	Warnings []string `json:"warnings"`
 
@@ -204,7 +208,7 @@ func readStatusCheckpoint(ctx context.Context, s replay.Store, org string, st *f
 // health's verdict j.
 func newTopicStatus(org string, st figures.Topic, j health.Judgement) topicStatus {
 	row := topicStatus{Org: org, Topic: st.Topic, State: string(st.State), Holder: st.Holder, Warnings: j.Warnings,
-		Stale: j.Stale, ReplayExpired: j.ReplayExpired, replayExpiring: j.ReplayExpiring}
+		Stale: j.Stale, ReplayExpired: j.ReplayExpired, replayExpiring: j.ReplayExpiring, Ready: j.Ready, NotReady: j.NotReady}
 	if st.State == "" {
 		row.State = stateNone
 	}

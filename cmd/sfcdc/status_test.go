@@ -142,7 +142,8 @@ func TestStatusShowsEveryTopicWithAgesWarningsAndDeadLetters(t *testing.T) {
 	if e := byTopic[replayOtherTopic]; e["state"] != "failed" || e["last_error"] != failure || e["replay_age_seconds"] != nil || e["checkpoint"] != "none" {
 		t.Errorf("EmailMessage in JSON: %v", e)
 	}
-	if g := byTopic[gone]; g["stale"] != true || g["configured"] != false {
+	if g := byTopic[gone]; g["stale"] != true || g["configured"] != false || g["ready"] != false ||
+		!strings.HasPrefix(g["not_ready"].(string), "stale: streaming but not updated for 20m") {
 		t.Errorf("the stale topic in JSON: %v", g)
 	}
 }
