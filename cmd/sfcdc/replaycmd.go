@@ -88,6 +88,9 @@ type replayTarget struct {
 	store  replay.Store
 	org    string
 	topics []string // configured topics, sorted
+	// health judges the topics as `sfcdc run`'s /readyz does, with the
+	// configured monitoring.ready_window.
+	health health.Policy
 }
 
 // openReplayTarget reads the configuration, opens the store and names the
@@ -115,7 +118,8 @@ func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
 		_ = store.Close()
 		return nil, err
 	}
-	return &replayTarget{store: store, org: org, topics: slices.Compact(topics)}, nil
+	return &replayTarget{store: store, org: org, topics: slices.Compact(topics),
+		health: health.Policy{ReadyWindow: conf.Monitoring.ReadyWindow}}, nil
 }
 
 // topic checks --topic against the configuration.

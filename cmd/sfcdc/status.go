@@ -164,7 +164,7 @@ func collectStatus(ctx context.Context, t *replayTarget, now time.Time) ([]topic
 		if err != nil {
 			return nil, 0, err
 		}
-		row := newTopicStatus(t.org, st, health.Judge(st, now, health.Policy{}))
+		row := newTopicStatus(t.org, st, health.Judge(st, now, t.health))
 		row.Configured, row.OrgDeadLetters = slices.Contains(t.topics, topic), deadLetters
 		row.addCheckpoint(cp)
 		rows = append(rows, row)
