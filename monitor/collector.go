@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfcdc/sfcdc/figures"
 )
 
 // namespace prefixes every metric of the process.
@@ -44,7 +46,7 @@ var (
 
 // collector turns the snapshot functions into metrics at each scrape.
 type collector struct {
-	topics  func() []Topic
+	topics  func() []figures.Topic
 	process func() Process
 	ready   *readiness
 	now     func() time.Time
@@ -74,7 +76,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (c *collector) collectTopic(ch chan<- prometheus.Metric, t Topic, now time.Time) {
+func (c *collector) collectTopic(ch chan<- prometheus.Metric, t figures.Topic, now time.Time) {
 	name := t.Topic
 	ch <- counter(descEvents, t.Events, name)
 	ch <- counter(descKeepalives, t.Keepalives, name)
@@ -92,8 +94,8 @@ func (c *collector) collectTopic(ch chan<- prometheus.Metric, t Topic, now time.
 	if !t.LastCheckpointAt.IsZero() {
 		ch <- gauge(descCheckpointAge, now.Sub(t.LastCheckpointAt).Seconds(), name)
 	}
-	if t.ReplayAge > 0 {
-		ch <- gauge(descReplayAge, t.ReplayAge.Seconds(), name)
+	if age, known := t.ReplayAgeAt(now); known {
+		ch <- gauge(descReplayAge, age.Seconds(), name)
 	}
 	if t.Lag > 0 || !t.LastEventAt.IsZero() {
 		ch <- gauge(descLag, t.Lag.Seconds(), name)
@@ -109,15 +111,15 @@ func (c *collector) collectTopic(ch chan<- prometheus.Metric, t Topic, now time.
 		state = "unknown"
 	}
 	known := false
-	for _, s := range knownStates {
+	for _, s := range figures.States {
 		v := 0.0
 		if s == state {
 			v, known = 1, true
 		}
-		ch <- gauge(descTopicState, v, name, s)
+		ch <- gauge(descTopicState, v, name, string(s))
 	}
 	if !known { // a state added after this list; still one series per topic
-		ch <- gauge(descTopicState, 1, name, state)
+		ch <- gauge(descTopicState, 1, name, string(state))
 	}
 	ready := 0.0
 	if c.ready.check(t, now) == "" {
@@ -128,7 +130,7 @@ func (c *collector) collectTopic(ch chan<- prometheus.Metric, t Topic, now time.
 
 // uniqueTopics drops repeated topic names (keeping the first): a repeated
 // series would make the registry fail the whole scrape.
-func uniqueTopics(topics []Topic) []Topic {
+func uniqueTopics(topics []figures.Topic) []figures.Topic {
 	seen := make(map[string]bool, len(topics))
 	out := topics[:0:0]
 	for _, t := range topics {

@@ -5,14 +5,17 @@
 // Its guarantee: every figure is read from the caller's snapshot functions
 // at scrape time, so the streaming path pays nothing for being observed
 // (no metric is updated per event), and nothing it serves can carry a
-// secret, because its inputs (Topic and Process) hold only counts, times,
-// states, topic and object names and an already redacted error. Label
+// secret, because its inputs (figures.Topic and Process) hold only counts,
+// times, states, topic and object names and an already redacted error.
+// Readiness (/readyz and sfcdc_topic_ready) is health.Judge's verdict, the
+// same `sfcdc status` shows. Label
 // values are bounded: topic, a fixed set of states and comment results,
 // never a record or comment ID.
 //
 // The server is one goroutine owned by Server: Start launches it, Close
-// shuts it down and waits for it. The package does not import pipeline;
-// the process edge (cmd/sfcdc) converts pipeline snapshots to Topic.
+// shuts it down and waits for it. The package does not import pipeline:
+// it reads the pipeline's figures.Topic through the Topics function the
+// process edge (cmd/sfcdc) hands it.
 //
 // Metrics come from github.com/prometheus/client_golang, the reference
 // implementation of the exposition format, through a custom Collector

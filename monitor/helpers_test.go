@@ -12,6 +12,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/sfcdc/sfcdc/figures"
 	"github.com/sfcdc/sfcdc/monitor"
 	"go.uber.org/goleak"
 )
@@ -37,11 +38,11 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.
 // between requests.
 type snapshot struct {
 	mu      sync.Mutex
-	topics  []monitor.Topic
+	topics  []figures.Topic
 	process monitor.Process
 }
 
-func (s *snapshot) set(topics ...monitor.Topic) {
+func (s *snapshot) set(topics ...figures.Topic) {
 	s.mu.Lock()
 	s.topics = topics
 	s.mu.Unlock()
@@ -53,10 +54,10 @@ func (s *snapshot) setProcess(p monitor.Process) {
 	s.mu.Unlock()
 }
 
-func (s *snapshot) Topics() []monitor.Topic {
+func (s *snapshot) Topics() []figures.Topic {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]monitor.Topic(nil), s.topics...)
+	return append([]figures.Topic(nil), s.topics...)
 }
 
 func (s *snapshot) Process() monitor.Process { s.mu.Lock(); defer s.mu.Unlock(); return s.process }

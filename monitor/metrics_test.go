@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfcdc/sfcdc/figures"
 	"github.com/sfcdc/sfcdc/monitor"
 )
 
@@ -16,15 +17,15 @@ const (
 func TestAScrapeShowsEverySnapshotFigureUnderItsMetric(t *testing.T) {
 	clk := newClock()
 	now := clk.Now()
-	email := monitor.Topic{
-		Topic: emailTopic, Objects: []string{"EmailMessage"}, State: monitor.StateStreaming, Holder: "host-1",
+	email := figures.Topic{
+		Topic: emailTopic, Objects: []string{"EmailMessage"}, State: figures.StateStreaming, Holder: "host-1",
 		Events: 120, Keepalives: 7, Reconnects: 2, OutstandingCredits: 55,
 		CommentsNew: 90, CommentsUpdated: 11, CommentsUnchanged: 13, CommentsDeleted: 4, UploadFailures: 3, DeadLetters: 1,
 		FetchCalls: 9, RecordsFetched: 210,
 		LastEventAt: now.Add(-2 * time.Second), LastKeepaliveAt: now.Add(-30 * time.Second), LastCheckpointAt: now.Add(-1500 * time.Millisecond),
 		ReplayAge: 90 * time.Second, Lag: 2500 * time.Millisecond,
 	}
-	cases := monitor.Topic{Topic: caseTopic, Objects: []string{"Case"}, State: monitor.StateStandby, Events: 5, CommentsNew: 1}
+	cases := figures.Topic{Topic: caseTopic, Objects: []string{"Case"}, State: figures.StateStandby, Events: 5, CommentsNew: 1}
 	snap := &snapshot{}
 	snap.set(email, cases)
 	snap.setProcess(monitor.Process{RESTCalls: 42, TokenRequests: 3, APIRequestsUsed: 250, APIRequestsMax: 1000, APIUsageKnown: true})
@@ -90,13 +91,13 @@ func TestAScrapeShowsEverySnapshotFigureUnderItsMetric(t *testing.T) {
 func TestEveryScrapeReadsTheSnapshotAnew(t *testing.T) {
 	clk := newClock()
 	snap := &snapshot{}
-	snap.set(monitor.Topic{Topic: emailTopic, State: monitor.StateStarting})
+	snap.set(figures.Topic{Topic: emailTopic, State: figures.StateStarting})
 	srv := start(t, snap, clk, 0)
 	if got := mustValue(t, scrape(t, srv), "sfcdc_topic_state", map[string]string{"topic": emailTopic, "state": "starting"}); got != 1 {
 		t.Fatalf("starting = %v, want 1", got)
 	}
 
-	snap.set(monitor.Topic{Topic: emailTopic, State: monitor.StateStreaming, Events: 3, CommentsNew: 2, CommentsUpdated: 1})
+	snap.set(figures.Topic{Topic: emailTopic, State: figures.StateStreaming, Events: 3, CommentsNew: 2, CommentsUpdated: 1})
 	mf := scrape(t, srv)
 	if got := mustValue(t, mf, "sfcdc_events_total", map[string]string{"topic": emailTopic}); got != 3 {
 		t.Fatalf("events_total = %v after the snapshot changed, want 3", got)
@@ -129,7 +130,7 @@ func TestAPIUsageMetricsAreAbsentUntilSalesforceReportedIt(t *testing.T) {
 
 func TestARepeatedTopicAndAnUnknownStateDoNotBreakTheScrape(t *testing.T) {
 	snap := &snapshot{}
-	snap.set(monitor.Topic{Topic: emailTopic, State: "paused", Events: 1}, monitor.Topic{Topic: emailTopic, Events: 99})
+	snap.set(figures.Topic{Topic: emailTopic, State: "paused", Events: 1}, figures.Topic{Topic: emailTopic, Events: 99})
 	srv := start(t, snap, newClock(), 0)
 	mf := scrape(t, srv)
 	if got := mustValue(t, mf, "sfcdc_events_total", map[string]string{"topic": emailTopic}); got != 1 {
@@ -145,7 +146,7 @@ func TestARepeatedTopicAndAnUnknownStateDoNotBreakTheScrape(t *testing.T) {
 
 func TestMetricNamesAllCarryThePrefixAndLabelsStayBounded(t *testing.T) {
 	snap := &snapshot{}
-	snap.set(monitor.Topic{Topic: emailTopic, Objects: []string{"EmailMessage"}, State: monitor.StateFailed,
+	snap.set(figures.Topic{Topic: emailTopic, Objects: []string{"EmailMessage"}, State: figures.StateFailed,
 		Holder: "host-1-4242-abcd", LastError: "upload 02s000000000001: rejected", LastEventAt: newClock().Now()})
 	srv := start(t, snap, newClock(), 0)
 	for name, mf := range scrape(t, srv) {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sfcdc/sfcdc/figures"
 	"github.com/sfcdc/sfcdc/quote"
 )
 
@@ -32,7 +33,7 @@ type Config struct {
 	ReadyWindow time.Duration
 	// Topics returns the topics' figures; it is called at every scrape and
 	// readiness probe, from the server's goroutines. Nil: no topics.
-	Topics func() []Topic
+	Topics func() []figures.Topic
 	// Process returns the process-wide figures, likewise. Nil: zeros.
 	Process func() Process
 	// Logger receives the server's own errors. Nil: discarded.
@@ -63,7 +64,7 @@ func (c Config) withDefaults() Config {
 		c.ReadyWindow = DefaultReadyWindow
 	}
 	if c.Topics == nil {
-		c.Topics = func() []Topic { return nil }
+		c.Topics = func() []figures.Topic { return nil }
 	}
 	if c.Process == nil {
 		c.Process = func() Process { return Process{} }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfcdc/sfcdc/figures"
+	"github.com/sfcdc/sfcdc/health"
 	"github.com/sfcdc/sfcdc/monitor"
 )
 
@@ -15,25 +17,25 @@ func TestReadinessFollowsEachTopicsStateAndSilence(t *testing.T) {
 	snap := &snapshot{}
 	srv := start(t, snap, clk, monitor.DefaultReadyWindow)
 	now := clk.Now()
-	streaming := func(heard time.Time) monitor.Topic {
-		return monitor.Topic{Topic: emailTopic, State: monitor.StateStreaming, LastKeepaliveAt: heard}
+	streaming := func(heard time.Time) figures.Topic {
+		return figures.Topic{Topic: emailTopic, State: figures.StateStreaming, LastKeepaliveAt: heard}
 	}
 	for _, tc := range []struct {
 		name     string
-		topic    monitor.Topic
+		topic    figures.Topic
 		wantCode int
 		wantBody string
 	}{
 		{"streaming with a keepalive a minute ago", streaming(now.Add(-time.Minute)), 200, emailTopic + ": ready (streaming)"},
-		{"streaming with an event a second ago", monitor.Topic{Topic: emailTopic, State: monitor.StateStreaming, LastEventAt: now.Add(-time.Second)}, 200, "ready"},
+		{"streaming with an event a second ago", figures.Topic{Topic: emailTopic, State: figures.StateStreaming, LastEventAt: now.Add(-time.Second)}, 200, "ready"},
 		{"streaming, nothing for six minutes", streaming(now.Add(-6 * time.Minute)), 503, emailTopic + ": not ready: streaming, but no event or keepalive for 6m0s"},
-		{"standby", monitor.Topic{Topic: emailTopic, State: monitor.StateStandby}, 200, emailTopic + ": ready (standby)"},
-		{"backfilling", monitor.Topic{Topic: emailTopic, State: monitor.StateBackfilling}, 200, "ready (backfilling)"},
-		{"recovering", monitor.Topic{Topic: emailTopic, State: monitor.StateRecovering}, 200, "ready (recovering)"},
-		{"failed", monitor.Topic{Topic: emailTopic, State: monitor.StateFailed, LastError: "subscribe: unknown topic\nsecond line"}, 503,
+		{"standby", figures.Topic{Topic: emailTopic, State: figures.StateStandby}, 200, emailTopic + ": ready (standby)"},
+		{"backfilling", figures.Topic{Topic: emailTopic, State: figures.StateBackfilling}, 200, "ready (backfilling)"},
+		{"recovering", figures.Topic{Topic: emailTopic, State: figures.StateRecovering}, 200, "ready (recovering)"},
+		{"failed", figures.Topic{Topic: emailTopic, State: figures.StateFailed, LastError: "subscribe: unknown topic\nsecond line"}, 503,
 			emailTopic + ": not ready: failed: subscribe: unknown topic second line"},
-		{"starting", monitor.Topic{Topic: emailTopic, State: monitor.StateStarting}, 503, "not ready: starting"},
-		{"stopped", monitor.Topic{Topic: emailTopic, State: monitor.StateStopped}, 503, "not ready: stopped"},
+		{"starting", figures.Topic{Topic: emailTopic, State: figures.StateStarting}, 503, "not ready: starting"},
+		{"stopped", figures.Topic{Topic: emailTopic, State: figures.StateStopped}, 503, "not ready: stopped"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			snap.set(tc.topic)
@@ -51,8 +53,8 @@ func TestOneStaleTopicMakesTheProcessNotReadyAndIsTheOneNamed(t *testing.T) {
 	srv := start(t, snap, clk, time.Minute)
 	now := clk.Now()
 	snap.set(
-		monitor.Topic{Topic: emailTopic, State: monitor.StateStreaming, LastEventAt: now.Add(-5 * time.Second)},
-		monitor.Topic{Topic: caseTopic, State: monitor.StateStreaming, LastKeepaliveAt: now.Add(-2 * time.Minute)},
+		figures.Topic{Topic: emailTopic, State: figures.StateStreaming, LastEventAt: now.Add(-5 * time.Second)},
+		figures.Topic{Topic: caseTopic, State: figures.StateStreaming, LastKeepaliveAt: now.Add(-2 * time.Minute)},
 	)
 	code, body := get(t, srv, "/readyz")
 	if code != http.StatusServiceUnavailable {
@@ -68,8 +70,8 @@ func TestOneStaleTopicMakesTheProcessNotReadyAndIsTheOneNamed(t *testing.T) {
 
 	// A keepalive arrives: ready again.
 	snap.set(
-		monitor.Topic{Topic: emailTopic, State: monitor.StateStreaming, LastEventAt: now.Add(-5 * time.Second)},
-		monitor.Topic{Topic: caseTopic, State: monitor.StateStreaming, LastKeepaliveAt: now},
+		figures.Topic{Topic: emailTopic, State: figures.StateStreaming, LastEventAt: now.Add(-5 * time.Second)},
+		figures.Topic{Topic: caseTopic, State: figures.StateStreaming, LastKeepaliveAt: now},
 	)
 	if code, body := get(t, srv, "/readyz"); code != http.StatusOK {
 		t.Fatalf("/readyz after the keepalive = %d, want 200:\n%s", code, body)
@@ -80,7 +82,7 @@ func TestATopicThatJustBeganStreamingHasOneWindowForItsFirstKeepalive(t *testing
 	clk := newClock()
 	snap := &snapshot{}
 	srv := start(t, snap, clk, time.Minute)
-	snap.set(monitor.Topic{Topic: emailTopic, State: monitor.StateStreaming})
+	snap.set(figures.Topic{Topic: emailTopic, State: figures.StateStreaming})
 	if code, body := get(t, srv, "/readyz"); code != http.StatusOK {
 		t.Fatalf("a topic that just subscribed: /readyz = %d, want 200:\n%s", code, body)
 	}
@@ -96,9 +98,9 @@ func TestATopicThatJustBeganStreamingHasOneWindowForItsFirstKeepalive(t *testing
 
 	// Another stretch of streaming (after a restart of the worker) gets
 	// its own window.
-	snap.set(monitor.Topic{Topic: emailTopic, State: monitor.StateStarting})
+	snap.set(figures.Topic{Topic: emailTopic, State: figures.StateStarting})
 	get(t, srv, "/readyz")
-	snap.set(monitor.Topic{Topic: emailTopic, State: monitor.StateStreaming})
+	snap.set(figures.Topic{Topic: emailTopic, State: figures.StateStreaming})
 	if code, body := get(t, srv, "/readyz"); code != http.StatusOK {
 		t.Fatalf("a new streaming stretch: /readyz = %d, want 200:\n%s", code, body)
 	}
@@ -147,5 +149,25 @@ func TestConfigValidateNamesEachBadKey(t *testing.T) {
 	}
 	if err := (monitor.Config{}).Validate(); err != nil {
 		t.Fatalf("the zero config is invalid: %v", err)
+	}
+}
+
+// The pipeline says when a topic began streaming (StateSince): a monitor
+// started after that judges the silence from then, not from its own
+// first look, and its verdict is health.Judge's, the one `sfcdc status`
+// shows, on /readyz and on sfcdc_topic_ready alike.
+func TestReadinessIsHealthsVerdictFromWhenTheTopicBeganStreaming(t *testing.T) {
+	clk := newClock()
+	snap := &snapshot{}
+	srv := start(t, snap, clk, time.Minute)
+	topic := figures.Topic{Topic: emailTopic, State: figures.StateStreaming, StateSince: clk.Now().Add(-90 * time.Second), UpdatedAt: clk.Now()}
+	snap.set(topic)
+	want := health.Judge(topic, clk.Now(), health.Policy{ReadyWindow: time.Minute})
+	code, body := get(t, srv, "/readyz")
+	if want.Ready || code != http.StatusServiceUnavailable || !strings.Contains(body, emailTopic+": not ready: "+want.NotReady) {
+		t.Fatalf("streaming for 90 s, nothing heard: /readyz = %d %q; health says %+v", code, body, want)
+	}
+	if ready := mustValue(t, scrape(t, srv), "sfcdc_topic_ready", map[string]string{"topic": emailTopic}); ready != 0 {
+		t.Errorf("sfcdc_topic_ready = %v, want 0 like /readyz", ready)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/figures"
 	"github.com/sfcdc/sfcdc/mapper"
 )
 
@@ -79,16 +80,16 @@ func (d *Daemon) planObjects() error {
 // Topics returns the streamed topics and their objects.
 func (d *Daemon) Topics() map[string][]string { return d.topics }
 
-// Snapshot returns every streamed topic's state and counters, in topic
+// Snapshot returns every streamed topic's figures, in topic
 // order. It is safe to call at any time, from any goroutine, also before
 // and after Run; it costs no I/O.
-func (d *Daemon) Snapshot() []TopicSnapshot {
+func (d *Daemon) Snapshot() []figures.Topic {
 	now := time.Now()
-	out := make([]TopicSnapshot, 0, len(d.stats))
+	out := make([]figures.Topic, 0, len(d.stats))
 	for _, ts := range d.stats {
 		out = append(out, ts.snapshot(now))
 	}
-	slices.SortFunc(out, func(a, b TopicSnapshot) int { return strings.Compare(a.Topic, b.Topic) })
+	slices.SortFunc(out, func(a, b figures.Topic) int { return strings.Compare(a.Topic, b.Topic) })
 	return out
 }
 

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"time"
+
+	"github.com/sfcdc/sfcdc/figures"
 )
 
 // summarize logs one line per topic every SummaryInterval until ctx ends:
@@ -12,7 +14,7 @@ import (
 func (d *Daemon) summarize(ctx context.Context) {
 	ticker := time.NewTicker(d.cfg.SummaryInterval)
 	defer ticker.Stop()
-	last := map[string]TopicSnapshot{}
+	last := map[string]figures.Topic{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -28,7 +30,7 @@ func (d *Daemon) summarize(ctx context.Context) {
 
 // logSummary writes a topic's summary line; before is the previous
 // snapshot (zero at the first line).
-func (d *Daemon) logSummary(snap, before TopicSnapshot) {
+func (d *Daemon) logSummary(snap, before figures.Topic) {
 	d.log.Info("topic summary", "topic", snap.Topic, "state", string(snap.State),
 		"events", snap.Events-before.Events, "events_total", snap.Events,
 		"new", snap.CommentsNew-before.CommentsNew, "updated", snap.CommentsUpdated-before.CommentsUpdated,

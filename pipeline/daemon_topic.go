@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/figures"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
 )
@@ -118,7 +119,7 @@ func (d *Daemon) holdTopic(ctx context.Context, topic string, objects []string, 
 
 // logLeaseTaken logs at info that this instance holds the topic now, and
 // whom it took the topic over from when it stood by for another holder.
-func (d *Daemon) logLeaseTaken(topic string, previous TopicSnapshot, lease replay.Lease) {
+func (d *Daemon) logLeaseTaken(topic string, previous figures.Topic, lease replay.Lease) {
 	if previous.State == replay.StateStandby {
 		from := previous.Holder
 		if from == "" {
@@ -340,7 +341,7 @@ func (d *Daemon) writeStatuses(ctx context.Context, topic string, keeper *leaseK
 func (d *Daemon) saveStatus(topic string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := d.opts.Store.SaveStatus(ctx, d.cfg.Org, topic, d.stats[topic].status(time.Now())); err != nil {
+	if err := d.opts.Store.SaveStatus(ctx, d.cfg.Org, topic, d.stats[topic].snapshot(time.Now())); err != nil {
 		d.log.Warn("save topic status", "topic", topic, "err", err)
 		return
 	}

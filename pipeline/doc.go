@@ -123,8 +123,10 @@
 // # Monitoring
 //
 // The Daemon keeps, per topic, its state and counters for as long as it
-// lives (Snapshot; they survive worker restarts and standby periods). The
-// lease holder alone writes the topic's replay.Status: at each state
+// lives; Snapshot hands them out as figures.Topic, the one figures type
+// the store, the monitor and `sfcdc status` read (they survive worker
+// restarts and standby periods). The lease holder alone writes that same
+// type as the topic's replay.Status: at each state
 // change, every StatusInterval, and "stopped" or "failed" last, before it
 // releases the lease, so a standby never overwrites the holder's document.
 // Error texts pass through a redaction of anything credential-shaped first.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/figures"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/replay"
@@ -41,7 +42,7 @@ func (h logSignal) Handle(_ context.Context, r slog.Record) error {
 }
 
 // snapshotOf returns the daemon's snapshot of topic.
-func (r *daemonRun) snapshotOf(t *testing.T, topic string) pipeline.TopicSnapshot {
+func (r *daemonRun) snapshotOf(t *testing.T, topic string) figures.Topic {
 	t.Helper()
 	for _, s := range r.daemon.Snapshot() {
 		if s.Topic == topic {
@@ -49,7 +50,7 @@ func (r *daemonRun) snapshotOf(t *testing.T, topic string) pipeline.TopicSnapsho
 		}
 	}
 	t.Fatalf("the daemon has no topic %s", topic)
-	return pipeline.TopicSnapshot{}
+	return figures.Topic{}
 }
 
 // status reads the topic's status document, zero when there is none.
@@ -256,14 +257,17 @@ func TestTheHolderWritesTheTopicStatusAndStopped(t *testing.T) {
 	var st replay.Status
 	eventually(t, "the status counts match CM's", func() bool {
 		st = w.status(t, topic)
-		return st.State == replay.StateStreaming && st.New == cm.New && st.Updated+st.MetadataUpdated == cm.Updated &&
-			st.Received >= 9 && !st.LastCheckpointAt.IsZero()
+		return st.State == replay.StateStreaming && st.CommentsNew == cm.New && st.CommentsUpdated+st.CommentsMetadataUpdated == cm.Updated &&
+			st.Events >= 9 && !st.LastCheckpointAt.IsZero()
 	})
-	if st.Holder != "status-holder" || st.New != 8 || st.Updated != 1 || st.New+st.Updated != cm.BillableUnits {
+	if st.Holder != "status-holder" || st.CommentsNew != 8 || st.CommentsUpdated != 1 || st.BillableUnits() != cm.BillableUnits {
 		t.Errorf("status %+v: want holder status-holder, 8 new and 1 updated comment, CM billed %d", st, cm.BillableUnits)
 	}
 	if time.Since(st.LastEventAt) > time.Minute || st.ReplayAge <= 0 || st.ReplayAge >= 72*time.Hour {
 		t.Errorf("status %+v: want a recent event and a replay age within retention", st)
+	}
+	if st.StateSince.IsZero() || st.CheckpointCommitAt.IsZero() || st.UpdatedAt.Before(st.StateSince) || st.Uploaded() != cm.New+cm.Updated {
+		t.Errorf("status %+v: want when streaming began, the checkpoint's commit time and the uploads CM counted", st)
 	}
 	s := d.snapshotOf(t, topic)
 	if s.CommentsNew != cm.New || s.CommentsUpdated != 1 || s.Events < 9 || s.Holder != "status-holder" ||

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/figures"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/redact"
@@ -17,57 +18,7 @@ import (
 	"github.com/sfcdc/sfcdc/uploader"
 )
 
-// TopicSnapshot is what one topic of a Daemon is doing and has done since
-// the Daemon was made: counters survive worker restarts and standby
-// periods, not process restarts. Billable units are CommentsNew +
-// CommentsUpdated (CM bills a comment created, or updated with changed
-// text); metadata-only updates are not billed and not counted here.
-type TopicSnapshot struct {
-	Topic   string
-	Objects []string
-	State   replay.State // starting, streaming, backfilling, recovering, standby, stopped, failed
-	// Holder is the lease holder: this process while it works on the
-	// topic, the other instance while this one stands by.
-	Holder string
-	// Events and Keepalives count the stream's messages; Reconnects the
-	// streams re-opened after a failure; OutstandingCredits is how many
-	// events the server owes the current stream (0 without one).
-	Events, Keepalives, Reconnects, OutstandingCredits int64
-	// Comments by what the content hashes decided, counting the stream and
-	// the topic's backfills (initial, recovery, resync). UploadFailures are
-	// comments CM did not take; DeadLetters the dead letters stored.
-	CommentsNew, CommentsUpdated, CommentsUnchanged, CommentsDeleted, UploadFailures, DeadLetters int64
-	// CommentsMetadataUpdated counts comments sent because only their
-	// metadata (properties, addresses) changed: CM does not bill them.
-	CommentsMetadataUpdated int64
-	// EventsUnmapped counts change events of objects the mapping does not
-	// name (a channel may carry more objects); EventsSkipped counts events
-	// and records needing no comment work: no mapped field changed, or a
-	// deleted record whose comment is kept. With the comment counts above,
-	// they account for every change event the topic received.
-	EventsUnmapped, EventsSkipped int64
-	// GoneBeforeFetch counts records an event needed fetched that were
-	// deleted by then: no comment, their DELETE event follows.
-	GoneBeforeFetch int64
-	// FetchCalls and RecordsFetched count the stream's REST record reads
-	// (each attempt of a Collections retrieve or ID query).
-	FetchCalls, RecordsFetched int64
-	// CoveredByBackfill counts change events passed without work because
-	// they were committed before the topic's initial backfill began
-	// (Config.SkipCommittedBefore).
-	CoveredByBackfill int64
-	// Zero when it never happened in this process. LastCheckpointAt starts
-	// at the stored checkpoint's write time once the lease is held.
-	LastEventAt, LastKeepaliveAt, LastCheckpointAt time.Time
-	// ReplayAge is now minus the commit time of the checkpoint (replay IDs
-	// expire at 72 h); Lag is now minus the commit time of the last event
-	// received, and 0 once a keepalive arrived after it (the stream is
-	// caught up). Both are 0 when unknown.
-	ReplayAge, Lag time.Duration
-	LastError      string // redacted
-}
-
-// topicStats is the live state behind a TopicSnapshot. The hot path
+// topicStats is the live state behind a topic's figures (figures.Topic). The hot path
 // (every event, outcome and fetch) only touches atomics; the mutex guards
 // the rare state, holder and error changes.
 type topicStats struct {
@@ -93,6 +44,7 @@ type topicStats struct {
 
 	mu          sync.Mutex
 	state       replay.State
+	stateSince  time.Time
 	holder      string
 	lastError   string
 	lastErrorAt time.Time
@@ -118,6 +70,9 @@ func newTopicStats(topic string, objects []string, log *slog.Logger, incidents *
 // a step of a few milliseconds between the others, only at debug.
 func (s *topicStats) setState(state replay.State, holder string, attrs ...any) {
 	s.mu.Lock()
+	if state != s.state || s.stateSince.IsZero() {
+		s.stateSince = time.Now()
+	}
 	s.state, s.holder = state, holder
 	changed := state != s.loggedState || (state == replay.StateStandby && holder != s.loggedHolder)
 	if changed && state != replay.StateStarting {
@@ -259,54 +214,35 @@ func (s *topicStats) ended(sub *pubsub.Subscription) {
 	}
 }
 
-func (s *topicStats) snapshot(now time.Time) TopicSnapshot {
+// snapshot is the topic's figures at now.
+func (s *topicStats) snapshot(now time.Time) figures.Topic {
 	s.mu.Lock()
-	state, holder, lastError := s.state, s.holder, s.lastError
+	state, since, holder, lastError, errAt := s.state, s.stateSince, s.holder, s.lastError, s.lastErrorAt
 	s.mu.Unlock()
-	snap := TopicSnapshot{
-		Topic: s.topic, Objects: slices.Clone(s.objects), State: state, Holder: holder,
+	snap := figures.Topic{
+		Topic: s.topic, Objects: slices.Clone(s.objects), State: state, StateSince: since, Holder: holder,
 		Events: s.events.Load(), Keepalives: s.keepalives.Load(), Reconnects: s.reconnectsDone.Load(),
 		CommentsNew: s.commentsNew.Load(), CommentsUpdated: s.commentsUpdated.Load(),
-		CommentsUnchanged: s.commentsUnchanged.Load(), CommentsDeleted: s.commentsDeleted.Load(),
-		UploadFailures: s.uploadFailures.Load(), DeadLetters: s.deadLetters.Load(),
-		FetchCalls: s.fetchCalls.Load(), RecordsFetched: s.recordsFetched.Load(), CoveredByBackfill: s.coveredByBackfill.Load(),
 		CommentsMetadataUpdated: s.commentsMetadata.Load(),
-		EventsUnmapped:          s.eventsUnmapped.Load(), EventsSkipped: s.eventsSkipped.Load(),
-		GoneBeforeFetch: s.goneBeforeFetch.Load(),
-		LastEventAt:     loadTime(&s.lastEventAt), LastKeepaliveAt: loadTime(&s.lastKeepaliveAt),
-		LastCheckpointAt: loadTime(&s.lastCheckpointAt), LastError: lastError,
+		CommentsUnchanged:       s.commentsUnchanged.Load(), CommentsDeleted: s.commentsDeleted.Load(),
+		UploadFailures: s.uploadFailures.Load(), DeadLetters: s.deadLetters.Load(),
+		EventsUnmapped: s.eventsUnmapped.Load(), EventsSkipped: s.eventsSkipped.Load(),
+		GoneBeforeFetch: s.goneBeforeFetch.Load(), CoveredByBackfill: s.coveredByBackfill.Load(),
+		FetchCalls: s.fetchCalls.Load(), RecordsFetched: s.recordsFetched.Load(),
+		LastEventAt: loadTime(&s.lastEventAt), LastKeepaliveAt: loadTime(&s.lastKeepaliveAt),
+		LastCheckpointAt: loadTime(&s.lastCheckpointAt), CheckpointCommitAt: loadTime(&s.checkpointCommit),
+		LastError: lastError, LastErrorAt: errAt, UpdatedAt: now,
 	}
 	if sub := s.sub.Load(); sub != nil {
 		st := sub.Stats()
 		snap.Reconnects += st.Reconnects
 		snap.OutstandingCredits = st.Outstanding
 	}
-	if c := loadTime(&s.checkpointCommit); !c.IsZero() {
+	if c := snap.CheckpointCommitAt; !c.IsZero() {
 		snap.ReplayAge = max(now.Sub(c), 0)
 	}
 	if c := loadTime(&s.lastEventCommit); !c.IsZero() && !snap.LastKeepaliveAt.After(snap.LastEventAt) {
 		snap.Lag = max(now.Sub(c), 0)
 	}
 	return snap
-}
-
-// status is the document the lease holder writes to the store.
-func (s *topicStats) status(now time.Time) replay.Status {
-	snap := s.snapshot(now)
-	s.mu.Lock()
-	errAt := s.lastErrorAt
-	s.mu.Unlock()
-	metadata := s.commentsMetadata.Load()
-	return replay.Status{
-		State: snap.State, Holder: snap.Holder,
-		LastEventAt: snap.LastEventAt, LastKeepaliveAt: snap.LastKeepaliveAt, LastCheckpointAt: snap.LastCheckpointAt,
-		ReplayAge: snap.ReplayAge, Lag: snap.Lag,
-		Received: snap.Events, Uploaded: snap.CommentsNew + snap.CommentsUpdated + metadata,
-		Unchanged: snap.CommentsUnchanged, DeadLettered: snap.DeadLetters,
-		Keepalives: snap.Keepalives, Reconnects: snap.Reconnects,
-		New: snap.CommentsNew, Updated: snap.CommentsUpdated, MetadataUpdated: metadata, Deleted: snap.CommentsDeleted,
-		UploadFailures: snap.UploadFailures, FetchCalls: snap.FetchCalls, RecordsFetched: snap.RecordsFetched,
-		OutstandingCredits: snap.OutstandingCredits,
-		LastError:          snap.LastError, LastErrorAt: errAt,
-	}
 }

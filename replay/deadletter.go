@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/quote"
+	"github.com/sfcdc/sfcdc/redact"
 )
 
 // DeadLetter records an event or record the pipeline gave up on, so the
@@ -25,8 +26,8 @@ type DeadLetter struct {
 	ReplayID []byte
 	RecordID string
 	// Reason is a short stable category ("cm rejected comment",
-	// "undecodable payload"); Error the cause as text, already redacted by
-	// the caller.
+	// "undecodable payload"); Error the cause as text, which the store
+	// keeps redacted (redact.Text) whatever the caller passed.
 	Reason string
 	Error  string
 	// Attempts counts the tries before giving up.
@@ -67,7 +68,7 @@ func (d DeadLetter) fields() fields {
 		fieldReplayID: string(d.ReplayID),
 		fieldRecordID: d.RecordID,
 		fieldReason:   d.Reason,
-		fieldError:    d.Error,
+		fieldError:    redact.Text(d.Error),
 		fieldBody:     string(d.Body),
 	}
 	f.setInt(fieldAttempts, int64(d.Attempts))

@@ -21,7 +21,8 @@
 //     comments are not re-sent (and billed).
 //   - Dead letters: events or records given up on, with reason and attempt
 //     count but no record body unless the caller adds one.
-//   - Status: one document per topic for `sfcdc status` and operators.
+//   - Status: one document per topic (the topic's figures.Topic) for `sfcdc
+//     status` and operators, under field names that are a public contract.
 //
 // # Implementations
 //
@@ -52,6 +53,8 @@
 // can also roll a checkpoint back (asynchronous replication): that only
 // causes duplicates, which Communications Mining's upsert absorbs.
 //
-// Callers pass errors that are already redacted: the store writes status and
-// dead-letter text exactly as given and has no field meant for credentials.
+// Error text is stored redacted whatever the caller did: every write of a
+// status's LastError and of a dead letter's Error passes through
+// redact.Text inside the store (both backends; replaytest checks it), and no
+// field is meant for credentials. Callers still redact what they log.
 package replay

@@ -127,7 +127,7 @@ func (s *FileStore) SaveStatus(ctx context.Context, org, topic string, st Status
 	}
 	st.UpdatedAt = now()
 	err := s.update(ctx, org, bucketStatuses, func(b *bolt.Bucket) error {
-		return b.Put([]byte(topic), encodeFields(st.fields()))
+		return b.Put([]byte(topic), encodeFields(statusFields(st)))
 	})
 	if err != nil {
 		return fmt.Errorf("save status %s: %w", ref(org, topic), err)

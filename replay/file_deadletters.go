@@ -220,7 +220,7 @@ func (s *FileStore) recordDeadLetterRetry(ctx context.Context, org, id, errText 
 			return err
 		}
 		d.Attempts++
-		d.Error = truncateUTF8(errText, maxDeadLetterError)
+		d.Error = storedErrorText(errText, maxDeadLetterError)
 		d.RetriedAt = now()
 		// Read back through the encoding so the caller sees what a later
 		// read returns (UTC, no monotonic reading).

@@ -254,7 +254,7 @@ func (s *RedisStore) recordDeadLetterRetry(ctx context.Context, org, id, errText
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	flat, err := retryScript.Run(ctx, s.client, []string{s.keys.deadLetter(org, id)},
-		fieldAttempts, fieldError, truncateUTF8(errText, maxDeadLetterError), fieldRetried, at[fieldRetried]).StringSlice()
+		fieldAttempts, fieldError, storedErrorText(errText, maxDeadLetterError), fieldRetried, at[fieldRetried]).StringSlice()
 	if err != nil {
 		return DeadLetter{}, err
 	}

@@ -18,7 +18,7 @@ func (s *RedisStore) SaveStatus(ctx context.Context, org, topic string, st Statu
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.keys.status(org, topic), st.fields().args()...)
+		p.HSet(ctx, s.keys.status(org, topic), statusFields(st).args()...)
 		p.SAdd(ctx, s.keys.statuses(org), topic)
 		return nil
 	})

@@ -3,129 +3,94 @@ package replay
 import (
 	"time"
 	"unicode/utf8"
+
+	"github.com/sfcdc/sfcdc/figures"
 )
 
 // State is what a topic's worker is doing, as shown by `sfcdc status`.
-type State string
+type State = figures.State
 
-// The states a worker reports.
+// The states a worker reports (see figures).
 const (
-	StateStarting    State = "starting"    // acquiring the lease, reading the checkpoint
-	StateStreaming   State = "streaming"   // subscribed, events flowing or keepalives arriving
-	StateBackfilling State = "backfilling" // reading records over REST (initial load)
-	StateRecovering  State = "recovering"  // the stream could not resume; a REST backfill covers the gap
-	StatePaused      State = "paused"      // a load stopped at the org's API budget; LastError says when it resumes
-	StateStandby     State = "standby"     // another instance holds the lease
-	StateStopped     State = "stopped"     // shut down cleanly
-	StateFailed      State = "failed"      // stopped by a fatal error; see LastError
+	StateStarting    = figures.StateStarting
+	StateStreaming   = figures.StateStreaming
+	StateBackfilling = figures.StateBackfilling
+	StateRecovering  = figures.StateRecovering
+	StatePaused      = figures.StatePaused
+	StateStandby     = figures.StateStandby
+	StateStopped     = figures.StateStopped
+	StateFailed      = figures.StateFailed
 )
 
-// Status is the monitoring document of one topic, written by the worker
-// that holds its lease and read by `sfcdc status`. It is a plain Redis hash
-// (see RedisStore for the key and field names) so operators can read it with
-// redis-cli.
+// Status is the monitoring document of one topic: its figures, written by
+// the worker that holds its lease and read by `sfcdc status`. It is a
+// plain Redis hash (see RedisStore for the key and the field names below)
+// so operators and platform teams can read it with redis-cli; the field
+// names are a public contract (README, "sfcdc status").
 //
-// It has no field for credentials, and LastError must already be redacted
-// by the caller: the store writes every field exactly as given.
-type Status struct {
-	// Topic is filled in by reads; the key names it, so writes ignore it.
-	Topic string
-	State State
-	// Holder is the lease holder that wrote the document.
-	Holder string
-	// LastEventAt is when the last change event arrived; LastKeepaliveAt
-	// when the last keepalive did (a quiet topic has only keepalives).
-	LastEventAt     time.Time
-	LastKeepaliveAt time.Time
-	// LastCheckpointAt is when the checkpoint was last written.
-	LastCheckpointAt time.Time
-	// ReplayAge is how old the checkpointed position is (now minus its
-	// commit time); replay IDs expire at 72 h.
-	ReplayAge time.Duration
-	// Lag is how far processing is behind the stream (now minus the commit
-	// time of the last event received).
-	Lag time.Duration
-	// Counters since the process started working on the topic (they
-	// survive worker restarts, not process restarts).
-	Received     int64 // events received
-	Uploaded     int64 // comments CM accepted as created or updated (New + Updated + metadata-only updates)
-	Unchanged    int64 // comments skipped because their hashes matched
-	DeadLettered int64 // events or records dead-lettered
-	Keepalives   int64 // keepalives received
-	Reconnects   int64 // streams re-opened after a failure
-	// New and Updated are CM's billable units: comments created, and
-	// comments updated with changed text. MetadataUpdated (not billed)
-	// counts updates of metadata only; Deleted comments removed.
-	New, Updated, MetadataUpdated, Deleted int64
-	// UploadFailures counts comments CM did not take (refused, or the
-	// credentials were rejected); refused ones are dead-lettered too.
-	UploadFailures int64
-	// FetchCalls and RecordsFetched count the stream's REST record reads.
-	FetchCalls, RecordsFetched int64
-	// OutstandingCredits is how many events the server owes the stream.
-	OutstandingCredits int64
-	// LastError is the last error, already redacted; empty if none. The
-	// store keeps its first 4 KiB.
-	LastError   string
-	LastErrorAt time.Time
-	// UpdatedAt is when the document was written; set by the store.
-	UpdatedAt time.Time
-}
+// Writes ignore Topic (the key names it) and Objects, and stamp UpdatedAt.
+// It has no field for credentials, and the store keeps LastError redacted
+// (redact.Text) whatever the caller passed.
+type Status = figures.Topic
 
 // Field names of a stored status document.
 const (
-	fieldState            = "state"
-	fieldHolder           = "holder"
-	fieldLastEventAt      = "last_event_at"
-	fieldLastKeepaliveAt  = "last_keepalive_at"
-	fieldLastCheckpointAt = "last_checkpoint_at"
-	fieldReplayAgeMillis  = "replay_age_ms"
-	fieldLagMillis        = "lag_ms"
-	fieldReceived         = "received"
-	fieldUploaded         = "uploaded"
-	fieldUnchanged        = "unchanged"
-	fieldDeadLettered     = "dead_lettered"
-	fieldKeepalives       = "keepalives"
-	fieldReconnects       = "reconnects"
-	fieldNew              = "new"
-	fieldUpdated          = "updated"
-	fieldMetadataUpdated  = "metadata_updated"
-	fieldDeleted          = "deleted"
-	fieldUploadFailures   = "upload_failures"
-	fieldFetchCalls       = "fetch_calls"
-	fieldRecordsFetched   = "records_fetched"
-	fieldOutstanding      = "outstanding_credits"
-	fieldLastError        = "last_error"
-	fieldLastErrorAt      = "last_error_at"
-	fieldUpdatedAt        = "updated_at"
+	fieldState             = "state"
+	fieldHolder            = "holder"
+	fieldLastEventAt       = "last_event_at"
+	fieldLastKeepaliveAt   = "last_keepalive_at"
+	fieldLastCheckpointAt  = "last_checkpoint_at"
+	fieldReplayAgeMillis   = "replay_age_ms"
+	fieldLagMillis         = "lag_ms"
+	fieldReceived          = "received"
+	fieldUploaded          = "uploaded"
+	fieldUnchanged         = "unchanged"
+	fieldDeadLettered      = "dead_lettered"
+	fieldKeepalives        = "keepalives"
+	fieldReconnects        = "reconnects"
+	fieldNew               = "new"
+	fieldUpdated           = "updated"
+	fieldMetadataUpdated   = "metadata_updated"
+	fieldDeleted           = "deleted"
+	fieldUploadFailures    = "upload_failures"
+	fieldFetchCalls        = "fetch_calls"
+	fieldRecordsFetched    = "records_fetched"
+	fieldOutstanding       = "outstanding_credits"
+	fieldEventsUnmapped    = "events_unmapped"
+	fieldEventsSkipped     = "events_skipped"
+	fieldGoneBeforeFetch   = "gone_before_fetch"
+	fieldCoveredByBackfill = "covered_by_backfill"
+	fieldStateSince        = "state_since"
+	fieldCheckpointCommit  = "checkpoint_commit_at"
+	fieldLastError         = "last_error"
+	fieldLastErrorAt       = "last_error_at"
+	fieldUpdatedAt         = "updated_at"
 )
 
-// fields returns every field, empty ones included, so a write replaces the
-// whole document and no stale field survives.
-func (s Status) fields() fields {
+// statusFields returns every field, empty ones included, so a write
+// replaces the whole document and no stale field survives. "uploaded" is
+// written for the readers of the document (New + Updated +
+// MetadataUpdated); reads derive it again from those three.
+func statusFields(s Status) fields {
 	f := fields{
 		fieldState:     string(s.State),
 		fieldHolder:    s.Holder,
-		fieldLastError: truncateUTF8(s.LastError, maxStatusErrorBytes),
+		fieldLastError: storedErrorText(s.LastError, maxStatusErrorBytes),
 	}
-	f.setTime(fieldLastEventAt, s.LastEventAt)
-	f.setTime(fieldLastKeepaliveAt, s.LastKeepaliveAt)
-	f.setTime(fieldLastCheckpointAt, s.LastCheckpointAt)
+	f.setInt(fieldUploaded, s.Uploaded())
+	for _, t := range statusTimes(&s) {
+		f.setTime(t.name, *t.dst)
+	}
 	f.setDuration(fieldReplayAgeMillis, s.ReplayAge)
 	f.setDuration(fieldLagMillis, s.Lag)
-	f.setInt(fieldReceived, s.Received)
-	f.setInt(fieldUploaded, s.Uploaded)
-	f.setInt(fieldUnchanged, s.Unchanged)
-	f.setInt(fieldDeadLettered, s.DeadLettered)
-	for _, c := range s.counters() {
+	for _, c := range statusCounters(&s) {
 		f.setInt(c.name, *c.dst)
 	}
-	f.setTime(fieldLastErrorAt, s.LastErrorAt)
-	f.setTime(fieldUpdatedAt, s.UpdatedAt)
 	return f
 }
 
-// statusFromFields decodes a stored status document of topic.
+// statusFromFields decodes a stored status document of topic. A field
+// missing from an older document reads as zero.
 func statusFromFields(topic string, f fields) (Status, error) {
 	s := Status{
 		Topic:     topic,
@@ -134,17 +99,7 @@ func statusFromFields(topic string, f fields) (Status, error) {
 		LastError: f[fieldLastError],
 	}
 	var err error
-	times := []struct {
-		name string
-		dst  *time.Time
-	}{
-		{fieldLastEventAt, &s.LastEventAt},
-		{fieldLastKeepaliveAt, &s.LastKeepaliveAt},
-		{fieldLastCheckpointAt, &s.LastCheckpointAt},
-		{fieldLastErrorAt, &s.LastErrorAt},
-		{fieldUpdatedAt, &s.UpdatedAt},
-	}
-	for _, t := range times {
+	for _, t := range statusTimes(&s) {
 		if *t.dst, err = f.time(t.name); err != nil {
 			return s, err
 		}
@@ -155,18 +110,32 @@ func statusFromFields(topic string, f fields) (Status, error) {
 	if s.Lag, err = f.duration(fieldLagMillis); err != nil {
 		return s, err
 	}
-	counts := append([]counterField{
-		{fieldReceived, &s.Received},
-		{fieldUploaded, &s.Uploaded},
-		{fieldUnchanged, &s.Unchanged},
-		{fieldDeadLettered, &s.DeadLettered},
-	}, s.counters()...)
-	for _, c := range counts {
+	for _, c := range statusCounters(&s) {
 		if *c.dst, err = f.int(c.name); err != nil {
 			return s, err
 		}
 	}
 	return s, nil
+}
+
+// timeField names one time field of a status document.
+type timeField struct {
+	name string
+	dst  *time.Time
+}
+
+// statusTimes lists the time fields, so statusFields and statusFromFields
+// cannot disagree about them.
+func statusTimes(s *Status) []timeField {
+	return []timeField{
+		{fieldLastEventAt, &s.LastEventAt},
+		{fieldLastKeepaliveAt, &s.LastKeepaliveAt},
+		{fieldLastCheckpointAt, &s.LastCheckpointAt},
+		{fieldCheckpointCommit, &s.CheckpointCommitAt},
+		{fieldStateSince, &s.StateSince},
+		{fieldLastErrorAt, &s.LastErrorAt},
+		{fieldUpdatedAt, &s.UpdatedAt},
+	}
 }
 
 // counterField names one integer field of a status document.
@@ -175,21 +144,29 @@ type counterField struct {
 	dst  *int64
 }
 
-// counters lists the counters added after the first four, so fields and
-// statusFromFields cannot disagree about them. A document written before
-// they existed reads them as zero.
-func (s *Status) counters() []counterField {
+// statusCounters lists the counters with their stored names: the names
+// the document had before figures.Topic named them (received for Events,
+// dead_lettered for DeadLetters, new for CommentsNew, …) stay, so the
+// readers of the document are not broken.
+func statusCounters(s *Status) []counterField {
 	return []counterField{
+		{fieldReceived, &s.Events},
+		{fieldUnchanged, &s.CommentsUnchanged},
+		{fieldDeadLettered, &s.DeadLetters},
 		{fieldKeepalives, &s.Keepalives},
 		{fieldReconnects, &s.Reconnects},
-		{fieldNew, &s.New},
-		{fieldUpdated, &s.Updated},
-		{fieldMetadataUpdated, &s.MetadataUpdated},
-		{fieldDeleted, &s.Deleted},
+		{fieldNew, &s.CommentsNew},
+		{fieldUpdated, &s.CommentsUpdated},
+		{fieldMetadataUpdated, &s.CommentsMetadataUpdated},
+		{fieldDeleted, &s.CommentsDeleted},
 		{fieldUploadFailures, &s.UploadFailures},
 		{fieldFetchCalls, &s.FetchCalls},
 		{fieldRecordsFetched, &s.RecordsFetched},
 		{fieldOutstanding, &s.OutstandingCredits},
+		{fieldEventsUnmapped, &s.EventsUnmapped},
+		{fieldEventsSkipped, &s.EventsSkipped},
+		{fieldGoneBeforeFetch, &s.GoneBeforeFetch},
+		{fieldCoveredByBackfill, &s.CoveredByBackfill},
 	}
 }
 

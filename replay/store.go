@@ -105,7 +105,7 @@ type DeadLetterStore interface {
 	// CountDeadLetters says how many dead letters the org has.
 	CountDeadLetters(ctx context.Context, org string) (int, error)
 	// RecordDeadLetterRetry notes a failed retry of a dead letter in one
-	// atomic step: Attempts+1, Error replaced by errText (already redacted;
+	// atomic step: Attempts+1, Error replaced by errText (stored redacted,
 	// cut to 4 KiB), RetriedAt set to now. It returns the updated dead
 	// letter, or ErrNotFound if it is gone (deleted or purged meanwhile), in
 	// which case nothing is written. Atomic, so two operators retrying the

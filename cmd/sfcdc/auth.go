@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/spf13/cobra"
 )
@@ -87,7 +88,7 @@ func loadAuth(cmd *cobra.Command, configPath string) (authContext, error) {
 	if err := conn.validate(); err != nil {
 		return authContext{}, err
 	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := redact.TextLogger(cmd.ErrOrStderr(), slog.LevelWarn)
 	return authContext{conn: conn, cfg: conn.Auth.salesforceConfig(conn.CAFile, log), log: log}, nil
 }
 

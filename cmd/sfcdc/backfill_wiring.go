@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/redact"
 )
 
 // backfillDeps is a ready backfill and the connections it uses.
@@ -42,12 +43,13 @@ func newBackfill(conf fileConfig, d *deps, log *slog.Logger, progress func(backf
 }
 
 // backfillLogger writes warnings (retries, dead letters), or with
-// verbose every REST call too, as text to w. Nothing logged carries a
-// secret: tokens are redacted types and never passed to the logger.
+// verbose every REST call too, as text to w, through redact's handler
+// like every command's logger: tokens are redacted types and never passed
+// to the logger, and a library's error quoting one is cleaned.
 func backfillLogger(w io.Writer, verbose bool) *slog.Logger {
 	level := slog.LevelWarn
 	if verbose {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return redact.TextLogger(w, level)
 }

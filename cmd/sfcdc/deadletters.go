@@ -18,6 +18,7 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/quote"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/uploader"
@@ -392,6 +393,7 @@ func (s *retrySession) succeeded(ctx context.Context, dl replay.DeadLetter, what
 
 // failed records a retry that did not work: attempts+1 and the new error.
 func (s *retrySession) failed(ctx context.Context, dl replay.DeadLetter, cause string) error {
+	cause = redact.Text(cause) // printed below; a server's answer may repeat a credential
 	updated, err := s.d.store.RecordDeadLetterRetry(ctx, s.d.org, dl.ID, cause)
 	switch {
 	case errors.Is(err, replay.ErrNotFound):

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/sfcdc/sfcdc/pipeline"
+	"github.com/sfcdc/sfcdc/figures"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
@@ -98,20 +98,8 @@ func (t *demoTraffic) count(h sfsim.ChangeEventHeader, mapped bool) {
 // deleted figures and the billable units, by a few per thousand between
 // runs of one seed. Every sum, the traffic and the events without a
 // comment do not vary.
-func (r *demoResult) demoOutcome(snaps []pipeline.TopicSnapshot, cm, cmBefore commsmining.Stats) {
-	var p pipeline.TopicSnapshot
-	for _, s := range snaps {
-		p.CommentsNew += s.CommentsNew
-		p.CommentsUpdated += s.CommentsUpdated
-		p.CommentsMetadataUpdated += s.CommentsMetadataUpdated
-		p.CommentsUnchanged += s.CommentsUnchanged
-		p.CommentsDeleted += s.CommentsDeleted
-		p.EventsUnmapped += s.EventsUnmapped
-		p.EventsSkipped += s.EventsSkipped
-		p.GoneBeforeFetch += s.GoneBeforeFetch
-		p.CoveredByBackfill += s.CoveredByBackfill
-		p.DeadLetters += s.DeadLetters
-	}
+func (r *demoResult) demoOutcome(snaps []figures.Topic, cm, cmBefore commsmining.Stats) {
+	p := figures.Total(snaps)
 	r.CommentsNew = cm.New - cmBefore.New
 	r.CommentsUpdated = cm.Updated - cmBefore.Updated
 	r.CommentsSentUnchanged = cm.Unchanged - cmBefore.Unchanged

@@ -468,7 +468,7 @@ func (w *faultWorld) statusReport() string {
 		st, err := w.store.Status(ctx, w.sim.Org.ID(), topic)
 		cp, cpErr := w.store.Checkpoint(ctx, w.sim.Org.ID(), topic)
 		fmt.Fprintf(&b, "%s: state %s holder %q received %d uploaded %d last error %q (%v); checkpoint %x written %s (%v)\n",
-			topic, st.State, st.Holder, st.Received, st.Uploaded, st.LastError, err, cp.ReplayID, clock(cp.WrittenAt), cpErr)
+			topic, st.State, st.Holder, st.Events, st.Uploaded(), st.LastError, err, cp.ReplayID, clock(cp.WrittenAt), cpErr)
 	}
 	return b.String()
 }

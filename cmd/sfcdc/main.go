@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/spf13/cobra"
 )
 
@@ -70,7 +71,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &logged) {
 		logged.log.Error("sfcdc stopped", "err", logged.err.Error())
 	} else {
-		fmt.Fprintln(stderr, "sfcdc:", err)
+		fmt.Fprintln(stderr, "sfcdc:", redact.Text(err.Error()))
 	}
 	return exitCode(err, stoppedBySignal)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfcdc/sfcdc/health"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
@@ -18,11 +19,10 @@ import (
 	"golang.org/x/term"
 )
 
-// Replay IDs expire this long after their event's commit time; `replay
-// show` warns from replayWarnAge on.
+// Replay IDs expire health.ReplayRetention after their event's commit
+// time; `replay show` judges a checkpoint's age as `sfcdc status` does
+// (health.ReplayVerdict).
 const (
-	replayRetention = 72 * time.Hour
-	replayWarnAge   = 60 * time.Hour
 	// replayToolLeaseTTL is how long the tool holds a topic's lease while
 	// it writes: long enough for one store operation, short enough that a
 	// worker starting meanwhile waits little.
@@ -88,6 +88,9 @@ type replayTarget struct {
 	store  replay.Store
 	org    string
 	topics []string // configured topics, sorted
+	// health judges the topics as `sfcdc run`'s /readyz does, with the
+	// configured monitoring.ready_window.
+	health health.Policy
 }
 
 // openReplayTarget reads the configuration, opens the store and names the
@@ -115,7 +118,8 @@ func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
 		_ = store.Close()
 		return nil, err
 	}
-	return &replayTarget{store: store, org: org, topics: slices.Compact(topics)}, nil
+	return &replayTarget{store: store, org: org, topics: slices.Compact(topics),
+		health: health.Policy{ReadyWindow: conf.Monitoring.ReadyWindow}}, nil
 }
 
 // topic checks --topic against the configuration.
@@ -144,7 +148,7 @@ func runReplayShow(cmd *cobra.Command, f replayFlags) error {
 		return err
 	}
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "org %s, replay retention %s\n", t.org, replayRetention)
+	fmt.Fprintf(w, "org %s, replay retention %s\n", t.org, health.ReplayRetention)
 	for _, topic := range topics {
 		line, err := describeCheckpoint(ctx, t.store, t.org, topic, time.Now())
 		if err != nil {
@@ -173,11 +177,11 @@ func describeCheckpoint(ctx context.Context, s replay.Store, org, topic string, 
 	}
 	age := now.Sub(base).Truncate(time.Minute)
 	verdict := "ok"
-	switch {
-	case age > replayRetention:
+	switch expired, expiring := health.ReplayVerdict(now.Sub(base), health.Policy{}); {
+	case expired:
 		verdict = "EXPIRED: older than the 72h retention; the next run cannot resume it and recovers by backfill"
-	case age > replayWarnAge:
-		verdict = fmt.Sprintf("WARNING: expires in %s; start the worker soon", (replayRetention - age).Truncate(time.Minute))
+	case expiring:
+		verdict = fmt.Sprintf("WARNING: expires in %s; start the worker soon", (health.ReplayRetention - age).Truncate(time.Minute))
 	}
 	return fmt.Sprintf("replay_id=%s commit_time=%s written_at=%s token=%d age=%s %s",
 		hex.EncodeToString(cp.ReplayID), commit, cp.WrittenAt.UTC().Format(layout), cp.Token, age, verdict), nil

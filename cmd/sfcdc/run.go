@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/sfcdc/sfcdc/mapper"
@@ -179,47 +178,17 @@ const (
 )
 
 // runLogger writes info and above (debug with verbose) to w as text, or
-// as one JSON object per line. Either way a value logged under a key that
-// names a credential is replaced: the code never logs one, and this keeps
-// a future mistake from leaking it.
+// as one JSON object per line, through redact's handler: a value logged
+// under a key that names a credential, and credential-shaped text in a
+// message or a value, never reach w.
 func runLogger(w io.Writer, verbose bool, format string) (*slog.Logger, error) {
 	level := slog.LevelInfo
 	if verbose {
 		level = slog.LevelDebug
 	}
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: redactSecretAttr}
-	switch strings.ToLower(format) {
-	case "", logFormatText:
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case logFormatJSON:
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	log, err := redact.Logger(w, level, format)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--log-format %s: want text or json", quote.Value(format))}
 	}
-	return nil, usageError{fmt.Errorf("--log-format %s: want text or json", quote.Value(format))}
-}
-
-// secretKeys are attribute keys whose values are never written.
-var secretKeys = map[string]bool{
-	"authorization": true, "accesstoken": true, "access_token": true, "refresh_token": true, "id_token": true,
-	"token": true, "client_secret": true, "assertion": true, "client_assertion": true, "password": true,
-	"private_key": true, "secret": true,
-}
-
-// redactSecretAttr hides the values of secret-named keys, and removes
-// credential-shaped text from string and error values (a library's error
-// may quote a URL or a server answer).
-func redactSecretAttr(_ []string, a slog.Attr) slog.Attr {
-	if secretKeys[strings.ToLower(a.Key)] {
-		return slog.String(a.Key, "[REDACTED]")
-	}
-	switch v := a.Value; {
-	case v.Kind() == slog.KindString:
-		if cleaned := redact.Text(v.String()); cleaned != v.String() {
-			return slog.String(a.Key, cleaned)
-		}
-	case v.Kind() == slog.KindAny:
-		if err, ok := v.Any().(error); ok {
-			return slog.String(a.Key, redact.Text(err.Error()))
-		}
-	}
-	return a
+	return log, nil
 }

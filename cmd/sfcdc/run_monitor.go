@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"syscall"
 	"time"
 
@@ -32,7 +31,7 @@ var defaultMonitoringListen = monitor.DefaultListen
 // snapshot and the client's counters; nothing is added to the hot path.
 func startMonitor(m monitoringSection, daemon *pipeline.Daemon, d *deps, log *slog.Logger) (*runMonitor, error) {
 	cfg := m.monitorConfig()
-	cfg.Topics = func() []monitor.Topic { return monitorTopics(daemon.Snapshot()) }
+	cfg.Topics = daemon.Snapshot
 	cfg.Process = func() monitor.Process { return monitorProcess(d.sf.Stats()) }
 	return serveMonitor(m, cfg, log)
 }
@@ -81,23 +80,6 @@ func (r *runMonitor) stop(log *slog.Logger) {
 	if err := r.srv.Close(ctx); err != nil {
 		log.Warn("the monitoring server did not close cleanly", "error", err)
 	}
-}
-
-// monitorTopics converts the daemon's snapshot to the monitor's input.
-func monitorTopics(snaps []pipeline.TopicSnapshot) []monitor.Topic {
-	out := make([]monitor.Topic, len(snaps))
-	for i, s := range snaps {
-		out[i] = monitor.Topic{
-			Topic: s.Topic, Objects: slices.Clone(s.Objects), State: string(s.State), Holder: s.Holder,
-			Events: s.Events, Keepalives: s.Keepalives, Reconnects: s.Reconnects, OutstandingCredits: s.OutstandingCredits,
-			CommentsNew: s.CommentsNew, CommentsUpdated: s.CommentsUpdated, CommentsUnchanged: s.CommentsUnchanged,
-			CommentsDeleted: s.CommentsDeleted, UploadFailures: s.UploadFailures, DeadLetters: s.DeadLetters,
-			FetchCalls: s.FetchCalls, RecordsFetched: s.RecordsFetched,
-			LastEventAt: s.LastEventAt, LastKeepaliveAt: s.LastKeepaliveAt, LastCheckpointAt: s.LastCheckpointAt,
-			ReplayAge: s.ReplayAge, Lag: s.Lag, LastError: s.LastError,
-		}
-	}
-	return out
 }
 
 // monitorProcess converts the REST client's counters.

@@ -8,29 +8,18 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/sfcdc/sfcdc/figures"
+	"github.com/sfcdc/sfcdc/health"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/spf13/cobra"
 )
 
-// Thresholds of `sfcdc status`.
-const (
-	// replayExpiryWarnAge flags a checkpoint whose replay ID has less than a
-	// day left of the 72 h retention: time to act before it expires.
-	replayExpiryWarnAge = 48 * time.Hour
-	// statusStaleAfter flags an active topic whose status document was not
-	// rewritten for this long: its instance is probably gone (killed, host
-	// lost) without writing "stopped". The lease holder rewrites it every
-	// 5 s (pipeline.DaemonConfig.StatusInterval), so this is many missed
-	// writes, not one slow Redis round trip.
-	statusStaleAfter = 2 * time.Minute
-	// maxTableError keeps the table readable; --json has the whole error.
-	maxTableError = 80
-)
+// maxTableError keeps the table readable; --json has the whole error.
+const maxTableError = 80
 
 // statusFlags are the knobs of `sfcdc status`.
 type statusFlags struct {
@@ -98,21 +87,29 @@ type topicStatus struct {
 	DeadLettered   int64 `json:"dead_lettered"`
 	FetchCalls     int64 `json:"fetch_calls"`
 	RecordsFetched int64 `json:"records_fetched"`
-	OrgDeadLetters int   `json:"org_dead_letters"`
+	// What became of events that needed no comment work (figures.Topic).
+	EventsUnmapped    int64 `json:"events_unmapped"`
+	EventsSkipped     int64 `json:"events_skipped"`
+	GoneBeforeFetch   int64 `json:"gone_before_fetch"`
+	CoveredByBackfill int64 `json:"covered_by_backfill"`
+	OrgDeadLetters    int   `json:"org_dead_letters"`
 
 	LastError   string     `json:"last_error"`
 	LastErrorAt *time.Time `json:"last_error_at"`
+	// Ready and NotReady are the verdict /readyz gives the same figures
+	// (health.Judge): a stopped topic is not ready, a paused one is.
+	Ready    bool   `json:"ready"`
+	NotReady string `json:"not_ready"`
 	// Warnings are the flags of the table's NOTES, in words.
 	Warnings []string `json:"warnings"`
+
+	// replayExpiring marks the replay age cell (health.Judgement).
+	replayExpiring bool
 }
 
 // stateNone marks a configured topic without a status document: no
 // instance has run it yet.
 const stateNone = "none"
-
-// activeStates are the states of a topic some instance is working on; only
-// these can go stale.
-var activeStates = []replay.State{replay.StateStarting, replay.StateStreaming, replay.StateBackfilling, replay.StateRecovering, replay.StatePaused}
 
 func runStatus(cmd *cobra.Command, f statusFlags) error {
 	ctx := cmd.Context()
@@ -161,85 +158,87 @@ func collectStatus(ctx context.Context, t *replayTarget, now time.Time) ([]topic
 	topics = slices.Compact(topics)
 	rows := make([]topicStatus, 0, len(topics))
 	for _, topic := range topics {
-		st, has := byTopic[topic]
-		row := newTopicStatus(t.org, st, has, now)
-		row.Topic, row.Configured, row.OrgDeadLetters = topic, slices.Contains(t.topics, topic), deadLetters
-		if err := row.addCheckpoint(ctx, t.store, t.org, topic, st, now); err != nil {
+		st := byTopic[topic]
+		st.Topic = topic
+		cp, err := readStatusCheckpoint(ctx, t.store, t.org, &st)
+		if err != nil {
 			return nil, 0, err
 		}
+		row := newTopicStatus(t.org, st, health.Judge(st, now, t.health))
+		row.Configured, row.OrgDeadLetters = slices.Contains(t.topics, topic), deadLetters
+		row.addCheckpoint(cp)
 		rows = append(rows, row)
 	}
 	return rows, deadLetters, nil
 }
 
-func newTopicStatus(org string, st replay.Status, has bool, now time.Time) topicStatus {
-	row := topicStatus{Org: org, State: stateNone, Warnings: []string{}}
-	if !has {
-		row.Warnings = append(row.Warnings, "no status yet: no instance has run this topic")
-		return row
+// statusCheckpoint is what the store holds as the topic's checkpoint.
+type statusCheckpoint struct {
+	state string // ok, none, vanished
+	cp    replay.Checkpoint
+}
+
+// readStatusCheckpoint reads the topic's checkpoint and brings st's replay
+// position up to date with it: the age counts from the checkpointed
+// event's commit time, or without one from when the checkpoint was
+// written (a lower bound). Without a checkpoint the worker's last reported
+// position is carried forward; a vanished one has no age.
+func readStatusCheckpoint(ctx context.Context, s replay.Store, org string, st *figures.Topic) (statusCheckpoint, error) {
+	cp, err := s.Checkpoint(ctx, org, st.Topic)
+	switch {
+	case errors.Is(err, replay.ErrNotFound):
+		return statusCheckpoint{state: "none"}, nil
+	case errors.Is(err, replay.ErrCheckpointVanished):
+		st.CheckpointCommitAt, st.ReplayAge = time.Time{}, 0
+		return statusCheckpoint{state: "vanished"}, nil
+	case err != nil:
+		return statusCheckpoint{}, fmt.Errorf("read the checkpoint of %s: %w", st.Topic, err)
 	}
-	row.State, row.Holder = string(st.State), st.Holder
+	st.CheckpointCommitAt = cp.CommitTime
+	if st.CheckpointCommitAt.IsZero() {
+		st.CheckpointCommitAt = cp.WrittenAt
+	}
+	if cp.WrittenAt.After(st.LastCheckpointAt) {
+		st.LastCheckpointAt = cp.WrittenAt
+	}
+	return statusCheckpoint{state: "ok", cp: cp}, nil
+}
+
+// newTopicStatus is the row of st (State empty: no status document) with
+// health's verdict j.
+func newTopicStatus(org string, st figures.Topic, j health.Judgement) topicStatus {
+	row := topicStatus{Org: org, Topic: st.Topic, State: string(st.State), Holder: st.Holder, Warnings: j.Warnings,
+		Stale: j.Stale, ReplayExpired: j.ReplayExpired, replayExpiring: j.ReplayExpiring, Ready: j.Ready, NotReady: j.NotReady}
+	if st.State == "" {
+		row.State = stateNone
+	}
 	row.UpdatedAt, row.LastEventAt, row.LastKeepaliveAt = timePtr(st.UpdatedAt), timePtr(st.LastEventAt), timePtr(st.LastKeepaliveAt)
 	row.LastCheckpointAt, row.LastErrorAt = timePtr(st.LastCheckpointAt), timePtr(st.LastErrorAt)
+	if j.ReplayAgeKnown {
+		secs := j.ReplayAge.Seconds()
+		row.ReplayAgeSeconds = &secs
+	}
 	row.LagSeconds = st.Lag.Seconds()
-	row.Received, row.Keepalives, row.Reconnects, row.OutstandingCredits = st.Received, st.Keepalives, st.Reconnects, st.OutstandingCredits
-	row.Uploaded, row.New, row.Updated, row.MetadataUpdated = st.Uploaded, st.New, st.Updated, st.MetadataUpdated
-	row.Unchanged, row.Deleted, row.BillableUnits = st.Unchanged, st.Deleted, st.New+st.Updated
-	row.UploadFailures, row.DeadLettered = st.UploadFailures, st.DeadLettered
+	row.Received, row.Keepalives, row.Reconnects, row.OutstandingCredits = st.Events, st.Keepalives, st.Reconnects, st.OutstandingCredits
+	row.Uploaded, row.New, row.Updated, row.MetadataUpdated = st.Uploaded(), st.CommentsNew, st.CommentsUpdated, st.CommentsMetadataUpdated
+	row.Unchanged, row.Deleted, row.BillableUnits = st.CommentsUnchanged, st.CommentsDeleted, st.BillableUnits()
+	row.UploadFailures, row.DeadLettered = st.UploadFailures, st.DeadLetters
 	row.FetchCalls, row.RecordsFetched = st.FetchCalls, st.RecordsFetched
+	row.EventsUnmapped, row.EventsSkipped = st.EventsUnmapped, st.EventsSkipped
+	row.GoneBeforeFetch, row.CoveredByBackfill = st.GoneBeforeFetch, st.CoveredByBackfill
 	row.LastError = st.LastError
-	if idle := now.Sub(st.UpdatedAt); slices.Contains(activeStates, st.State) && !st.UpdatedAt.IsZero() && idle > statusStaleAfter {
-		row.Stale = true
-		row.Warnings = append(row.Warnings, fmt.Sprintf("stale: %s but not updated for %s; its instance (%s) may be gone",
-			st.State, shortDuration(idle), st.Holder))
-	}
-	if st.State == replay.StateFailed {
-		row.Warnings = append(row.Warnings, "failed: see last_error; restart `sfcdc run` once fixed")
-	}
 	return row
 }
 
-// addCheckpoint adds the topic's checkpoint and judges its age. The age
-// counts from the checkpointed event's commit time; without one, from
-// when the checkpoint was written (a lower bound), and without a
-// checkpoint, the worker's last reported age is carried forward.
-func (row *topicStatus) addCheckpoint(ctx context.Context, s replay.Store, org, topic string, st replay.Status, now time.Time) error {
-	cp, err := s.Checkpoint(ctx, org, topic)
-	var age time.Duration
-	switch {
-	case errors.Is(err, replay.ErrNotFound):
-		row.Checkpoint = "none"
-		if st.ReplayAge <= 0 {
-			return nil
-		}
-		age = st.ReplayAge + now.Sub(st.UpdatedAt)
-	case errors.Is(err, replay.ErrCheckpointVanished):
-		row.Checkpoint = "vanished"
+// addCheckpoint shows the stored checkpoint.
+func (row *topicStatus) addCheckpoint(c statusCheckpoint) {
+	row.Checkpoint = c.state
+	switch c.state {
+	case "vanished":
 		row.Warnings = append(row.Warnings, "checkpoint vanished: the next run recovers by backfill")
-		return nil
-	case err != nil:
-		return fmt.Errorf("read the checkpoint of %s: %w", topic, err)
-	default:
-		row.Checkpoint, row.ReplayID, row.CommitTime = "ok", hex.EncodeToString(cp.ReplayID), timePtr(cp.CommitTime)
-		base := cp.CommitTime
-		if base.IsZero() {
-			base = cp.WrittenAt
-		}
-		age = now.Sub(base)
-		if row.LastCheckpointAt == nil || cp.WrittenAt.After(*row.LastCheckpointAt) {
-			row.LastCheckpointAt = timePtr(cp.WrittenAt)
-		}
+	case "ok":
+		row.ReplayID, row.CommitTime = hex.EncodeToString(c.cp.ReplayID), timePtr(c.cp.CommitTime)
 	}
-	secs := age.Seconds()
-	row.ReplayAgeSeconds = &secs
-	switch {
-	case age >= replayRetention:
-		row.ReplayExpired = true
-		row.Warnings = append(row.Warnings, fmt.Sprintf("replay ID EXPIRED (older than %s): the next run recovers by backfill", shortDuration(replayRetention)))
-	case age > replayExpiryWarnAge:
-		row.Warnings = append(row.Warnings, fmt.Sprintf("replay ID expires in %s: start the worker soon", shortDuration(replayRetention-age)))
-	}
-	return nil
 }
 
 func printStatusTable(w io.Writer, org string, rows []topicStatus, deadLetters int, now time.Time) {
@@ -248,7 +247,7 @@ func printStatusTable(w io.Writer, org string, rows []topicStatus, deadLetters i
 		fmt.Fprintf(w, "dead letters: %d\n", deadLetters)
 		return
 	}
-	fmt.Fprintf(w, "org %s, replay retention %s\n", org, shortDuration(replayRetention))
+	fmt.Fprintf(w, "org %s, replay retention %s\n", org, shortDuration(health.ReplayRetention))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TOPIC\tSTATE\tHOLDER\tLAST EVENT\tLAST KEEPALIVE\tLAST CHECKPOINT\tREPLAY AGE\tLAG\tRECEIVED\tUPLOADED\tUNCHANGED\tDELETED\tDEAD\tRECONNECTS\tLAST ERROR")
 	for _, r := range rows {
@@ -282,8 +281,8 @@ func replayAgeCell(r topicStatus) string {
 	switch {
 	case r.ReplayExpired:
 		return shortDuration(age) + " EXPIRED"
-	case age > replayExpiryWarnAge:
-		return shortDuration(age) + " (expires in " + shortDuration(replayRetention-age) + ")"
+	case r.replayExpiring:
+		return shortDuration(age) + " (expires in " + shortDuration(health.ReplayRetention-age) + ")"
 	}
 	return shortDuration(age)
 }
@@ -308,28 +307,7 @@ func ago(t *time.Time, now time.Time) string {
 }
 
 // shortDuration is d in at most two units: 45s, 4m10s, 2h5m, 3d4h.
-func shortDuration(d time.Duration) string {
-	if d < 0 {
-		return "-" + shortDuration(-d)
-	}
-	d = d.Truncate(time.Second)
-	const day = 24 * time.Hour
-	two := func(a int64, ua string, b int64, ub string) string {
-		if b == 0 {
-			return strconv.FormatInt(a, 10) + ua
-		}
-		return strconv.FormatInt(a, 10) + ua + strconv.FormatInt(b, 10) + ub
-	}
-	switch {
-	case d >= day:
-		return two(int64(d/day), "d", int64(d%day/time.Hour), "h")
-	case d >= time.Hour:
-		return two(int64(d/time.Hour), "h", int64(d%time.Hour/time.Minute), "m")
-	case d >= time.Minute:
-		return two(int64(d/time.Minute), "m", int64(d%time.Minute/time.Second), "s")
-	}
-	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
-}
+func shortDuration(d time.Duration) string { return health.Duration(d) }
 
 func timePtr(t time.Time) *time.Time {
 	if t.IsZero() {

@@ -73,8 +73,9 @@ func TestStatusShowsEveryTopicWithAgesWarningsAndDeadLetters(t *testing.T) {
 	}
 	must(t, store.SaveStatus(ctx, replayTestOrg, replayTestTopic, replay.Status{
 		State: replay.StateStreaming, Holder: replayWorkerOwner, LastEventAt: now.Add(-2 * time.Hour),
-		LastKeepaliveAt: now.Add(-30 * time.Minute), Lag: 1500 * time.Millisecond, Received: 10, Uploaded: 8,
-		New: 5, Updated: 2, MetadataUpdated: 1, Unchanged: 1, DeadLettered: 1, Keepalives: 4, Reconnects: 3, Deleted: 6,
+		LastKeepaliveAt: now.Add(-30 * time.Minute), Lag: 1500 * time.Millisecond, Events: 10,
+		CommentsNew: 5, CommentsUpdated: 2, CommentsMetadataUpdated: 1, CommentsUnchanged: 1, DeadLetters: 1, Keepalives: 4, Reconnects: 3,
+		CommentsDeleted: 6, EventsSkipped: 2,
 	}))
 	// EmailMessage failed with an error.
 	const failure = "upload to CM: 401 Unauthorized: CM refused the API token; check token"
@@ -135,13 +136,14 @@ func TestStatusShowsEveryTopicWithAgesWarningsAndDeadLetters(t *testing.T) {
 	age, _ := c["replay_age_seconds"].(float64)
 	if c["state"] != "streaming" || c["replay_id"] != "00ab" || c["org_dead_letters"] != 2.0 || c["received"] != 10.0 ||
 		c["lag_seconds"] != 1.5 || c["billable_units"] != 7.0 || c["keepalives"] != 4.0 || c["reconnects"] != 3.0 ||
-		c["deleted"] != 6.0 || c["last_keepalive_at"] == nil || c["configured"] != true || c["stale"] != false || age < 50*3600 || age > 51*3600 {
+		c["deleted"] != 6.0 || c["uploaded"] != 8.0 || c["events_skipped"] != 2.0 || c["last_keepalive_at"] == nil || c["configured"] != true || c["stale"] != false || age < 50*3600 || age > 51*3600 {
 		t.Errorf("Case in JSON: %v", c)
 	}
 	if e := byTopic[replayOtherTopic]; e["state"] != "failed" || e["last_error"] != failure || e["replay_age_seconds"] != nil || e["checkpoint"] != "none" {
 		t.Errorf("EmailMessage in JSON: %v", e)
 	}
-	if g := byTopic[gone]; g["stale"] != true || g["configured"] != false {
+	if g := byTopic[gone]; g["stale"] != true || g["configured"] != false || g["ready"] != false ||
+		!strings.HasPrefix(g["not_ready"].(string), "stale: streaming but not updated for 20m") {
 		t.Errorf("the stale topic in JSON: %v", g)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/quote"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/spf13/cobra"
 )
 
@@ -41,7 +42,7 @@ func newSubscribeCommand() *cobra.Command {
 				return err
 			}
 			cfg := conn.pubsubConfig()
-			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+			cfg.Logger = redact.TextLogger(cmd.ErrOrStderr(), slog.LevelWarn)
 			client, err := pubsub.NewClient(cfg, conn.credentials())
 			if err != nil {
 				return err

@@ -104,7 +104,7 @@ func concurrentWorker(t *testing.T, s replay.Store, lease replay.Lease, w, round
 			t.Errorf("AddDeadLetter: %v", err)
 			return
 		}
-		if err := s.SaveStatus(ctx, org, topic, replay.Status{State: replay.StateStreaming, Received: int64(i)}); err != nil {
+		if err := s.SaveStatus(ctx, org, topic, replay.Status{State: replay.StateStreaming, Events: int64(i)}); err != nil {
 			t.Errorf("SaveStatus: %v", err)
 			return
 		}

@@ -3,6 +3,7 @@ package replaytest
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -174,14 +175,18 @@ func runStatus(t *testing.T, open func(t *testing.T) replay.Store) {
 		}
 	})
 
-	t.Run("every status field is read back and UpdatedAt is stamped", func(t *testing.T) {
+	t.Run("every status figure is read back and UpdatedAt is stamped", func(t *testing.T) {
 		s := open(t)
 		at := time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.UTC)
 		want := replay.Status{
 			State: replay.StateStreaming, Holder: holderA,
-			LastEventAt: at, LastCheckpointAt: at.Add(-time.Second),
+			StateSince: at.Add(-time.Hour), LastEventAt: at, LastKeepaliveAt: at.Add(time.Second),
+			LastCheckpointAt: at.Add(-time.Second), CheckpointCommitAt: at.Add(-90 * time.Second),
 			ReplayAge: 90 * time.Second, Lag: 1500 * time.Millisecond,
-			Received: 10, Uploaded: 7, Unchanged: 2, DeadLettered: 1,
+			Events: 10, Keepalives: 3, Reconnects: 1, OutstandingCredits: 50,
+			CommentsNew: 4, CommentsUpdated: 2, CommentsMetadataUpdated: 1, CommentsUnchanged: 2, CommentsDeleted: 1,
+			UploadFailures: 1, DeadLetters: 1, EventsUnmapped: 5, EventsSkipped: 6, GoneBeforeFetch: 7, CoveredByBackfill: 8,
+			FetchCalls: 9, RecordsFetched: 11,
 			LastError: "upload batch: 503 Service Unavailable", LastErrorAt: at.Add(-time.Minute),
 		}
 		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), org, topic, want))
@@ -198,11 +203,11 @@ func runStatus(t *testing.T, open func(t *testing.T) replay.Store) {
 
 	t.Run("a later status replaces every field, clearing the ones left empty", func(t *testing.T) {
 		s := open(t)
-		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), org, topic, replay.Status{State: replay.StateFailed, LastError: "boom", Received: 5}))
+		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), org, topic, replay.Status{State: replay.StateFailed, LastError: "boom", Events: 5}))
 		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), org, topic, replay.Status{State: replay.StateStreaming}))
 		got, err := s.Status(t.Context(), org, topic)
 		noErr(t, "Status", err)
-		if got.State != replay.StateStreaming || got.LastError != "" || got.Received != 0 {
+		if got.State != replay.StateStreaming || got.LastError != "" || got.Events != 0 {
 			t.Errorf("got %+v, want a clean streaming status", got)
 		}
 	})
@@ -230,17 +235,20 @@ func runStatus(t *testing.T, open func(t *testing.T) replay.Store) {
 	})
 }
 
+// statusEqual compares statuses with time.Time.Equal (stores keep wall
+// clock time only); Objects are not stored.
 func statusEqual(a, b replay.Status) bool {
-	times := [][2]time.Time{
-		{a.LastEventAt, b.LastEventAt}, {a.LastCheckpointAt, b.LastCheckpointAt},
-		{a.LastErrorAt, b.LastErrorAt}, {a.UpdatedAt, b.UpdatedAt},
+	times := [][2]*time.Time{
+		{&a.StateSince, &b.StateSince}, {&a.LastEventAt, &b.LastEventAt}, {&a.LastKeepaliveAt, &b.LastKeepaliveAt},
+		{&a.LastCheckpointAt, &b.LastCheckpointAt}, {&a.CheckpointCommitAt, &b.CheckpointCommitAt},
+		{&a.LastErrorAt, &b.LastErrorAt}, {&a.UpdatedAt, &b.UpdatedAt},
 	}
 	for _, p := range times {
-		if !p[0].Equal(p[1]) {
+		if !p[0].Equal(*p[1]) {
 			return false
 		}
+		*p[0], *p[1] = time.Time{}, time.Time{}
 	}
-	a.LastEventAt, a.LastCheckpointAt, a.LastErrorAt, a.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	b.LastEventAt, b.LastCheckpointAt, b.LastErrorAt, b.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	return a == b
+	a.Objects, b.Objects = nil, nil
+	return reflect.DeepEqual(a, b)
 }

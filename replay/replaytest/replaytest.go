@@ -2,8 +2,8 @@
 // implementation passes Run, so the pipeline can rely on the contract
 // whichever store is configured. It checks every operation, fencing of stale
 // lease holders, lease expiry and takeover (with short real TTLs, polled,
-// never slept on), binary-safe replay IDs, big hash batches and concurrent
-// use (run it with -race).
+// never slept on), binary-safe replay IDs, big hash batches, error text
+// kept without credentials and concurrent use (run it with -race).
 
 package replaytest
 
@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) replay.Store) {
 	t.Run("hashes", func(t *testing.T) { runHashes(t, open) })
 	t.Run("dead letters", func(t *testing.T) { runDeadLetters(t, open) })
 	t.Run("status", func(t *testing.T) { runStatus(t, open) })
+	t.Run("redaction", func(t *testing.T) { runRedaction(t, open) })
 	t.Run("concurrency", func(t *testing.T) { runConcurrency(t, open) })
 }
 
