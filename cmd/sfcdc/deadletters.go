@@ -392,7 +392,7 @@ func (s *retrySession) succeeded(ctx context.Context, dl replay.DeadLetter, what
 
 // failed records a retry that did not work: attempts+1 and the new error.
 func (s *retrySession) failed(ctx context.Context, dl replay.DeadLetter, cause string) error {
-	updated, err := s.d.store.RecordDeadLetterRetry(ctx, s.d.org, dl.ID, cause)
+	updated, err := s.d.store.RecordDeadLetterRetry(ctx, s.d.org, dl.ID, replay.DeadLetterRetry{Error: cause})
 	switch {
 	case errors.Is(err, replay.ErrNotFound):
 		fmt.Fprintf(s.w, "%s: failed again (%s), and the dead letter is gone meanwhile\n", dl.ID, cause)
