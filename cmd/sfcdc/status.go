@@ -47,7 +47,7 @@ func newStatusCommand() *cobra.Command {
 			"checkpoint, and prints one row per topic: state, lease holder, last event, last checkpoint, replay\n" +
 			"age against the 72 h retention (warned from 48 h), lag, counters and the last error. A status not\n" +
 			"rewritten for 2 minutes while its topic should be running is flagged stale. The org's dead-letter\n" +
-			"count follows (see `sfcdc deadletters`). Exit code 0 whatever the topics' states.\n" +
+			"count follows, with how many are parked (see `sfcdc deadletters`). Exit code 0 whatever the topics' states.\n" +
 			"It needs no Salesforce: the org is salesforce.tenant_id when set, else the org ID that\n" +
 			"`sfcdc run` and `sfcdc backfill` stored in the store when they connected.",
 		Args: cobra.NoArgs,
@@ -99,6 +99,9 @@ type topicStatus struct {
 	FetchCalls     int64 `json:"fetch_calls"`
 	RecordsFetched int64 `json:"records_fetched"`
 	OrgDeadLetters int   `json:"org_dead_letters"`
+	// OrgParkedDeadLetters are those of OrgDeadLetters the automatic
+	// retrier gave up on (see `sfcdc deadletters`).
+	OrgParkedDeadLetters int `json:"org_parked_dead_letters"`
 
 	LastError   string     `json:"last_error"`
 	LastErrorAt *time.Time `json:"last_error_at"`
@@ -135,16 +138,22 @@ func runStatus(cmd *cobra.Command, f statusFlags) error {
 	return nil
 }
 
+// deadLetterCounts are the org's dead letters, and how many are parked.
+type deadLetterCounts struct{ total, parked int }
+
 // collectStatus reads the status and checkpoint of every topic that has a
-// status, and of every configured topic, plus the org's dead-letter count.
-func collectStatus(ctx context.Context, t *replayTarget, now time.Time) ([]topicStatus, int, error) {
+// status, and of every configured topic, plus the org's dead-letter counts.
+func collectStatus(ctx context.Context, t *replayTarget, now time.Time) ([]topicStatus, deadLetterCounts, error) {
+	var deadLetters deadLetterCounts
 	statuses, err := t.store.Statuses(ctx, t.org)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read the topics' status: %w", err)
+		return nil, deadLetters, fmt.Errorf("read the topics' status: %w", err)
 	}
-	deadLetters, err := t.store.CountDeadLetters(ctx, t.org)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count dead letters: %w", err)
+	if deadLetters.total, err = t.store.CountDeadLetters(ctx, t.org); err != nil {
+		return nil, deadLetters, fmt.Errorf("count dead letters: %w", err)
+	}
+	if deadLetters.parked, err = t.store.CountParkedDeadLetters(ctx, t.org); err != nil {
+		return nil, deadLetters, fmt.Errorf("count parked dead letters: %w", err)
 	}
 	byTopic := map[string]replay.Status{}
 	var topics []string
@@ -163,9 +172,10 @@ func collectStatus(ctx context.Context, t *replayTarget, now time.Time) ([]topic
 	for _, topic := range topics {
 		st, has := byTopic[topic]
 		row := newTopicStatus(t.org, st, has, now)
-		row.Topic, row.Configured, row.OrgDeadLetters = topic, slices.Contains(t.topics, topic), deadLetters
+		row.Topic, row.Configured = topic, slices.Contains(t.topics, topic)
+		row.OrgDeadLetters, row.OrgParkedDeadLetters = deadLetters.total, deadLetters.parked
 		if err := row.addCheckpoint(ctx, t.store, t.org, topic, st, now); err != nil {
-			return nil, 0, err
+			return nil, deadLetters, err
 		}
 		rows = append(rows, row)
 	}
@@ -242,10 +252,10 @@ func (row *topicStatus) addCheckpoint(ctx context.Context, s replay.Store, org, 
 	return nil
 }
 
-func printStatusTable(w io.Writer, org string, rows []topicStatus, deadLetters int, now time.Time) {
+func printStatusTable(w io.Writer, org string, rows []topicStatus, deadLetters deadLetterCounts, now time.Time) {
 	if len(rows) == 0 {
 		fmt.Fprintf(w, "org %s: no instance has run yet (no topic status in the store); start one with `sfcdc run --config FILE`\n", org)
-		fmt.Fprintf(w, "dead letters: %d\n", deadLetters)
+		fmt.Fprintf(w, "dead letters: %d (%d parked)\n", deadLetters.total, deadLetters.parked)
 		return
 	}
 	fmt.Fprintf(w, "org %s, replay retention %s\n", org, shortDuration(replayRetention))
@@ -268,10 +278,10 @@ func printStatusTable(w io.Writer, org string, rows []topicStatus, deadLetters i
 		}
 	}
 	hint := ""
-	if deadLetters > 0 {
-		hint = " (`sfcdc deadletters list --config FILE` shows them)"
+	if deadLetters.total > 0 {
+		hint = "; `sfcdc deadletters list --config FILE` shows them"
 	}
-	fmt.Fprintf(w, "dead letters: %d%s\n", deadLetters, hint)
+	fmt.Fprintf(w, "dead letters: %d (%d parked)%s\n", deadLetters.total, deadLetters.parked, hint)
 }
 
 func replayAgeCell(r topicStatus) string {
