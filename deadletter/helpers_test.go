@@ -195,7 +195,7 @@ type rejectGate struct {
 }
 
 func (g *rejectGate) reject(marker string) { g.mu.Lock(); g.markers[marker] = true; g.mu.Unlock() }
-func (g *rejectGate) heal()               { g.mu.Lock(); clear(g.markers); g.mu.Unlock() }
+func (g *rejectGate) heal()                { g.mu.Lock(); clear(g.markers); g.mu.Unlock() }
 
 func (g *rejectGate) passed() int { g.mu.Lock(); defer g.mu.Unlock(); return g.syncs }
 

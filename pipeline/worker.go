@@ -151,24 +151,24 @@ func (w *Worker) startPosition(ctx context.Context) (pubsub.Start, error) {
 // run is one Run's state: everything that lives as long as the lease.
 type run struct {
 	*Worker
-	keeper  *leaseKeeper
-	lease   replay.Lease
-	tracker *replay.Tracker
-	flusher *replay.Flusher
-	upload  *uploader.Uploader
-	events  *openEvents
-	// deadLetters stores dead letters off the uploader's callback.
-	deadLetters *deadLetterWriter
-	fetches     chan fetchRequest
-	fetching    pendingFetches // record IDs queued to the fetch batcher
-	stopOnce    sync.Once
-	stop        context.CancelFunc // ends intake
-	errMu       sync.Mutex
-	err         error // the first reason the run stopped, nil for cancellation
+	keeper   *leaseKeeper
+	lease    replay.Lease
+	tracker  *replay.Tracker
+	flusher  *replay.Flusher
+	upload   *uploader.Uploader
+	events   *openEvents
+	fetches  chan fetchRequest
+	fetching pendingFetches // record IDs queued to the fetch batcher
+	stopOnce sync.Once
+	stop     context.CancelFunc // ends intake
+	errMu    sync.Mutex
+	err      error // the first reason the run stopped, nil for cancellation
 	// began is when this run started (this host's clock) if CM may hold
 	// newer versions than the events replayed before it carry (see
 	// replayed); zero otherwise.
 	began time.Time
+	// deadLetters stores dead letters off the uploader's callback.
+	deadLetters *deadLetterWriter
 }
 
 func (w *Worker) newRun(keeper *leaseKeeper) (*run, error) {
