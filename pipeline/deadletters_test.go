@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -138,7 +139,7 @@ func TestASlowDeadLetterWriteDoesNotHoldBackTheOtherUploads(t *testing.T) {
 		t.Fatal("no dead letter stored")
 	}
 	for _, d := range letters {
-		if d.RecordID != bad || string(d.ReplayID) != string(badReplay) {
+		if d.RecordID != bad || !bytes.Equal(d.ReplayID, badReplay) {
 			t.Errorf("dead letter %+v, want the one of %s", d, bad)
 		}
 	}
@@ -169,9 +170,14 @@ func (s *slowDeadLetterStore) AddDeadLetter(ctx context.Context, org string, d r
 // proxy that holds back every answer of Redis by delay.
 func (w *world) slowStore(t *testing.T, delay time.Duration) *replay.RedisStore {
 	t.Helper()
-	addr := startSlowProxy(t, redisAddr(), delay)
-	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, DialTimeout: 2 * time.Second,
-		ReadTimeout: 30 * time.Second})
+	return w.proxiedStore(t, startProxy(t, redisAddr(), delay))
+}
+
+// proxiedStore is a store over the world's Redis keys through p.
+func (w *world) proxiedStore(t *testing.T, p *tcpProxy) *replay.RedisStore {
+	t.Helper()
+	client := redis.NewClient(&redis.Options{Addr: p.addr, ContextTimeoutEnabled: true, DialTimeout: 2 * time.Second,
+		ReadTimeout: 30 * time.Second, MaxRetries: -1})
 	store, err := replay.NewRedisStore(client, replay.RedisOptions{KeyPrefix: w.keys, Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -180,45 +186,76 @@ func (w *world) slowStore(t *testing.T, delay time.Duration) *replay.RedisStore 
 	return store
 }
 
-// startSlowProxy forwards TCP connections to target, holding back each
-// chunk the target sends by delay; it stops at cleanup.
-func startSlowProxy(t *testing.T, target string, delay time.Duration) string {
+// tcpProxy forwards TCP connections to a target, holding back each chunk
+// the target sends by delay; while down it cuts every connection.
+type tcpProxy struct {
+	addr   string
+	target string
+	delay  time.Duration
+	mu     sync.Mutex
+	down   bool
+	conns  []net.Conn
+}
+
+// startProxy starts a proxy to target; it stops at cleanup.
+func startProxy(t *testing.T, target string, delay time.Duration) *tcpProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := &tcpProxy{addr: ln.Addr().String(), target: target, delay: delay}
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	track := func(c net.Conn) { mu.Lock(); conns = append(conns, c); mu.Unlock() }
 	wg.Go(func() {
 		for {
 			client, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			server, err := net.Dial("tcp", target)
+			server, err := p.dial(client)
 			if err != nil {
 				_ = client.Close()
 				continue
 			}
-			track(client)
-			track(server)
 			wg.Go(func() { _, _ = io.Copy(server, client); _ = server.Close() })
 			wg.Go(func() { copySlowly(client, server, delay); _ = client.Close() })
 		}
 	})
 	t.Cleanup(func() {
 		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
+		p.setDown(true)
 		wg.Wait()
 	})
-	return ln.Addr().String()
+	return p
+}
+
+// dial connects client's way to the target, unless the proxy is down.
+func (p *tcpProxy) dial(client net.Conn) (net.Conn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.down {
+		return nil, errors.New("proxy down")
+	}
+	server, err := net.Dial("tcp", p.target)
+	if err != nil {
+		return nil, err
+	}
+	p.conns = append(p.conns, client, server)
+	return server, nil
+}
+
+// setDown cuts every connection and refuses new ones (true), or lets
+// them through again (false).
+func (p *tcpProxy) setDown(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+	if down {
+		for _, c := range p.conns {
+			_ = c.Close()
+		}
+		p.conns = nil
+	}
 }
 
 // copySlowly copies src to dst, each chunk after delay.
@@ -233,10 +270,43 @@ func copySlowly(dst io.Writer, src io.Reader, delay time.Duration) {
 			}
 		}
 		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				return
-			}
 			return
 		}
+	}
+}
+
+// While the store refuses to write a dead letter, the worker keeps trying
+// without holding back the other uploads, and the checkpoint stays before
+// the dead-lettered event until the dead letter is stored.
+func TestADeadLetterTheStoreRefusesIsWrittenAgainAndTheCheckpointWaitsForIt(t *testing.T) {
+	w := newWorld(t)
+	w.gate.reject("INVALID-COMMENT")
+	proxy := startProxy(t, redisAddr(), 0)
+	proxy.setDown(true)
+	store := &slowDeadLetterStore{RedisStore: w.store, slow: w.proxiedStore(t, proxy), stored: func() {}}
+	const topic = "/data/CaseChangeEvent"
+	r := w.startDaemonWith(t, casesOnly, daemonTuning{daemon: streamOnly, options: func(o *pipeline.Options) { o.Store = store }})
+	bad, badReplay := w.create(t, "Case", sfsim.Values{"Subject": "INVALID-COMMENT", "Status": "New"})
+	goodIDs := w.createCases(t, 0, 5)
+	last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
+	eventually(t, "the accepted comments land while the store refuses the dead letter", func() bool { return w.cmHas("Case", goodIDs...) })
+	// Give a checkpoint that wrongly passed the event time to show.
+	time.Sleep(300 * time.Millisecond)
+	if cp := w.checkpoint(t, topic); bytes.Equal(cp, last) {
+		t.Fatal("the checkpoint passed an event whose dead letter is not stored")
+	}
+	if n, _ := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID()); n != 0 {
+		t.Fatalf("%d dead letters stored through a store that is down", n)
+	}
+
+	proxy.setDown(false)
+	eventually(t, "the checkpoint passes the event once its dead letter is stored", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	r.stop(t)
+	letters, err := w.store.ListDeadLetters(t.Context(), w.sim.Org.ID(), "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(letters) != 1 || letters[0].RecordID != bad || !bytes.Equal(letters[0].ReplayID, badReplay) {
+		t.Fatalf("dead letters %+v, want one of %s", letters, bad)
 	}
 }
