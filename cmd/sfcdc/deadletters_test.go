@@ -289,3 +289,31 @@ func TestADeadLetterIsParkedAfterItsLastAttemptAndShownParked(t *testing.T) {
 		t.Error("the parked dead letter is still there after a successful retry")
 	}
 }
+
+// `sfcdc run` retries a due dead letter by itself: its record's comment
+// lands in CM and the dead letter goes, without `deadletters retry`.
+func TestSfcdcRunRetriesADueDeadLetterByItself(t *testing.T) {
+	b := startSimProcess(t, "--rate", "0", "--seed-records", "1")
+	prefix := redisKeyPrefix(t)
+	w := &deadLetterWorld{b: b, org: b.TenantID, store: statusTestStore(t, prefix), records: sfRecordIDs(t, b, "EmailMessage"),
+		config: backfillConfig(t, b, prefix, "run:\n  start: latest\n  dead_letters:\n    retry_after: 1s\nmonitoring:\n  listen: off\n"),
+		secrets: []string{b.AccessToken, b.CommsMiningToken, b.ClientSecret}}
+	comment := mapper.CommentID("EmailMessage", w.records[0])
+	id := w.add(t, replay.DeadLetter{Topic: dlTopic, Object: "EmailMessage", RecordID: w.records[0],
+		Reason: "cm rejected comment", Error: "CM rejected the comment: 422", Attempts: 1, At: time.Now().Add(-time.Minute)})
+	if cmCommentIDs(t, b)[comment] {
+		t.Fatal("CM holds the comment before the retry")
+	}
+
+	p := startRun(t, backfillEnv(b), w.config)
+	pollUntil(t, p, "the dead letter to be retried", func() bool { _, ok := w.get(t, id); return !ok })
+	if !cmCommentIDs(t, b)[comment] {
+		t.Errorf("the dead letter is gone but CM lacks its comment %s", comment)
+	}
+	p.terminate(t)
+	for _, secret := range w.secrets {
+		if strings.Contains(p.out.String(), secret) {
+			t.Errorf("sfcdc run printed a secret:\n%s", p.out.String())
+		}
+	}
+}
