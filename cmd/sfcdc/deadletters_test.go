@@ -296,7 +296,7 @@ func TestSfcdcRunRetriesADueDeadLetterByItself(t *testing.T) {
 	b := startSimProcess(t, "--rate", "0", "--seed-records", "1")
 	prefix := redisKeyPrefix(t)
 	w := &deadLetterWorld{b: b, org: b.TenantID, store: statusTestStore(t, prefix), records: sfRecordIDs(t, b, "EmailMessage"),
-		config: backfillConfig(t, b, prefix, "run:\n  start: latest\n  dead_letters:\n    retry_after: 1s\nmonitoring:\n  listen: off\n"),
+		config:  backfillConfig(t, b, prefix, "run:\n  start: latest\n  dead_letters:\n    retry_after: 1s\nmonitoring:\n  listen: off\n"),
 		secrets: []string{b.AccessToken, b.CommsMiningToken, b.ClientSecret}}
 	comment := mapper.CommentID("EmailMessage", w.records[0])
 	id := w.add(t, replay.DeadLetter{Topic: dlTopic, Object: "EmailMessage", RecordID: w.records[0],
