@@ -112,13 +112,13 @@ func (r *Retrier) work(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
-			r.log.Warn("retry due dead letters; trying again", "err", err, "after", r.cfg.ScanInterval)
-		}
-		now := r.opts.Clock.Now()
 		wait := r.cfg.ScanInterval
-		if !next.IsZero() {
-			wait = min(wait, next.Sub(now))
+		switch {
+		case err != nil:
+			// The store failed: look again only after a whole interval.
+			r.log.Warn("retry due dead letters; trying again", "err", err, "after", wait)
+		case !next.IsZero():
+			wait = min(wait, next.Sub(r.opts.Clock.Now()))
 		}
 		select {
 		case <-ctx.Done():
