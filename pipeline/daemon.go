@@ -118,6 +118,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Go(func() { d.poll(ctx) })
 	}
 	wg.Go(func() { d.summarize(ctx) })
+	if d.opts.DeadLetters != nil {
+		wg.Go(func() {
+			if err := d.opts.DeadLetters.Run(ctx); err != nil {
+				d.log.Error("dead-letter retrier stopped; dead letters are retried only by `sfcdc deadletters retry`", "err", err)
+			}
+		})
+	}
 	wg.Wait()
 	return fatal
 }

@@ -37,7 +37,11 @@
 // then is it marked done in the tracker and released to the subscription,
 // so a slow CM stops new credits instead of growing memory. Poison events
 // and unmappable records are stored as dead letters with their replay ID,
-// then done. A GAP_OVERFLOW event names no records: Options.Resync re-reads
+// then done. A dead letter is stored by the worker's dead-letter writer,
+// never in the uploader's outcome callback (which runs under the
+// uploader's report lock): a slow store delays only the events whose dead
+// letters wait, while every other upload goes on; a refused write is
+// tried again, the event unfinished meanwhile. A GAP_OVERFLOW event names no records: Options.Resync re-reads
 // the object over REST from the event's commit time before the event is
 // done (without a Resync, or when it fails for good, it is dead-lettered).
 // A replay.Flusher writes the tracker's committable position under the
@@ -132,4 +136,6 @@
 // Error texts pass through a redaction of anything credential-shaped first.
 // Dead letters carry the change's commit time (EventTime); a fetch refused
 // for good dead-letters each record of the event on its own.
+// Options.DeadLetters, when set, retries dead letters while the Daemon
+// runs (package deadletter); the Daemon owns its goroutine.
 package pipeline

@@ -13,10 +13,6 @@ import (
 	"github.com/sfcdc/sfcdc/uploader"
 )
 
-// deadLetterTimeout bounds one dead-letter write. A failed write leaves the
-// event unfinished, so the checkpoint stays before it.
-const deadLetterTimeout = 10 * time.Second
-
 // handle gives one message its tracker position and hands its work out.
 // It fails only when ctx ends (Track or a full queue was waiting).
 func (r *run) handle(ctx context.Context, m pubsub.Message) error {
@@ -161,8 +157,8 @@ func (r *run) submit(ctx context.Context, seq replay.Seq, rec mapper.Record) {
 }
 
 // onOutcome finishes a comment's piece once CM holds it or it is dead-
-// lettered. It runs on the uploader's goroutines; the dead-letter write is
-// the only slow part, and it is rare.
+// lettered. It runs on the uploader's goroutines under its report lock, so
+// it never waits: a dead letter is only queued here (see deadLetter).
 func (r *run) onOutcome(o uploader.Outcome) {
 	seq, _ := o.Token.(replay.Seq)
 	r.stats.outcome(o)
@@ -180,22 +176,21 @@ func (r *run) onOutcome(o uploader.Outcome) {
 	// ErrStopped: not delivered, so the event stays before the checkpoint.
 }
 
-// deadLetter stores d for event seq as a piece of its own: the event may
-// pass the checkpoint only once the dead letter is durable.
+// deadLetter queues d for event seq as a piece of its own, which the dead-
+// letter writer finishes once the store holds it: the event may pass the
+// checkpoint only then. The caller holds a piece of seq, so the event is
+// open while its message is read here.
 func (r *run) deadLetter(seq replay.Seq, d replay.DeadLetter) {
 	r.events.add(seq)
 	m := r.events.message(seq)
 	d.Topic, d.ReplayID, d.EventTime, d.Attempts = r.cfg.Topic, m.Position, eventTimeOf(m), 1
 	d.Error = redact.Text(d.Error)
-	ctx, cancel := context.WithTimeout(context.Background(), deadLetterTimeout)
-	defer cancel()
-	if _, err := r.opts.Store.AddDeadLetter(ctx, r.cfg.Org, d); err != nil {
-		r.log.Error("store dead letter; the event stays unfinished", "reason", d.Reason, "err", err)
-		r.stats.setError(err)
-		return
-	}
+	r.deadLetters.add(seq, d)
+}
+
+// deadLetterStored finishes the piece of a dead letter the store holds.
+func (r *run) deadLetterStored(seq replay.Seq) {
 	r.stats.deadLetters.Add(1)
-	r.log.Warn("dead letter", "reason", d.Reason, "record", d.RecordID, "err", d.Error)
 	r.events.finish(seq)
 }
 

@@ -51,6 +51,7 @@ func (r *run) run(ctx context.Context, start pubsub.Start) error {
 			r.fail(err)
 		}
 	})
+	background.Go(func() { r.deadLetters.run(workCtx) })
 	background.Go(func() {
 		if err := r.flusher.Run(workCtx); err != nil {
 			r.fail(fmt.Errorf("%w: %w", ErrLeaseLost, err))
@@ -110,7 +111,8 @@ func (r *run) intake(ctx context.Context, sub *pubsub.Subscription) {
 }
 
 // drain waits, up to DrainTimeout, for the fetch batcher to hand out what
-// it holds and for the uploader to report every submitted item.
+// it holds, for the uploader to report every submitted item and for the
+// dead letters those reports queued to be stored.
 func (r *run) drain(fetched <-chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout)
 	defer cancel()
@@ -122,6 +124,11 @@ func (r *run) drain(fetched <-chan struct{}) {
 	}
 	if err := r.upload.Flush(ctx); err != nil {
 		r.log.Warn("shutdown: uploads did not finish in time", "open_events", r.events.count())
+		return
+	}
+	if err := r.deadLetters.flush(ctx); err != nil {
+		r.log.Warn("shutdown: dead letters were not all stored in time; their events are received again",
+			"pending", r.deadLetters.pending())
 	}
 }
 

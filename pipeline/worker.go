@@ -22,6 +22,13 @@ type RecordSource interface {
 	Retrieve(ctx context.Context, object string, ids, fields []string) ([]salesforce.Record, error)
 }
 
+// DeadLetterRetrier retries an org's dead letters as they fall due until
+// ctx ends; *deadletter.Retrier is one. Run returns nil when ctx ends and
+// an error only when it cannot work at all.
+type DeadLetterRetrier interface {
+	Run(ctx context.Context) error
+}
+
 // Options are a worker's collaborators. All but Logger are required.
 type Options struct {
 	PubSub  *pubsub.Client
@@ -37,6 +44,9 @@ type Options struct {
 	// names no records, so only a resync delivers them. Nil: the event is
 	// dead-lettered for an operator to backfill.
 	Resync Resync
+	// DeadLetters, when set, retries dead letters automatically; the
+	// Daemon runs it (a Worker on its own does not).
+	DeadLetters DeadLetterRetrier
 	// Incidents, when set, learns of the successes that end an outside
 	// failure (see Incidents); install its Handler in Logger too. Nil:
 	// every retry is logged as its layer logs it.
@@ -157,6 +167,8 @@ type run struct {
 	// newer versions than the events replayed before it carry (see
 	// replayed); zero otherwise.
 	began time.Time
+	// deadLetters stores dead letters off the uploader's callback.
+	deadLetters *deadLetterWriter
 }
 
 func (w *Worker) newRun(keeper *leaseKeeper) (*run, error) {
@@ -164,6 +176,7 @@ func (w *Worker) newRun(keeper *leaseKeeper) (*run, error) {
 	r := &run{Worker: w, keeper: keeper, lease: lease, tracker: replay.NewTracker(w.cfg.MaxInFlightEvents),
 		fetches: make(chan fetchRequest, w.cfg.FetchMaxIDs)}
 	checkpoints := fencedCheckpoints{CheckpointStore: w.opts.Store, keeper: keeper, stats: w.stats}
+	r.deadLetters = newDeadLetterWriter(w.opts.Store, w.cfg.Org, w.log, r.deadLetterStored, w.stats.setError)
 	r.flusher = replay.NewFlusher(checkpoints, r.tracker, lease, replay.FlusherOptions{
 		Interval: w.cfg.FlushInterval,
 		OnError: func(err error) {

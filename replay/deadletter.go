@@ -42,6 +42,14 @@ type DeadLetter struct {
 	// zero until then. At keeps the original time, so an operator sees both
 	// how old the failure is and whether retries are still being tried.
 	RetriedAt time.Time
+	// NextAttemptAt is when the automatic retrier tries it next, as the
+	// last failed retry scheduled it; zero until a retry failed (the
+	// retrier then counts from At).
+	NextAttemptAt time.Time
+	// Parked is set once the dead letter used up its attempts (see
+	// DeadLetterRetry.ParkAt): the automatic retrier leaves it alone, only
+	// an operator's retry or purge acts on it. It is never cleared.
+	Parked bool
 	// Body is an optional copy of the payload; empty unless configured.
 	Body []byte
 }
@@ -56,7 +64,12 @@ const (
 	fieldBody     = "body"
 	fieldEventAt  = "event_time"
 	fieldRetried  = "retried_at"
+	fieldNextAt   = "next_attempt_at"
+	fieldParked   = "parked"
 )
+
+// parkedValue is the stored value of a set Parked flag ("" when unset).
+const parkedValue = "1"
 
 // maxDeadLetterBody bounds an optional body (Salesforce events are ≤ 1 MB).
 const maxDeadLetterBody = 1 << 20
@@ -75,6 +88,10 @@ func (d DeadLetter) fields() fields {
 	f.setTime(fieldAt, d.At)
 	f.setTime(fieldEventAt, d.EventTime)
 	f.setTime(fieldRetried, d.RetriedAt)
+	f.setTime(fieldNextAt, d.NextAttemptAt)
+	if d.Parked {
+		f[fieldParked] = parkedValue
+	}
 	return f
 }
 
@@ -111,6 +128,16 @@ func deadLetterFromFields(id string, f fields) (DeadLetter, error) {
 	if d.RetriedAt, err = f.time(fieldRetried); err != nil {
 		return d, err
 	}
+	if d.NextAttemptAt, err = f.time(fieldNextAt); err != nil {
+		return d, err
+	}
+	switch f[fieldParked] {
+	case "":
+	case parkedValue:
+		d.Parked = true
+	default:
+		return d, corruptf("dead letter: parked flag is neither set nor empty")
+	}
 	if d.Reason == "" {
 		return d, corruptf("dead letter: no reason")
 	}
@@ -133,6 +160,9 @@ func checkNewDeadLetter(org string, d DeadLetter) error {
 	if d.Attempts < 0 {
 		return invalidf("dead letter with %d attempts", d.Attempts)
 	}
+	if d.Parked {
+		return invalidf("a new dead letter cannot be parked: only a failed retry parks one")
+	}
 	if len(d.Body) > maxDeadLetterBody {
 		return invalidf("dead letter body of %d bytes exceeds %d", len(d.Body), maxDeadLetterBody)
 	}
@@ -144,9 +174,27 @@ func checkNewDeadLetter(org string, d DeadLetter) error {
 // long.
 const maxDeadLetterError = 4096
 
-func checkRetry(org, id string) (uint64, error) {
+// DeadLetterRetry is the outcome of one failed retry, as
+// RecordDeadLetterRetry stores it.
+type DeadLetterRetry struct {
+	// Error is the cause, already redacted; cut to 4 KiB.
+	Error string
+	// NextAttemptAt is when the automatic retrier should try again; zero
+	// leaves it unscheduled (the retrier then counts from At).
+	NextAttemptAt time.Time
+	// ParkAt parks the dead letter once its Attempts, counting this
+	// retry, reach it; zero never parks. The store decides, in the same
+	// atomic step as the increment, so concurrent retries cannot both miss
+	// the limit.
+	ParkAt int
+}
+
+func checkRetry(org, id string, r DeadLetterRetry) (uint64, error) {
 	if err := checkOrg(org); err != nil {
 		return 0, err
+	}
+	if r.ParkAt < 0 {
+		return 0, invalidf("park at %d attempts: want 0 (never) or more", r.ParkAt)
 	}
 	return parseDeadLetterID(id)
 }

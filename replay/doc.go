@@ -20,7 +20,9 @@
 //   - Content hashes: what was last uploaded per comment ID, so unchanged
 //     comments are not re-sent (and billed).
 //   - Dead letters: events or records given up on, with reason and attempt
-//     count but no record body unless the caller adds one.
+//     count but no record body unless the caller adds one; each failed
+//     retry stores its error, the next attempt time and, at the caller's
+//     limit, the parked flag, in one atomic step.
 //   - Status: one document per topic (the topic's figures.Topic) for `sfcdc
 //     status` and operators, under field names that are a public contract.
 //

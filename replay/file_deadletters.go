@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -195,17 +196,45 @@ func (s *FileStore) CountDeadLetters(ctx context.Context, org string) (int, erro
 	return n, nil
 }
 
+// CountParkedDeadLetters implements DeadLetterStore by reading every dead
+// letter of the org: a local file, and parked ones are looked at rarely.
+func (s *FileStore) CountParkedDeadLetters(ctx context.Context, org string) (int, error) {
+	if err := checkOrg(org); err != nil {
+		return 0, fmt.Errorf("count parked dead letters %s: %w", orgRef(org), err)
+	}
+	n := 0
+	err := s.view(ctx, org, bucketDeadLetters, func(b *bolt.Bucket) error {
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			d, err := decodeDeadLetter(k, v)
+			if err != nil {
+				return err
+			}
+			if d.Parked {
+				n++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count parked dead letters %s: %w", orgRef(org), err)
+	}
+	return n, nil
+}
+
 // RecordDeadLetterRetry implements DeadLetterStore in one write transaction.
-func (s *FileStore) RecordDeadLetterRetry(ctx context.Context, org, id, errText string) (DeadLetter, error) {
-	d, err := s.recordDeadLetterRetry(ctx, org, id, errText)
+func (s *FileStore) RecordDeadLetterRetry(ctx context.Context, org, id string, r DeadLetterRetry) (DeadLetter, error) {
+	d, err := s.recordDeadLetterRetry(ctx, org, id, r)
 	if err != nil {
 		return DeadLetter{}, fmt.Errorf("record retry of dead letter %s: %w", ref(org, id), err)
 	}
 	return d, nil
 }
 
-func (s *FileStore) recordDeadLetterRetry(ctx context.Context, org, id, errText string) (DeadLetter, error) {
-	seq, err := checkRetry(org, id)
+func (s *FileStore) recordDeadLetterRetry(ctx context.Context, org, id string, r DeadLetterRetry) (DeadLetter, error) {
+	seq, err := checkRetry(org, id, r)
 	if err != nil {
 		return DeadLetter{}, err
 	}
@@ -220,8 +249,15 @@ func (s *FileStore) recordDeadLetterRetry(ctx context.Context, org, id, errText 
 			return err
 		}
 		d.Attempts++
-		d.Error = storedErrorText(errText, maxDeadLetterError)
+		d.Error = storedErrorText(r.Error, maxDeadLetterError)
 		d.RetriedAt = now()
+		d.NextAttemptAt = r.NextAttemptAt
+		if r.ParkAt > 0 && d.Attempts >= r.ParkAt {
+			d.Parked = true
+		}
+		if d.Parked {
+			d.NextAttemptAt = time.Time{}
+		}
 		// Read back through the encoding so the caller sees what a later
 		// read returns (UTC, no monotonic reading).
 		enc := d.fields()

@@ -102,23 +102,25 @@ func statusEqual(a, b Status) bool {
 }
 
 func FuzzDeadLetterFields(f *testing.F) {
-	f.Add("t", "\x00\xff", "r", "reason", "3", "2026-01-02T03:04:05Z", "body")
-	f.Add("", "", "", "", "", "", "")
-	f.Add("t", "", "", "x", "99999999999", "", "")
-	f.Fuzz(func(t *testing.T, topic, replayID, recordID, reason, attempts, at, body string) {
+	f.Add("t", "\x00\xff", "r", "reason", "3", "2026-01-02T03:04:05Z", "body", "2026-01-02T04:04:05+01:00", "")
+	f.Add("", "", "", "", "", "", "", "", "")
+	f.Add("t", "", "", "x", "99999999999", "", "", "", "1")
+	f.Add("t", "", "r", "x", "2", "", "", "", "yes")
+	f.Fuzz(func(t *testing.T, topic, replayID, recordID, reason, attempts, at, body, nextAt, parked string) {
 		in := fields{
 			fieldTopic: topic, fieldReplayID: replayID, fieldRecordID: recordID, fieldReason: reason,
-			fieldAttempts: attempts, fieldAt: at, fieldBody: body,
+			fieldAttempts: attempts, fieldAt: at, fieldBody: body, fieldNextAt: nextAt, fieldParked: parked,
 		}
 		d, err := deadLetterFromFields("1", in)
 		if err != nil {
 			return
 		}
 		again, err := deadLetterFromFields("1", d.fields())
-		if err != nil || !again.At.Equal(d.At) {
+		if err != nil || !again.At.Equal(d.At) || !again.NextAttemptAt.Equal(d.NextAttemptAt) {
 			t.Fatalf("round trip: %v, %+v != %+v", err, again, d)
 		}
 		again.At, d.At = time.Time{}, time.Time{}
+		again.NextAttemptAt, d.NextAttemptAt = time.Time{}, time.Time{}
 		if !reflect.DeepEqual(again, d) {
 			t.Fatalf("round trip: %+v != %+v", again, d)
 		}

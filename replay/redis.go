@@ -26,8 +26,10 @@ import (
 //	sfcdc:{<org>}:fence:<topic>       string  fencing token counter (INCR), never expires
 //	sfcdc:{<org>}:watermark:<object>  hash    modstamp, record_id
 //	sfcdc:{<org>}:hashes              hash    comment ID → encoded Hashes
-//	sfcdc:{<org>}:deadletter:<id>     hash    topic, object, replay_id, record_id, reason, error, attempts, at, body
+//	sfcdc:{<org>}:deadletter:<id>     hash    topic, object, replay_id, record_id, reason, error, attempts, at, body,
+//	                                          event_time, retried_at, next_attempt_at, parked
 //	sfcdc:{<org>}:deadletters         zset    dead letter IDs, score = ID
+//	sfcdc:{<org>}:deadletters:parked  set     IDs of the parked dead letters
 //	sfcdc:{<org>}:deadletters:seq     string  dead letter ID counter (INCR)
 //	sfcdc:{<org>}:status:<topic>      hash    the Status fields (state, holder, last_event_at, ...)
 //	sfcdc:{<org>}:statuses            set     topics with a status document
@@ -130,6 +132,7 @@ func (k redisKeys) hashes(org string) string            { return k.org(org) + "h
 func (k redisKeys) deadLetter(org, id string) string    { return k.org(org) + "deadletter:" + id }
 func (k redisKeys) deadLetters(org string) string       { return k.org(org) + "deadletters" }
 func (k redisKeys) deadLetterSeq(org string) string     { return k.org(org) + "deadletters:seq" }
+func (k redisKeys) parkedDeadLetters(org string) string { return k.org(org) + "deadletters:parked" }
 func (k redisKeys) status(org, topic string) string     { return k.org(org) + "status:" + topic }
 func (k redisKeys) statuses(org string) string          { return k.org(org) + "statuses" }
 

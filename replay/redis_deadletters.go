@@ -152,6 +152,7 @@ func (s *RedisStore) deleteDeadLetter(ctx context.Context, org, id string) error
 	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, s.keys.deadLetter(org, id))
 		removed = p.ZRem(ctx, s.keys.deadLetters(org), id)
+		p.SRem(ctx, s.keys.parkedDeadLetters(org), id)
 		return nil
 	})
 	if err != nil {
@@ -198,6 +199,7 @@ func (s *RedisStore) purgeDeadLetters(ctx context.Context, org string) (int, err
 		_, err = s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Del(ctx, keys...)
 			removed = p.ZRem(ctx, index, members...)
+			p.SRem(ctx, s.keys.parkedDeadLetters(org), members...)
 			return nil
 		})
 		if err != nil {
@@ -221,40 +223,64 @@ func (s *RedisStore) CountDeadLetters(ctx context.Context, org string) (int, err
 	return int(n), nil
 }
 
+// CountParkedDeadLetters implements DeadLetterStore from the parked set.
+func (s *RedisStore) CountParkedDeadLetters(ctx context.Context, org string) (int, error) {
+	if err := checkOrg(org); err != nil {
+		return 0, fmt.Errorf("count parked dead letters %s: %w", orgRef(org), err)
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	n, err := s.client.SCard(ctx, s.keys.parkedDeadLetters(org)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("count parked dead letters %s: %w", orgRef(org), err)
+	}
+	return int(n), nil
+}
+
 // retryScript records a failed retry on the dead letter KEYS[1] if it still
 // exists: field ARGV[1] (attempts) +1, field ARGV[2] (error) set to ARGV[3],
-// field ARGV[4] (retried_at) to ARGV[5]. One script, so a concurrent retry
-// cannot lose an increment and a retry racing a delete cannot recreate a
-// half dead letter. It returns the updated hash, or an empty array if the
-// dead letter is gone.
+// field ARGV[4] (retried_at) to ARGV[5], field ARGV[6] (next_attempt_at)
+// to ARGV[7]; once attempts reach ARGV[8] (> 0), field ARGV[9] (parked)
+// is set to ARGV[10], next_attempt_at cleared, and the ID ARGV[11] added
+// to the parked set KEYS[2]. One script, so a concurrent retry cannot lose
+// an increment or miss the limit, and a retry racing a delete cannot
+// recreate a half dead letter. It returns the updated hash, or an empty
+// array if the dead letter is gone.
 var retryScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {}
 end
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+local attempts = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+local parkAt = tonumber(ARGV[8])
+if redis.call('HGET', KEYS[1], ARGV[9]) == ARGV[10] or (parkAt > 0 and attempts >= parkAt) then
+  redis.call('HSET', KEYS[1], ARGV[9], ARGV[10], ARGV[6], '')
+  redis.call('SADD', KEYS[2], ARGV[11])
+end
 return redis.call('HGETALL', KEYS[1])
 `)
 
 // RecordDeadLetterRetry implements DeadLetterStore.
-func (s *RedisStore) RecordDeadLetterRetry(ctx context.Context, org, id, errText string) (DeadLetter, error) {
-	d, err := s.recordDeadLetterRetry(ctx, org, id, errText)
+func (s *RedisStore) RecordDeadLetterRetry(ctx context.Context, org, id string, r DeadLetterRetry) (DeadLetter, error) {
+	d, err := s.recordDeadLetterRetry(ctx, org, id, r)
 	if err != nil {
 		return DeadLetter{}, fmt.Errorf("record retry of dead letter %s: %w", ref(org, id), err)
 	}
 	return d, nil
 }
 
-func (s *RedisStore) recordDeadLetterRetry(ctx context.Context, org, id, errText string) (DeadLetter, error) {
-	if _, err := checkRetry(org, id); err != nil {
+func (s *RedisStore) recordDeadLetterRetry(ctx context.Context, org, id string, r DeadLetterRetry) (DeadLetter, error) {
+	if _, err := checkRetry(org, id, r); err != nil {
 		return DeadLetter{}, err
 	}
 	at := fields{}
 	at.setTime(fieldRetried, now())
+	at.setTime(fieldNextAt, r.NextAttemptAt)
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	flat, err := retryScript.Run(ctx, s.client, []string{s.keys.deadLetter(org, id)},
-		fieldAttempts, fieldError, storedErrorText(errText, maxDeadLetterError), fieldRetried, at[fieldRetried]).StringSlice()
+	flat, err := retryScript.Run(ctx, s.client, []string{s.keys.deadLetter(org, id), s.keys.parkedDeadLetters(org)},
+		fieldAttempts, fieldError, storedErrorText(r.Error, maxDeadLetterError), fieldRetried, at[fieldRetried],
+		fieldNextAt, at[fieldNextAt], r.ParkAt, fieldParked, parkedValue, id).StringSlice()
 	if err != nil {
 		return DeadLetter{}, err
 	}

@@ -104,13 +104,18 @@ type DeadLetterStore interface {
 	PurgeDeadLetters(ctx context.Context, org string) (int, error)
 	// CountDeadLetters says how many dead letters the org has.
 	CountDeadLetters(ctx context.Context, org string) (int, error)
+	// CountParkedDeadLetters says how many of them are parked.
+	CountParkedDeadLetters(ctx context.Context, org string) (int, error)
 	// RecordDeadLetterRetry notes a failed retry of a dead letter in one
-	// atomic step: Attempts+1, Error replaced by errText (stored redacted,
-	// cut to 4 KiB), RetriedAt set to now. It returns the updated dead
-	// letter, or ErrNotFound if it is gone (deleted or purged meanwhile), in
-	// which case nothing is written. Atomic, so two operators retrying the
-	// same entry count two attempts and never resurrect a deleted one.
-	RecordDeadLetterRetry(ctx context.Context, org, id, errText string) (DeadLetter, error)
+	// atomic step: Attempts+1, Error replaced by r.Error (stored redacted,
+	// cut to 4 KiB), RetriedAt set to now, NextAttemptAt to
+	// r.NextAttemptAt, and Parked set once Attempts reaches r.ParkAt (a
+	// parked dead letter stays parked; its NextAttemptAt is cleared). It
+	// returns the updated dead letter, or ErrNotFound if it is gone
+	// (deleted or purged meanwhile), in which case nothing is written.
+	// Atomic, so two retries of the same entry count two attempts and
+	// never resurrect a deleted one.
+	RecordDeadLetterRetry(ctx context.Context, org, id string, r DeadLetterRetry) (DeadLetter, error)
 }
 
 // StatusStore keeps one monitoring document per (org, topic). Status writes

@@ -238,3 +238,82 @@ func TestDeadLettersRetryOfAVanishedRecordKeepsItsCommentWhenOnDeleteIsKeep(t *t
 		t.Errorf("CM got %d delete requests with on_delete: keep", st.Requests[commsmining.EndpointDelete])
 	}
 }
+
+// Acceptance: a dead letter that keeps failing is parked when its
+// attempts reach run.dead_letters.max_attempts; list and status show it
+// parked, retry --all leaves it alone, and retry --id still retries it.
+func TestADeadLetterIsParkedAfterItsLastAttemptAndShownParked(t *testing.T) {
+	b := startSimProcess(t, "--rate", "0", "--seed-records", "1")
+	prefix := redisKeyPrefix(t)
+	w := &deadLetterWorld{b: b, org: b.TenantID, store: statusTestStore(t, prefix), records: sfRecordIDs(t, b, "EmailMessage"),
+		config:  backfillConfig(t, b, prefix, "run:\n  dead_letters:\n    max_attempts: 3\n"),
+		secrets: []string{b.AccessToken, b.CommsMiningToken, b.ClientSecret, dlWrongCMToken}}
+	id := w.add(t, replay.DeadLetter{Topic: dlTopic, Object: "EmailMessage", RecordID: w.records[0],
+		Reason: "cm rejected comment", Error: "CM rejected the comment: 422", Attempts: 1})
+
+	r := w.run(t, dlWrongCMToken, "retry", "--id", id)
+	wantExit(t, r, 1, id+": failed again, attempt 2: ", "next automatic attempt")
+	if d, _ := w.get(t, id); d.Parked || d.NextAttemptAt.Before(time.Now().Add(8*time.Minute)) {
+		t.Fatalf("after attempt 2 of 3: %+v, want not parked, next attempt about 10 min ahead", d)
+	}
+	row := lineWith(w.run(t, "", "list").stdout, w.records[0])
+	if !strings.Contains(row, " next ") || strings.Contains(row, "parked") {
+		t.Errorf("list row of a dead letter being retried: %q", row)
+	}
+
+	r = w.run(t, dlWrongCMToken, "retry", "--id", id)
+	wantExit(t, r, 1, id+": failed again, attempt 3, parked", "1 parked now")
+	r = w.run(t, "", "list")
+	wantExit(t, r, 0, "STATE")
+	if row := lineWith(r.stdout, w.records[0]); !strings.Contains(row, "parked") || !strings.Contains(row, " 3 ") {
+		t.Errorf("list row of the parked dead letter: %q", row)
+	}
+	r = w.run(t, "", "list", "--json")
+	var listed []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r.stdout)
+	}
+	if len(listed) != 1 || listed[0]["parked"] != true || listed[0]["next_attempt_at"] != nil || listed[0]["attempts"] != 3.0 {
+		t.Errorf("--json of the parked dead letter: %s", r.stdout)
+	}
+	r = runCanaryChecked(t, backfillEnv(b), w.secrets, "status", "--config", w.config)
+	wantExit(t, r, 0, "dead letters: 1 (1 parked)")
+	r = runCanaryChecked(t, backfillEnv(b), w.secrets, "status", "--config", w.config, "--json")
+	wantExit(t, r, 0)
+
+	// --all leaves a parked dead letter alone; naming it retries it.
+	wantExit(t, w.run(t, "", "retry", "--all"), 0, "leaving 1 parked dead letters alone", "retried 0 dead letters")
+	wantExit(t, w.run(t, "", "retry", "--id", id, "--include-parked"), 2, "--include-parked goes with --all")
+	wantExit(t, w.run(t, "", "retry", "--id", id), 0, id+": record "+w.records[0]+" re-read", "1 done (deleted)")
+	if _, ok := w.get(t, id); ok {
+		t.Error("the parked dead letter is still there after a successful retry")
+	}
+}
+
+// `sfcdc run` retries a due dead letter by itself: its record's comment
+// lands in CM and the dead letter goes, without `deadletters retry`.
+func TestSfcdcRunRetriesADueDeadLetterByItself(t *testing.T) {
+	b := startSimProcess(t, "--rate", "0", "--seed-records", "1")
+	prefix := redisKeyPrefix(t)
+	w := &deadLetterWorld{b: b, org: b.TenantID, store: statusTestStore(t, prefix), records: sfRecordIDs(t, b, "EmailMessage"),
+		config:  backfillConfig(t, b, prefix, "run:\n  start: latest\n  dead_letters:\n    retry_after: 1s\nmonitoring:\n  listen: off\n"),
+		secrets: []string{b.AccessToken, b.CommsMiningToken, b.ClientSecret}}
+	comment := mapper.CommentID("EmailMessage", w.records[0])
+	id := w.add(t, replay.DeadLetter{Topic: dlTopic, Object: "EmailMessage", RecordID: w.records[0],
+		Reason: "cm rejected comment", Error: "CM rejected the comment: 422", Attempts: 1, At: time.Now().Add(-time.Minute)})
+	if cmCommentIDs(t, b)[comment] {
+		t.Fatal("CM holds the comment before the retry")
+	}
+
+	p := startRun(t, backfillEnv(b), w.config)
+	pollUntil(t, p, "the dead letter to be retried", func() bool { _, ok := w.get(t, id); return !ok })
+	if !cmCommentIDs(t, b)[comment] {
+		t.Errorf("the dead letter is gone but CM lacks its comment %s", comment)
+	}
+	p.terminate(t)
+	for _, secret := range w.secrets {
+		if strings.Contains(p.out.String(), secret) {
+			t.Errorf("sfcdc run printed a secret:\n%s", p.out.String())
+		}
+	}
+}

@@ -36,7 +36,9 @@ func newRunCommand() *cobra.Command {
 			"Another instance holding a topic's lease makes this one a standby for it. On SIGINT/SIGTERM uploads\n" +
 			"drain, checkpoints are flushed and leases released within run.shutdown_grace (default 30s); exit 0.\n" +
 			"Metrics (/metrics, Prometheus), liveness (/healthz) and readiness (/readyz) are served on\n" +
-			"monitoring.listen (default 127.0.0.1:9464; off disables) until the drain ends.",
+			"monitoring.listen (default 127.0.0.1:9464; off disables) until the drain ends.\n" +
+			"Dead letters are retried automatically (run.dead_letters; one instance per org at a time) and parked\n" +
+			"after run.dead_letters.max_attempts; see `sfcdc deadletters`.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDaemon(cmd, f) },
 	}
@@ -88,7 +90,13 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	if cfg.PollingObjects, err = pollingObjects(cmd.Context(), conf, d); err != nil {
 		return err
 	}
-	daemon, ps, err := newDaemon(cfg, conf, d, log, incidents)
+	var retrier pipeline.DeadLetterRetrier
+	if conf.Run.DeadLetters.enabled() {
+		if retrier, err = newDeadLetterRetrier(conf, f.configPath, d, log, cfg.Holder); err != nil {
+			return err
+		}
+	}
+	daemon, ps, err := newDaemon(cfg, conf, d, log, incidents, retrier)
 	if err != nil {
 		return err
 	}
@@ -126,8 +134,10 @@ func pollingObjects(ctx context.Context, conf fileConfig, d *deps) ([]string, er
 	return append(polling, found...), nil
 }
 
-// newDaemon builds the Pub/Sub client and the daemon over d.
-func newDaemon(cfg pipeline.DaemonConfig, conf fileConfig, d *deps, log *slog.Logger, incidents *pipeline.Incidents) (*pipeline.Daemon, *pubsub.Client, error) {
+// newDaemon builds the Pub/Sub client and the daemon over d; retrier, when
+// set, retries dead letters while the daemon runs.
+func newDaemon(cfg pipeline.DaemonConfig, conf fileConfig, d *deps, log *slog.Logger, incidents *pipeline.Incidents,
+	retrier pipeline.DeadLetterRetrier) (*pipeline.Daemon, *pubsub.Client, error) {
 	psCfg := conf.Salesforce.pubsubConfig()
 	psCfg.Logger = log
 	ps, err := pubsub.NewClient(psCfg, d.creds)
@@ -141,7 +151,7 @@ func newDaemon(cfg pipeline.DaemonConfig, conf fileConfig, d *deps, log *slog.Lo
 	}
 	daemon, err := pipeline.NewDaemon(cfg,
 		pipeline.Options{PubSub: ps, Records: d.sf, Mapper: d.mapper, Store: d.store, Upload: conf.CommsMining, Logger: log,
-			Incidents: incidents}, fill)
+			Incidents: incidents, DeadLetters: retrier}, fill)
 	if err != nil {
 		_ = ps.Close()
 		return nil, nil, usageError{err}

@@ -60,6 +60,8 @@ type runSection struct {
 	// SummaryInterval is how often each topic's one-line summary (events,
 	// comments, lag) is logged at info. Zero: 5m.
 	SummaryInterval time.Duration `yaml:"summary_interval"`
+	// DeadLetters is the automatic retry of dead letters (run_deadletters.go).
+	DeadLetters deadLettersSection `yaml:"dead_letters"`
 }
 
 // validate names each bad key and its fix.
@@ -86,6 +88,7 @@ func (r runSection) problems() []string {
 			*d.value = 0
 		}
 	}
+	out = append(out, r.DeadLetters.problems()...)
 	out = append(out, keyed("run.", r.daemonConfig("org", "holder").Validate())...)
 	return append(out, keyed("run.", r.storeKeyProblems())...)
 }

@@ -36,7 +36,7 @@ func newStatusCommand() *cobra.Command {
 			"checkpoint, and prints one row per topic: state, lease holder, last event, last checkpoint, replay\n" +
 			"age against the 72 h retention (warned from 48 h), lag, counters and the last error. A status not\n" +
 			"rewritten for 2 minutes while its topic should be running is flagged stale. The org's dead-letter\n" +
-			"count follows (see `sfcdc deadletters`). Exit code 0 whatever the topics' states.\n" +
+			"count follows, with how many are parked (see `sfcdc deadletters`). Exit code 0 whatever the topics' states.\n" +
 			"It needs no Salesforce: the org is salesforce.tenant_id when set, else the org ID that\n" +
 			"`sfcdc run` and `sfcdc backfill` stored in the store when they connected.",
 		Args: cobra.NoArgs,
@@ -93,6 +93,9 @@ type topicStatus struct {
 	GoneBeforeFetch   int64 `json:"gone_before_fetch"`
 	CoveredByBackfill int64 `json:"covered_by_backfill"`
 	OrgDeadLetters    int   `json:"org_dead_letters"`
+	// OrgParkedDeadLetters are those of OrgDeadLetters the automatic
+	// retrier gave up on (see `sfcdc deadletters`).
+	OrgParkedDeadLetters int `json:"org_parked_dead_letters"`
 
 	LastError   string     `json:"last_error"`
 	LastErrorAt *time.Time `json:"last_error_at"`
@@ -132,16 +135,22 @@ func runStatus(cmd *cobra.Command, f statusFlags) error {
 	return nil
 }
 
+// deadLetterCounts are the org's dead letters, and how many are parked.
+type deadLetterCounts struct{ total, parked int }
+
 // collectStatus reads the status and checkpoint of every topic that has a
-// status, and of every configured topic, plus the org's dead-letter count.
-func collectStatus(ctx context.Context, t *replayTarget, now time.Time) ([]topicStatus, int, error) {
+// status, and of every configured topic, plus the org's dead-letter counts.
+func collectStatus(ctx context.Context, t *replayTarget, now time.Time) ([]topicStatus, deadLetterCounts, error) {
+	var deadLetters deadLetterCounts
 	statuses, err := t.store.Statuses(ctx, t.org)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read the topics' status: %w", err)
+		return nil, deadLetters, fmt.Errorf("read the topics' status: %w", err)
 	}
-	deadLetters, err := t.store.CountDeadLetters(ctx, t.org)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count dead letters: %w", err)
+	if deadLetters.total, err = t.store.CountDeadLetters(ctx, t.org); err != nil {
+		return nil, deadLetters, fmt.Errorf("count dead letters: %w", err)
+	}
+	if deadLetters.parked, err = t.store.CountParkedDeadLetters(ctx, t.org); err != nil {
+		return nil, deadLetters, fmt.Errorf("count parked dead letters: %w", err)
 	}
 	byTopic := map[string]replay.Status{}
 	var topics []string
@@ -162,10 +171,11 @@ func collectStatus(ctx context.Context, t *replayTarget, now time.Time) ([]topic
 		st.Topic = topic
 		cp, err := readStatusCheckpoint(ctx, t.store, t.org, &st)
 		if err != nil {
-			return nil, 0, err
+			return nil, deadLetters, err
 		}
 		row := newTopicStatus(t.org, st, health.Judge(st, now, t.health))
-		row.Configured, row.OrgDeadLetters = slices.Contains(t.topics, topic), deadLetters
+		row.Configured = slices.Contains(t.topics, topic)
+		row.OrgDeadLetters, row.OrgParkedDeadLetters = deadLetters.total, deadLetters.parked
 		row.addCheckpoint(cp)
 		rows = append(rows, row)
 	}
@@ -241,10 +251,10 @@ func (row *topicStatus) addCheckpoint(c statusCheckpoint) {
 	}
 }
 
-func printStatusTable(w io.Writer, org string, rows []topicStatus, deadLetters int, now time.Time) {
+func printStatusTable(w io.Writer, org string, rows []topicStatus, deadLetters deadLetterCounts, now time.Time) {
 	if len(rows) == 0 {
 		fmt.Fprintf(w, "org %s: no instance has run yet (no topic status in the store); start one with `sfcdc run --config FILE`\n", org)
-		fmt.Fprintf(w, "dead letters: %d\n", deadLetters)
+		fmt.Fprintf(w, "dead letters: %d (%d parked)\n", deadLetters.total, deadLetters.parked)
 		return
 	}
 	fmt.Fprintf(w, "org %s, replay retention %s\n", org, shortDuration(health.ReplayRetention))
@@ -267,10 +277,10 @@ func printStatusTable(w io.Writer, org string, rows []topicStatus, deadLetters i
 		}
 	}
 	hint := ""
-	if deadLetters > 0 {
-		hint = " (`sfcdc deadletters list --config FILE` shows them)"
+	if deadLetters.total > 0 {
+		hint = "; `sfcdc deadletters list --config FILE` shows them"
 	}
-	fmt.Fprintf(w, "dead letters: %d%s\n", deadLetters, hint)
+	fmt.Fprintf(w, "dead letters: %d (%d parked)%s\n", deadLetters.total, deadLetters.parked, hint)
 }
 
 func replayAgeCell(r topicStatus) string {

@@ -177,7 +177,7 @@ func runDeadLetters(t *testing.T, open func(t *testing.T) replay.Store) {
 		}
 		id, err := s.AddDeadLetter(t.Context(), org, orig)
 		noErr(t, "AddDeadLetter", err)
-		got, err := s.RecordDeadLetterRetry(t.Context(), org, id, "second")
+		got, err := s.RecordDeadLetterRetry(t.Context(), org, id, replay.DeadLetterRetry{Error: "second"})
 		noErr(t, "RecordDeadLetterRetry", err)
 		want := orig
 		want.ID, want.Attempts, want.Error, want.RetriedAt = id, 3, "second", got.RetriedAt
@@ -190,7 +190,7 @@ func runDeadLetters(t *testing.T, open func(t *testing.T) replay.Store) {
 			t.Errorf("read back %+v\nreturned  %+v", read, got)
 		}
 		long := strings.Repeat("é", 3000)
-		got, err = s.RecordDeadLetterRetry(t.Context(), org, id, long)
+		got, err = s.RecordDeadLetterRetry(t.Context(), org, id, replay.DeadLetterRetry{Error: long})
 		noErr(t, "RecordDeadLetterRetry with a long error", err)
 		if got.Attempts != 4 || len(got.Error) > 4096 || !strings.HasPrefix(long, got.Error) || !utf8.ValidString(got.Error) {
 			t.Errorf("attempts %d, error of %d bytes (valid UTF-8 %v)", got.Attempts, len(got.Error), utf8.ValidString(got.Error))
@@ -205,7 +205,7 @@ func runDeadLetters(t *testing.T, open func(t *testing.T) replay.Store) {
 		errs := make(chan error, n)
 		for i := range n {
 			wg.Go(func() {
-				_, err := s.RecordDeadLetterRetry(t.Context(), org, id, fmt.Sprintf("try %d", i))
+				_, err := s.RecordDeadLetterRetry(t.Context(), org, id, replay.DeadLetterRetry{Error: fmt.Sprintf("try %d", i)})
 				errs <- err
 			})
 		}
@@ -225,7 +225,7 @@ func runDeadLetters(t *testing.T, open func(t *testing.T) replay.Store) {
 		s := open(t)
 		added := addDeadLetters(t, s, 2)
 		noErr(t, "DeleteDeadLetter", s.DeleteDeadLetter(t.Context(), org, added[0]))
-		_, err := s.RecordDeadLetterRetry(t.Context(), org, added[0], "late")
+		_, err := s.RecordDeadLetterRetry(t.Context(), org, added[0], replay.DeadLetterRetry{Error: "late"})
 		wantErr(t, "RecordDeadLetterRetry of a deleted one", err, replay.ErrNotFound)
 		_, err = s.DeadLetter(t.Context(), org, added[0])
 		wantErr(t, "DeadLetter after a retry of a deleted one", err, replay.ErrNotFound)
@@ -234,10 +234,73 @@ func runDeadLetters(t *testing.T, open func(t *testing.T) replay.Store) {
 		if n != 1 {
 			t.Errorf("count %d, want 1", n)
 		}
-		_, err = s.RecordDeadLetterRetry(t.Context(), org, "0x", "e")
+		_, err = s.RecordDeadLetterRetry(t.Context(), org, "0x", replay.DeadLetterRetry{Error: "e"})
 		wantErr(t, "RecordDeadLetterRetry of a malformed ID", err, replay.ErrInvalid)
-		_, err = s.RecordDeadLetterRetry(t.Context(), otherOrg, added[1], "e")
+		_, err = s.RecordDeadLetterRetry(t.Context(), otherOrg, added[1], replay.DeadLetterRetry{Error: "e"})
 		wantErr(t, "RecordDeadLetterRetry in another org", err, replay.ErrNotFound)
+	})
+
+	t.Run("a failed retry stores when the next attempt is due", func(t *testing.T) {
+		s := open(t)
+		id := addDeadLetters(t, s, 1)[0]
+		next := time.Date(2026, 5, 6, 7, 8, 9, 10, time.UTC)
+		got, err := s.RecordDeadLetterRetry(t.Context(), org, id, replay.DeadLetterRetry{Error: "e", NextAttemptAt: next, ParkAt: 5})
+		noErr(t, "RecordDeadLetterRetry", err)
+		read, err := s.DeadLetter(t.Context(), org, id)
+		noErr(t, "DeadLetter", err)
+		if !got.NextAttemptAt.Equal(next) || !read.NextAttemptAt.Equal(next) || got.Parked || read.Parked || read.Attempts != 2 {
+			t.Errorf("returned %+v\nread back %+v\nwant attempts 2, next attempt %v, not parked", got, read, next)
+		}
+	})
+
+	t.Run("the retry that reaches the limit parks the dead letter for good", func(t *testing.T) {
+		s := open(t)
+		added := addDeadLetters(t, s, 3) // each with 1 attempt
+		id := added[1]
+		next := time.Now().Add(time.Hour)
+		got, err := s.RecordDeadLetterRetry(t.Context(), org, id, replay.DeadLetterRetry{Error: "e2", NextAttemptAt: next, ParkAt: 3})
+		noErr(t, "RecordDeadLetterRetry", err)
+		if got.Parked {
+			t.Fatalf("parked after attempt 2 of 3: %+v", got)
+		}
+		got, err = s.RecordDeadLetterRetry(t.Context(), org, id, replay.DeadLetterRetry{Error: "e3", NextAttemptAt: next, ParkAt: 3})
+		noErr(t, "RecordDeadLetterRetry", err)
+		if !got.Parked || got.Attempts != 3 || !got.NextAttemptAt.IsZero() || got.Error != "e3" {
+			t.Fatalf("after attempt 3 of 3: %+v, want parked without a next attempt", got)
+		}
+		// A later retry without a limit (an operator's) keeps it parked.
+		got, err = s.RecordDeadLetterRetry(t.Context(), org, id, replay.DeadLetterRetry{Error: "e4", NextAttemptAt: next})
+		noErr(t, "RecordDeadLetterRetry", err)
+		read, err := s.DeadLetter(t.Context(), org, id)
+		noErr(t, "DeadLetter", err)
+		if !got.Parked || !read.Parked || read.Attempts != 4 || !read.NextAttemptAt.IsZero() {
+			t.Errorf("after a retry of a parked one: returned %+v, read %+v", got, read)
+		}
+		wantParked(t, s, 1)
+		page, err := s.ListDeadLetters(t.Context(), org, "", 0)
+		noErr(t, "ListDeadLetters", err)
+		for _, d := range page {
+			if d.Parked != (d.ID == id) {
+				t.Errorf("listed %s with parked %v", d.ID, d.Parked)
+			}
+		}
+		noErr(t, "DeleteDeadLetter", s.DeleteDeadLetter(t.Context(), org, id))
+		wantParked(t, s, 0)
+	})
+
+	t.Run("purge leaves no parked dead letters", func(t *testing.T) {
+		s := open(t)
+		added := addDeadLetters(t, s, 2)
+		for _, id := range added {
+			_, err := s.RecordDeadLetterRetry(t.Context(), org, id, replay.DeadLetterRetry{Error: "e", ParkAt: 1})
+			noErr(t, "RecordDeadLetterRetry", err)
+		}
+		wantParked(t, s, 2)
+		_, err := s.PurgeDeadLetters(t.Context(), org)
+		noErr(t, "PurgeDeadLetters", err)
+		wantParked(t, s, 0)
+		_, err = s.RecordDeadLetterRetry(t.Context(), org, added[0], replay.DeadLetterRetry{Error: "e", ParkAt: -1})
+		wantErr(t, "RecordDeadLetterRetry with a negative limit", err, replay.ErrInvalid)
 	})
 
 	t.Run("dead letters without reason or identifiers are refused", func(t *testing.T) {
@@ -247,6 +310,7 @@ func runDeadLetters(t *testing.T, open func(t *testing.T) replay.Store) {
 			{Topic: topic, Reason: "x"},
 			{RecordID: "r", Reason: "x"},
 			{Topic: topic, RecordID: "r", Reason: "x", Attempts: -1},
+			{Topic: topic, RecordID: "r", Reason: "x", Parked: true},
 		} {
 			_, err := s.AddDeadLetter(t.Context(), org, d)
 			wantErr(t, fmt.Sprintf("AddDeadLetter %+v", d), err, replay.ErrInvalid)
@@ -258,5 +322,14 @@ func deadLetterEqual(a, b replay.DeadLetter) bool {
 	return a.ID == b.ID && a.Topic == b.Topic && a.Object == b.Object && bytes.Equal(a.ReplayID, b.ReplayID) &&
 		a.RecordID == b.RecordID && a.Reason == b.Reason && a.Error == b.Error && a.Attempts == b.Attempts &&
 		a.At.Equal(b.At) && a.EventTime.Equal(b.EventTime) && a.RetriedAt.Equal(b.RetriedAt) &&
-		bytes.Equal(a.Body, b.Body)
+		a.NextAttemptAt.Equal(b.NextAttemptAt) && a.Parked == b.Parked && bytes.Equal(a.Body, b.Body)
+}
+
+func wantParked(t *testing.T, s replay.Store, want int) {
+	t.Helper()
+	n, err := s.CountParkedDeadLetters(t.Context(), org)
+	noErr(t, "CountParkedDeadLetters", err)
+	if n != want {
+		t.Errorf("%d parked dead letters, want %d", n, want)
+	}
 }

@@ -55,7 +55,7 @@ func runRedaction(t *testing.T, open func(t *testing.T) replay.Store) {
 		got, err := s.DeadLetter(t.Context(), org, id)
 		noErr(t, "DeadLetter", err)
 		noSecret(t, "DeadLetter.Error", got.Error)
-		retried, err := s.RecordDeadLetterRetry(t.Context(), org, id, "retry: "+errorWithSecrets)
+		retried, err := s.RecordDeadLetterRetry(t.Context(), org, id, replay.DeadLetterRetry{Error: "retry: " + errorWithSecrets, ParkAt: 10})
 		noErr(t, "RecordDeadLetterRetry", err)
 		noSecret(t, "RecordDeadLetterRetry's answer", retried.Error)
 		list, err := s.ListDeadLetters(t.Context(), org, "", 10)
