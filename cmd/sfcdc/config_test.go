@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sfcdc/sfcdc/integration"
 )
 
 // validConfig is a complete configuration the cases below break one key
@@ -235,7 +237,7 @@ func TestKeysBroughtInByAMergeKeyAreCheckedLikeTheSectionsOwn(t *testing.T) {
 	merged := strings.Replace(validConfig, "  overlap: 2m", "  <<: *limits", 1)
 	path := writeFile(t, "sfcdc.yaml", shared+merged)
 	_, err := loadConfig(path)
-	want := "invalid configuration in " + path + ":\n  x-limits (line 1): unknown key; the sections are salesforce, commsmining, store, backfill, objects, run, monitoring"
+	want := "invalid configuration in " + path + ":\n  x-limits (line 1): unknown key; the sections are name, salesforce, commsmining, backfill, objects, run, store, monitoring"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error\n%v\nwant\n%s", err, want)
 	}
@@ -360,7 +362,7 @@ func TestEnvironmentValuesAreTakenVerbatimAndALiteralDollarStays(t *testing.T) {
 // it is read whole or any of its values is echoed.
 func TestAConfigurationFileOverOneMiBIsRefusedWithItsSizeAndTheLimit(t *testing.T) {
 	clearConnectionEnv(t)
-	for name, size := range map[string]int{"2 MiB": 2 << 20, "one byte over": maxConfigBytes + 1} {
+	for name, size := range map[string]int{"2 MiB": 2 << 20, "one byte over": integration.MaxFileBytes + 1} {
 		t.Run(name, func(t *testing.T) {
 			content := validConfig + "# " + strings.Repeat("x", size-len(validConfig)-3) + "\n"
 			path := writeFile(t, "big.yaml", content)
@@ -382,7 +384,7 @@ func TestAConfigurationFileOfOneMiBIsRead(t *testing.T) {
 	clearConnectionEnv(t)
 	t.Setenv("TEST_SF_TOKEN", "sf-token")
 	t.Setenv("TEST_CM_TOKEN", "cm-token")
-	content := validConfig + "# " + strings.Repeat("x", maxConfigBytes-len(validConfig)-3) + "\n"
+	content := validConfig + "# " + strings.Repeat("x", integration.MaxFileBytes-len(validConfig)-3) + "\n"
 	if _, err := loadConfig(writeFile(t, "sfcdc.yaml", content)); err != nil {
 		t.Fatal(err)
 	}

@@ -597,8 +597,8 @@ func (s *retrySession) retryEvents(ctx context.Context, dls []replay.DeadLetter)
 		}
 		if fill == nil {
 			var err error
-			if fill, err = newBackfill(s.conf, s.d, s.log, nil); err != nil {
-				return err
+			if fill, err = s.d.engine.Backfill(ctx, nil); err != nil {
+				return asUsage(err)
 			}
 		}
 		req := backfill.Request{Objects: objects, Since: dl.EventTime.Add(-retryWindowHalf), Until: dl.EventTime.Add(retryWindowHalf)}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/spf13/cobra"
@@ -40,9 +41,9 @@ func newSubscribeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg := conn.pubsubConfig()
+			cfg := conn.PubSubConfig()
 			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			client, err := pubsub.NewClient(cfg, conn.credentials())
+			client, err := pubsub.NewClient(cfg, engine.Credentials(conn, slog.Default()))
 			if err != nil {
 				return err
 			}
