@@ -29,4 +29,3 @@ func TestTheRunSectionDefaults(t *testing.T) {
 		t.Fatalf("defaults: grace %s, drain %s, detect %v", r.Grace(), cfg.Worker.DrainTimeout, r.DetectsPolling())
 	}
 }
-

@@ -60,4 +60,3 @@ func TestConnectionSettingsRefuseUnsafeSalesforceURLs(t *testing.T) {
 		})
 	}
 }
-

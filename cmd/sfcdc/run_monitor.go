@@ -7,8 +7,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sfcdc/sfcdc/monitor"
 	"github.com/sfcdc/sfcdc/engine"
+	"github.com/sfcdc/sfcdc/monitor"
 )
 
 // monitorCloseTimeout bounds the wait for scrapes in progress at exit.

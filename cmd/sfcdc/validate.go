@@ -89,4 +89,3 @@ func runValidate(cmd *cobra.Command, path string, offline bool) error {
 		report.Org, report.Objects, report.Fields, report.Topics, conf.CommsMining.Project, conf.CommsMining.Source, report.Store)
 	return nil
 }
-
