@@ -61,7 +61,7 @@ type Decoded[D any] struct {
 func Decode[D any](name string, raw []byte, env Env) (Decoded[D], error) {
 	f := Decoded[D]{name: name, index: newKeyIndex()}
 	if len(raw) > MaxFileBytes {
-		return f, tooLarge(name, fmt.Sprintf("it has %d bytes", len(raw)), MaxFileBytes)
+		return f, Invalid(tooLarge(name, fmt.Sprintf("it has %d bytes", len(raw)), MaxFileBytes))
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
