@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/mapper"
@@ -174,5 +175,65 @@ func TestAnEngineWithoutAStoreIsRefused(t *testing.T) {
 	defer w.close()
 	if _, err := engine.New(w.spec(), engine.Deps{}); err == nil {
 		t.Fatal("an engine without a store was built")
+	}
+}
+
+func TestAReadyErrorStopsRunBeforeAnythingStreams(t *testing.T) {
+	w := newWorld(t)
+	defer w.close()
+	refused := errors.New("the monitoring address is taken")
+	eng, err := engine.New(w.spec(), engine.Deps{Store: w.store, Ready: func(engine.Ready) error { return refused }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if err := eng.Run(t.Context()); !errors.Is(err, refused) {
+		t.Fatalf("Run: %v, want the Ready error", err)
+	}
+	if _, err := w.store.Status(t.Context(), w.sim.Org.ID(), "/data/CaseChangeEvent"); !errors.Is(err, replay.ErrNotFound) {
+		t.Fatalf("the topic has a status (%v): something ran", err)
+	}
+}
+
+func TestTheOrgAnEngineConnectedToIsKnownToTheToolsThatReadOnlyTheStore(t *testing.T) {
+	w := newWorld(t)
+	defer w.close()
+	eng, err := engine.New(w.spec(), engine.Deps{Store: w.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if _, err := eng.Connect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// A tool's configuration that names no org and has no session.
+	offline := integration.Salesforce{InstanceURL: "http://127.0.0.1:1", AccessToken: "expired"}
+	org, err := engine.StoredOrg(t.Context(), offline, w.store)
+	if err != nil || org != w.sim.Org.ID() {
+		t.Fatalf("StoredOrg = %q, %v; want %s from the store", org, err, w.sim.Org.ID())
+	}
+}
+
+func TestAnEngineBackfillLoadsWhatTheOrgHeldBefore(t *testing.T) {
+	w := newWorld(t)
+	defer w.close()
+	id, err := w.sim.Org.Create("Case", sfsim.Values{"Subject": "Old", "Description": "Made before any sfcdc."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(w.spec(), engine.Deps{Store: w.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	fill, err := eng.Backfill(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fill.Run(t.Context(), backfill.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("Case", id)); !ok {
+		t.Fatal("the backfill did not bring the case into CM")
 	}
 }

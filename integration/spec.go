@@ -34,7 +34,11 @@ func (s *Spec) Integration() *Spec { return s }
 // line, each naming its dotted key and the fix (a spec loaded from a file
 // gets each key's line too: see Load). The error is ErrInvalid.
 func (s Spec) Validate() error {
-	return Decoded[Spec]{name: "the integration", index: newKeyIndex()}.Check(s.Problems())
+	name := "the integration"
+	if s.Name != "" && nameProblem(s.Name) == "" {
+		name = s.Name
+	}
+	return Decoded[Spec]{name: name, index: newKeyIndex()}.Check(s.Problems())
 }
 
 // namePart is one half of a name: what CM allows in a project or source
