@@ -139,7 +139,7 @@ func LoadFile[D any, PD interface {
 }](path string, env Env) (D, error) {
 	if path == "" {
 		var zero D
-		return zero, Invalid(errors.New("--config is required: the file names the objects, CM and the store (see examples/sfcdc.yaml)"))
+		return zero, Invalid(errors.New("load the configuration: no file named"))
 	}
 	f, err := DecodeFile[D](path, env)
 	if err != nil {

@@ -38,6 +38,9 @@ func processEnv(name string) (string, bool) { return os.LookupEnv(name) }
 // checks it in one pass: every problem of the file in one error, one a
 // line, sorted by line (exit 2).
 func loadConfig(path string) (fileConfig, error) {
+	if path == "" {
+		return fileConfig{}, usageError{errors.New("--config is required: the file names the objects, CM and the store (see examples/sfcdc.yaml)")}
+	}
 	cfg, err := integration.LoadFile[fileConfig](path, processEnv)
 	return cfg, asUsage(err)
 }
