@@ -91,11 +91,6 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	// Ready runs on the engine's goroutine: the monitor is handed over
 	// through an atomic pointer.
 	var mon atomic.Pointer[runMonitor]
-	defer func() {
-		if m := mon.Load(); m != nil {
-			m.stop(log)
-		}
-	}()
 	var eng *engine.Engine
 	deps.Ready = func(r engine.Ready) error {
 		m, err := startMonitor(monitoring, eng, log)
@@ -111,6 +106,11 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 		return asUsage(err)
 	}
 	defer eng.Close()
+	defer func() {
+		if m := mon.Load(); m != nil {
+			m.stop(log)
+		}
+	}()
 	return asUsage(runUntilSignal(cmd.Context(), eng, conf.Run.Grace()))
 }
 
