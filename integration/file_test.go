@@ -1,4 +1,4 @@
-package main
+package integration_test
 
 import (
 	"errors"
@@ -11,7 +11,35 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/integration"
+	"github.com/sfcdc/sfcdc/monitor"
+	"github.com/sfcdc/sfcdc/replay"
 )
+
+// The tests below read whole configuration files as sfcdc does: one
+// integration's sections and the process's own (store, monitoring), in a
+// Document that embeds the Spec, as cmd/sfcdc's file type does.
+
+// processFile is a process's configuration file: the integration inline,
+// plus the store and the monitoring sections.
+type processFile struct {
+	integration.Spec `yaml:",inline"`
+	Store            replay.Config    `yaml:"store"`
+	Monitoring       monitor.Settings `yaml:"monitoring"`
+}
+
+func (c *processFile) Integration() *integration.Spec { return &c.Spec }
+
+func (c processFile) Problems() []string {
+	problems := c.Spec.Problems()
+	problems = append(problems, integration.Keyed("store.", c.Store.Validate())...)
+	return append(problems, integration.Keyed("monitoring.", c.Monitoring.Validate())...)
+}
+
+// loadConfig loads the file at path with the test process's environment
+// (the package itself reads none).
+func loadConfig(path string) (processFile, error) {
+	return integration.LoadFile[processFile](path, os.LookupEnv)
+}
 
 // validConfig is a complete configuration the cases below break one key
 // of at a time.
@@ -57,7 +85,7 @@ func TestTheExampleConfigurationIsValid(t *testing.T) {
 	t.Setenv("SFCDC_CLIENT_ID", "3MVG9exampleConsumerKey")
 	t.Setenv("SFCDC_CM_TOKEN", "example-cm-token")
 	t.Setenv("SFCDC_REDIS_PASSWORD", "example-redis-password")
-	cfg, err := loadConfig(filepath.Join("..", "..", "examples", "sfcdc.yaml"))
+	cfg, err := loadConfig(filepath.Join("..", "examples", "sfcdc.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,9 +143,8 @@ func TestBadConfigurationsAreRefusedNamingTheKeyAndTheFix(t *testing.T) {
 			t.Setenv("TEST_CM_TOKEN", "cm-token")
 			path := writeFile(t, "sfcdc.yaml", strings.Replace(validConfig, tc.replace[0], tc.replace[1], 1))
 			_, err := loadConfig(path)
-			var ue usageError
-			if !errors.As(err, &ue) {
-				t.Fatalf("loadConfig: %v, want a usage error", err)
+			if !errors.Is(err, integration.ErrInvalid) {
+				t.Fatalf("loadConfig: %v, want an invalid configuration", err)
 			}
 			if want := "invalid configuration in " + path + ":\n  " + tc.want; err.Error() != want {
 				t.Fatalf("error\n%s\nwant\n%s", err, want)
@@ -270,7 +297,7 @@ func TestAVariableMayHoldANumberOrADuration(t *testing.T) {
 // $VAR without braces is not a reference (a "$" in a password stays as
 // written); the examples once said it was.
 func TestTheExamplesPromiseOnlyBracedVariables(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join("..", "examples", "*.yaml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no examples: %v", err)
 	}
@@ -367,9 +394,8 @@ func TestAConfigurationFileOverOneMiBIsRefusedWithItsSizeAndTheLimit(t *testing.
 			content := validConfig + "# " + strings.Repeat("x", size-len(validConfig)-3) + "\n"
 			path := writeFile(t, "big.yaml", content)
 			_, err := loadConfig(path)
-			var ue usageError
-			if !errors.As(err, &ue) {
-				t.Fatalf("loadConfig: %v, want a usage error", err)
+			if !errors.Is(err, integration.ErrInvalid) {
+				t.Fatalf("loadConfig: %v, want an invalid configuration", err)
 			}
 			for _, want := range []string{path, fmt.Sprintf("it is %d bytes", size), "1 MiB (1048576 bytes)"} {
 				if !strings.Contains(err.Error(), want) {
