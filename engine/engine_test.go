@@ -12,6 +12,8 @@ import (
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/mapper"
+	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
+	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
@@ -235,5 +237,44 @@ func TestAnEngineBackfillLoadsWhatTheOrgHeldBefore(t *testing.T) {
 	}
 	if _, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("Case", id)); !ok {
 		t.Fatal("the backfill did not bring the case into CM")
+	}
+}
+
+func TestASharedPubSubClientCarriesTheStreamAndStaysOpenAfterClose(t *testing.T) {
+	w := newWorld(t)
+	defer w.close()
+	spec := w.spec()
+	ps, err := pubsub.NewClient(spec.Salesforce.PubSubConfig(), engine.Credentials(spec.Salesforce, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps.Close()
+	eng, err := engine.New(spec, engine.Deps{Store: w.store, PubSub: ps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	eventually(t, "the Case topic streams", func() bool {
+		snaps := eng.MonitorTopics()
+		return len(snaps) == 1 && snaps[0].State == "streaming"
+	})
+	id, err := w.sim.Org.Create("Case", sfsim.Values{"Subject": "Shared", "Description": "Over the shared connection."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the case is a comment in CM", func() bool {
+		_, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("Case", id))
+		return ok
+	})
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v, want a clean stop", err)
+	}
+	eng.Close()
+	info, err := ps.API().GetTopic(t.Context(), &eventbusv1.TopicRequest{TopicName: "/data/CaseChangeEvent"})
+	if err != nil || info.GetTopicName() == "" {
+		t.Fatalf("the shared client after the engine closed: %v, %v; want it still open", info, err)
 	}
 }
