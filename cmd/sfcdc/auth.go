@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/redact"
+	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/spf13/cobra"
 )
@@ -72,7 +73,7 @@ func newAuthStatusCommand() *cobra.Command {
 // authContext is what both commands need: the validated section and a
 // logger on the command's standard error.
 type authContext struct {
-	conn salesforceSection
+	conn integration.Salesforce
 	cfg  salesforce.Config
 	log  *slog.Logger
 }
@@ -82,14 +83,14 @@ func loadAuth(cmd *cobra.Command, configPath string) (authContext, error) {
 	if err != nil {
 		return authContext{}, err
 	}
-	if !conn.Auth.configured() {
+	if !conn.Auth.Configured() {
 		return authContext{}, usageError{errors.New("salesforce.auth.flow is not set: set it to web_server, jwt_bearer or client_credentials in --config or SFCDC_AUTH_FLOW")}
 	}
-	if err := conn.validate(); err != nil {
+	if err := asUsage(conn.Validate()); err != nil {
 		return authContext{}, err
 	}
 	log := redact.TextLogger(cmd.ErrOrStderr(), slog.LevelWarn)
-	return authContext{conn: conn, cfg: conn.Auth.salesforceConfig(conn.CAFile, log), log: log}, nil
+	return authContext{conn: conn, cfg: conn.Auth.SalesforceConfig(conn.CAFile, log), log: log}, nil
 }
 
 func runAuthLogin(cmd *cobra.Command, configPath string, noBrowser bool, timeout time.Duration) error {
@@ -97,7 +98,7 @@ func runAuthLogin(cmd *cobra.Command, configPath string, noBrowser bool, timeout
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := ac.conn.Auth.tokenStore()
+	store, closeStore, err := ac.conn.Auth.OpenTokenStore()
 	if err != nil {
 		return err
 	}
@@ -151,7 +152,7 @@ func runAuthStatus(cmd *cobra.Command, configPath string) error {
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := ac.conn.Auth.tokenStore()
+	store, closeStore, err := ac.conn.Auth.OpenTokenStore()
 	if err != nil {
 		return err
 	}

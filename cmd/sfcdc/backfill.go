@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/spf13/cobra"
 )
@@ -150,7 +151,7 @@ func runBackfill(cmd *cobra.Command, f backfillFlags) error {
 // configuration good that would fail at once. It reads only, and comes
 // first: a long estimate is of no use while CM refuses the token.
 func dryRunCMCheck(ctx context.Context, conf fileConfig) error {
-	if p := checkCommsMining(ctx, conf.CommsMining); p != "" {
+	if p := engine.CheckCommsMining(ctx, conf.CommsMining); p != "" {
 		return exitCodeError{err: fmt.Errorf("%s; nothing was estimated", p), code: exitFailure}
 	}
 	return nil

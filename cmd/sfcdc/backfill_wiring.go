@@ -22,24 +22,12 @@ func openBackfill(ctx context.Context, conf fileConfig, log *slog.Logger, progre
 	if err != nil {
 		return nil, err
 	}
-	b, err := newBackfill(conf, d, log, progress)
+	b, err := d.engine.Backfill(ctx, progress)
 	if err != nil {
 		d.close()
-		return nil, err
+		return nil, asUsage(err)
 	}
 	return &backfillDeps{deps: d, backfill: b}, nil
-}
-
-// newBackfill builds the backfill of the configuration over d.
-func newBackfill(conf fileConfig, d *deps, log *slog.Logger, progress func(backfill.Progress)) (*backfill.Backfill, error) {
-	b, err := backfill.New(conf.Backfill, backfill.Options{
-		Salesforce: d.sf, Mapper: d.mapper, Store: withFailpoints(d.store), Org: d.org, Upload: conf.CommsMining,
-		Progress: progress, Logger: log,
-	})
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return b, nil
 }
 
 // backfillLogger writes warnings (retries, dead letters), or with

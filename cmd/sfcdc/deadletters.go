@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"slices"
 	"strings"
@@ -327,22 +326,6 @@ func runDeadLettersPurge(cmd *cobra.Command, f deadLetterFlags) error {
 	return nil
 }
 
-// newDeadLetterRetrier is the retrier of `sfcdc run` (holder set: it
-// may run automatically) and of `sfcdc deadletters retry`, configured by
-// run.dead_letters, retrying through the configured CM and REST client.
-func newDeadLetterRetrier(conf fileConfig, configPath string, d *deps, log *slog.Logger, holder string) (*deadletter.Retrier, error) {
-	fill, err := newBackfill(conf, d, log, nil)
-	if err != nil {
-		return nil, err
-	}
-	r, err := deadletter.New(deadletter.Config{Org: d.org, Holder: holder, Policy: conf.Run.DeadLetters.policy(), ConfigFile: configPath},
-		deadletter.Options{Store: d.store, Records: d.sf, Mapper: d.mapper, Upload: conf.CommsMining, Backfill: fill, Logger: log})
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return r, nil
-}
-
 func runDeadLettersRetry(cmd *cobra.Command, f deadLetterFlags) error {
 	if err := f.selection(false); err != nil {
 		return err
@@ -355,18 +338,15 @@ func runDeadLettersRetry(cmd *cobra.Command, f deadLetterFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := conf.Run.validate(); err != nil {
-		return err
-	}
 	log := backfillLogger(cmd.ErrOrStderr(), f.verbose)
 	d, err := openDeps(ctx, conf, log)
 	if err != nil {
 		return err
 	}
 	defer d.close()
-	retrier, err := newDeadLetterRetrier(conf, f.configPath, d, log, "")
+	retrier, err := d.engine.DeadLetterRetrier(d.org, "")
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	w := cmd.OutOrStdout()
 	chosen, missing, err := selectDeadLetters(ctx, d.store, d.org, f, w)

@@ -11,12 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/engine"
+	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/mapper"
-	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
-	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/sfcdc/sfcdc/uploader"
@@ -122,6 +121,24 @@ func startDemoCM() (*commsmining.Server, error) {
 	return cm, nil
 }
 
+// demoSpec is the demo's integration: the simulated org's objects into the
+// simulated CM's source, every topic started at EARLIEST, nothing polled.
+// The upload and flush settings are the demo's throughput tuning (see the
+// constants above).
+func demoSpec(sim *sfsim.Sim, cm *commsmining.Server) integration.Spec {
+	detect := false
+	return integration.Spec{
+		Salesforce: integration.Salesforce{PubSubEndpoint: sim.PubSub.Addr(), Insecure: true,
+			AccessToken: sim.AccessToken, InstanceURL: sim.InstanceURL, TenantID: sim.Org.ID()},
+		CommsMining: uploader.Config{BaseURL: cm.URL(), Token: uploader.Secret(cm.Token()), Project: demoProject, Source: demoSource,
+			Linger: demoLinger, DeleteLinger: demoDeleteLinger, MaxBatchComments: 4096, MaxBatchBytes: demoBatchBytes},
+		Objects: demoObjects,
+		// A shutdown grace of 60 s keeps the drain of uploads at 30 s.
+		Run: integration.Run{Start: "earliest", Holder: "sfcdc-demo", FlushInterval: 25 * time.Millisecond, DetectPolling: &detect,
+			ShutdownGrace: 60 * time.Second},
+	}
+}
+
 // activeLatencies is the current pass's latency tracker (the CM simulator
 // outlives a pass).
 var activeLatencies atomic.Pointer[latencies]
@@ -189,39 +206,16 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 	}
 	defer sim.Close()
 	org := sim.Org.ID()
-	log := slog.New(slog.DiscardHandler)
 	creds := &simCreds{sim: sim, cur: pubsub.Session{AccessToken: sim.AccessToken, InstanceURL: sim.InstanceURL, TenantID: org}}
-	sf, err := salesforce.NewClient(salesforce.Config{Logger: log}, creds)
+	eng, err := engine.New(demoSpec(sim, p.cm), engine.Deps{Store: p.store, Logger: slog.New(slog.DiscardHandler), Credentials: creds,
+		Tuning: engine.Tuning{FetchLinger: demoFetchLinger, MaxInFlightEvents: demoInFlight}})
 	if err != nil {
 		return demoResult{}, err
 	}
-	defer sf.Close()
-	ps, err := pubsub.NewClient(pubsub.Config{Endpoint: sim.PubSub.Addr(), Plaintext: true, Logger: log}, creds)
-	if err != nil {
-		return demoResult{}, err
-	}
-	defer ps.Close()
-	m, err := mapper.New(mapper.Config{Objects: demoObjects})
-	if err != nil {
-		return demoResult{}, err
-	}
-	up := uploader.Config{BaseURL: p.cm.URL(), Token: uploader.Secret(p.cm.Token()), Project: demoProject, Source: demoSource,
-		Linger: demoLinger, DeleteLinger: demoDeleteLinger, MaxBatchComments: 4096, MaxBatchBytes: demoBatchBytes}
-	fill, err := backfill.New(backfill.Config{}, backfill.Options{Salesforce: sf, Mapper: m, Store: p.store, Org: org, Upload: up, Logger: log})
-	if err != nil {
-		return demoResult{}, err
-	}
-	daemon, err := pipeline.NewDaemon(pipeline.DaemonConfig{Org: org, Holder: "sfcdc-demo", Start: pipeline.NewTopicEarliest,
-		Worker: pipeline.Config{FlushInterval: 25 * time.Millisecond, FetchLinger: demoFetchLinger, MaxInFlightEvents: demoInFlight}},
-		pipeline.Options{PubSub: ps, Records: sf, Mapper: m, Store: p.store, Upload: up, Logger: log}, fill)
-	if err != nil {
-		return demoResult{}, err
-	}
+	defer eng.Close()
 	topicOf := map[string]string{}
-	for topic, objects := range daemon.Topics() {
-		for _, o := range objects {
-			topicOf[o] = topic
-		}
+	for _, om := range demoObjects {
+		topicOf[om.Object] = om.Topic
 	}
 
 	prog := &demoProgress{last: map[string]uint64{}}
@@ -233,7 +227,7 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 	runCtx, stopDaemon := context.WithCancel(ctx)
 	defer stopDaemon()
 	daemonDone := make(chan error, 1)
-	go func() { daemonDone <- daemon.Run(runCtx) }()
+	go func() { daemonDone <- eng.Run(runCtx) }()
 
 	g := sfsim.NewGenerator(sim.Org, p.seed)
 	g.SetWorkingSet(demoWorkingSet, demoForgetDelay)
@@ -252,7 +246,7 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 		prog.mu.Lock()
 		r.demoTraffic = prog.traffic
 		prog.mu.Unlock()
-		r.demoOutcome(daemon.Snapshot(), st, cmBefore)
+		r.demoOutcome(eng.Snapshot(), st, cmBefore)
 		used, _ := sim.REST.APIUsage()
 		r.RESTCalls = int64(used)
 		r.Seconds = time.Since(start).Seconds()

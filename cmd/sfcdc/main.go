@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/sfcdc/sfcdc/redact"
+	"github.com/sfcdc/sfcdc/integration"
 	"github.com/spf13/cobra"
 )
 
@@ -83,7 +84,7 @@ func exitCode(err error, stoppedBySignal bool) int {
 	switch {
 	case stoppedBySignal:
 		return 0
-	case errors.As(err, &ue) || isCobraUsageError(err):
+	case errors.As(err, &ue) || errors.Is(err, integration.ErrInvalid) || isCobraUsageError(err):
 		return exitUsage
 	case errors.As(err, &coded):
 		return coded.ExitCode()

@@ -8,6 +8,8 @@ import (
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/sfcdc/sfcdc/engine"
 )
 
 // executeInProcess runs the command line in this process, as main does,
@@ -93,7 +95,7 @@ objects:
 	}
 	// What `sfcdc run` and `sfcdc backfill` do once they know the org.
 	store := statusTestStore(t, prefix)
-	rememberOrg(t.Context(), store, replayTestOrg, slog.New(slog.DiscardHandler))
+	engine.RememberOrg(t.Context(), store, replayTestOrg, slog.New(slog.DiscardHandler))
 	code, stdout, stderr := executeInProcess(t.Context(), "status", "--config", conf)
 	if code != 0 || !strings.Contains(stdout, "org "+replayTestOrg) {
 		t.Fatalf("after the org was stored: exit %d, stdout %q, stderr %q; want the org's status", code, stdout, stderr)

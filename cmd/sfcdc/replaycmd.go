@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/health"
+	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
@@ -113,10 +114,10 @@ func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	org, err := storedOrg(ctx, conf.Salesforce, store)
+	org, err := engine.StoredOrg(ctx, conf.Salesforce, store)
 	if err != nil {
 		_ = store.Close()
-		return nil, err
+		return nil, asUsage(err)
 	}
 	return &replayTarget{store: store, org: org, topics: slices.Compact(topics),
 		health: health.Policy{ReadyWindow: conf.Monitoring.ReadyWindow}}, nil

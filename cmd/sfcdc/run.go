@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
+	"sync/atomic"
 	"time"
 
-	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/pipeline"
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/redact"
 	"github.com/spf13/cobra"
@@ -70,102 +69,59 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := conf.Run.validate(); err != nil {
+	if err := asUsage(conf.Run.Validate()); err != nil {
 		return err
 	}
-	monitoring := conf.Monitoring.withListen(f.listen)
-	if err := monitoring.validate(); err != nil {
+	monitoring := conf.Monitoring.WithListen(f.listen)
+	if err := validateMonitoring(monitoring); err != nil {
 		return err
 	}
 	// Libraries that log through slog's default (or the log package) then
 	// write in the same format, so --log-format json keeps every line JSON.
 	slog.SetDefault(log)
 	useSlogForLibraries(log)
-	d, err := openDeps(cmd.Context(), conf, log)
+	store, err := openStore(cmd.Context(), conf.Store)
 	if err != nil {
 		return err
 	}
-	defer d.close()
-	cfg := conf.Run.daemonConfig(d.org, conf.Run.holder())
-	if cfg.PollingObjects, err = pollingObjects(cmd.Context(), conf, d); err != nil {
-		return err
-	}
-	var retrier pipeline.DeadLetterRetrier
-	if conf.Run.DeadLetters.enabled() {
-		if retrier, err = newDeadLetterRetrier(conf, f.configPath, d, log, cfg.Holder); err != nil {
+	defer store.Close()
+	deps := engineDeps(conf, store, log, incidents)
+	// The monitor starts once the engine has its daemon, before anything
+	// streams, and, deferred last, stops first among the deferred closes:
+	// after the drain, so /healthz answers as long as the main loop runs.
+	// Ready runs on the engine's goroutine: the monitor is handed over
+	// through an atomic pointer.
+	var mon atomic.Pointer[runMonitor]
+	var eng *engine.Engine
+	deps.Ready = func(r engine.Ready) error {
+		m, err := startMonitor(monitoring, eng, log)
+		if err != nil {
 			return err
 		}
+		mon.Store(m)
+		log.Info("running", "holder", r.Holder, "topics", len(r.Topics), "polling_objects", r.PollingObjects,
+			"monitoring", m.addr())
+		return nil
 	}
-	daemon, ps, err := newDaemon(cfg, conf, d, log, incidents, retrier)
-	if err != nil {
-		return err
+	if eng, err = engine.New(conf.Spec, deps); err != nil {
+		return asUsage(err)
 	}
-	defer ps.Close()
-	// The monitor starts before the daemon runs and, deferred last, stops
-	// first among the deferred closes: after the drain, so /healthz answers
-	// as long as the main loop runs.
-	mon, err := startMonitor(monitoring, daemon, d, log)
-	if err != nil {
-		return err
-	}
-	defer mon.stop(log)
-	log.Info("running", "holder", cfg.Holder, "topics", len(daemon.Topics()), "polling_objects", cfg.PollingObjects,
-		"monitoring", mon.addr())
-	return runUntilSignal(cmd.Context(), daemon, conf.Run.grace())
-}
-
-// pollingObjects is run.polling_objects plus, with run.detect_polling,
-// the other objects Salesforce has no change event for.
-func pollingObjects(ctx context.Context, conf fileConfig, d *deps) ([]string, error) {
-	polling := slices.Clone(conf.Run.PollingObjects)
-	if !conf.Run.detectPolling() {
-		return polling, nil
-	}
-	var ask []mapper.ObjectMapping
-	for _, om := range conf.Objects {
-		if !slices.Contains(polling, om.Object) {
-			ask = append(ask, om)
+	defer eng.Close()
+	defer func() {
+		if m := mon.Load(); m != nil {
+			m.stop(log)
 		}
-	}
-	found, err := pipeline.ObjectsWithoutChangeEvents(ctx, d.sf, ask)
-	if err != nil {
-		return nil, err
-	}
-	return append(polling, found...), nil
+	}()
+	return asUsage(runUntilSignal(cmd.Context(), eng, conf.Run.Grace()))
 }
 
-// newDaemon builds the Pub/Sub client and the daemon over d; retrier, when
-// set, retries dead letters while the daemon runs.
-func newDaemon(cfg pipeline.DaemonConfig, conf fileConfig, d *deps, log *slog.Logger, incidents *pipeline.Incidents,
-	retrier pipeline.DeadLetterRetrier) (*pipeline.Daemon, *pubsub.Client, error) {
-	psCfg := conf.Salesforce.pubsubConfig()
-	psCfg.Logger = log
-	ps, err := pubsub.NewClient(psCfg, d.creds)
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-	fill, err := newBackfill(conf, d, log, nil)
-	if err != nil {
-		_ = ps.Close()
-		return nil, nil, err
-	}
-	daemon, err := pipeline.NewDaemon(cfg,
-		pipeline.Options{PubSub: ps, Records: d.sf, Mapper: d.mapper, Store: d.store, Upload: conf.CommsMining, Logger: log,
-			Incidents: incidents, DeadLetters: retrier}, fill)
-	if err != nil {
-		_ = ps.Close()
-		return nil, nil, usageError{err}
-	}
-	return daemon, ps, nil
-}
-
-// runUntilSignal runs the daemon until ctx ends (a signal), then gives it
+// runUntilSignal runs the engine until ctx ends (a signal), then gives it
 // grace to drain. Past the grace the command fails rather than hang; the
 // process exits, and whatever did not drain is not checkpointed, so the
 // next start receives it again.
-func runUntilSignal(ctx context.Context, daemon *pipeline.Daemon, grace time.Duration) error {
+func runUntilSignal(ctx context.Context, eng *engine.Engine, grace time.Duration) error {
 	done := make(chan error, 1)
-	go func() { done <- daemon.Run(ctx) }()
+	go func() { done <- eng.Run(ctx) }()
 	select {
 	case err := <-done:
 		return err

@@ -8,34 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sfcdc/sfcdc/monitor"
 )
-
-func TestTheRunSectionNamesEachBadKey(t *testing.T) {
-	bad := runSection{Start: "tomorrow", Recovery: "pray", LeaseTTL: -time.Second, ShutdownGrace: -time.Second}
-	err := bad.validate()
-	if err == nil {
-		t.Fatal("a bad run section was accepted")
-	}
-	for _, key := range []string{"start", "recovery", "lease_ttl", "shutdown_grace"} {
-		if !strings.Contains(err.Error(), key) {
-			t.Errorf("the error does not name %s: %v", key, err)
-		}
-	}
-	if err := (runSection{}).validate(); err != nil {
-		t.Fatalf("the zero run section is refused: %v", err)
-	}
-}
-
-func TestTheRunSectionDefaults(t *testing.T) {
-	var r runSection
-	cfg := r.daemonConfig("org", "h")
-	if r.grace() != 30*time.Second || cfg.Worker.DrainTimeout != 15*time.Second || !r.detectPolling() {
-		t.Fatalf("defaults: grace %s, drain %s, detect %v", r.grace(), cfg.Worker.DrainTimeout, r.detectPolling())
-	}
-	if a, b := r.holder(), r.holder(); a == b || a == "" {
-		t.Fatalf("holders %q and %q: want unique per call", a, b)
-	}
-}
 
 func TestAnUnknownRunKeyIsRefused(t *testing.T) {
 	path := writeFile(t, "sfcdc.yaml", "run:\n  strat: latest\n")
@@ -50,22 +25,22 @@ func TestTheMonitoringSectionDefaultsAndFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if conf.Monitoring.enabled() || conf.Monitoring.ReadyWindow != 10*time.Minute {
+	if conf.Monitoring.Enabled() || conf.Monitoring.ReadyWindow != 10*time.Minute {
 		t.Fatalf("monitoring %+v: want off with a 10m window", conf.Monitoring)
 	}
-	if m := conf.Monitoring.withListen("127.0.0.1:9999"); !m.enabled() || m.monitorConfig().Listen != "127.0.0.1:9999" {
+	if m := conf.Monitoring.WithListen("127.0.0.1:9999"); !m.Enabled() || m.Config().Listen != "127.0.0.1:9999" {
 		t.Fatalf("--listen did not override the file: %+v", m)
 	}
-	if m := (monitoringSection{}).withListen("OFF"); m.enabled() {
+	if m := (monitor.Settings{}).WithListen("OFF"); m.Enabled() {
 		t.Fatal("--listen OFF left monitoring on")
 	}
-	if err := (monitoringSection{}).validate(); err != nil {
+	if err := validateMonitoring(monitor.Settings{}); err != nil {
 		t.Fatalf("the zero monitoring section is refused: %v", err)
 	}
 }
 
 func TestTheMonitoringSectionNamesEachBadKey(t *testing.T) {
-	err := monitoringSection{Listen: "9464", ReadyWindow: -time.Second}.validate()
+	err := validateMonitoring(monitor.Settings{Listen: "9464", ReadyWindow: -time.Second})
 	if err == nil || !strings.Contains(err.Error(), "listen") || !strings.Contains(err.Error(), "ready_window") {
 		t.Fatalf("got %v, want listen and ready_window named", err)
 	}
@@ -90,16 +65,16 @@ func TestABusyDefaultMonitoringAddressOnlyWarnsButABusyConfiguredOneFails(t *tes
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 
-	m, err := serveMonitor(monitoringSection{}, monitoringSection{}.monitorConfig(), log)
+	m, err := serveMonitor(monitor.Settings{}, monitor.Settings{}.Config(), log)
 	if err != nil {
 		t.Fatalf("a busy default address stopped the process: %v", err)
 	}
-	if m.addr() != monitoringOff || !strings.Contains(logs.String(), "default monitoring address is in use") {
+	if m.addr() != monitor.Off || !strings.Contains(logs.String(), "default monitoring address is in use") {
 		t.Fatalf("monitoring at %s, log %q: want off with a warning", m.addr(), logs.String())
 	}
 
-	configured := monitoringSection{Listen: held.Addr().String()}
-	_, err = serveMonitor(configured, configured.monitorConfig(), log)
+	configured := monitor.Settings{Listen: held.Addr().String()}
+	_, err = serveMonitor(configured, configured.Config(), log)
 	var ue usageError
 	if err == nil || !errors.As(err, &ue) || !strings.Contains(err.Error(), held.Addr().String()) {
 		t.Fatalf("a busy configured address: %v, want a usage error naming it", err)

@@ -7,9 +7,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/monitor"
-	"github.com/sfcdc/sfcdc/pipeline"
-	"github.com/sfcdc/sfcdc/salesforce"
 )
 
 // monitorCloseTimeout bounds the wait for scrapes in progress at exit.
@@ -26,13 +25,13 @@ type runMonitor struct {
 // an address they hold.
 var defaultMonitoringListen = monitor.DefaultListen
 
-// startMonitor serves the daemon's and the REST client's figures as
-// configured. The figures are read at each scrape, from the daemon's
-// snapshot and the client's counters; nothing is added to the hot path.
-func startMonitor(m monitoringSection, daemon *pipeline.Daemon, d *deps, log *slog.Logger) (*runMonitor, error) {
-	cfg := m.monitorConfig()
-	cfg.Topics = daemon.Snapshot
-	cfg.Process = func() monitor.Process { return monitorProcess(d.sf.Stats()) }
+// startMonitor serves the engine's figures as configured. The figures are
+// read at each scrape, from the daemon's snapshot and the REST client's
+// counters; nothing is added to the hot path.
+func startMonitor(m monitor.Settings, eng *engine.Engine, log *slog.Logger) (*runMonitor, error) {
+	cfg := m.Config()
+	cfg.Topics = eng.Snapshot
+	cfg.Process = eng.MonitorProcess
 	return serveMonitor(m, cfg, log)
 }
 
@@ -41,8 +40,8 @@ func startMonitor(m monitoringSection, daemon *pipeline.Daemon, d *deps, log *sl
 // busy only costs this process its endpoints (with a warning), because a
 // second instance on the same host — a standby — is a normal deployment
 // and must not fail to start over its metrics port.
-func serveMonitor(m monitoringSection, cfg monitor.Config, log *slog.Logger) (*runMonitor, error) {
-	if !m.enabled() {
+func serveMonitor(m monitor.Settings, cfg monitor.Config, log *slog.Logger) (*runMonitor, error) {
+	if !m.Enabled() {
 		return &runMonitor{}, nil
 	}
 	explicit := cfg.Listen != ""
@@ -65,7 +64,7 @@ func serveMonitor(m monitoringSection, cfg monitor.Config, log *slog.Logger) (*r
 // addr is where the monitor listens, "off" when it does not.
 func (r *runMonitor) addr() string {
 	if r.srv == nil {
-		return monitoringOff
+		return monitor.Off
 	}
 	return r.srv.Addr()
 }
@@ -80,23 +79,4 @@ func (r *runMonitor) stop(log *slog.Logger) {
 	if err := r.srv.Close(ctx); err != nil {
 		log.Warn("the monitoring server did not close cleanly", "error", err)
 	}
-}
-
-// monitorProcess converts the REST client's counters.
-func monitorProcess(st salesforce.ClientStats) monitor.Process {
-	return monitor.Process{
-		RESTCalls: st.RESTCalls, TokenRequests: st.TokenRequests,
-		APIRequestsUsed: int64(st.APIUsage.Used), APIRequestsMax: int64(st.APIUsage.Limit), APIUsageKnown: st.APIUsage.Known,
-	}
-}
-
-// TokenRequests reports the OAuth token requests of the credentials once
-// they exist, so the REST client's Stats (and sfcdc_oauth_token_requests_total)
-// count the requests made behind this wrapper.
-func (o *oauthCredentials) TokenRequests() int64 {
-	c, err := o.get()
-	if err != nil {
-		return 0
-	}
-	return c.TokenRequests()
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/redact"
@@ -41,9 +42,9 @@ func newSubscribeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg := conn.pubsubConfig()
+			cfg := conn.PubSubConfig()
 			cfg.Logger = redact.TextLogger(cmd.ErrOrStderr(), slog.LevelWarn)
-			client, err := pubsub.NewClient(cfg, conn.credentials())
+			client, err := pubsub.NewClient(cfg, engine.Credentials(conn, slog.Default()))
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/replay"
 )
 
@@ -20,26 +21,26 @@ const (
 	orgRecordName = "org id"
 )
 
-// rememberOrg stores the org ID that run and backfill learnt from the
+// RememberOrg stores the org ID that run and backfill learnt from the
 // session. A failure only logs: the command goes on, and the tools fall
 // back to salesforce.tenant_id.
-func rememberOrg(ctx context.Context, store replay.WatermarkStore, org string, log *slog.Logger) {
+func RememberOrg(ctx context.Context, store replay.WatermarkStore, org string, log *slog.Logger) {
 	if err := store.SaveWatermark(ctx, orgRecordOrg, orgRecordName, replay.Watermark{Modstamp: time.Now(), RecordID: org}); err != nil {
 		log.Warn("store the org ID for status, replay and deadletters", "err", err)
 	}
 }
 
-// errOrgUnknown is the error of a tool that cannot name the org offline.
-var errOrgUnknown = errors.New("name the org: neither salesforce.tenant_id nor the store knows the org ID: " +
+// ErrOrgUnknown is the error of a tool that cannot name the org offline.
+var ErrOrgUnknown = errors.New("name the org: neither salesforce.tenant_id nor the store knows the org ID: " +
 	"set salesforce.tenant_id (or SFCDC_TENANT_ID) to the 15- or 18-character org ID, or run `sfcdc run` or " +
 	"`sfcdc backfill` once with this store, which keeps it there")
 
-// storedOrg names the org whose state a tool reads: salesforce.tenant_id
+// StoredOrg names the org whose state a tool reads: salesforce.tenant_id
 // when set, else the org ID run or backfill stored, both without
 // Salesforce. Only when neither knows it (a store no run has used yet) is
 // the session asked, briefly; when that fails too, the error says how to
 // name the org offline.
-func storedOrg(ctx context.Context, sf salesforceSection, store replay.WatermarkStore) (string, error) {
+func StoredOrg(ctx context.Context, sf integration.Salesforce, store replay.WatermarkStore) (string, error) {
 	if sf.TenantID != "" {
 		return sf.TenantID, nil
 	}
@@ -58,16 +59,13 @@ func storedOrg(ctx context.Context, sf salesforceSection, store replay.Watermark
 const sessionOrgTimeout = 10 * time.Second
 
 // sessionOrg asks the configured Salesforce session for its org ID.
-func sessionOrg(ctx context.Context, sf salesforceSection) (string, error) {
+func sessionOrg(ctx context.Context, sf integration.Salesforce) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, sessionOrgTimeout)
 	defer cancel()
-	creds := sf.credentials()
-	if o, ok := creds.(*oauthCredentials); ok {
-		o.log = slog.New(slog.DiscardHandler) // a failure here is the error below, not retry warnings
-	}
+	creds := Credentials(sf, nil) // a failure here is the error below, not retry warnings
 	sess, err := creds.Current(ctx)
 	if err != nil || replay.CheckOrgID(sess.TenantID) != nil {
-		return "", usageError{errOrgUnknown}
+		return "", integration.Invalid(ErrOrgUnknown)
 	}
 	return sess.TenantID, nil
 }

@@ -1,4 +1,4 @@
-package main
+package integration
 
 import (
 	"errors"
@@ -7,10 +7,10 @@ import (
 	"os"
 )
 
-// maxConfigBytes bounds the configuration file. A real one is a few KiB;
-// the bound keeps a wrong --config (a log, a dump, /dev/zero) from being
-// read whole and its values echoed in errors.
-const maxConfigBytes = 1 << 20
+// MaxFileBytes bounds a configuration file. A real one is a few KiB; the
+// bound keeps a wrong --config (a log, a dump, /dev/zero) from being read
+// whole and its values echoed in errors.
+const MaxFileBytes = 1 << 20
 
 // sizeLimitText names a limit for people, e.g. "1 MiB (1048576 bytes)".
 func sizeLimitText(limit int) string {

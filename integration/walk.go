@@ -1,4 +1,4 @@
-package main
+package integration
 
 import (
 	"reflect"
@@ -17,7 +17,7 @@ import (
 // The YAML library stops a key's problems at its own words ("field projcet
 // not found in type uploader.Config", "cannot unmarshal !!str into int")
 // and reports a bad value only after every unknown key is fixed. The walk
-// below goes over the parsed document against fileConfig's yaml tags
+// below goes over the parsed document against the document type's yaml tags
 // instead, so every problem of the file is found in one pass and each is
 // told in the operator's terms: the dotted key, its line, what the key
 // wants. Values are judged by the library itself (each value is decoded
@@ -66,17 +66,21 @@ func (u unsetNote) text() string {
 
 // configWalk collects the problems of one document.
 type configWalk struct {
+	root     reflect.Type // the document's type
 	env      map[*yaml.Node]envUse
 	index    keyIndex
-	problems []configProblem
+	problems []problem
 }
 
-// walkConfig checks the document against fileConfig and returns its
+// reflectTypeOf is the type D.
+func reflectTypeOf[D any]() reflect.Type { return reflect.TypeFor[D]() }
+
+// walkConfig checks the document against struct type root and returns its
 // problems and its key index.
-func walkConfig(doc *yaml.Node, env map[*yaml.Node]envUse) ([]configProblem, keyIndex) {
-	w := &configWalk{env: env, index: newKeyIndex()}
+func walkConfig(doc *yaml.Node, env map[*yaml.Node]envUse, root reflect.Type) ([]problem, keyIndex) {
+	w := &configWalk{root: root, env: env, index: newKeyIndex()}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		w.value("", doc.Content[0], reflect.TypeFor[fileConfig]())
+		w.value("", doc.Content[0], root)
 	}
 	return w.problems, w.index
 }
@@ -155,7 +159,7 @@ func (w *configWalk) key(path string, key, val *yaml.Node, fields map[string]ref
 	keyPath := joinKey(path, keyName(key.Value))
 	field, known := fields[key.Value]
 	if !known {
-		text, meant := unknownKey(path, key.Value, t)
+		text, meant := unknownKey(w.root, path, key.Value, t)
 		if meant != "" {
 			w.index.meant[meant] = true
 		}
@@ -184,7 +188,7 @@ func (w *configWalk) merge(path string, val *yaml.Node, t reflect.Type) {
 // and blanks it (the key then takes its default) so the rest of the file
 // still decodes and is validated.
 func (w *configWalk) refuse(path string, n *yaml.Node, t reflect.Type) {
-	text := want(t) + ", got " + w.describe(path, n)
+	text := w.want(t) + ", got " + w.describe(path, n)
 	if _, fromEnv := w.env[n]; !fromEnv && t == durationType && bareNumber.MatchString(n.Value) {
 		text += "; add a unit, e.g. " + n.Value + "s"
 	}
@@ -204,7 +208,7 @@ func (w *configWalk) refuse(path string, n *yaml.Node, t reflect.Type) {
 
 // add records a problem of the key at path on line.
 func (w *configWalk) add(path string, line int, text string) {
-	w.problems = append(w.problems, configProblem{key: displayKey(path), path: path, line: line, text: ": " + text})
+	w.problems = append(w.problems, problem{key: displayKey(path), path: path, line: line, text: ": " + text})
 }
 
 // describe names what the file gives at path without repeating a value
@@ -236,9 +240,9 @@ var (
 )
 
 // want says what a key of type t takes, without the Go type's name.
-func want(t reflect.Type) string {
+func (w *configWalk) want(t reflect.Type) string {
 	switch {
-	case t == reflect.TypeFor[fileConfig]():
+	case t == w.root:
 		return "want sections such as salesforce:, commsmining: and store: (see examples/sfcdc.yaml)"
 	case t == durationType:
 		return "want a Go duration such as 15s or 2m"
@@ -272,12 +276,12 @@ func want(t reflect.Type) string {
 // not have: the closest known key when one is near, the key's place when
 // it belongs to another section, else the keys there are.
 // It also returns the path of the key meant, when there is one here.
-func unknownKey(path, key string, t reflect.Type) (text, meant string) {
+func unknownKey(root reflect.Type, path, key string, t reflect.Type) (text, meant string) {
 	names := yamlNames(t)
 	if near := nearest(key, names); near != "" {
 		return "unknown key; did you mean " + near + "?", joinKey(path, near)
 	}
-	if elsewhere := sectionsWith(key); len(elsewhere) > 0 {
+	if elsewhere := sectionsWith(root, key); len(elsewhere) > 0 {
 		return "unknown key here; did you mean " + strings.Join(elsewhere, " or ") + "?", ""
 	}
 	what := "the keys of " + displayKey(path) + " are "
@@ -303,10 +307,11 @@ func nearest(key string, names []string) string {
 }
 
 // sectionsWith lists the dotted paths of the keys named key in any
-// section of the file, for a key written in the wrong section.
-func sectionsWith(key string) []string {
+// section of the file (of type root), for a key written in the wrong
+// section.
+func sectionsWith(root reflect.Type, key string) []string {
 	var out []string
-	for _, p := range allKeyPaths(reflect.TypeFor[fileConfig](), "") {
+	for _, p := range allKeyPaths(root, "") {
 		if p == key || strings.HasSuffix(p, "."+key) {
 			out = append(out, p)
 		}
@@ -335,12 +340,21 @@ func allKeyPaths(t reflect.Type, prefix string) []string {
 	return out
 }
 
-// yamlFields maps each yaml key of struct type t to its field.
+// yamlFields maps each yaml key of struct type t to its field; the keys
+// of a struct inlined (`yaml:",inline"`, as a process's document embeds
+// Spec) are t's own, their Index the path to them.
 func yamlFields(t reflect.Type) map[string]reflect.StructField {
 	out := map[string]reflect.StructField{}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.IsExported() && name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for sub, sf := range yamlFields(f.Type) {
+				sf.Index = append([]int{i}, sf.Index...)
+				out[sub] = sf
+			}
+			continue
+		}
 		if f.IsExported() && name != "" && name != "-" {
 			out[name] = f
 		}
@@ -355,7 +369,7 @@ func yamlNames(t reflect.Type) []string {
 	for name := range fields {
 		names = append(names, name)
 	}
-	slices.SortFunc(names, func(a, b string) int { return fields[a].Index[0] - fields[b].Index[0] })
+	slices.SortFunc(names, func(a, b string) int { return slices.Compare(fields[a].Index, fields[b].Index) })
 	return names
 }
 

@@ -1,4 +1,4 @@
-package main
+package integration
 
 import (
 	"cmp"
@@ -10,10 +10,10 @@ import (
 	"strings"
 )
 
-// configProblem is one thing wrong with the configuration file, shown as
+// problem is one thing wrong with the configuration file, shown as
 // "key (line N)text", e.g. `commsmining.projcet (line 15): unknown key;
 // did you mean project?`. line is 0 for a key the file does not have.
-type configProblem struct {
+type problem struct {
 	key  string // the key as shown: objects[0] (Ticket__c).comment.body
 	path string // the key as indexed: objects[0].comment.body
 	line int
@@ -22,7 +22,7 @@ type configProblem struct {
 	sortLine int
 }
 
-func (p configProblem) String() string {
+func (p problem) String() string {
 	if p.line == 0 {
 		return p.key + p.text
 	}
@@ -39,15 +39,15 @@ var objectName = regexp.MustCompile(` \((?:"(?:[^"\\]|\\.)*"(?:… \(\d+ bytes\)
 
 // parseProblem splits a validation message into its key and the rest, so
 // the key's line can be put after it.
-func parseProblem(msg string) configProblem {
+func parseProblem(msg string) problem {
 	key := messageKey.FindString(msg)
-	return configProblem{key: key, path: objectName.ReplaceAllString(key, ""), text: msg[len(key):]}
+	return problem{key: key, path: objectName.ReplaceAllString(key, ""), text: msg[len(key):]}
 }
 
 // locate gives each validation message the line of its key and, when an
 // unset ${VAR} made the key's value, says so.
-func (ix keyIndex) locate(messages []string) []configProblem {
-	out := make([]configProblem, 0, len(messages))
+func (ix keyIndex) locate(messages []string) []problem {
+	out := make([]problem, 0, len(messages))
 	for _, msg := range messages {
 		p := parseProblem(msg)
 		p.line = ix.lines[p.path]
@@ -58,7 +58,7 @@ func (ix keyIndex) locate(messages []string) []configProblem {
 
 // withUnsetNote adds to p, when its key's value referenced unset
 // variables, which ones: before the fix (at the first "; ") or at the end.
-func (ix keyIndex) withUnsetNote(p configProblem) configProblem {
+func (ix keyIndex) withUnsetNote(p problem) problem {
 	note, ok := ix.unset[p.path]
 	if !ok {
 		return p
@@ -74,7 +74,7 @@ func (ix keyIndex) withUnsetNote(p configProblem) configProblem {
 
 // sortLine is the line p is sorted by: its own, else that of the nearest
 // section the file has, else after everything.
-func (ix keyIndex) sortLine(p configProblem) int {
+func (ix keyIndex) sortLine(p problem) int {
 	if p.line > 0 {
 		return p.line
 	}
@@ -98,7 +98,7 @@ func parentKey(path string) string {
 // coveredBy reports whether path is at or below one of the paths: a
 // semantic complaint about a key whose value could not be decoded (and so
 // stayed zero) repeats the decoding problem.
-func coveredBy(path string, decoded []configProblem) bool {
+func coveredBy(path string, decoded []problem) bool {
 	for _, d := range decoded {
 		if path == d.path || d.path == "" || strings.HasPrefix(path, d.path+".") || strings.HasPrefix(path, d.path+"[") {
 			return true
@@ -110,7 +110,7 @@ func coveredBy(path string, decoded []configProblem) bool {
 // mergeProblems puts the decoding problems and the validation messages
 // together, a validation message dropped where a decoding problem of the
 // same key says more, sorted by line.
-func (ix keyIndex) mergeProblems(decoded []configProblem, messages []string) []configProblem {
+func (ix keyIndex) mergeProblems(decoded []problem, messages []string) []problem {
 	all := slices.Clone(decoded)
 	for i := range all {
 		all[i] = ix.withUnsetNote(all[i])
@@ -123,16 +123,16 @@ func (ix keyIndex) mergeProblems(decoded []configProblem, messages []string) []c
 	for i := range all {
 		all[i].sortLine = ix.sortLine(all[i])
 	}
-	slices.SortStableFunc(all, func(a, b configProblem) int { return cmp.Compare(a.sortLine, b.sortLine) })
+	slices.SortStableFunc(all, func(a, b problem) int { return cmp.Compare(a.sortLine, b.sortLine) })
 	return all
 }
 
 // problemsError is the usage error listing problems, one a line, under the
 // file's name.
-func problemsError(path string, problems []configProblem) error {
+func problemsError(path string, problems []problem) error {
 	lines := make([]string, len(problems))
 	for i, p := range problems {
 		lines[i] = p.String()
 	}
-	return usageError{errors.New("invalid configuration in " + path + ":\n  " + strings.Join(lines, "\n  "))}
+	return Invalid(errors.New("invalid configuration in " + path + ":\n  " + strings.Join(lines, "\n  ")))
 }

@@ -1,26 +1,22 @@
-package main
+package integration
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/sfcdc/sfcdc/monitor"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/replay"
 )
 
-// defaultShutdownGrace bounds the drain after SIGINT/SIGTERM.
-const defaultShutdownGrace = 30 * time.Second
+// DefaultShutdownGrace bounds the drain after SIGINT/SIGTERM.
+const DefaultShutdownGrace = 30 * time.Second
 
-// runSection is `run:` in the configuration file: how `sfcdc run`
+// Run is `run:` in the configuration file: how the integration
 // streams. Every zero value takes the documented default.
-type runSection struct {
+type Run struct {
 	// Start is where a topic that never had a checkpoint begins: backfill
 	// (default: load its objects over REST, then stream from EARLIEST),
 	// earliest or latest.
@@ -60,14 +56,14 @@ type runSection struct {
 	// SummaryInterval is how often each topic's one-line summary (events,
 	// comments, lag) is logged at info. Zero: 5m.
 	SummaryInterval time.Duration `yaml:"summary_interval"`
-	// DeadLetters is the automatic retry of dead letters (run_deadletters.go).
-	DeadLetters deadLettersSection `yaml:"dead_letters"`
+	// DeadLetters is the automatic retry of dead letters (deadletters.go).
+	DeadLetters DeadLetters `yaml:"dead_letters"`
 }
 
-// validate names each bad key and its fix.
-func (r runSection) validate() error {
+// Validate names each bad key and its fix.
+func (r Run) Validate() error {
 	if problems := r.problems(); len(problems) > 0 {
-		return usageError{errors.New("invalid run section:\n  " + strings.Join(problems, "\n  "))}
+		return Invalid(errors.New("invalid run section:\n  " + strings.Join(problems, "\n  ")))
 	}
 	return nil
 }
@@ -76,7 +72,7 @@ func (r runSection) validate() error {
 // A negative duration is named by its own key here (the pipeline names
 // several keys in one message, some not in this section) and zeroed for
 // the pipeline's check of the rest.
-func (r runSection) problems() []string {
+func (r Run) problems() []string {
 	var out []string
 	for _, d := range []struct {
 		name  string
@@ -89,8 +85,8 @@ func (r runSection) problems() []string {
 		}
 	}
 	out = append(out, r.DeadLetters.problems()...)
-	out = append(out, keyed("run.", r.daemonConfig("org", "holder").Validate())...)
-	return append(out, keyed("run.", r.storeKeyProblems())...)
+	out = append(out, Keyed("run.", r.DaemonConfig("org", "holder").Validate())...)
+	return append(out, Keyed("run.", r.storeKeyProblems())...)
 }
 
 // storeKeyProblems applies the store's rule for names (replay.CheckName)
@@ -98,7 +94,7 @@ func (r runSection) problems() []string {
 // lease, and the polling objects, which key watermarks and status. The
 // store would refuse them only when the first lease is taken, with exit
 // 1; here they are configuration errors.
-func (r runSection) storeKeyProblems() error {
+func (r Run) storeKeyProblems() error {
 	var err error
 	if r.Holder != "" {
 		if cerr := replay.CheckName(r.Holder); cerr != nil {
@@ -113,93 +109,26 @@ func (r runSection) storeKeyProblems() error {
 	return err
 }
 
-func (r runSection) detectPolling() bool { return r.DetectPolling == nil || *r.DetectPolling }
+// DetectsPolling is run.detect_polling with its default (true).
+func (r Run) DetectsPolling() bool { return r.DetectPolling == nil || *r.DetectPolling }
 
-func (r runSection) grace() time.Duration {
+// Grace is run.shutdown_grace with its default.
+func (r Run) Grace() time.Duration {
 	if r.ShutdownGrace > 0 {
 		return r.ShutdownGrace
 	}
-	return defaultShutdownGrace
+	return DefaultShutdownGrace
 }
 
-// daemonConfig is the pipeline's view of the section. Uploads drain for
+// DaemonConfig is the pipeline's view of the section. Uploads drain for
 // half the grace, leaving the rest for the checkpoint flush and lease
 // release.
-func (r runSection) daemonConfig(org, holder string) pipeline.DaemonConfig {
+func (r Run) DaemonConfig(org, holder string) pipeline.DaemonConfig {
 	return pipeline.DaemonConfig{
 		Org: org, Holder: holder,
 		Start: pipeline.NewTopicStart(r.Start), Recovery: pipeline.RecoveryPolicy(r.Recovery),
 		RecoveryOverlap: r.RecoveryOverlap, StartClockSkew: r.StartClockSkew, PollingObjects: slices.Clone(r.PollingObjects),
 		BudgetRetry: r.BudgetRetry, SummaryInterval: r.SummaryInterval,
-		Worker: pipeline.Config{LeaseTTL: r.LeaseTTL, FlushInterval: r.FlushInterval, DrainTimeout: r.grace() / 2},
+		Worker: pipeline.Config{LeaseTTL: r.LeaseTTL, FlushInterval: r.FlushInterval, DrainTimeout: r.Grace() / 2},
 	}
-}
-
-// holder is the configured holder, or hostname, PID and a random suffix:
-// unique per process, so a restarted process never mistakes the lease of
-// its predecessor for its own.
-func (r runSection) holder() string {
-	if r.Holder != "" {
-		return r.Holder
-	}
-	host, err := os.Hostname()
-	if err != nil {
-		host = "unknown-host"
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
-}
-
-// monitoringOff is the monitoring.listen (and --listen) value that turns
-// the monitoring server off.
-const monitoringOff = "off"
-
-// monitoringSection is `monitoring:` in the configuration file: where
-// `sfcdc run` serves /metrics, /healthz and /readyz. Every zero value
-// takes the documented default.
-type monitoringSection struct {
-	// Listen is host:port to serve on, or off. Zero: 127.0.0.1:9464
-	// (loopback only; use :9464 to let a scraper on another host in). A
-	// configured address in use is an error; the default one in use (a
-	// second instance on the host) leaves this process without endpoints,
-	// with a warning.
-	Listen string `yaml:"listen"`
-	// ReadyWindow is how long a streaming topic may go without an event or
-	// a keepalive and still be ready (Salesforce sends a keepalive within
-	// 270s of silence). Zero: 330s.
-	ReadyWindow time.Duration `yaml:"ready_window"`
-}
-
-// withListen applies the --listen flag, which wins over the file.
-func (m monitoringSection) withListen(flag string) monitoringSection {
-	if flag != "" {
-		m.Listen = flag
-	}
-	return m
-}
-
-func (m monitoringSection) enabled() bool { return !strings.EqualFold(m.Listen, monitoringOff) }
-
-// validate names each bad key and its fix.
-func (m monitoringSection) validate() error {
-	if problems := m.problems(); len(problems) > 0 {
-		return usageError{errors.New("invalid monitoring section (or --listen):\n  " + strings.Join(problems, "\n  "))}
-	}
-	return nil
-}
-
-// problems lists what is wrong with the section, each naming its
-// monitoring.<key>; off needs no address.
-func (m monitoringSection) problems() []string {
-	if !m.enabled() {
-		m.Listen = ""
-	}
-	return keyed("monitoring.", m.monitorConfig().Validate())
-}
-
-// monitorConfig is the monitor's view of the section; the snapshot
-// functions are the caller's to add.
-func (m monitoringSection) monitorConfig() monitor.Config {
-	return monitor.Config{Listen: m.Listen, ReadyWindow: m.ReadyWindow}
 }

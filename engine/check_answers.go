@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 
+	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/uploader"
@@ -15,7 +16,7 @@ import (
 // salesforceProblem explains why Salesforce could not be checked: a
 // refusal names its cause and the fix (in the README troubleshooting
 // table's words); only a failure to get any answer is "unreachable".
-func salesforceProblem(s salesforceSection, err error) string {
+func salesforceProblem(s integration.Salesforce, err error) string {
 	switch {
 	case errors.Is(err, salesforce.ErrUntrustedCertificate):
 		return fmt.Sprintf("salesforce: %v", err) // names salesforce.ca_file
@@ -53,8 +54,8 @@ func invalidGrantFix(flow string) string {
 }
 
 // salesforceAddressKeys names the settings that say where Salesforce is.
-func salesforceAddressKeys(s salesforceSection) string {
-	if s.Auth.configured() {
+func salesforceAddressKeys(s integration.Salesforce) string {
+	if s.Auth.Configured() {
 		return "salesforce.auth.login_url, salesforce.pubsub_endpoint"
 	}
 	return "salesforce.instance_url, salesforce.pubsub_endpoint"
@@ -77,10 +78,10 @@ func isNoAnswer(err error) bool {
 	return errors.Is(err, errUnreachable) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr)
 }
 
-// checkCommsMining asks CM, reading only, whether the token is accepted
+// CheckCommsMining asks CM, reading only, whether the token is accepted
 // and the project and source exist. It returns the problem, or "".
-func checkCommsMining(ctx context.Context, cfg uploader.Config) string {
-	ctx, cancel := context.WithTimeout(ctx, validateCallTimeout)
+func CheckCommsMining(ctx context.Context, cfg uploader.Config) string {
+	ctx, cancel := context.WithTimeout(ctx, checkCallTimeout)
 	defer cancel()
 	return cmProblem(cfg, uploader.CheckTarget(ctx, cfg, nil))
 }
@@ -116,17 +117,17 @@ func cmDetail(e *uploader.FatalError) string {
 	return fmt.Sprintf("%d: %s", e.Status, e.Message)
 }
 
-// checkStore probes the store: reachable and writable, and for Redis its
+// CheckStore probes the store: reachable and writable, and for Redis its
 // persistence setting, which a note reports.
-func checkStore(ctx context.Context, cfg replay.Config, r *validateReport) {
+func CheckStore(ctx context.Context, cfg replay.Config, r *Report) {
 	report, err := replay.Probe(ctx, cfg)
 	if err != nil {
-		r.addProblem("store." + err.Error())
+		r.AddProblem("store." + err.Error())
 		return
 	}
-	r.store = report.Where
+	r.Store = report.Where
 	if note := persistenceNote(cfg, report); note != "" {
-		r.notes = append(r.notes, note)
+		r.Notes = append(r.Notes, note)
 	}
 }
 

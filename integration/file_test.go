@@ -1,4 +1,4 @@
-package main
+package integration_test
 
 import (
 	"errors"
@@ -9,7 +9,37 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sfcdc/sfcdc/integration"
+	"github.com/sfcdc/sfcdc/monitor"
+	"github.com/sfcdc/sfcdc/replay"
 )
+
+// The tests below read whole configuration files as sfcdc does: one
+// integration's sections and the process's own (store, monitoring), in a
+// Document that embeds the Spec, as cmd/sfcdc's file type does.
+
+// processFile is a process's configuration file: the integration inline,
+// plus the store and the monitoring sections.
+type processFile struct {
+	integration.Spec `yaml:",inline"`
+	Store            replay.Config    `yaml:"store"`
+	Monitoring       monitor.Settings `yaml:"monitoring"`
+}
+
+func (c *processFile) Integration() *integration.Spec { return &c.Spec }
+
+func (c processFile) Problems() []string {
+	problems := c.Spec.Problems()
+	problems = append(problems, integration.Keyed("store.", c.Store.Validate())...)
+	return append(problems, integration.Keyed("monitoring.", c.Monitoring.Validate())...)
+}
+
+// loadConfig loads the file at path with the test process's environment
+// (the package itself reads none).
+func loadConfig(path string) (processFile, error) {
+	return integration.LoadFile[processFile](path, os.LookupEnv)
+}
 
 // validConfig is a complete configuration the cases below break one key
 // of at a time.
@@ -55,7 +85,7 @@ func TestTheExampleConfigurationIsValid(t *testing.T) {
 	t.Setenv("SFCDC_CLIENT_ID", "3MVG9exampleConsumerKey")
 	t.Setenv("SFCDC_CM_TOKEN", "example-cm-token")
 	t.Setenv("SFCDC_REDIS_PASSWORD", "example-redis-password")
-	cfg, err := loadConfig(filepath.Join("..", "..", "examples", "sfcdc.yaml"))
+	cfg, err := loadConfig(filepath.Join("..", "examples", "sfcdc.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,9 +143,8 @@ func TestBadConfigurationsAreRefusedNamingTheKeyAndTheFix(t *testing.T) {
 			t.Setenv("TEST_CM_TOKEN", "cm-token")
 			path := writeFile(t, "sfcdc.yaml", strings.Replace(validConfig, tc.replace[0], tc.replace[1], 1))
 			_, err := loadConfig(path)
-			var ue usageError
-			if !errors.As(err, &ue) {
-				t.Fatalf("loadConfig: %v, want a usage error", err)
+			if !errors.Is(err, integration.ErrInvalid) {
+				t.Fatalf("loadConfig: %v, want an invalid configuration", err)
 			}
 			if want := "invalid configuration in " + path + ":\n  " + tc.want; err.Error() != want {
 				t.Fatalf("error\n%s\nwant\n%s", err, want)
@@ -235,7 +264,7 @@ func TestKeysBroughtInByAMergeKeyAreCheckedLikeTheSectionsOwn(t *testing.T) {
 	merged := strings.Replace(validConfig, "  overlap: 2m", "  <<: *limits", 1)
 	path := writeFile(t, "sfcdc.yaml", shared+merged)
 	_, err := loadConfig(path)
-	want := "invalid configuration in " + path + ":\n  x-limits (line 1): unknown key; the sections are salesforce, commsmining, store, backfill, objects, run, monitoring"
+	want := "invalid configuration in " + path + ":\n  x-limits (line 1): unknown key; the sections are name, salesforce, commsmining, backfill, objects, run, store, monitoring"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error\n%v\nwant\n%s", err, want)
 	}
@@ -268,7 +297,7 @@ func TestAVariableMayHoldANumberOrADuration(t *testing.T) {
 // $VAR without braces is not a reference (a "$" in a password stays as
 // written); the examples once said it was.
 func TestTheExamplesPromiseOnlyBracedVariables(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join("..", "examples", "*.yaml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no examples: %v", err)
 	}
@@ -360,14 +389,13 @@ func TestEnvironmentValuesAreTakenVerbatimAndALiteralDollarStays(t *testing.T) {
 // it is read whole or any of its values is echoed.
 func TestAConfigurationFileOverOneMiBIsRefusedWithItsSizeAndTheLimit(t *testing.T) {
 	clearConnectionEnv(t)
-	for name, size := range map[string]int{"2 MiB": 2 << 20, "one byte over": maxConfigBytes + 1} {
+	for name, size := range map[string]int{"2 MiB": 2 << 20, "one byte over": integration.MaxFileBytes + 1} {
 		t.Run(name, func(t *testing.T) {
 			content := validConfig + "# " + strings.Repeat("x", size-len(validConfig)-3) + "\n"
 			path := writeFile(t, "big.yaml", content)
 			_, err := loadConfig(path)
-			var ue usageError
-			if !errors.As(err, &ue) {
-				t.Fatalf("loadConfig: %v, want a usage error", err)
+			if !errors.Is(err, integration.ErrInvalid) {
+				t.Fatalf("loadConfig: %v, want an invalid configuration", err)
 			}
 			for _, want := range []string{path, fmt.Sprintf("it is %d bytes", size), "1 MiB (1048576 bytes)"} {
 				if !strings.Contains(err.Error(), want) {
@@ -382,7 +410,7 @@ func TestAConfigurationFileOfOneMiBIsRead(t *testing.T) {
 	clearConnectionEnv(t)
 	t.Setenv("TEST_SF_TOKEN", "sf-token")
 	t.Setenv("TEST_CM_TOKEN", "cm-token")
-	content := validConfig + "# " + strings.Repeat("x", maxConfigBytes-len(validConfig)-3) + "\n"
+	content := validConfig + "# " + strings.Repeat("x", integration.MaxFileBytes-len(validConfig)-3) + "\n"
 	if _, err := loadConfig(writeFile(t, "sfcdc.yaml", content)); err != nil {
 		t.Fatal(err)
 	}

@@ -1,28 +1,23 @@
-package main
+package integration
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
-	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/salesforce"
 )
 
-// authSection is salesforce.auth in the configuration file: how sfcdc
+// Auth is salesforce.auth in the configuration file: how sfcdc
 // obtains Salesforce sessions over OAuth. When flow is set it replaces the
 // fixed access_token / instance_url / tenant_id, which then come from the
 // token response. Secrets belong in the environment (SFCDC_CLIENT_SECRET,
 // SFCDC_REDIS_PASSWORD) or in ${VAR} references, never on the command line.
-type authSection struct {
+type Auth struct {
 	Flow           string   `yaml:"flow"`             // web_server | jwt_bearer | client_credentials
 	LoginURL       string   `yaml:"login_url"`        // default https://login.salesforce.com; My Domain URL for client_credentials
 	ClientID       string   `yaml:"client_id"`        // consumer key
@@ -40,44 +35,17 @@ type authSection struct {
 	RedisUsername  string   `yaml:"redis_username"`
 	RedisKey       string   `yaml:"redis_key"` // default cdc:auth:salesforce
 	RedisMaster    string   `yaml:"redis_master"`
+	// RedisPassword is the Redis token store's password: never a key of
+	// the file, only SFCDC_REDIS_PASSWORD (ApplyEnv).
+	RedisPassword string `yaml:"-"`
 }
 
-// configured reports whether OAuth is in use.
-func (a authSection) configured() bool { return a.Flow != "" }
+// Configured reports whether OAuth is in use.
+func (a Auth) Configured() bool { return a.Flow != "" }
 
-// applyAuthEnv lets the environment override salesforce.auth keys.
-func applyAuthEnv(a *authSection) error {
-	for env, field := range map[string]*string{
-		"SFCDC_AUTH_FLOW":        &a.Flow,
-		"SFCDC_LOGIN_URL":        &a.LoginURL,
-		"SFCDC_CLIENT_ID":        &a.ClientID,
-		"SFCDC_CLIENT_SECRET":    &a.ClientSecret,
-		"SFCDC_PRIVATE_KEY_FILE": &a.PrivateKeyFile,
-		"SFCDC_USERNAME":         &a.Username,
-		"SFCDC_TOKEN_STORE":      &a.TokenStore,
-		"SFCDC_TOKEN_FILE":       &a.TokenFile,
-		"SFCDC_API_VERSION":      &a.APIVersion,
-	} {
-		if v, ok := os.LookupEnv(env); ok {
-			*field = v
-		}
-	}
-	if v, ok := os.LookupEnv("SFCDC_REDIS_ADDRS"); ok {
-		a.RedisAddrs = strings.Split(v, ",")
-	}
-	if v, ok := os.LookupEnv("SFCDC_CALLBACK_PORT"); ok {
-		port, err := strconv.Atoi(v)
-		if err != nil {
-			return usageError{fmt.Errorf("SFCDC_CALLBACK_PORT=%s: want a port number", quote.Value(v))}
-		}
-		a.CallbackPort = port
-	}
-	return nil
-}
-
-// salesforceConfig is the salesforce package's configuration for this
+// SalesforceConfig is the salesforce package's configuration for this
 // section; caFile is salesforce.ca_file, shared with the Pub/Sub client.
-func (a authSection) salesforceConfig(caFile string, log *slog.Logger) salesforce.Config {
+func (a Auth) SalesforceConfig(caFile string, log *slog.Logger) salesforce.Config {
 	return salesforce.Config{
 		Flow: salesforce.Flow(a.Flow), LoginURL: a.LoginURL, ClientID: a.ClientID, ClientSecret: salesforce.Secret(a.ClientSecret),
 		Scopes: a.Scopes, CallbackPort: a.CallbackPort, DisablePKCE: a.PKCE != nil && !*a.PKCE,
@@ -87,9 +55,9 @@ func (a authSection) salesforceConfig(caFile string, log *slog.Logger) salesforc
 }
 
 // validate checks the section; errors name salesforce.auth.<key>.
-func (a authSection) validate(caFile string) error {
+func (a Auth) validate(caFile string) error {
 	var problems []string
-	if err := a.salesforceConfig(caFile, nil).Validate(); err != nil {
+	if err := a.SalesforceConfig(caFile, nil).Validate(); err != nil {
 		detail := strings.TrimPrefix(err.Error(), salesforce.ErrInvalidConfig.Error()+": ")
 		for _, p := range strings.Split(detail, "; ") {
 			problems = append(problems, "salesforce.auth."+p)
@@ -115,7 +83,7 @@ func (a authSection) validate(caFile string) error {
 // package, for its tests) needs salesforce.insecure here, as the Pub/Sub
 // endpoint does; and a JWT key file that exists must be private, so a
 // shared key stops the process at start instead of at its first session.
-func (a authSection) fileProblems(insecure bool) []string {
+func (a Auth) fileProblems(insecure bool) []string {
 	var problems []string
 	if a.LoginURL != "" && salesforce.CheckConfiguredURL("login_url", a.LoginURL, a.TrustedHosts, true) == nil {
 		if err := salesforce.CheckConfiguredURL("salesforce.auth.login_url", a.LoginURL, a.TrustedHosts, insecure); err != nil {
@@ -132,63 +100,19 @@ func (a authSection) fileProblems(insecure bool) []string {
 	return problems
 }
 
-// tokenStore opens the configured store; close releases it.
-func (a authSection) tokenStore() (store salesforce.TokenStore, close func(), err error) {
+// OpenTokenStore opens the configured token store; close releases it.
+func (a Auth) OpenTokenStore() (store salesforce.TokenStore, close func(), err error) {
 	if a.TokenStore == "redis" {
 		client := redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs: a.RedisAddrs, Username: a.RedisUsername, Password: os.Getenv("SFCDC_REDIS_PASSWORD"), MasterName: a.RedisMaster,
+			Addrs: a.RedisAddrs, Username: a.RedisUsername, Password: a.RedisPassword, MasterName: a.RedisMaster,
 		})
 		return salesforce.RedisTokenStore{Client: client, Key: a.RedisKey}, func() { _ = client.Close() }, nil
 	}
 	path := a.TokenFile
 	if path == "" {
 		if path, err = salesforce.DefaultTokenFile(); err != nil {
-			return nil, nil, usageError{err}
+			return nil, nil, Invalid(err)
 		}
 	}
 	return salesforce.FileTokenStore{Path: path}, func() {}, nil
-}
-
-// oauthCredentials are the OAuth session source of the streaming
-// commands. They are built on first use, so the commands keep their
-// simple shape, and a problem (an unreadable key file, no stored login)
-// surfaces as the command's error.
-type oauthCredentials struct {
-	auth   authSection
-	caFile string
-	log    *slog.Logger
-
-	once  sync.Once
-	creds *salesforce.Credentials
-	err   error
-}
-
-func (o *oauthCredentials) get() (*salesforce.Credentials, error) {
-	o.once.Do(func() {
-		store, _, err := o.auth.tokenStore()
-		if err != nil {
-			o.err = err
-			return
-		}
-		o.creds, o.err = salesforce.NewCredentials(o.auth.salesforceConfig(o.caFile, o.log), store)
-	})
-	return o.creds, o.err
-}
-
-// Current returns the session in use.
-func (o *oauthCredentials) Current(ctx context.Context) (pubsub.Session, error) {
-	c, err := o.get()
-	if err != nil {
-		return pubsub.Session{}, err
-	}
-	return c.Current(ctx)
-}
-
-// Refresh replaces a rejected session.
-func (o *oauthCredentials) Refresh(ctx context.Context, rejected pubsub.Session) (pubsub.Session, error) {
-	c, err := o.get()
-	if err != nil {
-		return pubsub.Session{}, err
-	}
-	return c.Refresh(ctx, rejected)
 }

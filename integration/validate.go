@@ -1,4 +1,4 @@
-package main
+package integration
 
 import (
 	"fmt"
@@ -9,32 +9,36 @@ import (
 	"github.com/sfcdc/sfcdc/replay"
 )
 
-// problems is the one check of the whole file's values. Each problem is
-// one line that names the key (section.key) and the fix; loadConfig puts
-// the key's line in and reports them all at once.
-func (c fileConfig) problems() []string {
-	problems := c.Salesforce.problems()
-	if c.Salesforce.Watchdog < 0 {
-		problems = append(problems, watchdogProblem(c.Salesforce.Watchdog))
+// Problems is the one check of the spec's values. Each problem is one
+// line that names the key (section.key) and the fix; Load puts the key's
+// line in and reports them all at once.
+func (s Spec) Problems() []string {
+	var problems []string
+	if s.Name != "" {
+		if p := nameProblem(s.Name); p != "" {
+			problems = append(problems, p)
+		}
 	}
-	problems = append(problems, keyed("commsmining.", c.CommsMining.Validate())...)
-	problems = append(problems, keyed("store.", c.Store.Validate())...)
-	problems = append(problems, keyed("backfill.", c.Backfill.Validate())...)
-	if len(c.Objects) == 0 {
+	problems = append(problems, s.Salesforce.problems()...)
+	if s.Salesforce.Watchdog < 0 {
+		problems = append(problems, watchdogProblem(s.Salesforce.Watchdog))
+	}
+	problems = append(problems, Keyed("commsmining.", s.CommsMining.Validate())...)
+	problems = append(problems, Keyed("backfill.", s.Backfill.Validate())...)
+	if len(s.Objects) == 0 {
 		problems = append(problems, "objects: none listed; list the objects to bring into CM, e.g. objects: [{object: EmailMessage}]")
 	} else {
-		problems = append(problems, keyed("", mapper.Config{Objects: c.Objects}.Validate())...)
-		problems = append(problems, objectKeyProblems(c.Objects)...)
+		problems = append(problems, Keyed("", mapper.Config{Objects: s.Objects}.Validate())...)
+		problems = append(problems, objectKeyProblems(s.Objects)...)
 	}
-	problems = append(problems, c.Run.problems()...)
-	return append(problems, c.Monitoring.problems()...)
+	return append(problems, s.Run.problems()...)
 }
 
 // problems lists what is wrong with the salesforce section, each naming
 // its salesforce.<key>.
-func (s salesforceSection) problems() []string {
+func (s Salesforce) problems() []string {
 	var out []string
-	if s.Auth.configured() {
+	if s.Auth.Configured() {
 		if err := s.Auth.validate(s.CAFile); err != nil {
 			out = append(out, strings.Split(err.Error(), "\n  ")...)
 		}
@@ -48,16 +52,16 @@ func (s salesforceSection) problems() []string {
 	return out
 }
 
-// keyed flattens a package's Validate error (possibly an errors.Join of
-// several) into lines, each prefixed with its section.
-func keyed(section string, err error) []string {
+// Keyed flattens a package's Validate error (possibly an errors.Join of
+// several) into lines, each prefixed with its section ("store.").
+func Keyed(section string, err error) []string {
 	if err == nil {
 		return nil
 	}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		var out []string
 		for _, e := range joined.Unwrap() {
-			out = append(out, keyed(section, e)...)
+			out = append(out, Keyed(section, e)...)
 		}
 		return out
 	}

@@ -1,40 +1,22 @@
-package main
+package integration
 
 import (
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/sfcdc/sfcdc/backfill"
-	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pubsub"
-	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/salesforce"
-	"github.com/sfcdc/sfcdc/uploader"
 )
 
-// fileConfig is the configuration file every command reads (the parts it
-// needs). Unknown keys are an error, so a typo never goes unnoticed. The
-// sections besides salesforce are described in config.go.
-type fileConfig struct {
-	Salesforce  salesforceSection      `yaml:"salesforce"`
-	CommsMining uploader.Config        `yaml:"commsmining"`
-	Store       replay.Config          `yaml:"store"`
-	Backfill    backfill.Config        `yaml:"backfill"`
-	Objects     []mapper.ObjectMapping `yaml:"objects"`
-	Run         runSection             `yaml:"run"`
-	Monitoring  monitoringSection      `yaml:"monitoring"`
-}
-
-// salesforceSection holds connection settings. A fixed access token suits
-// the simulator; OAuth settings come with the auth commands.
-type salesforceSection struct {
+// Salesforce is the salesforce section: how the integration reaches its
+// org. A fixed access token suits the simulator; OAuth settings (auth)
+// obtain sessions in deployments.
+type Salesforce struct {
 	PubSubEndpoint string `yaml:"pubsub_endpoint"`
 	CAFile         string `yaml:"ca_file"`
 	Insecure       bool   `yaml:"insecure"`
@@ -46,57 +28,13 @@ type salesforceSection struct {
 	InstanceURL string        `yaml:"instance_url"`
 	TenantID    string        `yaml:"tenant_id"`
 	// Auth, when its flow is set, obtains sessions over OAuth instead of
-	// the fixed access_token / instance_url / tenant_id (see auth_config.go).
-	Auth authSection `yaml:"auth"`
+	// the fixed access_token / instance_url / tenant_id (see auth.go).
+	Auth Auth `yaml:"auth"`
 }
 
-// loadConnection reads --config (when given), then lets the environment
-// override each key, then validates.
-func loadConnection(path string) (salesforceSection, error) {
-	sf, err := readConnection(path)
-	if err != nil {
-		return salesforceSection{}, err
-	}
-	return sf, sf.validate()
-}
-
-// readConnection is loadConnection without the validation.
-func readConnection(path string) (salesforceSection, error) {
-	cfg, err := readConfigFile(path)
-	if err != nil {
-		return salesforceSection{}, err
-	}
-	sf := cfg.Salesforce
-	if err := applyConnectionEnv(&sf); err != nil {
-		return salesforceSection{}, err
-	}
-	return sf, nil
-}
-
-// applyConnectionEnv lets the environment override salesforce keys.
-func applyConnectionEnv(sf *salesforceSection) error {
-	for env, field := range map[string]*string{
-		"SFCDC_PUBSUB_ADDR":  &sf.PubSubEndpoint,
-		"SFCDC_ACCESS_TOKEN": &sf.AccessToken,
-		"SFCDC_INSTANCE_URL": &sf.InstanceURL,
-		"SFCDC_TENANT_ID":    &sf.TenantID,
-		"SFCDC_CA_FILE":      &sf.CAFile,
-	} {
-		if v, ok := os.LookupEnv(env); ok {
-			*field = v
-		}
-	}
-	if v, ok := os.LookupEnv("SFCDC_INSECURE"); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return usageError{fmt.Errorf("SFCDC_INSECURE=%s: want true or false", quote.Value(v))}
-		}
-		sf.Insecure = b
-	}
-	return applyAuthEnv(&sf.Auth)
-}
-
-func (s salesforceSection) validate() error {
+// Validate checks the connection settings alone (for the commands that
+// only connect); every problem one line naming its salesforce.<key>.
+func (s Salesforce) Validate() error {
 	problems := s.problems()
 	if s.Insecure && s.PubSubEndpoint == "" {
 		problems = append(problems, "salesforce.insecure is only allowed for a loopback pubsub_endpoint, and none is set: remove it to use TLS")
@@ -105,7 +43,7 @@ func (s salesforceSection) validate() error {
 		problems = append(problems, watchdogProblem(s.Watchdog))
 	}
 	if len(problems) > 0 {
-		return usageError{errors.New("invalid connection settings:\n  " + strings.Join(problems, "\n  "))}
+		return Invalid(errors.New("invalid connection settings:\n  " + strings.Join(problems, "\n  ")))
 	}
 	return nil
 }
@@ -117,7 +55,7 @@ func watchdogProblem(d time.Duration) string {
 
 // staticSessionProblems checks the fixed session used when salesforce.auth
 // is not configured.
-func (s salesforceSection) staticSessionProblems() []string {
+func (s Salesforce) staticSessionProblems() []string {
 	var problems []string
 	if s.AccessToken == "" {
 		problems = append(problems, "salesforce.access_token is empty: set it in the config file or SFCDC_ACCESS_TOKEN (or configure salesforce.auth and run `sfcdc auth login`)")
@@ -141,6 +79,7 @@ func (s salesforceSection) staticSessionProblems() []string {
 	return problems
 }
 
+// isLoopback reports whether endpoint (host:port) is on this host.
 func isLoopback(endpoint string) bool {
 	host, _, err := net.SplitHostPort(endpoint)
 	if err != nil {
@@ -153,13 +92,13 @@ func isLoopback(endpoint string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (s salesforceSection) pubsubConfig() pubsub.Config {
+// PubSubConfig is the Pub/Sub client's configuration for this section;
+// its Logger is the caller's to add.
+func (s Salesforce) PubSubConfig() pubsub.Config {
 	return pubsub.Config{Endpoint: s.PubSubEndpoint, CAFile: s.CAFile, Plaintext: s.Insecure, Watchdog: s.Watchdog}
 }
 
-func (s salesforceSection) credentials() pubsub.Credentials {
-	if s.Auth.configured() {
-		return &oauthCredentials{auth: s.Auth, caFile: s.CAFile, log: slog.Default()}
-	}
-	return pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.TenantID}
+// RESTConfig is the REST client's configuration for this section.
+func (s Salesforce) RESTConfig(log *slog.Logger) salesforce.Config {
+	return salesforce.Config{CAFile: s.CAFile, APIVersion: s.Auth.APIVersion, Logger: log}
 }

@@ -1,4 +1,4 @@
-package main
+package integration
 
 import (
 	"fmt"
@@ -7,11 +7,11 @@ import (
 	"github.com/sfcdc/sfcdc/deadletter"
 )
 
-// deadLettersSection is `run.dead_letters` in the configuration file: the
-// automatic retry of dead letters while `sfcdc run` runs, and the
+// DeadLetters is `run.dead_letters`: the automatic retry of dead
+// letters while the integration runs, and the
 // schedule `sfcdc deadletters retry` records after a failure. Every zero
 // value takes the documented default.
-type deadLettersSection struct {
+type DeadLetters struct {
 	// Enabled runs the automatic retrier in `sfcdc run`. Zero: true.
 	Enabled *bool `yaml:"enabled"`
 	// RetryAfter is the wait from a dead letter's writing to its first
@@ -25,16 +25,17 @@ type deadLettersSection struct {
 	MaxAttempts int `yaml:"max_attempts"`
 }
 
-func (s deadLettersSection) enabled() bool { return s.Enabled == nil || *s.Enabled }
+// On reports whether the automatic retrier runs (enabled's default: true).
+func (s DeadLetters) On() bool { return s.Enabled == nil || *s.Enabled }
 
-// policy is the retrier's view of the section.
-func (s deadLettersSection) policy() deadletter.Policy {
+// Policy is the retrier's view of the section.
+func (s DeadLetters) Policy() deadletter.Policy {
 	return deadletter.Policy{RetryAfter: s.RetryAfter, MaxBackoff: s.MaxBackoff, MaxAttempts: s.MaxAttempts}
 }
 
 // problems lists what is wrong with the section, each naming its
 // run.dead_letters.<key>.
-func (s deadLettersSection) problems() []string {
+func (s DeadLetters) problems() []string {
 	var out []string
 	for _, d := range []struct {
 		name  string
@@ -50,7 +51,7 @@ func (s deadLettersSection) problems() []string {
 	if len(out) > 0 {
 		return out
 	}
-	if p := s.policy().WithDefaults(); p.MaxBackoff < p.RetryAfter {
+	if p := s.Policy().WithDefaults(); p.MaxBackoff < p.RetryAfter {
 		out = append(out, fmt.Sprintf("run.dead_letters.max_backoff: %s is shorter than retry_after %s; make it at least as long", p.MaxBackoff, p.RetryAfter))
 	}
 	return out

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// validConfig is a complete configuration the cases below break one key
+// of at a time.
+const validConfig = `
+salesforce:
+  access_token: ${TEST_SF_TOKEN}
+  instance_url: https://example.my.salesforce.com
+  tenant_id: 00D5Y0000000001UAA
+commsmining:
+  base_url: https://example.reinfer.io
+  token: ${TEST_CM_TOKEN}
+  project: support
+  source: salesforce
+store:
+  redis_url: redis://127.0.0.1:6379/0
+backfill:
+  overlap: 2m
+objects:
+  - object: EmailMessage
+`
+
+// writeFile writes a file into the test's directory and returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// clearConnectionEnv keeps the caller's environment from overriding keys.
+func clearConnectionEnv(t *testing.T) {
+	for _, name := range []string{"SFCDC_PUBSUB_ADDR", "SFCDC_ACCESS_TOKEN", "SFCDC_INSTANCE_URL", "SFCDC_TENANT_ID",
+		"SFCDC_CA_FILE", "SFCDC_INSECURE", "SFCDC_AUTH_FLOW", "SFCDC_CM_TOKEN"} {
+		t.Setenv(name, "")
+		os.Unsetenv(name)
+	}
+}
