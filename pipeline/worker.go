@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
@@ -149,6 +150,7 @@ type run struct {
 	events   *openEvents
 	fetches  chan fetchRequest
 	fetching pendingFetches // record IDs queued to the fetch batcher
+	limited  atomic.Bool    // a fetch met the org's API limit: fetch nothing more
 	stopOnce sync.Once
 	stop     context.CancelFunc // ends intake
 	errMu    sync.Mutex

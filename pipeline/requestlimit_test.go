@@ -1,0 +1,76 @@
+package pipeline_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/pipeline"
+	"github.com/sfcdc/sfcdc/replay"
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+)
+
+// The stream's record fetch meeting REQUEST_LIMIT_EXCEEDED means what it
+// means to a backfill: the org's API allocation is spent, and retrying
+// soon only spends more. The topic pauses, says so and when it resumes,
+// and checkpoints nothing past the event whose fetch was refused; the
+// other topic (whose events need no fetch) goes on; once the limit clears
+// the topic streams again and every change lands. The fetch used to
+// retry for ever, the topic showing streaming.
+func TestAStreamingFetchAtTheRequestLimitPausesOnlyItsTopicAndLosesNothing(t *testing.T) {
+	w := newWorld(t)
+	caseID, err := w.sim.Org.Create("Case", caseValues(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var emails []string
+	for i := range 5 {
+		id, _ := w.create(t, "EmailMessage", emailValues(caseID, i))
+		emails = append(emails, id)
+	}
+	d := w.startDaemon(t, casesAndEmails, func(c *pipeline.DaemonConfig) { c.BudgetRetry = 200 * time.Millisecond })
+	eventually(t, "both topics stream", func() bool {
+		return topicState(d.daemon, emailTopic) == replay.StateStreaming && topicState(d.daemon, caseTopic) == replay.StateStreaming
+	})
+	eventually(t, "the emails are in CM", func() bool { return w.cmHas("EmailMessage", emails...) })
+	w.awaitCheckpointAtTip(t, emailTopic)
+	checkpointBefore := w.checkpoint(t, emailTopic)
+
+	used, _ := w.sim.REST.APIUsage()
+	w.sim.REST.SetDailyAPILimit(used) // every further REST call is refused
+	for i, id := range emails {       // each UPDATE needs a fetch of the whole record
+		if err := w.sim.Org.Update(id, sfsim.Values{"TextBody": "Edited while the org's API allocation was spent, " + strings.Repeat("!", i+1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the email topic pauses at the request limit", func() bool {
+		s := d.snapshotOf(t, emailTopic)
+		return s.State == replay.StatePaused && strings.Contains(s.LastError, "REQUEST_LIMIT_EXCEEDED") &&
+			strings.Contains(s.LastError, "resumes at")
+	})
+	after := w.createCases(t, 1, 1)
+	eventually(t, "a case made while the email topic is paused reaches CM", func() bool { return w.cmHas("Case", after...) })
+	if s := topicState(d.daemon, caseTopic); s != replay.StateStreaming {
+		t.Errorf("the case topic is %s while the email topic is paused, want streaming", s)
+	}
+	select {
+	case <-d.done:
+		t.Fatalf("the daemon stopped: %v", d.err)
+	default:
+	}
+	if got := w.checkpoint(t, emailTopic); string(got) != string(checkpointBefore) {
+		t.Fatal("the email topic's checkpoint moved past an event whose fetch was refused")
+	}
+
+	w.sim.REST.SetDailyAPILimit(1_000_000)
+	eventually(t, "the email topic streams once the limit clears", func() bool {
+		return topicState(d.daemon, emailTopic) == replay.StateStreaming
+	})
+	m, err := mapper.New(mapper.Config{Objects: casesAndEmails})
+	if err != nil {
+		t.Fatal(err)
+	}
+	awaitCMMatchesOrg(t, w, m, 30*time.Second, "EmailMessage", "Case")
+	d.stop(t)
+}
