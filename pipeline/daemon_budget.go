@@ -21,11 +21,11 @@ import (
 // or checkpoint, so nothing is lost. Any other error, or ctx ending,
 // reports false.
 func (d *Daemon) pauseAtBudget(ctx context.Context, topic, what string, err error) bool {
-	var budget *backfill.BudgetError
-	isBudget := errors.As(err, &budget)
-	if (!isBudget && salesforce.Classify(err) != salesforce.Limit) || ctx.Err() != nil {
+	if !atAPILimit(err) || ctx.Err() != nil {
 		return false
 	}
+	var budget *backfill.BudgetError
+	isBudget := errors.As(err, &budget)
 	resume := time.Now().Add(d.cfg.BudgetRetry)
 	limit := "Salesforce's API request limit (REQUEST_LIMIT_EXCEEDED)"
 	if isBudget {
@@ -47,6 +47,15 @@ func (d *Daemon) pauseAtBudget(ctx context.Context, topic, what string, err erro
 	}
 	d.log.Info("work resumes after the pause at the API limit", "topic", topic, "work", what)
 	return true
+}
+
+// atAPILimit reports a stop at the org's API allocation: a load at its
+// budget or refused with REQUEST_LIMIT_EXCEEDED (*backfill.BudgetError),
+// or a call refused so (salesforce.Classify's Limit). Retrying soon only
+// spends more of the allocation; the topic pauses instead.
+func atAPILimit(err error) bool {
+	var budget *backfill.BudgetError
+	return errors.As(err, &budget) || salesforce.Classify(err) == salesforce.Limit
 }
 
 // loadDone logs what a topic's load (initial or recovery) did, and clears

@@ -9,7 +9,6 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
-	"github.com/sfcdc/sfcdc/salesforce"
 )
 
 // superviseTopic takes the topic's lease, works on the topic while it
@@ -162,11 +161,12 @@ func (d *Daemon) workTopic(ctx context.Context, keeper *leaseKeeper, topic strin
 			return keeper.Err()
 		case errors.Is(err, ErrLeaseLost):
 			return err
-		case salesforce.Classify(err) == salesforce.Limit:
-			// The record fetch met REQUEST_LIMIT_EXCEEDED: the worker stopped
-			// before the failing event, which the next worker streams again
-			// from the checkpoint once the pause is over.
-			if !d.pauseAtBudget(ctx, topic, "record fetch", err) {
+		case atAPILimit(err):
+			// The record fetch (REQUEST_LIMIT_EXCEEDED) or a resync load (at
+			// the budget, or refused so) stopped the worker before the
+			// failing event, which the next worker streams again from the
+			// checkpoint once the pause is over.
+			if !d.pauseAtBudget(ctx, topic, "streaming", err) {
 				return keeper.Err()
 			}
 		case errors.Is(err, ErrStoreUnavailable):

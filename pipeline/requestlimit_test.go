@@ -74,3 +74,41 @@ func TestAStreamingFetchAtTheRequestLimitPausesOnlyItsTopicAndLosesNothing(t *te
 	awaitCMMatchesOrg(t, w, m, 30*time.Second, "EmailMessage", "Case")
 	d.stop(t)
 }
+
+// A GAP_OVERFLOW's resync is a load like the others: refused with
+// REQUEST_LIMIT_EXCEEDED it pauses its topic instead of dead-lettering the
+// overflow, and once the limit clears the resync runs again and every
+// record of the overflowed transaction lands, with no dead letter.
+func TestAGapOverflowResyncAtTheRequestLimitPausesTheTopicInsteadOfDeadLettering(t *testing.T) {
+	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Org.MaxTransactionChanges = 2 })
+	d := w.startDaemon(t, casesOnly, func(c *pipeline.DaemonConfig) {
+		c.Start, c.BudgetRetry = pipeline.NewTopicEarliest, 200*time.Millisecond
+	})
+	eventually(t, "the case topic streams", func() bool { return topicState(d.daemon, caseTopic) == replay.StateStreaming })
+	used, _ := w.sim.REST.APIUsage()
+	w.sim.REST.SetDailyAPILimit(used)
+	var ids []string
+	_, err := w.sim.Org.Transaction(func(tx *sfsim.Tx) error {
+		for i := range 6 {
+			id, err := tx.Create("Case", caseValues(i))
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the case topic pauses at the request limit", func() bool {
+		s := d.snapshotOf(t, caseTopic)
+		return s.State == replay.StatePaused && strings.Contains(s.LastError, "REQUEST_LIMIT_EXCEEDED")
+	})
+	w.sim.REST.SetDailyAPILimit(1_000_000)
+	eventually(t, "every case of the overflowed transaction is in CM", func() bool { return w.cmHas("Case", ids...) })
+	if n, err := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID()); err != nil || n != 0 {
+		t.Fatalf("%d dead letters (%v), want the overflow resynced after the pause, not dead-lettered", n, err)
+	}
+	d.stop(t)
+}
