@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strings"
 	"testing"
 
+	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
@@ -57,8 +59,8 @@ func TestATokenRequestThatFailsIsTransientOnlyWhenTheServerFailed(t *testing.T) 
 	s.RESTFaults.Set(sfsim.RESTFaultSettings{TokenErrors: 1})
 	creds := clientCredentials(t, s, nil)
 	_, err := creds.Current(t.Context())
-	if got := salesforce.Classify(err); got != salesforce.Transient {
-		t.Fatalf("a token endpoint's 503: Classify(%v) = %v, want transient", err, got)
+	if got := salesforce.Classify(err); got != salesforce.Transient || errors.Is(err, pubsub.ErrCannotRefresh) {
+		t.Fatalf("a token endpoint's 503: Classify(%v) = %v, want transient, and the subscriber may try again", err, got)
 	}
 	// The next request within the backoff is refused locally, still transient.
 	_, err = creds.Current(t.Context())
@@ -73,8 +75,14 @@ func TestATokenRequestThatFailsIsTransientOnlyWhenTheServerFailed(t *testing.T) 
 		t.Fatal(err)
 	}
 	defer wrong.Close()
-	if _, err := wrong.Current(t.Context()); salesforce.Classify(err) != salesforce.Fatal {
+	_, err = wrong.Current(t.Context())
+	if salesforce.Classify(err) != salesforce.Fatal || !errors.Is(err, salesforce.ErrInvalidClient) {
 		t.Fatalf("a wrong client secret: %v classed %v, want fatal", err, salesforce.Classify(err))
+	}
+	// The subscriber, which cannot import this package, learns it through
+	// pubsub.ErrCannotRefresh; the message is the refusal's own.
+	if !errors.Is(err, pubsub.ErrCannotRefresh) || strings.Contains(err.Error(), pubsub.ErrCannotRefresh.Error()) {
+		t.Fatalf("a wrong client secret: %q, want it to match pubsub.ErrCannotRefresh with its own text", err)
 	}
 }
 

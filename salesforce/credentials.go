@@ -131,7 +131,7 @@ func (c *Credentials) sessionNewerThan(ctx context.Context, rejected string) (pu
 		f, leader, err := c.joinFlightLocked()
 		c.mu.Unlock()
 		if err != nil {
-			return pubsub.Session{}, err
+			return pubsub.Session{}, markRefused(err)
 		}
 		if leader {
 			c.runFlight(ctx, f)
@@ -145,7 +145,7 @@ func (c *Credentials) sessionNewerThan(ctx context.Context, rejected string) (pu
 			return f.sess.pubsub(), nil
 		}
 		if !isContextError(f.err) || ctx.Err() != nil {
-			return pubsub.Session{}, f.err
+			return pubsub.Session{}, markRefused(f.err)
 		}
 		// The leader gave up (its context ended); try again as leader.
 	}
@@ -184,6 +184,26 @@ func (c *Credentials) runFlight(ctx context.Context, f *refreshFlight) {
 		c.retryAt = c.cfg.Clock.Now().Add(wait)
 		c.log.Warn("Salesforce session request failed", "flow", c.cfg.Flow, "error", err, "retry_after", wait)
 	}
+}
+
+// refusedSession is a session request no retry can satisfy (Classify:
+// Fatal — a refused grant or client, no stored login, an untrusted
+// host). It reads as the failure itself and also matches
+// pubsub.ErrCannotRefresh, so the subscriber stops with it instead of
+// reconnecting for ever; the session's callers in this package see the
+// same classes as before.
+type refusedSession struct{ err error }
+
+func (e *refusedSession) Error() string   { return e.err.Error() }
+func (e *refusedSession) Unwrap() []error { return []error{e.err, pubsub.ErrCannotRefresh} }
+
+// markRefused marks err as a refused session when Classify calls it fatal
+// (the caller's cancellation aside).
+func markRefused(err error) error {
+	if isContextError(err) || Classify(err) != Fatal || errors.Is(err, pubsub.ErrCannotRefresh) {
+		return err
+	}
+	return &refusedSession{err: err}
 }
 
 func isContextError(err error) bool {
