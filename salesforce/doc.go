@@ -67,10 +67,9 @@
 //
 // REQUEST_LIMIT_EXCEEDED means the same to every caller: the org's API
 // allocation, counted over a rolling 24 hours, is spent, so a retry soon
-// only spends more of it (every call, refused or not, counts) and fails
-// again. It is not retried. A one-shot `sfcdc backfill` stops with an
-// error naming the limit, its watermark saved, so the next run resumes
-// there; inside the daemon, a load or the stream's record fetch that
+// only fails again and adds calls. It is not retried. A one-shot
+// `sfcdc backfill` stops with an error naming the limit, its watermark
+// saved, so the next run resumes there; inside the daemon, a load or the stream's record fetch that
 // meets it pauses only its topic (state paused, last_error naming the
 // limit and when it resumes), tries again after run.budget_retry, and
 // checkpoints nothing past the event that met it, so nothing is lost and
