@@ -122,8 +122,8 @@ func (r *run) fetchBatch(ctx context.Context, batch fetchBatch) {
 			continue // on cancellation the events stay unfinished
 		}
 		if salesforce.Classify(err) == salesforce.Limit {
-			// The org's API allocation is spent: every further call fails
-			// too and counts. Fetch nothing more; this event and every later
+			// The org's API allocation is spent: every further call would
+			// be refused too. Fetch nothing more; this event and every later
 			// one stay unfinished (not checkpointed) and the run stops, so
 			// the daemon pauses the topic and streams them again afterwards.
 			r.limited.Store(true)
