@@ -82,7 +82,6 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-
 // oneLine folds Salesforce's multi-line query messages into one line so
 // they fit log lines.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
