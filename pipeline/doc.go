@@ -136,7 +136,9 @@
 // Error texts pass through a redaction of anything credential-shaped first.
 // Dead letters carry the change's commit time (EventTime); a fetch refused
 // for good (salesforce.Classify's Fatal) dead-letters each record of the
-// event on its own. A transient fetch failure is retried with the retry
+// event on its own, unless no session can be had (pubsub.ErrCannotRefresh):
+// then the worker stops with the reason, as the subscriber does, and
+// dead-letters nothing. A transient fetch failure is retried with the retry
 // package's policy (200 ms doubling to 30 s, with jitter) for as long as
 // the worker runs.
 package pipeline

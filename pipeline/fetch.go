@@ -2,11 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/retry"
 	"github.com/sfcdc/sfcdc/salesforce"
@@ -114,19 +116,21 @@ func (r *run) runFetches(ctx context.Context) {
 // and the carried records, in the order their events arrived.
 func (r *run) fetchBatch(ctx context.Context, batch fetchBatch) {
 	for object, reqs := range batch.byObject {
-		if ctx.Err() != nil || r.keeper.Err() != nil || r.limited.Load() {
+		if ctx.Err() != nil || r.keeper.Err() != nil || r.fetchStopped.Load() {
 			return // the events stay unfinished: not checkpointed
 		}
 		records, err := r.retrieve(ctx, object, reqs)
 		if err != nil && ctx.Err() != nil {
 			continue // on cancellation the events stay unfinished
 		}
-		if salesforce.Classify(err) == salesforce.Limit {
-			// The org's API allocation is spent: every further call would
-			// be refused too. Fetch nothing more; this event and every later
-			// one stay unfinished (not checkpointed) and the run stops, so
-			// the daemon pauses the topic and streams them again afterwards.
-			r.limited.Store(true)
+		if stopsTheRun(err) {
+			// Every further call would be refused too. Fetch nothing more;
+			// this event and every later one stay unfinished (not
+			// checkpointed) and the run stops: at the API limit the daemon
+			// pauses the topic and streams them again afterwards; without a
+			// session the topic fails with the reason, as the subscriber
+			// does.
+			r.fetchStopped.Store(true)
 			r.fail(fmt.Errorf("fetch %s records for %s: %w", object, r.cfg.Topic, err))
 			return
 		}
@@ -206,6 +210,15 @@ func (r *run) retrieve(ctx context.Context, object string, reqs []fetchRequest) 
 		}
 	}
 	return out, nil
+}
+
+// stopsTheRun tells the fetch failures that concern every record, not the
+// ones asked for: the org's API allocation is spent (salesforce.Classify's
+// Limit), or no session can be had without a person (a refused grant or
+// client, a token that cannot be renewed: pubsub.ErrCannotRefresh).
+// Dead letters are for records; these stop the run instead.
+func stopsTheRun(err error) bool {
+	return salesforce.Classify(err) == salesforce.Limit || errors.Is(err, pubsub.ErrCannotRefresh)
 }
 
 // read uses one Collections retrieve, or SOQL when the mapping needs parent

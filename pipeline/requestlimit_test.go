@@ -1,13 +1,17 @@
 package pipeline_test
 
 import (
+	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pipeline"
+	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
 
@@ -111,4 +115,42 @@ func TestAGapOverflowResyncAtTheRequestLimitPausesTheTopicInsteadOfDeadLettering
 		t.Fatalf("%d dead letters (%v), want the overflow resynced after the pause, not dead-lettered", n, err)
 	}
 	d.stop(t)
+}
+
+// A fetch that has no session and cannot get one (the token was revoked
+// and these credentials cannot renew it) is no fault of the records: the
+// worker stops with the reason, as the subscriber does, instead of
+// dead-lettering every record it meets, and checkpoints nothing past it.
+func TestAFetchWithoutARenewableSessionStopsTheWorkerInsteadOfDeadLettering(t *testing.T) {
+	w := newWorld(t)
+	id, _ := w.create(t, "Case", caseValues(0))
+	if err := w.sim.Org.Update(id, sfsim.Values{"Description": "edited: the UPDATE needs a fetch"}); err != nil {
+		t.Fatal(err)
+	}
+	revoked, err := salesforce.NewClient(salesforce.Config{}, pubsub.StaticCredentials{
+		AccessToken: "00D000000000001!revoked", InstanceURL: w.sim.InstanceURL, TenantID: w.sim.Org.ID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(revoked.Close)
+	r := w.startWith(t, setup{topic: caseTopic, objects: casesOnly}, func(c *pipeline.Config, o *pipeline.Options) {
+		c.Start, o.Records = pipeline.StartEarliest, revoked
+	})
+	select {
+	case <-r.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the worker still runs after its fetch lost the session for good")
+	}
+	if !errors.Is(r.err, pubsub.ErrCannotRefresh) || !errors.Is(r.err, salesforce.ErrInvalidSession) {
+		t.Fatalf("Run = %v, want the refused session", r.err)
+	}
+	if n, err := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID()); err != nil || n != 0 {
+		t.Fatalf("%d dead letters (%v), want none: the records are not at fault", n, err)
+	}
+	if !w.cmHas("Case", id) {
+		t.Error("the CREATE before the refused fetch did not reach CM")
+	}
+	if bytes.Equal(w.checkpoint(t, caseTopic), sfsim.EncodeReplayID(w.sim.Bus.Tip())) {
+		t.Error("the checkpoint passed the event whose fetch was refused")
+	}
 }
