@@ -139,6 +139,6 @@
 // event on its own, unless no session can be had (pubsub.ErrCannotRefresh):
 // then the worker stops with the reason, as the subscriber does, and
 // dead-letters nothing. A transient fetch failure is retried with the retry
-// package's policy (200 ms doubling to 30 s, with jitter) for as long as
+// package's policy (200 ms growing by half to 30 s, with jitter) for as long as
 // the worker runs.
 package pipeline

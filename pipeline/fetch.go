@@ -15,9 +15,12 @@ import (
 )
 
 // fetchRetry is how the record fetch retries a transient failure: from
-// 200 ms doubling to 30 s, with jitter, for as long as the run lasts (the
-// events wait unfinished, so nothing is checkpointed past them).
-var fetchRetry = retry.Policy{Initial: 200 * time.Millisecond, Max: 30 * time.Second}
+// 200 ms growing by half each time to 30 s, with jitter, for as long as
+// the run lasts (the events wait unfinished, so nothing is checkpointed
+// past them). It grows more slowly than the other layers' waits because
+// the stream's events queue behind a fetch: eight failures in a row
+// cost about 10 to 15 s, not a minute.
+var fetchRetry = retry.Policy{Initial: 200 * time.Millisecond, Max: 30 * time.Second, Multiplier: 1.5}
 
 // fetchRequest asks for the current records of one event. The event holds
 // a piece for it, which the batcher finishes once the records are mapped
