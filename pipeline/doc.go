@@ -138,7 +138,7 @@
 // for good (salesforce.Classify's Fatal) dead-letters each record of the
 // event on its own, unless no session can be had (pubsub.ErrCannotRefresh):
 // then the worker stops with the reason, as the subscriber does, and
-// dead-letters nothing. A transient fetch failure is retried with the retry
-// package's policy (200 ms growing by half to 30 s, with jitter) for as long as
-// the worker runs.
+// dead-letters nothing. A transient fetch failure is retried with the
+// retry package's policy (200 ms growing by half to 30 s, with jitter) for
+// as long as the worker runs.
 package pipeline
