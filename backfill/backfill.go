@@ -12,6 +12,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/retry"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/uploader"
 )
@@ -124,7 +125,7 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepTimer
+		o.Sleep = retry.SleepTimer
 	}
 	if o.Progress == nil {
 		o.Progress = func(Progress) {}

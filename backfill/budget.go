@@ -33,10 +33,13 @@ func (b budget) check() error {
 	return b.stop(u, false)
 }
 
-// refused turns Salesforce's REQUEST_LIMIT_EXCEEDED into a *BudgetError,
-// and passes any other error through.
+// refused turns a failure salesforce.Classify calls a Limit — the org's
+// API allocation is spent (REQUEST_LIMIT_EXCEEDED) — into a *BudgetError,
+// and passes any other error through. The Bulk query allocation, also a
+// limit, is passed through: the Bulk read answers it by reading over REST,
+// whose own allocation may have room.
 func (b budget) refused(err error) error {
-	if !errors.Is(err, salesforce.ErrRequestLimitExceeded) {
+	if salesforce.Classify(err) != salesforce.Limit || errors.Is(err, salesforce.ErrBulkLimitExceeded) {
 		return err
 	}
 	u := b.usage()

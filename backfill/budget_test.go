@@ -70,3 +70,38 @@ func TestSalesforceRefusingACallForTheDailyLimitIsABudgetStop(t *testing.T) {
 		t.Fatalf("CM holds %d comments, want the 200 of the one page read", got)
 	}
 }
+
+// REQUEST_LIMIT_EXCEEDED is a limit, not a transient failure: retrying it
+// soon only spends more of the allocation. The run stops at the first
+// refusal, without a wait, names the limit, keeps its watermark, and the
+// next run, once the limit clears, resumes there and lands the rest.
+func TestABackfillMeetingRequestLimitExceededStopsAtOnceNamingItAndTheNextRunResumes(t *testing.T) {
+	w := newWorld(t, worldOptions{dailyLimit: 1_000_000})
+	seedEmails(t, w.sim.Org, 600, 100)
+	rec := &waits{}
+	refused := false
+	s := setup{cfg: backfill.Config{PageSize: 200}, sleep: rec.sleep, progress: func(backfill.Progress) {
+		if !refused {
+			refused = true
+			used, _ := w.sim.REST.APIUsage()
+			w.sim.REST.SetDailyAPILimit(used) // the next call is refused
+		}
+	}}
+	_, err := w.backfill(t, s).Run(context.Background(), backfill.Request{})
+	if !errors.Is(err, backfill.ErrBudgetReached) || !strings.Contains(err.Error(), "REQUEST_LIMIT_EXCEEDED") {
+		t.Fatalf("run: %v, want a budget stop naming REQUEST_LIMIT_EXCEEDED", err)
+	}
+	if len(rec.d) != 0 {
+		t.Fatalf("the refused call was retried after %v", rec.d)
+	}
+	if wm := w.watermark(t, "EmailMessage"); wm.RecordID == "" {
+		t.Fatal("no watermark saved at the stop")
+	}
+	w.sim.REST.SetDailyAPILimit(1_000_000)
+	if _, err := w.backfill(t, setup{cfg: backfill.Config{PageSize: 200}, sleep: rec.sleep}).Run(context.Background(), backfill.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -74,10 +74,13 @@
 // Before every REST call the org's API usage (Sforce-Limit-Info, as the
 // salesforce client last saw it) is compared with APIBudgetPercent of the
 // daily allocation; at the budget, or when Salesforce answers
-// REQUEST_LIMIT_EXCEEDED, the run stops cleanly with a *BudgetError that
-// says when the rolling 24-hour window frees the calls counted now.
-// Transient failures (5xx, network) are retried here, and only here, with
-// exponential backoff and jitter.
+// REQUEST_LIMIT_EXCEEDED (salesforce.Classify: Limit), the run stops
+// cleanly, without retrying the refused call, with a *BudgetError that
+// names the limit and says when the rolling 24-hour window frees the calls
+// counted now; the watermark is saved, so the next run resumes there.
+// Transient failures (salesforce.Classify: Transient; 5xx, network) are
+// retried here, and only here, with the retry package's policy: 1 s
+// doubling to 1 min with jitter, six attempts in all.
 //
 // Estimate reads the same records and decides each comment with
 // mapper.Decide against the stored hashes, without uploading or saving:

@@ -3,25 +3,20 @@ package backfill
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/retry"
 	"github.com/sfcdc/sfcdc/salesforce"
 )
 
-// Retry bounds: transient failures are retried with exponential backoff
-// and jitter, at most maxAttempts times in all, then the run stops (the
-// watermark holds, so nothing is lost).
-const (
-	maxAttempts    = 6
-	initialBackoff = time.Second
-	maxBackoff     = time.Minute
-)
+// retryPolicy bounds the retries of a backfill call: transient failures
+// are retried with the retry package's backoff (1 s doubling to 1 min, with
+// jitter), six attempts in all, then the run stops (the watermark holds, so
+// nothing is lost). A one-shot run must end; a minute or so of retries
+// covers a failover or a restart.
+var retryPolicy = retry.Policy{Initial: time.Second, Max: time.Minute, MaxAttempts: 6}
 
 // retrier is the one place in the backfill that retries (the Salesforce
 // client and the store do not, besides a session refresh and go-redis's
@@ -32,41 +27,21 @@ type retrier struct {
 }
 
 // do runs try until it succeeds, fails for a reason transient does not
-// accept, or has failed maxAttempts times.
+// accept, or has failed the policy's attempts.
 func (r retrier) do(ctx context.Context, what string, transient func(error) bool, try func(context.Context) error) error {
-	bo := &backoff.ExponentialBackOff{InitialInterval: initialBackoff, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: maxBackoff}
-	bo.Reset()
-	for attempt := 1; ; attempt++ {
-		err := try(ctx)
-		if err == nil || ctx.Err() != nil || !transient(err) || attempt == maxAttempts {
-			return err
-		}
-		wait := bo.NextBackOff()
-		r.log.Warn("backfill call failed; retrying", "call", what, "attempt", attempt, "wait", wait, "error", err)
-		if serr := r.sleep(ctx, wait); serr != nil {
-			return err
-		}
-	}
+	policy := retryPolicy
+	policy.Sleep = r.sleep
+	return policy.Do(ctx, retry.Call{Retryable: transient, OnRetry: func(f retry.Failure) {
+		r.log.Warn("backfill call failed; retrying", "call", what, "attempt", f.Attempt, "wait", f.Wait, "error", f.Err)
+	}}, try)
 }
 
-// transientSalesforce accepts server errors, network errors, cut answers
-// and a session refresh that is backing off; everything else (bad query,
-// refused credentials, limits) needs a decision, not a retry.
+// transientSalesforce accepts what salesforce.Classify calls transient:
+// server errors, network errors, cut answers, a session refresh that is
+// backing off after such a failure. A limit (REQUEST_LIMIT_EXCEEDED) and
+// a fatal refusal need a decision, not a retry.
 func transientSalesforce(err error) bool {
-	var api *salesforce.APIError
-	if errors.As(err, &api) {
-		return api.StatusCode >= 500
-	}
-	var oauth *salesforce.OAuthError
-	if errors.As(err, &oauth) {
-		return !oauth.Permanent()
-	}
-	if errors.Is(err, salesforce.ErrRefreshBackoff) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return true
-	}
-	var netErr net.Error
-	var urlErr *url.Error
-	return errors.As(err, &netErr) || errors.As(err, &urlErr)
+	return salesforce.Classify(err) == salesforce.Transient
 }
 
 // transientStore accepts every store failure except an answer (not found)
@@ -74,16 +49,4 @@ func transientSalesforce(err error) bool {
 // pass, a bug does not.
 func transientStore(err error) bool {
 	return !errors.Is(err, replay.ErrNotFound) && !errors.Is(err, replay.ErrInvalid) && !errors.Is(err, replay.ErrCorrupt)
-}
-
-// sleepTimer is the real Options.Sleep.
-func sleepTimer(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -30,7 +30,7 @@ func salesforceProblem(s integration.Salesforce, err error) string {
 		return fmt.Sprintf("salesforce.auth.private_key_file: %v: put the RSA private key whose certificate the connected app holds there (chmod 600), or fix the path", err)
 	case errors.Is(err, salesforce.ErrInvalidSession):
 		return fmt.Sprintf("salesforce: %v: Salesforce does not accept the session: check the salesforce session settings (access_token, or the auth flow's credentials) and that the user is API Enabled", err)
-	case errors.Is(err, salesforce.ErrRequestLimitExceeded):
+	case salesforce.Classify(err) == salesforce.Limit:
 		return fmt.Sprintf("salesforce: %v: the org's daily API allocation is spent: wait for it to free, or raise the org's limits", err)
 	case isTransientSalesforce(err):
 		return fmt.Sprintf("salesforce: Salesforce answered but could not serve the request (%v): run validate again later", err)
@@ -62,13 +62,10 @@ func salesforceAddressKeys(s integration.Salesforce) string {
 }
 
 // isTransientSalesforce reports a server-side failure (5xx, OAuth
-// temporarily_unavailable): an answer, but no verdict on the settings.
+// temporarily_unavailable; salesforce.Classify's Transient with an
+// answer): an answer, but no verdict on the settings.
 func isTransientSalesforce(err error) bool {
-	var oauth *salesforce.OAuthError
-	if errors.As(err, &oauth) && !oauth.Permanent() {
-		return true
-	}
-	return errors.Is(err, salesforce.ErrServerUnavailable)
+	return salesforce.Classify(err) == salesforce.Transient && !isNoAnswer(err)
 }
 
 // isNoAnswer reports a failure to get any answer: no connection, a reset,

@@ -150,8 +150,7 @@ func (v *orgValidator) check(ctx context.Context, m *mapper.Mapper, r *Report) e
 // the API limit or the server, which every further call would get too.
 func isObjectAnswer(err error) bool {
 	var api *salesforce.APIError
-	return errors.As(err, &api) && !errors.Is(err, salesforce.ErrInvalidSession) &&
-		!errors.Is(err, salesforce.ErrRequestLimitExceeded) && !errors.Is(err, salesforce.ErrServerUnavailable)
+	return errors.As(err, &api) && salesforce.Classify(err) == salesforce.Fatal && !errors.Is(err, salesforce.ErrInvalidSession)
 }
 
 // describe describes an object once.

@@ -84,7 +84,9 @@ type DaemonConfig struct {
 	// status document (also at each state change). Zero: 5 s.
 	StatusInterval time.Duration
 	// BudgetRetry is how long a load stopped at the API budget (an
-	// initial, recovery or polling load) waits before it tries again; the
+	// initial, recovery, resync or polling load), or a load or the
+	// stream's record fetch refused with REQUEST_LIMIT_EXCEEDED, waits
+	// before it tries again; the
 	// try costs one call, which reads the current usage. The topic shows
 	// state paused meanwhile; other topics go on. Never later than the
 	// time the budget error says every counted call has left the rolling

@@ -162,6 +162,14 @@ func (d *Daemon) workTopic(ctx context.Context, keeper *leaseKeeper, topic strin
 			return keeper.Err()
 		case errors.Is(err, ErrLeaseLost):
 			return err
+		case atAPILimit(err):
+			// The record fetch (REQUEST_LIMIT_EXCEEDED) or a resync load (at
+			// the budget, or refused so) stopped the worker before the
+			// failing event, which the next worker streams again from the
+			// checkpoint once the pause is over.
+			if !d.pauseAtBudget(ctx, topic, "streaming", err) {
+				return keeper.Err()
+			}
 		case errors.Is(err, ErrStoreUnavailable):
 			d.log.Warn("state store unreachable; restarting the topic's worker", "topic", topic, "err", err, "after", d.cfg.RetryInterval)
 			ts.setError(err)

@@ -115,10 +115,16 @@
 // delivered that record, so CM holds no comment to delete unless an
 // earlier sfcdc backfill put it there.
 //
-// A load (initial, recovery, polling) that reaches the org's API budget
-// (backfill.Config.APIBudgetPercent) pauses only its own topic: state
-// paused, its error saying when it resumes (BudgetRetry, or sooner when
-// the budget error says so), after which it resumes from its watermark.
+// A load (initial, recovery, GAP_OVERFLOW resync, polling) that reaches
+// the org's API budget (backfill.Config.APIBudgetPercent), and a load or
+// the stream's record fetch that Salesforce refuses with
+// REQUEST_LIMIT_EXCEEDED (salesforce.Classify's Limit: retrying soon only
+// adds refused calls), pause only their own topic: state paused, its error
+// naming the limit and saying when it resumes (BudgetRetry, or sooner
+// when the budget error says so), after which a load resumes from its
+// watermark and the stream from its checkpoint. A fetch at the limit
+// stops its worker and fetches nothing more; the refused event and every
+// later one stay unfinished, so the checkpoint does not pass them.
 // The other topics keep streaming and the daemon does not stop. A start
 // instant older than 48 hours when a paused initial load resumes is
 // replaced by a new one, so the stream still retains the events after
@@ -135,7 +141,12 @@
 // releases the lease, so a standby never overwrites the holder's document.
 // Error texts pass through a redaction of anything credential-shaped first.
 // Dead letters carry the change's commit time (EventTime); a fetch refused
-// for good dead-letters each record of the event on its own.
+// for good (salesforce.Classify's Fatal) dead-letters each record of the
+// event on its own, unless no session can be had (pubsub.ErrCannotRefresh):
+// then the worker stops with the reason, as the subscriber does, and
+// dead-letters nothing. A transient fetch failure is retried with the
+// retry package's policy (200 ms growing by half to 30 s, with jitter) for
+// as long as the worker runs.
 // Options.DeadLetters, when set, retries dead letters while the Daemon
 // runs (package deadletter); the Daemon owns its goroutine.
 package pipeline

@@ -3,15 +3,24 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
-
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/retry"
 	"github.com/sfcdc/sfcdc/salesforce"
 )
+
+// fetchRetry is how the record fetch retries a transient failure: from
+// 200 ms growing by half each time to 30 s, with jitter, for as long as
+// the run lasts (the events wait unfinished, so nothing is checkpointed
+// past them). It grows more slowly than the other layers' waits because
+// the stream's events queue behind a fetch: eight failures in a row
+// cost about 10 to 15 s, not a minute.
+var fetchRetry = retry.Policy{Initial: 200 * time.Millisecond, Max: 30 * time.Second, Multiplier: 1.5}
 
 // fetchRequest asks for the current records of one event. The event holds
 // a piece for it, which the batcher finishes once the records are mapped
@@ -110,12 +119,23 @@ func (r *run) runFetches(ctx context.Context) {
 // and the carried records, in the order their events arrived.
 func (r *run) fetchBatch(ctx context.Context, batch fetchBatch) {
 	for object, reqs := range batch.byObject {
-		if ctx.Err() != nil || r.keeper.Err() != nil {
+		if ctx.Err() != nil || r.keeper.Err() != nil || r.fetchStopped.Load() {
 			return // the events stay unfinished: not checkpointed
 		}
 		records, err := r.retrieve(ctx, object, reqs)
 		if err != nil && ctx.Err() != nil {
 			continue // on cancellation the events stay unfinished
+		}
+		if stopsTheRun(err) {
+			// Every further call would be refused too. Fetch nothing more;
+			// this event and every later one stay unfinished (not
+			// checkpointed) and the run stops: at the API limit the daemon
+			// pauses the topic and streams them again afterwards; without a
+			// session the topic fails with the reason, as the subscriber
+			// does.
+			r.fetchStopped.Store(true)
+			r.fail(fmt.Errorf("fetch %s records for %s: %w", object, r.cfg.Topic, err))
+			return
 		}
 		for _, req := range reqs {
 			switch {
@@ -123,7 +143,7 @@ func (r *run) fetchBatch(ctx context.Context, batch fetchBatch) {
 				for _, rec := range req.carried {
 					r.submit(ctx, req.seq, rec)
 				}
-			case err != nil: // refused for good: the records cannot be mapped
+			case err != nil: // refused for good (salesforce.Fatal): the records cannot be mapped
 				// One dead letter per record, so a retry can refetch each.
 				for _, id := range req.ids {
 					r.deadLetter(req.seq, replay.DeadLetter{Object: object, RecordID: id, Reason: reasonFetchFailed, Error: err.Error()})
@@ -145,9 +165,10 @@ func (r *run) fetchBatch(ctx context.Context, batch fetchBatch) {
 	}
 }
 
-// retrieve fetches the records of reqs by ID, retrying transient failures
-// with backoff until ctx ends. It returns the records that exist by the ID
-// they were asked for.
+// retrieve fetches the records of reqs by ID, retrying what
+// salesforce.Classify calls transient (fetchRetry) until ctx ends. It
+// returns the records that exist by the ID they were asked for, or the
+// error of a limit or a refusal, which no retry soon can change.
 func (r *run) retrieve(ctx context.Context, object string, reqs []fetchRequest) (map[string]salesforce.Record, error) {
 	fields, err := r.opts.Mapper.FetchFields(object)
 	if err != nil {
@@ -169,39 +190,38 @@ func (r *run) retrieve(ctx context.Context, object string, reqs []fetchRequest) 
 	if len(ids) == 0 {
 		return nil, nil // only carried records
 	}
-	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval, bo.MaxInterval = 200*time.Millisecond, 30*time.Second
-	for {
-		records, err := r.read(ctx, object, ids, fields)
-		if err == nil {
-			r.stats.incidents.Cleared(FailureREST)
-			out := make(map[string]salesforce.Record, len(records))
-			for i, rec := range records {
-				if rec != nil && i < len(ids) {
-					out[ids[i]] = rec
-				}
-			}
-			return out, nil
-		}
-		if refusedForGood(err) {
-			return nil, err
-		}
-		r.log.Warn("fetch records; retrying", "object", object, "err", err)
-		r.stats.setError(err)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(bo.NextBackOff()):
+	var records []salesforce.Record
+	err = fetchRetry.Do(ctx, retry.Call{
+		Retryable: func(err error) bool { return salesforce.Classify(err) == salesforce.Transient },
+		OnRetry: func(f retry.Failure) {
+			r.log.Warn("fetch records; retrying", "object", object, "attempt", f.Attempt, "wait", f.Wait, "err", f.Err)
+			r.stats.setError(f.Err)
+		},
+	}, func(ctx context.Context) error {
+		var err error
+		records, err = r.read(ctx, object, ids, fields)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.stats.incidents.Cleared(FailureREST)
+	out := make(map[string]salesforce.Record, len(records))
+	for i, rec := range records {
+		if rec != nil && i < len(ids) {
+			out[ids[i]] = rec
 		}
 	}
+	return out, nil
 }
 
-// refusedForGood tells errors a retry cannot fix (a field the mapping
-// names does not exist or is not readable, the object is unknown) from
-// transient ones.
-func refusedForGood(err error) bool {
-	return errors.Is(err, salesforce.ErrInvalidField) || errors.Is(err, salesforce.ErrMalformedQuery) ||
-		errors.Is(err, salesforce.ErrNotFound)
+// stopsTheRun tells the fetch failures that concern every record, not the
+// ones asked for: the org's API allocation is spent (salesforce.Classify's
+// Limit), or no session can be had without a person (a refused grant or
+// client, a token that cannot be renewed: pubsub.ErrCannotRefresh).
+// Dead letters are for records; these stop the run instead.
+func stopsTheRun(err error) bool {
+	return salesforce.Classify(err) == salesforce.Limit || errors.Is(err, pubsub.ErrCannotRefresh)
 }
 
 // read uses one Collections retrieve, or SOQL when the mapping needs parent

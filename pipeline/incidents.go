@@ -31,6 +31,7 @@ var retryMessages = map[string]string{
 	"backfill call failed; retrying":                                          FailureREST,
 	"stream ended; resubscribing":                                             FailureStream,
 	"session refresh failed; will retry":                                      FailureSession,
+	"no Salesforce session yet; retrying":                                     FailureSession,
 	"state store unreachable; retrying":                                       FailureStore,
 	"state store unreachable; restarting the topic's worker":                  FailureStore,
 	"state store request failed; retrying":                                    FailureStore,

@@ -18,7 +18,9 @@ type Resync func(ctx context.Context, object string, committed time.Time) error
 // checkpoint before the event until its records are in CM, so a crash
 // during the resync repeats it. A resync that fails for good becomes a
 // dead letter, as without a Resync; one cut short by ctx leaves the event
-// unfinished (not checkpointed).
+// unfinished (not checkpointed), and so does one stopped at the org's API
+// limit, which also stops the run: the daemon pauses the topic and
+// streams the event again afterwards, as for a load.
 func (r *run) resync(ctx context.Context, seq replay.Seq, h *pubsub.ChangeEventHeader, reason string) error {
 	if r.opts.Resync == nil {
 		r.deadLetter(seq, replay.DeadLetter{Object: h.EntityName, Reason: reasonNeedsResync, Error: reason})
@@ -32,6 +34,10 @@ func (r *run) resync(ctx context.Context, seq replay.Seq, h *pubsub.ChangeEventH
 	case ctx.Err() != nil:
 		r.events.add(seq) // never finished: the next holder resyncs again
 		return ctx.Err()
+	case atAPILimit(err):
+		r.events.add(seq) // never finished: resynced again after the pause
+		r.fail(err)
+		return err
 	}
 	r.deadLetter(seq, replay.DeadLetter{Object: h.EntityName, Reason: reasonNeedsResync, Error: err.Error()})
 	return nil

@@ -104,7 +104,7 @@ func (r *run) intake(ctx context.Context, sub *pubsub.Subscription) {
 				return
 			}
 			if err := r.handle(ctx, m); err != nil {
-				return // only ctx ending makes handle fail
+				return // only ctx ending, or a stop at the API limit, makes handle fail
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
@@ -151,18 +152,19 @@ func (w *Worker) startPosition(ctx context.Context) (pubsub.Start, error) {
 // run is one Run's state: everything that lives as long as the lease.
 type run struct {
 	*Worker
-	keeper   *leaseKeeper
-	lease    replay.Lease
-	tracker  *replay.Tracker
-	flusher  *replay.Flusher
-	upload   *uploader.Uploader
-	events   *openEvents
-	fetches  chan fetchRequest
-	fetching pendingFetches // record IDs queued to the fetch batcher
-	stopOnce sync.Once
-	stop     context.CancelFunc // ends intake
-	errMu    sync.Mutex
-	err      error // the first reason the run stopped, nil for cancellation
+	keeper       *leaseKeeper
+	lease        replay.Lease
+	tracker      *replay.Tracker
+	flusher      *replay.Flusher
+	upload       *uploader.Uploader
+	events       *openEvents
+	fetches      chan fetchRequest
+	fetching     pendingFetches // record IDs queued to the fetch batcher
+	fetchStopped atomic.Bool    // a fetch met the API limit or lost the session: fetch nothing more
+	stopOnce     sync.Once
+	stop         context.CancelFunc // ends intake
+	errMu        sync.Mutex
+	err          error // the first reason the run stopped, nil for cancellation
 	// began is when this run started (this host's clock) if CM may hold
 	// newer versions than the events replayed before it carry (see
 	// replayed); zero otherwise.

@@ -33,7 +33,11 @@ type Credentials interface {
 }
 
 // ErrCannotRefresh is returned by credentials that have no way to obtain a
-// new token (a fixed token that expired): the fix is a new token.
+// new token (a fixed token that expired): the fix is a new token. Other
+// credentials match it when no retry can give a session (the salesforce
+// package: a refused grant or client, no stored login). A subscription
+// stops with such an error; it retries any other Current or Refresh
+// failure with its reconnect backoff.
 var ErrCannotRefresh = errors.New("the access token was rejected and these credentials cannot refresh it; supply a new token")
 
 // StaticCredentials is a fixed session, as the simulator prints it.

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
+	"github.com/sfcdc/sfcdc/retry"
 )
 
 // Preset is where a subscription starts when it has no replay ID.
@@ -171,18 +172,24 @@ func (s *Subscription) run(ctx context.Context, start Start) error {
 	if start.Preset == Custom && len(start.ReplayID) == 0 {
 		return fmt.Errorf("subscribe to %s: a custom start needs a replay ID", s.topic)
 	}
-	bo := &backoff.ExponentialBackOff{
-		InitialInterval:     s.client.cfg.BackoffInitial,
-		RandomizationFactor: 0.5,
-		Multiplier:          2,
-		MaxInterval:         s.client.cfg.BackoffMax,
-	}
-	bo.Reset()
+	bo := retry.Policy{Initial: s.client.cfg.BackoffInitial, Max: s.client.cfg.BackoffMax}.Backoff()
 	log := s.client.cfg.Logger.With("topic", s.topic)
 	for {
 		sess, err := s.client.creds.Current(ctx)
-		if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, ErrCannotRefresh):
+			// No session can be had without a person (a refused grant or
+			// client, a fixed token): stop with the reason.
 			return fmt.Errorf("subscribe to %s: %w", s.topic, err)
+		case err != nil:
+			// The token endpoint failed or is backing off: a session may
+			// come on a later try.
+			if !s.waitToReconnect(ctx, bo, log, "no Salesforce session yet; retrying", err) {
+				return nil
+			}
+			continue
 		}
 		end := s.attempt(ctx, s.resumeFrom(start))
 		if ctx.Err() != nil {
@@ -205,13 +212,20 @@ func (s *Subscription) run(ctx context.Context, start Start) error {
 				log.Info("session refreshed after the server rejected it")
 			}
 		}
-		delay := bo.NextBackOff()
-		s.reconnects.Add(1)
-		log.Warn("stream ended; resubscribing", "error", err, "after", delay)
-		if !sleep(ctx, delay) {
+		if !s.waitToReconnect(ctx, bo, log, "stream ended; resubscribing", err) {
 			return nil
 		}
 	}
+}
+
+// waitToReconnect waits the reconnect policy's next wait (retry package:
+// BackoffInitial doubling to BackoffMax, with jitter; no attempt bound, a
+// topic reconnects until it is stopped). It reports false when ctx ended.
+func (s *Subscription) waitToReconnect(ctx context.Context, bo *retry.Backoff, log *slog.Logger, msg string, err error) bool {
+	delay, _ := bo.Next()
+	s.reconnects.Add(1)
+	log.Warn(msg, "error", err, "after", delay)
+	return retry.SleepTimer(ctx, delay) == nil
 }
 
 // resumeFrom is the start of the next stream: right after the last message
@@ -223,17 +237,6 @@ func (s *Subscription) resumeFrom(start Start) Start {
 		return After(s.position)
 	}
 	return start
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // streamResult is one Recv result with the error-code trailer of a failure.

@@ -84,7 +84,8 @@ type Config struct {
 	// RequestTimeout bounds one HTTP exchange (60 s when 0).
 	RequestTimeout time.Duration
 	// RefreshBackoffInitial and RefreshBackoffMax bound the wait after a
-	// failed token request before the next one is sent (1 s and 2 min when 0).
+	// failed token request before the next one is sent (1 s and 2 min when 0):
+	// the retry policy's waits, doubling, jitter only lengthening a wait.
 	RefreshBackoffInitial, RefreshBackoffMax time.Duration
 	// Clock is the time source (the wall clock when nil).
 	Clock Clock

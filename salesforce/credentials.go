@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/retry"
 )
 
 // Credentials is the one source of Salesforce sessions for a process: the
@@ -23,8 +23,11 @@ import (
 // (Refresh). Refreshes are single-flight: callers that report the same
 // rejected token while a refresh runs wait for its result; callers that
 // report an already replaced token get the replacement at once. After a
-// failed token request the next one waits out an exponential backoff;
-// callers in that window get ErrRefreshBackoff wrapping the failure.
+// failed token request the next one waits out the retry policy's backoff
+// (RefreshBackoffInitial doubling to RefreshBackoffMax, with jitter);
+// callers in that window get ErrRefreshBackoff wrapping the failure. This
+// is a gate, not a loop: the callers (the REST client's caller, the
+// subscriber) own their retries.
 type Credentials struct {
 	cfg    Config
 	grant  grant
@@ -32,12 +35,12 @@ type Credentials struct {
 	policy hostPolicy
 	log    *slog.Logger
 
-	mu       sync.Mutex
-	current  *session
-	flight   *refreshFlight
-	failures int
-	retryAt  time.Time
-	lastErr  error
+	mu      sync.Mutex
+	current *session
+	flight  *refreshFlight
+	backoff *retry.Backoff // the waits after consecutive failed token requests
+	retryAt time.Time
+	lastErr error
 
 	tokenRequests atomic.Int64 // see TokenRequests (client_stats.go)
 }
@@ -78,7 +81,9 @@ func NewCredentials(cfg Config, store TokenStore) (*Credentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Credentials{cfg: cfg, grant: g, http: hc, policy: newHostPolicy(cfg.LoginURL, cfg.TrustedHosts), log: cfg.Logger}, nil
+	refreshes := retry.Policy{Initial: cfg.RefreshBackoffInitial, Max: cfg.RefreshBackoffMax, Now: cfg.Clock.Now}
+	return &Credentials{cfg: cfg, grant: g, http: hc, policy: newHostPolicy(cfg.LoginURL, cfg.TrustedHosts), log: cfg.Logger,
+		backoff: refreshes.Backoff()}, nil
 }
 
 func newGrant(cfg Config, store TokenStore) (grant, error) {
@@ -126,7 +131,7 @@ func (c *Credentials) sessionNewerThan(ctx context.Context, rejected string) (pu
 		f, leader, err := c.joinFlightLocked()
 		c.mu.Unlock()
 		if err != nil {
-			return pubsub.Session{}, err
+			return pubsub.Session{}, markRefused(err)
 		}
 		if leader {
 			c.runFlight(ctx, f)
@@ -140,7 +145,7 @@ func (c *Credentials) sessionNewerThan(ctx context.Context, rejected string) (pu
 			return f.sess.pubsub(), nil
 		}
 		if !isContextError(f.err) || ctx.Err() != nil {
-			return pubsub.Session{}, f.err
+			return pubsub.Session{}, markRefused(f.err)
 		}
 		// The leader gave up (its context ended); try again as leader.
 	}
@@ -169,27 +174,36 @@ func (c *Credentials) runFlight(ctx context.Context, f *refreshFlight) {
 	close(f.done)
 	switch {
 	case err == nil:
-		c.current, c.failures, c.lastErr = sess, 0, nil
+		c.current, c.lastErr = sess, nil
+		c.backoff.Reset()
 		c.log.Info("Salesforce session obtained", "flow", c.cfg.Flow, "org", sess.orgID, "instance", sess.instanceURL)
 	case isContextError(err):
 	default:
-		c.failures++
 		c.lastErr = err
-		wait := c.backoff(c.failures)
+		wait, _ := c.backoff.Next() // no attempt or time bound: the next caller asks again
 		c.retryAt = c.cfg.Clock.Now().Add(wait)
 		c.log.Warn("Salesforce session request failed", "flow", c.cfg.Flow, "error", err, "retry_after", wait)
 	}
 }
 
-// backoff is the wait after the n-th consecutive failure: doubling from
-// the initial value, ±20 % jitter, capped.
-func (c *Credentials) backoff(n int) time.Duration {
-	d := c.cfg.RefreshBackoffInitial << min(n-1, 20)
-	if d <= 0 || d > c.cfg.RefreshBackoffMax {
-		d = c.cfg.RefreshBackoffMax
+// refusedSession is a session request no retry can satisfy (Classify:
+// Fatal — a refused grant or client, no stored login, an untrusted
+// host). It reads as the failure itself and also matches
+// pubsub.ErrCannotRefresh, so the subscriber stops with it instead of
+// reconnecting for ever; the session's callers in this package see the
+// same classes as before.
+type refusedSession struct{ err error }
+
+func (e *refusedSession) Error() string   { return e.err.Error() }
+func (e *refusedSession) Unwrap() []error { return []error{e.err, pubsub.ErrCannotRefresh} }
+
+// markRefused marks err as a refused session when Classify calls it fatal
+// (the caller's cancellation aside).
+func markRefused(err error) error {
+	if isContextError(err) || Classify(err) != Fatal || errors.Is(err, pubsub.ErrCannotRefresh) {
+		return err
 	}
-	d = time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-	return min(d, c.cfg.RefreshBackoffMax)
+	return &refusedSession{err: err}
 }
 
 func isContextError(err error) bool {

@@ -53,6 +53,32 @@
 // every call counted (Client.Usage). Records decode to map[string]any with
 // relationships nested as REST sends them and date-times as time.Time.
 //
+// # Failure classes
+//
+// Classify puts every failure of this package in one of three classes, and
+// every caller (backfill, the stream's record fetch, validate, the
+// subscriber's session refresh) acts on the class, not on codes:
+// Transient (5xx, connection and timeout failures, a busy token endpoint)
+// is retried with the retry package's backoff by the one layer that owns
+// the call; Fatal (a refused query, field, object, permission, grant,
+// client, certificate or URL, and anything unrecognised) stops, or
+// dead-letters the one record; Limit is REST 403 REQUEST_LIMIT_EXCEEDED
+// (and the Bulk query allocation).
+//
+// REQUEST_LIMIT_EXCEEDED means the same to every caller: the org's API
+// allocation, counted over a rolling 24 hours, is spent, so a retry soon
+// only fails again and adds calls. It is not retried. A one-shot
+// `sfcdc backfill` stops with an error naming the limit, its watermark
+// saved, so the next run resumes there; inside the daemon, a load or the stream's record fetch that
+// meets it pauses only its topic (state paused, last_error naming the
+// limit and when it resumes), tries again after run.budget_retry, and
+// checkpoints nothing past the event that met it, so nothing is lost and
+// the other topics go on.
+//
+// The client itself retries nothing but a rejected session (once, after
+// the refresh); Credentials space their token requests after a failure
+// with the retry package's policy (RefreshBackoffInitial..RefreshBackoffMax).
+//
 // # Bulk API 2.0 query
 //
 // Client.BulkQuery creates a query or queryAll job, BulkJob.Wait polls it

@@ -15,7 +15,8 @@ var (
 	// returning it.
 	ErrInvalidSession = errors.New("session expired or invalid")
 	// ErrRequestLimitExceeded: the org's daily API allocation is spent (403
-	// REQUEST_LIMIT_EXCEEDED); back off until usage falls.
+	// REQUEST_LIMIT_EXCEEDED). Classify calls it a Limit: do not retry
+	// soon; stop or pause until usage falls.
 	ErrRequestLimitExceeded = errors.New("API request limit exceeded")
 	// ErrNotFound: the resource or record does not exist (404 NOT_FOUND).
 	ErrNotFound = errors.New("not found")
@@ -79,11 +80,6 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode >= 500
 	}
 	return false
-}
-
-// Temporary reports whether repeating the call later may succeed.
-func (e *APIError) Temporary() bool {
-	return e.StatusCode >= 500 || e.Code == "REQUEST_LIMIT_EXCEEDED"
 }
 
 // oneLine folds Salesforce's multi-line query messages into one line so

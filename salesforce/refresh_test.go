@@ -127,7 +127,7 @@ func TestAFailedRefreshBacksOffBeforeAskingAgain(t *testing.T) {
 	if n := s.REST.GrantCounts()[sfsim.GrantClientCredentials]; n != 0 {
 		t.Fatalf("%d tokens issued during the backoff", n)
 	}
-	clock.Advance(3 * time.Second) // past the first backoff (1 s ± 20 %)
+	clock.Advance(3 * time.Second) // past the first backoff (1 s to 1.5 s)
 	if _, err := creds.Current(t.Context()); err != nil {
 		t.Fatalf("after the backoff: %v", err)
 	}

@@ -55,16 +55,13 @@
 //   - The API token is a Secret: it never appears in errors, logs or
 //     formatted values.
 //
-// # Why cenkalti/backoff only for the intervals
+// # Retries
 //
-// github.com/cenkalti/backoff/v5 provides the exponential intervals
-// (ExponentialBackOff, without its RandomizationFactor: that jitter also
-// shortens a wait, to half of InitialBackoff for the first one, while
-// InitialBackoff is documented as the shortest wait). retry.go adds jitter
-// that only lengthens a wait, up to half, and keeps it within MaxBackoff.
-// Its Retry loop is not used: it cannot take an injected timer, so tests
-// would wait in real time, and it honours Retry-After only in whole seconds
-// from its own error type. The loop in retry.go is a few lines, uses the
-// injectable Options.Sleep, and applies Retry-After in seconds or as an
-// HTTP date.
+// The waits come from the one retry policy of sfcdc (package retry):
+// exponential from InitialBackoff, jitter that only lengthens a wait,
+// never above MaxBackoff, Retry-After honoured within
+// InitialBackoff..MaxRetryAfter and injectable sleep (Options.Sleep). The
+// loop itself is here (retry.go) because an attempt and the wait after it
+// run under different contexts: a request in flight may finish during the
+// shutdown grace, a new wait may not.
 package uploader

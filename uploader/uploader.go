@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/retry"
 )
 
 // Item is one mapping result to deliver.
@@ -78,7 +79,7 @@ type Uploader struct {
 	hashes     HashStore
 	report     func(Outcome)
 	log        *slog.Logger
-	sleep      func(context.Context, time.Duration) error
+	retry      retry.Policy // waits between attempts; no attempt or time bound
 
 	intake   chan Item
 	wake     chan struct{} // Flush wakes the batcher so lingering batches leave
@@ -101,15 +102,16 @@ func New(cfg Config, opts Options) (*Uploader, error) {
 	}
 	cfg = cfg.withDefaults()
 	u := &Uploader{
-		cfg: cfg, hashes: opts.Hashes, report: opts.Report, log: opts.Logger, sleep: opts.Sleep,
+		cfg: cfg, hashes: opts.Hashes, report: opts.Report, log: opts.Logger,
+		retry:  retry.Policy{Initial: cfg.InitialBackoff, Max: cfg.MaxBackoff, MaxRetryAfter: cfg.MaxRetryAfter, Sleep: opts.Sleep},
 		intake: make(chan Item, cfg.MaxBatchComments), wake: make(chan struct{}, 1),
 		stopping: make(chan struct{}), waiting: newWaiting(),
 	}
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
 	}
-	if u.sleep == nil {
-		u.sleep = sleepTimer
+	if u.retry.Sleep == nil {
+		u.retry.Sleep = retry.SleepTimer
 	}
 	if u.report == nil {
 		u.report = func(Outcome) {}
