@@ -144,7 +144,7 @@ func billingRun(t *testing.T, faulty bool) commsmining.Stats {
 	if err != nil {
 		t.Fatal(err)
 	}
-	awaitCMMatchesOrg(t, w, m, 60*time.Second, "EmailMessage", "Case", "Task")
+	awaitCMMatchesOrg(t, w, m, 3*time.Minute, "EmailMessage", "Case", "Task")
 	d.stop(t)
 	st := w.cm.Stats()
 	t.Logf("faults %v: billable %d (new %d, updated %d, unchanged %d), %d comments received in %d sync requests; faults served %s",
