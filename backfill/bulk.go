@@ -11,7 +11,7 @@ import (
 
 // Estimation constants of the REST/Bulk comparison a dry run shows.
 const (
-	// estimatedBulkPolls is the job-state reads a typical job needs (1 s
+	// estimatedBulkPolls is the job-state reads a typical job needs (0.5 s
 	// doubling up to 30 s covers a few minutes of processing).
 	estimatedBulkPolls = 6
 	// estimatedBulkPageRecords is the results page size Salesforce

@@ -23,7 +23,7 @@ const (
 
 // Defaults of BulkQueryOptions.
 const (
-	DefaultBulkPollInitial  = time.Second
+	DefaultBulkPollInitial  = 500 * time.Millisecond
 	DefaultBulkPollMax      = 30 * time.Second
 	DefaultBulkAbortTimeout = 10 * time.Second
 )
@@ -37,7 +37,9 @@ type BulkQueryOptions struct {
 	// Salesforce choose.
 	MaxRecords int
 	// PollInitial and PollMax bound Wait's polling: the first wait, doubled
-	// per poll up to PollMax (1 s and 30 s when 0).
+	// per poll up to PollMax (500 ms and 30 s when 0). A small job is done
+	// in about a second, so the first polls come early; a long one costs
+	// one poll per 30 s.
 	PollInitial, PollMax time.Duration
 	// Sleep waits between polls; nil uses a timer. Tests inject their own.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -208,6 +210,9 @@ func (j *BulkJob) Refresh(ctx context.Context) (BulkJobInfo, error) {
 // AbortTimeout) so it does not run on for nobody, and ctx's error returned.
 // A failed poll is returned as is; calling Wait again goes on waiting.
 func (j *BulkJob) Wait(ctx context.Context) (BulkJobInfo, error) {
+	// Polling a job that runs is not retrying a failure (package retry):
+	// an exact doubling schedule, without jitter, since one job's polls
+	// need no spreading.
 	bo := &backoff.ExponentialBackOff{
 		InitialInterval: j.opts.PollInitial, RandomizationFactor: 0, Multiplier: 2, MaxInterval: j.opts.PollMax,
 	}
