@@ -70,7 +70,7 @@ func TestTheReadmeWalkThroughRunsAsWrittenInOneShellSession(t *testing.T) {
 	defer cancel()
 	bash := exec.CommandContext(ctx, "bash", "-c", script.String())
 	bash.Dir = filepath.Join("..", "..")
-	bash.Env = walkthroughEnv(walk)
+	bash.Env = walkthroughEnv(t, walk)
 	// The session is a process group of its own: a timeout stops it whole,
 	// background jobs included, like closing the terminal.
 	bash.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -123,8 +123,10 @@ click_allow() { # open the authorize URL the login printed, and click Allow
 `
 
 // walkthroughEnv is a fresh terminal's: no SFCDC_ variable, and a home of
-// its own for the login's token file.
-func walkthroughEnv(walk string) []string {
+// its own for the login's token file. Go's module and build caches stay
+// where they are (they default to the home): a cold cache would download
+// and compile every module inside the test's time limit.
+func walkthroughEnv(t *testing.T, walk string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -132,6 +134,16 @@ func walkthroughEnv(walk string) []string {
 			continue
 		}
 		env = append(env, kv)
+	}
+	for _, name := range []string{"GOMODCACHE", "GOCACHE", "GOPATH"} {
+		if os.Getenv(name) != "" {
+			continue
+		}
+		out, err := exec.Command("go", "env", name).Output()
+		if err != nil {
+			t.Fatalf("go env %s: %v", name, err)
+		}
+		env = append(env, name+"="+strings.TrimSpace(string(out)))
 	}
 	return append(env, "HOME="+walk, "WALK="+walk, "PATH="+os.Getenv("PATH")+":/usr/local/go/bin")
 }
