@@ -7,7 +7,9 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -87,35 +89,42 @@ func TestAPausedHolderPastItsDeadlineWritesNoCheckpoint(t *testing.T) {
 }
 
 // A keeper renews the lease past its TTL while it is held, and the writes
-// it allows are recorded as the topic's last checkpoint.
+// it allows are recorded as the topic's last checkpoint. It runs in a
+// synctest bubble on the embedded store: the renewals happen on the fake
+// clock, so the test neither sleeps nor spins on the wall clock.
 func TestAKeeperRenewsTheLeaseAndRecordsCheckpoints(t *testing.T) {
-	store := internalStore(t)
-	const org, topic = "00D000000000001AAA", "/data/CaseChangeEvent"
-	const ttl = 300 * time.Millisecond
-	lease, err := store.AcquireLease(t.Context(), org, topic, "holder", ttl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keeper := keepLease(store, lease, slog.New(slog.DiscardHandler), nil, nil)
-	defer keeper.end()
-	first := lease.Expires
-	deadline := time.Now().Add(20 * time.Second)
-	for !keeper.Lease().Expires.After(first.Add(ttl)) {
-		if time.Now().After(deadline) || keeper.Err() != nil {
-			t.Fatalf("the lease was not renewed past its first TTL (err %v)", keeper.Err())
+	synctest.Test(t, func(t *testing.T) {
+		store, err := replay.OpenFileStore(filepath.Join(t.TempDir(), "state.db"), replay.FileOptions{})
+		if err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	stats := newTopicStats(topic, nil, nil, nil)
-	commit := time.Now().Add(-time.Hour)
-	checkpoints := fencedCheckpoints{CheckpointStore: store, keeper: keeper, stats: stats}
-	if err := checkpoints.SaveCheckpoint(t.Context(), lease, replay.Checkpoint{ReplayID: []byte{1}, CommitTime: commit}); err != nil {
-		t.Fatal(err)
-	}
-	snap := stats.snapshot(time.Now())
-	if snap.LastCheckpointAt.IsZero() || snap.ReplayAge < time.Hour || snap.ReplayAge > 2*time.Hour {
-		t.Fatalf("snapshot after a checkpoint: %+v, want its write time and a replay age of about 1 h", snap)
-	}
+		defer store.Close()
+		const org, topic = "00D000000000001AAA", "/data/CaseChangeEvent"
+		const ttl = 30 * time.Second
+		lease, err := store.AcquireLease(t.Context(), org, topic, "holder", ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keeper := keepLease(store, lease, slog.New(slog.DiscardHandler), nil, nil)
+		defer keeper.end()
+		first := lease.Expires
+		time.Sleep(2 * ttl) // fake time: six renewals are due meanwhile
+		synctest.Wait()
+		if err := keeper.Err(); err != nil || !keeper.Lease().Expires.After(first.Add(ttl)) {
+			t.Fatalf("after two TTLs the lease expires at %v (first %v), err %v: want it renewed past its first TTL",
+				keeper.Lease().Expires, first, err)
+		}
+		stats := newTopicStats(topic, nil, nil, nil)
+		commit := time.Now().Add(-time.Hour)
+		checkpoints := fencedCheckpoints{CheckpointStore: store, keeper: keeper, stats: stats}
+		if err := checkpoints.SaveCheckpoint(t.Context(), keeper.Lease(), replay.Checkpoint{ReplayID: []byte{1}, CommitTime: commit}); err != nil {
+			t.Fatal(err)
+		}
+		snap := stats.snapshot(time.Now())
+		if snap.LastCheckpointAt.IsZero() || snap.ReplayAge != time.Hour {
+			t.Fatalf("snapshot after a checkpoint: %+v, want its write time and a replay age of exactly 1 h (fake clock)", snap)
+		}
+	})
 }
 
 func TestAStandbyRetriesWhenTheHeldLeaseWouldExpire(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sfcdc/sfcdc/replay"
@@ -111,18 +112,21 @@ func TestFlusherRunWritesOnItsIntervalAndRetriesAfterErrors(t *testing.T) {
 	}
 }
 
+// The lease runs out on synctest's fake clock: no spinning on the wall
+// clock until another holder can take it.
 func TestFlusherRunStopsWithErrFencedWhenTheLeaseIsLost(t *testing.T) {
-	store, _, tr, lease := newFlushFixture(t, 20*time.Millisecond)
-	f := replay.NewFlusher(store, tr, lease, replay.FlusherOptions{Interval: time.Millisecond})
-	poll(t, func() bool {
+	synctest.Test(t, func(t *testing.T) {
+		store, _, tr, lease := newFlushFixture(t, 20*time.Millisecond)
+		f := replay.NewFlusher(store, tr, lease, replay.FlusherOptions{Interval: time.Millisecond})
+		time.Sleep(21 * time.Millisecond)
 		_, err := store.AcquireLease(t.Context(), flushOrg, flushTopic, "b", time.Minute)
-		return err == nil
+		noErr(t, "AcquireLease after the first lease ran out", err)
+		seqs := trackN(t, tr, 1)
+		noErr(t, "Done", tr.Done(seqs[0]))
+		wantErr(t, "Run", f.Run(t.Context()), replay.ErrFenced)
+		_, err = store.Checkpoint(t.Context(), flushOrg, flushTopic)
+		wantErr(t, "Checkpoint", err, replay.ErrNotFound)
 	})
-	seqs := trackN(t, tr, 1)
-	noErr(t, "Done", tr.Done(seqs[0]))
-	wantErr(t, "Run", f.Run(t.Context()), replay.ErrFenced)
-	_, err := store.Checkpoint(t.Context(), flushOrg, flushTopic)
-	wantErr(t, "Checkpoint", err, replay.ErrNotFound)
 }
 
 // poll waits for cond; the bound only guards against a hang.
