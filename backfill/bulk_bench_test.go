@@ -99,27 +99,12 @@ func (w *world) cmDigests() map[string][32]byte {
 }
 
 // wantDigests is cmDigests of what CM should hold for the org's live
-// EmailMessages, mapped as the upload maps them.
+// EmailMessages.
 func (w *world) wantDigests(t testing.TB) map[string][32]byte {
 	t.Helper()
-	m, err := mapper.New(mapper.Config{Objects: emails})
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string][32]byte{}
-	for _, r := range w.sim.Org.Records("EmailMessage") {
-		if r.IsDeleted() {
-			continue
-		}
-		res, err := m.Map(mapper.Record{Object: "EmailMessage", ID: r.ID(), Fields: map[string]any(r.Fields)})
-		if err != nil {
-			t.Fatalf("map EmailMessage %s: %v", r.ID(), err)
-		}
-		c, err := res.Comment()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[res.CommentID] = sha256.Sum256([]byte(c.Messages[0].Subject + "\x00" + c.Messages[0].Body))
-	}
+	w.eachWantedEmail(t, func(id string, c mapper.Comment) {
+		out[id] = sha256.Sum256([]byte(c.Messages[0].Subject + "\x00" + c.Messages[0].Body))
+	})
 	return out
 }

@@ -208,6 +208,15 @@ func (w *world) cmBodies() map[string]string {
 func (w *world) wantBodies(t testing.TB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
+	w.eachWantedEmail(t, func(id string, c mapper.Comment) { out[id] = c.Messages[0].Body })
+	return out
+}
+
+// eachWantedEmail hands fn the comment CM should hold for each live
+// EmailMessage of the org, by comment ID, mapped as the upload maps it
+// (so the text is cleaned the same way).
+func (w *world) eachWantedEmail(t testing.TB, fn func(commentID string, c mapper.Comment)) {
+	t.Helper()
 	m, err := mapper.New(mapper.Config{Objects: emails})
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +225,6 @@ func (w *world) wantBodies(t testing.TB) map[string]string {
 		if r.IsDeleted() {
 			continue
 		}
-		// Through the mapper, which cleans the text as the upload does.
 		res, err := m.Map(mapper.Record{Object: "EmailMessage", ID: r.ID(), Fields: map[string]any(r.Fields)})
 		if err != nil {
 			t.Fatalf("map EmailMessage %s: %v", r.ID(), err)
@@ -225,9 +233,8 @@ func (w *world) wantBodies(t testing.TB) map[string]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[res.CommentID] = c.Messages[0].Body
+		fn(res.CommentID, c)
 	}
-	return out
 }
 
 // watermark reads an object's stored watermark.
