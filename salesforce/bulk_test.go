@@ -374,7 +374,9 @@ func TestBulkResultsConsumedSlowerThanTheRequestTimeoutAreStillReadWhole(t *test
 	if err != nil {
 		t.Fatal(err)
 	}
-	const timeout = 300 * time.Millisecond
+	// Long enough that a loaded machine's simulator (CSV of 20 MB, -race)
+	// never pauses that long between writes; 300 ms once did on CI.
+	const timeout = 2 * time.Second
 	c, err := salesforce.NewClient(salesforce.Config{CAFile: s.PubSub.CAFile(), RequestTimeout: timeout}, clientCredentials(t, s, nil))
 	if err != nil {
 		t.Fatal(err)
