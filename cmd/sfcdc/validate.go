@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -89,3 +90,9 @@ func runValidate(cmd *cobra.Command, path string, offline bool) error {
 		report.Org, report.Objects, report.Fields, report.Topics, conf.CommsMining.Project, conf.CommsMining.Source, report.Store)
 	return nil
 }
+
+// quietRedisLog drops go-redis's own log lines; the command reports store
+// errors itself.
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...any) {}
