@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sfcdc/sfcdc/checkpoint"
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/mapper"
@@ -474,20 +475,16 @@ func (p *demoProgress) lag() time.Duration {
 // resetDemoCheckpoints forgets the topics' checkpoints, so the next pass
 // streams its bus from the start while the content hashes stay.
 func resetDemoCheckpoints(ctx context.Context, store replay.Store, org string) error {
-	del, ok := store.(replay.CheckpointDeleter)
-	if !ok {
-		return errors.New("replay: this store cannot delete checkpoints")
-	}
 	topics := map[string]bool{}
 	for _, om := range demoObjects {
 		topics[om.Topic] = true
 	}
 	for topic := range topics {
-		lease, err := store.AcquireLease(ctx, org, topic, "sfcdc-demo-reset", 30*time.Second)
+		lease, err := checkpoint.Acquire(ctx, store, org, topic, checkpoint.Holder("sfcdc-demo-reset"))
 		if err != nil {
-			return fmt.Errorf("replay: take the %s lease: %w", topic, err)
+			return fmt.Errorf("replay: %w", err)
 		}
-		err = del.DeleteCheckpoint(ctx, lease)
+		err = checkpoint.Reset(ctx, store, lease)
 		_ = store.ReleaseLease(ctx, lease)
 		if err != nil {
 			return fmt.Errorf("replay: reset the %s checkpoint: %w", topic, err)
