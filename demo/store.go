@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sfcdc/sfcdc/liblog"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 )
@@ -71,7 +72,7 @@ func openDemoStore(ctx context.Context, url, fallback string) (*demoStore, error
 	// go-redis would log each refusal on stderr, which --json keeps clean:
 	// the outcome is reported below, cause included.
 	opts.MaxRetries, opts.DialerRetries = -1, 1
-	redis.SetLogger(quietRedisLog{})
+	liblog.SilenceRedis()
 	probe := redis.NewClient(opts)
 	pctx, cancel := context.WithTimeout(ctx, time.Second)
 	perr := probe.Ping(pctx).Err()
@@ -120,9 +121,3 @@ func deletePrefix(c *redis.Client, prefix string) {
 		c.Unlink(ctx, keys...)
 	}
 }
-
-// quietRedisLog drops go-redis's own log lines; the demo reports store
-// errors itself.
-type quietRedisLog struct{}
-
-func (quietRedisLog) Printf(context.Context, string, ...any) {}
