@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"encoding/json"
 	"errors"
 	"net"
 	"strings"
@@ -98,5 +99,32 @@ func TestLatencyPercentilesCountEachChangeFromItsOldestPendingCommit(t *testing.
 	}
 	if _, _, ok := newLatencies().percentiles(); ok {
 		t.Fatal("percentiles of nothing received")
+	}
+}
+
+// The JSON of Result is `sfcdc demo --json`, a public format: these keys
+// (the traffic figures flattened in) stay, and the org stays out.
+func TestTheResultsJSONKeepsThePublicKeys(t *testing.T) {
+	raw, err := json.Marshal(Result{org: "00Dsecretish"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"events", "events_done", "interrupted", "seed", "traffic_creates", "traffic_updates", "traffic_undeletes",
+		"traffic_deletes", "traffic_unmapped", "traffic_other", "comments_new", "comments_updated", "comments_updated_text",
+		"comments_updated_metadata", "comments_sent_unchanged", "events_merged", "comments_unchanged", "events_deleted",
+		"events_no_mapped_change", "events_gone_before_fetch", "events_unmapped", "events_covered_by_backfill",
+		"events_dead_lettered", "events_in_flight", "billable_units", "rest_calls", "events_needing_fetch", "cm_requests",
+		"seconds", "events_per_sec", "p50_latency_ms", "p99_latency_ms", "peak_rss_mb", "replay", "store"} {
+		if _, ok := obj[k]; !ok {
+			t.Errorf("key %q missing from %s", k, raw)
+		}
+		delete(obj, k)
+	}
+	if len(obj) != 0 {
+		t.Errorf("keys beyond the public format: %v", obj)
 	}
 }
