@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/deadletter"
-	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/spf13/cobra"
@@ -131,7 +130,7 @@ func runDeadLettersList(cmd *cobra.Command, f deadLetterFlags) error {
 	}
 	defer t.store.Close()
 	var shown []replay.DeadLetter
-	err = eachDeadLetter(ctx, t.store, t.org, func(d replay.DeadLetter) bool {
+	err = deadletter.Each(ctx, t.store, t.org, func(d replay.DeadLetter) bool {
 		shown = append(shown, d)
 		return f.limit == 0 || len(shown) < f.limit
 	})
@@ -209,51 +208,21 @@ func describeDeadLetter(d replay.DeadLetter) string {
 		d.Reason, d.Attempts, d.At.UTC().Format(time.RFC3339))
 }
 
-// eachDeadLetter pages through the org's dead letters, newest first, until
-// fn returns false or they run out.
-func eachDeadLetter(ctx context.Context, s replay.DeadLetterStore, org string, fn func(replay.DeadLetter) bool) error {
-	before := ""
-	for {
-		page, err := s.ListDeadLetters(ctx, org, before, replay.MaxDeadLetterPage)
-		if err != nil {
-			return err
-		}
-		if len(page) == 0 {
-			return nil
-		}
-		for _, d := range page {
-			if !fn(d) {
-				return nil
-			}
-		}
-		before = page[len(page)-1].ID
-	}
-}
-
 // selectDeadLetters reads the dead letters --id names, or all of them.
 // IDs that do not exist are printed and counted.
 func selectDeadLetters(ctx context.Context, s replay.DeadLetterStore, org string, f deadLetterFlags, w io.Writer) ([]replay.DeadLetter, int, error) {
-	var out []replay.DeadLetter
 	if f.all {
-		err := eachDeadLetter(ctx, s, org, func(d replay.DeadLetter) bool { out = append(out, d); return true })
-		return out, 0, err
+		all, err := deadletter.All(ctx, s, org, nil)
+		return all, 0, err
 	}
-	missing := 0
-	for _, id := range slices.Compact(slices.Sorted(slices.Values(f.ids))) {
-		d, err := s.DeadLetter(ctx, org, id)
-		switch {
-		case errors.Is(err, replay.ErrInvalid):
-			return nil, 0, usageError{fmt.Errorf("--id %s: want a dead letter ID as `sfcdc deadletters list` prints it", quote.Value(id))}
-		case errors.Is(err, replay.ErrNotFound):
-			fmt.Fprintf(w, "%s: not found (retried or purged already?)\n", id)
-			missing++
-		case err != nil:
-			return nil, 0, err
-		default:
-			out = append(out, d)
-		}
+	found, missing, err := deadletter.Pick(ctx, s, org, f.ids)
+	if errors.Is(err, replay.ErrInvalid) {
+		return nil, 0, usageError{fmt.Errorf("--id: %w; want a dead letter ID as `sfcdc deadletters list` prints it", err)}
 	}
-	return out, missing, nil
+	for _, id := range missing {
+		fmt.Fprintf(w, "%s: not found (retried or purged already?)\n", id)
+	}
+	return found, len(missing), err
 }
 
 // selection checks that exactly one way of choosing dead letters is given.
@@ -295,29 +264,18 @@ func runDeadLettersPurge(cmd *cobra.Command, f deadLetterFlags) error {
 		if chosen, missing, err = selectDeadLetters(ctx, t.store, t.org, f, w); err != nil {
 			return err
 		}
-	} else {
-		err = eachDeadLetter(ctx, t.store, t.org, func(d replay.DeadLetter) bool {
-			if d.At.Before(before) {
-				chosen = append(chosen, d)
-			}
-			return true
-		})
-		if err != nil {
-			return err
-		}
+	} else if chosen, err = deadletter.All(ctx, t.store, t.org, deadletter.DeadLetteredBefore(before)); err != nil {
+		return err
 	}
-	purged := 0
-	for _, d := range chosen {
-		err := t.store.DeleteDeadLetter(ctx, t.org, d.ID)
-		switch {
-		case errors.Is(err, replay.ErrNotFound):
+	purged, err := deadletter.Purge(ctx, t.store, t.org, chosen, func(d replay.DeadLetter, gone bool) {
+		if gone {
 			fmt.Fprintf(w, "%s: gone already (retried or purged meanwhile)\n", d.ID)
-		case err != nil:
-			return fmt.Errorf("purged %d dead letters, then: %w", purged, err)
-		default:
-			purged++
-			fmt.Fprintf(w, "%s: purged (%s)\n", d.ID, describeDeadLetter(d))
+			return
 		}
+		fmt.Fprintf(w, "%s: purged (%s)\n", d.ID, describeDeadLetter(d))
+	})
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(w, "purged %d dead letters of org %s\n", purged, t.org)
 	if missing > 0 {

@@ -10,6 +10,8 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sfcdc/sfcdc/demo"
 	"golang.org/x/term"
 )
 
@@ -61,6 +63,11 @@ func newDemoCommand() *cobra.Command {
 	return cmd
 }
 
+// demoDefaultRedisEnv moves the Redis the demo tries when --redis is not
+// given (a machine whose Redis is elsewhere, or a test that needs none to
+// answer).
+const demoDefaultRedisEnv = "SFCDC_DEMO_DEFAULT_REDIS"
+
 func runDemo(cmd *cobra.Command, f demoFlags) error {
 	if f.events < 1 {
 		return usageError{fmt.Errorf("--events %d: give a positive number of events", f.events)}
@@ -69,19 +76,11 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 		old := debug.SetMemoryLimit(demoMemoryLimit)
 		defer debug.SetMemoryLimit(old)
 	}
-	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
-	var view *demoView
+	opts := demo.Options{Events: f.events, Seed: f.seed, RedisURL: f.redisURL, DefaultRedisURL: os.Getenv(demoDefaultRedisEnv), Replay: f.replay}
 	if !f.json {
-		view = newDemoView(out, isTerminalWriter(out))
+		opts.Observer = newDemoView(out, isTerminalWriter(out))
 	}
-	store, err := openDemoStore(ctx, f.redisURL)
-	if err != nil {
-		return err
-	}
-	defer store.close()
-	view.say("state: %s", store.desc)
-
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {
@@ -93,61 +92,30 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-
 	if f.memProfile != "" {
 		defer writeAllocProfile(f.memProfile)
 	}
-
-	cm, err := startDemoCM()
-	if err != nil {
+	res, err := demo.Run(cmd.Context(), opts)
+	switch {
+	case errors.Is(err, demo.ErrRedisURL):
+		return usageError{fmt.Errorf("--redis %w; give a URL like redis://127.0.0.1:6379", err)}
+	case errors.Is(err, demo.ErrNoRedis):
+		return fmt.Errorf("--redis: %w; start one there, or leave out --redis to use the embedded store", err)
+	case err != nil && !res.Interrupted:
 		return err
 	}
-	defer cm.Close()
-	steps := &stepTimes{}
-	view.say("streaming %d events (seed %d) through the pipeline …", f.events, f.seed)
-	view.say("%s", liveLegend)
-	res, err := runDemoPass(ctx, demoPass{events: f.events, seed: f.seed, store: store.store, cm: cm, steps: steps, replaySafe: f.replay, view: view})
-	if err != nil {
-		return reportInterrupted(out, view, "pass 1", res, store.kind, f.json, err)
-	}
-	view.summary("pass 1", res)
-	if f.replay {
-		if err := resetDemoCheckpoints(ctx, store.store, res.org); err != nil {
-			return err
-		}
-		view.say("replaying the same %d events from a reset checkpoint …", res.Events)
-		res, err = runDemoPass(ctx, demoPass{events: f.events, seed: f.seed, store: store.store, cm: cm, steps: steps, replay: true, replaySafe: true, view: view})
-		if err != nil {
-			return reportInterrupted(out, view, "replay", res, store.kind, f.json, err)
-		}
-		view.summary("replay", res)
-	}
-	return printDemoEnd(out, res, store.kind, f.json)
+	// A pass stopped by an interrupt (Ctrl-C, SIGTERM) still prints its
+	// figures so far before err goes back.
+	return errors.Join(err, printDemoEnd(out, res, f.json))
 }
 
 // printDemoEnd prints the JSON object (--json) or the peak RSS line.
-func printDemoEnd(out io.Writer, res demoResult, storeKind string, asJSON bool) error {
-	res.PeakRSSMB = peakRSSMB()
-	res.Store = storeKind
+func printDemoEnd(out io.Writer, res demo.Result, asJSON bool) error {
 	if asJSON {
 		return json.NewEncoder(out).Encode(res)
 	}
 	fmt.Fprintf(out, "peak RSS %.0f MB\n", res.PeakRSSMB)
 	return nil
-}
-
-// reportInterrupted prints the summary so far of a pass stopped by an
-// interrupt (Ctrl-C, SIGTERM) before err goes back to the caller; any
-// other failure is only returned.
-func reportInterrupted(out io.Writer, view *demoView, title string, res demoResult, storeKind string, asJSON bool, err error) error {
-	if !res.Interrupted {
-		return err
-	}
-	view.summary(title, res)
-	if perr := printDemoEnd(out, res, storeKind, asJSON); perr != nil {
-		return errors.Join(err, perr)
-	}
-	return err
 }
 
 // isTerminal reports whether w is a terminal (the live view then rewrites
@@ -156,9 +124,6 @@ func isTerminalWriter(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
-
-// errDemoStalled is returned when the pipeline stops making progress.
-var errDemoStalled = errors.New("the pipeline made no progress for 60 s")
 
 // writeAllocProfile saves where the run allocated (every sample since the
 // start); a failure only warns, the figures are already printed.

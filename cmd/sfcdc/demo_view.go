@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/sfcdc/sfcdc/demo"
 )
 
 // demoView prints the demo's progress for a person: a line rewritten in
-// place on a terminal, a line per tick otherwise. A nil view (--json)
-// prints nothing.
+// place on a terminal, a line per tick otherwise: the run's demo.Observer
+// (--json has none).
 type demoView struct {
 	w        io.Writer
 	terminal bool
@@ -17,12 +19,10 @@ type demoView struct {
 
 func newDemoView(w io.Writer, terminal bool) *demoView { return &demoView{w: w, terminal: terminal} }
 
-func (v *demoView) say(format string, args ...any) {
-	if v == nil {
-		return
-	}
+// Note prints a line about the run (demo.Observer).
+func (v *demoView) Note(line string) {
 	v.endLine()
-	fmt.Fprintf(v.w, format+"\n", args...)
+	fmt.Fprintln(v.w, line)
 }
 
 func (v *demoView) endLine() {
@@ -32,19 +32,10 @@ func (v *demoView) endLine() {
 	}
 }
 
-// liveLegend says what the live line's figures are; every one of them
-// only grows.
-const liveLegend = "live line: events generated, events done (checkpointed: CM holds what each asked for) and done per second | " +
-	"comments new, updated (text, billed), updated (metadata only, free), not sent (unchanged since the last upload), deleted | " +
-	"billable units (new + text updates) | lag (age of the oldest event not done)"
-
-// live shows the progress. Each figure is a counter read as is (the
+// Live shows the progress. Each figure is a counter read as is (the
 // generator's, the checkpoint's, CM's answers, the pipeline's), never a
 // difference of two sources read at different moments, so none goes down.
-func (v *demoView) live(r demoResult, lag time.Duration) {
-	if v == nil {
-		return
-	}
+func (v *demoView) Live(r demo.Result, lag time.Duration) {
 	line := fmt.Sprintf("%7d events, %7d done (%5.0f/s) | new %d, text updated %d, metadata updated %d, not sent %d, deleted %d | billable %d | lag %s",
 		r.Events, r.EventsDone, float64(r.EventsDone)/r.Seconds, r.CommentsNew, r.CommentsUpdatedText, r.CommentsUpdatedMetadata,
 		r.CommentsUnchanged, r.EventsDeleted, r.BillableUnits, lag.Round(time.Millisecond))
@@ -56,12 +47,9 @@ func (v *demoView) live(r demoResult, lag time.Duration) {
 	fmt.Fprintln(v.w, line)
 }
 
-// summary prints a pass's figures: the traffic, then what became of every
+// PassDone prints a pass's figures: the traffic, then what became of every
 // event (the lines add up to the events), then cost and speed.
-func (v *demoView) summary(title string, r demoResult) {
-	if v == nil {
-		return
-	}
+func (v *demoView) PassDone(title string, r demo.Result) {
 	v.endLine()
 	w := v.w
 	if r.Interrupted {
@@ -99,7 +87,7 @@ type outcomeRow struct {
 	always bool
 }
 
-func outcomeRows(r demoResult) []outcomeRow {
+func outcomeRows(r demo.Result) []outcomeRow {
 	return []outcomeRow{
 		{r.CommentsNew, "created a comment (new, billed)", true},
 		{r.CommentsUpdatedText, "updated a comment's text (billed)", true},

@@ -8,7 +8,12 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sfcdc/sfcdc/sim/simrun"
 )
+
+// simBanner is the first line `sfcdc sim` prints.
+type simBanner = simrun.Banner
 
 // sfcdcBinary is built once per test run, so subprocess tests exercise the
 // real command line.

@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfcdc/sfcdc/health"
+	"github.com/sfcdc/sfcdc/checkpoint"
 	"github.com/sfcdc/sfcdc/engine"
+	"github.com/sfcdc/sfcdc/health"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
@@ -20,15 +21,8 @@ import (
 	"golang.org/x/term"
 )
 
-// Replay IDs expire health.ReplayRetention after their event's commit
-// time; `replay show` judges a checkpoint's age as `sfcdc status` does
-// (health.ReplayVerdict).
-const (
-	// replayToolLeaseTTL is how long the tool holds a topic's lease while
-	// it writes: long enough for one store operation, short enough that a
-	// worker starting meanwhile waits little.
-	replayToolLeaseTTL = 30 * time.Second
-)
+// replayToolName names the replay tool's lease holders (checkpoint.Holder).
+const replayToolName = "sfcdc-replay-tool"
 
 // replayFlags are the knobs of `sfcdc replay …`.
 type replayFlags struct {
@@ -162,26 +156,26 @@ func runReplayShow(cmd *cobra.Command, f replayFlags) error {
 
 // describeCheckpoint is one line about a topic's checkpoint.
 func describeCheckpoint(ctx context.Context, s replay.Store, org, topic string, now time.Time) (string, error) {
-	cp, err := s.Checkpoint(ctx, org, topic)
+	d, err := checkpoint.Describe(ctx, s, org, topic, now)
 	switch {
-	case errors.Is(err, replay.ErrNotFound):
-		return "none (the next run starts from the configured start)", nil
-	case errors.Is(err, replay.ErrCheckpointVanished):
-		return "vanished (it had a checkpoint that is gone: the next run recovers by backfill; `sfcdc replay reset` makes it start fresh instead)", nil
 	case err != nil:
 		return "", err
+	case d.State == checkpoint.StateNone:
+		return "none (the next run starts from the configured start)", nil
+	case d.State == checkpoint.StateVanished:
+		return "vanished (it had a checkpoint that is gone: the next run recovers by backfill; `sfcdc replay reset` makes it start fresh instead)", nil
 	}
 	const layout = time.RFC3339
-	commit, base := "unknown", cp.WrittenAt
+	cp, commit := d.Checkpoint, "unknown"
 	if !cp.CommitTime.IsZero() {
-		commit, base = cp.CommitTime.UTC().Format(layout), cp.CommitTime
+		commit = cp.CommitTime.UTC().Format(layout)
 	}
-	age := now.Sub(base).Truncate(time.Minute)
+	age := d.Age.Truncate(time.Minute)
 	verdict := "ok"
-	switch expired, expiring := health.ReplayVerdict(now.Sub(base), health.Policy{}); {
-	case expired:
+	switch {
+	case d.Expired:
 		verdict = "EXPIRED: older than the 72h retention; the next run cannot resume it and recovers by backfill"
-	case expiring:
+	case d.Expiring:
 		verdict = fmt.Sprintf("WARNING: expires in %s; start the worker soon", (health.ReplayRetention - age).Truncate(time.Minute))
 	}
 	return fmt.Sprintf("replay_id=%s commit_time=%s written_at=%s token=%d age=%s %s",
@@ -199,19 +193,12 @@ func runReplaySet(cmd *cobra.Command, f replayFlags) error {
 	}
 	return changeCheckpoint(cmd, f, fmt.Sprintf("set the checkpoint to replay_id=%x", id),
 		func(ctx context.Context, s replay.Store, lease replay.Lease) error {
-			return s.SaveCheckpoint(ctx, lease, replay.Checkpoint{ReplayID: id, CommitTime: commit})
+			return checkpoint.Set(ctx, s, lease, id, commit)
 		})
 }
 
 func runReplayReset(cmd *cobra.Command, f replayFlags) error {
-	return changeCheckpoint(cmd, f, "delete the checkpoint (the next run starts from the configured start)",
-		func(ctx context.Context, s replay.Store, lease replay.Lease) error {
-			d, ok := s.(replay.CheckpointDeleter)
-			if !ok {
-				return fmt.Errorf("this store (%T) cannot delete checkpoints", s)
-			}
-			return d.DeleteCheckpoint(ctx, lease)
-		})
+	return changeCheckpoint(cmd, f, "delete the checkpoint (the next run starts from the configured start)", checkpoint.Reset)
 }
 
 // changeCheckpoint shows the topic's checkpoint, asks for confirmation and
@@ -228,9 +215,9 @@ func changeCheckpoint(cmd *cobra.Command, f replayFlags, what string, change fun
 		return err
 	}
 	topic, w := topics[0], cmd.OutOrStdout()
-	holder := replayToolHolder()
+	holder := checkpoint.Holder(replayToolName)
 	// Take the lease before asking, so a running worker is reported at once.
-	lease, err := acquireToolLease(ctx, t.store, t.org, topic, holder)
+	lease, err := checkpoint.Acquire(ctx, t.store, t.org, topic, holder)
 	if err != nil {
 		return err
 	}
@@ -245,7 +232,7 @@ func changeCheckpoint(cmd *cobra.Command, f replayFlags, what string, change fun
 			return err
 		}
 		// The lease may have lapsed while the operator read: take it again.
-		if lease, err = acquireToolLease(ctx, t.store, t.org, topic, holder); err != nil {
+		if lease, err = checkpoint.Acquire(ctx, t.store, t.org, topic, holder); err != nil {
 			return err
 		}
 	}
@@ -261,27 +248,6 @@ func changeCheckpoint(cmd *cobra.Command, f replayFlags, what string, change fun
 	}
 	fmt.Fprintf(w, "%s done: %s\n", topic, line)
 	return nil
-}
-
-// acquireToolLease takes the topic's lease or explains who has it.
-func acquireToolLease(ctx context.Context, s replay.Store, org, topic, holder string) (replay.Lease, error) {
-	lease, err := s.AcquireLease(ctx, org, topic, holder, replayToolLeaseTTL)
-	var held *replay.LeaseHeldError
-	if errors.As(err, &held) {
-		return lease, fmt.Errorf("refusing to change %s: its lease is held by %s (expires in %s unless renewed), a running worker; stop it first, then run this again",
-			topic, quote.Value(held.Holder), held.Remaining.Truncate(time.Second))
-	}
-	if err != nil {
-		return lease, fmt.Errorf("take the lease of %s: %w", topic, err)
-	}
-	return lease, nil
-}
-
-// replayToolHolder names this process as a lease holder; unique per
-// process, as replay.Lease asks.
-func replayToolHolder() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("sfcdc-replay-tool@%s/%d", host, os.Getpid())
 }
 
 // confirm asks on a terminal; anything else than "yes" declines. Without

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/engine"
+	"github.com/sfcdc/sfcdc/liblog"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/redact"
@@ -79,7 +80,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	// Libraries that log through slog's default (or the log package) then
 	// write in the same format, so --log-format json keeps every line JSON.
 	slog.SetDefault(log)
-	useSlogForLibraries(log)
+	liblog.Use(log)
 	store, err := openStore(cmd.Context(), conf.Store)
 	if err != nil {
 		return err

@@ -114,36 +114,3 @@ func TestJSONLogsRedactCredentialKeys(t *testing.T) {
 	}
 }
 
-func TestGRPCAndRedisLibraryLinesBecomeJSONLogEntries(t *testing.T) {
-	var out syncBuffer
-	log, err := runLogger(&out, false, "json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	redisLogger{log: log}.Printf(t.Context(), "redis: below the info level: %d\n", 1)
-	verbose, err := runLogger(&out, true, "json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	redisLogger{log: verbose}.Printf(t.Context(), "redis: connection pool: failed to dial after %d attempts\n", 5)
-	grpcLogger{log: log.With("component", "grpc")}.Errorf("[transport] %s", "connection reset")
-	grpcLogger{log: log}.Infof("chatter below the info level")
-	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("%d lines, want 2 (gRPC info and go-redis go to debug):\n%s", len(lines), out.String())
-	}
-	for i, want := range []map[string]any{
-		{"level": "DEBUG", "component": "redis", "msg": "redis: connection pool: failed to dial after 5 attempts"},
-		{"level": "ERROR", "component": "grpc", "msg": "[transport] connection reset"},
-	} {
-		var entry map[string]any
-		if err := json.Unmarshal([]byte(lines[i]), &entry); err != nil {
-			t.Fatalf("line %d is not JSON: %v: %q", i+1, err, lines[i])
-		}
-		for k, v := range want {
-			if entry[k] != v {
-				t.Errorf("line %d: %s = %v, want %v", i+1, k, entry[k], v)
-			}
-		}
-	}
-}

@@ -2,60 +2,31 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"strings"
-	"time"
 
-	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/spf13/cobra"
+
+	"github.com/sfcdc/sfcdc/quote"
+	"github.com/sfcdc/sfcdc/sim/commsmining"
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simrun"
 )
 
-// simFlags are the knobs of `sfcdc sim`.
+// simFlags are the knobs of `sfcdc sim`: the world to start, and the
+// fault flags checked before it starts.
 type simFlags struct {
-	pubsubAddr string
-	restAddr   string
-	caFile     string
-	insecure   bool
-	seed       uint64
-	rate       float64
-	events     int
-	keepalive  time.Duration
-	// retainEvents bounds the bus (and, through the generator's working
-	// set, the records): 0 keeps everything for 72 hours.
-	retainEvents int
-
-	endStreamAfter int
-	resetAfter     int
-	stallAfter     int
-	latency        time.Duration
-	tokenTTL       time.Duration
-	faultOnce      bool
-}
-
-// simBanner is the first line of standard output: everything a client needs.
-type simBanner struct {
-	PubSubAddr  string   `json:"pubsub_addr"`
-	CAFile      string   `json:"ca_file"`
-	Insecure    bool     `json:"insecure"`
-	AccessToken string   `json:"access_token"`
-	InstanceURL string   `json:"instance_url"`
-	TenantID    string   `json:"tenant_id"`
-	Topics      []string `json:"topics"`
-	// StateFile is a path in this run's folder for the daemon's file
-	// store (examples/sim.yaml uses it): a new simulated org starts with
-	// new state, and the file goes when the simulator exits.
-	StateFile string `json:"state_file"`
-	simLogin
-	simCommsMining
+	simrun.Config
+	faults sfsim.FaultSettings
 }
 
 func newSimCommand() *cobra.Command {
 	var f simFlags
-	var extras *simExtras
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Run a simulated Salesforce org (Pub/Sub API with change events) on loopback",
@@ -73,25 +44,35 @@ func newSimCommand() *cobra.Command {
 			"  POST /_sim/traffic/resume   generate again at --rate\n\n" +
 			"The run's folder (the CA file unless --ca-file, and state_file) is removed when the simulator exits.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runSim(cmd, f, extras) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSim(cmd, f) },
 	}
-	extras = addSimExtras(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&f.pubsubAddr, "pubsub-addr", "127.0.0.1:7443", "address of the Pub/Sub API endpoint")
-	fl.StringVar(&f.restAddr, "rest-addr", "127.0.0.1:0", "address of the REST and OAuth endpoint (the instance and login URL)")
-	fl.StringVar(&f.caFile, "ca-file", "", "where to write the generated CA certificate (default: a temporary file)")
-	fl.BoolVar(&f.insecure, "insecure", false, "serve plaintext instead of TLS; --pubsub-addr and --rest-addr must then be loopback addresses")
-	fl.Uint64Var(&f.seed, "seed", 1, "seed of the org's IDs and of the generated traffic")
-	fl.Float64Var(&f.rate, "rate", 10, "generated events per second until interrupted; 0 turns the generator off unless --events is set")
-	fl.IntVar(&f.events, "events", 0, "generate exactly this many events as fast as possible, then stop generating; overrides --rate (--rate 0 --events N still generates N)")
-	fl.DurationVar(&f.keepalive, "keepalive", sfsim.DefaultKeepalive, "longest silence on an idle stream before a keepalive")
-	fl.IntVar(&f.retainEvents, "retain-events", defaultSimRetainEvents, "keep the newest N change events (older ones expire as after Salesforce's 72 hours, and the generator's cold records leave the org with them), so memory stays flat; 0 keeps everything for 72 hours")
-	fl.IntVar(&f.endStreamAfter, "fault-end-stream-after", 0, "end each stream with UNAVAILABLE after N events")
-	fl.IntVar(&f.resetAfter, "fault-reset-after", 0, "reset the TCP connection after N events of a stream")
-	fl.IntVar(&f.stallAfter, "fault-stall-after", 0, "stall each stream (no events, no keepalives) after N events")
-	fl.DurationVar(&f.latency, "fault-latency", 0, "delay added to each response")
-	fl.DurationVar(&f.tokenTTL, "fault-token-ttl", 0, "expire access tokens this long after they are issued")
-	fl.BoolVar(&f.faultOnce, "fault-once", false, "fire each stream fault once, then run clean")
+	fl.StringVar(&f.PubSubAddr, "pubsub-addr", "127.0.0.1:7443", "address of the Pub/Sub API endpoint")
+	fl.StringVar(&f.RESTAddr, "rest-addr", "127.0.0.1:0", "address of the REST and OAuth endpoint (the instance and login URL)")
+	fl.StringVar(&f.CAFile, "ca-file", "", "where to write the generated CA certificate (default: a temporary file)")
+	fl.BoolVar(&f.Insecure, "insecure", false, "serve plaintext instead of TLS; --pubsub-addr and --rest-addr must then be loopback addresses")
+	fl.Uint64Var(&f.Seed, "seed", 1, "seed of the org's IDs and of the generated traffic")
+	fl.Float64Var(&f.Rate, "rate", 10, "generated events per second until interrupted; 0 turns the generator off unless --events is set")
+	fl.IntVar(&f.Events, "events", 0, "generate exactly this many events as fast as possible, then stop generating; overrides --rate (--rate 0 --events N still generates N)")
+	fl.DurationVar(&f.Keepalive, "keepalive", sfsim.DefaultKeepalive, "longest silence on an idle stream before a keepalive")
+	fl.IntVar(&f.RetainEvents, "retain-events", defaultSimRetainEvents, "keep the newest N change events (older ones expire as after Salesforce's 72 hours, and the generator's cold records leave the org with them), so memory stays flat; 0 keeps everything for 72 hours")
+	fl.IntVar(&f.faults.EndStreamAfterEvents, "fault-end-stream-after", 0, "end each stream with UNAVAILABLE after N events")
+	fl.IntVar(&f.faults.ResetAfterEvents, "fault-reset-after", 0, "reset the TCP connection after N events of a stream")
+	fl.IntVar(&f.faults.StallAfterEvents, "fault-stall-after", 0, "stall each stream (no events, no keepalives) after N events")
+	fl.DurationVar(&f.faults.Latency, "fault-latency", 0, "delay added to each response")
+	fl.DurationVar(&f.TokenTTL, "fault-token-ttl", 0, "expire access tokens this long after they are issued")
+	fl.BoolVar(&f.faults.Once, "fault-once", false, "fire each stream fault once, then run clean")
+	fl.StringVar(&f.CMAddr, "commsmining-addr", "127.0.0.1:0", "address of the simulated Communications Mining API")
+	fl.StringVar(&f.CMSource, "commsmining-source", "sfcdc/salesforce", "project/source created in the simulated CM")
+	fl.IntVar(&f.SeedRecords, "seed-records", 0, "create this many records before printing the banner (for backfills)")
+	fl.StringVar(&f.SeedObject, "seed-object", "EmailMessage", "object of --seed-records: "+strings.Join(simrun.SeedObjects, ", "))
+	fl.IntVar(&f.DailyAPILimit, "daily-api-limit", sfsim.DefaultDailyAPILimit, "the org's daily REST API allocation (Sforce-Limit-Info)")
+	fl.IntVar(&f.CMFault.Status, "cm-fault-status", 0, "answer CM requests with this HTTP status and CM's error body instead of handling them (429: rate limited; 500, 502, 503: an outage)")
+	fl.StringVar(&f.CMFault.RetryAfter, "cm-fault-retry-after", "", "send this Retry-After (seconds or an HTTP date) with --cm-fault-status; without it a 429 carries none")
+	fl.DurationVar(&f.CMFault.Latency, "cm-fault-latency", 0, "hold each CM answer back this long (a slow CM)")
+	fl.BoolVar(&f.CMFault.AcceptThenTimeout, "cm-fault-accept-then-timeout", false, "store and bill each request's comments, then never answer: the client times out and retries")
+	fl.IntVar(&f.CMFault.Times, "cm-fault-times", 0, "apply the CM fault to the first N requests only, then answer normally (0: every request)")
+	fl.StringVar(&f.CMFault.Endpoint, "cm-fault-endpoint", string(commsmining.EndpointSync), "which CM requests the fault hits: "+strings.Join(simrun.CMFaultEndpoints, ", "))
 	return cmd
 }
 
@@ -102,16 +83,8 @@ const defaultSimRetainEvents = 10000
 // simGCPercent is the garbage collector's target of `sfcdc sim` (GOGC).
 const simGCPercent = 50
 
-func runSim(cmd *cobra.Command, f simFlags, extras *simExtras) error {
-	if f.rate < 0 || f.events < 0 || f.retainEvents < 0 {
-		return usageError{fmt.Errorf("--rate, --events and --retain-events must not be negative")}
-	}
-	if f.insecure {
-		if err := checkPlaintextFlags(f); err != nil {
-			return err
-		}
-	}
-	if err := extras.check(); err != nil {
+func runSim(cmd *cobra.Command, f simFlags) error {
+	if err := checkSimFlags(f); err != nil {
 		return err
 	}
 	if _, set := os.LookupEnv("GOGC"); !set {
@@ -121,79 +94,72 @@ func runSim(cmd *cobra.Command, f simFlags, extras *simExtras) error {
 		// holds (see --retain-events).
 		debug.SetGCPercent(simGCPercent)
 	}
-	runDir, err := os.MkdirTemp("", "sfcdc-sim-")
+	stderr := cmd.ErrOrStderr()
+	c := f.Config
+	c.StreamFaults = f.faults
+	c.OnGeneratorStopped = func(err error) { fmt.Fprintln(stderr, "sfcdc sim: generator stopped:", err) }
+	world, err := simrun.Start(c)
 	if err != nil {
-		return fmt.Errorf("create the simulator's folder: %w (set TMPDIR to a writable folder)", err)
-	}
-	defer os.RemoveAll(runDir) // the CA and the daemon state belong to this org only
-	caFile := f.caFile
-	if caFile == "" && !f.insecure {
-		caFile = filepath.Join(runDir, "ca.pem")
-	}
-	s, err := sfsim.Start(sfsim.SimConfig{
-		Org:    sfsim.Config{Seed: f.seed},
-		PubSub: sfsim.PubSubConfig{Addr: f.pubsubAddr, Insecure: f.insecure, CAFile: caFile, Keepalive: f.keepalive},
-		REST:   sfsim.RESTConfig{Addr: f.restAddr},
-	})
-	if err != nil {
+		if errors.Is(err, simrun.ErrConfig) {
+			return usageError{err}
+		}
 		return err
 	}
-	defer s.Close()
-	s.Bus.SetMaxRetained(f.retainEvents)
-	s.Bus.SetCompressed(true) // four times the retained events in the same memory
-	s.Faults.Set(sfsim.FaultSettings{
-		EndStreamAfterEvents: f.endStreamAfter, ResetAfterEvents: f.resetAfter, StallAfterEvents: f.stallAfter,
-		Latency: f.latency, Once: f.faultOnce,
-	})
-	s.Tokens.SetLifetime(f.tokenTTL)
-	banner := simBanner{
-		PubSubAddr: s.PubSub.Addr(), CAFile: s.PubSub.CAFile(), Insecure: f.insecure,
-		AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID(),
-		StateFile: filepath.Join(runDir, "state.db"),
-		simLogin:  simLoginBanner(s),
-	}
-	for _, ch := range s.Org.Channels() {
-		banner.Topics = append(banner.Topics, ch.Topic)
-	}
-	traffic := newSimTraffic(f)
-	stopExtras, err := extras.start(s, &banner, traffic)
-	if err != nil {
-		return err
-	}
-	defer stopExtras()
-	line, err := json.Marshal(banner)
+	defer world.Close()
+	line, err := json.Marshal(world.Banner)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), string(line))
-	if err := traffic.generate(cmd, s, f); err != nil {
+	n, err := world.Generate(cmd.Context())
+	if err != nil {
 		return err
+	}
+	if f.Events > 0 {
+		fmt.Fprintf(stderr, "generated %d events; serving until interrupted\n", n)
 	}
 	<-cmd.Context().Done()
 	return nil
 }
 
-// simLogin is what `sfcdc auth login` needs from the simulator: its login
-// URL and the demo connected app (any http://localhost:<port>/oauth2/callback
-// is accepted, PKCE optional). Separate from runSim so the lead can wire
-// it: embed simLogin in simBanner and set it from simLoginBanner(s).
-type simLogin struct {
-	LoginURL     string `json:"login_url"`
-	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
-}
-
-// simLoginBanner reads the demo connected app of a running simulator.
-func simLoginBanner(s *sfsim.Sim) simLogin {
-	app := s.REST.App()
-	return simLogin{LoginURL: s.LoginURL, ClientID: app.ClientID, ClientSecret: app.ClientSecret}
+// checkSimFlags refuses flag values that cannot work, before anything
+// starts, naming the flag to fix.
+func checkSimFlags(f simFlags) error {
+	cf := f.CMFault
+	switch {
+	case f.Rate < 0 || f.Events < 0 || f.RetainEvents < 0:
+		return usageError{fmt.Errorf("--rate, --events and --retain-events must not be negative")}
+	case f.Insecure:
+		if err := checkPlaintextFlags(f); err != nil {
+			return err
+		}
+	}
+	switch {
+	case f.DailyAPILimit <= 0:
+		return usageError{fmt.Errorf("--daily-api-limit %d: want a positive number of calls", f.DailyAPILimit)}
+	case cf.Status != 0 && (cf.Status < 400 || cf.Status > 599):
+		return usageError{fmt.Errorf("--cm-fault-status %d: want an error status from 400 to 599, e.g. 429 or 503", cf.Status)}
+	case cf.RetryAfter != "" && cf.Status == 0:
+		return usageError{fmt.Errorf("--cm-fault-retry-after needs --cm-fault-status (e.g. --cm-fault-status 429)")}
+	case cf.AcceptThenTimeout && cf.Status != 0:
+		return usageError{fmt.Errorf("--cm-fault-accept-then-timeout and --cm-fault-status exclude each other: a request is either refused or accepted; drop one")}
+	case cf.Latency < 0 || cf.Times < 0:
+		return usageError{fmt.Errorf("--cm-fault-latency and --cm-fault-times must not be negative")}
+	case !slices.Contains(simrun.CMFaultEndpoints, cf.Endpoint):
+		return usageError{fmt.Errorf("--cm-fault-endpoint %s: want one of %s", quote.Value(cf.Endpoint), strings.Join(simrun.CMFaultEndpoints, ", "))}
+	case f.SeedRecords > 0 && !slices.Contains(simrun.SeedObjects, f.SeedObject):
+		return usageError{fmt.Errorf("--seed-object %s: want %s", quote.Value(f.SeedObject), strings.Join(simrun.SeedObjects, ", "))}
+	case !strings.Contains(f.CMSource, "/"):
+		return usageError{fmt.Errorf("--commsmining-source %s: want project/source", quote.Value(f.CMSource))}
+	}
+	return nil
 }
 
 // checkPlaintextFlags refuses --insecure on an address other machines could
 // reach: the demo credentials and every event would cross the network in
 // the clear. (The simulator refuses it too; this names the flags to fix.)
 func checkPlaintextFlags(f simFlags) error {
-	for _, a := range []struct{ flag, addr string }{{"--pubsub-addr", f.pubsubAddr}, {"--rest-addr", f.restAddr}} {
+	for _, a := range []struct{ flag, addr string }{{"--pubsub-addr", f.PubSubAddr}, {"--rest-addr", f.RESTAddr}} {
 		if sfsim.CheckPlaintextAddr(a.addr) != nil {
 			return usageError{fmt.Errorf("--insecure serves plaintext, so it is allowed on loopback addresses only, and %s %q is not one: "+
 				"use %s 127.0.0.1:<port> (or [::1]:<port>, localhost:<port>), or drop --insecure to serve TLS", a.flag, a.addr, a.flag)}
@@ -203,7 +169,7 @@ func checkPlaintextFlags(f simFlags) error {
 }
 
 // bannerFieldList is the banner's JSON field names, wrapped for --help:
-// read from simBanner itself, so the help never misses a field.
+// read from simrun.Banner itself, so the help never misses a field.
 func bannerFieldList() string {
 	var names []string
 	var collect func(t reflect.Type)
@@ -218,7 +184,7 @@ func bannerFieldList() string {
 			}
 		}
 	}
-	collect(reflect.TypeFor[simBanner]())
+	collect(reflect.TypeFor[simrun.Banner]())
 	var out, line strings.Builder
 	for i, name := range names {
 		word := name

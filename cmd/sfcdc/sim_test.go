@@ -19,6 +19,7 @@ import (
 
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simrun"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -376,7 +377,7 @@ func TestSimRemovesItsFolderWhenItExits(t *testing.T) {
 }
 
 // simAdmin calls an admin endpoint of a running simulator.
-func simAdmin(t *testing.T, b simBanner, method, path string) trafficStatus {
+func simAdmin(t *testing.T, b simBanner, method, path string) simrun.TrafficStatus {
 	t.Helper()
 	req, err := http.NewRequest(method, b.CommsMiningURL+path, nil)
 	if err != nil {
@@ -387,7 +388,7 @@ func simAdmin(t *testing.T, b simBanner, method, path string) trafficStatus {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var st trafficStatus
+	var st simrun.TrafficStatus
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&st) != nil {
 		t.Fatalf("%s %s answered %s", method, path, resp.Status)
 	}
@@ -396,7 +397,7 @@ func simAdmin(t *testing.T, b simBanner, method, path string) trafficStatus {
 
 func TestSimTrafficPausesAndResumesThroughTheAdminEndpoint(t *testing.T) {
 	b := startSimProcess(t, "--rate", "500")
-	awaitGenerated := func(above int64) trafficStatus {
+	awaitGenerated := func(above int64) simrun.TrafficStatus {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
 		for {
@@ -410,18 +411,18 @@ func TestSimTrafficPausesAndResumesThroughTheAdminEndpoint(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	if st := awaitGenerated(0); st.State != trafficRunning {
+	if st := awaitGenerated(0); st.State != simrun.TrafficRunning {
 		t.Fatalf("traffic %+v; want running", st)
 	}
 	paused := simAdmin(t, b, "POST", "/_sim/traffic/pause")
-	if paused.State != trafficPaused {
+	if paused.State != simrun.TrafficPaused {
 		t.Fatalf("pause answered %+v; want paused", paused)
 	}
 	// The answer came once the generator was idle: nothing follows it.
 	if st := simAdmin(t, b, "GET", "/_sim/traffic"); st != paused {
 		t.Fatalf("after the pause answered %+v the traffic is %+v", paused, st)
 	}
-	if st := simAdmin(t, b, "POST", "/_sim/traffic/resume"); st.State != trafficRunning {
+	if st := simAdmin(t, b, "POST", "/_sim/traffic/resume"); st.State != simrun.TrafficRunning {
 		t.Fatalf("resume answered %+v; want running", st)
 	}
 	awaitGenerated(paused.Generated)

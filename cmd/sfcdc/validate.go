@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/sfcdc/sfcdc/engine"
+	"github.com/sfcdc/sfcdc/liblog"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/spf13/cobra"
 )
@@ -67,8 +67,8 @@ func runValidate(cmd *cobra.Command, path string, offline bool) error {
 	}
 	// Every failure is reported below, cause included: the libraries'
 	// own log lines (go-redis's dial failures) would only repeat them.
-	redis.SetLogger(quietRedisLog{})
-	useSlogForGRPC(slog.New(slog.DiscardHandler))
+	liblog.SilenceRedis()
+	liblog.UseForGRPC(slog.New(slog.DiscardHandler))
 	ctx := cmd.Context()
 	var report engine.Report
 	if err := engine.CheckSalesforce(ctx, conf.Spec, &report); err != nil {

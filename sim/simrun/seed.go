@@ -1,8 +1,9 @@
-package main
+package simrun
 
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -10,6 +11,9 @@ import (
 	"github.com/sfcdc/sfcdc/quote"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
+
+// SeedObjects are the objects Config.SeedObject may name.
+var SeedObjects = []string{"EmailMessage", "CaseComment", "Task", "Case"}
 
 // seedPerTransaction is how many records one seeding transaction creates;
 // they share its SystemModstamp, as bulk loads do in a real org.
@@ -21,10 +25,8 @@ func seedRecords(org *sfsim.Org, object string, n int, seed string) error {
 	if n <= 0 {
 		return nil
 	}
-	switch object {
-	case "EmailMessage", "CaseComment", "Task", "Case":
-	default:
-		return usageError{fmt.Errorf("--seed-object %s: want EmailMessage, CaseComment, Task or Case", quote.Value(object))}
+	if !slices.Contains(SeedObjects, object) {
+		return fmt.Errorf("seed %s records: %w: want %s", quote.Value(object), ErrConfig, strings.Join(SeedObjects, ", "))
 	}
 	rng := rand.New(rand.NewPCG(uint64(len(seed)), uint64(n)))
 	corpus := newSeedCorpus(rng)

@@ -1,4 +1,4 @@
-package main
+package simrun
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
-	"github.com/spf13/cobra"
 )
 
 // simWorkingSet is how many open cases, live emails, live case comments and
@@ -25,82 +24,86 @@ type simTraffic struct {
 	gate      sfsim.TrafficGate
 	generated atomic.Int64
 	// mode is "rate" (generating until interrupted), "events" (generating
-	// --events), "done" (--events generated), "off" (--rate 0).
+	// Config.Events), "done" (those generated), "off" (no rate, no events).
 	mode atomic.Value
 }
 
 // Traffic states the admin endpoint reports.
 const (
-	trafficRunning = "running"
-	trafficPaused  = "paused"
-	trafficDone    = "done"
-	trafficOff     = "off"
+	TrafficRunning = "running"
+	TrafficPaused  = "paused"
+	TrafficDone    = "done"
+	TrafficOff     = "off"
 )
 
-// newSimTraffic is the traffic the flags ask for, not started yet.
-func newSimTraffic(f simFlags) *simTraffic {
+// newSimTraffic is the traffic the configuration asks for, not started yet.
+func newSimTraffic(c Config) *simTraffic {
 	tr := &simTraffic{}
 	switch {
-	case f.events > 0:
+	case c.Events > 0:
 		tr.mode.Store("events")
-	case f.rate > 0:
+	case c.Rate > 0:
 		tr.mode.Store("rate")
 	default:
-		tr.mode.Store(trafficOff)
+		tr.mode.Store(TrafficOff)
 	}
 	return tr
 }
 
-// generate starts the activity generator: --events N generates
-// exactly N events as fast as possible, whatever --rate says, and stops
-// generating (the org keeps serving); otherwise --rate events per second
-// until interrupted. A failed --events run ends the command; an error of
-// the --rate generator is reported on standard error and stops only it.
-// The generator forgets what the bus no longer holds (retain events after
-// it leaves the working set), so memory stays flat however long it runs.
-func (tr *simTraffic) generate(cmd *cobra.Command, s *sfsim.Sim, f simFlags) error {
-	gen := sfsim.NewGenerator(s.Org, f.seed)
+// Generate starts the activity generator: Config.Events generates
+// exactly that many events as fast as possible, whatever Config.Rate says,
+// and stops generating (the org keeps serving), returning how many it
+// generated; otherwise Config.Rate events per second in the background
+// until ctx ends (n is then 0), an error of that generator going to
+// Config.OnGeneratorStopped and stopping only it. With neither it does
+// nothing. The generator forgets what the bus no longer holds (retain
+// events after it leaves the working set), so memory stays flat however
+// long it runs.
+func (r *Running) Generate(ctx context.Context) (n int, err error) {
+	c, tr := r.config, r.traffic
+	gen := sfsim.NewGenerator(r.Sim.Org, c.Seed)
 	gen.Gate = &tr.gate
 	gen.OnCommit = func(c sfsim.Commit) { tr.generated.Add(int64(len(c.Events))) }
-	if f.retainEvents > 0 {
-		gen.SetWorkingSet(simWorkingSet, uint64(f.retainEvents))
+	if c.RetainEvents > 0 {
+		gen.SetWorkingSet(simWorkingSet, uint64(c.RetainEvents))
 	}
-	ctx := cmd.Context()
 	switch {
-	case f.events > 0:
-		n, err := gen.Generate(ctx, f.events)
-		tr.mode.Store(trafficDone)
+	case c.Events > 0:
+		n, err := gen.Generate(ctx, c.Events)
+		tr.mode.Store(TrafficDone)
 		if err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("generate %d events: %w", f.events, err)
+			return n, fmt.Errorf("generate %d events: %w", c.Events, err)
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "generated %d events; serving until interrupted\n", n)
-	case f.rate > 0:
+		return n, nil
+	case c.Rate > 0:
 		go func() {
-			if err := gen.Run(ctx, f.rate); err != nil {
-				tr.mode.Store(trafficDone)
-				fmt.Fprintln(cmd.ErrOrStderr(), "sfcdc sim: generator stopped:", err)
+			if err := gen.Run(ctx, c.Rate); err != nil {
+				tr.mode.Store(TrafficDone)
+				if c.OnGeneratorStopped != nil {
+					c.OnGeneratorStopped(err)
+				}
 			}
 		}()
 	}
-	return nil
+	return 0, nil
 }
 
-// trafficStatus is the answer of the traffic endpoints.
-type trafficStatus struct {
-	// State is running, paused, done (--events generated, or the generator
-	// failed) or off (--rate 0).
+// TrafficStatus is the answer of the traffic endpoints.
+type TrafficStatus struct {
+	// State is running, paused, done (Config.Events generated, or the generator
+	// failed) or off (neither a rate nor a number of events).
 	State string `json:"state"`
 	// Generated is how many change events the generator appended so far.
 	Generated int64 `json:"generated_events"`
 }
 
-func (tr *simTraffic) status() trafficStatus {
-	st := trafficStatus{State: trafficRunning, Generated: tr.generated.Load()}
+func (tr *simTraffic) status() TrafficStatus {
+	st := TrafficStatus{State: TrafficRunning, Generated: tr.generated.Load()}
 	switch mode, _ := tr.mode.Load().(string); {
-	case mode == trafficDone || mode == trafficOff:
+	case mode == TrafficDone || mode == TrafficOff:
 		st.State = mode
 	case tr.gate.Paused():
-		st.State = trafficPaused
+		st.State = TrafficPaused
 	}
 	return st
 }

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"github.com/sfcdc/sfcdc/figures"
@@ -6,18 +6,18 @@ import (
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
 
-// demoResult is the JSON object of --json and what the summary prints.
+// Result is the JSON object of --json and what the summary prints.
 // Every event lands in exactly one of the "what became of it" figures
 // (CommentsNew … EventsInFlight), so they add up to Events; the Traffic
 // figures depend only on --seed and --events, the others also on timing
 // (see demoOutcome).
-type demoResult struct {
+type Result struct {
 	Events      int    `json:"events"`
 	EventsDone  int64  `json:"events_done"`
 	Interrupted bool   `json:"interrupted"`
 	Seed        uint64 `json:"seed"`
 
-	demoTraffic
+	Traffic
 
 	// What became of the events. The comment figures are CM's own
 	// answers (one per comment sent); text and metadata-only updates are
@@ -52,9 +52,9 @@ type demoResult struct {
 	org string
 }
 
-// demoTraffic counts the generated change events by kind, as the
+// Traffic counts the generated change events by kind, as the
 // simulated org committed them: fixed by --seed and --events.
-type demoTraffic struct {
+type Traffic struct {
 	Creates   int64 `json:"traffic_creates"`
 	Updates   int64 `json:"traffic_updates"`
 	Undeletes int64 `json:"traffic_undeletes"`
@@ -66,7 +66,7 @@ type demoTraffic struct {
 }
 
 // count adds one committed event, mapped or not.
-func (t *demoTraffic) count(h sfsim.ChangeEventHeader, mapped bool) {
+func (t *Traffic) count(h sfsim.ChangeEventHeader, mapped bool) {
 	if !mapped {
 		t.Unmapped++
 		return
@@ -98,7 +98,7 @@ func (t *demoTraffic) count(h sfsim.ChangeEventHeader, mapped bool) {
 // deleted figures and the billable units, by a few per thousand between
 // runs of one seed. Every sum, the traffic and the events without a
 // comment do not vary.
-func (r *demoResult) demoOutcome(snaps []figures.Topic, cm, cmBefore commsmining.Stats) {
+func (r *Result) demoOutcome(snaps []figures.Topic, cm, cmBefore commsmining.Stats) {
 	p := figures.Total(snaps)
 	r.CommentsNew = cm.New - cmBefore.New
 	r.CommentsUpdated = cm.Updated - cmBefore.Updated
@@ -129,7 +129,7 @@ func (r *demoResult) demoOutcome(snaps []figures.Topic, cm, cmBefore commsmining
 
 // accounted is the sum of the "what became of it" figures but the
 // events in flight.
-func (r *demoResult) accounted() int64 {
+func (r *Result) accounted() int64 {
 	return r.CommentsNew + r.CommentsUpdatedText + r.CommentsUpdatedMetadata + r.CommentsSentUnchanged +
 		r.EventsMerged + r.CommentsUnchanged + r.EventsDeleted + r.EventsNoMappedChange + r.EventsGoneBeforeFetch + r.EventsUnmapped +
 		r.EventsCovered + r.EventsDeadLettered

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"bufio"
@@ -62,9 +62,9 @@ func (l *latencies) percentiles() (p50, p99 float64, ok bool) {
 	return at(0.50), at(0.99), true
 }
 
-// peakRSSMB is the process's peak resident set: VmHWM on Linux, the
+// PeakRSSMB is the process's peak resident set: VmHWM on Linux, the
 // rusage maximum elsewhere.
-func peakRSSMB() float64 {
+func PeakRSSMB() float64 {
 	if f, err := os.Open("/proc/self/status"); err == nil {
 		defer f.Close()
 		sc := bufio.NewScanner(f)

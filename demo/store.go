@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -13,16 +13,21 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sfcdc/sfcdc/liblog"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 )
 
-// demoDefaultRedis is where the demo looks for a Redis when --redis is not
-// given; the environment variable demoDefaultRedisEnv moves it (a machine
-// whose Redis is elsewhere, or a test that needs none to answer).
-const (
-	demoDefaultRedis    = "redis://127.0.0.1:6379"
-	demoDefaultRedisEnv = "SFCDC_DEMO_DEFAULT_REDIS"
+// DefaultRedisURL is where the demo looks for a Redis when neither
+// Options.RedisURL nor Options.DefaultRedisURL names one.
+const DefaultRedisURL = "redis://127.0.0.1:6379"
+
+// Errors of the store choice, for the caller to say which setting to fix.
+var (
+	// ErrRedisURL: Options.RedisURL is not a Redis URL.
+	ErrRedisURL = errors.New("not a Redis URL")
+	// ErrNoRedis: no Redis answers at Options.RedisURL.
+	ErrNoRedis = errors.New("no Redis answers")
 )
 
 // demoStore is the demo's state store and how to clean it up.
@@ -38,19 +43,19 @@ func (s *demoStore) close() {
 	s.clean()
 }
 
-// openDemoStore opens Redis at url, or, when url is empty, Redis at the
-// default address if one answers there and the embedded file store
-// otherwise. The demo's keys live under a prefix of their own (deleted at
+// openDemoStore opens Redis at url, or, when url is empty, Redis at
+// fallback (DefaultRedisURL if empty) if one answers there and the embedded
+// file store otherwise. The demo's keys live under a prefix of their own (deleted at
 // the end), so a Redis shared with a real deployment is not disturbed.
-func openDemoStore(ctx context.Context, url string) (*demoStore, error) {
+func openDemoStore(ctx context.Context, url, fallback string) (*demoStore, error) {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	prefix := "sfcdc-demo:" + hex.EncodeToString(b) + ":"
 	explicit := url != ""
 	if !explicit {
-		url = demoDefaultRedis
-		if env := os.Getenv(demoDefaultRedisEnv); env != "" {
-			url = env
+		url = fallback
+		if url == "" {
+			url = DefaultRedisURL
 		}
 	}
 	opts, err := redis.ParseURL(url)
@@ -61,13 +66,13 @@ func openDemoStore(ctx context.Context, url string) (*demoStore, error) {
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return nil, usageError{fmt.Errorf("--redis %s: %v; give a URL like redis://127.0.0.1:6379", quote.URL(url), err)}
+		return nil, fmt.Errorf("%s: %w (%v)", quote.URL(url), ErrRedisURL, err)
 	}
 	// The probe must not retry a refused dial (a second of silence), and
 	// go-redis would log each refusal on stderr, which --json keeps clean:
 	// the outcome is reported below, cause included.
 	opts.MaxRetries, opts.DialerRetries = -1, 1
-	redis.SetLogger(quietRedisLog{})
+	liblog.SilenceRedis()
 	probe := redis.NewClient(opts)
 	pctx, cancel := context.WithTimeout(ctx, time.Second)
 	perr := probe.Ping(pctx).Err()
@@ -83,7 +88,7 @@ func openDemoStore(ctx context.Context, url string) (*demoStore, error) {
 	}
 	probe.Close()
 	if explicit {
-		return nil, fmt.Errorf("--redis: no Redis answers at %s (%v); start one there, or leave out --redis to use the embedded store", opts.Addr, perr)
+		return nil, fmt.Errorf("%w at %s (%v)", ErrNoRedis, opts.Addr, perr)
 	}
 	dir, err := os.MkdirTemp("", "sfcdc-demo-")
 	if err != nil {
@@ -95,7 +100,7 @@ func openDemoStore(ctx context.Context, url string) (*demoStore, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("open the embedded store: %w", err)
 	}
-	return &demoStore{store: store, kind: "embedded", desc: fmt.Sprintf("the embedded store %s (no Redis answers at %s; give --redis URL to use one)", path, opts.Addr),
+	return &demoStore{store: store, kind: "embedded", desc: fmt.Sprintf("the embedded store %s (no Redis answers at %s; give a Redis URL to use one)", path, opts.Addr),
 		clean: func() { _ = os.RemoveAll(dir) }}, nil
 }
 
@@ -116,9 +121,3 @@ func deletePrefix(c *redis.Client, prefix string) {
 		c.Unlink(ctx, keys...)
 	}
 }
-
-// quietRedisLog drops go-redis's own log lines; the demo reports store
-// errors itself.
-type quietRedisLog struct{}
-
-func (quietRedisLog) Printf(context.Context, string, ...any) {}

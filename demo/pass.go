@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sfcdc/sfcdc/checkpoint"
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/mapper"
@@ -94,7 +95,7 @@ type demoPass struct {
 	// replaySafe generates traffic without deletes and description edits
 	// (both passes of --replay; see Generator.SetReplaySafe).
 	replaySafe bool
-	view       *demoView
+	observer   Observer
 }
 
 // stepClock is the simulated org's clock: frozen during each generator
@@ -170,7 +171,7 @@ func (c *simCreds) Refresh(_ context.Context, rejected pubsub.Session) (pubsub.S
 type demoProgress struct {
 	mu      sync.Mutex
 	last    map[string]uint64 // topic → replay ID of its newest event
-	traffic demoTraffic
+	traffic Traffic
 	commits []commitMark  // commit wall times, oldest first, trimmed as checkpoints pass
 	low     atomic.Uint64 // every event up to here is checkpointed
 	first   atomic.Uint64 // replay ID of the first event (0: none yet)
@@ -193,7 +194,7 @@ type commitMark struct {
 	at       time.Time
 }
 
-func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
+func runDemoPass(ctx context.Context, p demoPass) (Result, error) {
 	clock := &stepClock{}
 	if p.replay && len(p.steps.at) > 0 {
 		clock.set(p.steps.at[0])
@@ -202,7 +203,7 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 	}
 	sim, err := sfsim.Start(sfsim.SimConfig{Org: sfsim.Config{Seed: p.seed}, PubSub: sfsim.PubSubConfig{Insecure: true}, Clock: clock})
 	if err != nil {
-		return demoResult{}, err
+		return Result{}, err
 	}
 	defer sim.Close()
 	org := sim.Org.ID()
@@ -210,7 +211,7 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 	eng, err := engine.New(demoSpec(sim, p.cm), engine.Deps{Store: p.store, Logger: slog.New(slog.DiscardHandler), Credentials: creds,
 		Tuning: engine.Tuning{FetchLinger: demoFetchLinger, MaxInFlightEvents: demoInFlight}})
 	if err != nil {
-		return demoResult{}, err
+		return Result{}, err
 	}
 	defer eng.Close()
 	topicOf := map[string]string{}
@@ -237,14 +238,14 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 	start := time.Now()
 	go func() { genDone <- generate(runCtx, g, sim.Bus, clock, p, prog) }()
 
-	result := func() demoResult {
-		r := demoResult{Events: int(prog.appended.Load()), EventsDone: prog.done(), Seed: p.seed, Replay: p.replay, org: org}
+	result := func() Result {
+		r := Result{Events: int(prog.appended.Load()), EventsDone: prog.done(), Seed: p.seed, Replay: p.replay, org: org}
 		st := p.cm.Stats()
 		for e, n := range st.Requests {
 			r.CMRequests += n - cmBefore.Requests[e]
 		}
 		prog.mu.Lock()
-		r.demoTraffic = prog.traffic
+		r.Traffic = prog.traffic
 		prog.mu.Unlock()
 		r.demoOutcome(eng.Snapshot(), st, cmBefore)
 		used, _ := sim.REST.APIUsage()
@@ -259,7 +260,7 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 	// interrupted stops the pipeline and the generator and returns the
 	// figures so far: after the drain, every outcome CM answered is
 	// counted.
-	interrupted := func() (demoResult, error) {
+	interrupted := func() (Result, error) {
 		stopDaemon()
 		waitDemo(daemonDone, genDone)
 		// The drain may have moved the checkpoint: read it once more.
@@ -287,10 +288,10 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 			if err == nil {
 				err = errors.New("the pipeline stopped early")
 			}
-			return demoResult{}, fmt.Errorf("demo pipeline: %w", err)
+			return Result{}, fmt.Errorf("demo pipeline: %w", err)
 		case err := <-genDone:
 			if err != nil {
-				return demoResult{}, err
+				return Result{}, err
 			}
 			generated = true
 			genDone = nil
@@ -301,19 +302,21 @@ func runDemoPass(ctx context.Context, p demoPass) (demoResult, error) {
 			if ctx.Err() != nil {
 				return interrupted()
 			}
-			return demoResult{}, err
+			return Result{}, err
 		}
 		if low := prog.low.Load(); low != lastLow {
 			lastLow, lastMove = low, time.Now()
 		} else if time.Since(lastMove) > demoStallAfter {
-			return demoResult{}, fmt.Errorf("%w (%d of %d events generated, %d retained on the bus)", errDemoStalled, prog.appended.Load(), p.events, sim.Bus.Retained())
+			return Result{}, fmt.Errorf("%w (%d of %d events generated, %d retained on the bus)", ErrStalled, prog.appended.Load(), p.events, sim.Bus.Retained())
 		}
 		if generated && done {
 			break
 		}
 		if time.Since(lastShow) >= 500*time.Millisecond {
 			lastShow = time.Now()
-			p.view.live(result(), prog.lag())
+			if p.observer != nil {
+				p.observer.Live(result(), prog.lag())
+			}
 		}
 	}
 	r := result()
@@ -472,20 +475,16 @@ func (p *demoProgress) lag() time.Duration {
 // resetDemoCheckpoints forgets the topics' checkpoints, so the next pass
 // streams its bus from the start while the content hashes stay.
 func resetDemoCheckpoints(ctx context.Context, store replay.Store, org string) error {
-	del, ok := store.(replay.CheckpointDeleter)
-	if !ok {
-		return errors.New("replay: this store cannot delete checkpoints")
-	}
 	topics := map[string]bool{}
 	for _, om := range demoObjects {
 		topics[om.Topic] = true
 	}
 	for topic := range topics {
-		lease, err := store.AcquireLease(ctx, org, topic, "sfcdc-demo-reset", 30*time.Second)
+		lease, err := checkpoint.Acquire(ctx, store, org, topic, checkpoint.Holder("sfcdc-demo-reset"))
 		if err != nil {
-			return fmt.Errorf("replay: take the %s lease: %w", topic, err)
+			return fmt.Errorf("replay: %w", err)
 		}
-		err = del.DeleteCheckpoint(ctx, lease)
+		err = checkpoint.Reset(ctx, store, lease)
 		_ = store.ReleaseLease(ctx, lease)
 		if err != nil {
 			return fmt.Errorf("replay: reset the %s checkpoint: %w", topic, err)

@@ -1,0 +1,12 @@
+// Package simrun runs the simulated world of `sfcdc sim` as one unit: a
+// simulated Salesforce org (Pub/Sub and REST over loopback sockets) and a
+// simulated Communications Mining API, the org seeded with records and fed
+// generated support traffic that admin endpoints pause and resume.
+//
+// Guarantee: Start returns only once both simulators serve, with a Banner
+// that holds everything a client needs (endpoints, the throwaway org's
+// credentials, the CM source); Generate generates exactly Config.Events
+// events when that is set; plaintext (Config.Insecure) is served on
+// loopback addresses only; Close stops everything and removes the run's
+// folder (the CA file unless Config.CAFile, and the banner's state file).
+package simrun

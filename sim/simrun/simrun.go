@@ -1,0 +1,159 @@
+package simrun
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+)
+
+// Config is the simulated world to start.
+type Config struct {
+	PubSubAddr string // the Pub/Sub API endpoint
+	RESTAddr   string // the REST and OAuth endpoint (instance and login URL)
+	// CAFile is where to write the generated CA certificate (empty: a
+	// file in the run's folder).
+	CAFile   string
+	Insecure bool // serve plaintext on loopback addresses instead of TLS
+	Seed     uint64
+	// Rate is generated events per second until the context of Generate
+	// ends; Events, if set, generates exactly that many as fast as
+	// possible instead.
+	Rate   float64
+	Events int
+	// Keepalive is the longest silence on an idle stream.
+	Keepalive time.Duration
+	// RetainEvents keeps the newest N change events on the bus (and the
+	// generator's records as long as an event names them); 0 keeps
+	// everything for 72 hours.
+	RetainEvents int
+	// StreamFaults are the Pub/Sub stream faults; TokenTTL expires access
+	// tokens that long after they are issued (0: never).
+	StreamFaults sfsim.FaultSettings
+	TokenTTL     time.Duration
+	// DailyAPILimit is the org's daily REST API allocation.
+	DailyAPILimit int
+	// SeedRecords records of SeedObject (one of SeedObjects) are created
+	// before Start returns.
+	SeedRecords int
+	SeedObject  string
+	// CMAddr is the simulated CM API's address; CMSource the
+	// project/source created in it; CMFault a fault it injects.
+	CMAddr   string
+	CMSource string
+	CMFault  CMFault
+	// OnGeneratorStopped hears of an error that stopped the Rate
+	// generator (the world keeps serving).
+	OnGeneratorStopped func(error)
+}
+
+// ErrConfig marks a Config that cannot work (an unknown seed object, a CM
+// source that is not project/source); the caller names its setting.
+var ErrConfig = errors.New("invalid simulator configuration")
+
+// Banner is everything a client needs, printed by `sfcdc sim` as its first
+// line of output.
+type Banner struct {
+	PubSubAddr  string   `json:"pubsub_addr"`
+	CAFile      string   `json:"ca_file"`
+	Insecure    bool     `json:"insecure"`
+	AccessToken string   `json:"access_token"`
+	InstanceURL string   `json:"instance_url"`
+	TenantID    string   `json:"tenant_id"`
+	Topics      []string `json:"topics"`
+	// StateFile is a path in this run's folder for the daemon's file
+	// store (examples/sim.yaml uses it): a new simulated org starts with
+	// new state, and the file goes when the world closes.
+	StateFile string `json:"state_file"`
+	Login
+	CommsMining
+}
+
+// Login is what `sfcdc auth login` needs from the simulator: its login
+// URL and the demo connected app (any http://localhost:<port>/oauth2/callback
+// is accepted, PKCE optional).
+type Login struct {
+	LoginURL     string `json:"login_url"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// Running is a started world. Close stops it.
+type Running struct {
+	Banner Banner
+	// Sim is the simulated org, for callers that drive it further.
+	Sim *sfsim.Sim
+
+	config  Config
+	traffic *simTraffic
+	runDir  string
+	stopCM  func()
+}
+
+// Start starts the simulated org and CM, seeds the org and fills the
+// banner; traffic starts with Generate.
+func Start(c Config) (_ *Running, err error) {
+	runDir, err := os.MkdirTemp("", "sfcdc-sim-")
+	if err != nil {
+		return nil, fmt.Errorf("create the simulator's folder: %w (set TMPDIR to a writable folder)", err)
+	}
+	r := &Running{config: c, runDir: runDir, traffic: newSimTraffic(c)}
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
+	caFile := c.CAFile
+	if caFile == "" && !c.Insecure {
+		caFile = filepath.Join(runDir, "ca.pem")
+	}
+	r.Sim, err = sfsim.Start(sfsim.SimConfig{
+		Org:    sfsim.Config{Seed: c.Seed},
+		PubSub: sfsim.PubSubConfig{Addr: c.PubSubAddr, Insecure: c.Insecure, CAFile: caFile, Keepalive: c.Keepalive},
+		REST:   sfsim.RESTConfig{Addr: c.RESTAddr},
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := r.Sim
+	s.Bus.SetMaxRetained(c.RetainEvents)
+	s.Bus.SetCompressed(true) // four times the retained events in the same memory
+	s.Faults.Set(c.StreamFaults)
+	s.Tokens.SetLifetime(c.TokenTTL)
+	if c.DailyAPILimit > 0 {
+		s.REST.SetDailyAPILimit(c.DailyAPILimit)
+	}
+	app := s.REST.App()
+	r.Banner = Banner{
+		PubSubAddr: s.PubSub.Addr(), CAFile: s.PubSub.CAFile(), Insecure: c.Insecure,
+		AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID(),
+		StateFile: filepath.Join(runDir, "state.db"),
+		Login:     Login{LoginURL: s.LoginURL, ClientID: app.ClientID, ClientSecret: app.ClientSecret},
+	}
+	for _, ch := range s.Org.Channels() {
+		r.Banner.Topics = append(r.Banner.Topics, ch.Topic)
+	}
+	if err := seedRecords(s.Org, c.SeedObject, c.SeedRecords, s.Org.ID()); err != nil {
+		return nil, err
+	}
+	r.Banner.CommsMining, r.stopCM, err = startCM(c, r.traffic)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Close stops the CM simulator and the org and removes the run's folder.
+// Generate's background generator stops with its context.
+func (r *Running) Close() {
+	if r.stopCM != nil {
+		r.stopCM()
+	}
+	if r.Sim != nil {
+		r.Sim.Close()
+	}
+	_ = os.RemoveAll(r.runDir) // the CA and the daemon state belong to this org only
+}
