@@ -79,6 +79,14 @@ func (g *Gate) OnAccepted(f func(body []byte, at time.Time)) {
 	g.accepted = f
 }
 
+// Insert puts the handler wrap returns between the gate and CM (a test's
+// own fault injector); wrap is given what the gate passed to so far.
+func (g *Gate) Insert(wrap func(next http.Handler) http.Handler) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.next = wrap(g.next)
+}
+
 // ServeHTTP refuses a marked request or passes it to CM.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
@@ -87,7 +95,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	rejected, failed, accepted := g.decide(body)
+	rejected, failed, accepted, next := g.decide(body)
 	switch {
 	case rejected:
 		refuse(w, http.StatusUnprocessableEntity, "injected: comment is invalid")
@@ -96,19 +104,19 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusServiceUnavailable, "injected: comment refused")
 		return
 	case accepted == nil:
-		g.next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 		return
 	}
 	rec := &statusRecorder{ResponseWriter: w}
-	g.next.ServeHTTP(rec, r)
+	next.ServeHTTP(rec, r)
 	if rec.status >= 200 && rec.status < 300 {
 		accepted(body, time.Now())
 	}
 }
 
 // decide says whether body is rejected or failed, counts it as passed if
-// neither, and returns the acceptance observer.
-func (g *Gate) decide(body []byte) (rejected, failed bool, accepted func([]byte, time.Time)) {
+// neither, and returns the acceptance observer and the handler to pass to.
+func (g *Gate) decide(body []byte) (rejected, failed bool, accepted func([]byte, time.Time), next http.Handler) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for m := range g.rejecting {
@@ -120,7 +128,7 @@ func (g *Gate) decide(body []byte) (rejected, failed bool, accepted func([]byte,
 	if !rejected && !failed {
 		g.passed++
 	}
-	return rejected, failed, g.accepted
+	return rejected, failed, g.accepted, g.next
 }
 
 func refuse(w http.ResponseWriter, status int, message string) {
