@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 func TestABackfillOf20000RecordsLandsExactlyTheExpectedComments(t *testing.T) {
@@ -12,16 +13,16 @@ func TestABackfillOf20000RecordsLandsExactlyTheExpectedComments(t *testing.T) {
 		t.Skip("20,000 records: skipped with -short")
 	}
 	const n = 20000
-	w := newWorld(t, worldOptions{dailyLimit: 1_000_000})
-	seedEmails(t, w.sim.Org, n, 100)
+	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
+	seedEmails(t, w.Sim.Org, n, 100)
 	sum, err := w.backfill(t, setup{}).Run(context.Background(), backfill.Request{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+	if err := sameBodies(w.Bodies(), w.wantBodies(t)); err != nil {
 		t.Fatal(err)
 	}
-	st := w.cm.Stats()
+	st := w.CM.Stats()
 	if st.New != n || st.BillableUnits != n || sum.Upload.BillableUnits != n {
 		t.Fatalf("CM counted %d new and billed %d units, the run %d; want %d each", st.New, st.BillableUnits, sum.Upload.BillableUnits, n)
 	}

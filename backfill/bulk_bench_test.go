@@ -9,6 +9,7 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 var (
@@ -40,16 +41,16 @@ func BenchmarkBackfillEmails(b *testing.B) {
 
 func benchBackfill(b *testing.B, api string) {
 	b.StopTimer()
-	w := newWorld(b, worldOptions{bulk: sfsim.BulkConfig{}})
+	w := newWorld(b, simworld.Options{Bulk: sfsim.BulkConfig{}})
 	// The change events of the seeding are not read: keep few, as a real
 	// org's bus keeps only three days, so half a million long emails fit.
-	w.sim.Bus.SetMaxRetained(1000)
-	seedVariedEmails(b, w.sim.Org, *benchEmails, 1000, *benchBodyBytes)
+	w.Sim.Bus.SetMaxRetained(1000)
+	seedVariedEmails(b, w.Sim.Org, *benchEmails, 1000, *benchBodyBytes)
 	mapped := time.Now()
 	want := w.wantDigests(b)
 	b.Logf("mapped the %d expected comments in %s", *benchEmails, time.Since(mapped).Round(time.Millisecond))
-	usedBefore, _ := w.sim.REST.APIUsage()
-	w.sim.RESTFaults.Set(sfsim.RESTFaultSettings{Latency: *benchLatency})
+	usedBefore, _ := w.Sim.REST.APIUsage()
+	w.Sim.RESTFaults.Set(sfsim.RESTFaultSettings{Latency: *benchLatency})
 	b.StartTimer()
 	start := time.Now()
 	lastPhase := ""
@@ -62,14 +63,14 @@ func benchBackfill(b *testing.B, api string) {
 	sum, err := w.backfill(b, setup{cfg: backfill.Config{API: api, UploadConcurrency: *benchUploads}, progress: progress}).Run(b.Context(), backfill.Request{})
 	elapsed := time.Since(start)
 	b.StopTimer()
-	w.sim.RESTFaults.Set(sfsim.RESTFaultSettings{})
+	w.Sim.RESTFaults.Set(sfsim.RESTFaultSettings{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	if got := sum.Objects[0].API; got != api {
 		b.Fatalf("read over %q (%s), want %s", got, sum.Objects[0].APIReason, api)
 	}
-	used, _ := w.sim.REST.APIUsage()
+	used, _ := w.Sim.REST.APIUsage()
 	requests := used - usedBefore
 	got := w.cmDigests()
 	if len(got) != len(want) {
@@ -90,7 +91,7 @@ func benchBackfill(b *testing.B, api string) {
 // comment ID (digests, so half a million long emails fit in memory).
 func (w *world) cmDigests() map[string][32]byte {
 	out := map[string][32]byte{}
-	for _, c := range w.cm.Comments(cmProject, cmSource) {
+	for _, c := range w.CM.Comments(cmProject, cmSource) {
 		if len(c.Messages) > 0 {
 			out[c.ID] = sha256.Sum256([]byte(c.Messages[0].Subject + "\x00" + c.Messages[0].Body))
 		}

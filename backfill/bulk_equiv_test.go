@@ -9,6 +9,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/backfill"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 // variedEmailValues is an EmailMessage whose fields take, by i, the
@@ -94,7 +95,7 @@ func seedVariedEmails(t testing.TB, org *sfsim.Org, n, perTx, bodyBytes int) []s
 func (w *world) cmDocuments(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, c := range w.cm.Comments(cmProject, cmSource) {
+	for _, c := range w.CM.Comments(cmProject, cmSource) {
 		// CM's own bookkeeping instants say when it stored the comment.
 		c.CreatedAt, c.UpdatedAt, c.LastSyncedAt = time.Time{}, time.Time{}, time.Time{}
 		doc, err := json.Marshal(c)
@@ -111,10 +112,10 @@ func TestBulkAndRESTLandByteIdenticalCommentsForTenThousandVariedEmails(t *testi
 	// Both orgs' clocks stand at one instant, so the CreatedDate a record
 	// without MessageDate is dated by is the same in both.
 	at := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
-	bulkWorld := newWorld(t, worldOptions{bulk: quickBulk, clock: &fixedClock{t: at}})
-	restWorld := newWorld(t, worldOptions{bulk: quickBulk, clock: &fixedClock{t: at}})
-	seedVariedEmails(t, bulkWorld.sim.Org, n, 500, 0)
-	seedVariedEmails(t, restWorld.sim.Org, n, 500, 0)
+	bulkWorld := newWorld(t, simworld.Options{Bulk: quickBulk, Clock: &fixedClock{t: at}})
+	restWorld := newWorld(t, simworld.Options{Bulk: quickBulk, Clock: &fixedClock{t: at}})
+	seedVariedEmails(t, bulkWorld.Sim.Org, n, 500, 0)
+	seedVariedEmails(t, restWorld.Sim.Org, n, 500, 0)
 	// Bulk pages of 1,000 rows, so the comparison crosses page boundaries
 	// (each page has its own header row).
 	sum, err := bulkWorld.backfill(t, setup{cfg: backfill.Config{API: backfill.APIBulk, BulkMaxRecords: 1000}}).Run(t.Context(), backfill.Request{})
@@ -142,7 +143,7 @@ func TestBulkAndRESTLandByteIdenticalCommentsForTenThousandVariedEmails(t *testi
 	if differ > 0 {
 		t.Fatalf("%d of %d comments differ between the Bulk and the REST path", differ, n)
 	}
-	if err := sameBodies(bulkWorld.cmBodies(), bulkWorld.wantBodies(t)); err != nil {
+	if err := sameBodies(bulkWorld.Bodies(), bulkWorld.wantBodies(t)); err != nil {
 		t.Fatal(err)
 	}
 }

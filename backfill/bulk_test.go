@@ -14,6 +14,7 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/replay"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 // quickBulk makes simulated jobs complete at once, with results pages of
@@ -40,14 +41,14 @@ func (b *syncBuffer) String() string {
 
 // bulkJobs counts the Bulk query jobs the simulated org created.
 func (w *world) bulkJobs() int {
-	jobs, _ := w.sim.REST.BulkUsage()
+	jobs, _ := w.Sim.REST.BulkUsage()
 	return jobs
 }
 
 func TestAutoReadsAboveTheThresholdThroughABulkJobAndLandsWhatRESTLands(t *testing.T) {
-	bulkWorld, restWorld := newWorld(t, worldOptions{bulk: quickBulk}), newWorld(t, worldOptions{bulk: quickBulk})
-	seedEmails(t, bulkWorld.sim.Org, 230, 7)
-	seedEmails(t, restWorld.sim.Org, 230, 7)
+	bulkWorld, restWorld := newWorld(t, simworld.Options{Bulk: quickBulk}), newWorld(t, simworld.Options{Bulk: quickBulk})
+	seedEmails(t, bulkWorld.Sim.Org, 230, 7)
+	seedEmails(t, restWorld.Sim.Org, 230, 7)
 	var states []string
 	progress := func(p backfill.Progress) {
 		if p.Phase == backfill.PhaseBulkJob {
@@ -67,10 +68,10 @@ func TestAutoReadsAboveTheThresholdThroughABulkJobAndLandsWhatRESTLands(t *testi
 	if _, err := restWorld.backfill(t, setup{cfg: backfill.Config{API: backfill.APIREST}}).Run(t.Context(), backfill.Request{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sameBodies(bulkWorld.cmBodies(), restWorld.cmBodies()); err != nil {
+	if err := sameBodies(bulkWorld.Bodies(), restWorld.Bodies()); err != nil {
 		t.Fatalf("Bulk and REST landed different comments: %v", err)
 	}
-	if err := sameBodies(bulkWorld.cmBodies(), bulkWorld.wantBodies(t)); err != nil {
+	if err := sameBodies(bulkWorld.Bodies(), bulkWorld.wantBodies(t)); err != nil {
 		t.Fatal(err)
 	}
 	if wm := bulkWorld.watermark(t, "EmailMessage"); wm.BulkJob != "" || wm.BulkLocator != "" {
@@ -79,8 +80,8 @@ func TestAutoReadsAboveTheThresholdThroughABulkJobAndLandsWhatRESTLands(t *testi
 }
 
 func TestRESTStaysChosenBelowTheThreshold(t *testing.T) {
-	w := newWorld(t, worldOptions{bulk: quickBulk})
-	seedEmails(t, w.sim.Org, 60, 6)
+	w := newWorld(t, simworld.Options{Bulk: quickBulk})
+	seedEmails(t, w.Sim.Org, 60, 6)
 	sum, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Run(t.Context(), backfill.Request{})
 	if err != nil {
 		t.Fatal(err)
@@ -91,15 +92,15 @@ func TestRESTStaysChosenBelowTheThreshold(t *testing.T) {
 	if !strings.Contains(sum.Objects[0].APIReason, "below bulk_threshold 100") {
 		t.Errorf("reason %q does not name the threshold", sum.Objects[0].APIReason)
 	}
-	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+	if err := sameBodies(w.Bodies(), w.wantBodies(t)); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestAFailedBulkJobFallsBackToRESTWithOneLogLine(t *testing.T) {
-	w := newWorld(t, worldOptions{bulk: quickBulk})
-	seedEmails(t, w.sim.Org, 150, 5)
-	w.sim.REST.FailNextBulkJobs(1, "QUERY_TIMEOUT: the query ran too long")
+	w := newWorld(t, simworld.Options{Bulk: quickBulk})
+	seedEmails(t, w.Sim.Org, 150, 5)
+	w.Sim.REST.FailNextBulkJobs(1, "QUERY_TIMEOUT: the query ran too long")
 	var logs syncBuffer
 	b := w.backfill(t, setup{cfg: backfill.Config{API: backfill.APIBulk}, logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	sum, err := b.Run(t.Context(), backfill.Request{})
@@ -112,7 +113,7 @@ func TestAFailedBulkJobFallsBackToRESTWithOneLogLine(t *testing.T) {
 	if got := sum.Objects[0].API; got != "rest" {
 		t.Errorf("summary says %q, want rest after the fallback", got)
 	}
-	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+	if err := sameBodies(w.Bodies(), w.wantBodies(t)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -139,8 +140,8 @@ func stopAfterFirstBulkPage(t *testing.T, w *world) {
 }
 
 func TestAStoppedBulkRunResumesTheSameJobAndResendsAtMostOnePage(t *testing.T) {
-	w := newWorld(t, worldOptions{bulk: quickBulk})
-	seedEmails(t, w.sim.Org, 230, 10)
+	w := newWorld(t, simworld.Options{Bulk: quickBulk})
+	seedEmails(t, w.Sim.Org, 230, 10)
 	stopAfterFirstBulkPage(t, w)
 	if _, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Run(t.Context(), backfill.Request{}); err != nil {
 		t.Fatal(err)
@@ -148,10 +149,10 @@ func TestAStoppedBulkRunResumesTheSameJobAndResendsAtMostOnePage(t *testing.T) {
 	if w.bulkJobs() != 1 {
 		t.Errorf("%d Bulk jobs created, want the first one resumed", w.bulkJobs())
 	}
-	if got := w.cm.Stats().CommentsReceived; got > 230+50 {
+	if got := w.CM.Stats().CommentsReceived; got > 230+50 {
 		t.Errorf("CM received %d comments for 230 records, more than one page re-sent", got)
 	}
-	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+	if err := sameBodies(w.Bodies(), w.wantBodies(t)); err != nil {
 		t.Fatal(err)
 	}
 	if wm := w.watermark(t, "EmailMessage"); wm.BulkJob != "" {
@@ -160,24 +161,24 @@ func TestAStoppedBulkRunResumesTheSameJobAndResendsAtMostOnePage(t *testing.T) {
 }
 
 func TestExpiredBulkResultsStartANewJobFromTheWatermark(t *testing.T) {
-	w := newWorld(t, worldOptions{bulk: quickBulk})
-	seedEmails(t, w.sim.Org, 230, 10)
+	w := newWorld(t, simworld.Options{Bulk: quickBulk})
+	seedEmails(t, w.Sim.Org, 230, 10)
 	stopAfterFirstBulkPage(t, w)
-	w.sim.REST.ExpireBulkJobs()
+	w.Sim.REST.ExpireBulkJobs()
 	if _, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Run(t.Context(), backfill.Request{}); err != nil {
 		t.Fatal(err)
 	}
 	if w.bulkJobs() != 2 {
 		t.Errorf("%d Bulk jobs created, want a second one after the first expired", w.bulkJobs())
 	}
-	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+	if err := sameBodies(w.Bodies(), w.wantBodies(t)); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestTheEstimateSaysWhichAPIARunWouldUseAndTheRequestsOfEach(t *testing.T) {
-	w := newWorld(t, worldOptions{bulk: quickBulk})
-	seedEmails(t, w.sim.Org, 230, 10)
+	w := newWorld(t, simworld.Options{Bulk: quickBulk})
+	seedEmails(t, w.Sim.Org, 230, 10)
 	est, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Estimate(t.Context(), backfill.Request{})
 	if err != nil {
 		t.Fatal(err)
@@ -190,13 +191,13 @@ func TestTheEstimateSaysWhichAPIARunWouldUseAndTheRequestsOfEach(t *testing.T) {
 		t.Errorf("estimated REST %d and Bulk %d requests, want 2 (count, one page) and 9 (count, create, 6 polls, one page)", o.RESTRequests, o.BulkRequests)
 	}
 	// It read as the run would, through one job, and sent nothing.
-	if w.bulkJobs() != 1 || w.cm.Stats().CommentsReceived != 0 {
-		t.Errorf("the estimate created %d Bulk jobs and sent %d comments, want one job and none", w.bulkJobs(), w.cm.Stats().CommentsReceived)
+	if w.bulkJobs() != 1 || w.CM.Stats().CommentsReceived != 0 {
+		t.Errorf("the estimate created %d Bulk jobs and sent %d comments, want one job and none", w.bulkJobs(), w.CM.Stats().CommentsReceived)
 	}
 	if est.Counts.Created != 230 {
 		t.Errorf("the estimate counts %d new comments, want 230", est.Counts.Created)
 	}
-	if wm, err := w.store.Watermark(t.Context(), w.sim.Org.ID(), "EmailMessage"); !errors.Is(err, replay.ErrNotFound) {
+	if wm, err := w.Store.Watermark(t.Context(), w.Sim.Org.ID(), "EmailMessage"); !errors.Is(err, replay.ErrNotFound) {
 		t.Errorf("the estimate saved a watermark (%+v, %v)", wm, err)
 	}
 }
@@ -204,8 +205,8 @@ func TestTheEstimateSaysWhichAPIARunWouldUseAndTheRequestsOfEach(t *testing.T) {
 // A dry run of a large object costs what the Bulk read costs, not the
 // REST pages the Bulk choice avoids.
 func TestADryRunOfALargeObjectReadsThroughTheBulkJobARunWouldUse(t *testing.T) {
-	w := newWorld(t, worldOptions{bulk: sfsim.BulkConfig{QueueTime: -1, BaseTime: -1, PerRecordTime: -1}})
-	seedEmails(t, w.sim.Org, 30_000, 1000)
+	w := newWorld(t, simworld.Options{Bulk: sfsim.BulkConfig{QueueTime: -1, BaseTime: -1, PerRecordTime: -1}})
+	seedEmails(t, w.Sim.Org, 30_000, 1000)
 	est, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 10_000}}).Estimate(t.Context(), backfill.Request{})
 	if err != nil {
 		t.Fatal(err)
@@ -226,8 +227,8 @@ func TestADryRunOfALargeObjectReadsThroughTheBulkJobARunWouldUse(t *testing.T) {
 // (it used to show only the state at creation and the end).
 func TestEachStateOfABulkJobIsReportedOnceAsItChanges(t *testing.T) {
 	slow := sfsim.BulkConfig{QueueTime: time.Second, BaseTime: time.Second, PerRecordTime: -1, DefaultMaxRecords: 50}
-	w := newWorld(t, worldOptions{bulk: slow})
-	seedEmails(t, w.sim.Org, 120, 6)
+	w := newWorld(t, simworld.Options{Bulk: slow})
+	seedEmails(t, w.Sim.Org, 120, 6)
 	var states []string
 	s := setup{
 		cfg: backfill.Config{BulkThreshold: 100},

@@ -9,19 +9,20 @@ import (
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 	"github.com/sfcdc/sfcdc/uploader"
 )
 
 func TestRecordsThatCannotBeDeliveredAreDeadLetteredAndTheWatermarkPassesThem(t *testing.T) {
-	w := newWorld(t, worldOptions{})
-	ids := seedEmails(t, w.sim.Org, 6, 1)
+	w := newWorld(t, simworld.Options{})
+	ids := seedEmails(t, w.Sim.Org, 6, 1)
 	for i, id := range ids {
 		if i != 3 { // record 3 has no MessageIdentifier, the comment's ID field
-			update(t, w.sim.Org, id, sfsim.Values{"MessageIdentifier": "msg-" + id})
+			update(t, w.Sim.Org, id, sfsim.Values{"MessageIdentifier": "msg-" + id})
 		}
 	}
 	// CM refuses the first comment (sent alone: one per request).
-	w.cm.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: http.StatusUnprocessableEntity, Message: "bad comment"})
+	w.CM.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: http.StatusUnprocessableEntity, Message: "bad comment"})
 	s := setup{
 		objects: []mapper.ObjectMapping{{Object: "EmailMessage", Comment: mapper.CommentMapping{ID: "MessageIdentifier"}}},
 		upload:  func(c *uploader.Config) { c.MaxBatchComments = 1 },
@@ -33,7 +34,7 @@ func TestRecordsThatCannotBeDeliveredAreDeadLetteredAndTheWatermarkPassesThem(t 
 	if sum.Counts.DeadLettered != 2 || sum.Counts.Created != 4 {
 		t.Fatalf("counts %+v, want 2 dead letters and 4 comments", sum.Counts)
 	}
-	letters, err := w.store.ListDeadLetters(context.Background(), w.sim.Org.ID(), "", 10)
+	letters, err := w.Store.ListDeadLetters(context.Background(), w.Sim.Org.ID(), "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 // pollGate is a follow-mode Sleep the test opens: each poll waits until
@@ -44,13 +45,13 @@ func TestFollowModePollsAnObjectWithoutChangeEventsAndAppliesItsDeletePolicy(t *
 		{policy: mapper.KeepComment, deletedStay: true},
 	} {
 		t.Run("on_delete "+string(tc.policy), func(t *testing.T) {
-			w := newWorld(t, worldOptions{})
-			caseID, err := w.sim.Org.Create("Case", sfsim.Values{"Subject": "Refund", "Status": "New"})
+			w := newWorld(t, simworld.Options{})
+			caseID, err := w.Sim.Org.Create("Case", sfsim.Values{"Subject": "Refund", "Status": "New"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			comment := func(body string) string {
-				id, err := w.sim.Org.Create("CaseComment", sfsim.Values{"ParentId": caseID, "CommentBody": body})
+				id, err := w.Sim.Org.Create("CaseComment", sfsim.Values{"ParentId": caseID, "CommentBody": body})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -68,19 +69,19 @@ func TestFollowModePollsAnObjectWithoutChangeEventsAndAppliesItsDeletePolicy(t *
 			}()
 
 			<-gate.waiting // caught up once
-			if got := len(w.cm.Comments(cmProject, cmSource)); got != 2 {
+			if got := len(w.CM.Comments(cmProject, cmSource)); got != 2 {
 				t.Fatalf("CM holds %d comments after the first poll, want 2", got)
 			}
-			if err := w.sim.Org.Delete(gone); err != nil {
+			if err := w.Sim.Org.Delete(gone); err != nil {
 				t.Fatal(err)
 			}
-			update(t, w.sim.Org, edited, sfsim.Values{"CommentBody": "The courier picked it up."})
+			update(t, w.Sim.Org, edited, sfsim.Values{"CommentBody": "The courier picked it up."})
 			added := comment("Customer confirmed delivery.")
 			gate.open <- struct{}{}
 			<-gate.waiting // polled again
 
 			cm := map[string]string{}
-			for _, c := range w.cm.Comments(cmProject, cmSource) {
+			for _, c := range w.CM.Comments(cmProject, cmSource) {
 				cm[c.ID] = c.Messages[0].Body
 			}
 			if _, ok := cm[mapper.CommentID("CaseComment", gone)]; ok != tc.deletedStay {

@@ -2,25 +2,19 @@ package backfill_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
-	"github.com/sfcdc/sfcdc/salesforce"
-	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 	"github.com/sfcdc/sfcdc/uploader"
 )
 
@@ -31,90 +25,19 @@ func TestMain(m *testing.M) {
 	)
 }
 
-const cmProject, cmSource = "sfcdc", "salesforce"
+const cmProject, cmSource = simworld.DefaultProject, simworld.DefaultSource
 
-// world is one test's simulated org, simulated CM, and real Redis store.
-type world struct {
-	sim   *sfsim.Sim
-	cm    *commsmining.Server
-	store backfill.Store
-	sf    *salesforce.Client
-}
+// world is the shared simulated world (org, CM, embedded store) with the
+// helpers this package's tests share.
+type world struct{ *simworld.World }
 
-// worldOptions adjust a world.
-type worldOptions struct {
-	clock      sfsim.Clock
-	dailyLimit int
-	bulk       sfsim.BulkConfig
-}
-
-func newWorld(t testing.TB, opts worldOptions) *world {
+// newWorld starts a world with this package's seed unless opts names one.
+func newWorld(t testing.TB, opts simworld.Options) *world {
 	t.Helper()
-	s, err := sfsim.Start(sfsim.SimConfig{
-		Org:    sfsim.Config{Seed: 11},
-		PubSub: sfsim.PubSubConfig{Insecure: true},
-		REST:   sfsim.RESTConfig{DailyAPILimit: opts.dailyLimit, Bulk: opts.bulk},
-		Clock:  opts.clock,
-	})
-	if err != nil {
-		t.Fatal(err)
+	if opts.Seed == 0 {
+		opts.Seed = 11
 	}
-	t.Cleanup(s.Close)
-	cm, err := commsmining.Start(commsmining.Options{Sources: []string{cmProject + "/" + cmSource}, RejectUnknownFields: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cm.Close() })
-	creds := pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
-	sf, err := salesforce.NewClient(salesforce.Config{}, creds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sf.Close)
-	return &world{sim: s, cm: cm, store: newStore(t), sf: sf}
-}
-
-// redisAddr is the shared test Redis (scripts/test.sh sets the variable).
-func redisAddr() string {
-	if addr := os.Getenv("SFCDC_TEST_REDIS_ADDR"); addr != "" {
-		return addr
-	}
-	return "127.0.0.1:6379"
-}
-
-// newStore is a RedisStore under a prefix no other test uses; its keys
-// are deleted at cleanup.
-func newStore(t testing.TB) *replay.RedisStore {
-	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "sfcdctest:backfill:" + hex.EncodeToString(b) + ":"
-	client := redis.NewClient(&redis.Options{Addr: redisAddr(), ContextTimeoutEnabled: true, DialTimeout: 2 * time.Second})
-	if err := client.Ping(t.Context()).Err(); err != nil {
-		client.Close()
-		t.Fatalf("no Redis at %s (%v): run ./scripts/test.sh or set SFCDC_TEST_REDIS_ADDR", redisAddr(), err)
-	}
-	store, err := replay.NewRedisStore(client, replay.RedisOptions{KeyPrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		deleteKeys(client, prefix)
-		store.Close()
-	})
-	return store
-}
-
-func deleteKeys(client *redis.Client, prefix string) {
-	ctx := context.Background()
-	iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if len(keys) > 0 {
-		client.Del(ctx, keys...)
-	}
+	return &world{simworld.New(t, opts)}
 }
 
 // setup is what a test changes about a backfill.
@@ -140,13 +63,13 @@ func (w *world) backfill(t testing.TB, s setup) *backfill.Backfill {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := uploader.Config{BaseURL: w.cm.URL(), Token: uploader.Secret(w.cm.Token()), Project: cmProject, Source: cmSource,
+	up := uploader.Config{BaseURL: w.CM.URL(), Token: uploader.Secret(w.CM.Token()), Project: cmProject, Source: cmSource,
 		InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}
 	if s.upload != nil {
 		s.upload(&up)
 	}
 	b, err := backfill.New(s.cfg, backfill.Options{
-		Salesforce: w.sf, Mapper: m, Store: w.store, Org: w.sim.Org.ID(), Upload: up,
+		Salesforce: w.Salesforce, Mapper: m, Store: w.Store, Org: w.Sim.Org.ID(), Upload: up,
 		Progress: s.progress, Sleep: s.sleep, Now: s.now, Logger: s.logger,
 	})
 	if err != nil {
@@ -191,19 +114,6 @@ func emailValues(caseID string, i int) sfsim.Values {
 	}
 }
 
-// cmBodies returns the body of every stored comment by comment ID.
-func (w *world) cmBodies() map[string]string {
-	out := map[string]string{}
-	for _, c := range w.cm.Comments(cmProject, cmSource) {
-		body := ""
-		if len(c.Messages) > 0 {
-			body = c.Messages[0].Body
-		}
-		out[c.ID] = body
-	}
-	return out
-}
-
 // wantBodies is what CM should hold for the live EmailMessages of the org.
 func (w *world) wantBodies(t testing.TB) map[string]string {
 	t.Helper()
@@ -221,7 +131,7 @@ func (w *world) eachWantedEmail(t testing.TB, fn func(commentID string, c mapper
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range w.sim.Org.Records("EmailMessage") {
+	for _, r := range w.Sim.Org.Records("EmailMessage") {
 		if r.IsDeleted() {
 			continue
 		}
@@ -240,7 +150,7 @@ func (w *world) eachWantedEmail(t testing.TB, fn func(commentID string, c mapper
 // watermark reads an object's stored watermark.
 func (w *world) watermark(t *testing.T, object string) replay.Watermark {
 	t.Helper()
-	wm, err := w.store.Watermark(context.Background(), w.sim.Org.ID(), object)
+	wm, err := w.Store.Watermark(context.Background(), w.Sim.Org.ID(), object)
 	if err != nil {
 		t.Fatalf("read watermark of %s: %v", object, err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 // Salesforce stamps a row when it is written, not when its transaction
@@ -16,8 +17,8 @@ import (
 // so the next run picks it up.
 func TestARecordCommittedLateBehindTheWatermarkIsReadByTheDefaultOverlap(t *testing.T) {
 	clock := &fixedClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	w := newWorld(t, worldOptions{clock: clock, dailyLimit: 1_000_000})
-	seedEmails(t, w.sim.Org, 10, 10)
+	w := newWorld(t, simworld.Options{Clock: clock, DailyAPILimit: 1_000_000})
+	seedEmails(t, w.Sim.Org, 10, 10)
 	if _, err := w.backfill(t, setup{}).Run(context.Background(), backfill.Request{}); err != nil {
 		t.Fatal(err)
 	}
@@ -27,15 +28,15 @@ func TestARecordCommittedLateBehindTheWatermarkIsReadByTheDefaultOverlap(t *test
 
 	// Written a minute before the watermark, visible only now.
 	clock.advance(-time.Minute)
-	late := seedEmails(t, w.sim.Org, 1, 1)[0]
+	late := seedEmails(t, w.Sim.Org, 1, 1)[0]
 	clock.advance(time.Minute)
 	if _, err := w.backfill(t, setup{}).Run(context.Background(), backfill.Request{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", late)); !ok {
+	if _, ok := w.CM.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", late)); !ok {
 		t.Fatalf("the record stamped a minute behind the watermark was not read by a run with the default overlap of %v", backfill.DefaultOverlap)
 	}
-	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+	if err := sameBodies(w.Bodies(), w.wantBodies(t)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -44,8 +45,8 @@ func TestARecordCommittedLateBehindTheWatermarkIsReadByTheDefaultOverlap(t *test
 // after the last page was settled are saved by the final save, so the
 // watermark is the last record CM accepted, not an older page's.
 func TestAStoppedBackfillSavesTheWatermarkOfTheLastDeliveredRecord(t *testing.T) {
-	w := newWorld(t, worldOptions{dailyLimit: 1_000_000})
-	ids := seedEmails(t, w.sim.Org, 400, 50)
+	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
+	ids := seedEmails(t, w.Sim.Org, 400, 50)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var waitErr error
@@ -56,7 +57,7 @@ func TestAStoppedBackfillSavesTheWatermarkOfTheLastDeliveredRecord(t *testing.T)
 		// The first page was settled as far as it was when it was handed
 		// on (nothing yet); stop once CM has received all of it.
 		deadline := time.Now().Add(20 * time.Second)
-		for w.cm.Stats().CommentsReceived < 200 {
+		for w.CM.Stats().CommentsReceived < 200 {
 			if time.Now().After(deadline) {
 				waitErr = errors.New("CM did not receive the first page within 20 s")
 				break
@@ -71,7 +72,7 @@ func TestAStoppedBackfillSavesTheWatermarkOfTheLastDeliveredRecord(t *testing.T)
 	if waitErr != nil {
 		t.Fatal(waitErr)
 	}
-	if got := w.cm.Stats().CommentsReceived; got != 200 {
+	if got := w.CM.Stats().CommentsReceived; got != 200 {
 		t.Fatalf("CM received %d comments, want the first page of 200", got)
 	}
 	if wm := w.watermark(t, "EmailMessage"); wm.RecordID != ids[199] {

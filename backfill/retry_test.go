@@ -8,6 +8,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/backfill"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 // waits records the waits of Options.Sleep without spending them.
@@ -24,14 +25,14 @@ func (w *waits) sleep(ctx context.Context, d time.Duration) error {
 }
 
 func TestSalesforceServerErrorsAreRetriedWithGrowingWaitsAndTheRunCompletes(t *testing.T) {
-	w := newWorld(t, worldOptions{})
-	seedEmails(t, w.sim.Org, 500, 100)
-	w.sim.RESTFaults.Set(sfsim.RESTFaultSettings{ServerErrors: 3})
+	w := newWorld(t, simworld.Options{})
+	seedEmails(t, w.Sim.Org, 500, 100)
+	w.Sim.RESTFaults.Set(sfsim.RESTFaultSettings{ServerErrors: 3})
 	rec := &waits{}
 	if _, err := w.backfill(t, setup{cfg: backfill.Config{PageSize: 200}, sleep: rec.sleep}).Run(context.Background(), backfill.Request{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+	if err := sameBodies(w.Bodies(), w.wantBodies(t)); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.d) != 3 || rec.d[0] < 500*time.Millisecond || rec.d[2] <= rec.d[0] {
@@ -40,9 +41,9 @@ func TestSalesforceServerErrorsAreRetriedWithGrowingWaitsAndTheRunCompletes(t *t
 }
 
 func TestPersistentSalesforceServerErrorsStopTheRunAfterBoundedRetries(t *testing.T) {
-	w := newWorld(t, worldOptions{})
-	seedEmails(t, w.sim.Org, 10, 10)
-	w.sim.RESTFaults.Set(sfsim.RESTFaultSettings{ServerErrors: 1000})
+	w := newWorld(t, simworld.Options{})
+	seedEmails(t, w.Sim.Org, 10, 10)
+	w.Sim.RESTFaults.Set(sfsim.RESTFaultSettings{ServerErrors: 1000})
 	rec := &waits{}
 	_, err := w.backfill(t, setup{sleep: rec.sleep}).Run(context.Background(), backfill.Request{})
 	if err == nil {

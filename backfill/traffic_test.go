@@ -8,6 +8,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/backfill"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 // A one-shot run in an org that keeps changing (the generator at 200
@@ -17,13 +18,13 @@ import (
 // time, for as long as the traffic lasted. What changed during the run is
 // read by the next one, which brings CM up to date.
 func TestAOneShotRunUnderSteadyTrafficEndsAfterOnePass(t *testing.T) {
-	w := newWorld(t, worldOptions{dailyLimit: 1_000_000})
+	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
 	const seeded = 10_000
-	ids := seedEmails(t, w.sim.Org, seeded, 100)
+	ids := seedEmails(t, w.Sim.Org, seeded, 100)
 
 	traffic, stopTraffic := context.WithCancel(context.Background())
 	generated := make(chan error, 1)
-	go func() { generated <- sfsim.NewGenerator(w.sim.Org, 3).Run(traffic, 200) }()
+	go func() { generated <- sfsim.NewGenerator(w.Sim.Org, 3).Run(traffic, 200) }()
 	updates := 0
 	s := setup{progress: func(p backfill.Progress) {
 		if p.Phase != backfill.PhaseReading {
@@ -31,7 +32,7 @@ func TestAOneShotRunUnderSteadyTrafficEndsAfterOnePass(t *testing.T) {
 		}
 		for range 20 {
 			id := ids[updates%len(ids)]
-			if err := w.sim.Org.Update(id, sfsim.Values{"TextBody": fmt.Sprintf("Update %d while the run reads.", updates)}); err != nil {
+			if err := w.Sim.Org.Update(id, sfsim.Values{"TextBody": fmt.Sprintf("Update %d while the run reads.", updates)}); err != nil {
 				t.Error(err)
 			}
 			updates++
@@ -40,9 +41,9 @@ func TestAOneShotRunUnderSteadyTrafficEndsAfterOnePass(t *testing.T) {
 	// A run that chases the traffic never ends: cut it, and fail below.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	callsBefore := w.sf.Stats().RESTCalls
+	callsBefore := w.Salesforce.Stats().RESTCalls
 	sum, err := w.backfill(t, s).Run(ctx, backfill.Request{})
-	calls := w.sf.Stats().RESTCalls - callsBefore
+	calls := w.Salesforce.Stats().RESTCalls - callsBefore
 	if err != nil {
 		t.Fatalf("the run under traffic: %v (after %d passes)", err, sum.Objects[0].Passes)
 	}
@@ -64,7 +65,7 @@ func TestAOneShotRunUnderSteadyTrafficEndsAfterOnePass(t *testing.T) {
 	if _, err := w.backfill(t, setup{}).Run(context.Background(), backfill.Request{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sameBodies(w.cmBodies(), w.wantBodies(t)); err != nil {
+	if err := sameBodies(w.Bodies(), w.wantBodies(t)); err != nil {
 		t.Fatalf("after the next run: %v", err)
 	}
 }
@@ -73,8 +74,8 @@ func TestAOneShotRunUnderSteadyTrafficEndsAfterOnePass(t *testing.T) {
 // when records change after every page it reads: the changes are the next
 // poll's. The first poll used to chase them and never reach the second.
 func TestEachPollOfFollowModeIsOnePassUnderSteadyChanges(t *testing.T) {
-	w := newWorld(t, worldOptions{dailyLimit: 1_000_000})
-	ids := seedEmails(t, w.sim.Org, 1_000, 100)
+	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
+	ids := seedEmails(t, w.Sim.Org, 1_000, 100)
 	updates := 0
 	polls := 0
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -86,7 +87,7 @@ func TestEachPollOfFollowModeIsOnePassUnderSteadyChanges(t *testing.T) {
 				return
 			}
 			for range 5 {
-				if err := w.sim.Org.Update(ids[updates%len(ids)], sfsim.Values{"TextBody": fmt.Sprintf("Changed again (%d).", updates)}); err != nil {
+				if err := w.Sim.Org.Update(ids[updates%len(ids)], sfsim.Values{"TextBody": fmt.Sprintf("Changed again (%d).", updates)}); err != nil {
 					t.Error(err)
 				}
 				updates++

@@ -1,13 +1,7 @@
 package deadletter_test
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,86 +10,45 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/deadletter"
 	"github.com/sfcdc/sfcdc/mapper"
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
-	"github.com/sfcdc/sfcdc/salesforce"
-	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
-	"github.com/sfcdc/sfcdc/uploader"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("net/http.(*conn).closeWriteAndWait"))
 }
 
-const cmProject, cmSource = "sfcdc", "salesforce"
-
-// world is a simulated org, a simulated CM behind a gate that refuses
-// marked comments with 422 (as CM refuses an invalid one), and the
-// embedded store.
+// world is the shared simulated world (its CM behind a gate that refuses
+// marked comments with 422, as CM refuses an invalid one; the embedded
+// store) and the Case mapping every retrier here uses.
 type world struct {
-	sim    *sfsim.Sim
-	cm     *commsmining.Server
-	gate   *rejectGate
-	cmURL  string
-	store  replay.Store
-	sf     *salesforce.Client
+	*simworld.World
 	mapper *mapper.Mapper
-	org    string
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	s, err := sfsim.Start(sfsim.SimConfig{Org: sfsim.Config{Seed: 5}, PubSub: sfsim.PubSubConfig{Insecure: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	cm, err := commsmining.Start(commsmining.Options{Sources: []string{cmProject + "/" + cmSource}, RejectUnknownFields: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cm.Close() })
-	gate := &rejectGate{next: cm.Handler(), markers: map[string]bool{}}
-	front := httptest.NewServer(gate)
-	t.Cleanup(front.Close)
-	sf, err := salesforce.NewClient(salesforce.Config{},
-		pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sf.Close)
-	store, err := replay.OpenFileStore(filepath.Join(t.TempDir(), "state.db"), replay.FileOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
 	m, err := mapper.New(mapper.Config{Objects: []mapper.ObjectMapping{{Object: "Case"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &world{sim: s, cm: cm, gate: gate, cmURL: front.URL, store: store, sf: sf, mapper: m, org: s.Org.ID()}
-}
-
-func (w *world) upload() uploader.Config {
-	return uploader.Config{BaseURL: w.cmURL, Token: uploader.Secret(w.cm.Token()), Project: cmProject, Source: cmSource,
-		Linger: time.Millisecond, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
-		ShutdownTimeout: time.Second}
+	return &world{World: simworld.New(t, simworld.Options{Seed: 5}), mapper: m}
 }
 
 // retrier is a Retrier of the world's org on clock, after tune adjusted
 // its configuration.
 func (w *world) retrier(t *testing.T, holder string, clock deadletter.Clock, tune func(*deadletter.Config)) *deadletter.Retrier {
 	t.Helper()
-	fill, err := backfill.New(backfill.Config{}, backfill.Options{Salesforce: w.sf, Mapper: w.mapper, Store: w.store, Org: w.org, Upload: w.upload()})
+	fill, err := backfill.New(backfill.Config{}, backfill.Options{Salesforce: w.Salesforce, Mapper: w.mapper, Store: w.Store, Org: w.Org, Upload: w.Upload()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := deadletter.Config{Org: w.org, Holder: holder, LeaseTTL: 300 * time.Millisecond}
+	cfg := deadletter.Config{Org: w.Org, Holder: holder, LeaseTTL: 300 * time.Millisecond}
 	if tune != nil {
 		tune(&cfg)
 	}
-	r, err := deadletter.New(cfg, deadletter.Options{Store: w.store, Records: w.sf, Mapper: w.mapper, Upload: w.upload(),
+	r, err := deadletter.New(cfg, deadletter.Options{Store: w.Store, Records: w.Salesforce, Mapper: w.mapper, Upload: w.Upload(),
 		Backfill: fill, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +91,7 @@ func (r *running) stop(t *testing.T) {
 // createCase makes a Case whose subject is subject and returns its ID.
 func (w *world) createCase(t *testing.T, subject string) string {
 	t.Helper()
-	id, err := w.sim.Org.Create("Case", sfsim.Values{"Subject": subject, "Status": "New", "Description": "details of " + subject})
+	id, err := w.Sim.Org.Create("Case", sfsim.Values{"Subject": subject, "Status": "New", "Description": "details of " + subject})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +102,7 @@ func (w *world) createCase(t *testing.T, subject string) string {
 // written at at.
 func (w *world) addRecordDeadLetter(t *testing.T, caseID string, at time.Time) string {
 	t.Helper()
-	id, err := w.store.AddDeadLetter(t.Context(), w.org, replay.DeadLetter{Topic: "/data/CaseChangeEvent", Object: "Case",
+	id, err := w.Store.AddDeadLetter(t.Context(), w.Org, replay.DeadLetter{Topic: "/data/CaseChangeEvent", Object: "Case",
 		RecordID: caseID, Reason: "cm rejected comment", Error: "422", Attempts: 1, At: at})
 	if err != nil {
 		t.Fatal(err)
@@ -160,66 +113,17 @@ func (w *world) addRecordDeadLetter(t *testing.T, caseID string, at time.Time) s
 // deadLetter reads a dead letter; ok is false once it is gone.
 func (w *world) deadLetter(t *testing.T, id string) (replay.DeadLetter, bool) {
 	t.Helper()
-	d, err := w.store.DeadLetter(t.Context(), w.org, id)
+	d, err := w.Store.DeadLetter(t.Context(), w.Org, id)
 	if err != nil {
 		return d, false
 	}
 	return d, true
 }
 
-func (w *world) cmHas(caseID string) bool {
-	_, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("Case", caseID))
-	return ok
-}
+func (w *world) cmHas(caseID string) bool { return w.CMHas("Case", caseID) }
 
-// eventually polls cond until it holds; the bound only keeps a broken
-// build from hanging.
+// eventually is simworld.Eventually.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// rejectGate answers 422 to every request whose body holds a marker, and
-// passes the others to CM.
-type rejectGate struct {
-	next    http.Handler
-	mu      sync.Mutex
-	markers map[string]bool
-	syncs   int // requests that reached CM
-}
-
-func (g *rejectGate) reject(marker string) { g.mu.Lock(); g.markers[marker] = true; g.mu.Unlock() }
-func (g *rejectGate) heal()                { g.mu.Lock(); clear(g.markers); g.mu.Unlock() }
-
-func (g *rejectGate) passed() int { g.mu.Lock(); defer g.mu.Unlock(); return g.syncs }
-
-func (g *rejectGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	g.mu.Lock()
-	rejected := false
-	for m := range g.markers {
-		rejected = rejected || bytes.Contains(body, []byte(m))
-	}
-	if !rejected {
-		g.syncs++
-	}
-	g.mu.Unlock()
-	if rejected {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		_, _ = w.Write([]byte(`{"status":"error","message":"injected: comment is invalid"}`))
-		return
-	}
-	g.next.ServeHTTP(w, r)
+	simworld.Eventually(t, what, cond)
 }

@@ -44,7 +44,7 @@ func TestTheDeadLetterPolicyDoublesTheWaitUpToItsCap(t *testing.T) {
 // leaves it alone however much time passes.
 func TestADeadLetterThatKeepsFailingIsParkedAfterItsLastAttempt(t *testing.T) {
 	w := newWorld(t)
-	w.gate.reject("ALWAYS-INVALID")
+	w.Gate.Reject("ALWAYS-INVALID")
 	caseID := w.createCase(t, "ALWAYS-INVALID")
 	clock := deadletter.NewManualClock(time.Now())
 	id := w.addRecordDeadLetter(t, caseID, clock.Now())
@@ -77,7 +77,7 @@ func TestADeadLetterThatKeepsFailingIsParkedAfterItsLastAttempt(t *testing.T) {
 	if d, _ := w.deadLetter(t, id); d.Attempts != 3 {
 		t.Errorf("a parked dead letter was retried: %+v", d)
 	}
-	if n, err := w.store.CountParkedDeadLetters(t.Context(), w.org); err != nil || n != 1 {
+	if n, err := w.Store.CountParkedDeadLetters(t.Context(), w.Org); err != nil || n != 1 {
 		t.Errorf("parked count %d, %v; want 1", n, err)
 	}
 	if w.cmHas(caseID) {
@@ -85,7 +85,7 @@ func TestADeadLetterThatKeepsFailingIsParkedAfterItsLastAttempt(t *testing.T) {
 	}
 
 	// An operator's retry, once the cause is fixed, still delivers it.
-	w.gate.heal()
+	w.Gate.Heal()
 	tally, err := r.Retry(t.Context(), []replay.DeadLetter{d}, nil)
 	if err != nil || tally.Done != 1 || !w.cmHas(caseID) {
 		t.Fatalf("manual retry of the parked dead letter: %+v, %v; CM has it: %v", tally, err, w.cmHas(caseID))
@@ -98,7 +98,7 @@ func TestADeadLetterThatKeepsFailingIsParkedAfterItsLastAttempt(t *testing.T) {
 func TestAnEventDeadLetterWithoutACommitTimeIsParkedAtOnceByTheAutomaticRetrier(t *testing.T) {
 	w := newWorld(t)
 	clock := deadletter.NewManualClock(time.Now().Add(time.Hour))
-	id, err := w.store.AddDeadLetter(t.Context(), w.org, replay.DeadLetter{Topic: "/data/CaseChangeEvent", Object: "Case",
+	id, err := w.Store.AddDeadLetter(t.Context(), w.Org, replay.DeadLetter{Topic: "/data/CaseChangeEvent", Object: "Case",
 		ReplayID: []byte{1, 2}, Reason: "undecodable payload", Attempts: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func TestOnlyOneRetrierOfAnOrgRetriesDeadLettersAndAStandbyTakesOver(t *testing.
 	clockB.Advance(time.Hour)
 	clockA.Advance(6 * time.Minute)
 	eventually(t, "the first retrier delivers the dead letter", func() bool { _, ok := w.deadLetter(t, id); return !ok && w.cmHas(caseID) })
-	if n := w.gate.passed(); n != 1 {
+	if n := w.Gate.Passed(); n != 1 {
 		t.Errorf("CM got %d requests, want 1 (one retrier)", n)
 	}
 

@@ -22,7 +22,7 @@ func TestARetryDeliversRecordsAndSchedulesWhatFailsAgain(t *testing.T) {
 		"live":     w.addRecordDeadLetter(t, live, time.Now()),
 		"vanished": w.addRecordDeadLetter(t, "500000000000000AAA", time.Now()),
 	}
-	unknown, err := w.store.AddDeadLetter(t.Context(), w.org, replay.DeadLetter{Object: "Opportunity", RecordID: "006000000000001AAA",
+	unknown, err := w.Store.AddDeadLetter(t.Context(), w.Org, replay.DeadLetter{Object: "Opportunity", RecordID: "006000000000001AAA",
 		Reason: "unmappable record", Attempts: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -68,10 +68,10 @@ func TestARetryOfAnEventDeadLetterRereadsTheWindowAroundItsCommitTime(t *testing
 	withTime := replay.DeadLetter{Topic: "/data/CaseChangeEvent", ReplayID: []byte{1}, Reason: "undecodable payload", Attempts: 1, EventTime: time.Now()}
 	without := replay.DeadLetter{Topic: "/data/CaseChangeEvent", ReplayID: []byte{2}, Reason: "undecodable payload", Attempts: 1}
 	var err error
-	if withTime.ID, err = w.store.AddDeadLetter(t.Context(), w.org, withTime); err != nil {
+	if withTime.ID, err = w.Store.AddDeadLetter(t.Context(), w.Org, withTime); err != nil {
 		t.Fatal(err)
 	}
-	if without.ID, err = w.store.AddDeadLetter(t.Context(), w.org, without); err != nil {
+	if without.ID, err = w.Store.AddDeadLetter(t.Context(), w.Org, without); err != nil {
 		t.Fatal(err)
 	}
 	var skipped deadletter.Result

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +14,8 @@ import (
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
-	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 	"github.com/sfcdc/sfcdc/uploader"
 	"go.uber.org/goleak"
 )
@@ -26,39 +25,13 @@ const (
 	cmSource  = "salesforce"
 )
 
-// world is a simulated org and a simulated CM, in this process, over real
-// sockets, and an embedded store: everything one integration touches.
-type world struct {
-	sim   *sfsim.Sim
-	cm    *commsmining.Server
-	store *replay.FileStore
-}
+// world is the shared simulated world (org, CM, embedded store) with the
+// CM source this package's integration writes to.
+type world struct{ *simworld.World }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	s, err := sfsim.Start(sfsim.SimConfig{Org: sfsim.Config{Seed: 7}, PubSub: sfsim.PubSubConfig{Insecure: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm, err := commsmining.Start(commsmining.Options{Sources: []string{cmProject + "/" + cmSource}, RejectUnknownFields: true})
-	if err != nil {
-		s.Close()
-		t.Fatal(err)
-	}
-	store, err := replay.OpenFileStore(filepath.Join(t.TempDir(), "state.db"), replay.FileOptions{})
-	if err != nil {
-		s.Close()
-		_ = cm.Close()
-		t.Fatal(err)
-	}
-	return &world{sim: s, cm: cm, store: store}
-}
-
-// close stops everything the world started and waits for it.
-func (w *world) close() {
-	_ = w.store.Close()
-	_ = w.cm.Close()
-	w.sim.Close()
+	return &world{simworld.New(t, simworld.Options{Seed: 7, Project: cmProject, Source: cmSource})}
 }
 
 // spec is the integration of the world's org and CM source, built in Go.
@@ -66,99 +39,93 @@ func (w *world) spec() integration.Spec {
 	return integration.Spec{
 		Name: cmProject + "/cases",
 		Salesforce: integration.Salesforce{
-			PubSubEndpoint: w.sim.PubSub.Addr(), Insecure: true,
-			AccessToken: w.sim.AccessToken, InstanceURL: w.sim.InstanceURL, TenantID: w.sim.Org.ID(),
+			PubSubEndpoint: w.Sim.PubSub.Addr(), Insecure: true,
+			AccessToken: w.Sim.AccessToken, InstanceURL: w.Sim.InstanceURL, TenantID: w.Sim.Org.ID(),
 		},
-		CommsMining: uploader.Config{BaseURL: w.cm.URL(), Token: uploader.Secret(w.cm.Token()), Project: cmProject, Source: cmSource,
+		CommsMining: uploader.Config{BaseURL: w.CM.URL(), Token: uploader.Secret(w.CM.Token()), Project: cmProject, Source: cmSource,
 			Linger: 10 * time.Millisecond},
 		Objects: []mapper.ObjectMapping{{Object: "Case"}},
 		Run:     integration.Run{Start: "earliest", FlushInterval: 50 * time.Millisecond, ShutdownGrace: 10 * time.Second},
 	}
 }
 
-// eventually polls cond until it holds or a generous bound passes; the
-// bound only keeps a broken build from hanging, it measures nothing.
+// eventually is simworld.Eventually.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	simworld.Eventually(t, what, cond)
 }
 
 func TestAnEmbeddedEngineStreamsOrgChangesIntoCMAndStopsCleanlyWhenCancelled(t *testing.T) {
 	before := goleak.IgnoreCurrent()
-	w := newWorld(t)
-	ready := make(chan engine.Ready, 1)
-	eng, err := engine.New(w.spec(), engine.Deps{Store: w.store, Ready: func(r engine.Ready) error { ready <- r; return nil }})
-	if err != nil {
-		w.close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-
-	select {
-	case r := <-ready:
-		if r.Org != w.sim.Org.ID() || len(r.Topics["/data/CaseChangeEvent"]) != 1 {
-			t.Errorf("ready for %+v, want the org's Case topic", r)
+	// The world lives in a subtest, so its cleanup has closed it before
+	// the leak check below.
+	t.Run("stream", func(t *testing.T) {
+		w := newWorld(t)
+		ready := make(chan engine.Ready, 1)
+		eng, err := engine.New(w.spec(), engine.Deps{Store: w.Store, Ready: func(r engine.Ready) error { ready <- r; return nil }})
+		if err != nil {
+			t.Fatal(err)
 		}
-	case err := <-done:
-		t.Fatalf("Run stopped before it was ready: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("the engine did not get ready")
-	}
-	eventually(t, "the Case topic streams", func() bool {
-		snaps := eng.Snapshot()
-		return len(snaps) == 1 && snaps[0].State == "streaming"
-	})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- eng.Run(ctx) }()
 
-	id, err := w.sim.Org.Create("Case", sfsim.Values{"Subject": "Printer on fire", "Description": "It smokes when I print."})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.sim.Org.Update(id, sfsim.Values{"Description": "It still smokes, and now it beeps."}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the case's newest text is a comment in CM", func() bool {
-		c, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("Case", id))
-		return ok && len(c.Messages) > 0 && strings.Contains(c.Messages[0].Body, "now it beeps")
-	})
-	eventually(t, "the checkpoint passed the update", func() bool {
-		cp, err := w.store.Checkpoint(t.Context(), w.sim.Org.ID(), "/data/CaseChangeEvent")
-		return err == nil && string(cp.ReplayID) == string(sfsim.EncodeReplayID(w.sim.Bus.Tip()))
-	})
-	if p := eng.MonitorProcess(); p.RESTCalls == 0 {
-		t.Errorf("process figures %+v: want the REST calls counted", p)
-	}
-
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Fatalf("Run returned %v after its context was cancelled, want a clean stop", err)
+		select {
+		case r := <-ready:
+			if r.Org != w.Sim.Org.ID() || len(r.Topics["/data/CaseChangeEvent"]) != 1 {
+				t.Errorf("ready for %+v, want the org's Case topic", r)
+			}
+		case err := <-done:
+			t.Fatalf("Run stopped before it was ready: %v", err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("the engine did not get ready")
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run did not return after its context was cancelled")
-	}
-	eng.Close()
-	w.close()
+		eventually(t, "the Case topic streams", func() bool {
+			snaps := eng.Snapshot()
+			return len(snaps) == 1 && snaps[0].State == "streaming"
+		})
+
+		id, err := w.Sim.Org.Create("Case", sfsim.Values{"Subject": "Printer on fire", "Description": "It smokes when I print."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Sim.Org.Update(id, sfsim.Values{"Description": "It still smokes, and now it beeps."}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the case's newest text is a comment in CM", func() bool {
+			c, ok := w.CM.Comment(cmProject, cmSource, mapper.CommentID("Case", id))
+			return ok && len(c.Messages) > 0 && strings.Contains(c.Messages[0].Body, "now it beeps")
+		})
+		eventually(t, "the checkpoint passed the update", func() bool {
+			cp, err := w.Store.Checkpoint(t.Context(), w.Sim.Org.ID(), "/data/CaseChangeEvent")
+			return err == nil && string(cp.ReplayID) == string(sfsim.EncodeReplayID(w.Sim.Bus.Tip()))
+		})
+		if p := eng.MonitorProcess(); p.RESTCalls == 0 {
+			t.Errorf("process figures %+v: want the REST calls counted", p)
+		}
+
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Fatalf("Run returned %v after its context was cancelled, want a clean stop", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("Run did not return after its context was cancelled")
+		}
+		eng.Close()
+	})
 	goleak.VerifyNone(t, before)
 }
 
 func TestAnInvalidSpecIsRefusedWithEveryProblemAtOnce(t *testing.T) {
 	w := newWorld(t)
-	defer w.close()
 	spec := w.spec()
 	spec.Name = "no-slash"
 	spec.Salesforce.TenantID = ""
 	spec.CommsMining.Project = ""
 	spec.Objects = nil
-	_, err := engine.New(spec, engine.Deps{Store: w.store})
+	_, err := engine.New(spec, engine.Deps{Store: w.Store})
 	if !errors.Is(err, integration.ErrInvalid) {
 		t.Fatalf("New: %v, want an invalid configuration", err)
 	}
@@ -167,14 +134,13 @@ func TestAnInvalidSpecIsRefusedWithEveryProblemAtOnce(t *testing.T) {
 			t.Errorf("the error does not name %s:\n%v", key, err)
 		}
 	}
-	if strings.Contains(err.Error(), w.sim.AccessToken) || strings.Contains(err.Error(), w.cm.Token()) {
+	if strings.Contains(err.Error(), w.Sim.AccessToken) || strings.Contains(err.Error(), w.CM.Token()) {
 		t.Error("the error shows a token")
 	}
 }
 
 func TestAnEngineWithoutAStoreIsRefused(t *testing.T) {
 	w := newWorld(t)
-	defer w.close()
 	if _, err := engine.New(w.spec(), engine.Deps{}); err == nil {
 		t.Fatal("an engine without a store was built")
 	}
@@ -182,9 +148,8 @@ func TestAnEngineWithoutAStoreIsRefused(t *testing.T) {
 
 func TestAReadyErrorStopsRunBeforeAnythingStreams(t *testing.T) {
 	w := newWorld(t)
-	defer w.close()
 	refused := errors.New("the monitoring address is taken")
-	eng, err := engine.New(w.spec(), engine.Deps{Store: w.store, Ready: func(engine.Ready) error { return refused }})
+	eng, err := engine.New(w.spec(), engine.Deps{Store: w.Store, Ready: func(engine.Ready) error { return refused }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,15 +157,14 @@ func TestAReadyErrorStopsRunBeforeAnythingStreams(t *testing.T) {
 	if err := eng.Run(t.Context()); !errors.Is(err, refused) {
 		t.Fatalf("Run: %v, want the Ready error", err)
 	}
-	if _, err := w.store.Status(t.Context(), w.sim.Org.ID(), "/data/CaseChangeEvent"); !errors.Is(err, replay.ErrNotFound) {
+	if _, err := w.Store.Status(t.Context(), w.Sim.Org.ID(), "/data/CaseChangeEvent"); !errors.Is(err, replay.ErrNotFound) {
 		t.Fatalf("the topic has a status (%v): something ran", err)
 	}
 }
 
 func TestTheOrgAnEngineConnectedToIsKnownToTheToolsThatReadOnlyTheStore(t *testing.T) {
 	w := newWorld(t)
-	defer w.close()
-	eng, err := engine.New(w.spec(), engine.Deps{Store: w.store})
+	eng, err := engine.New(w.spec(), engine.Deps{Store: w.Store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,20 +174,19 @@ func TestTheOrgAnEngineConnectedToIsKnownToTheToolsThatReadOnlyTheStore(t *testi
 	}
 	// A tool's configuration that names no org and has no session.
 	offline := integration.Salesforce{InstanceURL: "http://127.0.0.1:1", AccessToken: "expired"}
-	org, err := engine.StoredOrg(t.Context(), offline, w.store)
-	if err != nil || org != w.sim.Org.ID() {
-		t.Fatalf("StoredOrg = %q, %v; want %s from the store", org, err, w.sim.Org.ID())
+	org, err := engine.StoredOrg(t.Context(), offline, w.Store)
+	if err != nil || org != w.Sim.Org.ID() {
+		t.Fatalf("StoredOrg = %q, %v; want %s from the store", org, err, w.Sim.Org.ID())
 	}
 }
 
 func TestAnEngineBackfillLoadsWhatTheOrgHeldBefore(t *testing.T) {
 	w := newWorld(t)
-	defer w.close()
-	id, err := w.sim.Org.Create("Case", sfsim.Values{"Subject": "Old", "Description": "Made before any sfcdc."})
+	id, err := w.Sim.Org.Create("Case", sfsim.Values{"Subject": "Old", "Description": "Made before any sfcdc."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.New(w.spec(), engine.Deps{Store: w.store})
+	eng, err := engine.New(w.spec(), engine.Deps{Store: w.Store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,21 +198,20 @@ func TestAnEngineBackfillLoadsWhatTheOrgHeldBefore(t *testing.T) {
 	if _, err := fill.Run(t.Context(), backfill.Request{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("Case", id)); !ok {
+	if _, ok := w.CM.Comment(cmProject, cmSource, mapper.CommentID("Case", id)); !ok {
 		t.Fatal("the backfill did not bring the case into CM")
 	}
 }
 
 func TestASharedPubSubClientCarriesTheStreamAndStaysOpenAfterClose(t *testing.T) {
 	w := newWorld(t)
-	defer w.close()
 	spec := w.spec()
 	ps, err := pubsub.NewClient(spec.Salesforce.PubSubConfig(), engine.Credentials(spec.Salesforce, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ps.Close()
-	eng, err := engine.New(spec, engine.Deps{Store: w.store, PubSub: ps})
+	eng, err := engine.New(spec, engine.Deps{Store: w.Store, PubSub: ps})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,12 +222,12 @@ func TestASharedPubSubClientCarriesTheStreamAndStaysOpenAfterClose(t *testing.T)
 		snaps := eng.Snapshot()
 		return len(snaps) == 1 && snaps[0].State == "streaming"
 	})
-	id, err := w.sim.Org.Create("Case", sfsim.Values{"Subject": "Shared", "Description": "Over the shared connection."})
+	id, err := w.Sim.Org.Create("Case", sfsim.Values{"Subject": "Shared", "Description": "Over the shared connection."})
 	if err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the case is a comment in CM", func() bool {
-		_, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("Case", id))
+		_, ok := w.CM.Comment(cmProject, cmSource, mapper.CommentID("Case", id))
 		return ok
 	})
 	cancel()

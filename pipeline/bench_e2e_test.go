@@ -22,20 +22,20 @@ func BenchmarkEndToEnd10KBEmails(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w.sim.Bus.RegisterSchema(events[0].SchemaID, schemaJSON)
+	w.Sim.Bus.RegisterSchema(events[0].SchemaID, schemaJSON)
 	bytes := 0
 	for _, ev := range events {
-		w.sim.Bus.Append(ev)
+		w.Sim.Bus.Append(ev)
 		bytes += len(ev.Payload)
 	}
 	m, err := mapper.New(mapper.Config{Objects: []mapper.ObjectMapping{{Object: "EmailMessage"}}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	up := uploader.Config{BaseURL: w.cmURL, Token: uploader.Secret(w.cm.Token()), Project: cmProject, Source: cmSource}
-	wk, err := pipeline.New(pipeline.Config{Org: w.sim.Org.ID(), Topic: "/data/EmailMessageChangeEvent", Holder: "bench",
+	up := uploader.Config{BaseURL: w.CMURL, Token: uploader.Secret(w.CM.Token()), Project: cmProject, Source: cmSource}
+	wk, err := pipeline.New(pipeline.Config{Org: w.Sim.Org.ID(), Topic: "/data/EmailMessageChangeEvent", Holder: "bench",
 		Start: pipeline.StartEarliest},
-		pipeline.Options{PubSub: w.ps, Records: w.sf, Mapper: m, Store: w.store, Upload: up})
+		pipeline.Options{PubSub: w.PubSub, Records: w.Salesforce, Mapper: m, Store: w.Store, Upload: up})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,9 +45,9 @@ func BenchmarkEndToEnd10KBEmails(b *testing.B) {
 	start := time.Now()
 	go func() { done <- wk.Run(ctx) }()
 	deadline := start.Add(5 * time.Minute)
-	for w.cm.Stats().New < int64(b.N) {
+	for w.CM.Stats().New < int64(b.N) {
 		if time.Now().After(deadline) {
-			b.Fatalf("CM holds %d of %d comments after 5 min", w.cm.Stats().New, b.N)
+			b.Fatalf("CM holds %d of %d comments after 5 min", w.CM.Stats().New, b.N)
 		}
 		time.Sleep(time.Millisecond)
 	}

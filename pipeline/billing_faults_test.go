@@ -121,12 +121,12 @@ func envInt(name string, def int) int {
 // units once CM matches the org.
 func billingRun(t *testing.T, faulty bool) commsmining.Stats {
 	w := newWorld(t)
-	faults := &cmFaults{next: w.gate.next}
-	w.gate.next = faults
+	faults := &cmFaults{}
+	w.Gate.Insert(func(next http.Handler) http.Handler { faults.next = next; return faults })
 	// The same traffic every time: a seeded generator, the first events
 	// made before the daemon starts (its initial load), the rest at a
 	// steady 100 events per second while it loads and streams.
-	g := sfsim.NewGenerator(w.sim.Org, 7)
+	g := sfsim.NewGenerator(w.Sim.Org, 7)
 	if _, err := g.Generate(t.Context(), envInt("SFCDC_BILLING_PRELOAD", 2000)); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func billingRun(t *testing.T, faulty bool) commsmining.Stats {
 	}
 	awaitCMMatchesOrg(t, w, m, 3*time.Minute, "EmailMessage", "Case", "Task")
 	d.stop(t)
-	st := w.cm.Stats()
+	st := w.CM.Stats()
 	t.Logf("faults %v: billable %d (new %d, updated %d, unchanged %d), %d comments received in %d sync requests; faults served %s",
 		faulty, st.BillableUnits, st.New, st.Updated, st.Unchanged, st.CommentsReceived, st.Requests[commsmining.EndpointSync], faults.report())
 	return st

@@ -67,10 +67,10 @@ func TestATopicNeverSeenIsBackfilledThenStreamed(t *testing.T) {
 	// these cases, the stream from EARLIEST no longer holds them.
 	clock.Advance(73 * time.Hour)
 	d := w.startDaemon(t, casesOnly, nil)
-	eventually(t, "the cases made before the start are in CM", func() bool { return w.cmHas("Case", before...) })
+	eventually(t, "the cases made before the start are in CM", func() bool { return w.CMHas("Case", before...) })
 	after := w.createCases(t, 5, 3)
-	eventually(t, "the cases made after the start are in CM", func() bool { return w.cmHas("Case", after...) })
-	eventually(t, "a checkpoint is written", func() bool { return w.checkpoint(t, "/data/CaseChangeEvent") != nil })
+	eventually(t, "the cases made after the start are in CM", func() bool { return w.CMHas("Case", after...) })
+	eventually(t, "a checkpoint is written", func() bool { return w.Checkpoint(t, "/data/CaseChangeEvent") != nil })
 	d.stop(t)
 }
 
@@ -80,8 +80,8 @@ func TestAnExpiredReplayIDIsRecoveredByBackfillWithNothingLost(t *testing.T) {
 	const topic = "/data/CaseChangeEvent"
 	d := w.startDaemon(t, casesOnly, nil)
 	streamed := w.createCases(t, 0, 3)
-	eventually(t, "the first cases are streamed", func() bool { return w.cmHas("Case", streamed...) })
-	eventually(t, "a checkpoint is written", func() bool { return w.checkpoint(t, topic) != nil })
+	eventually(t, "the first cases are streamed", func() bool { return w.CMHas("Case", streamed...) })
+	eventually(t, "a checkpoint is written", func() bool { return w.Checkpoint(t, topic) != nil })
 	d.stop(t)
 
 	expired := w.createCases(t, 3, 4) // their events will age out before anyone reads them
@@ -90,9 +90,9 @@ func TestAnExpiredReplayIDIsRecoveredByBackfillWithNothingLost(t *testing.T) {
 
 	d = w.startDaemon(t, casesOnly, nil)
 	eventually(t, "every case is in CM", func() bool {
-		return w.cmHas("Case", streamed...) && w.cmHas("Case", expired...) && w.cmHas("Case", retained...)
+		return w.CMHas("Case", streamed...) && w.CMHas("Case", expired...) && w.CMHas("Case", retained...)
 	})
-	st, err := w.store.Status(t.Context(), w.sim.Org.ID(), topic)
+	st, err := w.Store.Status(t.Context(), w.Sim.Org.ID(), topic)
 	if err != nil || !strings.Contains(st.LastError, "Replay ID is no longer valid") {
 		t.Fatalf("the recovery was not recorded: status %+v, %v", st, err)
 	}
@@ -106,7 +106,7 @@ func TestTheStopPolicyReportsAnExpiredReplayID(t *testing.T) {
 	d := w.startDaemon(t, casesOnly, stopPolicy)
 	streamed := w.createCases(t, 0, 2)
 	eventually(t, "the first cases are streamed", func() bool {
-		return w.cmHas("Case", streamed...) && w.checkpoint(t, "/data/CaseChangeEvent") != nil
+		return w.CMHas("Case", streamed...) && w.Checkpoint(t, "/data/CaseChangeEvent") != nil
 	})
 	d.stop(t)
 	w.createCases(t, 2, 2)
@@ -134,20 +134,20 @@ func (w *world) createCases(t *testing.T, first, n int) []string {
 }
 
 func TestAVanishedCheckpointIsRecoveredByBackfillWithNothingLost(t *testing.T) {
-	w := newWorld(t)
+	w := newRedisWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	d := w.startDaemon(t, casesOnly, nil)
 	streamed := w.createCases(t, 0, 3)
 	eventually(t, "the first cases are streamed", func() bool {
-		return w.cmHas("Case", streamed...) && w.checkpoint(t, topic) != nil
+		return w.CMHas("Case", streamed...) && w.Checkpoint(t, topic) != nil
 	})
 	d.stop(t)
 	missed := w.createCases(t, 3, 3)
 	w.deleteCheckpointKey(t, topic)
 
 	d = w.startDaemon(t, casesOnly, nil)
-	eventually(t, "every case is in CM", func() bool { return w.cmHas("Case", streamed...) && w.cmHas("Case", missed...) })
-	st, err := w.store.Status(t.Context(), w.sim.Org.ID(), topic)
+	eventually(t, "every case is in CM", func() bool { return w.CMHas("Case", streamed...) && w.CMHas("Case", missed...) })
+	st, err := w.Store.Status(t.Context(), w.Sim.Org.ID(), topic)
 	if err != nil || !strings.Contains(st.LastError, "checkpoint vanished") {
 		t.Fatalf("the vanished checkpoint was not recorded: status %+v, %v", st, err)
 	}
@@ -158,8 +158,8 @@ func TestPollingObjectsAreReadOverRESTWhileTheDaemonRuns(t *testing.T) {
 	w := newWorld(t)
 	d := w.startDaemon(t, casesOnly, func(c *pipeline.DaemonConfig) { c.PollingObjects = []string{"Case"} })
 	polled := w.createCases(t, 0, 3)
-	eventually(t, "the polled cases are in CM", func() bool { return w.cmHas("Case", polled...) })
-	if cp := w.checkpoint(t, "/data/CaseChangeEvent"); cp != nil {
+	eventually(t, "the polled cases are in CM", func() bool { return w.CMHas("Case", polled...) })
+	if cp := w.Checkpoint(t, "/data/CaseChangeEvent"); cp != nil {
 		t.Fatal("a polled object was streamed too")
 	}
 	d.stop(t)
@@ -169,7 +169,7 @@ func TestAGapOverflowIsResyncedByBackfillInsteadOfOnlyDeadLettered(t *testing.T)
 	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Org.MaxTransactionChanges = 2 })
 	d := w.startDaemon(t, casesOnly, func(c *pipeline.DaemonConfig) { c.Start = pipeline.NewTopicEarliest })
 	var ids []string
-	_, err := w.sim.Org.Transaction(func(tx *sfsim.Tx) error {
+	_, err := w.Sim.Org.Transaction(func(tx *sfsim.Tx) error {
 		for i := range 6 {
 			id, err := tx.Create("Case", caseValues(i))
 			if err != nil {
@@ -182,8 +182,8 @@ func TestAGapOverflowIsResyncedByBackfillInsteadOfOnlyDeadLettered(t *testing.T)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "every case of the overflowed transaction is in CM", func() bool { return w.cmHas("Case", ids...) })
-	if n, err := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID()); err != nil || n != 0 {
+	eventually(t, "every case of the overflowed transaction is in CM", func() bool { return w.CMHas("Case", ids...) })
+	if n, err := w.Store.CountDeadLetters(t.Context(), w.Sim.Org.ID()); err != nil || n != 0 {
 		t.Fatalf("%d dead letters (%v), want the overflow resynced, not dead-lettered", n, err)
 	}
 	d.stop(t)
@@ -192,7 +192,7 @@ func TestAGapOverflowIsResyncedByBackfillInsteadOfOnlyDeadLettered(t *testing.T)
 func TestObjectsWithoutChangeEventsAreFoundByDescribe(t *testing.T) {
 	w := newWorld(t)
 	objects := []mapper.ObjectMapping{{Object: "Case"}, {Object: "CaseComment"}, {Object: "EmailMessage"}}
-	polling, err := pipeline.ObjectsWithoutChangeEvents(t.Context(), w.sf, objects)
+	polling, err := pipeline.ObjectsWithoutChangeEvents(t.Context(), w.Salesforce, objects)
 	if err != nil || len(polling) != 1 || polling[0] != "CaseComment" {
 		t.Fatalf("polling objects %v (%v), want [CaseComment]", polling, err)
 	}
@@ -205,11 +205,11 @@ func TestASecondDaemonStandsByAndTakesOverWhenTheFirstStops(t *testing.T) {
 	}
 	first := w.startDaemon(t, casesOnly, holder("first"))
 	early := w.createCases(t, 0, 2)
-	eventually(t, "the first daemon streams", func() bool { return w.cmHas("Case", early...) })
+	eventually(t, "the first daemon streams", func() bool { return w.CMHas("Case", early...) })
 	second := w.startDaemon(t, casesOnly, holder("second"))
 	first.stop(t)
 	late := w.createCases(t, 2, 2)
-	eventually(t, "the standby took over", func() bool { return w.cmHas("Case", late...) })
+	eventually(t, "the standby took over", func() bool { return w.CMHas("Case", late...) })
 	second.stop(t)
 }
 
@@ -226,7 +226,7 @@ func TestARecoveryBillsRecordsChangedDuringTheDowntimeOnce(t *testing.T) {
 	d := w.startDaemon(t, casesOnly, earliest)
 	streamed := w.createCases(t, 0, 3)
 	eventually(t, "the first cases are streamed", func() bool {
-		return w.cmHas("Case", streamed...) && w.checkpoint(t, caseTopic) != nil
+		return w.CMHas("Case", streamed...) && w.Checkpoint(t, caseTopic) != nil
 	})
 	d.stop(t)
 
@@ -234,7 +234,7 @@ func TestARecoveryBillsRecordsChangedDuringTheDowntimeOnce(t *testing.T) {
 	clock.Advance(73 * time.Hour)
 	retained := w.createCases(t, 7, 2)
 	for i, id := range retained {
-		if err := w.sim.Org.Update(id, sfsim.Values{"Description": fmt.Sprintf("Updated during the downtime, case %d.", i)}); err != nil {
+		if err := w.Sim.Org.Update(id, sfsim.Values{"Description": fmt.Sprintf("Updated during the downtime, case %d.", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -247,13 +247,13 @@ func TestARecoveryBillsRecordsChangedDuringTheDowntimeOnce(t *testing.T) {
 				return false
 			}
 		}
-		return w.cmHas("Case", streamed...) && w.cmHas("Case", expired...)
+		return w.CMHas("Case", streamed...) && w.CMHas("Case", expired...)
 	})
 	w.awaitCheckpointAtTip(t, caseTopic)
 	d.stop(t)
 	// 3 streamed, 4 recovered, 2 recovered in their newest version: one
 	// unit each. Replaying the retained CREATE and UPDATE events cost 4 more.
-	if got := w.cm.Stats().BillableUnits; got != 9 {
+	if got := w.CM.Stats().BillableUnits; got != 9 {
 		t.Errorf("billable units = %d, want 9 (one per record)", got)
 	}
 }

@@ -18,17 +18,9 @@ import (
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/replay"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 	"github.com/sfcdc/sfcdc/uploader"
 )
-
-// accept makes CM take the comments carrying the markers again.
-func (g *cmGate) accept(markers ...string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, m := range markers {
-		delete(g.rejecting, m)
-	}
-}
 
 // deadLetterRetrier is a retrier of the world's org for objects, on clock.
 func (w *world) deadLetterRetrier(t *testing.T, objects []mapper.ObjectMapping, clock deadletter.Clock) *deadletter.Retrier {
@@ -37,14 +29,14 @@ func (w *world) deadLetterRetrier(t *testing.T, objects []mapper.ObjectMapping, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := uploader.Config{BaseURL: w.cmURL, Token: uploader.Secret(w.cm.Token()), Project: cmProject, Source: cmSource,
+	up := uploader.Config{BaseURL: w.CMURL, Token: uploader.Secret(w.CM.Token()), Project: cmProject, Source: cmSource,
 		Linger: time.Millisecond, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, ShutdownTimeout: time.Second}
-	fill, err := backfill.New(backfill.Config{}, backfill.Options{Salesforce: w.sf, Mapper: m, Store: w.store, Org: w.sim.Org.ID(), Upload: up})
+	fill, err := backfill.New(backfill.Config{}, backfill.Options{Salesforce: w.Salesforce, Mapper: m, Store: w.Store, Org: w.Sim.Org.ID(), Upload: up})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := deadletter.New(deadletter.Config{Org: w.sim.Org.ID(), Holder: "test-" + t.Name(), LeaseTTL: time.Second},
-		deadletter.Options{Store: w.store, Records: w.sf, Mapper: m, Upload: up, Backfill: fill, Clock: clock})
+	r, err := deadletter.New(deadletter.Config{Org: w.Sim.Org.ID(), Holder: "test-" + t.Name(), LeaseTTL: time.Second},
+		deadletter.Options{Store: w.Store, Records: w.Salesforce, Mapper: m, Upload: up, Backfill: fill, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +48,7 @@ func (w *world) deadLetterRetrier(t *testing.T, objects []mapper.ObjectMapping, 
 // after the dead letter was written, and the dead letter goes.
 func TestADeadLetterCMRejectedIsRetriedByTheRunningDaemonAfterCMHeals(t *testing.T) {
 	w := newWorld(t)
-	w.gate.reject("REJECTED-FOR-NOW")
+	w.Gate.Reject("REJECTED-FOR-NOW")
 	clock := deadletter.NewManualClock(time.Now())
 	retrier := w.deadLetterRetrier(t, casesOnly, clock)
 	r := w.startDaemonWith(t, casesOnly, daemonTuning{
@@ -65,19 +57,19 @@ func TestADeadLetterCMRejectedIsRetriedByTheRunningDaemonAfterCMHeals(t *testing
 	})
 	bad, _ := w.create(t, "Case", sfsim.Values{"Subject": "REJECTED-FOR-NOW", "Status": "New"})
 	eventually(t, "the rejected comment is dead-lettered", func() bool {
-		n, err := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID())
+		n, err := w.Store.CountDeadLetters(t.Context(), w.Sim.Org.ID())
 		return err == nil && n == 1
 	})
 	eventually(t, "the retrier waits for the dead letter to fall due", func() bool { return clock.Waiters() > 0 })
-	if w.cmHas("Case", bad) {
+	if w.CMHas("Case", bad) {
 		t.Fatal("CM holds the comment it rejected")
 	}
 
-	w.gate.accept("REJECTED-FOR-NOW")
+	w.Gate.Accept("REJECTED-FOR-NOW")
 	clock.Advance(6 * time.Minute)
 	eventually(t, "the retried comment lands in CM and its dead letter goes", func() bool {
-		n, err := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID())
-		return err == nil && n == 0 && w.cmHas("Case", bad)
+		n, err := w.Store.CountDeadLetters(t.Context(), w.Sim.Org.ID())
+		return err == nil && n == 0 && w.CMHas("Case", bad)
 	})
 	r.stop(t)
 }
@@ -88,20 +80,20 @@ func TestADeadLetterCMRejectedIsRetriedByTheRunningDaemonAfterCMHeals(t *testing
 // in flight at a time, a write made from the uploader's outcome callback
 // would hold every later upload behind it.)
 func TestASlowDeadLetterWriteDoesNotHoldBackTheOtherUploads(t *testing.T) {
-	w := newWorld(t)
-	w.gate.reject("INVALID-COMMENT")
+	w := newRedisWorld(t)
+	w.Gate.Reject("INVALID-COMMENT")
 	slow := w.slowStore(t, time.Second)
 	const good = 20
 	var goodIDs []string
 	var idsMu sync.Mutex
 	landedAtFirstWrite := -1
-	store := &slowDeadLetterStore{RedisStore: w.store, slow: slow, stored: func() {
+	store := &slowDeadLetterStore{RedisStore: w.redisStore(t), slow: slow, stored: func() {
 		idsMu.Lock()
 		defer idsMu.Unlock()
 		if landedAtFirstWrite < 0 {
 			landedAtFirstWrite = 0
 			for _, id := range goodIDs {
-				if w.cmHas("Case", id) {
+				if w.CMHas("Case", id) {
 					landedAtFirstWrite++
 				}
 			}
@@ -119,7 +111,7 @@ func TestASlowDeadLetterWriteDoesNotHoldBackTheOtherUploads(t *testing.T) {
 		goodIDs = append(goodIDs, id)
 	}
 	idsMu.Unlock()
-	eventually(t, "every accepted comment lands", func() bool { return w.cmHas("Case", goodIDs...) })
+	eventually(t, "every accepted comment lands", func() bool { return w.CMHas("Case", goodIDs...) })
 	eventually(t, "the dead letter is stored", func() bool {
 		idsMu.Lock()
 		defer idsMu.Unlock()
@@ -129,7 +121,7 @@ func TestASlowDeadLetterWriteDoesNotHoldBackTheOtherUploads(t *testing.T) {
 	if landedAtFirstWrite != good {
 		t.Errorf("%d of the %d accepted comments were in CM when the first dead letter was stored, want all", landedAtFirstWrite, good)
 	}
-	letters, err := w.store.ListDeadLetters(t.Context(), w.sim.Org.ID(), "", 10)
+	letters, err := w.Store.ListDeadLetters(t.Context(), w.Sim.Org.ID(), "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +162,7 @@ func (s *slowDeadLetterStore) AddDeadLetter(ctx context.Context, org string, d r
 // proxy that holds back every answer of Redis by delay.
 func (w *world) slowStore(t *testing.T, delay time.Duration) *replay.RedisStore {
 	t.Helper()
-	return w.proxiedStore(t, startProxy(t, redisAddr(), delay))
+	return w.proxiedStore(t, startProxy(t, simworld.RedisAddr(), delay))
 }
 
 // proxiedStore is a store over the world's Redis keys through p.
@@ -178,7 +170,7 @@ func (w *world) proxiedStore(t *testing.T, p *tcpProxy) *replay.RedisStore {
 	t.Helper()
 	client := redis.NewClient(&redis.Options{Addr: p.addr, ContextTimeoutEnabled: true, DialTimeout: 2 * time.Second,
 		ReadTimeout: 30 * time.Second, MaxRetries: -1})
-	store, err := replay.NewRedisStore(client, replay.RedisOptions{KeyPrefix: w.keys, Timeout: 30 * time.Second})
+	store, err := replay.NewRedisStore(client, replay.RedisOptions{KeyPrefix: w.KeyPrefix, Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,30 +271,30 @@ func copySlowly(dst io.Writer, src io.Reader, delay time.Duration) {
 // without holding back the other uploads, and the checkpoint stays before
 // the dead-lettered event until the dead letter is stored.
 func TestADeadLetterTheStoreRefusesIsWrittenAgainAndTheCheckpointWaitsForIt(t *testing.T) {
-	w := newWorld(t)
-	w.gate.reject("INVALID-COMMENT")
-	proxy := startProxy(t, redisAddr(), 0)
+	w := newRedisWorld(t)
+	w.Gate.Reject("INVALID-COMMENT")
+	proxy := startProxy(t, simworld.RedisAddr(), 0)
 	proxy.setDown(true)
-	store := &slowDeadLetterStore{RedisStore: w.store, slow: w.proxiedStore(t, proxy), stored: func() {}}
+	store := &slowDeadLetterStore{RedisStore: w.redisStore(t), slow: w.proxiedStore(t, proxy), stored: func() {}}
 	const topic = "/data/CaseChangeEvent"
 	r := w.startDaemonWith(t, casesOnly, daemonTuning{daemon: streamOnly, options: func(o *pipeline.Options) { o.Store = store }})
 	bad, badReplay := w.create(t, "Case", sfsim.Values{"Subject": "INVALID-COMMENT", "Status": "New"})
 	goodIDs := w.createCases(t, 0, 5)
-	last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
-	eventually(t, "the accepted comments land while the store refuses the dead letter", func() bool { return w.cmHas("Case", goodIDs...) })
+	last := sfsim.EncodeReplayID(w.Sim.Bus.Tip())
+	eventually(t, "the accepted comments land while the store refuses the dead letter", func() bool { return w.CMHas("Case", goodIDs...) })
 	// Give a checkpoint that wrongly passed the event time to show.
 	time.Sleep(300 * time.Millisecond)
-	if cp := w.checkpoint(t, topic); bytes.Equal(cp, last) {
+	if cp := w.Checkpoint(t, topic); bytes.Equal(cp, last) {
 		t.Fatal("the checkpoint passed an event whose dead letter is not stored")
 	}
-	if n, _ := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID()); n != 0 {
+	if n, _ := w.Store.CountDeadLetters(t.Context(), w.Sim.Org.ID()); n != 0 {
 		t.Fatalf("%d dead letters stored through a store that is down", n)
 	}
 
 	proxy.setDown(false)
-	eventually(t, "the checkpoint passes the event once its dead letter is stored", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "the checkpoint passes the event once its dead letter is stored", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 	r.stop(t)
-	letters, err := w.store.ListDeadLetters(t.Context(), w.sim.Org.ID(), "", 10)
+	letters, err := w.Store.ListDeadLetters(t.Context(), w.Sim.Org.ID(), "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}

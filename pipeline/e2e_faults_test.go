@@ -34,7 +34,7 @@ type traffic struct {
 func startTraffic(w *world, seed uint64, rate float64) *traffic {
 	ctx, cancel := context.WithCancel(context.Background())
 	tr := &traffic{cancel: cancel, done: make(chan struct{})}
-	g := sfsim.NewGenerator(w.sim.Org, seed)
+	g := sfsim.NewGenerator(w.Sim.Org, seed)
 	go func() {
 		defer close(tr.done)
 		tr.err = g.Run(ctx, rate)
@@ -56,26 +56,26 @@ func (tr *traffic) stop(t testing.TB) {
 // three with their newest text: the proof that every topic recovered.
 func (w *e2eWorld) markers(t *testing.T, name string) {
 	t.Helper()
-	caseID, err := w.sim.Org.Create("Case", sfsim.Values{"Subject": "marker " + name, "Description": "before", "Status": "New", "Origin": "Email"})
+	caseID, err := w.Sim.Org.Create("Case", sfsim.Values{"Subject": "marker " + name, "Description": "before", "Status": "New", "Origin": "Email"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	emailID, err := w.sim.Org.Create("EmailMessage", sfsim.Values{"ParentId": caseID, "Subject": "marker " + name,
+	emailID, err := w.Sim.Org.Create("EmailMessage", sfsim.Values{"ParentId": caseID, "Subject": "marker " + name,
 		"TextBody": "marker email " + name, "FromAddress": "ada@example.com", "ToAddress": "support@example.com",
 		"Incoming": true, "Status": "0", "MessageDate": time.Now().UTC()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	taskID, err := w.sim.Org.Create("Task", sfsim.Values{"WhatId": caseID, "Subject": "marker " + name,
+	taskID, err := w.Sim.Org.Create("Task", sfsim.Values{"WhatId": caseID, "Subject": "marker " + name,
 		"Description": "marker task " + name, "Status": "Completed", "Priority": "Normal"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.sim.Org.Update(caseID, sfsim.Values{"Description": "after " + name}); err != nil {
+	if err := w.Sim.Org.Update(caseID, sfsim.Values{"Description": "after " + name}); err != nil {
 		t.Fatal(err)
 	}
 	body := func(object, id string) string {
-		c, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID(object, id))
+		c, ok := w.CM.Comment(cmProject, cmSource, mapper.CommentID(object, id))
 		if !ok || len(c.Messages) == 0 {
 			return ""
 		}
@@ -120,9 +120,9 @@ func faultScenario(t *testing.T, objects []mapper.ObjectMapping) {
 	// the connections are reset so that a fresh stream fires it.
 	streamFault := func(t *testing.T, s sfsim.FaultSettings) {
 		s.Once = true
-		w.sim.Faults.Set(s)
+		w.Sim.Faults.Set(s)
 		fired := func() bool {
-			f := w.sim.Faults.Get()
+			f := w.Sim.Faults.Get()
 			return f.EndStreamAfterEvents == 0 && f.ResetAfterEvents == 0 && f.StallAfterEvents == 0
 		}
 		for deadline := time.Now().Add(time.Second); !fired() && time.Now().Before(deadline); {
@@ -130,15 +130,15 @@ func faultScenario(t *testing.T, objects []mapper.ObjectMapping) {
 		}
 		if !fired() {
 			t.Log("the fault did not fire on the running stream: resetting the connections")
-			w.sim.PubSub.ResetConnections()
+			w.Sim.PubSub.ResetConnections()
 		}
 		eventually(t, "the stream fault fired", fired)
 	}
 	// cmFault queues a CM fault and waits until it was served.
 	cmFault := func(t *testing.T, f commsmining.Fault) {
-		before := w.cm.Stats().FaultsServed
-		w.cm.InjectFault(f)
-		eventually(t, "the CM fault was served", func() bool { return w.cm.Stats().FaultsServed >= before+int64(f.Times) })
+		before := w.CM.Stats().FaultsServed
+		w.CM.InjectFault(f)
+		eventually(t, "the CM fault was served", func() bool { return w.CM.Stats().FaultsServed >= before+int64(f.Times) })
 	}
 
 	t.Run("StreamEnded", func(t *testing.T) {
@@ -155,7 +155,7 @@ func faultScenario(t *testing.T, objects []mapper.ObjectMapping) {
 	})
 	t.Run("TokenRevoked", func(t *testing.T) {
 		before := w.creds.count()
-		w.sim.Tokens.RevokeAll()
+		w.Sim.Tokens.RevokeAll()
 		w.markers(t, t.Name())
 		if w.creds.count() == before {
 			t.Fatal("the revoked token was never refreshed")
@@ -171,22 +171,22 @@ func faultScenario(t *testing.T, objects []mapper.ObjectMapping) {
 		w.markers(t, t.Name())
 	})
 	t.Run("REST5xx", func(t *testing.T) {
-		w.sim.RESTFaults.Set(sfsim.RESTFaultSettings{ServerErrors: 4, ServerErrorStatus: 503})
-		eventually(t, "the REST faults were served", func() bool { return w.sim.RESTFaults.Get().ServerErrors == 0 })
+		w.Sim.RESTFaults.Set(sfsim.RESTFaultSettings{ServerErrors: 4, ServerErrorStatus: 503})
+		eventually(t, "the REST faults were served", func() bool { return w.Sim.RESTFaults.Get().ServerErrors == 0 })
 		w.markers(t, t.Name())
 	})
 	t.Run("SchemaChange", func(t *testing.T) {
-		if _, err := w.sim.Org.AddField("Case", sfsim.FieldSpec{Name: "Region__c", Type: sfsim.TypeString}); err != nil {
+		if _, err := w.Sim.Org.AddField("Case", sfsim.FieldSpec{Name: "Region__c", Type: sfsim.TypeString}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.sim.Org.AddField("EmailMessage", sfsim.FieldSpec{Name: "Mood__c", Type: sfsim.TypeString}); err != nil {
+		if _, err := w.Sim.Org.AddField("EmailMessage", sfsim.FieldSpec{Name: "Mood__c", Type: sfsim.TypeString}); err != nil {
 			t.Fatal(err)
 		}
-		id, err := w.sim.Org.Create("Case", sfsim.Values{"Subject": "new schema", "Description": "has a region", "Region__c": "EMEA"})
+		id, err := w.Sim.Org.Create("Case", sfsim.Values{"Subject": "new schema", "Description": "has a region", "Region__c": "EMEA"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.sim.Org.Update(id, sfsim.Values{"Region__c": "APAC", "Description": "moved region"}); err != nil {
+		if err := w.Sim.Org.Update(id, sfsim.Values{"Region__c": "APAC", "Description": "moved region"}); err != nil {
 			t.Fatal(err)
 		}
 		w.markers(t, t.Name())
@@ -194,13 +194,13 @@ func faultScenario(t *testing.T, objects []mapper.ObjectMapping) {
 
 	stopTraffic()
 	awaitCMMatchesOrg(t, w.world, m, 30*time.Second, "EmailMessage", "Case", "Task")
-	if n, err := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID()); err != nil || n != 0 {
+	if n, err := w.Store.CountDeadLetters(t.Context(), w.Sim.Org.ID()); err != nil || n != 0 {
 		t.Fatalf("%d dead letters (%v), want none", n, err)
 	}
 	d.stop(t)
-	st := w.cm.Stats()
+	st := w.CM.Stats()
 	t.Logf("CM: %d comments, %d received, %d new, %d updated, %d unchanged, %d deleted, %d faults served",
-		len(w.cm.Comments(cmProject, cmSource)), st.CommentsReceived, st.New, st.Updated, st.Unchanged, st.Deleted, st.FaultsServed)
+		len(w.CM.Comments(cmProject, cmSource)), st.CommentsReceived, st.New, st.Updated, st.Unchanged, st.Deleted, st.FaultsServed)
 }
 
 // In diff mode an UPDATE of a long text carries a unified diff; CM must
@@ -214,14 +214,14 @@ func TestE2EDiffModeLongTextReachesCMInFull(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("Line %d of a long case description that keeps going.", i))
 	}
 	long := strings.Join(lines, "\n")
-	id, err := w.sim.Org.Create("Case", sfsim.Values{"Subject": "long", "Description": long, "Status": "New", "Origin": "Email"})
+	id, err := w.Sim.Org.Create("Case", sfsim.Values{"Subject": "long", "Description": long, "Status": "New", "Origin": "Email"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines[100] = "Line 100 was rewritten by an agent."
 	lines = append(lines, "A new last line.")
 	edited := strings.Join(lines, "\n")
-	commit, err := w.sim.Org.Transaction(func(tx *sfsim.Tx) error { return tx.Update(id, sfsim.Values{"Description": edited}) })
+	commit, err := w.Sim.Org.Transaction(func(tx *sfsim.Tx) error { return tx.Update(id, sfsim.Values{"Description": edited}) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestE2EDiffModeLongTextReachesCMInFull(t *testing.T) {
 		t.Fatalf("the update was not sent as a diff: %+v", commit.Events)
 	}
 	eventually(t, "CM holds the whole edited description", func() bool {
-		c, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("Case", id))
+		c, ok := w.CM.Comment(cmProject, cmSource, mapper.CommentID("Case", id))
 		return ok && len(c.Messages) == 1 && strings.Contains(c.Messages[0].Body, "Line 100 was rewritten") &&
 			strings.Contains(c.Messages[0].Body, "A new last line.")
 	})

@@ -2,27 +2,20 @@ package pipeline_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/pubsub"
-	"github.com/sfcdc/sfcdc/replay"
-	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 	"github.com/sfcdc/sfcdc/uploader"
 )
 
@@ -67,71 +60,17 @@ type e2eWorld struct {
 
 func newE2EWorld(t testing.TB, tune func(*sfsim.SimConfig)) *e2eWorld {
 	t.Helper()
-	simCfg := sfsim.SimConfig{Org: sfsim.Config{Seed: 21}, PubSub: sfsim.PubSubConfig{Insecure: true}}
-	if tune != nil {
-		tune(&simCfg)
-	}
-	s, err := sfsim.Start(simCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	cm, err := commsmining.Start(commsmining.Options{Sources: []string{cmProject + "/" + cmSource},
-		RejectUnknownFields: true, RecordReceipts: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cm.Close() })
-	gate := &cmGate{next: cm.Handler(), failing: map[string]bool{}}
-	front := httptest.NewServer(gate)
-	t.Cleanup(front.Close)
-
-	creds := &refreshingCreds{sim: s, cur: pubsub.Session{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}}
-	sf, err := salesforce.NewClient(salesforce.Config{}, creds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sf.Close)
-	ps, err := pubsub.NewClient(pubsub.Config{Endpoint: s.PubSub.Addr(), Plaintext: true,
-		BackoffInitial: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond, Watchdog: 500 * time.Millisecond,
-		Logger: slog.New(slog.DiscardHandler)}, creds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ps.Close() })
-	store, client, prefix := newStoreTB(t)
-	return &e2eWorld{world: &world{sim: s, cm: cm, gate: gate, cmURL: front.URL, store: store, redis: client, keys: prefix, sf: sf, ps: ps}, creds: creds}
-}
-
-// newStoreTB is newStore for benchmarks too: a RedisStore under a
-// prefix of its own, deleted at cleanup.
-func newStoreTB(t testing.TB) (*replay.RedisStore, *redis.Client, string) {
-	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "sfcdctest:pipeline:" + hex.EncodeToString(b) + ":"
-	client := redis.NewClient(&redis.Options{Addr: redisAddr(), ContextTimeoutEnabled: true, DialTimeout: 2 * time.Second})
-	if err := client.Ping(context.Background()).Err(); err != nil {
-		client.Close()
-		t.Fatalf("no Redis at %s (%v): run ./scripts/test.sh or set SFCDC_TEST_REDIS_ADDR", redisAddr(), err)
-	}
-	store, err := replay.NewRedisStore(client, replay.RedisOptions{KeyPrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		if len(keys) > 0 {
-			client.Del(ctx, keys...)
-		}
-		store.Close()
+	var creds *refreshingCreds
+	w := openWorld(t, simworld.Options{
+		Org: tune,
+		CM:  func(o *commsmining.Options) { o.RecordReceipts = true },
+		Credentials: func(s *sfsim.Sim) pubsub.Credentials {
+			creds = &refreshingCreds{sim: s, cur: pubsub.Session{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}}
+			return creds
+		},
+		Watchdog: 500 * time.Millisecond,
 	})
-	return store, client, prefix
+	return &e2eWorld{world: w, creds: creds}
 }
 
 // expectedComments maps every live record of objects in the org through m:
@@ -200,16 +139,16 @@ func short(s string) string {
 // live record of objects, or fails after bound.
 func awaitCMMatchesOrg(t testing.TB, w *world, m *mapper.Mapper, bound time.Duration, objects ...string) {
 	t.Helper()
-	want := expectedComments(t, w.sim.Org, m, objects...)
+	want := expectedComments(t, w.Sim.Org, m, objects...)
 	deadline := time.Now().Add(bound)
 	for {
-		d := cmDiff(w.cm, want)
+		d := cmDiff(w.CM, want)
 		if d == "" {
 			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("CM does not match the org (%d records expected, %d comments in CM):\n%s",
-				len(want), len(w.cm.Comments(cmProject, cmSource)), d)
+				len(want), len(w.CM.Comments(cmProject, cmSource)), d)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -239,13 +178,13 @@ func (w *world) startDaemonWith(t testing.TB, objects []mapper.ObjectMapping, tn
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := uploader.Config{BaseURL: w.cmURL, Token: uploader.Secret(w.cm.Token()), Project: cmProject, Source: cmSource,
+	up := uploader.Config{BaseURL: w.CMURL, Token: uploader.Secret(w.CM.Token()), Project: cmProject, Source: cmSource,
 		Linger: time.Millisecond, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
 		ShutdownTimeout: time.Second}
 	if tn.upload != nil {
 		tn.upload(&up)
 	}
-	fillOpts := backfill.Options{Salesforce: w.sf, Mapper: m, Store: w.store, Org: w.sim.Org.ID(), Upload: up}
+	fillOpts := backfill.Options{Salesforce: w.Salesforce, Mapper: m, Store: w.Store, Org: w.Sim.Org.ID(), Upload: up}
 	if tn.fill != nil {
 		tn.fill(&fillOpts)
 	}
@@ -257,13 +196,13 @@ func (w *world) startDaemonWith(t testing.TB, objects []mapper.ObjectMapping, tn
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := pipeline.DaemonConfig{Org: w.sim.Org.ID(), Holder: "test-" + t.Name(), RetryInterval: 20 * time.Millisecond,
+	cfg := pipeline.DaemonConfig{Org: w.Sim.Org.ID(), Holder: "test-" + t.Name(), RetryInterval: 20 * time.Millisecond,
 		Worker: pipeline.Config{FlushInterval: 10 * time.Millisecond, FetchLinger: 5 * time.Millisecond,
 			DrainTimeout: 300 * time.Millisecond}}
 	if tn.daemon != nil {
 		tn.daemon(&cfg)
 	}
-	opts := pipeline.Options{PubSub: w.ps, Records: w.sf, Mapper: m, Store: w.store, Upload: up}
+	opts := pipeline.Options{PubSub: w.PubSub, Records: w.Salesforce, Mapper: m, Store: w.Store, Upload: up}
 	if tn.options != nil {
 		tn.options(&opts)
 	}

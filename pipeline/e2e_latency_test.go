@@ -45,15 +45,15 @@ func TestE2ELatencyAt500EventsPerSecondIsMeasured(t *testing.T) {
 		func(c *pipeline.DaemonConfig) { c.Worker.FetchLinger = 0 })
 	// The initial backfill of the empty org must be over before traffic
 	// counts: the first comment in CM proves the streams are up.
-	warm, err := w.sim.Org.Create("Case", caseValues(0))
+	warm, err := w.Sim.Org.Create("Case", caseValues(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the daemon streams", func() bool { return w.cmHas("Case", warm) })
+	eventually(t, "the daemon streams", func() bool { return w.CMHas("Case", warm) })
 
 	var recvMu sync.Mutex
 	receipts := map[string][]received{}
-	w.gate.onAccepted(func(body []byte, at time.Time) {
+	w.Gate.OnAccepted(func(body []byte, at time.Time) {
 		var req struct {
 			Comments []json.RawMessage `json:"comments"`
 		}
@@ -71,13 +71,13 @@ func TestE2ELatencyAt500EventsPerSecondIsMeasured(t *testing.T) {
 			}
 		}
 	})
-	defer w.gate.onAccepted(nil)
+	defer w.Gate.OnAccepted(nil)
 
 	mapped := map[string]bool{"EmailMessage": true, "Case": true, "Task": true}
 	var commits []committed
 	lastVersion := map[string]string{}
 	measureFrom := time.Now().Add(time.Second) // warm-up: the first second is not measured
-	g := sfsim.NewGenerator(w.sim.Org, 11)
+	g := sfsim.NewGenerator(w.Sim.Org, 11)
 	// OnCommit runs on the generator's goroutine right after each commit,
 	// and nothing else writes to the org: the records read here are the
 	// versions this commit made.
@@ -89,7 +89,7 @@ func TestE2ELatencyAt500EventsPerSecondIsMeasured(t *testing.T) {
 			}
 			for _, id := range h.RecordIDs {
 				cc := committed{commentID: mapper.CommentID(h.EntityName, id), change: h.ChangeType, at: c.CommitTime}
-				if rec, ok := w.sim.Org.Get(id); ok && !rec.IsDeleted() {
+				if rec, ok := w.Sim.Org.Get(id); ok && !rec.IsDeleted() {
 					res, err := m.Map(mapper.Record{Object: h.EntityName, ID: id, Fields: map[string]any(rec.Fields)})
 					if err == nil && res.Kind == mapper.ResultUpsert {
 						if v := string(res.JSON); v != lastVersion[cc.commentID] {

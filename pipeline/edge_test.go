@@ -42,7 +42,7 @@ func (c *countingSource) snapshot() [][]string {
 func TestUpdatesOfManyEventsShareOneRetrieveCall(t *testing.T) {
 	w := newWorld(t)
 	const topic = "/data/EmailMessageChangeEvent"
-	caseID, err := w.sim.Org.Create("Case", caseValues(0))
+	caseID, err := w.Sim.Org.Create("Case", caseValues(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,26 +52,26 @@ func TestUpdatesOfManyEventsShareOneRetrieveCall(t *testing.T) {
 		ids = append(ids, id)
 	}
 	for i, id := range ids { // ten UPDATE events, each needing a fetch
-		if err := w.sim.Org.Update(id, sfsim.Values{"TextBody": "Update " + strings.Repeat("!", i+1)}); err != nil {
+		if err := w.Sim.Org.Update(id, sfsim.Values{"TextBody": "Update " + strings.Repeat("!", i+1)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
-	source := &countingSource{next: w.sf}
+	last := sfsim.EncodeReplayID(w.Sim.Bus.Tip())
+	source := &countingSource{next: w.Salesforce}
 	// The batch can only leave full: the linger is far longer than the test.
 	r := w.startWith(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "EmailMessage"}}},
 		func(c *pipeline.Config, o *pipeline.Options) {
 			c.FetchMaxIDs, c.FetchLinger = 10, time.Hour
 			o.Records = source
 		})
-	eventually(t, "the checkpoint reaches the last update", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "the checkpoint reaches the last update", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 	r.stop(t)
 
 	calls := source.snapshot()
 	if len(calls) != 1 || len(calls[0]) != 10 {
 		t.Fatalf("Retrieve calls = %v, want one call with the 10 updated IDs", calls)
 	}
-	c, _ := w.cm.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", ids[9]))
+	c, _ := w.CM.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", ids[9]))
 	if len(c.Messages) == 0 || c.Messages[0].Body != "Update !!!!!!!!!!" {
 		t.Errorf("last email's comment = %+v, want the updated body", c.Messages)
 	}
@@ -84,12 +84,12 @@ func TestAMergedEventIsDoneOnlyWhenEveryRecordsCommentIsAccepted(t *testing.T) {
 	// while it refuses the third.
 	emailsOnly := setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "EmailMessage"}},
 		upload: func(c *uploader.Config) { c.MaxBatchComments = 1 }}
-	caseID, err := w.sim.Org.Create("Case", caseValues(0))
+	caseID, err := w.Sim.Org.Create("Case", caseValues(0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	const held = "Held order question"
-	w.gate.fail(held)
+	w.Gate.Fail(held)
 	var ids []string
 	for i := range 3 {
 		v := emailValues(caseID, i)
@@ -102,8 +102,8 @@ func TestAMergedEventIsDoneOnlyWhenEveryRecordsCommentIsAccepted(t *testing.T) {
 	}
 	// One transaction giving three records the same change: Salesforce
 	// merges it into one event naming all three record IDs.
-	tipBefore := w.sim.Bus.Tip()
-	_, err = w.sim.Org.Transaction(func(tx *sfsim.Tx) error {
+	tipBefore := w.Sim.Bus.Tip()
+	_, err = w.Sim.Org.Transaction(func(tx *sfsim.Tx) error {
 		for _, id := range ids {
 			if err := tx.Update(id, sfsim.Values{"TextBody": "Merged answer"}); err != nil {
 				return err
@@ -114,25 +114,25 @@ func TestAMergedEventIsDoneOnlyWhenEveryRecordsCommentIsAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := w.sim.Bus.Tip() - tipBefore; n != 1 {
+	if n := w.Sim.Bus.Tip() - tipBefore; n != 1 {
 		t.Fatalf("the transaction made %d events, want one merged event", n)
 	}
-	last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
+	last := sfsim.EncodeReplayID(w.Sim.Bus.Tip())
 	r := w.start(t, emailsOnly)
 	updated := func(id string) bool {
-		c, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", id))
+		c, ok := w.CM.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", id))
 		return ok && len(c.Messages) > 0 && c.Messages[0].Body == "Merged answer"
 	}
 	eventually(t, "the two accepted records are updated in CM", func() bool { return updated(ids[1]) && updated(ids[2]) })
 	r.stop(t)
-	if got := w.checkpoint(t, topic); bytes.Equal(got, last) {
+	if got := w.Checkpoint(t, topic); bytes.Equal(got, last) {
 		t.Fatal("checkpoint passed the merged event although CM refused one of its comments")
 	}
 
-	w.gate.heal()
+	w.Gate.Heal()
 	r = w.start(t, emailsOnly)
 	eventually(t, "every record is updated in CM", func() bool { return updated(ids[0]) && updated(ids[1]) && updated(ids[2]) })
-	eventually(t, "the checkpoint reaches the merged event", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "the checkpoint reaches the merged event", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 	r.stop(t)
 }
 
@@ -141,14 +141,14 @@ func TestAPoisonEventIsDeadLetteredAndPassed(t *testing.T) {
 	const topic = "/data/CaseChangeEvent"
 	r := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}})
 	first, _ := w.create(t, "Case", caseValues(0))
-	poison := sfsim.EncodeReplayID(w.sim.Bus.Append(sfsim.BusEvent{Entity: "Case", EventUUID: "poison-1",
-		SchemaID: w.sim.Org.TopicSchemaID(topic), Payload: []byte{0xff, 0xff, 0xff, 0xff, 0x01}}))
+	poison := sfsim.EncodeReplayID(w.Sim.Bus.Append(sfsim.BusEvent{Entity: "Case", EventUUID: "poison-1",
+		SchemaID: w.Sim.Org.TopicSchemaID(topic), Payload: []byte{0xff, 0xff, 0xff, 0xff, 0x01}}))
 	second, last := w.create(t, "Case", caseValues(1))
 
-	eventually(t, "both good cases reach CM", func() bool { return w.cmHas("Case", first, second) })
-	eventually(t, "the checkpoint passes the poison event", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "both good cases reach CM", func() bool { return w.CMHas("Case", first, second) })
+	eventually(t, "the checkpoint passes the poison event", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 	r.stop(t)
-	dead, err := w.store.ListDeadLetters(t.Context(), w.sim.Org.ID(), "", 10)
+	dead, err := w.Store.ListDeadLetters(t.Context(), w.Sim.Org.ID(), "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,11 +158,11 @@ func TestAPoisonEventIsDeadLetteredAndPassed(t *testing.T) {
 }
 
 func TestAVanishedCheckpointStopsTheWorkerInsteadOfStartingAtLatest(t *testing.T) {
-	w := newWorld(t)
+	w := newRedisWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	r := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}})
 	_, last := w.create(t, "Case", caseValues(0))
-	eventually(t, "a checkpoint is written", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "a checkpoint is written", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 	r.stop(t)
 	w.deleteCheckpointKey(t, topic)
 
@@ -179,7 +179,7 @@ func TestASecondWorkerIsKeptOutByTheLease(t *testing.T) {
 	const topic = "/data/CaseChangeEvent"
 	first := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}})
 	_, last := w.create(t, "Case", caseValues(0))
-	eventually(t, "the first worker writes a checkpoint", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "the first worker writes a checkpoint", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 
 	second := w.startWith(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}},
 		func(c *pipeline.Config, _ *pipeline.Options) { c.Holder = "another-process" })
@@ -199,9 +199,9 @@ func TestARecordWhoseFetchIsRefusedIsDeadLetteredAndPassed(t *testing.T) {
 		Properties: map[string]string{"Mood": "Mood__c"}}}}
 	r := w.start(t, setup{topic: topic, objects: broken})
 	id, last := w.create(t, "Case", caseValues(0))
-	eventually(t, "the checkpoint passes the refused event", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "the checkpoint passes the refused event", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 	r.stop(t)
-	dead, err := w.store.ListDeadLetters(t.Context(), w.sim.Org.ID(), "", 10)
+	dead, err := w.Store.ListDeadLetters(t.Context(), w.Sim.Org.ID(), "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,26 +209,26 @@ func TestARecordWhoseFetchIsRefusedIsDeadLetteredAndPassed(t *testing.T) {
 		dead[0].EventTime.IsZero() {
 		t.Fatalf("dead letters = %+v, want one for record %s of the Case event %x, with its commit time", dead, id, last)
 	}
-	if w.cmHas("Case", id) {
+	if w.CMHas("Case", id) {
 		t.Error("CM holds a comment for a record that could not be fetched")
 	}
 }
 
 func TestAWorkerWhoseLeaseIsTakenOverStops(t *testing.T) {
-	w := newWorld(t)
+	w := newRedisWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	r := w.startWith(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}},
 		func(c *pipeline.Config, _ *pipeline.Options) { c.LeaseTTL = 300 * time.Millisecond })
 	_, last := w.create(t, "Case", caseValues(0))
-	eventually(t, "a checkpoint is written", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "a checkpoint is written", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 
 	// The lease key disappears (expiry during a pause, say) and another
 	// process takes the topic with a newer fencing token.
-	key := w.keys + "{" + w.sim.Org.ID() + "}:lease:" + topic
-	if err := w.redis.Del(t.Context(), key).Err(); err != nil {
+	key := w.KeyPrefix + "{" + w.Sim.Org.ID() + "}:lease:" + topic
+	if err := w.Redis.Del(t.Context(), key).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.store.AcquireLease(t.Context(), w.sim.Org.ID(), topic, "intruder", time.Minute); err != nil {
+	if _, err := w.Store.AcquireLease(t.Context(), w.Sim.Org.ID(), topic, "intruder", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -266,28 +266,28 @@ func TestADeleteWaitsForAnEarlierFetchOfItsRecord(t *testing.T) {
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	id, _ := w.create(t, "Case", caseValues(0))
-	if err := w.sim.Org.Update(id, sfsim.Values{"Description": "edited before the delete"}); err != nil {
+	if err := w.Sim.Org.Update(id, sfsim.Values{"Description": "edited before the delete"}); err != nil {
 		t.Fatal(err)
 	}
-	deletesBefore := w.cm.Stats().Deleted
-	source := &staleSource{next: w.sf,
+	deletesBefore := w.CM.Stats().Deleted
+	source := &staleSource{next: w.Salesforce,
 		onRead: func() {
-			if err := w.sim.Org.Delete(id); err != nil {
+			if err := w.Sim.Org.Delete(id); err != nil {
 				t.Error(err)
 			}
 		},
-		deleted: func() bool { return w.cm.Stats().Deleted > deletesBefore }}
+		deleted: func() bool { return w.CM.Stats().Deleted > deletesBefore }}
 	r := w.startWith(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}},
 		func(_ *pipeline.Config, o *pipeline.Options) { o.Records = source })
-	eventually(t, "the record was read and deleted", func() bool { rec, _ := w.sim.Org.Get(id); return rec.IsDeleted() })
-	last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
-	eventually(t, "the checkpoint reaches the delete", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "the record was read and deleted", func() bool { rec, _ := w.Sim.Org.Get(id); return rec.IsDeleted() })
+	last := sfsim.EncodeReplayID(w.Sim.Bus.Tip())
+	eventually(t, "the checkpoint reaches the delete", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 	r.stop(t)
-	if w.cmHas("Case", id) {
-		c, _ := w.cm.Comment(cmProject, cmSource, mapper.CommentID("Case", id))
+	if w.CMHas("Case", id) {
+		c, _ := w.CM.Comment(cmProject, cmSource, mapper.CommentID("Case", id))
 		t.Fatalf("the deleted case's comment is back in CM: %+v", c.Messages)
 	}
-	if w.cm.Stats().Deleted == deletesBefore {
+	if w.CM.Stats().Deleted == deletesBefore {
 		t.Fatal("CM never received the delete")
 	}
 }

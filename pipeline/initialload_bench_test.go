@@ -57,10 +57,10 @@ func BenchmarkInitialLoadUnderTraffic(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		w := newE2EWorld(b, nil)
-		seedEmails(b, w.sim.Org, seeded)
-		callsBefore := w.sf.Stats().RESTCalls
+		seedEmails(b, w.Sim.Org, seeded)
+		callsBefore := w.Salesforce.Stats().RESTCalls
 		ctx, stopTraffic := context.WithCancel(context.Background())
-		gen := sfsim.NewGenerator(w.sim.Org, 7)
+		gen := sfsim.NewGenerator(w.Sim.Org, 7)
 		generated := make(chan error, 1)
 		go func() { generated <- gen.Run(ctx, rate) }()
 		b.StartTimer()
@@ -77,7 +77,7 @@ func BenchmarkInitialLoadUnderTraffic(b *testing.B) {
 		}
 		elapsed := time.Since(start)
 		b.StopTimer()
-		calls := w.sf.Stats().RESTCalls - callsBefore
+		calls := w.Salesforce.Stats().RESTCalls - callsBefore
 		stopTraffic()
 		if err := <-generated; err != nil {
 			b.Fatal(err)

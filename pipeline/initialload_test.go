@@ -25,12 +25,12 @@ import (
 // through the stream.
 func TestATopicUnderSteadyTrafficStreamsAfterOneLoadPass(t *testing.T) {
 	w := newWorld(t)
-	seeded := seedEmailIDs(t, w.sim.Org, 3_000)
+	seeded := seedEmailIDs(t, w.Sim.Org, 3_000)
 
 	traffic, stopTraffic := context.WithCancel(context.Background())
 	defer stopTraffic()
 	generated := make(chan error, 1)
-	go func() { generated <- sfsim.NewGenerator(w.sim.Org, 5).Run(traffic, 200) }()
+	go func() { generated <- sfsim.NewGenerator(w.Sim.Org, 5).Run(traffic, 200) }()
 
 	var mu sync.Mutex
 	passes, updates := 0, 0
@@ -46,7 +46,7 @@ func TestATopicUnderSteadyTrafficStreamsAfterOneLoadPass(t *testing.T) {
 				passes = max(passes, p.Pass)
 				for range 5 {
 					id := seeded[updates%len(seeded)]
-					if err := w.sim.Org.Update(id, sfsim.Values{"TextBody": fmt.Sprintf("Changed during the load (%d).", updates)}); err != nil {
+					if err := w.Sim.Org.Update(id, sfsim.Values{"TextBody": fmt.Sprintf("Changed during the load (%d).", updates)}); err != nil {
 						t.Error(err)
 					}
 					updates++
@@ -92,16 +92,16 @@ func TestAnInitialLoadAtTheAPIBudgetPausesOnlyItsTopic(t *testing.T) {
 	w.awaitCheckpointAtTip(t, caseTopic)
 	first.stop(t)
 
-	seeded := seedEmailIDs(t, w.sim.Org, 50)
+	seeded := seedEmailIDs(t, w.Sim.Org, 50)
 	// The org has used just over half its allocation: the load's budget
 	// (50 %) is reached, and the stream still has calls left.
 	for range 100 {
-		if _, err := w.sf.FirstPage(t.Context(), "SELECT COUNT() FROM Case", salesforce.QueryOptions{}); err != nil {
+		if _, err := w.Salesforce.FirstPage(t.Context(), "SELECT COUNT() FROM Case", salesforce.QueryOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	used, _ := w.sim.REST.APIUsage()
-	w.sim.REST.SetDailyAPILimit(2*used - 20)
+	used, _ := w.Sim.REST.APIUsage()
+	w.Sim.REST.SetDailyAPILimit(2*used - 20)
 	both := []mapper.ObjectMapping{{Object: "Case"}, {Object: "EmailMessage"}}
 	d := w.startDaemon(t, both, func(c *pipeline.DaemonConfig) { c.BudgetRetry = 200 * time.Millisecond })
 	eventually(t, "the email topic pauses at the budget", func() bool {
@@ -110,7 +110,7 @@ func TestAnInitialLoadAtTheAPIBudgetPausesOnlyItsTopic(t *testing.T) {
 			strings.Contains(s.LastError, "API budget")
 	})
 	after := w.createCases(t, 1, 1)
-	eventually(t, "a case made while the email load is paused reaches CM", func() bool { return w.cmHas("Case", after...) })
+	eventually(t, "a case made while the email load is paused reaches CM", func() bool { return w.CMHas("Case", after...) })
 	select {
 	case <-d.done:
 		t.Fatalf("the daemon stopped: %v", d.err)
@@ -120,11 +120,11 @@ func TestAnInitialLoadAtTheAPIBudgetPausesOnlyItsTopic(t *testing.T) {
 		t.Errorf("the case topic is %s while the email load is paused, want streaming", s)
 	}
 
-	w.sim.REST.SetDailyAPILimit(1_000_000)
+	w.Sim.REST.SetDailyAPILimit(1_000_000)
 	eventually(t, "the email topic streams once the budget allows", func() bool {
 		return topicState(d.daemon, emailTopic) == replay.StateStreaming
 	})
-	eventually(t, "the seeded emails are in CM", func() bool { return w.cmHas("EmailMessage", seeded...) })
+	eventually(t, "the seeded emails are in CM", func() bool { return w.CMHas("EmailMessage", seeded...) })
 	d.stop(t)
 }
 

@@ -1,51 +1,22 @@
 package pipeline
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
-// internalStore is a RedisStore under a prefix of its own, deleted at
-// cleanup.
-func internalStore(t *testing.T) *replay.RedisStore {
+// internalStore is an embedded store of the test's own: the lease keeper
+// is under test here, not Redis.
+func internalStore(t *testing.T) *replay.FileStore {
 	t.Helper()
-	addr := os.Getenv("SFCDC_TEST_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "sfcdctest:pipeline-internal:" + hex.EncodeToString(b) + ":"
-	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, DialTimeout: 2 * time.Second})
-	if err := client.Ping(t.Context()).Err(); err != nil {
-		client.Close()
-		t.Fatalf("no Redis at %s (%v): run ./scripts/test.sh or set SFCDC_TEST_REDIS_ADDR", addr, err)
-	}
-	store, err := replay.NewRedisStore(client, replay.RedisOptions{KeyPrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := client.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			client.Del(ctx, keys...)
-		}
-		store.Close()
-	})
-	return store
+	return simworld.NewFileStore(t)
 }
 
 // A holder paused past its lease's local deadline must not write a

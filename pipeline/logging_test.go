@@ -96,15 +96,15 @@ func TestACMOutageIsLoggedOnceWhenItStartsAndOnceWhenItClears(t *testing.T) {
 	d := w.startDaemonWith(t, casesOnly, daemonTuning{options: logTo(&logs, slog.LevelDebug)})
 	eventually(t, "the topic streams", func() bool { return d.snapshotOf(t, "/data/CaseChangeEvent").State == replay.StateStreaming })
 	const marker = "held-by-cm-outage"
-	w.gate.fail(marker)
+	w.Gate.Fail(marker)
 	v := caseValues(0)
 	v["Description"] = "Case 0, " + marker + "."
 	id, _ := w.create(t, "Case", v)
 	eventually(t, "the upload is retried several times", func() bool {
 		return len(logs.lines("level=DEBUG", `msg="CM request failed; retrying"`)) >= 3
 	})
-	w.gate.heal()
-	eventually(t, "the comment reaches CM", func() bool { return w.cmHas("Case", id) })
+	w.Gate.Heal()
+	eventually(t, "the comment reaches CM", func() bool { return w.CMHas("Case", id) })
 	eventually(t, "the recovery is logged", func() bool {
 		return len(logs.lines("level=INFO", `msg="Communications Mining works again"`, "retries=")) == 1
 	})

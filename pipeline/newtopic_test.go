@@ -16,7 +16,7 @@ const caseTopic = "/data/CaseChangeEvent"
 
 // caseBody is the text CM holds for a case, "" when it holds none.
 func (w *world) caseBody(id string) string {
-	c, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("Case", id))
+	c, ok := w.CM.Comment(cmProject, cmSource, mapper.CommentID("Case", id))
 	if !ok || len(c.Messages) == 0 {
 		return ""
 	}
@@ -27,9 +27,9 @@ func (w *world) caseBody(id string) string {
 // newest event: the stream has handled (or passed) everything before it.
 func (w *world) awaitCheckpointAtTip(t *testing.T, topic string) {
 	t.Helper()
-	tip := sfsim.EncodeReplayID(w.sim.Bus.Tip())
+	tip := sfsim.EncodeReplayID(w.Sim.Bus.Tip())
 	eventually(t, "the checkpoint reaches the newest event", func() bool {
-		return bytes.Equal(w.checkpoint(t, topic), tip)
+		return bytes.Equal(w.Checkpoint(t, topic), tip)
 	})
 }
 
@@ -46,7 +46,7 @@ func TestRecordsChangedBeforeTheFirstStartAreBilledOnceAndNothingFallsBetween(t 
 	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Clock = clock })
 	before := w.createCases(t, 0, 5)
 	for i, id := range before {
-		if err := w.sim.Org.Update(id, sfsim.Values{"Description": fmt.Sprintf("Still smoking, case %d.", i)}); err != nil {
+		if err := w.Sim.Org.Update(id, sfsim.Values{"Description": fmt.Sprintf("Still smoking, case %d.", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -58,7 +58,7 @@ func TestRecordsChangedBeforeTheFirstStartAreBilledOnceAndNothingFallsBetween(t 
 	d := w.startDaemonWith(t, casesOnly, daemonTuning{fill: func(o *backfill.Options) {
 		o.Progress = func(backfill.Progress) {
 			once.Do(func() {
-				id, err := w.sim.Org.Create("Case", caseValues(100))
+				id, err := w.Sim.Org.Create("Case", caseValues(100))
 				if err != nil {
 					t.Error(err)
 				}
@@ -82,7 +82,7 @@ func TestRecordsChangedBeforeTheFirstStartAreBilledOnceAndNothingFallsBetween(t 
 	})
 	after := w.createCases(t, 200, 1)
 	eventually(t, "the cases made during and after the backfill are in CM", func() bool {
-		return w.cmHas("Case", duringID) && w.cmHas("Case", after...)
+		return w.CMHas("Case", duringID) && w.CMHas("Case", after...)
 	})
 	w.awaitCheckpointAtTip(t, caseTopic)
 
@@ -93,7 +93,7 @@ func TestRecordsChangedBeforeTheFirstStartAreBilledOnceAndNothingFallsBetween(t 
 	}
 	// One unit per comment: the five changed before the start, the one
 	// made during the backfill and the one made after it.
-	if got := w.cm.Stats().BillableUnits; got != 7 {
+	if got := w.CM.Stats().BillableUnits; got != 7 {
 		t.Errorf("CM billed %d units for 7 comments; each must be billed once", got)
 	}
 	if snap := d.snapshotOf(t, caseTopic); snap.CoveredByBackfill != 10 {
@@ -115,22 +115,22 @@ func TestARestartKeepsPassingTheEventsTheInitialBackfillCovered(t *testing.T) {
 		before, positions = append(before, id), append(positions, pos)
 	}
 	for i, id := range before {
-		if err := w.sim.Org.Update(id, sfsim.Values{"Description": fmt.Sprintf("Still smoking, case %d.", i)}); err != nil {
+		if err := w.Sim.Org.Update(id, sfsim.Values{"Description": fmt.Sprintf("Still smoking, case %d.", i)}); err != nil {
 			t.Fatal(err)
 		}
-		positions = append(positions, sfsim.EncodeReplayID(w.sim.Bus.Tip()))
+		positions = append(positions, sfsim.EncodeReplayID(w.Sim.Bus.Tip()))
 	}
 	clock.Advance(10 * time.Minute)
 
 	// The first daemon's stream goes silent after three events, so it
 	// stops with a checkpoint in the middle of the covered events.
-	w.sim.Faults.Set(sfsim.FaultSettings{StallAfterEvents: 3})
+	w.Sim.Faults.Set(sfsim.FaultSettings{StallAfterEvents: 3})
 	first := w.startDaemon(t, casesOnly, nil)
 	eventually(t, "the first daemon checkpoints the third event", func() bool {
-		return bytes.Equal(w.checkpoint(t, caseTopic), positions[2])
+		return bytes.Equal(w.Checkpoint(t, caseTopic), positions[2])
 	})
 	first.stop(t)
-	w.sim.Faults.Set(sfsim.FaultSettings{})
+	w.Sim.Faults.Set(sfsim.FaultSettings{})
 
 	second := w.startDaemon(t, casesOnly, nil)
 	w.awaitCheckpointAtTip(t, caseTopic)
@@ -139,7 +139,7 @@ func TestARestartKeepsPassingTheEventsTheInitialBackfillCovered(t *testing.T) {
 			t.Errorf("case %s holds %q, want the newest text %q", id, got, want)
 		}
 	}
-	if got := w.cm.Stats().BillableUnits; got != 4 {
+	if got := w.CM.Stats().BillableUnits; got != 4 {
 		t.Errorf("CM billed %d units for 4 comments; each must be billed once", got)
 	}
 	second.stop(t)
@@ -155,10 +155,10 @@ func TestTheStartInstantIsTakenOnSalesforcesClock(t *testing.T) {
 	before := w.createCases(t, 0, 2)
 	clock.Advance(2 * time.Minute) // past the skew margin, still 8 minutes behind the host
 	d := w.startDaemon(t, casesOnly, nil)
-	eventually(t, "the cases made before the start are in CM", func() bool { return w.cmHas("Case", before...) })
+	eventually(t, "the cases made before the start are in CM", func() bool { return w.CMHas("Case", before...) })
 	w.awaitCheckpointAtTip(t, caseTopic) // the backfill is over and the stream passed its events
 	after := w.createCases(t, 2, 3)
-	eventually(t, "the cases made after the backfill are in CM", func() bool { return w.cmHas("Case", after...) })
+	eventually(t, "the cases made after the backfill are in CM", func() bool { return w.CMHas("Case", after...) })
 	if snap := d.snapshotOf(t, caseTopic); snap.CoveredByBackfill != 2 {
 		t.Errorf("the stream passed %d events as covered by the backfill, want the 2 committed before it began", snap.CoveredByBackfill)
 	}

@@ -56,7 +56,7 @@ func (r *daemonRun) snapshotOf(t *testing.T, topic string) figures.Topic {
 // status reads the topic's status document, zero when there is none.
 func (w *world) status(t *testing.T, topic string) replay.Status {
 	t.Helper()
-	st, err := w.store.Status(t.Context(), w.sim.Org.ID(), topic)
+	st, err := w.Store.Status(t.Context(), w.Sim.Org.ID(), topic)
 	if errors.Is(err, replay.ErrNotFound) {
 		return replay.Status{}
 	}
@@ -101,7 +101,7 @@ func TestTwoDaemonsStartingTogetherBackfillOnceAndTheStandbyTakesOver(t *testing
 		}
 		return true
 	})
-	eventually(t, "the cases made before the start are in CM", func() bool { return w.cmHas("Case", before...) })
+	eventually(t, "the cases made before the start are in CM", func() bool { return w.CMHas("Case", before...) })
 	if pages[holder].Load() == 0 || pages[standby].Load() != 0 {
 		t.Fatalf("backfill progress reports: holder %d, standby %d; want only the holder to backfill",
 			pages[holder].Load(), pages[standby].Load())
@@ -117,15 +117,15 @@ func TestTwoDaemonsStartingTogetherBackfillOnceAndTheStandbyTakesOver(t *testing
 	}
 
 	streamed := w.createCases(t, 20, 3)
-	eventually(t, "the holder streams", func() bool { return w.cmHas("Case", streamed...) })
-	eventually(t, "a checkpoint is written", func() bool { return w.checkpoint(t, topic) != nil })
+	eventually(t, "the holder streams", func() bool { return w.CMHas("Case", streamed...) })
+	eventually(t, "a checkpoint is written", func() bool { return w.Checkpoint(t, topic) != nil })
 	runs[holder].stop(t)
 
 	late := w.createCases(t, 23, 3)
 	eventually(t, "the standby took the topic", func() bool {
 		return runs[standby].snapshotOf(t, topic).State == replay.StateStreaming
 	})
-	eventually(t, "the cases made after the takeover are in CM", func() bool { return w.cmHas("Case", late...) })
+	eventually(t, "the cases made after the takeover are in CM", func() bool { return w.CMHas("Case", late...) })
 	m, err := mapper.New(mapper.Config{Objects: casesOnly})
 	if err != nil {
 		t.Fatal(err)
@@ -143,13 +143,13 @@ func TestTwoDaemonsStartingTogetherBackfillOnceAndTheStandbyTakesOver(t *testing
 // no more fetches or uploads, and its checkpoint stays where it was. When
 // the lease comes free it takes the topic again, its counters intact.
 func TestAHolderThatLosesItsLeaseStartsNoFetchOrUploadAndMovesNoCheckpoint(t *testing.T) {
-	w := newWorld(t)
+	w := newRedisWorld(t)
 	const topic = "/data/EmailMessageChangeEvent"
-	caseID, err := w.sim.Org.Create("Case", caseValues(0))
+	caseID, err := w.Sim.Org.Create("Case", caseValues(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	source := &countingSource{next: w.sf}
+	source := &countingSource{next: w.Salesforce}
 	d := w.startDaemonWith(t, []mapper.ObjectMapping{{Object: "EmailMessage"}}, daemonTuning{
 		daemon: func(c *pipeline.DaemonConfig) {
 			c.Start, c.StatusInterval = pipeline.NewTopicEarliest, 20*time.Millisecond
@@ -162,25 +162,25 @@ func TestAHolderThatLosesItsLeaseStartsNoFetchOrUploadAndMovesNoCheckpoint(t *te
 	email, _ := w.create(t, "EmailMessage", emailValues(caseID, 0))
 	email2, last := w.create(t, "EmailMessage", emailValues(caseID, 1))
 	eventually(t, "the emails are in CM and checkpointed", func() bool {
-		return w.cmHas("EmailMessage", email, email2) && bytes.Equal(w.checkpoint(t, topic), last)
+		return w.CMHas("EmailMessage", email, email2) && bytes.Equal(w.Checkpoint(t, topic), last)
 	})
-	before, err := w.store.Checkpoint(t.Context(), w.sim.Org.ID(), topic)
+	before, err := w.Store.Checkpoint(t.Context(), w.Sim.Org.ID(), topic)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const edited = "Edited while the lease was lost"
-	if err := w.sim.Org.Update(email, sfsim.Values{"TextBody": edited}); err != nil {
+	if err := w.Sim.Org.Update(email, sfsim.Values{"TextBody": edited}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the update waits for its fetch", func() bool { return d.snapshotOf(t, topic).Events == 3 })
 
 	// The lease key vanishes (a pause past the TTL) and another instance
 	// takes the topic with a newer fencing token.
-	key := w.keys + "{" + w.sim.Org.ID() + "}:lease:" + topic
-	if err := w.redis.Del(t.Context(), key).Err(); err != nil {
+	key := w.KeyPrefix + "{" + w.Sim.Org.ID() + "}:lease:" + topic
+	if err := w.Redis.Del(t.Context(), key).Err(); err != nil {
 		t.Fatal(err)
 	}
-	intruder, err := w.store.AcquireLease(t.Context(), w.sim.Org.ID(), topic, "intruder", time.Minute)
+	intruder, err := w.Store.AcquireLease(t.Context(), w.Sim.Org.ID(), topic, "intruder", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,10 +191,10 @@ func TestAHolderThatLosesItsLeaseStartsNoFetchOrUploadAndMovesNoCheckpoint(t *te
 	if calls := source.snapshot(); len(calls) != 0 {
 		t.Fatalf("records were fetched after the lease was lost: %v", calls)
 	}
-	if c, _ := w.cm.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", email)); c.Messages[0].Body == edited {
+	if c, _ := w.CM.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", email)); c.Messages[0].Body == edited {
 		t.Fatal("the update was uploaded after the lease was lost")
 	}
-	after, err := w.store.Checkpoint(t.Context(), w.sim.Org.ID(), topic)
+	after, err := w.Store.Checkpoint(t.Context(), w.Sim.Org.ID(), topic)
 	if err != nil || !after.Equal(before) || intruder.Token <= before.Token {
 		t.Fatalf("checkpoint %+v (%v), want it unchanged at %+v below the intruder's token %d", after, err, before, intruder.Token)
 	}
@@ -202,18 +202,18 @@ func TestAHolderThatLosesItsLeaseStartsNoFetchOrUploadAndMovesNoCheckpoint(t *te
 		t.Error("the lost lease left no last error")
 	}
 
-	if err := w.store.ReleaseLease(t.Context(), intruder); err != nil {
+	if err := w.Store.ReleaseLease(t.Context(), intruder); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the daemon takes the topic again", func() bool {
 		return d.snapshotOf(t, topic).State == replay.StateStreaming
 	})
-	if err := w.sim.Org.Update(email2, sfsim.Values{"TextBody": edited}); err != nil {
+	if err := w.Sim.Org.Update(email2, sfsim.Values{"TextBody": edited}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "both updates are fetched and uploaded", func() bool {
-		c, _ := w.cm.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", email))
-		c2, _ := w.cm.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", email2))
+		c, _ := w.CM.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", email))
+		c2, _ := w.CM.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", email2))
 		return c.Messages[0].Body == edited && c2.Messages[0].Body == edited && d.snapshotOf(t, topic).CommentsUpdated == 2
 	})
 	s := d.snapshotOf(t, topic)
@@ -233,7 +233,7 @@ func TestTheHolderWritesTheTopicStatusAndStopped(t *testing.T) {
 	d := w.startDaemonWith(t, casesOnly, daemonTuning{daemon: func(c *pipeline.DaemonConfig) {
 		c.Holder, c.StatusInterval = "status-holder", 50*time.Millisecond
 	}})
-	eventually(t, "the loaded cases are in CM", func() bool { return w.cmHas("Case", loaded...) })
+	eventually(t, "the loaded cases are in CM", func() bool { return w.CMHas("Case", loaded...) })
 	// A record changed while the backfill still runs is read new by the
 	// backfill, then its older create event replays from EARLIEST and its
 	// update after it: two more text updates. Wait for the replay of the
@@ -243,17 +243,17 @@ func TestTheHolderWritesTheTopicStatusAndStopped(t *testing.T) {
 		return s.State == replay.StateStreaming && s.Events == 5 && s.CommentsUnchanged == 5
 	})
 	streamed := w.createCases(t, 5, 3)
-	if err := w.sim.Org.Update(loaded[0], sfsim.Values{"Description": "The fire is out."}); err != nil {
+	if err := w.Sim.Org.Update(loaded[0], sfsim.Values{"Description": "The fire is out."}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the streamed changes are in CM", func() bool {
-		c, _ := w.cm.Comment(cmProject, cmSource, mapper.CommentID("Case", loaded[0]))
-		return w.cmHas("Case", streamed...) && len(c.Messages) == 1 && bytes.Contains([]byte(c.Messages[0].Body), []byte("fire is out"))
+		c, _ := w.CM.Comment(cmProject, cmSource, mapper.CommentID("Case", loaded[0]))
+		return w.CMHas("Case", streamed...) && len(c.Messages) == 1 && bytes.Contains([]byte(c.Messages[0].Body), []byte("fire is out"))
 	})
-	last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
-	eventually(t, "the checkpoint reaches the last event", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	last := sfsim.EncodeReplayID(w.Sim.Bus.Tip())
+	eventually(t, "the checkpoint reaches the last event", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 
-	cm := w.cm.Stats()
+	cm := w.CM.Stats()
 	var st replay.Status
 	eventually(t, "the status counts match CM's", func() bool {
 		st = w.status(t, topic)
@@ -293,7 +293,7 @@ func TestARefusedFetchDeadLettersEachRecordOfAMergedEvent(t *testing.T) {
 	broken := []mapper.ObjectMapping{{Object: "Case", Comment: mapper.CommentMapping{
 		Properties: map[string]string{"Mood": "Mood__c"}}}}
 	ids := w.createCases(t, 0, 3)
-	_, err := w.sim.Org.Transaction(func(tx *sfsim.Tx) error {
+	_, err := w.Sim.Org.Transaction(func(tx *sfsim.Tx) error {
 		for _, id := range ids {
 			if err := tx.Update(id, sfsim.Values{"Status": "Working"}); err != nil {
 				return err
@@ -304,12 +304,12 @@ func TestARefusedFetchDeadLettersEachRecordOfAMergedEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
+	last := sfsim.EncodeReplayID(w.Sim.Bus.Tip())
 	committed := time.Now()
 	r := w.start(t, setup{topic: topic, objects: broken})
-	eventually(t, "the checkpoint passes the refused event", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "the checkpoint passes the refused event", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 	r.stop(t)
-	dead, err := w.store.ListDeadLetters(t.Context(), w.sim.Org.ID(), "", 100)
+	dead, err := w.Store.ListDeadLetters(t.Context(), w.Sim.Org.ID(), "", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestARefusedFetchDeadLettersEachRecordOfAMergedEvent(t *testing.T) {
 // The initial backfill runs under the topic lease: losing the lease in the
 // middle of it stops it (no further page is read) and the daemon stands by.
 func TestLosingTheLeaseStopsTheInitialBackfill(t *testing.T) {
-	w := newWorld(t)
+	w := newRedisWorld(t)
 	const topic, total = "/data/CaseChangeEvent", 450
 	w.createCases(t, 0, total)
 	lost := newLogSignal("topic lease lost; stopping work on the topic")
@@ -369,11 +369,11 @@ func TestLosingTheLeaseStopsTheInitialBackfill(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the backfill read no page")
 	}
-	key := w.keys + "{" + w.sim.Org.ID() + "}:lease:" + topic
-	if err := w.redis.Del(t.Context(), key).Err(); err != nil {
+	key := w.KeyPrefix + "{" + w.Sim.Org.ID() + "}:lease:" + topic
+	if err := w.Redis.Del(t.Context(), key).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.store.AcquireLease(t.Context(), w.sim.Org.ID(), topic, "intruder", time.Minute); err != nil {
+	if _, err := w.Store.AcquireLease(t.Context(), w.Sim.Org.ID(), topic, "intruder", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the daemon stands by for the intruder", func() bool {
@@ -383,7 +383,7 @@ func TestLosingTheLeaseStopsTheInitialBackfill(t *testing.T) {
 	if n := maxRead.Load(); n >= total {
 		t.Fatalf("the backfill read %d of %d records after losing the lease, want it stopped", n, total)
 	}
-	if n := len(w.cm.Comments(cmProject, cmSource)); n >= total {
+	if n := len(w.CM.Comments(cmProject, cmSource)); n >= total {
 		t.Fatalf("CM holds %d comments, want the backfill stopped before %d", n, total)
 	}
 }

@@ -15,23 +15,23 @@ import (
 func TestAnUpdateTouchingNoMappedFieldCostsNoRESTCallAndNoUpload(t *testing.T) {
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
-	source := &countingSource{next: w.sf}
+	source := &countingSource{next: w.Salesforce}
 	r := w.startWith(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}},
 		func(_ *pipeline.Config, o *pipeline.Options) { o.Records = source })
 	id, created := w.create(t, "Case", caseValues(0))
-	eventually(t, "the create is checkpointed", func() bool { return bytes.Equal(w.checkpoint(t, topic), created) })
-	callsBefore, statsBefore := len(source.snapshot()), w.cm.Stats()
+	eventually(t, "the create is checkpointed", func() bool { return bytes.Equal(w.Checkpoint(t, topic), created) })
+	callsBefore, statsBefore := len(source.snapshot()), w.CM.Stats()
 
-	if err := w.sim.Org.Update(id, sfsim.Values{"ContactEmail": "someone@example.com"}); err != nil {
+	if err := w.Sim.Org.Update(id, sfsim.Values{"ContactEmail": "someone@example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	updated := sfsim.EncodeReplayID(w.sim.Bus.Tip())
-	eventually(t, "the update is checkpointed", func() bool { return bytes.Equal(w.checkpoint(t, topic), updated) })
+	updated := sfsim.EncodeReplayID(w.Sim.Bus.Tip())
+	eventually(t, "the update is checkpointed", func() bool { return bytes.Equal(w.Checkpoint(t, topic), updated) })
 	r.stop(t)
 	if got := len(source.snapshot()); got != callsBefore {
 		t.Errorf("Retrieve calls went from %d to %d for an update of an unmapped field", callsBefore, got)
 	}
-	if after := w.cm.Stats(); after.CommentsReceived != statsBefore.CommentsReceived {
+	if after := w.CM.Stats(); after.CommentsReceived != statsBefore.CommentsReceived {
 		t.Errorf("CM received %d comments for an update of an unmapped field", after.CommentsReceived-statsBefore.CommentsReceived)
 	}
 }
@@ -40,11 +40,11 @@ func TestAnUpdateTouchingNoMappedFieldCostsNoRESTCallAndNoUpload(t *testing.T) {
 func TestAGapEventsRecordIsFetchedAndUploaded(t *testing.T) {
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
-	source := &countingSource{next: w.sf}
+	source := &countingSource{next: w.Salesforce}
 	r := w.startWith(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}},
 		func(_ *pipeline.Config, o *pipeline.Options) { o.Records = source })
 	var id string
-	commit, err := w.sim.Org.TransactionWith(sfsim.TxOptions{DatabaseLevel: true}, func(tx *sfsim.Tx) error {
+	commit, err := w.Sim.Org.TransactionWith(sfsim.TxOptions{DatabaseLevel: true}, func(tx *sfsim.Tx) error {
 		var err error
 		id, err = tx.Create("Case", caseValues(1))
 		return err
@@ -55,7 +55,7 @@ func TestAGapEventsRecordIsFetchedAndUploaded(t *testing.T) {
 	if got := commit.Events[0].Header.ChangeType; got != sfsim.ChangeType("GAP_CREATE") {
 		t.Fatalf("the database-level create produced %s, want GAP_CREATE", got)
 	}
-	eventually(t, "CM holds the gap-created case", func() bool { return w.cmHas("Case", id) })
+	eventually(t, "CM holds the gap-created case", func() bool { return w.CMHas("Case", id) })
 	r.stop(t)
 	fetched := false
 	for _, call := range source.snapshot() {
@@ -71,11 +71,11 @@ func TestAGapEventsRecordIsFetchedAndUploaded(t *testing.T) {
 func TestParentRelationshipFieldsAreReadWithAQuery(t *testing.T) {
 	w := newWorld(t)
 	const topic = "/data/EmailMessageChangeEvent"
-	caseID, err := w.sim.Org.Create("Case", caseValues(0))
+	caseID, err := w.Sim.Org.Create("Case", caseValues(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	parent, _ := w.sim.Org.Get(caseID)
+	parent, _ := w.Sim.Org.Get(caseID)
 	caseNumber, _ := parent.Fields["CaseNumber"].(string)
 	if caseNumber == "" {
 		t.Fatal("the simulated case has no CaseNumber")
@@ -84,11 +84,11 @@ func TestParentRelationshipFieldsAreReadWithAQuery(t *testing.T) {
 	r := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{mapping}})
 	id, _ := w.create(t, "EmailMessage", emailValues(caseID, 0))
 	eventually(t, "CM holds the email with its case number", func() bool {
-		c, ok := w.cm.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", id))
+		c, ok := w.CM.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", id))
 		return ok && c.UserProperties["string:Case Number"] == caseNumber
 	})
 	r.stop(t)
-	if n, _ := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID()); n != 0 {
+	if n, _ := w.Store.CountDeadLetters(t.Context(), w.Sim.Org.ID()); n != 0 {
 		t.Fatalf("%d dead letters, want none", n)
 	}
 }
@@ -114,12 +114,12 @@ func TestATopicNeverSeenStartsAtTheConfiguredPosition(t *testing.T) {
 			eventually(t, "a case created after the start reaches CM", func() bool {
 				id, _ := w.create(t, "Case", caseValues(len(fresh)+1))
 				fresh = append(fresh, id)
-				return w.cmHas("Case", fresh[0]) || (len(fresh) > 1 && w.cmHas("Case", fresh[len(fresh)-2]))
+				return w.CMHas("Case", fresh[0]) || (len(fresh) > 1 && w.CMHas("Case", fresh[len(fresh)-2]))
 			})
-			last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
-			eventually(t, "the checkpoint reaches the last case", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+			last := sfsim.EncodeReplayID(w.Sim.Bus.Tip())
+			eventually(t, "the checkpoint reaches the last case", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 			r.stop(t)
-			if got := w.cmHas("Case", old); got != tc.wantOldCase {
+			if got := w.CMHas("Case", old); got != tc.wantOldCase {
 				t.Fatalf("CM holds the case created before the start: %v, want %v", got, tc.wantOldCase)
 			}
 		})
@@ -132,16 +132,16 @@ func TestATopicNeverSeenStartsAtTheConfiguredPosition(t *testing.T) {
 func TestACommentCMRejectsIsDeadLetteredWithItsReplayIDAndTheStreamGoesOn(t *testing.T) {
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
-	w.gate.reject("REJECT-ME")
+	w.Gate.Reject("REJECT-ME")
 	r := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}})
 	bad, badReplay := w.create(t, "Case", sfsim.Values{"Subject": "REJECT-ME", "Status": "New"})
 	good, last := w.create(t, "Case", caseValues(7))
-	eventually(t, "the checkpoint passes the rejected case", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "the checkpoint passes the rejected case", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 	r.stop(t)
-	if !w.cmHas("Case", good) || w.cmHas("Case", bad) {
-		t.Fatalf("CM holds the good case: %v, the rejected one: %v", w.cmHas("Case", good), w.cmHas("Case", bad))
+	if !w.CMHas("Case", good) || w.CMHas("Case", bad) {
+		t.Fatalf("CM holds the good case: %v, the rejected one: %v", w.CMHas("Case", good), w.CMHas("Case", bad))
 	}
-	letters, err := w.store.ListDeadLetters(t.Context(), w.sim.Org.ID(), "", 10)
+	letters, err := w.Store.ListDeadLetters(t.Context(), w.Sim.Org.ID(), "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}

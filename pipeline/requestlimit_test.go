@@ -24,7 +24,7 @@ import (
 // retry for ever, the topic showing streaming.
 func TestAStreamingFetchAtTheRequestLimitPausesOnlyItsTopicAndLosesNothing(t *testing.T) {
 	w := newWorld(t)
-	caseID, err := w.sim.Org.Create("Case", caseValues(0))
+	caseID, err := w.Sim.Org.Create("Case", caseValues(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,14 +37,14 @@ func TestAStreamingFetchAtTheRequestLimitPausesOnlyItsTopicAndLosesNothing(t *te
 	eventually(t, "both topics stream", func() bool {
 		return topicState(d.daemon, emailTopic) == replay.StateStreaming && topicState(d.daemon, caseTopic) == replay.StateStreaming
 	})
-	eventually(t, "the emails are in CM", func() bool { return w.cmHas("EmailMessage", emails...) })
+	eventually(t, "the emails are in CM", func() bool { return w.CMHas("EmailMessage", emails...) })
 	w.awaitCheckpointAtTip(t, emailTopic)
-	checkpointBefore := w.checkpoint(t, emailTopic)
+	checkpointBefore := w.Checkpoint(t, emailTopic)
 
-	used, _ := w.sim.REST.APIUsage()
-	w.sim.REST.SetDailyAPILimit(used) // every further REST call is refused
+	used, _ := w.Sim.REST.APIUsage()
+	w.Sim.REST.SetDailyAPILimit(used) // every further REST call is refused
 	for i, id := range emails {       // each UPDATE needs a fetch of the whole record
-		if err := w.sim.Org.Update(id, sfsim.Values{"TextBody": "Edited while the org's API allocation was spent, " + strings.Repeat("!", i+1)}); err != nil {
+		if err := w.Sim.Org.Update(id, sfsim.Values{"TextBody": "Edited while the org's API allocation was spent, " + strings.Repeat("!", i+1)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -54,7 +54,7 @@ func TestAStreamingFetchAtTheRequestLimitPausesOnlyItsTopicAndLosesNothing(t *te
 			strings.Contains(s.LastError, "resumes at")
 	})
 	after := w.createCases(t, 1, 1)
-	eventually(t, "a case made while the email topic is paused reaches CM", func() bool { return w.cmHas("Case", after...) })
+	eventually(t, "a case made while the email topic is paused reaches CM", func() bool { return w.CMHas("Case", after...) })
 	if s := topicState(d.daemon, caseTopic); s != replay.StateStreaming {
 		t.Errorf("the case topic is %s while the email topic is paused, want streaming", s)
 	}
@@ -63,11 +63,11 @@ func TestAStreamingFetchAtTheRequestLimitPausesOnlyItsTopicAndLosesNothing(t *te
 		t.Fatalf("the daemon stopped: %v", d.err)
 	default:
 	}
-	if got := w.checkpoint(t, emailTopic); string(got) != string(checkpointBefore) {
+	if got := w.Checkpoint(t, emailTopic); string(got) != string(checkpointBefore) {
 		t.Fatal("the email topic's checkpoint moved past an event whose fetch was refused")
 	}
 
-	w.sim.REST.SetDailyAPILimit(1_000_000)
+	w.Sim.REST.SetDailyAPILimit(1_000_000)
 	eventually(t, "the email topic streams once the limit clears", func() bool {
 		return topicState(d.daemon, emailTopic) == replay.StateStreaming
 	})
@@ -89,10 +89,10 @@ func TestAGapOverflowResyncAtTheRequestLimitPausesTheTopicInsteadOfDeadLettering
 		c.Start, c.BudgetRetry = pipeline.NewTopicEarliest, 200*time.Millisecond
 	})
 	eventually(t, "the case topic streams", func() bool { return topicState(d.daemon, caseTopic) == replay.StateStreaming })
-	used, _ := w.sim.REST.APIUsage()
-	w.sim.REST.SetDailyAPILimit(used)
+	used, _ := w.Sim.REST.APIUsage()
+	w.Sim.REST.SetDailyAPILimit(used)
 	var ids []string
-	_, err := w.sim.Org.Transaction(func(tx *sfsim.Tx) error {
+	_, err := w.Sim.Org.Transaction(func(tx *sfsim.Tx) error {
 		for i := range 6 {
 			id, err := tx.Create("Case", caseValues(i))
 			if err != nil {
@@ -109,9 +109,9 @@ func TestAGapOverflowResyncAtTheRequestLimitPausesTheTopicInsteadOfDeadLettering
 		s := d.snapshotOf(t, caseTopic)
 		return s.State == replay.StatePaused && strings.Contains(s.LastError, "REQUEST_LIMIT_EXCEEDED")
 	})
-	w.sim.REST.SetDailyAPILimit(1_000_000)
-	eventually(t, "every case of the overflowed transaction is in CM", func() bool { return w.cmHas("Case", ids...) })
-	if n, err := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID()); err != nil || n != 0 {
+	w.Sim.REST.SetDailyAPILimit(1_000_000)
+	eventually(t, "every case of the overflowed transaction is in CM", func() bool { return w.CMHas("Case", ids...) })
+	if n, err := w.Store.CountDeadLetters(t.Context(), w.Sim.Org.ID()); err != nil || n != 0 {
 		t.Fatalf("%d dead letters (%v), want the overflow resynced after the pause, not dead-lettered", n, err)
 	}
 	d.stop(t)
@@ -124,11 +124,11 @@ func TestAGapOverflowResyncAtTheRequestLimitPausesTheTopicInsteadOfDeadLettering
 func TestAFetchWithoutARenewableSessionStopsTheWorkerInsteadOfDeadLettering(t *testing.T) {
 	w := newWorld(t)
 	id, _ := w.create(t, "Case", caseValues(0))
-	if err := w.sim.Org.Update(id, sfsim.Values{"Description": "edited: the UPDATE needs a fetch"}); err != nil {
+	if err := w.Sim.Org.Update(id, sfsim.Values{"Description": "edited: the UPDATE needs a fetch"}); err != nil {
 		t.Fatal(err)
 	}
 	revoked, err := salesforce.NewClient(salesforce.Config{}, pubsub.StaticCredentials{
-		AccessToken: "00D000000000001!revoked", InstanceURL: w.sim.InstanceURL, TenantID: w.sim.Org.ID()})
+		AccessToken: "00D000000000001!revoked", InstanceURL: w.Sim.InstanceURL, TenantID: w.Sim.Org.ID()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,13 +144,13 @@ func TestAFetchWithoutARenewableSessionStopsTheWorkerInsteadOfDeadLettering(t *t
 	if !errors.Is(r.err, pubsub.ErrCannotRefresh) || !errors.Is(r.err, salesforce.ErrInvalidSession) {
 		t.Fatalf("Run = %v, want the refused session", r.err)
 	}
-	if n, err := w.store.CountDeadLetters(t.Context(), w.sim.Org.ID()); err != nil || n != 0 {
+	if n, err := w.Store.CountDeadLetters(t.Context(), w.Sim.Org.ID()); err != nil || n != 0 {
 		t.Fatalf("%d dead letters (%v), want none: the records are not at fault", n, err)
 	}
-	if !w.cmHas("Case", id) {
+	if !w.CMHas("Case", id) {
 		t.Error("the CREATE before the refused fetch did not reach CM")
 	}
-	if bytes.Equal(w.checkpoint(t, caseTopic), sfsim.EncodeReplayID(w.sim.Bus.Tip())) {
+	if bytes.Equal(w.Checkpoint(t, caseTopic), sfsim.EncodeReplayID(w.Sim.Bus.Tip())) {
 		t.Error("the checkpoint passed the event whose fetch was refused")
 	}
 }

@@ -24,12 +24,12 @@ func TestTheCheckpointIsFlushedAtShutdownToTheLastHandledEvent(t *testing.T) {
 		id, pos := w.create(t, "Case", caseValues(i))
 		ids, last = append(ids, id), pos
 	}
-	eventually(t, "CM holds the three cases", func() bool { return w.cmHas("Case", ids...) })
-	if cp := w.checkpoint(t, caseTopic); cp != nil {
+	eventually(t, "CM holds the three cases", func() bool { return w.CMHas("Case", ids...) })
+	if cp := w.Checkpoint(t, caseTopic); cp != nil {
 		t.Fatalf("a checkpoint %x was written before the hour-long flush interval passed", cp)
 	}
 	r.stop(t)
-	if cp := w.checkpoint(t, caseTopic); !bytes.Equal(cp, last) {
+	if cp := w.Checkpoint(t, caseTopic); !bytes.Equal(cp, last) {
 		t.Fatalf("checkpoint after the stop is %x, want the last handled event %x", cp, last)
 	}
 }
@@ -43,21 +43,21 @@ func TestAQuietTopicsCheckpointFollowsTheKeepalives(t *testing.T) {
 	d := w.startDaemon(t, casesOnly, nil)
 	caseID, casePos := w.create(t, "Case", caseValues(0))
 	eventually(t, "the case is streamed and checkpointed", func() bool {
-		return w.cmHas("Case", caseID) && bytes.Equal(w.checkpoint(t, caseTopic), casePos)
+		return w.CMHas("Case", caseID) && bytes.Equal(w.Checkpoint(t, caseTopic), casePos)
 	})
 	// Traffic on another object only: the case topic's stream carries no
 	// event, only keepalives.
 	for i := range 3 {
-		if _, err := w.sim.Org.Create("EmailMessage", emailValues(caseID, i)); err != nil {
+		if _, err := w.Sim.Org.Create("EmailMessage", emailValues(caseID, i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	tip := sfsim.EncodeReplayID(w.sim.Bus.Tip())
+	tip := sfsim.EncodeReplayID(w.Sim.Bus.Tip())
 	if bytes.Equal(tip, casePos) {
 		t.Fatal("the emails added no event to the bus")
 	}
 	eventually(t, fmt.Sprintf("the quiet topic's checkpoint follows the keepalives to %x", tip), func() bool {
-		return bytes.Equal(w.checkpoint(t, caseTopic), tip)
+		return bytes.Equal(w.Checkpoint(t, caseTopic), tip)
 	})
 	if snap := d.snapshotOf(t, caseTopic); snap.Keepalives == 0 || snap.Events != 1 {
 		t.Fatalf("the topic saw %d events and %d keepalives, want its one case event and keepalives", snap.Events, snap.Keepalives)

@@ -44,30 +44,30 @@ func TestCasesAndEmailsBecomeCommentsAndTheCheckpointReachesTheLastEvent(t *test
 	}
 	// An UPDATE carries only the changed body: the worker must fetch the
 	// record to rebuild the whole comment.
-	if err := w.sim.Org.Update(emails[0], sfsim.Values{"TextBody": "Never mind, it arrived."}); err != nil {
+	if err := w.Sim.Org.Update(emails[0], sfsim.Values{"TextBody": "Never mind, it arrived."}); err != nil {
 		t.Fatal(err)
 	}
-	last := sfsim.EncodeReplayID(w.sim.Bus.Tip())
+	last := sfsim.EncodeReplayID(w.Sim.Bus.Tip())
 
 	eventually(t, "CM holds every case and email", func() bool {
-		return w.cmHas("Case", cases...) && w.cmHas("EmailMessage", emails...)
+		return w.CMHas("Case", cases...) && w.CMHas("EmailMessage", emails...)
 	})
 	eventually(t, "the email update reaches CM", func() bool {
-		c, _ := w.cm.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", emails[0]))
+		c, _ := w.CM.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", emails[0]))
 		return len(c.Messages) > 0 && strings.Contains(c.Messages[0].Body, "Never mind, it arrived.")
 	})
-	eventually(t, "the checkpoint reaches the last event", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "the checkpoint reaches the last event", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 	r.stop(t)
 
-	c, _ := w.cm.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", emails[1]))
+	c, _ := w.CM.Comment(cmProject, cmSource, mapper.CommentID("EmailMessage", emails[1]))
 	if got := c.ThreadID; got == "" {
 		t.Errorf("email comment has no thread ID, want its case's")
 	}
-	if got, want := len(w.cm.Comments(cmProject, cmSource)), len(cases)+len(emails); got != want {
+	if got, want := len(w.CM.Comments(cmProject, cmSource)), len(cases)+len(emails); got != want {
 		t.Errorf("CM holds %d comments, want %d", got, want)
 	}
-	if got := bytes.Equal(w.checkpoint(t, topic), last); !got {
-		t.Errorf("checkpoint after stop = %x, want %x", w.checkpoint(t, topic), last)
+	if got := bytes.Equal(w.Checkpoint(t, topic), last); !got {
+		t.Errorf("checkpoint after stop = %x, want %x", w.Checkpoint(t, topic), last)
 	}
 }
 
@@ -79,7 +79,7 @@ func TestCheckpointNeverPassesAnEventCMHasNotAccepted(t *testing.T) {
 	r := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}, upload: oneByOne})
 
 	const refused = "refused-by-cm"
-	w.gate.fail(refused)
+	w.Gate.Fail(refused)
 	ids := make([]string, 5)
 	positions := make([][]byte, 5)
 	for i := range ids {
@@ -89,20 +89,20 @@ func TestCheckpointNeverPassesAnEventCMHasNotAccepted(t *testing.T) {
 		}
 		ids[i], positions[i] = w.create(t, "Case", v)
 	}
-	eventually(t, "CM accepts events 1, 2 and 4", func() bool { return w.cmHas("Case", ids[0], ids[1], ids[3]) })
-	if w.cmHas("Case", ids[2]) || w.cmHas("Case", ids[4]) {
+	eventually(t, "CM accepts events 1, 2 and 4", func() bool { return w.CMHas("Case", ids[0], ids[1], ids[3]) })
+	if w.CMHas("Case", ids[2]) || w.CMHas("Case", ids[4]) {
 		t.Fatal("CM holds a comment the gate refuses")
 	}
-	eventually(t, "the checkpoint reaches event 2", func() bool { return bytes.Equal(w.checkpoint(t, topic), positions[1]) })
+	eventually(t, "the checkpoint reaches event 2", func() bool { return bytes.Equal(w.Checkpoint(t, topic), positions[1]) })
 	r.stop(t)
-	if got := w.checkpoint(t, topic); !bytes.Equal(got, positions[1]) {
+	if got := w.Checkpoint(t, topic); !bytes.Equal(got, positions[1]) {
 		t.Fatalf("checkpoint after stop = %x, want event 2's %x", got, positions[1])
 	}
 
-	w.gate.heal()
+	w.Gate.Heal()
 	r = w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}, upload: oneByOne})
-	eventually(t, "CM holds every comment after the restart", func() bool { return w.cmHas("Case", ids...) })
-	eventually(t, "the checkpoint reaches event 5", func() bool { return bytes.Equal(w.checkpoint(t, topic), positions[4]) })
+	eventually(t, "CM holds every comment after the restart", func() bool { return w.CMHas("Case", ids...) })
+	eventually(t, "the checkpoint reaches event 5", func() bool { return bytes.Equal(w.Checkpoint(t, topic), positions[4]) })
 	r.stop(t)
 }
 
@@ -110,7 +110,7 @@ func TestRestartResumesFromTheCheckpointWithNothingLost(t *testing.T) {
 	w := newWorld(t)
 	const topic = "/data/EmailMessageChangeEvent"
 	emailsOnly := setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "EmailMessage"}}}
-	caseID, err := w.sim.Org.Create("Case", caseValues(0))
+	caseID, err := w.Sim.Org.Create("Case", caseValues(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +122,8 @@ func TestRestartResumesFromTheCheckpointWithNothingLost(t *testing.T) {
 		id, last = w.create(t, "EmailMessage", emailValues(caseID, i))
 		ids = append(ids, id)
 	}
-	eventually(t, "the first emails reach CM", func() bool { return w.cmHas("EmailMessage", ids...) })
-	eventually(t, "the checkpoint reaches the third email", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "the first emails reach CM", func() bool { return w.CMHas("EmailMessage", ids...) })
+	eventually(t, "the checkpoint reaches the third email", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 	r.stop(t)
 
 	for i := 3; i < 6; i++ { // written while no worker runs
@@ -132,11 +132,11 @@ func TestRestartResumesFromTheCheckpointWithNothingLost(t *testing.T) {
 		ids = append(ids, id)
 	}
 	r = w.start(t, emailsOnly)
-	eventually(t, "every email reaches CM", func() bool { return w.cmHas("EmailMessage", ids...) })
-	eventually(t, "the checkpoint reaches the sixth email", func() bool { return bytes.Equal(w.checkpoint(t, topic), last) })
+	eventually(t, "every email reaches CM", func() bool { return w.CMHas("EmailMessage", ids...) })
+	eventually(t, "the checkpoint reaches the sixth email", func() bool { return bytes.Equal(w.Checkpoint(t, topic), last) })
 	r.stop(t)
 
-	st := w.cm.Stats()
+	st := w.CM.Stats()
 	if st.New != 6 || st.CommentsReceived != 6 {
 		t.Errorf("CM created %d and received %d comments, want 6 and 6: the restart re-sent or lost some", st.New, st.CommentsReceived)
 	}
