@@ -64,28 +64,9 @@ func variedEmailValues(caseID string, i, bodyBytes int) sfsim.Values {
 // seedVariedEmails creates n variedEmailValues records on one case,
 // perTx per transaction, and returns their IDs.
 func seedVariedEmails(t testing.TB, org *sfsim.Org, n, perTx, bodyBytes int) []string {
-	t.Helper()
-	caseID, err := org.Create("Case", sfsim.Values{"Subject": "Seeded case", "Status": "New", "Origin": "Email"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := make([]string, 0, n)
-	for len(ids) < n {
-		_, err := org.Transaction(func(tx *sfsim.Tx) error {
-			for i := 0; i < perTx && len(ids) < n; i++ {
-				id, err := tx.Create("EmailMessage", variedEmailValues(caseID, len(ids), bodyBytes))
-				if err != nil {
-					return err
-				}
-				ids = append(ids, id)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return ids
+	return seedEmailsWith(t, org, n, perTx, func(caseID string, i int) sfsim.Values {
+		return variedEmailValues(caseID, i, bodyBytes)
+	})
 }
 
 // cmDocuments is every stored comment of w's CM as JSON, by comment ID:

@@ -81,16 +81,22 @@ func (w *world) backfill(t testing.TB, s setup) *backfill.Backfill {
 // seedEmails creates n EmailMessages on one case, perTx per transaction
 // (one transaction shares one SystemModstamp), and returns their IDs.
 func seedEmails(t testing.TB, org *sfsim.Org, n, perTx int) []string {
+	return seedEmailsWith(t, org, n, perTx, emailValues)
+}
+
+// seedEmailsWith is seedEmails with the values of the i-th email given by
+// values.
+func seedEmailsWith(t testing.TB, org *sfsim.Org, n, perTx int, values func(caseID string, i int) sfsim.Values) []string {
 	t.Helper()
 	caseID, err := org.Create("Case", sfsim.Values{"Subject": "Seeded case", "Status": "New", "Origin": "Email"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
+	ids := make([]string, 0, n)
 	for len(ids) < n {
 		_, err := org.Transaction(func(tx *sfsim.Tx) error {
 			for i := 0; i < perTx && len(ids) < n; i++ {
-				id, err := tx.Create("EmailMessage", emailValues(caseID, len(ids)))
+				id, err := tx.Create("EmailMessage", values(caseID, len(ids)))
 				if err != nil {
 					return err
 				}
