@@ -16,7 +16,6 @@ import (
 
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
@@ -65,7 +64,7 @@ func newWorld(t testing.TB, opts worldOptions) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cm.Close() })
-	creds := pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
+	creds := salesforce.StaticSession{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
 	sf, err := salesforce.NewClient(salesforce.Config{}, creds)
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,6 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/deadletter"
 	"github.com/sfcdc/sfcdc/mapper"
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
@@ -60,7 +59,7 @@ func newWorld(t *testing.T) *world {
 	front := httptest.NewServer(gate)
 	t.Cleanup(front.Close)
 	sf, err := salesforce.NewClient(salesforce.Config{},
-		pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()})
+		salesforce.StaticSession{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func CheckSalesforce(ctx context.Context, spec integration.Spec, r *Report) erro
 }
 
 // sessionWithin reads the Salesforce session with a deadline.
-func sessionWithin(ctx context.Context, creds pubsub.Credentials) (pubsub.Session, error) {
+func sessionWithin(ctx context.Context, creds salesforce.SessionSource) (salesforce.Session, error) {
 	ctx, cancel := context.WithTimeout(ctx, checkCallTimeout)
 	defer cancel()
 	return creds.Current(ctx)

@@ -32,17 +32,17 @@ type refreshingCreds struct {
 	sim *sfsim.Sim
 
 	mu        sync.Mutex
-	cur       pubsub.Session
+	cur       salesforce.Session
 	refreshes int
 }
 
-func (c *refreshingCreds) Current(context.Context) (pubsub.Session, error) {
+func (c *refreshingCreds) Current(context.Context) (salesforce.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.cur, nil
 }
 
-func (c *refreshingCreds) Refresh(_ context.Context, rejected pubsub.Session) (pubsub.Session, error) {
+func (c *refreshingCreds) Refresh(_ context.Context, rejected salesforce.Session) (salesforce.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if rejected.AccessToken == c.cur.AccessToken {
@@ -86,7 +86,7 @@ func newE2EWorld(t testing.TB, tune func(*sfsim.SimConfig)) *e2eWorld {
 	front := httptest.NewServer(gate)
 	t.Cleanup(front.Close)
 
-	creds := &refreshingCreds{sim: s, cur: pubsub.Session{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}}
+	creds := &refreshingCreds{sim: s, cur: salesforce.Session{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}}
 	sf, err := salesforce.NewClient(salesforce.Config{}, creds)
 	if err != nil {
 		t.Fatal(err)

@@ -76,7 +76,7 @@ func newWorldWith(t *testing.T, tune func(*sfsim.SimConfig)) *world {
 	front := httptest.NewServer(gate)
 	t.Cleanup(front.Close)
 
-	creds := pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
+	creds := salesforce.StaticSession{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
 	sf, err := salesforce.NewClient(salesforce.Config{}, creds)
 	if err != nil {
 		t.Fatal(err)

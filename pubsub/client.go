@@ -12,6 +12,7 @@ import (
 	"time"
 
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
+	"github.com/sfcdc/sfcdc/salesforce"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -112,7 +113,7 @@ type Client struct {
 }
 
 // NewClient prepares a connection (gRPC connects lazily, on the first call).
-func NewClient(cfg Config, creds Credentials) (*Client, error) {
+func NewClient(cfg Config, creds salesforce.SessionSource) (*Client, error) {
 	if creds == nil {
 		return nil, errors.New("create Pub/Sub client: no credentials given")
 	}

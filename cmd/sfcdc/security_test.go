@@ -125,7 +125,7 @@ func TestThePubSubClientRefusesAnUntrustedCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	creds := pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
+	creds := salesforce.StaticSession{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
 	topic := s.Org.Channels()[0].Topic
 	getTopic := func(cfg pubsub.Config) error {
 		c, err := pubsub.NewClient(cfg, creds)
