@@ -92,7 +92,7 @@ func (b *Backfill) newUploader() (*uploader.Uploader, error) {
 	cfg := b.opts.Upload
 	cfg.MaxConcurrentRequests = b.cfg.UploadConcurrency
 	return uploader.New(cfg, uploader.Options{
-		Hashes:     HashStore{Store: b.opts.Store, Org: b.opts.Org},
+		Hashes:     replay.OrgHashes{Store: b.opts.Store, Org: b.opts.Org},
 		Report:     func(o uploader.Outcome) { tok := o.Token.(token); tok.t.resolve(tok, o) },
 		HTTPClient: b.opts.UploadHTTPClient,
 		Logger:     b.log,

@@ -264,7 +264,7 @@ func (p *pass) upload(ctx context.Context, uploads []recordUpload) error {
 	var mu sync.Mutex
 	outcomes := map[string]uploader.Outcome{}
 	up, err := uploader.New(p.opts.Upload, uploader.Options{
-		Hashes: backfill.HashStore{Store: p.opts.Store, Org: p.cfg.Org},
+		Hashes: replay.OrgHashes{Store: p.opts.Store, Org: p.cfg.Org},
 		Report: func(o uploader.Outcome) {
 			mu.Lock()
 			outcomes[o.Token.(string)] = o

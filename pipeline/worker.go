@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
@@ -187,7 +186,7 @@ func (w *Worker) newRun(keeper *leaseKeeper) (*run, error) {
 		},
 	})
 	up, err := uploader.New(w.opts.Upload, uploader.Options{
-		Hashes: backfill.HashStore{Store: w.opts.Store, Org: w.cfg.Org},
+		Hashes: replay.OrgHashes{Store: w.opts.Store, Org: w.cfg.Org},
 		Report: r.onOutcome,
 		Logger: w.opts.Logger,
 	})
