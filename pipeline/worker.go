@@ -155,7 +155,7 @@ type run struct {
 	lease        replay.Lease
 	tracker      *replay.Tracker
 	flusher      *replay.Flusher
-	upload       *uploader.Uploader
+	upload       *uploader.Uploader[replay.Seq]
 	events       *openEvents
 	fetches      chan fetchRequest
 	fetching     pendingFetches // record IDs queued to the fetch batcher
@@ -185,7 +185,7 @@ func (w *Worker) newRun(keeper *leaseKeeper) (*run, error) {
 			w.stats.setError(err)
 		},
 	})
-	up, err := uploader.New(w.opts.Upload, uploader.Options{
+	up, err := uploader.New(w.opts.Upload, uploader.Options[replay.Seq]{
 		Hashes: replay.OrgHashes{Store: w.opts.Store, Org: w.cfg.Org},
 		Report: r.onOutcome,
 		Logger: w.opts.Logger,

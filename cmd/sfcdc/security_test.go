@@ -87,9 +87,9 @@ func TestTheCMUploaderRefusesAnUntrustedCertificate(t *testing.T) {
 	server := quietTLSServer(t, &hits, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
 	})
-	outcomes := make(chan uploader.Outcome, 1)
+	outcomes := make(chan uploader.Outcome[string], 1)
 	up, err := uploader.New(uploader.Config{BaseURL: server.URL, Token: token, Project: "support", Source: "salesforce"},
-		uploader.Options{Report: func(o uploader.Outcome) { outcomes <- o }})
+		uploader.Options[string]{Report: func(o uploader.Outcome[string]) { outcomes <- o }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,11 +97,11 @@ func TestTheCMUploaderRefusesAnUntrustedCertificate(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- up.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	if err := up.Submit(ctx, uploader.Item{Result: mapper.Result{Kind: mapper.ResultDelete, Object: "EmailMessage", RecordID: "02s000000000001AAA",
+	if err := up.Submit(ctx, uploader.Item[string]{Result: mapper.Result{Kind: mapper.ResultDelete, Object: "EmailMessage", RecordID: "02s000000000001AAA",
 		CommentID: "EmailMessage-02s000000000001AAA"}}); err != nil {
 		t.Fatal(err)
 	}
-	var o uploader.Outcome
+	var o uploader.Outcome[string]
 	select {
 	case o = <-outcomes:
 	case <-time.After(30 * time.Second):
