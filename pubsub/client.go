@@ -171,9 +171,5 @@ func transportCredentials(cfg Config) (credentials.TransportCredentials, error) 
 	return credentials.NewTLS(tlsCfg), nil
 }
 
-// API gives direct access to the generated client (GetTopic, Publish…); its
-// calls carry the session metadata.
-func (c *Client) API() eventbusv1.PubSubClient { return c.api }
-
 // Close ends the connection; subscriptions must be stopped first.
 func (c *Client) Close() error { return c.conn.Close() }

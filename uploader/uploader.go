@@ -73,8 +73,8 @@ type Options[T any] struct {
 }
 
 // Uploader delivers items to one CM source, each carrying a token of type
-// T. Submit and Flush may be called
-// from any goroutine; Run must be running for anything to be sent.
+// T. Submit and Flush may be called from any goroutine; Run must be
+// running for anything to be sent.
 type Uploader[T any] struct {
 	cfg        Config
 	client     *cmClient

@@ -24,7 +24,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sfcdc/sfcdc/mapper"
-	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
@@ -135,7 +134,7 @@ func TestThePubSubClientRefusesAnUntrustedCertificate(t *testing.T) {
 		defer c.Close()
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
-		_, err = c.API().GetTopic(ctx, &eventbusv1.TopicRequest{TopicName: topic})
+		_, err = c.TopicInfo(ctx, topic)
 		return err
 	}
 	// Without the simulator's CA the system roots apply, and they do not
