@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/replay"
 )
 
 // Estimate reads what Run would read for req and compares each comment
@@ -26,7 +27,7 @@ func (b *Backfill) Estimate(ctx context.Context, req Request) (Estimate, error) 
 	}
 	began, callsBefore := b.opts.Now(), b.opts.Salesforce.Usage().Calls
 	j := b.newJob()
-	s := &estimateSink{j: j, hashes: HashStore{Store: b.opts.Store, Org: b.opts.Org}}
+	s := &estimateSink{j: j, hashes: replay.OrgHashes{Store: b.opts.Store, Org: b.opts.Org}}
 	var est Estimate
 	for _, om := range oms {
 		c, err := j.openCursor(ctx, om, req)
@@ -94,7 +95,7 @@ func (b *Backfill) finishEstimate(est Estimate, began time.Time, callsBefore int
 // estimateSink decides what Run would do with each record.
 type estimateSink struct {
 	j      *job
-	hashes HashStore
+	hashes replay.OrgHashes
 }
 
 func (s *estimateSink) take(ctx context.Context, run *objectRun, rows []row) error {

@@ -88,12 +88,12 @@ func (j *job) saveFinal(ctx context.Context, runs []*objectRun, s *uploadSink) e
 	return errors.Join(errs...)
 }
 
-func (b *Backfill) newUploader() (*uploader.Uploader, error) {
+func (b *Backfill) newUploader() (*uploader.Uploader[token], error) {
 	cfg := b.opts.Upload
 	cfg.MaxConcurrentRequests = b.cfg.UploadConcurrency
-	return uploader.New(cfg, uploader.Options{
-		Hashes:     HashStore{Store: b.opts.Store, Org: b.opts.Org},
-		Report:     func(o uploader.Outcome) { tok := o.Token.(token); tok.t.resolve(tok, o) },
+	return uploader.New(cfg, uploader.Options[token]{
+		Hashes:     replay.OrgHashes{Store: b.opts.Store, Org: b.opts.Org},
+		Report:     func(o uploader.Outcome[token]) { o.Token.t.resolve(o.Token, o) },
 		HTTPClient: b.opts.UploadHTTPClient,
 		Logger:     b.log,
 	})
@@ -119,7 +119,7 @@ func (b *Backfill) summarize(runs []*objectRun, st uploader.Stats, began time.Ti
 // watermark as their outcomes settle.
 type uploadSink struct {
 	j  *job
-	up *uploader.Uploader
+	up *uploader.Uploader[token]
 }
 
 func (s *uploadSink) take(ctx context.Context, run *objectRun, rows []row) error {
@@ -134,7 +134,7 @@ func (s *uploadSink) take(ctx context.Context, run *objectRun, rows []row) error
 			return err
 		}
 		tok := run.tracker.add(r.pos)
-		if err := s.up.Submit(ctx, uploader.Item{Result: res, Token: tok}); err != nil {
+		if err := s.up.Submit(ctx, uploader.Item[token]{Result: res, Token: tok}); err != nil {
 			run.tracker.abandon(err)
 			return fmt.Errorf("backfill %s: %w", run.cursor.object, err)
 		}

@@ -33,7 +33,7 @@ type entry struct {
 	dead    *replay.DeadLetter // set when the record was dead-lettered
 }
 
-// token identifies an entry in an uploader.Item.
+// token identifies an entry in an uploader.Item[token].
 type token struct {
 	t   *tracker
 	seq int64
@@ -67,7 +67,7 @@ func (t *tracker) abandon(err error) {
 }
 
 // resolve records an outcome. It runs on the uploader's goroutine.
-func (t *tracker) resolve(tok token, o uploader.Outcome) {
+func (t *tracker) resolve(tok token, o uploader.Outcome[token]) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := t.pending[tok.seq-t.base]

@@ -262,12 +262,12 @@ func (p *pass) upload(ctx context.Context, uploads []recordUpload) error {
 		return nil
 	}
 	var mu sync.Mutex
-	outcomes := map[string]uploader.Outcome{}
-	up, err := uploader.New(p.opts.Upload, uploader.Options{
-		Hashes: backfill.HashStore{Store: p.opts.Store, Org: p.cfg.Org},
-		Report: func(o uploader.Outcome) {
+	outcomes := map[string]uploader.Outcome[string]{}
+	up, err := uploader.New(p.opts.Upload, uploader.Options[string]{
+		Hashes: replay.OrgHashes{Store: p.opts.Store, Org: p.cfg.Org},
+		Report: func(o uploader.Outcome[string]) {
 			mu.Lock()
-			outcomes[o.Token.(string)] = o
+			outcomes[o.Token] = o
 			mu.Unlock()
 		},
 		Logger: p.log,
@@ -280,7 +280,7 @@ func (p *pass) upload(ctx context.Context, uploads []recordUpload) error {
 	go func() { done <- up.Run(runCtx) }()
 	var submitErr error
 	for _, u := range uploads {
-		if submitErr = up.Submit(ctx, uploader.Item{Result: u.res, Token: u.dl.ID}); submitErr != nil {
+		if submitErr = up.Submit(ctx, uploader.Item[string]{Result: u.res, Token: u.dl.ID}); submitErr != nil {
 			break // the uploader stopped (a fatal CM answer) or ctx ended
 		}
 	}
@@ -330,7 +330,7 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-func uploadedWhat(u recordUpload, o uploader.Outcome) string {
+func uploadedWhat(u recordUpload, o uploader.Outcome[string]) string {
 	if u.gone {
 		return fmt.Sprintf("record %s no longer exists in Salesforce: deleted its comment %s in CM (on_delete is delete)",
 			u.dl.RecordID, u.res.CommentID)

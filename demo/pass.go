@@ -15,8 +15,8 @@ import (
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/mapper"
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/sfcdc/sfcdc/uploader"
@@ -149,16 +149,16 @@ var activeLatencies atomic.Pointer[latencies]
 type simCreds struct {
 	sim *sfsim.Sim
 	mu  sync.Mutex
-	cur pubsub.Session
+	cur salesforce.Session
 }
 
-func (c *simCreds) Current(context.Context) (pubsub.Session, error) {
+func (c *simCreds) Current(context.Context) (salesforce.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.cur, nil
 }
 
-func (c *simCreds) Refresh(_ context.Context, rejected pubsub.Session) (pubsub.Session, error) {
+func (c *simCreds) Refresh(_ context.Context, rejected salesforce.Session) (salesforce.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if rejected.AccessToken == c.cur.AccessToken {
@@ -207,7 +207,7 @@ func runDemoPass(ctx context.Context, p demoPass) (Result, error) {
 	}
 	defer sim.Close()
 	org := sim.Org.ID()
-	creds := &simCreds{sim: sim, cur: pubsub.Session{AccessToken: sim.AccessToken, InstanceURL: sim.InstanceURL, TenantID: org}}
+	creds := &simCreds{sim: sim, cur: salesforce.Session{AccessToken: sim.AccessToken, InstanceURL: sim.InstanceURL, TenantID: org}}
 	eng, err := engine.New(demoSpec(sim, p.cm), engine.Deps{Store: p.store, Logger: slog.New(slog.DiscardHandler), Credentials: creds,
 		Tuning: engine.Tuning{FetchLinger: demoFetchLinger, MaxInFlightEvents: demoInFlight}})
 	if err != nil {

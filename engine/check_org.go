@@ -10,11 +10,8 @@ import (
 
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/mapper"
-	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/salesforce"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // The pre-flight checks of `sfcdc validate`: each asks a service the
@@ -70,7 +67,7 @@ func CheckSalesforce(ctx context.Context, spec integration.Spec, r *Report) erro
 		return integration.Invalid(err)
 	}
 	defer ps.Close()
-	v := &orgValidator{sf: sf, topics: ps.API(), described: map[string]salesforce.ObjectDescription{}}
+	v := &orgValidator{sf: sf, topics: ps, described: map[string]salesforce.ObjectDescription{}}
 	if err := v.check(ctx, m, r); err != nil {
 		r.AddProblem(salesforceProblem(spec.Salesforce, err))
 	}
@@ -78,7 +75,7 @@ func CheckSalesforce(ctx context.Context, spec integration.Spec, r *Report) erro
 }
 
 // sessionWithin reads the Salesforce session with a deadline.
-func sessionWithin(ctx context.Context, creds pubsub.Credentials) (pubsub.Session, error) {
+func sessionWithin(ctx context.Context, creds salesforce.SessionSource) (salesforce.Session, error) {
 	ctx, cancel := context.WithTimeout(ctx, checkCallTimeout)
 	defer cancel()
 	return creds.Current(ctx)
@@ -90,7 +87,7 @@ var errUnreachable = errors.New("no answer")
 // orgValidator checks the mapping against one org.
 type orgValidator struct {
 	sf        *salesforce.Client
-	topics    eventbusv1.PubSubClient
+	topics    *pubsub.Client
 	described map[string]salesforce.ObjectDescription
 }
 
@@ -207,19 +204,20 @@ func (v *orgValidator) checkField(ctx context.Context, d salesforce.ObjectDescri
 func (v *orgValidator) checkTopic(ctx context.Context, topic string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, checkCallTimeout)
 	defer cancel()
-	info, err := v.topics.GetTopic(ctx, &eventbusv1.TopicRequest{TopicName: topic})
-	switch status.Code(err) {
-	case codes.OK:
-		if !info.GetCanSubscribe() {
+	info, err := v.topics.TopicInfo(ctx, topic)
+	var refused *pubsub.TopicError
+	switch {
+	case err == nil:
+		if !info.CanSubscribe {
 			return fmt.Sprintf("topic %s exists but the integration user cannot subscribe to it: grant the user the View All Data or the object's Read permission", topic), nil
 		}
 		return "", nil
-	case codes.NotFound, codes.InvalidArgument:
+	case errors.Is(err, pubsub.ErrTopicNotFound):
 		return fmt.Sprintf("topic %s does not exist: enable Change Data Capture for the object (Setup > Change Data Capture), or fix the object's topic: key", topic), nil
-	case codes.PermissionDenied, codes.Unauthenticated:
-		return fmt.Sprintf("topic %s: the Pub/Sub API refused the session (%s): check the user's API access and the salesforce settings", topic, status.Code(err)), nil
+	case errors.As(err, &refused) && errors.Is(err, pubsub.ErrUnauthenticated):
+		return fmt.Sprintf("topic %s: the Pub/Sub API refused the session (%s): check the user's API access and the salesforce settings", topic, refused.Code), nil
 	}
-	return "", fmt.Errorf("%w: get topic %s: %w", errUnreachable, topic, err)
+	return "", fmt.Errorf("%w: %w", errUnreachable, err)
 }
 
 // findField looks a field up by API name (Salesforce names are

@@ -6,21 +6,20 @@ import (
 	"sync"
 
 	"github.com/sfcdc/sfcdc/integration"
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/salesforce"
 )
 
 // Credentials is the session source the salesforce section describes:
 // OAuth (salesforce.auth) or the fixed access_token / instance_url /
 // tenant_id. log receives the OAuth retries' warnings (nil: discarded).
-func Credentials(sf integration.Salesforce, log *slog.Logger) pubsub.Credentials {
+func Credentials(sf integration.Salesforce, log *slog.Logger) salesforce.SessionSource {
 	if sf.Auth.Configured() {
 		if log == nil {
 			log = slog.New(slog.DiscardHandler)
 		}
 		return &oauthCredentials{auth: sf.Auth, caFile: sf.CAFile, log: log}
 	}
-	return pubsub.StaticCredentials{AccessToken: sf.AccessToken, InstanceURL: sf.InstanceURL, TenantID: sf.TenantID}
+	return salesforce.StaticSession{AccessToken: sf.AccessToken, InstanceURL: sf.InstanceURL, TenantID: sf.TenantID}
 }
 
 // oauthCredentials are the OAuth session source. They are built on first
@@ -50,19 +49,19 @@ func (o *oauthCredentials) get() (*salesforce.Credentials, error) {
 }
 
 // Current returns the session in use.
-func (o *oauthCredentials) Current(ctx context.Context) (pubsub.Session, error) {
+func (o *oauthCredentials) Current(ctx context.Context) (salesforce.Session, error) {
 	c, err := o.get()
 	if err != nil {
-		return pubsub.Session{}, err
+		return salesforce.Session{}, err
 	}
 	return c.Current(ctx)
 }
 
 // Refresh replaces a rejected session.
-func (o *oauthCredentials) Refresh(ctx context.Context, rejected pubsub.Session) (pubsub.Session, error) {
+func (o *oauthCredentials) Refresh(ctx context.Context, rejected salesforce.Session) (salesforce.Session, error) {
 	c, err := o.get()
 	if err != nil {
-		return pubsub.Session{}, err
+		return salesforce.Session{}, err
 	}
 	return c.Refresh(ctx, rejected)
 }

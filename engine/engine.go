@@ -37,7 +37,7 @@ type Deps struct {
 	// Credentials replace the session source the spec describes (a test or
 	// a simulator minting its own tokens). Nil: built from the salesforce
 	// section.
-	Credentials pubsub.Credentials
+	Credentials salesforce.SessionSource
 	// Ready, when set, is called once per Run after the session, the
 	// daemon and its topics exist and before anything streams, e.g. to
 	// start serving the engine's figures; an error stops Run before it
@@ -69,7 +69,7 @@ type Hooks struct {
 	BackfillStore func(backfill.Store) backfill.Store
 	// RESTCredentials wraps the credentials of the REST client, which asks
 	// them for the session before every call.
-	RESTCredentials func(pubsub.Credentials) pubsub.Credentials
+	RESTCredentials func(salesforce.SessionSource) salesforce.SessionSource
 }
 
 // Ready is what a Run is about to stream.
@@ -90,7 +90,7 @@ type Engine struct {
 	spec  integration.Spec
 	deps  Deps
 	log   *slog.Logger
-	creds pubsub.Credentials
+	creds salesforce.SessionSource
 	sf    *salesforce.Client
 	m     *mapper.Mapper
 

@@ -11,7 +11,6 @@ import (
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/mapper"
-	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
@@ -235,8 +234,8 @@ func TestASharedPubSubClientCarriesTheStreamAndStaysOpenAfterClose(t *testing.T)
 		t.Fatalf("Run: %v, want a clean stop", err)
 	}
 	eng.Close()
-	info, err := ps.API().GetTopic(t.Context(), &eventbusv1.TopicRequest{TopicName: "/data/CaseChangeEvent"})
-	if err != nil || info.GetTopicName() == "" {
+	info, err := ps.TopicInfo(t.Context(), "/data/CaseChangeEvent")
+	if err != nil || info.Name == "" {
 		t.Fatalf("the shared client after the engine closed: %v, %v; want it still open", info, err)
 	}
 }

@@ -142,7 +142,7 @@
 // Error texts pass through a redaction of anything credential-shaped first.
 // Dead letters carry the change's commit time (EventTime); a fetch refused
 // for good (salesforce.Classify's Fatal) dead-letters each record of the
-// event on its own, unless no session can be had (pubsub.ErrCannotRefresh):
+// event on its own, unless no session can be had (salesforce.ErrCannotRefresh):
 // then the worker stops with the reason, as the subscriber does, and
 // dead-letters nothing. A transient fetch failure is retried with the
 // retry package's policy (200 ms growing by half to 30 s, with jitter) for

@@ -12,7 +12,7 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pipeline"
-	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/sfcdc/sfcdc/sim/simworld"
@@ -25,17 +25,17 @@ type refreshingCreds struct {
 	sim *sfsim.Sim
 
 	mu        sync.Mutex
-	cur       pubsub.Session
+	cur       salesforce.Session
 	refreshes int
 }
 
-func (c *refreshingCreds) Current(context.Context) (pubsub.Session, error) {
+func (c *refreshingCreds) Current(context.Context) (salesforce.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.cur, nil
 }
 
-func (c *refreshingCreds) Refresh(_ context.Context, rejected pubsub.Session) (pubsub.Session, error) {
+func (c *refreshingCreds) Refresh(_ context.Context, rejected salesforce.Session) (salesforce.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if rejected.AccessToken == c.cur.AccessToken {
@@ -64,8 +64,8 @@ func newE2EWorld(t testing.TB, tune func(*sfsim.SimConfig)) *e2eWorld {
 	w := openWorld(t, simworld.Options{
 		Org: tune,
 		CM:  func(o *commsmining.Options) { o.RecordReceipts = true },
-		Credentials: func(s *sfsim.Sim) pubsub.Credentials {
-			creds = &refreshingCreds{sim: s, cur: pubsub.Session{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}}
+		Credentials: func(s *sfsim.Sim) salesforce.SessionSource {
+			creds = &refreshingCreds{sim: s, cur: salesforce.Session{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}}
 			return creds
 		},
 		Watchdog: 500 * time.Millisecond,

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/mapper"
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/retry"
 	"github.com/sfcdc/sfcdc/salesforce"
@@ -218,10 +217,10 @@ func (r *run) retrieve(ctx context.Context, object string, reqs []fetchRequest) 
 // stopsTheRun tells the fetch failures that concern every record, not the
 // ones asked for: the org's API allocation is spent (salesforce.Classify's
 // Limit), or no session can be had without a person (a refused grant or
-// client, a token that cannot be renewed: pubsub.ErrCannotRefresh).
+// client, a token that cannot be renewed: salesforce.ErrCannotRefresh).
 // Dead letters are for records; these stop the run instead.
 func stopsTheRun(err error) bool {
-	return salesforce.Classify(err) == salesforce.Limit || errors.Is(err, pubsub.ErrCannotRefresh)
+	return salesforce.Classify(err) == salesforce.Limit || errors.Is(err, salesforce.ErrCannotRefresh)
 }
 
 // read uses one Collections retrieve, or SOQL when the mapping needs parent

@@ -151,7 +151,7 @@ func (r *run) submit(ctx context.Context, seq replay.Seq, rec mapper.Record) {
 		return
 	}
 	r.events.add(seq)
-	if err := r.upload.Submit(ctx, uploader.Item{Result: res, Token: seq}); err != nil {
+	if err := r.upload.Submit(ctx, uploader.Item[replay.Seq]{Result: res, Token: seq}); err != nil {
 		r.log.Debug("submit comment", "comment", res.CommentID, "err", err)
 	}
 }
@@ -159,8 +159,8 @@ func (r *run) submit(ctx context.Context, seq replay.Seq, rec mapper.Record) {
 // onOutcome finishes a comment's piece once CM holds it or it is dead-
 // lettered. It runs on the uploader's goroutines under its report lock, so
 // it never waits: a dead letter is only queued here (see deadLetter).
-func (r *run) onOutcome(o uploader.Outcome) {
-	seq, _ := o.Token.(replay.Seq)
+func (r *run) onOutcome(o uploader.Outcome[replay.Seq]) {
+	seq := o.Token
 	r.stats.outcome(o)
 	var fatal *uploader.FatalError
 	switch {

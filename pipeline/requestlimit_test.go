@@ -9,7 +9,6 @@ import (
 
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pipeline"
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
@@ -127,7 +126,7 @@ func TestAFetchWithoutARenewableSessionStopsTheWorkerInsteadOfDeadLettering(t *t
 	if err := w.Sim.Org.Update(id, sfsim.Values{"Description": "edited: the UPDATE needs a fetch"}); err != nil {
 		t.Fatal(err)
 	}
-	revoked, err := salesforce.NewClient(salesforce.Config{}, pubsub.StaticCredentials{
+	revoked, err := salesforce.NewClient(salesforce.Config{}, salesforce.StaticSession{
 		AccessToken: "00D000000000001!revoked", InstanceURL: w.Sim.InstanceURL, TenantID: w.Sim.Org.ID()})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +140,7 @@ func TestAFetchWithoutARenewableSessionStopsTheWorkerInsteadOfDeadLettering(t *t
 	case <-time.After(20 * time.Second):
 		t.Fatal("the worker still runs after its fetch lost the session for good")
 	}
-	if !errors.Is(r.err, pubsub.ErrCannotRefresh) || !errors.Is(r.err, salesforce.ErrInvalidSession) {
+	if !errors.Is(r.err, salesforce.ErrCannotRefresh) || !errors.Is(r.err, salesforce.ErrInvalidSession) {
 		t.Fatalf("Run = %v, want the refused session", r.err)
 	}
 	if n, err := w.Store.CountDeadLetters(t.Context(), w.Sim.Org.ID()); err != nil || n != 0 {

@@ -157,7 +157,7 @@ func (s *topicStats) message(m pubsub.Message, now time.Time) {
 }
 
 // outcome counts one uploader outcome.
-func (s *topicStats) outcome(o uploader.Outcome) {
+func (s *topicStats) outcome(o uploader.Outcome[replay.Seq]) {
 	switch {
 	case o.Delivered():
 		s.incidents.Cleared(FailureCM)

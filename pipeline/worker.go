@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
@@ -156,7 +155,7 @@ type run struct {
 	lease        replay.Lease
 	tracker      *replay.Tracker
 	flusher      *replay.Flusher
-	upload       *uploader.Uploader
+	upload       *uploader.Uploader[replay.Seq]
 	events       *openEvents
 	fetches      chan fetchRequest
 	fetching     pendingFetches // record IDs queued to the fetch batcher
@@ -186,8 +185,8 @@ func (w *Worker) newRun(keeper *leaseKeeper) (*run, error) {
 			w.stats.setError(err)
 		},
 	})
-	up, err := uploader.New(w.opts.Upload, uploader.Options{
-		Hashes: backfill.HashStore{Store: w.opts.Store, Org: w.cfg.Org},
+	up, err := uploader.New(w.opts.Upload, uploader.Options[replay.Seq]{
+		Hashes: replay.OrgHashes{Store: w.opts.Store, Org: w.cfg.Org},
 		Report: r.onOutcome,
 		Logger: w.opts.Logger,
 	})

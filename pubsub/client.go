@@ -12,6 +12,7 @@ import (
 	"time"
 
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
+	"github.com/sfcdc/sfcdc/salesforce"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -112,7 +113,7 @@ type Client struct {
 }
 
 // NewClient prepares a connection (gRPC connects lazily, on the first call).
-func NewClient(cfg Config, creds Credentials) (*Client, error) {
+func NewClient(cfg Config, creds salesforce.SessionSource) (*Client, error) {
 	if creds == nil {
 		return nil, errors.New("create Pub/Sub client: no credentials given")
 	}
@@ -169,10 +170,6 @@ func transportCredentials(cfg Config) (credentials.TransportCredentials, error) 
 	}
 	return credentials.NewTLS(tlsCfg), nil
 }
-
-// API gives direct access to the generated client (GetTopic, Publish…); its
-// calls carry the session metadata.
-func (c *Client) API() eventbusv1.PubSubClient { return c.api }
 
 // Close ends the connection; subscriptions must be stopped first.
 func (c *Client) Close() error { return c.conn.Close() }

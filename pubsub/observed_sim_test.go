@@ -13,6 +13,7 @@ import (
 
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/test/bufconn"
@@ -114,7 +115,7 @@ func (o *observedSim) snapshot() []observedStream {
 	return out
 }
 
-func (o *observedSim) client(t testing.TB, creds pubsub.Credentials, tune func(*pubsub.Config)) *pubsub.Client {
+func (o *observedSim) client(t testing.TB, creds salesforce.SessionSource, tune func(*pubsub.Config)) *pubsub.Client {
 	t.Helper()
 	cfg := pubsub.Config{
 		Endpoint:       "passthrough:///bufnet",
@@ -138,8 +139,8 @@ func (o *observedSim) client(t testing.TB, creds pubsub.Credentials, tune func(*
 	return c
 }
 
-func (o *observedSim) staticCredentials() pubsub.StaticCredentials {
-	return pubsub.StaticCredentials{AccessToken: o.tokens.Issue(), InstanceURL: sfsim.DefaultInstanceURL, TenantID: o.org.ID()}
+func (o *observedSim) staticCredentials() salesforce.StaticSession {
+	return salesforce.StaticSession{AccessToken: o.tokens.Issue(), InstanceURL: sfsim.DefaultInstanceURL, TenantID: o.org.ID()}
 }
 
 func (o *observedSim) createCases(t testing.TB, n int) []string {

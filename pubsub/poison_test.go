@@ -19,7 +19,7 @@ func TestAnUndecodableEventIsPoisonAndTheStreamGoesOn(t *testing.T) {
 	}
 	c := h.client(t, nil, nil)
 	topic := sfsim.PlatformEventTopic("Alert__e")
-	resp, err := c.API().Publish(t.Context(), &eventbusv1.PublishRequest{TopicName: topic, Events: []*eventbusv1.ProducerEvent{
+	resp, err := pubsub.RawAPI(c).Publish(t.Context(), &eventbusv1.PublishRequest{TopicName: topic, Events: []*eventbusv1.ProducerEvent{
 		{Id: "forged", SchemaId: schemaID, Payload: []byte{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01}},
 		{Id: "good", SchemaId: schemaID, Payload: good},
 	}})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
 
@@ -17,18 +18,18 @@ import (
 // either the refresh itself fails, or it yields another rejected token.
 type failingRefresh struct {
 	orgID     string
-	refresh   func(attempt int) (pubsub.Session, error)
+	refresh   func(attempt int) (salesforce.Session, error)
 	tooMany   int    // stop the test's subscription after this many refreshes
 	stop      func() // so a tight-loop regression fails instead of hanging
 	mu        sync.Mutex
 	refreshAt []time.Time
 }
 
-func (c *failingRefresh) Current(context.Context) (pubsub.Session, error) {
-	return pubsub.Session{AccessToken: "00D000000000001!rejected", InstanceURL: sfsim.DefaultInstanceURL, TenantID: c.orgID}, nil
+func (c *failingRefresh) Current(context.Context) (salesforce.Session, error) {
+	return salesforce.Session{AccessToken: "00D000000000001!rejected", InstanceURL: sfsim.DefaultInstanceURL, TenantID: c.orgID}, nil
 }
 
-func (c *failingRefresh) Refresh(context.Context, pubsub.Session) (pubsub.Session, error) {
+func (c *failingRefresh) Refresh(context.Context, salesforce.Session) (salesforce.Session, error) {
 	c.mu.Lock()
 	c.refreshAt = append(c.refreshAt, time.Now())
 	n := len(c.refreshAt)
@@ -44,12 +45,12 @@ func (c *failingRefresh) Refresh(context.Context, pubsub.Session) (pubsub.Sessio
 // grow from BackoffInitial towards BackoffMax, never a tight loop. It runs
 // in fake time, so two minutes of backoff take milliseconds.
 func TestRepeatedRefreshFailuresBackOff(t *testing.T) {
-	refreshes := map[string]func(int) (pubsub.Session, error){
-		"the refresh fails": func(int) (pubsub.Session, error) {
-			return pubsub.Session{}, errors.New("the token endpoint answered 503")
+	refreshes := map[string]func(int) (salesforce.Session, error){
+		"the refresh fails": func(int) (salesforce.Session, error) {
+			return salesforce.Session{}, errors.New("the token endpoint answered 503")
 		},
-		"the refreshed token is rejected too": func(n int) (pubsub.Session, error) {
-			return pubsub.Session{AccessToken: fmt.Sprintf("00D000000000001!rejected%d", n), InstanceURL: sfsim.DefaultInstanceURL}, nil
+		"the refreshed token is rejected too": func(n int) (salesforce.Session, error) {
+			return salesforce.Session{AccessToken: fmt.Sprintf("00D000000000001!rejected%d", n), InstanceURL: sfsim.DefaultInstanceURL}, nil
 		},
 	}
 	for name, refresh := range refreshes {

@@ -9,30 +9,31 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
 
 // slowSession fails its first `failures` Current calls with err, then
 // serves a session the server accepts.
 type slowSession struct {
-	good     pubsub.StaticCredentials
+	good     salesforce.StaticSession
 	err      error
 	failures int
 	mu       sync.Mutex
 	calls    int
 }
 
-func (c *slowSession) Current(ctx context.Context) (pubsub.Session, error) {
+func (c *slowSession) Current(ctx context.Context) (salesforce.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls++
 	if c.calls <= c.failures {
-		return pubsub.Session{}, c.err
+		return salesforce.Session{}, c.err
 	}
 	return c.good.Current(ctx)
 }
 
-func (c *slowSession) Refresh(ctx context.Context, _ pubsub.Session) (pubsub.Session, error) {
+func (c *slowSession) Refresh(ctx context.Context, _ salesforce.Session) (salesforce.Session, error) {
 	return c.Current(ctx)
 }
 
@@ -72,13 +73,13 @@ func TestASessionThatFailsForNowIsAskedForAgainAndTheSubscriptionStreams(t *test
 // reason instead of a reconnect loop.
 func TestASessionRefusedForGoodEndsTheSubscriptionWithTheReason(t *testing.T) {
 	o := startObservedSim(t, sfsim.Config{Seed: 43}, time.Minute)
-	refused := fmt.Errorf("Salesforce OAuth answered 400 invalid_grant: %w", pubsub.ErrCannotRefresh)
+	refused := fmt.Errorf("Salesforce OAuth answered 400 invalid_grant: %w", salesforce.ErrCannotRefresh)
 	creds := &slowSession{good: o.staticCredentials(), err: refused, failures: 1000}
 	sub := o.client(t, creds, nil).Subscribe(t.Context(), "/data/CaseChangeEvent", pubsub.Start{})
 	for m := range sub.Messages() {
 		sub.Release(m)
 	}
-	if err := sub.Err(); !errors.Is(err, pubsub.ErrCannotRefresh) {
+	if err := sub.Err(); !errors.Is(err, salesforce.ErrCannotRefresh) {
 		t.Fatalf("Err = %v, want the refusal", err)
 	}
 	creds.mu.Lock()

@@ -18,7 +18,8 @@ var (
 	ErrReplayInvalid = errors.New("replay ID rejected by Salesforce")
 	// ErrTopicNotFound: the topic does not exist or is not visible.
 	ErrTopicNotFound = errors.New("topic not found or not accessible")
-	// ErrUnauthenticated: the session was rejected and could not be renewed.
+	// ErrUnauthenticated: the session was rejected and could not be renewed
+	// (a subscription), or refused for this call (TopicInfo).
 	ErrUnauthenticated = errors.New("session rejected by Salesforce")
 	// ErrUntrustedCertificate: the endpoint's TLS certificate does not
 	// verify against the configured roots. No retry can fix that, so it is

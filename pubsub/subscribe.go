@@ -11,6 +11,7 @@ import (
 
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	"github.com/sfcdc/sfcdc/retry"
+	"github.com/sfcdc/sfcdc/salesforce"
 )
 
 // Preset is where a subscription starts when it has no replay ID.
@@ -179,7 +180,7 @@ func (s *Subscription) run(ctx context.Context, start Start) error {
 		switch {
 		case ctx.Err() != nil:
 			return nil
-		case errors.Is(err, ErrCannotRefresh):
+		case errors.Is(err, salesforce.ErrCannotRefresh):
 			// No session can be had without a person (a refused grant or
 			// client, a fixed token): stop with the reason.
 			return fmt.Errorf("subscribe to %s: %w", s.topic, err)
@@ -204,7 +205,7 @@ func (s *Subscription) run(ctx context.Context, start Start) error {
 			return err
 		case failAuth:
 			if _, rerr := s.client.creds.Refresh(ctx, sess); rerr != nil {
-				if errors.Is(rerr, ErrCannotRefresh) {
+				if errors.Is(rerr, salesforce.ErrCannotRefresh) {
 					return fmt.Errorf("%w: %w", err, rerr)
 				}
 				log.Warn("session refresh failed; will retry", "error", rerr)

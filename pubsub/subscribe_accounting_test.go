@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
 
@@ -133,16 +134,16 @@ type reissuingCredentials struct {
 	refreshes int
 }
 
-func (c *reissuingCredentials) Current(context.Context) (pubsub.Session, error) {
+func (c *reissuingCredentials) Current(context.Context) (salesforce.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.token == "" {
 		c.token = c.o.tokens.Issue()
 	}
-	return pubsub.Session{AccessToken: c.token, InstanceURL: sfsim.DefaultInstanceURL, TenantID: c.o.org.ID()}, nil
+	return salesforce.Session{AccessToken: c.token, InstanceURL: sfsim.DefaultInstanceURL, TenantID: c.o.org.ID()}, nil
 }
 
-func (c *reissuingCredentials) Refresh(ctx context.Context, _ pubsub.Session) (pubsub.Session, error) {
+func (c *reissuingCredentials) Refresh(ctx context.Context, _ salesforce.Session) (salesforce.Session, error) {
 	c.mu.Lock()
 	c.token = c.o.tokens.Issue()
 	c.refreshes++

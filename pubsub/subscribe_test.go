@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
 
@@ -44,7 +45,7 @@ type refreshingCredentials struct {
 	refreshes int
 }
 
-func (c *refreshingCredentials) Current(context.Context) (pubsub.Session, error) {
+func (c *refreshingCredentials) Current(context.Context) (salesforce.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.token == "" {
@@ -53,7 +54,7 @@ func (c *refreshingCredentials) Current(context.Context) (pubsub.Session, error)
 	return c.session(), nil
 }
 
-func (c *refreshingCredentials) Refresh(context.Context, pubsub.Session) (pubsub.Session, error) {
+func (c *refreshingCredentials) Refresh(context.Context, salesforce.Session) (salesforce.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.token = c.sim.Tokens.Issue()
@@ -61,11 +62,11 @@ func (c *refreshingCredentials) Refresh(context.Context, pubsub.Session) (pubsub
 	return c.session(), nil
 }
 
-func (c *refreshingCredentials) session() pubsub.Session {
-	return pubsub.Session{AccessToken: c.token, InstanceURL: c.sim.InstanceURL, TenantID: c.sim.Org.ID()}
+func (c *refreshingCredentials) session() salesforce.Session {
+	return salesforce.Session{AccessToken: c.token, InstanceURL: c.sim.InstanceURL, TenantID: c.sim.Org.ID()}
 }
 
-func (h *simHarness) client(t testing.TB, creds pubsub.Credentials, tune func(*pubsub.Config)) *pubsub.Client {
+func (h *simHarness) client(t testing.TB, creds salesforce.SessionSource, tune func(*pubsub.Config)) *pubsub.Client {
 	t.Helper()
 	cfg := pubsub.Config{
 		Endpoint:       h.sim.PubSub.Addr(),
@@ -188,12 +189,12 @@ func TestTokenExpiryMidStreamRefreshesOnceAndLosesNothing(t *testing.T) {
 
 func TestARejectedFixedTokenEndsWithUnauthenticated(t *testing.T) {
 	h := startSim(t, sfsim.Config{Seed: 9}, time.Minute)
-	creds := pubsub.StaticCredentials{AccessToken: "00D000000000001!forged", InstanceURL: h.sim.InstanceURL, TenantID: h.sim.Org.ID()}
+	creds := salesforce.StaticSession{AccessToken: "00D000000000001!forged", InstanceURL: h.sim.InstanceURL, TenantID: h.sim.Org.ID()}
 	sub := h.client(t, creds, nil).Subscribe(t.Context(), "/data/CaseChangeEvent", pubsub.Start{})
 	for range sub.Messages() {
 	}
 	err := sub.Err()
-	if !errors.Is(err, pubsub.ErrUnauthenticated) || !errors.Is(err, pubsub.ErrCannotRefresh) {
+	if !errors.Is(err, pubsub.ErrUnauthenticated) || !errors.Is(err, salesforce.ErrCannotRefresh) {
 		t.Fatalf("got %v, want ErrUnauthenticated and ErrCannotRefresh", err)
 	}
 	if contains(err.Error(), "forged") {
@@ -243,7 +244,7 @@ func TestAnExpiredReplayIDIsReportedNotSkipped(t *testing.T) {
 	old := sfsim.EncodeReplayID(s.Bus.Tip() - 2)
 	clock.Advance(73 * time.Hour)
 	h.createCases(t, 1)
-	creds := pubsub.StaticCredentials{AccessToken: s.Tokens.Issue(), InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
+	creds := salesforce.StaticSession{AccessToken: s.Tokens.Issue(), InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
 	sub := h.client(t, creds, nil).Subscribe(t.Context(), "/data/CaseChangeEvent", pubsub.After(old))
 	for m := range sub.Messages() {
 		if !m.IsKeepalive() {

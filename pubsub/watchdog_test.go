@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/test/bufconn"
@@ -48,7 +49,7 @@ func TestTheWatchdogResubscribesASilentStreamAfterFiveMinutes(t *testing.T) {
 			Plaintext: true,
 			Dialer:    func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) },
 			Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		}, pubsub.StaticCredentials{AccessToken: tokens.Issue(), InstanceURL: sfsim.DefaultInstanceURL, TenantID: org.ID()})
+		}, salesforce.StaticSession{AccessToken: tokens.Issue(), InstanceURL: sfsim.DefaultInstanceURL, TenantID: org.ID()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,9 @@
 //     checkpoint correct when a paused holder wakes up after losing it.
 //   - Watermarks: the backfill position per (org, object).
 //   - Content hashes: what was last uploaded per comment ID, so unchanged
-//     comments are not re-sent (and billed).
+//     comments are not re-sent (and billed); OrgHashes is one org's
+//     hashes as the uploader's HashStore, the one adapter every uploader
+//     of an org uses.
 //   - Dead letters: events or records given up on, with reason and attempt
 //     count but no record body unless the caller adds one; each failed
 //     retry stores its error, the next attempt time and, at the caller's

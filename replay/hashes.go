@@ -12,9 +12,7 @@ import (
 // the comment it is about to send: equal Content means no billable change,
 // equal Metadata too means nothing to send at all.
 //
-// With mapper.Hashes h the conversion is
-//
-//	replay.Hashes{Content: string(h.Content[:]), Metadata: string(h.Metadata[:])}
+// OrgHashes converts them to and from mapper.Hashes for the uploader.
 type Hashes struct {
 	// Content digests the message text CM bills for (subjects, bodies).
 	Content string

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/sfcdc/sfcdc/pubsub"
 )
 
 // openStream sends a request whose answer is read as a stream (a Bulk
@@ -37,7 +35,7 @@ func (c *Client) openStream(ctx context.Context, req request) (*http.Response, e
 	return c.openStreamOnce(ctx, fresh, req)
 }
 
-func (c *Client) openStreamOnce(ctx context.Context, sess pubsub.Session, req request) (*http.Response, error) {
+func (c *Client) openStreamOnce(ctx context.Context, sess Session, req request) (*http.Response, error) {
 	if err := checkResourcePath(req.path); err != nil {
 		return nil, fmt.Errorf("call %s: %w", req, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
@@ -59,7 +58,7 @@ func TestATokenRequestThatFailsIsTransientOnlyWhenTheServerFailed(t *testing.T) 
 	s.RESTFaults.Set(sfsim.RESTFaultSettings{TokenErrors: 1})
 	creds := clientCredentials(t, s, nil)
 	_, err := creds.Current(t.Context())
-	if got := salesforce.Classify(err); got != salesforce.Transient || errors.Is(err, pubsub.ErrCannotRefresh) {
+	if got := salesforce.Classify(err); got != salesforce.Transient || errors.Is(err, salesforce.ErrCannotRefresh) {
 		t.Fatalf("a token endpoint's 503: Classify(%v) = %v, want transient, and the subscriber may try again", err, got)
 	}
 	// The next request within the backoff is refused locally, still transient.
@@ -80,9 +79,9 @@ func TestATokenRequestThatFailsIsTransientOnlyWhenTheServerFailed(t *testing.T) 
 		t.Fatalf("a wrong client secret: %v classed %v, want fatal", err, salesforce.Classify(err))
 	}
 	// The subscriber, which cannot import this package, learns it through
-	// pubsub.ErrCannotRefresh; the message is the refusal's own.
-	if !errors.Is(err, pubsub.ErrCannotRefresh) || strings.Contains(err.Error(), pubsub.ErrCannotRefresh.Error()) {
-		t.Fatalf("a wrong client secret: %q, want it to match pubsub.ErrCannotRefresh with its own text", err)
+	// salesforce.ErrCannotRefresh; the message is the refusal's own.
+	if !errors.Is(err, salesforce.ErrCannotRefresh) || strings.Contains(err.Error(), salesforce.ErrCannotRefresh.Error()) {
+		t.Fatalf("a wrong client secret: %q, want it to match salesforce.ErrCannotRefresh with its own text", err)
 	}
 }
 

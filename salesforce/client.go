@@ -13,8 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/sfcdc/sfcdc/pubsub"
 )
 
 // DefaultMaxResponseBytes caps one REST answer: 2,000 records with the
@@ -26,7 +24,7 @@ const DefaultMaxResponseBytes = 512 << 20
 // INVALID_SESSION_ID is retried once with a refreshed session; no other
 // failure is retried here, so the caller's backoff is the only one.
 type Client struct {
-	creds   pubsub.Credentials
+	creds   SessionSource
 	http    *http.Client
 	version string
 	log     *slog.Logger
@@ -40,7 +38,7 @@ type Client struct {
 
 // NewClient prepares a REST client (cfg's APIVersion, CAFile,
 // RequestTimeout and Logger apply; its auth settings are creds' business).
-func NewClient(cfg Config, creds pubsub.Credentials) (*Client, error) {
+func NewClient(cfg Config, creds SessionSource) (*Client, error) {
 	if creds == nil {
 		return nil, errors.New("create Salesforce REST client: no credentials given")
 	}
@@ -100,7 +98,7 @@ func (c *Client) do(ctx context.Context, req request, decode func(io.Reader) err
 }
 
 // send performs one HTTP exchange and counts it.
-func (c *Client) send(ctx context.Context, sess pubsub.Session, req request, decode func(io.Reader) error) error {
+func (c *Client) send(ctx context.Context, sess Session, req request, decode func(io.Reader) error) error {
 	if err := checkResourcePath(req.path); err != nil {
 		return fmt.Errorf("call %s: %w", req, err)
 	}

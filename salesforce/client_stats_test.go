@@ -3,7 +3,6 @@ package salesforce_test
 import (
 	"testing"
 
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
@@ -45,7 +44,7 @@ func TestStatsCountRESTCallsAndTokenRequestsApartAndKeepTheLastAPIUsage(t *testi
 
 func TestStatsOfAFixedAccessTokenHaveNoTokenRequests(t *testing.T) {
 	s := startSim(t, simOptions{})
-	creds := pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
+	creds := salesforce.StaticSession{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
 	c, err := salesforce.NewClient(salesforce.Config{CAFile: s.PubSub.CAFile()}, creds)
 	if err != nil {
 		t.Fatal(err)

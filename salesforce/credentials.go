@@ -10,12 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/retry"
 )
 
 // Credentials is the one source of Salesforce sessions for a process: the
-// REST client and the Pub/Sub client (it implements pubsub.Credentials)
+// REST client and the Pub/Sub client (it implements SessionSource)
 // share it, so a rejected token is replaced once for everybody.
 //
 // It assumes no expiry time — Salesforce sends no expires_in — and gets a
@@ -54,8 +53,8 @@ type session struct {
 	issuedAt    time.Time
 }
 
-func (s *session) pubsub() pubsub.Session {
-	return pubsub.Session{AccessToken: s.token.Reveal(), InstanceURL: s.instanceURL, TenantID: s.orgID}
+func (s *session) public() Session {
+	return Session{AccessToken: s.token.Reveal(), InstanceURL: s.instanceURL, TenantID: s.orgID}
 }
 
 // refreshFlight is one token request that concurrent callers share.
@@ -105,13 +104,13 @@ func newGrant(cfg Config, store TokenStore) (grant, error) {
 func (c *Credentials) Flow() Flow { return c.cfg.Flow }
 
 // Current returns the session in use, obtaining the first one if needed.
-func (c *Credentials) Current(ctx context.Context) (pubsub.Session, error) {
+func (c *Credentials) Current(ctx context.Context) (Session, error) {
 	return c.sessionNewerThan(ctx, "")
 }
 
 // Refresh returns a session other than rejected: the one another caller
 // already obtained, or a new one from the token endpoint.
-func (c *Credentials) Refresh(ctx context.Context, rejected pubsub.Session) (pubsub.Session, error) {
+func (c *Credentials) Refresh(ctx context.Context, rejected Session) (Session, error) {
 	if rejected.AccessToken == "" {
 		return c.Current(ctx)
 	}
@@ -120,18 +119,18 @@ func (c *Credentials) Refresh(ctx context.Context, rejected pubsub.Session) (pub
 
 // sessionNewerThan returns the current session unless it is the rejected
 // one (or there is none); then it joins or starts the refresh.
-func (c *Credentials) sessionNewerThan(ctx context.Context, rejected string) (pubsub.Session, error) {
+func (c *Credentials) sessionNewerThan(ctx context.Context, rejected string) (Session, error) {
 	for {
 		c.mu.Lock()
 		if c.current != nil && c.current.token.Reveal() != rejected {
-			s := c.current.pubsub()
+			s := c.current.public()
 			c.mu.Unlock()
 			return s, nil
 		}
 		f, leader, err := c.joinFlightLocked()
 		c.mu.Unlock()
 		if err != nil {
-			return pubsub.Session{}, markRefused(err)
+			return Session{}, markRefused(err)
 		}
 		if leader {
 			c.runFlight(ctx, f)
@@ -139,13 +138,13 @@ func (c *Credentials) sessionNewerThan(ctx context.Context, rejected string) (pu
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return pubsub.Session{}, ctx.Err()
+			return Session{}, ctx.Err()
 		}
 		if f.err == nil {
-			return f.sess.pubsub(), nil
+			return f.sess.public(), nil
 		}
 		if !isContextError(f.err) || ctx.Err() != nil {
-			return pubsub.Session{}, markRefused(f.err)
+			return Session{}, markRefused(f.err)
 		}
 		// The leader gave up (its context ended); try again as leader.
 	}
@@ -189,18 +188,18 @@ func (c *Credentials) runFlight(ctx context.Context, f *refreshFlight) {
 // refusedSession is a session request no retry can satisfy (Classify:
 // Fatal — a refused grant or client, no stored login, an untrusted
 // host). It reads as the failure itself and also matches
-// pubsub.ErrCannotRefresh, so the subscriber stops with it instead of
+// ErrCannotRefresh, so the subscriber stops with it instead of
 // reconnecting for ever; the session's callers in this package see the
 // same classes as before.
 type refusedSession struct{ err error }
 
 func (e *refusedSession) Error() string   { return e.err.Error() }
-func (e *refusedSession) Unwrap() []error { return []error{e.err, pubsub.ErrCannotRefresh} }
+func (e *refusedSession) Unwrap() []error { return []error{e.err, ErrCannotRefresh} }
 
 // markRefused marks err as a refused session when Classify calls it fatal
 // (the caller's cancellation aside).
 func markRefused(err error) error {
-	if isContextError(err) || Classify(err) != Fatal || errors.Is(err, pubsub.ErrCannotRefresh) {
+	if isContextError(err) || Classify(err) != Fatal || errors.Is(err, ErrCannotRefresh) {
 		return err
 	}
 	return &refusedSession{err: err}

@@ -7,6 +7,10 @@
 // access token, private key — ever appears in a log line, an error, or
 // anything printed (the Secret type redacts itself everywhere).
 //
+// The session types (Session, SessionSource, StaticSession,
+// ErrCannotRefresh) live here, not in pubsub: pubsub imports this package
+// for them, and this package never links gRPC or Avro.
+//
 // golang.org/x/oauth2 runs the web-server flow (authorize URL, PKCE S256,
 // code exchange, refresh) and the client credentials flow: it is the Go
 // project's maintained OAuth client, its token requests follow RFC 6749

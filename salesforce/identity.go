@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-
-	"github.com/sfcdc/sfcdc/pubsub"
 )
 
 // Identity says who the credentials act as. It holds no secret.
@@ -63,7 +61,7 @@ func (c *Credentials) Identity(ctx context.Context) (Identity, error) {
 	}, nil
 }
 
-func sessionOf(s pubsub.Session) *session {
+func sessionOf(s Session) *session {
 	return &session{token: Secret(s.AccessToken), instanceURL: s.InstanceURL, orgID: s.TenantID}
 }
 

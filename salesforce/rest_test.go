@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
@@ -203,7 +202,7 @@ func TestEachErrorClassIsTyped(t *testing.T) {
 
 func TestARejectedSessionThatCannotBeRefreshedIsAnInvalidSession(t *testing.T) {
 	s := startSim(t, simOptions{})
-	creds := pubsub.StaticCredentials{AccessToken: s.Tokens.Issue(), InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
+	creds := salesforce.StaticSession{AccessToken: s.Tokens.Issue(), InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
 	c, err := salesforce.NewClient(salesforce.Config{CAFile: s.PubSub.CAFile()}, creds)
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +210,7 @@ func TestARejectedSessionThatCannotBeRefreshedIsAnInvalidSession(t *testing.T) {
 	defer c.Close()
 	s.Tokens.RevokeAll()
 	_, err = c.Count(t.Context(), "SELECT COUNT() FROM Case")
-	if !errors.Is(err, salesforce.ErrInvalidSession) || !errors.Is(err, pubsub.ErrCannotRefresh) {
+	if !errors.Is(err, salesforce.ErrInvalidSession) || !errors.Is(err, salesforce.ErrCannotRefresh) {
 		t.Fatalf("got %v, want ErrInvalidSession and the reason it could not be refreshed", err)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/salesforce"
 )
 
@@ -109,7 +108,7 @@ func TestTheRESTClientRefusesAnUntrustedCertificate(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"totalSize":0,"done":true,"records":[]}`))
 	})
-	creds := pubsub.StaticCredentials{AccessToken: "00D000000000001!CANARY-access-token-c04e", InstanceURL: server.URL, TenantID: "00D000000000001AAA"}
+	creds := salesforce.StaticSession{AccessToken: "00D000000000001!CANARY-access-token-c04e", InstanceURL: server.URL, TenantID: "00D000000000001AAA"}
 	client, err := salesforce.NewClient(salesforce.Config{Logger: (&logBuffer{}).logger()}, creds)
 	if err != nil {
 		t.Fatal(err)

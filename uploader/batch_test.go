@@ -23,15 +23,15 @@ func poisoned(r mapper.Result) mapper.Result {
 
 func TestOneBadCommentInABatchOf1000IsIsolatedWhileTheOther999Land(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	h := newHarness(t, sim, Config{MaxBatchComments: 1000}, Options{})
+	h := newHarness(t, sim, Config{MaxBatchComments: 1000}, Options[string]{})
 	results := mapCases(t, 1000, "text", "New")
 	results[617] = poisoned(results[617])
 	h.submit(results...)
 	h.flush()
 
 	out := h.outcomes.all()
-	delivered := countBy(out, Outcome.Delivered)
-	dead := countBy(out, Outcome.DeadLettered)
+	delivered := countBy(out, Outcome[string].Delivered)
+	dead := countBy(out, Outcome[string].DeadLettered)
 	if len(out) != 1000 || delivered != 999 || dead != 1 {
 		t.Fatalf("%d outcomes: %d delivered, %d dead letters; want 999 and 1", len(out), delivered, dead)
 	}
@@ -57,7 +57,7 @@ func TestOneBadCommentInABatchOf1000IsIsolatedWhileTheOther999Land(t *testing.T)
 func TestBatchesAreBoundedByCountAndBytes(t *testing.T) {
 	sim := startSim(t, commsmining.Options{MaxBatch: 100})
 	results := mapCases(t, 250, strings.Repeat("x", 900), "New")
-	h := newHarness(t, sim, Config{MaxBatchComments: 100, MaxBatchBytes: 50_000}, Options{})
+	h := newHarness(t, sim, Config{MaxBatchComments: 100, MaxBatchBytes: 50_000}, Options[string]{})
 	h.submit(results...)
 	h.flush()
 	// About 1.2 KB per comment: 50 KB holds ~40, so bytes bind before count.
@@ -71,7 +71,7 @@ func TestBatchesAreBoundedByCountAndBytes(t *testing.T) {
 
 func TestResendingUnchangedRecordsCostsNoRequestAndNoUnit(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	h := newHarness(t, sim, Config{}, Options{})
+	h := newHarness(t, sim, Config{}, Options[string]{})
 	h.submit(mapCases(t, 1000, "text", "New")...)
 	h.flush()
 	sim.ResetStats()
@@ -84,7 +84,7 @@ func TestResendingUnchangedRecordsCostsNoRequestAndNoUnit(t *testing.T) {
 			st.Requests[commsmining.EndpointSync], st.BillableUnits)
 	}
 	out := h.outcomes.all()[1000:]
-	if n := countBy(out, func(o Outcome) bool { return o.Delivered() && o.Action == mapper.ActionUnchanged }); n != 1000 {
+	if n := countBy(out, func(o Outcome[string]) bool { return o.Delivered() && o.Action == mapper.ActionUnchanged }); n != 1000 {
 		t.Errorf("%d of 1000 re-sent records were reported unchanged and delivered", n)
 	}
 	if s := h.up.Stats(); s.Skipped != 1000 || s.BillableUnits != 1000 {
@@ -94,7 +94,7 @@ func TestResendingUnchangedRecordsCostsNoRequestAndNoUnit(t *testing.T) {
 
 func TestAMetadataOnlyChangeIsUploadedAndCostsNothing(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	h := newHarness(t, sim, Config{}, Options{})
+	h := newHarness(t, sim, Config{}, Options[string]{})
 	h.submit(mapCases(t, 10, "text", "New")...)
 	h.flush()
 	sim.ResetStats()
@@ -109,7 +109,7 @@ func TestAMetadataOnlyChangeIsUploadedAndCostsNothing(t *testing.T) {
 		t.Errorf("CM holds %v, want the new status", c.UserProperties)
 	}
 	out := h.outcomes.all()[10:]
-	if n := countBy(out, func(o Outcome) bool { return o.Action == mapper.ActionUpdateMetadata }); n != 10 {
+	if n := countBy(out, func(o Outcome[string]) bool { return o.Action == mapper.ActionUpdateMetadata }); n != 10 {
 		t.Errorf("%d outcomes say update-metadata, want 10", n)
 	}
 	if u := h.up.Stats().BillableUnits; u != 10 {
@@ -126,7 +126,7 @@ func TestAMetadataOnlyChangeIsUploadedAndCostsNothing(t *testing.T) {
 
 func TestDuplicateIDsAreDeduplicatedAndTheLastVersionWins(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	h := newHarness(t, sim, Config{}, Options{})
+	h := newHarness(t, sim, Config{}, Options[string]{})
 	h.submit(mapCase(t, 1, "v1", "New"), mapCase(t, 2, "other", "New"), mapCase(t, 1, "v2", "New"), mapCase(t, 1, "v3", "New"))
 	h.flush()
 	if st := sim.Stats(); st.CommentsReceived != 2 || st.Requests[commsmining.EndpointSync] != 1 {
@@ -136,7 +136,7 @@ func TestDuplicateIDsAreDeduplicatedAndTheLastVersionWins(t *testing.T) {
 	if c.Messages[0].Body != "v3" {
 		t.Errorf("CM holds %q, want the last version v3", c.Messages[0].Body)
 	}
-	if out := h.outcomes.all(); len(out) != 4 || countBy(out, Outcome.Delivered) != 4 {
+	if out := h.outcomes.all(); len(out) != 4 || countBy(out, Outcome[string].Delivered) != 4 {
 		t.Errorf("outcomes = %+v, want 4 delivered (each token reported once)", out)
 	}
 }
@@ -144,7 +144,7 @@ func TestDuplicateIDsAreDeduplicatedAndTheLastVersionWins(t *testing.T) {
 func TestANewVersionWaitsWhileItsPredecessorIsInFlight(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Delay: 200 * time.Millisecond})
-	h := newHarness(t, sim, Config{Linger: -1, MaxConcurrentRequests: 4}, Options{})
+	h := newHarness(t, sim, Config{Linger: -1, MaxConcurrentRequests: 4}, Options[string]{})
 	h.submit(mapCase(t, 1, "v1", "New"))
 	for sim.Stats().Requests[commsmining.EndpointSync] == 0 {
 		time.Sleep(time.Millisecond) // until v1 is on the wire
@@ -164,7 +164,7 @@ func TestARevertedVersionIsSentEvenIfTheStoreStillHoldsIt(t *testing.T) {
 	// v1 is stored; v2 goes in flight; v1 again arrives. Compared with the
 	// store it looks unchanged, but CM will hold v2, so it must be sent.
 	sim := startSim(t, commsmining.Options{})
-	h := newHarness(t, sim, Config{Linger: -1}, Options{})
+	h := newHarness(t, sim, Config{Linger: -1}, Options[string]{})
 	h.submit(mapCase(t, 1, "v1", "New"))
 	h.flush()
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Delay: 200 * time.Millisecond})
@@ -182,7 +182,7 @@ func TestARevertedVersionIsSentEvenIfTheStoreStillHoldsIt(t *testing.T) {
 
 func TestDeletesRemoveCommentsAndForgetTheirHashes(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	h := newHarness(t, sim, Config{}, Options{})
+	h := newHarness(t, sim, Config{}, Options[string]{})
 	h.submit(mapCases(t, 3, "text", "New")...)
 	h.flush()
 	del, err := cases.Map(mapper.Record{Object: "Case", ID: caseRecord(1, "", "").ID, Deleted: true})
@@ -201,14 +201,14 @@ func TestDeletesRemoveCommentsAndForgetTheirHashes(t *testing.T) {
 	if last := out[len(out)-1]; last.Action != mapper.ActionCreate || !last.Delivered() {
 		t.Errorf("restored record: %+v, want a delivered create", last)
 	}
-	if countBy(out, func(o Outcome) bool { return o.Action == mapper.ActionDelete && o.Delivered() }) != 2 {
+	if countBy(out, func(o Outcome[string]) bool { return o.Action == mapper.ActionDelete && o.Delivered() }) != 2 {
 		t.Errorf("deletes were not reported delivered: %+v", out)
 	}
 }
 
 func TestKeptDeletesAndInvalidItemsAreReportedAtOnce(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	h := newHarness(t, sim, Config{}, Options{})
+	h := newHarness(t, sim, Config{}, Options[string]{})
 	h.submit(mapper.Result{Kind: mapper.ResultKeep, CommentID: "sf.Case.1"}, mapper.Result{CommentID: "sf.Case.2"})
 	h.flush()
 	out := h.outcomes.all()
@@ -222,16 +222,16 @@ func TestKeptDeletesAndInvalidItemsAreReportedAtOnce(t *testing.T) {
 
 func TestStoppingReportsEveryItemAndRefusesNewOnes(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	h := newHarness(t, sim, Config{}, Options{}) // Linger is an hour: nothing leaves before stop
+	h := newHarness(t, sim, Config{}, Options[string]{}) // Linger is an hour: nothing leaves before stop
 	h.submit(mapCases(t, 50, "text", "New")...)
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
 	out := h.outcomes.all()
-	if len(out) != 50 || countBy(out, func(o Outcome) bool { return errors.Is(o.Err, ErrStopped) }) != 50 {
+	if len(out) != 50 || countBy(out, func(o Outcome[string]) bool { return errors.Is(o.Err, ErrStopped) }) != 50 {
 		t.Errorf("%d outcomes, want 50 with ErrStopped", len(out))
 	}
-	if err := h.up.Submit(context.Background(), Item{Result: mapCase(t, 1, "x", "New")}); !errors.Is(err, ErrStopped) {
+	if err := h.up.Submit(context.Background(), Item[string]{Result: mapCase(t, 1, "x", "New")}); !errors.Is(err, ErrStopped) {
 		t.Errorf("Submit after stop = %v, want ErrStopped", err)
 	}
 }
@@ -239,7 +239,7 @@ func TestStoppingReportsEveryItemAndRefusesNewOnes(t *testing.T) {
 func TestBothBaseURLFormsReachTheSource(t *testing.T) {
 	for _, prefix := range []string{"", "/myorg/mytenant/reinfer_"} {
 		sim := startSim(t, commsmining.Options{PathPrefix: prefix})
-		h := newHarness(t, sim, Config{BaseURL: sim.URL() + "/"}, Options{})
+		h := newHarness(t, sim, Config{BaseURL: sim.URL() + "/"}, Options[string]{})
 		h.submit(mapCase(t, 1, "x", "New"))
 		h.flush()
 		if !h.outcomes.all()[0].Delivered() {
@@ -256,7 +256,7 @@ func TestAnUnreachableHashStoreHoldsUploadsUntilItAnswers(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	store := &switchableStore{MemoryHashStore: NewMemoryHashStore()}
 	store.down.Store(true)
-	h := newHarness(t, sim, Config{Linger: -1}, Options{Hashes: store})
+	h := newHarness(t, sim, Config{Linger: -1}, Options[string]{Hashes: store})
 	h.submit(mapCases(t, 5, "x", "New")...)
 	h.awaitRetries(3)
 	if n := sim.Stats().Requests[commsmining.EndpointSync]; n != 0 || len(h.outcomes.all()) != 0 {
@@ -270,7 +270,7 @@ func TestAnUnreachableHashStoreHoldsUploadsUntilItAnswers(t *testing.T) {
 	if st := sim.Stats(); st.New != 5 || st.Unchanged != 0 || st.BillableUnits != 5 || st.Requests[commsmining.EndpointSync] != sent {
 		t.Errorf("CM stats %+v: want 5 new and 5 units, and the unchanged second submission not sent (%d requests before it)", st, sent)
 	}
-	if n := countBy(h.outcomes.all(), Outcome.Delivered); n != 10 {
+	if n := countBy(h.outcomes.all(), Outcome[string].Delivered); n != 10 {
 		t.Errorf("%d of 10 delivered", n)
 	}
 }
@@ -307,7 +307,7 @@ func (s *switchableStore) Delete(ctx context.Context, ids []string) error {
 func TestConcurrentRequestsAreCapped(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Delay: 20 * time.Millisecond, Times: 1000})
-	h := newHarness(t, sim, Config{MaxBatchComments: 50, MaxConcurrentRequests: 2, Linger: -1}, Options{})
+	h := newHarness(t, sim, Config{MaxBatchComments: 50, MaxConcurrentRequests: 2, Linger: -1}, Options[string]{})
 	h.submit(mapCases(t, 1000, "x", "New")...)
 	h.flush()
 	if st := sim.Stats(); st.PeakInFlight != 2 {
@@ -318,7 +318,7 @@ func TestConcurrentRequestsAreCapped(t *testing.T) {
 func TestCommentsCollectWhileARequestIsInFlight(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Delay: 200 * time.Millisecond})
-	h := newHarness(t, sim, Config{MaxConcurrentRequests: 1, Linger: -1}, Options{})
+	h := newHarness(t, sim, Config{MaxConcurrentRequests: 1, Linger: -1}, Options[string]{})
 	results := mapCases(t, 1000, "x", "New")
 	h.submit(results[0]) // leaves at once, and is slow
 	for sim.Stats().Requests[commsmining.EndpointSync] == 0 {
@@ -368,7 +368,7 @@ func (f *flakyStore) Put(ctx context.Context, hashes map[string]mapper.Hashes) e
 func TestADeleteIsDoneOnlyOnceItsHashesAreForgotten(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	store := &flakyStore{MemoryHashStore: NewMemoryHashStore(), deleteFailures: 3}
-	h := newHarness(t, sim, Config{}, Options{Hashes: store})
+	h := newHarness(t, sim, Config{}, Options[string]{Hashes: store})
 	h.submit(mapCase(t, 1, "text", "New"))
 	h.flush()
 	del, err := cases.Map(mapper.Record{Object: "Case", ID: caseRecord(1, "", "").ID, Deleted: true})
@@ -399,7 +399,7 @@ func TestADeleteIsDoneOnlyOnceItsHashesAreForgotten(t *testing.T) {
 func TestADeleteWhoseHashesCannotBeForgottenIsNotSent(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	store := &flakyStore{MemoryHashStore: NewMemoryHashStore()}
-	h := newHarness(t, sim, Config{Linger: -1}, Options{Hashes: store})
+	h := newHarness(t, sim, Config{Linger: -1}, Options[string]{Hashes: store})
 	restored := mapCase(t, 1, "text", "New")
 	h.submit(restored)
 	h.flush()
@@ -425,7 +425,7 @@ func TestADeleteWhoseHashesCannotBeForgottenIsNotSent(t *testing.T) {
 	store.mu.Lock()
 	store.deleteFailures = 0
 	store.mu.Unlock()
-	again := newHarness(t, sim, Config{}, Options{Hashes: store})
+	again := newHarness(t, sim, Config{}, Options[string]{Hashes: store})
 	again.submit(del, restored) // replayed from the checkpoint: delete, then undelete
 	again.flush()
 	if c, ok := sim.Comment(project, source, restored.CommentID); !ok || c.Messages[0].Body != "text" {
@@ -439,7 +439,7 @@ func TestADeleteWhoseHashesCannotBeForgottenIsNotSent(t *testing.T) {
 func TestAVersionWhoseHashesCouldNotBeStoredIsNotComparedWithTheOldOnes(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	store := &flakyStore{MemoryHashStore: NewMemoryHashStore()}
-	h := newHarness(t, sim, Config{}, Options{Hashes: store})
+	h := newHarness(t, sim, Config{}, Options[string]{Hashes: store})
 	h.submit(mapCase(t, 1, "first", "New"))
 	h.flush()
 	store.mu.Lock()
@@ -453,7 +453,7 @@ func TestAVersionWhoseHashesCouldNotBeStoredIsNotComparedWithTheOldOnes(t *testi
 	if !ok || c.Messages[0].Body != "first" {
 		t.Fatalf("CM holds %+v (%v), want the text changed back to \"first\"", c, ok)
 	}
-	if n := countBy(h.outcomes.all(), Outcome.Delivered); n != 3 {
+	if n := countBy(h.outcomes.all(), Outcome[string].Delivered); n != 3 {
 		t.Errorf("%d of 3 versions delivered", n)
 	}
 }
@@ -464,7 +464,7 @@ func TestAFailedForgetOfContentHashesIsLoggedAsAStoreFailure(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	store := &flakyStore{MemoryHashStore: NewMemoryHashStore()}
 	var logs syncBuffer
-	h := newHarness(t, sim, Config{}, Options{Hashes: store, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h := newHarness(t, sim, Config{}, Options[string]{Hashes: store, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	h.submit(mapCase(t, 1, "text", "New"))
 	h.flush()
 	del, err := cases.Map(mapper.Record{Object: "Case", ID: caseRecord(1, "", "").ID, Deleted: true})
@@ -489,13 +489,13 @@ func TestAFailedForgetOfContentHashesIsLoggedAsAStoreFailure(t *testing.T) {
 func TestNothingSubmittedIsSentOnceTheUploaderIsStopped(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	for i := range 20 {
-		var reported []Outcome
+		var reported []Outcome[int]
 		up, err := New(Config{BaseURL: sim.URL(), Token: Secret(sim.Token()), Project: project, Source: source, Linger: -1},
-			Options{Hashes: NewMemoryHashStore(), Report: func(o Outcome) { reported = append(reported, o) }})
+			Options[int]{Hashes: NewMemoryHashStore(), Report: func(o Outcome[int]) { reported = append(reported, o) }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := up.Submit(t.Context(), Item{Result: mapCase(t, i, "text", "New"), Token: i}); err != nil {
+		if err := up.Submit(t.Context(), Item[int]{Result: mapCase(t, i, "text", "New"), Token: i}); err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(t.Context())

@@ -79,7 +79,7 @@ func BenchmarkUploadToDiscardingServer(b *testing.B) {
 
 func benchUpload(b *testing.B, url, token string, results []mapper.Result) {
 	up, err := New(Config{BaseURL: url, Token: Secret(token), Project: project, Source: source,
-		MaxBatchComments: 1000}, Options{})
+		MaxBatchComments: 1000}, Options[string]{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func benchUpload(b *testing.B, url, token string, results []mapper.Result) {
 	cpu := processCPU()
 	b.ResetTimer()
 	for i := range b.N {
-		if err := up.Submit(ctx, Item{Result: results[i%len(results)]}); err != nil {
+		if err := up.Submit(ctx, Item[string]{Result: results[i%len(results)]}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -36,7 +36,7 @@ func uploadCases(t *testing.T, sim *commsmining.Server, h *harness, n int) {
 // comment is gone and reported deleted.
 func TestDeletesAreSplitIntoRequestsOfAtMostMaxDeleteIDs(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	h := newHarness(t, sim, Config{MaxDeleteIDs: 40}, Options{})
+	h := newHarness(t, sim, Config{MaxDeleteIDs: 40}, Options[string]{})
 	uploadCases(t, sim, h, 100)
 	h.submit(deletesOf(t, 100)...)
 	h.flush()
@@ -49,7 +49,7 @@ func TestDeletesAreSplitIntoRequestsOfAtMostMaxDeleteIDs(t *testing.T) {
 		t.Errorf("CM deleted %d and still holds %d comments, want 100 and 0", st.Deleted, len(sim.Comments(project, source)))
 	}
 	out := h.outcomes.all()[100:]
-	if countBy(out, func(o Outcome) bool { return o.Action == mapper.ActionDelete && o.Delivered() }) != 100 {
+	if countBy(out, func(o Outcome[string]) bool { return o.Action == mapper.ActionDelete && o.Delivered() }) != 100 {
 		t.Errorf("not every delete was reported done: %+v", out)
 	}
 }
@@ -82,7 +82,7 @@ func TestEveryDeleteStatusPathAgainstTheSimulator(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sim := startSim(t, commsmining.Options{})
-			h := newHarness(t, sim, Config{}, Options{})
+			h := newHarness(t, sim, Config{}, Options[string]{})
 			uploadCases(t, sim, h, 1)
 			tt.fault.Endpoint = commsmining.EndpointDelete
 			sim.InjectFault(tt.fault)
@@ -127,12 +127,12 @@ func TestEveryDeleteStatusPathAgainstTheSimulator(t *testing.T) {
 // on a repeated delete, and it is what a retry after a lost answer meets.
 func TestADeleteOfCommentsAlreadyGoneIsDone(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	h := newHarness(t, sim, Config{}, Options{})
+	h := newHarness(t, sim, Config{}, Options[string]{})
 	uploadCases(t, sim, h, 1) // Case 0 is stored; Case 1 never was
 	h.submit(deletesOf(t, 2)...)
 	h.flush()
 	out := h.outcomes.all()[1:]
-	if len(out) != 2 || countBy(out, func(o Outcome) bool { return o.Action == mapper.ActionDelete && o.Delivered() }) != 2 {
+	if len(out) != 2 || countBy(out, func(o Outcome[string]) bool { return o.Action == mapper.ActionDelete && o.Delivered() }) != 2 {
 		t.Fatalf("outcomes %+v, want both deletes done", out)
 	}
 	st := sim.Stats()

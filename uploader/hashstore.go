@@ -9,8 +9,8 @@ import (
 
 // HashStore remembers the hashes of the last version of each comment that
 // CM accepted, so unchanged comments are skipped and metadata-only changes
-// are known not to be billed. The Redis implementation lives in package
-// replay; MemoryHashStore is the in-process one.
+// are known not to be billed. replay.OrgHashes keeps them in the durable
+// store (Redis or the file); MemoryHashStore is the in-process one.
 //
 // The store holds, per comment, either nothing or the hashes of the version
 // CM holds; never those of a version CM no longer has, which would make a

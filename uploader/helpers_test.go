@@ -58,26 +58,26 @@ func (r *sleepRecorder) waits() []time.Duration {
 // outcomes collects reported outcomes by token.
 type outcomes struct {
 	mu   sync.Mutex
-	list []Outcome
+	list []Outcome[string]
 }
 
-func (o *outcomes) add(out Outcome) {
+func (o *outcomes) add(out Outcome[string]) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.list = append(o.list, out)
 }
 
-func (o *outcomes) all() []Outcome {
+func (o *outcomes) all() []Outcome[string] {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]Outcome(nil), o.list...)
+	return append([]Outcome[string](nil), o.list...)
 }
 
 // harness runs an uploader against a simulator.
 type harness struct {
 	t        testing.TB
 	sim      *commsmining.Server
-	up       *Uploader
+	up       *Uploader[string]
 	hashes   *MemoryHashStore
 	sleeps   *sleepRecorder
 	outcomes *outcomes
@@ -87,7 +87,7 @@ type harness struct {
 	stopErr  error
 }
 
-func newHarness(t testing.TB, sim *commsmining.Server, cfg Config, opts Options) *harness {
+func newHarness(t testing.TB, sim *commsmining.Server, cfg Config, opts Options[string]) *harness {
 	t.Helper()
 	h := &harness{t: t, sim: sim, hashes: NewMemoryHashStore(), sleeps: &sleepRecorder{}, outcomes: &outcomes{}, runErr: make(chan error, 1)}
 	if cfg.BaseURL == "" {
@@ -135,7 +135,7 @@ func (h *harness) stop() error {
 func (h *harness) submit(results ...mapper.Result) {
 	h.t.Helper()
 	for i, r := range results {
-		if err := h.up.Submit(context.Background(), Item{Result: r, Token: fmt.Sprintf("%s#%d", r.CommentID, i)}); err != nil {
+		if err := h.up.Submit(context.Background(), Item[string]{Result: r, Token: fmt.Sprintf("%s#%d", r.CommentID, i)}); err != nil {
 			h.t.Fatal(err)
 		}
 	}
@@ -183,7 +183,7 @@ func mapCases(t testing.TB, n int, description, status string) []mapper.Result {
 	return out
 }
 
-func countBy(list []Outcome, pred func(Outcome) bool) int {
+func countBy(list []Outcome[string], pred func(Outcome[string]) bool) int {
 	n := 0
 	for _, o := range list {
 		if pred(o) {

@@ -14,7 +14,7 @@ import (
 // request), which shows the two lingers are separate.
 func TestADeleteLeavesAfterDeleteLingerWhileSyncsStillLinger(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
-	h := newHarness(t, sim, Config{Linger: time.Hour, DeleteLinger: 20 * time.Millisecond}, Options{})
+	h := newHarness(t, sim, Config{Linger: time.Hour, DeleteLinger: 20 * time.Millisecond}, Options[string]{})
 	kept := mapCase(t, 1, "text", "New")
 	gone := mapper.Result{Kind: mapper.ResultDelete, CommentID: mapCase(t, 2, "", "").CommentID}
 	h.submit(kept, gone)

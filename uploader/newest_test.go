@@ -54,7 +54,7 @@ func (g *sleepGate) open() { close(g.opened) }
 func (h *harness) submitAs(tokens []string, results ...mapper.Result) {
 	h.t.Helper()
 	for i, r := range results {
-		if err := h.up.Submit(context.Background(), Item{Result: r, Token: tokens[i]}); err != nil {
+		if err := h.up.Submit(context.Background(), Item[string]{Result: r, Token: tokens[i]}); err != nil {
 			h.t.Fatal(err)
 		}
 	}
@@ -75,7 +75,7 @@ func (h *harness) awaitWaiting(n int) {
 
 // onceEach checks that every token has exactly one outcome and that all
 // were delivered.
-func onceEach(t *testing.T, out []Outcome, tokens ...string) {
+func onceEach(t *testing.T, out []Outcome[string], tokens ...string) {
 	t.Helper()
 	seen := map[any]int{}
 	for _, o := range out {
@@ -99,7 +99,7 @@ func TestARetriedRequestSendsTheNewestVersionOfEachComment(t *testing.T) {
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: 503, Times: 2})
 	gate := newSleepGate()
 	// The first two comments fill a request, which leaves at once.
-	h := newHarness(t, sim, Config{MaxBatchComments: 2}, Options{Sleep: gate.sleep})
+	h := newHarness(t, sim, Config{MaxBatchComments: 2}, Options[string]{Sleep: gate.sleep})
 	v1, v2, v3 := mapCase(t, 1, "v1", "New"), mapCase(t, 1, "v2", "New"), mapCase(t, 1, "v3", "New")
 	other := mapCase(t, 2, "another comment in the same request", "New")
 
@@ -132,7 +132,7 @@ func TestAnUpdateRetriedBehindANewerVersionIsBilledOnceAndForgetsTheOldHashesOnc
 	sim := startSim(t, commsmining.Options{})
 	gate := newSleepGate()
 	hashes := &countingHashStore{MemoryHashStore: NewMemoryHashStore()}
-	h := newHarness(t, sim, Config{Linger: -1}, Options{Sleep: gate.sleep, Hashes: hashes})
+	h := newHarness(t, sim, Config{Linger: -1}, Options[string]{Sleep: gate.sleep, Hashes: hashes})
 	v0, v1, v2 := mapCase(t, 1, "v0", "New"), mapCase(t, 1, "v1", "New"), mapCase(t, 1, "v2", "New")
 	h.submitAs([]string{"v0"}, v0)
 	h.flush()
@@ -166,7 +166,7 @@ func TestAVersionEqualToTheStoredOneStillReplacesARetriedChange(t *testing.T) {
 	// unchanged against the store, yet CM may hold v1: it must be sent.
 	sim := startSim(t, commsmining.Options{})
 	gate := newSleepGate()
-	h := newHarness(t, sim, Config{Linger: -1, RequestTimeout: 200 * time.Millisecond}, Options{Sleep: gate.sleep})
+	h := newHarness(t, sim, Config{Linger: -1, RequestTimeout: 200 * time.Millisecond}, Options[string]{Sleep: gate.sleep})
 	v0, v1 := mapCase(t, 1, "v0", "New"), mapCase(t, 1, "v1", "New")
 	h.submitAs([]string{"v0"}, v0)
 	h.flush()
@@ -192,7 +192,7 @@ func TestARetriedVersionWhoseRecordWasDeletedMeanwhileIsNotSentAgain(t *testing.
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: 500})
 	gate := newSleepGate()
-	h := newHarness(t, sim, Config{Linger: -1, DeleteLinger: -1}, Options{Sleep: gate.sleep})
+	h := newHarness(t, sim, Config{Linger: -1, DeleteLinger: -1}, Options[string]{Sleep: gate.sleep})
 	v1 := mapCase(t, 1, "v1", "New")
 	gone := mapper.Result{Kind: mapper.ResultDelete, CommentID: v1.CommentID}
 	h.submitAs([]string{"v1"}, v1)

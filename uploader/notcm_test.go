@@ -64,7 +64,7 @@ func (h *harness) flushUntilStopped() {
 
 func TestABaseURLServingAWebPageStopsTheUploaderNamingBothFormsOfTheAPIRoot(t *testing.T) {
 	srv, url := startNotCM(t, answerWith(200, "text/html; charset=utf-8", webPage))
-	h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options{})
+	h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options[string]{})
 	h.submit(mapCase(t, 1, "x", "New"))
 	h.flushUntilStopped()
 	err := h.awaitRunEnd(10 * time.Second)
@@ -104,7 +104,7 @@ func TestAnswersThatAreNotCMsJSONAreRetriedThenStopTheUploaderAfterThreeInARow(t
 				}
 				_, _ = w.Write([]byte(tt.body))
 			})
-			h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options{})
+			h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options[string]{})
 			h.submit(mapCase(t, 1, "x", "New"))
 			h.flushUntilStopped()
 			err := h.awaitRunEnd(10 * time.Second)
@@ -129,7 +129,7 @@ func TestAStrayAnswerThatIsNotCMsIsRetriedAndAGoodAnswerEndsTheStreak(t *testing
 		}
 		_, _ = w.Write([]byte(`{"status":"ok","new":1,"updated":0,"unchanged":0}`))
 	})
-	h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options{})
+	h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options[string]{})
 	for i := range 2 {
 		h.submit(mapCase(t, i, "x", "New"))
 		h.flush()
@@ -137,7 +137,7 @@ func TestAStrayAnswerThatIsNotCMsIsRetriedAndAGoodAnswerEndsTheStreak(t *testing
 	if err := h.stop(); err != nil {
 		t.Errorf("Run = %v, want nil", err)
 	}
-	if o := h.outcomes.all(); countBy(o, Outcome.Delivered) != 2 {
+	if o := h.outcomes.all(); countBy(o, Outcome[string].Delivered) != 2 {
 		t.Errorf("outcomes = %+v, want both delivered", o)
 	}
 	if n := srv.requests.Load(); n != 6 {
@@ -150,7 +150,7 @@ func TestAnAnswerLargerThanAnyOfCMsIsReportedAsTooLarge(t *testing.T) {
 	// end of JSON input".
 	huge := `{"status":"ok","new":1,"padding":"` + strings.Repeat("x", 5<<20) + `"}`
 	srv, url := startNotCM(t, answerWith(200, "application/json", huge))
-	h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options{})
+	h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options[string]{})
 	h.submit(mapCase(t, 1, "x", "New"))
 	h.flushUntilStopped()
 	err := h.awaitRunEnd(10 * time.Second)
@@ -169,7 +169,7 @@ func TestAnAnswerOfExactlyTheLimitIsRead(t *testing.T) {
 	head, tail := `{"status":"ok","new":1,"padding":"`, `"}`
 	body := head + strings.Repeat("x", maxAnswerBytes-len(head)-len(tail)) + tail
 	_, url := startNotCM(t, answerWith(200, "application/json", body))
-	h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options{})
+	h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options[string]{})
 	h.submit(mapCase(t, 1, "x", "New"))
 	h.flush()
 	if o := h.outcomes.all(); len(o) != 1 || !o[0].Delivered() {
@@ -189,7 +189,7 @@ func TestADeleteAgainstAWebServerIsNotCountedAsDone(t *testing.T) {
 		}
 		_, _ = w.Write([]byte(webPage))
 	})
-	h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options{})
+	h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options[string]{})
 	del, err := cases.Map(mapper.Record{Object: "Case", ID: caseRecord(1, "", "").ID, Deleted: true})
 	if err != nil {
 		t.Fatal(err)

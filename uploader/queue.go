@@ -9,7 +9,7 @@ import (
 
 // op is the pending work for one comment ID: the latest item, the tokens
 // of every item it stands for, and what its hashes decided.
-type op struct {
+type op[T any] struct {
 	id     string
 	delete bool
 	result mapper.Result
@@ -22,7 +22,7 @@ type op struct {
 	// forgotten means the stored hashes (if any) were deleted before the
 	// request that carries o, so a resend need not delete them again.
 	forgotten bool
-	tokens    []any
+	tokens    []T
 	size      int       // bytes it adds to a request
 	since     time.Time // when the first of its items was queued (for Linger)
 	dead      bool      // removed from its queue
@@ -30,10 +30,10 @@ type op struct {
 
 // storedHashesGoStale reports whether sending o would leave hashes in the
 // store that no longer describe CM's version of the comment.
-func (o *op) storedHashesGoStale() bool { return (o.known || o.unsure) && !o.forgotten }
+func (o *op[T]) storedHashesGoStale() bool { return (o.known || o.unsure) && !o.forgotten }
 
-func opFromItem(it Item, now time.Time) *op {
-	o := &op{id: it.Result.CommentID, result: it.Result, tokens: []any{it.Token}, since: now}
+func opFromItem[T any](it Item[T], now time.Time) *op[T] {
+	o := &op[T]{id: it.Result.CommentID, result: it.Result, tokens: []T{it.Token}, since: now}
 	o.delete = it.Result.Kind == mapper.ResultDelete
 	if o.delete {
 		o.size = len(url.QueryEscape(o.id)) + len("&id=")
@@ -45,7 +45,7 @@ func opFromItem(it Item, now time.Time) *op {
 
 // supersede makes o (newer) stand for the items of old as well. CM ends up
 // with o's version either way, so old's tokens share o's outcome.
-func (o *op) supersede(old *op) {
+func (o *op[T]) supersede(old *op[T]) {
 	o.tokens = append(old.tokens, o.tokens...)
 	o.prev, o.known, o.unsure, o.since = old.prev, old.known, old.unsure, old.since
 }
@@ -56,7 +56,7 @@ func (o *op) supersede(old *op) {
 // (prev), or old's version if an earlier attempt reached CM although its
 // answer was lost; o's action is decided against prev, and where that says
 // unchanged, against old's version, as old's action did.
-func (o *op) replace(old *op) {
+func (o *op[T]) replace(old *op[T]) {
 	o.tokens = append(old.tokens, o.tokens...)
 	o.prev, o.known, o.unsure, o.forgotten, o.since = old.prev, old.known, old.unsure, old.forgotten, old.since
 	o.action = mapper.Decide(o.result, o.prev, o.known)
@@ -66,18 +66,18 @@ func (o *op) replace(old *op) {
 }
 
 // queue is an insertion-ordered set of ops keyed by comment ID.
-type queue struct {
-	byID  map[string]*op
-	order []*op
+type queue[T any] struct {
+	byID  map[string]*op[T]
+	order []*op[T]
 	live  int
 	bytes int
 }
 
-func newQueue() *queue { return &queue{byID: map[string]*op{}} }
+func newQueue[T any]() *queue[T] { return &queue[T]{byID: map[string]*op[T]{}} }
 
-func (q *queue) get(id string) *op { return q.byID[id] }
+func (q *queue[T]) get(id string) *op[T] { return q.byID[id] }
 
-func (q *queue) push(o *op) {
+func (q *queue[T]) push(o *op[T]) {
 	o.dead = false
 	q.byID[o.id] = o
 	q.order = append(q.order, o)
@@ -85,7 +85,7 @@ func (q *queue) push(o *op) {
 	q.bytes += o.size
 }
 
-func (q *queue) remove(id string) *op {
+func (q *queue[T]) remove(id string) *op[T] {
 	o, ok := q.byID[id]
 	if !ok {
 		return nil
@@ -98,7 +98,7 @@ func (q *queue) remove(id string) *op {
 }
 
 // oldest returns when the oldest live op was queued.
-func (q *queue) oldest() time.Time {
+func (q *queue[T]) oldest() time.Time {
 	q.compact()
 	if len(q.order) == 0 {
 		return time.Time{}
@@ -108,9 +108,9 @@ func (q *queue) oldest() time.Time {
 
 // cut removes and returns ops from the front, at most maxCount of them and
 // at most maxBytes together, but always at least one.
-func (q *queue) cut(maxCount, maxBytes int) []*op {
+func (q *queue[T]) cut(maxCount, maxBytes int) []*op[T] {
 	q.compact()
-	var out []*op
+	var out []*op[T]
 	bytes := 0
 	n := 0
 	for ; n < len(q.order) && len(out) < maxCount; n++ {
@@ -132,12 +132,12 @@ func (q *queue) cut(maxCount, maxBytes int) []*op {
 }
 
 // all removes and returns every live op.
-func (q *queue) all() []*op {
+func (q *queue[T]) all() []*op[T] {
 	return q.cut(int(^uint(0)>>1), int(^uint(0)>>1))
 }
 
 // compact drops removed ops from the front.
-func (q *queue) compact() {
+func (q *queue[T]) compact() {
 	i := 0
 	for i < len(q.order) && q.order[i].dead {
 		i++

@@ -18,7 +18,7 @@ import (
 // result is ErrStopped. The policy's Backoff is used rather than its Do
 // because attempts and waits run under different contexts: a request in
 // flight may finish during the shutdown grace, a wait may not.
-func (u *Uploader) withRetries(env *sendEnv, what string, try func(context.Context) error) error {
+func (u *Uploader[T]) withRetries(env *sendEnv[T], what string, try func(context.Context) error) error {
 	bo := u.retry.Backoff()
 	for attempt := 1; ; attempt++ {
 		attemptCtx, cancel := context.WithTimeout(env.ctx, u.cfg.RequestTimeout)
@@ -46,7 +46,7 @@ func (u *Uploader) withRetries(env *sendEnv, what string, try func(context.Conte
 
 // nextWait is the wait after a transient failure: as Retry-After asked,
 // or drawn. The policy has no attempt or time bound, so there always is one.
-func (u *Uploader) nextWait(bo *retry.Backoff, te *transientError) time.Duration {
+func (u *Uploader[T]) nextWait(bo *retry.Backoff, te *transientError) time.Duration {
 	if te.hasAfter {
 		wait, _ := bo.NextAfter(te.retryAfter)
 		return wait

@@ -24,7 +24,7 @@ func TestNoRetryWaitIsShorterThanInitialBackoffOrLongerThanMaxBackoff(t *testing
 		t.Run(tt.name, func(t *testing.T) {
 			sim := startSim(t, commsmining.Options{})
 			sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: 503, Times: retries})
-			h := newHarness(t, sim, Config{InitialBackoff: tt.initial, MaxBackoff: tt.maxWait}, Options{})
+			h := newHarness(t, sim, Config{InitialBackoff: tt.initial, MaxBackoff: tt.maxWait}, Options[string]{})
 			h.submit(mapCase(t, 1, "x", "New"))
 			h.flush()
 			waits := h.sleeps.waits()

@@ -18,7 +18,7 @@ const maxAdmit = 512
 // the fatal error), and requests in flight get ShutdownTimeout to finish.
 // It returns nil after cancellation and a *FatalError otherwise. Run may be
 // called once.
-func (u *Uploader) Run(ctx context.Context) error {
+func (u *Uploader[T]) Run(ctx context.Context) error {
 	if !u.started.CompareAndSwap(false, true) {
 		return errors.New("run uploader: already running")
 	}
@@ -31,7 +31,7 @@ func (u *Uploader) Run(ctx context.Context) error {
 	waitCtx, cancelWaits := context.WithCancel(sendCtx)
 	defer context.AfterFunc(ctx, cancelWaits)()
 	defer cancelWaits()
-	b := newBatcher(u, &sendEnv{ctx: sendCtx, waitCtx: waitCtx})
+	b := newBatcher(u, &sendEnv[T]{ctx: sendCtx, waitCtx: waitCtx})
 	err := b.loop(ctx)
 	if err != nil {
 		cancelSends() // after a fatal error nothing else can succeed
@@ -41,24 +41,24 @@ func (u *Uploader) Run(ctx context.Context) error {
 }
 
 // sendEnv is what a sender needs besides its ops.
-type sendEnv struct {
+type sendEnv[T any] struct {
 	ctx     context.Context // for requests; outlives Run's ctx by ShutdownTimeout
 	waitCtx context.Context // for waits between retries; ends with Run's ctx
 	fatal   func(error)     // stops Run
-	waiting *waiting        // newer versions of the comments in flight
+	waiting *waiting[T]     // newer versions of the comments in flight
 }
 
 // batcher is Run's state. Only Run's goroutine touches it, except the
 // finished channel and the fatal signal, which senders use.
-type batcher struct {
-	u        *Uploader
-	env      *sendEnv
-	syncs    *queue
-	deletes  *queue
-	deferred *waiting        // ops whose ID has a request in flight
+type batcher[T any] struct {
+	u        *Uploader[T]
+	env      *sendEnv[T]
+	syncs    *queue[T]
+	deletes  *queue[T]
+	deferred *waiting[T]     // ops whose ID has a request in flight
 	inFlight map[string]bool // comment IDs with a request in flight
 	free     int             // request slots free
-	finished chan []*op      // senders hand back their ops
+	finished chan []*op[T]   // senders hand back their ops
 	senders  sync.WaitGroup
 	timer    *time.Timer
 
@@ -67,19 +67,19 @@ type batcher struct {
 	fatalErr  error
 }
 
-func newBatcher(u *Uploader, env *sendEnv) *batcher {
+func newBatcher[T any](u *Uploader[T], env *sendEnv[T]) *batcher[T] {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	b := &batcher{
-		u: u, env: env, syncs: newQueue(), deletes: newQueue(), deferred: u.waiting,
+	b := &batcher[T]{
+		u: u, env: env, syncs: newQueue[T](), deletes: newQueue[T](), deferred: u.waiting,
 		inFlight: map[string]bool{}, free: u.cfg.MaxConcurrentRequests,
-		finished: make(chan []*op, u.cfg.MaxConcurrentRequests), timer: t, fatal: make(chan struct{}),
+		finished: make(chan []*op[T], u.cfg.MaxConcurrentRequests), timer: t, fatal: make(chan struct{}),
 	}
 	env.fatal, env.waiting = b.stop, u.waiting
 	return b
 }
 
-func (b *batcher) loop(ctx context.Context) error {
+func (b *batcher[T]) loop(ctx context.Context) error {
 	defer b.timer.Stop()
 	for {
 		// Checked before anything is dispatched: select picks at random
@@ -92,7 +92,7 @@ func (b *batcher) loop(ctx context.Context) error {
 			b.admitQueued(ctx)
 		}
 		b.dispatch(time.Now())
-		var intake <-chan Item
+		var intake <-chan Item[T]
 		if !b.full() {
 			intake = b.u.intake
 		}
@@ -115,7 +115,7 @@ func (b *batcher) loop(ctx context.Context) error {
 // stopped is loop's result after its ctx ended: a fatal error that came
 // with the cancellation is still the reason to report, since the caller
 // must learn that CM refused it.
-func (b *batcher) stopped() error {
+func (b *batcher[T]) stopped() error {
 	select {
 	case <-b.fatal:
 		return b.fatalErr
@@ -127,7 +127,7 @@ func (b *batcher) stopped() error {
 // admitQueued admits every item already submitted, without waiting, so a
 // Flush sends what was submitted before it in as few requests as the
 // limits allow instead of a first, partial batch.
-func (b *batcher) admitQueued(ctx context.Context) {
+func (b *batcher[T]) admitQueued(ctx context.Context) {
 	for !b.full() {
 		select {
 		case it := <-b.u.intake:
@@ -139,8 +139,8 @@ func (b *batcher) admitQueued(ctx context.Context) {
 }
 
 // drain takes what else is queued, without waiting.
-func (b *batcher) drain(first Item) []Item {
-	items := []Item{first}
+func (b *batcher[T]) drain(first Item[T]) []Item[T] {
+	items := []Item[T]{first}
 	for len(items) < maxAdmit {
 		select {
 		case it := <-b.u.intake:
@@ -153,7 +153,7 @@ func (b *batcher) drain(first Item) []Item {
 }
 
 // full reports whether a queue holds a whole request; intake pauses then.
-func (b *batcher) full() bool {
+func (b *batcher[T]) full() bool {
 	cfg := &b.u.cfg
 	return b.syncs.live >= cfg.MaxBatchComments || b.syncs.bytes >= cfg.MaxBatchBytes ||
 		b.deletes.live >= cfg.MaxDeleteIDs || b.deletes.bytes >= maxDeleteQueryBytes
@@ -164,9 +164,9 @@ const maxDeleteQueryBytes = 6000
 
 // admit queues new items. IDs already queued are superseded, IDs in flight
 // wait, and the rest are looked up in the hash store in one call.
-func (b *batcher) admit(ctx context.Context, items []Item) {
+func (b *batcher[T]) admit(ctx context.Context, items []Item[T]) {
 	now := time.Now()
-	var fresh []*op
+	var fresh []*op[T]
 	for _, it := range items {
 		if reason := invalidItem(it); reason != "" {
 			b.u.reportItem(it, mapper.ActionNone, &RejectedError{Message: reason})
@@ -196,7 +196,7 @@ func (b *batcher) admit(ctx context.Context, items []Item) {
 	}
 }
 
-func invalidItem(it Item) string {
+func invalidItem[T any](it Item[T]) string {
 	switch {
 	case it.Result.CommentID == "":
 		return "item has no comment ID"
@@ -206,7 +206,7 @@ func invalidItem(it Item) string {
 	return ""
 }
 
-func (b *batcher) queued(id string) *op {
+func (b *batcher[T]) queued(id string) *op[T] {
 	if o := b.syncs.get(id); o != nil {
 		return o
 	}
@@ -215,7 +215,7 @@ func (b *batcher) queued(id string) *op {
 
 // supersede replaces the queued op of o's ID by o. The last uploaded
 // hashes are unchanged (the old op was never sent), so they carry over.
-func (b *batcher) supersede(o *op) {
+func (b *batcher[T]) supersede(o *op[T]) {
 	old := b.syncs.remove(o.id)
 	if old == nil {
 		old = b.deletes.remove(o.id)
@@ -226,7 +226,7 @@ func (b *batcher) supersede(o *op) {
 
 // defer_ parks o until the request for its ID finishes, unless a retry of
 // that request takes it first (waiting.newest).
-func (b *batcher) defer_(o *op) { b.deferred.park(o) }
+func (b *batcher[T]) defer_(o *op[T]) { b.deferred.park(o) }
 
 // waiting holds the ops whose comment ID has a request in flight: at most
 // one per ID, the newest (the last version wins, as in the queues). The
@@ -235,16 +235,16 @@ func (b *batcher) defer_(o *op) { b.deferred.park(o) }
 // request instead (newest), so a retried request never sends a version that
 // has been superseded. A mutex guards it, since senders run on their own
 // goroutines.
-type waiting struct {
+type waiting[T any] struct {
 	mu sync.Mutex
-	q  *queue
+	q  *queue[T]
 	n  int // items (tokens) waiting, for tests
 }
 
-func newWaiting() *waiting { return &waiting{q: newQueue()} }
+func newWaiting[T any]() *waiting[T] { return &waiting[T]{q: newQueue[T]()} }
 
 // park adds o; a waiting op of the same ID is superseded by it.
-func (w *waiting) park(o *op) {
+func (w *waiting[T]) park(o *op[T]) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if old := w.q.remove(o.id); old != nil {
@@ -256,13 +256,13 @@ func (w *waiting) park(o *op) {
 }
 
 // take removes and returns the op waiting for id, if any.
-func (w *waiting) take(id string) *op {
+func (w *waiting[T]) take(id string) *op[T] {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.takeLocked(id)
 }
 
-func (w *waiting) takeLocked(id string) *op {
+func (w *waiting[T]) takeLocked(id string) *op[T] {
 	o := w.q.remove(id)
 	if o != nil {
 		w.n -= len(o.tokens)
@@ -271,7 +271,7 @@ func (w *waiting) takeLocked(id string) *op {
 }
 
 // all removes and returns every waiting op.
-func (w *waiting) all() []*op {
+func (w *waiting[T]) all() []*op[T] {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := w.q.all()
@@ -280,7 +280,7 @@ func (w *waiting) all() []*op {
 }
 
 // items counts the submitted items that wait.
-func (w *waiting) items() int {
+func (w *waiting[T]) items() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.n
@@ -292,7 +292,7 @@ func (w *waiting) items() int {
 // the op leaves the request and its items wait with the delete, which
 // follows when the request finishes. It returns the ops to send and
 // whether they changed.
-func (w *waiting) newest(ops []*op) ([]*op, bool) {
+func (w *waiting[T]) newest(ops []*op[T]) ([]*op[T], bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.q.live == 0 {
@@ -321,7 +321,7 @@ func (w *waiting) newest(ops []*op) ([]*op, bool) {
 
 // lookup fills prev/known of ops from the hash store. A failing store only
 // costs requests, so it is logged and treated as empty.
-func (b *batcher) lookup(ctx context.Context, ops []*op) {
+func (b *batcher[T]) lookup(ctx context.Context, ops []*op[T]) {
 	if b.u.hashes == nil || len(ops) == 0 {
 		return
 	}
@@ -353,7 +353,7 @@ func (b *batcher) lookup(ctx context.Context, ops []*op) {
 
 // enqueue decides o's action and queues it, or reports it at once when CM
 // already holds this version.
-func (b *batcher) enqueue(o *op) {
+func (b *batcher[T]) enqueue(o *op[T]) {
 	o.action = mapper.Decide(o.result, o.prev, o.known)
 	switch {
 	case o.action == mapper.ActionUnchanged:
@@ -367,8 +367,8 @@ func (b *batcher) enqueue(o *op) {
 
 // release frees the IDs of finished ops and admits ops that waited for
 // them, looking up the hashes the finished request just stored.
-func (b *batcher) release(ctx context.Context, done []*op) {
-	var waiting []*op
+func (b *batcher[T]) release(ctx context.Context, done []*op[T]) {
+	var waiting []*op[T]
 	for _, o := range done {
 		delete(b.inFlight, o.id)
 		if w := b.deferred.take(o.id); w != nil {
@@ -383,7 +383,7 @@ func (b *batcher) release(ctx context.Context, done []*op) {
 
 // dispatch starts requests while slots are free and a queue is ready, and
 // arms the linger timer for a queue that is not ready yet.
-func (b *batcher) dispatch(now time.Time) {
+func (b *batcher[T]) dispatch(now time.Time) {
 	cfg := &b.u.cfg
 	for b.free > 0 {
 		switch {
@@ -398,7 +398,7 @@ func (b *batcher) dispatch(now time.Time) {
 	}
 }
 
-func (b *batcher) ready(q *queue, now time.Time) bool {
+func (b *batcher[T]) ready(q *queue[T], now time.Time) bool {
 	if q.live == 0 {
 		return false
 	}
@@ -410,12 +410,12 @@ func (b *batcher) ready(q *queue, now time.Time) bool {
 // then is a partial batch sent at once. While items wait there, the loop
 // admits them first (admitQueued), so a Flush of 100 deletes at 40 per
 // request sends 40, 40 and 20, not 40, the 24 admitted so far, and 36.
-func (b *batcher) flushingAllAdmitted() bool {
+func (b *batcher[T]) flushingAllAdmitted() bool {
 	return b.u.flushing.Load() > 0 && len(b.u.intake) == 0
 }
 
 // linger is how long a batch of q waits to fill.
-func (b *batcher) linger(q *queue) time.Duration {
+func (b *batcher[T]) linger(q *queue[T]) time.Duration {
 	if q == b.deletes {
 		return b.u.cfg.DeleteLinger
 	}
@@ -423,9 +423,9 @@ func (b *batcher) linger(q *queue) time.Duration {
 }
 
 // armTimer wakes the loop when the first queue's linger ends.
-func (b *batcher) armTimer(now time.Time) {
+func (b *batcher[T]) armTimer(now time.Time) {
 	var due time.Time
-	for _, q := range []*queue{b.syncs, b.deletes} {
+	for _, q := range []*queue[T]{b.syncs, b.deletes} {
 		if q.live == 0 {
 			continue
 		}
@@ -440,7 +440,7 @@ func (b *batcher) armTimer(now time.Time) {
 }
 
 // start runs send on its own goroutine, owned by the batcher.
-func (b *batcher) start(ops []*op, send func(*sendEnv, []*op)) {
+func (b *batcher[T]) start(ops []*op[T], send func(*sendEnv[T], []*op[T])) {
 	b.free--
 	for _, o := range ops {
 		b.inFlight[o.id] = true
@@ -454,7 +454,7 @@ func (b *batcher) start(ops []*op, send func(*sendEnv, []*op)) {
 }
 
 // stop records the first fatal error and ends the loop.
-func (b *batcher) stop(err error) {
+func (b *batcher[T]) stop(err error) {
 	b.fatalOnce.Do(func() {
 		b.fatalErr = err
 		close(b.fatal)
@@ -463,7 +463,7 @@ func (b *batcher) stop(err error) {
 
 // shutdown refuses new items, reports everything not sent, and waits up to
 // ShutdownTimeout for requests in flight.
-func (u *Uploader) shutdown(b *batcher, cause error, cancelSends context.CancelFunc) {
+func (u *Uploader[T]) shutdown(b *batcher[T], cause error, cancelSends context.CancelFunc) {
 	close(u.stopping)
 	u.stopMu.Lock() // waits for Submit calls that may still enqueue
 	u.stopped = true
@@ -481,7 +481,7 @@ drain:
 			break drain
 		}
 	}
-	for _, ops := range [][]*op{b.syncs.all(), b.deletes.all(), b.deferred.all()} {
+	for _, ops := range [][]*op[T]{b.syncs.all(), b.deletes.all(), b.deferred.all()} {
 		for _, o := range ops {
 			u.deliver(o, notDelivered)
 		}

@@ -41,7 +41,7 @@ func TestTheTokenNeverAppearsInErrorsLogsOrFormattedValues(t *testing.T) {
 	// Retries (503, a timeout), a dead letter, then a refused token.
 	sim := startSim(t, commsmining.Options{Token: "the-right-one", Logger: logger})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: 503, Message: "busy"})
-	h := newHarness(t, sim, Config{Token: canary}, Options{Logger: logger})
+	h := newHarness(t, sim, Config{Token: canary}, Options[string]{Logger: logger})
 	h.submit(mapCase(t, 1, "x", "New"))
 	h.flush()
 	seen = append(seen, fmt.Sprint(h.stop()))
@@ -53,7 +53,7 @@ func TestTheTokenNeverAppearsInErrorsLogsOrFormattedValues(t *testing.T) {
 	down := startSim(t, commsmining.Options{})
 	url := down.URL()
 	_ = down.Close()
-	h2 := newHarness(t, down, Config{BaseURL: url, Token: canary, Linger: -1}, Options{Logger: logger})
+	h2 := newHarness(t, down, Config{BaseURL: url, Token: canary, Linger: -1}, Options[string]{Logger: logger})
 	h2.submit(mapCase(t, 2, "x", "New"))
 	for len(h2.sleeps.waits()) == 0 {
 		time.Sleep(time.Millisecond) // until the failure has been logged
@@ -68,7 +68,7 @@ func TestTheTokenNeverAppearsInErrorsLogsOrFormattedValues(t *testing.T) {
 	js, _ := json.Marshal(cfg)
 	seen = append(seen, fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), string(js), fmt.Sprint(cfg.Token))
 	logger.Info("config", "config", cfg, "token", cfg.Token)
-	_, err := New(Config{BaseURL: "https://user:" + canary + "@x.reinfer.io", Token: canary + " x"}, Options{})
+	_, err := New(Config{BaseURL: "https://user:" + canary + "@x.reinfer.io", Token: canary + " x"}, Options[string]{})
 	seen = append(seen, fmt.Sprint(err))
 
 	seen = append(seen, logs.String())

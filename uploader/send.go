@@ -13,7 +13,7 @@ import (
 // syncOps uploads ops in one request (with retries). When CM refuses the
 // batch, it is split in halves until each refused comment is alone; those
 // become dead letters and the rest go through.
-func (u *Uploader) syncOps(env *sendEnv, ops []*op) {
+func (u *Uploader[T]) syncOps(env *sendEnv[T], ops []*op[T]) {
 	if err := u.forgetStaleHashes(env, ops); err != nil {
 		u.settle(env, ops, err, u.syncOps)
 		return
@@ -51,7 +51,7 @@ func (u *Uploader) syncOps(env *sendEnv, ops []*op) {
 // new hashes then failed, the old ones would make a later return to the
 // old text look unchanged, and CM would keep the wrong version. New
 // comments whose lookup succeeded have nothing stored and cost nothing.
-func (u *Uploader) forgetStaleHashes(env *sendEnv, ops []*op) error {
+func (u *Uploader[T]) forgetStaleHashes(env *sendEnv[T], ops []*op[T]) error {
 	if u.hashes == nil {
 		return nil
 	}
@@ -77,7 +77,7 @@ func (u *Uploader) forgetStaleHashes(env *sendEnv, ops []*op) error {
 // after forgetting their hashes: in the other order, a delete CM carried
 // out whose hashes then stayed (the store down) would make the restored
 // record look already uploaded, and its comment would never come back.
-func (u *Uploader) deleteOps(env *sendEnv, ops []*op) {
+func (u *Uploader[T]) deleteOps(env *sendEnv[T], ops []*op[T]) {
 	ids := make([]string, len(ops))
 	for i, o := range ops {
 		ids[i] = o.id
@@ -108,7 +108,7 @@ const forgetHashesRequest = "forget content hashes"
 // forgetHashes removes comments' content hashes, retrying until it works
 // or the uploader stops. Not done, the request that needed it is not sent
 // and its events stay before the checkpoint.
-func (u *Uploader) forgetHashes(env *sendEnv, ids []string) error {
+func (u *Uploader[T]) forgetHashes(env *sendEnv[T], ids []string) error {
 	return u.withRetries(env, forgetHashesRequest, func(ctx context.Context) error {
 		if err := u.hashes.Delete(ctx, ids); err != nil {
 			return &transientError{err: fmt.Errorf("forget the content hashes of %d comments: %w", len(ids), err)}
@@ -119,7 +119,7 @@ func (u *Uploader) forgetHashes(env *sendEnv, ids []string) error {
 
 // settle handles a request that did not succeed: split a refused batch,
 // dead-letter a refused single comment, or report the failure.
-func (u *Uploader) settle(env *sendEnv, ops []*op, err error, resend func(*sendEnv, []*op)) {
+func (u *Uploader[T]) settle(env *sendEnv[T], ops []*op[T], err error, resend func(*sendEnv[T], []*op[T])) {
 	var rejected *rejectError
 	if errors.As(err, &rejected) {
 		if len(ops) == 1 {
@@ -146,7 +146,7 @@ func (u *Uploader) settle(env *sendEnv, ops []*op, err error, resend func(*sendE
 
 // synced records an accepted batch: hashes first (so waiting versions of
 // the same IDs compare against them), then counters, then outcomes.
-func (u *Uploader) synced(ctx context.Context, ops []*op, counts syncCounts) {
+func (u *Uploader[T]) synced(ctx context.Context, ops []*op[T], counts syncCounts) {
 	textChanged := 0
 	hashes := make(map[string]mapper.Hashes, len(ops))
 	for _, o := range ops {
@@ -184,7 +184,7 @@ var (
 	bodyClose = []byte("]}")
 )
 
-func newBatchBody(ops []*op) batchBody {
+func newBatchBody[T any](ops []*op[T]) batchBody {
 	parts := make(net.Buffers, 0, 2*len(ops)+1)
 	parts = append(parts, bodyOpen)
 	size := len(bodyOpen) + len(bodyClose)

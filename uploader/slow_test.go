@@ -56,7 +56,7 @@ func TestARequestThatHangsIsLoggedOnceWhileItStillWaits(t *testing.T) {
 			var logs syncBuffer
 			logger := slog.New(slog.NewJSONHandler(&logs, nil))
 			const threshold = 50 * time.Millisecond
-			h := newHarness(t, nil, Config{BaseURL: url, Token: canary, SlowRequestAfter: threshold}, Options{Logger: logger})
+			h := newHarness(t, nil, Config{BaseURL: url, Token: canary, SlowRequestAfter: threshold}, Options[string]{Logger: logger})
 			h.submit(tt.items...)
 			go func() { _ = h.up.Flush(t.Context()) }()
 
@@ -84,7 +84,7 @@ func TestARequestThatHangsIsLoggedOnceWhileItStillWaits(t *testing.T) {
 			if strings.Contains(logs.String(), canary) {
 				t.Errorf("the token is in the logs:\n%s", logs.String())
 			}
-			if o := h.outcomes.all(); countBy(o, Outcome.Delivered) != len(tt.items) {
+			if o := h.outcomes.all(); countBy(o, Outcome[string].Delivered) != len(tt.items) {
 				t.Errorf("outcomes = %+v, want all delivered once the answer came", o)
 			}
 		})
@@ -95,7 +95,7 @@ func TestAQuickRequestLogsNoSlowWarning(t *testing.T) {
 	_, url := startNotCM(t, answerWith(200, "application/json", `{"status":"ok","new":1,"updated":0,"unchanged":0}`))
 	var logs syncBuffer
 	h := newHarness(t, nil, Config{BaseURL: url, Token: canary, SlowRequestAfter: 5 * time.Second},
-		Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+		Options[string]{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	h.submit(mapCase(t, 1, "x", "New"))
 	h.flush()
 	if err := h.stop(); err != nil {

@@ -40,7 +40,7 @@ type counters struct {
 }
 
 // Stats returns a snapshot of the counters.
-func (u *Uploader) Stats() Stats {
+func (u *Uploader[T]) Stats() Stats {
 	c := &u.counters
 	return Stats{
 		Submitted: c.submitted.Load(), Skipped: c.skipped.Load(), Delivered: c.delivered.Load(),

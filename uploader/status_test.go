@@ -80,7 +80,7 @@ func TestEveryStatusPathAgainstTheSimulator(t *testing.T) {
 			sim := startSim(t, commsmining.Options{})
 			tt.fault.Endpoint = commsmining.EndpointSync
 			sim.InjectFault(tt.fault)
-			h := newHarness(t, sim, Config{}, Options{})
+			h := newHarness(t, sim, Config{}, Options[string]{})
 			h.submit(mapCase(t, 1, "text", "New"))
 			h.flush()
 			out := h.outcomes.all()
@@ -112,7 +112,7 @@ func TestEveryStatusPathAgainstTheSimulator(t *testing.T) {
 
 func TestAMissingSourceStopsTheUploaderWithAClearMessage(t *testing.T) {
 	sim := startSim(t, commsmining.Options{Sources: []string{}})
-	h := newHarness(t, sim, Config{}, Options{})
+	h := newHarness(t, sim, Config{}, Options[string]{})
 	h.submit(mapCase(t, 1, "x", "New"))
 	h.flush()
 	err := h.stop()
@@ -126,7 +126,7 @@ func TestAMissingSourceStopsTheUploaderWithAClearMessage(t *testing.T) {
 // deletes to a misnamed source would count as done and be checkpointed.
 func TestADeleteToAMissingSourceStopsTheUploaderInsteadOfCountingAsDone(t *testing.T) {
 	sim := startSim(t, commsmining.Options{Sources: []string{}})
-	h := newHarness(t, sim, Config{}, Options{})
+	h := newHarness(t, sim, Config{}, Options[string]{})
 	del, err := cases.Map(mapper.Record{Object: "Case", ID: caseRecord(1, "", "").ID, Deleted: true})
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestRetryAfterIsHonouredExactlyInSecondsOrAsADate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sim := startSim(t, commsmining.Options{})
 			sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: 429, RetryAfter: tt.retryAfter})
-			h := newHarness(t, sim, Config{}, Options{Now: func() time.Time { return now }})
+			h := newHarness(t, sim, Config{}, Options[string]{Now: func() time.Time { return now }})
 			h.submit(mapCase(t, 1, "x", "New"))
 			h.flush()
 			if waits := h.sleeps.waits(); len(waits) != 1 || waits[0] != tt.want {
@@ -176,7 +176,7 @@ func TestRetryAfterIsHonouredExactlyInSecondsOrAsADate(t *testing.T) {
 func TestWithoutRetryAfterTheWaitsGrowExponentiallyWithJitter(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: 503, Times: 4})
-	h := newHarness(t, sim, Config{InitialBackoff: time.Second, MaxBackoff: 4 * time.Second}, Options{})
+	h := newHarness(t, sim, Config{InitialBackoff: time.Second, MaxBackoff: 4 * time.Second}, Options[string]{})
 	h.submit(mapCase(t, 1, "x", "New"))
 	h.flush()
 	waits := h.sleeps.waits()
@@ -195,7 +195,7 @@ func TestWithoutRetryAfterTheWaitsGrowExponentiallyWithJitter(t *testing.T) {
 func TestAnAnswerThatNeverComesIsRetriedWithoutBillingTwice(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, AcceptThenTimeout: true})
-	h := newHarness(t, sim, Config{RequestTimeout: 200 * time.Millisecond}, Options{})
+	h := newHarness(t, sim, Config{RequestTimeout: 200 * time.Millisecond}, Options[string]{})
 	h.submit(mapCase(t, 1, "x", "New"))
 	h.flush()
 	if o := h.outcomes.all()[0]; !o.Delivered() || h.up.Stats().Retries != 1 {
@@ -210,7 +210,7 @@ func TestNetworkErrorsAreRetriedUntilStopped(t *testing.T) {
 	sim := startSim(t, commsmining.Options{})
 	url := sim.URL()
 	_ = sim.Close() // nothing listens there any more
-	h := newHarness(t, sim, Config{BaseURL: url, Linger: -1}, Options{})
+	h := newHarness(t, sim, Config{BaseURL: url, Linger: -1}, Options[string]{})
 	h.submit(mapCase(t, 1, "x", "New"))
 	for len(h.sleeps.waits()) < 3 {
 		time.Sleep(time.Millisecond) // wait for retries to happen, not for a duration

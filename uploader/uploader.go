@@ -14,20 +14,22 @@ import (
 	"github.com/sfcdc/sfcdc/retry"
 )
 
-// Item is one mapping result to deliver.
-type Item struct {
+// Item is one mapping result to deliver. T is the caller's token type:
+// the uploader never looks at a token, it hands it back in the item's
+// Outcome with its type intact, so the caller needs no type assertion.
+type Item[T any] struct {
 	// Result is what the mapper produced: an upsert (Comment JSON and
 	// hashes), a delete, or a keep (reported at once, nothing to do).
 	Result mapper.Result
 	// Token is opaque to the uploader and comes back in the Outcome, e.g.
-	// the replay ID the pipeline checkpoints.
-	Token any
+	// the event sequence the pipeline checkpoints.
+	Token T
 }
 
 // Outcome is the fate of one submitted item. Exactly one is reported per
 // item.
-type Outcome struct {
-	Token     any
+type Outcome[T any] struct {
+	Token     T
 	CommentID string
 	// Action is what the hashes decided: create, update-text,
 	// update-metadata, unchanged (skipped), delete, or none (kept).
@@ -40,24 +42,24 @@ type Outcome struct {
 
 // Delivered reports whether the item is done and may be checkpointed
 // without a dead letter.
-func (o Outcome) Delivered() bool { return o.Err == nil }
+func (o Outcome[T]) Delivered() bool { return o.Err == nil }
 
 // DeadLettered reports whether CM refused the comment itself; the caller
 // records it with the reason (o.Err) and may checkpoint past it.
-func (o Outcome) DeadLettered() bool {
+func (o Outcome[T]) DeadLettered() bool {
 	var rejected *RejectedError
 	return errors.As(o.Err, &rejected)
 }
 
 // Options are the uploader's collaborators. All are optional.
-type Options struct {
+type Options[T any] struct {
 	// Hashes lets unchanged comments be skipped. Nil: every comment is sent.
 	Hashes HashStore
 	// Report receives every Outcome. Calls are serialised, so it needs no
 	// locking, but it runs on the uploader's goroutines: it must be quick
 	// and must not call Submit or Flush (which may wait for it). Nil:
 	// outcomes are only counted.
-	Report func(Outcome)
+	Report func(Outcome[T])
 	// HTTPClient sends the requests. It must not retry on its own. Nil: a
 	// client that does not follow redirects.
 	HTTPClient *http.Client
@@ -70,18 +72,19 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Uploader delivers items to one CM source. Submit and Flush may be called
-// from any goroutine; Run must be running for anything to be sent.
-type Uploader struct {
+// Uploader delivers items to one CM source, each carrying a token of type
+// T. Submit and Flush may be called from any goroutine; Run must be
+// running for anything to be sent.
+type Uploader[T any] struct {
 	cfg        Config
 	client     *cmClient
 	ownsClient bool
 	hashes     HashStore
-	report     func(Outcome)
+	report     func(Outcome[T])
 	log        *slog.Logger
 	retry      retry.Policy // waits between attempts; no attempt or time bound
 
-	intake   chan Item
+	intake   chan Item[T]
 	wake     chan struct{} // Flush wakes the batcher so lingering batches leave
 	started  atomic.Bool
 	stopping chan struct{} // closed when Run begins to stop
@@ -89,23 +92,23 @@ type Uploader struct {
 	stopped  bool
 	flushing atomic.Int32
 
-	waiting     *waiting // ops whose comment ID has a request in flight
+	waiting     *waiting[T] // ops whose comment ID has a request in flight
 	outstanding outstanding
 	reportMu    sync.Mutex
 	counters    counters
 }
 
 // New checks cfg and returns an Uploader; start it with Run.
-func New(cfg Config, opts Options) (*Uploader, error) {
+func New[T any](cfg Config, opts Options[T]) (*Uploader[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("configure uploader: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	u := &Uploader{
+	u := &Uploader[T]{
 		cfg: cfg, hashes: opts.Hashes, report: opts.Report, log: opts.Logger,
 		retry:  retry.Policy{Initial: cfg.InitialBackoff, Max: cfg.MaxBackoff, MaxRetryAfter: cfg.MaxRetryAfter, Sleep: opts.Sleep},
-		intake: make(chan Item, cfg.MaxBatchComments), wake: make(chan struct{}, 1),
-		stopping: make(chan struct{}), waiting: newWaiting(),
+		intake: make(chan Item[T], cfg.MaxBatchComments), wake: make(chan struct{}, 1),
+		stopping: make(chan struct{}), waiting: newWaiting[T](),
 	}
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
@@ -114,7 +117,7 @@ func New(cfg Config, opts Options) (*Uploader, error) {
 		u.retry.Sleep = retry.SleepTimer
 	}
 	if u.report == nil {
-		u.report = func(Outcome) {}
+		u.report = func(Outcome[T]) {}
 	}
 	now := opts.Now
 	if now == nil {
@@ -131,7 +134,7 @@ func New(cfg Config, opts Options) (*Uploader, error) {
 // Submit queues an item. It blocks while the queue is full (back-pressure)
 // and returns ErrStopped once Run has stopped, or ctx's error. When Submit
 // returns nil, exactly one Outcome for the item follows.
-func (u *Uploader) Submit(ctx context.Context, it Item) error {
+func (u *Uploader[T]) Submit(ctx context.Context, it Item[T]) error {
 	u.stopMu.RLock()
 	defer u.stopMu.RUnlock()
 	if u.stopped {
@@ -153,7 +156,7 @@ func (u *Uploader) Submit(ctx context.Context, it Item) error {
 
 // Flush sends what is queued without waiting for Linger and returns when
 // every item submitted so far has its Outcome, or when ctx ends.
-func (u *Uploader) Flush(ctx context.Context) error {
+func (u *Uploader[T]) Flush(ctx context.Context) error {
 	u.flushing.Add(1)
 	defer u.flushing.Add(-1)
 	select {
@@ -164,22 +167,22 @@ func (u *Uploader) Flush(ctx context.Context) error {
 }
 
 // deliver reports an outcome for every token of an op.
-func (u *Uploader) deliver(o *op, err error) {
+func (u *Uploader[T]) deliver(o *op[T], err error) {
 	u.reportMu.Lock()
 	defer u.reportMu.Unlock()
 	for _, tok := range o.tokens {
-		u.report(Outcome{Token: tok, CommentID: o.id, Action: o.action, Err: err})
+		u.report(Outcome[T]{Token: tok, CommentID: o.id, Action: o.action, Err: err})
 		u.count(o.action, err)
 		u.outstanding.done()
 	}
 }
 
 // reportItem reports an item that never became an op.
-func (u *Uploader) reportItem(it Item, action mapper.Action, err error) {
-	u.deliver(&op{id: it.Result.CommentID, action: action, tokens: []any{it.Token}}, err)
+func (u *Uploader[T]) reportItem(it Item[T], action mapper.Action, err error) {
+	u.deliver(&op[T]{id: it.Result.CommentID, action: action, tokens: []T{it.Token}}, err)
 }
 
-func (u *Uploader) count(action mapper.Action, err error) {
+func (u *Uploader[T]) count(action mapper.Action, err error) {
 	c := &u.counters
 	var rejected *RejectedError
 	switch {

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 )
@@ -152,7 +151,7 @@ func cmCommentIDs(t *testing.T, b simBanner) map[string]bool {
 // sfRecordIDs queries the simulated org for an object's record IDs.
 func sfRecordIDs(t *testing.T, b simBanner, object string) []string {
 	t.Helper()
-	creds := pubsub.StaticCredentials{AccessToken: b.AccessToken, InstanceURL: b.InstanceURL, TenantID: b.TenantID}
+	creds := salesforce.StaticSession{AccessToken: b.AccessToken, InstanceURL: b.InstanceURL, TenantID: b.TenantID}
 	sf, err := salesforce.NewClient(salesforce.Config{CAFile: b.CAFile}, creds)
 	if err != nil {
 		t.Fatal(err)

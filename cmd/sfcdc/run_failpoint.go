@@ -9,8 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/salesforce"
 )
 
 // The crash points of the run path, for the fault suite (faults_*_test.go),
@@ -65,7 +65,7 @@ func withRunFailpoints(store replay.Store) replay.Store {
 // withRESTFailpoint wraps the credentials of the REST client: every REST
 // call asks them for the session first, so the n-th call is the n-th
 // request about to leave.
-func withRESTFailpoint(creds pubsub.Credentials) pubsub.Credentials {
+func withRESTFailpoint(creds salesforce.SessionSource) salesforce.SessionSource {
 	if runFailpoint == nil {
 		return creds
 	}
@@ -88,9 +88,9 @@ func (s *runFailpointStore) SaveCheckpoint(ctx context.Context, lease replay.Lea
 	return nil
 }
 
-type restFailpointCreds struct{ pubsub.Credentials }
+type restFailpointCreds struct{ salesforce.SessionSource }
 
-func (c restFailpointCreds) Current(ctx context.Context) (pubsub.Session, error) {
+func (c restFailpointCreds) Current(ctx context.Context) (salesforce.Session, error) {
 	runFailpoint.reach("fetch-records")
-	return c.Credentials.Current(ctx)
+	return c.SessionSource.Current(ctx)
 }

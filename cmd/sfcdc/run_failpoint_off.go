@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/salesforce"
 )
 
 // withRunFailpoints returns store as it is: failpoints exist only in
@@ -12,4 +12,4 @@ import (
 func withRunFailpoints(store replay.Store) replay.Store { return store }
 
 // withRESTFailpoint returns creds as they are (see run_failpoint.go).
-func withRESTFailpoint(creds pubsub.Credentials) pubsub.Credentials { return creds }
+func withRESTFailpoint(creds salesforce.SessionSource) salesforce.SessionSource { return creds }

@@ -24,7 +24,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sfcdc/sfcdc/mapper"
-	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
@@ -87,9 +86,9 @@ func TestTheCMUploaderRefusesAnUntrustedCertificate(t *testing.T) {
 	server := quietTLSServer(t, &hits, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
 	})
-	outcomes := make(chan uploader.Outcome, 1)
+	outcomes := make(chan uploader.Outcome[string], 1)
 	up, err := uploader.New(uploader.Config{BaseURL: server.URL, Token: token, Project: "support", Source: "salesforce"},
-		uploader.Options{Report: func(o uploader.Outcome) { outcomes <- o }})
+		uploader.Options[string]{Report: func(o uploader.Outcome[string]) { outcomes <- o }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,11 +96,11 @@ func TestTheCMUploaderRefusesAnUntrustedCertificate(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- up.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	if err := up.Submit(ctx, uploader.Item{Result: mapper.Result{Kind: mapper.ResultDelete, Object: "EmailMessage", RecordID: "02s000000000001AAA",
+	if err := up.Submit(ctx, uploader.Item[string]{Result: mapper.Result{Kind: mapper.ResultDelete, Object: "EmailMessage", RecordID: "02s000000000001AAA",
 		CommentID: "EmailMessage-02s000000000001AAA"}}); err != nil {
 		t.Fatal(err)
 	}
-	var o uploader.Outcome
+	var o uploader.Outcome[string]
 	select {
 	case o = <-outcomes:
 	case <-time.After(30 * time.Second):
@@ -125,7 +124,7 @@ func TestThePubSubClientRefusesAnUntrustedCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	creds := pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
+	creds := salesforce.StaticSession{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
 	topic := s.Org.Channels()[0].Topic
 	getTopic := func(cfg pubsub.Config) error {
 		c, err := pubsub.NewClient(cfg, creds)
@@ -135,7 +134,7 @@ func TestThePubSubClientRefusesAnUntrustedCertificate(t *testing.T) {
 		defer c.Close()
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
-		_, err = c.API().GetTopic(ctx, &eventbusv1.TopicRequest{TopicName: topic})
+		_, err = c.TopicInfo(ctx, topic)
 		return err
 	}
 	// Without the simulator's CA the system roots apply, and they do not

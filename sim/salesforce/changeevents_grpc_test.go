@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/pubsub"
+	"github.com/sfcdc/sfcdc/salesforce"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
 
@@ -25,7 +26,7 @@ func startOrg(t *testing.T, cfg sfsim.Config) (*sfsim.Sim, *pubsub.Client) {
 	}
 	t.Cleanup(s.Close)
 	c, err := pubsub.NewClient(pubsub.Config{Endpoint: s.PubSub.Addr(), CAFile: s.PubSub.CAFile(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()})
+		salesforce.StaticSession{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ type Options struct {
 	// Credentials, when set, builds the credentials both clients use from
 	// the started org (refreshing ones, say); fixed credentials of the
 	// org's token otherwise.
-	Credentials func(*sfsim.Sim) pubsub.Credentials
+	Credentials func(*sfsim.Sim) salesforce.SessionSource
 	// Watchdog is the Pub/Sub client's keepalive watchdog (its default
 	// when 0).
 	Watchdog time.Duration
@@ -91,7 +91,7 @@ type World struct {
 	Redis     *redis.Client
 	KeyPrefix string
 
-	Credentials pubsub.Credentials
+	Credentials salesforce.SessionSource
 	Salesforce  *salesforce.Client
 	PubSub      *pubsub.Client
 }
@@ -135,7 +135,7 @@ func New(t testing.TB, opts Options) *World {
 	t.Cleanup(front.Close)
 	w.CMURL = front.URL
 
-	w.Credentials = pubsub.StaticCredentials{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: w.Org}
+	w.Credentials = salesforce.StaticSession{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: w.Org}
 	if opts.Credentials != nil {
 		w.Credentials = opts.Credentials(s)
 	}
