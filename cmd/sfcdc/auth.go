@@ -13,8 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/integration"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/spf13/cobra"
 )

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/integration"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/spf13/cobra"
 )
 

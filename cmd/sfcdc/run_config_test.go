@@ -113,4 +113,3 @@ func TestJSONLogsRedactCredentialKeys(t *testing.T) {
 		t.Fatalf("an unknown format: %v, want an error naming --log-format", err)
 	}
 }
-
