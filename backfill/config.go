@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/salesforce"
 )
 
@@ -121,7 +122,7 @@ func ValidateAPI(api string) error {
 	case "", APIAuto, APIBulk, APIREST:
 		return nil
 	}
-	return fmt.Errorf("api: %q is not one of auto, bulk, rest; use auto to let the record count decide", api)
+	return fmt.Errorf("api: %s is not one of auto, bulk, rest; use auto to let the record count decide", quote.Value(api))
 }
 
 // withDefaults fills the documented zero values.

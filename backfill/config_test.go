@@ -22,6 +22,8 @@ func TestConfigErrorsNameTheKeyAndTheFix(t *testing.T) {
 		{name: "negative interval and concurrency, both reported", cfg: backfill.Config{PollInterval: -1, UploadConcurrency: -1},
 			want: []string{"poll_interval:", "upload_concurrency: -1 is negative"}},
 		{name: "an API that is not one of the three", cfg: backfill.Config{API: "soap"}, want: []string{`api: "soap" is not one of auto, bulk, rest`}},
+		{name: "a huge API value is quoted cut", cfg: backfill.Config{API: strings.Repeat("x", 1<<20)},
+			want: []string{`api: "xxxx`, "… (1048576 bytes) is not one of auto, bulk, rest"}},
 		{name: "a negative Bulk threshold", cfg: backfill.Config{BulkThreshold: -5}, want: []string{"bulk_threshold: -5 is negative", "default 50000"}},
 		{name: "each API is valid", cfg: backfill.Config{API: backfill.APIBulk, BulkThreshold: 10}},
 	} {
