@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,10 +22,28 @@ import (
 // checker (faults_checker_test.go) then asserts I1–I5.
 func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 	failpointBinary(t) // build once, before the clocks of the scenarios start
+	scenarios := newScenarioRunner(t, faultScenariosAtOnce)
+
+	// F25: Salesforce REST answers 503 to record fetches for a while (the
+	// longest scenario: eight fetch retries growing by half from 200 ms;
+	// first, so it does not run alone at the end).
+	scenarios.run("salesforce-rest-503", func(t *testing.T) {
+		w := newFaultWorld(t, worldOptions{})
+		w.startTraffic()
+		p := w.startRun("a", "")
+		w.awaitStreaming(t, p)
+		w.sim.RESTFaults.Set(sfsim.RESTFaultSettings{ServerErrors: 8})
+		eventually(t, 30*time.Second, "every injected REST error served", func() bool {
+			return w.sim.RESTFaults.Get().ServerErrors == 0
+		}, p)
+		cleared, tip := time.Now(), w.tip()
+		w.steadyAfter(t, tip)
+		w.finish(t, checkOptions{faultCleared: cleared})
+	})
 
 	// The checker must see a loss when there is one: a daemon told to
 	// start at LATEST after traffic began never receives the first records.
-	t.Run("checker-sees-a-loss", func(t *testing.T) {
+	scenarios.run("checker-sees-a-loss", func(t *testing.T) {
 		w := newFaultWorld(t, worldOptions{start: "latest"})
 		w.startTraffic()
 		eventually(t, 30*time.Second, "traffic before the daemon starts", func() bool { return w.changes() >= 50 })
@@ -39,7 +58,7 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 
 	// F1: SIGKILL at each crash point of the run path, then a restart.
 	for _, point := range []string{"save-hashes:8", "checkpoint-before:10", "checkpoint-after:10", "fetch-records:4"} {
-		t.Run("crash-at-"+strings.Split(point, ":")[0], func(t *testing.T) {
+		scenarios.run("crash-at-"+strings.Split(point, ":")[0], func(t *testing.T) {
 			w := newFaultWorld(t, worldOptions{})
 			w.startTraffic()
 			crashing := w.startRun("crashing", point)
@@ -58,7 +77,7 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 		if down > 0 {
 			name = "redis-unavailable-3s"
 		}
-		t.Run(name, func(t *testing.T) {
+		scenarios.run(name, func(t *testing.T) {
 			w := newFaultWorld(t, worldOptions{privateRedis: true})
 			w.startTraffic()
 			p := w.startRun("a", "")
@@ -86,7 +105,7 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 	// answers, the delete goes through, and the restored record reaches CM
 	// again. The lease TTL is long enough to survive the outage, so the
 	// stream is not replayed.
-	t.Run("redis-down-while-a-delete-is-handled", func(t *testing.T) {
+	scenarios.run("redis-down-while-a-delete-is-handled", func(t *testing.T) {
 		w := newFaultWorld(t, worldOptions{privateRedis: true, leaseTTL: 6 * time.Second})
 		w.startTraffic()
 		p := w.startRun("a", "")
@@ -151,7 +170,7 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 
 	// F7: the server ends streams with UNAVAILABLE after a few events, and
 	// every TCP connection is reset (RST) three times.
-	t.Run("stream-ends-unavailable", func(t *testing.T) {
+	scenarios.run("stream-ends-unavailable", func(t *testing.T) {
 		w := newFaultWorld(t, worldOptions{})
 		w.startTraffic()
 		p := w.startRun("a", "")
@@ -166,7 +185,7 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 		w.steadyAfter(t, tip)
 		w.finish(t, checkOptions{faultCleared: cleared})
 	})
-	t.Run("connection-resets", func(t *testing.T) {
+	scenarios.run("connection-resets", func(t *testing.T) {
 		w := newFaultWorld(t, worldOptions{})
 		w.startTraffic()
 		p := w.startRun("a", "")
@@ -187,7 +206,7 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 
 	// F8: one stream goes silent (no events, no keepalives) while its
 	// connection stays open: the 1 s watchdog resubscribes it.
-	t.Run("silent-stream", func(t *testing.T) {
+	scenarios.run("silent-stream", func(t *testing.T) {
 		w := newFaultWorld(t, worldOptions{})
 		w.startTraffic()
 		p := w.startRun("a", "")
@@ -205,7 +224,7 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 
 	// F9: every session is revoked twice; REST calls and streams are
 	// refused until the client credentials flow obtains a new one.
-	t.Run("token-expiry", func(t *testing.T) {
+	scenarios.run("token-expiry", func(t *testing.T) {
 		w := newFaultWorld(t, worldOptions{})
 		w.startTraffic()
 		p := w.startRun("a", "")
@@ -226,7 +245,7 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 	// recovers by a REST backfill from the checkpoint's commit time, then
 	// streams from EARLIEST: never from LATEST, so the changes made while
 	// it was down arrive.
-	t.Run("invalid-replay-id", func(t *testing.T) {
+	scenarios.run("invalid-replay-id", func(t *testing.T) {
 		w := newFaultWorld(t, worldOptions{})
 		started := time.Now()
 		w.startTraffic()
@@ -258,7 +277,7 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 		"cm-timeout":         {Endpoint: commsmining.EndpointSync, AcceptThenTimeout: true, Times: 3},
 	}
 	for _, name := range []string{"cm-429-retry-after", "cm-503", "cm-timeout"} {
-		t.Run(name, func(t *testing.T) {
+		scenarios.run(name, func(t *testing.T) {
 			w := newFaultWorld(t, worldOptions{})
 			w.startTraffic()
 			p := w.startRun("a", "")
@@ -275,24 +294,9 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 		})
 	}
 
-	// F25: Salesforce REST answers 503 to record fetches for a while.
-	t.Run("salesforce-rest-503", func(t *testing.T) {
-		w := newFaultWorld(t, worldOptions{})
-		w.startTraffic()
-		p := w.startRun("a", "")
-		w.awaitStreaming(t, p)
-		w.sim.RESTFaults.Set(sfsim.RESTFaultSettings{ServerErrors: 8})
-		eventually(t, 30*time.Second, "every injected REST error served", func() bool {
-			return w.sim.RESTFaults.Get().ServerErrors == 0
-		}, p)
-		cleared, tip := time.Now(), w.tip()
-		w.steadyAfter(t, tip)
-		w.finish(t, checkOptions{faultCleared: cleared})
-	})
-
 	// F15: undecodable payloads on the EmailMessage channel are
 	// dead-lettered with their replay IDs and the stream goes on past them.
-	t.Run("malformed-avro", func(t *testing.T) {
+	scenarios.run("malformed-avro", func(t *testing.T) {
 		w := newFaultWorld(t, worldOptions{})
 		w.startTraffic()
 		p := w.startRun("a", "")
@@ -328,7 +332,7 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 	// F22: two instances started at once: one streams, the other stands
 	// by; SIGKILL the streaming one and the other takes over, losing
 	// nothing.
-	t.Run("two-instances-leader-killed", func(t *testing.T) {
+	scenarios.run("two-instances-leader-killed", func(t *testing.T) {
 		w := newFaultWorld(t, worldOptions{})
 		w.startTraffic()
 		procs := map[string]*faultProc{"a": w.startRun("a", ""), "b": w.startRun("b", "")}
@@ -358,7 +362,7 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 	// F23: the leader is paused (SIGSTOP) longer than the lease; the other
 	// instance takes over; woken (SIGCONT), the old leader must stop
 	// streaming, and none of its checkpoint writes may be accepted.
-	t.Run("pause-longer-than-lease", func(t *testing.T) {
+	scenarios.run("pause-longer-than-lease", func(t *testing.T) {
 		w := newFaultWorld(t, worldOptions{})
 		w.startTraffic()
 		procs := map[string]*faultProc{"a": w.startRun("a", ""), "b": w.startRun("b", "")}
@@ -384,6 +388,17 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 		}
 		w.note("SIGCONT " + leader.name)
 		woken, tip := time.Now(), w.tip()
+		// The woken leader must have run long enough to try what a stale
+		// writer would: it finds its lease gone (its deadline passed, or
+		// the renewal is fenced) before its next checkpoint write.
+		eventually(t, 30*time.Second, "the woken leader to find its lease of "+topic+" lost", func() bool {
+			for _, line := range strings.Split(leader.out.String(), "\n") {
+				if strings.Contains(line, "topic lease lost") && strings.Contains(line, topic) {
+					return true
+				}
+			}
+			return false
+		}, leader, other)
 		w.steadyAfter(t, tip)
 		eventually(t, 30*time.Second, "one open stream per topic after the old leader woke", func() bool {
 			open := map[string]int{}
@@ -405,11 +420,51 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 		w.finish(t, checkOptions{faultCleared: woken})
 	})
 
-	// F29: the randomised soak, only on request (SFCDC_SOAK=1).
+	scenarios.wait()
+
+	// F29: the randomised soak, only on request (SFCDC_SOAK=1), alone.
 	if d, ok := soakFromEnv(t); ok {
 		t.Run("soak", func(t *testing.T) { soak(t, d) })
 	}
 }
+
+// faultScenariosAtOnce is how many scenarios of the catalogue run at the
+// same time. Each has its own simulators, Redis key prefix (or private
+// redis-server), processes and ports, so they are independent; most of a
+// scenario's time is spent waiting (leases, backoffs, the daemon's start),
+// so a few run side by side even on a shared 2-core machine.
+const faultScenariosAtOnce = 4
+
+// scenarioRunner runs subtests of t at most n at a time. Unlike
+// t.Parallel, its bound does not depend on go test's -parallel (GOMAXPROCS
+// by default: 2 on the project's machine, too few for scenarios that
+// mostly wait). Scenarios start in the order they are given, so the
+// longest are listed first.
+type scenarioRunner struct {
+	t     *testing.T
+	slots chan struct{}
+	wg    sync.WaitGroup
+}
+
+func newScenarioRunner(t *testing.T, n int) *scenarioRunner {
+	return &scenarioRunner{t: t, slots: make(chan struct{}, n)}
+}
+
+// run waits for a free slot, then runs the subtest in its own goroutine
+// (t.Run may be called from several goroutines at once).
+func (r *scenarioRunner) run(name string, scenario func(t *testing.T)) {
+	r.slots <- struct{}{}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer func() { <-r.slots }()
+		r.t.Run(name, scenario)
+	}()
+}
+
+// wait returns once every scenario started has ended; the test function
+// must not return before (t.Run's rule for concurrent subtests).
+func (r *scenarioRunner) wait() { r.wg.Wait() }
 
 // awaitStreaming waits until CM holds comments streamed by p, so the
 // fault lands on a busy stream.
@@ -418,13 +473,34 @@ func (w *faultWorld) awaitStreaming(t *testing.T, p *faultProc) {
 	eventually(t, 30*time.Second, "streamed comments in CM", func() bool { return w.commentCount() >= 30 }, p)
 }
 
-// steadyAfter lets the traffic run on until 300 more events are on the
-// bus (about 3 s, longer than a lease takeover), so the recovered daemon
-// streams live changes too.
+// steadyAfter lets the traffic run on after the fault cleared (tip: the
+// bus's newest event then) until every topic's checkpoint has passed tip,
+// so the recovered daemon (or the instance that took over) is shown
+// streaming and checkpointing live changes, not only catching up; and at
+// least steadyEvents more events are on the bus. It waits on that
+// condition, not for a fixed amount of traffic: a daemon that does not
+// resume fails it, one that resumes at once is not kept waiting.
 func (w *faultWorld) steadyAfter(t *testing.T, tip uint64) {
 	t.Helper()
-	eventually(t, 30*time.Second, "more traffic after the fault", func() bool { return w.tip() >= tip+300 }, w.running()...)
+	eventually(t, 30*time.Second, "live traffic after the fault checkpointed on every topic", func() bool {
+		newest := w.tip()
+		if newest < tip+steadyEvents {
+			return false
+		}
+		for _, topic := range faultTopics {
+			// Above newest is no replay ID the bus issued: an operator's
+			// bogus value (invalid-replay-id), not the daemon's progress.
+			if cp, ok := w.mon.current(topic); !ok || cp.replay <= tip || cp.replay > newest {
+				return false
+			}
+		}
+		return true
+	}, w.running()...)
 }
+
+// steadyEvents is the least traffic steadyAfter waits for after a fault:
+// half a second of faultRate, so each topic has live changes to stream.
+const steadyEvents = faultRate / 2
 
 // awaitHolder waits until topic's status names a holder that is running
 // (want, when not empty) and streaming, and returns its name.
