@@ -26,6 +26,7 @@ func TestABulkBackfillKilledInItsResultsResumesTheSameJobFromItsLocator(t *testi
 	const n, page = 3000, 500
 	for _, point := range []string{"save-hashes:3", "save-watermark:3"} {
 		t.Run(point, func(t *testing.T) {
+			t.Parallel() // its own simulator process, Redis key prefix and sfcdc processes
 			b := startSimProcess(t, "--rate", "0", "--seed-records", strconv.Itoa(n))
 			config := backfillConfig(t, b, redisKeyPrefix(t), "backfill:\n  bulk_threshold: 1000\n  bulk_max_records: "+strconv.Itoa(page)+"\n")
 			crash := exec.Command(crashing, "backfill", "--config", config)

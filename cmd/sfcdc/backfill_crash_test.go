@@ -20,6 +20,7 @@ func TestABackfillCrashedAtEachCommitPointResumesWithNothingLostAndAtMostOneBatc
 	const n, batch = 5000, 1024
 	for _, point := range []string{"save-hashes:3", "save-watermark:2"} {
 		t.Run(point, func(t *testing.T) {
+			t.Parallel() // its own simulator process, Redis key prefix and sfcdc processes
 			b := startSimProcess(t, "--rate", "0", "--seed-records", strconv.Itoa(n))
 			config := backfillConfig(t, b, redisKeyPrefix(t), "")
 			crash := exec.Command(crashing, "backfill", "--config", config)

@@ -12,9 +12,11 @@ import (
 
 func TestAKilledBackfillFinishesOnRestartWithNothingLostAndAtMostOneBatchResent(t *testing.T) {
 	if testing.Short() {
-		t.Skip("20,000 records: skipped with -short")
+		t.Skip("10,000 records: skipped with -short")
 	}
-	const n, batch = 20000, 1024 // batch: commsmining.max_batch_comments' default
+	// n: ten batches, so the kill lands with batches both saved and still
+	// to send; the full 20,000 are TestAFull20000RecordBackfill's.
+	const n, batch = 10000, 1024 // batch: commsmining.max_batch_comments' default
 	b := startSimProcess(t, "--rate", "0", "--seed-records", strconv.Itoa(n))
 	config := backfillConfig(t, b, redisKeyPrefix(t), "")
 	env := backfillEnv(b)
@@ -28,7 +30,7 @@ func TestAKilledBackfillFinishesOnRestartWithNothingLostAndAtMostOneBatchResent(
 	}
 	exited := make(chan struct{})
 	go func() { _ = killed.Wait(); close(exited) }()
-	waitFor(t, killed, exited, "CM received 5,000 comments", func() bool { return simStats(t, b).CommentsReceived >= 5000 })
+	waitFor(t, killed, exited, "CM received 3,000 comments", func() bool { return simStats(t, b).CommentsReceived >= 3000 })
 	_ = killed.Process.Kill() // SIGKILL: no chance to save anything
 	<-exited
 	atKill := simStats(t, b).CommentsReceived
