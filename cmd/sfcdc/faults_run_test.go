@@ -19,7 +19,9 @@ import (
 // (reliability.md §4, issue 8): each subtest runs the daemon as a
 // subprocess under steady generated traffic on EmailMessage, Case and Task,
 // injects one fault, lets it clear, and ends when CM matches the org; the
-// checker (faults_checker_test.go) then asserts I1–I5.
+// checker (faults_checker_test.go) then asserts I1–I5. The scenarios share
+// nothing but the failpoint binary and the shared Redis (each under a key
+// prefix of its own), so faultScenariosAtOnce of them run at a time.
 func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 	failpointBinary(t) // build once, before the clocks of the scenarios start
 	scenarios := newScenarioRunner(t, faultScenariosAtOnce)
