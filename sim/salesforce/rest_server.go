@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -81,9 +82,17 @@ type restService struct {
 	bulk    *bulkStore
 	// standardLongText: standard long text areas shrink query pages too.
 	standardLongText bool
-	// handler is routes(), kept for a World's shared server, which picks
-	// the org and then serves from its handler.
-	handler http.Handler
+	// handler is routes() for a World's shared server, which picks the
+	// org and then serves from its handler; built at the org's first
+	// request (handlerOnce), so an org nobody calls costs no router.
+	handlerOnce sync.Once
+	handler     http.Handler
+}
+
+// lazyHandler is routes(), built once, at the first call.
+func (s *restService) lazyHandler() http.Handler {
+	s.handlerOnce.Do(func() { s.handler = s.routes() })
+	return s.handler
 }
 
 // startREST listens and serves until Close. tlsCfg nil serves plaintext.

@@ -167,7 +167,6 @@ func newWorldOrg(orgCfg Config, restCfg RESTConfig, clock Clock, retention time.
 		return nil, err
 	}
 	s.REST = &RESTServer{url: instanceURL, svc: svc, view: true}
-	s.REST.svc.handler = svc.routes()
 	s.AccessToken = s.Tokens.Issue()
 	return s, nil
 }
@@ -208,7 +207,7 @@ func (w *World) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if s == w.Orgs[0] {
 		s = w.loginTarget(r)
 	}
-	s.REST.svc.handler.ServeHTTP(rw, r)
+	s.REST.svc.lazyHandler().ServeHTTP(rw, r)
 }
 
 // loginTarget is the org a request to the login host is for; requests
