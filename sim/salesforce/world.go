@@ -205,24 +205,35 @@ func (w *World) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s == w.Orgs[0] {
-		s = w.loginTarget(r)
+		var ok bool
+		if s, ok = w.loginTarget(rw, r); !ok {
+			return
+		}
 	}
 	s.REST.svc.lazyHandler().ServeHTTP(rw, r)
 }
 
 // loginTarget is the org a request to the login host is for; requests
-// that name no other org are the first org's.
-func (w *World) loginTarget(r *http.Request) *Sim {
+// that name no other org are the first org's. A form it cannot read is
+// answered here (ok false), as the token endpoint and the approval form
+// answer one.
+func (w *World) loginTarget(rw http.ResponseWriter, r *http.Request) (_ *Sim, ok bool) {
 	first := w.Orgs[0]
 	var s *Sim
 	switch path := r.URL.Path; {
-	case path == "/services/oauth2/token" && r.Method == http.MethodPost,
-		path == "/services/oauth2/authorize" && r.Method == http.MethodPost:
+	case path == "/services/oauth2/token" && r.Method == http.MethodPost:
 		if err := r.ParseForm(); err != nil {
-			return first // its handler answers the malformed form
+			writeOAuthError(rw, http.StatusBadRequest, "invalid_request", "malformed request body")
+			return nil, false
 		}
 		id, _ := clientAuth(r)
 		s = w.byApp[id]
+	case path == "/services/oauth2/authorize" && r.Method == http.MethodPost:
+		if err := r.ParseForm(); err != nil {
+			writeErrorPage(rw, "invalid_request", "malformed form")
+			return nil, false
+		}
+		s = w.byApp[r.PostForm.Get("client_id")]
 	case path == "/services/oauth2/authorize":
 		s = w.byApp[r.URL.Query().Get("client_id")]
 	case path == "/services/oauth2/userinfo":
@@ -234,9 +245,9 @@ func (w *World) loginTarget(r *http.Request) *Sim {
 		s = w.byID[org]
 	}
 	if s == nil {
-		return first
+		return first, true
 	}
-	return s
+	return s, true
 }
 
 // Close stops the shared endpoints and removes the CA file the World

@@ -5,9 +5,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -256,5 +258,57 @@ func TestWorldRESTPerInstance(t *testing.T) {
 	resp2.Body.Close()
 	if resp2.StatusCode != http.StatusBadRequest {
 		t.Errorf("mixed client ID and secret: %d, want 400", resp2.StatusCode)
+	}
+}
+
+// TestWorldWebServerFlowAtTheLoginHost: the authorize page, the approval
+// form and the code exchange at the shared login host all reach the org
+// whose connected app started the login, and the token is that org's.
+func TestWorldWebServerFlowAtTheLoginHost(t *testing.T) {
+	t.Parallel()
+	w := startTestWorld(t, 2)
+	hc := worldHTTP(t, w)
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	second := w.Orgs[1]
+	app := second.REST.App()
+	const callback = "http://localhost:18080/oauth2/callback"
+	page, err := hc.Get(w.LoginURL + "/services/oauth2/authorize?" + url.Values{
+		"response_type": {"code"}, "client_id": {app.ClientID}, "redirect_uri": {callback}, "state": {"s1"}, "scope": {"api refresh_token"},
+	}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := regexp.MustCompile(`name="request" value="([^"]+)"`).FindSubmatch(html)
+	if page.StatusCode != http.StatusOK || m == nil || !strings.Contains(string(html), second.Org.ID()) {
+		t.Fatalf("approval page %d for org %s: %s", page.StatusCode, second.Org.ID(), html)
+	}
+	decided, err := hc.PostForm(w.LoginURL+"/services/oauth2/authorize", url.Values{
+		"request": {string(m[1])}, "client_id": {app.ClientID}, "decision": {"allow"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decided.Body.Close()
+	back, err := url.Parse(decided.Header.Get("Location"))
+	if err != nil || decided.StatusCode != http.StatusFound || back.Query().Get("code") == "" {
+		t.Fatalf("approval answered %d, Location %q", decided.StatusCode, decided.Header.Get("Location"))
+	}
+	resp, err := hc.PostForm(w.LoginURL+"/services/oauth2/token", url.Values{
+		"grant_type": {GrantAuthorizationCode}, "code": {back.Query().Get("code")}, "redirect_uri": {callback},
+		"client_id": {app.ClientID}, "client_secret": {app.ClientSecret},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok tokenResponse
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("code exchange: %d %v", resp.StatusCode, err)
+	}
+	if tok.InstanceURL != second.InstanceURL || !second.Tokens.Valid(tok.AccessToken) || tok.RefreshToken == "" {
+		t.Errorf("token of instance %s (want %s), valid in org 2: %v, refresh token %t", tok.InstanceURL, second.InstanceURL,
+			second.Tokens.Valid(tok.AccessToken), tok.RefreshToken != "")
 	}
 }
