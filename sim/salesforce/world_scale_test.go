@@ -35,7 +35,9 @@ func TestWorldOfAThousandIdleOrgsStartsNoGoroutinePerOrg(t *testing.T) {
 	many, manyHeap := added(thousandOrgs)
 	t.Logf("goroutines added: %d for 1 org, %d for %d orgs; heap: %d KiB for 1 org, %d KiB for %d orgs (%d KiB per org)",
 		one, many, thousandOrgs, oneHeap>>10, manyHeap>>10, thousandOrgs, manyHeap>>10/thousandOrgs)
-	if many != one {
+	// A few of slack: a goroutine another test left winding down may end
+	// during either count. A goroutine per org would add a thousand.
+	if many > one+10 {
 		t.Errorf("a World of %d orgs added %d goroutines, one of 1 org %d: idle orgs must start none", thousandOrgs, many, one)
 	}
 }
