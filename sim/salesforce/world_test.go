@@ -312,3 +312,42 @@ func TestWorldWebServerFlowAtTheLoginHost(t *testing.T) {
 			second.Tokens.Valid(tok.AccessToken), tok.RefreshToken != "")
 	}
 }
+
+// TestWorldFaultsStayInTheirOrg: a stream fault set in org 1 cuts org 1's
+// streams only; org 2's subscriber on the same endpoint gets all its events.
+func TestWorldFaultsStayInTheirOrg(t *testing.T) {
+	t.Parallel()
+	w := startTestWorld(t, 2)
+	client := worldClient(t, w)
+	for _, s := range w.Orgs {
+		for range 2 {
+			if _, err := s.Org.Create("Case", Values{"Subject": "Printer on fire"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	w.Orgs[0].Faults.Set(FaultSettings{EndStreamAfterEvents: 1})
+	for i, s := range w.Orgs {
+		stream, err := client.Subscribe(callAs(t, s.AccessToken, s.InstanceURL, s.Org.ID()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.Send(&eventbusv1.FetchRequest{TopicName: "/data/CaseChangeEvent", ReplayPreset: eventbusv1.ReplayPreset_EARLIEST, NumRequested: 100}); err != nil {
+			t.Fatal(err)
+		}
+		received := 0
+		var end error
+		for received < 2 && end == nil {
+			resp, err := stream.Recv()
+			received += len(resp.GetEvents())
+			end = err
+		}
+		switch {
+		case i == 0 && (received != 1 || status.Code(end) != codes.Unavailable):
+			t.Errorf("org 1 (fault set): %d events then %v, want 1 then UNAVAILABLE", received, end)
+		case i == 1 && (received != 2 || end != nil):
+			t.Errorf("org 2 (no fault): %d events then %v, want its 2", received, end)
+		}
+		_ = stream.CloseSend()
+	}
+}
