@@ -24,7 +24,10 @@
 // Every request needs "Authorization: Bearer <token>". Faults (status codes
 // with or without Retry-After, slow answers, accept-then-time-out) are
 // queued per endpoint with InjectFault and consumed in order, so each test
-// configures its own. Stats counts requests, comments, outcomes and units;
+// configures its own. Stats counts requests, comments, outcomes and units,
+// in all and per source (Stats.Sources, SourceStats), so many integrations
+// writing each to its own source are told apart; a missing source answers
+// 404 with CM's error envelope;
 // with Options.RecordReceipts every comment's receive time is logged for
 // latency measurements.
 //

@@ -202,6 +202,13 @@ func (s *Server) apply(project, source string, batch []Comment) (upsertResult, b
 	st.Updated += int64(res.Updated)
 	st.Unchanged += int64(res.Unchanged)
 	st.BillableUnits += int64(res.Billable)
+	ss := &src.stats
+	ss.SyncRequests++
+	ss.CommentsReceived += int64(len(batch))
+	ss.New += int64(res.New)
+	ss.Updated += int64(res.Updated)
+	ss.Unchanged += int64(res.Unchanged)
+	ss.BillableUnits += int64(res.Billable)
 	return res, true
 }
 
@@ -223,6 +230,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 			}
 			src.remove(id)
 			s.stats.Deleted++
+			src.stats.Deleted++
 		}
 	}
 	s.mu.Unlock()

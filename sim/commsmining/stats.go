@@ -23,6 +23,21 @@ type Stats struct {
 	// BillableUnits is the meter: one unit per created comment and per
 	// update whose message text changed.
 	BillableUnits int64
+	// Sources are the same counts per source, by "project/source", for
+	// every source that exists (many integrations write to one CM, each
+	// to its own source).
+	Sources map[string]SourceStats
+}
+
+// SourceStats counts what one source received: accepted sync requests,
+// their comments and answers, deletes and the meter.
+type SourceStats struct {
+	SyncRequests     int64
+	CommentsReceived int64
+	New, Updated     int64
+	Unchanged        int64
+	Deleted          int64
+	BillableUnits    int64
 }
 
 func (st Stats) clone() Stats {
@@ -38,7 +53,24 @@ func (st Stats) clone() Stats {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats.clone()
+	out := s.stats.clone()
+	out.Sources = make(map[string]SourceStats, len(s.sources))
+	for key, src := range s.sources {
+		out.Sources[key] = src.stats
+	}
+	return out
+}
+
+// SourceStats returns one source's counters; ok is false when the source
+// does not exist.
+func (s *Server) SourceStats(project, source string) (_ SourceStats, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	src, ok := s.sources[project+"/"+source]
+	if !ok {
+		return SourceStats{}, false
+	}
+	return src.stats, true
 }
 
 // ResetStats zeroes the counters and the receipt log (stored comments stay).
@@ -46,6 +78,9 @@ func (s *Server) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats = Stats{Requests: map[Endpoint]int64{}, InFlight: s.stats.InFlight}
+	for _, src := range s.sources {
+		src.stats = SourceStats{}
+	}
 	s.receipts = nil
 }
 

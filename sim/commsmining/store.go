@@ -48,6 +48,7 @@ type Source struct {
 	CreatedAt time.Time
 	comments  map[string]*Comment
 	digests   map[string]commentDigest // lean mode only (Options.Lean)
+	stats     SourceStats              // under the Server's lock
 }
 
 // Receipt records one comment arriving in an accepted sync request.

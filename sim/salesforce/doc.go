@@ -48,9 +48,26 @@
 // usable while no event after it was purged by retention; older ones fail
 // with …replayid.corrupted, malformed ones with …replayid.validation.failed.
 // ManagedSubscribe (Beta) checks the metadata too, then answers
-// UNIMPLEMENTED. Faults inject stream ends, connection resets, stalls,
+// UNIMPLEMENTED. At most 100 streams run on one HTTP/2 connection
+// (MaxStreamsPerConnection, advertised in SETTINGS; a stream beyond it is
+// reset with REFUSED_STREAM, so grpc-go clients queue it). Faults inject stream ends, connection resets, stalls,
 // latency and token expiry. Plaintext (PubSubConfig.Insecure) is served on
 // loopback addresses only; any other address fails to start.
+//
+// # Many orgs
+//
+// StartWorld runs many orgs as Salesforce serves them (issue 16): one
+// Pub/Sub endpoint (StartSharedPubSub) resolves the tenantid metadata (15
+// or 18 characters) to the org and checks the token and instance URL
+// against THAT org, so one org's token with another's tenantid is refused
+// as UNAUTHENTICATED; each call is served from the resolved org's topics,
+// bus and faults. Each org has its own ID, user, records, bus, session
+// registry, connected app and instance URL (127.0.0.1 plus the org's index,
+// all on one port of one REST listener: see World for why); the first
+// org's instance is the shared login host, whose token endpoint issues
+// tokens of the org whose client_id asked. An idle org starts no goroutine
+// and costs about 60 KiB (compiled schemas are shared by the orgs of one
+// process, an org's REST router is built at its first request).
 //
 // # REST and OAuth
 //

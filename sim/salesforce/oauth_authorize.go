@@ -88,6 +88,7 @@ var approvalPage = template.Must(template.New("approve").Parse(`<!DOCTYPE html>
 <p>You are signed in as <strong>{{.Username}}</strong> in org {{.OrgID}}. Allow access only if you started this login.</p>
 <form method="post" action="/services/oauth2/authorize">
 <input type="hidden" name="request" value="{{.Request}}">
+<input type="hidden" name="client_id" value="{{.ClientID}}">
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>

@@ -12,10 +12,11 @@ import (
 // Publish appends platform events to their topic. Each event gets its own
 // result: a schema mismatch fails that event, not the call.
 func (s *pubSubService) Publish(ctx context.Context, req *eventbusv1.PublishRequest) (*eventbusv1.PublishResponse, error) {
-	if _, err := s.authorize(ctx); err != nil {
+	t, _, err := s.authorize(ctx)
+	if err != nil {
 		return nil, err.unary(ctx, "Publish")
 	}
-	resp, sfErr := s.publish(req)
+	resp, sfErr := t.publish(req)
 	if sfErr != nil {
 		return nil, sfErr.unary(ctx, "Publish")
 	}
@@ -24,8 +25,9 @@ func (s *pubSubService) Publish(ctx context.Context, req *eventbusv1.PublishRequ
 
 // PublishStream is Publish over a bidirectional stream, one response per request.
 func (s *pubSubService) PublishStream(stream eventbusv1.PubSub_PublishStreamServer) error {
-	if _, err := s.authorize(stream.Context()); err != nil {
-		return err.stream(stream, "PublishStream")
+	t, _, authErr := s.authorize(stream.Context())
+	if authErr != nil {
+		return authErr.stream(stream, "PublishStream")
 	}
 	for {
 		req, err := stream.Recv()
@@ -35,7 +37,7 @@ func (s *pubSubService) PublishStream(stream eventbusv1.PubSub_PublishStreamServ
 		if err != nil {
 			return err
 		}
-		resp, sfErr := s.publish(req)
+		resp, sfErr := t.publish(req)
 		if sfErr != nil {
 			return sfErr.stream(stream, "PublishStream")
 		}
@@ -45,9 +47,10 @@ func (s *pubSubService) PublishStream(stream eventbusv1.PubSub_PublishStreamServ
 	}
 }
 
-func (s *pubSubService) publish(req *eventbusv1.PublishRequest) (*eventbusv1.PublishResponse, *sfError) {
+// publish appends to the bus of the org the call named.
+func (t *tenant) publish(req *eventbusv1.PublishRequest) (*eventbusv1.PublishResponse, *sfError) {
 	topic := req.GetTopicName()
-	entities, ok := s.topics.ChannelEntities(topic)
+	entities, ok := t.topics.ChannelEntities(topic)
 	if !ok {
 		e := topicNotFound(topic)
 		return nil, &e
@@ -55,7 +58,7 @@ func (s *pubSubService) publish(req *eventbusv1.PublishRequest) (*eventbusv1.Pub
 	if !isPlatformEventTopic(topic) || len(entities) != 1 {
 		return nil, &sfError{codes.PermissionDenied, codePrefix + "topic.meta.permission", "You can't publish to " + topic + ": change event channels are subscribe-only."}
 	}
-	schemaID := s.topics.TopicSchemaID(topic)
+	schemaID := t.topics.TopicSchemaID(topic)
 	resp := &eventbusv1.PublishResponse{SchemaId: schemaID, RpcId: newRPCID()}
 	for _, ev := range req.GetEvents() {
 		id := ev.GetId()
@@ -66,7 +69,7 @@ func (s *pubSubService) publish(req *eventbusv1.PublishRequest) (*eventbusv1.Pub
 		if ev.GetSchemaId() != schemaID {
 			result.Error = &eventbusv1.Error{Code: eventbusv1.ErrorCode_PUBLISH, Msg: "The event's schema ID " + ev.GetSchemaId() + " is not the topic's current schema " + schemaID + "."}
 		} else {
-			replayID := s.bus.Append(BusEvent{Entity: entities[0], EventUUID: id, SchemaID: schemaID, Payload: ev.GetPayload()})
+			replayID := t.bus.Append(BusEvent{Entity: entities[0], EventUUID: id, SchemaID: schemaID, Payload: ev.GetPayload()})
 			result.ReplayId = EncodeReplayID(replayID)
 		}
 		resp.Results = append(resp.Results, result)

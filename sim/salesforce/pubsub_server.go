@@ -46,22 +46,31 @@ type PubSubServer struct {
 	done    chan struct{}
 }
 
-// StartPubSub listens and serves eventbus.v1.PubSub until Close.
+// StartPubSub listens and serves eventbus.v1.PubSub for one org until Close.
 func StartPubSub(backend PubSubBackend, cfg PubSubConfig) (*PubSubServer, error) {
-	return startPubSub(backend, cfg, nil)
+	return startPubSub([]PubSubBackend{backend}, cfg, nil)
 }
 
-// startPubSub is StartPubSub with the TLS settings given (nil: generate a
-// CA into cfg.CAFile), so Start can share one CA with the REST endpoint.
-func startPubSub(backend PubSubBackend, cfg PubSubConfig, tlsCfg *tls.Config) (*PubSubServer, error) {
+// StartSharedPubSub serves many orgs behind one endpoint, as
+// api.pubsub.salesforce.com does: each call's tenantid metadata picks the
+// org, whose token, instance URL, topics, bus and faults then apply.
+func StartSharedPubSub(backends []PubSubBackend, cfg PubSubConfig) (*PubSubServer, error) {
+	return startPubSub(backends, cfg, nil)
+}
+
+// startPubSub is StartSharedPubSub with the TLS settings given (nil:
+// generate a CA into cfg.CAFile), so Start can share one CA with the REST
+// endpoint.
+func startPubSub(backends []PubSubBackend, cfg PubSubConfig, tlsCfg *tls.Config) (*PubSubServer, error) {
+	tenants, err := newTenantSet(backends)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
 	if cfg.Keepalive <= 0 {
 		cfg.Keepalive = DefaultKeepalive
-	}
-	if backend.Faults == nil {
-		backend.Faults = &Faults{}
 	}
 	opts := PubSubServerOptions()
 	var tempDir string
@@ -85,7 +94,7 @@ func startPubSub(backend PubSubBackend, cfg PubSubConfig, tlsCfg *tls.Config) (*
 	}
 	conns := trackConns(lis)
 	srv := grpc.NewServer(opts...)
-	eventbusv1.RegisterPubSubServer(srv, newPubSubService(backend, conns, cfg.Keepalive))
+	eventbusv1.RegisterPubSubServer(srv, newPubSubService(tenants, conns, cfg.Keepalive))
 	s := &PubSubServer{grpc: srv, conns: conns, tempDir: tempDir, done: make(chan struct{})}
 	if !cfg.Insecure {
 		s.caFile = cfg.CAFile
@@ -97,12 +106,21 @@ func startPubSub(backend PubSubBackend, cfg PubSubConfig, tlsCfg *tls.Config) (*
 	return s, nil
 }
 
+// MaxStreamsPerConnection is the real service's limit of concurrent
+// streams on one HTTP/2 connection (reference §2.8).
+const MaxStreamsPerConnection = 100
+
 // PubSubServerOptions are the server settings of the simulated endpoint:
 // HTTP/2 keepalive pings are accepted every 30 s or slower (grpc's default
-// policy would answer a client's 60 s pings with GOAWAY too_many_pings), and
-// receives are capped like the real service's 4 MB publish limit.
+// policy would answer a client's 60 s pings with GOAWAY too_many_pings),
+// receives are capped like the real service's 4 MB publish limit, and at
+// most MaxStreamsPerConnection streams run on one connection: the server
+// advertises it in SETTINGS_MAX_CONCURRENT_STREAMS, so grpc-go clients
+// queue a 101st stream until one ends, and a stream opened beyond it
+// anyway is reset with REFUSED_STREAM, as HTTP/2 prescribes.
 func PubSubServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
+		grpc.MaxConcurrentStreams(MaxStreamsPerConnection),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 30 * time.Second, PermitWithoutStream: true}),
 		grpc.MaxRecvMsgSize(4 << 20),
 	}
@@ -110,27 +128,21 @@ func PubSubServerOptions() []grpc.ServerOption {
 
 // RegisterPubSub adds the service to a caller's grpc.Server (for example one
 // serving a bufconn listener). Connection-reset faults need StartPubSub.
+// It panics on a backend whose org ID is not 18 characters, a bug of the
+// test that registers it.
 func RegisterPubSub(srv *grpc.Server, backend PubSubBackend, keepalive time.Duration) {
-	eventbusv1.RegisterPubSubServer(srv, newPubSubService(backend, trackConns(nil), keepalive))
+	tenants, err := newTenantSet([]PubSubBackend{backend})
+	if err != nil {
+		panic(err)
+	}
+	eventbusv1.RegisterPubSubServer(srv, newPubSubService(tenants, trackConns(nil), keepalive))
 }
 
-func newPubSubService(backend PubSubBackend, conns *connTracker, keepalive time.Duration) *pubSubService {
-	if backend.Faults == nil {
-		backend.Faults = &Faults{}
-	}
+func newPubSubService(tenants *tenantSet, conns *connTracker, keepalive time.Duration) *pubSubService {
 	if keepalive <= 0 {
 		keepalive = DefaultKeepalive
 	}
-	return &pubSubService{
-		orgID:       backend.OrgID,
-		instanceURL: backend.InstanceURL,
-		topics:      backend.Topics,
-		bus:         backend.Bus,
-		tokens:      backend.Tokens,
-		faults:      backend.Faults,
-		conns:       conns,
-		keepalive:   keepalive,
-	}
+	return &pubSubService{tenants: tenants, conns: conns, keepalive: keepalive}
 }
 
 // Addr is the host:port the service listens on.

@@ -38,18 +38,20 @@ const (
 type pubSubService struct {
 	eventbusv1.UnimplementedPubSubServer
 
-	orgID       string
-	instanceURL string
-	topics      Topics
-	bus         *Bus
-	tokens      *Tokens
-	faults      *Faults
-	conns       *connTracker
-	keepalive   time.Duration
+	// tenants are the orgs served: one for a single simulated org, many
+	// behind the shared endpoint of a World.
+	tenants   *tenantSet
+	conns     *connTracker
+	keepalive time.Duration
 }
 
-// authorize checks the three metadata headers every call must carry.
-func (s *pubSubService) authorize(ctx context.Context) (token string, err *sfError) {
+// authorize checks the three metadata headers every call must carry: the
+// tenantid names the org, and the token and instance URL must be THAT
+// org's, so a token of one org sent with another org's tenantid is refused
+// with the same authentication error as a forged one (the real shared
+// endpoint cannot tell the two apart either). The resolved org serves the
+// call.
+func (s *pubSubService) authorize(ctx context.Context) (_ *tenant, token string, err *sfError) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	first := func(k string) string {
 		if v := md.Get(k); len(v) > 0 {
@@ -61,43 +63,31 @@ func (s *pubSubService) authorize(ctx context.Context) (token string, err *sfErr
 	tenant := first("tenantid")
 	instance := strings.TrimRight(first("instanceurl"), "/")
 	authErr := &sfError{codes.Unauthenticated, CodeAuthError, msgAuth}
-	if token == "" || !s.tokens.Valid(token) {
-		return "", authErr
+	t, ok := s.tenants.resolve(tenant)
+	if !ok || token == "" || !t.tokens.Valid(token) || instance != t.instanceURL {
+		return nil, "", authErr
 	}
-	if !sameOrgID(tenant, s.orgID) || instance != strings.TrimRight(s.instanceURL, "/") {
-		return "", authErr
-	}
-	return token, nil
-}
-
-// sameOrgID accepts the 15- or 18-character form of the org ID.
-func sameOrgID(given, orgID string) bool {
-	switch len(given) {
-	case 18:
-		return given == orgID
-	case 15:
-		return given == orgID[:15]
-	}
-	return false
+	return t, token, nil
 }
 
 // GetTopic describes a topic; unknown topics fail as NOT_FOUND.
 func (s *pubSubService) GetTopic(ctx context.Context, req *eventbusv1.TopicRequest) (*eventbusv1.TopicInfo, error) {
-	if _, err := s.authorize(ctx); err != nil {
+	t, _, err := s.authorize(ctx)
+	if err != nil {
 		return nil, err.unary(ctx, "GetTopic")
 	}
 	if req.GetTopicName() == "" {
 		return nil, sfError{codes.InvalidArgument, CodeTopicEmpty, "Topic validation failed. The topic name can't be blank."}.unary(ctx, "GetTopic")
 	}
-	if _, ok := s.topics.ChannelEntities(req.GetTopicName()); !ok {
+	if _, ok := t.topics.ChannelEntities(req.GetTopicName()); !ok {
 		return nil, topicNotFound(req.GetTopicName()).unary(ctx, "GetTopic")
 	}
 	return &eventbusv1.TopicInfo{
 		TopicName:    req.GetTopicName(),
-		TenantGuid:   s.orgID,
+		TenantGuid:   t.orgID,
 		CanPublish:   isPlatformEventTopic(req.GetTopicName()),
 		CanSubscribe: true,
-		SchemaId:     s.topics.TopicSchemaID(req.GetTopicName()),
+		SchemaId:     t.topics.TopicSchemaID(req.GetTopicName()),
 		RpcId:        newRPCID(),
 	}, nil
 }
@@ -112,13 +102,14 @@ func isPlatformEventTopic(topic string) bool { return strings.HasPrefix(topic, "
 
 // GetSchema returns a writer schema by ID.
 func (s *pubSubService) GetSchema(ctx context.Context, req *eventbusv1.SchemaRequest) (*eventbusv1.SchemaInfo, error) {
-	if _, err := s.authorize(ctx); err != nil {
+	t, _, err := s.authorize(ctx)
+	if err != nil {
 		return nil, err.unary(ctx, "GetSchema")
 	}
 	if req.GetSchemaId() == "" {
 		return nil, sfError{codes.InvalidArgument, CodeSchemaValidation, msgSchemaBlank}.unary(ctx, "GetSchema")
 	}
-	js, ok := s.bus.Schema(req.GetSchemaId())
+	js, ok := t.bus.Schema(req.GetSchemaId())
 	if !ok {
 		return nil, sfError{codes.NotFound, CodeSchemaValidation, "Schema " + req.GetSchemaId() + " was not found."}.unary(ctx, "GetSchema")
 	}
@@ -129,7 +120,7 @@ func (s *pubSubService) GetSchema(ctx context.Context, req *eventbusv1.SchemaReq
 // call it still checks the auth metadata first, so a client with bad
 // credentials learns that rather than that the call is missing.
 func (s *pubSubService) ManagedSubscribe(stream eventbusv1.PubSub_ManagedSubscribeServer) error {
-	if _, err := s.authorize(stream.Context()); err != nil {
+	if _, _, err := s.authorize(stream.Context()); err != nil {
 		return err.stream(stream, "ManagedSubscribe")
 	}
 	return sfError{codes.Unimplemented, "", "ManagedSubscribe is not simulated; sfcdc keeps replay IDs itself."}.stream(stream, "ManagedSubscribe")

@@ -15,7 +15,7 @@ import (
 // topic and start, later ones only add credits (capped at 100 outstanding).
 func (s *pubSubService) Subscribe(stream eventbusv1.PubSub_SubscribeServer) error {
 	ctx := stream.Context()
-	token, authErr := s.authorize(ctx)
+	t, token, authErr := s.authorize(ctx)
 	if authErr != nil {
 		return authErr.stream(stream, "Subscribe")
 	}
@@ -23,7 +23,7 @@ func (s *pubSubService) Subscribe(stream eventbusv1.PubSub_SubscribeServer) erro
 	if err != nil {
 		return err
 	}
-	sub, sfErr := s.openSubscription(first)
+	sub, sfErr := t.openSubscription(first)
 	if sfErr != nil {
 		return sfErr.stream(stream, "Subscribe")
 	}
@@ -37,6 +37,7 @@ func (s *pubSubService) Subscribe(stream eventbusv1.PubSub_SubscribeServer) erro
 
 // subscription is the server-side state of one Subscribe stream.
 type subscription struct {
+	org   *tenant // the org the tenantid named: its bus, faults and sessions
 	topic string
 	keep  func(entity string) bool
 	token string
@@ -49,12 +50,12 @@ type subscription struct {
 	done      chan struct{} // the client half-closed or the stream failed
 }
 
-func (s *pubSubService) openSubscription(first *eventbusv1.FetchRequest) (*subscription, *sfError) {
+func (t *tenant) openSubscription(first *eventbusv1.FetchRequest) (*subscription, *sfError) {
 	topic := first.GetTopicName()
 	if topic == "" {
 		return nil, &sfError{codes.InvalidArgument, CodeTopicEmpty, "Topic validation failed. The first fetch request must name a topic."}
 	}
-	entities, ok := s.topics.ChannelEntities(topic)
+	entities, ok := t.topics.ChannelEntities(topic)
 	if !ok {
 		e := topicNotFound(topic)
 		return nil, &e
@@ -62,11 +63,12 @@ func (s *pubSubService) openSubscription(first *eventbusv1.FetchRequest) (*subsc
 	if first.GetNumRequested() <= 0 {
 		return nil, &sfError{codes.InvalidArgument, CodeRequestedInvalid, msgRequestedInvalid}
 	}
-	start, sfErr := s.startPosition(first)
+	start, sfErr := t.startPosition(first)
 	if sfErr != nil {
 		return nil, sfErr
 	}
 	sub := &subscription{
+		org:       t,
 		topic:     topic,
 		start:     start,
 		keep:      func(entity string) bool { return slices.Contains(entities, entity) },
@@ -78,12 +80,12 @@ func (s *pubSubService) openSubscription(first *eventbusv1.FetchRequest) (*subsc
 }
 
 // startPosition resolves the replay option of the first request.
-func (s *pubSubService) startPosition(first *eventbusv1.FetchRequest) (uint64, *sfError) {
+func (t *tenant) startPosition(first *eventbusv1.FetchRequest) (uint64, *sfError) {
 	switch first.GetReplayPreset() {
 	case eventbusv1.ReplayPreset_EARLIEST:
-		return s.bus.StartEarliest(), nil
+		return t.bus.StartEarliest(), nil
 	case eventbusv1.ReplayPreset_CUSTOM:
-		pos, err := s.bus.StartAfter(first.GetReplayId())
+		pos, err := t.bus.StartAfter(first.GetReplayId())
 		switch {
 		case errors.Is(err, ErrReplayExpired):
 			return 0, &sfError{codes.InvalidArgument, CodeReplayCorrupted, msgReplayCorrupted}
@@ -92,7 +94,7 @@ func (s *pubSubService) startPosition(first *eventbusv1.FetchRequest) (uint64, *
 		}
 		return pos, nil
 	default:
-		return s.bus.StartLatest(), nil
+		return t.bus.StartLatest(), nil
 	}
 }
 
@@ -155,20 +157,20 @@ func (s *pubSubService) serve(ctx context.Context, stream eventbusv1.PubSub_Subs
 		if err := out.failed(); err != nil {
 			return &sfError{codes.Unavailable, "", err.Error()}
 		}
-		faults := s.faults.Get()
+		faults := sub.org.faults.Get()
 		if faults.Stall || (faults.StallAfterEvents > 0 && delivered >= faults.StallAfterEvents) {
-			s.faults.fired()
+			sub.org.faults.fired()
 			<-ctx.Done() // silent: no events, no keepalives, stream stays open
 			return nil
 		}
 		// A fault armed after the stream already delivered its count fires
 		// now rather than starving the stream.
-		if err := s.afterDelivery(ctx, out, faults, delivered); err != nil {
+		if err := s.afterDelivery(ctx, out, sub, faults, delivered); err != nil {
 			return err
 		}
 		limit := min(faultLimit(faults, delivered, credits), maxEventsPerResponse)
-		changed := s.bus.Changed()
-		events, scanned := s.bus.ReadAfter(pos, sub.keep, limit, maxResponseBytes)
+		changed := sub.org.bus.Changed()
+		events, scanned := sub.org.bus.ReadAfter(pos, sub.keep, limit, maxResponseBytes)
 		if len(events) > 0 {
 			if err := s.send(out, sub, events, scanned, faults.Latency); err != nil {
 				return err
@@ -176,7 +178,7 @@ func (s *pubSubService) serve(ctx context.Context, stream eventbusv1.PubSub_Subs
 			pos = scanned
 			delivered += len(events)
 			keepalive.Reset(s.keepalive)
-			if err := s.afterDelivery(ctx, out, faults, delivered); err != nil {
+			if err := s.afterDelivery(ctx, out, sub, faults, delivered); err != nil {
 				return err
 			}
 			continue
@@ -219,14 +221,14 @@ func faultLimit(f FaultSettings, delivered, credits int) int {
 }
 
 // afterDelivery ends or breaks the stream when a fault's count is reached.
-func (s *pubSubService) afterDelivery(ctx context.Context, out *wire, f FaultSettings, delivered int) *sfError {
+func (s *pubSubService) afterDelivery(ctx context.Context, out *wire, sub *subscription, f FaultSettings, delivered int) *sfError {
 	if f.EndStreamAfterEvents > 0 && delivered >= f.EndStreamAfterEvents {
-		s.faults.fired()
+		sub.org.faults.fired()
 		out.drain() // the N events arrive before the status
 		return &sfError{codes.Unavailable, CodeServiceUnavailable, msgServiceUnavailble}
 	}
 	if f.ResetAfterEvents > 0 && delivered >= f.ResetAfterEvents {
-		s.faults.fired()
+		sub.org.faults.fired()
 		out.drain()
 		// Let the transport flush what was sent, so the client sees exactly
 		// N events before the connection drops.
@@ -275,7 +277,7 @@ func (s *pubSubService) sendKeepalive(out *wire, sub *subscription, pos uint64, 
 // checkSession re-checks the stream's token before each response: a token
 // that expired mid-stream ends the stream as UNAUTHENTICATED.
 func (s *pubSubService) checkSession(sub *subscription) *sfError {
-	if !s.tokens.Valid(sub.token) {
+	if !sub.org.tokens.Valid(sub.token) {
 		return &sfError{codes.Unauthenticated, CodeAuthError, msgAuth}
 	}
 	return nil

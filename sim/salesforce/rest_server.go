@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -63,6 +64,8 @@ type RESTServer struct {
 	url  string
 	svc  *restService
 	done chan struct{}
+	// view: one org's side of a World's shared server (see Close).
+	view bool
 }
 
 // restService holds what the handlers serve from.
@@ -79,6 +82,17 @@ type restService struct {
 	bulk    *bulkStore
 	// standardLongText: standard long text areas shrink query pages too.
 	standardLongText bool
+	// handler is routes() for a World's shared server, which picks the
+	// org and then serves from its handler; built at the org's first
+	// request (handlerOnce), so an org nobody calls costs no router.
+	handlerOnce sync.Once
+	handler     http.Handler
+}
+
+// lazyHandler is routes(), built once, at the first call.
+func (s *restService) lazyHandler() http.Handler {
+	s.handlerOnce.Do(func() { s.handler = s.routes() })
+	return s.handler
 }
 
 // startREST listens and serves until Close. tlsCfg nil serves plaintext.
@@ -86,8 +100,8 @@ func startREST(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig, tls
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
-	app, err := cfg.App.withDefaults(org)
-	if err != nil {
+	// The app is checked before listening, so a bad one fails at once.
+	if _, err := cfg.App.withDefaults(org); err != nil {
 		return nil, err
 	}
 	// Without TLS the REST API (OAuth included) is plaintext: loopback only.
@@ -98,33 +112,58 @@ func startREST(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig, tls
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (choose another REST address)", cfg.Addr, err)
 	}
-	scheme := "http"
-	if tlsCfg != nil {
-		tlsCfg = tlsCfg.Clone()
-		tlsCfg.NextProtos = []string{"h2", "http/1.1"}
-		lis = tls.NewListener(lis, tlsCfg)
-		scheme = "https"
+	lis, scheme := restTLS(lis, tlsCfg)
+	svc, err := newRESTService(org, tokens, faults, cfg, scheme+"://"+lis.Addr().String())
+	if err != nil {
+		_ = lis.Close()
+		return nil, err
 	}
-	svc := &restService{
+	return serveREST(lis, svc.routes(), svc), nil
+}
+
+// restTLS wraps lis in TLS (HTTP/2 and HTTP/1.1) unless tlsCfg is nil,
+// and names the scheme its URLs take.
+func restTLS(lis net.Listener, tlsCfg *tls.Config) (net.Listener, string) {
+	if tlsCfg == nil {
+		return lis, "http"
+	}
+	tlsCfg = tlsCfg.Clone()
+	tlsCfg.NextProtos = []string{"h2", "http/1.1"}
+	return tls.NewListener(lis, tlsCfg), "https"
+}
+
+// newRESTService is what one org's handlers serve from; baseURL is the
+// org's instance URL. It starts no goroutine, so an org costs memory only.
+func newRESTService(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig, baseURL string) (*restService, error) {
+	app, err := cfg.App.withDefaults(org)
+	if err != nil {
+		return nil, err
+	}
+	return &restService{
 		org: org, tokens: tokens, clock: org.Clock(), faults: faults,
 		budget:  newAPIBudget(org.Clock(), cfg.DailyAPILimit),
-		baseURL: scheme + "://" + lis.Addr().String(),
+		baseURL: baseURL,
 		app:     app,
 		cursors: newCursorStore(org.Clock()),
 		grants:  newGrantStore(org.Clock()),
 		bulk:    newBulkStore(org, cfg.Bulk),
 
 		standardLongText: cfg.StandardLongTextShrinksPages,
-	}
+	}, nil
+}
+
+// serveREST serves handler on lis until Close; svc is the org the
+// server's methods (App, APIUsage, …) speak of.
+func serveREST(lis net.Listener, handler http.Handler, svc *restService) *RESTServer {
 	s := &RESTServer{lis: lis, url: svc.baseURL, svc: svc, done: make(chan struct{})}
-	s.http = &http.Server{Handler: svc.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(s.done)
 		if err := s.http.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			_ = err // the listener closed under the server: nothing left to serve
 		}
 	}()
-	return s, nil
+	return s
 }
 
 // URL is the server's base URL (https://127.0.0.1:port): the login URL,
@@ -158,8 +197,12 @@ func (s *RESTServer) ExpireBulkJobs() { s.svc.bulk.expireAll() }
 // the last 24 hours.
 func (s *RESTServer) BulkUsage() (jobs int, storedKB int64) { return s.svc.bulk.usage() }
 
-// Close stops the server and waits for it.
+// Close stops the server and waits for it. The view of one org of a
+// World (World.Orgs[i].REST) closes nothing: the World owns the server.
 func (s *RESTServer) Close() {
+	if s.view {
+		return
+	}
 	_ = s.http.Close()
 	<-s.done
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/linkedin/goavro/v2"
 )
@@ -95,12 +96,31 @@ func (s *EventSchema) compile(rec avroRecord) error {
 	if err != nil {
 		return fmt.Errorf("marshal schema %s: %w", rec.Name, err)
 	}
-	codec, err := goavro.NewCodec(string(js))
+	codec, err := compiledCodec(string(js))
 	if err != nil {
 		return fmt.Errorf("compile schema %s: %w", rec.Name, err)
 	}
 	s.JSON, s.codec, s.ID = string(js), codec, schemaFingerprint(js)
 	return nil
+}
+
+// codecs holds every schema compiled in this process, by its JSON: orgs of
+// the same catalogue have the same schemas, and compiling them was most of
+// what starting an org cost (a World of 1,000 orgs). A goavro.Codec is
+// immutable and safe for concurrent use; the cache grows only with distinct
+// schemas (a new one per added field), which a process makes few of.
+var codecs sync.Map // string → *goavro.Codec
+
+func compiledCodec(schemaJSON string) (*goavro.Codec, error) {
+	if c, ok := codecs.Load(schemaJSON); ok {
+		return c.(*goavro.Codec), nil
+	}
+	c, err := goavro.NewCodec(schemaJSON)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := codecs.LoadOrStore(schemaJSON, c)
+	return actual.(*goavro.Codec), nil
 }
 
 // schemaFingerprint is 16 bytes of SHA-256 in URL-safe base64, the shape of

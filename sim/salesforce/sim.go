@@ -50,6 +50,9 @@ type Sim struct {
 	// tempDir holds the generated CA file when the caller chose none;
 	// Close removes it.
 	tempDir string
+	// view: one org of a World, whose endpoints the World owns (Close
+	// does nothing).
+	view bool
 }
 
 // Start builds the org and starts its Pub/Sub, REST and OAuth endpoints.
@@ -84,7 +87,7 @@ func Start(cfg SimConfig) (_ *Sim, err error) {
 		s.InstanceURL = cfg.InstanceURL
 	}
 	s.AccessToken = s.Tokens.Issue()
-	if s.PubSub, err = startPubSub(s.Backend(), cfg.PubSub, tlsCfg); err != nil {
+	if s.PubSub, err = startPubSub([]PubSubBackend{s.Backend()}, cfg.PubSub, tlsCfg); err != nil {
 		return nil, fmt.Errorf("start simulated Pub/Sub API: %w", err)
 	}
 	return s, nil
@@ -97,8 +100,12 @@ func (s *Sim) Backend() PubSubBackend {
 }
 
 // Close stops the endpoints and removes the CA file Start generated (one
-// the caller named in PubSub.CAFile stays).
+// the caller named in PubSub.CAFile stays). An org of a World closes
+// nothing: close the World.
 func (s *Sim) Close() {
+	if s.view {
+		return
+	}
 	if s.PubSub != nil {
 		s.PubSub.Close()
 	}

@@ -21,14 +21,14 @@ import (
 // tempDir is that directory ("" when the caller chose caFile): the caller
 // removes it when the simulator closes, so a clean exit leaves no
 // sfcdc-sim-* folder behind.
-func generateTLS(caFile string) (file string, cfg *tls.Config, tempDir string, err error) {
+func generateTLS(caFile string, extraIPs ...net.IP) (file string, cfg *tls.Config, tempDir string, err error) {
 	if caFile == "" {
 		if tempDir, err = os.MkdirTemp("", "sfcdc-sim-"); err != nil {
 			return "", nil, "", fmt.Errorf("create CA directory: %w", err)
 		}
 		caFile = filepath.Join(tempDir, "ca.pem")
 	}
-	if cfg, err = selfSignedTLS(caFile); err != nil {
+	if cfg, err = selfSignedTLS(caFile, extraIPs); err != nil {
 		removeTempDir(tempDir)
 		return "", nil, "", err
 	}
@@ -43,9 +43,10 @@ func removeTempDir(dir string) {
 }
 
 // selfSignedTLS creates a throwaway CA and a server certificate it signs for
-// loopback names, and writes the CA certificate to caFile so clients can trust
+// loopback names (and extraIPs: the instance addresses of a World's
+// orgs), and writes the CA certificate to caFile so clients can trust
 // the simulator the way they trust Salesforce's public CA.
-func selfSignedTLS(caFile string) (*tls.Config, error) {
+func selfSignedTLS(caFile string, extraIPs []net.IP) (*tls.Config, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generate CA key: %w", err)
@@ -74,7 +75,7 @@ func selfSignedTLS(caFile string) (*tls.Config, error) {
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "localhost"},
 		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+		IPAddresses:  append([]net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}, extraIPs...),
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(10 * 365 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,

@@ -1,6 +1,7 @@
 package simrun
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -96,13 +97,27 @@ func startCM(c Config, traffic *simTraffic) (_ CommsMining, stop func(), err err
 }
 
 // cmHandler serves the CM API and the admin endpoints: GET /_sim/stats,
-// the simulator's counters (requests, comments, billable units) as JSON,
+// the simulator's counters (requests, comments, billable units, and the
+// same per source under Sources) as JSON; GET
+// /_sim/stats/{project}/{source}, one source's counters (404 with CM's
+// error body for a source that does not exist, as CM answers for one);
 // and the traffic switch (simTraffic.routes). Faults never hit them.
 func cmHandler(cm *commsmining.Server, traffic *simTraffic) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", cm.Handler())
 	mux.HandleFunc("GET /_sim/stats", func(w http.ResponseWriter, _ *http.Request) {
 		writeSimJSON(w, cm.Stats())
+	})
+	mux.HandleFunc("GET /_sim/stats/{project}/{source}", func(w http.ResponseWriter, r *http.Request) {
+		project, source := r.PathValue("project"), r.PathValue("source")
+		st, ok := cm.SourceStats(project, source)
+		if !ok {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(map[string]string{"status": "error", "message": fmt.Sprintf("source %s/%s not found", project, source)})
+			return
+		}
+		writeSimJSON(w, st)
 	})
 	traffic.routes(mux)
 	return mux

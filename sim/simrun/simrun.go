@@ -48,6 +48,26 @@ type Config struct {
 	// OnGeneratorStopped hears of an error that stopped the Rate
 	// generator (the world keeps serving).
 	OnGeneratorStopped func(error)
+	// Orgs is how many simulated orgs (0 or 1: one, as before). More
+	// orgs run as one sfsim.World: one Pub/Sub endpoint (PubSubAddr)
+	// telling them apart by tenantid, one REST listener whose port
+	// (RESTAddr, host 127.0.0.1) every org's instance URL shares, each
+	// org at its own loopback address, and the first org's instance as
+	// the login host. Org i (0-based) is seeded with Seed+i (random when
+	// Seed is 0); Rate, Events, SeedRecords, RetainEvents, StreamFaults,
+	// TokenTTL and DailyAPILimit apply to each org.
+	Orgs int
+}
+
+// orgCount is Config.Orgs with its default.
+func (c Config) orgCount() int { return max(c.Orgs, 1) }
+
+// orgSeed is the seed of org i: Seed+i, or random (0) when Seed is 0.
+func (c Config) orgSeed(i int) uint64 {
+	if c.Seed == 0 {
+		return 0
+	}
+	return c.Seed + uint64(i)
 }
 
 // ErrConfig marks a Config that cannot work (an unknown seed object, a CM
@@ -70,6 +90,23 @@ type Banner struct {
 	StateFile string `json:"state_file"`
 	Login
 	CommsMining
+	// Orgs lists every org, the first being the one the keys above
+	// describe (issue 16: many integrations in one deployment).
+	Orgs []OrgBanner `json:"orgs"`
+}
+
+// OrgBanner is what an integration of one simulated org needs besides
+// the shared endpoints: its tenant, instance, a session, its connected app
+// and user. The instance URLs of a world of many orgs are loopback
+// addresses other than the login host's, so a client that checks the
+// instance URL (sfcdc's salesforce.auth.trusted_hosts) must trust each.
+type OrgBanner struct {
+	TenantID     string `json:"tenant_id"`
+	InstanceURL  string `json:"instance_url"`
+	AccessToken  string `json:"access_token"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	Username     string `json:"username"`
 }
 
 // Login is what `sfcdc auth login` needs from the simulator: its login
@@ -84,8 +121,12 @@ type Login struct {
 // Running is a started world. Close stops it.
 type Running struct {
 	Banner Banner
-	// Sim is the simulated org, for callers that drive it further.
+	// Sim is the (first) simulated org, for callers that drive it further.
 	Sim *sfsim.Sim
+	// Orgs are all the orgs, Sim first.
+	Orgs []*sfsim.Sim
+	// World owns the shared endpoints when Config.Orgs > 1 (nil otherwise).
+	World *sfsim.World
 
 	config  Config
 	traffic *simTraffic
@@ -110,34 +151,50 @@ func Start(c Config) (_ *Running, err error) {
 	if caFile == "" && !c.Insecure {
 		caFile = filepath.Join(runDir, "ca.pem")
 	}
-	r.Sim, err = sfsim.Start(sfsim.SimConfig{
-		Org:    sfsim.Config{Seed: c.Seed},
-		PubSub: sfsim.PubSubConfig{Addr: c.PubSubAddr, Insecure: c.Insecure, CAFile: caFile, Keepalive: c.Keepalive},
-		REST:   sfsim.RESTConfig{Addr: c.RESTAddr},
-	})
-	if err != nil {
-		return nil, err
+	pubSub := sfsim.PubSubConfig{Addr: c.PubSubAddr, Insecure: c.Insecure, CAFile: caFile, Keepalive: c.Keepalive}
+	if c.orgCount() == 1 {
+		r.Sim, err = sfsim.Start(sfsim.SimConfig{Org: sfsim.Config{Seed: c.Seed}, PubSub: pubSub, REST: sfsim.RESTConfig{Addr: c.RESTAddr}})
+		if err != nil {
+			return nil, err
+		}
+		r.Orgs = []*sfsim.Sim{r.Sim}
+	} else {
+		r.World, err = sfsim.StartWorld(sfsim.WorldConfig{
+			Orgs:   c.orgCount(),
+			Org:    func(i int) sfsim.Config { return sfsim.Config{Seed: c.orgSeed(i)} },
+			PubSub: pubSub, REST: sfsim.RESTConfig{Addr: c.RESTAddr},
+		})
+		if errors.Is(err, sfsim.ErrInvalidConfig) {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.Sim, r.Orgs = r.World.Orgs[0], r.World.Orgs
+	}
+	for _, s := range r.Orgs {
+		s.Bus.SetMaxRetained(c.RetainEvents)
+		s.Bus.SetCompressed(true) // four times the retained events in the same memory
+		s.Faults.Set(c.StreamFaults)
+		s.Tokens.SetLifetime(c.TokenTTL)
+		if c.DailyAPILimit > 0 {
+			s.REST.SetDailyAPILimit(c.DailyAPILimit)
+		}
+		app := s.REST.App()
+		r.Banner.Orgs = append(r.Banner.Orgs, OrgBanner{TenantID: s.Org.ID(), InstanceURL: s.InstanceURL, AccessToken: s.AccessToken,
+			ClientID: app.ClientID, ClientSecret: app.ClientSecret, Username: app.Username})
+		if err := seedRecords(s.Org, c.SeedObject, c.SeedRecords, s.Org.ID()); err != nil {
+			return nil, err
+		}
 	}
 	s := r.Sim
-	s.Bus.SetMaxRetained(c.RetainEvents)
-	s.Bus.SetCompressed(true) // four times the retained events in the same memory
-	s.Faults.Set(c.StreamFaults)
-	s.Tokens.SetLifetime(c.TokenTTL)
-	if c.DailyAPILimit > 0 {
-		s.REST.SetDailyAPILimit(c.DailyAPILimit)
-	}
 	app := s.REST.App()
-	r.Banner = Banner{
-		PubSubAddr: s.PubSub.Addr(), CAFile: s.PubSub.CAFile(), Insecure: c.Insecure,
-		AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID(),
-		StateFile: filepath.Join(runDir, "state.db"),
-		Login:     Login{LoginURL: s.LoginURL, ClientID: app.ClientID, ClientSecret: app.ClientSecret},
-	}
+	r.Banner.PubSubAddr, r.Banner.CAFile, r.Banner.Insecure = s.PubSub.Addr(), s.PubSub.CAFile(), c.Insecure
+	r.Banner.AccessToken, r.Banner.InstanceURL, r.Banner.TenantID = s.AccessToken, s.InstanceURL, s.Org.ID()
+	r.Banner.StateFile = filepath.Join(runDir, "state.db")
+	r.Banner.Login = Login{LoginURL: s.LoginURL, ClientID: app.ClientID, ClientSecret: app.ClientSecret}
 	for _, ch := range s.Org.Channels() {
 		r.Banner.Topics = append(r.Banner.Topics, ch.Topic)
-	}
-	if err := seedRecords(s.Org, c.SeedObject, c.SeedRecords, s.Org.ID()); err != nil {
-		return nil, err
 	}
 	r.Banner.CommsMining, r.stopCM, err = startCM(c, r.traffic)
 	if err != nil {
@@ -152,7 +209,9 @@ func (r *Running) Close() {
 	if r.stopCM != nil {
 		r.stopCM()
 	}
-	if r.Sim != nil {
+	if r.World != nil {
+		r.World.Close()
+	} else if r.Sim != nil {
 		r.Sim.Close()
 	}
 	_ = os.RemoveAll(r.runDir) // the CA and the daemon state belong to this org only

@@ -21,7 +21,10 @@ const simWorkingSet = 500
 // simTraffic is the generated traffic of `sfcdc sim` and its switch: the
 // admin endpoints pause and resume it, and report how far it got.
 type simTraffic struct {
-	gate      sfsim.TrafficGate
+	// gates has one gate per org: a TrafficGate serves one generator
+	// (Pause waits for that generator's running activity), and every org
+	// has its own. The admin endpoints switch them all.
+	gates     []sfsim.TrafficGate
 	generated atomic.Int64
 	// mode is "rate" (generating until interrupted), "events" (generating
 	// Config.Events), "done" (those generated), "off" (no rate, no events).
@@ -38,7 +41,7 @@ const (
 
 // newSimTraffic is the traffic the configuration asks for, not started yet.
 func newSimTraffic(c Config) *simTraffic {
-	tr := &simTraffic{}
+	tr := &simTraffic{gates: make([]sfsim.TrafficGate, c.orgCount())}
 	switch {
 	case c.Events > 0:
 		tr.mode.Store("events")
@@ -50,40 +53,52 @@ func newSimTraffic(c Config) *simTraffic {
 	return tr
 }
 
-// Generate starts the activity generator: Config.Events generates
-// exactly that many events as fast as possible, whatever Config.Rate says,
-// and stops generating (the org keeps serving), returning how many it
-// generated; otherwise Config.Rate events per second in the background
-// until ctx ends (n is then 0), an error of that generator going to
-// Config.OnGeneratorStopped and stopping only it. With neither it does
-// nothing. The generator forgets what the bus no longer holds (retain
-// events after it leaves the working set), so memory stays flat however
-// long it runs.
+// Generate starts the activity generator of every org: Config.Events
+// generates exactly that many events in each org as fast as possible,
+// whatever Config.Rate says, and stops generating (the orgs keep serving),
+// returning how many it generated in all; otherwise Config.Rate events per
+// second in each org in the background until ctx ends (n is then 0), an
+// error of one org's generator going to Config.OnGeneratorStopped and
+// stopping only that generator. With neither it does nothing. The
+// generator forgets what the bus no longer holds (retain events after it
+// leaves the working set), so memory stays flat however long it runs.
 func (r *Running) Generate(ctx context.Context) (n int, err error) {
 	c, tr := r.config, r.traffic
-	gen := sfsim.NewGenerator(r.Sim.Org, c.Seed)
-	gen.Gate = &tr.gate
-	gen.OnCommit = func(c sfsim.Commit) { tr.generated.Add(int64(len(c.Events))) }
-	if c.RetainEvents > 0 {
-		gen.SetWorkingSet(simWorkingSet, uint64(c.RetainEvents))
+	gens := make([]*sfsim.Generator, len(r.Orgs))
+	for i, s := range r.Orgs {
+		gen := sfsim.NewGenerator(s.Org, c.orgSeed(i))
+		gen.Gate = &tr.gates[i]
+		gen.OnCommit = func(c sfsim.Commit) { tr.generated.Add(int64(len(c.Events))) }
+		if c.RetainEvents > 0 {
+			gen.SetWorkingSet(simWorkingSet, uint64(c.RetainEvents))
+		}
+		gens[i] = gen
 	}
 	switch {
 	case c.Events > 0:
-		n, err := gen.Generate(ctx, c.Events)
-		tr.mode.Store(TrafficDone)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return n, fmt.Errorf("generate %d events: %w", c.Events, err)
+		defer tr.mode.Store(TrafficDone)
+		for i, gen := range gens {
+			k, err := gen.Generate(ctx, c.Events)
+			n += k
+			if err != nil && !errors.Is(err, context.Canceled) {
+				return n, fmt.Errorf("generate %d events in org %s: %w", c.Events, r.Orgs[i].Org.ID(), err)
+			}
+			if err != nil {
+				return n, nil
+			}
 		}
 		return n, nil
 	case c.Rate > 0:
-		go func() {
-			if err := gen.Run(ctx, c.Rate); err != nil {
-				tr.mode.Store(TrafficDone)
-				if c.OnGeneratorStopped != nil {
-					c.OnGeneratorStopped(err)
+		for i, gen := range gens {
+			go func() {
+				if err := gen.Run(ctx, c.Rate); err != nil {
+					tr.mode.Store(TrafficDone)
+					if c.OnGeneratorStopped != nil {
+						c.OnGeneratorStopped(fmt.Errorf("org %s: %w", r.Orgs[i].Org.ID(), err))
+					}
 				}
-			}
-		}()
+			}()
+		}
 	}
 	return 0, nil
 }
@@ -102,27 +117,32 @@ func (tr *simTraffic) status() TrafficStatus {
 	switch mode, _ := tr.mode.Load().(string); {
 	case mode == TrafficDone || mode == TrafficOff:
 		st.State = mode
-	case tr.gate.Paused():
+	case tr.gates[0].Paused():
 		st.State = TrafficPaused
 	}
 	return st
 }
 
 // routes adds GET /_sim/traffic, POST /_sim/traffic/pause and POST
-// /_sim/traffic/resume. Pause answers once the generator is between
-// activities: no generated event follows the answer until a resume.
+// /_sim/traffic/resume. Pause answers once every org's generator is
+// between activities: no generated event follows the answer until a
+// resume.
 func (tr *simTraffic) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_sim/traffic", func(w http.ResponseWriter, _ *http.Request) {
 		writeSimJSON(w, tr.status())
 	})
 	mux.HandleFunc("POST /_sim/traffic/pause", func(w http.ResponseWriter, r *http.Request) {
-		if err := tr.gate.Pause(r.Context()); err != nil {
-			return // the caller left
+		for i := range tr.gates {
+			if err := tr.gates[i].Pause(r.Context()); err != nil {
+				return // the caller left
+			}
 		}
 		writeSimJSON(w, tr.status())
 	})
 	mux.HandleFunc("POST /_sim/traffic/resume", func(w http.ResponseWriter, _ *http.Request) {
-		tr.gate.Resume()
+		for i := range tr.gates {
+			tr.gates[i].Resume()
+		}
 		writeSimJSON(w, tr.status())
 	})
 }
