@@ -16,6 +16,8 @@ type Store interface {
 	HashStore
 	DeadLetterStore
 	StatusStore
+	RegistryStore
+	MemberStore
 	// Close releases connections or the file; the Store is unusable after.
 	Close() error
 }
