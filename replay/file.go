@@ -34,6 +34,8 @@ type FileStore struct {
 	// members are the live instances: one process holds the file, so
 	// membership lives in memory (see file_registry.go).
 	members map[string]Member
+	// reports are the instance's reports, in memory likewise.
+	reports map[string]fileReport
 }
 
 type leaseKey struct{ org, topic string }

@@ -301,3 +301,66 @@ func (s *FileStore) forgetExpiredMembers(t time.Time) {
 		}
 	}
 }
+
+// fileReport is one report kept in memory: the file store serves one
+// process, whose reports need not outlive it.
+type fileReport struct {
+	doc     []byte
+	expires time.Time // monotonic
+}
+
+// SaveReport implements ReportStore.
+func (s *FileStore) SaveReport(ctx context.Context, key string, doc []byte, ttl time.Duration) error {
+	if err := checkName("report", key); err != nil {
+		return fmt.Errorf("save report: %w", err)
+	}
+	if err := checkTTL(ttl); err != nil {
+		return fmt.Errorf("save report %s: %w", key, err)
+	}
+	if len(doc) > maxRegistryDoc {
+		return fmt.Errorf("save report %s: %w", key, invalidf("report of %d bytes; want at most %d", len(doc), maxRegistryDoc))
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("save report %s: %w", key, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reports == nil {
+		s.reports = map[string]fileReport{}
+	}
+	s.reports[key] = fileReport{doc: bytes.Clone(doc), expires: now().Add(ttl)}
+	return nil
+}
+
+// Reports implements ReportStore.
+func (s *FileStore) Reports(ctx context.Context) (map[string][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read reports: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := now()
+	out := make(map[string][]byte, len(s.reports))
+	for k, r := range s.reports {
+		if !t.Before(r.expires) {
+			delete(s.reports, k)
+			continue
+		}
+		out[k] = bytes.Clone(r.doc)
+	}
+	return out, nil
+}
+
+// DeleteReport implements ReportStore.
+func (s *FileStore) DeleteReport(ctx context.Context, key string) error {
+	if err := checkName("report", key); err != nil {
+		return fmt.Errorf("delete report: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("delete report %s: %w", key, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.reports, key)
+	return nil
+}

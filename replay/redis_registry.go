@@ -275,3 +275,81 @@ func (s *RedisStore) Leave(ctx context.Context, instance string) error {
 	}
 	return nil
 }
+
+// Reports: sfcdc:{deployment}:reports (hash key → doc) and
+// sfcdc:{deployment}:reports:expiry (zset key → expiry ms, Redis TIME).
+func (k redisKeys) reports() string       { return k.deployment() + "reports" }
+func (k redisKeys) reportsExpiry() string { return k.deployment() + "reports:expiry" }
+
+// saveReportScript: KEYS reports, expiry; ARGV key, doc, ttl ms.
+var saveReportScript = redis.NewScript(`
+local t = redis.call('TIME')
+local nowms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], nowms + tonumber(ARGV[3]), ARGV[1])
+return 1`)
+
+// reportsScript: KEYS reports, expiry. Forgets expired reports and returns
+// {key, doc, ...} of the live ones.
+var reportsScript = redis.NewScript(`
+local t = redis.call('TIME')
+local nowms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', nowms)
+for _, k in ipairs(gone) do redis.call('HDEL', KEYS[1], k) end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', nowms)
+return redis.call('HGETALL', KEYS[1])`)
+
+// SaveReport implements ReportStore.
+func (s *RedisStore) SaveReport(ctx context.Context, key string, doc []byte, ttl time.Duration) error {
+	if err := checkName("report", key); err != nil {
+		return fmt.Errorf("save report: %w", err)
+	}
+	if err := checkTTL(ttl); err != nil {
+		return fmt.Errorf("save report %s: %w", key, err)
+	}
+	if len(doc) > maxRegistryDoc {
+		return fmt.Errorf("save report %s: %w", key, invalidf("report of %d bytes; want at most %d", len(doc), maxRegistryDoc))
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	if err := saveReportScript.Run(ctx, s.client, []string{s.keys.reports(), s.keys.reportsExpiry()}, key, doc, ttl.Milliseconds()).Err(); err != nil {
+		return fmt.Errorf("save report %s: %w", key, err)
+	}
+	return nil
+}
+
+// Reports implements ReportStore.
+func (s *RedisStore) Reports(ctx context.Context) (map[string][]byte, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	reply, err := reportsScript.Run(ctx, s.client, []string{s.keys.reports(), s.keys.reportsExpiry()}).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("read reports: %w", err)
+	}
+	if len(reply)%2 != 0 {
+		return nil, fmt.Errorf("read reports: %w", corruptf("script reply of %d elements", len(reply)))
+	}
+	out := make(map[string][]byte, len(reply)/2)
+	for i := 0; i < len(reply); i += 2 {
+		out[reply[i]] = []byte(reply[i+1])
+	}
+	return out, nil
+}
+
+// DeleteReport implements ReportStore.
+func (s *RedisStore) DeleteReport(ctx context.Context, key string) error {
+	if err := checkName("report", key); err != nil {
+		return fmt.Errorf("delete report: %w", err)
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HDel(ctx, s.keys.reports(), key)
+		p.ZRem(ctx, s.keys.reportsExpiry(), key)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete report %s: %w", key, err)
+	}
+	return nil
+}

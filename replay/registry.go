@@ -106,3 +106,18 @@ func sortMembers(ms []Member) {
 
 // formatTime is the stored spelling of a time (as fields.setTime).
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// ReportStore keeps what each instance reports of the work it runs (the
+// state of each integration's units there), each report living for a TTL
+// so a dead instance's reports disappear with it. Reports are opaque to the
+// store; `sfcdc integrations list`, /readyz and the operator pages read
+// them all.
+type ReportStore interface {
+	// SaveReport stores doc under key until ttl from now (store's clock),
+	// replacing an earlier report under key.
+	SaveReport(ctx context.Context, key string, doc []byte, ttl time.Duration) error
+	// Reports returns every live report by key; expired ones are gone.
+	Reports(ctx context.Context) (map[string][]byte, error)
+	// DeleteReport removes one report at once; a missing one is no error.
+	DeleteReport(ctx context.Context, key string) error
+}

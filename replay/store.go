@@ -18,6 +18,7 @@ type Store interface {
 	StatusStore
 	RegistryStore
 	MemberStore
+	ReportStore
 	// Close releases connections or the file; the Store is unusable after.
 	Close() error
 }

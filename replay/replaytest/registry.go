@@ -199,3 +199,29 @@ func runMembers(t *testing.T, open func(t *testing.T) replay.Store) {
 		wantErr(t, "leave with an empty name", s.Leave(t.Context(), ""), replay.ErrInvalid)
 	})
 }
+
+func runReports(t *testing.T, open func(t *testing.T) replay.Store) {
+	t.Run("reports live for their TTL, are replaced by key and can be deleted", func(t *testing.T) {
+		s := open(t)
+		noErr(t, "SaveReport", s.SaveReport(t.Context(), "acme/support@instance-a", []byte("streaming"), longTTL))
+		noErr(t, "SaveReport", s.SaveReport(t.Context(), "acme/sales@instance-b", []byte("error\x00binary"), shortTTL))
+		got, err := s.Reports(t.Context())
+		noErr(t, "Reports", err)
+		if len(got) != 2 || string(got["acme/support@instance-a"]) != "streaming" || string(got["acme/sales@instance-b"]) != "error\x00binary" {
+			t.Fatalf("reports %q; want both as saved", got)
+		}
+		noErr(t, "SaveReport again", s.SaveReport(t.Context(), "acme/support@instance-a", []byte("backfilling"), longTTL))
+		poll(t, "the short report to run out", func() bool {
+			got, err := s.Reports(t.Context())
+			noErr(t, "Reports", err)
+			return len(got) == 1 && string(got["acme/support@instance-a"]) == "backfilling"
+		})
+		noErr(t, "DeleteReport", s.DeleteReport(t.Context(), "acme/support@instance-a"))
+		noErr(t, "DeleteReport of a missing one", s.DeleteReport(t.Context(), "acme/support@instance-a"))
+		if got, _ := s.Reports(t.Context()); len(got) != 0 {
+			t.Fatalf("reports after delete: %q", got)
+		}
+		wantErr(t, "empty key", s.SaveReport(t.Context(), "", []byte("x"), longTTL), replay.ErrInvalid)
+		wantErr(t, "zero TTL", s.SaveReport(t.Context(), "k", []byte("x"), 0), replay.ErrInvalid)
+	})
+}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) replay.Store) {
 	t.Run("concurrency", func(t *testing.T) { runConcurrency(t, open) })
 	t.Run("registry", func(t *testing.T) { runRegistry(t, open) })
 	t.Run("members", func(t *testing.T) { runMembers(t, open) })
+	t.Run("reports", func(t *testing.T) { runReports(t, open) })
 }
 
 // binaryReplayID is a replay ID no text encoding survives: NUL, 0xFF,
