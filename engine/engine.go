@@ -50,6 +50,17 @@ type Deps struct {
 	// ConfigFile names where the spec came from in the hints of dead
 	// letters an operator fixes there. Zero: "the configuration file".
 	ConfigFile string
+	// Units, when set, limits Run to part of the integration: sfcdc serve
+	// shares an integration's units out between instances. Nil: the whole
+	// integration.
+	Units *Units
+}
+
+// Units is the part of an integration one Run streams: its topics, and
+// with Polling its polling objects and the dead-letter retrier.
+type Units struct {
+	Topics  []string
+	Polling bool
 }
 
 // Tuning is the knobs a program embedding the engine may set beyond the
@@ -220,13 +231,17 @@ func (e *Engine) Run(ctx context.Context) error {
 	if cfg.PollingObjects, err = e.pollingObjects(ctx); err != nil {
 		return err
 	}
+	if u := e.deps.Units; u != nil {
+		cfg.Topics = append([]string{}, u.Topics...)
+		cfg.SkipPolling = !u.Polling
+	}
 	daemon, err := e.newDaemon(cfg)
 	if err != nil {
 		return err
 	}
 	e.daemon.Store(daemon)
 	if e.deps.Ready != nil {
-		err := e.deps.Ready(Ready{Org: org, Holder: holder, Topics: daemon.Topics(), PollingObjects: slices.Clone(cfg.PollingObjects)})
+		err := e.deps.Ready(Ready{Org: org, Holder: holder, Topics: daemon.Topics(), PollingObjects: pollingHere(cfg)})
 		if err != nil {
 			return err
 		}
@@ -267,7 +282,7 @@ func (e *Engine) newDaemon(cfg pipeline.DaemonConfig) (*pipeline.Daemon, error) 
 	}
 	opts := pipeline.Options{PubSub: ps, Records: e.sf, Mapper: e.m, Store: e.deps.Store, Upload: e.spec.CommsMining, Logger: e.log,
 		Incidents: e.deps.Incidents}
-	if e.spec.Run.DeadLetters.On() {
+	if e.spec.Run.DeadLetters.On() && (e.deps.Units == nil || e.deps.Units.Polling) {
 		// The daemon owns the retrier's goroutine and waits for it.
 		if opts.DeadLetters, err = e.DeadLetterRetrier(cfg.Org, cfg.Holder); err != nil {
 			return nil, err
@@ -316,4 +331,12 @@ func (e *Engine) pubSub() (*pubsub.Client, error) {
 	}
 	e.ps, e.ownsPS = ps, true
 	return ps, nil
+}
+
+// pollingHere are the polling objects this Run polls.
+func pollingHere(cfg pipeline.DaemonConfig) []string {
+	if cfg.SkipPolling {
+		return nil
+	}
+	return slices.Clone(cfg.PollingObjects)
 }

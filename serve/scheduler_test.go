@@ -43,6 +43,17 @@ type deployment struct {
 	fail   map[string]error          // integration → the error its runs fail with
 }
 
+// newDeploymentOn is a deployment whose registry lives in store.
+func newDeploymentOn(t *testing.T, store replay.Store) *deployment {
+	t.Helper()
+	keys, err := sealed.ParseKeys("k:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{4}, sealed.KeySize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &deployment{t: t, store: store, registry: registry.New(store, keys),
+		active: map[string]map[string]int{}, starts: map[string]int{}, fail: map[string]error{}}
+}
+
 func newDeployment(t *testing.T) *deployment {
 	t.Helper()
 	addr := os.Getenv("SFCDC_TEST_REDIS_ADDR")
