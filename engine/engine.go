@@ -34,6 +34,12 @@ type Deps struct {
 	// integration's). Nil: the engine builds its own from the spec and
 	// closes it in Close.
 	PubSub *pubsub.Client
+	// PubSubPools, when set, gives the shared connection pool for a
+	// Pub/Sub configuration's endpoint (sfcdc serve: every integration's
+	// streams on a few connections); the client the engine builds on it
+	// carries this integration's session with each call. Nil: a connection
+	// of its own.
+	PubSubPools func(pubsub.Config) (*pubsub.Pool, error)
 	// Credentials replace the session source the spec describes (a test or
 	// a simulator minting its own tokens). Nil: built from the salesforce
 	// section.
@@ -325,7 +331,15 @@ func (e *Engine) pubSub() (*pubsub.Client, error) {
 	}
 	cfg := e.spec.Salesforce.PubSubConfig()
 	cfg.Logger = e.log
-	ps, err := pubsub.NewClient(cfg, e.creds)
+	newClient := pubsub.NewClient
+	if e.deps.PubSubPools != nil {
+		pool, err := e.deps.PubSubPools(cfg)
+		if err != nil {
+			return nil, err
+		}
+		newClient = pool.NewClient
+	}
+	ps, err := newClient(cfg, e.creds)
 	if err != nil {
 		return nil, integration.Invalid(err)
 	}

@@ -20,8 +20,10 @@ type EngineRunner struct {
 	Instance string
 	// Logger; each integration logs with an "integration" attribute.
 	Logger *slog.Logger
-	// Tuning and Credentials are handed to every engine (tests and the
-	// simulator set them; nil Credentials: the spec's).
+	// Pools shares Pub/Sub connections between the integrations; nil: a
+	// connection per integration.
+	Pools *Pools
+	// Tuning is handed to every engine.
 	Tuning engine.Tuning
 	// StateEvery is how often the run's state is read from the engine's
 	// figures. Zero: 1 s.
@@ -51,7 +53,11 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 		}
 		return nil
 	}
-	eng, err := engine.New(spec, engine.Deps{Store: replay.NewScoped(r.Store, in.Name()), Logger: log, Units: part, Tuning: r.Tuning, Ready: ready})
+	deps := engine.Deps{Store: replay.NewScoped(r.Store, in.Name()), Logger: log, Units: part, Tuning: r.Tuning, Ready: ready}
+	if r.Pools != nil {
+		deps.PubSubPools = r.Pools.For
+	}
+	eng, err := engine.New(spec, deps)
 	if err != nil {
 		return err
 	}

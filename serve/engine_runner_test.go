@@ -42,14 +42,22 @@ func TestTwoInstancesServeTwoIntegrationsOfOneOrgIntoTheirOwnSources(t *testing.
 
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); wg.Wait() })
 	scheds := map[string]*serve.Scheduler{}
+	pools := map[string]*serve.Pools{}
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait() // every integration stopped: its streams are done
+		for _, p := range pools {
+			p.Close()
+		}
+	})
 	for _, name := range []string{"a", "b"} {
 		m, err := membership.Join(t.Context(), membership.Config{Instance: name, TTL: ttl, Store: w.Store})
 		if err != nil {
 			t.Fatal(err)
 		}
-		runner := serve.EngineRunner{Store: w.Store, Instance: name, StateEvery: 50 * time.Millisecond}
+		pools[name] = &serve.Pools{}
+		runner := serve.EngineRunner{Store: w.Store, Instance: name, StateEvery: 50 * time.Millisecond, Pools: pools[name]}
 		s, err := serve.New(serve.Config{Registry: d.registry, Members: m, Reports: w.Store, Runner: runner,
 			PollInterval: poll, ReportInterval: poll, Restart: retryFast()})
 		if err != nil {
@@ -102,4 +110,10 @@ func TestTwoInstancesServeTwoIntegrationsOfOneOrgIntoTheirOwnSources(t *testing.
 		}
 		return units == 5
 	})
+	// Each instance's streams share one pooled connection.
+	for name, p := range pools {
+		if streams := p.Streams(); len(streams) > 1 {
+			t.Fatalf("instance %s opened %d connections for its streams %v; want them shared on one", name, len(streams), streams)
+		}
+	}
 }
