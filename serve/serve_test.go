@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +83,7 @@ func TestServeSettingsNameEachProblem(t *testing.T) {
 	if p := (serve.Settings{}).Problems(); len(p) != 0 {
 		t.Fatalf("the zero settings have problems: %v", p)
 	}
-	if name := (serve.Settings{}).InstanceName(); !strings.Contains(name, fmt.Sprint("-")) {
+	if name := (serve.Settings{}).InstanceName(); !strings.Contains(name, "-") {
 		t.Fatalf("default instance name %q; want host-pid", name)
 	}
 }
