@@ -3,7 +3,9 @@ package registry
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/sealed"
@@ -93,4 +95,19 @@ func sealedByOlderKey(raw []byte, primary string) bool {
 		}
 	}
 	return false
+}
+
+// WriteChanges prints what Apply did, one line per integration: created,
+// updated with the changed keys (secrets named, never shown), unchanged.
+func WriteChanges(w io.Writer, changes []Change) {
+	for _, c := range changes {
+		switch c.Action {
+		case Updated:
+			fmt.Fprintf(w, "updated    %s (version %d): %s\n", c.Name, c.Version, strings.Join(c.Keys, ", "))
+		case Created:
+			fmt.Fprintf(w, "created    %s (version %d)\n", c.Name, c.Version)
+		default:
+			fmt.Fprintf(w, "unchanged  %s (version %d)\n", c.Name, c.Version)
+		}
+	}
 }

@@ -364,3 +364,18 @@ func TestEverySecretOfTheSpecIsSealed(t *testing.T) {
 		t.Fatal("the walk does not see commsmining.token")
 	}
 }
+
+func TestWriteChangesSaysWhatHappenedToEachIntegrationWithoutSecrets(t *testing.T) {
+	var out strings.Builder
+	registry.WriteChanges(&out, []registry.Change{
+		{Name: "acme/support", Action: registry.Created, Version: 1},
+		{Name: "acme/sales", Action: registry.Updated, Version: 4, Keys: []string{"commsmining.token", "objects[1].object"}},
+		{Name: "acme/ops", Action: registry.Unchanged, Version: 2},
+	})
+	want := "created    acme/support (version 1)\n" +
+		"updated    acme/sales (version 4): commsmining.token, objects[1].object\n" +
+		"unchanged  acme/ops (version 2)\n"
+	if out.String() != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}

@@ -305,10 +305,38 @@ func TestRegistryChangesTakeEffectOnTheRunningInstances(t *testing.T) {
 	d.apply(changed)
 	eventually(t, "the changed object list to run", func() bool { return d.runsExactly(allUnits(one, changed)) })
 
-	if _, err := d.registry.Disable(t.Context(), "acme/one", registry.ReasonUser, "test"); err != nil {
+	if _, err := d.registry.Disable(t.Context(), "acme/one", registry.ReasonUser, "maintenance window"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the disabled integration to stop", func() bool { return d.runsExactly(allUnits(changed)) })
+
+	// The overview (`sfcdc integrations list`) says which is which.
+	eventually(t, "the overview to show acme/two streaming on the instances", func() bool {
+		views, err := serve.ReadOverview(t.Context(), d.registry, d.store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(views) != 2 || views[0].Name != "acme/one" || views[1].Name != "acme/two" {
+			t.Fatalf("overview %+v; want acme/one and acme/two", views)
+		}
+		if views[0].State != serve.StateDisabled || views[0].Reason != "user: maintenance window" {
+			t.Fatalf("acme/one: %s (%s); want disabled (user: maintenance window)", views[0].State, views[0].Reason)
+		}
+		for _, u := range views[1].Units {
+			if u.State != serve.StateStreaming || (u.Instance != "a" && u.Instance != "b") {
+				return false
+			}
+		}
+		return views[1].State == serve.StateStreaming
+	})
+	views, _ := serve.ReadOverview(t.Context(), d.registry, d.store)
+	var table strings.Builder
+	serve.WriteOverview(&table, views, time.Now())
+	for _, want := range []string{"acme/one  ", "disabled", "user: maintenance window", "/data/CaseChangeEvent", "polling", "streaming", "on a", "INTEGRATION"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("the overview table does not show %q:\n%s", want, table.String())
+		}
+	}
 
 	if _, err := d.registry.Enable(t.Context(), "acme/one"); err != nil {
 		t.Fatal(err)
