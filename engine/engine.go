@@ -34,6 +34,12 @@ type Deps struct {
 	// integration's). Nil: the engine builds its own from the spec and
 	// closes it in Close.
 	PubSub *pubsub.Client
+	// PubSubPools, when set, gives the shared connection pool for a
+	// Pub/Sub configuration's endpoint (sfcdc serve: every integration's
+	// streams on a few connections); the client the engine builds on it
+	// carries this integration's session with each call. Nil: a connection
+	// of its own.
+	PubSubPools func(pubsub.Config) (*pubsub.Pool, error)
 	// Credentials replace the session source the spec describes (a test or
 	// a simulator minting its own tokens). Nil: built from the salesforce
 	// section.
@@ -50,6 +56,17 @@ type Deps struct {
 	// ConfigFile names where the spec came from in the hints of dead
 	// letters an operator fixes there. Zero: "the configuration file".
 	ConfigFile string
+	// Units, when set, limits Run to part of the integration: sfcdc serve
+	// shares an integration's units out between instances. Nil: the whole
+	// integration.
+	Units *Units
+}
+
+// Units is the part of an integration one Run streams: its topics, and
+// with Polling its polling objects and the dead-letter retrier.
+type Units struct {
+	Topics  []string
+	Polling bool
 }
 
 // Tuning is the knobs a program embedding the engine may set beyond the
@@ -220,13 +237,17 @@ func (e *Engine) Run(ctx context.Context) error {
 	if cfg.PollingObjects, err = e.pollingObjects(ctx); err != nil {
 		return err
 	}
+	if u := e.deps.Units; u != nil {
+		cfg.Topics = append([]string{}, u.Topics...)
+		cfg.SkipPolling = !u.Polling
+	}
 	daemon, err := e.newDaemon(cfg)
 	if err != nil {
 		return err
 	}
 	e.daemon.Store(daemon)
 	if e.deps.Ready != nil {
-		err := e.deps.Ready(Ready{Org: org, Holder: holder, Topics: daemon.Topics(), PollingObjects: slices.Clone(cfg.PollingObjects)})
+		err := e.deps.Ready(Ready{Org: org, Holder: holder, Topics: daemon.Topics(), PollingObjects: pollingHere(cfg)})
 		if err != nil {
 			return err
 		}
@@ -267,7 +288,7 @@ func (e *Engine) newDaemon(cfg pipeline.DaemonConfig) (*pipeline.Daemon, error) 
 	}
 	opts := pipeline.Options{PubSub: ps, Records: e.sf, Mapper: e.m, Store: e.deps.Store, Upload: e.spec.CommsMining, Logger: e.log,
 		Incidents: e.deps.Incidents}
-	if e.spec.Run.DeadLetters.On() {
+	if e.spec.Run.DeadLetters.On() && (e.deps.Units == nil || e.deps.Units.Polling) {
 		// The daemon owns the retrier's goroutine and waits for it.
 		if opts.DeadLetters, err = e.DeadLetterRetrier(cfg.Org, cfg.Holder); err != nil {
 			return nil, err
@@ -310,10 +331,26 @@ func (e *Engine) pubSub() (*pubsub.Client, error) {
 	}
 	cfg := e.spec.Salesforce.PubSubConfig()
 	cfg.Logger = e.log
-	ps, err := pubsub.NewClient(cfg, e.creds)
+	newClient := pubsub.NewClient
+	if e.deps.PubSubPools != nil {
+		pool, err := e.deps.PubSubPools(cfg)
+		if err != nil {
+			return nil, err
+		}
+		newClient = pool.NewClient
+	}
+	ps, err := newClient(cfg, e.creds)
 	if err != nil {
 		return nil, integration.Invalid(err)
 	}
 	e.ps, e.ownsPS = ps, true
 	return ps, nil
+}
+
+// pollingHere are the polling objects this Run polls.
+func pollingHere(cfg pipeline.DaemonConfig) []string {
+	if cfg.SkipPolling {
+		return nil
+	}
+	return slices.Clone(cfg.PollingObjects)
 }

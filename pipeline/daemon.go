@@ -74,6 +74,16 @@ func (d *Daemon) planObjects() error {
 			return fmt.Errorf("configure daemon: polling object %s has no mapping under objects", name)
 		}
 	}
+	if d.cfg.Topics != nil {
+		for topic := range d.topics {
+			if !slices.Contains(d.cfg.Topics, topic) {
+				delete(d.topics, topic)
+			}
+		}
+	}
+	if d.cfg.SkipPolling {
+		d.polling = nil
+	}
 	return nil
 }
 

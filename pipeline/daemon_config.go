@@ -76,6 +76,13 @@ type DaemonConfig struct {
 	// PollingObjects run as REST polling (backfill with Follow) instead of
 	// streaming: objects without change events.
 	PollingObjects []string
+	// Topics, when not nil, are the only topics this daemon streams: the
+	// mapping's other topics belong to other instances (sfcdc serve shares
+	// an integration's topics out). Nil: every topic of the mapping.
+	Topics []string
+	// SkipPolling leaves the polling objects to another instance; they are
+	// still not streamed here.
+	SkipPolling bool
 	// RetryInterval is the wait before a standby tries for a lease again,
 	// and before a polling backfill that stopped is started again. Zero:
 	// the lease TTL of Worker (15 s by default).

@@ -257,3 +257,34 @@ func TestARecoveryBillsRecordsChangedDuringTheDowntimeOnce(t *testing.T) {
 		t.Errorf("billable units = %d, want 9 (one per record)", got)
 	}
 }
+
+// sfcdc serve shares one integration's topics out between instances: two
+// daemons on one org, each streaming only its topic, land everything once
+// between them, and neither streams the other's topic.
+func TestDaemonsSharingAMappingStreamOnlyTheirOwnTopics(t *testing.T) {
+	w := newWorld(t)
+	objects := []mapper.ObjectMapping{{Object: "Case"}, {Object: "EmailMessage"}}
+	cases := w.startDaemon(t, objects, func(c *pipeline.DaemonConfig) {
+		c.Topics, c.Holder = []string{"/data/CaseChangeEvent"}, "instance-cases"
+	})
+	emails := w.startDaemon(t, objects, func(c *pipeline.DaemonConfig) {
+		c.Topics, c.Holder = []string{"/data/EmailMessageChangeEvent"}, "instance-emails"
+		c.SkipPolling = true
+	})
+	if got := cases.daemon.Topics(); len(got) != 1 || got["/data/CaseChangeEvent"] == nil {
+		t.Fatalf("the cases daemon streams %v; want only /data/CaseChangeEvent", got)
+	}
+	if got := emails.daemon.Topics(); len(got) != 1 || got["/data/EmailMessageChangeEvent"] == nil {
+		t.Fatalf("the emails daemon streams %v; want only /data/EmailMessageChangeEvent", got)
+	}
+	made := w.createCases(t, 0, 3)
+	eventually(t, "the cases reach CM", func() bool { return w.CMHas("Case", made...) })
+	for topic, holder := range map[string]string{"/data/CaseChangeEvent": "instance-cases", "/data/EmailMessageChangeEvent": "instance-emails"} {
+		eventually(t, "the status of "+topic, func() bool {
+			st, err := w.Store.Status(t.Context(), w.Sim.Org.ID(), topic)
+			return err == nil && st.Holder == holder
+		})
+	}
+	cases.stop(t)
+	emails.stop(t)
+}

@@ -106,10 +106,14 @@ const maxOutstanding = 100
 // subscription, with one credential source whose forced refresh all share.
 type Client struct {
 	cfg     Config
-	conn    *grpc.ClientConn
+	conn    *grpc.ClientConn // nil on a pool
 	api     eventbusv1.PubSubClient
 	creds   *sharedCredentials
 	decoder *Decoder
+	// pool and callOpts are set for a client on a Pool: its session goes
+	// with each call instead of with the connection.
+	pool     *Pool
+	callOpts []grpc.CallOption
 }
 
 // NewClient prepares a connection (gRPC connects lazily, on the first call).
@@ -171,5 +175,11 @@ func transportCredentials(cfg Config) (credentials.TransportCredentials, error) 
 	return credentials.NewTLS(tlsCfg), nil
 }
 
-// Close ends the connection; subscriptions must be stopped first.
-func (c *Client) Close() error { return c.conn.Close() }
+// Close ends the connection (a pooled client's stay the pool's);
+// subscriptions must be stopped first.
+func (c *Client) Close() error {
+	if c.conn == nil {
+		return nil
+	}
+	return c.conn.Close()
+}

@@ -29,8 +29,13 @@ import (
 type FileStore struct {
 	db *bolt.DB
 
-	mu     sync.Mutex // guards leases; held across a fenced write
+	mu     sync.Mutex // guards leases and members; held across a fenced write
 	leases map[leaseKey]fileLease
+	// members are the live instances: one process holds the file, so
+	// membership lives in memory (see file_registry.go).
+	members map[string]Member
+	// reports are the instance's reports, in memory likewise.
+	reports map[string]fileReport
 }
 
 type leaseKey struct{ org, topic string }

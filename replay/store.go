@@ -16,6 +16,9 @@ type Store interface {
 	HashStore
 	DeadLetterStore
 	StatusStore
+	RegistryStore
+	MemberStore
+	ReportStore
 	// Close releases connections or the file; the Store is unusable after.
 	Close() error
 }

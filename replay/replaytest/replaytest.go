@@ -41,6 +41,9 @@ func Run(t *testing.T, open func(t *testing.T) replay.Store) {
 	t.Run("status", func(t *testing.T) { runStatus(t, open) })
 	t.Run("redaction", func(t *testing.T) { runRedaction(t, open) })
 	t.Run("concurrency", func(t *testing.T) { runConcurrency(t, open) })
+	t.Run("registry", func(t *testing.T) { runRegistry(t, open) })
+	t.Run("members", func(t *testing.T) { runMembers(t, open) })
+	t.Run("reports", func(t *testing.T) { runReports(t, open) })
 }
 
 // binaryReplayID is a replay ID no text encoding survives: NUL, 0xFF,

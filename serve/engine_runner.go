@@ -1,0 +1,110 @@
+package serve
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/sfcdc/sfcdc/engine"
+	"github.com/sfcdc/sfcdc/figures"
+	"github.com/sfcdc/sfcdc/registry"
+	"github.com/sfcdc/sfcdc/replay"
+)
+
+// EngineRunner runs an integration's units with the engine, each
+// integration's state in its own scope of the shared store.
+type EngineRunner struct {
+	// Store is the deployment's store, shared by every integration.
+	Store replay.Store
+	// Instance names this instance in the topic leases.
+	Instance string
+	// Logger; each integration logs with an "integration" attribute.
+	Logger *slog.Logger
+	// Pools shares Pub/Sub connections between the integrations; nil: a
+	// connection per integration.
+	Pools *Pools
+	// Tuning is handed to every engine.
+	Tuning engine.Tuning
+	// StateEvery is how often the run's state is read from the engine's
+	// figures. Zero: 1 s.
+	StateEvery time.Duration
+}
+
+// Run implements Runner.
+func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []Unit, report func(State)) error {
+	log := r.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("integration", in.Name())
+	spec := in.Spec
+	spec.Run.Holder = r.Instance
+	part := &engine.Units{Topics: []string{}}
+	for _, u := range units {
+		if u.Part == PollingPart {
+			part.Polling = true
+		} else {
+			part.Topics = append(part.Topics, u.Part)
+		}
+	}
+	ready := func(rd engine.Ready) error {
+		if len(rd.Topics) == 0 { // the polling part alone: nothing to load first
+			report(State{Name: StateStreaming})
+		}
+		return nil
+	}
+	deps := engine.Deps{Store: replay.NewScoped(r.Store, in.Name()), Logger: log, Units: part, Tuning: r.Tuning, Ready: ready}
+	if r.Pools != nil {
+		deps.PubSubPools = r.Pools.For
+	}
+	eng, err := engine.New(spec, deps)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	report(State{Name: StateStarting})
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go r.watch(watchCtx, eng, report)
+	return eng.Run(ctx)
+}
+
+// watch reports backfilling while any topic here loads over REST, and
+// streaming once every topic streams (or stands by).
+func (r EngineRunner) watch(ctx context.Context, eng *engine.Engine, report func(State)) {
+	every := r.StateEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	last := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		name := stateOf(eng.Snapshot())
+		if name != "" && name != last {
+			report(State{Name: name})
+			last = name
+		}
+	}
+}
+
+// stateOf sums up the topics' states; "" while nothing has started.
+func stateOf(topics []figures.Topic) string {
+	if len(topics) == 0 {
+		return ""
+	}
+	for _, t := range topics {
+		switch t.State {
+		case figures.StateBackfilling, figures.StateRecovering:
+			return StateBackfilling
+		case figures.StateStarting, "":
+			return ""
+		}
+	}
+	return StateStreaming
+}

@@ -1,0 +1,381 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sfcdc/sfcdc/membership"
+	"github.com/sfcdc/sfcdc/registry"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/retry"
+)
+
+// Runner runs some units of one integration until ctx ends. It calls
+// report whenever its state changes (starting, backfilling, streaming). It
+// returns nil when ctx ended, and an error when the integration cannot run
+// for now (wrong credentials, a missing CM source…); the scheduler then
+// restarts it with backoff.
+type Runner interface {
+	Run(ctx context.Context, in registry.Integration, units []Unit, report func(State)) error
+}
+
+// RunnerFunc is a function as a Runner.
+type RunnerFunc func(ctx context.Context, in registry.Integration, units []Unit, report func(State)) error
+
+// Run calls f.
+func (f RunnerFunc) Run(ctx context.Context, in registry.Integration, units []Unit, report func(State)) error {
+	return f(ctx, in, units, report)
+}
+
+// Defaults of Config.
+const (
+	DefaultPollInterval   = time.Second
+	DefaultReportInterval = 5 * time.Second
+	DefaultDisableAfter   = time.Hour
+)
+
+// Config is one instance's scheduler.
+type Config struct {
+	Registry *registry.Registry
+	Members  *membership.Membership
+	Reports  replay.ReportStore
+	Runner   Runner
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// PollInterval is how often the registry version and the live set are
+	// checked. Zero: DefaultPollInterval.
+	PollInterval time.Duration
+	// ReportInterval is how often reports are stored (each lives three
+	// intervals). Zero: DefaultReportInterval.
+	ReportInterval time.Duration
+	// Restart is the backoff between failed runs of one integration.
+	// Zero: from 1 s to 5 min.
+	Restart retry.Policy
+	// DisableAfter is how long an integration may keep failing before it is
+	// disabled (reason quota or sync_error). Zero: DefaultDisableAfter.
+	DisableAfter time.Duration
+	// Now is the clock of states and DisableAfter. Nil: time.Now.
+	Now func() time.Time
+}
+
+// Scheduler starts and stops this instance's integration runs.
+type Scheduler struct {
+	cfg Config
+
+	mu   sync.Mutex
+	runs map[string]*run // by integration name
+	wake chan struct{}   // a run ended: reconcile now
+}
+
+// run is one integration running here.
+type run struct {
+	name    string
+	units   []Unit
+	version int64
+	cancel  context.CancelFunc
+	done    chan struct{}
+
+	mu    sync.Mutex
+	state State
+	// failingSince is the first failure of the current streak.
+	failingSince time.Time
+}
+
+// New checks cfg and returns a scheduler.
+func New(cfg Config) (*Scheduler, error) {
+	if cfg.Registry == nil || cfg.Members == nil || cfg.Reports == nil || cfg.Runner == nil {
+		return nil, errors.New("serve: Registry, Members, Reports and Runner are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.ReportInterval <= 0 {
+		cfg.ReportInterval = DefaultReportInterval
+	}
+	if cfg.Restart.Max <= 0 {
+		cfg.Restart.Max = 5 * time.Minute
+	}
+	if cfg.DisableAfter <= 0 {
+		cfg.DisableAfter = DefaultDisableAfter
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Scheduler{cfg: cfg, runs: map[string]*run{}, wake: make(chan struct{}, 1)}, nil
+}
+
+// Run reconciles until ctx ends, then stops every run, waits for each and
+// removes this instance's reports.
+func (s *Scheduler) Run(ctx context.Context) error {
+	poll := time.NewTicker(s.cfg.PollInterval)
+	defer poll.Stop()
+	report := time.NewTicker(s.cfg.ReportInterval)
+	defer report.Stop()
+	first := true
+	for {
+		if err := s.reconcile(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("could not read the registry; the running integrations go on", "err", err.Error())
+		}
+		if first {
+			s.storeReports(ctx)
+			first = false
+		}
+		select {
+		case <-ctx.Done():
+			s.stopAll()
+			return nil
+		case <-poll.C:
+		case <-s.cfg.Members.Changed():
+		case <-s.wake:
+		case <-report.C:
+			s.storeReports(ctx)
+		}
+	}
+}
+
+// reconcile compares what runs here with what should, stops what should
+// not and starts what should (once its previous run has returned).
+func (s *Scheduler) reconcile(ctx context.Context) error {
+	entries, err := s.cfg.Registry.List(ctx)
+	if err != nil {
+		return err
+	}
+	var all []string
+	wanted := map[string]registry.Integration{}
+	unitsByKey := map[string]Unit{}
+	for _, e := range entries {
+		if e.Err != nil {
+			s.cfg.Logger.Warn("an integration's record does not open; it is not run", "integration", e.Name, "err", e.Err.Error())
+			continue
+		}
+		if !e.Integration.Enabled {
+			continue
+		}
+		wanted[e.Name] = e.Integration
+		for _, u := range UnitsOf(e.Integration.Spec) {
+			all = append(all, u.Key())
+			unitsByKey[u.Key()] = u
+		}
+	}
+	mine := map[string][]Unit{}
+	for _, k := range s.cfg.Members.Mine(all) {
+		u := unitsByKey[k]
+		mine[u.Integration] = append(mine[u.Integration], u)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, r := range s.runs {
+		units, ok := mine[name]
+		if ok && slices.Equal(units, r.units) && wanted[name].Version == r.version {
+			continue
+		}
+		select {
+		case <-r.done:
+			delete(s.runs, name)
+		default:
+			r.cancel() // it is removed once done; then started again if still wanted
+		}
+	}
+	for name, units := range mine {
+		if _, running := s.runs[name]; running {
+			continue
+		}
+		s.start(ctx, wanted[name], units)
+	}
+	return nil
+}
+
+// start begins one integration's run; s.mu is held.
+func (s *Scheduler) start(parent context.Context, in registry.Integration, units []Unit) {
+	ctx, cancel := context.WithCancel(parent)
+	r := &run{name: in.Name(), units: units, version: in.Version, cancel: cancel, done: make(chan struct{})}
+	r.state = State{Name: StateStarting, Since: s.cfg.Now()}
+	s.runs[r.name] = r
+	s.cfg.Logger.Info("starting an integration here", "integration", r.name, "units", len(units))
+	go func() {
+		defer close(r.done)
+		defer s.nudge()
+		s.keepRunning(ctx, in, r)
+	}()
+}
+
+// keepRunning runs r until ctx ends, restarting it with backoff after a
+// failure and disabling the integration when failures persist.
+func (s *Scheduler) keepRunning(ctx context.Context, in registry.Integration, r *run) {
+	backoff := s.cfg.Restart.Backoff()
+	for ctx.Err() == nil {
+		err := s.cfg.Runner.Run(ctx, in, r.units, r.report(s.cfg.Now))
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("the run ended by itself")
+		}
+		since := r.fail(err, s.cfg.Now())
+		s.cfg.Logger.Warn("an integration's run failed; it restarts with backoff", "integration", r.name, "err", err.Error())
+		if s.cfg.Now().Sub(since) >= s.cfg.DisableAfter {
+			s.disable(ctx, r.name, err, since)
+			return
+		}
+		wait, _ := backoff.Next()
+		if retry.SleepTimer(ctx, wait) != nil {
+			return
+		}
+	}
+}
+
+// disable turns a persistently failing integration off everywhere.
+func (s *Scheduler) disable(ctx context.Context, name string, cause error, since time.Time) {
+	reason := registry.ReasonSyncError
+	if errors.Is(cause, ErrQuota) {
+		reason = registry.ReasonQuota
+	}
+	note := fmt.Sprintf("failing since %s: %v", since.UTC().Format(time.RFC3339), cause)
+	if _, err := s.cfg.Registry.Disable(ctx, name, reason, note); err != nil {
+		s.cfg.Logger.Error("could not disable a failing integration", "integration", name, "err", err.Error())
+		return
+	}
+	s.cfg.Logger.Error("integration disabled after persistent failures; `sfcdc integrations enable` runs it again",
+		"integration", name, "reason", string(reason), "err", cause.Error())
+}
+
+// report returns the run's state callback.
+func (r *run) report(now func() time.Time) func(State) {
+	return func(st State) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if st.Since.IsZero() {
+			st.Since = now()
+		}
+		// Only a run that got somewhere ends a streak of failures; a run
+		// that says "starting" and fails again does not.
+		if st.Name == StateStreaming || st.Name == StateBackfilling {
+			r.failingSince = time.Time{}
+		}
+		r.state = st
+	}
+}
+
+// fail records a failed run and returns when the failures began.
+func (r *run) fail(err error, now time.Time) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failingSince.IsZero() {
+		r.failingSince = now
+	}
+	if r.state.Name != StateError {
+		r.state = State{Name: StateError, Since: now}
+	}
+	r.state.Reason = err.Error()
+	return r.failingSince
+}
+
+func (r *run) snapshot() (State, time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state, r.failingSince
+}
+
+// nudge asks the loop to reconcile now (a run ended).
+func (s *Scheduler) nudge() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// stopAll cancels every run and waits for each.
+func (s *Scheduler) stopAll() {
+	s.mu.Lock()
+	runs := make([]*run, 0, len(s.runs))
+	for _, r := range s.runs {
+		r.cancel()
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, r := range runs {
+		<-r.done
+		if err := s.cfg.Reports.DeleteReport(ctx, reportKey(r.name, s.cfg.Members.Instance())); err != nil {
+			s.cfg.Logger.Warn("could not remove a report; it expires on its own", "integration", r.name, "err", err.Error())
+		}
+	}
+}
+
+// Running is what runs here now: one Report per integration.
+func (s *Scheduler) Running() []Report {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Report, 0, len(s.runs))
+	for _, r := range s.runs {
+		st, failing := r.snapshot()
+		out = append(out, Report{Integration: r.name, Instance: s.cfg.Members.Instance(), State: st,
+			Units: slices.Clone(r.units), Version: r.version, FailingSince: failing})
+	}
+	slices.SortFunc(out, func(a, b Report) int {
+		if a.Integration < b.Integration {
+			return -1
+		}
+		if a.Integration > b.Integration {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// storeReports writes a report of every run here, each living three
+// report intervals.
+func (s *Scheduler) storeReports(ctx context.Context) {
+	for _, rep := range s.Running() {
+		doc, err := json.Marshal(rep)
+		if err != nil {
+			continue
+		}
+		if err := s.cfg.Reports.SaveReport(ctx, reportKey(rep.Integration, rep.Instance), doc, 3*s.cfg.ReportInterval); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("could not store a report", "integration", rep.Integration, "err", err.Error())
+		}
+	}
+}
+
+// ReadReports reads every instance's reports from the store, ordered by
+// integration then instance; a report that does not decode is skipped.
+func ReadReports(ctx context.Context, store replay.ReportStore) ([]Report, error) {
+	raw, err := store.Reports(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Report, 0, len(raw))
+	for _, doc := range raw {
+		var r Report
+		if json.Unmarshal(doc, &r) == nil && r.Integration != "" {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b Report) int {
+		switch {
+		case a.Integration != b.Integration:
+			if a.Integration < b.Integration {
+				return -1
+			}
+			return 1
+		case a.Instance < b.Instance:
+			return -1
+		case a.Instance > b.Instance:
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}

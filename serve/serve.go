@@ -1,0 +1,69 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/sfcdc/sfcdc/membership"
+	"github.com/sfcdc/sfcdc/registry"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/sealed"
+)
+
+// Deps is what the process lends Serve.
+type Deps struct {
+	// Store is the deployment's store (Redis for several instances).
+	Store replay.Store
+	// Keys open the registry's sealed secrets.
+	Keys *sealed.Keyring
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Started, when set, is called once this instance has joined, with
+	// its scheduler (for the monitoring endpoints and tests).
+	Started func(*Scheduler)
+}
+
+// Serve joins the deployment and runs this instance's share of the
+// registry's integrations until ctx ends; then it stops every integration
+// (each drains and releases its leases), leaves the live set and returns.
+func Serve(ctx context.Context, s Settings, deps Deps) error {
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	instance := s.InstanceName()
+	m, err := membership.Join(ctx, membership.Config{Instance: instance, TTL: s.ttl(), Store: deps.Store, Logger: log})
+	if err != nil {
+		return err
+	}
+	pools := &Pools{}
+	defer pools.Close()
+	sched, err := New(Config{
+		Registry: registry.New(deps.Store, deps.Keys), Members: m, Reports: deps.Store, Logger: log,
+		Runner:       EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools},
+		PollInterval: s.PollInterval, DisableAfter: s.DisableAfter,
+	})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("serving the registry's integrations", "instance", instance)
+	if deps.Started != nil {
+		deps.Started(sched)
+	}
+	schedCtx, stopSched := context.WithCancel(ctx)
+	defer stopSched()
+	schedDone := make(chan struct{})
+	go func() { defer close(schedDone); _ = sched.Run(schedCtx) }()
+	// Membership outlives the scheduler: the integrations stop (and release
+	// their leases) before this instance leaves the live set.
+	memberCtx, leave := context.WithCancel(context.WithoutCancel(ctx))
+	memberDone := make(chan struct{})
+	go func() { defer close(memberDone); _ = m.Run(memberCtx) }()
+	<-ctx.Done()
+	stopSched()
+	<-schedDone
+	leave()
+	<-memberDone
+	return nil
+}

@@ -1,0 +1,75 @@
+package serve
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/sfcdc/sfcdc/membership"
+	"github.com/sfcdc/sfcdc/quote"
+	"github.com/sfcdc/sfcdc/replay"
+)
+
+// Settings are the process-level settings of `sfcdc serve` (the serve
+// configuration file besides its store section); the integrations come from
+// the registry. Every zero value takes the default its comment names.
+type Settings struct {
+	// Instance names this instance among the deployment's; unique. Zero:
+	// the host name and the process ID.
+	Instance string `yaml:"instance"`
+	// LeaseTTL is how long an instance counts as live after its last
+	// heartbeat, and so how soon its units move when it dies. Zero: 15 s.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// PollInterval is how often the registry is checked for changes. Zero: 1 s.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// DisableAfter is how long an integration may keep failing before it
+	// is disabled (reason quota or sync_error). Zero: 1 h.
+	DisableAfter time.Duration `yaml:"disable_after"`
+	// SecretKeyFile holds the keyring that seals the integrations' secrets
+	// (or set SFCDC_SECRET_KEY): the same on every instance.
+	SecretKeyFile string `yaml:"secret_key_file"`
+}
+
+// Problems are the settings' problems, one a line, each naming its key.
+func (s Settings) Problems() []string {
+	var out []string
+	if s.Instance != "" {
+		if err := replay.CheckName(s.Instance); err != nil {
+			out = append(out, fmt.Sprintf("instance: %v", err))
+		}
+	}
+	for key, d := range map[string]time.Duration{"lease_ttl": s.LeaseTTL, "poll_interval": s.PollInterval, "disable_after": s.DisableAfter} {
+		if d < 0 {
+			out = append(out, fmt.Sprintf("%s: %s is negative; use 0 for the default", key, d))
+		}
+	}
+	if s.LeaseTTL > 0 && s.LeaseTTL < time.Second {
+		out = append(out, fmt.Sprintf("lease_ttl: %s is under 1s: instances would drop out at every slow heartbeat; use 5s or more", s.LeaseTTL))
+	}
+	if s.SecretKeyFile != "" {
+		if _, err := os.Stat(s.SecretKeyFile); err != nil {
+			out = append(out, fmt.Sprintf("secret_key_file: %s: %v; create it with `sfcdc integrations generate-key > FILE`", quote.Value(s.SecretKeyFile), err))
+		}
+	}
+	return out
+}
+
+// InstanceName is Instance or its default.
+func (s Settings) InstanceName() string {
+	if s.Instance != "" {
+		return s.Instance
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "sfcdc"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// ttl is LeaseTTL or its default.
+func (s Settings) ttl() time.Duration {
+	if s.LeaseTTL > 0 {
+		return s.LeaseTTL
+	}
+	return membership.DefaultTTL
+}
