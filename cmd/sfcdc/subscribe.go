@@ -42,7 +42,7 @@ func newSubscribeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg := conn.PubSubConfig()
+			cfg := engine.PubSubConfig(conn)
 			cfg.Logger = redact.TextLogger(cmd.ErrOrStderr(), slog.LevelWarn)
 			client, err := pubsub.NewClient(cfg, engine.Credentials(conn, slog.Default()))
 			if err != nil {
