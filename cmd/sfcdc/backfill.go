@@ -124,24 +124,24 @@ func runBackfill(cmd *cobra.Command, f backfillFlags) error {
 			return err
 		}
 	}
-	progress := newProgressView(cmd.ErrOrStderr(), f.dryRun || f.follow)
-	deps, err := openBackfill(cmd.Context(), conf, backfillLogger(cmd.ErrOrStderr(), f.verbose), progress.update)
+	progress := backfill.NewProgressView(cmd.ErrOrStderr(), f.dryRun || f.follow)
+	deps, err := openBackfill(cmd.Context(), conf, backfillLogger(cmd.ErrOrStderr(), f.verbose), progress.Update)
 	if err != nil {
 		return err
 	}
 	defer deps.close()
 	if f.dryRun {
 		est, err := deps.backfill.Estimate(cmd.Context(), req)
-		progress.done()
+		progress.Done()
 		if len(est.Objects) > 0 {
-			printEstimate(cmd.OutOrStdout(), est)
+			backfill.WriteEstimate(cmd.OutOrStdout(), est)
 		}
 		return backfillError(cmd.Context(), err, f.follow)
 	}
 	sum, err := deps.backfill.Run(cmd.Context(), req)
-	progress.done()
+	progress.Done()
 	if len(sum.Objects) > 0 {
-		printSummary(cmd.OutOrStdout(), sum)
+		backfill.WriteSummary(cmd.OutOrStdout(), sum)
 	}
 	return backfillError(cmd.Context(), err, f.follow)
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/sfcdc/sfcdc/engine"
+	"github.com/sfcdc/sfcdc/failpoint"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/replay"
@@ -31,8 +32,8 @@ func (d *deps) close() {
 // builds wrap the store and the REST credentials for the fault suite's
 // crash points; other builds use them as they are.
 func engineDeps(conf fileConfig, store replay.Store, log *slog.Logger, incidents *pipeline.Incidents) engine.Deps {
-	return engine.Deps{Store: withRunFailpoints(store), Logger: log, Incidents: incidents, ConfigFile: conf.path,
-		Hooks: engine.Hooks{BackfillStore: withFailpoints, RESTCredentials: withRESTFailpoint}}
+	return engine.Deps{Store: failpoint.Store(store), Logger: log, Incidents: incidents, ConfigFile: conf.path,
+		Hooks: engine.Hooks{BackfillStore: failpoint.BackfillStore, RESTCredentials: failpoint.RESTCredentials}}
 }
 
 // openDeps opens the store, builds the engine and connects it.
