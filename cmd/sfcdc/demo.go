@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -79,7 +78,7 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 	out := cmd.OutOrStdout()
 	opts := demo.Options{Events: f.events, Seed: f.seed, RedisURL: f.redisURL, DefaultRedisURL: os.Getenv(demoDefaultRedisEnv), Replay: f.replay}
 	if !f.json {
-		opts.Observer = newDemoView(out, isTerminalWriter(out))
+		opts.Observer = demo.NewView(out, isTerminalWriter(out))
 	}
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
@@ -106,16 +105,7 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 	}
 	// A pass stopped by an interrupt (Ctrl-C, SIGTERM) still prints its
 	// figures so far before err goes back.
-	return errors.Join(err, printDemoEnd(out, res, f.json))
-}
-
-// printDemoEnd prints the JSON object (--json) or the peak RSS line.
-func printDemoEnd(out io.Writer, res demo.Result, asJSON bool) error {
-	if asJSON {
-		return json.NewEncoder(out).Encode(res)
-	}
-	fmt.Fprintf(out, "peak RSS %.0f MB\n", res.PeakRSSMB)
-	return nil
+	return errors.Join(err, demo.WriteEnd(out, res, f.json))
 }
 
 // isTerminal reports whether w is a terminal (the live view then rewrites

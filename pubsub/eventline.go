@@ -1,0 +1,52 @@
+package pubsub
+
+import "encoding/hex"
+
+// EventLine is an event as `sfcdc subscribe` prints it, one JSON object a
+// line; its keys are stable. Header (absent for a platform event) expands
+// the field lists, empty ones as [], never null.
+type EventLine struct {
+	Topic    string         `json:"topic"`
+	ReplayID string         `json:"replay_id"` // hex
+	SchemaID string         `json:"schema_id"`
+	Header   *HeaderJSON    `json:"header,omitempty"`
+	Fields   map[string]any `json:"fields"`
+}
+
+// HeaderJSON is a ChangeEventHeader under Salesforce's own field names;
+// CommitTimestamp is in Unix milliseconds, as Salesforce sends it.
+type HeaderJSON struct {
+	EntityName      string   `json:"entityName"`
+	RecordIDs       []string `json:"recordIds"`
+	ChangeType      string   `json:"changeType"`
+	ChangeOrigin    string   `json:"changeOrigin"`
+	TransactionKey  string   `json:"transactionKey"`
+	SequenceNumber  int32    `json:"sequenceNumber"`
+	CommitTimestamp int64    `json:"commitTimestamp"`
+	CommitNumber    int64    `json:"commitNumber"`
+	CommitUser      string   `json:"commitUser"`
+	NulledFields    []string `json:"nulledFields"`
+	DiffFields      []string `json:"diffFields"`
+	ChangedFields   []string `json:"changedFields"`
+}
+
+// NewEventLine is ev's printed form.
+func NewEventLine(ev *Event) EventLine {
+	line := EventLine{Topic: ev.Topic, ReplayID: hex.EncodeToString(ev.ReplayID), SchemaID: ev.SchemaID, Fields: ev.Fields}
+	if h := ev.Header; h != nil {
+		line.Header = &HeaderJSON{
+			EntityName: h.EntityName, RecordIDs: h.RecordIDs, ChangeType: h.ChangeType, ChangeOrigin: h.ChangeOrigin,
+			TransactionKey: h.TransactionKey, SequenceNumber: h.SequenceNumber, CommitTimestamp: h.CommitTimestamp.UnixMilli(),
+			CommitNumber: h.CommitNumber, CommitUser: h.CommitUser,
+			NulledFields: orEmpty(h.NulledFields), DiffFields: orEmpty(h.DiffFields), ChangedFields: orEmpty(h.ChangedFields),
+		}
+	}
+	return line
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
