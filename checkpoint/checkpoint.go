@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -98,4 +99,32 @@ func Reset(ctx context.Context, s replay.Store, lease replay.Lease) error {
 		return fmt.Errorf("this store (%T) cannot delete checkpoints", s)
 	}
 	return d.DeleteCheckpoint(ctx, lease)
+}
+
+// String is d in one line, as `sfcdc replay` prints it after the topic:
+// the state and what the next run does, or the replay ID, commit time
+// (unknown when not recorded), write time, fencing token, age (to the
+// minute) and verdict.
+func (d Description) String() string {
+	switch d.State {
+	case StateNone:
+		return "none (the next run starts from the configured start)"
+	case StateVanished:
+		return "vanished (it had a checkpoint that is gone: the next run recovers by backfill; `sfcdc replay reset` makes it start fresh instead)"
+	}
+	const layout = time.RFC3339
+	cp, commit := d.Checkpoint, "unknown"
+	if !cp.CommitTime.IsZero() {
+		commit = cp.CommitTime.UTC().Format(layout)
+	}
+	age := d.Age.Truncate(time.Minute)
+	verdict := "ok"
+	switch {
+	case d.Expired:
+		verdict = "EXPIRED: older than the 72h retention; the next run cannot resume it and recovers by backfill"
+	case d.Expiring:
+		verdict = fmt.Sprintf("WARNING: expires in %s; start the worker soon", (health.ReplayRetention - age).Truncate(time.Minute))
+	}
+	return fmt.Sprintf("replay_id=%s commit_time=%s written_at=%s token=%d age=%s %s",
+		hex.EncodeToString(cp.ReplayID), commit, cp.WrittenAt.UTC().Format(layout), cp.Token, age, verdict)
 }

@@ -79,3 +79,25 @@ func TestAcquireRefusesWhileAWorkerHoldsTheLeaseAndNamesIt(t *testing.T) {
 		t.Fatalf("err %v, want ErrHeld naming worker-host-7", err)
 	}
 }
+
+func TestADescriptionIsOneLine(t *testing.T) {
+	written := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	cp := replay.Checkpoint{ReplayID: []byte{0xab, 0xcd}, CommitTime: written.Add(-time.Minute), WrittenAt: written, Token: 7}
+	for _, c := range []struct {
+		d    Description
+		want string
+	}{
+		{Description{State: StateNone}, "none (the next run starts from the configured start)"},
+		{Description{State: StateVanished}, "vanished (it had a checkpoint that is gone: the next run recovers by backfill; `sfcdc replay reset` makes it start fresh instead)"},
+		{Description{State: StateOK, Checkpoint: cp, Age: 90*time.Minute + 30*time.Second},
+			"replay_id=abcd commit_time=2026-05-01T11:59:00Z written_at=2026-05-01T12:00:00Z token=7 age=1h30m0s ok"},
+		{Description{State: StateOK, Checkpoint: replay.Checkpoint{ReplayID: []byte{1}, WrittenAt: written}, Age: 60 * time.Hour, Expiring: true},
+			"replay_id=01 commit_time=unknown written_at=2026-05-01T12:00:00Z token=0 age=60h0m0s WARNING: expires in 12h0m0s; start the worker soon"},
+		{Description{State: StateOK, Checkpoint: cp, Age: 80 * time.Hour, Expired: true},
+			"replay_id=abcd commit_time=2026-05-01T11:59:00Z written_at=2026-05-01T12:00:00Z token=7 age=80h0m0s EXPIRED: older than the 72h retention; the next run cannot resume it and recovers by backfill"},
+	} {
+		if got := c.d.String(); got != c.want {
+			t.Errorf("String() = %q\nwant        %q", got, c.want)
+		}
+	}
+}

@@ -3,8 +3,10 @@ package deadletter
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -150,4 +152,37 @@ func utcOrNil(t time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// WritePurged writes one line about a dead letter Purge settled: purged,
+// or gone already.
+func WritePurged(w io.Writer, d replay.DeadLetter, gone bool) {
+	if gone {
+		fmt.Fprintf(w, "%s: gone already (retried or purged meanwhile)\n", d.ID)
+		return
+	}
+	fmt.Fprintf(w, "%s: purged (%s)\n", d.ID, Describe(d))
+}
+
+// WriteTally writes the last line of a Retry of tried dead letters of org
+// (missing: the IDs asked for that did not exist), and returns the error
+// saying what was not done, nil when every one was.
+func WriteTally(w io.Writer, org string, tried int, t Tally, missing int) error {
+	parkedNow := ""
+	if t.Parked > 0 {
+		parkedNow = fmt.Sprintf(", %d parked now", t.Parked)
+	}
+	fmt.Fprintf(w, "retried %d dead letters of org %s: %d done (deleted), %d failed again (kept%s), %d skipped, %d not found\n",
+		tried, org, t.Done, t.Failed, parkedNow, t.Skipped, missing)
+	var problems []string
+	if t.Failed > 0 {
+		problems = append(problems, fmt.Sprintf("%d failed again (kept with attempts+1 and the new error; fix the cause and retry)", t.Failed))
+	}
+	if missing > 0 {
+		problems = append(problems, fmt.Sprintf("%d of the given IDs do not exist (`sfcdc deadletters list` shows the current ones)", missing))
+	}
+	if len(problems) > 0 {
+		return errors.New("retry incomplete: " + strings.Join(problems, "; "))
+	}
+	return nil
 }

@@ -127,3 +127,33 @@ func TestWriteResultSaysWhatBecameOfEachDeadLetterWithoutACredential(t *testing.
 		t.Fatalf("a retry line repeats a credential: %q", out.String())
 	}
 }
+
+func TestWriteTallySaysWhatARetryLeftUndone(t *testing.T) {
+	var out bytes.Buffer
+	if err := deadletter.WriteTally(&out, "00D000000000001", 3, deadletter.Tally{Done: 3}, 0); err != nil {
+		t.Fatalf("an all-done retry failed: %v", err)
+	}
+	if want := "retried 3 dead letters of org 00D000000000001: 3 done (deleted), 0 failed again (kept), 0 skipped, 0 not found\n"; out.String() != want {
+		t.Fatalf("tally %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	err := deadletter.WriteTally(&out, "00D000000000001", 4, deadletter.Tally{Done: 1, Failed: 2, Parked: 1, Skipped: 1}, 2)
+	if want := "retried 4 dead letters of org 00D000000000001: 1 done (deleted), 2 failed again (kept, 1 parked now), 1 skipped, 2 not found\n"; out.String() != want {
+		t.Fatalf("tally %q, want %q", out.String(), want)
+	}
+	if err == nil || err.Error() != "retry incomplete: 2 failed again (kept with attempts+1 and the new error; fix the cause and retry); "+
+		"2 of the given IDs do not exist (`sfcdc deadletters list` shows the current ones)" {
+		t.Fatalf("incomplete retry: %v", err)
+	}
+}
+
+func TestWritePurgedSaysPurgedOrGone(t *testing.T) {
+	var out bytes.Buffer
+	deadletter.WritePurged(&out, eventDead, false)
+	deadletter.WritePurged(&out, recordDead, true)
+	want := "dl-2: purged (/data/TaskChangeEvent replay 01: undecodable, 10 attempts, dead-lettered 2026-05-01T12:00:00Z)\n" +
+		"dl-1: gone already (retried or purged meanwhile)\n"
+	if out.String() != want {
+		t.Fatalf("purge lines %q, want %q", out.String(), want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/sfcdc/sfcdc/integration"
+	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/pubsub"
 )
@@ -29,4 +30,20 @@ func DaemonConfig(r integration.Run, org, holder string) pipeline.DaemonConfig {
 // section; its Logger is the caller's to add.
 func PubSubConfig(s integration.Salesforce) pubsub.Config {
 	return pubsub.Config{Endpoint: s.PubSubEndpoint, CAFile: s.CAFile, Plaintext: s.Insecure, Watchdog: s.Watchdog}
+}
+
+// Topics are the Pub/Sub topics of the spec's objects, sorted, each once:
+// the topics the store-only tools (`sfcdc replay`, `sfcdc status`) work on.
+// The error is the mapping's (an object mapped wrong).
+func Topics(spec integration.Spec) ([]string, error) {
+	m, err := mapper.New(mapper.Config{Objects: spec.Objects})
+	if err != nil {
+		return nil, err
+	}
+	var topics []string
+	for _, om := range m.Objects() {
+		topics = append(topics, om.Topic)
+	}
+	slices.Sort(topics)
+	return slices.Compact(topics), nil
 }

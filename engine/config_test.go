@@ -1,11 +1,13 @@
 package engine_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/integration"
+	"github.com/sfcdc/sfcdc/mapper"
 )
 
 func TestTheDaemonDrainsForHalfTheGrace(t *testing.T) {
@@ -46,5 +48,21 @@ func TestPubSubConfigCarriesTheConnectionSection(t *testing.T) {
 	cfg := engine.PubSubConfig(s)
 	if cfg.Endpoint != s.PubSubEndpoint || cfg.CAFile != s.CAFile || !cfg.Plaintext || cfg.Watchdog != time.Minute {
 		t.Fatalf("pubsub config %+v from %+v", cfg, s)
+	}
+}
+
+func TestTopicsAreTheObjectsTopicsSortedOnce(t *testing.T) {
+	spec := integration.Spec{Objects: []mapper.ObjectMapping{
+		{Object: "Task"}, {Object: "Case"}, {Object: "EmailMessage", Topic: "/data/Support__chn"}, {Object: "CaseComment", Topic: "/data/Support__chn"},
+	}}
+	topics, err := engine.Topics(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/data/CaseChangeEvent", "/data/Support__chn", "/data/TaskChangeEvent"}; !slices.Equal(topics, want) {
+		t.Fatalf("topics %v, want %v", topics, want)
+	}
+	if _, err := engine.Topics(integration.Spec{Objects: []mapper.ObjectMapping{{Object: ""}}}); err == nil {
+		t.Fatal("an object without a name gave topics")
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/sfcdc/sfcdc/deadletter"
 	"github.com/sfcdc/sfcdc/replay"
@@ -171,11 +170,7 @@ func runDeadLettersPurge(cmd *cobra.Command, f deadLetterFlags) error {
 		return err
 	}
 	purged, err := deadletter.Purge(ctx, t.store, t.org, chosen, func(d replay.DeadLetter, gone bool) {
-		if gone {
-			fmt.Fprintf(w, "%s: gone already (retried or purged meanwhile)\n", d.ID)
-			return
-		}
-		fmt.Fprintf(w, "%s: purged (%s)\n", d.ID, deadletter.Describe(d))
+		deadletter.WritePurged(w, d, gone)
 	})
 	if err != nil {
 		return err
@@ -225,21 +220,5 @@ func runDeadLettersRetry(cmd *cobra.Command, f deadLetterFlags) error {
 	if err != nil {
 		return err
 	}
-	parkedNow := ""
-	if tally.Parked > 0 {
-		parkedNow = fmt.Sprintf(", %d parked now", tally.Parked)
-	}
-	fmt.Fprintf(w, "retried %d dead letters of org %s: %d done (deleted), %d failed again (kept%s), %d skipped, %d not found\n",
-		len(chosen), d.org, tally.Done, tally.Failed, parkedNow, tally.Skipped, missing)
-	var problems []string
-	if tally.Failed > 0 {
-		problems = append(problems, fmt.Sprintf("%d failed again (kept with attempts+1 and the new error; fix the cause and retry)", tally.Failed))
-	}
-	if missing > 0 {
-		problems = append(problems, fmt.Sprintf("%d of the given IDs do not exist (`sfcdc deadletters list` shows the current ones)", missing))
-	}
-	if len(problems) > 0 {
-		return errors.New("retry incomplete: " + strings.Join(problems, "; "))
-	}
-	return nil
+	return deadletter.WriteTally(w, d.org, len(chosen), tally, missing)
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/sfcdc/sfcdc/checkpoint"
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/health"
-	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/spf13/cobra"
@@ -95,15 +94,10 @@ func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := mapper.New(mapper.Config{Objects: conf.Objects})
+	topics, err := engine.Topics(conf.Spec)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	var topics []string
-	for _, om := range m.Objects() {
-		topics = append(topics, om.Topic)
-	}
-	slices.Sort(topics)
 	store, err := openStore(ctx, conf.Store)
 	if err != nil {
 		return nil, err
@@ -113,7 +107,7 @@ func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
 		_ = store.Close()
 		return nil, asUsage(err)
 	}
-	return &replayTarget{store: store, org: org, topics: slices.Compact(topics),
+	return &replayTarget{store: store, org: org, topics: topics,
 		health: health.Policy{ReadyWindow: conf.Monitoring.ReadyWindow}}, nil
 }
 
@@ -157,29 +151,10 @@ func runReplayShow(cmd *cobra.Command, f replayFlags) error {
 // describeCheckpoint is one line about a topic's checkpoint.
 func describeCheckpoint(ctx context.Context, s replay.Store, org, topic string, now time.Time) (string, error) {
 	d, err := checkpoint.Describe(ctx, s, org, topic, now)
-	switch {
-	case err != nil:
+	if err != nil {
 		return "", err
-	case d.State == checkpoint.StateNone:
-		return "none (the next run starts from the configured start)", nil
-	case d.State == checkpoint.StateVanished:
-		return "vanished (it had a checkpoint that is gone: the next run recovers by backfill; `sfcdc replay reset` makes it start fresh instead)", nil
 	}
-	const layout = time.RFC3339
-	cp, commit := d.Checkpoint, "unknown"
-	if !cp.CommitTime.IsZero() {
-		commit = cp.CommitTime.UTC().Format(layout)
-	}
-	age := d.Age.Truncate(time.Minute)
-	verdict := "ok"
-	switch {
-	case d.Expired:
-		verdict = "EXPIRED: older than the 72h retention; the next run cannot resume it and recovers by backfill"
-	case d.Expiring:
-		verdict = fmt.Sprintf("WARNING: expires in %s; start the worker soon", (health.ReplayRetention - age).Truncate(time.Minute))
-	}
-	return fmt.Sprintf("replay_id=%s commit_time=%s written_at=%s token=%d age=%s %s",
-		hex.EncodeToString(cp.ReplayID), commit, cp.WrittenAt.UTC().Format(layout), cp.Token, age, verdict), nil
+	return d.String(), nil
 }
 
 func runReplaySet(cmd *cobra.Command, f replayFlags) error {
