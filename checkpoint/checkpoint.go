@@ -128,3 +128,41 @@ func (d Description) String() string {
 	return fmt.Sprintf("replay_id=%s commit_time=%s written_at=%s token=%d age=%s %s",
 		hex.EncodeToString(cp.ReplayID), commit, cp.WrittenAt.UTC().Format(layout), cp.Token, age, verdict)
 }
+
+// Change changes org's topic checkpoint under the topic's lease, taken for
+// holder first, so that a running worker is refused at once (ErrHeld).
+// confirm sees the checkpoint as it is and may refuse (nothing changes);
+// it reports whether it waited (for a person to answer), and then the
+// lease, which may have lapsed meanwhile, is taken again before change
+// runs. A lease lost to another holder meanwhile (replay.ErrFenced) is an
+// error saying nothing changed. Change returns the checkpoint as it is
+// afterwards, and releases the lease before it returns.
+func Change(ctx context.Context, s replay.Store, org, topic, holder string,
+	confirm func(before Description) (waited bool, err error),
+	change func(context.Context, replay.Store, replay.Lease) error) (Description, error) {
+	lease, err := Acquire(ctx, s, org, topic, holder)
+	if err != nil {
+		return Description{}, err
+	}
+	defer func() { _ = s.ReleaseLease(context.WithoutCancel(ctx), lease) }()
+	before, err := Describe(ctx, s, org, topic, time.Now())
+	if err != nil {
+		return Description{}, err
+	}
+	waited, err := confirm(before)
+	if err != nil {
+		return Description{}, err
+	}
+	if waited {
+		if lease, err = Acquire(ctx, s, org, topic, holder); err != nil {
+			return Description{}, err
+		}
+	}
+	if err := change(ctx, s, lease); err != nil {
+		if errors.Is(err, replay.ErrFenced) {
+			return Description{}, fmt.Errorf("%s: the lease was lost to another holder meanwhile; nothing changed: %w", topic, err)
+		}
+		return Description{}, err
+	}
+	return Describe(ctx, s, org, topic, time.Now())
+}

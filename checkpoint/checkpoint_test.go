@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -99,5 +100,43 @@ func TestADescriptionIsOneLine(t *testing.T) {
 		if got := c.d.String(); got != c.want {
 			t.Errorf("String() = %q\nwant        %q", got, c.want)
 		}
+	}
+}
+
+func TestChangeShowsTheCheckpointAsksAndChangesUnderTheLease(t *testing.T) {
+	s, ctx := embedded(t), t.Context()
+	set := func(ctx context.Context, s replay.Store, lease replay.Lease) error {
+		return Set(ctx, s, lease, []byte{0x0f}, time.Time{})
+	}
+	refused := errors.New("not confirmed")
+	_, err := Change(ctx, s, org, topic, Holder("test"), func(before Description) (bool, error) {
+		if before.State != StateNone {
+			t.Errorf("before the first change: %+v, want none", before)
+		}
+		return true, refused
+	}, set)
+	if !errors.Is(err, refused) {
+		t.Fatalf("a refused confirmation: %v", err)
+	}
+	if d, _ := Describe(ctx, s, org, topic, time.Now()); d.State != StateNone {
+		t.Fatalf("a refused change wrote %+v", d)
+	}
+	for _, waited := range []bool{false, true} {
+		after, err := Change(ctx, s, org, topic, Holder("test"), func(Description) (bool, error) { return waited, nil }, set)
+		if err != nil || after.State != StateOK || string(after.Checkpoint.ReplayID) != "\x0f" {
+			t.Fatalf("waited %v: after %+v (%v), want replay ID 0f", waited, after, err)
+		}
+	}
+	worker, err := s.AcquireLease(ctx, org, topic, "worker-1", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.ReleaseLease(context.WithoutCancel(ctx), worker)
+	_, err = Change(ctx, s, org, topic, Holder("test"), func(Description) (bool, error) {
+		t.Error("asked for confirmation while a worker holds the lease")
+		return false, nil
+	}, set)
+	if !errors.Is(err, ErrHeld) || !strings.Contains(err.Error(), "worker-1") {
+		t.Fatalf("a held lease: %v, want ErrHeld naming the worker", err)
 	}
 }

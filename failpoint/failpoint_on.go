@@ -14,7 +14,26 @@ import (
 	"github.com/sfcdc/sfcdc/salesforce"
 )
 
-// Variable is the environment variable that arms a point.
+// Variable arms a point: SFCDC_FAILPOINT=<point>:<n> SIGKILLs the process
+// at the n-th call of the point.
+//
+// The points of the store and REST wrappers (Store, RESTCredentials) are
+// counted over the whole process, initial backfill and stream workers
+// alike:
+//
+//	save-hashes        CM accepted a batch; its content hashes are not saved yet
+//	checkpoint-before  a checkpoint write is about to be sent
+//	checkpoint-after   a checkpoint write was accepted (fenced) by the store
+//	fetch-records      a Salesforce REST call (a record fetch while streaming) is about to be sent
+//
+// The backfill's own store (BackfillStore) counts its points per wrapped
+// store:
+//
+//	save-hashes     CM accepted a batch; its content hashes are not saved yet
+//	save-watermark  records settled; the watermark is not saved yet
+//
+// All share the variable; a point name one wrapper does not know is
+// ignored by it.
 const Variable = "SFCDC_FAILPOINT"
 
 // processPoint is the armed point of the process-wide wrappers, nil when

@@ -1,6 +1,12 @@
 package pubsub
 
-import "encoding/hex"
+import (
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/sfcdc/sfcdc/quote"
+)
 
 // EventLine is an event as `sfcdc subscribe` prints it, one JSON object a
 // line; its keys are stable. Header (absent for a platform event) expands
@@ -49,4 +55,21 @@ func orEmpty(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// ParseStart reads where a subscription starts, as `sfcdc subscribe
+// --from` takes it: latest (also empty) or earliest, in any case, or a
+// replay ID in hex (with or without 0x), delivery starting after it.
+func ParseStart(from string) (Start, error) {
+	switch strings.ToLower(from) {
+	case "latest", "":
+		return Start{Preset: Latest}, nil
+	case "earliest":
+		return Start{Preset: Earliest}, nil
+	}
+	id, err := hex.DecodeString(strings.TrimPrefix(from, "0x"))
+	if err != nil || len(id) == 0 {
+		return Start{}, fmt.Errorf("start %s: want latest, earliest or a replay ID in hex", quote.Value(from))
+	}
+	return After(id), nil
 }

@@ -32,3 +32,26 @@ func TestAnEventLineUsesSalesforcesNamesAndEmptyListsNotNull(t *testing.T) {
 		t.Fatalf("platform event line %s", platform)
 	}
 }
+
+func TestParseStartReadsPresetsAndHexReplayIDs(t *testing.T) {
+	for _, c := range []struct {
+		from string
+		want pubsub.Start
+	}{
+		{"", pubsub.Start{Preset: pubsub.Latest}},
+		{"LATEST", pubsub.Start{Preset: pubsub.Latest}},
+		{"Earliest", pubsub.Start{Preset: pubsub.Earliest}},
+		{"0x002a", pubsub.After([]byte{0x00, 0x2a})},
+		{"ff", pubsub.After([]byte{0xff})},
+	} {
+		got, err := pubsub.ParseStart(c.from)
+		if err != nil || got.Preset != c.want.Preset || string(got.ReplayID) != string(c.want.ReplayID) {
+			t.Errorf("ParseStart(%q) = %+v, %v; want %+v", c.from, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"0x", "yesterday", "abc"} {
+		if _, err := pubsub.ParseStart(bad); err == nil {
+			t.Errorf("ParseStart(%q) was accepted", bad)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
@@ -11,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sfcdc/sfcdc/demo"
-	"golang.org/x/term"
 )
 
 // demoFlags are the knobs of `sfcdc demo`.
@@ -78,7 +76,7 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 	out := cmd.OutOrStdout()
 	opts := demo.Options{Events: f.events, Seed: f.seed, RedisURL: f.redisURL, DefaultRedisURL: os.Getenv(demoDefaultRedisEnv), Replay: f.replay}
 	if !f.json {
-		opts.Observer = demo.NewView(out, isTerminalWriter(out))
+		opts.Observer = demo.NewView(out, isTerminal(out))
 	}
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
@@ -106,13 +104,6 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 	// A pass stopped by an interrupt (Ctrl-C, SIGTERM) still prints its
 	// figures so far before err goes back.
 	return errors.Join(err, demo.WriteEnd(out, res, f.json))
-}
-
-// isTerminal reports whether w is a terminal (the live view then rewrites
-// one line instead of printing a line per tick).
-func isTerminalWriter(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // writeAllocProfile saves where the run allocated (every sample since the

@@ -6,10 +6,8 @@ import (
 
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/failpoint"
-	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/replay"
-	"github.com/sfcdc/sfcdc/salesforce"
 )
 
 // deps are what a command working on the integration opens from the
@@ -18,8 +16,6 @@ import (
 type deps struct {
 	org    string
 	engine *engine.Engine
-	sf     *salesforce.Client
-	mapper *mapper.Mapper
 	store  replay.Store
 }
 
@@ -47,7 +43,7 @@ func openDeps(ctx context.Context, conf fileConfig, log *slog.Logger) (*deps, er
 		_ = store.Close()
 		return nil, asUsage(err)
 	}
-	d := &deps{engine: eng, sf: eng.Salesforce(), mapper: eng.Mapper(), store: store}
+	d := &deps{engine: eng, store: store}
 	if d.org, err = eng.Connect(ctx); err != nil {
 		d.close()
 		return nil, err

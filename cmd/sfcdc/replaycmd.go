@@ -190,38 +190,18 @@ func changeCheckpoint(cmd *cobra.Command, f replayFlags, what string, change fun
 		return err
 	}
 	topic, w := topics[0], cmd.OutOrStdout()
-	holder := checkpoint.Holder(replayToolName)
-	// Take the lease before asking, so a running worker is reported at once.
-	lease, err := checkpoint.Acquire(ctx, t.store, t.org, topic, holder)
+	after, err := checkpoint.Change(ctx, t.store, t.org, topic, checkpoint.Holder(replayToolName),
+		func(before checkpoint.Description) (bool, error) {
+			fmt.Fprintf(w, "%s now: %s\n", topic, before)
+			if f.yes {
+				return false, nil
+			}
+			return true, confirm(cmd.InOrStdin(), w, fmt.Sprintf("%s of %s in org %s?", what, topic, t.org))
+		}, change)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = t.store.ReleaseLease(context.WithoutCancel(ctx), lease) }()
-	line, err := describeCheckpoint(ctx, t.store, t.org, topic, time.Now())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "%s now: %s\n", topic, line)
-	if !f.yes {
-		if err := confirm(cmd.InOrStdin(), w, fmt.Sprintf("%s of %s in org %s?", what, topic, t.org)); err != nil {
-			return err
-		}
-		// The lease may have lapsed while the operator read: take it again.
-		if lease, err = checkpoint.Acquire(ctx, t.store, t.org, topic, holder); err != nil {
-			return err
-		}
-	}
-	if err := change(ctx, t.store, lease); err != nil {
-		if errors.Is(err, replay.ErrFenced) {
-			return fmt.Errorf("%s: the lease was lost to another holder meanwhile; nothing changed: %w", topic, err)
-		}
-		return err
-	}
-	line, err = describeCheckpoint(ctx, t.store, t.org, topic, time.Now())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "%s done: %s\n", topic, line)
+	fmt.Fprintf(w, "%s done: %s\n", topic, after)
 	return nil
 }
 
@@ -240,8 +220,9 @@ func confirm(in io.Reader, out io.Writer, question string) error {
 	return nil
 }
 
-// isTerminal reports whether r is a terminal.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
+// isTerminal reports whether stream (standard input or output) is a
+// terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

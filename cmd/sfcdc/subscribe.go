@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/pubsub"
@@ -60,17 +58,11 @@ func newSubscribeCommand() *cobra.Command {
 }
 
 func parseStart(from string) (pubsub.Start, error) {
-	switch strings.ToLower(from) {
-	case "latest", "":
-		return pubsub.Start{Preset: pubsub.Latest}, nil
-	case "earliest":
-		return pubsub.Start{Preset: pubsub.Earliest}, nil
+	start, err := pubsub.ParseStart(from)
+	if err != nil {
+		return start, usageError{fmt.Errorf("--from %s: want latest, earliest or a replay ID in hex (as printed in replay_id)", quote.Value(from))}
 	}
-	id, err := hex.DecodeString(strings.TrimPrefix(from, "0x"))
-	if err != nil || len(id) == 0 {
-		return pubsub.Start{}, usageError{fmt.Errorf("--from %s: want latest, earliest or a replay ID in hex (as printed in replay_id)", quote.Value(from))}
-	}
-	return pubsub.After(id), nil
+	return start, nil
 }
 
 func printEvents(cmd *cobra.Command, sub *pubsub.Subscription, limit int) error {
