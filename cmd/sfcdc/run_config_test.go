@@ -69,8 +69,8 @@ func TestABusyDefaultMonitoringAddressOnlyWarnsButABusyConfiguredOneFails(t *tes
 	if err != nil {
 		t.Fatalf("a busy default address stopped the process: %v", err)
 	}
-	if m.addr() != monitor.Off || !strings.Contains(logs.String(), "default monitoring address is in use") {
-		t.Fatalf("monitoring at %s, log %q: want off with a warning", m.addr(), logs.String())
+	if m.Listening() != monitor.Off || !strings.Contains(logs.String(), "default monitoring address is in use") {
+		t.Fatalf("monitoring at %s, log %q: want off with a warning", m.Listening(), logs.String())
 	}
 
 	configured := monitor.Settings{Listen: held.Addr().String()}

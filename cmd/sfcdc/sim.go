@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
 	"runtime/debug"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/sfcdc/sfcdc/sim/simrun"
@@ -84,8 +81,10 @@ const defaultSimRetainEvents = 10000
 const simGCPercent = 50
 
 func runSim(cmd *cobra.Command, f simFlags) error {
-	if err := checkSimFlags(f); err != nil {
-		return err
+	c := f.Config
+	c.StreamFaults = f.faults
+	if err := c.Check(); err != nil {
+		return usageError{err}
 	}
 	if _, set := os.LookupEnv("GOGC"); !set {
 		// A heap half again its live size instead of twice: the simulator
@@ -95,8 +94,6 @@ func runSim(cmd *cobra.Command, f simFlags) error {
 		debug.SetGCPercent(simGCPercent)
 	}
 	stderr := cmd.ErrOrStderr()
-	c := f.Config
-	c.StreamFaults = f.faults
 	c.OnGeneratorStopped = func(err error) { fmt.Fprintln(stderr, "sfcdc sim: generator stopped:", err) }
 	world, err := simrun.Start(c)
 	if err != nil {
@@ -122,69 +119,10 @@ func runSim(cmd *cobra.Command, f simFlags) error {
 	return nil
 }
 
-// checkSimFlags refuses flag values that cannot work, before anything
-// starts, naming the flag to fix.
-func checkSimFlags(f simFlags) error {
-	cf := f.CMFault
-	switch {
-	case f.Rate < 0 || f.Events < 0 || f.RetainEvents < 0:
-		return usageError{fmt.Errorf("--rate, --events and --retain-events must not be negative")}
-	case f.Insecure:
-		if err := checkPlaintextFlags(f); err != nil {
-			return err
-		}
-	}
-	switch {
-	case f.DailyAPILimit <= 0:
-		return usageError{fmt.Errorf("--daily-api-limit %d: want a positive number of calls", f.DailyAPILimit)}
-	case cf.Status != 0 && (cf.Status < 400 || cf.Status > 599):
-		return usageError{fmt.Errorf("--cm-fault-status %d: want an error status from 400 to 599, e.g. 429 or 503", cf.Status)}
-	case cf.RetryAfter != "" && cf.Status == 0:
-		return usageError{fmt.Errorf("--cm-fault-retry-after needs --cm-fault-status (e.g. --cm-fault-status 429)")}
-	case cf.AcceptThenTimeout && cf.Status != 0:
-		return usageError{fmt.Errorf("--cm-fault-accept-then-timeout and --cm-fault-status exclude each other: a request is either refused or accepted; drop one")}
-	case cf.Latency < 0 || cf.Times < 0:
-		return usageError{fmt.Errorf("--cm-fault-latency and --cm-fault-times must not be negative")}
-	case !slices.Contains(simrun.CMFaultEndpoints, cf.Endpoint):
-		return usageError{fmt.Errorf("--cm-fault-endpoint %s: want one of %s", quote.Value(cf.Endpoint), strings.Join(simrun.CMFaultEndpoints, ", "))}
-	case f.SeedRecords > 0 && !slices.Contains(simrun.SeedObjects, f.SeedObject):
-		return usageError{fmt.Errorf("--seed-object %s: want %s", quote.Value(f.SeedObject), strings.Join(simrun.SeedObjects, ", "))}
-	case !strings.Contains(f.CMSource, "/"):
-		return usageError{fmt.Errorf("--commsmining-source %s: want project/source", quote.Value(f.CMSource))}
-	}
-	return nil
-}
-
-// checkPlaintextFlags refuses --insecure on an address other machines could
-// reach: the demo credentials and every event would cross the network in
-// the clear. (The simulator refuses it too; this names the flags to fix.)
-func checkPlaintextFlags(f simFlags) error {
-	for _, a := range []struct{ flag, addr string }{{"--pubsub-addr", f.PubSubAddr}, {"--rest-addr", f.RESTAddr}} {
-		if sfsim.CheckPlaintextAddr(a.addr) != nil {
-			return usageError{fmt.Errorf("--insecure serves plaintext, so it is allowed on loopback addresses only, and %s %q is not one: "+
-				"use %s 127.0.0.1:<port> (or [::1]:<port>, localhost:<port>), or drop --insecure to serve TLS", a.flag, a.addr, a.flag)}
-		}
-	}
-	return nil
-}
-
-// bannerFieldList is the banner's JSON field names, wrapped for --help:
-// read from simrun.Banner itself, so the help never misses a field.
+// bannerFieldList is the banner's JSON field names (simrun.BannerFields),
+// wrapped for --help.
 func bannerFieldList() string {
-	var names []string
-	var collect func(t reflect.Type)
-	collect = func(t reflect.Type) {
-		for f := range t.Fields() {
-			if f.Anonymous {
-				collect(f.Type)
-				continue
-			}
-			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
-				names = append(names, name)
-			}
-		}
-	}
-	collect(reflect.TypeFor[simrun.Banner]())
+	names := simrun.BannerFields()
 	var out, line strings.Builder
 	for i, name := range names {
 		word := name

@@ -69,23 +69,13 @@ func runValidate(cmd *cobra.Command, path string, offline bool) error {
 	// own log lines (go-redis's dial failures) would only repeat them.
 	liblog.SilenceRedis()
 	liblog.UseForGRPC(slog.New(slog.DiscardHandler))
-	ctx := cmd.Context()
-	var report engine.Report
-	if err := engine.CheckSalesforce(ctx, conf.Spec, &report); err != nil {
+	report, err := engine.Preflight(cmd.Context(), conf.Spec, conf.Store)
+	if err != nil {
 		return asUsage(err)
 	}
-	report.AddProblem(engine.CheckCommsMining(ctx, conf.CommsMining))
-	engine.CheckStore(ctx, conf.Store, &report)
-	for _, n := range report.Notes {
-		fmt.Fprintln(w, "note:", n)
-	}
-	for _, p := range report.Problems {
-		fmt.Fprintln(w, "problem:", p)
-	}
+	report.Write(w, conf.Spec)
 	if len(report.Problems) > 0 {
 		return exitCodeError{err: fmt.Errorf("%d problem(s); fix each line above and run validate again", len(report.Problems)), code: exitFailure}
 	}
-	fmt.Fprintf(w, "OK: org %s: %d objects, %d fields, %d topics checked; CM source %s/%s found, the token accepted; store %s writable\n",
-		report.Org, report.Objects, report.Fields, report.Topics, conf.CommsMining.Project, conf.CommsMining.Source, report.Store)
 	return nil
 }
