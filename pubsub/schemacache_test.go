@@ -38,6 +38,7 @@ func yieldUntil(cond func() bool) {
 }
 
 func TestSchemaCacheFetchesAMissingSchemaOnceForConcurrentCallers(t *testing.T) {
+	t.Parallel()
 	expectNoLeakedGoroutines(t)
 	source := newMemorySource(map[string]string{"em": mustReadFile(t, emailMessageSchemaPath)})
 	source.gate = make(chan struct{})
@@ -72,6 +73,7 @@ func TestSchemaCacheFetchesAMissingSchemaOnceForConcurrentCallers(t *testing.T) 
 }
 
 func TestSchemaCacheDropsTheLeastRecentlyUsedSchemaWhenFull(t *testing.T) {
+	t.Parallel()
 	schemaJSON := mustReadFile(t, emailMessageSchemaPath)
 	source := newMemorySource(map[string]string{"a": schemaJSON, "b": schemaJSON, "c": schemaJSON})
 	cache := NewSchemaCache(source, 2)
@@ -98,6 +100,7 @@ func TestSchemaCacheDropsTheLeastRecentlyUsedSchemaWhenFull(t *testing.T) {
 }
 
 func TestSchemaCacheDoesNotRememberAFailedFetch(t *testing.T) {
+	t.Parallel()
 	source := newMemorySource(map[string]string{})
 	cache := NewSchemaCache(source, 0)
 	if _, err := cache.Get(context.Background(), "late"); !errors.Is(err, ErrUnknownSchema) {
@@ -112,6 +115,7 @@ func TestSchemaCacheDoesNotRememberAFailedFetch(t *testing.T) {
 }
 
 func TestSchemaCacheWaiterFetchesItselfWhenTheLeaderGivesUp(t *testing.T) {
+	t.Parallel()
 	expectNoLeakedGoroutines(t)
 	source := newMemorySource(map[string]string{"em": mustReadFile(t, emailMessageSchemaPath)})
 	source.gate = make(chan struct{})
@@ -144,6 +148,7 @@ func TestSchemaCacheWaiterFetchesItselfWhenTheLeaderGivesUp(t *testing.T) {
 }
 
 func TestSchemaCacheWaiterStopsWaitingWhenItsContextEnds(t *testing.T) {
+	t.Parallel()
 	expectNoLeakedGoroutines(t)
 	source := newMemorySource(map[string]string{"em": mustReadFile(t, emailMessageSchemaPath)})
 	source.gate = make(chan struct{})
@@ -181,6 +186,7 @@ func emailMessageV2(t *testing.T) string {
 }
 
 func TestDecodeUsesEachEventsOwnSchemaWhenATopicChangesSchema(t *testing.T) {
+	t.Parallel()
 	v1, v2 := mustReadFile(t, emailMessageSchemaPath), emailMessageV2(t)
 	source := newMemorySource(map[string]string{"em-v1": v1, "em-v2": v2})
 	decoder := NewDecoder(NewSchemaCache(source, 0))
@@ -260,6 +266,7 @@ func dialGetSchemaServer(t *testing.T, server *getSchemaServer) eventbusv1.PubSu
 }
 
 func TestPubSubSchemaSourceMapsGetSchemaAnswers(t *testing.T) {
+	t.Parallel()
 	expectNoLeakedGoroutines(t)
 	schemaJSON := mustReadFile(t, emailMessageSchemaPath)
 	source := PubSubSchemaSource{Client: dialGetSchemaServer(t, &getSchemaServer{schemaJSON: schemaJSON})}
@@ -295,6 +302,7 @@ func TestPubSubSchemaSourceMapsGetSchemaAnswers(t *testing.T) {
 }
 
 func TestDecoderDecodesThroughTheGetSchemaRPC(t *testing.T) {
+	t.Parallel()
 	expectNoLeakedGoroutines(t)
 	schemaJSON := mustReadFile(t, emailMessageSchemaPath)
 	client := dialGetSchemaServer(t, &getSchemaServer{schemaJSON: schemaJSON})
