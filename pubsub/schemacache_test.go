@@ -38,8 +38,7 @@ func yieldUntil(cond func() bool) {
 }
 
 func TestSchemaCacheFetchesAMissingSchemaOnceForConcurrentCallers(t *testing.T) {
-	t.Parallel()
-	expectNoLeakedGoroutines(t)
+	expectNoLeakedGoroutines(t) // checks every goroutine of the process: not parallel
 	source := newMemorySource(map[string]string{"em": mustReadFile(t, emailMessageSchemaPath)})
 	source.gate = make(chan struct{})
 	cache := NewSchemaCache(source, 0)
@@ -115,8 +114,7 @@ func TestSchemaCacheDoesNotRememberAFailedFetch(t *testing.T) {
 }
 
 func TestSchemaCacheWaiterFetchesItselfWhenTheLeaderGivesUp(t *testing.T) {
-	t.Parallel()
-	expectNoLeakedGoroutines(t)
+	expectNoLeakedGoroutines(t) // checks every goroutine of the process: not parallel
 	source := newMemorySource(map[string]string{"em": mustReadFile(t, emailMessageSchemaPath)})
 	source.gate = make(chan struct{})
 	cache := NewSchemaCache(source, 0)
@@ -148,8 +146,7 @@ func TestSchemaCacheWaiterFetchesItselfWhenTheLeaderGivesUp(t *testing.T) {
 }
 
 func TestSchemaCacheWaiterStopsWaitingWhenItsContextEnds(t *testing.T) {
-	t.Parallel()
-	expectNoLeakedGoroutines(t)
+	expectNoLeakedGoroutines(t) // checks every goroutine of the process: not parallel
 	source := newMemorySource(map[string]string{"em": mustReadFile(t, emailMessageSchemaPath)})
 	source.gate = make(chan struct{})
 	cache := NewSchemaCache(source, 0)
@@ -266,8 +263,7 @@ func dialGetSchemaServer(t *testing.T, server *getSchemaServer) eventbusv1.PubSu
 }
 
 func TestPubSubSchemaSourceMapsGetSchemaAnswers(t *testing.T) {
-	t.Parallel()
-	expectNoLeakedGoroutines(t)
+	expectNoLeakedGoroutines(t) // checks every goroutine of the process: not parallel
 	schemaJSON := mustReadFile(t, emailMessageSchemaPath)
 	source := PubSubSchemaSource{Client: dialGetSchemaServer(t, &getSchemaServer{schemaJSON: schemaJSON})}
 	tests := []struct {
@@ -302,8 +298,7 @@ func TestPubSubSchemaSourceMapsGetSchemaAnswers(t *testing.T) {
 }
 
 func TestDecoderDecodesThroughTheGetSchemaRPC(t *testing.T) {
-	t.Parallel()
-	expectNoLeakedGoroutines(t)
+	expectNoLeakedGoroutines(t) // checks every goroutine of the process: not parallel
 	schemaJSON := mustReadFile(t, emailMessageSchemaPath)
 	client := dialGetSchemaServer(t, &getSchemaServer{schemaJSON: schemaJSON})
 	decoder := NewDecoder(NewSchemaCache(PubSubSchemaSource{Client: client}, 0))
