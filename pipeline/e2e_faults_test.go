@@ -88,7 +88,10 @@ func (w *e2eWorld) markers(t *testing.T, name string) {
 }
 
 func TestE2EFaultsDuringSteadyTrafficLeaveCMEqualToTheOrg(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other tests: a daemon under -race must keep up
+	// with traffic generated at a fixed rate within a bound, and on two
+	// cores a test beside it takes the CPU it needs (it failed so, under
+	// load, in parallel runs).
 	t.Run("PerObjectTopics", func(t *testing.T) { faultScenario(t, e2eObjects) })
 	t.Run("AllChangeEvents", func(t *testing.T) {
 		var objects []mapper.ObjectMapping

@@ -24,7 +24,10 @@ import (
 // every email in its newest version: what changed during the load came
 // through the stream.
 func TestATopicUnderSteadyTrafficStreamsAfterOneLoadPass(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the other tests: a daemon under -race must keep up
+	// with traffic generated at a fixed rate within a bound, and on two
+	// cores a test beside it takes the CPU it needs (it failed so, under
+	// load, in parallel runs).
 	w := newWorld(t)
 	seeded := seedEmailIDs(t, w.Sim.Org, 3_000)
 
