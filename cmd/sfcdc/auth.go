@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"os/exec"
 	"runtime"
 	"sync"
@@ -79,7 +78,7 @@ type authContext struct {
 }
 
 func loadAuth(cmd *cobra.Command, configPath string) (authContext, error) {
-	conn, err := readConnection(configPath)
+	conn, err := readConnection(cmd.Context(), configPath)
 	if err != nil {
 		return authContext{}, err
 	}
@@ -117,7 +116,7 @@ func runAuthLogin(cmd *cobra.Command, configPath string, noBrowser bool, timeout
 	out := cmd.OutOrStdout()
 	id, err := login.Run(ctx, func(authorizeURL string) {
 		fmt.Fprintf(out, "Open this URL in a browser and allow access for sfcdc:\n\n  %s\n\n", authorizeURL)
-		if !noBrowser && openBrowser(authorizeURL, &opener) {
+		if !noBrowser && openBrowser(authorizeURL, commandEnv(cmd.Context()), &opener) {
 			fmt.Fprintln(out, "(A browser window was opened.)")
 		}
 		fmt.Fprintf(out, "Waiting for Salesforce to return to %s …\n", login.RedirectURL())
@@ -191,8 +190,9 @@ func printStatus(out io.Writer, cmd *cobra.Command, flow salesforce.Flow, id sal
 }
 
 // openBrowser opens url where a browser is available, and reports whether
-// it tried. The opener process is waited for by wg's owner.
-func openBrowser(url string, wg *sync.WaitGroup) bool {
+// it tried, env saying whether a display is there. The opener process is
+// waited for by wg's owner.
+func openBrowser(url string, env integration.Env, wg *sync.WaitGroup) bool {
 	var c *exec.Cmd
 	switch runtime.GOOS {
 	case "darwin":
@@ -200,7 +200,9 @@ func openBrowser(url string, wg *sync.WaitGroup) bool {
 	case "windows":
 		c = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
 	default:
-		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		display, _ := env("DISPLAY")
+		wayland, _ := env("WAYLAND_DISPLAY")
+		if display == "" && wayland == "" {
 			return false
 		}
 		c = exec.Command("xdg-open", url)

@@ -17,6 +17,7 @@ func progressReports() []backfill.Progress {
 }
 
 func TestProgressOffATerminalIsPlainLinesEndingWithTheCaughtUpLine(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	v := newProgressView(&out, false) // a buffer is no terminal
 	for _, p := range progressReports() {
@@ -36,6 +37,7 @@ func TestProgressOffATerminalIsPlainLinesEndingWithTheCaughtUpLine(t *testing.T)
 }
 
 func TestProgressOnATerminalIsABarWithTheCountedTotal(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	v := &progressView{w: &out} // as on a terminal
 	for _, p := range progressReports() {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -30,7 +31,7 @@ func TestAHugeValueIsQuotedCutInTheError(t *testing.T) {
 			t.Setenv("TEST_SF_TOKEN", "sf-token")
 			t.Setenv("TEST_CM_TOKEN", "cm-token")
 			content := strings.Replace(validConfig, tc.replace[0], tc.replace[1], 1)
-			_, _, err := checkFileOffline(writeFile(t, "sfcdc.yaml", content))
+			_, _, err := checkFileOffline(withEnv(t.Context(), os.LookupEnv), writeFile(t, "sfcdc.yaml", content))
 			var ue usageError
 			if !errors.As(err, &ue) {
 				t.Fatalf("checkFileOffline: %.300v, want a usage error", err)
@@ -70,7 +71,7 @@ func TestValuesTheStoreWouldRefuseAreConfigurationErrors(t *testing.T) {
 			t.Setenv("TEST_SF_TOKEN", "sf-token")
 			t.Setenv("TEST_CM_TOKEN", "cm-token")
 			content := strings.Replace(validConfig, tc.replace[0], tc.replace[1], 1)
-			_, _, err := checkFileOffline(writeFile(t, "sfcdc.yaml", content))
+			_, _, err := checkFileOffline(withEnv(t.Context(), os.LookupEnv), writeFile(t, "sfcdc.yaml", content))
 			var ue usageError
 			if !errors.As(err, &ue) {
 				t.Fatalf("checkFileOffline: %.300v, want a usage error", err)
@@ -85,8 +86,9 @@ func TestValuesTheStoreWouldRefuseAreConfigurationErrors(t *testing.T) {
 // The command's exit code: a holder the store would refuse is exit 2, as
 // every configuration error, not exit 1 after the run started.
 func TestValidateRefusesABadHolderWithExit2(t *testing.T) {
+	t.Parallel()
 	content := strings.Replace(validConfig, "backfill:", "run:\n  holder: "+strings.Repeat("h", 2000)+"\nbackfill:", 1)
-	r := runSfcdc(t, []string{"TEST_SF_TOKEN=sf-token", "TEST_CM_TOKEN=cm-token"}, "validate", "--config", writeFile(t, "sfcdc.yaml", content))
+	r := runInProcess(t, []string{"TEST_SF_TOKEN=sf-token", "TEST_CM_TOKEN=cm-token"}, "validate", "--config", writeFile(t, "sfcdc.yaml", content))
 	if r.code != 2 {
 		t.Fatalf("exit code %d, want 2:\n%.2000s", r.code, r.output())
 	}
@@ -109,7 +111,7 @@ func TestAURLRefusedByTheConfigurationNeverShowsItsCredentials(t *testing.T) {
 		{"base_url: https://example.reinfer.io", "base_url: https://bob:%zz" + canary + "@example.reinfer.io"},
 	} {
 		path := writeFile(t, "sfcdc.yaml", strings.Replace(validConfig, tc.from, tc.to, 1))
-		_, err := loadConfig(path)
+		_, err := loadConfig(withEnv(t.Context(), os.LookupEnv), path)
 		if err == nil {
 			t.Errorf("%s: accepted", tc.to)
 			continue

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -25,6 +27,7 @@ var demoSeedKeys = []string{"events", "traffic_creates", "traffic_updates", "tra
 	"traffic_unmapped", "traffic_other", "events_no_mapped_change", "events_unmapped", "events_needing_fetch"}
 
 func TestDemoRunsOfOneSeedGiveTheSameTrafficAndOutcomesThatAddUpToTheEvents(t *testing.T) {
+	t.Parallel()
 	var runs []map[string]float64
 	for range 2 {
 		r := runDemoJSON(t, nil, "--events", "3000", "--seed", "11", "--redis", testRedisURL())
@@ -54,8 +57,11 @@ func TestDemoRunsOfOneSeedGiveTheSameTrafficAndOutcomesThatAddUpToTheEvents(t *t
 // demoTextOutput is one `sfcdc demo` run with its human output (not a
 // terminal: a live line per tick), shared by the tests that read it.
 var demoTextOutput = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command(sfcdcBinary, "demo", "--events", "8000", "--redis", testRedisURL()).CombinedOutput()
-	return string(out), err
+	out, code := runCombined(context.Background(), demoEnv(), "demo", "--events", "8000", "--redis", testRedisURL())
+	if code != 0 {
+		return out, fmt.Errorf("exit %d", code)
+	}
+	return out, nil
 })
 
 func demoText(t *testing.T) string {
@@ -96,6 +102,7 @@ func outcomeRowsOf(t *testing.T, out string) (events int, rows map[string]int) {
 }
 
 func TestDemoSummaryAccountsForEveryEventAndBillsNewPlusTextUpdates(t *testing.T) {
+	t.Parallel()
 	out := demoText(t)
 	events, rows := outcomeRowsOf(t, out)
 	sum := 0
@@ -123,6 +130,7 @@ var (
 )
 
 func TestDemoLiveCountersNeverGoDown(t *testing.T) {
+	t.Parallel()
 	out := demoText(t)
 	var prev []int
 	lines := 0
@@ -151,11 +159,12 @@ func TestDemoLiveCountersNeverGoDown(t *testing.T) {
 }
 
 func TestDemoReplayPassThatSendsNothingPrintsNoPercentiles(t *testing.T) {
-	out, err := exec.Command(sfcdcBinary, "demo", "--events", "1500", "--replay", "--redis", testRedisURL()).CombinedOutput()
-	if err != nil {
-		t.Fatalf("sfcdc demo --replay: %v\n%s", err, out)
+	t.Parallel()
+	out, code := runCombined(t.Context(), demoEnv(), "demo", "--events", "1500", "--replay", "--redis", testRedisURL())
+	if code != 0 {
+		t.Fatalf("sfcdc demo --replay: exit %d\n%s", code, out)
 	}
-	_, replay, ok := strings.Cut(string(out), "\nreplay: ")
+	_, replay, ok := strings.Cut(out, "\nreplay: ")
 	if !ok {
 		t.Fatalf("no replay summary:\n%s", out)
 	}
@@ -164,7 +173,9 @@ func TestDemoReplayPassThatSendsNothingPrintsNoPercentiles(t *testing.T) {
 	}
 }
 
+// This one runs the binary: it is about the process's SIGINT.
 func TestDemoInterruptedPrintsItsSummarySoFar(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(sfcdcBinary, "demo", "--events", "2000000", "--redis", testRedisURL())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
