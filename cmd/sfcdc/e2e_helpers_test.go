@@ -23,10 +23,10 @@ import (
 
 // The command tests run sfcdc's commands in this process, through execute
 // as main does, each with its own environment (envOf) and its own
-// simulators, so independent tests run in parallel. Only what needs a
-// real process starts the binary built below: signals, SIGKILL crashes
-// with failpoints (runSfcdc, startSimProcess), and the README
-// walk-through.
+// simulators, so independent tests run in parallel. The binary built
+// below runs where a real process is the point: signals, SIGKILL crashes
+// with failpoints (runSfcdc, startSimProcess), the README walk-through;
+// and in the backfill end-to-end tests and the demo replay tests.
 
 // simBanner is the first line `sfcdc sim` prints.
 type simBanner = simrun.Banner
