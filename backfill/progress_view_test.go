@@ -15,6 +15,7 @@ func progressReports() []Progress {
 }
 
 func TestProgressOffATerminalIsPlainLinesEndingWithTheCaughtUpLine(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	v := NewProgressView(&out, false) // a buffer is no terminal
 	for _, p := range progressReports() {
@@ -34,6 +35,7 @@ func TestProgressOffATerminalIsPlainLinesEndingWithTheCaughtUpLine(t *testing.T)
 }
 
 func TestProgressOnATerminalIsABarWithTheCountedTotal(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	v := &ProgressView{w: &out} // as on a terminal
 	for _, p := range progressReports() {

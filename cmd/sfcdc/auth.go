@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -75,7 +74,7 @@ type authContext struct {
 }
 
 func loadAuth(cmd *cobra.Command, configPath string) (authContext, error) {
-	conn, err := readConnection(configPath)
+	conn, err := readConnection(cmd.Context(), configPath)
 	if err != nil {
 		return authContext{}, err
 	}
@@ -113,7 +112,7 @@ func runAuthLogin(cmd *cobra.Command, configPath string, noBrowser bool, timeout
 	out := cmd.OutOrStdout()
 	id, err := login.Run(ctx, func(authorizeURL string) {
 		fmt.Fprintf(out, "Open this URL in a browser and allow access for sfcdc:\n\n  %s\n\n", authorizeURL)
-		if !noBrowser && salesforce.OpenBrowser(authorizeURL, hasDisplay(), &opener) {
+		if !noBrowser && salesforce.OpenBrowser(authorizeURL, hasDisplay(commandEnv(cmd.Context())), &opener) {
 			fmt.Fprintln(out, "(A browser window was opened.)")
 		}
 		fmt.Fprintf(out, "Waiting for Salesforce to return to %s …\n", login.RedirectURL())
@@ -166,5 +165,10 @@ func runAuthStatus(cmd *cobra.Command, configPath string) error {
 }
 
 // hasDisplay reports whether a graphical session is there to open a
-// browser in (macOS and Windows always have one).
-func hasDisplay() bool { return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "" }
+// browser in (macOS and Windows always have one), by the command's
+// environment.
+func hasDisplay(env integration.Env) bool {
+	display, _ := env("DISPLAY")
+	wayland, _ := env("WAYLAND_DISPLAY")
+	return display != "" || wayland != ""
+}

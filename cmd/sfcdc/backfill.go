@@ -115,7 +115,7 @@ func runBackfill(cmd *cobra.Command, f backfillFlags) error {
 	if err != nil {
 		return err
 	}
-	conf, err := loadConfig(f.configPath)
+	conf, err := loadConfig(cmd.Context(), f.configPath)
 	if err != nil {
 		return err
 	}

@@ -190,7 +190,7 @@ func runDeadLettersRetry(cmd *cobra.Command, f deadLetterFlags) error {
 		return usageError{errors.New("--include-parked goes with --all; a parked dead letter named by --id is retried anyway")}
 	}
 	ctx := cmd.Context()
-	conf, err := loadConfig(f.configPath)
+	conf, err := loadConfig(cmd.Context(), f.configPath)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
@@ -69,12 +68,13 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 	if f.events < 1 {
 		return usageError{fmt.Errorf("--events %d: give a positive number of events", f.events)}
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		old := debug.SetMemoryLimit(demoMemoryLimit)
-		defer debug.SetMemoryLimit(old)
+	env := commandEnv(cmd.Context())
+	if limit, _ := env("GOMEMLIMIT"); limit == "" {
+		defer memoryLimit.hold(demoMemoryLimit)()
 	}
+	defaultRedisURL, _ := env(demoDefaultRedisEnv)
 	out := cmd.OutOrStdout()
-	opts := demo.Options{Events: f.events, Seed: f.seed, RedisURL: f.redisURL, DefaultRedisURL: os.Getenv(demoDefaultRedisEnv), Replay: f.replay}
+	opts := demo.Options{Events: f.events, Seed: f.seed, RedisURL: f.redisURL, DefaultRedisURL: defaultRedisURL, Replay: f.replay}
 	if !f.json {
 		opts.Observer = demo.NewView(out, isTerminal(out))
 	}

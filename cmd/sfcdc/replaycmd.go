@@ -90,7 +90,7 @@ type replayTarget struct {
 // openReplayTarget reads the configuration, opens the store and names the
 // org from salesforce.tenant_id or the store: it needs no Salesforce.
 func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
-	conf, err := loadConfig(path)
+	conf, err := loadConfig(ctx, path)
 	if err != nil {
 		return nil, err
 	}

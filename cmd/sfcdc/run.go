@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/engine"
-	"github.com/sfcdc/sfcdc/liblog"
 	"github.com/sfcdc/sfcdc/monitor"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/quote"
@@ -67,7 +66,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 			}
 		}()
 	}
-	conf, err := loadConfig(f.configPath)
+	conf, err := loadConfig(cmd.Context(), f.configPath)
 	if err != nil {
 		return err
 	}
@@ -81,7 +80,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	// Libraries that log through slog's default (or the log package) then
 	// write in the same format, so --log-format json keeps every line JSON.
 	slog.SetDefault(log)
-	liblog.Use(log)
+	useLibraryLog(log)
 	store, err := openStore(cmd.Context(), conf.Store)
 	if err != nil {
 		return err

@@ -4,11 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
@@ -43,7 +42,12 @@ func newSimCommand() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSim(cmd, f) },
 	}
-	fl := cmd.Flags()
+	bindSimFlags(cmd.Flags(), &f)
+	return cmd
+}
+
+// bindSimFlags declares the flags of `sfcdc sim` on fl, parsed into f.
+func bindSimFlags(fl *pflag.FlagSet, f *simFlags) {
 	fl.StringVar(&f.PubSubAddr, "pubsub-addr", "127.0.0.1:7443", "address of the Pub/Sub API endpoint")
 	fl.StringVar(&f.RESTAddr, "rest-addr", "127.0.0.1:0", "address of the REST and OAuth endpoint (the instance and login URL)")
 	fl.StringVar(&f.CAFile, "ca-file", "", "where to write the generated CA certificate (default: a temporary file)")
@@ -70,7 +74,6 @@ func newSimCommand() *cobra.Command {
 	fl.BoolVar(&f.CMFault.AcceptThenTimeout, "cm-fault-accept-then-timeout", false, "store and bill each request's comments, then never answer: the client times out and retries")
 	fl.IntVar(&f.CMFault.Times, "cm-fault-times", 0, "apply the CM fault to the first N requests only, then answer normally (0: every request)")
 	fl.StringVar(&f.CMFault.Endpoint, "cm-fault-endpoint", string(commsmining.EndpointSync), "which CM requests the fault hits: "+strings.Join(simrun.CMFaultEndpoints, ", "))
-	return cmd
 }
 
 // defaultSimRetainEvents is --retain-events: about 17 minutes of the
@@ -86,12 +89,12 @@ func runSim(cmd *cobra.Command, f simFlags) error {
 	if err := c.Check(); err != nil {
 		return usageError{err}
 	}
-	if _, set := os.LookupEnv("GOGC"); !set {
+	if _, set := commandEnv(cmd.Context())("GOGC"); !set {
 		// A heap half again its live size instead of twice: the simulator
 		// allocates little per second once seeded, so collecting more
 		// often costs nothing noticeable and keeps its RSS near what it
 		// holds (see --retain-events).
-		debug.SetGCPercent(simGCPercent)
+		defer gcPercent.hold(simGCPercent)()
 	}
 	stderr := cmd.ErrOrStderr()
 	c.OnGeneratorStopped = func(err error) { fmt.Fprintln(stderr, "sfcdc sim: generator stopped:", err) }

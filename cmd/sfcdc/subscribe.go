@@ -36,7 +36,7 @@ func newSubscribeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			conn, err := loadConnection(configPath)
+			conn, err := loadConnection(cmd.Context(), configPath)
 			if err != nil {
 				return err
 			}

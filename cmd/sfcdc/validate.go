@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -36,8 +37,8 @@ func newValidateCommand() *cobra.Command {
 // checkFileOffline is everything validate checks without Salesforce: the
 // file as every command loads it, the mapping, and the run and monitoring
 // sections, which `sfcdc run` would otherwise refuse only at start.
-func checkFileOffline(path string) (fileConfig, *mapper.Mapper, error) {
-	conf, err := loadConfig(path)
+func checkFileOffline(ctx context.Context, path string) (fileConfig, *mapper.Mapper, error) {
+	conf, err := loadConfig(ctx, path)
 	if err != nil {
 		return conf, nil, err
 	}
@@ -55,7 +56,7 @@ func checkFileOffline(path string) (fileConfig, *mapper.Mapper, error) {
 }
 
 func runValidate(cmd *cobra.Command, path string, offline bool) error {
-	conf, _, err := checkFileOffline(path)
+	conf, _, err := checkFileOffline(cmd.Context(), path)
 	if err != nil {
 		return err
 	}
@@ -67,8 +68,9 @@ func runValidate(cmd *cobra.Command, path string, offline bool) error {
 	}
 	// Every failure is reported below, cause included: the libraries'
 	// own log lines (go-redis's dial failures) would only repeat them.
+	libraryLog.Store(slog.New(slog.DiscardHandler)) // gRPC's lines (process.go)
 	liblog.SilenceRedis()
-	liblog.UseForGRPC(slog.New(slog.DiscardHandler))
+	libraryLog.Store(slog.New(slog.DiscardHandler)) // gRPC's lines (process.go)
 	report, err := engine.Preflight(cmd.Context(), conf.Spec, conf.Store)
 	if err != nil {
 		return asUsage(err)
