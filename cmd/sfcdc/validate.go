@@ -70,7 +70,6 @@ func runValidate(cmd *cobra.Command, path string, offline bool) error {
 	// own log lines (go-redis's dial failures) would only repeat them.
 	libraryLog.Store(slog.New(slog.DiscardHandler)) // gRPC's lines (process.go)
 	liblog.SilenceRedis()
-	libraryLog.Store(slog.New(slog.DiscardHandler)) // gRPC's lines (process.go)
 	report, err := engine.Preflight(cmd.Context(), conf.Spec, conf.Store)
 	if err != nil {
 		return asUsage(err)

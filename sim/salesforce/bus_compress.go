@@ -5,7 +5,6 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
-	"sync"
 )
 
 // SetCompressed makes the bus keep the payloads of events appended from
@@ -18,18 +17,53 @@ import (
 // the process compressed.
 func (b *Bus) SetCompressed(on bool) { b.compress.Store(on) }
 
-var flateWriters = sync.Pool{New: func() any {
-	w, _ := flate.NewWriter(nil, flate.BestSpeed) // only an invalid level fails
-	return w
-}}
+// Idle flate writers and readers, reused: a writer costs some 600 KB and
+// its tables to build. A bounded free list rather than a sync.Pool, which
+// under the race detector drops a quarter of what is put back, so that
+// the tests (all built with -race) do not build a writer every few events.
+var (
+	flateWriters = make(chan *flate.Writer, 8)
+	flateReaders = make(chan io.ReadCloser, 8)
+)
 
-var flateReaders = sync.Pool{New: func() any { return flate.NewReader(nil) }}
+func getFlateWriter() *flate.Writer {
+	select {
+	case w := <-flateWriters:
+		return w
+	default:
+		w, _ := flate.NewWriter(nil, flate.BestSpeed) // only an invalid level fails
+		return w
+	}
+}
+
+func putFlateWriter(w *flate.Writer) {
+	select {
+	case flateWriters <- w:
+	default:
+	}
+}
+
+func getFlateReader() io.ReadCloser {
+	select {
+	case r := <-flateReaders:
+		return r
+	default:
+		return flate.NewReader(nil)
+	}
+}
+
+func putFlateReader(r io.ReadCloser) {
+	select {
+	case flateReaders <- r:
+	default:
+	}
+}
 
 // deflatePayload compresses p into a new slice of exactly its size.
 func deflatePayload(p []byte) []byte {
 	var buf bytes.Buffer
-	w := flateWriters.Get().(*flate.Writer)
-	defer flateWriters.Put(w)
+	w := getFlateWriter()
+	defer putFlateWriter(w)
 	w.Reset(&buf)
 	_, _ = w.Write(p) // writes to a bytes.Buffer do not fail
 	_ = w.Close()
@@ -39,8 +73,8 @@ func deflatePayload(p []byte) []byte {
 // inflatePayload reverses deflatePayload. The bus compressed the bytes
 // itself, so a failure is a bug of the simulator and panics.
 func inflatePayload(p []byte) []byte {
-	r := flateReaders.Get().(io.ReadCloser)
-	defer flateReaders.Put(r)
+	r := getFlateReader()
+	defer putFlateReader(r)
 	if err := r.(flate.Resetter).Reset(bytes.NewReader(p), nil); err != nil {
 		panic(fmt.Sprintf("inflate a stored event: %v", err))
 	}
