@@ -52,7 +52,7 @@ type Config struct {
 	// checked. Zero: DefaultPollInterval.
 	PollInterval time.Duration
 	// ReportInterval is how often reports are stored (each lives three
-	// intervals). Zero: DefaultReportInterval.
+	// intervals, at least 5 s). Zero: DefaultReportInterval.
 	ReportInterval time.Duration
 	// Restart is the backoff between failed runs of one integration.
 	// Zero: from 1 s to 5 min.
@@ -71,7 +71,17 @@ type Scheduler struct {
 	mu   sync.Mutex
 	runs map[string]*run // by integration name
 	wake chan struct{}   // a run ended: reconcile now
+
+	// The registry as last read, reused while its version stays the same
+	// (one cheap read per poll instead of decoding every integration).
+	listed        []registry.Entry
+	listedVersion int64
+	listedAt      time.Time
 }
+
+// relistEvery bounds how long a listing is reused even when the version
+// did not move (a record rewritten by hand, a key added to the keyring).
+const relistEvery = 30 * time.Second
 
 // run is one integration running here.
 type run struct {
@@ -145,7 +155,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // reconcile compares what runs here with what should, stops what should
 // not and starts what should (once its previous run has returned).
 func (s *Scheduler) reconcile(ctx context.Context) error {
-	entries, err := s.cfg.Registry.List(ctx)
+	entries, err := s.entries(ctx)
 	if err != nil {
 		return err
 	}
@@ -153,11 +163,7 @@ func (s *Scheduler) reconcile(ctx context.Context) error {
 	wanted := map[string]registry.Integration{}
 	unitsByKey := map[string]Unit{}
 	for _, e := range entries {
-		if e.Err != nil {
-			s.cfg.Logger.Warn("an integration's record does not open; it is not run", "integration", e.Name, "err", e.Err.Error())
-			continue
-		}
-		if !e.Integration.Enabled {
+		if e.Err != nil || !e.Integration.Enabled {
 			continue
 		}
 		wanted[e.Name] = e.Integration
@@ -182,6 +188,9 @@ func (s *Scheduler) reconcile(ctx context.Context) error {
 		select {
 		case <-r.done:
 			delete(s.runs, name)
+			// Its units are elsewhere now (or nowhere): its report goes at
+			// once rather than when it expires.
+			_ = s.cfg.Reports.DeleteReport(ctx, reportKey(name, s.cfg.Members.Instance()))
 		default:
 			r.cancel() // it is removed once done; then started again if still wanted
 		}
@@ -193,6 +202,29 @@ func (s *Scheduler) reconcile(ctx context.Context) error {
 		s.start(ctx, wanted[name], units)
 	}
 	return nil
+}
+
+// entries is the registry's list, read again only when its version moved
+// or the last read is relistEvery old.
+func (s *Scheduler) entries(ctx context.Context) ([]registry.Entry, error) {
+	version, err := s.cfg.Registry.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.listed != nil && version == s.listedVersion && time.Since(s.listedAt) < relistEvery {
+		return s.listed, nil
+	}
+	entries, err := s.cfg.Registry.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.Err != nil {
+			s.cfg.Logger.Warn("an integration's record does not open; it is not run", "integration", e.Name, "err", e.Err.Error())
+		}
+	}
+	s.listed, s.listedVersion, s.listedAt = entries, version, time.Now()
+	return entries, nil
 }
 
 // start begins one integration's run; s.mu is held.
@@ -343,11 +375,16 @@ func (s *Scheduler) storeReports(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		if err := s.cfg.Reports.SaveReport(ctx, reportKey(rep.Integration, rep.Instance), doc, 3*s.cfg.ReportInterval); err != nil && ctx.Err() == nil {
+		if err := s.cfg.Reports.SaveReport(ctx, reportKey(rep.Integration, rep.Instance), doc, s.reportTTL()); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Warn("could not store a report", "integration", rep.Integration, "err", err.Error())
 		}
 	}
 }
+
+// reportTTL is how long a report lives: three report intervals, and at
+// least 5 s so that a loop slowed by load does not let its reports lapse.
+// A run that ends deletes its report at once.
+func (s *Scheduler) reportTTL() time.Duration { return max(3*s.cfg.ReportInterval, 5*time.Second) }
 
 // ReadReports reads every instance's reports from the store, ordered by
 // integration then instance; a report that does not decode is skipped.
