@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/membership"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/retry"
@@ -38,6 +39,7 @@ const (
 	DefaultPollInterval   = time.Second
 	DefaultReportInterval = 5 * time.Second
 	DefaultDisableAfter   = time.Hour
+	DefaultHealthyAfter   = 2 * time.Minute
 )
 
 // Config is one instance's scheduler.
@@ -60,6 +62,10 @@ type Config struct {
 	// DisableAfter is how long an integration may keep failing before it is
 	// disabled (reason quota or sync_error). Zero: DefaultDisableAfter.
 	DisableAfter time.Duration
+	// HealthyAfter is how long a run must last for its failure to start a
+	// new streak rather than continue the last one. Zero:
+	// DefaultHealthyAfter.
+	HealthyAfter time.Duration
 	// Now is the clock of states and DisableAfter. Nil: time.Now.
 	Now func() time.Time
 }
@@ -116,6 +122,9 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	if cfg.DisableAfter <= 0 {
 		cfg.DisableAfter = DefaultDisableAfter
+	}
+	if cfg.HealthyAfter <= 0 {
+		cfg.HealthyAfter = DefaultHealthyAfter
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -246,6 +255,7 @@ func (s *Scheduler) start(parent context.Context, in registry.Integration, units
 func (s *Scheduler) keepRunning(ctx context.Context, in registry.Integration, r *run) {
 	backoff := s.cfg.Restart.Backoff()
 	for ctx.Err() == nil {
+		started := s.cfg.Now()
 		err := s.cfg.Runner.Run(ctx, in, r.units, r.report(s.cfg.Now))
 		if ctx.Err() != nil {
 			return
@@ -253,7 +263,15 @@ func (s *Scheduler) keepRunning(ctx context.Context, in registry.Integration, r 
 		if err == nil {
 			err = errors.New("the run ended by itself")
 		}
-		since := r.fail(err, s.cfg.Now())
+		now := s.cfg.Now()
+		if now.Sub(started) >= s.cfg.HealthyAfter {
+			// It ran long enough to count as healthy: a new streak. A run that
+			// streams for seconds and fails (a missing CM source is seen at
+			// the first upload) continues the streak.
+			r.resetStreak()
+			backoff.Reset()
+		}
+		since := r.fail(err, now)
 		s.cfg.Logger.Warn("an integration's run failed; it restarts with backoff", "integration", r.name, "err", err.Error())
 		if s.cfg.Now().Sub(since) >= s.cfg.DisableAfter {
 			s.disable(ctx, r.name, err, since)
@@ -272,7 +290,8 @@ func (s *Scheduler) disable(ctx context.Context, name string, cause error, since
 	if errors.Is(cause, ErrQuota) {
 		reason = registry.ReasonQuota
 	}
-	note := fmt.Sprintf("failing since %s: %v", since.UTC().Format(time.RFC3339), cause)
+	// The note is stored and shown: no credential-shaped text in it.
+	note := redact.Text(fmt.Sprintf("failing since %s: %v", since.UTC().Format(time.RFC3339), cause))
 	if _, err := s.cfg.Registry.Disable(ctx, name, reason, note); err != nil {
 		s.cfg.Logger.Error("could not disable a failing integration", "integration", name, "err", err.Error())
 		return
@@ -289,13 +308,14 @@ func (r *run) report(now func() time.Time) func(State) {
 		if st.Since.IsZero() {
 			st.Since = now()
 		}
-		// Only a run that got somewhere ends a streak of failures; a run
-		// that says "starting" and fails again does not.
-		if st.Name == StateStreaming || st.Name == StateBackfilling {
-			r.failingSince = time.Time{}
-		}
 		r.state = st
 	}
+}
+
+func (r *run) resetStreak() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failingSince = time.Time{}
 }
 
 // fail records a failed run and returns when the failures began.
