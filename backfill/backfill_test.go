@@ -8,14 +8,22 @@ import (
 	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
-func TestABackfillOf20000RecordsLandsExactlyTheExpectedComments(t *testing.T) {
+// A backfill of many pages lands exactly one comment per record, each
+// billed once.
+//
+// 5,000 records in pages of 500 are the ten pages, nine page boundaries
+// and several upload batches (at most 1,024 comments each) that 20,000
+// records made with the default pages of 2,000, for a quarter of the
+// records to seed, map and compare under -race.
+func TestABackfillOfTenPagesLandsExactlyTheExpectedComments(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
-		t.Skip("20,000 records: skipped with -short")
+		t.Skip("5,000 records: skipped with -short")
 	}
-	const n = 20000
+	const n, page = 5_000, 500
 	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
 	seedEmails(t, w.Sim.Org, n, 100)
-	sum, err := w.backfill(t, setup{}).Run(context.Background(), backfill.Request{})
+	sum, err := w.backfill(t, setup{cfg: backfill.Config{PageSize: page}}).Run(context.Background(), backfill.Request{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,6 +33,9 @@ func TestABackfillOf20000RecordsLandsExactlyTheExpectedComments(t *testing.T) {
 	st := w.CM.Stats()
 	if st.New != n || st.BillableUnits != n || sum.Upload.BillableUnits != n {
 		t.Fatalf("CM counted %d new and billed %d units, the run %d; want %d each", st.New, st.BillableUnits, sum.Upload.BillableUnits, n)
+	}
+	if sum.Upload.SyncRequests < 5 || sum.RESTCalls < n/page {
+		t.Fatalf("%d sync requests and %d REST calls: want several batches and at least one call per page (%d)", sum.Upload.SyncRequests, sum.RESTCalls, n/page)
 	}
 	o := sum.Objects[0]
 	if o.Total != n || o.Read != n || o.Counts.Created != n {

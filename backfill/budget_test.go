@@ -13,6 +13,7 @@ import (
 )
 
 func TestTheAPIBudgetStopsTheBackfillCleanlyAndSaysWhenToResume(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{DailyAPILimit: 20})
 	ids := seedEmails(t, w.Sim.Org, 3000, 100)
 	now := time.Date(2026, 3, 2, 8, 30, 0, 0, time.UTC)
@@ -57,6 +58,7 @@ func TestTheAPIBudgetStopsTheBackfillCleanlyAndSaysWhenToResume(t *testing.T) {
 }
 
 func TestSalesforceRefusingACallForTheDailyLimitIsABudgetStop(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
 	seedEmails(t, w.Sim.Org, 600, 100)
 	// Other clients spend the allocation after the first page: the usage
@@ -77,6 +79,7 @@ func TestSalesforceRefusingACallForTheDailyLimitIsABudgetStop(t *testing.T) {
 // refusal, without a wait, names the limit, keeps its watermark, and the
 // next run, once the limit clears, resumes there and lands the rest.
 func TestABackfillMeetingRequestLimitExceededStopsAtOnceNamingItAndTheNextRunResumes(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
 	seedEmails(t, w.Sim.Org, 600, 100)
 	rec := &waits{}

@@ -46,6 +46,7 @@ func (w *world) bulkJobs() int {
 }
 
 func TestAutoReadsAboveTheThresholdThroughABulkJobAndLandsWhatRESTLands(t *testing.T) {
+	t.Parallel()
 	bulkWorld, restWorld := newWorld(t, simworld.Options{Bulk: quickBulk}), newWorld(t, simworld.Options{Bulk: quickBulk})
 	seedEmails(t, bulkWorld.Sim.Org, 230, 7)
 	seedEmails(t, restWorld.Sim.Org, 230, 7)
@@ -80,6 +81,7 @@ func TestAutoReadsAboveTheThresholdThroughABulkJobAndLandsWhatRESTLands(t *testi
 }
 
 func TestRESTStaysChosenBelowTheThreshold(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{Bulk: quickBulk})
 	seedEmails(t, w.Sim.Org, 60, 6)
 	sum, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Run(t.Context(), backfill.Request{})
@@ -98,6 +100,7 @@ func TestRESTStaysChosenBelowTheThreshold(t *testing.T) {
 }
 
 func TestAFailedBulkJobFallsBackToRESTWithOneLogLine(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{Bulk: quickBulk})
 	seedEmails(t, w.Sim.Org, 150, 5)
 	w.Sim.REST.FailNextBulkJobs(1, "QUERY_TIMEOUT: the query ran too long")
@@ -140,6 +143,7 @@ func stopAfterFirstBulkPage(t *testing.T, w *world) {
 }
 
 func TestAStoppedBulkRunResumesTheSameJobAndResendsAtMostOnePage(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{Bulk: quickBulk})
 	seedEmails(t, w.Sim.Org, 230, 10)
 	stopAfterFirstBulkPage(t, w)
@@ -161,6 +165,7 @@ func TestAStoppedBulkRunResumesTheSameJobAndResendsAtMostOnePage(t *testing.T) {
 }
 
 func TestExpiredBulkResultsStartANewJobFromTheWatermark(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{Bulk: quickBulk})
 	seedEmails(t, w.Sim.Org, 230, 10)
 	stopAfterFirstBulkPage(t, w)
@@ -177,6 +182,7 @@ func TestExpiredBulkResultsStartANewJobFromTheWatermark(t *testing.T) {
 }
 
 func TestTheEstimateSaysWhichAPIARunWouldUseAndTheRequestsOfEach(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{Bulk: quickBulk})
 	seedEmails(t, w.Sim.Org, 230, 10)
 	est, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Estimate(t.Context(), backfill.Request{})
@@ -205,6 +211,7 @@ func TestTheEstimateSaysWhichAPIARunWouldUseAndTheRequestsOfEach(t *testing.T) {
 // A dry run of a large object costs what the Bulk read costs, not the
 // REST pages the Bulk choice avoids.
 func TestADryRunOfALargeObjectReadsThroughTheBulkJobARunWouldUse(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{Bulk: sfsim.BulkConfig{QueueTime: -1, BaseTime: -1, PerRecordTime: -1}})
 	seedEmails(t, w.Sim.Org, 30_000, 1000)
 	est, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 10_000}}).Estimate(t.Context(), backfill.Request{})
@@ -226,6 +233,7 @@ func TestADryRunOfALargeObjectReadsThroughTheBulkJobARunWouldUse(t *testing.T) {
 // reported once, as it changes, so the progress display follows the job
 // (it used to show only the state at creation and the end).
 func TestEachStateOfABulkJobIsReportedOnceAsItChanges(t *testing.T) {
+	t.Parallel()
 	slow := sfsim.BulkConfig{QueueTime: time.Second, BaseTime: time.Second, PerRecordTime: -1, DefaultMaxRecords: 50}
 	w := newWorld(t, simworld.Options{Bulk: slow})
 	seedEmails(t, w.Sim.Org, 120, 6)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestConfigErrorsNameTheKeyAndTheFix(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		cfg  backfill.Config

@@ -18,6 +18,7 @@ import (
 // them in their newest version. (Chasing them pass after pass never ended
 // in a busy org.)
 func TestARunEndsAtItsStartInstantAndTheNextBringsWhatChangedMeanwhile(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
 	ids := seedEmails(t, w.Sim.Org, 1000, 50)
 	// Updated once the first page is on its way: records already handed
@@ -66,6 +67,7 @@ func TestARunEndsAtItsStartInstantAndTheNextBringsWhatChangedMeanwhile(t *testin
 }
 
 func TestRecordsSharingOneSystemModstampAcrossAPageBoundaryAreNotMissedOnResume(t *testing.T) {
+	t.Parallel()
 	clock := &fixedClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	// The budget allows three calls: COUNT() and two pages of 200, so the
 	// run stops inside the 450 records that share one SystemModstamp.
@@ -98,6 +100,7 @@ func TestRecordsSharingOneSystemModstampAcrossAPageBoundaryAreNotMissedOnResume(
 }
 
 func TestAStoppedBackfillResumesWithNothingLostAndNothingResent(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
 	seedEmails(t, w.Sim.Org, 3000, 100)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -125,6 +128,7 @@ func TestAStoppedBackfillResumesWithNothingLostAndNothingResent(t *testing.T) {
 }
 
 func TestRelationshipFieldsOfTheMappingAreQueriedAndMapped(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{})
 	caseID, err := w.Sim.Org.Create("Case", sfsim.Values{"Subject": "Broken parcel", "Status": "New"})
 	if err != nil {

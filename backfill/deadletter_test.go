@@ -14,6 +14,7 @@ import (
 )
 
 func TestRecordsThatCannotBeDeliveredAreDeadLetteredAndTheWatermarkPassesThem(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{})
 	ids := seedEmails(t, w.Sim.Org, 6, 1)
 	for i, id := range ids {

@@ -11,6 +11,7 @@ import (
 )
 
 func TestADryRunEstimateEqualsTheBillableUnitsOfTheRealRunThatFollows(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
 	ids := seedEmails(t, w.Sim.Org, 300, 50)
 	if _, err := w.backfill(t, setup{}).Run(context.Background(), backfill.Request{}); err != nil {

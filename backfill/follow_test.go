@@ -37,6 +37,7 @@ func (g *pollGate) sleep(ctx context.Context, _ time.Duration) error {
 }
 
 func TestFollowModePollsAnObjectWithoutChangeEventsAndAppliesItsDeletePolicy(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		policy      mapper.DeletePolicy
 		deletedStay bool

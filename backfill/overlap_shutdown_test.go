@@ -16,6 +16,7 @@ import (
 // transaction was still open. The default overlap re-reads that far back,
 // so the next run picks it up.
 func TestARecordCommittedLateBehindTheWatermarkIsReadByTheDefaultOverlap(t *testing.T) {
+	t.Parallel()
 	clock := &fixedClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	w := newWorld(t, simworld.Options{Clock: clock, DailyAPILimit: 1_000_000})
 	seedEmails(t, w.Sim.Org, 10, 10)
@@ -45,6 +46,7 @@ func TestARecordCommittedLateBehindTheWatermarkIsReadByTheDefaultOverlap(t *test
 // after the last page was settled are saved by the final save, so the
 // watermark is the last record CM accepted, not an older page's.
 func TestAStoppedBackfillSavesTheWatermarkOfTheLastDeliveredRecord(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
 	ids := seedEmails(t, w.Sim.Org, 400, 50)
 	ctx, cancel := context.WithCancel(context.Background())

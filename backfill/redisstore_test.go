@@ -11,6 +11,7 @@ import (
 // Every other test here runs on the embedded file store; this one runs the
 // same state (hashes, watermarks) through Redis.
 func TestARedisStoreKeepsTheBackfillStateLikeTheFileStore(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{Store: simworld.Redis})
 	seedEmails(t, w.Sim.Org, 500, 100)
 	for range 2 {

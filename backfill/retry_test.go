@@ -25,6 +25,7 @@ func (w *waits) sleep(ctx context.Context, d time.Duration) error {
 }
 
 func TestSalesforceServerErrorsAreRetriedWithGrowingWaitsAndTheRunCompletes(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{})
 	seedEmails(t, w.Sim.Org, 500, 100)
 	w.Sim.RESTFaults.Set(sfsim.RESTFaultSettings{ServerErrors: 3})
@@ -41,6 +42,7 @@ func TestSalesforceServerErrorsAreRetriedWithGrowingWaitsAndTheRunCompletes(t *t
 }
 
 func TestPersistentSalesforceServerErrorsStopTheRunAfterBoundedRetries(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{})
 	seedEmails(t, w.Sim.Org, 10, 10)
 	w.Sim.RESTFaults.Set(sfsim.RESTFaultSettings{ServerErrors: 1000})

@@ -6,6 +6,7 @@ import (
 )
 
 func TestQueriesReadInBackfillOrderWithinTheirBounds(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 123_456_789, time.UTC)
 	t1 := t0.Add(time.Hour)
 	for _, tc := range []struct {
@@ -32,6 +33,7 @@ func TestQueriesReadInBackfillOrderWithinTheirBounds(t *testing.T) {
 }
 
 func TestCountsTakeOnlyRecordsAfterThePositionWithIdBreakingTies(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name  string
@@ -53,6 +55,7 @@ func TestCountsTakeOnlyRecordsAfterThePositionWithIdBreakingTies(t *testing.T) {
 }
 
 func TestPositionsOrderByStampThenByIdByteForByte(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	a := Position{Modstamp: t0, ID: "02s5e000001AAAAAAA"}
 	b := Position{Modstamp: t0, ID: "02s5e000001aAAAAAA"} // lower case sorts after upper case
@@ -63,6 +66,7 @@ func TestPositionsOrderByStampThenByIdByteForByte(t *testing.T) {
 }
 
 func TestAStoredWatermarkWhoseIdCouldNotBeASalesforceIdIsRefused(t *testing.T) {
+	t.Parallel()
 	for _, id := range []string{"x' OR Id != '", "short", "02s5e000001AbCdEAK!"} {
 		if _, err := positionOfWatermark(Position{Modstamp: time.Now(), ID: id}.watermark()); err == nil {
 			t.Errorf("watermark ID %q accepted; it would go into SOQL", id)

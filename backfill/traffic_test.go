@@ -18,6 +18,7 @@ import (
 // time, for as long as the traffic lasted. What changed during the run is
 // read by the next one, which brings CM up to date.
 func TestAOneShotRunUnderSteadyTrafficEndsAfterOnePass(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
 	const seeded = 10_000
 	ids := seedEmails(t, w.Sim.Org, seeded, 100)
@@ -74,6 +75,7 @@ func TestAOneShotRunUnderSteadyTrafficEndsAfterOnePass(t *testing.T) {
 // when records change after every page it reads: the changes are the next
 // poll's. The first poll used to chase them and never reach the second.
 func TestEachPollOfFollowModeIsOnePassUnderSteadyChanges(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, simworld.Options{DailyAPILimit: 1_000_000})
 	ids := seedEmails(t, w.Sim.Org, 1_000, 100)
 	updates := 0

@@ -13,6 +13,7 @@ import (
 )
 
 func TestAWindowReadsOnlyItsSpanAndKeepsItsOwnWatermark(t *testing.T) {
+	t.Parallel()
 	clock := &fixedClock{t: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
 	w := newWorld(t, simworld.Options{Clock: clock})
 	before := seedEmails(t, w.Sim.Org, 30, 10) // 08:00
@@ -44,6 +45,7 @@ func TestAWindowReadsOnlyItsSpanAndKeepsItsOwnWatermark(t *testing.T) {
 }
 
 func TestSinceStartsAnObjectLaterThanItsWatermark(t *testing.T) {
+	t.Parallel()
 	clock := &fixedClock{t: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
 	w := newWorld(t, simworld.Options{Clock: clock})
 	old := seedEmails(t, w.Sim.Org, 25, 25)

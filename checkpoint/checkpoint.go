@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -98,4 +99,70 @@ func Reset(ctx context.Context, s replay.Store, lease replay.Lease) error {
 		return fmt.Errorf("this store (%T) cannot delete checkpoints", s)
 	}
 	return d.DeleteCheckpoint(ctx, lease)
+}
+
+// String is d in one line, as `sfcdc replay` prints it after the topic:
+// the state and what the next run does, or the replay ID, commit time
+// (unknown when not recorded), write time, fencing token, age (to the
+// minute) and verdict.
+func (d Description) String() string {
+	switch d.State {
+	case StateNone:
+		return "none (the next run starts from the configured start)"
+	case StateVanished:
+		return "vanished (it had a checkpoint that is gone: the next run recovers by backfill; `sfcdc replay reset` makes it start fresh instead)"
+	}
+	const layout = time.RFC3339
+	cp, commit := d.Checkpoint, "unknown"
+	if !cp.CommitTime.IsZero() {
+		commit = cp.CommitTime.UTC().Format(layout)
+	}
+	age := d.Age.Truncate(time.Minute)
+	verdict := "ok"
+	switch {
+	case d.Expired:
+		verdict = "EXPIRED: older than the 72h retention; the next run cannot resume it and recovers by backfill"
+	case d.Expiring:
+		verdict = fmt.Sprintf("WARNING: expires in %s; start the worker soon", (health.ReplayRetention - age).Truncate(time.Minute))
+	}
+	return fmt.Sprintf("replay_id=%s commit_time=%s written_at=%s token=%d age=%s %s",
+		hex.EncodeToString(cp.ReplayID), commit, cp.WrittenAt.UTC().Format(layout), cp.Token, age, verdict)
+}
+
+// Change changes org's topic checkpoint under the topic's lease, taken for
+// holder first, so that a running worker is refused at once (ErrHeld).
+// confirm sees the checkpoint as it is and may refuse (nothing changes);
+// it reports whether it waited (for a person to answer), and then the
+// lease, which may have lapsed meanwhile, is taken again before change
+// runs. A lease lost to another holder meanwhile (replay.ErrFenced) is an
+// error saying nothing changed. Change returns the checkpoint as it is
+// afterwards, and releases the lease before it returns.
+func Change(ctx context.Context, s replay.Store, org, topic, holder string,
+	confirm func(before Description) (waited bool, err error),
+	change func(context.Context, replay.Store, replay.Lease) error) (Description, error) {
+	lease, err := Acquire(ctx, s, org, topic, holder)
+	if err != nil {
+		return Description{}, err
+	}
+	defer func() { _ = s.ReleaseLease(context.WithoutCancel(ctx), lease) }()
+	before, err := Describe(ctx, s, org, topic, time.Now())
+	if err != nil {
+		return Description{}, err
+	}
+	waited, err := confirm(before)
+	if err != nil {
+		return Description{}, err
+	}
+	if waited {
+		if lease, err = Acquire(ctx, s, org, topic, holder); err != nil {
+			return Description{}, err
+		}
+	}
+	if err := change(ctx, s, lease); err != nil {
+		if errors.Is(err, replay.ErrFenced) {
+			return Description{}, fmt.Errorf("%s: the lease was lost to another holder meanwhile; nothing changed: %w", topic, err)
+		}
+		return Description{}, err
+	}
+	return Describe(ctx, s, org, topic, time.Now())
 }

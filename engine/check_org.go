@@ -60,7 +60,7 @@ func CheckSalesforce(ctx context.Context, spec integration.Spec, r *Report) erro
 		return integration.Invalid(err)
 	}
 	defer sf.Close()
-	psCfg := spec.Salesforce.PubSubConfig()
+	psCfg := PubSubConfig(spec.Salesforce)
 	psCfg.Logger = log
 	ps, err := pubsub.NewClient(psCfg, creds)
 	if err != nil {

@@ -231,7 +231,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if holder == "" {
 		holder = DefaultHolder()
 	}
-	cfg := e.spec.Run.DaemonConfig(org, holder)
+	cfg := DaemonConfig(e.spec.Run, org, holder)
 	cfg.Worker.FetchLinger = e.deps.Tuning.FetchLinger
 	cfg.Worker.MaxInFlightEvents = e.deps.Tuning.MaxInFlightEvents
 	if cfg.PollingObjects, err = e.pollingObjects(ctx); err != nil {
@@ -329,7 +329,7 @@ func (e *Engine) pubSub() (*pubsub.Client, error) {
 		e.ps = e.deps.PubSub
 		return e.ps, nil
 	}
-	cfg := e.spec.Salesforce.PubSubConfig()
+	cfg := PubSubConfig(e.spec.Salesforce)
 	cfg.Logger = e.log
 	newClient := pubsub.NewClient
 	if e.deps.PubSubPools != nil {

@@ -205,7 +205,7 @@ func TestAnEngineBackfillLoadsWhatTheOrgHeldBefore(t *testing.T) {
 func TestASharedPubSubClientCarriesTheStreamAndStaysOpenAfterClose(t *testing.T) {
 	w := newWorld(t)
 	spec := w.spec()
-	ps, err := pubsub.NewClient(spec.Salesforce.PubSubConfig(), engine.Credentials(spec.Salesforce, nil))
+	ps, err := pubsub.NewClient(engine.PubSubConfig(spec.Salesforce), engine.Credentials(spec.Salesforce, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

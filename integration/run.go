@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfcdc/sfcdc/pipeline"
+	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 )
 
@@ -69,24 +69,45 @@ func (r Run) Validate() error {
 }
 
 // problems lists what is wrong with the section, each naming its run.<key>.
-// A negative duration is named by its own key here (the pipeline names
-// several keys in one message, some not in this section) and zeroed for
-// the pipeline's check of the rest.
+// A negative duration is named by its own key; start and recovery must be
+// among their values (choiceProblems).
 func (r Run) problems() []string {
 	var out []string
 	for _, d := range []struct {
 		name  string
 		value *time.Duration
 	}{{"recovery_overlap", &r.RecoveryOverlap}, {"start_clock_skew", &r.StartClockSkew}, {"budget_retry", &r.BudgetRetry},
-		{"lease_ttl", &r.LeaseTTL}, {"flush_interval", &r.FlushInterval}, {"shutdown_grace", &r.ShutdownGrace}} {
+		{"lease_ttl", &r.LeaseTTL}, {"flush_interval", &r.FlushInterval}, {"shutdown_grace", &r.ShutdownGrace},
+		{"summary_interval", &r.SummaryInterval}} {
 		if *d.value < 0 {
 			out = append(out, fmt.Sprintf("run.%s: %s is negative; use 0 for the default", d.name, *d.value))
 			*d.value = 0
 		}
 	}
 	out = append(out, r.DeadLetters.problems()...)
-	out = append(out, Keyed("run.", r.DaemonConfig("org", "holder").Validate())...)
+	out = append(out, r.choiceProblems()...)
 	return append(out, Keyed("run.", r.storeKeyProblems())...)
+}
+
+// The values of run.start and run.recovery. engine turns them into the
+// pipeline's own (engine.DaemonConfig); its tests check that the pipeline
+// accepts each of them, so the two lists cannot drift apart.
+var (
+	StartValues    = []string{"backfill", "earliest", "latest"}
+	RecoveryValues = []string{"backfill", "stop"}
+)
+
+// choiceProblems names a run.start or run.recovery that is none of its
+// values (empty takes the default: backfill).
+func (r Run) choiceProblems() []string {
+	var out []string
+	if r.Start != "" && !slices.Contains(StartValues, r.Start) {
+		out = append(out, fmt.Sprintf("run.start: %s is not backfill, earliest or latest", quote.Value(r.Start)))
+	}
+	if r.Recovery != "" && !slices.Contains(RecoveryValues, r.Recovery) {
+		out = append(out, fmt.Sprintf("run.recovery: %s is not backfill or stop", quote.Value(r.Recovery)))
+	}
+	return out
 }
 
 // storeKeyProblems applies the store's rule for names (replay.CheckName)
@@ -118,17 +139,4 @@ func (r Run) Grace() time.Duration {
 		return r.ShutdownGrace
 	}
 	return DefaultShutdownGrace
-}
-
-// DaemonConfig is the pipeline's view of the section. Uploads drain for
-// half the grace, leaving the rest for the checkpoint flush and lease
-// release.
-func (r Run) DaemonConfig(org, holder string) pipeline.DaemonConfig {
-	return pipeline.DaemonConfig{
-		Org: org, Holder: holder,
-		Start: pipeline.NewTopicStart(r.Start), Recovery: pipeline.RecoveryPolicy(r.Recovery),
-		RecoveryOverlap: r.RecoveryOverlap, StartClockSkew: r.StartClockSkew, PollingObjects: slices.Clone(r.PollingObjects),
-		BudgetRetry: r.BudgetRetry, SummaryInterval: r.SummaryInterval,
-		Worker: pipeline.Config{LeaseTTL: r.LeaseTTL, FlushInterval: r.FlushInterval, DrainTimeout: r.Grace() / 2},
-	}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfcdc/sfcdc/pubsub"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/salesforce"
 )
@@ -90,12 +89,6 @@ func isLoopback(endpoint string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// PubSubConfig is the Pub/Sub client's configuration for this section;
-// its Logger is the caller's to add.
-func (s Salesforce) PubSubConfig() pubsub.Config {
-	return pubsub.Config{Endpoint: s.PubSubEndpoint, CAFile: s.CAFile, Plaintext: s.Insecure, Watchdog: s.Watchdog}
 }
 
 // RESTConfig is the REST client's configuration for this section.

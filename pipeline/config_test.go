@@ -7,6 +7,7 @@ import (
 )
 
 func TestConfigValidateNamesEveryBadKey(t *testing.T) {
+	t.Parallel()
 	good := Config{Org: "00D000000000001AAA", Topic: "/data/CaseChangeEvent", Holder: "host-1"}
 	tests := []struct {
 		name   string
@@ -38,6 +39,7 @@ func TestConfigValidateNamesEveryBadKey(t *testing.T) {
 }
 
 func TestTheZeroStartIsEarliestNeverLatest(t *testing.T) {
+	t.Parallel()
 	c := Config{}.withDefaults()
 	if c.Start != StartEarliest {
 		t.Fatalf("default start = %q, want %q", c.Start, StartEarliest)

@@ -60,6 +60,7 @@ func (w *world) startDaemon(t testing.TB, objects []mapper.ObjectMapping, tune f
 var casesOnly = []mapper.ObjectMapping{{Object: "Case"}}
 
 func TestATopicNeverSeenIsBackfilledThenStreamed(t *testing.T) {
+	t.Parallel()
 	clock := &stepClock{now: time.Now().UTC()}
 	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Clock = clock })
 	before := w.createCases(t, 0, 5)
@@ -75,6 +76,7 @@ func TestATopicNeverSeenIsBackfilledThenStreamed(t *testing.T) {
 }
 
 func TestAnExpiredReplayIDIsRecoveredByBackfillWithNothingLost(t *testing.T) {
+	t.Parallel()
 	clock := &stepClock{now: time.Now().UTC()}
 	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Clock = clock })
 	const topic = "/data/CaseChangeEvent"
@@ -100,6 +102,7 @@ func TestAnExpiredReplayIDIsRecoveredByBackfillWithNothingLost(t *testing.T) {
 }
 
 func TestTheStopPolicyReportsAnExpiredReplayID(t *testing.T) {
+	t.Parallel()
 	clock := &stepClock{now: time.Now().UTC()}
 	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Clock = clock })
 	stopPolicy := func(c *pipeline.DaemonConfig) { c.Recovery = pipeline.RecoverStop }
@@ -134,6 +137,7 @@ func (w *world) createCases(t *testing.T, first, n int) []string {
 }
 
 func TestAVanishedCheckpointIsRecoveredByBackfillWithNothingLost(t *testing.T) {
+	t.Parallel()
 	w := newRedisWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	d := w.startDaemon(t, casesOnly, nil)
@@ -155,6 +159,7 @@ func TestAVanishedCheckpointIsRecoveredByBackfillWithNothingLost(t *testing.T) {
 }
 
 func TestPollingObjectsAreReadOverRESTWhileTheDaemonRuns(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	d := w.startDaemon(t, casesOnly, func(c *pipeline.DaemonConfig) { c.PollingObjects = []string{"Case"} })
 	polled := w.createCases(t, 0, 3)
@@ -166,6 +171,7 @@ func TestPollingObjectsAreReadOverRESTWhileTheDaemonRuns(t *testing.T) {
 }
 
 func TestAGapOverflowIsResyncedByBackfillInsteadOfOnlyDeadLettered(t *testing.T) {
+	t.Parallel()
 	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Org.MaxTransactionChanges = 2 })
 	d := w.startDaemon(t, casesOnly, func(c *pipeline.DaemonConfig) { c.Start = pipeline.NewTopicEarliest })
 	var ids []string
@@ -190,6 +196,7 @@ func TestAGapOverflowIsResyncedByBackfillInsteadOfOnlyDeadLettered(t *testing.T)
 }
 
 func TestObjectsWithoutChangeEventsAreFoundByDescribe(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	objects := []mapper.ObjectMapping{{Object: "Case"}, {Object: "CaseComment"}, {Object: "EmailMessage"}}
 	polling, err := pipeline.ObjectsWithoutChangeEvents(t.Context(), w.Salesforce, objects)
@@ -199,6 +206,7 @@ func TestObjectsWithoutChangeEventsAreFoundByDescribe(t *testing.T) {
 }
 
 func TestASecondDaemonStandsByAndTakesOverWhenTheFirstStops(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	holder := func(name string) func(*pipeline.DaemonConfig) {
 		return func(c *pipeline.DaemonConfig) { c.Holder = name; c.Start = pipeline.NewTopicEarliest }
@@ -218,6 +226,7 @@ func TestASecondDaemonStandsByAndTakesOverWhenTheFirstStops(t *testing.T) {
 // EARLIEST must pass those events instead of replaying older text on top
 // and billing each change again.
 func TestARecoveryBillsRecordsChangedDuringTheDowntimeOnce(t *testing.T) {
+	t.Parallel()
 	clock := &stepClock{now: time.Now().UTC()}
 	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Clock = clock })
 	// No initial backfill: only the recovery's own start instant may pass

@@ -47,6 +47,7 @@ func (w *world) deadLetterRetrier(t *testing.T, objects []mapper.ObjectMapping, 
 // itself once CM takes it again, 5 minutes (of a clock the test moves)
 // after the dead letter was written, and the dead letter goes.
 func TestADeadLetterCMRejectedIsRetriedByTheRunningDaemonAfterCMHeals(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.Gate.Reject("REJECTED-FOR-NOW")
 	clock := deadletter.NewManualClock(time.Now())
@@ -80,6 +81,7 @@ func TestADeadLetterCMRejectedIsRetriedByTheRunningDaemonAfterCMHeals(t *testing
 // in flight at a time, a write made from the uploader's outcome callback
 // would hold every later upload behind it.)
 func TestASlowDeadLetterWriteDoesNotHoldBackTheOtherUploads(t *testing.T) {
+	t.Parallel()
 	w := newRedisWorld(t)
 	w.Gate.Reject("INVALID-COMMENT")
 	slow := w.slowStore(t, time.Second)
@@ -271,6 +273,7 @@ func copySlowly(dst io.Writer, src io.Reader, delay time.Duration) {
 // without holding back the other uploads, and the checkpoint stays before
 // the dead-lettered event until the dead letter is stored.
 func TestADeadLetterTheStoreRefusesIsWrittenAgainAndTheCheckpointWaitsForIt(t *testing.T) {
+	t.Parallel()
 	w := newRedisWorld(t)
 	w.Gate.Reject("INVALID-COMMENT")
 	proxy := startProxy(t, simworld.RedisAddr(), 0)

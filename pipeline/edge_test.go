@@ -40,6 +40,7 @@ func (c *countingSource) snapshot() [][]string {
 }
 
 func TestUpdatesOfManyEventsShareOneRetrieveCall(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/EmailMessageChangeEvent"
 	caseID, err := w.Sim.Org.Create("Case", caseValues(0))
@@ -78,6 +79,7 @@ func TestUpdatesOfManyEventsShareOneRetrieveCall(t *testing.T) {
 }
 
 func TestAMergedEventIsDoneOnlyWhenEveryRecordsCommentIsAccepted(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/EmailMessageChangeEvent"
 	// One comment per request, so CM can accept two records of the event
@@ -137,6 +139,7 @@ func TestAMergedEventIsDoneOnlyWhenEveryRecordsCommentIsAccepted(t *testing.T) {
 }
 
 func TestAPoisonEventIsDeadLetteredAndPassed(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	r := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}})
@@ -158,6 +161,7 @@ func TestAPoisonEventIsDeadLetteredAndPassed(t *testing.T) {
 }
 
 func TestAVanishedCheckpointStopsTheWorkerInsteadOfStartingAtLatest(t *testing.T) {
+	t.Parallel()
 	w := newRedisWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	r := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}})
@@ -175,6 +179,7 @@ func TestAVanishedCheckpointStopsTheWorkerInsteadOfStartingAtLatest(t *testing.T
 }
 
 func TestASecondWorkerIsKeptOutByTheLease(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	first := w.start(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}})
@@ -191,6 +196,7 @@ func TestASecondWorkerIsKeptOutByTheLease(t *testing.T) {
 }
 
 func TestARecordWhoseFetchIsRefusedIsDeadLetteredAndPassed(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	// A property on a field the org does not have: the event cannot carry
@@ -215,6 +221,7 @@ func TestARecordWhoseFetchIsRefusedIsDeadLetteredAndPassed(t *testing.T) {
 }
 
 func TestAWorkerWhoseLeaseIsTakenOverStops(t *testing.T) {
+	t.Parallel()
 	w := newRedisWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	r := w.startWith(t, setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "Case"}}},
@@ -263,6 +270,7 @@ func (s *staleSource) Retrieve(ctx context.Context, object string, ids, fields [
 // A DELETE must not overtake the fetch of an earlier UPDATE of the same
 // record: the fetched (pre-delete) record would bring the comment back.
 func TestADeleteWaitsForAnEarlierFetchOfItsRecord(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	id, _ := w.create(t, "Case", caseValues(0))

@@ -25,6 +25,7 @@ func internalStore(t *testing.T) *replay.FileStore {
 // from before the request): the keeper refuses the write as fenced and
 // declares the lease lost.
 func TestAPausedHolderPastItsDeadlineWritesNoCheckpoint(t *testing.T) {
+	t.Parallel()
 	store := internalStore(t)
 	const org, topic = "00D000000000001AAA", "/data/CaseChangeEvent"
 	lease, err := store.AcquireLease(t.Context(), org, topic, "paused", time.Minute)
@@ -99,6 +100,7 @@ func TestAKeeperRenewsTheLeaseAndRecordsCheckpoints(t *testing.T) {
 }
 
 func TestAStandbyRetriesWhenTheHeldLeaseWouldExpire(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ retry, remaining, want time.Duration }{
 		{15 * time.Second, 4 * time.Second, 4*time.Second + 20*time.Millisecond},
 		{15 * time.Second, 0, 20 * time.Millisecond},

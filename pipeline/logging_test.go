@@ -59,6 +59,7 @@ func logTo(logs *logBuffer, level slog.Level) func(*pipeline.Options) {
 }
 
 func TestARunLogsEachStateChangeTheLoadsCountsAndAPeriodicSummaryAtInfo(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.createCases(t, 0, 4)
 	var logs logBuffer
@@ -91,6 +92,7 @@ func TestARunLogsEachStateChangeTheLoadsCountsAndAPeriodicSummaryAtInfo(t *testi
 }
 
 func TestACMOutageIsLoggedOnceWhenItStartsAndOnceWhenItClears(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	var logs logBuffer
 	d := w.startDaemonWith(t, casesOnly, daemonTuning{options: logTo(&logs, slog.LevelDebug)})
@@ -119,6 +121,7 @@ func TestACMOutageIsLoggedOnceWhenItStartsAndOnceWhenItClears(t *testing.T) {
 }
 
 func TestAStandbyLogsWhoHoldsTheLeaseAndTheTakeOverAtInfo(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	holder := func(name string) func(*pipeline.DaemonConfig) {

@@ -39,6 +39,7 @@ func (w *world) awaitCheckpointAtTip(t *testing.T, topic string) {
 // times and showed older text in CM meanwhile). Changes committed while
 // the backfill runs and after it still arrive through the stream.
 func TestRecordsChangedBeforeTheFirstStartAreBilledOnceAndNothingFallsBetween(t *testing.T) {
+	t.Parallel()
 	// The org's clock runs ten minutes behind until the daemon starts, so
 	// the changes made before it lie well outside the clock-skew margin,
 	// as the changes of the past 72 hours of a real org do.
@@ -106,6 +107,7 @@ func TestRecordsChangedBeforeTheFirstStartAreBilledOnceAndNothingFallsBetween(t 
 // backfill covered keeps passing them: the start instant is stored with
 // the topic, not only held by the process that took it.
 func TestARestartKeepsPassingTheEventsTheInitialBackfillCovered(t *testing.T) {
+	t.Parallel()
 	clock := &stepClock{now: time.Now().UTC().Add(-10 * time.Minute)}
 	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Clock = clock })
 	var positions [][]byte // of the 8 events, in bus order
@@ -150,6 +152,7 @@ func TestARestartKeepsPassingTheEventsTheInitialBackfillCovered(t *testing.T) {
 // already backfilled, every change committed in the ten minutes after the
 // backfill read, and those records would never reach CM.
 func TestTheStartInstantIsTakenOnSalesforcesClock(t *testing.T) {
+	t.Parallel()
 	clock := &stepClock{now: time.Now().UTC().Add(-10 * time.Minute)} // stays behind the host
 	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Clock = clock })
 	before := w.createCases(t, 0, 2)

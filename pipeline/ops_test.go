@@ -71,6 +71,7 @@ func (w *world) status(t *testing.T, topic string) replay.Status {
 // stands by, writes no status, and takes over when the holder stops
 // (which releases the lease, long before its TTL would run out).
 func TestTwoDaemonsStartingTogetherBackfillOnceAndTheStandbyTakesOver(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	before := w.createCases(t, 0, 20)
@@ -143,6 +144,7 @@ func TestTwoDaemonsStartingTogetherBackfillOnceAndTheStandbyTakesOver(t *testing
 // no more fetches or uploads, and its checkpoint stays where it was. When
 // the lease comes free it takes the topic again, its counters intact.
 func TestAHolderThatLosesItsLeaseStartsNoFetchOrUploadAndMovesNoCheckpoint(t *testing.T) {
+	t.Parallel()
 	w := newRedisWorld(t)
 	const topic = "/data/EmailMessageChangeEvent"
 	caseID, err := w.Sim.Org.Create("Case", caseValues(0))
@@ -227,6 +229,7 @@ func TestAHolderThatLosesItsLeaseStartsNoFetchOrUploadAndMovesNoCheckpoint(t *te
 // counts equal to CM's own, the stream's times; "stopped" after a clean
 // shutdown. The daemon's Snapshot tells the same.
 func TestTheHolderWritesTheTopicStatusAndStopped(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	loaded := w.createCases(t, 0, 5) // loaded by the initial backfill
@@ -288,6 +291,7 @@ func TestTheHolderWritesTheTopicStatusAndStopped(t *testing.T) {
 // event on its own, with the change's commit time, so a retry can refetch
 // them one by one.
 func TestARefusedFetchDeadLettersEachRecordOfAMergedEvent(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	broken := []mapper.ObjectMapping{{Object: "Case", Comment: mapper.CommentMapping{
@@ -335,6 +339,7 @@ func TestARefusedFetchDeadLettersEachRecordOfAMergedEvent(t *testing.T) {
 // The initial backfill runs under the topic lease: losing the lease in the
 // middle of it stops it (no further page is read) and the daemon stands by.
 func TestLosingTheLeaseStopsTheInitialBackfill(t *testing.T) {
+	t.Parallel()
 	w := newRedisWorld(t)
 	const topic, total = "/data/CaseChangeEvent", 450
 	w.createCases(t, 0, total)

@@ -13,6 +13,7 @@ import (
 // An UPDATE whose changed fields feed nothing the mapping uses is done
 // without a REST call and without an upload.
 func TestAnUpdateTouchingNoMappedFieldCostsNoRESTCallAndNoUpload(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	source := &countingSource{next: w.Salesforce}
@@ -38,6 +39,7 @@ func TestAnUpdateTouchingNoMappedFieldCostsNoRESTCallAndNoUpload(t *testing.T) {
 
 // Gap events carry only a header: the worker fetches their records.
 func TestAGapEventsRecordIsFetchedAndUploaded(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	source := &countingSource{next: w.Salesforce}
@@ -69,6 +71,7 @@ func TestAGapEventsRecordIsFetchedAndUploaded(t *testing.T) {
 // Collections retrieve returns only an object's own fields, so a mapping
 // that needs a parent's field (Parent.CaseNumber) is read with SOQL.
 func TestParentRelationshipFieldsAreReadWithAQuery(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/EmailMessageChangeEvent"
 	caseID, err := w.Sim.Org.Create("Case", caseValues(0))
@@ -96,6 +99,7 @@ func TestParentRelationshipFieldsAreReadWithAQuery(t *testing.T) {
 // A topic never seen starts where the configuration says: earliest takes
 // every retained event, latest only what happens after the subscription.
 func TestATopicNeverSeenStartsAtTheConfiguredPosition(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name        string
 		start       pipeline.StartPosition
@@ -130,6 +134,7 @@ func TestATopicNeverSeenStartsAtTheConfiguredPosition(t *testing.T) {
 // event's replay ID and the reason; the events after it still land and the
 // checkpoint passes it.
 func TestACommentCMRejectsIsDeadLetteredWithItsReplayIDAndTheStreamGoesOn(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	w.Gate.Reject("REJECT-ME")

@@ -18,6 +18,7 @@ import (
 // payload, CM would be sent back to the first text (billed) and then
 // forward to the newest again (billed): two units for nothing.
 func TestAReplayedCreateOfARecordChangedSinceIsNotBilledAgain(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	objects := []mapper.ObjectMapping{{Object: "Case"}}
 	const topic = "/data/CaseChangeEvent"

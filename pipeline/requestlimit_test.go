@@ -22,6 +22,7 @@ import (
 // the topic streams again and every change lands. The fetch used to
 // retry for ever, the topic showing streaming.
 func TestAStreamingFetchAtTheRequestLimitPausesOnlyItsTopicAndLosesNothing(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	caseID, err := w.Sim.Org.Create("Case", caseValues(0))
 	if err != nil {
@@ -83,6 +84,7 @@ func TestAStreamingFetchAtTheRequestLimitPausesOnlyItsTopicAndLosesNothing(t *te
 // overflow, and once the limit clears the resync runs again and every
 // record of the overflowed transaction lands, with no dead letter.
 func TestAGapOverflowResyncAtTheRequestLimitPausesTheTopicInsteadOfDeadLettering(t *testing.T) {
+	t.Parallel()
 	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.Org.MaxTransactionChanges = 2 })
 	d := w.startDaemon(t, casesOnly, func(c *pipeline.DaemonConfig) {
 		c.Start, c.BudgetRetry = pipeline.NewTopicEarliest, 200*time.Millisecond
@@ -121,6 +123,7 @@ func TestAGapOverflowResyncAtTheRequestLimitPausesTheTopicInsteadOfDeadLettering
 // worker stops with the reason, as the subscriber does, instead of
 // dead-lettering every record it meets, and checkpoints nothing past it.
 func TestAFetchWithoutARenewableSessionStopsTheWorkerInsteadOfDeadLettering(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	id, _ := w.create(t, "Case", caseValues(0))
 	if err := w.Sim.Org.Update(id, sfsim.Values{"Description": "edited: the UPDATE needs a fetch"}); err != nil {

@@ -14,6 +14,7 @@ import (
 // shutdown can write the checkpoint: after a stop it must be the last
 // event handled, so a restart receives nothing again.
 func TestTheCheckpointIsFlushedAtShutdownToTheLastHandledEvent(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	r := w.startWith(t, setup{topic: caseTopic, objects: casesOnly}, func(c *pipeline.Config, _ *pipeline.Options) {
 		c.FlushInterval = time.Hour
@@ -39,6 +40,7 @@ func TestTheCheckpointIsFlushedAtShutdownToTheLastHandledEvent(t *testing.T) {
 // follows them, so a quiet topic's replay ID does not age past the 72 h
 // retention (reliability F28).
 func TestAQuietTopicsCheckpointFollowsTheKeepalives(t *testing.T) {
+	t.Parallel()
 	w := newWorldWith(t, func(c *sfsim.SimConfig) { c.PubSub.Keepalive = 50 * time.Millisecond })
 	d := w.startDaemon(t, casesOnly, nil)
 	caseID, casePos := w.create(t, "Case", caseValues(0))

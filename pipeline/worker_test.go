@@ -29,6 +29,7 @@ func emailValues(caseID string, i int) sfsim.Values {
 }
 
 func TestCasesAndEmailsBecomeCommentsAndTheCheckpointReachesTheLastEvent(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/ChangeEvents"
 	r := w.start(t, setup{topic: topic, objects: casesAndEmails})
@@ -72,6 +73,7 @@ func TestCasesAndEmailsBecomeCommentsAndTheCheckpointReachesTheLastEvent(t *test
 }
 
 func TestCheckpointNeverPassesAnEventCMHasNotAccepted(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/CaseChangeEvent"
 	// One comment per request, so CM can accept 4 while 3 keeps failing.
@@ -107,6 +109,7 @@ func TestCheckpointNeverPassesAnEventCMHasNotAccepted(t *testing.T) {
 }
 
 func TestRestartResumesFromTheCheckpointWithNothingLost(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	const topic = "/data/EmailMessageChangeEvent"
 	emailsOnly := setup{topic: topic, objects: []mapper.ObjectMapping{{Object: "EmailMessage"}}}

@@ -18,6 +18,7 @@ func shippingAddressComponents() []string {
 
 // The worked examples of salesforce.md §3.9 against the Account fixture.
 func TestExpandBitmapNamesTheFieldsOfTheAccountExamples(t *testing.T) {
+	t.Parallel()
 	schema := compileFile(t, "account", accountSchemaPath)
 	tests := []struct {
 		name    string
@@ -59,6 +60,7 @@ func TestExpandBitmapNamesTheFieldsOfTheAccountExamples(t *testing.T) {
 }
 
 func TestExpandBitmapRejectsEntriesThatDoNotFitTheSchema(t *testing.T) {
+	t.Parallel()
 	schema := compileFile(t, "account", accountSchemaPath)
 	tests := []struct {
 		name    string
@@ -101,6 +103,7 @@ func TestExpandBitmapRejectsEntriesThatDoNotFitTheSchema(t *testing.T) {
 }
 
 func TestBitmapErrorQuotesAtMostAShortPrefixOfTheEntry(t *testing.T) {
+	t.Parallel()
 	schema := compileFile(t, "account", accountSchemaPath)
 	entry := "0x" + strings.Repeat("F", 10_000)
 	_, err := schema.ExpandBitmap([]string{entry})
@@ -135,6 +138,7 @@ const compoundShapesSchema = `{
   ]}`
 
 func TestExpandBitmapFindsTheRecordInsideEachCompoundShape(t *testing.T) {
+	t.Parallel()
 	schema, err := CompileSchema("contact", compoundShapesSchema)
 	if err != nil {
 		t.Fatal(err)

@@ -59,6 +59,7 @@ func assertEventEqual(t *testing.T, got, want *Event) {
 // The README event behind the fixture, re-encoded with its bitmap, decodes to
 // the values and the expanded changedFields the fixture shows.
 func TestDecodeReproducesTheDecodedAccountEventOfTheFixture(t *testing.T) {
+	t.Parallel()
 	var fixture struct {
 		ID       string         `json:"id"`
 		SchemaID string         `json:"schemaId"`
@@ -150,6 +151,7 @@ func emptyIfNil(s []string) []string {
 }
 
 func TestDecodeEmailMessageEventsExactly(t *testing.T) {
+	t.Parallel()
 	schemaJSON := mustReadFile(t, emailMessageSchemaPath)
 	ms := func(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 	tests := []struct {
@@ -249,6 +251,7 @@ func TestDecodeEmailMessageEventsExactly(t *testing.T) {
 }
 
 func TestDecodePlatformEventHasNoHeaderAndTypedFields(t *testing.T) {
+	t.Parallel()
 	schemaJSON := mustReadFile(t, platformEventSchemaPath)
 	payload := encodeJSON(t, schemaJSON, map[string]any{
 		"CreatedDate": int64(1717171717000), "CreatedById": "0055j000001AbCdAAK",
@@ -290,6 +293,7 @@ const normalisationSchema = `{
   ]}`
 
 func TestDecodeFlattensUnionsAtEveryDepthAndAppliesTheDateTimeRule(t *testing.T) {
+	t.Parallel()
 	schema, err := CompileSchema("widget", normalisationSchema)
 	if err != nil {
 		t.Fatal(err)
@@ -334,6 +338,7 @@ func TestDecodeFlattensUnionsAtEveryDepthAndAppliesTheDateTimeRule(t *testing.T)
 }
 
 func TestDateTimeRule(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, doc string
 		want      bool
@@ -374,6 +379,7 @@ func forgedBlockCountPayload() []byte {
 }
 
 func TestDecodeTurnsBadEventsIntoPoisonErrors(t *testing.T) {
+	t.Parallel()
 	schemaJSON := mustReadFile(t, emailMessageSchemaPath)
 	valid := encodeJSON(t, schemaJSON, map[string]any{"ChangeEventHeader": emailHeader(ChangeUpdate, []string{"0x100000000"}, nil, nil)})
 	encodeWithHeader := func(header map[string]any) []byte {
@@ -423,6 +429,7 @@ func TestDecodeTurnsBadEventsIntoPoisonErrors(t *testing.T) {
 }
 
 func TestDecodeReportsSchemaTroubleApartFromPoison(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		schemaJSON string
@@ -452,6 +459,7 @@ func TestDecodeReportsSchemaTroubleApartFromPoison(t *testing.T) {
 }
 
 func TestGoavroAllocationCapsAreSetAtStartUp(t *testing.T) {
+	t.Parallel()
 	if goavro.MaxBlockCount != maxAvroBlockCount || goavro.MaxBlockSize != maxAvroBlockSize {
 		t.Errorf("goavro caps = %d items, %d bytes; want %d, %d", goavro.MaxBlockCount, goavro.MaxBlockSize, maxAvroBlockCount, maxAvroBlockSize)
 	}

@@ -63,6 +63,7 @@ func simEvents(t *testing.T, n int) ([]sfsim.BusEvent, map[string]*WriterSchema)
 }
 
 func TestFastDecodeMatchesGoavro(t *testing.T) {
+	t.Parallel()
 	events, schemas := simEvents(t, 1500)
 	for _, ev := range events {
 		s := schemas[ev.SchemaID]
@@ -83,6 +84,7 @@ func TestFastDecodeMatchesGoavro(t *testing.T) {
 // Damaged payloads: whatever the fast path accepts, goavro accepts with
 // the same result; the rest goes to goavro, which reports the error.
 func TestFastDecodeNeverAcceptsWhatGoavroWouldNot(t *testing.T) {
+	t.Parallel()
 	events, schemas := simEvents(t, 200)
 	rng := rand.New(rand.NewPCG(1, 2))
 	accepted, refused := 0, 0
@@ -120,6 +122,7 @@ func TestFastDecodeNeverAcceptsWhatGoavroWouldNot(t *testing.T) {
 
 // Every type the direct decoder covers, in one schema, against goavro.
 func TestFastDecodeCoversEveryTypeItClaims(t *testing.T) {
+	t.Parallel()
 	const schema = `{"type":"record","name":"T","namespace":"x","fields":[
 	 {"name":"b","type":"boolean"},{"name":"i","type":"int"},{"name":"l","type":"long"},
 	 {"name":"f","type":"float"},{"name":"d","type":"double"},{"name":"s","type":"string"},{"name":"y","type":"bytes"},
@@ -153,6 +156,7 @@ func TestFastDecodeCoversEveryTypeItClaims(t *testing.T) {
 }
 
 func TestFastDecodeLeavesUncoveredSchemasToGoavro(t *testing.T) {
+	t.Parallel()
 	for _, schema := range []string{
 		`{"type":"record","name":"T","fields":[{"name":"t","type":{"type":"long","logicalType":"timestamp-millis"}}]}`,
 		`{"type":"record","name":"T","fields":[{"name":"u","type":["null","string","long"]}]}`,
@@ -179,6 +183,7 @@ func TestFastDecodeLeavesUncoveredSchemasToGoavro(t *testing.T) {
 // strings, which the pipeline may keep, are copied on their own so that
 // they never pin a whole payload.
 func TestFastDecodeSharesOnePayloadCopyExceptForTheHeader(t *testing.T) {
+	t.Parallel()
 	const schema = `{"type":"record","name":"T","namespace":"x","fields":[
 	 {"name":"ChangeEventHeader","type":{"type":"record","name":"H","fields":[{"name":"recordIds","type":{"type":"array","items":"string"}}]}},
 	 {"name":"Subject","type":["null","string"]},{"name":"TextBody","type":["null","string"]}]}`

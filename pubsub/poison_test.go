@@ -12,6 +12,7 @@ import (
 // A forged payload is handed out as poison with its replay ID, and the
 // stream goes on with the next event.
 func TestAnUndecodableEventIsPoisonAndTheStreamGoesOn(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 41, PlatformEvents: []sfsim.PlatformEvent{{Name: "Alert__e", Fields: []sfsim.FieldSpec{{Name: "Message__c", Type: sfsim.TypeString}}}}}, time.Minute)
 	good, schemaID, err := h.sim.Org.EncodePlatformEvent("Alert__e", sfsim.Values{"Message__c": "disk full"})
 	if err != nil {

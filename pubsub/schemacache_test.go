@@ -38,7 +38,7 @@ func yieldUntil(cond func() bool) {
 }
 
 func TestSchemaCacheFetchesAMissingSchemaOnceForConcurrentCallers(t *testing.T) {
-	expectNoLeakedGoroutines(t)
+	expectNoLeakedGoroutines(t) // checks every goroutine of the process: not parallel
 	source := newMemorySource(map[string]string{"em": mustReadFile(t, emailMessageSchemaPath)})
 	source.gate = make(chan struct{})
 	cache := NewSchemaCache(source, 0)
@@ -72,6 +72,7 @@ func TestSchemaCacheFetchesAMissingSchemaOnceForConcurrentCallers(t *testing.T) 
 }
 
 func TestSchemaCacheDropsTheLeastRecentlyUsedSchemaWhenFull(t *testing.T) {
+	t.Parallel()
 	schemaJSON := mustReadFile(t, emailMessageSchemaPath)
 	source := newMemorySource(map[string]string{"a": schemaJSON, "b": schemaJSON, "c": schemaJSON})
 	cache := NewSchemaCache(source, 2)
@@ -98,6 +99,7 @@ func TestSchemaCacheDropsTheLeastRecentlyUsedSchemaWhenFull(t *testing.T) {
 }
 
 func TestSchemaCacheDoesNotRememberAFailedFetch(t *testing.T) {
+	t.Parallel()
 	source := newMemorySource(map[string]string{})
 	cache := NewSchemaCache(source, 0)
 	if _, err := cache.Get(context.Background(), "late"); !errors.Is(err, ErrUnknownSchema) {
@@ -112,7 +114,7 @@ func TestSchemaCacheDoesNotRememberAFailedFetch(t *testing.T) {
 }
 
 func TestSchemaCacheWaiterFetchesItselfWhenTheLeaderGivesUp(t *testing.T) {
-	expectNoLeakedGoroutines(t)
+	expectNoLeakedGoroutines(t) // checks every goroutine of the process: not parallel
 	source := newMemorySource(map[string]string{"em": mustReadFile(t, emailMessageSchemaPath)})
 	source.gate = make(chan struct{})
 	cache := NewSchemaCache(source, 0)
@@ -144,7 +146,7 @@ func TestSchemaCacheWaiterFetchesItselfWhenTheLeaderGivesUp(t *testing.T) {
 }
 
 func TestSchemaCacheWaiterStopsWaitingWhenItsContextEnds(t *testing.T) {
-	expectNoLeakedGoroutines(t)
+	expectNoLeakedGoroutines(t) // checks every goroutine of the process: not parallel
 	source := newMemorySource(map[string]string{"em": mustReadFile(t, emailMessageSchemaPath)})
 	source.gate = make(chan struct{})
 	cache := NewSchemaCache(source, 0)
@@ -181,6 +183,7 @@ func emailMessageV2(t *testing.T) string {
 }
 
 func TestDecodeUsesEachEventsOwnSchemaWhenATopicChangesSchema(t *testing.T) {
+	t.Parallel()
 	v1, v2 := mustReadFile(t, emailMessageSchemaPath), emailMessageV2(t)
 	source := newMemorySource(map[string]string{"em-v1": v1, "em-v2": v2})
 	decoder := NewDecoder(NewSchemaCache(source, 0))
@@ -260,7 +263,7 @@ func dialGetSchemaServer(t *testing.T, server *getSchemaServer) eventbusv1.PubSu
 }
 
 func TestPubSubSchemaSourceMapsGetSchemaAnswers(t *testing.T) {
-	expectNoLeakedGoroutines(t)
+	expectNoLeakedGoroutines(t) // checks every goroutine of the process: not parallel
 	schemaJSON := mustReadFile(t, emailMessageSchemaPath)
 	source := PubSubSchemaSource{Client: dialGetSchemaServer(t, &getSchemaServer{schemaJSON: schemaJSON})}
 	tests := []struct {
@@ -295,7 +298,7 @@ func TestPubSubSchemaSourceMapsGetSchemaAnswers(t *testing.T) {
 }
 
 func TestDecoderDecodesThroughTheGetSchemaRPC(t *testing.T) {
-	expectNoLeakedGoroutines(t)
+	expectNoLeakedGoroutines(t) // checks every goroutine of the process: not parallel
 	schemaJSON := mustReadFile(t, emailMessageSchemaPath)
 	client := dialGetSchemaServer(t, &getSchemaServer{schemaJSON: schemaJSON})
 	decoder := NewDecoder(NewSchemaCache(PubSubSchemaSource{Client: client}, 0))

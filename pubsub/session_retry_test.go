@@ -41,6 +41,7 @@ func (c *slowSession) Refresh(ctx context.Context, _ salesforce.Session) (salesf
 // off after a failure) is asked for again with the reconnect backoff, and
 // the subscription then streams; it used to end the subscription at once.
 func TestASessionThatFailsForNowIsAskedForAgainAndTheSubscriptionStreams(t *testing.T) {
+	t.Parallel()
 	o := startObservedSim(t, sfsim.Config{Seed: 41}, time.Minute)
 	creds := &slowSession{good: o.staticCredentials(), err: errors.New("token endpoint answered 503"), failures: 3}
 	c := o.client(t, creds, nil)
@@ -72,6 +73,7 @@ func TestASessionThatFailsForNowIsAskedForAgainAndTheSubscriptionStreams(t *test
 // e.g. Salesforce refused the grant) ends the subscription with that
 // reason instead of a reconnect loop.
 func TestASessionRefusedForGoodEndsTheSubscriptionWithTheReason(t *testing.T) {
+	t.Parallel()
 	o := startObservedSim(t, sfsim.Config{Seed: 43}, time.Minute)
 	refused := fmt.Errorf("Salesforce OAuth answered 400 invalid_grant: %w", salesforce.ErrCannotRefresh)
 	creds := &slowSession{good: o.staticCredentials(), err: refused, failures: 1000}

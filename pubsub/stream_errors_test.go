@@ -15,6 +15,7 @@ import (
 // simulator cannot inject: a server's RST_STREAM arrives as INTERNAL, a
 // GOAWAY (server draining or restarting) as UNAVAILABLE.
 func TestClassifyDecidesWhatEachStreamEndingMeans(t *testing.T) {
+	t.Parallel()
 	const replayCode = "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted"
 	unknownSchema := fmt.Errorf("decode event 0000000000258368 (schema ID %q): call GetSchema: %w: %w", "bogus",
 		ErrUnknownSchema, status.Error(codes.NotFound, "Schema bogus was not found."))
@@ -64,6 +65,7 @@ func TestClassifyDecidesWhatEachStreamEndingMeans(t *testing.T) {
 // The message of an unknown schema ID names that problem and its schema ID,
 // not the topic-name hint of a missing topic.
 func TestAnUnknownSchemaIDSaysSoAndNotThatTheTopicIsMissing(t *testing.T) {
+	t.Parallel()
 	err := fmt.Errorf("decode event 0000000000258368 (schema ID %q): call GetSchema: %w: %w", "bogus",
 		ErrUnknownSchema, status.Error(codes.NotFound, "Schema bogus was not found."))
 	_, classified := classify("/data/CaseChangeEvent", err, "")
@@ -89,6 +91,7 @@ func TestAnUnknownSchemaIDSaysSoAndNotThatTheTopicIsMissing(t *testing.T) {
 // stream: it must end the subscription with its own class, not reconnect
 // for ever on the same event.
 func TestAnUncompilableSchemaEndsTheSubscriptionInsteadOfReconnecting(t *testing.T) {
+	t.Parallel()
 	err := fmt.Errorf("decode event 0000000000258368: compile schema %q: %w: not a record", "s1", ErrInvalidSchema)
 	verdict, classified := classify("/data/CaseChangeEvent", err, "")
 	if verdict != failTerminal {

@@ -36,6 +36,7 @@ func receive(t *testing.T, sub *pubsub.Subscription) pubsub.Message {
 // them twice. Otherwise the in-flight counts creep up with every reconnect
 // until the caps throttle a consumer that holds nothing.
 func TestInFlightCountsReturnToZeroAcrossStreamEnds(t *testing.T) {
+	t.Parallel()
 	const events, capEvents = 1500, 300
 	o := startObservedSim(t, sfsim.Config{Seed: 31}, time.Minute)
 	want := o.createCases(t, events)
@@ -67,6 +68,7 @@ func TestInFlightCountsReturnToZeroAcrossStreamEnds(t *testing.T) {
 // With the byte cap already exceeded no top-up is sent: only the first
 // request's credits arrive. Releasing the events resumes the fetching.
 func TestTheInFlightByteCapPausesTopUpsUntilReleased(t *testing.T) {
+	t.Parallel()
 	const events = 200
 	o := startObservedSim(t, sfsim.Config{Seed: 32}, 30*time.Millisecond)
 	o.createCases(t, events)
@@ -99,6 +101,7 @@ func TestTheInFlightByteCapPausesTopUpsUntilReleased(t *testing.T) {
 // A keepalive exposes the response's latest_replay_id, which moves past
 // events of other channels, not the position of the last event delivered.
 func TestAKeepalivesPositionIsItsLatestReplayID(t *testing.T) {
+	t.Parallel()
 	o := startObservedSim(t, sfsim.Config{Seed: 33}, 20*time.Millisecond)
 	o.createCases(t, 3)
 	sub := o.client(t, nil, nil).Subscribe(t.Context(), "/data/CaseChangeEvent", pubsub.Start{Preset: pubsub.Earliest})
@@ -155,6 +158,7 @@ func (c *reissuingCredentials) Refresh(ctx context.Context, _ salesforce.Session
 // on a silent stream, an expired session), the old stream is gone on the
 // server before the next one opens: never two streams for one topic.
 func TestOneLiveStreamPerTopicAcrossReconnects(t *testing.T) {
+	t.Parallel()
 	o := startObservedSim(t, sfsim.Config{Seed: 34}, time.Minute)
 	creds := &reissuingCredentials{o: o}
 	c := o.client(t, creds, func(cfg *pubsub.Config) { cfg.Watchdog = 300 * time.Millisecond })
@@ -198,6 +202,7 @@ func (c *reissuingCredentials) refreshesSoFar() int {
 }
 
 func TestASubscriptionToAMissingTopicEndsWithErrTopicNotFound(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 35}, time.Minute)
 	sub := h.client(t, nil, nil).Subscribe(t.Context(), "/data/NoSuchObject__ChangeEvent", pubsub.Start{Preset: pubsub.Earliest})
 	for m := range sub.Messages() {
@@ -220,6 +225,7 @@ func TestASubscriptionToAMissingTopicEndsWithErrTopicNotFound(t *testing.T) {
 // with ErrUnknownSchema, before that event and with a message about the
 // schema, not the topic. The events it held back are no longer counted.
 func TestAnEventWithAnUnknownSchemaIDEndsWithErrUnknownSchema(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 36}, time.Minute)
 	want := h.createCases(t, 2)
 	h.sim.Bus.Append(sfsim.BusEvent{Entity: "Case", EventUUID: "3f1d8c2e-0000-4000-8000-000000000001", SchemaID: "bogusSchemaID", Payload: []byte{2, 'x'}})

@@ -142,6 +142,7 @@ func recordIDs(evs []*pubsub.Event) []string {
 }
 
 func TestEveryInjectedFaultDeliversEachEventOnceInOrder(t *testing.T) {
+	t.Parallel()
 	faults := map[string]sfsim.FaultSettings{
 		"stream ended with UNAVAILABLE": {EndStreamAfterEvents: 70},
 		"connection reset":              {ResetAfterEvents: 45},
@@ -167,6 +168,7 @@ func TestEveryInjectedFaultDeliversEachEventOnceInOrder(t *testing.T) {
 }
 
 func TestTokenExpiryMidStreamRefreshesOnceAndLosesNothing(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 8}, time.Minute)
 	first := h.createCases(t, 50)
 	creds := &refreshingCredentials{sim: h.sim}
@@ -188,6 +190,7 @@ func TestTokenExpiryMidStreamRefreshesOnceAndLosesNothing(t *testing.T) {
 }
 
 func TestARejectedFixedTokenEndsWithUnauthenticated(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 9}, time.Minute)
 	creds := salesforce.StaticSession{AccessToken: "00D000000000001!forged", InstanceURL: h.sim.InstanceURL, TenantID: h.sim.Org.ID()}
 	sub := h.client(t, creds, nil).Subscribe(t.Context(), "/data/CaseChangeEvent", pubsub.Start{})
@@ -206,6 +209,7 @@ func TestARejectedFixedTokenEndsWithUnauthenticated(t *testing.T) {
 // succeed: the subscription ends with a typed error naming the fix instead
 // of retrying forever.
 func TestAnUntrustedCertificateEndsTheSubscriptionWithTheFix(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 9}, time.Minute)
 	sub := h.client(t, nil, func(c *pubsub.Config) { c.CAFile = "" }).Subscribe(t.Context(), "/data/CaseChangeEvent", pubsub.Start{})
 	for range sub.Messages() {
@@ -233,6 +237,7 @@ func indexOf(s, sub string) int {
 }
 
 func TestAnExpiredReplayIDIsReportedNotSkipped(t *testing.T) {
+	t.Parallel()
 	clock := &stepClock{now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 	s, err := sfsim.Start(sfsim.SimConfig{Org: sfsim.Config{Seed: 10}, Clock: clock, PubSub: sfsim.PubSubConfig{CAFile: t.TempDir() + "/ca.pem"}})
 	if err != nil {
@@ -270,6 +275,7 @@ func (c *stepClock) Advance(d time.Duration) {
 }
 
 func TestASlowConsumerHoldsCreditsWithinLimitsWithoutStarving(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 11}, time.Minute)
 	h.createCases(t, 400)
 	const capEvents = 30
@@ -299,6 +305,7 @@ func TestASlowConsumerHoldsCreditsWithinLimitsWithoutStarving(t *testing.T) {
 }
 
 func TestUnreleasedEventsStopTheFetching(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 12}, 30*time.Millisecond)
 	h.createCases(t, 200)
 	const capEvents = 25
@@ -323,6 +330,7 @@ func TestUnreleasedEventsStopTheFetching(t *testing.T) {
 // subscription asks for no more events even while its consumer releases
 // everything: only the credits already granted are delivered.
 func TestAClosedFetchGateRequestsNoMoreEvents(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 14}, 30*time.Millisecond)
 	h.createCases(t, 200)
 	var open atomic.Bool
@@ -368,6 +376,7 @@ func eventually(cond func() bool) bool {
 }
 
 func TestASchemaChangeMidStreamDecodesWithEachEventsSchema(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 13}, time.Minute)
 	h.createCases(t, 2)
 	newSchema, err := h.sim.Org.AddField("Case", sfsim.FieldSpec{Name: "Sentiment__c", Type: sfsim.TypeString})
@@ -389,6 +398,7 @@ func TestASchemaChangeMidStreamDecodesWithEachEventsSchema(t *testing.T) {
 }
 
 func TestMixedAndCustomChannelsDecodeEveryEntity(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 14, CustomChannels: []sfsim.CustomChannel{{Name: "Support__chn", Entities: []string{"Case", "Task"}}}}, time.Minute)
 	caseID := h.createCases(t, 1)[0]
 	emailID, err := h.sim.Org.Create("EmailMessage", sfsim.Values{"Subject": "Re: printer", "TextBody": "It is still on fire.", "ParentId": caseID})
@@ -421,6 +431,7 @@ func TestMixedAndCustomChannelsDecodeEveryEntity(t *testing.T) {
 }
 
 func TestChangedFieldListsNameTheChangedFields(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 15}, time.Minute)
 	id := h.createCases(t, 1)[0]
 	if err := h.sim.Org.Update(id, sfsim.Values{"Status": "Closed", "Origin": nil}); err != nil {
@@ -442,6 +453,7 @@ func TestChangedFieldListsNameTheChangedFields(t *testing.T) {
 }
 
 func TestOneRefreshServesEveryTopicWhenTheSessionExpires(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 16}, time.Minute)
 	creds := &refreshingCredentials{sim: h.sim}
 	c := h.client(t, creds, nil)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestTopicInfoTellsWhetherTheUserCanSubscribeAndTheSchema(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 12}, time.Minute)
 	info, err := h.client(t, nil, nil).TopicInfo(t.Context(), "/data/CaseChangeEvent")
 	if err != nil {
@@ -24,6 +25,7 @@ func TestTopicInfoTellsWhetherTheUserCanSubscribeAndTheSchema(t *testing.T) {
 }
 
 func TestTopicInfoOfAnUnknownTopicIsTopicNotFound(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 12}, time.Minute)
 	_, err := h.client(t, nil, nil).TopicInfo(t.Context(), "/data/NoSuchObjectChangeEvent")
 	var te *pubsub.TopicError
@@ -33,6 +35,7 @@ func TestTopicInfoOfAnUnknownTopicIsTopicNotFound(t *testing.T) {
 }
 
 func TestTopicInfoWithARejectedSessionIsUnauthenticatedWithoutTheToken(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 12}, time.Minute)
 	creds := salesforce.StaticSession{AccessToken: "00D000000000001!forged", InstanceURL: h.sim.InstanceURL, TenantID: h.sim.Org.ID()}
 	_, err := h.client(t, creds, nil).TopicInfo(t.Context(), "/data/CaseChangeEvent")
@@ -45,6 +48,7 @@ func TestTopicInfoWithARejectedSessionIsUnauthenticatedWithoutTheToken(t *testin
 }
 
 func TestTopicInfoAgainstAnUntrustedCertificateSaysSo(t *testing.T) {
+	t.Parallel()
 	h := startSim(t, sfsim.Config{Seed: 12}, time.Minute)
 	_, err := h.client(t, nil, func(c *pubsub.Config) { c.CAFile = "" }).TopicInfo(t.Context(), "/data/CaseChangeEvent")
 	if !errors.Is(err, pubsub.ErrUntrustedCertificate) {

@@ -50,3 +50,19 @@ func URL(raw string) string {
 	}
 	return Value(s)
 }
+
+// Cell is s as one cell of a table printed for a person: on one line (each
+// run of white space, newlines included, becomes one space), at most n
+// runes (the last one "…" when s was cut), and "-" when nothing is left.
+// The tables of `sfcdc status` and `sfcdc deadletters list` show errors
+// this way; their --json output has the whole text.
+func Cell(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	if s == "" {
+		return "-"
+	}
+	return s
+}

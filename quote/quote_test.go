@@ -50,3 +50,22 @@ func TestURLLeavesOutUserInfoAndQuery(t *testing.T) {
 		}
 	}
 }
+
+func TestCellKeepsATableCellOnOneShortLine(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"", 80, "-"},
+		{" \n\t ", 80, "-"},
+		{"dial tcp: refused", 80, "dial tcp: refused"},
+		{"first line\n  second\tline ", 80, "first line second line"},
+		{"ééééé", 5, "ééééé"},
+		{"éééééé", 5, "éééé…"},
+	} {
+		if got := quote.Cell(c.in, c.n); got != c.want {
+			t.Errorf("Cell(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}

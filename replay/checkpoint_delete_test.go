@@ -8,6 +8,7 @@ import (
 )
 
 func TestRedisStoreDeletesCheckpoints(t *testing.T) {
+	t.Parallel()
 	replaytest.RunCheckpointDelete(t, func(t *testing.T) replay.Store {
 		store, _ := newRedisStore(t)
 		return store
@@ -15,5 +16,6 @@ func TestRedisStoreDeletesCheckpoints(t *testing.T) {
 }
 
 func TestFileStoreDeletesCheckpoints(t *testing.T) {
+	t.Parallel()
 	replaytest.RunCheckpointDelete(t, func(t *testing.T) replay.Store { return newFileStore(t) })
 }

@@ -12,6 +12,7 @@ import (
 )
 
 func TestConfigValidate(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		cfg     replay.Config
@@ -53,6 +54,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestConfigNeverShowsThePassword(t *testing.T) {
+	t.Parallel()
 	const canary = "CANARY-s3cr3t-pw"
 	cfgs := []replay.Config{
 		{RedisURL: "rediss://user:" + canary + "@h:6380"},
@@ -78,6 +80,7 @@ func TestConfigNeverShowsThePassword(t *testing.T) {
 }
 
 func TestOpenPicksTheFileStoreWithoutRedis(t *testing.T) {
+	t.Parallel()
 	store, err := replay.Open(t.Context(), replay.Config{FilePath: filepath.Join(t.TempDir(), "s.db")})
 	noErr(t, "Open", err)
 	defer store.Close()
@@ -89,6 +92,7 @@ func TestOpenPicksTheFileStoreWithoutRedis(t *testing.T) {
 }
 
 func TestOpenPicksRedisForAURL(t *testing.T) {
+	t.Parallel()
 	store, err := replay.Open(t.Context(), replay.Config{RedisURL: "redis://" + redisAddr(), KeyPrefix: testPrefix(t)})
 	noErr(t, "Open", err)
 	defer store.Close()
@@ -98,6 +102,7 @@ func TestOpenPicksRedisForAURL(t *testing.T) {
 }
 
 func TestOpenRefusesAnInvalidConfig(t *testing.T) {
+	t.Parallel()
 	_, err := replay.Open(t.Context(), replay.Config{})
 	if err == nil || !strings.Contains(err.Error(), "open store") {
 		t.Errorf("Open: %v", err)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestRedisStoreConforms(t *testing.T) {
+	t.Parallel()
 	replaytest.Run(t, func(t *testing.T) replay.Store {
 		store, _ := newRedisStore(t)
 		return store
@@ -15,5 +16,6 @@ func TestRedisStoreConforms(t *testing.T) {
 }
 
 func TestFileStoreConforms(t *testing.T) {
+	t.Parallel()
 	replaytest.Run(t, func(t *testing.T) replay.Store { return newFileStore(t) })
 }

@@ -11,6 +11,7 @@ import (
 )
 
 func TestRedisValuesWrittenByOthersAreReportedNotTrusted(t *testing.T) {
+	t.Parallel()
 	store, prefix := newRedisStore(t)
 	client := newRedisClient(redisAddr())
 	defer client.Close()
@@ -44,6 +45,7 @@ func TestRedisValuesWrittenByOthersAreReportedNotTrusted(t *testing.T) {
 }
 
 func TestFileStoreUndecodableHashCountsAsAbsent(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.db")
 	store, err := replay.OpenFileStore(path, replay.FileOptions{})
 	noErr(t, "OpenFileStore", err)

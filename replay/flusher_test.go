@@ -48,6 +48,7 @@ func readFlushed(t *testing.T, store replay.Store) replay.Checkpoint {
 }
 
 func TestFlusherWritesTheCommittablePositionOnlyWhenItMoved(t *testing.T) {
+	t.Parallel()
 	store, counting, tr, lease := newFlushFixture(t, time.Minute)
 	f := replay.NewFlusher(counting, tr, lease, replay.FlusherOptions{})
 	ctx := t.Context()
@@ -85,6 +86,7 @@ func TestFlusherWritesTheCommittablePositionOnlyWhenItMoved(t *testing.T) {
 }
 
 func TestFlusherRunWritesOnItsIntervalAndRetriesAfterErrors(t *testing.T) {
+	t.Parallel()
 	store, counting, tr, lease := newFlushFixture(t, time.Minute)
 	counting.failFirst.Store(2)
 	var mu sync.Mutex

@@ -14,6 +14,7 @@ import (
 // The rules the stores apply to names are exported so that a configuration
 // reader refuses the same values up front; these cases pin the rules.
 func TestNamesThatCannotBeStoreKeysAreRefusedWithTheReason(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, value, want string
 	}{
@@ -38,6 +39,7 @@ func TestNamesThatCannotBeStoreKeysAreRefusedWithTheReason(t *testing.T) {
 }
 
 func TestOrgIDsThatCannotBeHashTagsAreRefused(t *testing.T) {
+	t.Parallel()
 	for value, want := range map[string]string{
 		"":                      "want 1 to 64 characters, got 0",
 		strings.Repeat("0", 65): "got 65",
@@ -55,6 +57,7 @@ func TestOrgIDsThatCannotBeHashTagsAreRefused(t *testing.T) {
 // A huge argument is refused without being repeated: the error quotes a
 // short prefix of it at most.
 func TestAStoreRefusesAHugeNameWithAShortError(t *testing.T) {
+	t.Parallel()
 	store, err := replay.OpenFileStore(filepath.Join(t.TempDir(), "state.db"), replay.FileOptions{})
 	if err != nil {
 		t.Fatal(err)

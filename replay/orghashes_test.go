@@ -31,6 +31,7 @@ func digestPair(content, metadata byte) mapper.Hashes {
 }
 
 func TestOrgHashesGiveTheUploaderBackWhatItSavedForItsOrgOnly(t *testing.T) {
+	t.Parallel()
 	store := openFileStoreForHashes(t)
 	var mine uploader.HashStore = replay.OrgHashes{Store: store, Org: "00D000000000001AAA"}
 	var theirs uploader.HashStore = replay.OrgHashes{Store: store, Org: "00D000000000002AAA"}
@@ -68,6 +69,7 @@ func TestOrgHashesGiveTheUploaderBackWhatItSavedForItsOrgOnly(t *testing.T) {
 }
 
 func TestAStoredHashPairOfTheWrongSizeCountsAsAbsent(t *testing.T) {
+	t.Parallel()
 	store := openFileStoreForHashes(t)
 	org := "00D000000000001AAA"
 	// A pair another version might have written: digests of 4 bytes.

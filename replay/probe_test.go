@@ -23,6 +23,7 @@ func prefixKeys(t *testing.T, prefix string) []string {
 }
 
 func TestProbeWritesAndDeletesAProbeKeyAndReportsRedisPersistence(t *testing.T) {
+	t.Parallel()
 	prefix := testPrefix(t)
 	report, err := replay.Probe(t.Context(), replay.Config{RedisURL: "redis://" + redisAddr() + "/0", KeyPrefix: prefix})
 	if err != nil {
@@ -40,6 +41,7 @@ func TestProbeWritesAndDeletesAProbeKeyAndReportsRedisPersistence(t *testing.T) 
 }
 
 func TestProbeReportsAnAppendOnlyRedisAsPersisting(t *testing.T) {
+	t.Parallel()
 	r := startPrivateRedis(t, "--appendonly", "yes", "--appendfsync", "always", "--save", "")
 	report, err := replay.Probe(t.Context(), replay.Config{RedisURL: "redis://" + r.addr})
 	if err != nil {
@@ -51,6 +53,7 @@ func TestProbeReportsAnAppendOnlyRedisAsPersisting(t *testing.T) {
 }
 
 func TestProbeReportsARedisWithoutPersistence(t *testing.T) {
+	t.Parallel()
 	r := startPrivateRedis(t, "--appendonly", "no", "--save", "")
 	report, err := replay.Probe(t.Context(), replay.Config{RedisURL: "redis://" + r.addr})
 	if err != nil {
@@ -62,6 +65,7 @@ func TestProbeReportsARedisWithoutPersistence(t *testing.T) {
 }
 
 func TestProbeToleratesARedisThatRefusesConfig(t *testing.T) {
+	t.Parallel()
 	r := startPrivateRedis(t, "--rename-command", "CONFIG", "")
 	report, err := replay.Probe(t.Context(), replay.Config{RedisURL: "redis://" + r.addr})
 	if err != nil {
@@ -73,6 +77,7 @@ func TestProbeToleratesARedisThatRefusesConfig(t *testing.T) {
 }
 
 func TestProbeNamesRedisURLWhenNobodyAnswers(t *testing.T) {
+	t.Parallel()
 	addr := freeLoopbackAddr(t)
 	_, err := replay.Probe(t.Context(), replay.Config{RedisURL: "redis://:CANARY-pw@" + addr + "/0"})
 	if err == nil || !strings.HasPrefix(err.Error(), "redis_url: redis "+addr+" does not answer") {
@@ -84,6 +89,7 @@ func TestProbeNamesRedisURLWhenNobodyAnswers(t *testing.T) {
 }
 
 func TestProbeNamesTheCredentialsWhenRedisRefusesTheLogin(t *testing.T) {
+	t.Parallel()
 	r := startPrivateRedis(t, "--requirepass", "right-password")
 	_, err := replay.Probe(t.Context(), replay.Config{RedisURL: "redis://" + r.addr, RedisPassword: "CANARY-wrong"})
 	if err == nil || !strings.HasPrefix(err.Error(), "redis_username, redis_password: ") || !strings.Contains(err.Error(), "refused the login") {
@@ -95,6 +101,7 @@ func TestProbeNamesTheCredentialsWhenRedisRefusesTheLogin(t *testing.T) {
 }
 
 func TestProbeNamesARedisReplicaThatRefusesWrites(t *testing.T) {
+	t.Parallel()
 	primary := startPrivateRedis(t)
 	replica := startPrivateRedis(t, "--replicaof", "127.0.0.1", strings.TrimPrefix(primary.addr, "127.0.0.1:"))
 	_, err := replay.Probe(t.Context(), replay.Config{RedisURL: "redis://" + replica.addr})
@@ -104,6 +111,7 @@ func TestProbeNamesARedisReplicaThatRefusesWrites(t *testing.T) {
 }
 
 func TestProbeNamesAMissingDirectoryOfTheStoreFile(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "missing")
 	_, err := replay.Probe(t.Context(), replay.Config{FilePath: filepath.Join(dir, "state.db")})
 	if err == nil || !strings.Contains(err.Error(), "file_path: directory "+dir+" does not exist: create it") {
@@ -112,6 +120,7 @@ func TestProbeNamesAMissingDirectoryOfTheStoreFile(t *testing.T) {
 }
 
 func TestProbeCreatesNothingWhereTheStoreFileWouldGo(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	report, err := replay.Probe(t.Context(), replay.Config{FilePath: filepath.Join(dir, "state.db")})
 	if err != nil {
@@ -126,6 +135,7 @@ func TestProbeCreatesNothingWhereTheStoreFileWouldGo(t *testing.T) {
 }
 
 func TestProbeRefusesAFileThatIsNotAStore(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "notes.txt")
 	if err := os.WriteFile(path, []byte(strings.Repeat("not a database\n", 1000)), 0o600); err != nil {
 		t.Fatal(err)
@@ -137,6 +147,7 @@ func TestProbeRefusesAFileThatIsNotAStore(t *testing.T) {
 }
 
 func TestProbeOpensAnExistingStoreAndReportsOneInUse(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.db")
 	s, err := replay.OpenFileStore(path, replay.FileOptions{})
 	if err != nil {

@@ -40,6 +40,7 @@ func keySlot(key string) uint16 {
 }
 
 func TestKeySlotMatchesTheClusterSpecExamples(t *testing.T) {
+	t.Parallel()
 	if got := crc16([]byte("123456789")); got != 0x31C3 {
 		t.Errorf("crc16(123456789) = %#x, want 0x31c3 (the spec's check value)", got)
 	}
@@ -67,6 +68,7 @@ func touchEveryKey(t *testing.T, s replay.Store, org string) {
 }
 
 func TestRedisKeysOfOneOrgShareOneClusterSlotAndFollowTheDocumentedLayout(t *testing.T) {
+	t.Parallel()
 	store, prefix := newRedisStore(t)
 	const org = "00D5e000000Abcd"
 	touchEveryKey(t, store, org)
@@ -119,6 +121,7 @@ func startPrivateCluster(t *testing.T) *privateRedis {
 }
 
 func TestRedisClusterStoreConforms(t *testing.T) {
+	t.Parallel()
 	r := startPrivateCluster(t)
 	replaytest.Run(t, func(t *testing.T) replay.Store {
 		store, err := replay.Open(t.Context(), replay.Config{

@@ -40,6 +40,7 @@ func readCheckpointAfterRestart(t *testing.T, store replay.Store) (replay.Checkp
 }
 
 func TestRedisCheckpointSurvivesARestartWithAppendOnlyFsyncAlways(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		stop func(r *privateRedis)
@@ -78,6 +79,7 @@ func TestRedisCheckpointSurvivesARestartWithAppendOnlyFsyncAlways(t *testing.T) 
 }
 
 func TestRedisWithoutPersistenceForgetsTheCheckpointAndItsMarker(t *testing.T) {
+	t.Parallel()
 	// The documented limit: a Redis that loses everything also loses the
 	// "ever checkpointed" marker, so the topic reads as never seen. The
 	// pipeline must start from its configured position, never LATEST.
@@ -93,6 +95,7 @@ func TestRedisWithoutPersistenceForgetsTheCheckpointAndItsMarker(t *testing.T) {
 }
 
 func TestRedisCheckpointDeletedBehindOurBackReadsAsVanished(t *testing.T) {
+	t.Parallel()
 	store, prefix := newRedisStore(t)
 	ctx := t.Context()
 	lease, err := store.AcquireLease(ctx, "00Dorg", "/data/CaseChangeEvent", "a", time.Minute)
@@ -112,6 +115,7 @@ func TestRedisCheckpointDeletedBehindOurBackReadsAsVanished(t *testing.T) {
 }
 
 func TestFileStoreCheckpointSurvivesReopening(t *testing.T) {
+	t.Parallel()
 	path := t.TempDir() + "/state.db"
 	store, err := replay.OpenFileStore(path, replay.FileOptions{})
 	noErr(t, "OpenFileStore", err)

@@ -12,6 +12,7 @@ import (
 // TestRedisSentinelStoreConforms runs the suite through go-redis's
 // FailoverClient: Open asks the Sentinel for the master and talks to it.
 func TestRedisSentinelStoreConforms(t *testing.T) {
+	t.Parallel()
 	master := startPrivateRedis(t, "--appendonly", "yes", "--appendfsync", "always", "--save", "")
 	sentinel := startPrivateSentinel(t, master)
 	replaytest.Run(t, func(t *testing.T) replay.Store {
@@ -30,6 +31,7 @@ func TestRedisSentinelStoreConforms(t *testing.T) {
 // redis_sentinel_password is what lets the store find the master, and a
 // store without it fails to open instead of working on a stale address.
 func TestAPasswordProtectedSentinelNeedsItsPassword(t *testing.T) {
+	t.Parallel()
 	master := startPrivateRedis(t, "--save", "")
 	const password = "sentinel-secret-7a1c"
 	sentinel := startPrivateSentinelWith(t, master, password)

@@ -12,6 +12,7 @@ import (
 // README lists, the ones the document had before figures.Topic renamed the
 // Go fields included, with "uploaded" as the sum of the three upload kinds.
 func TestTheStatusDocumentKeepsTheFieldNamesItsReadersUse(t *testing.T) {
+	t.Parallel()
 	s, prefix := newRedisStore(t)
 	const org, topic = "00D000000000001AAA", "/data/CaseChangeEvent"
 	at := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
@@ -55,6 +56,7 @@ func TestTheStatusDocumentKeepsTheFieldNamesItsReadersUse(t *testing.T) {
 // A document written before the later figures existed (only the first
 // fields) still reads, the missing figures as zero.
 func TestAStatusDocumentOfAnOlderVersionStillReads(t *testing.T) {
+	t.Parallel()
 	s, prefix := newRedisStore(t)
 	const org, topic = "00D000000000001AAA", "/data/CaseChangeEvent"
 	client := newRedisClient(redisAddr())

@@ -36,6 +36,7 @@ func trackN(t testing.TB, tr *replay.Tracker, n int) []replay.Seq {
 }
 
 func TestTrackerCommitsOnlyTheContiguousPrefix(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		track  int
@@ -72,6 +73,7 @@ func TestTrackerCommitsOnlyTheContiguousPrefix(t *testing.T) {
 }
 
 func TestTrackerRefusesDoneForPositionsNotInFlight(t *testing.T) {
+	t.Parallel()
 	tr := replay.NewTracker(4)
 	seqs := trackN(t, tr, 2)
 	noErr(t, "Done", tr.Done(seqs[1]))
@@ -95,6 +97,7 @@ func TestTrackerRefusesDoneForPositionsNotInFlight(t *testing.T) {
 }
 
 func TestTrackerKeepaliveCommitsOnlyWhenNothingIsInFlight(t *testing.T) {
+	t.Parallel()
 	at := time.Unix(1000, 0)
 	t.Run("with nothing tracked the keepalive becomes committable", func(t *testing.T) {
 		tr := replay.NewTracker(4)
@@ -184,6 +187,7 @@ func TestTrackerFullWindowBlocksTrackUntilTheHeadIsDone(t *testing.T) {
 }
 
 func TestTrackerFullWindowTrackEndsWithTheContext(t *testing.T) {
+	t.Parallel()
 	tr := replay.NewTracker(1)
 	trackN(t, tr, 1)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -200,6 +204,7 @@ func TestTrackerFullWindowTrackEndsWithTheContext(t *testing.T) {
 // positions done, commits never go backwards, and the final commit is the
 // last position.
 func TestTrackerRandomCompletionNeverCommitsPastAnUnfinishedPosition(t *testing.T) {
+	t.Parallel()
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0x5fcdc))
@@ -265,6 +270,7 @@ func checkRandomRound(t *testing.T, rng *rand.Rand, round, n, capacity int) {
 // the property with real goroutines: a reader that blocks on a full window,
 // workers finishing in random order, and a checker reading Committable.
 func TestTrackerConcurrentCompletionNeverCommitsPastAnUnfinishedPosition(t *testing.T) {
+	t.Parallel()
 	const n, workers = 5000, 4
 	tr := replay.NewTracker(64)
 	done := make([]atomic.Bool, n+1)

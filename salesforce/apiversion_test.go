@@ -14,6 +14,7 @@ import (
 // describes — as seen on the wire by a proxy in front of the org. "v59.0"
 // and "59.0" mean the same version; no value means DefaultAPIVersion.
 func TestTheConfiguredAPIVersionIsInEveryRESTPath(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		configured, want string
 	}{

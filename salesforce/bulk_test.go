@@ -125,18 +125,27 @@ func readAllBulk(t *testing.T, c *salesforce.Client, soql string, opts salesforc
 }
 
 func TestBulkQueryRecordsAreIdenticalToRESTRecordsForTheSameRows(t *testing.T) {
+	t.Parallel()
 	s, c := startBulkSim(t, instantBulk, nil)
-	const n = 10_000
+	// 2,500 emails (it was 10,000) repeat every combination of the values
+	// createEmails cycles through (every 20 emails) over a hundred times,
+	// and both reads cross page boundaries: REST pages of 500 (five) and
+	// Bulk pages of 1,000 (three, the last one short).
+	const n = 2_500
 	createEmails(t, s, n)
 	ctx := context.Background()
 	var viaREST []salesforce.Record
-	for rec, err := range c.Query(ctx, emailSOQL, salesforce.QueryOptions{}) {
+	before := c.Usage().Calls
+	for rec, err := range c.Query(ctx, emailSOQL, salesforce.QueryOptions{BatchSize: 500}) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		viaREST = append(viaREST, rec)
 	}
-	viaBulk := readAllBulk(t, c, emailSOQL, salesforce.BulkQueryOptions{MaxRecords: 3_000})
+	if calls := c.Usage().Calls - before; calls != n/500 {
+		t.Fatalf("REST read the emails in %d calls, want %d pages of 500", calls, n/500)
+	}
+	viaBulk := readAllBulk(t, c, emailSOQL, salesforce.BulkQueryOptions{MaxRecords: 1_000})
 	if len(viaREST) != n || len(viaBulk) != n {
 		t.Fatalf("REST read %d records and Bulk %d, want %d each", len(viaREST), len(viaBulk), n)
 	}
@@ -154,6 +163,7 @@ func TestBulkQueryRecordsAreIdenticalToRESTRecordsForTheSameRows(t *testing.T) {
 }
 
 func TestBulkResultsResumeFromAStoredLocatorInANewJobHandle(t *testing.T) {
+	t.Parallel()
 	s, c := startBulkSim(t, instantBulk, nil)
 	createEmails(t, s, 25)
 	ctx := context.Background()
@@ -227,6 +237,7 @@ func (r *recordingSleep) sleep(ctx context.Context, d time.Duration) error {
 }
 
 func TestBulkWaitPollsWithDoublingPausesUpToTheCapUntilTheJobCompletes(t *testing.T) {
+	t.Parallel()
 	clock := newStepClock()
 	_, c := startBulkSim(t, sfsim.BulkConfig{QueueTime: 2 * time.Second, BaseTime: 60 * time.Second, PerRecordTime: -1}, clock)
 	rec := &recordingSleep{clock: clock}
@@ -251,6 +262,7 @@ func TestBulkWaitPollsWithDoublingPausesUpToTheCapUntilTheJobCompletes(t *testin
 }
 
 func TestBulkWaitAbortsTheJobWhenItsContextEnds(t *testing.T) {
+	t.Parallel()
 	clock := newStepClock()
 	_, c := startBulkSim(t, sfsim.BulkConfig{QueueTime: -1, BaseTime: time.Hour, PerRecordTime: -1}, clock)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -270,6 +282,7 @@ func TestBulkWaitAbortsTheJobWhenItsContextEnds(t *testing.T) {
 }
 
 func TestBulkWaitReportsAFailedJobWithItsMessageOrSaysThereWasNone(t *testing.T) {
+	t.Parallel()
 	s, c := startBulkSim(t, instantBulk, nil)
 	ctx := context.Background()
 	for _, msg := range []string{"Retried more than 15 times", ""} {
@@ -290,6 +303,7 @@ func TestBulkWaitReportsAFailedJobWithItsMessageOrSaysThereWasNone(t *testing.T)
 }
 
 func TestBulkQueryClassifiesWhatOnlyRESTCanReadAsErrBulkUnsupported(t *testing.T) {
+	t.Parallel()
 	_, c := startBulkSim(t, instantBulk, nil)
 	ctx := context.Background()
 	for _, soql := range []string{
@@ -309,6 +323,7 @@ func TestBulkQueryClassifiesWhatOnlyRESTCanReadAsErrBulkUnsupported(t *testing.T
 }
 
 func TestBulkQueryClassifiesASpentDailyAllocationAsErrBulkLimitExceeded(t *testing.T) {
+	t.Parallel()
 	_, c := startBulkSim(t, sfsim.BulkConfig{QueueTime: -1, BaseTime: -1, PerRecordTime: -1, DailyJobs: 1}, nil)
 	ctx := context.Background()
 	if _, err := c.BulkQuery(ctx, "SELECT Id FROM Case", salesforce.BulkQueryOptions{}); err != nil {
@@ -321,6 +336,7 @@ func TestBulkQueryClassifiesASpentDailyAllocationAsErrBulkLimitExceeded(t *testi
 }
 
 func TestBulkResultsOfAnExpiredJobAreErrBulkJobGone(t *testing.T) {
+	t.Parallel()
 	s, c := startBulkSim(t, instantBulk, nil)
 	createEmails(t, s, 3)
 	ctx := context.Background()
@@ -341,6 +357,7 @@ func TestBulkResultsOfAnExpiredJobAreErrBulkJobGone(t *testing.T) {
 }
 
 func TestBulkResultsBeforeTheJobCompletesAreErrBulkJobNotComplete(t *testing.T) {
+	t.Parallel()
 	clock := newStepClock()
 	_, c := startBulkSim(t, sfsim.BulkConfig{QueueTime: -1, BaseTime: time.Hour, PerRecordTime: -1}, clock)
 	ctx := context.Background()
@@ -357,15 +374,25 @@ func TestBulkResultsBeforeTheJobCompletesAreErrBulkJobNotComplete(t *testing.T) 
 }
 
 func TestBulkResultsConsumedSlowerThanTheRequestTimeoutAreStillReadWhole(t *testing.T) {
+	t.Parallel()
 	s, _ := startBulkSim(t, instantBulk, nil)
+	// Bodies of random letters, incompressible, so gzip cannot shrink the
+	// 20 MB page into one read. They are consecutive slices of a 1 MB pool
+	// of random letters: a body repeats only 100 bodies (1 MB) later, far
+	// beyond gzip's 32 KB window, so the page compresses no better than
+	// if every letter were drawn afresh, which under -race cost 1.4 s on
+	// a quiet machine and over 10 s on a loaded one (rand.IntN for each of
+	// 20 million letters); the pool takes 60 ms.
+	pool := make([]byte, 1<<20)
+	_, _ = rand.NewChaCha8([32]byte{15}).Read(pool)
+	for i, b := range pool {
+		pool[i] = 'a' + b%26
+	}
 	_, err := s.Org.Transaction(func(tx *sfsim.Tx) error {
-		rng := rand.New(rand.NewPCG(15, 15))
-		for range 2_000 {
-			body := make([]byte, 10_000) // incompressible, so gzip cannot shrink the page into one read
-			for i := range body {
-				body[i] = 'a' + byte(rng.IntN(26))
-			}
-			if _, err := tx.Create("EmailMessage", sfsim.Values{"TextBody": string(body)}); err != nil {
+		const size = 10_000
+		for k := range 2_000 {
+			at := k * size % (len(pool) - size)
+			if _, err := tx.Create("EmailMessage", sfsim.Values{"TextBody": string(pool[at : at+size])}); err != nil {
 				return err
 			}
 		}

@@ -99,6 +99,7 @@ func FuzzCSVGuardMatchesTheByteByByteReference(f *testing.F) {
 }
 
 func TestTheWindowedGuardHandsOutWhatIsBufferedBeforeWaitingForMore(t *testing.T) {
+	t.Parallel()
 	pr, pw := io.Pipe()
 	go func() { _, _ = pw.Write([]byte("\"a\",\"b\r\n")) }() // the rest has not arrived yet
 	g := newCSVGuard(pr, 0)

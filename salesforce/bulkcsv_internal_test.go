@@ -77,6 +77,7 @@ func mustDecode(t *testing.T, body string) []Record {
 }
 
 func TestBulkCSVKeepsEveryCarriageReturnInsideQuotedValues(t *testing.T) {
+	t.Parallel()
 	for _, want := range []string{"line one\r\nline two\r\n", "a\rb", "\r\n\r\n", "tail\r"} {
 		for _, eol := range []string{"\n", "\r\n"} {
 			body := `"Id","Description"` + eol + `"5005Y0000000001QAA","` + want + `"` + eol
@@ -89,6 +90,7 @@ func TestBulkCSVKeepsEveryCarriageReturnInsideQuotedValues(t *testing.T) {
 }
 
 func TestBulkCSVKeepsTheGuardsEscapeByteAndNULBytesAsSent(t *testing.T) {
+	t.Parallel()
 	want := "x\x1Ar\x1As\x1A\x00y\x00"
 	recs := mustDecode(t, "\"Id\",\"Subject\"\n\"1\",\""+want+"\"\n")
 	if got := recs[0]["Subject"]; got != want {
@@ -97,6 +99,7 @@ func TestBulkCSVKeepsTheGuardsEscapeByteAndNULBytesAsSent(t *testing.T) {
 }
 
 func TestBulkCSVSkipsALeadingByteOrderMark(t *testing.T) {
+	t.Parallel()
 	recs := mustDecode(t, "\xEF\xBB\xBF\"Id\",\"Subject\"\n\"1\",\"Accents é and emoji 📨\"\n")
 	if got := recs[0]["Subject"]; got != "Accents é and emoji 📨" {
 		t.Fatalf("Subject = %q", got)
@@ -104,6 +107,7 @@ func TestBulkCSVSkipsALeadingByteOrderMark(t *testing.T) {
 }
 
 func TestBulkCSVGivesRESTsGoValuesForEachDescribeType(t *testing.T) {
+	t.Parallel()
 	body := strings.Join([]string{
 		`"Id","subject","IsEscalated","Amount__c","Seats__c","ClosedDate","Due__c","Parent.Subject","Parent.Parent.Subject","Owner.Name"`,
 		`"5005Y0000000001QAA","Printer","true","1250.50","3","2026-11-01T09:00:00.000Z","2026-11-02","Parent case","","Queue A"`,
@@ -144,6 +148,7 @@ func TestBulkCSVGivesRESTsGoValuesForEachDescribeType(t *testing.T) {
 }
 
 func TestBulkCSVTurnsATextValueShapedLikeARESTDateTimeIntoATimeAsRESTDoes(t *testing.T) {
+	t.Parallel()
 	recs := mustDecode(t, "\"Id\",\"Subject\"\n\"1\",\"2026-11-01T09:00:00.000+0000\"\n")
 	if _, ok := recs[0]["Subject"].(time.Time); !ok {
 		t.Fatalf("Subject = %#v, want the time.Time the REST decoder makes of it", recs[0]["Subject"])
@@ -151,6 +156,7 @@ func TestBulkCSVTurnsATextValueShapedLikeARESTDateTimeIntoATimeAsRESTDoes(t *tes
 }
 
 func TestBulkCSVReadsAPageWithoutRowsOrWithoutEvenAHeader(t *testing.T) {
+	t.Parallel()
 	for _, body := range []string{"", "\"Id\",\"Subject\"\n"} {
 		if recs := mustDecode(t, body); len(recs) != 0 {
 			t.Errorf("%q gave %d records", body, len(recs))
@@ -159,6 +165,7 @@ func TestBulkCSVReadsAPageWithoutRowsOrWithoutEvenAHeader(t *testing.T) {
 }
 
 func TestBulkCSVRefusesMalformedPagesWithAClearError(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"bare quote":           "\"Id\",\"Subject\"\n\"1\",ab\"c\n",
 		"unterminated quote":   "\"Id\",\"Subject\"\n\"1\",\"abc\n",
@@ -180,6 +187,7 @@ func TestBulkCSVRefusesMalformedPagesWithAClearError(t *testing.T) {
 }
 
 func TestBulkCSVRefusesARecordLargerThanTheCapBeforeBufferingIt(t *testing.T) {
+	t.Parallel()
 	body := io.MultiReader(strings.NewReader("\"Id\",\"Subject\"\n\"1\",\""), endless('x'))
 	_, err := decodeBulkCSV(body, 1<<20)
 	if !errors.Is(err, ErrBulkRecordTooLarge) {
@@ -231,6 +239,7 @@ type failingReader struct{ err error }
 func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
 
 func TestBulkCSVReportsACutConnectionAsSuchAndNotAsMalformedCSV(t *testing.T) {
+	t.Parallel()
 	cut := errors.New("connection reset by peer")
 	body := io.MultiReader(strings.NewReader("\"Id\",\"Subject\"\n\"1\",\"half a val"), failingReader{cut})
 	_, err := decodeBulkCSV(body, 0)

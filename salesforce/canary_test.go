@@ -16,6 +16,7 @@ import (
 // client secret, the private key, the refresh token and every access token
 // in all of it.
 func TestNoSecretReachesLogsErrorsOrPrintedValues(t *testing.T) {
+	t.Parallel()
 	keyPath, cert, keyPEM := rsaKeyFiles(t)
 	s := startSim(t, simOptions{app: sfsim.ConnectedApp{AutoApprove: true, JWTCertificate: cert}})
 	logs := &logBuffer{}

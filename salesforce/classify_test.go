@@ -18,6 +18,7 @@ import (
 // the spent allocation is a limit (pause, do not retry soon), a server
 // error is transient, a refused query is fatal.
 func TestTheSimulatedOrgsAnswersAreClassedAsTheirCallersNeed(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{dailyLimit: 8})
 	createCases(t, s, 1)
 	c := restClient(t, s, clientCredentials(t, s, nil), nil)
@@ -54,6 +55,7 @@ func TestTheSimulatedOrgsAnswersAreClassedAsTheirCallersNeed(t *testing.T) {
 }
 
 func TestATokenRequestThatFailsIsTransientOnlyWhenTheServerFailed(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	s.RESTFaults.Set(sfsim.RESTFaultSettings{TokenErrors: 1})
 	creds := clientCredentials(t, s, nil)
@@ -86,6 +88,7 @@ func TestATokenRequestThatFailsIsTransientOnlyWhenTheServerFailed(t *testing.T) 
 }
 
 func TestEveryKindOfFailureHasOneClass(t *testing.T) {
+	t.Parallel()
 	refusedGrant := &salesforce.OAuthError{StatusCode: 400, Code: "invalid_grant", Description: "expired access/refresh token"}
 	busyToken := &salesforce.OAuthError{StatusCode: 503, Code: "temporarily_unavailable"}
 	cases := []struct {

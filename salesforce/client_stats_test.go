@@ -8,6 +8,7 @@ import (
 )
 
 func TestStatsCountRESTCallsAndTokenRequestsApartAndKeepTheLastAPIUsage(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{dailyLimit: 1000})
 	createCases(t, s, 3)
 	creds := clientCredentials(t, s, nil)
@@ -43,6 +44,7 @@ func TestStatsCountRESTCallsAndTokenRequestsApartAndKeepTheLastAPIUsage(t *testi
 }
 
 func TestStatsOfAFixedAccessTokenHaveNoTokenRequests(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	creds := salesforce.StaticSession{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
 	c, err := salesforce.NewClient(salesforce.Config{CAFile: s.PubSub.CAFile()}, creds)

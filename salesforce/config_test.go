@@ -7,6 +7,7 @@ import (
 )
 
 func TestValidateNamesTheKeyToFix(t *testing.T) {
+	t.Parallel()
 	ok := Config{Flow: FlowWebServer, ClientID: "id", ClientSecret: "s"}
 	cases := []struct {
 		name   string
@@ -38,6 +39,7 @@ func TestValidateNamesTheKeyToFix(t *testing.T) {
 }
 
 func TestOnlyTrustedInstanceURLsReceiveTokens(t *testing.T) {
+	t.Parallel()
 	p := newHostPolicy("https://login.salesforce.com", []string{"sf.internal.example"})
 	sim := newHostPolicy("https://127.0.0.1:8443", nil)
 	cases := []struct {
@@ -76,6 +78,7 @@ func TestOnlyTrustedInstanceURLsReceiveTokens(t *testing.T) {
 }
 
 func TestNextRecordsURLsMustStayInTheRESTAPI(t *testing.T) {
+	t.Parallel()
 	for path, ok := range map[string]bool{
 		"/services/data/v62.0/query/01g5Y0000000001AAA-2000": true,
 		"https://evil.com/services/data/v62.0/query/x":       false,
@@ -90,6 +93,7 @@ func TestNextRecordsURLsMustStayInTheRESTAPI(t *testing.T) {
 }
 
 func TestLimitInfoReadsTheAPIUsageEntry(t *testing.T) {
+	t.Parallel()
 	for header, want := range map[string][2]int{
 		"api-usage=25/15000":                  {25, 15000},
 		"api-usage=2/15000; api-bursts=1/750": {2, 15000},

@@ -12,6 +12,7 @@ import (
 // that the Pub/Sub client needs. The session types live here so that
 // pubsub imports salesforce, never the other way round.
 func TestTheRESTPackageLinksNeitherPubSubNorGRPCNorAvro(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list -deps: %v\n%s", err, out)

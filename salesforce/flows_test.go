@@ -20,6 +20,7 @@ func jwtConfig(s *sfsim.Sim, keyPath string) salesforce.Config {
 }
 
 func TestTheJWTBearerFlowYieldsASessionForTheOrg(t *testing.T) {
+	t.Parallel()
 	keyPath, cert, _ := rsaKeyFiles(t)
 	s := startSim(t, simOptions{app: sfsim.ConnectedApp{JWTCertificate: cert}})
 	creds, err := salesforce.NewCredentials(jwtConfig(s, keyPath), nil)
@@ -40,6 +41,7 @@ func TestTheJWTBearerFlowYieldsASessionForTheOrg(t *testing.T) {
 }
 
 func TestJWTBearerFailuresAreTypedAndExplained(t *testing.T) {
+	t.Parallel()
 	keyPath, cert, _ := rsaKeyFiles(t)
 	otherKey, _, _ := rsaKeyFiles(t)
 	clock := newStepClock()
@@ -79,6 +81,7 @@ type pastClock struct {
 func (c pastClock) Now() time.Time { return c.base.Now().Add(c.offset) }
 
 func TestAPrivateKeyOthersCanReadIsRefused(t *testing.T) {
+	t.Parallel()
 	keyPath, cert, _ := rsaKeyFiles(t)
 	if err := os.Chmod(keyPath, 0o644); err != nil {
 		t.Fatal(err)
@@ -91,6 +94,7 @@ func TestAPrivateKeyOthersCanReadIsRefused(t *testing.T) {
 }
 
 func TestTheClientCredentialsFlowYieldsASessionForTheOrg(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	sess, err := clientCredentials(t, s, nil).Current(t.Context())
 	if err != nil {
@@ -102,6 +106,7 @@ func TestTheClientCredentialsFlowYieldsASessionForTheOrg(t *testing.T) {
 }
 
 func TestClientCredentialsFailuresAreTyped(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	wrong := baseConfig(s, salesforce.FlowClientCredentials, nil)
 	wrong.ClientSecret = "not-the-secret"
@@ -126,6 +131,7 @@ func TestClientCredentialsFailuresAreTyped(t *testing.T) {
 }
 
 func TestTheStatusIdentityNamesOrgUserAndInstance(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	id, err := clientCredentials(t, s, nil).Identity(t.Context())
 	if err != nil {
@@ -139,6 +145,7 @@ func TestTheStatusIdentityNamesOrgUserAndInstance(t *testing.T) {
 }
 
 func TestAPlaintextSimulatorOnLoopbackWorksWithoutACA(t *testing.T) {
+	t.Parallel()
 	s, err := sfsim.Start(sfsim.SimConfig{Org: sfsim.Config{Seed: 5}, PubSub: sfsim.PubSubConfig{Insecure: true}})
 	if err != nil {
 		t.Fatal(err)

@@ -57,6 +57,7 @@ func webConfig(s *sfsim.Sim, t *testing.T) salesforce.Config {
 }
 
 func TestTheWebServerFlowStoresARefreshTokenAfterThePersonAllowsAccess(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{app: sfsim.ConnectedApp{RequirePKCE: true}})
 	store := salesforce.FileTokenStore{Path: filepath.Join(t.TempDir(), "sfcdc", "token.json")}
 	run := startLogin(t, webConfig(s, t), store)
@@ -92,6 +93,7 @@ func TestTheWebServerFlowStoresARefreshTokenAfterThePersonAllowsAccess(t *testin
 }
 
 func TestACallbackWithAWrongStateIsRefusedAndTheLoginKeepsWaiting(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{app: sfsim.ConnectedApp{AutoApprove: true}})
 	cfg := webConfig(s, t)
 	store := salesforce.FileTokenStore{Path: filepath.Join(t.TempDir(), "token.json")}
@@ -118,6 +120,7 @@ func TestACallbackWithAWrongStateIsRefusedAndTheLoginKeepsWaiting(t *testing.T) 
 }
 
 func TestTheSimulatorRefusesACodeRedeemedWithAnotherVerifier(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{app: sfsim.ConnectedApp{AutoApprove: true}})
 	cfg := webConfig(s, t)
 	first, err := salesforce.NewLogin(cfg, salesforce.FileTokenStore{Path: filepath.Join(t.TempDir(), "a.json")})
@@ -147,6 +150,7 @@ func TestTheSimulatorRefusesACodeRedeemedWithAnotherVerifier(t *testing.T) {
 }
 
 func TestAnAppRequiringPKCERefusesALoginWithoutIt(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{app: sfsim.ConnectedApp{RequirePKCE: true, AutoApprove: true}})
 	cfg := webConfig(s, t)
 	cfg.DisablePKCE = true
@@ -162,6 +166,7 @@ func TestAnAppRequiringPKCERefusesALoginWithoutIt(t *testing.T) {
 }
 
 func TestDenyingAccessStoresNothingAndSaysWhatToDo(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	store := salesforce.FileTokenStore{Path: filepath.Join(t.TempDir(), "token.json")}
 	run := startLogin(t, webConfig(s, t), store)
@@ -180,6 +185,7 @@ func TestDenyingAccessStoresNothingAndSaysWhatToDo(t *testing.T) {
 }
 
 func TestSessionsFromTheStoredRefreshTokenReachTheOrg(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{app: sfsim.ConnectedApp{AutoApprove: true}})
 	cfg := webConfig(s, t)
 	store := salesforce.FileTokenStore{Path: filepath.Join(t.TempDir(), "token.json")}

@@ -22,6 +22,7 @@ func userinfoRequests(org *orgBehindProxy) int {
 // without a userinfo call; and that URL is the org's identity service,
 // which, asked with the session, names the same org and user.
 func TestTheOrgIDIsReadFromTheIdentityURL(t *testing.T) {
+	t.Parallel()
 	org := startOrgBehindProxy(t, false)
 	sess, err := org.credentials(t).Current(t.Context())
 	if err != nil {
@@ -70,6 +71,7 @@ func TestTheOrgIDIsReadFromTheIdentityURL(t *testing.T) {
 // userinfo (one call per token response), and the Pub/Sub API — which
 // refuses a wrong tenantid — delivers the org's change events with it.
 func TestWithoutAnIdentityURLTheOrgIDComesFromUserinfo(t *testing.T) {
+	t.Parallel()
 	org := startOrgBehindProxy(t, true)
 	ids := createCases(t, org.sim, 2)
 	creds := org.credentials(t)

@@ -15,6 +15,7 @@ import (
 )
 
 func TestATokenExpiringBetweenRESTCallsIsRefreshedOnceAndNoCallerSeesIt(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	createCases(t, s, 20)
 	creds := clientCredentials(t, s, nil)
@@ -47,6 +48,7 @@ func TestATokenExpiringBetweenRESTCallsIsRefreshedOnceAndNoCallerSeesIt(t *testi
 }
 
 func TestATokenExpiringDuringAStreamAndRESTCallsIsRefreshedOnceForBoth(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	first := createCases(t, s, 30)
 	creds := clientCredentials(t, s, nil)
@@ -105,6 +107,7 @@ func receiveIDs(t *testing.T, sub *pubsub.Subscription, n int) []string {
 }
 
 func TestAFailedRefreshBacksOffBeforeAskingAgain(t *testing.T) {
+	t.Parallel()
 	clock := newStepClock()
 	s := startSim(t, simOptions{clock: clock})
 	cfg := baseConfig(s, salesforce.FlowClientCredentials, nil)
@@ -134,6 +137,7 @@ func TestAFailedRefreshBacksOffBeforeAskingAgain(t *testing.T) {
 }
 
 func TestAPubSubRefreshThatAnotherCallerAlreadyMadeIsNotRepeated(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	creds := clientCredentials(t, s, nil)
 	old, err := creds.Current(t.Context())

@@ -13,6 +13,7 @@ import (
 )
 
 func TestPagingOverTenThousandRecordsFollowsNextRecordsURLInOrder(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	want := createCases(t, s, 10_500)
 	c := restClient(t, s, clientCredentials(t, s, nil), nil)
@@ -54,6 +55,7 @@ func TestPagingOverTenThousandRecordsFollowsNextRecordsURLInOrder(t *testing.T) 
 }
 
 func TestQueryAllIncludesSoftDeletedRowsAndQueryDoesNot(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	ids := createCases(t, s, 3)
 	if err := s.Org.Delete(ids[1]); err != nil {
@@ -79,6 +81,7 @@ func TestQueryAllIncludesSoftDeletedRowsAndQueryDoesNot(t *testing.T) {
 }
 
 func TestRecordsNestRelationshipsAndParseDateTimes(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	caseID := createCases(t, s, 1)[0]
 	emailID, err := s.Org.Create("EmailMessage", sfsim.Values{"Subject": "Re: printer", "TextBody": "Still on fire.", "ParentId": caseID})
@@ -108,6 +111,7 @@ func TestRecordsNestRelationshipsAndParseDateTimes(t *testing.T) {
 }
 
 func TestCollectionsRetrieveOfFiveThousandIDsTakesThreeCallsAndKeepsPositions(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	ids := createCases(t, s, 4_998)
 	if err := s.Org.Delete(ids[10]); err != nil {
@@ -138,6 +142,7 @@ func TestCollectionsRetrieveOfFiveThousandIDsTakesThreeCallsAndKeepsPositions(t 
 }
 
 func TestDescribeSaysWhichObjectsHaveAChangeEvent(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	c := restClient(t, s, clientCredentials(t, s, nil), nil)
 	for object, want := range map[string]bool{"Case": true, "EmailMessage": true, "CaseComment": false} {
@@ -159,6 +164,7 @@ func TestDescribeSaysWhichObjectsHaveAChangeEvent(t *testing.T) {
 }
 
 func TestEachErrorClassIsTyped(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{dailyLimit: 5})
 	createCases(t, s, 1)
 	c := restClient(t, s, clientCredentials(t, s, nil), nil)
@@ -201,6 +207,7 @@ func TestEachErrorClassIsTyped(t *testing.T) {
 }
 
 func TestARejectedSessionThatCannotBeRefreshedIsAnInvalidSession(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	creds := salesforce.StaticSession{AccessToken: s.Tokens.Issue(), InstanceURL: s.InstanceURL, TenantID: s.Org.ID()}
 	c, err := salesforce.NewClient(salesforce.Config{CAFile: s.PubSub.CAFile()}, creds)
@@ -216,6 +223,7 @@ func TestARejectedSessionThatCannotBeRefreshedIsAnInvalidSession(t *testing.T) {
 }
 
 func TestNumbersStayExact(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, simOptions{})
 	if _, err := s.Org.Create("Task", sfsim.Values{"Subject": "Call", "CallDurationInSeconds": 2147483647}); err != nil {
 		t.Fatal(err)
@@ -238,6 +246,7 @@ func TestNumbersStayExact(t *testing.T) {
 // performance bound. A client whose request_timeout is shorter than the
 // latency gives up on the call with a timeout instead of waiting forever.
 func TestTheOrgsRESTLatencyIsWaitedOutAndCallsSucceed(t *testing.T) {
+	t.Parallel()
 	const latency = 250 * time.Millisecond
 	s := startSim(t, simOptions{})
 	ids := createCases(t, s, 2*salesforce.MinQueryBatchSize+1)

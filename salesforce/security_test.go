@@ -70,6 +70,7 @@ func tokenAnswer(instance string, withID bool) http.HandlerFunc {
 }
 
 func TestATokenEndpointWithAnUntrustedCertificateIsRefusedNamingTheFix(t *testing.T) {
+	t.Parallel()
 	var server *countingServer
 	server = newCountingServer(t, true, func(w http.ResponseWriter, r *http.Request) { tokenAnswer(server.URL, true)(w, r) })
 	cfg := salesforce.Config{Flow: salesforce.FlowClientCredentials, LoginURL: server.URL, ClientID: canaryClientID,
@@ -104,6 +105,7 @@ func TestATokenEndpointWithAnUntrustedCertificateIsRefusedNamingTheFix(t *testin
 }
 
 func TestTheRESTClientRefusesAnUntrustedCertificate(t *testing.T) {
+	t.Parallel()
 	server := newCountingServer(t, true, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"totalSize":0,"done":true,"records":[]}`))
@@ -136,6 +138,7 @@ func TestTheRESTClientRefusesAnUntrustedCertificate(t *testing.T) {
 }
 
 func TestATokenResponseNamingAForeignInstanceNeverReceivesACall(t *testing.T) {
+	t.Parallel()
 	// The hostile host is a real server: had sfcdc trusted the instance URL,
 	// the userinfo lookup (no id in the answer) or the REST query would
 	// have carried the access token to it.
@@ -178,6 +181,7 @@ func TestATokenResponseNamingAForeignInstanceNeverReceivesACall(t *testing.T) {
 }
 
 func TestConfiguredLoginAndInstanceURLsMustBeSalesforceHosts(t *testing.T) {
+	t.Parallel()
 	trusted := []string{"sf-proxy.corp.example", "gateway.corp.example:8443"}
 	cases := []struct {
 		url       string
@@ -239,6 +243,7 @@ func TestConfiguredLoginAndInstanceURLsMustBeSalesforceHosts(t *testing.T) {
 }
 
 func TestAKeyFileGroupOrOthersCanAccessIsRefused(t *testing.T) {
+	t.Parallel()
 	keyPath, _, _ := rsaKeyFiles(t)
 	if err := salesforce.CheckKeyFile(keyPath); err != nil {
 		t.Fatalf("a 0600 key: %v", err)

@@ -21,6 +21,7 @@ var sampleToken = salesforce.StoredToken{
 }
 
 func TestTheFileStoreWritesAnOwnerOnlyFileAndReadsItBack(t *testing.T) {
+	t.Parallel()
 	store := salesforce.FileTokenStore{Path: filepath.Join(t.TempDir(), "new-dir", "token.json")}
 	if _, err := store.Load(t.Context()); !errors.Is(err, salesforce.ErrNoStoredToken) {
 		t.Fatalf("an absent file gave %v, want ErrNoStoredToken", err)
@@ -44,6 +45,7 @@ func TestTheFileStoreWritesAnOwnerOnlyFileAndReadsItBack(t *testing.T) {
 }
 
 func TestTheFileStoreRefusesAFileOthersCanReadOrThatWasTamperedWith(t *testing.T) {
+	t.Parallel()
 	store := salesforce.FileTokenStore{Path: filepath.Join(t.TempDir(), "token.json")}
 	if err := store.Save(t.Context(), sampleToken); err != nil {
 		t.Fatal(err)
@@ -88,6 +90,7 @@ func testRedis(t *testing.T) redis.UniversalClient {
 }
 
 func TestTheRedisStoreKeepsTheTokenUnderItsKey(t *testing.T) {
+	t.Parallel()
 	client := testRedis(t)
 	key := "cdc:test:auth:" + strings.ReplaceAll(t.Name(), "/", "_") + time.Now().Format("150405.000000000")
 	t.Cleanup(func() { client.Del(context.Background(), key) })

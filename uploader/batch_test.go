@@ -22,6 +22,7 @@ func poisoned(r mapper.Result) mapper.Result {
 }
 
 func TestOneBadCommentInABatchOf1000IsIsolatedWhileTheOther999Land(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	h := newHarness(t, sim, Config{MaxBatchComments: 1000}, Options[string]{})
 	results := mapCases(t, 1000, "text", "New")
@@ -55,6 +56,7 @@ func TestOneBadCommentInABatchOf1000IsIsolatedWhileTheOther999Land(t *testing.T)
 }
 
 func TestBatchesAreBoundedByCountAndBytes(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{MaxBatch: 100})
 	results := mapCases(t, 250, strings.Repeat("x", 900), "New")
 	h := newHarness(t, sim, Config{MaxBatchComments: 100, MaxBatchBytes: 50_000}, Options[string]{})
@@ -70,6 +72,7 @@ func TestBatchesAreBoundedByCountAndBytes(t *testing.T) {
 }
 
 func TestResendingUnchangedRecordsCostsNoRequestAndNoUnit(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	h := newHarness(t, sim, Config{}, Options[string]{})
 	h.submit(mapCases(t, 1000, "text", "New")...)
@@ -93,6 +96,7 @@ func TestResendingUnchangedRecordsCostsNoRequestAndNoUnit(t *testing.T) {
 }
 
 func TestAMetadataOnlyChangeIsUploadedAndCostsNothing(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	h := newHarness(t, sim, Config{}, Options[string]{})
 	h.submit(mapCases(t, 10, "text", "New")...)
@@ -125,6 +129,7 @@ func TestAMetadataOnlyChangeIsUploadedAndCostsNothing(t *testing.T) {
 }
 
 func TestDuplicateIDsAreDeduplicatedAndTheLastVersionWins(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	h := newHarness(t, sim, Config{}, Options[string]{})
 	h.submit(mapCase(t, 1, "v1", "New"), mapCase(t, 2, "other", "New"), mapCase(t, 1, "v2", "New"), mapCase(t, 1, "v3", "New"))
@@ -142,6 +147,7 @@ func TestDuplicateIDsAreDeduplicatedAndTheLastVersionWins(t *testing.T) {
 }
 
 func TestANewVersionWaitsWhileItsPredecessorIsInFlight(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Delay: 200 * time.Millisecond})
 	h := newHarness(t, sim, Config{Linger: -1, MaxConcurrentRequests: 4}, Options[string]{})
@@ -161,6 +167,7 @@ func TestANewVersionWaitsWhileItsPredecessorIsInFlight(t *testing.T) {
 }
 
 func TestARevertedVersionIsSentEvenIfTheStoreStillHoldsIt(t *testing.T) {
+	t.Parallel()
 	// v1 is stored; v2 goes in flight; v1 again arrives. Compared with the
 	// store it looks unchanged, but CM will hold v2, so it must be sent.
 	sim := startSim(t, commsmining.Options{})
@@ -181,6 +188,7 @@ func TestARevertedVersionIsSentEvenIfTheStoreStillHoldsIt(t *testing.T) {
 }
 
 func TestDeletesRemoveCommentsAndForgetTheirHashes(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	h := newHarness(t, sim, Config{}, Options[string]{})
 	h.submit(mapCases(t, 3, "text", "New")...)
@@ -207,6 +215,7 @@ func TestDeletesRemoveCommentsAndForgetTheirHashes(t *testing.T) {
 }
 
 func TestKeptDeletesAndInvalidItemsAreReportedAtOnce(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	h := newHarness(t, sim, Config{}, Options[string]{})
 	h.submit(mapper.Result{Kind: mapper.ResultKeep, CommentID: "sf.Case.1"}, mapper.Result{CommentID: "sf.Case.2"})
@@ -221,6 +230,7 @@ func TestKeptDeletesAndInvalidItemsAreReportedAtOnce(t *testing.T) {
 }
 
 func TestStoppingReportsEveryItemAndRefusesNewOnes(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	h := newHarness(t, sim, Config{}, Options[string]{}) // Linger is an hour: nothing leaves before stop
 	h.submit(mapCases(t, 50, "text", "New")...)
@@ -237,6 +247,7 @@ func TestStoppingReportsEveryItemAndRefusesNewOnes(t *testing.T) {
 }
 
 func TestBothBaseURLFormsReachTheSource(t *testing.T) {
+	t.Parallel()
 	for _, prefix := range []string{"", "/myorg/mytenant/reinfer_"} {
 		sim := startSim(t, commsmining.Options{PathPrefix: prefix})
 		h := newHarness(t, sim, Config{BaseURL: sim.URL() + "/"}, Options[string]{})
@@ -253,6 +264,7 @@ func TestBothBaseURLFormsReachTheSource(t *testing.T) {
 // (nothing is lost either: the items wait); once it answers, everything
 // goes through, and it then saves the requests of unchanged comments.
 func TestAnUnreachableHashStoreHoldsUploadsUntilItAnswers(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	store := &switchableStore{MemoryHashStore: NewMemoryHashStore()}
 	store.down.Store(true)
@@ -305,6 +317,7 @@ func (s *switchableStore) Delete(ctx context.Context, ids []string) error {
 }
 
 func TestConcurrentRequestsAreCapped(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Delay: 20 * time.Millisecond, Times: 1000})
 	h := newHarness(t, sim, Config{MaxBatchComments: 50, MaxConcurrentRequests: 2, Linger: -1}, Options[string]{})
@@ -316,6 +329,7 @@ func TestConcurrentRequestsAreCapped(t *testing.T) {
 }
 
 func TestCommentsCollectWhileARequestIsInFlight(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Delay: 200 * time.Millisecond})
 	h := newHarness(t, sim, Config{MaxConcurrentRequests: 1, Linger: -1}, Options[string]{})
@@ -366,6 +380,7 @@ func (f *flakyStore) Put(ctx context.Context, hashes map[string]mapper.Hashes) e
 // never get its comment back (found by the fault suite with Redis down
 // while a delete was handled).
 func TestADeleteIsDoneOnlyOnceItsHashesAreForgotten(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	store := &flakyStore{MemoryHashStore: NewMemoryHashStore(), deleteFailures: 3}
 	h := newHarness(t, sim, Config{}, Options[string]{Hashes: store})
@@ -397,6 +412,7 @@ func TestADeleteIsDoneOnlyOnceItsHashesAreForgotten(t *testing.T) {
 // (found by the fault suite: CM had deleted the comment, the hashes stayed,
 // and the restored record was judged unchanged).
 func TestADeleteWhoseHashesCannotBeForgottenIsNotSent(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	store := &flakyStore{MemoryHashStore: NewMemoryHashStore()}
 	h := newHarness(t, sim, Config{Linger: -1}, Options[string]{Hashes: store})
@@ -437,6 +453,7 @@ func TestADeleteWhoseHashesCannotBeForgottenIsNotSent(t *testing.T) {
 // describing the version before it: a return to that text would look
 // unchanged and CM would keep the newer one.
 func TestAVersionWhoseHashesCouldNotBeStoredIsNotComparedWithTheOldOnes(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	store := &flakyStore{MemoryHashStore: NewMemoryHashStore()}
 	h := newHarness(t, sim, Config{}, Options[string]{Hashes: store})
@@ -461,6 +478,7 @@ func TestAVersionWhoseHashesCouldNotBeStoredIsNotComparedWithTheOldOnes(t *testi
 // Forgetting content hashes is a state store request, not a CM one: an
 // operator reading "CM request failed" looks at CM while Redis is down.
 func TestAFailedForgetOfContentHashesIsLoggedAsAStoreFailure(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	store := &flakyStore{MemoryHashStore: NewMemoryHashStore()}
 	var logs syncBuffer
@@ -487,6 +505,7 @@ func TestAFailedForgetOfContentHashesIsLoggedAsAStoreFailure(t *testing.T) {
 // with its context already ended meets the stop and the queued comment at
 // once; it used to pick either at random, so the case runs 20 times.
 func TestNothingSubmittedIsSentOnceTheUploaderIsStopped(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	for i := range 20 {
 		var reported []Outcome[int]

@@ -16,6 +16,7 @@ func checkConfig(s *commsmining.Server, token, project, source string) Config {
 }
 
 func TestCheckTargetAcceptsAnExistingSourceWithOneReadAndNoUpload(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, commsmining.Options{})
 	if err := CheckTarget(t.Context(), checkConfig(s, s.Token(), project, source), nil); err != nil {
 		t.Fatalf("CheckTarget = %v, want nil", err)
@@ -27,6 +28,7 @@ func TestCheckTargetAcceptsAnExistingSourceWithOneReadAndNoUpload(t *testing.T) 
 }
 
 func TestCheckTargetNamesEachRefusalByItsClass(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, commsmining.Options{})
 	for _, tc := range []struct {
 		name string
@@ -50,6 +52,7 @@ func TestCheckTargetNamesEachRefusalByItsClass(t *testing.T) {
 }
 
 func TestCheckTargetCallsARefusedConnectionUnavailable(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +70,7 @@ func TestCheckTargetCallsARefusedConnectionUnavailable(t *testing.T) {
 }
 
 func TestCheckTargetCallsAWebPageAtBaseURLNotCM(t *testing.T) {
+	t.Parallel()
 	_, url := startNotCM(t, answerWith(200, "application/json", `{"hello":"world"}`))
 	err := CheckTarget(t.Context(), Config{BaseURL: url, Token: canary, Project: project, Source: source}, nil)
 	if !isFatal(err, ErrNotCMAPI) {
@@ -75,6 +79,7 @@ func TestCheckTargetCallsAWebPageAtBaseURLNotCM(t *testing.T) {
 }
 
 func TestCheckTargetCallsAServerErrorUnavailable(t *testing.T) {
+	t.Parallel()
 	s := startSim(t, commsmining.Options{})
 	s.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSources, Status: 503, Message: "maintenance"})
 	err := CheckTarget(t.Context(), checkConfig(s, s.Token(), project, source), nil)

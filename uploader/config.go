@@ -105,10 +105,11 @@ func (c Config) Validate() error {
 	} else if strings.ContainsAny(string(c.Token), " \t\r\n") {
 		bad("token: contains whitespace; paste the token alone, without \"Bearer\"")
 	}
-	if !projectPattern.MatchString(c.Project) || len(c.Project) > 1024 {
+	// The length first: the pattern would scan a huge value whole.
+	if len(c.Project) > 1024 || !projectPattern.MatchString(c.Project) {
 		bad("project: %s is not a CM project name; use 1-1024 of A-Z a-z 0-9 _ . -", quote.Value(c.Project))
 	}
-	if !sourcePattern.MatchString(c.Source) {
+	if len(c.Source) > 256 || !sourcePattern.MatchString(c.Source) {
 		bad("source: %s is not a CM source name; use 1-256 of A-Z a-z 0-9 _ -", quote.Value(c.Source))
 	}
 	if c.MaxBatchComments < 0 || c.MaxBatchComments > 16384 {

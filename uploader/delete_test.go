@@ -35,6 +35,7 @@ func uploadCases(t *testing.T, sim *commsmining.Server, h *harness, n int) {
 // max_delete_ids 40 leave as three requests (40, 40, 20), and every
 // comment is gone and reported deleted.
 func TestDeletesAreSplitIntoRequestsOfAtMostMaxDeleteIDs(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	h := newHarness(t, sim, Config{MaxDeleteIDs: 40}, Options[string]{})
 	uploadCases(t, sim, h, 100)
@@ -60,6 +61,7 @@ func TestDeletesAreSplitIntoRequestsOfAtMostMaxDeleteIDs(t *testing.T) {
 // requests are counted on the simulator too: each retry is one more
 // request, and the last one deletes.
 func TestEveryDeleteStatusPathAgainstTheSimulator(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		fault      commsmining.Fault
@@ -126,6 +128,7 @@ func TestEveryDeleteStatusPathAgainstTheSimulator(t *testing.T) {
 // at once, without a retry: that is how the reference's CLI treats a 404
 // on a repeated delete, and it is what a retry after a lost answer meets.
 func TestADeleteOfCommentsAlreadyGoneIsDone(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	// Case 0 is stored by an uploader that then stops; Case 1 never was.
 	// The deletes go through a second one sharing the hashes: with one

@@ -13,6 +13,7 @@ import (
 // the sync linger. The sync queued next to it still waits (no sync
 // request), which shows the two lingers are separate.
 func TestADeleteLeavesAfterDeleteLingerWhileSyncsStillLinger(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	h := newHarness(t, sim, Config{Linger: time.Hour, DeleteLinger: 20 * time.Millisecond}, Options[string]{})
 	kept := mapCase(t, 1, "text", "New")
@@ -38,6 +39,7 @@ func TestADeleteLeavesAfterDeleteLingerWhileSyncsStillLinger(t *testing.T) {
 
 // Without DeleteLinger, deletes linger as long as syncs, as before.
 func TestDeleteLingerDefaultsToLinger(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ linger, deleteLinger, want time.Duration }{
 		{0, 0, 20 * time.Millisecond},
 		{time.Second, 0, time.Second},

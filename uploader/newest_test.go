@@ -95,6 +95,7 @@ func onceEach(t *testing.T, out []Outcome[string], tokens ...string) {
 }
 
 func TestARetriedRequestSendsTheNewestVersionOfEachComment(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: 503, Times: 2})
 	gate := newSleepGate()
@@ -129,6 +130,7 @@ func TestARetriedRequestSendsTheNewestVersionOfEachComment(t *testing.T) {
 }
 
 func TestAnUpdateRetriedBehindANewerVersionIsBilledOnceAndForgetsTheOldHashesOnce(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	gate := newSleepGate()
 	hashes := &countingHashStore{MemoryHashStore: NewMemoryHashStore()}
@@ -161,6 +163,7 @@ func TestAnUpdateRetriedBehindANewerVersionIsBilledOnceAndForgetsTheOldHashesOnc
 }
 
 func TestAVersionEqualToTheStoredOneStillReplacesARetriedChange(t *testing.T) {
+	t.Parallel()
 	// v0 is in CM and stored. v1's first attempt reaches CM but its answer
 	// never comes; v0 again arrives while v1 waits to be retried. v0 looks
 	// unchanged against the store, yet CM may hold v1: it must be sent.
@@ -189,6 +192,7 @@ func TestAVersionEqualToTheStoredOneStillReplacesARetriedChange(t *testing.T) {
 }
 
 func TestARetriedVersionWhoseRecordWasDeletedMeanwhileIsNotSentAgain(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: 500})
 	gate := newSleepGate()

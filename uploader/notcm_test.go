@@ -63,6 +63,7 @@ func (h *harness) flushUntilStopped() {
 }
 
 func TestABaseURLServingAWebPageStopsTheUploaderNamingBothFormsOfTheAPIRoot(t *testing.T) {
+	t.Parallel()
 	srv, url := startNotCM(t, answerWith(200, "text/html; charset=utf-8", webPage))
 	h := newHarness(t, nil, Config{BaseURL: url, Token: canary}, Options[string]{})
 	h.submit(mapCase(t, 1, "x", "New"))
@@ -89,6 +90,7 @@ func TestABaseURLServingAWebPageStopsTheUploaderNamingBothFormsOfTheAPIRoot(t *t
 }
 
 func TestAnswersThatAreNotCMsJSONAreRetriedThenStopTheUploaderAfterThreeInARow(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, contentType, body string }{
 		{"JSON of another API", "application/json", `{"hello":"world"}`},
 		{"a page without a content type", "", "<html>"},
@@ -119,6 +121,7 @@ func TestAnswersThatAreNotCMsJSONAreRetriedThenStopTheUploaderAfterThreeInARow(t
 }
 
 func TestAStrayAnswerThatIsNotCMsIsRetriedAndAGoodAnswerEndsTheStreak(t *testing.T) {
+	t.Parallel()
 	// Two bad answers, a good one, two bad ones, a good one: never three
 	// in a row.
 	srv, url := startNotCM(t, func(w http.ResponseWriter, r *http.Request, n int32) {
@@ -146,6 +149,7 @@ func TestAStrayAnswerThatIsNotCMsIsRetriedAndAGoodAnswerEndsTheStreak(t *testing
 }
 
 func TestAnAnswerLargerThanAnyOfCMsIsReportedAsTooLarge(t *testing.T) {
+	t.Parallel()
 	// Valid JSON, so reading only its start used to fail as "unexpected
 	// end of JSON input".
 	huge := `{"status":"ok","new":1,"padding":"` + strings.Repeat("x", 5<<20) + `"}`
@@ -166,6 +170,7 @@ func TestAnAnswerLargerThanAnyOfCMsIsReportedAsTooLarge(t *testing.T) {
 }
 
 func TestAnAnswerOfExactlyTheLimitIsRead(t *testing.T) {
+	t.Parallel()
 	head, tail := `{"status":"ok","new":1,"padding":"`, `"}`
 	body := head + strings.Repeat("x", maxAnswerBytes-len(head)-len(tail)) + tail
 	_, url := startNotCM(t, answerWith(200, "application/json", body))
@@ -182,6 +187,7 @@ func TestAnAnswerOfExactlyTheLimitIsRead(t *testing.T) {
 // apart got the web server's 200 page, which used to count the delete as
 // done.
 func TestADeleteAgainstAWebServerIsNotCountedAsDone(t *testing.T) {
+	t.Parallel()
 	_, url := startNotCM(t, func(w http.ResponseWriter, r *http.Request, _ int32) {
 		w.Header().Set("Content-Type", "text/html")
 		if r.Method == http.MethodDelete {

@@ -12,6 +12,7 @@ import (
 // initial_backoff waited 0.52 s) and half above the second. (The draws
 // themselves are the retry package's, tested there.)
 func TestNoRetryWaitIsShorterThanInitialBackoffOrLongerThanMaxBackoff(t *testing.T) {
+	t.Parallel()
 	const retries = 200
 	tests := []struct {
 		name             string

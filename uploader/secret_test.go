@@ -34,6 +34,7 @@ func (b *syncBuffer) String() string {
 }
 
 func TestTheTokenNeverAppearsInErrorsLogsOrFormattedValues(t *testing.T) {
+	t.Parallel()
 	var logs syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var seen []string

@@ -30,6 +30,7 @@ func slowLines(t *testing.T, logs *syncBuffer) []map[string]any {
 // A hanging CM used to show only when request_timeout (2 min) ended the
 // request; the warning must come while the request still waits.
 func TestARequestThatHangsIsLoggedOnceWhileItStillWaits(t *testing.T) {
+	t.Parallel()
 	del, err := cases.Map(mapper.Record{Object: "Case", ID: caseRecord(9, "", "").ID, Deleted: true})
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +93,7 @@ func TestARequestThatHangsIsLoggedOnceWhileItStillWaits(t *testing.T) {
 }
 
 func TestAQuickRequestLogsNoSlowWarning(t *testing.T) {
+	t.Parallel()
 	_, url := startNotCM(t, answerWith(200, "application/json", `{"status":"ok","new":1,"updated":0,"unchanged":0}`))
 	var logs syncBuffer
 	h := newHarness(t, nil, Config{BaseURL: url, Token: canary, SlowRequestAfter: 5 * time.Second},

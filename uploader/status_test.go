@@ -13,6 +13,7 @@ import (
 )
 
 func TestEachStatusMapsToOneDecision(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		op     operation
 		status int
@@ -52,6 +53,7 @@ func TestEachStatusMapsToOneDecision(t *testing.T) {
 }
 
 func TestEveryStatusPathAgainstTheSimulator(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		fault      commsmining.Fault
@@ -111,6 +113,7 @@ func TestEveryStatusPathAgainstTheSimulator(t *testing.T) {
 }
 
 func TestAMissingSourceStopsTheUploaderWithAClearMessage(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{Sources: []string{}})
 	h := newHarness(t, sim, Config{}, Options[string]{})
 	h.submit(mapCase(t, 1, "x", "New"))
@@ -125,6 +128,7 @@ func TestAMissingSourceStopsTheUploaderWithAClearMessage(t *testing.T) {
 // when the source does not exist; the second must stop the uploader, or
 // deletes to a misnamed source would count as done and be checkpointed.
 func TestADeleteToAMissingSourceStopsTheUploaderInsteadOfCountingAsDone(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{Sources: []string{}})
 	h := newHarness(t, sim, Config{}, Options[string]{})
 	del, err := cases.Map(mapper.Record{Object: "Case", ID: caseRecord(1, "", "").ID, Deleted: true})
@@ -145,6 +149,7 @@ func TestADeleteToAMissingSourceStopsTheUploaderInsteadOfCountingAsDone(t *testi
 }
 
 func TestRetryAfterIsHonouredExactlyInSecondsOrAsADate(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name       string
@@ -174,6 +179,7 @@ func TestRetryAfterIsHonouredExactlyInSecondsOrAsADate(t *testing.T) {
 }
 
 func TestWithoutRetryAfterTheWaitsGrowExponentiallyWithJitter(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: 503, Times: 4})
 	h := newHarness(t, sim, Config{InitialBackoff: time.Second, MaxBackoff: 4 * time.Second}, Options[string]{})
@@ -193,6 +199,7 @@ func TestWithoutRetryAfterTheWaitsGrowExponentiallyWithJitter(t *testing.T) {
 }
 
 func TestAnAnswerThatNeverComesIsRetriedWithoutBillingTwice(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	sim.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, AcceptThenTimeout: true})
 	h := newHarness(t, sim, Config{RequestTimeout: 200 * time.Millisecond}, Options[string]{})
@@ -207,6 +214,7 @@ func TestAnAnswerThatNeverComesIsRetriedWithoutBillingTwice(t *testing.T) {
 }
 
 func TestNetworkErrorsAreRetriedUntilStopped(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, commsmining.Options{})
 	url := sim.URL()
 	_ = sim.Close() // nothing listens there any more

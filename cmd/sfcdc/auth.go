@@ -4,13 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
-	"os/exec"
-	"runtime"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/sfcdc/sfcdc/integration"
@@ -79,7 +74,7 @@ type authContext struct {
 }
 
 func loadAuth(cmd *cobra.Command, configPath string) (authContext, error) {
-	conn, err := readConnection(configPath)
+	conn, err := readConnection(cmd.Context(), configPath)
 	if err != nil {
 		return authContext{}, err
 	}
@@ -110,14 +105,14 @@ func runAuthLogin(cmd *cobra.Command, configPath string, noBrowser bool, timeout
 	if err != nil {
 		return usageError{err}
 	}
-	ctx, cancel := contextWithTimeout(cmd, timeout)
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	defer cancel()
 	var opener sync.WaitGroup
 	defer opener.Wait()
 	out := cmd.OutOrStdout()
 	id, err := login.Run(ctx, func(authorizeURL string) {
 		fmt.Fprintf(out, "Open this URL in a browser and allow access for sfcdc:\n\n  %s\n\n", authorizeURL)
-		if !noBrowser && openBrowser(authorizeURL, &opener) {
+		if !noBrowser && salesforce.OpenBrowser(authorizeURL, hasDisplay(commandEnv(cmd.Context())), &opener) {
 			fmt.Fprintln(out, "(A browser window was opened.)")
 		}
 		fmt.Fprintf(out, "Waiting for Salesforce to return to %s …\n", login.RedirectURL())
@@ -166,57 +161,14 @@ func runAuthStatus(cmd *cobra.Command, configPath string) error {
 	if err != nil {
 		return fmt.Errorf("check the Salesforce connection: %w", err)
 	}
-	return printStatus(cmd.OutOrStdout(), cmd, ac.cfg.Flow, id, store)
+	return salesforce.WriteConnection(cmd.Context(), cmd.OutOrStdout(), ac.cfg.Flow, id, store)
 }
 
-// printStatus writes the connection facts, one per line; no token.
-func printStatus(out io.Writer, cmd *cobra.Command, flow salesforce.Flow, id salesforce.Identity, store salesforce.TokenStore) error {
-	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "flow:\t%s\n", flow)
-	fmt.Fprintf(w, "login url:\t%s\n", id.LoginURL)
-	fmt.Fprintf(w, "org:\t%s\n", id.OrgID)
-	fmt.Fprintf(w, "user:\t%s (%s)\n", id.Username, id.UserID)
-	fmt.Fprintf(w, "instance:\t%s\n", id.InstanceURL)
-	if flow == salesforce.FlowWebServer {
-		saved := ""
-		if t, err := store.Load(cmd.Context()); err == nil && !t.SavedAt.IsZero() {
-			saved = " (saved " + t.SavedAt.Format(time.RFC3339) + ")"
-		}
-		fmt.Fprintf(w, "refresh token:\tstored in %s%s\n", store, saved)
-	} else {
-		fmt.Fprintf(w, "refresh token:\tnone (%s mints each session anew)\n", flow)
-	}
-	fmt.Fprintf(w, "session:\tvalid (Salesforce answered userinfo)\n")
-	return w.Flush()
-}
-
-// openBrowser opens url where a browser is available, and reports whether
-// it tried. The opener process is waited for by wg's owner.
-func openBrowser(url string, wg *sync.WaitGroup) bool {
-	var c *exec.Cmd
-	switch runtime.GOOS {
-	case "darwin":
-		c = exec.Command("open", url)
-	case "windows":
-		c = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
-	default:
-		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-			return false
-		}
-		c = exec.Command("xdg-open", url)
-	}
-	if err := c.Start(); err != nil {
-		return false
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = c.Wait()
-	}()
-	return true
-}
-
-// contextWithTimeout bounds the command's context.
-func contextWithTimeout(cmd *cobra.Command, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(cmd.Context(), d)
+// hasDisplay reports whether a graphical session is there to open a
+// browser in (macOS and Windows always have one), by the command's
+// environment.
+func hasDisplay(env integration.Env) bool {
+	display, _ := env("DISPLAY")
+	wayland, _ := env("WAYLAND_DISPLAY")
+	return display != "" || wayland != ""
 }

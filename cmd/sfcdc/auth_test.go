@@ -201,7 +201,7 @@ func runCommand(t *testing.T, cmd *cobra.Command, args ...string) (string, error
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.ExecuteContext(t.Context())
+	err := cmd.ExecuteContext(withEnv(t.Context(), os.LookupEnv))
 	return out.String(), err
 }
 
@@ -236,7 +236,7 @@ func startCommand(t *testing.T, cmd *cobra.Command, args ...string) *runningComm
 		}
 	}()
 	go func() {
-		err := cmd.ExecuteContext(t.Context())
+		err := cmd.ExecuteContext(withEnv(t.Context(), os.LookupEnv))
 		pw.Close()
 		<-scanned // the command's last lines are in r.out before wait returns
 		r.done <- err

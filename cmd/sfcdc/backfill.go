@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/quote"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/spf13/cobra"
 )
 
@@ -112,7 +115,7 @@ func runBackfill(cmd *cobra.Command, f backfillFlags) error {
 	if err != nil {
 		return err
 	}
-	conf, err := loadConfig(f.configPath)
+	conf, err := loadConfig(cmd.Context(), f.configPath)
 	if err != nil {
 		return err
 	}
@@ -124,24 +127,28 @@ func runBackfill(cmd *cobra.Command, f backfillFlags) error {
 			return err
 		}
 	}
-	progress := newProgressView(cmd.ErrOrStderr(), f.dryRun || f.follow)
-	deps, err := openBackfill(cmd.Context(), conf, backfillLogger(cmd.ErrOrStderr(), f.verbose), progress.update)
+	progress := backfill.NewProgressView(cmd.ErrOrStderr(), f.dryRun || f.follow)
+	deps, err := openDeps(cmd.Context(), conf, backfillLogger(cmd.ErrOrStderr(), f.verbose))
 	if err != nil {
 		return err
 	}
 	defer deps.close()
+	b, err := deps.engine.Backfill(cmd.Context(), progress.Update)
+	if err != nil {
+		return asUsage(err)
+	}
 	if f.dryRun {
-		est, err := deps.backfill.Estimate(cmd.Context(), req)
-		progress.done()
+		est, err := b.Estimate(cmd.Context(), req)
+		progress.Done()
 		if len(est.Objects) > 0 {
-			printEstimate(cmd.OutOrStdout(), est)
+			backfill.WriteEstimate(cmd.OutOrStdout(), est)
 		}
 		return backfillError(cmd.Context(), err, f.follow)
 	}
-	sum, err := deps.backfill.Run(cmd.Context(), req)
-	progress.done()
+	sum, err := b.Run(cmd.Context(), req)
+	progress.Done()
 	if len(sum.Objects) > 0 {
-		printSummary(cmd.OutOrStdout(), sum)
+		backfill.WriteSummary(cmd.OutOrStdout(), sum)
 	}
 	return backfillError(cmd.Context(), err, f.follow)
 }
@@ -175,4 +182,16 @@ func backfillError(ctx context.Context, err error, follow bool) error {
 		return errors.New("interrupted before the end: progress is saved; run the same command again to resume")
 	}
 	return err
+}
+
+// backfillLogger writes warnings (retries, dead letters), or with
+// verbose every REST call too, as text to w, through redact's handler
+// like every command's logger: tokens are redacted types and never passed
+// to the logger, and a library's error quoting one is cleaned.
+func backfillLogger(w io.Writer, verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return redact.TextLogger(w, level)
 }

@@ -6,8 +6,9 @@ import (
 )
 
 func TestTheBackfillCommandNeverPrintsASecret(t *testing.T) {
+	t.Parallel()
 	const canary = "CANARY-secret-9e71c0"
-	b := startSimProcess(t, "--rate", "0", "--seed-records", "300")
+	b := startSim(t, "--rate", "0", "--seed-records", "300")
 	env := backfillEnv(b)
 	secrets := []string{canary, b.AccessToken, b.CommsMiningToken}
 	for _, tc := range []struct {
@@ -26,7 +27,7 @@ func TestTheBackfillCommandNeverPrintsASecret(t *testing.T) {
 				config = writeFile(t, "sfcdc.yaml", strings.Replace(readFile(t, config),
 					"redis://"+testRedisAddr(), "redis://:${SFCDC_TEST_STORE_PASSWORD}@127.0.0.1:1", 1))
 			}
-			r := runSfcdc(t, append(append([]string{}, env...), tc.env...), "backfill", "--config", config, "--verbose")
+			r := runInProcess(t, append(append([]string{}, env...), tc.env...), "backfill", "--config", config, "--verbose")
 			if r.code != tc.wantCode {
 				t.Fatalf("exit %d, want %d:\n%s", r.code, tc.wantCode, r.output())
 			}

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -72,29 +70,6 @@ objects:
 // backfillEnv is the environment of a backfill against b.
 func backfillEnv(b simBanner) []string {
 	return append(simEnv(b), "TEST_CM_TOKEN="+b.CommsMiningToken)
-}
-
-// result is a finished sfcdc process.
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-func (r result) output() string { return r.stdout + r.stderr }
-
-// runSfcdc runs the binary to its end.
-func runSfcdc(t *testing.T, env []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(sfcdcBinary, args...)
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("run sfcdc: %v", err)
-	}
-	return result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
 }
 
 // simStats reads the simulated CM's counters.

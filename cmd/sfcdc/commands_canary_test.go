@@ -24,8 +24,9 @@ const (
 // both logging every step, and neither their output nor the store holds a
 // secret, the configured CM token included.
 func TestBackfillAndDeadLettersRetryNeverShowASecretAServerRepeats(t *testing.T) {
+	t.Parallel()
 	const cmToken = "CANARY-configured-cm-token-77fa"
-	b := startSimProcess(t, "--rate", "0", "--seed-records", "4")
+	b := startSim(t, "--rate", "0", "--seed-records", "4")
 	cm, err := commsmining.Start(commsmining.Options{Token: cmToken, Sources: []string{"support/salesforce"}})
 	if err != nil {
 		t.Fatal(err)

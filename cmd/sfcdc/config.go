@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -33,27 +34,42 @@ func (c fileConfig) Problems() []string {
 	return append(problems, integration.Keyed("monitoring.", c.Monitoring.Validate())...)
 }
 
-// processEnv is the process's environment, the only one sfcdc reads.
-func processEnv(name string) (string, bool) { return os.LookupEnv(name) }
+type envKey struct{}
 
-// loadConfig reads the whole configuration (file, then environment) and
-// checks it in one pass: every problem of the file in one error, one a
-// line, sorted by line (exit 2).
-func loadConfig(path string) (fileConfig, error) {
+// withEnv hands env to the commands run with ctx: execute's caller gives
+// it (main: os.LookupEnv), so a command reads no environment but this one.
+func withEnv(ctx context.Context, env integration.Env) context.Context {
+	return context.WithValue(ctx, envKey{}, env)
+}
+
+// commandEnv is the environment handed to the command running with ctx
+// (withEnv), the only one sfcdc reads. A command run without execute (a
+// test that builds one itself) reads the process's.
+func commandEnv(ctx context.Context) integration.Env {
+	if env, ok := ctx.Value(envKey{}).(integration.Env); ok && env != nil {
+		return env
+	}
+	return os.LookupEnv
+}
+
+// loadConfig reads the whole configuration (file, then the environment of
+// ctx) and checks it in one pass: every problem of the file in one error,
+// one a line, sorted by line (exit 2).
+func loadConfig(ctx context.Context, path string) (fileConfig, error) {
 	if path == "" {
 		return fileConfig{}, usageError{errors.New("--config is required: the file names the objects, CM and the store (see examples/sfcdc.yaml)")}
 	}
-	cfg, err := integration.LoadFile[fileConfig](path, processEnv)
+	cfg, err := integration.LoadFile[fileConfig](path, commandEnv(ctx))
 	cfg.path = path
 	return cfg, asUsage(err)
 }
 
-// readConfigFile decodes the file at path with environment references
-// expanded, without validating it: only unknown keys and values of the
+// readConfigFile decodes the file at path with references to the
+// environment of ctx expanded, without validating it: only unknown keys and values of the
 // wrong kind are errors, all of them in one. An empty path is an empty
 // configuration.
-func readConfigFile(path string) (fileConfig, error) {
-	f, err := integration.DecodeFile[fileConfig](path, processEnv)
+func readConfigFile(ctx context.Context, path string) (fileConfig, error) {
+	f, err := integration.DecodeFile[fileConfig](path, commandEnv(ctx))
 	if err != nil {
 		return f.Value, asUsage(err)
 	}
@@ -61,22 +77,22 @@ func readConfigFile(path string) (fileConfig, error) {
 }
 
 // readConnection reads the salesforce section of --config (when given)
-// with the environment's overrides, without validating it.
-func readConnection(path string) (integration.Salesforce, error) {
-	cfg, err := readConfigFile(path)
+// with the overrides of the environment of ctx, without validating it.
+func readConnection(ctx context.Context, path string) (integration.Salesforce, error) {
+	cfg, err := readConfigFile(ctx, path)
 	if err != nil {
 		return integration.Salesforce{}, err
 	}
 	sf := cfg.Salesforce
-	if err := integration.ApplySalesforceEnv(&sf, processEnv); err != nil {
+	if err := integration.ApplySalesforceEnv(&sf, commandEnv(ctx)); err != nil {
 		return integration.Salesforce{}, asUsage(err)
 	}
 	return sf, nil
 }
 
 // loadConnection is readConnection, validated.
-func loadConnection(path string) (integration.Salesforce, error) {
-	sf, err := readConnection(path)
+func loadConnection(ctx context.Context, path string) (integration.Salesforce, error) {
+	sf, err := readConnection(ctx, path)
 	if err != nil {
 		return integration.Salesforce{}, err
 	}

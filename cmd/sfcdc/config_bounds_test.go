@@ -6,9 +6,14 @@ import (
 	"testing"
 )
 
+// tokensOnlyEnv is the environment of these tests: validConfig's two
+// tokens, no connection override.
+var tokensOnlyEnv = envOf([]string{"TEST_SF_TOKEN=sf-token", "TEST_CM_TOKEN=cm-token"})
+
 // A value of almost the file's limit reaches validation; the error names
 // the key but quotes only a short prefix of the value.
 func TestAHugeValueIsQuotedCutInTheError(t *testing.T) {
+	t.Parallel()
 	huge := strings.Repeat("x", 900<<10)
 	for _, tc := range []struct {
 		name    string
@@ -26,11 +31,9 @@ func TestAHugeValueIsQuotedCutInTheError(t *testing.T) {
 		{"monitoring.listen", [2]string{"backfill:", "monitoring:\n  listen: " + huge + "\nbackfill:"}, `monitoring.listen (line 14): "xxxx`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clearConnectionEnv(t)
-			t.Setenv("TEST_SF_TOKEN", "sf-token")
-			t.Setenv("TEST_CM_TOKEN", "cm-token")
+			t.Parallel()
 			content := strings.Replace(validConfig, tc.replace[0], tc.replace[1], 1)
-			_, _, err := checkFileOffline(writeFile(t, "sfcdc.yaml", content))
+			_, _, err := checkFileOffline(withEnv(t.Context(), tokensOnlyEnv), writeFile(t, "sfcdc.yaml", content))
 			var ue usageError
 			if !errors.As(err, &ue) {
 				t.Fatalf("checkFileOffline: %.300v, want a usage error", err)
@@ -49,6 +52,7 @@ func TestAHugeValueIsQuotedCutInTheError(t *testing.T) {
 // CheckName and CheckOrgID) when the file is read, so `validate` refuses
 // what the store would refuse only at the first lease.
 func TestValuesTheStoreWouldRefuseAreConfigurationErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		replace [2]string // old, new in validConfig
@@ -66,11 +70,9 @@ func TestValuesTheStoreWouldRefuseAreConfigurationErrors(t *testing.T) {
 			"salesforce.tenant_id (line 5): \"00D5Y0000{00001\" holds '{'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clearConnectionEnv(t)
-			t.Setenv("TEST_SF_TOKEN", "sf-token")
-			t.Setenv("TEST_CM_TOKEN", "cm-token")
+			t.Parallel()
 			content := strings.Replace(validConfig, tc.replace[0], tc.replace[1], 1)
-			_, _, err := checkFileOffline(writeFile(t, "sfcdc.yaml", content))
+			_, _, err := checkFileOffline(withEnv(t.Context(), tokensOnlyEnv), writeFile(t, "sfcdc.yaml", content))
 			var ue usageError
 			if !errors.As(err, &ue) {
 				t.Fatalf("checkFileOffline: %.300v, want a usage error", err)
@@ -85,8 +87,9 @@ func TestValuesTheStoreWouldRefuseAreConfigurationErrors(t *testing.T) {
 // The command's exit code: a holder the store would refuse is exit 2, as
 // every configuration error, not exit 1 after the run started.
 func TestValidateRefusesABadHolderWithExit2(t *testing.T) {
+	t.Parallel()
 	content := strings.Replace(validConfig, "backfill:", "run:\n  holder: "+strings.Repeat("h", 2000)+"\nbackfill:", 1)
-	r := runSfcdc(t, []string{"TEST_SF_TOKEN=sf-token", "TEST_CM_TOKEN=cm-token"}, "validate", "--config", writeFile(t, "sfcdc.yaml", content))
+	r := runInProcess(t, []string{"TEST_SF_TOKEN=sf-token", "TEST_CM_TOKEN=cm-token"}, "validate", "--config", writeFile(t, "sfcdc.yaml", content))
 	if r.code != 2 {
 		t.Fatalf("exit code %d, want 2:\n%.2000s", r.code, r.output())
 	}
@@ -98,9 +101,8 @@ func TestValidateRefusesABadHolderWithExit2(t *testing.T) {
 // A password or token written into a URL of the configuration (user
 // info, a query) never shows in the error that refuses the URL.
 func TestAURLRefusedByTheConfigurationNeverShowsItsCredentials(t *testing.T) {
+	t.Parallel()
 	const canary = "canary-url-s3cret"
-	t.Setenv("TEST_SF_TOKEN", "x")
-	t.Setenv("TEST_CM_TOKEN", "y")
 	for _, tc := range []struct{ from, to string }{
 		{"instance_url: https://example.my.salesforce.com", "instance_url: https://bob:" + canary + "@example.my.salesforce.com"},
 		{"instance_url: https://example.my.salesforce.com", "instance_url: https://example.my.salesforce.com?sid=" + canary},
@@ -109,7 +111,7 @@ func TestAURLRefusedByTheConfigurationNeverShowsItsCredentials(t *testing.T) {
 		{"base_url: https://example.reinfer.io", "base_url: https://bob:%zz" + canary + "@example.reinfer.io"},
 	} {
 		path := writeFile(t, "sfcdc.yaml", strings.Replace(validConfig, tc.from, tc.to, 1))
-		_, err := loadConfig(path)
+		_, err := loadConfig(withEnv(t.Context(), tokensOnlyEnv), path)
 		if err == nil {
 			t.Errorf("%s: accepted", tc.to)
 			continue

@@ -35,12 +35,3 @@ func writeFile(t *testing.T, name, content string) string {
 	}
 	return path
 }
-
-// clearConnectionEnv keeps the caller's environment from overriding keys.
-func clearConnectionEnv(t *testing.T) {
-	for _, name := range []string{"SFCDC_PUBSUB_ADDR", "SFCDC_ACCESS_TOKEN", "SFCDC_INSTANCE_URL", "SFCDC_TENANT_ID",
-		"SFCDC_CA_FILE", "SFCDC_INSECURE", "SFCDC_AUTH_FLOW", "SFCDC_CM_TOKEN"} {
-		t.Setenv(name, "")
-		os.Unsetenv(name)
-	}
-}

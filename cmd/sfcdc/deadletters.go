@@ -2,20 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-
 	"slices"
-	"strings"
-
-	"text/tabwriter"
-	"time"
 
 	"github.com/sfcdc/sfcdc/deadletter"
-	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/spf13/cobra"
 )
@@ -88,37 +80,6 @@ func newDeadLettersCommand() *cobra.Command {
 	return cmd
 }
 
-// deadLetterJSON is one dead letter of `deadletters list --json`; its keys
-// are stable. The body, if one was kept, is not printed (it may hold
-// personal data): only its size.
-type deadLetterJSON struct {
-	ID        string     `json:"id"`
-	At        time.Time  `json:"at"`
-	EventTime *time.Time `json:"event_time"`
-	RetriedAt *time.Time `json:"retried_at"`
-	// NextAttemptAt is when the automatic retrier tries it next (null:
-	// RetryAfter after at, or never once parked).
-	NextAttemptAt *time.Time `json:"next_attempt_at"`
-	Parked        bool       `json:"parked"`
-	Topic         string     `json:"topic"`
-	Object        string     `json:"object"`
-	RecordID      string     `json:"record_id"`
-	ReplayID      string     `json:"replay_id"` // hex
-	Reason        string     `json:"reason"`
-	Error         string     `json:"error"`
-	Attempts      int        `json:"attempts"`
-	BodyBytes     int        `json:"body_bytes"`
-}
-
-func toDeadLetterJSON(d replay.DeadLetter) deadLetterJSON {
-	return deadLetterJSON{
-		ID: d.ID, At: d.At.UTC(), EventTime: timePtr(d.EventTime), RetriedAt: timePtr(d.RetriedAt),
-		NextAttemptAt: timePtr(d.NextAttemptAt), Parked: d.Parked,
-		Topic: d.Topic, Object: d.Object, RecordID: d.RecordID, ReplayID: hex.EncodeToString(d.ReplayID),
-		Reason: d.Reason, Error: d.Error, Attempts: d.Attempts, BodyBytes: len(d.Body),
-	}
-}
-
 func runDeadLettersList(cmd *cobra.Command, f deadLetterFlags) error {
 	if f.limit < 0 {
 		return usageError{fmt.Errorf("--limit %d: want 0 (all) or a positive number", f.limit)}
@@ -143,69 +104,10 @@ func runDeadLettersList(cmd *cobra.Command, f deadLetterFlags) error {
 	}
 	w := cmd.OutOrStdout()
 	if f.json {
-		out := make([]deadLetterJSON, len(shown))
-		for i, d := range shown {
-			out[i] = toDeadLetterJSON(d)
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return deadletter.WriteJSON(w, shown)
 	}
-	if len(shown) == 0 {
-		fmt.Fprintf(w, "org %s has no dead letters\n", t.org)
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tDEAD-LETTERED\tEVENT TIME\tTOPIC/OBJECT\tRECORD/REPLAY ID\tREASON\tATTEMPTS\tSTATE\tERROR")
-	for _, d := range shown {
-		event := "-"
-		if !d.EventTime.IsZero() {
-			event = d.EventTime.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.At.UTC().Format(time.RFC3339), event,
-			deadLetterSource(d), deadLetterSubject(d), d.Reason, d.Attempts, deadLetterState(d), orDash(oneLine(d.Error, maxTableError)))
-	}
-	_ = tw.Flush()
-	more := ""
-	if len(shown) < total {
-		more = "; --limit 0 shows all"
-	}
-	fmt.Fprintf(w, "showing %d of %d dead letters of org %s%s\n", len(shown), total, t.org, more)
+	deadletter.WriteTable(w, t.org, shown, total)
 	return nil
-}
-
-// deadLetterState is "parked", or when the automatic retrier tries the
-// dead letter next ("retrying" when no failed retry scheduled it yet).
-func deadLetterState(d replay.DeadLetter) string {
-	switch {
-	case d.Parked:
-		return "parked"
-	case d.NextAttemptAt.IsZero():
-		return "retrying"
-	}
-	return "next " + d.NextAttemptAt.UTC().Format(time.RFC3339)
-}
-
-// deadLetterSource is the object, or the topic of an event without one.
-func deadLetterSource(d replay.DeadLetter) string {
-	if d.Object != "" {
-		return d.Object
-	}
-	return d.Topic
-}
-
-// deadLetterSubject is the record ID, or the replay ID in hex.
-func deadLetterSubject(d replay.DeadLetter) string {
-	if d.RecordID != "" {
-		return d.RecordID
-	}
-	return "replay " + hex.EncodeToString(d.ReplayID)
-}
-
-// describeDeadLetter names a dead letter in one line of output.
-func describeDeadLetter(d replay.DeadLetter) string {
-	return fmt.Sprintf("%s %s: %s, %d attempts, dead-lettered %s", deadLetterSource(d), deadLetterSubject(d),
-		d.Reason, d.Attempts, d.At.UTC().Format(time.RFC3339))
 }
 
 // selectDeadLetters reads the dead letters --id names, or all of them.
@@ -268,11 +170,7 @@ func runDeadLettersPurge(cmd *cobra.Command, f deadLetterFlags) error {
 		return err
 	}
 	purged, err := deadletter.Purge(ctx, t.store, t.org, chosen, func(d replay.DeadLetter, gone bool) {
-		if gone {
-			fmt.Fprintf(w, "%s: gone already (retried or purged meanwhile)\n", d.ID)
-			return
-		}
-		fmt.Fprintf(w, "%s: purged (%s)\n", d.ID, describeDeadLetter(d))
+		deadletter.WritePurged(w, d, gone)
 	})
 	if err != nil {
 		return err
@@ -292,7 +190,7 @@ func runDeadLettersRetry(cmd *cobra.Command, f deadLetterFlags) error {
 		return usageError{errors.New("--include-parked goes with --all; a parked dead letter named by --id is retried anyway")}
 	}
 	ctx := cmd.Context()
-	conf, err := loadConfig(f.configPath)
+	conf, err := loadConfig(cmd.Context(), f.configPath)
 	if err != nil {
 		return err
 	}
@@ -318,46 +216,9 @@ func runDeadLettersRetry(cmd *cobra.Command, f deadLetterFlags) error {
 			fmt.Fprintf(w, "leaving %d parked dead letters alone (--include-parked retries them too)\n", parked)
 		}
 	}
-	tally, err := retrier.Retry(ctx, chosen, func(res deadletter.Result) { printRetryResult(w, res) })
+	tally, err := retrier.Retry(ctx, chosen, func(res deadletter.Result) { deadletter.WriteResult(w, res) })
 	if err != nil {
 		return err
 	}
-	parkedNow := ""
-	if tally.Parked > 0 {
-		parkedNow = fmt.Sprintf(", %d parked now", tally.Parked)
-	}
-	fmt.Fprintf(w, "retried %d dead letters of org %s: %d done (deleted), %d failed again (kept%s), %d skipped, %d not found\n",
-		len(chosen), d.org, tally.Done, tally.Failed, parkedNow, tally.Skipped, missing)
-	var problems []string
-	if tally.Failed > 0 {
-		problems = append(problems, fmt.Sprintf("%d failed again (kept with attempts+1 and the new error; fix the cause and retry)", tally.Failed))
-	}
-	if missing > 0 {
-		problems = append(problems, fmt.Sprintf("%d of the given IDs do not exist (`sfcdc deadletters list` shows the current ones)", missing))
-	}
-	if len(problems) > 0 {
-		return errors.New("retry incomplete: " + strings.Join(problems, "; "))
-	}
-	return nil
-}
-
-// printRetryResult prints one line per settled dead letter.
-func printRetryResult(w io.Writer, res deadletter.Result) {
-	id := res.DeadLetter.ID
-	res.Detail = redact.Text(res.Detail) // a server's answer may repeat a credential
-	switch {
-	case res.Outcome == deadletter.Done:
-		fmt.Fprintf(w, "%s: %s; dead letter deleted\n", id, res.Detail)
-	case res.Outcome == deadletter.Skipped:
-		fmt.Fprintf(w, "%s: skipped: %s\n", id, res.Detail)
-	case res.Outcome == deadletter.Interrupted:
-		fmt.Fprintf(w, "%s: %s; kept unchanged\n", id, res.Detail)
-	case res.Gone:
-		fmt.Fprintf(w, "%s: failed again (%s), and the dead letter is gone meanwhile\n", id, res.Detail)
-	case res.After.Parked:
-		fmt.Fprintf(w, "%s: failed again, attempt %d, parked (no automatic retries): %s\n", id, res.After.Attempts, res.Detail)
-	default:
-		fmt.Fprintf(w, "%s: failed again, attempt %d: %s (next automatic attempt %s)\n", id, res.After.Attempts, res.Detail,
-			res.After.NextAttemptAt.UTC().Format(time.RFC3339))
-	}
+	return deadletter.WriteTally(w, d.org, len(chosen), tally, missing)
 }

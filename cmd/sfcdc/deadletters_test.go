@@ -32,7 +32,7 @@ const (
 
 func newDeadLetterWorld(t *testing.T, seeded int) *deadLetterWorld {
 	t.Helper()
-	b := startSimProcess(t, "--rate", "0", "--seed-records", fmt.Sprint(seeded))
+	b := startSim(t, "--rate", "0", "--seed-records", fmt.Sprint(seeded))
 	prefix := redisKeyPrefix(t)
 	w := &deadLetterWorld{b: b, config: backfillConfig(t, b, prefix, ""), org: b.TenantID,
 		store:   statusTestStore(t, prefix),
@@ -75,6 +75,7 @@ func (w *deadLetterWorld) get(t *testing.T, id string) (replay.DeadLetter, bool)
 }
 
 func TestDeadLettersListShowsStoredEntriesInTextAndJSON(t *testing.T) {
+	t.Parallel()
 	w := newDeadLetterWorld(t, 1)
 	eventTime := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	rec := w.add(t, replay.DeadLetter{Topic: dlTopic, Object: "EmailMessage", RecordID: w.records[0],
@@ -118,6 +119,7 @@ func TestDeadLettersListShowsStoredEntriesInTextAndJSON(t *testing.T) {
 }
 
 func TestDeadLettersRetryUploadsRecordsAndCountsFailures(t *testing.T) {
+	t.Parallel()
 	w := newDeadLetterWorld(t, 3)
 	live := w.records[0]
 	comment := mapper.CommentID("EmailMessage", live)
@@ -168,6 +170,7 @@ func TestDeadLettersRetryUploadsRecordsAndCountsFailures(t *testing.T) {
 }
 
 func TestDeadLettersRetryBackfillsAroundAnUndecodableEvent(t *testing.T) {
+	t.Parallel()
 	w := newDeadLetterWorld(t, 4)
 	withTime := w.add(t, replay.DeadLetter{Topic: dlTopic, ReplayID: []byte{0x01, 0x02}, Reason: "undecodable payload",
 		Attempts: 1, EventTime: time.Now().Add(-time.Minute)})
@@ -190,6 +193,7 @@ func TestDeadLettersRetryBackfillsAroundAnUndecodableEvent(t *testing.T) {
 }
 
 func TestDeadLettersPurgeByIDAgeAndAll(t *testing.T) {
+	t.Parallel()
 	w := newDeadLetterWorld(t, 1)
 	now := time.Now()
 	old := w.add(t, replay.DeadLetter{Object: "EmailMessage", RecordID: "02s000000000001AAA", Reason: "cm rejected comment", At: now.Add(-72 * time.Hour)})
@@ -222,7 +226,8 @@ func TestDeadLettersPurgeByIDAgeAndAll(t *testing.T) {
 }
 
 func TestDeadLettersRetryOfAVanishedRecordKeepsItsCommentWhenOnDeleteIsKeep(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0")
+	t.Parallel()
+	b := startSim(t, "--rate", "0")
 	prefix := redisKeyPrefix(t)
 	w := &deadLetterWorld{b: b, config: backfillConfig(t, b, prefix, "    on_delete: keep\n"), org: b.TenantID,
 		store: statusTestStore(t, prefix), secrets: []string{b.AccessToken, b.CommsMiningToken, b.ClientSecret}}
@@ -243,7 +248,8 @@ func TestDeadLettersRetryOfAVanishedRecordKeepsItsCommentWhenOnDeleteIsKeep(t *t
 // attempts reach run.dead_letters.max_attempts; list and status show it
 // parked, retry --all leaves it alone, and retry --id still retries it.
 func TestADeadLetterIsParkedAfterItsLastAttemptAndShownParked(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0", "--seed-records", "1")
+	t.Parallel()
+	b := startSim(t, "--rate", "0", "--seed-records", "1")
 	prefix := redisKeyPrefix(t)
 	w := &deadLetterWorld{b: b, org: b.TenantID, store: statusTestStore(t, prefix), records: sfRecordIDs(t, b, "EmailMessage"),
 		config:  backfillConfig(t, b, prefix, "run:\n  dead_letters:\n    max_attempts: 3\n"),
@@ -293,7 +299,8 @@ func TestADeadLetterIsParkedAfterItsLastAttemptAndShownParked(t *testing.T) {
 // `sfcdc run` retries a due dead letter by itself: its record's comment
 // lands in CM and the dead letter goes, without `deadletters retry`.
 func TestSfcdcRunRetriesADueDeadLetterByItself(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0", "--seed-records", "1")
+	t.Parallel()
+	b := startSim(t, "--rate", "0", "--seed-records", "1")
 	prefix := redisKeyPrefix(t)
 	w := &deadLetterWorld{b: b, org: b.TenantID, store: statusTestStore(t, prefix), records: sfRecordIDs(t, b, "EmailMessage"),
 		config:  backfillConfig(t, b, prefix, "run:\n  start: latest\n  dead_letters:\n    retry_after: 1s\nmonitoring:\n  listen: off\n"),
@@ -312,8 +319,8 @@ func TestSfcdcRunRetriesADueDeadLetterByItself(t *testing.T) {
 	}
 	p.terminate(t)
 	for _, secret := range w.secrets {
-		if strings.Contains(p.out.String(), secret) {
-			t.Errorf("sfcdc run printed a secret:\n%s", p.out.String())
+		if strings.Contains(p.output(), secret) {
+			t.Errorf("sfcdc run printed a secret:\n%s", p.output())
 		}
 	}
 }

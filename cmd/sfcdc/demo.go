@@ -1,18 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sfcdc/sfcdc/demo"
-	"golang.org/x/term"
 )
 
 // demoFlags are the knobs of `sfcdc demo`.
@@ -72,14 +68,15 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 	if f.events < 1 {
 		return usageError{fmt.Errorf("--events %d: give a positive number of events", f.events)}
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		old := debug.SetMemoryLimit(demoMemoryLimit)
-		defer debug.SetMemoryLimit(old)
+	env := commandEnv(cmd.Context())
+	if limit, _ := env("GOMEMLIMIT"); limit == "" {
+		defer memoryLimit.hold(demoMemoryLimit)()
 	}
+	defaultRedisURL, _ := env(demoDefaultRedisEnv)
 	out := cmd.OutOrStdout()
-	opts := demo.Options{Events: f.events, Seed: f.seed, RedisURL: f.redisURL, DefaultRedisURL: os.Getenv(demoDefaultRedisEnv), Replay: f.replay}
+	opts := demo.Options{Events: f.events, Seed: f.seed, RedisURL: f.redisURL, DefaultRedisURL: defaultRedisURL, Replay: f.replay}
 	if !f.json {
-		opts.Observer = newDemoView(out, isTerminalWriter(out))
+		opts.Observer = demo.NewView(out, isTerminal(out))
 	}
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
@@ -106,23 +103,7 @@ func runDemo(cmd *cobra.Command, f demoFlags) error {
 	}
 	// A pass stopped by an interrupt (Ctrl-C, SIGTERM) still prints its
 	// figures so far before err goes back.
-	return errors.Join(err, printDemoEnd(out, res, f.json))
-}
-
-// printDemoEnd prints the JSON object (--json) or the peak RSS line.
-func printDemoEnd(out io.Writer, res demo.Result, asJSON bool) error {
-	if asJSON {
-		return json.NewEncoder(out).Encode(res)
-	}
-	fmt.Fprintf(out, "peak RSS %.0f MB\n", res.PeakRSSMB)
-	return nil
-}
-
-// isTerminal reports whether w is a terminal (the live view then rewrites
-// one line instead of printing a line per tick).
-func isTerminalWriter(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	return errors.Join(err, demo.WriteEnd(out, res, f.json))
 }
 
 // writeAllocProfile saves where the run allocated (every sample since the

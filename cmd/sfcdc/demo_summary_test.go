@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -54,8 +56,11 @@ func TestDemoRunsOfOneSeedGiveTheSameTrafficAndOutcomesThatAddUpToTheEvents(t *t
 // demoTextOutput is one `sfcdc demo` run with its human output (not a
 // terminal: a live line per tick), shared by the tests that read it.
 var demoTextOutput = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command(sfcdcBinary, "demo", "--events", "8000", "--redis", testRedisURL()).CombinedOutput()
-	return string(out), err
+	out, code := runCombined(context.Background(), demoEnv(), "demo", "--events", "8000", "--redis", testRedisURL())
+	if code != 0 {
+		return out, fmt.Errorf("exit %d", code)
+	}
+	return out, nil
 })
 
 func demoText(t *testing.T) string {
@@ -151,11 +156,14 @@ func TestDemoLiveCountersNeverGoDown(t *testing.T) {
 }
 
 func TestDemoReplayPassThatSendsNothingPrintsNoPercentiles(t *testing.T) {
-	out, err := exec.Command(sfcdcBinary, "demo", "--events", "1500", "--replay", "--redis", testRedisURL()).CombinedOutput()
+	t.Parallel()
+	// The binary, as runDemoJSONBinary says why.
+	raw, err := exec.Command(sfcdcBinary, "demo", "--events", "1500", "--replay", "--redis", testRedisURL()).CombinedOutput()
+	out := string(raw)
 	if err != nil {
 		t.Fatalf("sfcdc demo --replay: %v\n%s", err, out)
 	}
-	_, replay, ok := strings.Cut(string(out), "\nreplay: ")
+	_, replay, ok := strings.Cut(out, "\nreplay: ")
 	if !ok {
 		t.Fatalf("no replay summary:\n%s", out)
 	}
@@ -164,7 +172,9 @@ func TestDemoReplayPassThatSendsNothingPrintsNoPercentiles(t *testing.T) {
 	}
 }
 
+// This one runs the binary: it is about the process's SIGINT.
 func TestDemoInterruptedPrintsItsSummarySoFar(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(sfcdcBinary, "demo", "--events", "2000000", "--redis", testRedisURL())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

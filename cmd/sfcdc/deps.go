@@ -5,10 +5,9 @@ import (
 	"log/slog"
 
 	"github.com/sfcdc/sfcdc/engine"
-	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/failpoint"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/replay"
-	"github.com/sfcdc/sfcdc/salesforce"
 )
 
 // deps are what a command working on the integration opens from the
@@ -17,8 +16,6 @@ import (
 type deps struct {
 	org    string
 	engine *engine.Engine
-	sf     *salesforce.Client
-	mapper *mapper.Mapper
 	store  replay.Store
 }
 
@@ -31,8 +28,8 @@ func (d *deps) close() {
 // builds wrap the store and the REST credentials for the fault suite's
 // crash points; other builds use them as they are.
 func engineDeps(conf fileConfig, store replay.Store, log *slog.Logger, incidents *pipeline.Incidents) engine.Deps {
-	return engine.Deps{Store: withRunFailpoints(store), Logger: log, Incidents: incidents, ConfigFile: conf.path,
-		Hooks: engine.Hooks{BackfillStore: withFailpoints, RESTCredentials: withRESTFailpoint}}
+	return engine.Deps{Store: failpoint.Store(store), Logger: log, Incidents: incidents, ConfigFile: conf.path,
+		Hooks: engine.Hooks{BackfillStore: failpoint.BackfillStore, RESTCredentials: failpoint.RESTCredentials}}
 }
 
 // openDeps opens the store, builds the engine and connects it.
@@ -46,7 +43,7 @@ func openDeps(ctx context.Context, conf fileConfig, log *slog.Logger) (*deps, er
 		_ = store.Close()
 		return nil, asUsage(err)
 	}
-	d := &deps{engine: eng, sf: eng.Salesforce(), mapper: eng.Mapper(), store: store}
+	d := &deps{engine: eng, store: store}
 	if d.org, err = eng.Connect(ctx); err != nil {
 		d.close()
 		return nil, err

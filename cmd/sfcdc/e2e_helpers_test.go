@@ -2,24 +2,41 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
+	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/sim/simrun"
 )
+
+// The command tests run sfcdc's commands in this process, through execute
+// as main does, each with its own environment (envOf) and its own
+// simulators, so independent tests run in parallel. The binary built
+// below runs where a real process is the point: signals, SIGKILL crashes
+// with failpoints (runSfcdc, startSimProcess), the README walk-through;
+// and in the backfill end-to-end tests and the demo replay tests.
 
 // simBanner is the first line `sfcdc sim` prints.
 type simBanner = simrun.Banner
 
-// sfcdcBinary is built once per test run, so subprocess tests exercise the
-// real command line.
+// sfcdcBinary is built once per test run, for the tests that need a real
+// process.
 var sfcdcBinary string
 
 func TestMain(m *testing.M) {
+	useLibraryLogs() // the process edge of the test binary, as in main
 	dir, err := os.MkdirTemp("", "sfcdc-bin-")
 	if err != nil {
 		panic(err)
@@ -34,7 +51,164 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// startSimProcess runs `sfcdc sim` with args and returns its banner.
+// envOf is the environment of an in-process command given as exec.Cmd.Env
+// takes it (NAME=value, the last of a name wins); nil is this process's
+// environment, as for exec.
+func envOf(list []string) integration.Env {
+	if list == nil {
+		return os.LookupEnv
+	}
+	env := make(map[string]string, len(list))
+	for _, kv := range list {
+		if name, value, ok := strings.Cut(kv, "="); ok {
+			env[name] = value
+		}
+	}
+	return func(name string) (string, bool) {
+		v, ok := env[name]
+		return v, ok
+	}
+}
+
+// result is a finished sfcdc command.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) output() string { return r.stdout + r.stderr }
+
+// runInProcess runs sfcdc's command line args in this process to its end,
+// with the environment env (see envOf).
+func runInProcess(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	code := execute(t.Context(), envOf(env), args, &stdout, &stderr)
+	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
+}
+
+// runSfcdc runs the binary to its end, for the tests of a real process
+// (the crash and fault tests).
+func runSfcdc(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(sfcdcBinary, args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run sfcdc: %v", err)
+	}
+	return result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
+}
+
+// commandOutput is what a running command wrote to one of its outputs;
+// a reader can wait for a line.
+type commandOutput struct {
+	mu    sync.Mutex
+	grown *sync.Cond // broadcast on each write and when the command ends
+	buf   bytes.Buffer
+	ended bool
+}
+
+func newCommandOutput() *commandOutput {
+	o := &commandOutput{}
+	o.grown = sync.NewCond(&o.mu)
+	return o
+}
+
+func (o *commandOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	defer o.grown.Broadcast()
+	return o.buf.Write(p)
+}
+
+func (o *commandOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+func (o *commandOutput) end() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ended = true
+	o.grown.Broadcast()
+}
+
+// awaitLine waits for the first whole line that match accepts, and
+// returns it; false when the command ended without one.
+func (o *commandOutput) awaitLine(match func(line string) bool) (string, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for {
+		text := o.buf.String()
+		if i := strings.LastIndexByte(text, '\n'); i >= 0 {
+			for line := range strings.SplitSeq(text[:i], "\n") {
+				if match(line) {
+					return line, true
+				}
+			}
+		}
+		if o.ended {
+			return "", false
+		}
+		o.grown.Wait()
+	}
+}
+
+// runningCmd is a long-running command (run, sim, backfill --follow)
+// executing in this process on its own goroutine; stop cancels its
+// context, as SIGINT or SIGTERM does to the binary.
+type runningCmd struct {
+	stdout, stderr *commandOutput
+	cancel         context.CancelFunc
+	exited         chan struct{}
+	code           int // once exited is closed
+}
+
+// startInProcess starts sfcdc's command line args in this process with the
+// environment env (see envOf). It is stopped at the end of the test.
+func startInProcess(t *testing.T, env []string, args ...string) *runningCmd {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &runningCmd{stdout: newCommandOutput(), stderr: newCommandOutput(), cancel: cancel, exited: make(chan struct{})}
+	go func() {
+		defer close(p.exited)
+		defer p.stdout.end()
+		defer p.stderr.end()
+		p.code = execute(ctx, envOf(env), args, p.stdout, p.stderr)
+	}()
+	t.Cleanup(func() { p.stop() })
+	return p
+}
+
+// stop cancels the command's context and returns its exit code once it
+// has ended.
+func (p *runningCmd) stop() int {
+	p.cancel()
+	<-p.exited
+	return p.code
+}
+
+// output is everything the command wrote, standard output first.
+func (p *runningCmd) output() string { return p.stdout.String() + p.stderr.String() }
+
+// terminate stops the command as SIGTERM does (run.shutdown_grace bounds
+// run's drain) and fails the test unless it exits 0.
+func (p *runningCmd) terminate(t *testing.T) {
+	t.Helper()
+	if code := p.stop(); code != 0 {
+		t.Fatalf("the command exited %d when stopped, want 0:\n%s", code, p.output())
+	}
+}
+
+// startSimProcess runs the `sfcdc sim` binary with args and returns its
+// banner, for the tests of a real process (the crash tests): their
+// thousands of records go faster through a simulator without the race
+// detector.
 func startSimProcess(t *testing.T, args ...string) simBanner {
 	t.Helper()
 	cmd := exec.Command(sfcdcBinary, append([]string{"sim", "--pubsub-addr", "127.0.0.1:0", "--ca-file", filepath.Join(t.TempDir(), "ca.pem")}, args...)...)
@@ -55,6 +229,48 @@ func startSimProcess(t *testing.T, args ...string) simBanner {
 		t.Fatalf("the first line is not the banner: %v: %q", err, line)
 	}
 	return b
+}
+
+// startSim starts a simulator in this process (simrun.Start) with the
+// flags of `sfcdc sim` (args), on loopback ports of its own, and returns
+// its banner. It generates its traffic until the test ends.
+func startSim(t *testing.T, args ...string) simBanner {
+	t.Helper()
+	var f simFlags
+	fl := pflag.NewFlagSet("sim", pflag.ContinueOnError)
+	bindSimFlags(fl, &f)
+	args = append([]string{"--pubsub-addr", "127.0.0.1:0", "--ca-file", filepath.Join(t.TempDir(), "ca.pem")}, args...)
+	if err := fl.Parse(args); err != nil {
+		t.Fatalf("sim flags %q: %v", args, err)
+	}
+	c := f.Config
+	c.StreamFaults = f.faults
+	if err := c.Check(); err != nil {
+		t.Fatalf("sim flags %q: %v", args, err)
+	}
+	var stopped atomic.Pointer[error] // the --rate generator failed
+	c.OnGeneratorStopped = func(err error) { stopped.CompareAndSwap(nil, &err) }
+	world, err := simrun.Start(c)
+	if err != nil {
+		t.Fatalf("start the simulator: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	generated := make(chan error, 1)
+	go func() {
+		_, err := world.Generate(ctx)
+		generated <- err
+	}()
+	t.Cleanup(func() {
+		if err := stopped.Load(); err != nil {
+			t.Errorf("the simulator's generator stopped: %v", *err)
+		}
+		cancel()
+		if err := <-generated; err != nil {
+			t.Errorf("the simulator's generator: %v", err)
+		}
+		world.Close()
+	})
+	return world.Banner
 }
 
 // simEnv points the connection settings at a simulator.
@@ -78,4 +294,31 @@ func interruptAtCleanup(t *testing.T, cmd *exec.Cmd) {
 			<-done
 		}
 	})
+}
+
+// await polls cond every few milliseconds until it holds; it fails the
+// test when the command ends first, or after a minute.
+func (p *runningCmd) await(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		select {
+		case <-p.exited:
+			t.Fatalf("the command ended (exit %d) before %s:\n%s", p.code, what, p.output())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s:\n%s", what, p.output())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// runCombined runs sfcdc's command line args in this process to its end,
+// with the environment env (see envOf), its standard output and error
+// into one text, as exec.Cmd.CombinedOutput gives them.
+func runCombined(ctx context.Context, env []string, args ...string) (out string, code int) {
+	var both syncBuffer
+	code = execute(ctx, envOf(env), args, &both, &both)
+	return both.String(), code
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -88,7 +89,7 @@ func exampleEnvironment(t *testing.T, raw string) {
 
 // validateOffline is what `sfcdc validate` checks before it asks the org.
 func validateOffline(path string) (fileConfig, error) {
-	conf, _, err := checkFileOffline(path)
+	conf, _, err := checkFileOffline(withEnv(context.Background(), os.LookupEnv), path)
 	return conf, err
 }
 
@@ -252,7 +253,7 @@ func TestValidateRefusesBadRunAndMonitoringSectionsWithoutTheOrg(t *testing.T) {
 	} {
 		path := writeFile(t, "sfcdc.yaml", validConfig+tc.section+"\n")
 		env := append(os.Environ(), "TEST_SF_TOKEN=00D000000000001!x", "TEST_CM_TOKEN=cm-token")
-		r := runSfcdc(t, env, "validate", "--config", path)
+		r := runInProcess(t, env, "validate", "--config", path)
 		wantExit(t, r, exitUsage, tc.want)
 		if strings.Contains(r.output(), "valid (") {
 			t.Errorf("validate called the file valid:\n%s", r.output())
@@ -303,6 +304,7 @@ func configKeys(t reflect.Type, prefix string) []string {
 }
 
 func TestTheReadmeDocumentsEveryConfigurationKey(t *testing.T) {
+	t.Parallel()
 	text := readme(t)
 	keys := configKeys(reflect.TypeFor[fileConfig](), "")
 	if len(keys) < 40 {
@@ -349,6 +351,7 @@ func commandTree(root *cobra.Command) map[string]*cobra.Command {
 // line in the README's code against the real command tree, and every
 // SFCDC_ variable against the code, in both directions.
 func TestTheReadmeNamesOnlyRealCommandsFlagsAndVariables(t *testing.T) {
+	t.Parallel()
 	text := readme(t)
 	tree := commandTree(newRootCommand())
 	isFlag := func(name string) bool {
@@ -478,7 +481,7 @@ func TestTheReadmeNamesOnlyRealCommandsFlagsAndVariables(t *testing.T) {
 // file moved into the test's directory), then the endpoints and commands
 // the README sends the reader to.
 func TestTheQuickStartAgainstTheSimulatorsWorksAsWritten(t *testing.T) {
-	b := startSimProcess(t, "--rate", "20", "--seed-records", "100")
+	b := startSim(t, "--rate", "20", "--seed-records", "100")
 	banner, err := json.Marshal(b)
 	if err != nil {
 		t.Fatal(err)
@@ -507,23 +510,12 @@ func TestTheQuickStartAgainstTheSimulatorsWorksAsWritten(t *testing.T) {
 		t.Fatalf("simenv does not export the sim run's state file %q:\n%s", b.StateFile, exports)
 	}
 
-	p := &runProcess{cmd: exec.Command(sfcdcBinary, "run", "--config", config, "--listen", "127.0.0.1:0"),
-		out: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	})
+	p := startInProcess(t, env, "run", "--config", config, "--listen", "127.0.0.1:0")
 
 	monitoring := regexp.MustCompile(`monitoring=(127\.0\.0\.1:\d+)`)
 	var addr string
-	waitFor(t, p.cmd, p.exited, "the monitoring address in the log", func() bool {
-		if m := monitoring.FindStringSubmatch(p.out.String()); m != nil {
+	p.await(t, "the monitoring address in the log", func() bool {
+		if m := monitoring.FindStringSubmatch(p.output()); m != nil {
 			addr = m[1]
 		}
 		return addr != ""
@@ -537,7 +529,7 @@ func TestTheQuickStartAgainstTheSimulatorsWorksAsWritten(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
-	waitFor(t, p.cmd, p.exited, "the seeded records and streamed changes in CM, and /readyz ready", func() bool {
+	p.await(t, "the seeded records and streamed changes in CM, and /readyz ready", func() bool {
 		code, _ := get("/readyz")
 		return code == http.StatusOK && simStats(t, b).New > 100
 	})
@@ -547,11 +539,11 @@ func TestTheQuickStartAgainstTheSimulatorsWorksAsWritten(t *testing.T) {
 	p.terminate(t)
 
 	// The README: after stopping the daemon, status and replay show read the file store.
-	status := runSfcdc(t, env, "status", "--config", config)
+	status := runInProcess(t, env, "status", "--config", config)
 	wantExit(t, status, 0, "/data/EmailMessageChangeEvent", "stopped")
-	show := runSfcdc(t, env, "replay", "show", "--config", config)
+	show := runInProcess(t, env, "replay", "show", "--config", config)
 	wantExit(t, show, 0, "/data/CaseChangeEvent")
-	dead := runSfcdc(t, env, "deadletters", "list", "--config", config)
+	dead := runInProcess(t, env, "deadletters", "list", "--config", config)
 	wantExit(t, dead, 0)
 }
 
@@ -561,6 +553,7 @@ func TestTheQuickStartAgainstTheSimulatorsWorksAsWritten(t *testing.T) {
 // --timeout, demo --seed were). "Next to" is the same paragraph or table
 // row as the command's name.
 func TestTheReadmeDocumentsEveryFlagOfEveryCommand(t *testing.T) {
+	t.Parallel()
 	var blocks []string
 	for para := range strings.SplitSeq(readme(t), "\n\n") {
 		var rest []string

@@ -43,24 +43,27 @@ func (e loggedFailure) Error() string { return e.err.Error() }
 func (e loggedFailure) Unwrap() error { return e.err }
 
 func main() {
+	useLibraryLogs()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := execute(ctx, os.LookupEnv, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-// execute runs the command line args until it ends or ctx ends (SIGINT or
-// SIGTERM), and returns the exit code. A command that stopped because ctx
+// execute runs the command line args with the environment env (main:
+// the process's; a test: its own, so commands running at once in one
+// process never share one) until it ends or ctx ends (SIGINT or SIGTERM),
+// and returns the exit code. A command that stopped because ctx
 // ended is a normal stop, exit 0: its cancellation error is printed only
 // when the command describes the interruption (what it kept unchanged),
 // never a bare "context canceled" from whichever call the signal cut.
 // Unknown commands, flags and arguments are usage errors (exit 2).
-func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func execute(ctx context.Context, env integration.Env, args []string, stdout, stderr io.Writer) int {
 	root := newRootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err := root.ExecuteContext(withEnv(ctx, env))
 	if err == nil {
 		return 0
 	}

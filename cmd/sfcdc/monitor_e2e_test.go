@@ -5,9 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,28 +14,10 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// monitoredRun is a started `sfcdc run` with its stdout and stderr apart.
-type monitoredRun struct {
-	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
-	exited         chan struct{}
-}
-
-func startMonitoredRun(t *testing.T, env []string, args ...string) *monitoredRun {
+// startMonitoredRun starts `sfcdc run` with args in this process.
+func startMonitoredRun(t *testing.T, env []string, args ...string) *runningCmd {
 	t.Helper()
-	p := &monitoredRun{cmd: exec.Command(sfcdcBinary, append([]string{"run"}, args...)...),
-		stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	})
-	return p
+	return startInProcess(t, env, append([]string{"run"}, args...)...)
 }
 
 // loopbackAddr is a loopback host:port nobody listens on right now.
@@ -108,16 +88,19 @@ func sample(mf map[string]*dto.MetricFamily, name string, want map[string]string
 	return 0, false
 }
 
+// Not parallel: the lines gRPC and go-redis write on their own go to the
+// log of the latest run in this process (process.go); alone, that is this
+// run's log, which the test reads for JSON and secrets.
 func TestRunServesMetricsHealthAndReadinessAndLogsOnlyJSON(t *testing.T) {
 	const topic = "/data/EmailMessageChangeEvent"
-	b := startSimProcess(t, "--rate", "40", "--seed-records", "20")
+	b := startSim(t, "--rate", "40", "--seed-records", "20")
 	config := backfillConfig(t, b, redisKeyPrefix(t), "run:\n  flush_interval: 50ms\n  shutdown_grace: 20s\n")
 	addr := loopbackAddr(t)
 	p := startMonitoredRun(t, backfillEnv(b), "--config", config, "--listen", addr, "--log-format", "json")
 
 	onTopic := map[string]string{"topic": topic}
 	var mf map[string]*dto.MetricFamily
-	waitFor(t, p.cmd, p.exited, "streamed events, new comments and the streaming state in /metrics", func() bool {
+	p.await(t, "streamed events, new comments and the streaming state in /metrics", func() bool {
 		mf, _ = scrapeMetrics(t, addr)
 		events, _ := sample(mf, "sfcdc_events_total", onTopic)
 		created, _ := sample(mf, "sfcdc_comments_total", map[string]string{"topic": topic, "result": "new"})
@@ -160,7 +143,7 @@ func TestRunServesMetricsHealthAndReadinessAndLogsOnlyJSON(t *testing.T) {
 
 	p.terminate(t)
 	if code, _ := httpGet(t, "http://"+addr+"/healthz"); code != 0 {
-		t.Errorf("/healthz still answers %d after the process exited", code)
+		t.Errorf("/healthz still answers %d after the command ended", code)
 	}
 	stderr := p.stderr.String()
 	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
@@ -190,18 +173,6 @@ func TestRunServesMetricsHealthAndReadinessAndLogsOnlyJSON(t *testing.T) {
 	}
 }
 
-// terminate sends SIGTERM and fails the test unless the process exits 0.
-func (p *monitoredRun) terminate(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	<-p.exited // run.shutdown_grace bounds the drain
-	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-		t.Fatalf("sfcdc run exited %d after SIGTERM, want 0:\n%s", code, p.stderr.String())
-	}
-}
-
 func labelOf(m *dto.Metric, name string) string {
 	for _, lp := range m.GetLabel() {
 		if lp.GetName() == name {
@@ -212,14 +183,15 @@ func labelOf(m *dto.Metric, name string) string {
 }
 
 func TestRunRefusesABusyMonitoringAddressNamingIt(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0")
+	t.Parallel()
+	b := startSim(t, "--rate", "0")
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
 	config := backfillConfig(t, b, redisKeyPrefix(t), "monitoring:\n  listen: "+busy.Addr().String()+"\n")
-	r := runSfcdc(t, backfillEnv(b), "run", "--config", config)
+	r := runInProcess(t, backfillEnv(b), "run", "--config", config)
 	if r.code != exitUsage || !strings.Contains(r.stderr, busy.Addr().String()) || !strings.Contains(r.stderr, "monitoring.listen") {
 		t.Fatalf("exit %d, stderr %q: want exit 2 naming the address and monitoring.listen", r.code, r.stderr)
 	}
@@ -228,14 +200,15 @@ func TestRunRefusesABusyMonitoringAddressNamingIt(t *testing.T) {
 // With --log-format json even the line the process stops with is JSON,
 // and the exit code is still the usage code.
 func TestRunStopsWithAJSONErrorLineInJSONMode(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0")
+	t.Parallel()
+	b := startSim(t, "--rate", "0")
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
 	config := backfillConfig(t, b, redisKeyPrefix(t), "monitoring:\n  listen: "+busy.Addr().String()+"\n")
-	r := runSfcdc(t, backfillEnv(b), "run", "--config", config, "--log-format", "json")
+	r := runInProcess(t, backfillEnv(b), "run", "--config", config, "--log-format", "json")
 	if r.code != exitUsage {
 		t.Fatalf("exit %d, want %d:\n%s", r.code, exitUsage, r.stderr)
 	}
@@ -253,7 +226,8 @@ func TestRunStopsWithAJSONErrorLineInJSONMode(t *testing.T) {
 }
 
 func TestRunRefusesAnUnknownLogFormat(t *testing.T) {
-	r := runSfcdc(t, nil, "run", "--config", "unused.yaml", "--log-format", "yaml")
+	t.Parallel()
+	r := runInProcess(t, nil, "run", "--config", "unused.yaml", "--log-format", "yaml")
 	if r.code != exitUsage || !strings.Contains(r.stderr, `--log-format "yaml": want text or json`) {
 		t.Fatalf("exit %d, stderr %q: want exit 2 naming --log-format", r.code, r.stderr)
 	}

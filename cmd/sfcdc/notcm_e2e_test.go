@@ -12,15 +12,16 @@ import (
 // character '<'"; it stops the command like a refused token, saying what
 // the base URL should look like.
 func TestABaseURLServingAWebPageEndsTheBackfillNamingTheAPIRootForms(t *testing.T) {
+	t.Parallel()
 	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte("<!doctype html><html><body>Welcome</body></html>"))
 	}))
 	t.Cleanup(page.Close)
-	b := startSimProcess(t, "--rate", "0", "--seed-records", "20")
+	b := startSim(t, "--rate", "0", "--seed-records", "20")
 	b.CommsMiningURL = page.URL
 	config := backfillConfig(t, b, redisKeyPrefix(t), "")
-	r := runSfcdc(t, backfillEnv(b), "backfill", "--config", config)
+	r := runInProcess(t, backfillEnv(b), "backfill", "--config", config)
 	if r.code != exitFailure {
 		t.Fatalf("exit %d, want %d (as for a refused token):\n%s", r.code, exitFailure, r.output())
 	}

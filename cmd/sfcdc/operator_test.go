@@ -13,14 +13,15 @@ import (
 )
 
 // executeInProcess runs the command line in this process, as main does,
-// and returns its exit code and outputs.
+// with an empty environment, and returns its exit code and outputs.
 func executeInProcess(ctx context.Context, args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	code = execute(ctx, args, &out, &errOut)
+	code = execute(ctx, envOf([]string{}), args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
 func TestAnUnknownCommandAndStrayArgumentsExitWithTheUsageCode(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"bogus"}, {"status", "extra"}, {"replay", "bogus"}, {"version", "--bogus"}} {
 		code, _, stderr := executeInProcess(t.Context(), args...)
 		if code != exitUsage || !strings.Contains(stderr, "unknown") {
@@ -30,6 +31,7 @@ func TestAnUnknownCommandAndStrayArgumentsExitWithTheUsageCode(t *testing.T) {
 }
 
 func TestSubscribeRefusesANegativeLimit(t *testing.T) {
+	t.Parallel()
 	code, _, stderr := executeInProcess(t.Context(), "subscribe", "--topic", "/data/CaseChangeEvent", "--limit", "-1")
 	if code != exitUsage || !strings.Contains(stderr, "--limit -1") {
 		t.Fatalf("exit %d, stderr %q; want exit 2 naming --limit", code, stderr)
@@ -37,6 +39,7 @@ func TestSubscribeRefusesANegativeLimit(t *testing.T) {
 }
 
 func TestReplaySetHelpNamesTheReplayIDPlaceholder(t *testing.T) {
+	t.Parallel()
 	code, stdout, _ := executeInProcess(t.Context(), "replay", "set", "--help")
 	if code != 0 || !strings.Contains(stdout, "--replay-id HEX ") || !strings.Contains(stdout, "--commit-time RFC3339 ") {
 		t.Fatalf("exit %d, help:\n%s\nwant --replay-id HEX and --commit-time RFC3339", code, stdout)
@@ -47,6 +50,7 @@ func TestReplaySetHelpNamesTheReplayIDPlaceholder(t *testing.T) {
 // "sfcdc: context canceled" line. The context has ended before the
 // command starts, which is the same stop at its earliest point.
 func TestSubscribeStoppedBySignalExitsZeroWithoutAnErrorLine(t *testing.T) {
+	t.Parallel()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +75,7 @@ func TestSubscribeStoppedBySignalExitsZeroWithoutAnErrorLine(t *testing.T) {
 // `sfcdc status` reads only the store: with an OAuth configuration it
 // must not ask Salesforce for a session to name the org.
 func TestStatusWithAnOAuthConfigurationNeedsNoSalesforce(t *testing.T) {
+	t.Parallel()
 	prefix := redisKeyPrefix(t)
 	conf := writeFile(t, "sfcdc.yaml", fmt.Sprintf(`salesforce:
   auth:
@@ -109,6 +114,7 @@ objects:
 // A Redis that does not answer is one line naming the store key and the
 // address, never the password; go-redis's own lines stay at debug.
 func TestAStoreThatDoesNotAnswerIsOneLineNamingTheKeyAndAddress(t *testing.T) {
+	t.Parallel()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

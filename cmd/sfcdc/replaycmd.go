@@ -14,7 +14,6 @@ import (
 	"github.com/sfcdc/sfcdc/checkpoint"
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/health"
-	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/spf13/cobra"
@@ -91,19 +90,14 @@ type replayTarget struct {
 // openReplayTarget reads the configuration, opens the store and names the
 // org from salesforce.tenant_id or the store: it needs no Salesforce.
 func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
-	conf, err := loadConfig(path)
+	conf, err := loadConfig(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mapper.New(mapper.Config{Objects: conf.Objects})
+	topics, err := engine.Topics(conf.Spec)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	var topics []string
-	for _, om := range m.Objects() {
-		topics = append(topics, om.Topic)
-	}
-	slices.Sort(topics)
 	store, err := openStore(ctx, conf.Store)
 	if err != nil {
 		return nil, err
@@ -113,7 +107,7 @@ func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
 		_ = store.Close()
 		return nil, asUsage(err)
 	}
-	return &replayTarget{store: store, org: org, topics: slices.Compact(topics),
+	return &replayTarget{store: store, org: org, topics: topics,
 		health: health.Policy{ReadyWindow: conf.Monitoring.ReadyWindow}}, nil
 }
 
@@ -157,29 +151,10 @@ func runReplayShow(cmd *cobra.Command, f replayFlags) error {
 // describeCheckpoint is one line about a topic's checkpoint.
 func describeCheckpoint(ctx context.Context, s replay.Store, org, topic string, now time.Time) (string, error) {
 	d, err := checkpoint.Describe(ctx, s, org, topic, now)
-	switch {
-	case err != nil:
+	if err != nil {
 		return "", err
-	case d.State == checkpoint.StateNone:
-		return "none (the next run starts from the configured start)", nil
-	case d.State == checkpoint.StateVanished:
-		return "vanished (it had a checkpoint that is gone: the next run recovers by backfill; `sfcdc replay reset` makes it start fresh instead)", nil
 	}
-	const layout = time.RFC3339
-	cp, commit := d.Checkpoint, "unknown"
-	if !cp.CommitTime.IsZero() {
-		commit = cp.CommitTime.UTC().Format(layout)
-	}
-	age := d.Age.Truncate(time.Minute)
-	verdict := "ok"
-	switch {
-	case d.Expired:
-		verdict = "EXPIRED: older than the 72h retention; the next run cannot resume it and recovers by backfill"
-	case d.Expiring:
-		verdict = fmt.Sprintf("WARNING: expires in %s; start the worker soon", (health.ReplayRetention - age).Truncate(time.Minute))
-	}
-	return fmt.Sprintf("replay_id=%s commit_time=%s written_at=%s token=%d age=%s %s",
-		hex.EncodeToString(cp.ReplayID), commit, cp.WrittenAt.UTC().Format(layout), cp.Token, age, verdict), nil
+	return d.String(), nil
 }
 
 func runReplaySet(cmd *cobra.Command, f replayFlags) error {
@@ -215,38 +190,18 @@ func changeCheckpoint(cmd *cobra.Command, f replayFlags, what string, change fun
 		return err
 	}
 	topic, w := topics[0], cmd.OutOrStdout()
-	holder := checkpoint.Holder(replayToolName)
-	// Take the lease before asking, so a running worker is reported at once.
-	lease, err := checkpoint.Acquire(ctx, t.store, t.org, topic, holder)
+	after, err := checkpoint.Change(ctx, t.store, t.org, topic, checkpoint.Holder(replayToolName),
+		func(before checkpoint.Description) (bool, error) {
+			fmt.Fprintf(w, "%s now: %s\n", topic, before)
+			if f.yes {
+				return false, nil
+			}
+			return true, confirm(cmd.InOrStdin(), w, fmt.Sprintf("%s of %s in org %s?", what, topic, t.org))
+		}, change)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = t.store.ReleaseLease(context.WithoutCancel(ctx), lease) }()
-	line, err := describeCheckpoint(ctx, t.store, t.org, topic, time.Now())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "%s now: %s\n", topic, line)
-	if !f.yes {
-		if err := confirm(cmd.InOrStdin(), w, fmt.Sprintf("%s of %s in org %s?", what, topic, t.org)); err != nil {
-			return err
-		}
-		// The lease may have lapsed while the operator read: take it again.
-		if lease, err = checkpoint.Acquire(ctx, t.store, t.org, topic, holder); err != nil {
-			return err
-		}
-	}
-	if err := change(ctx, t.store, lease); err != nil {
-		if errors.Is(err, replay.ErrFenced) {
-			return fmt.Errorf("%s: the lease was lost to another holder meanwhile; nothing changed: %w", topic, err)
-		}
-		return err
-	}
-	line, err = describeCheckpoint(ctx, t.store, t.org, topic, time.Now())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "%s done: %s\n", topic, line)
+	fmt.Fprintf(w, "%s done: %s\n", topic, after)
 	return nil
 }
 
@@ -265,8 +220,9 @@ func confirm(in io.Reader, out io.Writer, question string) error {
 	return nil
 }
 
-// isTerminal reports whether r is a terminal.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
+// isTerminal reports whether stream (standard input or output) is a
+// terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

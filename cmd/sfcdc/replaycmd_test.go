@@ -59,7 +59,7 @@ func replayEnv() []string {
 // runReplay runs `sfcdc replay args…` and checks no secret is printed.
 func runReplay(t *testing.T, args ...string) result {
 	t.Helper()
-	r := runSfcdc(t, replayEnv(), append([]string{"replay"}, args...)...)
+	r := runInProcess(t, replayEnv(), append([]string{"replay"}, args...)...)
 	for _, secret := range []string{replayCanarySF, replayCanaryCM} {
 		if strings.Contains(r.output(), secret) {
 			t.Errorf("replay %v printed a secret:\n%s", args, r.output())
@@ -81,6 +81,7 @@ func wantExit(t *testing.T, r result, code int, contains ...string) {
 }
 
 func TestReplayShowSetResetRoundTripOnRedisRespectsLeasesAndConfirmation(t *testing.T) {
+	t.Parallel()
 	prefix := redisKeyPrefix(t)
 	storeSection := fmt.Sprintf("  redis_url: redis://%s/0\n  key_prefix: %q", testRedisAddr(), prefix)
 	conf := replayConfig(t, storeSection)
@@ -156,6 +157,7 @@ func TestReplayShowSetResetRoundTripOnRedisRespectsLeasesAndConfirmation(t *test
 }
 
 func TestReplayRoundTripOnTheFileStore(t *testing.T) {
+	t.Parallel()
 	conf := replayConfig(t, "  file_path: "+filepath.Join(t.TempDir(), "state.db"))
 	cfg, topic := "--config="+conf, "--topic="+replayTestTopic
 	wantExit(t, runReplay(t, "show", cfg), 0, replayTestTopic+": none")
@@ -167,6 +169,7 @@ func TestReplayRoundTripOnTheFileStore(t *testing.T) {
 }
 
 func TestReplayWithoutSubcommandOrConfigIsAUsageError(t *testing.T) {
+	t.Parallel()
 	wantExit(t, runReplay(t), 2, "show, set or reset")
 	wantExit(t, runReplay(t, "show"), 2, "--config is required")
 }

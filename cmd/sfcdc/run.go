@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/engine"
-	"github.com/sfcdc/sfcdc/liblog"
+	"github.com/sfcdc/sfcdc/monitor"
 	"github.com/sfcdc/sfcdc/pipeline"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/redact"
@@ -66,7 +66,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 			}
 		}()
 	}
-	conf, err := loadConfig(f.configPath)
+	conf, err := loadConfig(cmd.Context(), f.configPath)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	// Libraries that log through slog's default (or the log package) then
 	// write in the same format, so --log-format json keeps every line JSON.
 	slog.SetDefault(log)
-	liblog.Use(log)
+	useLibraryLog(log)
 	store, err := openStore(cmd.Context(), conf.Store)
 	if err != nil {
 		return err
@@ -92,7 +92,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	// after the drain, so /healthz answers as long as the main loop runs.
 	// Ready runs on the engine's goroutine: the monitor is handed over
 	// through an atomic pointer.
-	var mon atomic.Pointer[runMonitor]
+	var mon atomic.Pointer[monitor.Server]
 	var eng *engine.Engine
 	deps.Ready = func(r engine.Ready) error {
 		m, err := startMonitor(monitoring, eng, log)
@@ -101,7 +101,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 		}
 		mon.Store(m)
 		log.Info("running", "holder", r.Holder, "topics", len(r.Topics), "polling_objects", r.PollingObjects,
-			"monitoring", m.addr())
+			"monitoring", m.Listening())
 		return nil
 	}
 	if eng, err = engine.New(conf.Spec, deps); err != nil {
@@ -109,9 +109,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	}
 	defer eng.Close()
 	defer func() {
-		if m := mon.Load(); m != nil {
-			m.stop(log)
-		}
+		mon.Load().Shutdown(log)
 	}()
 	return asUsage(runUntilSignal(cmd.Context(), eng, conf.Run.Grace()))
 }

@@ -13,15 +13,17 @@ import (
 )
 
 func TestAnUnknownRunKeyIsRefused(t *testing.T) {
+	t.Parallel()
 	path := writeFile(t, "sfcdc.yaml", "run:\n  strat: latest\n")
-	if _, err := readConfigFile(path); err == nil || !strings.Contains(err.Error(), "strat") {
+	if _, err := readConfigFile(t.Context(), path); err == nil || !strings.Contains(err.Error(), "strat") {
 		t.Fatalf("got %v, want the unknown key named", err)
 	}
 }
 
 func TestTheMonitoringSectionDefaultsAndFlags(t *testing.T) {
+	t.Parallel()
 	path := writeFile(t, "sfcdc.yaml", "monitoring:\n  listen: off\n  ready_window: 10m\n")
-	conf, err := readConfigFile(path)
+	conf, err := readConfigFile(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +42,7 @@ func TestTheMonitoringSectionDefaultsAndFlags(t *testing.T) {
 }
 
 func TestTheMonitoringSectionNamesEachBadKey(t *testing.T) {
+	t.Parallel()
 	err := validateMonitoring(monitor.Settings{Listen: "9464", ReadyWindow: -time.Second})
 	if err == nil || !strings.Contains(err.Error(), "listen") || !strings.Contains(err.Error(), "ready_window") {
 		t.Fatalf("got %v, want listen and ready_window named", err)
@@ -48,7 +51,7 @@ func TestTheMonitoringSectionNamesEachBadKey(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("%v is not a usage error (exit 2)", err)
 	}
-	if _, err := readConfigFile(writeFile(t, "sfcdc.yaml", "monitoring:\n  listn: off\n")); err == nil || !strings.Contains(err.Error(), "listn") {
+	if _, err := readConfigFile(t.Context(), writeFile(t, "sfcdc.yaml", "monitoring:\n  listn: off\n")); err == nil || !strings.Contains(err.Error(), "listn") {
 		t.Fatalf("got %v, want the unknown key named", err)
 	}
 }
@@ -69,8 +72,8 @@ func TestABusyDefaultMonitoringAddressOnlyWarnsButABusyConfiguredOneFails(t *tes
 	if err != nil {
 		t.Fatalf("a busy default address stopped the process: %v", err)
 	}
-	if m.addr() != monitor.Off || !strings.Contains(logs.String(), "default monitoring address is in use") {
-		t.Fatalf("monitoring at %s, log %q: want off with a warning", m.addr(), logs.String())
+	if m.Listening() != monitor.Off || !strings.Contains(logs.String(), "default monitoring address is in use") {
+		t.Fatalf("monitoring at %s, log %q: want off with a warning", m.Listening(), logs.String())
 	}
 
 	configured := monitor.Settings{Listen: held.Addr().String()}
@@ -82,6 +85,7 @@ func TestABusyDefaultMonitoringAddressOnlyWarnsButABusyConfiguredOneFails(t *tes
 }
 
 func TestJSONLogsRedactCredentialKeys(t *testing.T) {
+	t.Parallel()
 	var out syncBuffer
 	log, err := runLogger(&out, false, "json")
 	if err != nil {

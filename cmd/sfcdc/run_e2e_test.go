@@ -9,14 +9,15 @@ import (
 	"github.com/sfcdc/sfcdc/mapper"
 )
 
-// runProcess is a started `sfcdc run`.
+// runProcess is a started `sfcdc run` binary, for what needs a real
+// process: its signals.
 type runProcess struct {
 	cmd    *exec.Cmd
 	out    *syncBuffer
 	exited chan struct{}
 }
 
-func startRun(t *testing.T, env []string, config string) *runProcess {
+func startRunBinary(t *testing.T, env []string, config string) *runProcess {
 	t.Helper()
 	p := &runProcess{cmd: exec.Command(sfcdcBinary, "run", "--config", config), out: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Env = env
@@ -44,6 +45,12 @@ func (p *runProcess) terminate(t *testing.T) {
 	}
 }
 
+// startRun starts `sfcdc run --config config` in this process.
+func startRun(t *testing.T, env []string, config string) *runningCmd {
+	t.Helper()
+	return startInProcess(t, env, "run", "--config", config)
+}
+
 // missingComments lists the live records of object that CM holds no
 // comment for. Records deleted meanwhile are not live, so the generator's
 // deletes do not count as losses.
@@ -60,19 +67,20 @@ func missingComments(t *testing.T, b simBanner, object string) []string {
 }
 
 func TestRunStreamsUntilSIGTERMAndARestartLosesNothing(t *testing.T) {
+	t.Parallel()
 	const seeded = 200
 	b := startSimProcess(t, "--rate", "40", "--seed-records", "200")
 	config := backfillConfig(t, b, redisKeyPrefix(t), "run:\n  flush_interval: 50ms\n  shutdown_grace: 20s\n")
 	env := backfillEnv(b)
 
-	first := startRun(t, env, config)
+	first := startRunBinary(t, env, config)
 	waitFor(t, first.cmd, first.exited, "the seeded records and streamed traffic in CM", func() bool {
 		return simStats(t, b).New > seeded+5
 	})
 	first.terminate(t)
 
 	atStop := len(sfRecordIDs(t, b, "EmailMessage"))
-	second := startRun(t, env, config)
+	second := startRunBinary(t, env, config)
 	waitFor(t, second.cmd, second.exited, "traffic made while sfcdc was down", func() bool {
 		return len(sfRecordIDs(t, b, "EmailMessage")) > atStop+5
 	})
@@ -84,15 +92,16 @@ func TestRunStreamsUntilSIGTERMAndARestartLosesNothing(t *testing.T) {
 }
 
 func TestRunPollsObjectsWithoutChangeEvents(t *testing.T) {
+	t.Parallel()
 	const n = 50
-	b := startSimProcess(t, "--rate", "0", "--seed-records", "50", "--seed-object", "CaseComment")
+	b := startSim(t, "--rate", "0", "--seed-records", "50", "--seed-object", "CaseComment")
 	config := backfillConfig(t, b, redisKeyPrefix(t), "  - object: CaseComment\nbackfill:\n  poll_interval: 50ms\n")
 	p := startRun(t, backfillEnv(b), config)
-	waitFor(t, p.cmd, p.exited, "every case comment in CM", func() bool {
+	p.await(t, "every case comment in CM", func() bool {
 		return len(sfRecordIDs(t, b, "CaseComment")) == n && len(missingComments(t, b, "CaseComment")) == 0
 	})
 	p.terminate(t)
-	if !strings.Contains(p.out.String(), "polling_objects=[CaseComment]") {
-		t.Fatalf("CaseComment was not detected as a polling object:\n%s", p.out.String())
+	if !strings.Contains(p.output(), "polling_objects=[CaseComment]") {
+		t.Fatalf("CaseComment was not detected as a polling object:\n%s", p.output())
 	}
 }

@@ -14,11 +14,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +30,7 @@ import (
 )
 
 func TestASharedJWTKeyStopsSfcdcRunAtStart(t *testing.T) {
+	t.Parallel()
 	key := filepath.Join(t.TempDir(), "key.pem")
 	if err := os.WriteFile(key, []byte("-----BEGIN RSA PRIVATE KEY-----\nCANARY\n-----END RSA PRIVATE KEY-----\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -57,7 +56,7 @@ store:
 objects:
   - object: EmailMessage
 `, key, testRedisAddr()))
-	r := runSfcdc(t, os.Environ(), "run", "--config", config, "--listen", "off")
+	r := runInProcess(t, os.Environ(), "run", "--config", config, "--listen", "off")
 	if r.code != exitUsage || !strings.Contains(r.output(), "salesforce.auth.private_key_file") || !strings.Contains(r.output(), "chmod 600 "+key) {
 		t.Fatalf("exit %d, want %d naming salesforce.auth.private_key_file and chmod 600:\n%s", r.code, exitUsage, r.output())
 	}
@@ -81,6 +80,7 @@ func quietTLSServer(t *testing.T, hits *atomic.Int64, h http.HandlerFunc) *httpt
 }
 
 func TestTheCMUploaderRefusesAnUntrustedCertificate(t *testing.T) {
+	t.Parallel()
 	const token = "CANARY-cm-token-5d2e"
 	var hits atomic.Int64
 	server := quietTLSServer(t, &hits, func(w http.ResponseWriter, r *http.Request) {
@@ -119,6 +119,7 @@ func TestTheCMUploaderRefusesAnUntrustedCertificate(t *testing.T) {
 }
 
 func TestThePubSubClientRefusesAnUntrustedCertificate(t *testing.T) {
+	t.Parallel()
 	s, err := sfsim.Start(sfsim.SimConfig{Org: sfsim.Config{Seed: 8}, PubSub: sfsim.PubSubConfig{CAFile: filepath.Join(t.TempDir(), "ca.pem")}})
 	if err != nil {
 		t.Fatal(err)
@@ -229,6 +230,9 @@ func redisValues(t *testing.T, prefix string) string {
 	return b.String()
 }
 
+// Not parallel: the lines gRPC and go-redis write on their own go to the
+// log of the latest run in this process (process.go); alone, that is this
+// run's log, which the test reads for secrets.
 func TestSfcdcRunNeverRevealsASecret(t *testing.T) {
 	s, err := sfsim.Start(sfsim.SimConfig{
 		Org:    sfsim.Config{Seed: 31},
@@ -295,7 +299,7 @@ run:
 	// A bad replay: a checkpoint the org does not know, so the first
 	// subscription fails and the topic recovers by a backfill.
 	topic := "/data/EmailMessageChangeEvent"
-	if r := runSfcdc(t, env, "replay", "set", "--config", config, "--topic", topic, "--replay-id", "00ff00ff", "--yes"); r.code != 0 {
+	if r := runInProcess(t, env, "replay", "set", "--config", config, "--topic", topic, "--replay-id", "00ff00ff", "--yes"); r.code != 0 {
 		t.Fatalf("replay set exited %d:\n%s", r.code, r.output())
 	}
 
@@ -304,18 +308,11 @@ run:
 	go func() { trafficDone <- sfsim.NewGenerator(s.Org, 5).Run(ctx, 30) }()
 	defer func() { stopTraffic(); <-trafficDone }()
 
-	p := &runProcess{cmd: exec.Command(sfcdcBinary, "run", "--config", config, "--verbose", "--listen", metricsAddr), out: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() { _ = p.cmd.Process.Kill(); <-p.exited })
+	p := startInProcess(t, env, "run", "--config", config, "--verbose", "--listen", metricsAddr)
 	t.Cleanup(func() {
 		if t.Failed() { // the log without gRPC's connection chatter
 			var keep []string
-			for _, line := range strings.Split(p.out.String(), "\n") {
+			for _, line := range strings.Split(p.output(), "\n") {
 				if !strings.Contains(line, "component=grpc") {
 					keep = append(keep, line)
 				}
@@ -325,7 +322,7 @@ run:
 	})
 
 	created := func() int64 { return cm.Stats().New }
-	waitFor(t, p.cmd, p.exited, "comments in CM", func() bool { return created() > 5 })
+	p.await(t, "comments in CM", func() bool { return created() > 5 })
 
 	// Revoked sessions: every session the org issued is void; whichever
 	// client calls first (the stream, or the poll of CaseComment, an object
@@ -333,31 +330,31 @@ run:
 	// the refresh token.
 	s.Tokens.RevokeAll()
 	base := created()
-	waitFor(t, p.cmd, p.exited, "comments after the sessions were revoked", func() bool { return created() > base+5 })
+	p.await(t, "comments after the sessions were revoked", func() bool { return created() > base+5 })
 	// REST 401 on a poll, logged as the error it is.
 	s.RESTFaults.Set(sfsim.RESTFaultSettings{ServerErrors: 1, ServerErrorStatus: http.StatusUnauthorized})
-	waitFor(t, p.cmd, p.exited, "the REST 401 in the log", func() bool { return strings.Contains(p.out.String(), "answered 401") })
+	p.await(t, "the REST 401 in the log", func() bool { return strings.Contains(p.output(), "answered 401") })
 	// Dead letters: CM refuses comments with a message that repeats the
 	// token (a faulty proxy); the reason is kept in Redis.
 	cm.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: http.StatusUnprocessableEntity,
 		Message: "comment refused for token " + canaryCMToken, Times: 30})
-	waitFor(t, p.cmd, p.exited, "a dead letter", func() bool { return strings.Contains(p.out.String(), `msg="dead letter"`) })
+	p.await(t, "a dead letter", func() bool { return strings.Contains(p.output(), `msg="dead letter"`) })
 
 	metrics := secScrape(t, "http://"+metricsAddr+"/metrics")
 
 	// CM 401 once: the uploader stops on a refused token.
 	cm.InjectFault(commsmining.Fault{Endpoint: commsmining.AnyEndpoint, Status: http.StatusUnauthorized, Message: "token " + canaryCMToken + " is not valid"})
-	waitFor(t, p.cmd, p.exited, "CM's 401 in the log", func() bool {
-		return strings.Contains(p.out.String(), "refused the API token")
+	p.await(t, "CM's 401 in the log", func() bool {
+		return strings.Contains(p.output(), "refused the API token")
 	})
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cancel() // as SIGTERM does
 	select {
 	case <-p.exited:
 	case <-time.After(60 * time.Second):
-		t.Fatalf("sfcdc run did not stop within 60 s of SIGTERM:\n%s", p.out.String())
+		t.Fatalf("sfcdc run did not stop within 60 s of its stop:\n%s", p.output())
 	}
 
-	out := p.out.String()
+	out := p.output()
 	for _, want := range []string{
 		"level=DEBUG",                  // the most talkative level
 		"recovering topic by backfill", // the bad replay

@@ -4,15 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"reflect"
-	"runtime/debug"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
-	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/sfcdc/sfcdc/sim/simrun"
@@ -46,7 +42,12 @@ func newSimCommand() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSim(cmd, f) },
 	}
-	fl := cmd.Flags()
+	bindSimFlags(cmd.Flags(), &f)
+	return cmd
+}
+
+// bindSimFlags declares the flags of `sfcdc sim` on fl, parsed into f.
+func bindSimFlags(fl *pflag.FlagSet, f *simFlags) {
 	fl.StringVar(&f.PubSubAddr, "pubsub-addr", "127.0.0.1:7443", "address of the Pub/Sub API endpoint")
 	fl.StringVar(&f.RESTAddr, "rest-addr", "127.0.0.1:0", "address of the REST and OAuth endpoint (the instance and login URL)")
 	fl.StringVar(&f.CAFile, "ca-file", "", "where to write the generated CA certificate (default: a temporary file)")
@@ -73,7 +74,6 @@ func newSimCommand() *cobra.Command {
 	fl.BoolVar(&f.CMFault.AcceptThenTimeout, "cm-fault-accept-then-timeout", false, "store and bill each request's comments, then never answer: the client times out and retries")
 	fl.IntVar(&f.CMFault.Times, "cm-fault-times", 0, "apply the CM fault to the first N requests only, then answer normally (0: every request)")
 	fl.StringVar(&f.CMFault.Endpoint, "cm-fault-endpoint", string(commsmining.EndpointSync), "which CM requests the fault hits: "+strings.Join(simrun.CMFaultEndpoints, ", "))
-	return cmd
 }
 
 // defaultSimRetainEvents is --retain-events: about 17 minutes of the
@@ -84,19 +84,19 @@ const defaultSimRetainEvents = 10000
 const simGCPercent = 50
 
 func runSim(cmd *cobra.Command, f simFlags) error {
-	if err := checkSimFlags(f); err != nil {
-		return err
+	c := f.Config
+	c.StreamFaults = f.faults
+	if err := c.Check(); err != nil {
+		return usageError{err}
 	}
-	if _, set := os.LookupEnv("GOGC"); !set {
+	if _, set := commandEnv(cmd.Context())("GOGC"); !set {
 		// A heap half again its live size instead of twice: the simulator
 		// allocates little per second once seeded, so collecting more
 		// often costs nothing noticeable and keeps its RSS near what it
 		// holds (see --retain-events).
-		debug.SetGCPercent(simGCPercent)
+		defer gcPercent.hold(simGCPercent)()
 	}
 	stderr := cmd.ErrOrStderr()
-	c := f.Config
-	c.StreamFaults = f.faults
 	c.OnGeneratorStopped = func(err error) { fmt.Fprintln(stderr, "sfcdc sim: generator stopped:", err) }
 	world, err := simrun.Start(c)
 	if err != nil {
@@ -122,69 +122,10 @@ func runSim(cmd *cobra.Command, f simFlags) error {
 	return nil
 }
 
-// checkSimFlags refuses flag values that cannot work, before anything
-// starts, naming the flag to fix.
-func checkSimFlags(f simFlags) error {
-	cf := f.CMFault
-	switch {
-	case f.Rate < 0 || f.Events < 0 || f.RetainEvents < 0:
-		return usageError{fmt.Errorf("--rate, --events and --retain-events must not be negative")}
-	case f.Insecure:
-		if err := checkPlaintextFlags(f); err != nil {
-			return err
-		}
-	}
-	switch {
-	case f.DailyAPILimit <= 0:
-		return usageError{fmt.Errorf("--daily-api-limit %d: want a positive number of calls", f.DailyAPILimit)}
-	case cf.Status != 0 && (cf.Status < 400 || cf.Status > 599):
-		return usageError{fmt.Errorf("--cm-fault-status %d: want an error status from 400 to 599, e.g. 429 or 503", cf.Status)}
-	case cf.RetryAfter != "" && cf.Status == 0:
-		return usageError{fmt.Errorf("--cm-fault-retry-after needs --cm-fault-status (e.g. --cm-fault-status 429)")}
-	case cf.AcceptThenTimeout && cf.Status != 0:
-		return usageError{fmt.Errorf("--cm-fault-accept-then-timeout and --cm-fault-status exclude each other: a request is either refused or accepted; drop one")}
-	case cf.Latency < 0 || cf.Times < 0:
-		return usageError{fmt.Errorf("--cm-fault-latency and --cm-fault-times must not be negative")}
-	case !slices.Contains(simrun.CMFaultEndpoints, cf.Endpoint):
-		return usageError{fmt.Errorf("--cm-fault-endpoint %s: want one of %s", quote.Value(cf.Endpoint), strings.Join(simrun.CMFaultEndpoints, ", "))}
-	case f.SeedRecords > 0 && !slices.Contains(simrun.SeedObjects, f.SeedObject):
-		return usageError{fmt.Errorf("--seed-object %s: want %s", quote.Value(f.SeedObject), strings.Join(simrun.SeedObjects, ", "))}
-	case !strings.Contains(f.CMSource, "/"):
-		return usageError{fmt.Errorf("--commsmining-source %s: want project/source", quote.Value(f.CMSource))}
-	}
-	return nil
-}
-
-// checkPlaintextFlags refuses --insecure on an address other machines could
-// reach: the demo credentials and every event would cross the network in
-// the clear. (The simulator refuses it too; this names the flags to fix.)
-func checkPlaintextFlags(f simFlags) error {
-	for _, a := range []struct{ flag, addr string }{{"--pubsub-addr", f.PubSubAddr}, {"--rest-addr", f.RESTAddr}} {
-		if sfsim.CheckPlaintextAddr(a.addr) != nil {
-			return usageError{fmt.Errorf("--insecure serves plaintext, so it is allowed on loopback addresses only, and %s %q is not one: "+
-				"use %s 127.0.0.1:<port> (or [::1]:<port>, localhost:<port>), or drop --insecure to serve TLS", a.flag, a.addr, a.flag)}
-		}
-	}
-	return nil
-}
-
-// bannerFieldList is the banner's JSON field names, wrapped for --help:
-// read from simrun.Banner itself, so the help never misses a field.
+// bannerFieldList is the banner's JSON field names (simrun.BannerFields),
+// wrapped for --help.
 func bannerFieldList() string {
-	var names []string
-	var collect func(t reflect.Type)
-	collect = func(t reflect.Type) {
-		for f := range t.Fields() {
-			if f.Anonymous {
-				collect(f.Type)
-				continue
-			}
-			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
-				names = append(names, name)
-			}
-		}
-	}
-	collect(reflect.TypeFor[simrun.Banner]())
+	names := simrun.BannerFields()
 	var out, line strings.Builder
 	for i, name := range names {
 		word := name

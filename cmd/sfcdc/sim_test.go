@@ -28,13 +28,13 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// These tests run the built `sfcdc sim` binary with its flags and talk to
+// These tests run `sfcdc sim` with its flags in this process and talk to
 // it through the generated Pub/Sub client, as any client would.
 
-// simCLI is a running `sfcdc sim` process.
+// simCLI is a running `sfcdc sim`.
 type simCLI struct {
 	banner simBanner
-	stderr chan string // its standard error, line by line
+	cmd    *runningCmd
 	client eventbusv1.PubSubClient
 }
 
@@ -42,44 +42,29 @@ type simCLI struct {
 // subscribes: enough for every fault below to fire with events to spare.
 const simCLIEvents = 25
 
+// simCommandEnv is the environment of a simulator run in the test process:
+// this process's with GOGC set, so the simulator leaves the collector of
+// the test process alone (its GOGC is for a process of its own).
+func simCommandEnv() []string { return append(os.Environ(), "GOGC=100") }
+
 // startSimCLI runs `sfcdc sim` on loopback with args, waits until it has
 // generated its --events, and connects a client the way its banner says.
 func startSimCLI(t *testing.T, events int, args ...string) *simCLI {
 	t.Helper()
 	args = append([]string{"sim", "--pubsub-addr", "127.0.0.1:0", "--ca-file", filepath.Join(t.TempDir(), "ca.pem"),
 		"--seed", "4", "--rate", "0", "--events", fmt.Sprint(events)}, args...)
-	cmd := exec.Command(sfcdcBinary, args...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	interruptAtCleanup(t, cmd)
-	s := &simCLI{stderr: make(chan string, 64)}
-	go func() {
-		defer close(s.stderr)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			s.stderr <- sc.Text()
-		}
-	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("read the sim banner: %v (stderr: %s)", err, drainLines(s.stderr))
+	s := &simCLI{cmd: startInProcess(t, simCommandEnv(), args...)}
+	line, ok := s.cmd.stdout.awaitLine(func(string) bool { return true })
+	if !ok {
+		t.Fatalf("sfcdc sim ended without a banner (exit %d): %s", s.cmd.code, s.cmd.stderr.String())
 	}
 	if err := json.Unmarshal([]byte(line), &s.banner); err != nil {
 		t.Fatalf("the first line is not the banner: %v: %q", err, line)
 	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	s.awaitStderr(t, fmt.Sprintf("generated %d events", events))
 	creds := insecure.NewCredentials()
 	if !s.banner.Insecure {
+		var err error
 		if creds, err = credentials.NewClientTLSFromFile(s.banner.CAFile, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -93,33 +78,13 @@ func startSimCLI(t *testing.T, events int, args ...string) *simCLI {
 	return s
 }
 
-// awaitStderr waits, bounded, for a line of standard error starting with prefix.
+// awaitStderr waits for a line of standard error starting with prefix; it
+// fails when the simulator ends first.
 func (s *simCLI) awaitStderr(t *testing.T, prefix string) {
 	t.Helper()
-	timeout := time.After(60 * time.Second)
-	var seen []string
-	for {
-		select {
-		case line, ok := <-s.stderr:
-			if !ok {
-				t.Fatalf("sfcdc sim ended its standard error without %q: %q", prefix, seen)
-			}
-			if strings.HasPrefix(line, prefix) {
-				return
-			}
-			seen = append(seen, line)
-		case <-timeout:
-			t.Fatalf("no %q from sfcdc sim within 60 s; standard error so far: %q", prefix, seen)
-		}
+	if _, ok := s.cmd.stderr.awaitLine(func(line string) bool { return strings.HasPrefix(line, prefix) }); !ok {
+		t.Fatalf("sfcdc sim ended (exit %d) without %q; standard error: %q", s.cmd.code, prefix, s.cmd.stderr.String())
 	}
-}
-
-func drainLines(ch <-chan string) string {
-	var lines []string
-	for l := range ch {
-		lines = append(lines, l)
-	}
-	return strings.Join(lines, "\n")
 }
 
 // ctx carries the banner's credentials, bounded so a broken knob fails the
@@ -167,6 +132,7 @@ func trailerErrorCode(stream grpc.ClientStream) string {
 }
 
 func TestSimGeneratesExactlyTheRequestedNumberOfEvents(t *testing.T) {
+	t.Parallel()
 	// 7 is fewer than the generator's first ordinary step makes; 25 and 61
 	// ended a few events past the count before.
 	for _, n := range []int{7, 25, 61} {
@@ -182,6 +148,7 @@ func TestSimGeneratesExactlyTheRequestedNumberOfEvents(t *testing.T) {
 }
 
 func TestSimInsecureServesPlaintextOnLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	s := startSimCLI(t, simCLIEvents, "--insecure", "--keepalive", "100ms")
 	if !s.banner.Insecure || s.banner.CAFile != "" {
 		t.Fatalf("banner says insecure %v, ca_file %q; want plaintext and no CA", s.banner.Insecure, s.banner.CAFile)
@@ -197,29 +164,20 @@ func TestSimInsecureServesPlaintextOnLoopbackOnly(t *testing.T) {
 		{"--pubsub-addr", "127.0.0.1:0", "--rest-addr", "0.0.0.0:0"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			// A simulator that started anyway would serve until its
+			// context ends, and then exit 0.
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, sfcdcBinary, append([]string{"sim", "--insecure", "--rate", "0"}, args...)...)
-			var stdout strings.Builder
-			cmd.Stdout = &stdout
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			// A simulator that started anyway would serve until killed.
-			msg, _ := io.ReadAll(stderr)
-			err = cmd.Wait()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) || exit.ExitCode() != exitUsage || stdout.Len() != 0 {
+			var stdout, stderr syncBuffer
+			code := execute(ctx, envOf(simCommandEnv()), append([]string{"sim", "--insecure", "--rate", "0"}, args...), &stdout, &stderr)
+			if out := stdout.String(); code != exitUsage || out != "" {
 				// Not the banner itself: it holds credentials.
-				t.Fatalf("exit %v after %d bytes on standard output; want exit %d and no banner", err, stdout.Len(), exitUsage)
+				t.Fatalf("exit %d after %d bytes on standard output; want exit %d and no banner", code, len(out), exitUsage)
 			}
+			msg := stderr.String()
 			flag := args[len(args)-2]
 			for _, want := range []string{"--insecure", "loopback", flag + " 127.0.0.1:<port>", "drop --insecure"} {
-				if !strings.Contains(string(msg), want) {
+				if !strings.Contains(msg, want) {
 					t.Errorf("the error does not say %q:\n%s", want, msg)
 				}
 			}
@@ -228,7 +186,9 @@ func TestSimInsecureServesPlaintextOnLoopbackOnly(t *testing.T) {
 }
 
 func TestSimFaultFlagsTakeEffect(t *testing.T) {
+	t.Parallel()
 	t.Run("--fault-end-stream-after", func(t *testing.T) {
+		t.Parallel()
 		s := startSimCLI(t, simCLIEvents, "--fault-end-stream-after", "4")
 		stream := s.subscribeAll(t, s.ctx(t, 30*time.Second), 100)
 		got, _, err := readUntilEnd(stream, false)
@@ -238,6 +198,7 @@ func TestSimFaultFlagsTakeEffect(t *testing.T) {
 	})
 
 	t.Run("--fault-reset-after", func(t *testing.T) {
+		t.Parallel()
 		s := startSimCLI(t, simCLIEvents, "--fault-reset-after", "3")
 		stream := s.subscribeAll(t, s.ctx(t, 30*time.Second), 100)
 		got, _, err := readUntilEnd(stream, false)
@@ -248,6 +209,7 @@ func TestSimFaultFlagsTakeEffect(t *testing.T) {
 	})
 
 	t.Run("--fault-stall-after", func(t *testing.T) {
+		t.Parallel()
 		// Keepalives every 20 ms: a stream that is not stalled answers many
 		// times within the two seconds it is watched.
 		s := startSimCLI(t, simCLIEvents, "--fault-stall-after", "2", "--keepalive", "20ms")
@@ -260,6 +222,7 @@ func TestSimFaultFlagsTakeEffect(t *testing.T) {
 	})
 
 	t.Run("--fault-latency", func(t *testing.T) {
+		t.Parallel()
 		const latency = 200 * time.Millisecond
 		s := startSimCLI(t, simCLIEvents, "--fault-latency", latency.String())
 		stream := s.subscribeAll(t, s.ctx(t, 30*time.Second), 1)
@@ -280,6 +243,7 @@ func TestSimFaultFlagsTakeEffect(t *testing.T) {
 	})
 
 	t.Run("--fault-token-ttl", func(t *testing.T) {
+		t.Parallel()
 		s := startSimCLI(t, simCLIEvents, "--fault-token-ttl", "5s")
 		topic := &eventbusv1.TopicRequest{TopicName: "/data/CaseChangeEvent"}
 		if _, err := s.client.GetTopic(s.ctx(t, 10*time.Second), topic); err != nil {
@@ -307,6 +271,7 @@ func TestSimFaultFlagsTakeEffect(t *testing.T) {
 	})
 
 	t.Run("--fault-once", func(t *testing.T) {
+		t.Parallel()
 		s := startSimCLI(t, simCLIEvents, "--fault-end-stream-after", "3", "--fault-once", "--keepalive", "100ms")
 		first := s.subscribeAll(t, s.ctx(t, 30*time.Second), 100)
 		if got, _, err := readUntilEnd(first, false); got != 3 || status.Code(err) != codes.Unavailable {
@@ -319,6 +284,7 @@ func TestSimFaultFlagsTakeEffect(t *testing.T) {
 	})
 
 	t.Run("--keepalive", func(t *testing.T) {
+		t.Parallel()
 		s := startSimCLI(t, simCLIEvents, "--keepalive", "50ms")
 		stream := s.subscribeAll(t, s.ctx(t, 30*time.Second), 100)
 		var last []byte
@@ -341,7 +307,10 @@ func TestSimFaultFlagsTakeEffect(t *testing.T) {
 	})
 }
 
+// This one runs the binary: the folder is made in the process's TMPDIR,
+// and removed when Ctrl-C ends the process.
 func TestSimRemovesItsFolderWhenItExits(t *testing.T) {
+	t.Parallel()
 	tmp := t.TempDir()
 	cmd := exec.Command(sfcdcBinary, "sim", "--pubsub-addr", "127.0.0.1:0", "--rate", "0")
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
@@ -396,7 +365,8 @@ func simAdmin(t *testing.T, b simBanner, method, path string) simrun.TrafficStat
 }
 
 func TestSimTrafficPausesAndResumesThroughTheAdminEndpoint(t *testing.T) {
-	b := startSimProcess(t, "--rate", "500")
+	t.Parallel()
+	b := startSim(t, "--rate", "500")
 	awaitGenerated := func(above int64) simrun.TrafficStatus {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
@@ -447,8 +417,10 @@ func cmSync(t *testing.T, c *http.Client, b simBanner, id string) (*http.Respons
 }
 
 func TestSimCMFaultFlagsTakeEffect(t *testing.T) {
+	t.Parallel()
 	t.Run("--cm-fault-status 429 --cm-fault-retry-after 7 --cm-fault-times 2", func(t *testing.T) {
-		b := startSimProcess(t, "--rate", "0", "--cm-fault-status", "429", "--cm-fault-retry-after", "7", "--cm-fault-times", "2")
+		t.Parallel()
+		b := startSim(t, "--rate", "0", "--cm-fault-status", "429", "--cm-fault-retry-after", "7", "--cm-fault-times", "2")
 		for i := range 3 {
 			resp, err := cmSync(t, http.DefaultClient, b, fmt.Sprintf("sf.Case.%d", i))
 			if err != nil {
@@ -465,7 +437,8 @@ func TestSimCMFaultFlagsTakeEffect(t *testing.T) {
 	})
 
 	t.Run("--cm-fault-status 503 without --cm-fault-retry-after", func(t *testing.T) {
-		b := startSimProcess(t, "--rate", "0", "--cm-fault-status", "503")
+		t.Parallel()
+		b := startSim(t, "--rate", "0", "--cm-fault-status", "503")
 		for i := range 2 { // every request, not only the first
 			resp, err := cmSync(t, http.DefaultClient, b, "sf.Case.1")
 			if err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "" {
@@ -475,8 +448,9 @@ func TestSimCMFaultFlagsTakeEffect(t *testing.T) {
 	})
 
 	t.Run("--cm-fault-latency", func(t *testing.T) {
+		t.Parallel()
 		const latency = 300 * time.Millisecond
-		b := startSimProcess(t, "--rate", "0", "--cm-fault-latency", latency.String())
+		b := startSim(t, "--rate", "0", "--cm-fault-latency", latency.String())
 		start := time.Now()
 		resp, err := cmSync(t, http.DefaultClient, b, "sf.Case.1")
 		// A lower bound only: the answer waited for the injected delay.
@@ -486,7 +460,8 @@ func TestSimCMFaultFlagsTakeEffect(t *testing.T) {
 	})
 
 	t.Run("--cm-fault-accept-then-timeout", func(t *testing.T) {
-		b := startSimProcess(t, "--rate", "0", "--cm-fault-accept-then-timeout", "--cm-fault-times", "1")
+		t.Parallel()
+		b := startSim(t, "--rate", "0", "--cm-fault-accept-then-timeout", "--cm-fault-times", "1")
 		impatient := &http.Client{Timeout: 500 * time.Millisecond}
 		if resp, err := cmSync(t, impatient, b, "sf.Case.1"); err == nil {
 			t.Fatalf("sync answered %d; want no answer until the client gives up", resp.StatusCode)
@@ -500,13 +475,14 @@ func TestSimCMFaultFlagsTakeEffect(t *testing.T) {
 	})
 
 	t.Run("refused combinations", func(t *testing.T) {
+		t.Parallel()
 		for _, args := range [][]string{
 			{"--cm-fault-status", "200"},
 			{"--cm-fault-retry-after", "5"},
 			{"--cm-fault-status", "503", "--cm-fault-accept-then-timeout"},
 			{"--cm-fault-endpoint", "everything", "--cm-fault-status", "503"},
 		} {
-			r := runSfcdc(t, os.Environ(), append([]string{"sim", "--rate", "0", "--pubsub-addr", "127.0.0.1:0"}, args...)...)
+			r := runInProcess(t, simCommandEnv(), append([]string{"sim", "--rate", "0", "--pubsub-addr", "127.0.0.1:0"}, args...)...)
 			wantExit(t, r, exitUsage, args[0])
 			if r.stdout != "" {
 				t.Fatalf("%v printed a banner: %s", args, r.stdout)
@@ -583,6 +559,7 @@ func TestSimHoldsBoundedMemoryWhateverItGeneratesOrSeeds(t *testing.T) {
 // `sfcdc sim --help` names every field of the banner line, so a reader
 // knows what the line holds without starting the simulator.
 func TestSimHelpListsEveryBannerField(t *testing.T) {
+	t.Parallel()
 	raw, err := json.Marshal(simBanner{})
 	if err != nil {
 		t.Fatal(err)
@@ -591,7 +568,7 @@ func TestSimHelpListsEveryBannerField(t *testing.T) {
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		t.Fatal(err)
 	}
-	help := runSfcdc(t, os.Environ(), "sim", "--help")
+	help := runInProcess(t, simCommandEnv(), "sim", "--help")
 	wantExit(t, help, 0)
 	for name := range fields {
 		if !strings.Contains(help.output(), name) {

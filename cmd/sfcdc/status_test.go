@@ -15,7 +15,7 @@ import (
 // (canary secrets in) and fails the test if any secret is printed.
 func runCanaryChecked(t *testing.T, env []string, secrets []string, args ...string) result {
 	t.Helper()
-	r := runSfcdc(t, env, args...)
+	r := runInProcess(t, env, args...)
 	for _, secret := range secrets {
 		if secret != "" && strings.Contains(r.output(), secret) {
 			t.Errorf("sfcdc %v printed a secret:\n%s", args, r.output())
@@ -41,6 +41,7 @@ func statusTestStore(t *testing.T, prefix string) replay.Store {
 }
 
 func TestStatusWithoutAnyRunSaysSoInTextAndJSON(t *testing.T) {
+	t.Parallel()
 	prefix := redisKeyPrefix(t)
 	conf := replayConfig(t, fmt.Sprintf("  redis_url: redis://%s/0\n  key_prefix: %q", testRedisAddr(), prefix))
 	r := runStatusCmd(t, "--config", conf)
@@ -54,6 +55,7 @@ func TestStatusWithoutAnyRunSaysSoInTextAndJSON(t *testing.T) {
 }
 
 func TestStatusShowsEveryTopicWithAgesWarningsAndDeadLetters(t *testing.T) {
+	t.Parallel()
 	prefix := redisKeyPrefix(t)
 	conf := replayConfig(t, fmt.Sprintf("  redis_url: redis://%s/0\n  key_prefix: %q", testRedisAddr(), prefix))
 	store := statusTestStore(t, prefix)
@@ -149,6 +151,7 @@ func TestStatusShowsEveryTopicWithAgesWarningsAndDeadLetters(t *testing.T) {
 }
 
 func TestStatusFlagsAnExpiredReplayIDAndAVanishedCheckpoint(t *testing.T) {
+	t.Parallel()
 	prefix := redisKeyPrefix(t)
 	conf := replayConfig(t, fmt.Sprintf("  redis_url: redis://%s/0\n  key_prefix: %q", testRedisAddr(), prefix))
 	store := statusTestStore(t, prefix)
@@ -179,7 +182,8 @@ func must(t *testing.T, err error) {
 }
 
 func TestStatusOfARunningInstanceAndAfterItsShutdown(t *testing.T) {
-	b := startSimProcess(t, "--rate", "20", "--seed-records", "10")
+	t.Parallel()
+	b := startSim(t, "--rate", "20", "--seed-records", "10")
 	config := backfillConfig(t, b, redisKeyPrefix(t), "run:\n  flush_interval: 50ms\nmonitoring:\n  listen: off\n")
 	env := backfillEnv(b)
 	secrets := []string{b.AccessToken, b.CommsMiningToken, b.ClientSecret}
@@ -216,23 +220,23 @@ func TestStatusOfARunningInstanceAndAfterItsShutdown(t *testing.T) {
 
 	p.terminate(t)
 	if row = status(); row["state"] != "stopped" {
-		t.Errorf("after SIGTERM the topic's state is %v, want stopped", row["state"])
+		t.Errorf("after the stop the topic's state is %v, want stopped", row["state"])
 	}
 }
 
 // pollUntil calls cond every 200 ms (each call runs a process) until it
 // holds; it fails if the run ends first or after two minutes.
-func pollUntil(t *testing.T, p *runProcess, what string, cond func() bool) {
+func pollUntil(t *testing.T, p *runningCmd, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		select {
 		case <-p.exited:
-			t.Fatalf("sfcdc run ended before %s:\n%s", what, p.out.String())
+			t.Fatalf("sfcdc run ended before %s:\n%s", what, p.output())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s:\n%s", what, p.out.String())
+			t.Fatalf("gave up waiting for %s:\n%s", what, p.output())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/pubsub"
@@ -38,11 +36,11 @@ func newSubscribeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			conn, err := loadConnection(configPath)
+			conn, err := loadConnection(cmd.Context(), configPath)
 			if err != nil {
 				return err
 			}
-			cfg := conn.PubSubConfig()
+			cfg := engine.PubSubConfig(conn)
 			cfg.Logger = redact.TextLogger(cmd.ErrOrStderr(), slog.LevelWarn)
 			client, err := pubsub.NewClient(cfg, engine.Credentials(conn, slog.Default()))
 			if err != nil {
@@ -60,17 +58,11 @@ func newSubscribeCommand() *cobra.Command {
 }
 
 func parseStart(from string) (pubsub.Start, error) {
-	switch strings.ToLower(from) {
-	case "latest", "":
-		return pubsub.Start{Preset: pubsub.Latest}, nil
-	case "earliest":
-		return pubsub.Start{Preset: pubsub.Earliest}, nil
+	start, err := pubsub.ParseStart(from)
+	if err != nil {
+		return start, usageError{fmt.Errorf("--from %s: want latest, earliest or a replay ID in hex (as printed in replay_id)", quote.Value(from))}
 	}
-	id, err := hex.DecodeString(strings.TrimPrefix(from, "0x"))
-	if err != nil || len(id) == 0 {
-		return pubsub.Start{}, usageError{fmt.Errorf("--from %s: want latest, earliest or a replay ID in hex (as printed in replay_id)", quote.Value(from))}
-	}
-	return pubsub.After(id), nil
+	return start, nil
 }
 
 func printEvents(cmd *cobra.Command, sub *pubsub.Subscription, limit int) error {
@@ -83,7 +75,7 @@ func printEvents(cmd *cobra.Command, sub *pubsub.Subscription, limit int) error 
 		case m.Poison != nil:
 			fmt.Fprintf(cmd.ErrOrStderr(), "skipped undecodable event %x: %v\n", m.Poison.ReplayID, m.Poison)
 		case m.Event != nil:
-			if err := out.Encode(eventJSON(m.Event)); err != nil {
+			if err := out.Encode(pubsub.NewEventLine(m.Event)); err != nil {
 				return fmt.Errorf("write event: %w", err)
 			}
 			printed++
@@ -97,49 +89,4 @@ func printEvents(cmd *cobra.Command, sub *pubsub.Subscription, limit int) error 
 		return err
 	}
 	return cmd.Context().Err()
-}
-
-// eventLine is the printed form of an event.
-type eventLine struct {
-	Topic    string         `json:"topic"`
-	ReplayID string         `json:"replay_id"`
-	SchemaID string         `json:"schema_id"`
-	Header   *headerJSON    `json:"header,omitempty"`
-	Fields   map[string]any `json:"fields"`
-}
-
-// headerJSON uses Salesforce's own field names.
-type headerJSON struct {
-	EntityName      string   `json:"entityName"`
-	RecordIDs       []string `json:"recordIds"`
-	ChangeType      string   `json:"changeType"`
-	ChangeOrigin    string   `json:"changeOrigin"`
-	TransactionKey  string   `json:"transactionKey"`
-	SequenceNumber  int32    `json:"sequenceNumber"`
-	CommitTimestamp int64    `json:"commitTimestamp"`
-	CommitNumber    int64    `json:"commitNumber"`
-	CommitUser      string   `json:"commitUser"`
-	NulledFields    []string `json:"nulledFields"`
-	DiffFields      []string `json:"diffFields"`
-	ChangedFields   []string `json:"changedFields"`
-}
-
-func eventJSON(ev *pubsub.Event) eventLine {
-	line := eventLine{Topic: ev.Topic, ReplayID: hex.EncodeToString(ev.ReplayID), SchemaID: ev.SchemaID, Fields: ev.Fields}
-	if h := ev.Header; h != nil {
-		line.Header = &headerJSON{
-			EntityName: h.EntityName, RecordIDs: h.RecordIDs, ChangeType: h.ChangeType, ChangeOrigin: h.ChangeOrigin,
-			TransactionKey: h.TransactionKey, SequenceNumber: h.SequenceNumber, CommitTimestamp: h.CommitTimestamp.UnixMilli(),
-			CommitNumber: h.CommitNumber, CommitUser: h.CommitUser,
-			NulledFields: nonNil(h.NulledFields), DiffFields: nonNil(h.DiffFields), ChangedFields: nonNil(h.ChangedFields),
-		}
-	}
-	return line
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

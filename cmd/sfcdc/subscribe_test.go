@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -16,8 +15,9 @@ import (
 )
 
 func TestSubscribePrintsExactlyTheRequestedEventsOfTheSimulator(t *testing.T) {
+	t.Parallel()
 	const n = 60
-	banner := startSimProcess(t, "--events", "60", "--rate", "0", "--seed", "3")
+	banner := startSim(t, "--events", "60", "--rate", "0", "--seed", "3")
 	for _, key := range []string{"pubsub_addr", "ca_file", "access_token", "instance_url", "tenant_id", "topics"} {
 		if !bannerHas(t, banner, key) {
 			t.Fatalf("the sim banner lacks %q", key)
@@ -114,6 +114,7 @@ func checkSubscribeLine(line []byte, topic string) (subscribeLine, error) {
 
 // The checks above must be able to fail: each broken line is rejected.
 func TestCheckSubscribeLineRejectsWhatSubscribeMustNotPrint(t *testing.T) {
+	t.Parallel()
 	good := `{"topic":"/data/ChangeEvents","replay_id":"0000000000258368","schema_id":"s1",` +
 		`"header":{"entityName":"Case","recordIds":["500000000000001AAA"],"changeType":"UPDATE",` +
 		`"changedFields":["Status","LastModifiedDate"],"nulledFields":[],"diffFields":[]},` +
@@ -142,8 +143,9 @@ func TestCheckSubscribeLineRejectsWhatSubscribeMustNotPrint(t *testing.T) {
 // --from with a replay ID printed by an earlier run resumes right after that
 // event: the second run prints exactly the lines that followed it.
 func TestSubscribeFromAHexReplayIDResumesAfterIt(t *testing.T) {
+	t.Parallel()
 	const n, after = 40, 15
-	banner := startSimProcess(t, "--events", fmt.Sprint(n), "--rate", "0", "--seed", "5")
+	banner := startSim(t, "--events", fmt.Sprint(n), "--rate", "0", "--seed", "5")
 	all := runSubscribe(t, banner, "--topic", "/data/ChangeEvents", "--from", "earliest", "--limit", fmt.Sprint(n))
 	if len(all) != n {
 		t.Fatalf("printed %d events, want %d", len(all), n)
@@ -174,16 +176,13 @@ func runSubscribe(t *testing.T, banner simBanner, args ...string) [][]byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, sfcdcBinary, append([]string{"subscribe"}, args...)...)
-	cmd.Env = simEnv(banner)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("subscribe %v failed: %v\n%s", args, err, stderr.String())
+	var stdout, stderr syncBuffer
+	code := execute(ctx, envOf(simEnv(banner)), append([]string{"subscribe"}, args...), &stdout, &stderr)
+	if ctx.Err() != nil || code != 0 {
+		t.Fatalf("subscribe %v failed: exit %d (%v)\n%s", args, code, ctx.Err(), stderr.String())
 	}
 	var lines [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc := bufio.NewScanner(strings.NewReader(stdout.String()))
 	sc.Buffer(make([]byte, 1<<20), 4<<20)
 	for sc.Scan() {
 		lines = append(lines, bytes.Clone(sc.Bytes()))
@@ -203,23 +202,22 @@ func bannerHas(t *testing.T, b simBanner, key string) bool {
 }
 
 func TestSubscribeExplainsMissingSettings(t *testing.T) {
-	cmd := exec.Command(sfcdcBinary, "subscribe", "--topic", "/data/CaseChangeEvent")
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/tmp"}
-	out, err := cmd.CombinedOutput()
-	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != exitUsage {
-		t.Fatalf("exit %v, want %d", err, exitUsage)
+	t.Parallel()
+	out, code := runCombined(t.Context(), []string{"PATH=/usr/bin:/bin", "HOME=/tmp"}, "subscribe", "--topic", "/data/CaseChangeEvent")
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d", code, exitUsage)
 	}
 	for _, want := range []string{"SFCDC_ACCESS_TOKEN", "SFCDC_INSTANCE_URL", "SFCDC_TENANT_ID"} {
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("the error does not say how to set %s:\n%s", want, out)
 		}
 	}
 }
 
 func TestSubscribeRejectsABadStart(t *testing.T) {
-	cmd := exec.Command(sfcdcBinary, "subscribe", "--topic", "/data/CaseChangeEvent", "--from", "yesterday")
-	out, err := cmd.CombinedOutput()
-	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != exitUsage || !strings.Contains(string(out), "latest, earliest or a replay ID in hex") {
-		t.Fatalf("exit %v: %s", err, out)
+	t.Parallel()
+	out, code := runCombined(t.Context(), nil, "subscribe", "--topic", "/data/CaseChangeEvent", "--from", "yesterday")
+	if code != exitUsage || !strings.Contains(out, "latest, earliest or a replay ID in hex") {
+		t.Fatalf("exit %d: %s", code, out)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -36,8 +37,8 @@ func newValidateCommand() *cobra.Command {
 // checkFileOffline is everything validate checks without Salesforce: the
 // file as every command loads it, the mapping, and the run and monitoring
 // sections, which `sfcdc run` would otherwise refuse only at start.
-func checkFileOffline(path string) (fileConfig, *mapper.Mapper, error) {
-	conf, err := loadConfig(path)
+func checkFileOffline(ctx context.Context, path string) (fileConfig, *mapper.Mapper, error) {
+	conf, err := loadConfig(ctx, path)
 	if err != nil {
 		return conf, nil, err
 	}
@@ -55,7 +56,7 @@ func checkFileOffline(path string) (fileConfig, *mapper.Mapper, error) {
 }
 
 func runValidate(cmd *cobra.Command, path string, offline bool) error {
-	conf, _, err := checkFileOffline(path)
+	conf, _, err := checkFileOffline(cmd.Context(), path)
 	if err != nil {
 		return err
 	}
@@ -67,25 +68,16 @@ func runValidate(cmd *cobra.Command, path string, offline bool) error {
 	}
 	// Every failure is reported below, cause included: the libraries'
 	// own log lines (go-redis's dial failures) would only repeat them.
+	libraryLog.Store(slog.New(slog.DiscardHandler)) // gRPC's lines (process.go)
 	liblog.SilenceRedis()
-	liblog.UseForGRPC(slog.New(slog.DiscardHandler))
-	ctx := cmd.Context()
-	var report engine.Report
-	if err := engine.CheckSalesforce(ctx, conf.Spec, &report); err != nil {
+	libraryLog.Store(slog.New(slog.DiscardHandler)) // gRPC's lines (process.go)
+	report, err := engine.Preflight(cmd.Context(), conf.Spec, conf.Store)
+	if err != nil {
 		return asUsage(err)
 	}
-	report.AddProblem(engine.CheckCommsMining(ctx, conf.CommsMining))
-	engine.CheckStore(ctx, conf.Store, &report)
-	for _, n := range report.Notes {
-		fmt.Fprintln(w, "note:", n)
-	}
-	for _, p := range report.Problems {
-		fmt.Fprintln(w, "problem:", p)
-	}
+	report.Write(w, conf.Spec)
 	if len(report.Problems) > 0 {
 		return exitCodeError{err: fmt.Errorf("%d problem(s); fix each line above and run validate again", len(report.Problems)), code: exitFailure}
 	}
-	fmt.Fprintf(w, "OK: org %s: %d objects, %d fields, %d topics checked; CM source %s/%s found, the token accepted; store %s writable\n",
-		report.Org, report.Objects, report.Fields, report.Topics, conf.CommsMining.Project, conf.CommsMining.Source, report.Store)
 	return nil
 }

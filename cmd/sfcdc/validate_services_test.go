@@ -86,7 +86,7 @@ func refusedAddr(t *testing.T) string {
 // line holding every part of want, and no secret in the output.
 func wantOneProblem(t *testing.T, b simBanner, env []string, conf string, want ...string) {
 	t.Helper()
-	r := runSfcdc(t, env, "validate", "--config", conf)
+	r := runInProcess(t, env, "validate", "--config", conf)
 	if r.code != 1 {
 		t.Fatalf("exit code %d, want 1:\n%s", r.code, r.output())
 	}
@@ -114,7 +114,8 @@ func wantOneProblem(t *testing.T, b simBanner, env []string, conf string, want .
 // Salesforce, CM or the store is a problem naming the cause and the fix,
 // never "unreachable"; only a service nobody answers for is that.
 func TestValidateNamesEachRefusedSettingItsCauseAndFixAndExits1(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0")
+	t.Parallel()
+	b := startSim(t, "--rate", "0")
 	secret := "    client_secret: ${TEST_SF_CLIENT_SECRET}\n"
 	for _, tc := range []struct {
 		name       string
@@ -154,10 +155,11 @@ func TestValidateNamesEachRefusedSettingItsCauseAndFixAndExits1(t *testing.T) {
 }
 
 func TestValidateReportsEveryProblemOfOneRunAtOnce(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0")
+	t.Parallel()
+	b := startSim(t, "--rate", "0")
 	conf := checkedConfig(t, oauthSession(b, "client_credentials", "    client_secret: ${TEST_SF_CLIENT_SECRET}\n"),
 		"store:\n  redis_url: redis://"+refusedAddr(t)+"/0\n")
-	r := runSfcdc(t, checkedEnv(b, "TEST_SF_CLIENT_SECRET=CANARY-wrong-secret", "TEST_CM_TOKEN=CANARY-wrong-cm-token"), "validate", "--config", conf)
+	r := runInProcess(t, checkedEnv(b, "TEST_SF_CLIENT_SECRET=CANARY-wrong-secret", "TEST_CM_TOKEN=CANARY-wrong-cm-token"), "validate", "--config", conf)
 	if r.code != 1 {
 		t.Fatalf("exit code %d, want 1:\n%s", r.code, r.output())
 	}
@@ -173,15 +175,16 @@ func TestValidateReportsEveryProblemOfOneRunAtOnce(t *testing.T) {
 }
 
 func TestValidateChecksARedisStoreAndReportsItsPersistence(t *testing.T) {
+	t.Parallel()
 	addr := os.Getenv("SFCDC_TEST_REDIS_ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:6379"
 	}
-	b := startSimProcess(t, "--rate", "0")
+	b := startSim(t, "--rate", "0")
 	prefix := make([]byte, 6)
 	_, _ = rand.Read(prefix)
 	store := fmt.Sprintf("store:\n  redis_url: redis://%s/0\n  key_prefix: \"sfcdctest:%s:\"\n", addr, hex.EncodeToString(prefix))
-	r := runSfcdc(t, checkedEnv(b), "validate", "--config", checkedConfig(t, staticSession(b), store))
+	r := runInProcess(t, checkedEnv(b), "validate", "--config", checkedConfig(t, staticSession(b), store))
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0:\n%s", r.code, r.output())
 	}
@@ -194,18 +197,20 @@ func TestValidateChecksARedisStoreAndReportsItsPersistence(t *testing.T) {
 }
 
 func TestValidateOfflineChecksOnlyTheFile(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0")
+	t.Parallel()
+	b := startSim(t, "--rate", "0")
 	conf := checkedConfig(t, staticSession(b), "store:\n  redis_url: redis://"+refusedAddr(t)+"/0\n")
-	r := runSfcdc(t, checkedEnv(b, "TEST_CM_TOKEN=CANARY-wrong-cm-token"), "validate", "--offline", "--config", conf)
+	r := runInProcess(t, checkedEnv(b, "TEST_CM_TOKEN=CANARY-wrong-cm-token"), "validate", "--offline", "--config", conf)
 	if r.code != 0 || !strings.Contains(r.stdout, "OK: the file (--offline: Salesforce, CM and the store were not asked)") {
 		t.Fatalf("exit code %d, want 0 and an OK that says what was not asked:\n%s", r.code, r.output())
 	}
 }
 
 func TestBackfillDryRunRefusesAWrongCMTokenAndEstimatesNothing(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0", "--seed-records", "20")
+	t.Parallel()
+	b := startSim(t, "--rate", "0", "--seed-records", "20")
 	conf := checkedConfig(t, staticSession(b), fileStore(t))
-	r := runSfcdc(t, checkedEnv(b, "TEST_CM_TOKEN=CANARY-wrong-cm-token"), "backfill", "--dry-run", "--config", conf)
+	r := runInProcess(t, checkedEnv(b, "TEST_CM_TOKEN=CANARY-wrong-cm-token"), "backfill", "--dry-run", "--config", conf)
 	if r.code != 1 {
 		t.Fatalf("exit code %d, want 1:\n%s", r.code, r.output())
 	}
@@ -215,7 +220,7 @@ func TestBackfillDryRunRefusesAWrongCMTokenAndEstimatesNothing(t *testing.T) {
 	if strings.Contains(r.output(), "CANARY-wrong-cm-token") {
 		t.Errorf("the output holds the token:\n%s", r.output())
 	}
-	r = runSfcdc(t, checkedEnv(b), "backfill", "--dry-run", "--config", conf)
+	r = runInProcess(t, checkedEnv(b), "backfill", "--dry-run", "--config", conf)
 	if r.code != 0 {
 		t.Fatalf("with the right token: exit code %d, want 0:\n%s", r.code, r.output())
 	}

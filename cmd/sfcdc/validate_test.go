@@ -44,7 +44,8 @@ func problemLines(out string) []string {
 }
 
 func TestValidateAcceptsAGoodConfigurationAndNotesPolledObjects(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0")
+	t.Parallel()
+	b := startSim(t, "--rate", "0")
 	conf := validateConfig(t, b, `  - object: EmailMessage
   - object: CaseComment
   - object: Case
@@ -52,7 +53,7 @@ func TestValidateAcceptsAGoodConfigurationAndNotesPolledObjects(t *testing.T) {
       properties:
         account: Account.Name
 `)
-	r := runSfcdc(t, backfillEnv(b), "validate", "--config", conf)
+	r := runInProcess(t, backfillEnv(b), "validate", "--config", conf)
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0:\n%s", r.code, r.output())
 	}
@@ -72,7 +73,8 @@ func TestValidateAcceptsAGoodConfigurationAndNotesPolledObjects(t *testing.T) {
 }
 
 func TestValidateReportsEachSalesforceProblemOnItsOwnLineWithExit1(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0")
+	t.Parallel()
+	b := startSim(t, "--rate", "0")
 	conf := validateConfig(t, b, `  - object: EmailMessage
   - object: Ticket__c
     comment:
@@ -86,7 +88,7 @@ func TestValidateReportsEachSalesforceProblemOnItsOwnLineWithExit1(t *testing.T)
   - object: Task
     topic: /data/Mail__chn
 `)
-	r := runSfcdc(t, backfillEnv(b), "validate", "--config", conf)
+	r := runInProcess(t, backfillEnv(b), "validate", "--config", conf)
 	if r.code != 1 {
 		t.Fatalf("exit code %d, want 1:\n%s", r.code, r.output())
 	}
@@ -118,7 +120,8 @@ func TestValidateReportsEachSalesforceProblemOnItsOwnLineWithExit1(t *testing.T)
 }
 
 func TestValidateRejectsABadFileWithExit2AndOneLinePerProblem(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0")
+	t.Parallel()
+	b := startSim(t, "--rate", "0")
 	conf := writeFile(t, "sfcdc.yaml", `commsmining:
   base_url: `+b.CommsMiningURL+`
   token: ${TEST_CM_TOKEN}
@@ -126,7 +129,7 @@ store:
   file_path: /nonexistent-dir/state.db
 objects: []
 `)
-	r := runSfcdc(t, backfillEnv(b), "validate", "--config", conf)
+	r := runInProcess(t, backfillEnv(b), "validate", "--config", conf)
 	if r.code != 2 {
 		t.Fatalf("exit code %d, want 2:\n%s", r.code, r.output())
 	}
@@ -146,17 +149,18 @@ objects: []
 	}
 	wantNoSecrets(t, b, r.output())
 
-	r = runSfcdc(t, backfillEnv(b), "validate", "--config", writeFile(t, "typo.yaml", "objectz: []\n"))
+	r = runInProcess(t, backfillEnv(b), "validate", "--config", writeFile(t, "typo.yaml", "objectz: []\n"))
 	if r.code != 2 {
 		t.Errorf("unknown key: exit code %d, want 2:\n%s", r.code, r.output())
 	}
 }
 
 func TestValidateCallsOnlyANetworkFailureUnreachableAndExits1(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0")
+	t.Parallel()
+	b := startSim(t, "--rate", "0")
 	conf := validateConfig(t, b, "  - object: EmailMessage\n")
 	env := append(backfillEnv(b), "SFCDC_INSTANCE_URL=https://127.0.0.1:1", "SFCDC_PUBSUB_ADDR=127.0.0.1:1")
-	r := runSfcdc(t, env, "validate", "--config", conf)
+	r := runInProcess(t, env, "validate", "--config", conf)
 	if r.code != 1 {
 		t.Fatalf("exit code %d, want 1:\n%s", r.code, r.output())
 	}
@@ -172,9 +176,10 @@ func TestValidateCallsOnlyANetworkFailureUnreachableAndExits1(t *testing.T) {
 }
 
 func TestValidateReportsARefusedSessionOnceWithExit1(t *testing.T) {
-	b := startSimProcess(t, "--rate", "0")
+	t.Parallel()
+	b := startSim(t, "--rate", "0")
 	conf := validateConfig(t, b, "  - object: EmailMessage\n  - object: Case\n")
-	r := runSfcdc(t, append(backfillEnv(b), "SFCDC_ACCESS_TOKEN=00Dwrong!canary-wrong-token"), "validate", "--config", conf)
+	r := runInProcess(t, append(backfillEnv(b), "SFCDC_ACCESS_TOKEN=00Dwrong!canary-wrong-token"), "validate", "--config", conf)
 	if r.code != 1 {
 		t.Fatalf("exit code %d, want 1:\n%s", r.code, r.output())
 	}

@@ -52,6 +52,7 @@ var allShippingComponents = []string{
 }
 
 func TestBitmapsMatchTheWorkedExamplesOfTheReference(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		fields []string
@@ -75,6 +76,7 @@ func TestBitmapsMatchTheWorkedExamplesOfTheReference(t *testing.T) {
 }
 
 func TestIndexOnlyBitmapOfTheDocExampleRoundTrips(t *testing.T) {
+	t.Parallel()
 	bits := []int{5, 6, 7, 10, 24, 26, 29, 30}
 	if got := EncodeBitmap(bits); got != "0x650004E0" {
 		t.Errorf("EncodeBitmap = %s, want 0x650004E0", got)
@@ -86,6 +88,7 @@ func TestIndexOnlyBitmapOfTheDocExampleRoundTrips(t *testing.T) {
 }
 
 func TestDecodeBitmapIsLenientAboutCaseAndLength(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want []int
@@ -103,6 +106,7 @@ func TestDecodeBitmapIsLenientAboutCaseAndLength(t *testing.T) {
 }
 
 func TestMalformedBitmapsAreRejectedWithAReason(t *testing.T) {
+	t.Parallel()
 	for _, in := range [][]string{{"400080"}, {"0x"}, {"0xZZ"}, {"0x-1"}, {"x-0x01"}, {"4-0x02", "0x01"}, {"0x" + strings.Repeat("F", 20000)}} {
 		if _, err := ParseFieldSet(in); !errors.Is(err, ErrInvalidBitmap) {
 			t.Errorf("ParseFieldSet(%q) error = %v, want ErrInvalidBitmap", in, err)
@@ -111,6 +115,7 @@ func TestMalformedBitmapsAreRejectedWithAReason(t *testing.T) {
 }
 
 func TestEncodedFieldSetsParseBack(t *testing.T) {
+	t.Parallel()
 	fs := fieldSetOf(t, append([]string{"Name", "DandbCompanyId", "BillingAddress.GeocodeAccuracy"}, allShippingComponents...)...)
 	got, err := ParseFieldSet(fs.Encode())
 	if err != nil {

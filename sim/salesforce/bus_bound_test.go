@@ -7,6 +7,7 @@ import (
 )
 
 func TestABoundedBusKeepsTheNewestEventsAndExpiresTheRestAsRetentionWould(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	bus := org.Bus()
 	bus.SetMaxRetained(3)
@@ -27,6 +28,7 @@ func TestABoundedBusKeepsTheNewestEventsAndExpiresTheRestAsRetentionWould(t *tes
 }
 
 func TestACompressingBusDeliversThePayloadsAsAppended(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	bus := org.Bus()
 	plain := bus.Append(BusEvent{Entity: "Case", Payload: []byte("before compression")})

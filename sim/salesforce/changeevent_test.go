@@ -39,6 +39,7 @@ func onlyEvent(t *testing.T, cm Commit) PublishedEvent {
 }
 
 func TestCreateEventCarriesEveryFieldAndAFullHeader(t *testing.T) {
+	t.Parallel()
 	org, clock := newOrgForTest(t, Config{})
 	var caseID string
 	cm := commitForTest(t, org, func(tx *Tx) error {
@@ -87,6 +88,7 @@ func TestCreateEventCarriesEveryFieldAndAFullHeader(t *testing.T) {
 }
 
 func TestUpdateEventCarriesOnlyChangedFields(t *testing.T) {
+	t.Parallel()
 	org, clock := newOrgForTest(t, Config{})
 	id := createForTest(t, org, "Case", Values{"Subject": "Old", "Description": "Some text", "Status": "New"})
 	clock.Advance(time.Minute)
@@ -111,6 +113,7 @@ func TestUpdateEventCarriesOnlyChangedFields(t *testing.T) {
 }
 
 func TestAddressComponentUpdateLooksLikeTheRealEvent(t *testing.T) {
+	t.Parallel()
 	org, clock := newOrgForTest(t, Config{})
 	id := createForTest(t, org, "Account", Values{"Name": "Acme", "Phone": "555-0100"})
 	clock.Advance(time.Second)
@@ -143,6 +146,7 @@ func TestAddressComponentUpdateLooksLikeTheRealEvent(t *testing.T) {
 }
 
 func TestNulledAddressComponentIsReportedUnderItsParent(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	id := createForTest(t, org, "Account", Values{"Name": "Acme", "BillingAddress": Values{"City": "Paris", "Country": "France"}})
 	ev := onlyEvent(t, commitForTest(t, org, func(tx *Tx) error { return tx.Update(id, Values{"BillingCity": nil}) }))
@@ -153,6 +157,7 @@ func TestNulledAddressComponentIsReportedUnderItsParent(t *testing.T) {
 }
 
 func TestDeleteEventIsHeaderOnlyAndUndeleteCarriesTheRecord(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	id := createForTest(t, org, "Task", Values{"Subject": "Call back", "Status": "Not Started", "ActivityDate": "2026-03-20"})
 	del := decodeOrgEvent(t, org, onlyEvent(t, commitForTest(t, org, func(tx *Tx) error { return tx.Delete(id) })))
@@ -175,6 +180,7 @@ func TestDeleteEventIsHeaderOnlyAndUndeleteCarriesTheRecord(t *testing.T) {
 }
 
 func TestSequenceNumbersSkipChangesOfObjectsWithoutChangeEvents(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	caseID := createForTest(t, org, "Case", Values{"Subject": "x"})
 	cm := commitForTest(t, org, func(tx *Tx) error {
@@ -200,6 +206,7 @@ func TestSequenceNumbersSkipChangesOfObjectsWithoutChangeEvents(t *testing.T) {
 }
 
 func TestFailedTransactionLeavesNoRecordsAndNoEvents(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	tip := org.Bus().Tip()
 	_, err := org.Transaction(func(tx *Tx) error {
@@ -218,6 +225,7 @@ func TestFailedTransactionLeavesNoRecordsAndNoEvents(t *testing.T) {
 }
 
 func TestSameChangeToAdjacentRecordsIsOneMergedEvent(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	var ids []string
 	for range 4 {
@@ -244,6 +252,7 @@ func TestSameChangeToAdjacentRecordsIsOneMergedEvent(t *testing.T) {
 }
 
 func TestRepeatedChangesToOneRecordAreNotMerged(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	id := createForTest(t, org, "Case", Values{"Status": "New"})
 	cm := commitForTest(t, org, func(tx *Tx) error {
@@ -258,6 +267,7 @@ func TestRepeatedChangesToOneRecordAreNotMerged(t *testing.T) {
 }
 
 func TestDeletesOfSeveralRecordsMergeIntoOneEvent(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	a, b := createForTest(t, org, "Case", Values{"Subject": "a"}), createForTest(t, org, "Case", Values{"Subject": "b"})
 	cm := commitForTest(t, org, func(tx *Tx) error {
@@ -272,6 +282,7 @@ func TestDeletesOfSeveralRecordsMergeIntoOneEvent(t *testing.T) {
 }
 
 func TestOversizedEventBecomesAHeaderOnlyGapEvent(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{MaxEventBytes: 4000})
 	big := strings.Repeat("<p>Lorem ipsum dolor sit amet.</p>\n", 200)
 	var id string
@@ -297,6 +308,7 @@ func TestOversizedEventBecomesAHeaderOnlyGapEvent(t *testing.T) {
 }
 
 func TestTransactionPastTheChangeLimitEndsInOneOverflowEventPerEntity(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{MaxTransactionChanges: 5})
 	cm := commitForTest(t, org, func(tx *Tx) error {
 		for i, object := range []string{"Case", "Case", "Case", "Case", "EmailMessage", "EmailMessage", "Task", "EmailMessage", "Task"} {
@@ -320,6 +332,7 @@ func TestTransactionPastTheChangeLimitEndsInOneOverflowEventPerEntity(t *testing
 }
 
 func TestEachChangedFieldCountsTowardTheOverflowLimit(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{MaxTransactionChanges: 3})
 	id := createForTest(t, org, "Case", Values{"Subject": "x"})
 	cm := commitForTest(t, org, func(tx *Tx) error {
@@ -331,6 +344,7 @@ func TestEachChangedFieldCountsTowardTheOverflowLimit(t *testing.T) {
 }
 
 func TestCommitNumbersIncreasePastTwoToTheFiftyThird(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	last := int64(0)
 	for range 5 {
@@ -343,6 +357,7 @@ func TestCommitNumbersIncreasePastTwoToTheFiftyThird(t *testing.T) {
 }
 
 func TestTransactionOptionsSetOriginAndUser(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	user := newRecordID(PrefixUser, 777)
 	opts := TxOptions{UserID: user, ChangeOrigin: "com/salesforce/api/soap/61.0;client=SfdcInternalAPI/"}
@@ -360,6 +375,7 @@ func TestTransactionOptionsSetOriginAndUser(t *testing.T) {
 }
 
 func TestHeaderStructMatchesTheEncodedHeader(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	id := createForTest(t, org, "Case", Values{"Subject": "x"})
 	ev := onlyEvent(t, commitForTest(t, org, func(tx *Tx) error { return tx.Update(id, Values{"Subject": "y"}) }))
@@ -376,6 +392,7 @@ func TestHeaderStructMatchesTheEncodedHeader(t *testing.T) {
 }
 
 func TestDatabaseLevelChangesProduceGapEvents(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	a, b := createForTest(t, org, "Case", Values{"Subject": "a"}), createForTest(t, org, "Case", Values{"Subject": "b"})
 	cm, err := org.TransactionWith(TxOptions{DatabaseLevel: true}, func(tx *Tx) error {

@@ -68,6 +68,7 @@ func must(t *testing.T, err error) {
 }
 
 func TestAnUpdateCarriesOnlyWhatChangedIncludingCompoundComponents(t *testing.T) {
+	t.Parallel()
 	s, c := startOrg(t, sfsim.Config{Seed: 31})
 	id, err := s.Org.Create("Account", sfsim.Values{"Name": "Acme", "Phone": "555-0100", "Website": "acme.example", "BillingAddress": map[string]any{"Street": "1 Main St", "City": "Springfield", "State": "IL"}})
 	must(t, err)
@@ -96,6 +97,7 @@ func TestAnUpdateCarriesOnlyWhatChangedIncludingCompoundComponents(t *testing.T)
 }
 
 func TestContactNameComponentsArriveAsExactlyTheChangedComponents(t *testing.T) {
+	t.Parallel()
 	s, c := startOrg(t, sfsim.Config{Seed: 37})
 	id, err := s.Org.Create("Contact", sfsim.Values{"Salutation": "Ms.", "FirstName": "Ada", "LastName": "Byron", "Email": "ada@example.com"})
 	must(t, err)
@@ -139,6 +141,7 @@ func TestContactNameComponentsArriveAsExactlyTheChangedComponents(t *testing.T) 
 }
 
 func TestLongTextUpdatesArriveAsDiffsWhenTheOrgSendsDifferences(t *testing.T) {
+	t.Parallel()
 	s, c := startOrg(t, sfsim.Config{Seed: 32, SendDataDifferences: true})
 	lines := make([]string, 40)
 	for i := range lines {
@@ -162,6 +165,7 @@ func TestLongTextUpdatesArriveAsDiffsWhenTheOrgSendsDifferences(t *testing.T) {
 }
 
 func TestOversizedEventsBecomeHeaderOnlyGapEvents(t *testing.T) {
+	t.Parallel()
 	s, c := startOrg(t, sfsim.Config{Seed: 33, MaxEventBytes: 4096})
 	id, err := s.Org.Create("EmailMessage", sfsim.Values{"Subject": "Huge", "HtmlBody": strings.Repeat("<p>big</p>", 1000)})
 	must(t, err)
@@ -172,6 +176,7 @@ func TestOversizedEventsBecomeHeaderOnlyGapEvents(t *testing.T) {
 }
 
 func TestTransactionsPastTheLimitEndInOneOverflowEventPerEntity(t *testing.T) {
+	t.Parallel()
 	s, c := startOrg(t, sfsim.Config{Seed: 34, MaxTransactionChanges: 5})
 	_, err := s.Org.Transaction(func(tx *sfsim.Tx) error {
 		for range 8 {
@@ -194,6 +199,7 @@ func TestTransactionsPastTheLimitEndInOneOverflowEventPerEntity(t *testing.T) {
 }
 
 func TestTheSameChangeToSeveralRecordsIsOneMergedEvent(t *testing.T) {
+	t.Parallel()
 	s, c := startOrg(t, sfsim.Config{Seed: 35})
 	var ids []string
 	for range 3 {
@@ -217,6 +223,7 @@ func TestTheSameChangeToSeveralRecordsIsOneMergedEvent(t *testing.T) {
 }
 
 func TestDeleteIsHeaderOnlyAndUndeleteCarriesTheWholeRecord(t *testing.T) {
+	t.Parallel()
 	s, c := startOrg(t, sfsim.Config{Seed: 36})
 	id, err := s.Org.Create("Case", sfsim.Values{"Subject": "Gone", "Status": "New"})
 	must(t, err)

@@ -14,6 +14,7 @@ func channelTopics(org *Org) []string {
 }
 
 func TestDefaultOrgServesAChannelPerCDCObjectAndTheAllChannel(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	want := []string{
 		"/data/AccountChangeEvent", "/data/ContactChangeEvent", "/data/CaseChangeEvent",
@@ -32,6 +33,7 @@ func TestDefaultOrgServesAChannelPerCDCObjectAndTheAllChannel(t *testing.T) {
 }
 
 func TestTopicLookupsFollowTheConfiguration(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{
 		CaseCommentChangeEvents: true,
 		NoChangeEvents:          []string{"Account"},
@@ -78,6 +80,7 @@ func TestTopicLookupsFollowTheConfiguration(t *testing.T) {
 }
 
 func TestObjectOnlyInACustomChannelStillProducesEvents(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{
 		NoChangeEvents: []string{"Account", "Case"},
 		CustomChannels: []CustomChannel{{Name: "Accounts__chn", Entities: []string{"Account"}}},
@@ -95,6 +98,7 @@ func TestObjectOnlyInACustomChannelStillProducesEvents(t *testing.T) {
 }
 
 func TestUnselectingAnObjectRemovesItsChannel(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	if err := org.SelectForCDC("Task", false); err != nil {
 		t.Fatal(err)

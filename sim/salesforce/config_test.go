@@ -7,6 +7,7 @@ import (
 )
 
 func TestConfigErrorsNameTheKey(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		cfg  Config
@@ -38,6 +39,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 }
 
 func TestLaterChangesToTheCallersConfigDoNotReachTheOrg(t *testing.T) {
+	t.Parallel()
 	cfg := Config{CustomChannels: []CustomChannel{{Name: "S__chn", Entities: []string{"Case"}}}}
 	org, _ := newOrgForTest(t, cfg)
 	cfg.CustomChannels[0].Entities[0] = "Task"

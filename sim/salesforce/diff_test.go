@@ -75,6 +75,7 @@ func paragraphText(n int) string {
 }
 
 func TestUnifiedDiffRebuildsTheNewValueAndCarriesItsHash(t *testing.T) {
+	t.Parallel()
 	old := paragraphText(60)
 	tests := []struct {
 		name string
@@ -113,6 +114,7 @@ func fourLongLines(last string) string {
 }
 
 func TestUnifiedDiffIsSkippedWhenTheReferenceSaysSo(t *testing.T) {
+	t.Parallel()
 	old := paragraphText(60)
 	var rewritten strings.Builder
 	for i, l := range splitTextLines(old) {
@@ -142,6 +144,7 @@ func TestUnifiedDiffIsSkippedWhenTheReferenceSaysSo(t *testing.T) {
 }
 
 func TestRandomSmallEditsAlwaysRebuildExactly(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 7))
 	old := paragraphText(80)
 	diffed := 0
@@ -174,6 +177,7 @@ func TestRandomSmallEditsAlwaysRebuildExactly(t *testing.T) {
 }
 
 func TestLargeTextUpdateIsSentAsADiffOnlyWhenTheOrgSendsDifferences(t *testing.T) {
+	t.Parallel()
 	old := paragraphText(40)
 	next := strings.Replace(old, "Line 020", "Line twenty", 1)
 	for _, on := range []bool{false, true} {

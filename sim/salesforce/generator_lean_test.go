@@ -12,6 +12,7 @@ import (
 )
 
 func TestForgetDropsRecordsWithoutAnEvent(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	keep, err := org.Create("Case", Values{"Subject": "keep"})
 	if err != nil {
@@ -41,6 +42,7 @@ func TestForgetDropsRecordsWithoutAnEvent(t *testing.T) {
 }
 
 func TestTrimThroughExpiresOnlyTheTrimmedPositions(t *testing.T) {
+	t.Parallel()
 	bus := NewBus(nil, 0)
 	var ids []uint64
 	for i := range 5 {
@@ -103,6 +105,7 @@ func TestTrimThroughReleasesWithoutCopying(t *testing.T) {
 // A bounded working set keeps the org at a constant size however long the
 // generator runs, and the generator never touches a forgotten record.
 func TestWorkingSetKeepsTheOrgSmall(t *testing.T) {
+	t.Parallel()
 	count := func(org *Org) int {
 		n := 0
 		for _, o := range []string{"Case", "EmailMessage", "Task", "CaseComment"} {
@@ -135,6 +138,7 @@ func TestWorkingSetKeepsTheOrgSmall(t *testing.T) {
 }
 
 func TestReplaySafeTrafficHasNoDeletesOrTextEdits(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	g := NewGenerator(org, 5)
 	g.SetReplaySafe(true)
@@ -157,6 +161,7 @@ func TestReplaySafeTrafficHasNoDeletesOrTextEdits(t *testing.T) {
 }
 
 func TestStepOneAppendsExactlyOneEvent(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	g := NewGenerator(org, 9)
 	if _, err := g.Generate(context.Background(), 50); err != nil {
@@ -174,6 +179,7 @@ func TestStepOneAppendsExactlyOneEvent(t *testing.T) {
 // The one-pass HTML writer must render exactly what html.EscapeString and
 // a newline replacement did before it.
 func TestWriteHTMLLinesMatchesEscapeString(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"", "plain", "a < b > c & d 'e' \"f\"", "line\nnext\n", "\n\n<&>'\"\n", "last week's numbers\n> quoted"} {
 		var b strings.Builder
 		writeHTMLLines(&b, s)
@@ -189,6 +195,7 @@ func TestWriteHTMLLinesMatchesEscapeString(t *testing.T) {
 // address fields) decodes with the schema's codec and re-encodes through
 // goavro to the very same payload.
 func TestEncodeFastMatchesGoavro(t *testing.T) {
+	t.Parallel()
 	org, clock := newOrgForTest(t, Config{CaseCommentChangeEvents: true, SendDataDifferences: true})
 	g := NewGenerator(org, 17)
 	var events []BusEvent
@@ -229,6 +236,7 @@ func TestEncodeFastMatchesGoavro(t *testing.T) {
 
 // Values the fast writer does not know fall back to goavro, which decides.
 func TestEncodeFastFallsBackOnOddValues(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	s, _ := org.CurrentSchema("Case")
 	h := ChangeEventHeader{EntityName: "Case", ChangeType: ChangeUpdate}

@@ -11,6 +11,7 @@ import (
 // the text renders to (genEmailHTML), be of the requested size, and vary:
 // the pool replaced per-email composition, not the traffic's realism.
 func TestPooledEmailHTMLMatchesGenEmailHTML(t *testing.T) {
+	t.Parallel()
 	tg := textGen{rng: rand.New(rand.NewPCG(3, 4))}
 	seen := map[string]bool{}
 	for i := range 500 {
@@ -37,6 +38,7 @@ func TestPooledEmailHTMLMatchesGenEmailHTML(t *testing.T) {
 }
 
 func TestAppendHexMatchesFmt(t *testing.T) {
+	t.Parallel()
 	for _, v := range []uint64{0, 1, 0xabc, 0xdeadbeef, 1 << 63, ^uint64(0)} {
 		for _, w := range []int{8, 16} {
 			if got, want := string(appendHex(nil, v, w)), fmt.Sprintf("%0*x", w, v); got != want {

@@ -43,6 +43,7 @@ func runGenerator(t *testing.T, orgSeed, genSeed uint64, n int) generatedRun {
 }
 
 func TestGeneratorIsReproducibleFromItsSeed(t *testing.T) {
+	t.Parallel()
 	a, b := runGenerator(t, 5, 9, 300), runGenerator(t, 5, 9, 300)
 	if len(a.events) != len(b.events) {
 		t.Fatalf("runs produced %d and %d events", len(a.events), len(b.events))
@@ -61,6 +62,7 @@ func TestGeneratorIsReproducibleFromItsSeed(t *testing.T) {
 }
 
 func TestGeneratorProducesRealisticSupportTraffic(t *testing.T) {
+	t.Parallel()
 	run := runGenerator(t, 1, 2, 600)
 	kinds := map[string]int{}
 	for _, h := range run.headers {
@@ -100,6 +102,7 @@ func busEventCount(org *Org) int {
 }
 
 func TestGenerateAppendsExactlyTheRequestedNumberOfEvents(t *testing.T) {
+	t.Parallel()
 	counts := []int{1, 2, 3, 4, 5, 7, 14, 15, 16, 17, 18, 25, 26, 27, 40, 61, 99, 250}
 	configs := map[string]Config{
 		"default org":           {},
@@ -129,6 +132,7 @@ func TestGenerateAppendsExactlyTheRequestedNumberOfEvents(t *testing.T) {
 }
 
 func TestGeneratingFewerEventsThanTheFirstStepMakesStillMakesSupportTraffic(t *testing.T) {
+	t.Parallel()
 	// Fewer than the first ordinary step's 15 accounts and contacts: a
 	// contact and a web case start the traffic instead.
 	run := runGenerator(t, 7, 7, 6)
@@ -149,6 +153,7 @@ func TestGeneratingFewerEventsThanTheFirstStepMakesStillMakesSupportTraffic(t *t
 }
 
 func TestGenerateFailsInAnOrgThatPublishesNoChangeEvents(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{NoChangeEvents: []string{"Account", "Contact", "Case", "EmailMessage", "Task"}})
 	// Bounded, so a generator that loops forever fails here instead of
 	// hanging the package.
@@ -161,6 +166,7 @@ func TestGenerateFailsInAnOrgThatPublishesNoChangeEvents(t *testing.T) {
 }
 
 func TestGenerateStopsWhenTheContextIsCancelled(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -170,6 +176,7 @@ func TestGenerateStopsWhenTheContextIsCancelled(t *testing.T) {
 }
 
 func TestRunPacesEventsAndStopsOnCancel(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	g := NewGenerator(org, 3)
 	events := 0
@@ -190,6 +197,7 @@ func TestRunPacesEventsAndStopsOnCancel(t *testing.T) {
 }
 
 func TestSampleEmailEventsAreAboutTenKilobytes(t *testing.T) {
+	t.Parallel()
 	schemaJSON, events, err := SampleEmailEvents(1, 20)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestPlaintextIsServedOnLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.10:7443", "sim.example.com:7443"} {
 		t.Run("pubsub "+addr, func(t *testing.T) {
 			s, err := Start(SimConfig{Org: Config{Seed: 1}, PubSub: PubSubConfig{Addr: addr, Insecure: true}})

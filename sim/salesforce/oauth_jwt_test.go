@@ -14,6 +14,7 @@ import (
 )
 
 func TestJWTAssertionsAreCheckedClaimByClaim(t *testing.T) {
+	t.Parallel()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)

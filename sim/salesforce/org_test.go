@@ -134,12 +134,14 @@ func readFixtureJSON(t testing.TB, name string, into any) {
 }
 
 func TestNewOrgRequiresABus(t *testing.T) {
+	t.Parallel()
 	if _, err := NewOrg(Config{}, nil, nil); err == nil {
 		t.Fatal("NewOrg without a bus succeeded")
 	}
 }
 
 func TestTheZeroConfigIsAValidOrg(t *testing.T) {
+	t.Parallel()
 	if err := (Config{}).Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 )
 
 func TestPlatformEventSchemaHasTheRealShape(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	id, err := org.DeclarePlatformEvent(PlatformEvent{Name: "Case__e", Fields: []FieldSpec{
 		{Name: "Case_Status__c", Type: TypeString}, {Name: "RandomNumber__c", Type: TypeDouble},
@@ -31,6 +32,7 @@ func TestPlatformEventSchemaHasTheRealShape(t *testing.T) {
 }
 
 func TestEncodedPlatformEventDecodesWithItsSchema(t *testing.T) {
+	t.Parallel()
 	org, clock := newOrgForTest(t, Config{PlatformEvents: []PlatformEvent{{Name: "Alert__e", Fields: []FieldSpec{{Name: "Message__c", Type: TypeString}, {Name: "Level__c", Type: TypeInt}}}}})
 	payload, id, err := org.EncodePlatformEvent("Alert__e", Values{"Message__c": "disk full", "Level__c": 3})
 	if err != nil {

@@ -161,6 +161,7 @@ func trailerCode(stream grpc.ClientStream) string {
 }
 
 func TestEachReplayPresetStartsWhereTheAPISays(t *testing.T) {
+	t.Parallel()
 	// A short keepalive lets the LATEST step see when its stream is open.
 	h := newHarness(t, 50*time.Millisecond, false)
 	ids := h.append("Case", 5)
@@ -204,6 +205,7 @@ func awaitKeepalive(t *testing.T, stream eventbusv1.PubSub_SubscribeClient) uint
 }
 
 func TestReplayIDsAreEightBytesAndIncreasePerChannel(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Minute, true)
 	h.append("Case", 2)
 	h.append("EmailMessage", 2)
@@ -230,6 +232,7 @@ func TestReplayIDsAreEightBytesAndIncreasePerChannel(t *testing.T) {
 }
 
 func TestExpiredReplayIDFailsWithTheCorruptedErrorCode(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Minute, false)
 	old := h.append("Case", 3)
 	h.clock.Advance(DefaultRetention + time.Hour)
@@ -246,6 +249,7 @@ func TestExpiredReplayIDFailsWithTheCorruptedErrorCode(t *testing.T) {
 }
 
 func TestMalformedReplayIDFailsValidation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Minute, false)
 	h.append("Case", 1)
 	for name, raw := range map[string][]byte{
@@ -264,6 +268,7 @@ func TestMalformedReplayIDFailsValidation(t *testing.T) {
 }
 
 func TestOutstandingEventsNeverExceedOneHundred(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, 100*time.Millisecond, true)
 	h.append("Case", 500)
 	stream := h.subscribe(t, h.ctx(t), &eventbusv1.FetchRequest{TopicName: "/data/CaseChangeEvent", ReplayPreset: eventbusv1.ReplayPreset_EARLIEST, NumRequested: 150})
@@ -298,6 +303,7 @@ func TestOutstandingEventsNeverExceedOneHundred(t *testing.T) {
 }
 
 func TestNonPositiveNumRequestedIsRejected(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Minute, true)
 	for _, n := range []int32{0, -5} {
 		stream := h.subscribe(t, h.ctx(t), &eventbusv1.FetchRequest{TopicName: "/data/CaseChangeEvent", NumRequested: n})
@@ -321,6 +327,7 @@ func TestNonPositiveNumRequestedIsRejected(t *testing.T) {
 }
 
 func TestLaterRequestForAnotherTopicIsRejected(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Minute, true)
 	stream := h.subscribe(t, h.ctx(t), &eventbusv1.FetchRequest{TopicName: "/data/CaseChangeEvent", NumRequested: 1})
 	if err := stream.Send(&eventbusv1.FetchRequest{TopicName: "/data/EmailMessageChangeEvent", NumRequested: 1}); err != nil {
@@ -333,6 +340,7 @@ func TestLaterRequestForAnotherTopicIsRejected(t *testing.T) {
 }
 
 func TestIdleStreamGetsKeepalivesWithTheLatestReplayID(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, 50*time.Millisecond, true)
 	ids := h.append("EmailMessage", 3) // on another channel: scanned past, not delivered
 	stream := h.subscribe(t, h.ctx(t), &eventbusv1.FetchRequest{TopicName: "/data/CaseChangeEvent", ReplayPreset: eventbusv1.ReplayPreset_EARLIEST, NumRequested: 5})
@@ -395,6 +403,7 @@ var authProbes = map[string]authProbe{
 }
 
 func TestEveryCallNeedsValidAuthMetadata(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Minute, true)
 	h.bus.RegisterSchema("schema-Case", `{"type":"record","name":"CaseChangeEvent","fields":[]}`)
 	h.append("Case", 1) // so an accepted Subscribe gets an event back
@@ -434,6 +443,7 @@ func TestEveryCallNeedsValidAuthMetadata(t *testing.T) {
 }
 
 func TestGetTopicAndGetSchemaFollowTheAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Minute, true)
 	h.bus.RegisterSchema("schema-Case", `{"type":"record","name":"CaseChangeEvent","fields":[]}`)
 	ctx := h.ctx(t)
@@ -465,6 +475,7 @@ func TestGetTopicAndGetSchemaFollowTheAPI(t *testing.T) {
 }
 
 func TestPublishedPlatformEventsAreDelivered(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Minute, true)
 	ctx := h.ctx(t)
 	resp, err := h.client.Publish(ctx, &eventbusv1.PublishRequest{TopicName: "/event/Alert__e", Events: []*eventbusv1.ProducerEvent{
@@ -487,6 +498,7 @@ func TestPublishedPlatformEventsAreDelivered(t *testing.T) {
 }
 
 func TestFaultEndStreamAfterEventsEndsWithUnavailable(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Minute, true)
 	h.append("Case", 10)
 	h.faults.Set(FaultSettings{EndStreamAfterEvents: 4})
@@ -498,6 +510,7 @@ func TestFaultEndStreamAfterEventsEndsWithUnavailable(t *testing.T) {
 }
 
 func TestFaultResetClosesTheConnection(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Minute, true)
 	h.append("Case", 10)
 	h.faults.Set(FaultSettings{ResetAfterEvents: 3, Once: true})
@@ -512,6 +525,7 @@ func TestFaultResetClosesTheConnection(t *testing.T) {
 }
 
 func TestFaultStallSilencesTheStream(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, 20*time.Millisecond, true)
 	h.append("Case", 5)
 	h.faults.Set(FaultSettings{StallAfterEvents: 2})
@@ -539,6 +553,7 @@ func TestFaultStallSilencesTheStream(t *testing.T) {
 }
 
 func TestFaultLatencyDelaysEachResponse(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Minute, true)
 	h.append("Case", 3)
 	h.faults.Set(FaultSettings{Latency: 30 * time.Millisecond})
@@ -558,6 +573,7 @@ func TestFaultLatencyDelaysEachResponse(t *testing.T) {
 }
 
 func TestExpiredTokenEndsTheStreamAsUnauthenticated(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Minute, true)
 	h.append("Case", 2)
 	stream := h.subscribe(t, h.ctx(t), &eventbusv1.FetchRequest{TopicName: "/data/CaseChangeEvent", ReplayPreset: eventbusv1.ReplayPreset_EARLIEST, NumRequested: 100})
@@ -572,6 +588,7 @@ func TestExpiredTokenEndsTheStreamAsUnauthenticated(t *testing.T) {
 }
 
 func TestResetConnectionsBreaksEveryStream(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, 50*time.Millisecond, true)
 	stream := h.subscribe(t, h.ctx(t), &eventbusv1.FetchRequest{TopicName: "/data/CaseChangeEvent", NumRequested: 1})
 	awaitKeepalive(t, stream) // the stream is open on the server
@@ -597,6 +614,7 @@ func drain(stream eventbusv1.PubSub_SubscribeClient) (int, error) {
 }
 
 func TestAFaultArmedAfterItsCountFiresOnTheNextRound(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, 30*time.Millisecond, true)
 	h.append("Case", 5)
 	stream := h.subscribe(t, h.ctx(t), &eventbusv1.FetchRequest{TopicName: "/data/CaseChangeEvent", ReplayPreset: eventbusv1.ReplayPreset_EARLIEST, NumRequested: 100})

@@ -6,6 +6,7 @@ import (
 )
 
 func TestChecksumSuffixMatchesRealIDs(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ id15, id18 string }{
 		{"0014H00002LbR7Q", "0014H00002LbR7QQAV"}, // Account in the real event of reference §3.9
 		{"00558000000yFyD", "00558000000yFyDAAU"}, // its commitUser
@@ -23,6 +24,7 @@ func TestChecksumSuffixMatchesRealIDs(t *testing.T) {
 }
 
 func TestMalformedIDsAreRejected(t *testing.T) {
+	t.Parallel()
 	for _, id := range []string{"", "001", "0014H00002LbR7QQA", "0014H00002LbR7QXXX", "0014H00002LbR7-QAV", "0014H00002LbR7Q"} {
 		if err := ValidateRecordID(id); !errors.Is(err, ErrInvalidRecordID) {
 			t.Errorf("ValidateRecordID(%q) = %v, want ErrInvalidRecordID", id, err)
@@ -34,6 +36,7 @@ func TestMalformedIDsAreRejected(t *testing.T) {
 }
 
 func TestNewRecordsGetTheirObjectsKeyPrefix(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{CaseCommentChangeEvents: true})
 	caseID := createForTest(t, org, "Case", nil)
 	tests := []struct {
@@ -62,6 +65,7 @@ func TestNewRecordsGetTheirObjectsKeyPrefix(t *testing.T) {
 }
 
 func TestGeneratedCustomPrefixesDoNotCollide(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{CustomObjects: []CustomObject{{Name: "A__c", KeyPrefix: "a0X"}, {Name: "B__c"}, {Name: "C__c"}}})
 	seen := map[string]string{}
 	for _, o := range org.Objects() {

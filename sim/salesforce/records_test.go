@@ -9,6 +9,7 @@ import (
 )
 
 func TestAuditFieldsFollowEveryChange(t *testing.T) {
+	t.Parallel()
 	org, clock := newOrgForTest(t, Config{})
 	created := clock.Now()
 	id := createForTest(t, org, "Case", Values{"Subject": "x"})
@@ -41,6 +42,7 @@ func TestAuditFieldsFollowEveryChange(t *testing.T) {
 }
 
 func TestDMLErrorsNameTheProblem(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	live := createForTest(t, org, "Case", Values{"Subject": "live"})
 	gone := createForTest(t, org, "Case", Values{"Subject": "gone"})
@@ -82,6 +84,7 @@ func TestDMLErrorsNameTheProblem(t *testing.T) {
 }
 
 func TestUsingATransactionAfterItEndedFails(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	var kept *Tx
 	commitForTest(t, org, func(tx *Tx) error { kept = tx; return nil })
@@ -91,6 +94,7 @@ func TestUsingATransactionAfterItEndedFails(t *testing.T) {
 }
 
 func TestFlatAndCompoundAddressFormsAreTheSame(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	a := createForTest(t, org, "Account", Values{"Name": "A", "BillingCity": "Lyon", "billingpostalcode": "69001"})
 	b := createForTest(t, org, "Account", Values{"Name": "A", "BillingAddress": map[string]any{"City": "Lyon", "postalCode": "69001"}})
@@ -102,6 +106,7 @@ func TestFlatAndCompoundAddressFormsAreTheSame(t *testing.T) {
 }
 
 func TestValuesAreStoredInTheirCanonicalForm(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	acct := createForTest(t, org, "Account", Values{"Name": "Acme", "Phone": "", "NumberOfEmployees": 12.0, "AnnualRevenue": 3})
 	task := createForTest(t, org, "Task", Values{"subject": "Follow up", "ActivityDate": time.Date(2026, 5, 1, 23, 0, 0, 0, time.UTC), "WhatId": acct[:15]})
@@ -127,6 +132,7 @@ func TestValuesAreStoredInTheirCanonicalForm(t *testing.T) {
 }
 
 func TestClosingACaseSetsIsClosedAndClosedDate(t *testing.T) {
+	t.Parallel()
 	org, clock := newOrgForTest(t, Config{})
 	id := createForTest(t, org, "Case", Values{"Status": "New"})
 	clock.Advance(time.Hour)
@@ -142,6 +148,7 @@ func TestClosingACaseSetsIsClosedAndClosedDate(t *testing.T) {
 }
 
 func TestReturnedRecordsAreCopies(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	id := createForTest(t, org, "Account", Values{"Name": "Acme", "BillingCity": "Oslo"})
 	r, _ := org.Get(id)
@@ -154,6 +161,7 @@ func TestReturnedRecordsAreCopies(t *testing.T) {
 }
 
 func TestConcurrentDMLKeepsEveryChangeAndItsEvent(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	tip := org.Bus().Tip()
 	const workers, each = 4, 25
@@ -183,6 +191,7 @@ func TestConcurrentDMLKeepsEveryChangeAndItsEvent(t *testing.T) {
 }
 
 func TestEmptyingTheRecycleBinRemovesRecordsWithoutEvents(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	keep := createForTest(t, org, "Case", Values{"Subject": "keep"})
 	purge := createForTest(t, org, "Case", Values{"Subject": "purge"})

@@ -108,6 +108,7 @@ func errorCode(t *testing.T, a answer) string {
 }
 
 func TestABulkQueryJobGoesFromUploadCompleteThroughInProgressToJobComplete(t *testing.T) {
+	t.Parallel()
 	h := startBulkHarness(t, bulkTestConfig)
 	h.createCases(t, 3)
 	a := h.createJob(t, "v62.0", map[string]string{"operation": "query", "query": "SELECT Id, Subject FROM Case"})
@@ -157,6 +158,7 @@ func (h *restHarness) finishJob(t *testing.T, body map[string]string) string {
 }
 
 func TestBulkResultsPageByLocatorWithAHeaderRowOnEveryPageAndNullAfterTheLast(t *testing.T) {
+	t.Parallel()
 	h := startBulkHarness(t, BulkConfig{DefaultMaxRecords: 4})
 	h.createCases(t, 10)
 	id := h.finishJob(t, map[string]string{"operation": "query", "query": "SELECT Subject FROM Case"})
@@ -209,6 +211,7 @@ func TestBulkResultsPageByLocatorWithAHeaderRowOnEveryPageAndNullAfterTheLast(t 
 }
 
 func TestBulkCSVQuotesEveryValueKeepsLineBreaksInsideValuesAndWritesNullAsEmpty(t *testing.T) {
+	t.Parallel()
 	h := startBulkHarness(t, bulkTestConfig)
 	due := time.Date(2026, 12, 24, 0, 0, 0, 0, time.UTC)
 	c1, err := h.sim.Org.Create("Case", Values{"Subject": `He said "hi"`, "Notes__c": "line one\r\nline two\nline three", "Score__c": 23.0,
@@ -243,6 +246,7 @@ func TestBulkCSVQuotesEveryValueKeepsLineBreaksInsideValuesAndWritesNullAsEmpty(
 }
 
 func TestBulkJobsHonourTheColumnDelimiterLineEndingAndGzip(t *testing.T) {
+	t.Parallel()
 	h := startBulkHarness(t, bulkTestConfig)
 	h.createCases(t, 2)
 	id := h.finishJob(t, map[string]string{"operation": "query", "query": "SELECT Subject, Id FROM Case", "columnDelimiter": "PIPE", "lineEnding": "CRLF"})
@@ -270,6 +274,7 @@ func TestBulkJobsHonourTheColumnDelimiterLineEndingAndGzip(t *testing.T) {
 }
 
 func TestColumnsComeInSelectOrderFromV50AndAlphabeticallyBefore(t *testing.T) {
+	t.Parallel()
 	h := startBulkHarness(t, bulkTestConfig)
 	h.createCases(t, 1)
 	for version, want := range map[string]string{"v50.0": "Subject,Id,CaseNumber", "v49.0": "CaseNumber,Id,Subject"} {
@@ -285,6 +290,7 @@ func TestColumnsComeInSelectOrderFromV50AndAlphabeticallyBefore(t *testing.T) {
 }
 
 func TestTheResultIsTheSnapshotWhenTheJobCompletesAndQueryAllAddsDeletedRows(t *testing.T) {
+	t.Parallel()
 	h := startBulkHarness(t, bulkTestConfig)
 	ids := h.createCases(t, 3)
 	id := h.startJob(t, map[string]string{"operation": "query", "query": "SELECT Id, Subject FROM Case"})
@@ -315,6 +321,7 @@ func TestTheResultIsTheSnapshotWhenTheJobCompletesAndQueryAllAddsDeletedRows(t *
 }
 
 func TestAQueuedOrRunningJobCanBeAbortedAndOnlyAFinishedJobDeleted(t *testing.T) {
+	t.Parallel()
 	h := startBulkHarness(t, bulkTestConfig)
 	h.createCases(t, 2)
 	abort := func(id string) answer {
@@ -363,6 +370,7 @@ func TestAQueuedOrRunningJobCanBeAbortedAndOnlyAFinishedJobDeleted(t *testing.T)
 }
 
 func TestBulkRefusesWhatItDoesNotSupportWithTheDocumentedErrors(t *testing.T) {
+	t.Parallel()
 	h := startBulkHarness(t, bulkTestConfig)
 	for _, c := range []struct {
 		name, body, code string
@@ -406,6 +414,7 @@ func TestBulkRefusesWhatItDoesNotSupportWithTheDocumentedErrors(t *testing.T) {
 }
 
 func TestBulkAnswersVersionAndJobErrorsAsDocumented(t *testing.T) {
+	t.Parallel()
 	h := startBulkHarness(t, bulkTestConfig)
 	h.createCases(t, 1)
 	if a := h.createJob(t, "v46.0", map[string]string{"operation": "query", "query": "SELECT Id FROM Case"}); a.status != 404 || errorCode(t, a) != "NOT_FOUND" {
@@ -436,6 +445,7 @@ func TestBulkAnswersVersionAndJobErrorsAsDocumented(t *testing.T) {
 }
 
 func TestAFailedJobFaultEndsTheNextJobsFailedWithOrWithoutAMessage(t *testing.T) {
+	t.Parallel()
 	h := startBulkHarness(t, bulkTestConfig)
 	h.createCases(t, 1)
 	h.sim.REST.FailNextBulkJobs(2, "Retried more than 15 times")
@@ -460,6 +470,7 @@ func TestAFailedJobFaultEndsTheNextJobsFailedWithOrWithoutAMessage(t *testing.T)
 }
 
 func TestFinishedJobsAndTheirResultsExpireAfterSevenDaysOrOnDemand(t *testing.T) {
+	t.Parallel()
 	h := startBulkHarness(t, bulkTestConfig)
 	h.createCases(t, 1)
 	id := h.startJob(t, map[string]string{"operation": "query", "query": "SELECT Id FROM Case"})
@@ -481,6 +492,7 @@ func TestFinishedJobsAndTheirResultsExpireAfterSevenDaysOrOnDemand(t *testing.T)
 }
 
 func TestTheDailyJobAndResultVolumeAllocationsRefuseNewJobs(t *testing.T) {
+	t.Parallel()
 	h := startBulkHarness(t, BulkConfig{DailyJobs: 2, DailyResultKB: 2})
 	h.createCases(t, 100) // each row is over 20 bytes: 100 rows pass 2 KB
 	h.startJob(t, map[string]string{"operation": "query", "query": "SELECT Id FROM Case LIMIT 1"})
@@ -503,6 +515,7 @@ func TestTheDailyJobAndResultVolumeAllocationsRefuseNewJobs(t *testing.T) {
 }
 
 func TestEveryBulkRequestCountsTowardTheDailyAPIBudget(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarnessWith(t, bulkOrgConfig, RESTConfig{Bulk: bulkTestConfig, DailyAPILimit: 5})
 	h.createCases(t, 3)
 	id := h.startJob(t, map[string]string{"operation": "query", "query": "SELECT Id FROM Case"}) // 1
@@ -564,6 +577,7 @@ func TestAResultsPageIsStreamedNotRenderedWholeInMemory(t *testing.T) {
 }
 
 func TestLimitsReportTheAPIAndBulkAllocationsLeft(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarnessWith(t, bulkOrgConfig, RESTConfig{Bulk: BulkConfig{DailyJobs: 5, DailyResultKB: 3000}, DailyAPILimit: 100})
 	h.createCases(t, 1)
 	id := h.startJob(t, map[string]string{"operation": "query", "query": "SELECT Id FROM Case"})

@@ -71,6 +71,7 @@ func doREST(t *testing.T, c *http.Client, s *sfsim.Sim, call restCall) restAnswe
 }
 
 func TestRESTCreateUpdateAndDeleteOfACaseEachSendTheirChangeEventAndCountAsAPICalls(t *testing.T) {
+	t.Parallel()
 	s, c := startOrg(t, sfsim.Config{Seed: 51})
 	hc := restClient(t, s)
 	const sobjects = "/services/data/v62.0/sobjects/Case"
@@ -114,6 +115,7 @@ func TestRESTCreateUpdateAndDeleteOfACaseEachSendTheirChangeEventAndCountAsAPICa
 }
 
 func TestRESTWritesAnswerSalesforcesErrorsAndChangeNothing(t *testing.T) {
+	t.Parallel()
 	s, _ := startOrg(t, sfsim.Config{Seed: 52})
 	hc := restClient(t, s)
 	live, err := s.Org.Create("Case", sfsim.Values{"Subject": "Open"})

@@ -31,6 +31,7 @@ func pageSizes(t *testing.T, h *restHarness, capped map[string]bool) {
 }
 
 func TestQueriesSelectingTwoCustomLongTextFieldsGetPagesOf200(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarnessWith(t, bulkOrgConfig, RESTConfig{})
 	h.createCases(t, 2500)
 	pageSizes(t, h, map[string]bool{
@@ -44,6 +45,7 @@ func TestQueriesSelectingTwoCustomLongTextFieldsGetPagesOf200(t *testing.T) {
 }
 
 func TestStandardLongTextShrinksPagesWhenTheOrgIsSetSo(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarnessWith(t, bulkOrgConfig, RESTConfig{StandardLongTextShrinksPages: true})
 	h.createCases(t, 2500)
 	pageSizes(t, h, map[string]bool{

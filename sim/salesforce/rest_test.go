@@ -94,6 +94,7 @@ func (h *restHarness) token(t *testing.T, form url.Values) answer {
 }
 
 func TestTokenResponsesLookLikeSalesforces(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarness(t, RESTConfig{})
 	app := h.sim.REST.App()
 	a := h.token(t, url.Values{"grant_type": {GrantClientCredentials}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret}})
@@ -123,6 +124,7 @@ func TestTokenResponsesLookLikeSalesforces(t *testing.T) {
 }
 
 func TestOAuthRefusalsUseTheErrorBody(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarness(t, RESTConfig{})
 	app := h.sim.REST.App()
 	cases := []struct {
@@ -149,6 +151,7 @@ func TestOAuthRefusalsUseTheErrorBody(t *testing.T) {
 }
 
 func TestAnExpiredSessionGetsTheInvalidSessionBody(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarness(t, RESTConfig{})
 	h.sim.Tokens.SetLifetime(2 * time.Hour)
 	h.clock.Advance(2*time.Hour + time.Second)
@@ -159,6 +162,7 @@ func TestAnExpiredSessionGetsTheInvalidSessionBody(t *testing.T) {
 }
 
 func TestEveryAPIAnswerCarriesLimitInfoAndTheBudgetIsEnforced(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarness(t, RESTConfig{DailyAPILimit: 2})
 	for i, want := range []string{"api-usage=1/2", "api-usage=2/2"} {
 		a := h.query(t, "query", "SELECT Id FROM Case", nil)
@@ -180,6 +184,7 @@ func TestEveryAPIAnswerCarriesLimitInfoAndTheBudgetIsEnforced(t *testing.T) {
 }
 
 func TestBatchSizesAreClampedAndQueryAllPagesThroughQuery(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarness(t, RESTConfig{})
 	_, err := h.sim.Org.Transaction(func(tx *Tx) error {
 		for range 2500 {
@@ -207,6 +212,7 @@ func TestBatchSizesAreClampedAndQueryAllPagesThroughQuery(t *testing.T) {
 }
 
 func TestTheEleventhOpenCursorReleasesTheOldest(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarness(t, RESTConfig{})
 	_, err := h.sim.Org.Transaction(func(tx *Tx) error {
 		for range 250 {
@@ -236,6 +242,7 @@ func TestTheEleventhOpenCursorReleasesTheOldest(t *testing.T) {
 }
 
 func TestRecordResourcesAnswerLikeSalesforce(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarness(t, RESTConfig{})
 	live, _ := h.sim.Org.Create("Case", Values{"Subject": "live"})
 	gone, _ := h.sim.Org.Create("Case", Values{"Subject": "gone"})
@@ -275,6 +282,7 @@ func TestRecordResourcesAnswerLikeSalesforce(t *testing.T) {
 }
 
 func TestInjectedServerErrorsFailTheNextCallsOnly(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarness(t, RESTConfig{})
 	h.sim.RESTFaults.Set(RESTFaultSettings{ServerErrors: 2, ServerErrorStatus: 500})
 	for _, want := range []int{500, 500, 200} {
@@ -285,6 +293,7 @@ func TestInjectedServerErrorsFailTheNextCallsOnly(t *testing.T) {
 }
 
 func TestTheAuthorizePageAsksThePersonAndRefusesUnregisteredCallbacks(t *testing.T) {
+	t.Parallel()
 	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{CallbackURLs: []string{"http://localhost:1717/oauth2/callback"}}})
 	app := h.sim.REST.App()
 	q := url.Values{"response_type": {"code"}, "client_id": {app.ClientID}, "redirect_uri": {"http://localhost:1717/oauth2/callback"}, "state": {"s1"}}

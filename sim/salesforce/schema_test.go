@@ -29,6 +29,7 @@ func schemaFields(m map[string]any) []map[string]any {
 }
 
 func TestAccountSchemaIsTheRealEventsSchema(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	s, _ := org.CurrentSchema("Account")
 	var want map[string]any
@@ -40,6 +41,7 @@ func TestAccountSchemaIsTheRealEventsSchema(t *testing.T) {
 }
 
 func TestEveryChangeEventSchemaHasSalesforcesShape(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{
 		CaseCommentChangeEvents: true,
 		CustomObjects:           []CustomObject{{Name: "Invoice__c", Fields: []FieldSpec{{Name: "Amount__c", Type: TypeDouble}}}},
@@ -86,6 +88,7 @@ func checkNullableField(t *testing.T, f map[string]any) {
 }
 
 func TestHeaderFieldsComeInTheDocumentedOrder(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	s, _ := org.CurrentSchema("Case")
 	header := schemaFields(parseSchemaJSON(t, s.JSON))[0]["type"].(map[string]any)
@@ -100,6 +103,7 @@ func TestHeaderFieldsComeInTheDocumentedOrder(t *testing.T) {
 }
 
 func TestSecondAddressOfAnObjectReferencesTheFirstByName(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	s, _ := org.CurrentSchema("Account")
 	pos, _ := s.Position("ShippingAddress")
@@ -110,6 +114,7 @@ func TestSecondAddressOfAnObjectReferencesTheFirstByName(t *testing.T) {
 }
 
 func TestCustomObjectsGetDoubleUnderscoreChangeEventNames(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{CustomObjects: []CustomObject{{Name: "Invoice__c", KeyPrefix: "a0X"}}})
 	obj, _ := org.Object("Invoice__c")
 	if obj.ChangeEventName() != "Invoice__ChangeEvent" || obj.ChangeEventChannel() != "/data/Invoice__ChangeEvent" {
@@ -122,6 +127,7 @@ func TestCustomObjectsGetDoubleUnderscoreChangeEventNames(t *testing.T) {
 }
 
 func TestSchemaIDsLookLikeSalesforcesAndAreStable(t *testing.T) {
+	t.Parallel()
 	a, _ := newOrgForTest(t, Config{Seed: 1})
 	b, _ := newOrgForTest(t, Config{Seed: 2})
 	shape := regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
@@ -141,6 +147,7 @@ func TestSchemaIDsLookLikeSalesforcesAndAreStable(t *testing.T) {
 }
 
 func TestAddingAFieldMakesANewSchemaAndKeepsTheOldResolvable(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	old, _ := org.CurrentSchema("Case")
 	caseID := createForTest(t, org, "Case", Values{"Subject": "before"})
@@ -182,6 +189,7 @@ func (b *Bus) mustSchema(t *testing.T, id string) string {
 }
 
 func TestAddFieldRejectsBadDeclarations(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		object string

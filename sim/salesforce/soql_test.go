@@ -79,6 +79,7 @@ func (f *soqlFixture) run(src string, all bool) ([]string, error) {
 }
 
 func TestSOQLSelectsTheRowsSalesforceWould(t *testing.T) {
+	t.Parallel()
 	f := newSOQLFixture(t)
 	c := f.cases
 	cases := []struct {
@@ -123,6 +124,7 @@ func TestSOQLSelectsTheRowsSalesforceWould(t *testing.T) {
 }
 
 func TestBadSOQLGetsSalesforcesErrorCodes(t *testing.T) {
+	t.Parallel()
 	f := newSOQLFixture(t)
 	cases := []struct {
 		name, soql, code, says string
@@ -154,6 +156,7 @@ func TestBadSOQLGetsSalesforcesErrorCodes(t *testing.T) {
 }
 
 func TestLIKEPatternsNeverBacktrackWithoutBound(t *testing.T) {
+	t.Parallel()
 	for pattern, s := range map[string]string{
 		"a%b%c":  "axxbyyc",
 		"%\\%":   "100%",

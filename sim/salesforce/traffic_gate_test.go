@@ -7,6 +7,7 @@ import (
 )
 
 func TestAPausedGeneratorAppendsNothingUntilResumed(t *testing.T) {
+	t.Parallel()
 	org, _ := newOrgForTest(t, Config{})
 	g := NewGenerator(org, 7)
 	g.Gate = &TrafficGate{}
@@ -46,6 +47,7 @@ func TestAPausedGeneratorAppendsNothingUntilResumed(t *testing.T) {
 }
 
 func TestPausingAGateNobodyRunsThroughReturnsAtOnce(t *testing.T) {
+	t.Parallel()
 	var g TrafficGate
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

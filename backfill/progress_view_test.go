@@ -1,28 +1,27 @@
-package main
+package backfill
 
 import (
 	"bytes"
 	"strings"
 	"testing"
-
-	"github.com/sfcdc/sfcdc/backfill"
 )
 
-func progressReports() []backfill.Progress {
-	return []backfill.Progress{
-		{Phase: backfill.PhaseReading, Object: "EmailMessage", Total: 4000, Read: 2000, Pass: 1, Counts: backfill.Counts{Created: 1500}},
-		{Phase: backfill.PhaseReading, Object: "EmailMessage", Total: 4000, Read: 4000, Pass: 1, Counts: backfill.Counts{Created: 3900}},
-		{Phase: backfill.PhaseCaughtUp, Object: "EmailMessage", Total: 4000, Read: 4000, Pass: 2, Counts: backfill.Counts{Created: 4000}},
+func progressReports() []Progress {
+	return []Progress{
+		{Phase: PhaseReading, Object: "EmailMessage", Total: 4000, Read: 2000, Pass: 1, Counts: Counts{Created: 1500}},
+		{Phase: PhaseReading, Object: "EmailMessage", Total: 4000, Read: 4000, Pass: 1, Counts: Counts{Created: 3900}},
+		{Phase: PhaseCaughtUp, Object: "EmailMessage", Total: 4000, Read: 4000, Pass: 2, Counts: Counts{Created: 4000}},
 	}
 }
 
 func TestProgressOffATerminalIsPlainLinesEndingWithTheCaughtUpLine(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
-	v := newProgressView(&out, false) // a buffer is no terminal
+	v := NewProgressView(&out, false) // a buffer is no terminal
 	for _, p := range progressReports() {
-		v.update(p)
+		v.Update(p)
 	}
-	v.done()
+	v.Done()
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if strings.Contains(out.String(), "\x1b[") || strings.Contains(out.String(), "\r") {
 		t.Fatalf("plain progress holds terminal control characters: %q", out.String())
@@ -36,10 +35,11 @@ func TestProgressOffATerminalIsPlainLinesEndingWithTheCaughtUpLine(t *testing.T)
 }
 
 func TestProgressOnATerminalIsABarWithTheCountedTotal(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
-	v := &progressView{w: &out} // as on a terminal
+	v := &ProgressView{w: &out} // as on a terminal
 	for _, p := range progressReports() {
-		v.update(p)
+		v.Update(p)
 	}
 	if !strings.Contains(out.String(), "EmailMessage") || !strings.Contains(out.String(), "/4000,") ||
 		!strings.Contains(out.String(), "EmailMessage: caught up, 4000 records") {

@@ -1,31 +1,31 @@
-package main
+package demo
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/sfcdc/sfcdc/demo"
 )
 
-// demoView prints the demo's progress for a person: a line rewritten in
-// place on a terminal, a line per tick otherwise: the run's demo.Observer
-// (--json has none).
-type demoView struct {
+// View prints the demo's progress for a person (`sfcdc demo` without
+// --json): a line rewritten in place on a terminal, a line per tick
+// otherwise. It is an Observer.
+type View struct {
 	w        io.Writer
 	terminal bool
 	open     bool // a live line is on screen without its newline
 }
 
-func newDemoView(w io.Writer, terminal bool) *demoView { return &demoView{w: w, terminal: terminal} }
+// NewView writes to w; terminal says whether w is a terminal.
+func NewView(w io.Writer, terminal bool) *View { return &View{w: w, terminal: terminal} }
 
-// Note prints a line about the run (demo.Observer).
-func (v *demoView) Note(line string) {
+// Note prints a line about the run (Observer).
+func (v *View) Note(line string) {
 	v.endLine()
 	fmt.Fprintln(v.w, line)
 }
 
-func (v *demoView) endLine() {
+func (v *View) endLine() {
 	if v.open {
 		fmt.Fprintln(v.w)
 		v.open = false
@@ -35,7 +35,7 @@ func (v *demoView) endLine() {
 // Live shows the progress. Each figure is a counter read as is (the
 // generator's, the checkpoint's, CM's answers, the pipeline's), never a
 // difference of two sources read at different moments, so none goes down.
-func (v *demoView) Live(r demo.Result, lag time.Duration) {
+func (v *View) Live(r Result, lag time.Duration) {
 	line := fmt.Sprintf("%7d events, %7d done (%5.0f/s) | new %d, text updated %d, metadata updated %d, not sent %d, deleted %d | billable %d | lag %s",
 		r.Events, r.EventsDone, float64(r.EventsDone)/r.Seconds, r.CommentsNew, r.CommentsUpdatedText, r.CommentsUpdatedMetadata,
 		r.CommentsUnchanged, r.EventsDeleted, r.BillableUnits, lag.Round(time.Millisecond))
@@ -49,7 +49,7 @@ func (v *demoView) Live(r demo.Result, lag time.Duration) {
 
 // PassDone prints a pass's figures: the traffic, then what became of every
 // event (the lines add up to the events), then cost and speed.
-func (v *demoView) PassDone(title string, r demo.Result) {
+func (v *View) PassDone(title string, r Result) {
 	v.endLine()
 	w := v.w
 	if r.Interrupted {
@@ -87,7 +87,7 @@ type outcomeRow struct {
 	always bool
 }
 
-func outcomeRows(r demo.Result) []outcomeRow {
+func outcomeRows(r Result) []outcomeRow {
 	return []outcomeRow{
 		{r.CommentsNew, "created a comment (new, billed)", true},
 		{r.CommentsUpdatedText, "updated a comment's text (billed)", true},
@@ -103,4 +103,15 @@ func outcomeRows(r demo.Result) []outcomeRow {
 		{r.EventsDeadLettered, "dead-lettered", false},
 		{r.EventsInFlight, "not finished when the demo stopped", false},
 	}
+}
+
+// WriteEnd writes what `sfcdc demo` prints after the passes: the JSON
+// object of res (asJSON: --json, the only output then), or the peak RSS
+// line under the View's pass figures.
+func WriteEnd(w io.Writer, res Result, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(res)
+	}
+	fmt.Fprintf(w, "peak RSS %.0f MB\n", res.PeakRSSMB)
+	return nil
 }

@@ -1,16 +1,14 @@
-package main
+package backfill
 
 import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/sfcdc/sfcdc/backfill"
 )
 
-// printSummary writes what a run did: per object, then the totals with
-// throughput and cost.
-func printSummary(w io.Writer, s backfill.Summary) {
+// WriteSummary writes what a run did for a person (`sfcdc backfill`'s
+// standard output): per object, then the totals with throughput and cost.
+func WriteSummary(w io.Writer, s Summary) {
 	fmt.Fprintf(w, "backfill summary (%s):\n", s.Elapsed.Round(time.Millisecond))
 	for _, o := range s.Objects {
 		fmt.Fprintf(w, "  %s: %d records read (%d after the watermark, %d re-checked in the overlap) in %s; %s, %d kept; watermark %s\n",
@@ -27,8 +25,10 @@ func printSummary(w io.Writer, s backfill.Summary) {
 		u.SyncRequests, u.DeleteRequests, u.New, u.Updated, u.Unchanged, u.BillableUnits)
 }
 
-// printEstimate writes what a dry run found.
-func printEstimate(w io.Writer, e backfill.Estimate) {
+// WriteEstimate writes what a dry run found (`sfcdc backfill --dry-run`):
+// per object what a run would do and which API it would read with, then
+// the estimated CM cost.
+func WriteEstimate(w io.Writer, e Estimate) {
 	fmt.Fprintf(w, "dry run (nothing uploaded, nothing saved; %s):\n", e.Elapsed.Round(time.Millisecond))
 	for _, o := range e.Objects {
 		c := o.Counts
@@ -49,7 +49,7 @@ func apiName(api string) string {
 	return "REST"
 }
 
-func countsText(c backfill.Counts) string {
+func countsText(c Counts) string {
 	return fmt.Sprintf("%d created, %d text updated, %d metadata updated, %d unchanged, %d deleted, %d dead-lettered",
 		c.Created, c.TextUpdated, c.MetadataUpdated, c.Unchanged, c.Deleted, c.DeadLettered)
 }
