@@ -134,3 +134,25 @@ func oneLine(s string, n int) string {
 	}
 	return s
 }
+
+// Ready says whether every unit of every enabled integration is owned by a
+// live instance (what /readyz of `sfcdc serve` answers), and when not,
+// which units are not, one line each.
+func Ready(views []IntegrationView) (bool, []string) {
+	var missing []string
+	for _, v := range views {
+		if v.State == StateDisabled {
+			continue
+		}
+		if len(v.Units) == 0 {
+			missing = append(missing, v.Name+": "+v.Reason)
+			continue
+		}
+		for _, u := range v.Units {
+			if u.Instance == "" {
+				missing = append(missing, v.Name+" "+u.Part+": no instance runs it")
+			}
+		}
+	}
+	return len(missing) == 0, missing
+}

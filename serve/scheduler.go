@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/membership"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/retry"
@@ -38,6 +39,7 @@ const (
 	DefaultPollInterval   = time.Second
 	DefaultReportInterval = 5 * time.Second
 	DefaultDisableAfter   = time.Hour
+	DefaultHealthyAfter   = 2 * time.Minute
 )
 
 // Config is one instance's scheduler.
@@ -52,7 +54,7 @@ type Config struct {
 	// checked. Zero: DefaultPollInterval.
 	PollInterval time.Duration
 	// ReportInterval is how often reports are stored (each lives three
-	// intervals). Zero: DefaultReportInterval.
+	// intervals, at least 5 s). Zero: DefaultReportInterval.
 	ReportInterval time.Duration
 	// Restart is the backoff between failed runs of one integration.
 	// Zero: from 1 s to 5 min.
@@ -60,6 +62,10 @@ type Config struct {
 	// DisableAfter is how long an integration may keep failing before it is
 	// disabled (reason quota or sync_error). Zero: DefaultDisableAfter.
 	DisableAfter time.Duration
+	// HealthyAfter is how long a run must last for its failure to start a
+	// new streak rather than continue the last one. Zero:
+	// DefaultHealthyAfter.
+	HealthyAfter time.Duration
 	// Now is the clock of states and DisableAfter. Nil: time.Now.
 	Now func() time.Time
 }
@@ -71,7 +77,17 @@ type Scheduler struct {
 	mu   sync.Mutex
 	runs map[string]*run // by integration name
 	wake chan struct{}   // a run ended: reconcile now
+
+	// The registry as last read, reused while its version stays the same
+	// (one cheap read per poll instead of decoding every integration).
+	listed        []registry.Entry
+	listedVersion int64
+	listedAt      time.Time
 }
+
+// relistEvery bounds how long a listing is reused even when the version
+// did not move (a record rewritten by hand, a key added to the keyring).
+const relistEvery = 30 * time.Second
 
 // run is one integration running here.
 type run struct {
@@ -106,6 +122,9 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	if cfg.DisableAfter <= 0 {
 		cfg.DisableAfter = DefaultDisableAfter
+	}
+	if cfg.HealthyAfter <= 0 {
+		cfg.HealthyAfter = DefaultHealthyAfter
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -145,7 +164,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // reconcile compares what runs here with what should, stops what should
 // not and starts what should (once its previous run has returned).
 func (s *Scheduler) reconcile(ctx context.Context) error {
-	entries, err := s.cfg.Registry.List(ctx)
+	entries, err := s.entries(ctx)
 	if err != nil {
 		return err
 	}
@@ -153,11 +172,7 @@ func (s *Scheduler) reconcile(ctx context.Context) error {
 	wanted := map[string]registry.Integration{}
 	unitsByKey := map[string]Unit{}
 	for _, e := range entries {
-		if e.Err != nil {
-			s.cfg.Logger.Warn("an integration's record does not open; it is not run", "integration", e.Name, "err", e.Err.Error())
-			continue
-		}
-		if !e.Integration.Enabled {
+		if e.Err != nil || !e.Integration.Enabled {
 			continue
 		}
 		wanted[e.Name] = e.Integration
@@ -182,6 +197,9 @@ func (s *Scheduler) reconcile(ctx context.Context) error {
 		select {
 		case <-r.done:
 			delete(s.runs, name)
+			// Its units are elsewhere now (or nowhere): its report goes at
+			// once rather than when it expires.
+			_ = s.cfg.Reports.DeleteReport(ctx, reportKey(name, s.cfg.Members.Instance()))
 		default:
 			r.cancel() // it is removed once done; then started again if still wanted
 		}
@@ -193,6 +211,29 @@ func (s *Scheduler) reconcile(ctx context.Context) error {
 		s.start(ctx, wanted[name], units)
 	}
 	return nil
+}
+
+// entries is the registry's list, read again only when its version moved
+// or the last read is relistEvery old.
+func (s *Scheduler) entries(ctx context.Context) ([]registry.Entry, error) {
+	version, err := s.cfg.Registry.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.listed != nil && version == s.listedVersion && time.Since(s.listedAt) < relistEvery {
+		return s.listed, nil
+	}
+	entries, err := s.cfg.Registry.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.Err != nil {
+			s.cfg.Logger.Warn("an integration's record does not open; it is not run", "integration", e.Name, "err", e.Err.Error())
+		}
+	}
+	s.listed, s.listedVersion, s.listedAt = entries, version, time.Now()
+	return entries, nil
 }
 
 // start begins one integration's run; s.mu is held.
@@ -214,6 +255,7 @@ func (s *Scheduler) start(parent context.Context, in registry.Integration, units
 func (s *Scheduler) keepRunning(ctx context.Context, in registry.Integration, r *run) {
 	backoff := s.cfg.Restart.Backoff()
 	for ctx.Err() == nil {
+		started := s.cfg.Now()
 		err := s.cfg.Runner.Run(ctx, in, r.units, r.report(s.cfg.Now))
 		if ctx.Err() != nil {
 			return
@@ -221,7 +263,15 @@ func (s *Scheduler) keepRunning(ctx context.Context, in registry.Integration, r 
 		if err == nil {
 			err = errors.New("the run ended by itself")
 		}
-		since := r.fail(err, s.cfg.Now())
+		now := s.cfg.Now()
+		if now.Sub(started) >= s.cfg.HealthyAfter {
+			// It ran long enough to count as healthy: a new streak. A run that
+			// streams for seconds and fails (a missing CM source is seen at
+			// the first upload) continues the streak.
+			r.resetStreak()
+			backoff.Reset()
+		}
+		since := r.fail(err, now)
 		s.cfg.Logger.Warn("an integration's run failed; it restarts with backoff", "integration", r.name, "err", err.Error())
 		if s.cfg.Now().Sub(since) >= s.cfg.DisableAfter {
 			s.disable(ctx, r.name, err, since)
@@ -240,7 +290,8 @@ func (s *Scheduler) disable(ctx context.Context, name string, cause error, since
 	if errors.Is(cause, ErrQuota) {
 		reason = registry.ReasonQuota
 	}
-	note := fmt.Sprintf("failing since %s: %v", since.UTC().Format(time.RFC3339), cause)
+	// The note is stored and shown: no credential-shaped text in it.
+	note := redact.Text(fmt.Sprintf("failing since %s: %v", since.UTC().Format(time.RFC3339), cause))
 	if _, err := s.cfg.Registry.Disable(ctx, name, reason, note); err != nil {
 		s.cfg.Logger.Error("could not disable a failing integration", "integration", name, "err", err.Error())
 		return
@@ -257,13 +308,14 @@ func (r *run) report(now func() time.Time) func(State) {
 		if st.Since.IsZero() {
 			st.Since = now()
 		}
-		// Only a run that got somewhere ends a streak of failures; a run
-		// that says "starting" and fails again does not.
-		if st.Name == StateStreaming || st.Name == StateBackfilling {
-			r.failingSince = time.Time{}
-		}
 		r.state = st
 	}
+}
+
+func (r *run) resetStreak() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failingSince = time.Time{}
 }
 
 // fail records a failed run and returns when the failures began.
@@ -343,11 +395,16 @@ func (s *Scheduler) storeReports(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		if err := s.cfg.Reports.SaveReport(ctx, reportKey(rep.Integration, rep.Instance), doc, 3*s.cfg.ReportInterval); err != nil && ctx.Err() == nil {
+		if err := s.cfg.Reports.SaveReport(ctx, reportKey(rep.Integration, rep.Instance), doc, s.reportTTL()); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Warn("could not store a report", "integration", rep.Integration, "err", err.Error())
 		}
 	}
 }
+
+// reportTTL is how long a report lives: three report intervals, and at
+// least 5 s so that a loop slowed by load does not let its reports lapse.
+// A run that ends deletes its report at once.
+func (s *Scheduler) reportTTL() time.Duration { return max(3*s.cfg.ReportInterval, 5*time.Second) }
 
 // ReadReports reads every instance's reports from the store, ordered by
 // integration then instance; a report that does not decode is skipped.

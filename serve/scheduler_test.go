@@ -293,6 +293,9 @@ func TestRegistryChangesTakeEffectOnTheRunningInstances(t *testing.T) {
 	d := newDeployment(t)
 	one := spec(t, "acme/one", "EmailMessage")
 	d.apply(one)
+	if views, _ := serve.ReadOverview(t.Context(), d.registry, d.store); func() bool { r, _ := serve.Ready(views); return r }() {
+		t.Fatal("ready before any instance runs acme/one")
+	}
 	d.start("a", 0)
 	d.start("b", 0)
 	eventually(t, "acme/one to run", func() bool { return d.runsExactly(allUnits(one)) })
@@ -330,6 +333,9 @@ func TestRegistryChangesTakeEffectOnTheRunningInstances(t *testing.T) {
 		return views[1].State == serve.StateStreaming
 	})
 	views, _ := serve.ReadOverview(t.Context(), d.registry, d.store)
+	if ready, missing := serve.Ready(views); !ready {
+		t.Fatalf("not ready with every enabled unit running: %v", missing)
+	}
 	var table strings.Builder
 	serve.WriteOverview(&table, views, time.Now())
 	for _, want := range []string{"acme/one  ", "disabled", "user: maintenance window", "/data/CaseChangeEvent", "polling", "streaming", "INTEGRATION"} {

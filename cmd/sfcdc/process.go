@@ -1,14 +1,9 @@
 package main
 
 import (
-	"io"
 	"log/slog"
-	"os"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
-
-	"google.golang.org/grpc/grpclog"
 
 	"github.com/sfcdc/sfcdc/liblog"
 )
@@ -30,48 +25,17 @@ import (
 // go to the logger of the command that set it last. A binary runs one
 // command, so there they always go to that command's logger.
 
-// libraryLog is the logger gRPC's own lines go to; nil until a command
-// sets one: then gRPC's default stands (its errors to standard error).
-var libraryLog atomic.Pointer[slog.Logger]
-
-// useLibraryLogs routes gRPC's own log lines through libraryLog. It runs
-// once, at the process edge, before anything uses gRPC.
-func useLibraryLogs() {
-	grpclog.SetLoggerV2(forwardedGRPCLog{fallback: grpclog.NewLoggerV2(io.Discard, io.Discard, os.Stderr)})
-}
+// useLibraryLogs routes gRPC's own log lines through liblog's route. It
+// runs once, at the process edge, before anything uses gRPC.
+func useLibraryLogs() { liblog.ForwardGRPC() }
 
 // useLibraryLog makes log the destination of the lines gRPC and go-redis
 // write on their own (see liblog.Use): go-redis's go through slog's
 // default, which the caller sets to log.
 func useLibraryLog(log *slog.Logger) {
-	libraryLog.Store(log)
+	liblog.RouteGRPC(log)
 	liblog.RedisToSlog()
 }
-
-// forwardedGRPCLog is gRPC's logger: libraryLog's when a command set one,
-// else fallback, gRPC's default.
-type forwardedGRPCLog struct{ fallback grpclog.LoggerV2 }
-
-func (f forwardedGRPCLog) to() grpclog.LoggerV2 {
-	if log := libraryLog.Load(); log != nil {
-		return liblog.GRPCLogger{Log: log.With("component", "grpc")}
-	}
-	return f.fallback
-}
-
-func (f forwardedGRPCLog) Info(args ...any)                    { f.to().Info(args...) }
-func (f forwardedGRPCLog) Infoln(args ...any)                  { f.to().Infoln(args...) }
-func (f forwardedGRPCLog) Infof(format string, args ...any)    { f.to().Infof(format, args...) }
-func (f forwardedGRPCLog) Warning(args ...any)                 { f.to().Warning(args...) }
-func (f forwardedGRPCLog) Warningln(args ...any)               { f.to().Warningln(args...) }
-func (f forwardedGRPCLog) Warningf(format string, args ...any) { f.to().Warningf(format, args...) }
-func (f forwardedGRPCLog) Error(args ...any)                   { f.to().Error(args...) }
-func (f forwardedGRPCLog) Errorln(args ...any)                 { f.to().Errorln(args...) }
-func (f forwardedGRPCLog) Errorf(format string, args ...any)   { f.to().Errorf(format, args...) }
-func (f forwardedGRPCLog) Fatal(args ...any)                   { f.to().Fatal(args...) }
-func (f forwardedGRPCLog) Fatalln(args ...any)                 { f.to().Fatalln(args...) }
-func (f forwardedGRPCLog) Fatalf(format string, args ...any)   { f.to().Fatalf(format, args...) }
-func (f forwardedGRPCLog) V(l int) bool                        { return f.to().V(l) }
 
 // heldSetting is a process-wide runtime setting a command changes while it
 // runs. The first holder sets it; the last one to release it restores what

@@ -68,7 +68,7 @@ func runValidate(cmd *cobra.Command, path string, offline bool) error {
 	}
 	// Every failure is reported below, cause included: the libraries'
 	// own log lines (go-redis's dial failures) would only repeat them.
-	libraryLog.Store(slog.New(slog.DiscardHandler)) // gRPC's lines (process.go)
+	liblog.RouteGRPC(slog.New(slog.DiscardHandler))
 	liblog.SilenceRedis()
 	report, err := engine.Preflight(cmd.Context(), conf.Spec, conf.Store)
 	if err != nil {
