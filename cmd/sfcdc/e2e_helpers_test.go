@@ -42,7 +42,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	sfcdcBinary = filepath.Join(dir, "sfcdc")
-	if out, err := exec.Command("go", "build", "-o", sfcdcBinary, ".").CombinedOutput(); err != nil {
+	// Built as the Dockerfile builds the image's binary (static, -trimpath),
+	// so the packaging test's build of it reuses these compiled packages.
+	build := exec.Command("go", "build", "-trimpath", "-o", sfcdcBinary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
 		os.Stderr.Write(out)
 		os.Exit(1)
 	}
