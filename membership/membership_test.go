@@ -2,9 +2,6 @@ package membership_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/sfcdc/sfcdc/membership"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 const ttl = 300 * time.Millisecond
@@ -20,31 +18,21 @@ const ttl = 300 * time.Millisecond
 // instances of one deployment share it.
 func sharedRedis(t *testing.T) replay.Store {
 	t.Helper()
-	addr := os.Getenv("SFCDC_TEST_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "sfcdctest:members:" + hex.EncodeToString(b) + ":"
-	client := redis.NewClient(&redis.Options{Addr: addr})
-	if err := client.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("no Redis at %s (%v): run ./scripts/test.sh or set SFCDC_TEST_REDIS_ADDR", addr, err)
-	}
-	s, err := replay.NewRedisStore(client, replay.RedisOptions{KeyPrefix: prefix})
+	store, _, _ := simworld.NewRedisStore(t)
+	return store
+}
+
+// closableRedis is another store on the prefix of a sharedRedis store,
+// for a test to close (the shared one's cleanup still removes the keys).
+func closableRedis(t *testing.T) replay.Store {
+	t.Helper()
+	_, _, prefix := simworld.NewRedisStore(t)
+	store, err := replay.NewRedisStore(redis.NewClient(&redis.Options{Addr: simworld.RedisAddr()}), replay.RedisOptions{KeyPrefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		c := redis.NewClient(&redis.Options{Addr: addr})
-		keys, _ := c.Keys(context.Background(), prefix+"*").Result()
-		if len(keys) > 0 {
-			c.Del(context.Background(), keys...)
-		}
-		c.Close()
-		s.Close()
-	})
-	return s
+	t.Cleanup(func() { store.Close() })
+	return store
 }
 
 // running is an instance whose Run goroutine the test stops.
@@ -116,7 +104,7 @@ func TestInstancesSeeEachOtherAndALeavingOrDeadOneDropsOut(t *testing.T) {
 }
 
 func TestAnInstanceThatCannotStoreItsHeartbeatCountsItselfOut(t *testing.T) {
-	store := sharedRedis(t)
+	store := closableRedis(t)
 	r := start(t, store, "lonely")
 	if got := r.m.Live(); !slices.Equal(got, []string{"lonely"}) {
 		t.Fatalf("live %v right after joining", got)
@@ -133,7 +121,7 @@ func TestJoinNeedsANameAndAStoreThatAnswers(t *testing.T) {
 	if _, err := membership.Join(t.Context(), membership.Config{TTL: ttl, Store: store}); err == nil {
 		t.Fatal("join without a name succeeded")
 	}
-	closed := sharedRedis(t)
+	closed := closableRedis(t)
 	closed.Close()
 	if _, err := membership.Join(t.Context(), membership.Config{Instance: "x", TTL: ttl, Store: closed}); err == nil {
 		t.Fatal("join on a closed store succeeded")

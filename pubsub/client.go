@@ -127,21 +127,7 @@ func NewClient(cfg Config, creds salesforce.SessionSource) (*Client, error) {
 		return nil, err
 	}
 	shared := &sharedCredentials{inner: creds}
-	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(transport),
-		grpc.WithPerRPCCredentials(perRPCSession{creds: shared, plaintext: cfg.Plaintext}),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(cfg.MaxReceiveBytes)),
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: cfg.PingInterval, Timeout: 20 * time.Second}),
-		// A full response is 100 events of up to 1 MB: windows that fit
-		// several responses keep the server from stalling on HTTP/2 flow
-		// control, and larger read buffers mean fewer TLS reads.
-		grpc.WithInitialWindowSize(8 << 20),
-		grpc.WithInitialConnWindowSize(16 << 20),
-		grpc.WithReadBufferSize(256 << 10),
-	}
-	if cfg.Dialer != nil {
-		opts = append(opts, grpc.WithContextDialer(cfg.Dialer))
-	}
+	opts := append(dialOptions(cfg, transport), grpc.WithPerRPCCredentials(perRPCSession{creds: shared, plaintext: cfg.Plaintext}))
 	conn, err := grpc.NewClient(cfg.Endpoint, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("create Pub/Sub client for %s: %w", cfg.Endpoint, err)
@@ -154,6 +140,26 @@ func NewClient(cfg Config, creds salesforce.SessionSource) (*Client, error) {
 		creds:   shared,
 		decoder: NewDecoder(NewSchemaCache(PubSubSchemaSource{Client: api}, cfg.SchemaCacheSize)),
 	}, nil
+}
+
+// dialOptions are a connection's settings, its session credentials aside
+// (a Client's own connection carries them, a Pool's clients each per call).
+func dialOptions(cfg Config, transport credentials.TransportCredentials) []grpc.DialOption {
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(transport),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(cfg.MaxReceiveBytes)),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: cfg.PingInterval, Timeout: 20 * time.Second}),
+		// A full response is 100 events of up to 1 MB: windows that fit
+		// several responses keep the server from stalling on HTTP/2 flow
+		// control, and larger read buffers mean fewer TLS reads.
+		grpc.WithInitialWindowSize(8 << 20),
+		grpc.WithInitialConnWindowSize(16 << 20),
+		grpc.WithReadBufferSize(256 << 10),
+	}
+	if cfg.Dialer != nil {
+		opts = append(opts, grpc.WithContextDialer(cfg.Dialer))
+	}
+	return opts
 }
 
 func transportCredentials(cfg Config) (credentials.TransportCredentials, error) {

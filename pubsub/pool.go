@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/keepalive"
 )
 
 // MaxStreamsPerConn is the Pub/Sub API's limit of concurrent streams on one
@@ -48,18 +46,7 @@ func NewPool(cfg Config) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(transport),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(cfg.MaxReceiveBytes)),
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: cfg.PingInterval, Timeout: 20 * time.Second}),
-		grpc.WithInitialWindowSize(8 << 20),
-		grpc.WithInitialConnWindowSize(16 << 20),
-		grpc.WithReadBufferSize(256 << 10),
-	}
-	if cfg.Dialer != nil {
-		opts = append(opts, grpc.WithContextDialer(cfg.Dialer))
-	}
-	return &Pool{cfg: cfg, opts: opts}, nil
+	return &Pool{cfg: cfg, opts: dialOptions(cfg, transport)}, nil
 }
 
 // NewClient returns a client on the pool's connections with its own

@@ -1,45 +1,17 @@
 package registry_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
-// redisStore is a store on the test Redis under a random prefix, and a
-// reader of every value it holds (keys deleted at cleanup).
+// redisStore is a store on the test Redis under a random prefix (keys
+// deleted at cleanup), and a reader of every value it holds.
 func redisStore(t *testing.T) (replay.Store, func() []string) {
 	t.Helper()
-	addr := os.Getenv("SFCDC_TEST_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "sfcdctest:registry:" + hex.EncodeToString(b) + ":"
-	client := redis.NewClient(&redis.Options{Addr: addr})
-	if err := client.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("no Redis at %s (%v): run ./scripts/test.sh or set SFCDC_TEST_REDIS_ADDR", addr, err)
-	}
-	store, err := replay.NewRedisStore(client, replay.RedisOptions{KeyPrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reader := redis.NewClient(&redis.Options{Addr: addr})
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := reader.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			reader.Del(ctx, keys...)
-		}
-		reader.Close()
-		store.Close()
-	})
+	store, reader, prefix := simworld.NewRedisStore(t)
 	values := func() []string {
 		ctx := t.Context()
 		keys, err := reader.Keys(ctx, prefix+"*").Result()

@@ -3,26 +3,23 @@ package serve_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/membership"
 	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/sealed"
 	"github.com/sfcdc/sfcdc/serve"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 const (
@@ -56,36 +53,8 @@ func newDeploymentOn(t *testing.T, store replay.Store) *deployment {
 
 func newDeployment(t *testing.T) *deployment {
 	t.Helper()
-	addr := os.Getenv("SFCDC_TEST_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "sfcdctest:serve:" + hex.EncodeToString(b) + ":"
-	client := redis.NewClient(&redis.Options{Addr: addr})
-	if err := client.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("no Redis at %s (%v): run ./scripts/test.sh or set SFCDC_TEST_REDIS_ADDR", addr, err)
-	}
-	store, err := replay.NewRedisStore(client, replay.RedisOptions{KeyPrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c := redis.NewClient(&redis.Options{Addr: addr})
-		keys, _ := c.Keys(context.Background(), prefix+"*").Result()
-		if len(keys) > 0 {
-			c.Del(context.Background(), keys...)
-		}
-		c.Close()
-		store.Close()
-	})
-	keys, err := sealed.ParseKeys("k:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{4}, sealed.KeySize)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &deployment{t: t, store: store, registry: registry.New(store, keys),
-		active: map[string]map[string]int{}, starts: map[string]int{}, fail: map[string]error{}}
+	store, _, _ := simworld.NewRedisStore(t)
+	return newDeploymentOn(t, store)
 }
 
 // spec is an integration with the given objects.
