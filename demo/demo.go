@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,7 +54,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	defer store.close()
 	note(o.Observer, "state: %s", store.desc)
 
-	cm, err := startDemoCM()
+	active := &atomic.Pointer[latencies]{}
+	cm, err := startDemoCM(active)
 	if err != nil {
 		return Result{}, err
 	}
@@ -61,7 +63,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	steps := &stepTimes{}
 	note(o.Observer, "streaming %d events (seed %d) through the pipeline …", o.Events, o.Seed)
 	note(o.Observer, "%s", LiveLegend)
-	pass := demoPass{events: o.Events, seed: o.Seed, store: store.store, cm: cm, steps: steps, replaySafe: o.Replay, observer: o.Observer}
+	pass := demoPass{events: o.Events, seed: o.Seed, store: store.store, cm: cm, steps: steps, replaySafe: o.Replay, observer: o.Observer,
+		latencies: active}
 	res, err := finishPass(o, "pass 1", store.kind)(runDemoPass(ctx, pass))
 	if err != nil || !o.Replay {
 		return res, err

@@ -128,3 +128,25 @@ func TestTheResultsJSONKeepsThePublicKeys(t *testing.T) {
 		t.Errorf("keys beyond the public format: %v", obj)
 	}
 }
+
+// Two demos in one process (the command tests run them side by side) each
+// measure their own comments: a short one ending first does not stop the
+// long one's latency measurement (the tracker was a package variable).
+func TestTwoDemosAtOnceEachMeasureTheirOwnLatencies(t *testing.T) {
+	results := make(chan Result, 2)
+	for _, n := range []int{200, 1500} {
+		go func() {
+			res, err := Run(t.Context(), Options{Events: n, Seed: uint64(n), DefaultRedisURL: closedRedis(t)})
+			if err != nil {
+				t.Error(err)
+			}
+			results <- res
+		}()
+	}
+	for range 2 {
+		res := <-results
+		if res.CommentsNew > 0 && (res.P99LatencyMS == nil || res.P50LatencyMS == nil) {
+			t.Fatalf("a demo of %d events sent %d new comments but measured no latency", res.Events, res.CommentsNew)
+		}
+	}
+}

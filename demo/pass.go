@@ -96,6 +96,10 @@ type demoPass struct {
 	// (both passes of --replay; see Generator.SetReplaySafe).
 	replaySafe bool
 	observer   Observer
+	// latencies is the current pass's latency tracker, which the CM
+	// simulator's receipts reach (the simulator outlives a pass); one per
+	// Run, so demos running at once in one process measure only their own.
+	latencies *atomic.Pointer[latencies]
 }
 
 // stepClock is the simulated org's clock: frozen during each generator
@@ -109,10 +113,10 @@ func (c *stepClock) set(t time.Time) { c.ns.Store(t.UnixNano()) }
 // stepTimes are the first pass's step times.
 type stepTimes struct{ at []time.Time }
 
-func startDemoCM() (*commsmining.Server, error) {
+func startDemoCM(active *atomic.Pointer[latencies]) (*commsmining.Server, error) {
 	cm, err := commsmining.Start(commsmining.Options{Sources: []string{demoProject + "/" + demoSource}, Lean: true,
 		OnReceipt: func(r commsmining.Receipt) {
-			if l := activeLatencies.Load(); l != nil {
+			if l := active.Load(); l != nil {
 				l.received(r.CommentID, r.At)
 			}
 		}})
@@ -139,10 +143,6 @@ func demoSpec(sim *sfsim.Sim, cm *commsmining.Server) integration.Spec {
 			ShutdownGrace: 60 * time.Second},
 	}
 }
-
-// activeLatencies is the current pass's latency tracker (the CM simulator
-// outlives a pass).
-var activeLatencies atomic.Pointer[latencies]
 
 // simCreds hands out the simulator's session and mints a new token when
 // one is rejected.
@@ -221,8 +221,8 @@ func runDemoPass(ctx context.Context, p demoPass) (Result, error) {
 
 	prog := &demoProgress{last: map[string]uint64{}}
 	lat := newLatencies()
-	activeLatencies.Store(lat)
-	defer activeLatencies.Store(nil)
+	p.latencies.Store(lat)
+	defer p.latencies.Store(nil)
 	cmBefore := p.cm.Stats()
 
 	runCtx, stopDaemon := context.WithCancel(ctx)

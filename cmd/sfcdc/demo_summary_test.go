@@ -27,6 +27,7 @@ var demoSeedKeys = []string{"events", "traffic_creates", "traffic_updates", "tra
 	"traffic_unmapped", "traffic_other", "events_no_mapped_change", "events_unmapped", "events_needing_fetch"}
 
 func TestDemoRunsOfOneSeedGiveTheSameTrafficAndOutcomesThatAddUpToTheEvents(t *testing.T) {
+	t.Parallel()
 	var runs []map[string]float64
 	for range 2 {
 		r := runDemoJSON(t, nil, "--events", "3000", "--seed", "11", "--redis", testRedisURL())
@@ -101,6 +102,7 @@ func outcomeRowsOf(t *testing.T, out string) (events int, rows map[string]int) {
 }
 
 func TestDemoSummaryAccountsForEveryEventAndBillsNewPlusTextUpdates(t *testing.T) {
+	t.Parallel()
 	out := demoText(t)
 	events, rows := outcomeRowsOf(t, out)
 	sum := 0
@@ -128,6 +130,7 @@ var (
 )
 
 func TestDemoLiveCountersNeverGoDown(t *testing.T) {
+	t.Parallel()
 	out := demoText(t)
 	var prev []int
 	lines := 0

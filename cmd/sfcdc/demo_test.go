@@ -18,11 +18,6 @@ var demoKeys = []string{"events", "comments_new", "comments_updated", "comments_
 // demoLatencyKeys are null when the pass sent no comment.
 var demoLatencyKeys = []string{"p50_latency_ms", "p99_latency_ms"}
 
-// The demo tests that run in this process are not parallel: package demo
-// keeps the current pass's latency tracker in a package variable
-// (activeLatencies), so two demos in one process measure each other's
-// comments. Those that run the binary are.
-
 // demoEnv is the environment of a demo run in the test process: this
 // process's, with extra, and GOMEMLIMIT set so the demo leaves the test
 // process's memory limit alone (its 125 MiB bound is for a process of its
@@ -96,6 +91,7 @@ func decodeDemoJSON(t *testing.T, args []string, r result) map[string]float64 {
 func testRedisURL() string { return "redis://" + testRedisAddr() }
 
 func TestDemoJSONStreamsExactlyTheAskedEvents(t *testing.T) {
+	t.Parallel()
 	r := runDemoJSON(t, nil, "--events", "2000", "--redis", testRedisURL())
 	if r["events"] != 2000 {
 		t.Fatalf("events = %v, want 2000", r["events"])
@@ -148,6 +144,7 @@ func closedPort(t *testing.T) string {
 }
 
 func TestDemoWithAnUnreachableRedisFailsAndSaysWhy(t *testing.T) {
+	t.Parallel()
 	addr := closedPort(t)
 	out, code := runCombined(t.Context(), demoEnv(), "demo", "--events", "100", "--redis", "redis://"+addr)
 	if code != exitFailure {
@@ -161,6 +158,7 @@ func TestDemoWithAnUnreachableRedisFailsAndSaysWhy(t *testing.T) {
 }
 
 func TestDemoWithoutRedisUsesTheEmbeddedStoreAndSaysSo(t *testing.T) {
+	t.Parallel()
 	env := []string{demoDefaultRedisEnv + "=redis://" + closedPort(t)}
 	out, code := runCombined(t.Context(), demoEnv(env...), "demo", "--events", "300")
 	if code != 0 {
