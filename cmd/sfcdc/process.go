@@ -14,8 +14,9 @@ import (
 // is safe to change while other commands run:
 //
 //   - gRPC's logger (grpclog.SetLoggerV2, an unsynchronised global) is set
-//     once at the edge, by useLibraryLogs, to a logger that forwards to
-//     libraryLog, an atomic pointer a command sets (useLibraryLog).
+//     once at the edge, by useLibraryLogs (liblog.ForwardGRPC), to a logger
+//     that forwards to the route a command sets (useLibraryLog,
+//     liblog.RouteGRPC, atomic).
 //   - go-redis's logger (redis.SetLogger) and slog's default
 //     (slog.SetDefault) are atomic: commands set them as they start.
 //   - GOGC and GOMEMLIMIT are held with a count (heldSetting): the first
