@@ -189,6 +189,11 @@ func (w *Worker) newRun(keeper *leaseKeeper) (*run, error) {
 		Hashes: replay.OrgHashes{Store: w.opts.Store, Org: w.cfg.Org},
 		Report: r.onOutcome,
 		Logger: w.opts.Logger,
+		// The lease's local deadline, checked as each request leaves: a
+		// holder woken from a pause past its lease sends nothing more, so
+		// no stale version lands after its successor's (the renewer and
+		// the guard notice the loss only a moment later).
+		MaySend: func() bool { return keeper.held(time.Now()) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start topic worker: %w", err)

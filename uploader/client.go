@@ -45,7 +45,12 @@ type cmClient struct {
 	log         *slog.Logger
 	slowAfter   time.Duration // a request still waiting then is logged
 	timeout     time.Duration // RequestTimeout, for that log line
+	maySend     func() bool   // Options.MaySend; nil: always
 }
+
+// errMayNotSend: Options.MaySend refused a request; not transient, so the
+// comments are reported not delivered at once.
+var errMayNotSend = fmt.Errorf("%w: the sender may no longer send (its lease ran out)", ErrStopped)
 
 // request is one request to CM.
 type request struct {
@@ -233,6 +238,9 @@ func (c *cmClient) send(ctx context.Context, r request) (answer, error) {
 	req.Header.Set("User-Agent", "sfcdc")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.maySend != nil && !c.maySend() {
+		return answer{}, errMayNotSend
 	}
 	resp, err := c.http.Do(req)
 	if err != nil && isCertificateError(err) {

@@ -70,6 +70,13 @@ type Options[T any] struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock for HTTP-date Retry-After headers. Nil: time.Now.
 	Now func() time.Time
+	// MaySend, when set, is asked right before each request to CM leaves;
+	// false: the request is not sent and its comments are reported with
+	// ErrStopped (not delivered). A worker passes its lease's local
+	// deadline, so a holder woken from a pause past its lease sends
+	// nothing that could overwrite the newer versions its successor
+	// already sent. Nil: always.
+	MaySend func() bool
 }
 
 // Uploader delivers items to one CM source, each carrying a token of type
@@ -128,6 +135,7 @@ func New[T any](cfg Config, opts Options[T]) (*Uploader[T], error) {
 		hc, u.ownsClient = defaultHTTPClient(cfg.MaxConcurrentRequests), true
 	}
 	u.client = newCMClient(cfg, hc, now, u.log)
+	u.client.maySend = opts.MaySend
 	return u, nil
 }
 
