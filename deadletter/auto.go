@@ -136,17 +136,18 @@ func (r *Retrier) RetryDue(ctx context.Context) (time.Time, error) {
 	now := r.opts.Clock.Now()
 	var due []replay.DeadLetter
 	var next time.Time
-	err := each(ctx, r.opts.Store, r.cfg.Org, func(d replay.DeadLetter) {
+	err := Each(ctx, r.opts.Store, r.cfg.Org, func(d replay.DeadLetter) bool {
 		if d.Parked {
-			return
+			return true
 		}
 		if at := r.cfg.Policy.Due(d); at.After(now) {
 			if next.IsZero() || at.Before(next) {
 				next = at
 			}
-			return
+			return true
 		}
 		due = append(due, d)
+		return true
 	})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("list due dead letters: %w", err)
@@ -201,24 +202,6 @@ func (r *Retrier) logResult(res Result) {
 	case res.Outcome == Failed:
 		r.log.Warn("dead letter retry failed; retrying later", append(attrs, "attempts", res.After.Attempts,
 			"next_attempt", res.After.NextAttemptAt, "err", res.Detail)...)
-	}
-}
-
-// each calls fn for every dead letter of the org, newest first.
-func each(ctx context.Context, s replay.DeadLetterStore, org string, fn func(replay.DeadLetter)) error {
-	before := ""
-	for {
-		page, err := s.ListDeadLetters(ctx, org, before, replay.MaxDeadLetterPage)
-		if err != nil {
-			return err
-		}
-		if len(page) == 0 {
-			return nil
-		}
-		for _, d := range page {
-			fn(d)
-		}
-		before = page[len(page)-1].ID
 	}
 }
 

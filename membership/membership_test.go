@@ -55,25 +55,12 @@ func start(t *testing.T, store replay.MemberStore, name string) *running {
 	return r
 }
 
-// eventually polls cond; the deadline only stops a broken build from
-// hanging, no assertion depends on timing.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestInstancesSeeEachOtherAndALeavingOrDeadOneDropsOut(t *testing.T) {
 	store := sharedRedis(t)
 	a, b, c := start(t, store, "a"), start(t, store, "b"), start(t, store, "c")
 	all := []string{"a", "b", "c"}
 	for _, r := range []*running{a, b, c} {
-		eventually(t, r.m.Instance()+" to see all three", func() bool { return slices.Equal(r.m.Live(), all) })
+		simworld.Eventually(t, r.m.Instance()+" to see all three", func() bool { return slices.Equal(r.m.Live(), all) })
 	}
 	units := units(10)
 	var shares []string
@@ -88,7 +75,7 @@ func TestInstancesSeeEachOtherAndALeavingOrDeadOneDropsOut(t *testing.T) {
 	changed := a.m.Changed()
 	c.stop()
 	<-c.done
-	eventually(t, "a to see c leave", func() bool { return slices.Equal(a.m.Live(), []string{"a", "b"}) })
+	simworld.Eventually(t, "a to see c leave", func() bool { return slices.Equal(a.m.Live(), []string{"a", "b"}) })
 	select {
 	case <-changed:
 	default:
@@ -99,8 +86,8 @@ func TestInstancesSeeEachOtherAndALeavingOrDeadOneDropsOut(t *testing.T) {
 	if _, err := membership.Join(t.Context(), membership.Config{Instance: "d", TTL: ttl, Store: store}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "b to see d", func() bool { return slices.Contains(b.m.Live(), "d") })
-	eventually(t, "d's heartbeat to run out", func() bool { return slices.Equal(b.m.Live(), []string{"a", "b"}) })
+	simworld.Eventually(t, "b to see d", func() bool { return slices.Contains(b.m.Live(), "d") })
+	simworld.Eventually(t, "d's heartbeat to run out", func() bool { return slices.Equal(b.m.Live(), []string{"a", "b"}) })
 }
 
 func TestAnInstanceThatCannotStoreItsHeartbeatCountsItselfOut(t *testing.T) {
@@ -110,7 +97,7 @@ func TestAnInstanceThatCannotStoreItsHeartbeatCountsItselfOut(t *testing.T) {
 		t.Fatalf("live %v right after joining", got)
 	}
 	store.Close() // the store stops answering (closing twice at cleanup is harmless)
-	eventually(t, "the instance to count itself out", func() bool { return len(r.m.Live()) == 0 })
+	simworld.Eventually(t, "the instance to count itself out", func() bool { return len(r.m.Live()) == 0 })
 	if mine := r.m.Mine(units(3)); len(mine) != 0 {
 		t.Fatalf("an instance out of the live set still owns %v", mine)
 	}

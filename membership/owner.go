@@ -32,20 +32,27 @@ func Assign(units, live []string) map[string]string {
 	atCeiling := 0
 	load := make(map[string]int, len(live))
 	owners := make(map[string]string, len(ordered))
-	ranked := make([]string, len(live))
+	type scored struct {
+		inst  string
+		score uint64
+	}
+	ranked := make([]scored, len(live))
 	for _, u := range ordered {
-		copy(ranked, live)
-		slices.SortFunc(ranked, func(a, b string) int {
-			if c := cmp.Compare(score(b, u), score(a, u)); c != 0 {
+		for i, inst := range live {
+			ranked[i] = scored{inst, score(inst, u)} // one hash per instance, not per comparison
+		}
+		slices.SortFunc(ranked, func(a, b scored) int {
+			if c := cmp.Compare(b.score, a.score); c != 0 {
 				return c
 			}
-			return cmp.Compare(a, b)
+			return cmp.Compare(a.inst, b.inst)
 		})
 		capacity := floor
 		if atCeiling < rem {
 			capacity = floor + 1
 		}
-		for _, inst := range ranked {
+		for _, r := range ranked {
+			inst := r.inst
 			if load[inst] < capacity {
 				owners[u] = inst
 				load[inst]++

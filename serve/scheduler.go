@@ -328,7 +328,8 @@ func (r *run) fail(err error, now time.Time) time.Time {
 	if r.state.Name != StateError {
 		r.state = State{Name: StateError, Since: now}
 	}
-	r.state.Reason = err.Error()
+	// Stored in the reports and shown by list: no credential-shaped text.
+	r.state.Reason = redact.Text(err.Error())
 	return r.failingSince
 }
 

@@ -167,17 +167,6 @@ func (d *deployment) owners() map[string]string {
 	return out
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func allUnits(specs ...integration.Spec) []string {
 	var out []string
 	for _, s := range specs {
@@ -215,7 +204,7 @@ func TestInstancesShareTheUnitsEvenlyAndTakeOverFromOneThatLeaves(t *testing.T) 
 	a, b, c := d.start("a", 0), d.start("b", 0), d.start("c", 0)
 	_ = a
 	_ = b
-	eventually(t, "every unit to run, ten on each instance", func() bool {
+	simworld.Eventually(t, "every unit to run, ten on each instance", func() bool {
 		if !d.runsExactly(want) {
 			return false
 		}
@@ -227,7 +216,7 @@ func TestInstancesShareTheUnitsEvenlyAndTakeOverFromOneThatLeaves(t *testing.T) 
 	})
 
 	// Every instance reports its integrations to the store.
-	eventually(t, "reports of the three instances", func() bool {
+	simworld.Eventually(t, "reports of the three instances", func() bool {
 		reps, err := serve.ReadReports(t.Context(), d.store)
 		if err != nil {
 			t.Fatal(err)
@@ -245,7 +234,7 @@ func TestInstancesShareTheUnitsEvenlyAndTakeOverFromOneThatLeaves(t *testing.T) 
 	// c stops: its units run on a and b, fifteen each.
 	c.stop()
 	<-c.done
-	eventually(t, "c's units to move to a and b", func() bool {
+	simworld.Eventually(t, "c's units to move to a and b", func() bool {
 		if !d.runsExactly(want) {
 			return false
 		}
@@ -267,23 +256,23 @@ func TestRegistryChangesTakeEffectOnTheRunningInstances(t *testing.T) {
 	}
 	d.start("a", 0)
 	d.start("b", 0)
-	eventually(t, "acme/one to run", func() bool { return d.runsExactly(allUnits(one)) })
+	simworld.Eventually(t, "acme/one to run", func() bool { return d.runsExactly(allUnits(one)) })
 
 	two := spec(t, "acme/two", "Case", "Task")
 	d.apply(two)
-	eventually(t, "the applied integration to run", func() bool { return d.runsExactly(allUnits(one, two)) })
+	simworld.Eventually(t, "the applied integration to run", func() bool { return d.runsExactly(allUnits(one, two)) })
 
 	changed := spec(t, "acme/two", "Case")
 	d.apply(changed)
-	eventually(t, "the changed object list to run", func() bool { return d.runsExactly(allUnits(one, changed)) })
+	simworld.Eventually(t, "the changed object list to run", func() bool { return d.runsExactly(allUnits(one, changed)) })
 
 	if _, err := d.registry.Disable(t.Context(), "acme/one", registry.ReasonUser, "maintenance window"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the disabled integration to stop", func() bool { return d.runsExactly(allUnits(changed)) })
+	simworld.Eventually(t, "the disabled integration to stop", func() bool { return d.runsExactly(allUnits(changed)) })
 
 	// The overview (`sfcdc integrations list`) says which is which.
-	eventually(t, "the overview to show acme/two streaming on the instances", func() bool {
+	simworld.Eventually(t, "the overview to show acme/two streaming on the instances", func() bool {
 		views, err := serve.ReadOverview(t.Context(), d.registry, d.store)
 		if err != nil {
 			t.Fatal(err)
@@ -319,12 +308,12 @@ func TestRegistryChangesTakeEffectOnTheRunningInstances(t *testing.T) {
 	if _, err := d.registry.Enable(t.Context(), "acme/one"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the enabled integration to run again", func() bool { return d.runsExactly(allUnits(one, changed)) })
+	simworld.Eventually(t, "the enabled integration to run again", func() bool { return d.runsExactly(allUnits(one, changed)) })
 
 	if _, err := d.registry.Delete(t.Context(), "acme/two"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the deleted integration to stop", func() bool { return d.runsExactly(allUnits(one)) })
+	simworld.Eventually(t, "the deleted integration to stop", func() bool { return d.runsExactly(allUnits(one)) })
 }
 
 func TestAPersistentlyFailingIntegrationIsDisabledAndTheOthersAreUntouched(t *testing.T) {
@@ -332,18 +321,34 @@ func TestAPersistentlyFailingIntegrationIsDisabledAndTheOthersAreUntouched(t *te
 	d := newDeployment(t)
 	good, bad, quota := spec(t, "acme/good", "EmailMessage"), spec(t, "acme/bad", "EmailMessage"), spec(t, "acme/quota", "Case")
 	d.mu.Lock()
-	d.fail["acme/bad"] = errors.New("Salesforce refused the credentials: invalid_client")
+	d.fail["acme/bad"] = errors.New("Salesforce refused the credentials: invalid_client (Authorization: Bearer 00D5e000000XyZ1!CANARY-session-token)")
 	d.fail["acme/quota"] = fmt.Errorf("upload: %w", serve.ErrQuota)
 	d.mu.Unlock()
 	d.apply(good, bad, quota)
 	d.start("a", 500*time.Millisecond)
-	eventually(t, "acme/good to run", func() bool { return d.runsExactly(allUnits(good)) })
+	simworld.Eventually(t, "acme/good to run", func() bool { return d.runsExactly(allUnits(good)) })
 	d.mu.Lock()
 	goodStarts := d.starts["acme/good"]
 	d.mu.Unlock()
 
+	// While it fails, the instance reports the error, redacted.
+	simworld.Eventually(t, "a report of acme/bad failing", func() bool {
+		reps, err := serve.ReadReports(t.Context(), d.store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range reps {
+			if r.Integration == "acme/bad" && r.Name == serve.StateError {
+				if strings.Contains(r.Reason, "CANARY-session-token") || !strings.Contains(r.Reason, "invalid_client") {
+					t.Fatalf("the report's reason %q shows the session token or not the cause", r.Reason)
+				}
+				return true
+			}
+		}
+		return false
+	})
 	for name, reason := range map[string]registry.Reason{"acme/bad": registry.ReasonSyncError, "acme/quota": registry.ReasonQuota} {
-		eventually(t, name+" to be disabled", func() bool {
+		simworld.Eventually(t, name+" to be disabled", func() bool {
 			in, err := d.registry.Get(t.Context(), name)
 			return err == nil && !in.Enabled
 		})
@@ -351,6 +356,10 @@ func TestAPersistentlyFailingIntegrationIsDisabledAndTheOthersAreUntouched(t *te
 		if in.Disabled.Reason != reason || !strings.Contains(in.Disabled.Note, "failing since") {
 			t.Fatalf("%s disabled with %+v; want reason %s and a note saying since when", name, in.Disabled, reason)
 		}
+	}
+	// The reason reached the registry's note redacted.
+	if badIn, _ := d.registry.Get(t.Context(), "acme/bad"); strings.Contains(badIn.Disabled.Note, "CANARY-session-token") || !strings.Contains(badIn.Disabled.Note, "invalid_client") {
+		t.Fatalf("the note %q shows the session token or not the cause", badIn.Disabled.Note)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
