@@ -2,6 +2,8 @@ package serve
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/sfcdc/sfcdc/figures"
 	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/uploader"
 )
 
 // EngineRunner runs an integration's units with the engine, each
@@ -66,7 +69,12 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go r.watch(watchCtx, eng, report)
-	return eng.Run(ctx)
+	err = eng.Run(ctx)
+	if errors.Is(err, uploader.ErrQuotaReached) {
+		// The scheduler disables for the quota, not a sync error.
+		return fmt.Errorf("%w: %w", ErrQuota, err)
+	}
+	return err
 }
 
 // watch reports backfilling while any topic here loads over REST, and

@@ -97,8 +97,14 @@ type run struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 
-	mu    sync.Mutex
+	mu sync.Mutex
+	// state is what the current run last said of itself.
 	state State
+	// failed is the error state of the current streak of failures, shown
+	// instead of state while the streak lasts: a run restarted after a
+	// failure says starting and streaming again before it fails again, and
+	// an operator must see error (with the reason and since when) all along.
+	failed State
 	// failingSince is the first failure of the current streak.
 	failingSince time.Time
 }
@@ -315,7 +321,7 @@ func (r *run) report(now func() time.Time) func(State) {
 func (r *run) resetStreak() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.failingSince = time.Time{}
+	r.failingSince, r.failed = time.Time{}, State{}
 }
 
 // fail records a failed run and returns when the failures began.
@@ -325,17 +331,28 @@ func (r *run) fail(err error, now time.Time) time.Time {
 	if r.failingSince.IsZero() {
 		r.failingSince = now
 	}
-	if r.state.Name != StateError {
-		r.state = State{Name: StateError, Since: now}
+	if r.failed.Name != StateError {
+		r.failed = State{Name: StateError, Since: now}
 	}
 	// Stored in the reports and shown by list: no credential-shaped text.
-	r.state.Reason = redact.Text(err.Error())
+	r.failed.Reason = redact.Text(err.Error())
 	return r.failingSince
 }
 
-func (r *run) snapshot() (State, time.Time) {
+// snapshot is the state to report at now: the streak's error while
+// failures go on, the run's own state once there is no streak or the
+// restarted run has streamed (or loaded) for healthyAfter, which ends the
+// streak.
+func (r *run) snapshot(now time.Time, healthyAfter time.Duration) (State, time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !r.failingSince.IsZero() {
+		working := r.state.Name == StateStreaming || r.state.Name == StateBackfilling
+		if !working || now.Sub(r.state.Since) < healthyAfter || r.state.Since.Before(r.failed.Since) {
+			return r.failed, r.failingSince
+		}
+		r.failingSince, r.failed = time.Time{}, State{}
+	}
 	return r.state, r.failingSince
 }
 
@@ -372,7 +389,7 @@ func (s *Scheduler) Running() []Report {
 	defer s.mu.Unlock()
 	out := make([]Report, 0, len(s.runs))
 	for _, r := range s.runs {
-		st, failing := r.snapshot()
+		st, failing := r.snapshot(s.cfg.Now(), s.cfg.HealthyAfter)
 		out = append(out, Report{Integration: r.name, Instance: s.cfg.Members.Instance(), State: st,
 			Units: slices.Clone(r.units), Version: r.version, FailingSince: failing})
 	}

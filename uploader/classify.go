@@ -1,6 +1,9 @@
 package uploader
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // verdict is what an answer means for the request that got it.
 type verdict uint8
@@ -53,4 +56,16 @@ func classify(op operation, status int) (verdict, error) {
 		return verdictFatal, ErrForbidden
 	}
 	return verdictFatal, ErrUnexpectedStatus
+}
+
+// isQuotaMessage says whether CM's message refuses a request because a
+// quota is full (comments per source, comments per tenant). CM documents
+// the quota kinds but not the answer; the one public wording is its
+// Exchange integration's "upload quota reached", so the word "quota" in a
+// refusal is the sign. Splitting such a batch would dead-letter comments
+// that are fine, and retrying it would only be refused again: the uploader
+// stops with ErrQuotaReached, its comments unsent and unchecked, and they
+// are sent once the quota allows (after a restart).
+func isQuotaMessage(msg string) bool {
+	return strings.Contains(strings.ToLower(msg), "quota")
 }

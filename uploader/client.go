@@ -156,8 +156,15 @@ func (c *cmClient) judge(op operation, a answer) error {
 		return &transientError{status: a.status, retryAfter: after, hasAfter: ok,
 			err: fmt.Errorf("%s", orStatusText(decodeErrorMessage(body), a.status))}
 	case verdictSplit:
-		return &rejectError{status: a.status, message: orStatusText(decodeErrorMessage(body), a.status)}
+		msg := decodeErrorMessage(body)
+		if isQuotaMessage(msg) {
+			return &FatalError{Status: a.status, Message: msg, Err: ErrQuotaReached}
+		}
+		return &rejectError{status: a.status, message: orStatusText(msg, a.status)}
 	case verdictFatal:
+		if msg := decodeErrorMessage(body); isQuotaMessage(msg) {
+			return &FatalError{Status: a.status, Message: msg, Err: ErrQuotaReached}
+		}
 		return &FatalError{Status: a.status, Message: decodeErrorMessage(body), Err: sentinel}
 	}
 	return nil

@@ -18,6 +18,10 @@ var (
 	ErrForbidden = errors.New("CM token lacks permission")
 	// ErrSourceNotFound: the project or source does not exist (404 on sync).
 	ErrSourceNotFound = errors.New("CM source not found")
+	// ErrQuotaReached: CM refused the upload because a quota is full (the
+	// comments of the source or of the tenant). Retrying cannot help until
+	// the quota is raised or space is freed.
+	ErrQuotaReached = errors.New("the CM upload quota is reached")
 	// ErrUnexpectedStatus: CM answered a status sfcdc does not know how to
 	// handle (e.g. a redirect), which points at a wrong base URL.
 	ErrUnexpectedStatus = errors.New("unexpected answer from CM")
@@ -33,7 +37,7 @@ var (
 
 // FatalError stops the uploader: retrying cannot help and the
 // configuration must change. It wraps one of ErrUnauthorized,
-// ErrForbidden, ErrSourceNotFound, ErrUnexpectedStatus,
+// ErrForbidden, ErrSourceNotFound, ErrQuotaReached, ErrUnexpectedStatus,
 // ErrUntrustedCertificate or ErrNotCMAPI.
 type FatalError struct {
 	Status  int    // 0 when no answer came (ErrUntrustedCertificate)
@@ -62,6 +66,7 @@ func (e *FatalError) Fix() string {
 		ErrUnauthorized:     "check token: it must be a valid CM API token",
 		ErrForbidden:        "grant the token's user the \"Edit messages\" permission on the source",
 		ErrSourceNotFound:   "check project and source, or create the source in CM",
+		ErrQuotaReached:     "raise the CM quota or free space in the source; the unsent comments are sent from the checkpoint once it allows",
 		ErrUnexpectedStatus: "check commsmining.base_url: it must be the CM API root, " + baseURLForms,
 		ErrUntrustedCertificate: "check commsmining.base_url, or if a private CA signs the certificate (a TLS-inspecting proxy) " +
 			"point SSL_CERT_FILE at a CA bundle that includes it",

@@ -159,9 +159,14 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	res, ok := s.apply(project, source, batch)
+	res, refusal, ok := s.apply(project, source, batch)
 	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("source %s/%s not found", project, source))
+		return
+	}
+	if refusal != "" {
+		s.bump(func(st *Stats) { st.QuotaRefused++ })
+		s.reject(w, quotaStatus, refusal)
 		return
 	}
 	writeJSON(w, http.StatusOK, okEnvelope(map[string]any{"new": res.New, "updated": res.Updated, "unchanged": res.Unchanged}))
@@ -174,13 +179,17 @@ func (s *Server) sourceExists(project, source string) bool {
 	return ok
 }
 
-// apply upserts a validated batch and meters it.
-func (s *Server) apply(project, source string, batch []Comment) (upsertResult, bool) {
+// apply upserts a validated batch and meters it, unless it would overfill
+// the source's quota (then refusal says why and nothing is stored).
+func (s *Server) apply(project, source string, batch []Comment) (_ upsertResult, refusal string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	src, ok := s.sources[project+"/"+source]
 	if !ok {
-		return upsertResult{}, false
+		return upsertResult{}, "", false
+	}
+	if refusal := src.quotaRefusal(batch); refusal != "" {
+		return upsertResult{}, refusal, true
 	}
 	now := s.opts.Now()
 	var receipt func(id, result string)
@@ -209,7 +218,7 @@ func (s *Server) apply(project, source string, batch []Comment) (upsertResult, b
 	ss.Updated += int64(res.Updated)
 	ss.Unchanged += int64(res.Unchanged)
 	ss.BillableUnits += int64(res.Billable)
-	return res, true
+	return res, "", true
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,9 @@ type Stats struct {
 	Unauthorized int64
 	// Rejected counts requests refused as invalid (400, 413, 422).
 	Rejected int64
+	// QuotaRefused counts sync requests refused because the source's
+	// quota was full (SetSourceQuota); they count in Rejected too.
+	QuotaRefused int64
 	// FaultsServed counts requests that met an injected fault.
 	FaultsServed int64
 	// CommentsReceived counts comments in accepted sync requests.

@@ -49,6 +49,7 @@ type Source struct {
 	comments  map[string]*Comment
 	digests   map[string]commentDigest // lean mode only (Options.Lean)
 	stats     SourceStats              // under the Server's lock
+	quota     int                      // comments_per_source; 0: none (SetSourceQuota)
 }
 
 // Receipt records one comment arriving in an accepted sync request.
