@@ -77,6 +77,23 @@ type Request struct {
 	Follow bool
 }
 
+// Check refuses settings that contradict each other (dryRun: the request
+// is for Estimate), naming the `sfcdc backfill` flags; it matches
+// ErrRequest.
+func (r Request) Check(dryRun bool) error {
+	switch {
+	case r.Follow && dryRun:
+		return fmt.Errorf("%w: --follow and --dry-run exclude each other: a dry run reads once", ErrRequest)
+	case r.Follow && !r.Until.IsZero():
+		return fmt.Errorf("%w: --follow and --until exclude each other: following has no end", ErrRequest)
+	case r.Follow && !r.UpTo.IsZero():
+		return fmt.Errorf("%w: follow and an upper bound exclude each other: following has no end", ErrRequest)
+	case !r.Until.IsZero() && r.Until.Before(r.Since):
+		return fmt.Errorf("%w: --until %s is before --since %s", ErrRequest, r.Until.Format(time.RFC3339Nano), r.Since.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
 // Backfill reads records by SystemModstamp and delivers their comments.
 type Backfill struct {
 	cfg   Config

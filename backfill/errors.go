@@ -15,6 +15,9 @@ var (
 	ErrBudgetReached = errors.New("API budget reached")
 	// ErrUnknownObject: a requested object is not in the mapping.
 	ErrUnknownObject = errors.New("object not in the configuration's objects")
+	// ErrRequest: a Request's settings contradict each other; the message
+	// names the `sfcdc backfill` flags.
+	ErrRequest = errors.New("invalid backfill request")
 )
 
 // BudgetError says why and until when the backfill stopped for the API

@@ -186,3 +186,14 @@ func WriteTally(w io.Writer, org string, tried int, t Tally, missing int) error 
 	}
 	return nil
 }
+
+// WriteChosen prints what a Choice left out: each given ID not found, and
+// the parked dead letters a retry of all left alone.
+func WriteChosen(w io.Writer, c Chosen) {
+	for _, id := range c.Missing {
+		fmt.Fprintf(w, "%s: not found (retried or purged already?)\n", id)
+	}
+	if c.ParkedLeft > 0 {
+		fmt.Fprintf(w, "leaving %d parked dead letters alone (--include-parked retries them too)\n", c.ParkedLeft)
+	}
+}

@@ -2,7 +2,9 @@ package pubsub
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/sfcdc/sfcdc/quote"
@@ -72,4 +74,32 @@ func ParseStart(from string) (Start, error) {
 		return Start{}, fmt.Errorf("start %s: want latest, earliest or a replay ID in hex", quote.Value(from))
 	}
 	return After(id), nil
+}
+
+// WriteEvents prints sub's events to w as EventLines, one JSON object a
+// line, releasing each, until limit events are printed (0: no limit) or
+// the subscription ends; an undecodable event is named on errw and
+// skipped. It stops sub and returns its terminal error (nil after the
+// limit).
+func WriteEvents(w, errw io.Writer, sub *Subscription, limit int) error {
+	defer sub.Stop()
+	out := json.NewEncoder(w)
+	out.SetEscapeHTML(false)
+	printed := 0
+	for m := range sub.Messages() {
+		switch {
+		case m.Poison != nil:
+			fmt.Fprintf(errw, "skipped undecodable event %x: %v\n", m.Poison.ReplayID, m.Poison)
+		case m.Event != nil:
+			if err := out.Encode(NewEventLine(m.Event)); err != nil {
+				return fmt.Errorf("write event: %w", err)
+			}
+			printed++
+		}
+		sub.Release(m)
+		if limit > 0 && printed >= limit {
+			return nil
+		}
+	}
+	return sub.Err()
 }

@@ -3,11 +3,13 @@ package pubsub_test
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -478,5 +480,27 @@ func TestOneRefreshServesEveryTopicWhenTheSessionExpires(t *testing.T) {
 	defer creds.mu.Unlock()
 	if creds.refreshes != 1 {
 		t.Fatalf("%d refreshes for two streams rejected together, want 1", creds.refreshes)
+	}
+}
+
+func TestWriteEventsPrintsOneJSONLinePerEventUpToTheLimit(t *testing.T) {
+	t.Parallel()
+	h := startSim(t, sfsim.Config{Seed: 8}, time.Minute)
+	want := h.createCases(t, 5)
+	c := h.client(t, nil, nil)
+	var out, errw strings.Builder
+	sub := c.Subscribe(t.Context(), "/data/CaseChangeEvent", pubsub.Start{Preset: pubsub.Earliest})
+	if err := pubsub.WriteEvents(&out, &errw, sub, 3); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 3 || errw.Len() != 0 {
+		t.Fatalf("printed %d lines (stderr %q), want 3:\n%s", len(lines), errw.String(), out.String())
+	}
+	for i, line := range lines {
+		var ev pubsub.EventLine
+		if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.Header == nil || ev.Header.RecordIDs[0] != want[i] {
+			t.Fatalf("line %d %q (%v): want the event of %s", i, line, err, want[i])
+		}
 	}
 }

@@ -341,3 +341,43 @@ func (r *Registry) reseal(ctx context.Context, name string) (int, error) {
 	}
 	return 1, nil
 }
+
+// Plan says what Apply would do to each spec, writing nothing (`apply
+// --dry-run`): the same checks, and the same changes unless another
+// writer changes the registry in between.
+func (r *Registry) Plan(ctx context.Context, specs []integration.Spec) ([]Change, error) {
+	if err := checkSpecs(specs); err != nil {
+		return nil, err
+	}
+	changes := make([]Change, 0, len(specs))
+	for _, spec := range specs {
+		cur, err := r.Get(ctx, spec.Name)
+		switch {
+		case errors.Is(err, ErrUnknown):
+			changes = append(changes, Change{Name: spec.Name, Action: Created})
+			continue
+		case err != nil:
+			return changes, err
+		}
+		c := Change{Name: spec.Name, Action: Unchanged, Version: cur.Version, Keys: diff(cur.Spec, spec)}
+		if len(c.Keys) > 0 {
+			c.Action = Updated
+		}
+		changes = append(changes, c)
+	}
+	return changes, nil
+}
+
+// Masked is spec with every secret the registry seals replaced by
+// MaskedSecret (an empty one stays empty), for showing a spec.
+func Masked(spec integration.Spec) integration.Spec {
+	for _, f := range secretFields {
+		if f.get(&spec) != "" {
+			f.set(&spec, MaskedSecret)
+		}
+	}
+	return spec
+}
+
+// MaskedSecret stands for a secret in a shown spec.
+const MaskedSecret = "(sealed)"

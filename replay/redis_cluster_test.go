@@ -134,6 +134,19 @@ func TestRedisClusterStoreConforms(t *testing.T) {
 		return store
 	})
 
+	t.Run("purge", func(t *testing.T) {
+		replaytest.RunPurge(t, func(t *testing.T) replay.Store {
+			store, err := replay.Open(t.Context(), replay.Config{
+				RedisAddrs: []string{r.addr}, RedisCluster: true, KeyPrefix: testPrefix(t),
+			})
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			t.Cleanup(func() { store.Close() })
+			return store
+		})
+	})
+
 	t.Run("our slot computation agrees with the cluster's", func(t *testing.T) {
 		client := newRedisClient(r.addr)
 		defer client.Close()

@@ -88,13 +88,8 @@ func (f backfillFlags) request() (backfill.Request, error) {
 	if err := backfill.ValidateAPI(f.api); err != nil {
 		return req, usageError{fmt.Errorf("--%w", err)}
 	}
-	switch {
-	case f.follow && f.dryRun:
-		return req, usageError{errors.New("--follow and --dry-run exclude each other: a dry run reads once")}
-	case f.follow && f.until != "":
-		return req, usageError{errors.New("--follow and --until exclude each other: following has no end")}
-	case !req.Until.IsZero() && req.Until.Before(req.Since):
-		return req, usageError{fmt.Errorf("--until %s is before --since %s", f.until, f.since)}
+	if err := req.Check(f.dryRun); err != nil {
+		return req, usageError{err}
 	}
 	return req, nil
 }

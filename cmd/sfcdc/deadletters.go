@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"slices"
 
 	"github.com/sfcdc/sfcdc/deadletter"
 	"github.com/sfcdc/sfcdc/replay"
@@ -81,75 +78,43 @@ func newDeadLettersCommand() *cobra.Command {
 }
 
 func runDeadLettersList(cmd *cobra.Command, f deadLetterFlags) error {
-	if f.limit < 0 {
-		return usageError{fmt.Errorf("--limit %d: want 0 (all) or a positive number", f.limit)}
-	}
 	ctx := cmd.Context()
 	t, err := openReplayTarget(ctx, f.configPath)
 	if err != nil {
 		return err
 	}
 	defer t.store.Close()
-	var shown []replay.DeadLetter
-	err = deadletter.Each(ctx, t.store, t.org, func(d replay.DeadLetter) bool {
-		shown = append(shown, d)
-		return f.limit == 0 || len(shown) < f.limit
-	})
+	shown, total, err := deadletter.Newest(ctx, t.store, t.org, f.limit)
 	if err != nil {
-		return err
+		return choiceError(err)
 	}
-	total, err := t.store.CountDeadLetters(ctx, t.org)
-	if err != nil {
-		return err
-	}
-	w := cmd.OutOrStdout()
 	if f.json {
-		return deadletter.WriteJSON(w, shown)
+		return deadletter.WriteJSON(cmd.OutOrStdout(), shown)
 	}
-	deadletter.WriteTable(w, t.org, shown, total)
+	deadletter.WriteTable(cmd.OutOrStdout(), t.org, shown, total)
 	return nil
 }
 
-// selectDeadLetters reads the dead letters --id names, or all of them.
-// IDs that do not exist are printed and counted.
-func selectDeadLetters(ctx context.Context, s replay.DeadLetterStore, org string, f deadLetterFlags, w io.Writer) ([]replay.DeadLetter, int, error) {
-	if f.all {
-		all, err := deadletter.All(ctx, s, org, nil)
-		return all, 0, err
+// choice is the deadletter.Choice the flags make, checked (exit 2).
+func (f deadLetterFlags) choice(purge bool) (deadletter.Choice, error) {
+	before, err := parseFlagTime("--before", f.before)
+	c := deadletter.Choice{IDs: f.ids, All: f.all, Before: before, IncludeParked: f.includeParked}
+	if err == nil {
+		err = choiceError(c.Check(purge))
 	}
-	found, missing, err := deadletter.Pick(ctx, s, org, f.ids)
-	if errors.Is(err, replay.ErrInvalid) {
-		return nil, 0, usageError{fmt.Errorf("--id: %w; want a dead letter ID as `sfcdc deadletters list` prints it", err)}
-	}
-	for _, id := range missing {
-		fmt.Fprintf(w, "%s: not found (retried or purged already?)\n", id)
-	}
-	return found, len(missing), err
+	return c, err
 }
 
-// selection checks that exactly one way of choosing dead letters is given.
-func (f deadLetterFlags) selection(withBefore bool) error {
-	n := 0
-	for _, set := range []bool{len(f.ids) > 0, f.all, f.before != ""} {
-		if set {
-			n++
-		}
+// choiceError makes a bad choice of dead letters a usage error (exit 2).
+func choiceError(err error) error {
+	if errors.Is(err, deadletter.ErrChoice) {
+		return usageError{err}
 	}
-	choices := "--id ID (repeatable) or --all"
-	if withBefore {
-		choices = "--id ID (repeatable), --all or --before RFC3339"
-	}
-	if n != 1 {
-		return usageError{fmt.Errorf("name the dead letters with exactly one of %s", choices)}
-	}
-	return nil
+	return err
 }
 
 func runDeadLettersPurge(cmd *cobra.Command, f deadLetterFlags) error {
-	if err := f.selection(true); err != nil {
-		return err
-	}
-	before, err := parseFlagTime("--before", f.before)
+	c, err := f.choice(true)
 	if err != nil {
 		return err
 	}
@@ -160,42 +125,35 @@ func runDeadLettersPurge(cmd *cobra.Command, f deadLetterFlags) error {
 	}
 	defer t.store.Close()
 	w := cmd.OutOrStdout()
-	var chosen []replay.DeadLetter
-	missing := 0
-	if before.IsZero() {
-		if chosen, missing, err = selectDeadLetters(ctx, t.store, t.org, f, w); err != nil {
-			return err
-		}
-	} else if chosen, err = deadletter.All(ctx, t.store, t.org, deadletter.DeadLetteredBefore(before)); err != nil {
-		return err
+	got, err := c.Choose(ctx, t.store, t.org, true)
+	deadletter.WriteChosen(w, got)
+	if err != nil {
+		return choiceError(err)
 	}
-	purged, err := deadletter.Purge(ctx, t.store, t.org, chosen, func(d replay.DeadLetter, gone bool) {
+	purged, err := deadletter.Purge(ctx, t.store, t.org, got.DeadLetters, func(d replay.DeadLetter, gone bool) {
 		deadletter.WritePurged(w, d, gone)
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "purged %d dead letters of org %s\n", purged, t.org)
-	if missing > 0 {
-		return fmt.Errorf("%d of the given IDs do not exist; `sfcdc deadletters list` shows the current ones", missing)
+	if len(got.Missing) > 0 {
+		return fmt.Errorf("%d of the given IDs do not exist; `sfcdc deadletters list` shows the current ones", len(got.Missing))
 	}
 	return nil
 }
 
 func runDeadLettersRetry(cmd *cobra.Command, f deadLetterFlags) error {
-	if err := f.selection(false); err != nil {
+	c, err := f.choice(false)
+	if err != nil {
 		return err
-	}
-	if f.includeParked && !f.all {
-		return usageError{errors.New("--include-parked goes with --all; a parked dead letter named by --id is retried anyway")}
 	}
 	ctx := cmd.Context()
 	conf, err := loadConfig(cmd.Context(), f.configPath)
 	if err != nil {
 		return err
 	}
-	log := backfillLogger(cmd.ErrOrStderr(), f.verbose)
-	d, err := openDeps(ctx, conf, log)
+	d, err := openDeps(ctx, conf, backfillLogger(cmd.ErrOrStderr(), f.verbose))
 	if err != nil {
 		return err
 	}
@@ -205,20 +163,14 @@ func runDeadLettersRetry(cmd *cobra.Command, f deadLetterFlags) error {
 		return asUsage(err)
 	}
 	w := cmd.OutOrStdout()
-	chosen, missing, err := selectDeadLetters(ctx, d.store, d.org, f, w)
+	got, err := c.Choose(ctx, d.store, d.org, false)
+	deadletter.WriteChosen(w, got)
+	if err != nil {
+		return choiceError(err)
+	}
+	tally, err := retrier.Retry(ctx, got.DeadLetters, func(res deadletter.Result) { deadletter.WriteResult(w, res) })
 	if err != nil {
 		return err
 	}
-	if f.all && !f.includeParked {
-		all := len(chosen)
-		chosen = slices.DeleteFunc(chosen, func(dl replay.DeadLetter) bool { return dl.Parked })
-		if parked := all - len(chosen); parked > 0 {
-			fmt.Fprintf(w, "leaving %d parked dead letters alone (--include-parked retries them too)\n", parked)
-		}
-	}
-	tally, err := retrier.Retry(ctx, chosen, func(res deadletter.Result) { deadletter.WriteResult(w, res) })
-	if err != nil {
-		return err
-	}
-	return deadletter.WriteTally(w, d.org, len(chosen), tally, missing)
+	return deadletter.WriteTally(w, d.org, len(got.DeadLetters), tally, len(got.Missing))
 }

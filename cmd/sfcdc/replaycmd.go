@@ -2,19 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/sfcdc/sfcdc/checkpoint"
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/health"
-	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -113,16 +110,11 @@ func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
 
 // topic checks --topic against the configuration.
 func (t *replayTarget) topic(flag string, required bool) ([]string, error) {
-	if flag == "" {
-		if required {
-			return nil, usageError{fmt.Errorf("--topic is required; configured topics: %s", strings.Join(t.topics, ", "))}
-		}
-		return t.topics, nil
+	topics, err := checkpoint.PickTopic(t.topics, flag, required)
+	if err != nil {
+		return nil, usageError{err}
 	}
-	if !slices.Contains(t.topics, flag) {
-		return nil, usageError{fmt.Errorf("--topic %s is not configured; configured topics: %s", quote.Value(flag), strings.Join(t.topics, ", "))}
-	}
-	return []string{flag}, nil
+	return topics, nil
 }
 
 func runReplayShow(cmd *cobra.Command, f replayFlags) error {
@@ -139,28 +131,19 @@ func runReplayShow(cmd *cobra.Command, f replayFlags) error {
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "org %s, replay retention %s\n", t.org, health.ReplayRetention)
 	for _, topic := range topics {
-		line, err := describeCheckpoint(ctx, t.store, t.org, topic, time.Now())
+		d, err := checkpoint.Describe(ctx, t.store, t.org, topic, time.Now())
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "%s: %s\n", topic, line)
+		fmt.Fprintf(w, "%s: %s\n", topic, d)
 	}
 	return nil
 }
 
-// describeCheckpoint is one line about a topic's checkpoint.
-func describeCheckpoint(ctx context.Context, s replay.Store, org, topic string, now time.Time) (string, error) {
-	d, err := checkpoint.Describe(ctx, s, org, topic, now)
-	if err != nil {
-		return "", err
-	}
-	return d.String(), nil
-}
-
 func runReplaySet(cmd *cobra.Command, f replayFlags) error {
-	id, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(f.replayID, "0x"), "0X"))
-	if err != nil || len(id) == 0 {
-		return usageError{fmt.Errorf("--replay-id %s: want a non-empty replay ID in hex, as `sfcdc replay show` prints it", quote.Value(f.replayID))}
+	id, err := checkpoint.ParseReplayID(f.replayID)
+	if err != nil {
+		return usageError{err}
 	}
 	commit, err := parseFlagTime("--commit-time", f.commitTime)
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,7 +46,11 @@ func newSubscribeCommand() *cobra.Command {
 				return err
 			}
 			defer client.Close()
-			return printEvents(cmd, client.Subscribe(cmd.Context(), topic, start), limit)
+			sub := client.Subscribe(cmd.Context(), topic, start)
+			if err := pubsub.WriteEvents(cmd.OutOrStdout(), cmd.ErrOrStderr(), sub, limit); err != nil {
+				return err
+			}
+			return cmd.Context().Err()
 		},
 	}
 	cmd.Flags().StringVar(&topic, "topic", "", "topic to subscribe to, e.g. /data/CaseChangeEvent")
@@ -63,30 +66,4 @@ func parseStart(from string) (pubsub.Start, error) {
 		return start, usageError{fmt.Errorf("--from %s: want latest, earliest or a replay ID in hex (as printed in replay_id)", quote.Value(from))}
 	}
 	return start, nil
-}
-
-func printEvents(cmd *cobra.Command, sub *pubsub.Subscription, limit int) error {
-	defer sub.Stop()
-	out := json.NewEncoder(cmd.OutOrStdout())
-	out.SetEscapeHTML(false)
-	printed := 0
-	for m := range sub.Messages() {
-		switch {
-		case m.Poison != nil:
-			fmt.Fprintf(cmd.ErrOrStderr(), "skipped undecodable event %x: %v\n", m.Poison.ReplayID, m.Poison)
-		case m.Event != nil:
-			if err := out.Encode(pubsub.NewEventLine(m.Event)); err != nil {
-				return fmt.Errorf("write event: %w", err)
-			}
-			printed++
-		}
-		sub.Release(m)
-		if limit > 0 && printed >= limit {
-			return nil
-		}
-	}
-	if err := sub.Err(); err != nil {
-		return err
-	}
-	return cmd.Context().Err()
 }
