@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,45 +16,80 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
 }
 
-// descs are the metric families; collector.Describe announces all of them
-// so the registry checks names and labels once.
+// descs are the process-wide metric families; the per-topic ones are a
+// topicDescs (with or without the integration label).
 var (
-	descUp                = desc("up", "1 while the sfcdc process serves metrics.")
-	descEvents            = desc("events_total", "Change events received from the Pub/Sub API.", "topic")
-	descKeepalives        = desc("keepalives_total", "Keepalives (empty fetch responses) received.", "topic")
-	descReconnects        = desc("reconnects_total", "Subscribe streams re-opened after a failure.", "topic")
-	descOutstanding       = desc("outstanding_credits", "Events requested from the Pub/Sub API and not yet delivered.", "topic")
-	descComments          = desc("comments_total", "Comments by upload result: new, updated, unchanged (skipped or answered unchanged), deleted, failed.", "topic", "result")
-	descBillable          = desc("billable_units_total", "Comments CM bills for: created, or updated with changed text (new + updated).", "topic")
-	descDeadLetters       = desc("dead_letters_total", "Events or records dead-lettered.", "topic")
-	descFetchCalls        = desc("fetch_calls_total", "REST calls made to fetch full records for change events.", "topic")
-	descRecordsFetched    = desc("records_fetched_total", "Records fetched over REST for change events.", "topic")
-	descCheckpointAge     = desc("checkpoint_age_seconds", "Seconds since the checkpoint was last written.", "topic")
-	descReplayAge         = desc("replay_age_seconds", "Age of the checkpointed position (replay IDs expire after 72 h).", "topic")
-	descLag               = desc("lag_seconds", "How far processing is behind the stream: now minus the commit time of the last event received.", "topic")
-	descLastEvent         = desc("last_event_timestamp_seconds", "Unix time of the last event received.", "topic")
-	descLastKeepalive     = desc("last_keepalive_timestamp_seconds", "Unix time of the last keepalive received.", "topic")
-	descTopicState        = desc("topic_state", "1 for the topic's current state, 0 for the others.", "topic", "state")
-	descTopicReady        = desc("topic_ready", "1 when the topic counts as ready for /readyz.", "topic")
-	descRESTCalls         = desc("rest_calls_total", "Salesforce REST calls sent by the process (each counts against the daily API allocation).")
-	descTokenRequests     = desc("oauth_token_requests_total", "Requests to the Salesforce OAuth token endpoint (first session and refreshes).")
-	descAPIUsed           = desc("api_requests_used", "The org's API requests in the last 24 h, as the last Sforce-Limit-Info header reported.")
-	descAPIMax            = desc("api_requests_max", "The org's daily API request allocation, as the last Sforce-Limit-Info header reported.")
-	descAPIUsageRatio     = desc("api_usage_ratio", "api_requests_used / api_requests_max.")
-	allDescs              = []*prometheus.Desc{descUp, descEvents, descKeepalives, descReconnects, descOutstanding, descComments, descBillable, descDeadLetters, descFetchCalls, descRecordsFetched, descCheckpointAge, descReplayAge, descLag, descLastEvent, descLastKeepalive, descTopicState, descTopicReady, descRESTCalls, descTokenRequests, descAPIUsed, descAPIMax, descAPIUsageRatio}
+	descUp            = desc("up", "1 while the sfcdc process serves metrics.")
+	descRESTCalls     = desc("rest_calls_total", "Salesforce REST calls sent by the process (each counts against the daily API allocation).")
+	descTokenRequests = desc("oauth_token_requests_total", "Requests to the Salesforce OAuth token endpoint (first session and refreshes).")
+	descAPIUsed       = desc("api_requests_used", "The org's API requests in the last 24 h, as the last Sforce-Limit-Info header reported.")
+	descAPIMax        = desc("api_requests_max", "The org's daily API request allocation, as the last Sforce-Limit-Info header reported.")
+	descAPIUsageRatio = desc("api_usage_ratio", "api_requests_used / api_requests_max.")
+	processDescs      = []*prometheus.Desc{descUp, descRESTCalls, descTokenRequests, descAPIUsed, descAPIMax, descAPIUsageRatio}
+
 	commentResultsInOrder = []string{"new", "updated", "unchanged", "deleted", "failed"}
+	// byTopic labels the per-topic series of one integration (sfcdc run);
+	// byIntegration those of many (sfcdc serve), one series per
+	// integration and topic, so cardinality stays bounded by what the
+	// registry holds.
+	byTopic       = newTopicDescs("topic")
+	byIntegration = newTopicDescs("integration", "topic")
 )
+
+// topicDescs are the per-topic metric families, labelled by the topic and
+// whatever comes before it.
+type topicDescs struct {
+	events, keepalives, reconnects, outstanding, comments, billable, deadLetters, fetchCalls, recordsFetched,
+	checkpointAge, replayAge, lag, lastEvent, lastKeepalive, state, ready *prometheus.Desc
+}
+
+func newTopicDescs(labels ...string) topicDescs {
+	with := func(extra ...string) []string { return append(append([]string(nil), labels...), extra...) }
+	return topicDescs{
+		events:         desc("events_total", "Change events received from the Pub/Sub API.", labels...),
+		keepalives:     desc("keepalives_total", "Keepalives (empty fetch responses) received.", labels...),
+		reconnects:     desc("reconnects_total", "Subscribe streams re-opened after a failure.", labels...),
+		outstanding:    desc("outstanding_credits", "Events requested from the Pub/Sub API and not yet delivered.", labels...),
+		comments:       desc("comments_total", "Comments by upload result: new, updated, unchanged (skipped or answered unchanged), deleted, failed.", with("result")...),
+		billable:       desc("billable_units_total", "Comments CM bills for: created, or updated with changed text (new + updated).", labels...),
+		deadLetters:    desc("dead_letters_total", "Events or records dead-lettered.", labels...),
+		fetchCalls:     desc("fetch_calls_total", "REST calls made to fetch full records for change events.", labels...),
+		recordsFetched: desc("records_fetched_total", "Records fetched over REST for change events.", labels...),
+		checkpointAge:  desc("checkpoint_age_seconds", "Seconds since the checkpoint was last written.", labels...),
+		replayAge:      desc("replay_age_seconds", "Age of the checkpointed position (replay IDs expire after 72 h).", labels...),
+		lag:            desc("lag_seconds", "How far processing is behind the stream: now minus the commit time of the last event received.", labels...),
+		lastEvent:      desc("last_event_timestamp_seconds", "Unix time of the last event received.", labels...),
+		lastKeepalive:  desc("last_keepalive_timestamp_seconds", "Unix time of the last keepalive received.", labels...),
+		state:          desc("topic_state", "1 for the topic's current state, 0 for the others.", with("state")...),
+		ready:          desc("topic_ready", "1 when the topic counts as ready for /readyz.", labels...),
+	}
+}
+
+func (d topicDescs) all() []*prometheus.Desc {
+	return []*prometheus.Desc{d.events, d.keepalives, d.reconnects, d.outstanding, d.comments, d.billable, d.deadLetters, d.fetchCalls,
+		d.recordsFetched, d.checkpointAge, d.replayAge, d.lag, d.lastEvent, d.lastKeepalive, d.state, d.ready}
+}
 
 // collector turns the snapshot functions into metrics at each scrape.
 type collector struct {
-	topics  func() []figures.Topic
-	process func() Process
-	ready   *readiness
-	now     func() time.Time
+	topics       func() []figures.Topic
+	integrations func() []Integration // set: the per-topic series carry the integration label
+	process      func() Process
+	ready        *readiness
+	now          func() time.Time
+}
+
+// descs is the per-topic family set this collector serves: one label set
+// per name, as the registry demands.
+func (c *collector) descs() topicDescs {
+	if c.integrations != nil {
+		return byIntegration
+	}
+	return byTopic
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range allDescs {
+	for _, d := range append(processDescs, c.descs().all()...) {
 		ch <- d
 	}
 }
@@ -71,40 +107,55 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- gauge(descAPIUsageRatio, float64(p.APIRequestsUsed)/float64(p.APIRequestsMax))
 		}
 	}
-	for _, t := range uniqueTopics(c.topics()) {
-		c.collectTopic(ch, t, now)
+	if c.integrations == nil {
+		for _, t := range uniqueTopics(c.topics()) {
+			c.collectTopic(ch, byTopic, t, now, t.Topic)
+		}
+		return
+	}
+	seen := map[string]bool{}
+	for _, in := range c.integrations() {
+		if seen[in.Name] { // a repeated series would fail the whole scrape
+			continue
+		}
+		seen[in.Name] = true
+		for _, t := range uniqueTopics(in.Topics) {
+			c.collectTopic(ch, byIntegration, t, now, in.Name, t.Topic)
+		}
 	}
 }
 
-func (c *collector) collectTopic(ch chan<- prometheus.Metric, t figures.Topic, now time.Time) {
-	name := t.Topic
-	ch <- counter(descEvents, t.Events, name)
-	ch <- counter(descKeepalives, t.Keepalives, name)
-	ch <- counter(descReconnects, t.Reconnects, name)
-	ch <- gaugeInt(descOutstanding, t.OutstandingCredits, name)
+// collectTopic sends one topic's series; labels are its label values
+// (the topic last), which also key its readiness.
+func (c *collector) collectTopic(ch chan<- prometheus.Metric, d topicDescs, t figures.Topic, now time.Time, labels ...string) {
+	with := func(v string) []string { return append(labels[:len(labels):len(labels)], v) }
+	ch <- counter(d.events, t.Events, labels...)
+	ch <- counter(d.keepalives, t.Keepalives, labels...)
+	ch <- counter(d.reconnects, t.Reconnects, labels...)
+	ch <- gaugeInt(d.outstanding, t.OutstandingCredits, labels...)
 	for i, n := range []int64{t.CommentsNew, t.CommentsUpdated, t.CommentsUnchanged, t.CommentsDeleted, t.UploadFailures} {
-		ch <- counter(descComments, n, name, commentResultsInOrder[i])
+		ch <- counter(d.comments, n, with(commentResultsInOrder[i])...)
 	}
-	ch <- counter(descBillable, t.BillableUnits(), name)
-	ch <- counter(descDeadLetters, t.DeadLetters, name)
-	ch <- counter(descFetchCalls, t.FetchCalls, name)
-	ch <- counter(descRecordsFetched, t.RecordsFetched, name)
+	ch <- counter(d.billable, t.BillableUnits(), labels...)
+	ch <- counter(d.deadLetters, t.DeadLetters, labels...)
+	ch <- counter(d.fetchCalls, t.FetchCalls, labels...)
+	ch <- counter(d.recordsFetched, t.RecordsFetched, labels...)
 	// Ages and timestamps are absent while unknown: a 0 would read as
 	// "just now" or "1970".
 	if !t.LastCheckpointAt.IsZero() {
-		ch <- gauge(descCheckpointAge, now.Sub(t.LastCheckpointAt).Seconds(), name)
+		ch <- gauge(d.checkpointAge, now.Sub(t.LastCheckpointAt).Seconds(), labels...)
 	}
 	if age, known := t.ReplayAgeAt(now); known {
-		ch <- gauge(descReplayAge, age.Seconds(), name)
+		ch <- gauge(d.replayAge, age.Seconds(), labels...)
 	}
 	if t.Lag > 0 || !t.LastEventAt.IsZero() {
-		ch <- gauge(descLag, t.Lag.Seconds(), name)
+		ch <- gauge(d.lag, t.Lag.Seconds(), labels...)
 	}
 	if !t.LastEventAt.IsZero() {
-		ch <- gauge(descLastEvent, unixSeconds(t.LastEventAt), name)
+		ch <- gauge(d.lastEvent, unixSeconds(t.LastEventAt), labels...)
 	}
 	if !t.LastKeepaliveAt.IsZero() {
-		ch <- gauge(descLastKeepalive, unixSeconds(t.LastKeepaliveAt), name)
+		ch <- gauge(d.lastKeepalive, unixSeconds(t.LastKeepaliveAt), labels...)
 	}
 	state := t.State
 	if state == "" {
@@ -116,16 +167,16 @@ func (c *collector) collectTopic(ch chan<- prometheus.Metric, t figures.Topic, n
 		if s == state {
 			v, known = 1, true
 		}
-		ch <- gauge(descTopicState, v, name, string(s))
+		ch <- gauge(d.state, v, with(string(s))...)
 	}
 	if !known { // a state added after this list; still one series per topic
-		ch <- gauge(descTopicState, 1, name, string(state))
+		ch <- gauge(d.state, 1, with(string(state))...)
 	}
 	ready := 0.0
-	if c.ready.check(t, now) == "" {
+	if c.ready.check(strings.Join(labels, " "), t, now) == "" {
 		ready = 1
 	}
-	ch <- gauge(descTopicReady, ready, name)
+	ch <- gauge(d.ready, ready, labels...)
 }
 
 // uniqueTopics drops repeated topic names (keeping the first): a repeated

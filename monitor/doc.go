@@ -10,7 +10,9 @@
 // Readiness (/readyz and sfcdc_topic_ready) is health.Judge's verdict, the
 // same `sfcdc status` shows. Label
 // values are bounded: topic, a fixed set of states and comment results,
-// never a record or comment ID.
+// and, in a process that runs many integrations (Config.Integrations), the
+// integration's name: one value per integration the process runs, never a
+// record or comment ID.
 //
 // The server is one goroutine owned by Server: Start launches it, Close
 // shuts it down and waits for it. The package does not import pipeline:

@@ -21,16 +21,17 @@ type readiness struct {
 	policy health.Policy
 
 	mu        sync.Mutex
-	streaming map[string]time.Time // topic → first seen streaming (this stretch)
+	streaming map[string]time.Time // topic (key) → first seen streaming (this stretch)
 }
 
 func newReadiness(window time.Duration) *readiness {
 	return &readiness{policy: health.Policy{ReadyWindow: window}, streaming: map[string]time.Time{}}
 }
 
-// check returns "" when t is ready, otherwise why not.
-func (r *readiness) check(t figures.Topic, now time.Time) string {
-	since := r.observe(t, now)
+// check returns "" when t is ready, otherwise why not; key names the topic
+// among all this process serves (its name, or integration and name).
+func (r *readiness) check(key string, t figures.Topic, now time.Time) string {
+	since := r.observe(key, t, now)
 	if t.StateSince.IsZero() {
 		t.StateSince = since
 	}
@@ -39,17 +40,17 @@ func (r *readiness) check(t figures.Topic, now time.Time) string {
 
 // observe records the start of a streaming stretch and returns it (zero
 // when t is not streaming).
-func (r *readiness) observe(t figures.Topic, now time.Time) time.Time {
+func (r *readiness) observe(key string, t figures.Topic, now time.Time) time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t.State != figures.StateStreaming {
-		delete(r.streaming, t.Topic)
+		delete(r.streaming, key)
 		return time.Time{}
 	}
-	since, ok := r.streaming[t.Topic]
+	since, ok := r.streaming[key]
 	if !ok {
 		since = now
-		r.streaming[t.Topic] = since
+		r.streaming[key] = since
 	}
 	return since
 }

@@ -36,15 +36,37 @@ type Config struct {
 	Topics func() []figures.Topic
 	// Process returns the process-wide figures, likewise. Nil: zeros.
 	Process func() Process
+	// Integrations, for a process running many integrations (sfcdc
+	// serve), returns each one's topics, called like Topics; set, the
+	// per-topic series carry an integration label before topic, and
+	// Topics must be nil (one label set per metric name).
+	Integrations func() []Integration
+	// Collectors are more metrics of the process (sfcdc serve's counts of
+	// integrations), registered beside the sfcdc ones.
+	Collectors []prometheus.Collector
+	// Ready, when set, answers /readyz instead of the topics' readiness:
+	// ready, or the lines saying why not (sfcdc serve: every enabled
+	// integration's units owned).
+	Ready func(ctx context.Context) (ready bool, why []string, err error)
 	// Logger receives the server's own errors. Nil: discarded.
 	Logger *slog.Logger
 	// Now is the clock. Nil: time.Now.
 	Now func() time.Time
 }
 
+// Integration is the topics of one integration of a process that runs
+// many; Name is its label value.
+type Integration struct {
+	Name   string
+	Topics []figures.Topic
+}
+
 // Validate names each bad setting and its fix.
 func (c Config) Validate() error {
 	var err error
+	if c.Integrations != nil && c.Topics != nil {
+		err = errors.New("monitor: Topics and Integrations exclude each other (the per-topic series have one label set)")
+	}
 	if c.ReadyWindow < 0 {
 		err = errors.Join(err, fmt.Errorf("ready_window: %s is negative; use 0 for the default %s", c.ReadyWindow, DefaultReadyWindow))
 	}
@@ -97,8 +119,13 @@ func Start(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, ready: newReadiness(cfg.ReadyWindow), done: make(chan struct{})}
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(&collector{topics: cfg.Topics, process: cfg.Process, ready: s.ready, now: cfg.Now}); err != nil {
+	if err := reg.Register(&collector{topics: cfg.Topics, integrations: cfg.Integrations, process: cfg.Process, ready: s.ready, now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("register the sfcdc metrics: %w", err)
+	}
+	for _, c := range cfg.Collectors {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register the sfcdc metrics: %w", err)
+		}
 	}
 	// The Go runtime and process metrics (memory, goroutines, open files)
 	// are the first thing to look at when the daemon misbehaves.
@@ -154,12 +181,16 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 
 // readyz is 200 when every topic is ready and 503 otherwise, with one line
 // per topic saying whether it is ready and, if not, why.
-func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		s.readyzBy(w, r)
+		return
+	}
 	now := s.cfg.Now()
 	var b strings.Builder
 	notReady := 0
 	for _, t := range uniqueTopics(s.cfg.Topics()) {
-		if why := s.ready.check(t, now); why != "" {
+		if why := s.ready.check(t.Topic, t, now); why != "" {
 			notReady++
 			fmt.Fprintf(&b, "%s: not ready: %s\n", t.Topic, why)
 		} else {
@@ -174,4 +205,23 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	fmt.Fprintf(w, "ready\n%s", b.String())
+}
+
+// readyzBy answers /readyz from Config.Ready: 200 "ready", or 503 with
+// each reason on a line (also when Ready cannot tell: the store is out of
+// reach).
+func (s *Server) readyzBy(w http.ResponseWriter, r *http.Request) {
+	ready, why, err := s.cfg.Ready(r.Context())
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	switch {
+	case err != nil:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "not ready: %v\n", err)
+	case !ready:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "not ready: %d\n%s\n", len(why), strings.Join(why, "\n"))
+	default:
+		fmt.Fprintln(w, "ready")
+	}
 }

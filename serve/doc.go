@@ -16,6 +16,13 @@
 // (ReportStore) every few seconds, so `sfcdc integrations list` shows every
 // unit and the instance holding it.
 //
+// Serve also serves the instance's monitoring (Settings.Listen): /metrics
+// carries the per-topic series of exactly the integrations running here,
+// each labelled with its name (one label value per integration, gone when
+// it stops here), plus the deployment's integrations by state and the
+// units held here; /readyz is ready when every unit of every enabled
+// integration has a holder.
+//
 // Leases stay the safety net: the runner takes each topic's lease before
 // it writes, so two instances that briefly disagree on the live set never
 // both write a checkpoint.

@@ -31,6 +31,9 @@ type EngineRunner struct {
 	// StateEvery is how often the run's state is read from the engine's
 	// figures. Zero: 1 s.
 	StateEvery time.Duration
+	// Figures, when set, holds each running integration's figures for
+	// /metrics.
+	Figures *Figures
 }
 
 // Run implements Runner.
@@ -65,6 +68,7 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 		return err
 	}
 	defer eng.Close()
+	defer r.Figures.watch(in.Name(), eng)()
 	report(State{Name: StateStarting})
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()

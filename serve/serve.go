@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/sfcdc/sfcdc/membership"
 	"github.com/sfcdc/sfcdc/registry"
@@ -22,6 +23,9 @@ type Deps struct {
 	// Started, when set, is called once this instance has joined, with
 	// its scheduler (for the monitoring endpoints and tests).
 	Started func(*Scheduler)
+	// Listening, when set, is called with the monitoring server's address
+	// once it listens (Settings.Listen may ask for port 0).
+	Listening func(addr string)
 }
 
 // Serve joins the deployment and runs this instance's share of the
@@ -33,6 +37,23 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	instance := s.InstanceName()
+	reg := registry.New(deps.Store, deps.Keys)
+	figs := &Figures{}
+	var running atomic.Pointer[Scheduler]
+	// Listening first: a configured address that is busy fails before this
+	// instance takes any unit. The server outlives the integrations, so
+	// /healthz answers while they drain.
+	mon, err := startMonitor(s, reg, deps.Store, figs, &running, log)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer mon.Shutdown(log)
+	if mon != nil {
+		log.Info("serving /metrics, /healthz and /readyz", "listen", mon.Addr())
+		if deps.Listening != nil {
+			deps.Listening(mon.Addr())
+		}
+	}
 	m, err := membership.Join(ctx, membership.Config{Instance: instance, TTL: s.ttl(), Store: deps.Store, Logger: log})
 	if err != nil {
 		return err
@@ -40,13 +61,14 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 	pools := &Pools{}
 	defer pools.Close()
 	sched, err := New(Config{
-		Registry: registry.New(deps.Store, deps.Keys), Members: m, Reports: deps.Store, Logger: log,
-		Runner:       EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools},
+		Registry: reg, Members: m, Reports: deps.Store, Logger: log,
+		Runner:       EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools, Figures: figs},
 		PollInterval: s.PollInterval, DisableAfter: s.DisableAfter,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	running.Store(sched)
 	log.Info("serving the registry's integrations", "instance", instance)
 	if deps.Started != nil {
 		deps.Started(sched)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/membership"
+	"github.com/sfcdc/sfcdc/monitor"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 )
@@ -25,6 +26,11 @@ type Settings struct {
 	// DisableAfter is how long an integration may keep failing before it
 	// is disabled (reason quota or sync_error). Zero: 1 h.
 	DisableAfter time.Duration `yaml:"disable_after"`
+	// Listen is where /metrics, /healthz and /readyz are served: host:port,
+	// or off. Zero: 127.0.0.1:9464, and that address being busy (another
+	// instance on this host) only costs this one its endpoints, with a
+	// warning; a configured address being busy fails Serve.
+	Listen string `yaml:"listen"`
 	// SecretKeyFile holds the keyring that seals the integrations' secrets
 	// (or set SFCDC_SECRET_KEY): the same on every instance.
 	SecretKeyFile string `yaml:"secret_key_file"`
@@ -45,6 +51,9 @@ func (s Settings) Problems() []string {
 	}
 	if s.LeaseTTL > 0 && s.LeaseTTL < time.Second {
 		out = append(out, fmt.Sprintf("lease_ttl: %s is under 1s: instances would drop out at every slow heartbeat; use 5s or more", s.LeaseTTL))
+	}
+	if err := (monitor.Settings{Listen: s.Listen}).Validate(); err != nil {
+		out = append(out, err.Error())
 	}
 	if s.SecretKeyFile != "" {
 		if _, err := os.Stat(s.SecretKeyFile); err != nil {

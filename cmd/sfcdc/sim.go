@@ -26,9 +26,11 @@ func newSimCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Run a simulated Salesforce org (Pub/Sub API with change events) on loopback",
-		Long: "Starts a simulated Salesforce org and a simulated Communications Mining (CM) API on loopback and\n" +
-			"prints one JSON line with their endpoints and demo credentials, then generates support traffic\n" +
-			"until interrupted. The credentials are for this throwaway org only. The line's fields:\n" +
+		Long: "Starts a simulated Salesforce org (or --orgs of them) and a simulated Communications Mining (CM) API\n" +
+			"on loopback and prints one JSON line with their endpoints and demo credentials, then generates\n" +
+			"support traffic until interrupted. The credentials are for these throwaway orgs only. The line's\n" +
+			"top-level keys describe the first org; orgs lists every org's tenant_id, instance_url, access_token,\n" +
+			"client_id, client_secret and username. The line's fields:\n" +
 			bannerFieldList() + "\n\n" +
 			"The org's REST API reads (query, sObject retrieve, sObject Collections) and writes records:\n" +
 			"POST .../sobjects/<Object>/ creates, PATCH .../sobjects/<Object>/<Id> updates, DELETE deletes,\n" +
@@ -53,8 +55,9 @@ func bindSimFlags(fl *pflag.FlagSet, f *simFlags) {
 	fl.StringVar(&f.CAFile, "ca-file", "", "where to write the generated CA certificate (default: a temporary file)")
 	fl.BoolVar(&f.Insecure, "insecure", false, "serve plaintext instead of TLS; --pubsub-addr and --rest-addr must then be loopback addresses")
 	fl.Uint64Var(&f.Seed, "seed", 1, "seed of the org's IDs and of the generated traffic")
-	fl.Float64Var(&f.Rate, "rate", 10, "generated events per second until interrupted; 0 turns the generator off unless --events is set")
-	fl.IntVar(&f.Events, "events", 0, "generate exactly this many events as fast as possible, then stop generating; overrides --rate (--rate 0 --events N still generates N)")
+	fl.IntVar(&f.Orgs, "orgs", 1, fmt.Sprintf("simulated orgs (1 to %d), each with its own tenant, instance URL, session, connected app and user, all behind the one Pub/Sub endpoint and login host; the banner's orgs lists them", simrun.MaxOrgs))
+	fl.Float64Var(&f.Rate, "rate", 10, "generated events per second in each org until interrupted; 0 turns the generator off unless --events is set")
+	fl.IntVar(&f.Events, "events", 0, "generate exactly this many events in each org as fast as possible, then stop generating; overrides --rate (--rate 0 --events N still generates N)")
 	fl.DurationVar(&f.Keepalive, "keepalive", sfsim.DefaultKeepalive, "longest silence on an idle stream before a keepalive")
 	fl.IntVar(&f.RetainEvents, "retain-events", defaultSimRetainEvents, "keep the newest N change events (older ones expire as after Salesforce's 72 hours, and the generator's cold records leave the org with them), so memory stays flat; 0 keeps everything for 72 hours")
 	fl.IntVar(&f.faults.EndStreamAfterEvents, "fault-end-stream-after", 0, "end each stream with UNAVAILABLE after N events")

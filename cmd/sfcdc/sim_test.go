@@ -51,8 +51,15 @@ func simCommandEnv() []string { return append(os.Environ(), "GOGC=100") }
 // generated its --events, and connects a client the way its banner says.
 func startSimCLI(t *testing.T, events int, args ...string) *simCLI {
 	t.Helper()
+	return startSimCLIOrgs(t, events, 1, args...)
+}
+
+// startSimCLIOrgs is startSimCLI with --orgs orgs: it waits for --events in
+// each org.
+func startSimCLIOrgs(t *testing.T, events, orgs int, args ...string) *simCLI {
+	t.Helper()
 	args = append([]string{"sim", "--pubsub-addr", "127.0.0.1:0", "--ca-file", filepath.Join(t.TempDir(), "ca.pem"),
-		"--seed", "4", "--rate", "0", "--events", fmt.Sprint(events)}, args...)
+		"--seed", "4", "--rate", "0", "--events", fmt.Sprint(events), "--orgs", fmt.Sprint(orgs)}, args...)
 	s := &simCLI{cmd: startInProcess(t, simCommandEnv(), args...)}
 	line, ok := s.cmd.stdout.awaitLine(func(string) bool { return true })
 	if !ok {
@@ -61,7 +68,7 @@ func startSimCLI(t *testing.T, events int, args ...string) *simCLI {
 	if err := json.Unmarshal([]byte(line), &s.banner); err != nil {
 		t.Fatalf("the first line is not the banner: %v: %q", err, line)
 	}
-	s.awaitStderr(t, fmt.Sprintf("generated %d events", events))
+	s.awaitStderr(t, fmt.Sprintf("generated %d events", events*orgs))
 	creds := insecure.NewCredentials()
 	if !s.banner.Insecure {
 		var err error
@@ -577,5 +584,46 @@ func TestSimHelpListsEveryBannerField(t *testing.T) {
 	}
 	if len(fields) < 15 {
 		t.Errorf("the banner has %d fields; want at least the 15 the README lists", len(fields))
+	}
+}
+
+// `sfcdc sim --orgs 3`: the banner lists three orgs, the first being the
+// one its top keys describe, and each org's stream, reached through the one
+// Pub/Sub endpoint with that org's own keys, holds --events events of its
+// own (--events is per org).
+func TestSimOrgsServesEveryOrgBehindTheOneEndpoint(t *testing.T) {
+	t.Parallel()
+	const events = 6
+	s := startSimCLIOrgs(t, events, 3, "--insecure", "--keepalive", "100ms")
+	b := s.banner
+	if len(b.Orgs) != 3 || b.Orgs[0].TenantID != b.TenantID || b.Orgs[0].AccessToken != b.AccessToken {
+		t.Fatalf("banner orgs %d, first %s; want 3, the first being the top keys' %s", len(b.Orgs), b.Orgs[0].TenantID, b.TenantID)
+	}
+	tenants := map[string]bool{}
+	for i, org := range b.Orgs {
+		tenants[org.TenantID] = true
+		if org.ClientID == "" || org.ClientSecret == "" || org.Username == "" || org.InstanceURL == "" {
+			t.Errorf("org %d lacks its connected app, user or instance: %+v", i+1, org.TenantID)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		ctx = metadata.AppendToOutgoingContext(ctx, "accesstoken", org.AccessToken, "instanceurl", org.InstanceURL, "tenantid", org.TenantID)
+		got, _, err := readUntilEnd(s.subscribeAll(t, ctx, 100), true)
+		if err != nil || got != events {
+			t.Errorf("org %d's stream held %d events (%v); want its own %d", i+1, got, err, events)
+		}
+	}
+	if len(tenants) != 3 {
+		t.Fatalf("tenants %v; want three distinct orgs", tenants)
+	}
+
+	for _, n := range []string{"0", "5001"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var stdout, stderr syncBuffer
+		code := execute(ctx, envOf(simCommandEnv()), []string{"sim", "--insecure", "--pubsub-addr", "127.0.0.1:0", "--orgs", n}, &stdout, &stderr)
+		if code != exitUsage || stdout.String() != "" || !strings.Contains(stderr.String(), "--orgs "+n+": want 1 to 5000") {
+			t.Errorf("--orgs %s: exit %d, %d bytes of output, %q; want exit %d naming --orgs and its range", n, code, len(stdout.String()), stderr.String(), exitUsage)
+		}
 	}
 }

@@ -10,9 +10,15 @@ import (
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
 
+// MaxOrgs is the most orgs `sfcdc sim --orgs` starts: the issue's
+// benchmark needs 1,000, and each org holds a loopback address, its
+// catalogue and its bus, so far more would only exhaust the machine.
+const MaxOrgs = 5000
+
 // Check refuses settings that cannot work, before anything starts. Each
 // message names the `sfcdc sim` flag of the setting to fix; every error
-// matches ErrConfig.
+// matches ErrConfig. Unlike Start, which takes Orgs 0 as one org, Check
+// wants Orgs as the flag gives it: 1 to MaxOrgs.
 func (c Config) Check() error {
 	cf := c.CMFault
 	switch {
@@ -24,6 +30,8 @@ func (c Config) Check() error {
 		}
 	}
 	switch {
+	case c.Orgs < 1 || c.Orgs > MaxOrgs:
+		return configError(fmt.Sprintf("--orgs %d: want 1 to %d simulated orgs", c.Orgs, MaxOrgs))
 	case c.DailyAPILimit <= 0:
 		return configError(fmt.Sprintf("--daily-api-limit %d: want a positive number of calls", c.DailyAPILimit))
 	case cf.Status != 0 && (cf.Status < 400 || cf.Status > 599):

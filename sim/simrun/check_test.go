@@ -12,7 +12,7 @@ import (
 
 // goodConfig is what `sfcdc sim` starts with its flags' defaults.
 func goodConfig() Config {
-	return Config{PubSubAddr: "127.0.0.1:7443", RESTAddr: "127.0.0.1:0", Rate: 10, DailyAPILimit: 15000,
+	return Config{Orgs: 1, PubSubAddr: "127.0.0.1:7443", RESTAddr: "127.0.0.1:0", Rate: 10, DailyAPILimit: 15000,
 		SeedObject: "EmailMessage", CMSource: "sfcdc/salesforce", CMFault: CMFault{Endpoint: string(commsmining.EndpointSync)}}
 }
 
@@ -26,6 +26,8 @@ func TestCheckRefusesEachSettingThatCannotWorkNamingItsFlag(t *testing.T) {
 			c.Insecure, c.PubSubAddr = true, "0.0.0.0:7443"
 		},
 		"--daily-api-limit":              func(c *Config) { c.DailyAPILimit = 0 },
+		"--orgs 0: want 1 to 5000":       func(c *Config) { c.Orgs = 0 },
+		"--orgs 5001: want 1 to 5000":    func(c *Config) { c.Orgs = MaxOrgs + 1 },
 		"--cm-fault-status 200":          func(c *Config) { c.CMFault.Status = 200 },
 		"--cm-fault-retry-after needs":   func(c *Config) { c.CMFault.RetryAfter = "5" },
 		"--cm-fault-accept-then-timeout": func(c *Config) { c.CMFault.Status, c.CMFault.AcceptThenTimeout = 503, true },
