@@ -48,7 +48,9 @@ type Config struct {
 	// checkpoint back for a whole sync linger.
 	DeleteLinger time.Duration `yaml:"delete_linger"`
 	// RequestTimeout bounds one request. Zero: 2 min (large syncs are slow;
-	// CM's own client allows 240 s).
+	// CM's own client allows 240 s). A sync of several comments that
+	// outlasts it halves the comments per sync rather than being retried
+	// whole (see the package documentation).
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// SlowRequestAfter is how long a request may wait for its answer
 	// before a warning says so (once per request: its kind, comment count

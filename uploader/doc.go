@@ -52,6 +52,15 @@
 //   - A request still waiting for its answer after SlowRequestAfter (30 s)
 //     is logged once, as a warning naming its kind and comment count,
 //     long before RequestTimeout (2 min) ends it and it is retried.
+//   - A real CM takes longer over a sync the more comments it carries. A
+//     sync of several comments that outlasts RequestTimeout is therefore
+//     not retried whole (it would time out again, for ever, making CM read
+//     them all each time): it halves the comments per sync (an atomic cap,
+//     batchcap.go, at first MaxBatchComments), and its comments and every
+//     later batch go in syncs within the cap; each sync accepted at the cap
+//     grows it back by an eighth. Comments CM applied before the timeout
+//     come back unchanged, not billed. A single comment that times out is
+//     retried like any transient failure.
 //   - The API token is a Secret: it never appears in errors, logs or
 //     formatted values.
 //

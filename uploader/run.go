@@ -155,7 +155,7 @@ func (b *batcher[T]) drain(first Item[T]) []Item[T] {
 // full reports whether a queue holds a whole request; intake pauses then.
 func (b *batcher[T]) full() bool {
 	cfg := &b.u.cfg
-	return b.syncs.live >= cfg.MaxBatchComments || b.syncs.bytes >= cfg.MaxBatchBytes ||
+	return b.syncs.live >= b.u.syncCap.get() || b.syncs.bytes >= cfg.MaxBatchBytes ||
 		b.deletes.live >= cfg.MaxDeleteIDs || b.deletes.bytes >= maxDeleteQueryBytes
 }
 
@@ -388,7 +388,7 @@ func (b *batcher[T]) dispatch(now time.Time) {
 	for b.free > 0 {
 		switch {
 		case b.ready(b.syncs, now):
-			b.start(b.syncs.cut(cfg.MaxBatchComments, cfg.MaxBatchBytes), b.u.syncOps)
+			b.start(b.syncs.cut(b.u.syncCap.get(), cfg.MaxBatchBytes), b.u.syncOps)
 		case b.ready(b.deletes, now):
 			b.start(b.deletes.cut(cfg.MaxDeleteIDs, maxDeleteQueryBytes), b.u.deleteOps)
 		default:

@@ -33,16 +33,55 @@ func (u *Uploader[T]) syncOps(env *sendEnv[T], ops []*op[T]) {
 		if len(ops) == 0 {
 			return nil // every comment is to be deleted instead
 		}
+		if len(ops) > u.syncCap.get() { // another sync timed out since this one was cut
+			return &overCapError{comments: len(ops)}
+		}
 		u.counters.syncRequests.Add(1)
 		var err error
 		counts, err = u.client.sync(ctx, body, len(ops))
+		if err != nil && len(ops) > 1 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// Sent whole again it would time out again: CM takes longer
+			// the more comments a sync carries.
+			return &overCapError{comments: len(ops), timedOut: err}
+		}
 		return err
 	})
+	var over *overCapError
+	if errors.As(err, &over) {
+		u.resendWithinCap(env, ops, over)
+		return
+	}
 	if err == nil {
+		u.syncCap.grow(len(ops))
 		u.synced(env.ctx, ops, counts)
 		return
 	}
 	u.settle(env, ops, err, u.syncOps)
+}
+
+// resendWithinCap sends the comments of a sync that timed out (halving
+// the cap first) or was over the cap, in syncs of at most the cap, one
+// after another on this sender's goroutine: a slow CM gains nothing from
+// more requests at once. Comments CM applied before the timeout come back
+// unchanged and are not billed again.
+func (u *Uploader[T]) resendWithinCap(env *sendEnv[T], ops []*op[T], over *overCapError) {
+	if over.timedOut != nil {
+		most := u.syncCap.shrink(len(ops))
+		u.counters.shrinks.Add(1)
+		u.log.Warn("CM sync outlasted request_timeout; sending fewer comments per sync",
+			"comments", len(ops), "max_comments", most, "request_timeout", u.cfg.RequestTimeout)
+	}
+	for len(ops) > 0 {
+		if env.waitCtx.Err() != nil { // stopping: no new request starts
+			for _, o := range ops {
+				u.deliver(o, fmt.Errorf("%w: %v", ErrStopped, over))
+			}
+			return
+		}
+		n := min(len(ops), u.syncCap.get())
+		u.syncOps(env, ops[:n])
+		ops = ops[n:]
+	}
 }
 
 // forgetStaleHashes removes, before CM changes them, the stored hashes of

@@ -22,6 +22,9 @@ type Stats struct {
 	// Retries counts waits before a retry; Splits counts batches split to
 	// isolate refused comments.
 	Retries, Splits int64
+	// Shrinks counts syncs of several comments that outlasted
+	// RequestTimeout, each of which halved the comments per sync.
+	Shrinks int64
 	// New, Updated and Unchanged add up CM's sync answers.
 	New, Updated, Unchanged int64
 	// Creates, TextUpdates and MetadataUpdates count delivered comments by
@@ -34,7 +37,7 @@ type Stats struct {
 
 type counters struct {
 	submitted, skipped, delivered, deleted, deadLettered, notDelivered atomic.Int64
-	syncRequests, deleteRequests, retries, splits                      atomic.Int64
+	syncRequests, deleteRequests, retries, splits, shrinks             atomic.Int64
 	cmNew, cmUpdated, cmUnchanged                                      atomic.Int64
 	creates, textUpdates, metadataUpdates, billable                    atomic.Int64
 }
@@ -46,7 +49,7 @@ func (u *Uploader[T]) Stats() Stats {
 		Submitted: c.submitted.Load(), Skipped: c.skipped.Load(), Delivered: c.delivered.Load(),
 		Deleted: c.deleted.Load(), DeadLettered: c.deadLettered.Load(), NotDelivered: c.notDelivered.Load(),
 		SyncRequests: c.syncRequests.Load(), DeleteRequests: c.deleteRequests.Load(),
-		Retries: c.retries.Load(), Splits: c.splits.Load(),
+		Retries: c.retries.Load(), Splits: c.splits.Load(), Shrinks: c.shrinks.Load(),
 		New: c.cmNew.Load(), Updated: c.cmUpdated.Load(), Unchanged: c.cmUnchanged.Load(),
 		Creates: c.creates.Load(), TextUpdates: c.textUpdates.Load(), MetadataUpdates: c.metadataUpdates.Load(),
 		BillableUnits: c.billable.Load(),

@@ -90,6 +90,7 @@ type Uploader[T any] struct {
 	report     func(Outcome[T])
 	log        *slog.Logger
 	retry      retry.Policy // waits between attempts; no attempt or time bound
+	syncCap    *batchCap    // comments per sync now; shrinks on timeouts (batchcap.go)
 
 	intake   chan Item[T]
 	wake     chan struct{} // Flush wakes the batcher so lingering batches leave
@@ -115,7 +116,7 @@ func New[T any](cfg Config, opts Options[T]) (*Uploader[T], error) {
 		cfg: cfg, hashes: opts.Hashes, report: opts.Report, log: opts.Logger,
 		retry:  retry.Policy{Initial: cfg.InitialBackoff, Max: cfg.MaxBackoff, MaxRetryAfter: cfg.MaxRetryAfter, Sleep: opts.Sleep},
 		intake: make(chan Item[T], cfg.MaxBatchComments), wake: make(chan struct{}, 1),
-		stopping: make(chan struct{}), waiting: newWaiting[T](),
+		stopping: make(chan struct{}), waiting: newWaiting[T](), syncCap: newBatchCap(cfg.MaxBatchComments),
 	}
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)

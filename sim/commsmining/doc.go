@@ -24,7 +24,9 @@
 // Every request needs "Authorization: Bearer <token>". Faults (status codes
 // with or without Retry-After, slow answers, accept-then-time-out) are
 // queued per endpoint with InjectFault and consumed in order, so each test
-// configures its own. Stats counts requests, comments, outcomes and units,
+// configures its own; Options.SyncTimePerComment makes every sync take time
+// in proportion to its comments, as a real CM does (applied first, answered
+// after). Stats counts requests, comments, outcomes and units,
 // in all and per source (Stats.Sources, SourceStats), so many integrations
 // writing each to its own source are told apart; a missing source answers
 // 404 with CM's error envelope;

@@ -169,6 +169,11 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, quotaStatus, refusal)
 		return
 	}
+	if d := s.opts.SyncTimePerComment; d > 0 {
+		if err := s.wait(r, time.Duration(len(batch))*d); err != nil {
+			return // the client gave up (or the server is closing); the comments stay applied
+		}
+	}
 	writeJSON(w, http.StatusOK, okEnvelope(map[string]any{"new": res.New, "updated": res.Updated, "unchanged": res.Unchanged}))
 }
 

@@ -53,6 +53,12 @@ type Options struct {
 	// (see leandecode.go), unless RejectUnknownFields is set; the answers
 	// to valid and invalid requests are those of the full mode.
 	Lean bool
+	// SyncTimePerComment makes a sync take this long per comment it
+	// carries, as a real CM does (its documentation warns that large sync
+	// requests are slow): the comments are applied, then the answer is held
+	// for their time, so a client that gives up first finds them stored.
+	// Zero: answered at once.
+	SyncTimePerComment time.Duration
 	// Now is the clock. Zero: time.Now.
 	Now func() time.Time
 	// Logger receives one line per request at debug level. Zero: discard.
