@@ -36,10 +36,10 @@ func (s *restService) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.app.AutoApprove {
-		redirectWithCode(w, r, req, s.grants.newCode(req))
+		redirectWithCode(w, r, req, s.login.newCode(req))
 		return
 	}
-	s.writeApprovalPage(w, req, s.grants.pend(req))
+	s.writeApprovalPage(w, req, s.login.pend(req))
 }
 
 // decide serves the approval form's POST: Allow issues a code, Deny sends
@@ -49,7 +49,7 @@ func (s *restService) decide(w http.ResponseWriter, r *http.Request) {
 		writeErrorPage(w, "invalid_request", "malformed form")
 		return
 	}
-	req, ok := s.grants.takePending(r.PostForm.Get("request"))
+	req, ok := s.login.takePending(r.PostForm.Get("request"))
 	if !ok {
 		writeErrorPage(w, "invalid_request", "this approval request expired or was already answered; start the login again")
 		return
@@ -58,7 +58,7 @@ func (s *restService) decide(w http.ResponseWriter, r *http.Request) {
 		redirectWithError(w, r, req, "access_denied", "end-user denied authorization")
 		return
 	}
-	redirectWithCode(w, r, req, s.grants.newCode(req))
+	redirectWithCode(w, r, req, s.login.newCode(req))
 }
 
 func redirectWithCode(w http.ResponseWriter, r *http.Request, req authRequest, code string) {

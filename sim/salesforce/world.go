@@ -52,6 +52,7 @@ type World struct {
 	LoginURL string
 
 	rest    *RESTServer
+	login   *grantStore
 	byIP    map[netip.Addr]*Sim
 	byApp   map[string]*Sim // by connected app client ID
 	byID    map[string]*Sim // by 15- and 18-character org ID
@@ -93,7 +94,7 @@ func StartWorld(cfg WorldConfig) (_ *World, err error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &World{byIP: map[netip.Addr]*Sim{}, byApp: map[string]*Sim{}, byID: map[string]*Sim{}}
+	w := &World{byIP: map[netip.Addr]*Sim{}, byApp: map[string]*Sim{}, byID: map[string]*Sim{}, login: newGrantStore(cfg.Clock)}
 	defer func() {
 		if err != nil {
 			w.Close()
@@ -126,7 +127,7 @@ func StartWorld(cfg WorldConfig) (_ *World, err error) {
 			restCfg.App = ConnectedApp{}
 		}
 		instanceURL := scheme + "://" + net.JoinHostPort(worldOrgIP(i).String(), boundPort)
-		s, err := newWorldOrg(orgCfg, restCfg, cfg.Clock, cfg.Retention, instanceURL)
+		s, err := newWorldOrg(orgCfg, restCfg, cfg.Clock, cfg.Retention, instanceURL, w.login)
 		if err != nil {
 			_ = lis.Close()
 			return nil, fmt.Errorf("start simulated world: org %d: %w", i+1, err)
@@ -155,14 +156,14 @@ func StartWorld(cfg WorldConfig) (_ *World, err error) {
 
 // newWorldOrg builds one org of a World: its records, bus, sessions,
 // faults and REST handlers, no endpoint and no goroutine.
-func newWorldOrg(orgCfg Config, restCfg RESTConfig, clock Clock, retention time.Duration, instanceURL string) (*Sim, error) {
+func newWorldOrg(orgCfg Config, restCfg RESTConfig, clock Clock, retention time.Duration, instanceURL string, login *grantStore) (*Sim, error) {
 	bus := NewBus(clock, retention)
 	org, err := NewOrg(orgCfg, clock, bus)
 	if err != nil {
 		return nil, err
 	}
 	s := &Sim{Org: org, Bus: bus, Tokens: NewTokens(clock, org.ID()), Faults: &Faults{}, RESTFaults: &RESTFaults{}, InstanceURL: instanceURL, view: true}
-	svc, err := newRESTService(org, s.Tokens, s.RESTFaults, restCfg, instanceURL)
+	svc, err := newRESTService(org, s.Tokens, s.RESTFaults, restCfg, instanceURL, login)
 	if err != nil {
 		return nil, err
 	}
@@ -249,6 +250,10 @@ func (w *World) loginTarget(rw http.ResponseWriter, r *http.Request) (_ *Sim, ok
 	}
 	return s, true
 }
+
+// OAuthCounts returns what the login service did for every org's
+// connected app (one org's: Orgs[i].REST.OAuthCounts).
+func (w *World) OAuthCounts() OAuthCounts { return w.login.oauthCounts("") }
 
 // Close stops the shared endpoints and removes the CA file the World
 // generated.
