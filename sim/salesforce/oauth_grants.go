@@ -92,6 +92,8 @@ type OAuthCounts struct {
 	Evictions int
 	// RevokeRequests are grants revoked through /services/oauth2/revoke.
 	RevokeRequests int
+	// InFlight are the refreshes in flight now (a gauge, not a count).
+	InFlight int
 }
 
 func (c *OAuthCounts) add(o OAuthCounts) {
@@ -103,6 +105,7 @@ func (c *OAuthCounts) add(o OAuthCounts) {
 	c.ReplayRevocations += o.ReplayRevocations
 	c.Evictions += o.Evictions
 	c.RevokeRequests += o.RevokeRequests
+	c.InFlight += o.InFlight
 }
 
 func newGrantStore(clock Clock) *grantStore {
@@ -297,6 +300,7 @@ func (g *grantStore) beginRefresh(clientID, tok string) (refreshState, *grant) {
 		return refreshBusy, nil
 	}
 	gr.refreshing = true
+	g.countsLocked(clientID).InFlight++
 	return refreshOK, gr
 }
 
@@ -309,13 +313,14 @@ func (g *grantStore) endRefresh(gr *grant, done, rotate bool) (accessToken, refr
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	gr.refreshing = false
+	c := g.countsLocked(gr.clientID)
+	c.InFlight--
 	if g.grants[gr.id] != gr {
 		return "", "", false
 	}
 	if !done {
 		return "", "", true
 	}
-	c := g.countsLocked(gr.clientID)
 	c.Refreshes++
 	if rotate {
 		gr.gen++

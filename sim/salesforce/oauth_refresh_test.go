@@ -1,10 +1,13 @@
 package salesforce
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // webServerLogin runs the web-server flow against an AutoApprove app and
@@ -37,6 +40,20 @@ func (h *restHarness) refresh(t *testing.T, refreshToken string) answer {
 	t.Helper()
 	app := h.sim.REST.App()
 	return h.token(t, url.Values{"grant_type": {GrantRefreshToken}, "refresh_token": {refreshToken}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret}})
+}
+
+// refreshNoFatal is refresh for another goroutine: failures are answers
+// with status 0.
+func (h *restHarness) refreshNoFatal(refreshToken string) answer {
+	app := h.sim.REST.App()
+	form := url.Values{"grant_type": {GrantRefreshToken}, "refresh_token": {refreshToken}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret}}
+	resp, err := h.http.PostForm(h.sim.LoginURL+"/services/oauth2/token", form)
+	if err != nil {
+		return answer{body: []byte(err.Error())}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, header: resp.Header, body: b}
 }
 
 // refreshed is a refresh that must succeed.
@@ -134,4 +151,97 @@ func TestRotationIsSetAtRuntime(t *testing.T) {
 		t.Fatal("rotation turned off still rotates")
 	}
 	wantOAuthBody(t, "the token rotated out while rotation was on", h.refresh(t, tok.RefreshToken), 400, expiredTokenBody)
+}
+
+const alreadyProcessingBody = `{"error":"invalid_grant","error_description":"token request is already being processed"}`
+
+// TestASecondRefreshWhileOneIsInFlightIsRefused: while a refresh with a
+// token is in flight, another with the same token gets Salesforce's 400;
+// the first still succeeds, and without rotation the token works again
+// afterwards.
+func TestASecondRefreshWhileOneIsInFlightIsRefused(t *testing.T) {
+	t.Parallel()
+	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{AutoApprove: true}})
+	tok := h.webServerLogin(t)
+	hold := h.sim.REST.HoldRefreshes()
+	first := make(chan answer, 1)
+	go func() { first <- h.refreshNoFatal(tok.RefreshToken) }()
+	<-hold.Arrived()
+	wantOAuthBody(t, "the second refresh", h.refresh(t, tok.RefreshToken), 400, alreadyProcessingBody)
+	hold.Release()
+	if a := <-first; a.status != http.StatusOK {
+		t.Fatalf("the first refresh: %d %s", a.status, a.body)
+	}
+	h.refreshed(t, tok.RefreshToken)
+	if c := h.sim.REST.OAuthCounts(); c.InFlightRefusals != 1 || c.Refreshes != 2 || c.InFlight != 0 || c.GrantsRevoked != 0 {
+		t.Fatalf("counts %+v, want 1 in-flight refusal, 2 refreshes, none in flight, none revoked", c)
+	}
+}
+
+// TestRetryingARefreshThatRotatedRevokesTheGrant: with rotation on, the
+// client that was refused while another refresh was in flight and retries
+// with the same token replays a rotated-out token, and loses the grant:
+// the hazard sfcdc's single writer exists for.
+func TestRetryingARefreshThatRotatedRevokesTheGrant(t *testing.T) {
+	t.Parallel()
+	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{AutoApprove: true, RotateRefreshTokens: true}})
+	tok := h.webServerLogin(t)
+	hold := h.sim.REST.HoldRefreshes()
+	first := make(chan answer, 1)
+	go func() { first <- h.refreshNoFatal(tok.RefreshToken) }()
+	<-hold.Arrived()
+	wantOAuthBody(t, "the overlapping refresh", h.refresh(t, tok.RefreshToken), 400, alreadyProcessingBody)
+	hold.Release()
+	var won tokenResponse
+	a := <-first
+	a.json(t, &won)
+	if a.status != http.StatusOK || won.RefreshToken == "" {
+		t.Fatalf("the first refresh: %d %s", a.status, a.body)
+	}
+	wantOAuthBody(t, "the retry with the old token", h.refresh(t, tok.RefreshToken), 400, expiredTokenBody)
+	wantOAuthBody(t, "the winner's new token", h.refresh(t, won.RefreshToken), 400, expiredTokenBody)
+	if c := h.sim.REST.OAuthCounts(); c.InFlightRefusals != 1 || c.ReplayRevocations != 1 {
+		t.Fatalf("counts %+v", c)
+	}
+}
+
+// TestARefreshIsInFlightForItsProcessingDelay: with a processing delay a
+// refresh stays in flight (refusing another with its token); a client that
+// gives up changes nothing, so the token still works.
+func TestARefreshIsInFlightForItsProcessingDelay(t *testing.T) {
+	t.Parallel()
+	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{AutoApprove: true, RotateRefreshTokens: true}})
+	tok := h.webServerLogin(t)
+	h.sim.REST.SetRefreshDelay(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	gaveUp := make(chan error, 1)
+	go func() {
+		app := h.sim.REST.App()
+		form := url.Values{"grant_type": {GrantRefreshToken}, "refresh_token": {tok.RefreshToken}, "client_id": {app.ClientID}}
+		req, _ := http.NewRequestWithContext(ctx, "POST", h.sim.LoginURL+"/services/oauth2/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := h.http.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		gaveUp <- err
+	}()
+	for h.sim.REST.OAuthCounts().InFlight == 0 {
+		time.Sleep(time.Millisecond) // polls a gauge; no assertion on time
+	}
+	wantOAuthBody(t, "a refresh during the delay", h.refresh(t, tok.RefreshToken), 400, alreadyProcessingBody)
+	cancel()
+	if err := <-gaveUp; err == nil {
+		t.Fatal("the cancelled refresh got an answer")
+	}
+	for h.sim.REST.OAuthCounts().InFlight != 0 {
+		time.Sleep(time.Millisecond) // polls a gauge; no assertion on time
+	}
+	h.sim.REST.SetRefreshDelay(0)
+	if next := h.refreshed(t, tok.RefreshToken); next.RefreshToken == "" {
+		t.Fatal("no rotation after the abandoned refresh")
+	}
+	if c := h.sim.REST.OAuthCounts(); c.Refreshes != 1 || c.Rotations != 1 || c.GrantsRevoked != 0 {
+		t.Fatalf("counts %+v: the abandoned refresh must count and rotate nothing", c)
+	}
 }
