@@ -245,3 +245,28 @@ func TestARefreshIsInFlightForItsProcessingDelay(t *testing.T) {
 		t.Fatalf("counts %+v: the abandoned refresh must count and rotate nothing", c)
 	}
 }
+
+// TestTheSixthApprovalEvictsTheOldest: a user holds at most five
+// approvals of one app; the sixth login ends the oldest grant (refresh
+// and access tokens), the five newest keep working.
+func TestTheSixthApprovalEvictsTheOldest(t *testing.T) {
+	t.Parallel()
+	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{AutoApprove: true}})
+	var logins []tokenResponse
+	for range MaxApprovals + 1 {
+		logins = append(logins, h.webServerLogin(t))
+	}
+	wantOAuthBody(t, "the oldest grant's refresh token", h.refresh(t, logins[0].RefreshToken), 400, expiredTokenBody)
+	if st := h.apiStatus(t, logins[0].AccessToken); st != http.StatusUnauthorized {
+		t.Errorf("the oldest grant's access token: %d, want 401", st)
+	}
+	for i, tok := range logins[1:] {
+		if st := h.apiStatus(t, tok.AccessToken); st != http.StatusOK {
+			t.Errorf("grant %d's access token: %d", i+2, st)
+		}
+		h.refreshed(t, tok.RefreshToken)
+	}
+	if c := h.sim.REST.OAuthCounts(); c.GrantsIssued != 6 || c.Evictions != 1 || c.GrantsRevoked != 1 {
+		t.Fatalf("counts %+v, want 6 grants, 1 eviction, 1 revoked", c)
+	}
+}
