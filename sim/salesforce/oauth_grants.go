@@ -258,7 +258,7 @@ func parseRefreshToken(key []byte, tok string) (id, gen uint64, ok bool) {
 	if !found || len(body) != base64.RawURLEncoding.EncodedLen(16+refreshTokenMAC) {
 		return 0, 0, false
 	}
-	buf, err := base64.RawURLEncoding.DecodeString(body)
+	buf, err := base64.RawURLEncoding.Strict().DecodeString(body)
 	if err != nil || len(buf) != 16+refreshTokenMAC {
 		return 0, 0, false
 	}

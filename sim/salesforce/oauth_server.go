@@ -53,6 +53,8 @@ func (s *restService) oauthRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /services/oauth2/userinfo", s.userinfo)
 	mux.HandleFunc("POST /services/oauth2/userinfo", s.userinfo)
 	mux.HandleFunc("GET /id/{org}/{user}", s.identity)
+	mux.HandleFunc("POST /services/oauth2/revoke", s.revoke)
+	mux.HandleFunc("GET /services/oauth2/revoke", s.revoke)
 }
 
 // token serves POST /services/oauth2/token for the four grant types.

@@ -127,3 +127,12 @@ func (t *Tokens) revokeGrant(grant uint64) {
 		}
 	}
 }
+
+// revoke invalidates one token; false if it was not a live token.
+func (t *Tokens) revoke(tok string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.issued[tok]
+	delete(t.issued, tok)
+	return ok && t.liveLocked(s, t.clock.Now())
+}

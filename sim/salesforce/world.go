@@ -237,6 +237,18 @@ func (w *World) loginTarget(rw http.ResponseWriter, r *http.Request) (_ *Sim, ok
 		s = w.byApp[r.PostForm.Get("client_id")]
 	case path == "/services/oauth2/authorize":
 		s = w.byApp[r.URL.Query().Get("client_id")]
+	case path == "/services/oauth2/revoke":
+		// A refresh token's grant is in the shared login state whichever
+		// org serves it; an access token is its org's.
+		if r.Method == http.MethodPost {
+			if err := r.ParseForm(); err != nil {
+				writeOAuthError(rw, http.StatusBadRequest, revokeInvalid, "malformed request body")
+				return nil, false
+			}
+		}
+		if tok := revokeTokenOf(r); kindOf(tok) == tokenAccess {
+			s = w.byID[tok[:15]]
+		}
 	case path == "/services/oauth2/userinfo":
 		if tok := bearerToken(r); len(tok) > 15 {
 			s = w.byID[tok[:15]]
