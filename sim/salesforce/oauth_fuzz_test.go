@@ -55,3 +55,31 @@ func FuzzRefreshToken(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAuthorizeForms feeds the authorize query and the approval form
+// arbitrary bytes: they never panic, only "allow" allows, and the
+// usernames they read carry no surrounding space.
+func FuzzAuthorizeForms(f *testing.F) {
+	f.Add("response_type=code&client_id=x&login_hint=+a%40b.c+&scope=api%20%20refresh_token", "request=r&decision=allow&username=%20u%20")
+	f.Add("%", "decision=Allow")
+	f.Add("login_hint=%00", "decision=allow&decision=deny&request=")
+	f.Fuzz(func(t *testing.T, query, body string) {
+		q, _ := url.ParseQuery(query)
+		req := authRequestOf(q)
+		if req.username != strings.TrimSpace(req.username) || strings.Contains(req.scope, "  ") {
+			t.Fatalf("authorize request %+v", req)
+		}
+		r := &http.Request{
+			Method: http.MethodPost, URL: &url.URL{Path: "/services/oauth2/authorize"},
+			Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
+			Body:   io.NopCloser(strings.NewReader(body)),
+		}
+		if r.ParseForm() != nil {
+			return
+		}
+		d := decisionOf(r.PostForm)
+		if d.allow != (r.PostForm.Get("decision") == "allow") || d.username != strings.TrimSpace(d.username) {
+			t.Fatalf("decision %+v of %q", d, body)
+		}
+	})
+}

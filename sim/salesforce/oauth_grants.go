@@ -362,3 +362,18 @@ func (c *issueCounts) counts() map[string]int {
 	defer c.mu.Unlock()
 	return maps.Clone(c.n)
 }
+
+// user is the org of a username (Salesforce usernames ignore case).
+func (g *grantStore) user(username string) (*restService, bool) {
+	org, ok := g.users[strings.ToLower(strings.TrimSpace(username))]
+	return org, ok
+}
+
+// peekPending returns a pending request that has not expired, leaving it
+// pending (a mistyped username shows the form again).
+func (g *grantStore) peekPending(id string) (authRequest, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	req, ok := g.pending[id]
+	return req, ok && g.clock.Now().Before(req.expires)
+}
