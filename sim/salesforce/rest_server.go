@@ -34,6 +34,12 @@ import (
 //     literals and malformed IDs; string comparisons ignore case.
 //   - The daily API allocation is counted in hourly buckets over a rolling
 //     24 hours; only authenticated calls count.
+//   - OAuth (oauth_*.go): a rotated-out refresh token sent to the revoke
+//     endpoint revokes nothing (400 invalid_token); eviction beyond five
+//     approvals takes the oldest by approval time; the idle timeout is
+//     extended by REST, identity and Pub/Sub calls, not by an open
+//     stream's deliveries; a refresh whose client goes away while in
+//     flight changes nothing.
 
 // RESTConfig says how the REST API and OAuth endpoints listen and what the
 // org allows. The zero value listens on a free loopback port with the
