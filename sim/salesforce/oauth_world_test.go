@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -181,5 +182,75 @@ func TestWorldApprovalsAreCountedPerUser(t *testing.T) {
 	}
 	if c := w.OAuthCounts(); c.GrantsIssued != 7 || c.Evictions != 1 {
 		t.Fatalf("counts %+v", c)
+	}
+}
+
+// TestWorldAppsShareTheRotationPolicy: WorldConfig.REST.App's rotation
+// applies to every org's generated app, and many integrations refreshing
+// at once, each with its own grant, never disturb one another's.
+func TestWorldAppsShareTheRotationPolicy(t *testing.T) {
+	t.Parallel()
+	w, err := StartWorld(WorldConfig{
+		Orgs: 3, Org: func(i int) Config { return Config{Seed: uint64(i + 1)} },
+		PubSub: PubSubConfig{CAFile: t.TempDir() + "/ca.pem"},
+		REST:   RESTConfig{App: ConnectedApp{RotateRefreshTokens: true, AutoApprove: true}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	l := newLoginHost(t, w)
+	const perOrg, rounds = 4, 10
+	type integration struct {
+		org     *Sim
+		refresh string
+	}
+	var all []*integration
+	for _, s := range w.Orgs {
+		app := s.REST.App()
+		if !app.RotateRefreshTokens || !app.AutoApprove {
+			t.Fatalf("org %s's app: rotation %v, auto-approve %v", s.Org.ID(), app.RotateRefreshTokens, app.AutoApprove)
+		}
+		for range perOrg {
+			q := url.Values{"response_type": {"code"}, "client_id": {app.ClientID}, "redirect_uri": {worldCallback}, "scope": {"api refresh_token"}}
+			resp, err := l.hc.Get(w.LoginURL + "/services/oauth2/authorize?" + q.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			all = append(all, &integration{org: s, refresh: l.exchange(t, app, resp).RefreshToken})
+		}
+	}
+	errs := make(chan error, len(all))
+	for _, in := range all {
+		go func() {
+			app := in.org.REST.App()
+			for range rounds {
+				resp, err := l.hc.PostForm(w.LoginURL+"/services/oauth2/token", url.Values{
+					"grant_type": {GrantRefreshToken}, "refresh_token": {in.refresh}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				var tok tokenResponse
+				err = json.NewDecoder(resp.Body).Decode(&tok)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != http.StatusOK || tok.RefreshToken == "" || tok.InstanceURL != in.org.InstanceURL {
+					errs <- fmt.Errorf("refresh in org %s: %d %v", in.org.Org.ID(), resp.StatusCode, err)
+					return
+				}
+				in.refresh = tok.RefreshToken
+			}
+			errs <- nil
+		}()
+	}
+	for range all {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := OAuthCounts{Refreshes: len(all) * rounds, Rotations: len(all) * rounds, GrantsIssued: len(all)}
+	if c := w.OAuthCounts(); c != want {
+		t.Fatalf("counts %+v, want %+v", c, want)
 	}
 }
