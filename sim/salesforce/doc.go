@@ -77,7 +77,23 @@
 // sfcdc uses, sObject and Collections retrieve, sObject create, update and
 // delete (each one transaction with its change event; no undelete, which
 // Salesforce offers through SOAP and Apex only), describe,
-// Sforce-Limit-Info and a daily API budget. Choices where the reference is unsure: userinfo
+// Sforce-Limit-Info and a daily API budget.
+//
+// OAuth follows hosted-oauth.md: per connected app, refresh token
+// rotation (ConnectedApp.RotateRefreshTokens, RESTServer.SetRotateRefreshTokens)
+// makes each refresh token single-use, and a rotated-out token presented
+// again revokes the grant and its access tokens; a refresh while another
+// with the same token is in flight is refused as "token request is already
+// being processed" (RESTServer.SetRefreshDelay and HoldRefreshes make
+// refreshes overlap); a user holds at most MaxApprovals grants per app,
+// the next evicting the oldest; /services/oauth2/revoke ends a grant (a
+// refresh token) or a session (an access token); Tokens.SetLifetime and
+// SetIdleTimeout expire sessions. The authorize page is a login form: the
+// username (prefilled from login_hint) picks the user, and in a World the
+// user's org, whatever org's app asked. RESTServer.OAuthCounts and
+// World.OAuthCounts count refreshes, rotations, refusals and revocations.
+//
+// Choices where the reference is unsure: userinfo
 // answers an invalid token with 403 Bad_OAuth_Token; more than 2,000 IDs in
 // one Collections call is EXCEEDED_ID_LIMIT; a JWT exp has no upper bound;
 // any loopback /oauth2/callback is accepted unless callback URLs are

@@ -43,6 +43,11 @@ type ConnectedApp struct {
 	// DisableClientCredentials turns the client credentials flow off (on
 	// by default, running as the org's user).
 	DisableClientCredentials bool
+	// RotateRefreshTokens is refresh token rotation: each refresh answers
+	// with a new refresh token and the one sent dies; presenting a
+	// rotated-out token revokes the grant. Changeable at runtime with
+	// RESTServer.SetRotateRefreshTokens.
+	RotateRefreshTokens bool
 
 	jwtKey *rsa.PublicKey
 }

@@ -9,15 +9,12 @@ import (
 
 // authorize serves GET /services/oauth2/authorize, the start of the
 // web-server flow: it checks the client and callback, then shows the
-// approval page (or, with AutoApprove, redirects with a code at once).
-// Problems with the client or callback are shown on a page, never sent to
-// an unregistered redirect URI.
+// login and approval page (or, with AutoApprove, redirects with a code at
+// once). Problems with the client or callback are shown on a page, never
+// sent to an unregistered redirect URI.
 func (s *restService) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	req := authRequest{
-		clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), state: q.Get("state"),
-		scope: strings.Join(strings.Fields(q.Get("scope")), " "), challenge: q.Get("code_challenge"),
-	}
+	req := authRequestOf(q)
 	switch {
 	case req.clientID != s.app.ClientID:
 		writeErrorPage(w, "invalid_client_id", "client identifier invalid")
@@ -35,30 +32,85 @@ func (s *restService) authorize(w http.ResponseWriter, r *http.Request) {
 		redirectWithError(w, r, req, "invalid_request", "missing required code challenge")
 		return
 	}
+	if req.username == "" {
+		req.username = s.app.Username
+	}
 	if s.app.AutoApprove {
-		redirectWithCode(w, r, req, s.grants.newCode(req))
+		// A user who approved before: the hinted one when known.
+		user, ok := s.login.user(req.username)
+		if !ok {
+			user, req.username = s, s.app.Username
+		}
+		req.user = user
+		redirectWithCode(w, r, req, s.login.newCode(req))
 		return
 	}
-	s.writeApprovalPage(w, req, s.grants.pend(req))
+	s.writeApprovalPage(w, req, s.login.pend(req), "")
 }
 
-// decide serves the approval form's POST: Allow issues a code, Deny sends
-// access_denied, both back to the client's callback.
+// authRequestOf reads an authorize request's query. login_hint prefills
+// the login form's username.
+func authRequestOf(q url.Values) authRequest {
+	return authRequest{
+		clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), state: q.Get("state"),
+		scope: strings.Join(strings.Fields(q.Get("scope")), " "), challenge: q.Get("code_challenge"),
+		username: strings.TrimSpace(q.Get("login_hint")),
+	}
+}
+
+// decision is the approval form's answer.
+type decision struct {
+	request  string // the pending request's ID
+	username string // "": the one the form was shown with
+	allow    bool
+}
+
+// decisionOf reads the approval form.
+func decisionOf(form url.Values) decision {
+	return decision{request: form.Get("request"), username: strings.TrimSpace(form.Get("username")), allow: form.Get("decision") == "allow"}
+}
+
+// msgLoginFailed is Salesforce's login page's answer to an unknown user.
+const msgLoginFailed = "Please check your username and password. If you still can't log in, contact your Salesforce administrator."
+
+// decide serves the approval form's POST: Deny sends access_denied back to
+// the client's callback; Allow logs the named user in (a user of any org
+// the login host serves: the code, and the tokens, are that user's org's)
+// and sends a code. An unknown username shows the form again.
 func (s *restService) decide(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		writeErrorPage(w, "invalid_request", "malformed form")
 		return
 	}
-	req, ok := s.grants.takePending(r.PostForm.Get("request"))
+	d := decisionOf(r.PostForm)
+	req, ok := s.login.peekPending(d.request)
 	if !ok {
 		writeErrorPage(w, "invalid_request", "this approval request expired or was already answered; start the login again")
 		return
 	}
-	if r.PostForm.Get("decision") != "allow" {
+	if !d.allow {
+		if _, ok := s.login.takePending(d.request); !ok {
+			writeErrorPage(w, "invalid_request", "this approval request expired or was already answered; start the login again")
+			return
+		}
 		redirectWithError(w, r, req, "access_denied", "end-user denied authorization")
 		return
 	}
-	redirectWithCode(w, r, req, s.grants.newCode(req))
+	if d.username == "" {
+		d.username = req.username
+	}
+	user, known := s.login.user(d.username)
+	if !known {
+		req.username = d.username
+		s.writeApprovalPage(w, req, d.request, msgLoginFailed)
+		return
+	}
+	if req, ok = s.login.takePending(d.request); !ok {
+		writeErrorPage(w, "invalid_request", "this approval request expired or was already answered; start the login again")
+		return
+	}
+	req.user, req.username = user, user.app.Username
+	redirectWithCode(w, r, req, s.login.newCode(req))
 }
 
 func redirectWithCode(w http.ResponseWriter, r *http.Request, req authRequest, code string) {
@@ -83,12 +135,15 @@ var approvalPage = template.Must(template.New("approve").Parse(`<!DOCTYPE html>
 <style>body{font-family:sans-serif;max-width:36em;margin:3em auto}button{font-size:1em;padding:.4em 1.2em;margin-right:1em}</style></head>
 <body>
 <h1>Allow Access?</h1>
+{{if .Error}}<p role="alert"><strong>{{.Error}}</strong></p>{{end}}
 <p>The app <strong>{{.ClientID}}</strong> is asking to:</p>
 <ul>{{range .Scopes}}<li>{{.}}</li>{{end}}</ul>
-<p>You are signed in as <strong>{{.Username}}</strong> in org {{.OrgID}}. Allow access only if you started this login.</p>
+<p>Log in as the Salesforce user who grants this access{{if .OrgID}} (shown: a user of org {{.OrgID}}){{end}}. Allow access only if you started this login.</p>
 <form method="post" action="/services/oauth2/authorize">
 <input type="hidden" name="request" value="{{.Request}}">
 <input type="hidden" name="client_id" value="{{.ClientID}}">
+<p><label for="username">Username</label>
+<input id="username" name="username" type="text" autocomplete="username" value="{{.Username}}"></p>
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>
@@ -105,7 +160,9 @@ var scopeDescriptions = map[string]string{
 	"full":           "Full access (full)",
 }
 
-func (s *restService) writeApprovalPage(w http.ResponseWriter, req authRequest, requestID string) {
+// writeApprovalPage shows the login and approval form for a pending
+// request, its username filled in, with a login error when problem is set.
+func (s *restService) writeApprovalPage(w http.ResponseWriter, req authRequest, requestID, problem string) {
 	scope := req.scope
 	if scope == "" {
 		scope = defaultScope
@@ -120,9 +177,13 @@ func (s *restService) writeApprovalPage(w http.ResponseWriter, req authRequest, 
 			scopes = append(scopes, desc)
 		}
 	}
+	orgID := ""
+	if user, ok := s.login.user(req.username); ok {
+		orgID = user.org.ID()
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = approvalPage.Execute(w, map[string]any{
-		"ClientID": req.clientID, "Scopes": scopes, "Username": s.app.Username, "OrgID": s.org.ID(), "Request": requestID,
+		"ClientID": req.clientID, "Scopes": scopes, "Username": req.username, "OrgID": orgID, "Request": requestID, "Error": problem,
 	})
 }
 

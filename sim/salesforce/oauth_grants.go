@@ -1,9 +1,14 @@
 package salesforce
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -12,44 +17,140 @@ import (
 // stays usable; Salesforce's codes are valid for 15 minutes.
 const authCodeTTL = 15 * time.Minute
 
+// MaxApprovals is how many approvals (refresh tokens) one user may hold for
+// one connected app: a new one beyond it revokes the oldest, with its
+// access tokens (hosted-oauth.md §2).
+const MaxApprovals = 5
+
 // authRequest is an approved or pending authorization: what the client
-// asked for on the authorize endpoint.
+// asked for on the authorize endpoint, and (once approved) who approved.
 type authRequest struct {
 	clientID    string
 	redirectURI string
 	state       string
 	scope       string
 	challenge   string // S256 code_challenge, "" without PKCE
+	username    string // the login form's username (pending: its default)
+	user        *restService
 	expires     time.Time
 }
 
-// refreshGrant is what a refresh token stands for.
-type refreshGrant struct {
-	clientID string
-	scope    string
+// grant is one approval holding a refresh token: a user of org's, for one
+// connected app. Its refresh token is the grant's ID and generation under
+// the store's MAC key, so every rotated-out token is recognised without
+// being stored.
+type grant struct {
+	id         uint64
+	clientID   string
+	username   string
+	scope      string
+	org        *restService // the user's org, where its access tokens live
+	gen        uint64       // the current refresh token's generation
+	refreshing bool         // a refresh of the current token is in flight
 }
 
-// grantStore keeps the OAuth state between requests: approvals waiting on
-// the user, issued authorization codes (single use), refresh tokens, and
-// counts of tokens issued per grant type.
+type approvalKey struct{ clientID, username string }
+
+// grantStore is the login service's OAuth state: approvals waiting on the
+// user, issued authorization codes (single use), grants and their refresh
+// tokens, and per-app counts. One org alone has its own; the orgs of a
+// World share one, as Salesforce's login service is one for all orgs.
 type grantStore struct {
 	clock Clock
+	key   []byte // MACs refresh tokens
+	// users are the usernames the login form knows (lower case), each in
+	// its org; written only before the first request.
+	users map[string]*restService
 
 	mu      sync.Mutex
 	pending map[string]authRequest
 	codes   map[string]authRequest
-	refresh map[string]refreshGrant
-	issued  map[string]int
+	grants  map[uint64]*grant
+	byUser  map[approvalKey][]uint64 // oldest first
+	lastID  uint64
+	counts  map[string]*OAuthCounts // by client ID
+}
+
+// OAuthCounts are what a connected app's OAuth endpoints did, for tests.
+type OAuthCounts struct {
+	// Refreshes are refresh requests answered with a new access token.
+	Refreshes int
+	// Rotations are those answered with a new refresh token too.
+	Rotations int
+	// InFlightRefusals are refreshes refused because one with the same
+	// token was in flight ("token request is already being processed").
+	InFlightRefusals int
+	// GrantsIssued are approvals that got a refresh token.
+	GrantsIssued int
+	// GrantsRevoked are grants ended for any reason: the three below and
+	// an administrator's RevokeRefreshTokens.
+	GrantsRevoked int
+	// ReplayRevocations are grants revoked because a rotated-out refresh
+	// token was presented.
+	ReplayRevocations int
+	// Evictions are grants revoked by a user's approval beyond MaxApprovals.
+	Evictions int
+	// RevokeRequests are grants revoked through /services/oauth2/revoke.
+	RevokeRequests int
+	// InFlight are the refreshes in flight now (a gauge, not a count).
+	InFlight int
+}
+
+func (c *OAuthCounts) add(o OAuthCounts) {
+	c.Refreshes += o.Refreshes
+	c.Rotations += o.Rotations
+	c.InFlightRefusals += o.InFlightRefusals
+	c.GrantsIssued += o.GrantsIssued
+	c.GrantsRevoked += o.GrantsRevoked
+	c.ReplayRevocations += o.ReplayRevocations
+	c.Evictions += o.Evictions
+	c.RevokeRequests += o.RevokeRequests
+	c.InFlight += o.InFlight
 }
 
 func newGrantStore(clock Clock) *grantStore {
-	return &grantStore{clock: clock, pending: map[string]authRequest{}, codes: map[string]authRequest{}, refresh: map[string]refreshGrant{}, issued: map[string]int{}}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return &grantStore{
+		clock: clock, key: key, users: map[string]*restService{},
+		pending: map[string]authRequest{}, codes: map[string]authRequest{},
+		grants: map[uint64]*grant{}, byUser: map[approvalKey][]uint64{}, counts: map[string]*OAuthCounts{},
+	}
 }
 
 func randomToken(prefix string, n int) string {
 	buf := make([]byte, n)
 	_, _ = rand.Read(buf)
 	return prefix + base64.RawURLEncoding.EncodeToString(buf)
+}
+
+// addUser makes the login form know the org's user.
+func (g *grantStore) addUser(username string, org *restService) {
+	g.users[strings.ToLower(username)] = org
+}
+
+// countsLocked is the client's counts, created at first use.
+func (g *grantStore) countsLocked(clientID string) *OAuthCounts {
+	c, ok := g.counts[clientID]
+	if !ok {
+		c = &OAuthCounts{}
+		g.counts[clientID] = c
+	}
+	return c
+}
+
+// oauthCounts returns the counts of one client ID, or of all when "".
+func (g *grantStore) oauthCounts(clientID string) OAuthCounts {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if clientID != "" {
+		return *g.countsLocked(clientID)
+	}
+	var sum OAuthCounts
+	for _, c := range g.counts {
+		sum.add(*c)
+	}
+	return sum
 }
 
 // pend stores a request awaiting the user's decision and returns its ID.
@@ -90,38 +191,189 @@ func (g *grantStore) takeCode(code string) (authRequest, bool) {
 	return req, ok && g.clock.Now().Before(req.expires)
 }
 
-func (g *grantStore) newRefreshToken(clientID, scope string) string {
-	tok := randomToken("5Aep861", 48)
-	g.mu.Lock()
-	g.refresh[tok] = refreshGrant{clientID: clientID, scope: scope}
-	g.mu.Unlock()
-	return tok
-}
-
-func (g *grantStore) refreshGrant(tok string) (refreshGrant, bool) {
+// newGrant records an approval with a refresh token and mints its first
+// access token in the user's org; the user's approval beyond MaxApprovals
+// for the app revokes their oldest.
+func (g *grantStore) newGrant(clientID, username, scope string, org *restService) (gr *grant, accessToken string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	rg, ok := g.refresh[tok]
-	return rg, ok
+	g.lastID++
+	gr = &grant{id: g.lastID, clientID: clientID, username: strings.ToLower(username), scope: scope, org: org}
+	g.grants[gr.id] = gr
+	key := approvalKey{clientID, gr.username}
+	g.byUser[key] = append(g.byUser[key], gr.id)
+	c := g.countsLocked(clientID)
+	c.GrantsIssued++
+	for len(g.byUser[key]) > MaxApprovals {
+		g.revokeLocked(g.grants[g.byUser[key][0]])
+		c.Evictions++
+	}
+	return gr, org.tokens.issue(gr.id)
 }
 
-// RevokeRefreshTokens invalidates every refresh token, as an admin
-// revoking the app's OAuth tokens would.
+// revokeLocked ends a grant: its refresh tokens and access tokens die.
+func (g *grantStore) revokeLocked(gr *grant) {
+	delete(g.grants, gr.id)
+	key := approvalKey{gr.clientID, gr.username}
+	g.byUser[key] = slices.DeleteFunc(g.byUser[key], func(id uint64) bool { return id == gr.id })
+	if len(g.byUser[key]) == 0 {
+		delete(g.byUser, key)
+	}
+	gr.org.tokens.revokeGrant(gr.id)
+	g.countsLocked(gr.clientID).GrantsRevoked++
+}
+
+// revokeApp ends every grant of a connected app.
+func (g *grantStore) revokeApp(clientID string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, id := range slices.Sorted(maps.Keys(g.grants)) {
+		if gr := g.grants[id]; gr.clientID == clientID {
+			g.revokeLocked(gr)
+		}
+	}
+}
+
+// refreshTokenPrefix starts every refresh token, as Salesforce's do.
+const refreshTokenPrefix = "5Aep861"
+
+// refreshTokenMAC is how many bytes of HMAC-SHA256 a refresh token carries.
+const refreshTokenMAC = 24
+
+// refreshToken is the token of a grant's generation.
+func (g *grantStore) refreshToken(id, gen uint64) string {
+	buf := make([]byte, 16, 16+refreshTokenMAC)
+	binary.BigEndian.PutUint64(buf, id)
+	binary.BigEndian.PutUint64(buf[8:], gen)
+	mac := hmac.New(sha256.New, g.key)
+	mac.Write(buf)
+	buf = mac.Sum(buf)[:16+refreshTokenMAC]
+	return refreshTokenPrefix + base64.RawURLEncoding.EncodeToString(buf)
+}
+
+// parseRefreshToken reads a refresh token this store issued: its grant ID
+// and generation. ok is false for anything else, forged or malformed.
+func parseRefreshToken(key []byte, tok string) (id, gen uint64, ok bool) {
+	body, found := strings.CutPrefix(tok, refreshTokenPrefix)
+	if !found || len(body) != base64.RawURLEncoding.EncodedLen(16+refreshTokenMAC) {
+		return 0, 0, false
+	}
+	buf, err := base64.RawURLEncoding.Strict().DecodeString(body)
+	if err != nil || len(buf) != 16+refreshTokenMAC {
+		return 0, 0, false
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write(buf[:16])
+	if !hmac.Equal(mac.Sum(nil)[:refreshTokenMAC], buf[16:]) {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint64(buf), binary.BigEndian.Uint64(buf[8:]), true
+}
+
+// refreshState is what a presented refresh token is.
+type refreshState int
+
+const (
+	refreshDead     refreshState = iota // unknown, forged, another app's, or its grant ended
+	refreshReplayed                     // rotated out: the grant is now revoked
+	refreshBusy                         // a refresh with it is in flight
+	refreshOK                           // current: the refresh is now in flight
+)
+
+// beginRefresh checks a presented refresh token for the client and, when
+// it is current, marks the refresh in flight. A rotated-out token revokes
+// its grant.
+func (g *grantStore) beginRefresh(clientID, tok string) (refreshState, *grant) {
+	id, gen, ok := parseRefreshToken(g.key, tok)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	gr := g.grants[id]
+	switch {
+	case !ok || gr == nil || gr.clientID != clientID || gen > gr.gen:
+		return refreshDead, nil
+	case gen < gr.gen:
+		g.revokeLocked(gr)
+		g.countsLocked(clientID).ReplayRevocations++
+		return refreshReplayed, nil
+	case gr.refreshing:
+		g.countsLocked(clientID).InFlightRefusals++
+		return refreshBusy, nil
+	}
+	gr.refreshing = true
+	g.countsLocked(clientID).InFlight++
+	return refreshOK, gr
+}
+
+// endRefresh finishes an in-flight refresh: done, it mints an access token
+// in the grant's org and, when rotate says so, a new refresh token ("" when
+// not rotated); not done (the client went away), nothing changes. ok is
+// false when the grant ended meanwhile. Both tokens are minted under the
+// store's lock, so a grant revoked at the same moment leaves no live token.
+func (g *grantStore) endRefresh(gr *grant, done, rotate bool) (accessToken, refreshToken string, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	gr.refreshing = false
+	c := g.countsLocked(gr.clientID)
+	c.InFlight--
+	if g.grants[gr.id] != gr {
+		return "", "", false
+	}
+	if !done {
+		return "", "", true
+	}
+	c.Refreshes++
+	if rotate {
+		gr.gen++
+		c.Rotations++
+		refreshToken = g.refreshToken(gr.id, gr.gen)
+	}
+	return gr.org.tokens.issue(gr.id), refreshToken, true
+}
+
+// RevokeRefreshTokens ends every grant of the org's connected app (their
+// refresh and access tokens), as an admin revoking the app's OAuth tokens
+// would.
 func (s *RESTServer) RevokeRefreshTokens() {
-	g := s.svc.grants
-	g.mu.Lock()
-	clear(g.refresh)
-	g.mu.Unlock()
+	s.svc.login.revokeApp(s.svc.app.ClientID)
 }
 
-func (g *grantStore) count(grantType string) {
-	g.mu.Lock()
-	g.issued[grantType]++
-	g.mu.Unlock()
+// OAuthCounts returns what the org's connected app's OAuth endpoints did.
+func (s *RESTServer) OAuthCounts() OAuthCounts {
+	return s.svc.login.oauthCounts(s.svc.app.ClientID)
 }
 
-func (g *grantStore) counts() map[string]int {
+// issueCounts counts tokens issued per grant type.
+type issueCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *issueCounts) count(grantType string) {
+	c.mu.Lock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[grantType]++
+	c.mu.Unlock()
+}
+
+func (c *issueCounts) counts() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.n)
+}
+
+// user is the org of a username (Salesforce usernames ignore case).
+func (g *grantStore) user(username string) (*restService, bool) {
+	org, ok := g.users[strings.ToLower(strings.TrimSpace(username))]
+	return org, ok
+}
+
+// peekPending returns a pending request that has not expired, leaving it
+// pending (a mistyped username shows the form again).
+func (g *grantStore) peekPending(id string) (authRequest, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return maps.Clone(g.issued)
+	req, ok := g.pending[id]
+	return req, ok && g.clock.Now().Before(req.expires)
 }

@@ -37,7 +37,7 @@ func (s *restService) identityBody() map[string]any {
 // An invalid token gets 403 Bad_OAuth_Token (the text form Salesforce's
 // identity service answers with; unconfirmed, reference §5.1).
 func (s *restService) userinfo(w http.ResponseWriter, r *http.Request) {
-	if !s.tokens.Valid(bearerToken(r)) {
+	if !s.tokens.Use(bearerToken(r)) {
 		http.Error(w, "Bad_OAuth_Token", http.StatusForbidden)
 		return
 	}
@@ -46,7 +46,7 @@ func (s *restService) userinfo(w http.ResponseWriter, r *http.Request) {
 
 // identity serves the identity URL /id/<org>/<user>.
 func (s *restService) identity(w http.ResponseWriter, r *http.Request) {
-	if !s.tokens.Valid(bearerToken(r)) {
+	if !s.tokens.Use(bearerToken(r)) {
 		http.Error(w, "Bad_OAuth_Token", http.StatusForbidden)
 		return
 	}

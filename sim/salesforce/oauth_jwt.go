@@ -42,7 +42,7 @@ func (s *restService) redeemJWT(w http.ResponseWriter, r *http.Request) {
 	case !s.clock.Now().Before(exp.Time.Add(time.Second)):
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "expired authorization code")
 	default:
-		writeJSON(w, http.StatusOK, s.issue(GrantJWTBearer, "api"))
+		writeJSON(w, http.StatusOK, s.respond(s.app, GrantJWTBearer, "api", s.tokens.Issue()))
 	}
 }
 

@@ -53,6 +53,8 @@ func (s *restService) oauthRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /services/oauth2/userinfo", s.userinfo)
 	mux.HandleFunc("POST /services/oauth2/userinfo", s.userinfo)
 	mux.HandleFunc("GET /id/{org}/{user}", s.identity)
+	mux.HandleFunc("POST /services/oauth2/revoke", s.revoke)
+	mux.HandleFunc("GET /services/oauth2/revoke", s.revoke)
 }
 
 // token serves POST /services/oauth2/token for the four grant types.
@@ -102,7 +104,7 @@ func (s *restService) redeemCode(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
 		return
 	}
-	req, ok := s.grants.takeCode(r.PostForm.Get("code"))
+	req, ok := s.login.takeCode(r.PostForm.Get("code"))
 	switch {
 	case !ok || req.clientID != id:
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "invalid authorization code")
@@ -111,10 +113,19 @@ func (s *restService) redeemCode(w http.ResponseWriter, r *http.Request) {
 	case req.challenge != "" && !verifierMatches(r.PostForm.Get("code_verifier"), req.challenge):
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "invalid code verifier")
 	default:
-		resp := s.issue(GrantAuthorizationCode, req.scope)
-		if grantsRefresh(req.scope) {
-			resp.RefreshToken = s.grants.newRefreshToken(id, req.scope)
+		user := req.user
+		if user == nil {
+			user = s
 		}
+		var access, refresh string
+		if grantsRefresh(req.scope) {
+			gr, tok := s.login.newGrant(id, req.username, req.scope, user)
+			access, refresh = tok, s.login.refreshToken(gr.id, gr.gen)
+		} else {
+			access = user.tokens.Issue()
+		}
+		resp := user.respond(s.app, GrantAuthorizationCode, req.scope, access)
+		resp.RefreshToken = refresh
 		writeJSON(w, http.StatusOK, resp)
 	}
 }
@@ -133,21 +144,6 @@ func grantsRefresh(scope string) bool {
 	return slices.Contains(scopes, "refresh_token") || slices.Contains(scopes, "offline_access")
 }
 
-func (s *restService) redeemRefreshToken(w http.ResponseWriter, r *http.Request) {
-	id, secret := clientAuth(r)
-	rg, ok := s.grants.refreshGrant(r.PostForm.Get("refresh_token"))
-	switch {
-	case id != s.app.ClientID:
-		writeOAuthError(w, http.StatusBadRequest, "invalid_client_id", "client identifier invalid")
-	case secret != "" && !s.secretMatches(secret):
-		writeOAuthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
-	case !ok || rg.clientID != id:
-		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "expired access/refresh token")
-	default:
-		writeJSON(w, http.StatusOK, s.issue(GrantRefreshToken, rg.scope))
-	}
-}
-
 func (s *restService) clientCredentials(w http.ResponseWriter, r *http.Request) {
 	id, secret := clientAuth(r)
 	switch {
@@ -156,24 +152,26 @@ func (s *restService) clientCredentials(w http.ResponseWriter, r *http.Request) 
 	case s.app.DisableClientCredentials:
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "no client credentials user enabled")
 	default:
-		writeJSON(w, http.StatusOK, s.issue(GrantClientCredentials, "api"))
+		writeJSON(w, http.StatusOK, s.respond(s.app, GrantClientCredentials, "api", s.tokens.Issue()))
 	}
 }
 
-// issue mints an access token from the org's session registry (so the
-// Pub/Sub endpoint accepts it too) and builds the token response, signed
-// as Salesforce signs it: HMAC-SHA256 of id + issued_at under the secret.
-func (s *restService) issue(grantType, scope string) tokenResponse {
-	s.grants.count(grantType)
+// respond builds the token response for an access token of this org's
+// session registry (so the Pub/Sub endpoint accepts it too), signed as
+// Salesforce signs it: HMAC-SHA256 of id + issued_at under the secret of
+// app, the connected app the client authenticated as (another org's when
+// a user of this org approved that app).
+func (s *restService) respond(app ConnectedApp, grantType, scope, accessToken string) tokenResponse {
+	s.issued.count(grantType)
 	if scope == "" {
 		scope = defaultScope
 	}
 	issuedAt := strconv.FormatInt(s.clock.Now().UnixMilli(), 10)
 	idURL := s.identityURL()
-	mac := hmac.New(sha256.New, []byte(s.app.ClientSecret))
+	mac := hmac.New(sha256.New, []byte(app.ClientSecret))
 	mac.Write([]byte(idURL + issuedAt))
 	return tokenResponse{
-		AccessToken: s.tokens.Issue(),
+		AccessToken: accessToken,
 		Signature:   base64.StdEncoding.EncodeToString(mac.Sum(nil)),
 		Scope:       scope,
 		InstanceURL: s.baseURL,

@@ -64,7 +64,7 @@ func (s *pubSubService) authorize(ctx context.Context) (_ *tenant, token string,
 	instance := strings.TrimRight(first("instanceurl"), "/")
 	authErr := &sfError{codes.Unauthenticated, CodeAuthError, msgAuth}
 	t, ok := s.tenants.resolve(tenant)
-	if !ok || token == "" || !t.tokens.Valid(token) || instance != t.instanceURL {
+	if !ok || token == "" || !t.tokens.Use(token) || instance != t.instanceURL {
 		return nil, "", authErr
 	}
 	return t, token, nil

@@ -34,6 +34,12 @@ import (
 //     literals and malformed IDs; string comparisons ignore case.
 //   - The daily API allocation is counted in hourly buckets over a rolling
 //     24 hours; only authenticated calls count.
+//   - OAuth (oauth_*.go): a rotated-out refresh token sent to the revoke
+//     endpoint revokes nothing (400 invalid_token); eviction beyond five
+//     approvals takes the oldest by approval time; the idle timeout is
+//     extended by REST, identity and Pub/Sub calls, not by an open
+//     stream's deliveries; a refresh whose client goes away while in
+//     flight changes nothing.
 
 // RESTConfig says how the REST API and OAuth endpoints listen and what the
 // org allows. The zero value listens on a free loopback port with the
@@ -78,7 +84,11 @@ type restService struct {
 	baseURL string
 	app     ConnectedApp
 	cursors *cursorStore
-	grants  *grantStore
+	// login is the login service's OAuth state, shared by a World's orgs.
+	login  *grantStore
+	issued issueCounts
+	// refresh holds the refresh endpoint's runtime settings.
+	refresh refreshSettings
 	bulk    *bulkStore
 	// standardLongText: standard long text areas shrink query pages too.
 	standardLongText bool
@@ -113,7 +123,7 @@ func startREST(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig, tls
 		return nil, fmt.Errorf("listen on %s: %w (choose another REST address)", cfg.Addr, err)
 	}
 	lis, scheme := restTLS(lis, tlsCfg)
-	svc, err := newRESTService(org, tokens, faults, cfg, scheme+"://"+lis.Addr().String())
+	svc, err := newRESTService(org, tokens, faults, cfg, scheme+"://"+lis.Addr().String(), newGrantStore(org.Clock()))
 	if err != nil {
 		_ = lis.Close()
 		return nil, err
@@ -133,23 +143,32 @@ func restTLS(lis net.Listener, tlsCfg *tls.Config) (net.Listener, string) {
 }
 
 // newRESTService is what one org's handlers serve from; baseURL is the
-// org's instance URL. It starts no goroutine, so an org costs memory only.
-func newRESTService(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig, baseURL string) (*restService, error) {
+// org's instance URL, login the login service's OAuth state (the org's
+// own, or its World's). It starts no goroutine, so an org costs memory only.
+func newRESTService(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig, baseURL string, login *grantStore) (*restService, error) {
 	app, err := cfg.App.withDefaults(org)
 	if err != nil {
 		return nil, err
 	}
-	return &restService{
+	svc := &restService{
 		org: org, tokens: tokens, clock: org.Clock(), faults: faults,
 		budget:  newAPIBudget(org.Clock(), cfg.DailyAPILimit),
 		baseURL: baseURL,
 		app:     app,
 		cursors: newCursorStore(org.Clock()),
-		grants:  newGrantStore(org.Clock()),
 		bulk:    newBulkStore(org, cfg.Bulk),
 
 		standardLongText: cfg.StandardLongTextShrinksPages,
-	}, nil
+	}
+	svc.refresh.rotate.Store(app.RotateRefreshTokens)
+	svc.useLogin(login)
+	return svc, nil
+}
+
+// useLogin makes login the service's OAuth state and its user known there.
+func (s *restService) useLogin(login *grantStore) {
+	s.login = login
+	login.addUser(s.app.Username, s)
 }
 
 // serveREST serves handler on lis until Close; svc is the org the
@@ -171,7 +190,11 @@ func serveREST(lis net.Listener, handler http.Handler, svc *restService) *RESTSe
 func (s *RESTServer) URL() string { return s.url }
 
 // App is the connected app as served, generated values filled in.
-func (s *RESTServer) App() ConnectedApp { return s.svc.app }
+func (s *RESTServer) App() ConnectedApp {
+	app := s.svc.app
+	app.RotateRefreshTokens = s.svc.refresh.rotate.Load()
+	return app
+}
 
 // APIUsage returns the API requests counted in the last 24 hours and the
 // allocation, as Sforce-Limit-Info reports them.
@@ -182,7 +205,7 @@ func (s *RESTServer) SetDailyAPILimit(limit int) { s.svc.budget.setLimit(limit) 
 
 // GrantCounts returns how many tokens each grant type issued
 // (authorization_code, refresh_token, jwt-bearer, client_credentials).
-func (s *RESTServer) GrantCounts() map[string]int { return s.svc.grants.counts() }
+func (s *RESTServer) GrantCounts() map[string]int { return s.svc.issued.counts() }
 
 // FailNextBulkJobs makes the next n Bulk API 2.0 query jobs created end
 // Failed instead of JobComplete, with message as their errorMessage (none
@@ -283,7 +306,7 @@ func (s *restService) api(h func(http.ResponseWriter, *http.Request, string)) ht
 			writeRESTError(w, http.StatusNotFound, "NOT_FOUND", msgNotFound)
 			return
 		}
-		if !s.tokens.Valid(bearerToken(r)) {
+		if !s.tokens.Use(bearerToken(r)) {
 			w.Header().Set("Sforce-Limit-Info", s.budget.limitInfo())
 			w.Header().Set("WWW-Authenticate", `Token`)
 			writeRESTError(w, http.StatusUnauthorized, "INVALID_SESSION_ID", msgSessionInvalid)

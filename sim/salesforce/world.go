@@ -52,6 +52,7 @@ type World struct {
 	LoginURL string
 
 	rest    *RESTServer
+	login   *grantStore
 	byIP    map[netip.Addr]*Sim
 	byApp   map[string]*Sim // by connected app client ID
 	byID    map[string]*Sim // by 15- and 18-character org ID
@@ -73,7 +74,7 @@ type WorldConfig struct {
 	PubSub PubSubConfig
 	// REST applies to every org, except that App is the first org's
 	// connected app only (the others generate theirs, a client ID per
-	// org). REST.Addr's host must be 127.0.0.1 or empty; its port (0: a
+	// org, with its RotateRefreshTokens and AutoApprove). REST.Addr's host must be 127.0.0.1 or empty; its port (0: a
 	// free one) is every org's.
 	REST RESTConfig
 	// Clock and Retention apply to every org, as in SimConfig.
@@ -93,7 +94,7 @@ func StartWorld(cfg WorldConfig) (_ *World, err error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &World{byIP: map[netip.Addr]*Sim{}, byApp: map[string]*Sim{}, byID: map[string]*Sim{}}
+	w := &World{byIP: map[netip.Addr]*Sim{}, byApp: map[string]*Sim{}, byID: map[string]*Sim{}, login: newGrantStore(cfg.Clock)}
 	defer func() {
 		if err != nil {
 			w.Close()
@@ -123,10 +124,10 @@ func StartWorld(cfg WorldConfig) (_ *World, err error) {
 		}
 		restCfg := cfg.REST
 		if i > 0 {
-			restCfg.App = ConnectedApp{}
+			restCfg.App = ConnectedApp{RotateRefreshTokens: cfg.REST.App.RotateRefreshTokens, AutoApprove: cfg.REST.App.AutoApprove}
 		}
 		instanceURL := scheme + "://" + net.JoinHostPort(worldOrgIP(i).String(), boundPort)
-		s, err := newWorldOrg(orgCfg, restCfg, cfg.Clock, cfg.Retention, instanceURL)
+		s, err := newWorldOrg(orgCfg, restCfg, cfg.Clock, cfg.Retention, instanceURL, w.login)
 		if err != nil {
 			_ = lis.Close()
 			return nil, fmt.Errorf("start simulated world: org %d: %w", i+1, err)
@@ -155,14 +156,14 @@ func StartWorld(cfg WorldConfig) (_ *World, err error) {
 
 // newWorldOrg builds one org of a World: its records, bus, sessions,
 // faults and REST handlers, no endpoint and no goroutine.
-func newWorldOrg(orgCfg Config, restCfg RESTConfig, clock Clock, retention time.Duration, instanceURL string) (*Sim, error) {
+func newWorldOrg(orgCfg Config, restCfg RESTConfig, clock Clock, retention time.Duration, instanceURL string, login *grantStore) (*Sim, error) {
 	bus := NewBus(clock, retention)
 	org, err := NewOrg(orgCfg, clock, bus)
 	if err != nil {
 		return nil, err
 	}
 	s := &Sim{Org: org, Bus: bus, Tokens: NewTokens(clock, org.ID()), Faults: &Faults{}, RESTFaults: &RESTFaults{}, InstanceURL: instanceURL, view: true}
-	svc, err := newRESTService(org, s.Tokens, s.RESTFaults, restCfg, instanceURL)
+	svc, err := newRESTService(org, s.Tokens, s.RESTFaults, restCfg, instanceURL, login)
 	if err != nil {
 		return nil, err
 	}
@@ -236,6 +237,18 @@ func (w *World) loginTarget(rw http.ResponseWriter, r *http.Request) (_ *Sim, ok
 		s = w.byApp[r.PostForm.Get("client_id")]
 	case path == "/services/oauth2/authorize":
 		s = w.byApp[r.URL.Query().Get("client_id")]
+	case path == "/services/oauth2/revoke":
+		// A refresh token's grant is in the shared login state whichever
+		// org serves it; an access token is its org's.
+		if r.Method == http.MethodPost {
+			if err := r.ParseForm(); err != nil {
+				writeOAuthError(rw, http.StatusBadRequest, revokeInvalid, "malformed request body")
+				return nil, false
+			}
+		}
+		if tok := revokeTokenOf(r); kindOf(tok) == tokenAccess {
+			s = w.byID[tok[:15]]
+		}
 	case path == "/services/oauth2/userinfo":
 		if tok := bearerToken(r); len(tok) > 15 {
 			s = w.byID[tok[:15]]
@@ -249,6 +262,10 @@ func (w *World) loginTarget(rw http.ResponseWriter, r *http.Request) (_ *Sim, ok
 	}
 	return s, true
 }
+
+// OAuthCounts returns what the login service did for every org's
+// connected app (one org's: Orgs[i].REST.OAuthCounts).
+func (w *World) OAuthCounts() OAuthCounts { return w.login.oauthCounts("") }
 
 // Close stops the shared endpoints and removes the CA file the World
 // generated.

@@ -1,0 +1,145 @@
+package salesforce
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The refresh token flow follows hosted-oauth.md §1: with rotation on,
+// each refresh answers with a new refresh token and the one sent dies;
+// presenting a rotated-out token revokes the grant and its access tokens
+// (no grace period: Salesforce documents none); while a refresh with a
+// token is in flight, another with the same token is refused as "token
+// request is already being processed" (Salesforce since Summer '24).
+
+// Descriptions of the refresh flow's invalid_grant answers.
+const (
+	msgExpiredToken     = "expired access/refresh token"
+	msgAlreadyRefreshed = "token request is already being processed"
+)
+
+// refreshSettings are the refresh endpoint's runtime settings: rotation,
+// the processing time of each refresh, and a test's hold.
+type refreshSettings struct {
+	rotate atomic.Bool
+	delay  atomic.Int64 // time.Duration
+
+	mu   sync.Mutex
+	hold *RefreshHold
+}
+
+// RefreshHold holds every refresh that reaches it, in flight, until
+// Release, so a test can make refreshes overlap without timing.
+type RefreshHold struct {
+	arrived  chan struct{}
+	released chan struct{}
+	once     sync.Once
+	owner    *refreshSettings
+}
+
+// Arrived receives once for each refresh the hold is holding; when it
+// does, that refresh is in flight.
+func (h *RefreshHold) Arrived() <-chan struct{} { return h.arrived }
+
+// Release lets every held refresh (and later ones) finish, and ends the
+// hold.
+func (h *RefreshHold) Release() {
+	h.once.Do(func() {
+		close(h.released)
+		h.owner.mu.Lock()
+		if h.owner.hold == h {
+			h.owner.hold = nil
+		}
+		h.owner.mu.Unlock()
+	})
+}
+
+// SetRotateRefreshTokens turns refresh token rotation on or off for the
+// org's connected app from the next refresh on.
+func (s *RESTServer) SetRotateRefreshTokens(on bool) { s.svc.refresh.rotate.Store(on) }
+
+// SetRefreshDelay makes each refresh of the org's connected app take d
+// (while in flight) before it answers; 0 answers at once.
+func (s *RESTServer) SetRefreshDelay(d time.Duration) { s.svc.refresh.delay.Store(int64(d)) }
+
+// HoldRefreshes holds the org's connected app's refreshes once they are
+// in flight (after the processing delay), until the hold is released. A
+// new hold replaces an older one, which stays until its own Release.
+func (s *RESTServer) HoldRefreshes() *RefreshHold {
+	r := &s.svc.refresh
+	h := &RefreshHold{arrived: make(chan struct{}), released: make(chan struct{}), owner: r}
+	r.mu.Lock()
+	r.hold = h
+	r.mu.Unlock()
+	return h
+}
+
+// process is a refresh's time in flight: the delay, then the hold. false:
+// the client went away first.
+func (r *refreshSettings) process(ctx context.Context) bool {
+	if d := time.Duration(r.delay.Load()); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		}
+	}
+	r.mu.Lock()
+	h := r.hold
+	r.mu.Unlock()
+	if h == nil {
+		return true
+	}
+	select {
+	case h.arrived <- struct{}{}:
+	case <-h.released:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+	select {
+	case <-h.released:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// redeemRefreshToken serves the refresh token grant.
+func (s *restService) redeemRefreshToken(w http.ResponseWriter, r *http.Request) {
+	id, secret := clientAuth(r)
+	switch {
+	case id != s.app.ClientID:
+		writeOAuthError(w, http.StatusBadRequest, "invalid_client_id", "client identifier invalid")
+		return
+	case secret != "" && !s.secretMatches(secret):
+		writeOAuthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
+		return
+	}
+	state, gr := s.login.beginRefresh(id, r.PostForm.Get("refresh_token"))
+	switch state {
+	case refreshDead, refreshReplayed:
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgExpiredToken)
+		return
+	case refreshBusy:
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgAlreadyRefreshed)
+		return
+	}
+	done := s.refresh.process(r.Context())
+	access, refresh, ok := s.login.endRefresh(gr, done, s.refresh.rotate.Load())
+	switch {
+	case !done:
+		return // nobody is waiting for the answer
+	case !ok:
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgExpiredToken)
+		return
+	}
+	resp := gr.org.respond(s.app, GrantRefreshToken, gr.scope, access)
+	resp.RefreshToken = refresh
+	writeJSON(w, http.StatusOK, resp)
+}
