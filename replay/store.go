@@ -19,6 +19,7 @@ type Store interface {
 	RegistryStore
 	MemberStore
 	ReportStore
+	GrantStore
 	// Close releases connections or the file; the Store is unusable after.
 	Close() error
 }

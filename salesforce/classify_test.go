@@ -104,6 +104,8 @@ func TestEveryKindOfFailureHasOneClass(t *testing.T) {
 		{"a 403 without access", &salesforce.APIError{StatusCode: 403, Code: "INSUFFICIENT_ACCESS"}, salesforce.Fatal},
 		{"an invalid session after the one refresh", &salesforce.APIError{StatusCode: 401, Code: "INVALID_SESSION_ID"}, salesforce.Fatal},
 		{"a revoked grant", refusedGrant, salesforce.Fatal},
+		{"a refresh while one with the same token is in flight", &salesforce.OAuthError{StatusCode: 400, Code: "invalid_grant",
+			Description: "token request is already being processed"}, salesforce.Transient},
 		{"a revoked grant behind the refresh backoff", fmt.Errorf("%w: %w", salesforce.ErrRefreshBackoff, refusedGrant), salesforce.Fatal},
 		{"a busy token endpoint behind the refresh backoff", fmt.Errorf("%w: %w", salesforce.ErrRefreshBackoff, busyToken), salesforce.Transient},
 		{"a refused connection", &url.Error{Op: "Get", URL: "https://x", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}, salesforce.Transient},

@@ -116,5 +116,13 @@ func (e *OAuthError) Is(target error) bool {
 // Permanent reports whether only a person can fix the refusal (bad
 // credentials, revoked grant), as opposed to a server hiccup.
 func (e *OAuthError) Permanent() bool {
-	return e.StatusCode < 500 && e.Code != "temporarily_unavailable"
+	return e.StatusCode < 500 && e.Code != "temporarily_unavailable" && !e.AlreadyProcessing()
+}
+
+// AlreadyProcessing reports Salesforce's refusal of a second token request
+// with a refresh token while one is in flight (since Summer '24: 400
+// invalid_grant "token request is already being processed"). The grant is
+// fine: ask again after a short, jittered wait.
+func (e *OAuthError) AlreadyProcessing() bool {
+	return e.Code == "invalid_grant" && strings.Contains(strings.ToLower(e.Description), "already being processed")
 }

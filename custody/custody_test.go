@@ -1,0 +1,228 @@
+package custody_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sfcdc/sfcdc/custody"
+	"github.com/sfcdc/sfcdc/salesforce"
+)
+
+// Three instances share one integration's grant on a connected app that
+// rotates refresh tokens, and each keeps reporting its session rejected
+// from several goroutines at once. Every refresh is made under the lock
+// with the stored refresh token and its rotated successor is stored before
+// use, so Salesforce never sees a rotated-out token: no grant is revoked,
+// no instance needs a new authorisation, and the grant in the store still
+// works at the end. (Without the lock and the re-read, two instances
+// refresh with the same token: the second is refused or, once the first
+// rotated it, revokes the grant.)
+func TestThreeInstancesRefreshingOneRotatingGrantAtOnceNeverLoseIt(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	const instances, goroutines, rounds = 3, 4, 15
+	var wg sync.WaitGroup
+	errs := make(chan error, instances*goroutines)
+	for i := range instances {
+		src := w.source(t, fmt.Sprintf("instance-%d", i))
+		for range goroutines {
+			wg.Go(func() {
+				for range rounds {
+					cur, err := src.Current(t.Context())
+					if err != nil {
+						errs <- err
+						return
+					}
+					next, err := src.Refresh(t.Context(), cur)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if next.AccessToken == cur.AccessToken {
+						errs <- errors.New("Refresh handed back the rejected session")
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	c := w.sim.REST.OAuthCounts()
+	t.Logf("%d refresh calls on 3 instances: %d token requests answered, %d rotations, %d refused in flight, %d grants revoked",
+		instances*goroutines*rounds, c.Refreshes, c.Rotations, c.InFlightRefusals, c.GrantsRevoked)
+	if c.GrantsRevoked != 0 || c.ReplayRevocations != 0 || c.InFlightRefusals != 0 {
+		t.Fatalf("OAuth counts %+v: a rotated-out or in-flight token reached Salesforce", c)
+	}
+	if c.Refreshes == 0 || c.Refreshes > instances*goroutines*rounds {
+		t.Fatalf("%d token requests for %d refresh calls", c.Refreshes, instances*goroutines*rounds)
+	}
+	g, err := w.vault.Load(t.Context(), integrationName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.NeedsReauth != "" || !g.RefreshingSince.IsZero() || g.Refreshes != int64(c.Refreshes) || g.RefreshToken.Reveal() == w.first.refresh {
+		t.Fatalf("stored grant %v (needs reauth %q, marker %v, %d refreshes): want the last rotated token, no marker, every refresh counted",
+			g, g.NeedsReauth, g.RefreshingSince, g.Refreshes)
+	}
+	// The stored grant is the live one: it refreshes once more.
+	if _, err := w.source(t, "late").Refresh(t.Context(), salesforce.Session{AccessToken: g.AccessToken.Reveal()}); err != nil {
+		t.Fatalf("the stored grant no longer refreshes: %v", err)
+	}
+}
+
+// Another client's refresh with the same token is in flight: Salesforce
+// refuses this one as "token request is already being processed", which
+// is transient. The source waits and asks again, and gets a session once
+// the other refresh ended; nothing is marked for re-authorisation.
+func TestATokenRequestAlreadyBeingProcessedIsRetried(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	hold := w.sim.REST.HoldRefreshes()
+	other := make(chan error, 1)
+	go func() {
+		hc := w.httpClient(t)
+		defer hc.CloseIdleConnections()
+		app := w.sim.REST.App()
+		resp, err := hc.PostForm(w.sim.LoginURL+"/services/oauth2/token", url.Values{"grant_type": {"refresh_token"},
+			"refresh_token": {w.first.refresh}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret}})
+		if err == nil {
+			resp.Body.Close()
+		}
+		other <- err
+	}()
+	<-hold.Arrived() // the other refresh is in flight
+	src := w.source(t, "a")
+	got := make(chan error, 1)
+	go func() {
+		_, err := src.Refresh(t.Context(), salesforce.Session{AccessToken: w.first.access})
+		got <- err
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for w.sim.REST.OAuthCounts().InFlightRefusals == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the source's refresh never met the in-flight one")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	hold.Release()
+	if err := <-other; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Fatalf("Refresh = %v; want a session after the other refresh ended", err)
+	}
+	if g, _ := w.vault.Load(t.Context(), integrationName); g.NeedsReauth != "" {
+		t.Fatalf("marked for re-authorisation after a transient refusal: %s", g.NeedsReauth)
+	}
+}
+
+// A revoked grant: the refresh is refused with invalid_grant; after one
+// more read of the store the integration is marked as needing a new
+// authorisation, the error matches ErrNeedsReauth and
+// salesforce.ErrCannotRefresh (so workers stop instead of retrying), the
+// callback hears the reason once, and another instance then learns it from
+// the store without asking Salesforce again.
+func TestARevokedGrantNeedsReauthAndNoInstanceAsksAgain(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	w.sim.REST.RevokeRefreshTokens()
+	var heard []string
+	a := w.source(t, "a")
+	a.NeedsReauth = func(reason string) { heard = append(heard, reason) }
+	_, err := a.Refresh(t.Context(), salesforce.Session{AccessToken: w.first.access})
+	if !errors.Is(err, custody.ErrNeedsReauth) || !errors.Is(err, salesforce.ErrCannotRefresh) {
+		t.Fatalf("Refresh = %v; want ErrNeedsReauth and salesforce.ErrCannotRefresh", err)
+	}
+	if len(heard) != 1 || !strings.Contains(heard[0], "invalid_grant") || !strings.Contains(heard[0], "authorise again") {
+		t.Fatalf("NeedsReauth heard %q", heard)
+	}
+	before := w.sim.REST.OAuthCounts().Refreshes + w.sim.REST.OAuthCounts().GrantsRevoked
+	b := w.source(t, "b")
+	if _, err := b.Current(t.Context()); !errors.Is(err, custody.ErrNeedsReauth) {
+		t.Fatalf("another instance's Current = %v; want ErrNeedsReauth from the store", err)
+	}
+	if _, err := b.Refresh(t.Context(), salesforce.Session{AccessToken: "whatever"}); !errors.Is(err, custody.ErrNeedsReauth) {
+		t.Fatalf("another instance's Refresh = %v; want ErrNeedsReauth from the store", err)
+	}
+	if after := w.sim.REST.OAuthCounts().Refreshes + w.sim.REST.OAuthCounts().GrantsRevoked; after != before {
+		t.Fatal("an instance asked Salesforce again after the grant was refused")
+	}
+	g, err := w.vault.Load(t.Context(), integrationName)
+	if err != nil || g.NeedsReauth == "" || g.AccessToken != "" || !g.RefreshingSince.IsZero() {
+		t.Fatalf("stored grant %v, %v: want needs_reauth, no access token, no marker", g, err)
+	}
+}
+
+// A refresh cut off after it was sent (the instance stopped before the
+// answer was stored) leaves the "refresh in flight since" marker in the
+// store with the instance's name, and the next refresh says so in its log.
+func TestARefreshCutOffAfterItWasSentLeavesItsMarker(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	hold := w.sim.REST.HoldRefreshes()
+	src := w.source(t, "doomed")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, err := src.Refresh(ctx, salesforce.Session{AccessToken: w.first.access})
+		done <- err
+	}()
+	<-hold.Arrived()
+	g, err := w.vault.Load(t.Context(), integrationName)
+	if err != nil || g.RefreshingSince.IsZero() || g.RefreshingBy != "doomed" {
+		t.Fatalf("while the refresh is in flight the store holds %v (marker %v by %q, %v); want the marker", g, g.RefreshingSince, g.RefreshingBy, err)
+	}
+	cancel()
+	<-done
+	hold.Release()
+	if _, err := w.source(t, "next").Refresh(t.Context(), salesforce.Session{AccessToken: w.first.access}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(w.logText(), "answer never stored") {
+		t.Fatalf("the next refresh did not report the stale marker; log:\n%s", w.logText())
+	}
+}
+
+// No token, secret or refresh token is in the store in plaintext, nor in
+// the package's log lines or errors.
+func TestNoTokenIsStoredOrLoggedInPlaintext(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	src := w.source(t, "a")
+	for range 3 {
+		cur, err := src.Current(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.Refresh(t.Context(), cur); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, err := w.vault.Load(t.Context(), integrationName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{w.first.refresh, w.first.access, g.RefreshToken.Reveal(), g.AccessToken.Reveal(), canaryClientSecret}
+	dump := w.dumpRedis(t)
+	for _, s := range secrets {
+		if strings.Contains(dump, s) {
+			t.Errorf("a secret is in Redis in plaintext")
+		}
+		if strings.Contains(w.logText(), s) || strings.Contains(fmt.Sprintf("%v %#v", g, g), s) {
+			t.Errorf("a secret is in the log or the grant's printed form")
+		}
+	}
+	if !strings.Contains(dump, "sfcdc:v1:") {
+		t.Fatal("the stored grant holds no ciphertext: the dump saw nothing")
+	}
+}

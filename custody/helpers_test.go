@@ -1,0 +1,174 @@
+package custody_test
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+
+	"github.com/sfcdc/sfcdc/custody"
+	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/retry"
+	"github.com/sfcdc/sfcdc/salesforce"
+	"github.com/sfcdc/sfcdc/sealed"
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const (
+	canaryClientSecret = "CANARY-custody-client-secret-41c9"
+	integrationName    = "acme/support"
+)
+
+// world is one test's simulated org (its app rotating refresh tokens or
+// not), the deployment's Redis store and keyring, and a grant obtained by
+// the web-server flow and stored in the vault.
+type world struct {
+	sim   *sfsim.Sim
+	store *replay.RedisStore
+	redis *redis.Client
+	// prefix is the store's key prefix in Redis.
+	prefix string
+	keys   *sealed.Keyring
+	vault  *custody.Vault
+	// first is the grant as the code exchange returned it.
+	first struct{ refresh, access string }
+	mu    sync.Mutex
+	logs  bytes.Buffer
+}
+
+func newWorld(t *testing.T, rotate bool) *world {
+	t.Helper()
+	s, err := sfsim.Start(sfsim.SimConfig{
+		Org:    sfsim.Config{Seed: 7},
+		PubSub: sfsim.PubSubConfig{CAFile: filepath.Join(t.TempDir(), "ca.pem")},
+		REST: sfsim.RESTConfig{App: sfsim.ConnectedApp{ClientSecret: canaryClientSecret, AutoApprove: true,
+			RotateRefreshTokens: rotate}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	store, client, prefix := simworld.NewRedisStore(t)
+	keys, err := sealed.ParseKeys("k1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, sealed.KeySize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{sim: s, store: store, redis: client, prefix: prefix, keys: keys, vault: custody.NewVault(store, keys)}
+	w.first.refresh, w.first.access = w.authorize(t)
+	_, err = w.vault.Save(t.Context(), integrationName, custody.Grant{RefreshToken: salesforce.Secret(w.first.refresh),
+		AccessToken: salesforce.Secret(w.first.access), InstanceURL: s.InstanceURL, OrgID: s.Org.ID(), LoginURL: s.LoginURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// httpClient trusts the simulator's CA and does not follow redirects.
+func (w *world) httpClient(t *testing.T) *http.Client {
+	t.Helper()
+	pem, err := os.ReadFile(w.sim.PubSub.CAFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// authorize runs the web-server flow (the app approves at once) and
+// returns the new grant's refresh and access tokens.
+func (w *world) authorize(t *testing.T) (refresh, access string) {
+	t.Helper()
+	hc := w.httpClient(t)
+	defer hc.CloseIdleConnections()
+	app := w.sim.REST.App()
+	const callback = "http://localhost:18080/oauth2/callback"
+	resp, err := hc.Get(w.sim.LoginURL + "/services/oauth2/authorize?" + url.Values{"response_type": {"code"}, "client_id": {app.ClientID},
+		"redirect_uri": {callback}, "scope": {"api refresh_token"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	back, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || back.Query().Get("code") == "" {
+		t.Fatalf("authorize answered %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, err = hc.PostForm(w.sim.LoginURL+"/services/oauth2/token", url.Values{"grant_type": {"authorization_code"},
+		"code": {back.Query().Get("code")}, "redirect_uri": {callback}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		Access  string `json:"access_token"`
+		Refresh string `json:"refresh_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.Refresh == "" {
+		t.Fatalf("code exchange answered %d: %v", resp.StatusCode, err)
+	}
+	return tok.Refresh, tok.Access
+}
+
+func (w *world) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.logs.Write(p)
+}
+
+func (w *world) logText() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.logs.String()
+}
+
+// source is one instance's view of the integration's grant.
+func (w *world) source(t *testing.T, holder string) *custody.Source {
+	t.Helper()
+	app := w.sim.REST.App()
+	r, err := salesforce.NewRefresher(salesforce.Config{LoginURL: w.sim.LoginURL, ClientID: app.ClientID,
+		ClientSecret: salesforce.Secret(app.ClientSecret), CAFile: w.sim.PubSub.CAFile()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return &custody.Source{Name: integrationName, Vault: w.vault, Locks: w.store, Refresher: r, Holder: holder,
+		LockTTL: 5 * time.Second, Busy: retry.Policy{Initial: 5 * time.Millisecond, Max: 50 * time.Millisecond, MaxElapsed: 20 * time.Second},
+		Logger: slogTo(w)}
+}
+
+// dumpRedis is every value under the test's key prefix, as text.
+func (w *world) dumpRedis(t *testing.T) string {
+	t.Helper()
+	client := w.redis
+	var out strings.Builder
+	iter := client.Scan(t.Context(), 0, w.prefix+"*", 100).Iterator()
+	for iter.Next(t.Context()) {
+		key := iter.Val()
+		vals, err := client.HGetAll(t.Context(), key).Result()
+		if err == nil {
+			for f, v := range vals {
+				out.WriteString(key + " " + f + " " + v + "\n")
+			}
+			continue
+		}
+		s, _ := client.Get(t.Context(), key).Result()
+		out.WriteString(key + " " + s + "\n")
+	}
+	return out.String()
+}
