@@ -158,23 +158,6 @@ func TestDemoLiveCountersNeverGoDown(t *testing.T) {
 	}
 }
 
-func TestDemoReplayPassThatSendsNothingPrintsNoPercentiles(t *testing.T) {
-	t.Parallel()
-	// The binary, as runDemoJSONBinary says why.
-	raw, err := exec.Command(sfcdcBinary, "demo", "--events", "1500", "--replay", "--redis", testRedisURL()).CombinedOutput()
-	out := string(raw)
-	if err != nil {
-		t.Fatalf("sfcdc demo --replay: %v\n%s", err, out)
-	}
-	_, replay, ok := strings.Cut(out, "\nreplay: ")
-	if !ok {
-		t.Fatalf("no replay summary:\n%s", out)
-	}
-	if strings.Contains(replay, "p50") || !strings.Contains(replay, "no comment sent") {
-		t.Fatalf("the replay pass sent nothing but reports a latency (or does not say it sent nothing):\n%s", out)
-	}
-}
-
 // This one runs the binary: it is about the process's SIGINT.
 func TestDemoInterruptedPrintsItsSummarySoFar(t *testing.T) {
 	t.Parallel()

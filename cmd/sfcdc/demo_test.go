@@ -126,8 +126,16 @@ func TestDemoReplayOfTheSameTrafficBillsNothing(t *testing.T) {
 	if r["comments_unchanged"] <= 0 {
 		t.Fatalf("comments_unchanged %v, want the replayed comments counted as unchanged", r["comments_unchanged"])
 	}
-	if r["p50_latency_ms"] != -1 || r["p99_latency_ms"] != -1 {
-		t.Fatalf("p50 %v, p99 %v: a pass that sent nothing has no latency, want null", r["p50_latency_ms"], r["p99_latency_ms"])
+	if r["comments_updated_text"] != 0 {
+		t.Fatalf("the replay updated %v comments' text, want 0", r["comments_updated_text"])
+	}
+	// On a loaded machine a replay may still send a few comments CM
+	// already holds (unchanged, free); latency is measured exactly when
+	// something was sent. (The text of a pass that sent nothing is
+	// demo/view_test.go's.)
+	sent := r["comments_new"] + r["comments_updated"] + r["comments_sent_unchanged"]
+	if noLatency := r["p50_latency_ms"] == -1 && r["p99_latency_ms"] == -1; noLatency != (sent == 0) {
+		t.Fatalf("p50 %v, p99 %v with %v comments sent: want null exactly when none was sent", r["p50_latency_ms"], r["p99_latency_ms"], sent)
 	}
 }
 
