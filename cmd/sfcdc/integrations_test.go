@@ -30,7 +30,7 @@ func serveEnv(t *testing.T, b simBanner) []string {
 	}
 	return append(simEnv(b), "SFCDC_CM_URL="+b.CommsMiningURL, "SFCDC_CM_TOKEN="+b.CommsMiningToken,
 		"SFCDC_CM_PROJECT="+b.CommsMiningProject, "SFCDC_CM_SOURCE="+b.CommsMiningSource,
-		"SFCDC_SECRET_KEY="+key, "SFCDC_SERVE_KEY_PREFIX="+redisKeyPrefix(t))
+		"SFCDC_SECRET_KEY="+key, "SERVE_KEY_PREFIX="+redisKeyPrefix(t))
 }
 
 // The integrations commands against a running `sfcdc serve`, on the real
@@ -114,7 +114,7 @@ func TestIntegrationsCommandsDriveARunningServe(t *testing.T) {
 // one of secrets in plaintext.
 func noSecretInRedis(t *testing.T, env func(string) (string, bool), secrets []string) {
 	t.Helper()
-	prefix, _ := env("SFCDC_SERVE_KEY_PREFIX")
+	prefix, _ := env("SERVE_KEY_PREFIX")
 	client := redis.NewClient(&redis.Options{Addr: testRedisAddr()})
 	defer client.Close()
 	ctx := context.Background()
