@@ -215,6 +215,32 @@ func (e *Engine) newBackfill(org string, progress func(backfill.Progress)) (*bac
 	return b, nil
 }
 
+// ErrGraceExceeded: after ctx ended, the run did not drain within its grace.
+var ErrGraceExceeded = errors.New("shutdown did not finish within run.shutdown_grace")
+
+// RunWithin is Run, with the drain after ctx ends bounded by grace (the
+// spec's Run.Grace for `sfcdc run`). Past the grace it returns
+// ErrGraceExceeded rather than hang: the process exits, and whatever did
+// not drain is not checkpointed, so the next start receives it again.
+// The run goes on draining on its own goroutine: the caller exits.
+func (e *Engine) RunWithin(ctx context.Context, grace time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return fmt.Errorf("%w %s: undrained work is received again on the next start", ErrGraceExceeded, grace)
+	}
+}
+
 // Run streams the integration until ctx ends: it connects, finds the
 // objects to poll (run.polling_objects, plus with run.detect_polling the
 // objects Salesforce has no change event for), builds the daemon (one

@@ -239,3 +239,43 @@ func TestASharedPubSubClientCarriesTheStreamAndStaysOpenAfterClose(t *testing.T)
 		t.Fatalf("the shared client after the engine closed: %v, %v; want it still open", info, err)
 	}
 }
+
+func TestRunWithinGivesUpAfterTheGraceWhenTheRunDoesNotDrain(t *testing.T) {
+	w := newWorld(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	eng, err := engine.New(w.spec(), engine.Deps{Store: w.Store, Ready: func(engine.Ready) error {
+		close(entered)
+		<-release
+		return errors.New("released")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() { <-entered; cancel() }()
+	// Ready holds the run after the cancel: it cannot have returned when
+	// the grace ends.
+	err = eng.RunWithin(ctx, 20*time.Millisecond)
+	close(release)
+	if !errors.Is(err, engine.ErrGraceExceeded) || !strings.Contains(err.Error(), "received again on the next start") {
+		t.Fatalf("RunWithin: %v, want ErrGraceExceeded", err)
+	}
+}
+
+func TestRunWithinReturnsTheRunsEndWhenItDrainsInTime(t *testing.T) {
+	w := newWorld(t)
+	ready := make(chan struct{})
+	eng, err := engine.New(w.spec(), engine.Deps{Store: w.Store, Ready: func(engine.Ready) error { close(ready); return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- eng.RunWithin(ctx, time.Minute) }()
+	<-ready
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("RunWithin after a cancel: %v, want nil", err)
+	}
+}

@@ -35,3 +35,12 @@ func OpenBrowser(url string, display bool, wg *sync.WaitGroup) bool {
 	}()
 	return true
 }
+
+// HasDisplay reports whether a graphical session is there to open a
+// browser in (macOS and Windows always have one), by the environment
+// lookup gives (the command's, not necessarily the process's).
+func HasDisplay(lookup func(name string) (string, bool)) bool {
+	display, _ := lookup("DISPLAY")
+	wayland, _ := lookup("WAYLAND_DISPLAY")
+	return display != "" || wayland != ""
+}

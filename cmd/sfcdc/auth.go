@@ -112,7 +112,7 @@ func runAuthLogin(cmd *cobra.Command, configPath string, noBrowser bool, timeout
 	out := cmd.OutOrStdout()
 	id, err := login.Run(ctx, func(authorizeURL string) {
 		fmt.Fprintf(out, "Open this URL in a browser and allow access for sfcdc:\n\n  %s\n\n", authorizeURL)
-		if !noBrowser && salesforce.OpenBrowser(authorizeURL, hasDisplay(commandEnv(cmd.Context())), &opener) {
+		if !noBrowser && salesforce.OpenBrowser(authorizeURL, salesforce.HasDisplay(commandEnv(cmd.Context())), &opener) {
 			fmt.Fprintln(out, "(A browser window was opened.)")
 		}
 		fmt.Fprintf(out, "Waiting for Salesforce to return to %s …\n", login.RedirectURL())
@@ -162,13 +162,4 @@ func runAuthStatus(cmd *cobra.Command, configPath string) error {
 		return fmt.Errorf("check the Salesforce connection: %w", err)
 	}
 	return salesforce.WriteConnection(cmd.Context(), cmd.OutOrStdout(), ac.cfg.Flow, id, store)
-}
-
-// hasDisplay reports whether a graphical session is there to open a
-// browser in (macOS and Windows always have one), by the command's
-// environment.
-func hasDisplay(env integration.Env) bool {
-	display, _ := env("DISPLAY")
-	wayland, _ := env("WAYLAND_DISPLAY")
-	return display != "" || wayland != ""
 }

@@ -112,6 +112,6 @@ func newRootCommand() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newVersionCommand(), newSimCommand(), newSubscribeCommand(), newAuthCommand(), newBackfillCommand(), newValidateCommand(), newReplayCommand(), newRunCommand(), newDemoCommand())
-	root.AddCommand(newStatusCommand(), newDeadLettersCommand(), newServeCommand())
+	root.AddCommand(newStatusCommand(), newDeadLettersCommand(), newServeCommand(), newIntegrationsCommand())
 	return root
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"sync/atomic"
-	"time"
 
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/monitor"
@@ -70,9 +68,6 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := asUsage(conf.Run.Validate()); err != nil {
-		return err
-	}
 	monitoring := conf.Monitoring.WithListen(f.listen)
 	if err := validateMonitoring(monitoring); err != nil {
 		return err
@@ -111,29 +106,7 @@ func runDaemon(cmd *cobra.Command, f runFlags) (err error) {
 	defer func() {
 		mon.Load().Shutdown(log)
 	}()
-	return asUsage(runUntilSignal(cmd.Context(), eng, conf.Run.Grace()))
-}
-
-// runUntilSignal runs the engine until ctx ends (a signal), then gives it
-// grace to drain. Past the grace the command fails rather than hang; the
-// process exits, and whatever did not drain is not checkpointed, so the
-// next start receives it again.
-func runUntilSignal(ctx context.Context, eng *engine.Engine, grace time.Duration) error {
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		return err
-	case <-timer.C:
-		return fmt.Errorf("shutdown did not finish within run.shutdown_grace %s: undrained work is received again on the next start", grace)
-	}
+	return asUsage(eng.RunWithin(cmd.Context(), conf.Run.Grace()))
 }
 
 // The --log-format values.

@@ -35,8 +35,8 @@ func newValidateCommand() *cobra.Command {
 }
 
 // checkFileOffline is everything validate checks without Salesforce: the
-// file as every command loads it, the mapping, and the run and monitoring
-// sections, which `sfcdc run` would otherwise refuse only at start.
+// file as every command loads it (the run and monitoring sections, which
+// `sfcdc run` would otherwise refuse only at start, included) and the mapping.
 func checkFileOffline(ctx context.Context, path string) (fileConfig, *mapper.Mapper, error) {
 	conf, err := loadConfig(ctx, path)
 	if err != nil {
@@ -45,12 +45,6 @@ func checkFileOffline(ctx context.Context, path string) (fileConfig, *mapper.Map
 	m, err := mapper.New(mapper.Config{Objects: conf.Objects})
 	if err != nil {
 		return conf, nil, usageError{err}
-	}
-	if err := asUsage(conf.Run.Validate()); err != nil {
-		return conf, nil, err
-	}
-	if err := validateMonitoring(conf.Monitoring); err != nil {
-		return conf, nil, err
 	}
 	return conf, m, nil
 }
