@@ -125,9 +125,17 @@ func thousandIntegrations(b *testing.B) {
 			_ = pprof.Lookup("goroutine").WriteTo(f, 1)
 			f.Close()
 		}
+		runtime.GC()
+		if f, err := os.Create(*benchProfile + ".heap"); err == nil {
+			_ = pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
 	}
 	idle := float64(processCPU(b)-cpu0) / float64(time.Since(wall0)) * 100
 	rss := procStatus(b, "VmRSS")
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.Logf("Go memory: heap in use %.0f MB, stacks %.0f MB, from the OS %.0f MB", float64(ms.HeapInuse)/(1<<20), float64(ms.StackInuse)/(1<<20), float64(ms.Sys)/(1<<20))
 	b.ReportMetric(idle, "%core-idle")
 	b.ReportMetric(rss, "MB-RSS-idle")
 	b.Logf("idle over %s: %.2f %% of one core; RSS %.0f MB (%.0f MB before Serve: the simulators), peak %.0f MB; %d goroutines",
