@@ -75,6 +75,10 @@ type Tuning struct {
 	// FetchLinger is how long a record waiting for a REST fetch waits for
 	// others to share its request (pipeline.Config.FetchLinger).
 	FetchLinger time.Duration
+	// StatusInterval is how often each topic's status document is
+	// rewritten besides at its state changes (pipeline.DaemonConfig's;
+	// zero: 5 s).
+	StatusInterval time.Duration
 	// MaxInFlightEvents caps the events a topic tracks but has not done
 	// (pipeline.Config.MaxInFlightEvents).
 	MaxInFlightEvents int
@@ -260,6 +264,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	cfg := DaemonConfig(e.spec.Run, org, holder)
 	cfg.Worker.FetchLinger = e.deps.Tuning.FetchLinger
 	cfg.Worker.MaxInFlightEvents = e.deps.Tuning.MaxInFlightEvents
+	cfg.StatusInterval = e.deps.Tuning.StatusInterval
 	if cfg.PollingObjects, err = e.pollingObjects(ctx); err != nil {
 		return err
 	}

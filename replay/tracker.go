@@ -42,8 +42,9 @@ const DefaultTrackerCapacity = 1000
 // not copied: the caller must not modify them afterwards.
 type Tracker struct {
 	mu       sync.Mutex
-	slots    []trackedSlot // ring; len is a power of two ≥ capacity
+	slots    []trackedSlot // ring; len is a power of two, grown up to size as the window fills
 	mask     Seq
+	size     int // the ring's final length: the power of two ≥ capacity
 	capacity int
 	first    Seq // oldest position not yet passed by the commit
 	next     Seq // the Seq the next Track gets
@@ -64,9 +65,14 @@ func NewTracker(capacity int) *Tracker {
 		capacity = DefaultTrackerCapacity
 	}
 	size := 1 << bits.Len(uint(capacity-1))
+	// The ring starts small and doubles when the window fills it: an idle
+	// topic keeps a few slots instead of its whole capacity (sfcdc serve
+	// holds thousands of mostly idle topics).
+	initial := min(size, initialSlots)
 	return &Tracker{
-		slots:    make([]trackedSlot, size),
-		mask:     Seq(size - 1),
+		slots:    make([]trackedSlot, initial),
+		mask:     Seq(initial - 1),
+		size:     size,
 		capacity: capacity,
 		first:    1,
 		next:     1,
@@ -83,6 +89,9 @@ func (t *Tracker) Track(ctx context.Context, replayID []byte, commitTime time.Ti
 	for {
 		t.mu.Lock()
 		if int(t.next-t.first) < t.capacity {
+			if int(t.next-t.first) == len(t.slots) {
+				t.grow()
+			}
 			seq := t.next
 			t.slots[seq&t.mask] = trackedSlot{replayID: replayID, commitTime: commitTime}
 			t.next++
@@ -100,6 +109,21 @@ func (t *Tracker) Track(ctx context.Context, replayID []byte, commitTime time.Ti
 			return 0, fmt.Errorf("track position: %w", ctx.Err())
 		}
 	}
+}
+
+// initialSlots is the ring's length until the window outgrows it.
+const initialSlots = 16
+
+// grow doubles the ring (never past size), moving each position in flight
+// to its slot in the new ring. t.mu held.
+func (t *Tracker) grow() {
+	n := min(2*len(t.slots), t.size)
+	slots := make([]trackedSlot, n)
+	mask := Seq(n - 1)
+	for seq := t.first; seq < t.next; seq++ {
+		slots[seq&mask] = t.slots[seq&t.mask]
+	}
+	t.slots, t.mask = slots, mask
 }
 
 // Done marks a position handled (uploaded, skipped as unchanged, or

@@ -83,6 +83,15 @@ type Scheduler struct {
 	listed        []registry.Entry
 	listedVersion int64
 	listedAt      time.Time
+	listing       int64 // counts the listings read
+
+	// shared is share's last answer and what it was worked out from.
+	shared struct {
+		listing int64
+		live    []string
+		wanted  map[string]registry.Integration
+		mine    map[string][]Unit
+	}
 }
 
 // relistEvery bounds how long a listing is reused even when the version
@@ -174,24 +183,7 @@ func (s *Scheduler) reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var all []string
-	wanted := map[string]registry.Integration{}
-	unitsByKey := map[string]Unit{}
-	for _, e := range entries {
-		if e.Err != nil || !e.Integration.Enabled {
-			continue
-		}
-		wanted[e.Name] = e.Integration
-		for _, u := range UnitsOf(e.Integration.Spec) {
-			all = append(all, u.Key())
-			unitsByKey[u.Key()] = u
-		}
-	}
-	mine := map[string][]Unit{}
-	for _, k := range s.cfg.Members.Mine(all) {
-		u := unitsByKey[k]
-		mine[u.Integration] = append(mine[u.Integration], u)
-	}
+	wanted, mine := s.share(entries, s.cfg.Members.Live())
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -219,6 +211,37 @@ func (s *Scheduler) reconcile(ctx context.Context) error {
 	return nil
 }
 
+// share is what this instance should run: the enabled integrations and
+// its units of them among live. It is worked out again only when the
+// listing or the live set changed: at a thousand integrations, the units
+// and their owners every poll were a tenth of an idle instance's CPU.
+// Called on Run's goroutine only.
+func (s *Scheduler) share(entries []registry.Entry, live []string) (map[string]registry.Integration, map[string][]Unit) {
+	if s.shared.wanted != nil && s.shared.listing == s.listing && slices.Equal(s.shared.live, live) {
+		return s.shared.wanted, s.shared.mine
+	}
+	var all []string
+	wanted := map[string]registry.Integration{}
+	unitsByKey := map[string]Unit{}
+	for _, e := range entries {
+		if e.Err != nil || !e.Integration.Enabled {
+			continue
+		}
+		wanted[e.Name] = e.Integration
+		for _, u := range UnitsOf(e.Integration.Spec) {
+			all = append(all, u.Key())
+			unitsByKey[u.Key()] = u
+		}
+	}
+	mine := map[string][]Unit{}
+	for _, k := range membership.Share(all, live, s.cfg.Members.Instance()) {
+		u := unitsByKey[k]
+		mine[u.Integration] = append(mine[u.Integration], u)
+	}
+	s.shared.listing, s.shared.live, s.shared.wanted, s.shared.mine = s.listing, live, wanted, mine
+	return wanted, mine
+}
+
 // entries is the registry's list, read again only when its version moved
 // or the last read is relistEvery old.
 func (s *Scheduler) entries(ctx context.Context) ([]registry.Entry, error) {
@@ -239,6 +262,7 @@ func (s *Scheduler) entries(ctx context.Context) ([]registry.Entry, error) {
 		}
 	}
 	s.listed, s.listedVersion, s.listedAt = entries, version, time.Now()
+	s.listing++
 	return entries, nil
 }
 
