@@ -12,11 +12,12 @@ import (
 
 func TestAKilledBackfillFinishesOnRestartWithNothingLostAndAtMostOneBatchResent(t *testing.T) {
 	if testing.Short() {
-		t.Skip("10,000 records: skipped with -short")
+		t.Skip("6,000 records: skipped with -short")
 	}
-	// n: ten batches, so the kill lands with batches both saved and still
-	// to send; the full 20,000 are TestAFull20000RecordBackfill's.
-	const n, batch = 10000, 1024 // batch: commsmining.max_batch_comments' default
+	// n: six batches, killed after about two, so the kill lands with
+	// batches both saved and still to send; a whole run is
+	// TestAFull5000RecordBackfill's.
+	const n, batch = 6000, 1024 // batch: commsmining.max_batch_comments' default
 	b := startSimProcess(t, "--rate", "0", "--seed-records", strconv.Itoa(n))
 	config := backfillConfig(t, b, redisKeyPrefix(t), "")
 	env := backfillEnv(b)
@@ -30,7 +31,7 @@ func TestAKilledBackfillFinishesOnRestartWithNothingLostAndAtMostOneBatchResent(
 	}
 	exited := make(chan struct{})
 	go func() { _ = killed.Wait(); close(exited) }()
-	waitFor(t, killed, exited, "CM received 3,000 comments", func() bool { return simStats(t, b).CommentsReceived >= 3000 })
+	waitFor(t, killed, exited, "CM received 2,000 comments", func() bool { return simStats(t, b).CommentsReceived >= 2000 })
 	_ = killed.Process.Kill() // SIGKILL: no chance to save anything
 	<-exited
 	atKill := simStats(t, b).CommentsReceived
@@ -63,11 +64,11 @@ func TestAKilledBackfillFinishesOnRestartWithNothingLostAndAtMostOneBatchResent(
 	t.Logf("killed after %d comments; %d re-sent; restart: %s", atKill, st.Unchanged, lineWith(r.stdout, "throughput"))
 }
 
-func TestAFull20000RecordBackfillThroughTheCommandReportsItsThroughput(t *testing.T) {
+func TestAFull5000RecordBackfillThroughTheCommandReportsItsThroughput(t *testing.T) {
 	if testing.Short() {
-		t.Skip("20,000 records: skipped with -short")
+		t.Skip("5,000 records: skipped with -short")
 	}
-	const n = 20000
+	const n = 5000
 	b := startSimProcess(t, "--rate", "0", "--seed-records", strconv.Itoa(n))
 	r := runSfcdc(t, backfillEnv(b), "backfill", "--config", backfillConfig(t, b, redisKeyPrefix(t), ""))
 	if r.code != 0 {
