@@ -12,7 +12,7 @@ import (
 
 // webServerLogin runs the web-server flow against an AutoApprove app and
 // returns the token response: a grant with a refresh token.
-func (h *restHarness) webServerLogin(t *testing.T) tokenResponse {
+func (h *restHarness) webServerLogin(t testing.TB) tokenResponse {
 	t.Helper()
 	app := h.sim.REST.App()
 	const callback = "http://localhost:18080/oauth2/callback"
