@@ -48,6 +48,10 @@ type ConnectedApp struct {
 	// rotated-out token revokes the grant. Changeable at runtime with
 	// RESTServer.SetRotateRefreshTokens.
 	RotateRefreshTokens bool
+	// RefreshTokenPolicy ends grants after a time or when idle (valid
+	// until revoked when zero). Changeable at runtime with
+	// RESTServer.SetRefreshTokenPolicy.
+	RefreshTokenPolicy RefreshTokenPolicy
 
 	jwtKey *rsa.PublicKey
 }

@@ -27,8 +27,9 @@ type refreshSettings struct {
 	rotate atomic.Bool
 	delay  atomic.Int64 // time.Duration
 
-	mu   sync.Mutex
-	hold *RefreshHold
+	mu     sync.Mutex
+	hold   *RefreshHold
+	policy RefreshTokenPolicy
 }
 
 // RefreshHold holds every refresh that reaches it, in flight, until
@@ -60,6 +61,22 @@ func (h *RefreshHold) Release() {
 // SetRotateRefreshTokens turns refresh token rotation on or off for the
 // org's connected app from the next refresh on.
 func (s *RESTServer) SetRotateRefreshTokens(on bool) { s.svc.refresh.rotate.Store(on) }
+
+// SetRefreshTokenPolicy changes the org's connected app's refresh token
+// policy; it applies to every grant, old or new, from the next refresh on.
+func (s *RESTServer) SetRefreshTokenPolicy(p RefreshTokenPolicy) {
+	r := &s.svc.refresh
+	r.mu.Lock()
+	r.policy = p
+	r.mu.Unlock()
+}
+
+// currentPolicy is the refresh token policy now.
+func (r *refreshSettings) currentPolicy() RefreshTokenPolicy {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.policy
+}
 
 // SetRefreshDelay makes each refresh of the org's connected app take d
 // (while in flight) before it answers; 0 answers at once.
@@ -121,7 +138,7 @@ func (s *restService) redeemRefreshToken(w http.ResponseWriter, r *http.Request)
 		writeOAuthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
 		return
 	}
-	state, gr := s.login.beginRefresh(id, r.PostForm.Get("refresh_token"))
+	state, gr := s.login.beginRefresh(id, r.PostForm.Get("refresh_token"), s.refresh.currentPolicy())
 	switch state {
 	case refreshDead, refreshReplayed:
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgExpiredToken)

@@ -270,3 +270,36 @@ func TestTheSixthApprovalEvictsTheOldest(t *testing.T) {
 		t.Fatalf("counts %+v, want 6 grants, 1 eviction, 1 revoked", c)
 	}
 }
+
+// TestTheRefreshTokenPolicyEndsGrants: "expire if not used for" ends a
+// grant left unrefreshed that long (each refresh starts it again), "expire
+// after" ends one that long after its approval however busy; the answer is
+// Salesforce's invalid_grant, the approval is free again, and the access
+// tokens already issued live on.
+func TestTheRefreshTokenPolicyEndsGrants(t *testing.T) {
+	t.Parallel()
+	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{AutoApprove: true, RefreshTokenPolicy: RefreshTokenPolicy{ExpireIfNotUsedFor: time.Hour}}})
+	idle := h.webServerLogin(t)
+	busy := h.webServerLogin(t)
+	var last tokenResponse
+	for range 3 {
+		h.clock.Advance(50 * time.Minute)
+		last = h.refreshed(t, busy.RefreshToken)
+	}
+	wantOAuthBody(t, "the grant idle for 150 minutes", h.refresh(t, idle.RefreshToken), 400, expiredTokenBody)
+
+	h.sim.REST.SetRefreshTokenPolicy(RefreshTokenPolicy{ExpireAfter: 3 * time.Hour})
+	if p := h.sim.REST.App().RefreshTokenPolicy; p.ExpireAfter != 3*time.Hour || p.ExpireIfNotUsedFor != 0 {
+		t.Fatalf("App() reports policy %+v", p)
+	}
+	h.clock.Advance(29 * time.Minute) // 2 h 59 min after the approval
+	h.refreshed(t, busy.RefreshToken)
+	h.clock.Advance(time.Minute)
+	wantOAuthBody(t, "the busy grant 3 h after its approval", h.refresh(t, busy.RefreshToken), 400, expiredTokenBody)
+	if st := h.apiStatus(t, last.AccessToken); st != http.StatusOK {
+		t.Fatalf("an access token of the expired grant: %d, want it to live on", st)
+	}
+	if c := h.sim.REST.OAuthCounts(); c.Expirations != 2 || c.GrantsRevoked != 0 || c.Refreshes != 4 {
+		t.Fatalf("counts %+v, want 2 expirations, none revoked, 4 refreshes", c)
+	}
+}

@@ -161,6 +161,7 @@ func newRESTService(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig
 		standardLongText: cfg.StandardLongTextShrinksPages,
 	}
 	svc.refresh.rotate.Store(app.RotateRefreshTokens)
+	svc.refresh.policy = app.RefreshTokenPolicy
 	svc.useLogin(login)
 	return svc, nil
 }
@@ -193,6 +194,7 @@ func (s *RESTServer) URL() string { return s.url }
 func (s *RESTServer) App() ConnectedApp {
 	app := s.svc.app
 	app.RotateRefreshTokens = s.svc.refresh.rotate.Load()
+	app.RefreshTokenPolicy = s.svc.refresh.currentPolicy()
 	return app
 }
 
