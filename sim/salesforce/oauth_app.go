@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -52,6 +53,11 @@ type ConnectedApp struct {
 	// until revoked when zero). Changeable at runtime with
 	// RESTServer.SetRefreshTokenPolicy.
 	RefreshTokenPolicy RefreshTokenPolicy
+	// RefreshTokenIPAllowlist is "Enforce Refresh Token IP Allowlist":
+	// when set, only clients from these ranges finish the code exchange
+	// or a refresh; others get 400 invalid_grant "ip restricted".
+	// Changeable at runtime with RESTServer.SetRefreshTokenIPAllowlist.
+	RefreshTokenIPAllowlist []netip.Prefix
 
 	jwtKey *rsa.PublicKey
 }
@@ -59,6 +65,7 @@ type ConnectedApp struct {
 // withDefaults fills generated values and parses the certificate.
 func (a ConnectedApp) withDefaults(org *Org) (ConnectedApp, error) {
 	a.CallbackURLs = slices.Clone(a.CallbackURLs)
+	a.RefreshTokenIPAllowlist = slices.Clone(a.RefreshTokenIPAllowlist)
 	if a.ClientID == "" {
 		a.ClientID = "3MVG9sfcdcSim." + org.ID()
 	}

@@ -3,6 +3,8 @@ package salesforce
 import (
 	"context"
 	"net/http"
+	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,9 +29,38 @@ type refreshSettings struct {
 	rotate atomic.Bool
 	delay  atomic.Int64 // time.Duration
 
-	mu     sync.Mutex
-	hold   *RefreshHold
-	policy RefreshTokenPolicy
+	mu        sync.Mutex
+	hold      *RefreshHold
+	policy    RefreshTokenPolicy
+	allowlist []netip.Prefix
+}
+
+// msgIPRestricted is invalid_grant's description for a client outside the
+// refresh token IP allowlist (forceworkbench#772).
+const msgIPRestricted = "ip restricted"
+
+// SetRefreshTokenIPAllowlist changes the org's connected app's refresh
+// token IP allowlist (nil: no restriction) from the next request on.
+func (s *RESTServer) SetRefreshTokenIPAllowlist(ranges []netip.Prefix) {
+	r := &s.svc.refresh
+	r.mu.Lock()
+	r.allowlist = slices.Clone(ranges)
+	r.mu.Unlock()
+}
+
+// ipAllowed says whether a client at remoteAddr may finish a code
+// exchange or a refresh.
+func (r *refreshSettings) ipAllowed(remoteAddr string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.allowlist) == 0 {
+		return true
+	}
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(r.allowlist, func(p netip.Prefix) bool { return p.Contains(ap.Addr().Unmap()) })
 }
 
 // RefreshHold holds every refresh that reaches it, in flight, until
@@ -136,6 +167,10 @@ func (s *restService) redeemRefreshToken(w http.ResponseWriter, r *http.Request)
 		return
 	case secret != "" && !s.secretMatches(secret):
 		writeOAuthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
+		return
+	}
+	if !s.refresh.ipAllowed(r.RemoteAddr) {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgIPRestricted)
 		return
 	}
 	state, gr := s.login.beginRefresh(id, r.PostForm.Get("refresh_token"), s.refresh.currentPolicy())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -301,5 +302,30 @@ func TestTheRefreshTokenPolicyEndsGrants(t *testing.T) {
 	}
 	if c := h.sim.REST.OAuthCounts(); c.Expirations != 2 || c.GrantsRevoked != 0 || c.Refreshes != 4 {
 		t.Fatalf("counts %+v, want 2 expirations, none revoked, 4 refreshes", c)
+	}
+}
+
+// TestTheRefreshTokenIPAllowlist: with the allowlist enforced, a client
+// outside it gets invalid_grant "ip restricted" for a refresh and for a
+// code exchange, and the grant is kept: once its address is allowed, the
+// same refresh token works.
+func TestTheRefreshTokenIPAllowlist(t *testing.T) {
+	t.Parallel()
+	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{AutoApprove: true, RefreshTokenIPAllowlist: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
+	tok := h.webServerLogin(t)
+	h.sim.REST.SetRefreshTokenIPAllowlist([]netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")})
+	const restricted = `{"error":"invalid_grant","error_description":"ip restricted"}`
+	wantOAuthBody(t, "a refresh from outside the allowlist", h.refresh(t, tok.RefreshToken), 400, restricted)
+	app := h.sim.REST.App()
+	if len(app.RefreshTokenIPAllowlist) != 1 || app.RefreshTokenIPAllowlist[0].String() != "203.0.113.0/24" {
+		t.Fatalf("App() reports allowlist %v", app.RefreshTokenIPAllowlist)
+	}
+	a := h.token(t, url.Values{"grant_type": {GrantAuthorizationCode}, "code": {"aPrxany"}, "redirect_uri": {"http://localhost:1/oauth2/callback"},
+		"client_id": {app.ClientID}, "client_secret": {app.ClientSecret}})
+	wantOAuthBody(t, "a code exchange from outside the allowlist", a, 400, restricted)
+	h.sim.REST.SetRefreshTokenIPAllowlist(nil)
+	h.refreshed(t, tok.RefreshToken)
+	if c := h.sim.REST.OAuthCounts(); c.GrantsRevoked != 0 || c.Refreshes != 1 {
+		t.Fatalf("counts %+v", c)
 	}
 }

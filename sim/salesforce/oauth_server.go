@@ -104,6 +104,10 @@ func (s *restService) redeemCode(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
 		return
 	}
+	if !s.refresh.ipAllowed(r.RemoteAddr) {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgIPRestricted)
+		return
+	}
 	req, ok := s.login.takeCode(r.PostForm.Get("code"))
 	switch {
 	case !ok || req.clientID != id:

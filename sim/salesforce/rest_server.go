@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -162,6 +163,7 @@ func newRESTService(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig
 	}
 	svc.refresh.rotate.Store(app.RotateRefreshTokens)
 	svc.refresh.policy = app.RefreshTokenPolicy
+	svc.refresh.allowlist = app.RefreshTokenIPAllowlist
 	svc.useLogin(login)
 	return svc, nil
 }
@@ -195,6 +197,9 @@ func (s *RESTServer) App() ConnectedApp {
 	app := s.svc.app
 	app.RotateRefreshTokens = s.svc.refresh.rotate.Load()
 	app.RefreshTokenPolicy = s.svc.refresh.currentPolicy()
+	s.svc.refresh.mu.Lock()
+	app.RefreshTokenIPAllowlist = slices.Clone(s.svc.refresh.allowlist)
+	s.svc.refresh.mu.Unlock()
 	return app
 }
 
