@@ -75,8 +75,8 @@ type WorldConfig struct {
 	// REST applies to every org, except that App is the first org's
 	// connected app only (the others generate theirs, a client ID per
 	// org, with its RotateRefreshTokens, RefreshTokenPolicy and
-	// AutoApprove). REST.Addr's host must be 127.0.0.1 or empty; its port (0: a
-	// free one) is every org's.
+	// AutoApprove). REST.Addr's host must be 127.0.0.1 or empty; its
+	// port (0: a free one) is every org's.
 	REST RESTConfig
 	// Clock and Retention apply to every org, as in SimConfig.
 	Clock     Clock
