@@ -35,8 +35,8 @@ type authRequest struct {
 	expires     time.Time
 }
 
-// grant is one approval holding a refresh token: a user of org's, for one
-// connected app. Its refresh token is the grant's ID and generation under
+// grant is one approval holding a refresh token: one user's (of org), for
+// one connected app. Its refresh token is the grant's ID and generation under
 // the store's MAC key, so every rotated-out token is recognised without
 // being stored.
 type grant struct {
@@ -185,6 +185,7 @@ func (g *grantStore) pend(req authRequest) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	req.expires = g.clock.Now().Add(authCodeTTL)
+	sweepExpired(g.pending, g.clock.Now())
 	g.pending[id] = req
 	return id
 }
@@ -204,8 +205,26 @@ func (g *grantStore) newCode(req authRequest) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	req.expires = g.clock.Now().Add(authCodeTTL)
+	sweepExpired(g.codes, g.clock.Now())
 	g.codes[code] = req
 	return code
+}
+
+// maxUnanswered is how many pending requests (or unredeemed codes) are
+// kept before expired ones are dropped: logins nobody finishes must not
+// grow a long run's memory.
+const maxUnanswered = 1024
+
+// sweepExpired drops expired requests once there are many.
+func sweepExpired(m map[string]authRequest, now time.Time) {
+	if len(m) < maxUnanswered {
+		return
+	}
+	for k, req := range m {
+		if !now.Before(req.expires) {
+			delete(m, k)
+		}
+	}
 }
 
 // takeCode redeems a code: a code works once, and only before it expires.
@@ -219,12 +238,19 @@ func (g *grantStore) takeCode(code string) (authRequest, bool) {
 
 // newGrant records an approval with a refresh token and mints its first
 // access token in the user's org; the user's approval beyond MaxApprovals
-// for the app revokes their oldest.
-func (g *grantStore) newGrant(clientID, username, scope string, org *restService) (gr *grant, accessToken string) {
+// for the app revokes their oldest. Grants the app's policy has ended
+// hold no approval.
+func (g *grantStore) newGrant(clientID, username, scope string, org *restService, policy RefreshTokenPolicy) (gr *grant, accessToken string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.lastID++
 	now := g.clock.Now()
+	for _, id := range slices.Clone(g.byUser[approvalKey{clientID, strings.ToLower(username)}]) {
+		if old := g.grants[id]; policy.expired(old, now) {
+			g.forgetLocked(old)
+			g.countsLocked(clientID).Expirations++
+		}
+	}
 	gr = &grant{id: g.lastID, clientID: clientID, username: strings.ToLower(username), scope: scope, org: org, approved: now, used: now}
 	g.grants[gr.id] = gr
 	key := approvalKey{clientID, gr.username}

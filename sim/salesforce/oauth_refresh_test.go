@@ -329,3 +329,42 @@ func TestTheRefreshTokenIPAllowlist(t *testing.T) {
 		t.Fatalf("counts %+v", c)
 	}
 }
+
+// TestExpiredGrantsHoldNoApproval: grants the policy ended do not count
+// toward a user's five, so a new login after them evicts none.
+func TestExpiredGrantsHoldNoApproval(t *testing.T) {
+	t.Parallel()
+	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{AutoApprove: true, RefreshTokenPolicy: RefreshTokenPolicy{ExpireIfNotUsedFor: time.Hour}}})
+	for range MaxApprovals {
+		h.webServerLogin(t)
+	}
+	kept := h.webServerLogin(t) // the sixth, while all five live: evicts the oldest
+	h.clock.Advance(50 * time.Minute)
+	h.refreshed(t, kept.RefreshToken)
+	h.clock.Advance(50 * time.Minute) // the four others are 100 minutes idle
+	h.webServerLogin(t)
+	h.refreshed(t, kept.RefreshToken)
+	if c := h.sim.REST.OAuthCounts(); c.Evictions != 1 || c.Expirations != 4 {
+		t.Fatalf("counts %+v, want 1 eviction (the sixth login), 4 expirations (the seventh)", c)
+	}
+}
+
+// TestUnansweredLoginsAreForgotten: authorize pages nobody answers stop
+// costing memory once they expire.
+func TestUnansweredLoginsAreForgotten(t *testing.T) {
+	t.Parallel()
+	h := startRESTHarness(t, RESTConfig{})
+	q := url.Values{"response_type": {"code"}, "client_id": {h.sim.REST.App().ClientID}, "redirect_uri": {"http://localhost:1/oauth2/callback"}}.Encode()
+	for range maxUnanswered {
+		h.call(t, "GET", "/services/oauth2/authorize?"+q, "", nil, nil)
+	}
+	h.clock.Advance(authCodeTTL)
+	h.call(t, "GET", "/services/oauth2/authorize?"+q, "", nil, nil)
+	g := h.sim.REST.svc.login
+	g.mu.Lock()
+	n := len(g.pending)
+	g.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d pending requests kept, want only the live one", n)
+	}
+}

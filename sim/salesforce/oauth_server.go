@@ -123,7 +123,7 @@ func (s *restService) redeemCode(w http.ResponseWriter, r *http.Request) {
 		}
 		var access, refresh string
 		if grantsRefresh(req.scope) {
-			gr, tok := s.login.newGrant(id, req.username, req.scope, user)
+			gr, tok := s.login.newGrant(id, req.username, req.scope, user, s.refresh.currentPolicy())
 			access, refresh = tok, s.login.refreshToken(gr.id, gr.gen)
 		} else {
 			access = user.tokens.Issue()
