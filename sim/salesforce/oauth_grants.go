@@ -366,12 +366,12 @@ func (g *grantStore) beginRefresh(clientID, tok string, policy RefreshTokenPolic
 	return refreshOK, gr
 }
 
-// endRefresh finishes an in-flight refresh: done, it mints an access token
-// in the grant's org and, when rotate says so, a new refresh token ("" when
-// not rotated); not done (the client went away), nothing changes. ok is
-// false when the grant ended meanwhile. Both tokens are minted under the
-// store's lock, so a grant revoked at the same moment leaves no live token.
-func (g *grantStore) endRefresh(gr *grant, done, rotate bool) (accessToken, refreshToken string, ok bool) {
+// endRefresh finishes an in-flight refresh: it mints an access token in
+// the grant's org and, when rotate says so, a new refresh token ("" when
+// not rotated). ok is false when the grant ended meanwhile. Both tokens
+// are minted under the store's lock, so a grant revoked at the same moment
+// leaves no live token.
+func (g *grantStore) endRefresh(gr *grant, rotate bool) (accessToken, refreshToken string, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	gr.refreshing = false
@@ -379,9 +379,6 @@ func (g *grantStore) endRefresh(gr *grant, done, rotate bool) (accessToken, refr
 	c.InFlight--
 	if g.grants[gr.id] != gr {
 		return "", "", false
-	}
-	if !done {
-		return "", "", true
 	}
 	c.Refreshes++
 	gr.used = g.clock.Now()

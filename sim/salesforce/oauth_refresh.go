@@ -126,7 +126,7 @@ func (s *RESTServer) HoldRefreshes() *RefreshHold {
 }
 
 // process is a refresh's time in flight: the delay, then the hold. false:
-// the client went away first.
+// the client went away first (the refresh completes all the same).
 func (r *refreshSettings) process(ctx context.Context) bool {
 	if d := time.Duration(r.delay.Load()); d > 0 {
 		t := time.NewTimer(d)
@@ -182,10 +182,15 @@ func (s *restService) redeemRefreshToken(w http.ResponseWriter, r *http.Request)
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgAlreadyRefreshed)
 		return
 	}
-	done := s.refresh.process(r.Context())
-	access, refresh, ok := s.login.endRefresh(gr, done, s.refresh.rotate.Load())
+	// A refresh whose client went away (a crash, a timeout) completes
+	// all the same, as a server does not undo its work for a closed
+	// connection: with rotation the client's token is spent, and its next
+	// try with it revokes the grant. This is the hazard a persisting
+	// client must survive, so the simulator keeps it.
+	waited := s.refresh.process(r.Context())
+	access, refresh, ok := s.login.endRefresh(gr, s.refresh.rotate.Load())
 	switch {
-	case !done:
+	case !waited:
 		return // nobody is waiting for the answer
 	case !ok:
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgExpiredToken)

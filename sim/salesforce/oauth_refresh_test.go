@@ -208,7 +208,8 @@ func TestRetryingARefreshThatRotatedRevokesTheGrant(t *testing.T) {
 
 // TestARefreshIsInFlightForItsProcessingDelay: with a processing delay a
 // refresh stays in flight (refusing another with its token); a client that
-// gives up changes nothing, so the token still works.
+// gives up has still spent its token when rotation is on, as with
+// Salesforce: retrying with it revokes the grant.
 func TestARefreshIsInFlightForItsProcessingDelay(t *testing.T) {
 	t.Parallel()
 	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{AutoApprove: true, RotateRefreshTokens: true}})
@@ -239,11 +240,9 @@ func TestARefreshIsInFlightForItsProcessingDelay(t *testing.T) {
 		time.Sleep(time.Millisecond) // polls a gauge; no assertion on time
 	}
 	h.sim.REST.SetRefreshDelay(0)
-	if next := h.refreshed(t, tok.RefreshToken); next.RefreshToken == "" {
-		t.Fatal("no rotation after the abandoned refresh")
-	}
-	if c := h.sim.REST.OAuthCounts(); c.Refreshes != 1 || c.Rotations != 1 || c.GrantsRevoked != 0 {
-		t.Fatalf("counts %+v: the abandoned refresh must count and rotate nothing", c)
+	wantOAuthBody(t, "the retry with the spent token", h.refresh(t, tok.RefreshToken), 400, expiredTokenBody)
+	if c := h.sim.REST.OAuthCounts(); c.Refreshes != 1 || c.Rotations != 1 || c.ReplayRevocations != 1 {
+		t.Fatalf("counts %+v: the abandoned refresh rotated, the retry revoked", c)
 	}
 }
 

@@ -40,7 +40,8 @@ import (
 //     approvals takes the oldest by approval time; the idle timeout is
 //     extended by REST, identity and Pub/Sub calls, not by an open
 //     stream's deliveries; a refresh whose client goes away while in
-//     flight changes nothing.
+//     flight completes (with rotation, the token the client holds is
+//     spent).
 
 // RESTConfig says how the REST API and OAuth endpoints listen and what the
 // org allows. The zero value listens on a free loopback port with the
