@@ -86,7 +86,10 @@
 // with the same token is in flight is refused as "token request is already
 // being processed" (RESTServer.SetRefreshDelay and HoldRefreshes make
 // refreshes overlap); a user holds at most MaxApprovals grants per app,
-// the next evicting the oldest; /services/oauth2/revoke ends a grant (a
+// the next evicting the oldest; the app's RefreshTokenPolicy ends grants
+// after a time or when idle, and its RefreshTokenIPAllowlist refuses code
+// exchanges and refreshes from elsewhere ("ip restricted");
+// /services/oauth2/revoke ends a grant (a
 // refresh token) or a session (an access token); Tokens.SetLifetime and
 // SetIdleTimeout expire sessions. The authorize page is a login form: the
 // username (prefilled from login_hint) picks the user, and in a World the

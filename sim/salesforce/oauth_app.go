@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -48,6 +49,15 @@ type ConnectedApp struct {
 	// rotated-out token revokes the grant. Changeable at runtime with
 	// RESTServer.SetRotateRefreshTokens.
 	RotateRefreshTokens bool
+	// RefreshTokenPolicy ends grants after a time or when idle (valid
+	// until revoked when zero). Changeable at runtime with
+	// RESTServer.SetRefreshTokenPolicy.
+	RefreshTokenPolicy RefreshTokenPolicy
+	// RefreshTokenIPAllowlist is "Enforce Refresh Token IP Allowlist":
+	// when set, only clients from these ranges finish the code exchange
+	// or a refresh; others get 400 invalid_grant "ip restricted".
+	// Changeable at runtime with RESTServer.SetRefreshTokenIPAllowlist.
+	RefreshTokenIPAllowlist []netip.Prefix
 
 	jwtKey *rsa.PublicKey
 }
@@ -55,6 +65,7 @@ type ConnectedApp struct {
 // withDefaults fills generated values and parses the certificate.
 func (a ConnectedApp) withDefaults(org *Org) (ConnectedApp, error) {
 	a.CallbackURLs = slices.Clone(a.CallbackURLs)
+	a.RefreshTokenIPAllowlist = slices.Clone(a.RefreshTokenIPAllowlist)
 	if a.ClientID == "" {
 		a.ClientID = "3MVG9sfcdcSim." + org.ID()
 	}

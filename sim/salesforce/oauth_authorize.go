@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -35,7 +36,15 @@ func (s *restService) authorize(w http.ResponseWriter, r *http.Request) {
 	if req.username == "" {
 		req.username = s.app.Username
 	}
-	if s.app.AutoApprove {
+	prompt := strings.Fields(q.Get("prompt"))
+	asks := slices.Contains(prompt, "login") || slices.Contains(prompt, "consent")
+	switch {
+	case q.Get("immediate") == "true" && (asks || !s.app.AutoApprove):
+		// immediate=true may not show a page: without a prior approval
+		// (AutoApprove) it fails at once (hosted-oauth.md §3).
+		redirectWithError(w, r, req, "immediate_unsuccessful", "immediate authorization not possible")
+		return
+	case s.app.AutoApprove && !asks:
 		// A user who approved before: the hinted one when known.
 		user, ok := s.login.user(req.username)
 		if !ok {
@@ -45,6 +54,8 @@ func (s *restService) authorize(w http.ResponseWriter, r *http.Request) {
 		redirectWithCode(w, r, req, s.login.newCode(req))
 		return
 	}
+	// prompt=login or consent shows the form even to a user who approved
+	// before, as Salesforce asks again.
 	s.writeApprovalPage(w, req, s.login.pend(req), "")
 }
 
@@ -131,7 +142,7 @@ func redirectWithError(w http.ResponseWriter, r *http.Request, req authRequest, 
 
 var approvalPage = template.Must(template.New("approve").Parse(`<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Allow Access? | Salesforce (simulated org)</title>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Allow Access? | Salesforce (simulated org)</title>
 <style>body{font-family:sans-serif;max-width:36em;margin:3em auto}button{font-size:1em;padding:.4em 1.2em;margin-right:1em}</style></head>
 <body>
 <h1>Allow Access?</h1>

@@ -35,8 +35,8 @@ type authRequest struct {
 	expires     time.Time
 }
 
-// grant is one approval holding a refresh token: a user of org's, for one
-// connected app. Its refresh token is the grant's ID and generation under
+// grant is one approval holding a refresh token: one user's (of org), for
+// one connected app. Its refresh token is the grant's ID and generation under
 // the store's MAC key, so every rotated-out token is recognised without
 // being stored.
 type grant struct {
@@ -47,6 +47,27 @@ type grant struct {
 	org        *restService // the user's org, where its access tokens live
 	gen        uint64       // the current refresh token's generation
 	refreshing bool         // a refresh of the current token is in flight
+	approved   time.Time    // by the store's clock
+	used       time.Time    // the last refresh (or the approval)
+}
+
+// RefreshTokenPolicy is a connected app's refresh token policy (its OAuth
+// policies in Setup, hosted-oauth.md §1). The zero value is "valid until
+// revoked".
+type RefreshTokenPolicy struct {
+	// ExpireAfter is "Expire refresh token after": a grant ends this long
+	// after its approval, however much it is used; 0: never.
+	ExpireAfter time.Duration
+	// ExpireIfNotUsedFor is "Expire refresh token if not used for" (the
+	// 30-day idle TTL): a grant not refreshed for this long ends; each
+	// refresh starts it again; 0: never.
+	ExpireIfNotUsedFor time.Duration
+}
+
+// expired says whether the policy has ended a grant by now.
+func (p RefreshTokenPolicy) expired(gr *grant, now time.Time) bool {
+	return (p.ExpireAfter > 0 && !now.Before(gr.approved.Add(p.ExpireAfter))) ||
+		(p.ExpireIfNotUsedFor > 0 && !now.Before(gr.used.Add(p.ExpireIfNotUsedFor)))
 }
 
 type approvalKey struct{ clientID, username string }
@@ -90,6 +111,10 @@ type OAuthCounts struct {
 	ReplayRevocations int
 	// Evictions are grants revoked by a user's approval beyond MaxApprovals.
 	Evictions int
+	// Expirations are grants ended by the app's RefreshTokenPolicy,
+	// found when their refresh token was presented (not in GrantsRevoked:
+	// their access tokens live on until their own timeout).
+	Expirations int
 	// RevokeRequests are grants revoked through /services/oauth2/revoke.
 	RevokeRequests int
 	// InFlight are the refreshes in flight now (a gauge, not a count).
@@ -104,6 +129,7 @@ func (c *OAuthCounts) add(o OAuthCounts) {
 	c.GrantsRevoked += o.GrantsRevoked
 	c.ReplayRevocations += o.ReplayRevocations
 	c.Evictions += o.Evictions
+	c.Expirations += o.Expirations
 	c.RevokeRequests += o.RevokeRequests
 	c.InFlight += o.InFlight
 }
@@ -159,6 +185,7 @@ func (g *grantStore) pend(req authRequest) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	req.expires = g.clock.Now().Add(authCodeTTL)
+	sweepExpired(g.pending, g.clock.Now())
 	g.pending[id] = req
 	return id
 }
@@ -178,8 +205,26 @@ func (g *grantStore) newCode(req authRequest) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	req.expires = g.clock.Now().Add(authCodeTTL)
+	sweepExpired(g.codes, g.clock.Now())
 	g.codes[code] = req
 	return code
+}
+
+// maxUnanswered is how many pending requests (or unredeemed codes) are
+// kept before expired ones are dropped: logins nobody finishes must not
+// grow a long run's memory.
+const maxUnanswered = 1024
+
+// sweepExpired drops expired requests once there are many.
+func sweepExpired(m map[string]authRequest, now time.Time) {
+	if len(m) < maxUnanswered {
+		return
+	}
+	for k, req := range m {
+		if !now.Before(req.expires) {
+			delete(m, k)
+		}
+	}
 }
 
 // takeCode redeems a code: a code works once, and only before it expires.
@@ -193,12 +238,20 @@ func (g *grantStore) takeCode(code string) (authRequest, bool) {
 
 // newGrant records an approval with a refresh token and mints its first
 // access token in the user's org; the user's approval beyond MaxApprovals
-// for the app revokes their oldest.
-func (g *grantStore) newGrant(clientID, username, scope string, org *restService) (gr *grant, accessToken string) {
+// for the app revokes their oldest. Grants the app's policy has ended
+// hold no approval.
+func (g *grantStore) newGrant(clientID, username, scope string, org *restService, policy RefreshTokenPolicy) (gr *grant, accessToken string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.lastID++
-	gr = &grant{id: g.lastID, clientID: clientID, username: strings.ToLower(username), scope: scope, org: org}
+	now := g.clock.Now()
+	for _, id := range slices.Clone(g.byUser[approvalKey{clientID, strings.ToLower(username)}]) {
+		if old := g.grants[id]; policy.expired(old, now) {
+			g.forgetLocked(old)
+			g.countsLocked(clientID).Expirations++
+		}
+	}
+	gr = &grant{id: g.lastID, clientID: clientID, username: strings.ToLower(username), scope: scope, org: org, approved: now, used: now}
 	g.grants[gr.id] = gr
 	key := approvalKey{clientID, gr.username}
 	g.byUser[key] = append(g.byUser[key], gr.id)
@@ -213,14 +266,19 @@ func (g *grantStore) newGrant(clientID, username, scope string, org *restService
 
 // revokeLocked ends a grant: its refresh tokens and access tokens die.
 func (g *grantStore) revokeLocked(gr *grant) {
+	g.forgetLocked(gr)
+	gr.org.tokens.revokeGrant(gr.id)
+	g.countsLocked(gr.clientID).GrantsRevoked++
+}
+
+// forgetLocked ends a grant's refresh tokens and frees its approval.
+func (g *grantStore) forgetLocked(gr *grant) {
 	delete(g.grants, gr.id)
 	key := approvalKey{gr.clientID, gr.username}
 	g.byUser[key] = slices.DeleteFunc(g.byUser[key], func(id uint64) bool { return id == gr.id })
 	if len(g.byUser[key]) == 0 {
 		delete(g.byUser, key)
 	}
-	gr.org.tokens.revokeGrant(gr.id)
-	g.countsLocked(gr.clientID).GrantsRevoked++
 }
 
 // revokeApp ends every grant of a connected app.
@@ -282,8 +340,8 @@ const (
 
 // beginRefresh checks a presented refresh token for the client and, when
 // it is current, marks the refresh in flight. A rotated-out token revokes
-// its grant.
-func (g *grantStore) beginRefresh(clientID, tok string) (refreshState, *grant) {
+// its grant; a grant the app's policy ended is forgotten.
+func (g *grantStore) beginRefresh(clientID, tok string, policy RefreshTokenPolicy) (refreshState, *grant) {
 	id, gen, ok := parseRefreshToken(g.key, tok)
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -298,18 +356,22 @@ func (g *grantStore) beginRefresh(clientID, tok string) (refreshState, *grant) {
 	case gr.refreshing:
 		g.countsLocked(clientID).InFlightRefusals++
 		return refreshBusy, nil
+	case policy.expired(gr, g.clock.Now()):
+		g.forgetLocked(gr)
+		g.countsLocked(clientID).Expirations++
+		return refreshDead, nil
 	}
 	gr.refreshing = true
 	g.countsLocked(clientID).InFlight++
 	return refreshOK, gr
 }
 
-// endRefresh finishes an in-flight refresh: done, it mints an access token
-// in the grant's org and, when rotate says so, a new refresh token ("" when
-// not rotated); not done (the client went away), nothing changes. ok is
-// false when the grant ended meanwhile. Both tokens are minted under the
-// store's lock, so a grant revoked at the same moment leaves no live token.
-func (g *grantStore) endRefresh(gr *grant, done, rotate bool) (accessToken, refreshToken string, ok bool) {
+// endRefresh finishes an in-flight refresh: it mints an access token in
+// the grant's org and, when rotate says so, a new refresh token ("" when
+// not rotated). ok is false when the grant ended meanwhile. Both tokens
+// are minted under the store's lock, so a grant revoked at the same moment
+// leaves no live token.
+func (g *grantStore) endRefresh(gr *grant, rotate bool) (accessToken, refreshToken string, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	gr.refreshing = false
@@ -318,10 +380,8 @@ func (g *grantStore) endRefresh(gr *grant, done, rotate bool) (accessToken, refr
 	if g.grants[gr.id] != gr {
 		return "", "", false
 	}
-	if !done {
-		return "", "", true
-	}
 	c.Refreshes++
+	gr.used = g.clock.Now()
 	if rotate {
 		gr.gen++
 		c.Rotations++

@@ -3,6 +3,8 @@ package salesforce
 import (
 	"context"
 	"net/http"
+	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,8 +29,38 @@ type refreshSettings struct {
 	rotate atomic.Bool
 	delay  atomic.Int64 // time.Duration
 
-	mu   sync.Mutex
-	hold *RefreshHold
+	mu        sync.Mutex
+	hold      *RefreshHold
+	policy    RefreshTokenPolicy
+	allowlist []netip.Prefix
+}
+
+// msgIPRestricted is invalid_grant's description for a client outside the
+// refresh token IP allowlist (forceworkbench#772).
+const msgIPRestricted = "ip restricted"
+
+// SetRefreshTokenIPAllowlist changes the org's connected app's refresh
+// token IP allowlist (nil: no restriction) from the next request on.
+func (s *RESTServer) SetRefreshTokenIPAllowlist(ranges []netip.Prefix) {
+	r := &s.svc.refresh
+	r.mu.Lock()
+	r.allowlist = slices.Clone(ranges)
+	r.mu.Unlock()
+}
+
+// ipAllowed says whether a client at remoteAddr may finish a code
+// exchange or a refresh.
+func (r *refreshSettings) ipAllowed(remoteAddr string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.allowlist) == 0 {
+		return true
+	}
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(r.allowlist, func(p netip.Prefix) bool { return p.Contains(ap.Addr().Unmap()) })
 }
 
 // RefreshHold holds every refresh that reaches it, in flight, until
@@ -61,6 +93,22 @@ func (h *RefreshHold) Release() {
 // org's connected app from the next refresh on.
 func (s *RESTServer) SetRotateRefreshTokens(on bool) { s.svc.refresh.rotate.Store(on) }
 
+// SetRefreshTokenPolicy changes the org's connected app's refresh token
+// policy; it applies to every grant, old or new, from the next refresh on.
+func (s *RESTServer) SetRefreshTokenPolicy(p RefreshTokenPolicy) {
+	r := &s.svc.refresh
+	r.mu.Lock()
+	r.policy = p
+	r.mu.Unlock()
+}
+
+// currentPolicy is the refresh token policy now.
+func (r *refreshSettings) currentPolicy() RefreshTokenPolicy {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.policy
+}
+
 // SetRefreshDelay makes each refresh of the org's connected app take d
 // (while in flight) before it answers; 0 answers at once.
 func (s *RESTServer) SetRefreshDelay(d time.Duration) { s.svc.refresh.delay.Store(int64(d)) }
@@ -78,7 +126,7 @@ func (s *RESTServer) HoldRefreshes() *RefreshHold {
 }
 
 // process is a refresh's time in flight: the delay, then the hold. false:
-// the client went away first.
+// the client went away first (the refresh completes all the same).
 func (r *refreshSettings) process(ctx context.Context) bool {
 	if d := time.Duration(r.delay.Load()); d > 0 {
 		t := time.NewTimer(d)
@@ -121,7 +169,11 @@ func (s *restService) redeemRefreshToken(w http.ResponseWriter, r *http.Request)
 		writeOAuthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
 		return
 	}
-	state, gr := s.login.beginRefresh(id, r.PostForm.Get("refresh_token"))
+	if !s.refresh.ipAllowed(r.RemoteAddr) {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgIPRestricted)
+		return
+	}
+	state, gr := s.login.beginRefresh(id, r.PostForm.Get("refresh_token"), s.refresh.currentPolicy())
 	switch state {
 	case refreshDead, refreshReplayed:
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgExpiredToken)
@@ -130,10 +182,15 @@ func (s *restService) redeemRefreshToken(w http.ResponseWriter, r *http.Request)
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgAlreadyRefreshed)
 		return
 	}
-	done := s.refresh.process(r.Context())
-	access, refresh, ok := s.login.endRefresh(gr, done, s.refresh.rotate.Load())
+	// A refresh whose client went away (a crash, a timeout) completes
+	// all the same, as a server does not undo its work for a closed
+	// connection: with rotation the client's token is spent, and its next
+	// try with it revokes the grant. This is the hazard a persisting
+	// client must survive, so the simulator keeps it.
+	waited := s.refresh.process(r.Context())
+	access, refresh, ok := s.login.endRefresh(gr, s.refresh.rotate.Load())
 	switch {
-	case !done:
+	case !waited:
 		return // nobody is waiting for the answer
 	case !ok:
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgExpiredToken)

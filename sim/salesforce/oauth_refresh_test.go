@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ import (
 
 // webServerLogin runs the web-server flow against an AutoApprove app and
 // returns the token response: a grant with a refresh token.
-func (h *restHarness) webServerLogin(t *testing.T) tokenResponse {
+func (h *restHarness) webServerLogin(t testing.TB) tokenResponse {
 	t.Helper()
 	app := h.sim.REST.App()
 	const callback = "http://localhost:18080/oauth2/callback"
@@ -207,7 +208,8 @@ func TestRetryingARefreshThatRotatedRevokesTheGrant(t *testing.T) {
 
 // TestARefreshIsInFlightForItsProcessingDelay: with a processing delay a
 // refresh stays in flight (refusing another with its token); a client that
-// gives up changes nothing, so the token still works.
+// gives up has still spent its token when rotation is on, as with
+// Salesforce: retrying with it revokes the grant.
 func TestARefreshIsInFlightForItsProcessingDelay(t *testing.T) {
 	t.Parallel()
 	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{AutoApprove: true, RotateRefreshTokens: true}})
@@ -238,11 +240,9 @@ func TestARefreshIsInFlightForItsProcessingDelay(t *testing.T) {
 		time.Sleep(time.Millisecond) // polls a gauge; no assertion on time
 	}
 	h.sim.REST.SetRefreshDelay(0)
-	if next := h.refreshed(t, tok.RefreshToken); next.RefreshToken == "" {
-		t.Fatal("no rotation after the abandoned refresh")
-	}
-	if c := h.sim.REST.OAuthCounts(); c.Refreshes != 1 || c.Rotations != 1 || c.GrantsRevoked != 0 {
-		t.Fatalf("counts %+v: the abandoned refresh must count and rotate nothing", c)
+	wantOAuthBody(t, "the retry with the spent token", h.refresh(t, tok.RefreshToken), 400, expiredTokenBody)
+	if c := h.sim.REST.OAuthCounts(); c.Refreshes != 1 || c.Rotations != 1 || c.ReplayRevocations != 1 {
+		t.Fatalf("counts %+v: the abandoned refresh rotated, the retry revoked", c)
 	}
 }
 
@@ -268,5 +268,102 @@ func TestTheSixthApprovalEvictsTheOldest(t *testing.T) {
 	}
 	if c := h.sim.REST.OAuthCounts(); c.GrantsIssued != 6 || c.Evictions != 1 || c.GrantsRevoked != 1 {
 		t.Fatalf("counts %+v, want 6 grants, 1 eviction, 1 revoked", c)
+	}
+}
+
+// TestTheRefreshTokenPolicyEndsGrants: "expire if not used for" ends a
+// grant left unrefreshed that long (each refresh starts it again), "expire
+// after" ends one that long after its approval however busy; the answer is
+// Salesforce's invalid_grant, the approval is free again, and the access
+// tokens already issued live on.
+func TestTheRefreshTokenPolicyEndsGrants(t *testing.T) {
+	t.Parallel()
+	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{AutoApprove: true, RefreshTokenPolicy: RefreshTokenPolicy{ExpireIfNotUsedFor: time.Hour}}})
+	idle := h.webServerLogin(t)
+	busy := h.webServerLogin(t)
+	var last tokenResponse
+	for range 3 {
+		h.clock.Advance(50 * time.Minute)
+		last = h.refreshed(t, busy.RefreshToken)
+	}
+	wantOAuthBody(t, "the grant idle for 150 minutes", h.refresh(t, idle.RefreshToken), 400, expiredTokenBody)
+
+	h.sim.REST.SetRefreshTokenPolicy(RefreshTokenPolicy{ExpireAfter: 3 * time.Hour})
+	if p := h.sim.REST.App().RefreshTokenPolicy; p.ExpireAfter != 3*time.Hour || p.ExpireIfNotUsedFor != 0 {
+		t.Fatalf("App() reports policy %+v", p)
+	}
+	h.clock.Advance(29 * time.Minute) // 2 h 59 min after the approval
+	h.refreshed(t, busy.RefreshToken)
+	h.clock.Advance(time.Minute)
+	wantOAuthBody(t, "the busy grant 3 h after its approval", h.refresh(t, busy.RefreshToken), 400, expiredTokenBody)
+	if st := h.apiStatus(t, last.AccessToken); st != http.StatusOK {
+		t.Fatalf("an access token of the expired grant: %d, want it to live on", st)
+	}
+	if c := h.sim.REST.OAuthCounts(); c.Expirations != 2 || c.GrantsRevoked != 0 || c.Refreshes != 4 {
+		t.Fatalf("counts %+v, want 2 expirations, none revoked, 4 refreshes", c)
+	}
+}
+
+// TestTheRefreshTokenIPAllowlist: with the allowlist enforced, a client
+// outside it gets invalid_grant "ip restricted" for a refresh and for a
+// code exchange, and the grant is kept: once its address is allowed, the
+// same refresh token works.
+func TestTheRefreshTokenIPAllowlist(t *testing.T) {
+	t.Parallel()
+	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{AutoApprove: true, RefreshTokenIPAllowlist: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
+	tok := h.webServerLogin(t)
+	h.sim.REST.SetRefreshTokenIPAllowlist([]netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")})
+	const restricted = `{"error":"invalid_grant","error_description":"ip restricted"}`
+	wantOAuthBody(t, "a refresh from outside the allowlist", h.refresh(t, tok.RefreshToken), 400, restricted)
+	app := h.sim.REST.App()
+	if len(app.RefreshTokenIPAllowlist) != 1 || app.RefreshTokenIPAllowlist[0].String() != "203.0.113.0/24" {
+		t.Fatalf("App() reports allowlist %v", app.RefreshTokenIPAllowlist)
+	}
+	a := h.token(t, url.Values{"grant_type": {GrantAuthorizationCode}, "code": {"aPrxany"}, "redirect_uri": {"http://localhost:1/oauth2/callback"},
+		"client_id": {app.ClientID}, "client_secret": {app.ClientSecret}})
+	wantOAuthBody(t, "a code exchange from outside the allowlist", a, 400, restricted)
+	h.sim.REST.SetRefreshTokenIPAllowlist(nil)
+	h.refreshed(t, tok.RefreshToken)
+	if c := h.sim.REST.OAuthCounts(); c.GrantsRevoked != 0 || c.Refreshes != 1 {
+		t.Fatalf("counts %+v", c)
+	}
+}
+
+// TestExpiredGrantsHoldNoApproval: grants the policy ended do not count
+// toward a user's five, so a new login after them evicts none.
+func TestExpiredGrantsHoldNoApproval(t *testing.T) {
+	t.Parallel()
+	h := startRESTHarness(t, RESTConfig{App: ConnectedApp{AutoApprove: true, RefreshTokenPolicy: RefreshTokenPolicy{ExpireIfNotUsedFor: time.Hour}}})
+	for range MaxApprovals {
+		h.webServerLogin(t)
+	}
+	kept := h.webServerLogin(t) // the sixth, while all five live: evicts the oldest
+	h.clock.Advance(50 * time.Minute)
+	h.refreshed(t, kept.RefreshToken)
+	h.clock.Advance(50 * time.Minute) // the four others are 100 minutes idle
+	h.webServerLogin(t)
+	h.refreshed(t, kept.RefreshToken)
+	if c := h.sim.REST.OAuthCounts(); c.Evictions != 1 || c.Expirations != 4 {
+		t.Fatalf("counts %+v, want 1 eviction (the sixth login), 4 expirations (the seventh)", c)
+	}
+}
+
+// TestUnansweredLoginsAreForgotten: authorize pages nobody answers stop
+// costing memory once they expire.
+func TestUnansweredLoginsAreForgotten(t *testing.T) {
+	t.Parallel()
+	h := startRESTHarness(t, RESTConfig{})
+	q := url.Values{"response_type": {"code"}, "client_id": {h.sim.REST.App().ClientID}, "redirect_uri": {"http://localhost:1/oauth2/callback"}}.Encode()
+	for range maxUnanswered {
+		h.call(t, "GET", "/services/oauth2/authorize?"+q, "", nil, nil)
+	}
+	h.clock.Advance(authCodeTTL)
+	h.call(t, "GET", "/services/oauth2/authorize?"+q, "", nil, nil)
+	g := h.sim.REST.svc.login
+	g.mu.Lock()
+	n := len(g.pending)
+	g.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d pending requests kept, want only the live one", n)
 	}
 }

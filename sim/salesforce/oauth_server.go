@@ -104,6 +104,10 @@ func (s *restService) redeemCode(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
 		return
 	}
+	if !s.refresh.ipAllowed(r.RemoteAddr) {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", msgIPRestricted)
+		return
+	}
 	req, ok := s.login.takeCode(r.PostForm.Get("code"))
 	switch {
 	case !ok || req.clientID != id:
@@ -119,7 +123,7 @@ func (s *restService) redeemCode(w http.ResponseWriter, r *http.Request) {
 		}
 		var access, refresh string
 		if grantsRefresh(req.scope) {
-			gr, tok := s.login.newGrant(id, req.username, req.scope, user)
+			gr, tok := s.login.newGrant(id, req.username, req.scope, user, s.refresh.currentPolicy())
 			access, refresh = tok, s.login.refreshToken(gr.id, gr.gen)
 		} else {
 			access = user.tokens.Issue()

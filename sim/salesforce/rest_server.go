@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,7 +40,8 @@ import (
 //     approvals takes the oldest by approval time; the idle timeout is
 //     extended by REST, identity and Pub/Sub calls, not by an open
 //     stream's deliveries; a refresh whose client goes away while in
-//     flight changes nothing.
+//     flight completes (with rotation, the token the client holds is
+//     spent).
 
 // RESTConfig says how the REST API and OAuth endpoints listen and what the
 // org allows. The zero value listens on a free loopback port with the
@@ -161,6 +163,8 @@ func newRESTService(org *Org, tokens *Tokens, faults *RESTFaults, cfg RESTConfig
 		standardLongText: cfg.StandardLongTextShrinksPages,
 	}
 	svc.refresh.rotate.Store(app.RotateRefreshTokens)
+	svc.refresh.policy = app.RefreshTokenPolicy
+	svc.refresh.allowlist = app.RefreshTokenIPAllowlist
 	svc.useLogin(login)
 	return svc, nil
 }
@@ -193,6 +197,10 @@ func (s *RESTServer) URL() string { return s.url }
 func (s *RESTServer) App() ConnectedApp {
 	app := s.svc.app
 	app.RotateRefreshTokens = s.svc.refresh.rotate.Load()
+	app.RefreshTokenPolicy = s.svc.refresh.currentPolicy()
+	s.svc.refresh.mu.Lock()
+	app.RefreshTokenIPAllowlist = slices.Clone(s.svc.refresh.allowlist)
+	s.svc.refresh.mu.Unlock()
 	return app
 }
 

@@ -57,14 +57,14 @@ type answer struct {
 	body   []byte
 }
 
-func (a answer) json(t *testing.T, v any) {
+func (a answer) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(a.body, v); err != nil {
 		t.Fatalf("answer %d is not JSON: %s", a.status, a.body)
 	}
 }
 
-func (h *restHarness) call(t *testing.T, method, path, token string, body io.Reader, header http.Header) answer {
+func (h *restHarness) call(t testing.TB, method, path, token string, body io.Reader, header http.Header) answer {
 	t.Helper()
 	req, err := http.NewRequest(method, h.sim.InstanceURL+path, body)
 	if err != nil {
@@ -89,7 +89,7 @@ func (h *restHarness) query(t *testing.T, resource, soql string, header http.Hea
 	return h.call(t, "GET", "/services/data/v62.0/"+resource+"?q="+url.QueryEscape(soql), h.sim.AccessToken, nil, header)
 }
 
-func (h *restHarness) token(t *testing.T, form url.Values) answer {
+func (h *restHarness) token(t testing.TB, form url.Values) answer {
 	return h.call(t, "POST", "/services/oauth2/token", "", strings.NewReader(form.Encode()), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
 }
 

@@ -74,8 +74,9 @@ type WorldConfig struct {
 	PubSub PubSubConfig
 	// REST applies to every org, except that App is the first org's
 	// connected app only (the others generate theirs, a client ID per
-	// org, with its RotateRefreshTokens and AutoApprove). REST.Addr's host must be 127.0.0.1 or empty; its port (0: a
-	// free one) is every org's.
+	// org, with its RotateRefreshTokens, RefreshTokenPolicy and
+	// AutoApprove). REST.Addr's host must be 127.0.0.1 or empty; its
+	// port (0: a free one) is every org's.
 	REST RESTConfig
 	// Clock and Retention apply to every org, as in SimConfig.
 	Clock     Clock
@@ -124,7 +125,8 @@ func StartWorld(cfg WorldConfig) (_ *World, err error) {
 		}
 		restCfg := cfg.REST
 		if i > 0 {
-			restCfg.App = ConnectedApp{RotateRefreshTokens: cfg.REST.App.RotateRefreshTokens, AutoApprove: cfg.REST.App.AutoApprove}
+			first := cfg.REST.App
+			restCfg.App = ConnectedApp{RotateRefreshTokens: first.RotateRefreshTokens, RefreshTokenPolicy: first.RefreshTokenPolicy, AutoApprove: first.AutoApprove}
 		}
 		instanceURL := scheme + "://" + net.JoinHostPort(worldOrgIP(i).String(), boundPort)
 		s, err := newWorldOrg(orgCfg, restCfg, cfg.Clock, cfg.Retention, instanceURL, w.login)
