@@ -20,6 +20,7 @@ type Store interface {
 	MemberStore
 	ReportStore
 	GrantStore
+	OAuthStateStore
 	// Close releases connections or the file; the Store is unusable after.
 	Close() error
 }

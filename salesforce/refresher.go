@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -113,3 +114,58 @@ func (r *Refresher) Close() { r.http.CloseIdleConnections() }
 func (r *Refresher) String() string {
 	return fmt.Sprintf("salesforce.Refresher{login %s, client %s}", r.cfg.LoginURL, r.cfg.ClientID)
 }
+
+// AuthorizeURL is the login host's authorize URL for a hosted web-server
+// flow: the code comes back to redirectURI with state; challenge is the
+// PKCE S256 challenge of a verifier the caller keeps; loginHint, when set,
+// prefills the username. prompt=login makes the person log in even when
+// the browser holds another Salesforce session, so the approval is given
+// by whom it should be, in the org it should be.
+func (r *Refresher) AuthorizeURL(redirectURI, state, challenge, loginHint string) string {
+	c := *r.oauth
+	c.RedirectURL = redirectURI
+	opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "login")}
+	if challenge != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("code_challenge", challenge), oauth2.SetAuthURLParam("code_challenge_method", "S256"))
+	}
+	if loginHint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", loginHint))
+	}
+	return c.AuthCodeURL(state, opts...)
+}
+
+// Exchange trades an authorization code (with the PKCE verifier and the
+// client secret) for a new grant. The answer's RefreshToken is the new
+// grant's refresh token; Session names the org that approved.
+func (r *Refresher) Exchange(ctx context.Context, code, verifier, redirectURI string) (Refreshed, error) {
+	c := *r.oauth
+	c.RedirectURL = redirectURI
+	var opts []oauth2.AuthCodeOption
+	if verifier != "" {
+		opts = append(opts, oauth2.VerifierOption(verifier))
+	}
+	tok, err := c.Exchange(withHTTPClient(ctx, r.http), code, opts...)
+	if err != nil {
+		return Refreshed{}, tokenRequestError("exchange the authorization code", err)
+	}
+	resp, err := tokenFromOAuth2(tok)
+	if err != nil {
+		return Refreshed{}, err
+	}
+	if resp.RefreshToken == "" {
+		return Refreshed{}, errors.New("exchange the authorization code: no refresh token was issued; give the connected app the scope \"Perform requests at any time (refresh_token, offline_access)\"")
+	}
+	instance, err := r.policy.checkInstanceURL(resp.InstanceURL)
+	if err != nil {
+		return Refreshed{}, fmt.Errorf("exchange the authorization code: %w", err)
+	}
+	org, user, err := parseIdentityURL(resp.IDURL)
+	if err != nil {
+		return Refreshed{}, fmt.Errorf("exchange the authorization code: %w", err)
+	}
+	return Refreshed{Session: Session{AccessToken: resp.AccessToken.Reveal(), InstanceURL: instance, TenantID: org},
+		RefreshToken: resp.RefreshToken, UserID: user, IssuedAt: resp.IssuedAt}, nil
+}
+
+// LoginURL is the login host the refresher talks to.
+func (r *Refresher) LoginURL() string { return r.cfg.LoginURL }

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) replay.Store) {
 	t.Run("members", func(t *testing.T) { runMembers(t, open) })
 	t.Run("reports", func(t *testing.T) { runReports(t, open) })
 	t.Run("grants", func(t *testing.T) { runGrants(t, open) })
+	t.Run("oauth states", func(t *testing.T) { runOAuthStates(t, open) })
 }
 
 // binaryReplayID is a replay ID no text encoding survives: NUL, 0xFF,
