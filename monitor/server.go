@@ -48,6 +48,9 @@ type Config struct {
 	// ready, or the lines saying why not (sfcdc serve: every enabled
 	// integration's units owned).
 	Ready func(ctx context.Context) (ready bool, why []string, err error)
+	// Pages, when set, serves every other path on the same listener
+	// (sfcdc serve's onboarding pages). Nil: 404.
+	Pages http.Handler
 	// Logger receives the server's own errors. Nil: discarded.
 	Logger *slog.Logger
 	// Now is the clock. Nil: time.Now.
@@ -138,6 +141,9 @@ func Start(cfg Config) (*Server, error) {
 	}))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	if cfg.Pages != nil {
+		mux.Handle("/", cfg.Pages)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -5,12 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/sfcdc/sfcdc/custody"
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/figures"
+	"github.com/sfcdc/sfcdc/integration"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/uploader"
 )
 
@@ -41,6 +46,14 @@ type EngineRunner struct {
 	// Figures, when set, holds each running integration's figures for
 	// /metrics.
 	Figures *Figures
+	// Grants, when set, holds the grants of the integrations that sign in
+	// with the hosted web-server flow (salesforce.auth.flow: web_server):
+	// their sessions come from it (package custody), shared by every
+	// instance. Nil: such integrations use their own token store.
+	Grants *custody.Vault
+	// PublicURL is where the authenticate links live, for the reason
+	// shown while an integration waits for its authorisation.
+	PublicURL string
 }
 
 // Run implements Runner.
@@ -70,6 +83,14 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 	if r.Pools != nil {
 		deps.PubSubPools = r.Pools.For
 	}
+	if r.Grants != nil && spec.Salesforce.Auth.Flow == string(salesforce.FlowWebServer) {
+		src, err := r.hostedSessions(ctx, in.Name(), spec, log)
+		if err != nil {
+			return err
+		}
+		defer src.Refresher.Close()
+		deps.Credentials = src
+	}
 	eng, err := engine.New(spec, deps)
 	if err != nil {
 		return err
@@ -81,6 +102,9 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 	defer stopWatch()
 	go r.watch(watchCtx, eng, report)
 	err = eng.Run(ctx)
+	if errors.Is(err, custody.ErrNeedsReauth) {
+		return &WaitingError{State: StateNeedsReauth, Reason: redact.Text(err.Error()) + "; authorise it again at " + r.authenticateURL(in.Name())}
+	}
 	if errors.Is(err, uploader.ErrQuotaReached) {
 		// The scheduler disables for the quota, not a sync error.
 		return fmt.Errorf("%w: %w", ErrQuota, err)
@@ -135,4 +159,34 @@ func stateOf(topics []figures.Topic) string {
 		}
 	}
 	return StateStreaming
+}
+
+// hostedSessions is the session source of an integration authorised
+// through the hosted pages, or a *WaitingError while it has no usable
+// grant.
+func (r EngineRunner) hostedSessions(ctx context.Context, name string, spec integration.Spec, log *slog.Logger) (*custody.Source, error) {
+	g, err := r.Grants.Load(ctx, name)
+	if errors.Is(err, custody.ErrNoGrant) {
+		return nil, &WaitingError{State: StatePendingAuth, Reason: "not authorised yet: open " + r.authenticateURL(name)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if g.NeedsReauth != "" {
+		return nil, &WaitingError{State: StateNeedsReauth, Reason: g.NeedsReauth + "; open " + r.authenticateURL(name)}
+	}
+	ref, err := salesforce.NewRefresher(spec.Salesforce.Auth.SalesforceConfig(spec.Salesforce.CAFile, log))
+	if err != nil {
+		return nil, err
+	}
+	return &custody.Source{Name: name, Vault: r.Grants, Locks: r.Store, Refresher: ref, Holder: r.Instance, Logger: log}, nil
+}
+
+// authenticateURL is an integration's authenticate link.
+func (r EngineRunner) authenticateURL(name string) string {
+	base := strings.TrimRight(r.PublicURL, "/")
+	if base == "" {
+		base = "<public_url>"
+	}
+	return base + "/integrations/" + name + "/oauth2/authenticate"
 }

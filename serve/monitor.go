@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -141,8 +142,9 @@ func (c deploymentCollector) Collect(ch chan<- prometheus.Metric) {
 
 // startMonitor starts the monitoring server of s (nil when off, or when
 // the default address is busy: see monitor.Serve).
-func startMonitor(s Settings, reg *registry.Registry, store replay.Store, figs *Figures, sched *atomic.Pointer[Scheduler], log *slog.Logger) (*monitor.Server, error) {
+func startMonitor(s Settings, reg *registry.Registry, store replay.Store, figs *Figures, sched *atomic.Pointer[Scheduler], pages http.Handler, log *slog.Logger) (*monitor.Server, error) {
 	cfg := monitor.Config{
+		Pages:        pages,
 		Listen:       s.Listen,
 		Integrations: figs.Integrations,
 		Collectors:   []prometheus.Collector{deploymentCollector{registry: reg, reports: store, sched: sched, log: log}},

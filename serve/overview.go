@@ -72,7 +72,7 @@ func view(e registry.Entry, byUnit map[string]Report) IntegrationView {
 		uv := UnitView{Unit: u, State: StateUnassigned}
 		if r, ok := byUnit[u.Key()]; ok && in.Enabled {
 			uv.State, uv.Instance = r.Name, r.Instance
-			if r.Name == StateError && v.Reason == "" {
+			if (r.Name == StateError || r.Name == StatePendingAuth || r.Name == StateNeedsReauth) && v.Reason == "" {
 				v.Reason, v.Since = r.Reason, r.Since
 			}
 		}
@@ -90,7 +90,7 @@ func view(e registry.Entry, byUnit map[string]Report) IntegrationView {
 		return v
 	}
 	v.State = StateStreaming
-	for _, rank := range []string{StateError, StateStarting, StateUnassigned, StateBackfilling} {
+	for _, rank := range []string{StateNeedsReauth, StatePendingAuth, StateError, StateStarting, StateUnassigned, StateBackfilling} {
 		for _, u := range v.Units {
 			if u.State == rank {
 				v.State = rank

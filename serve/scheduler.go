@@ -66,6 +66,9 @@ type Config struct {
 	// new streak rather than continue the last one. Zero:
 	// DefaultHealthyAfter.
 	HealthyAfter time.Duration
+	// AuthRecheck is how often an integration waiting for its
+	// authorisation (a *WaitingError) is looked at again. Zero: 5 s.
+	AuthRecheck time.Duration
 	// Now is the clock of states and DisableAfter. Nil: time.Now.
 	Now func() time.Time
 }
@@ -77,6 +80,9 @@ type Scheduler struct {
 	mu   sync.Mutex
 	runs map[string]*run // by integration name
 	wake chan struct{}   // a run ended: reconcile now
+	// authorised is closed (and replaced) when an integration got a grant,
+	// waking the runs that wait for their authorisation.
+	authorised chan struct{}
 
 	// The registry as last read, reused while its version stays the same
 	// (one cheap read per poll instead of decoding every integration).
@@ -140,6 +146,9 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	if cfg.HealthyAfter <= 0 {
 		cfg.HealthyAfter = DefaultHealthyAfter
+	}
+	if cfg.AuthRecheck <= 0 {
+		cfg.AuthRecheck = 5 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -292,6 +301,24 @@ func (s *Scheduler) keepRunning(ctx context.Context, in registry.Integration, r 
 		}
 		if err == nil {
 			err = errors.New("the run ended by itself")
+		}
+		var waiting *WaitingError
+		if errors.As(err, &waiting) {
+			// A person must act (authorise the integration): no retry storm,
+			// no streak towards disabling; look again now and then.
+			r.resetStreak()
+			backoff.Reset()
+			r.report(s.cfg.Now)(State{Name: waiting.State, Reason: waiting.Reason})
+			t := time.NewTimer(s.cfg.AuthRecheck)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			case <-s.authorisedSignal():
+				t.Stop()
+			}
+			continue
 		}
 		now := s.cfg.Now()
 		if now.Sub(started) >= s.cfg.HealthyAfter {
@@ -477,4 +504,24 @@ func ReadReports(ctx context.Context, store replay.ReportStore) ([]Report, error
 		return 0
 	})
 	return out, nil
+}
+
+// Authorised wakes the runs waiting for an authorisation at once (the
+// onboarding pages stored a grant) instead of at their next recheck.
+func (s *Scheduler) Authorised() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.authorised != nil {
+		close(s.authorised)
+	}
+	s.authorised = make(chan struct{})
+}
+
+func (s *Scheduler) authorisedSignal() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.authorised == nil {
+		s.authorised = make(chan struct{})
+	}
+	return s.authorised
 }

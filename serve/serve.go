@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/sfcdc/sfcdc/custody"
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/membership"
+	"github.com/sfcdc/sfcdc/onboard"
 	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/sealed"
@@ -58,13 +62,27 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 	// Listening first: a configured address that is busy fails before this
 	// instance takes any unit. The server outlives the integrations, so
 	// /healthz answers while they drain.
-	mon, err := startMonitor(s, reg, deps.Store, figs, &running, log)
+	grants := custody.NewVault(deps.Store, deps.Keys)
+	var pages http.Handler
+	if s.PublicURL != "" {
+		pages = onboard.Handler(onboard.Config{PublicURL: s.PublicURL, Registry: reg, Vault: grants, States: deps.Store, Keys: deps.Keys,
+			Logger: log, Authorised: func(context.Context, string) {
+				if sc := running.Load(); sc != nil {
+					sc.Authorised()
+				}
+			}})
+	}
+	mon, err := startMonitor(s, reg, deps.Store, figs, &running, pages, log)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer mon.Shutdown(log)
 	if mon != nil {
 		log.Info("serving /metrics, /healthz and /readyz", "listen", mon.Addr())
+		if pages != nil {
+			log.Info("serving the onboarding pages; register this callback URL in each connected app",
+				"callback", strings.TrimRight(s.PublicURL, "/")+onboard.CallbackPath)
+		}
 		if deps.Listening != nil {
 			deps.Listening(mon.Addr())
 		}
@@ -77,7 +95,7 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 	defer pools.Close()
 	sched, err := New(Config{
 		Registry: reg, Members: m, Reports: deps.Store, Logger: log,
-		Runner: EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools, Figures: figs,
+		Runner: EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools, Figures: figs, Grants: grants, PublicURL: s.PublicURL,
 			Tuning: engine.Tuning{StatusInterval: StatusInterval, MaxInFlightEvents: MaxInFlightEvents}},
 		PollInterval: s.PollInterval, DisableAfter: s.DisableAfter,
 	})

@@ -2,7 +2,9 @@ package serve
 
 import (
 	"fmt"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sfcdc/sfcdc/membership"
@@ -31,6 +33,12 @@ type Settings struct {
 	// instance on this host) only costs this one its endpoints, with a
 	// warning; a configured address being busy fails Serve.
 	Listen string `yaml:"listen"`
+	// PublicURL is this deployment's address as browsers reach it
+	// (https://host): set, the listener also serves the onboarding pages
+	// (each integration's authenticate link and the one callback, whose
+	// URL PublicURL + /external/salesforce/oauth2/callback is registered
+	// in the connected apps). Every instance must have the same.
+	PublicURL string `yaml:"public_url"`
 	// SecretKeyFile holds the keyring that seals the integrations' secrets
 	// (or set SFCDC_SECRET_KEY): the same on every instance.
 	SecretKeyFile string `yaml:"secret_key_file"`
@@ -51,6 +59,11 @@ func (s Settings) Problems() []string {
 	}
 	if s.LeaseTTL > 0 && s.LeaseTTL < time.Second {
 		out = append(out, fmt.Sprintf("lease_ttl: %s is under 1s: instances would drop out at every slow heartbeat; use 5s or more", s.LeaseTTL))
+	}
+	if s.PublicURL != "" {
+		if u, err := url.Parse(s.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
+			out = append(out, fmt.Sprintf("public_url: %s is not an absolute http(s) URL without a path, e.g. https://sfcdc.example.com", quote.Value(s.PublicURL)))
+		}
 	}
 	if err := (monitor.Settings{Listen: s.Listen}).Validate(); err != nil {
 		out = append(out, err.Error())

@@ -11,7 +11,24 @@ const (
 	StateBackfilling = "backfilling"
 	StateStreaming   = "streaming"
 	StateError       = "error"
+	// StatePendingAuth: the integration signs in with the hosted web-server
+	// flow and was never authorised; its authenticate link gives it a grant.
+	StatePendingAuth = "pending_auth"
+	// StateNeedsReauth: Salesforce refused its grant for good; only a new
+	// authorisation through its authenticate link helps.
+	StateNeedsReauth = "needs_reauth"
 )
+
+// WaitingError is a runner's answer for an integration that waits for a
+// person (StatePendingAuth, StateNeedsReauth): not a failure (no streak,
+// never disabled for it), the scheduler shows the state with the reason
+// and looks again every AuthRecheck.
+type WaitingError struct {
+	State  string
+	Reason string
+}
+
+func (e *WaitingError) Error() string { return e.State + ": " + e.Reason }
 
 // State is what a run says of itself.
 type State struct {

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/sfcdc/sfcdc/sealed"
 	"github.com/sfcdc/sfcdc/serve"
 	"github.com/spf13/cobra"
@@ -11,6 +14,7 @@ type serveFlags struct {
 	configPath string
 	verbose    bool
 	logFormat  string
+	publicURL  string
 }
 
 func newServeCommand() *cobra.Command {
@@ -31,6 +35,7 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&f.configPath, "config", "", "serve configuration file (YAML), required")
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "log at debug level (never secrets)")
 	cmd.Flags().StringVar(&f.logFormat, "log-format", logFormatText, "log format on stderr: text or json (one JSON object per line)")
+	cmd.Flags().StringVar(&f.publicURL, "public-url", "", "the deployment's address as browsers reach it; serves the onboarding pages (overrides public_url)")
 	return cmd
 }
 
@@ -66,5 +71,11 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	defer admin.Close()
 	useLibraryLog(log)
+	if f.publicURL != "" {
+		file.Settings.PublicURL = f.publicURL
+		if problems := file.Settings.Problems(); len(problems) > 0 {
+			return usageError{fmt.Errorf("--public-url: %s", strings.Join(problems, "; "))}
+		}
+	}
 	return serve.Serve(cmd.Context(), file.Settings, serve.Deps{Store: admin.Store, Keys: admin.Keys, Logger: log})
 }

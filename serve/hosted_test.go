@@ -1,0 +1,157 @@
+package serve_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfcdc/sfcdc/integration"
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/onboard"
+	"github.com/sfcdc/sfcdc/registry"
+	"github.com/sfcdc/sfcdc/sealed"
+	"github.com/sfcdc/sfcdc/serve"
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
+	"github.com/sfcdc/sfcdc/sim/simworld"
+	"github.com/sfcdc/sfcdc/uploader"
+)
+
+// An integration that signs in with the hosted web-server flow, served by
+// `sfcdc serve` with a public URL: it waits in pending_auth (the reason
+// names its authenticate link) without failing or being disabled; the
+// admin approves through the pages the instance serves; it streams with
+// the grant from the store and its cases reach CM; when Salesforce then
+// refuses the grant it waits in needs_reauth, again without a retry storm.
+func TestAHostedIntegrationWaitsForItsAuthorisationThenStreams(t *testing.T) {
+	t.Parallel()
+	listen := freeAddr(t)
+	public := "http://" + listen
+	w := simworld.New(t, simworld.Options{Seed: 21, Project: "acme", Source: "support", Store: simworld.Redis,
+		Org: func(c *sfsim.SimConfig) {
+			c.REST.App = sfsim.ConnectedApp{RotateRefreshTokens: true, CallbackURLs: []string{public + onboard.CallbackPath}}
+		}})
+	keys, err := sealed.ParseKeys("k:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{6}, sealed.KeySize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := w.Sim.REST.App()
+	host, _ := url.Parse(w.Sim.InstanceURL)
+	spec := integration.Spec{
+		Name: "acme/support",
+		Salesforce: integration.Salesforce{PubSubEndpoint: w.Sim.PubSub.Addr(), Insecure: true,
+			Auth: integration.Auth{Flow: "web_server", LoginURL: w.Sim.LoginURL, ClientID: app.ClientID, ClientSecret: app.ClientSecret,
+				TrustedHosts: []string{host.Host}}},
+		CommsMining: uploader.Config{BaseURL: w.CM.URL(), Token: uploader.Secret(w.CM.Token()), Project: "acme", Source: "support",
+			Linger: 10 * time.Millisecond},
+		Objects: []mapper.ObjectMapping{{Object: "Case"}},
+		Run:     integration.Run{Start: "earliest", FlushInterval: 50 * time.Millisecond, ShutdownGrace: 10 * time.Second},
+	}
+	reg := registry.New(w.Store, keys)
+	if _, err := reg.Apply(t.Context(), []integration.Spec{spec}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- serve.Serve(ctx, serve.Settings{Instance: "solo", LeaseTTL: 2 * time.Second, PollInterval: 50 * time.Millisecond,
+			Listen: listen, PublicURL: public, DisableAfter: time.Second}, serve.Deps{Store: w.Store, Keys: keys})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+
+	stateIs := func(want string) func() bool {
+		return func() bool {
+			views, err := serve.ReadOverview(t.Context(), reg, w.Store)
+			return err == nil && len(views) == 1 && views[0].State == want
+		}
+	}
+	simworld.Eventually(t, "the integration to wait in pending_auth", stateIs(serve.StatePendingAuth))
+	views, _ := serve.ReadOverview(t.Context(), reg, w.Store)
+	if !strings.Contains(views[0].Reason, public+"/integrations/acme/support/oauth2/authenticate") {
+		t.Fatalf("pending_auth reason %q does not give the authenticate link", views[0].Reason)
+	}
+	time.Sleep(1500 * time.Millisecond) // past DisableAfter: waiting for a person is no failure
+	if in, _ := reg.Get(t.Context(), "acme/support"); !in.Enabled {
+		t.Fatalf("the integration waiting for its authorisation was disabled: %+v", in.Disabled)
+	}
+
+	approve(t, public+"/integrations/acme/support/oauth2/authenticate")
+	simworld.Eventually(t, "the integration to stream after its authorisation", stateIs(serve.StateStreaming))
+	id, err := w.Sim.Org.Create("Case", sfsim.Values{"Subject": "Authorised at last", "Status": "New", "Origin": "Email"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simworld.Eventually(t, "the case in CM", func() bool { return w.CMHas("Case", id) })
+
+	// Salesforce ends the grant (an admin revoked the app's tokens): the
+	// next refresh is refused and the integration waits for a new
+	// authorisation; it is not disabled.
+	w.Sim.REST.RevokeRefreshTokens()
+	if _, err := w.Sim.Org.Create("Case", sfsim.Values{"Subject": "After the revocation", "Status": "New", "Origin": "Email"}); err != nil {
+		t.Fatal(err)
+	}
+	simworld.Eventually(t, "the integration to wait in needs_reauth", stateIs(serve.StateNeedsReauth))
+	views, _ = serve.ReadOverview(t.Context(), reg, w.Store)
+	if !strings.Contains(views[0].Reason, "invalid_grant") || !strings.Contains(views[0].Reason, "/oauth2/authenticate") {
+		t.Fatalf("needs_reauth reason %q: want Salesforce's refusal and the authenticate link", views[0].Reason)
+	}
+	if in, _ := reg.Get(t.Context(), "acme/support"); !in.Enabled {
+		t.Fatalf("the integration waiting for a new authorisation was disabled: %+v", in.Disabled)
+	}
+}
+
+// approve opens an authenticate link and clicks Allow on the simulated
+// Salesforce page, as the customer's admin would.
+func approve(t *testing.T, link string) {
+	t.Helper()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: tr}
+	resp, err := client.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := readBody(t, resp)
+	m := regexp.MustCompile(`name="request" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the authenticate link led to %d, not the approval page:\n%s", resp.StatusCode, page)
+	}
+	resp, err = client.PostForm(resp.Request.URL.Scheme+"://"+resp.Request.URL.Host+"/services/oauth2/authorize",
+		url.Values{"request": {m[1]}, "decision": {"allow"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := readBody(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(page, "The integration is set up") {
+		t.Fatalf("Allow landed on %d:\n%s", resp.StatusCode, page)
+	}
+}
+
+func readBody(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// freeAddr is a loopback address with a port free right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+var _ = context.Background
