@@ -77,6 +77,16 @@ func TestAHostedIntegrationWaitsForItsAuthorisationThenStreams(t *testing.T) {
 	if !strings.Contains(views[0].Reason, public+"/integrations/acme/support/oauth2/authenticate") {
 		t.Fatalf("pending_auth reason %q does not give the authenticate link", views[0].Reason)
 	}
+	// The operator console on the same (loopback) listener shows it
+	// waiting, with the link to send; so does its JSON.
+	page := get(t, public+"/", http.StatusOK)
+	if !strings.Contains(page, "acme/support") || !strings.Contains(page, serve.StatePendingAuth) ||
+		!strings.Contains(page, `href="`+public+`/integrations/acme/support/oauth2/authenticate"`) {
+		t.Fatalf("the console does not show the integration waiting with its link:\n%s", page)
+	}
+	if js := get(t, public+"/api/v1/integrations", http.StatusOK); !strings.Contains(js, `"state": "pending_auth"`) {
+		t.Fatalf("the console's JSON:\n%s", js)
+	}
 	time.Sleep(1500 * time.Millisecond) // past DisableAfter: waiting for a person is no failure
 	if in, _ := reg.Get(t.Context(), "acme/support"); !in.Enabled {
 		t.Fatalf("the integration waiting for its authorisation was disabled: %+v", in.Disabled)
@@ -89,6 +99,15 @@ func TestAHostedIntegrationWaitsForItsAuthorisationThenStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	simworld.Eventually(t, "the case in CM", func() bool { return w.CMHas("Case", id) })
+	one := get(t, public+"/integrations/acme/support", http.StatusOK)
+	if !strings.Contains(one, "/data/CaseChangeEvent") || !strings.Contains(one, "<h1>acme/support</h1>") {
+		t.Fatalf("the integration's console page lacks its topic:\n%s", one)
+	}
+	for _, secret := range []string{app.ClientSecret, w.CM.Token()} {
+		if strings.Contains(page+one, secret) {
+			t.Fatal("a secret is on a console page")
+		}
+	}
 
 	// Salesforce ends the grant (an admin revoked the app's tokens): the
 	// next refresh is refused and the integration waits for a new
@@ -155,3 +174,17 @@ func freeAddr(t *testing.T) string {
 }
 
 var _ = context.Background
+
+// get fetches a page and checks its status.
+func get(t *testing.T, u string, want int) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readBody(t, resp)
+	if resp.StatusCode != want {
+		t.Fatalf("GET %s: %d, want %d\n%s", u, resp.StatusCode, want, body)
+	}
+	return body
+}

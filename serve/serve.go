@@ -72,6 +72,7 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 				}
 			}})
 	}
+	pages, consoleOn := pagesHandler(pages, s, consoleSource{reg: reg, store: deps.Store, publicURL: s.PublicURL})
 	mon, err := startMonitor(s, reg, deps.Store, figs, &running, pages, log)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -79,9 +80,14 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 	defer mon.Shutdown(log)
 	if mon != nil {
 		log.Info("serving /metrics, /healthz and /readyz", "listen", mon.Addr())
-		if pages != nil {
+		if s.PublicURL != "" {
 			log.Info("serving the onboarding pages; register this callback URL in each connected app",
 				"callback", strings.TrimRight(s.PublicURL, "/")+onboard.CallbackPath)
+		}
+		if consoleOn {
+			log.Info("serving the operator console at / (and JSON under /api/v1/integrations)", "token_required", s.AdminToken != "")
+		} else {
+			log.Info("no operator console: the listener is not loopback-only and no admin_token is set")
 		}
 		if deps.Listening != nil {
 			deps.Listening(mon.Addr())

@@ -39,6 +39,12 @@ type Settings struct {
 	// URL PublicURL + /external/salesforce/oauth2/callback is registered
 	// in the connected apps). Every instance must have the same.
 	PublicURL string `yaml:"public_url"`
+	// AdminToken guards the operator console (/, /integrations/…,
+	// /api/v1/integrations) on the listener: a Bearer token, or the
+	// password the browser asks for. Write it ${VAR}. Zero: the console is
+	// served without a token on a loopback listener only, and not at all
+	// on another.
+	AdminToken string `yaml:"admin_token"`
 	// SecretKeyFile holds the keyring that seals the integrations' secrets
 	// (or set SFCDC_SECRET_KEY): the same on every instance.
 	SecretKeyFile string `yaml:"secret_key_file"`
