@@ -226,3 +226,47 @@ func TestNoTokenIsStoredOrLoggedInPlaintext(t *testing.T) {
 		t.Fatal("the stored grant holds no ciphertext: the dump saw nothing")
 	}
 }
+
+// A grant nobody refreshed for longer than the period is refreshed by
+// KeepFresh (an idle integration keeps its grant under a "not used for N"
+// policy); one refreshed meanwhile is not refreshed again.
+func TestKeepFreshRefreshesAnIdleGrantOnlyWhenItIsDue(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	src := w.source(t, "a")
+	clock := time.Now()
+	var mu sync.Mutex
+	src.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- src.KeepFresh(ctx, 40*time.Millisecond) }()
+	// The stored grant has no refresh time: due at once.
+	deadline := time.Now().Add(10 * time.Second)
+	for w.sim.REST.OAuthCounts().Refreshes == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("KeepFresh never refreshed a grant that was due")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// With the clock standing still, nothing more is due.
+	time.Sleep(200 * time.Millisecond)
+	if n := w.sim.REST.OAuthCounts().Refreshes; n != 1 {
+		t.Fatalf("%d refreshes while nothing was due; want 1", n)
+	}
+	mu.Lock()
+	clock = clock.Add(time.Hour)
+	mu.Unlock()
+	for w.sim.REST.OAuthCounts().Refreshes < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("KeepFresh did not refresh once the period passed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("KeepFresh = %v after cancel", err)
+	}
+	if c := w.sim.REST.OAuthCounts(); c.GrantsRevoked != 0 {
+		t.Fatalf("OAuth counts %+v", c)
+	}
+}

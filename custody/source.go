@@ -322,3 +322,41 @@ func (s *Source) Revoke(ctx context.Context) error {
 	s.mu.Unlock()
 	return s.Vault.Delete(ctx, s.Name)
 }
+
+// DefaultFreshEvery is how often KeepFresh refreshes a grant nobody
+// refreshed: at least daily, so an "expire refresh token if not used for
+// N" policy of the customer's app never ends an idle integration's grant.
+const DefaultFreshEvery = 12 * time.Hour
+
+// KeepFresh refreshes the grant whenever its last refresh (by any
+// instance) is older than every (zero: DefaultFreshEvery), checking every
+// every/4, until ctx ends. Refreshes that another instance just did are
+// not repeated (the grant is re-read under the lock), so every instance
+// may run it. A grant that needs re-authorisation ends the loop.
+func (s *Source) KeepFresh(ctx context.Context, every time.Duration) error {
+	if every <= 0 {
+		every = DefaultFreshEvery
+	}
+	tick := time.NewTicker(every / 4)
+	defer tick.Stop()
+	for {
+		g, err := s.Vault.Load(ctx, s.Name)
+		switch {
+		case errors.Is(err, ErrNoGrant):
+			return err
+		case err == nil && g.NeedsReauth != "":
+			return &needsReauthError{name: s.Name, reason: g.NeedsReauth}
+		case err == nil && s.now().Sub(g.RefreshedAt) >= every:
+			if _, err := s.Refresh(ctx, salesforce.Session{AccessToken: g.AccessToken.Reveal()}); errors.Is(err, ErrNeedsReauth) {
+				return err
+			} else if err != nil && ctx.Err() == nil {
+				s.log().Warn("a scheduled refresh of the grant failed; the next check tries again", "integration", s.Name, "err", err.Error())
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}

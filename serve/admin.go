@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sfcdc/sfcdc/custody"
+	"github.com/sfcdc/sfcdc/redact"
+	"github.com/sfcdc/sfcdc/salesforce"
 	"io"
 	"strings"
 	"time"
@@ -170,6 +173,9 @@ func (a *Admin) Delete(ctx context.Context, name string, purge bool, w io.Writer
 	default:
 		return err
 	}
+	if err == nil {
+		a.dropGrant(ctx, in.Spec, w)
+	}
 	if !purge {
 		fmt.Fprintf(w, "its stored state (checkpoints, hashes, dead letters) is kept: the same name applied again resumes from it; `sfcdc integrations delete %s --purge` removes it\n", name)
 		return nil
@@ -246,4 +252,33 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// dropGrant revokes a deleted hosted integration's grant at Salesforce
+// (freeing one of the user's five approvals) and destroys its ciphertext.
+// The ciphertext goes even when Salesforce cannot be reached: the line
+// says so, and the customer's admin can revoke the app's token in the org.
+func (a *Admin) dropGrant(ctx context.Context, spec integration.Spec, w io.Writer) {
+	vault := custody.NewVault(a.Store, a.Keys)
+	g, err := vault.Load(ctx, spec.Name)
+	if err != nil {
+		return // no grant (or none readable): nothing to revoke
+	}
+	if g.RefreshToken != "" && spec.Salesforce.Auth.Flow == string(salesforce.FlowWebServer) {
+		ref, err := salesforce.NewRefresher(spec.Salesforce.Auth.SalesforceConfig(spec.Salesforce.CAFile, nil))
+		if err == nil {
+			err = ref.Revoke(ctx, g.RefreshToken)
+			ref.Close()
+		}
+		if err != nil {
+			fmt.Fprintf(w, "warning    could not revoke its Salesforce grant (%v); revoke the app's token in the org (Setup > Connected Apps OAuth Usage)\n", redact.Text(err.Error()))
+		} else {
+			fmt.Fprintf(w, "revoked    its Salesforce grant (org %s)\n", g.OrgID)
+		}
+	}
+	if err := vault.Delete(ctx, spec.Name); err != nil {
+		fmt.Fprintf(w, "warning    could not remove its stored grant: %v\n", err)
+		return
+	}
+	fmt.Fprintf(w, "destroyed  its stored grant\n")
 }

@@ -90,6 +90,14 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 		}
 		defer src.Refresher.Close()
 		deps.Credentials = src
+		if part.Polling {
+			// One instance per integration holds its polling part: it keeps
+			// the grant refreshed at least twice a day even when idle.
+			freshCtx, stopFresh := context.WithCancel(ctx)
+			freshDone := make(chan struct{})
+			go func() { defer close(freshDone); _ = src.KeepFresh(freshCtx, 0) }()
+			defer func() { stopFresh(); <-freshDone }()
+		}
 	}
 	eng, err := engine.New(spec, deps)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfcdc/sfcdc/custody"
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/onboard"
@@ -123,6 +125,18 @@ func TestAHostedIntegrationWaitsForItsAuthorisationThenStreams(t *testing.T) {
 	}
 	if in, _ := reg.Get(t.Context(), "acme/support"); !in.Enabled {
 		t.Fatalf("the integration waiting for a new authorisation was disabled: %+v", in.Disabled)
+	}
+
+	// Deleting the integration destroys its stored grant.
+	var out bytes.Buffer
+	if err := serve.NewAdmin(w.Store, keys).Delete(t.Context(), "acme/support", false, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "destroyed  its stored grant") {
+		t.Fatalf("delete said:\n%s", out.String())
+	}
+	if _, err := custody.NewVault(w.Store, keys).Load(t.Context(), "acme/support"); !errors.Is(err, custody.ErrNoGrant) {
+		t.Fatalf("the grant after delete: %v", err)
 	}
 }
 
