@@ -186,7 +186,6 @@ func (n *Notifier) Notify(e Event) {
 	if e.At.IsZero() {
 		e.At = n.cfg.Now()
 	}
-	n.notified.Add(1)
 	level, msg := slog.LevelWarn, "an integration needs a person"
 	if !needsPerson(e.State) {
 		level, msg = slog.LevelInfo, "an integration recovered"
@@ -196,6 +195,8 @@ func (n *Notifier) Notify(e Event) {
 		attrs = append(attrs, "authenticate_url", e.AuthenticateURL)
 	}
 	n.log.Log(context.Background(), level, msg, attrs...)
+	// Counted after its log line, so a count already seen has its line.
+	n.notified.Add(1)
 	if n.cfg.URL == "" {
 		return
 	}
@@ -209,9 +210,9 @@ func (n *Notifier) Notify(e Event) {
 	n.queue = append(n.queue, e)
 	n.mu.Unlock()
 	if lost != nil {
-		n.dropped.Add(1)
 		n.log.Warn("dropped the oldest notification: the webhook queue is full (is the webhook answering?)",
 			"integration", lost.Integration, "state", lost.State, "webhook", n.target, "queue", n.cfg.Queue)
+		n.dropped.Add(1)
 	}
 	select {
 	case n.ready <- struct{}{}:
@@ -260,8 +261,8 @@ func (n *Notifier) abandon() {
 	n.queue = nil
 	n.mu.Unlock()
 	if left > 0 {
-		n.dropped.Add(int64(left))
 		n.log.Warn("stopping with notifications not sent", "count", left, "webhook", n.target)
+		n.dropped.Add(int64(left))
 	}
 }
 
@@ -270,8 +271,8 @@ func (n *Notifier) abandon() {
 func (n *Notifier) deliver(ctx context.Context, e Event) {
 	body, err := json.Marshal(e)
 	if err != nil { // an Event has only strings and a time: cannot happen
-		n.failed.Add(1)
 		n.log.Error("notification not encoded", "integration", e.Integration, "error", err)
+		n.failed.Add(1)
 		return
 	}
 	signature := Sign(n.cfg.Secret, body)
@@ -287,18 +288,18 @@ func (n *Notifier) deliver(ctx context.Context, e Event) {
 	}, func(ctx context.Context) error { return n.post(ctx, body, signature) })
 	if err != nil && ctx.Err() != nil {
 		// Stopping is not the webhook's failure: Run counts it as dropped.
-		n.dropped.Add(1)
 		n.log.Warn("stopping with a notification not sent", "integration", e.Integration, "state", e.State, "webhook", n.target)
+		n.dropped.Add(1)
 		return
 	}
 	if err != nil {
-		n.failed.Add(1)
 		n.log.Error("notification not delivered to the webhook", "integration", e.Integration, "state", e.State, "webhook", n.target,
 			"error", err)
+		n.failed.Add(1)
 		return
 	}
-	n.sent.Add(1)
 	n.log.Info("notification delivered", "integration", e.Integration, "state", e.State, "webhook", n.target)
+	n.sent.Add(1)
 }
 
 // post sends the body once. Its errors name the webhook by scheme and
