@@ -95,6 +95,7 @@ func browserWrongOrg(t *testing.T, b *tab) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	revokes := s.world.OAuthCounts().RevokeRequests
 	b.open(s.authenticateURL(), "")
 	b.do(chromedp.Clear(chromedp.ID("username")), chromedp.SendKeys(chromedp.ID("username"), other.REST.App().Username))
 	status, text := b.submit(`button[value="allow"]`, "wrong-org")
@@ -105,6 +106,9 @@ func browserWrongOrg(t *testing.T, b *tab) {
 	after, err := s.vault.Load(t.Context(), integrationName)
 	if err != nil || after.Version != before.Version || after.OrgID != first.Org.ID() {
 		t.Fatalf("the grant after a refused login: %v, %v; want it unchanged", after, err)
+	}
+	if got := s.world.OAuthCounts().RevokeRequests; got != revokes+1 {
+		t.Fatalf("%d revoke requests after the refused login; want %d (the other org's new grant revoked)", got, revokes+1)
 	}
 }
 
@@ -140,14 +144,14 @@ func browserChecksFail(t *testing.T, b *tab) {
 	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = io.WriteString(w, `<!DOCTYPE html><html><head></head><body style="background:#fff">
-<h1>One</h1><h1>Two</h1><p style="color:#999">Grey on white is 2.8:1</p>
+<h1>One</h1><h1>Two</h1><h3>Skipped</h3><p style="color:#999">Grey on white is 2.8:1</p>
 <form><input name="nolabel" type="text"><input type="hidden" name="fine"><button></button></form></body></html>`)
 	}))
 	t.Cleanup(bad.Close)
 	b.do(chromedp.Navigate(bad.URL))
 	got := strings.Join(b.problems(), "\n")
 	for _, want := range []string{"no lang", "2 h1 elements", "no <title>", "nolabel has no label", "button has no text",
-		`for "Grey on white`} {
+		`for "Grey on white`, `"Skipped" skips from h1 to h3`, "no <meta name=\"viewport\""} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the checks missed %q; they reported:\n%s", want, got)
 		}
@@ -301,8 +305,9 @@ func (b *tab) phone(shot string) {
 }
 
 // accessible fails the test with every accessibility problem of the loaded
-// page that the browser can measure: the document's language, one h1, a
-// title, a label for each form control, and WCAG 2's contrast (AA,
+// page that the browser can measure: the document's language, one h1,
+// headings that skip no level, a title, a viewport for phones, a label for
+// each form control and text on each button, and WCAG 2's contrast (AA,
 // 4.5:1) for every piece of visible text against the colour it is drawn on.
 func (b *tab) accessible() {
 	b.t.Helper()
@@ -333,6 +338,14 @@ var accessibilityScript = fmt.Sprintf(`(() => {
   const h1 = document.querySelectorAll('h1').length;
   if (h1 !== 1) problems.push(h1 + ' h1 elements; want exactly one');
   if (!document.title.trim()) problems.push('no <title>');
+  let level = 0;
+  for (const h of document.querySelectorAll('h1, h2, h3, h4, h5, h6')) {
+    const l = Number(h.tagName[1]);
+    if (l > level + 1) problems.push('heading "' + h.textContent.trim().slice(0, 40) + '" skips from h' + level + ' to h' + l);
+    level = l;
+  }
+  const viewport = document.querySelector('meta[name="viewport"]');
+  if (!viewport || !/width=device-width/.test(viewport.content)) problems.push('no <meta name="viewport" content="width=device-width…">: phones show it zoomed out');
   for (const el of document.querySelectorAll('input, select, textarea')) {
     if (el.type === 'hidden') continue;
     const labelled = [...(el.labels || [])].some(l => l.textContent.trim()) ||
