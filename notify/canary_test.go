@@ -21,6 +21,7 @@ import (
 // exhausted, unreachable).
 func TestCanaryTheSecretAndTheWebhookPathNeverShow(t *testing.T) {
 	t.Parallel()
+	const tokenCanary = "5Aep861CANARYrefreshTokenValue"
 	const pathCanary = "/hooks/CANARY-path-credential-77aa?token=CANARY-query-credential"
 	var everything strings.Builder
 	logs := &syncBuffer{}
@@ -37,6 +38,9 @@ func TestCanaryTheSecretAndTheWebhookPathNeverShow(t *testing.T) {
 		everything.Write(js)
 		n, _ := start(t, cfg, logs)
 		n.Notify(needsReauth)
+		// A reason quoting an error that carried a token.
+		n.Notify(notify.Event{Integration: "acme/x", State: notify.StateNeedsReauth, Previous: "active",
+			Reason: "refresh refused: POST /services/oauth2/token refresh_token=" + tokenCanary + " answered 400"})
 		n.Notify(disabled)
 		n.Notify(recovered)
 		idle(t, n)
@@ -79,7 +83,7 @@ func TestCanaryTheSecretAndTheWebhookPathNeverShow(t *testing.T) {
 			t.Errorf("the run did not cover %q:\n%s", want, logs)
 		}
 	}
-	for _, canary := range []string{secret, "CANARY-path", "CANARY-query"} {
+	for _, canary := range []string{secret, "CANARY-path", "CANARY-query", tokenCanary} {
 		if strings.Contains(everything.String(), canary) {
 			t.Errorf("%q appears in what the package wrote:\n%s", canary, everything.String())
 		}

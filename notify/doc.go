@@ -14,7 +14,8 @@
 //     package (exponential, jittered, Retry-After honoured, bounded in
 //     attempts and time), other answers fail at once. Each notification
 //     ends sent, failed or dropped, each counted (Counts, Collector).
-//   - The secret never appears in a log line, an error or a metric, and
+//   - The secret never appears in a log line, an error or a metric (nor
+//     does credential-shaped text in a reason: redact.Text), and
 //     neither does the webhook's path or query (webhook URLs such as
 //     Slack's carry their own credential there): only its scheme and host
 //     are named.

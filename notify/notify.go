@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/retry"
 )
 
@@ -186,6 +187,9 @@ func (n *Notifier) Notify(e Event) {
 	if e.At.IsZero() {
 		e.At = n.cfg.Now()
 	}
+	// A reason may quote Salesforce's or CM's error text: whatever in it
+	// looks like a credential goes neither to the log nor to the webhook.
+	e.Reason = redact.Text(e.Reason)
 	level, msg := slog.LevelWarn, "an integration needs a person"
 	if !needsPerson(e.State) {
 		level, msg = slog.LevelInfo, "an integration recovered"
