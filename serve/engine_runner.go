@@ -111,7 +111,8 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 	go r.watch(watchCtx, eng, report)
 	err = eng.Run(ctx)
 	if errors.Is(err, custody.ErrNeedsReauth) {
-		return &WaitingError{State: StateNeedsReauth, Reason: redact.Text(err.Error()) + "; authorise it again at " + r.authenticateURL(in.Name())}
+		return &WaitingError{State: StateNeedsReauth, Reason: redact.Text(err.Error()) + "; authorise it again at " + r.authenticateURL(in.Name()),
+			Link: r.authenticateURL(in.Name())}
 	}
 	if errors.Is(err, uploader.ErrQuotaReached) {
 		// The scheduler disables for the quota, not a sync error.
@@ -175,13 +176,13 @@ func stateOf(topics []figures.Topic) string {
 func (r EngineRunner) hostedSessions(ctx context.Context, name string, spec integration.Spec, log *slog.Logger) (*custody.Source, error) {
 	g, err := r.Grants.Load(ctx, name)
 	if errors.Is(err, custody.ErrNoGrant) {
-		return nil, &WaitingError{State: StatePendingAuth, Reason: "not authorised yet: open " + r.authenticateURL(name)}
+		return nil, &WaitingError{State: StatePendingAuth, Reason: "not authorised yet: open " + r.authenticateURL(name), Link: r.authenticateURL(name)}
 	}
 	if err != nil {
 		return nil, err
 	}
 	if g.NeedsReauth != "" {
-		return nil, &WaitingError{State: StateNeedsReauth, Reason: g.NeedsReauth + "; open " + r.authenticateURL(name)}
+		return nil, &WaitingError{State: StateNeedsReauth, Reason: g.NeedsReauth + "; open " + r.authenticateURL(name), Link: r.authenticateURL(name)}
 	}
 	ref, err := salesforce.NewRefresher(spec.Salesforce.Auth.SalesforceConfig(spec.Salesforce.CAFile, log))
 	if err != nil {

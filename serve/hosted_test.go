@@ -3,20 +3,27 @@ package serve_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sfcdc/sfcdc/custody"
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/notify"
 	"github.com/sfcdc/sfcdc/onboard"
 	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/sealed"
@@ -60,11 +67,13 @@ func TestAHostedIntegrationWaitsForItsAuthorisationThenStreams(t *testing.T) {
 	if _, err := reg.Apply(t.Context(), []integration.Spec{spec}); err != nil {
 		t.Fatal(err)
 	}
+	hook := newWebhook(t, "CANARY-webhook-secret-77ab")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- serve.Serve(ctx, serve.Settings{Instance: "solo", LeaseTTL: 2 * time.Second, PollInterval: 50 * time.Millisecond,
-			Listen: listen, PublicURL: public, DisableAfter: time.Second}, serve.Deps{Store: w.Store, Keys: keys})
+			Listen: listen, PublicURL: public, DisableAfter: time.Second, WebhookURL: notify.WebhookURL(hook.server.URL + "/hooks/sfcdc"),
+			WebhookSecret: "CANARY-webhook-secret-77ab"}, serve.Deps{Store: w.Store, Keys: keys})
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 
@@ -125,6 +134,21 @@ func TestAHostedIntegrationWaitsForItsAuthorisationThenStreams(t *testing.T) {
 	}
 	if in, _ := reg.Get(t.Context(), "acme/support"); !in.Enabled {
 		t.Fatalf("the integration waiting for a new authorisation was disabled: %+v", in.Disabled)
+	}
+	simworld.Eventually(t, "the signed needs_reauth notification", func() bool { return len(hook.received()) >= 1 })
+	if e := hook.received()[0]; e.State != "needs_reauth" || e.Previous != serve.StateStreaming || e.Integration != "acme/support" ||
+		e.AuthenticateURL != public+"/integrations/acme/support/oauth2/authenticate" || !strings.Contains(e.Reason, "invalid_grant") {
+		t.Fatalf("the webhook got %+v", e)
+	}
+	// Authorised again: it streams, and the webhook hears the recovery.
+	approve(t, public+"/integrations/acme/support/oauth2/authenticate")
+	simworld.Eventually(t, "the integration to stream again", stateIs(serve.StateStreaming))
+	simworld.Eventually(t, "the signed recovery notification", func() bool { return len(hook.received()) >= 2 })
+	if e := hook.received()[1]; e.State != "active" || e.Previous != "needs_reauth" {
+		t.Fatalf("the webhook's second notification %+v; want the recovery", e)
+	}
+	if n := len(hook.received()); n != 2 || hook.badSignatures() != 0 {
+		t.Fatalf("%d notifications (%d badly signed); want exactly the two", n, hook.badSignatures())
 	}
 
 	// Deleting the integration destroys its stored grant.
@@ -201,4 +225,49 @@ func get(t *testing.T, u string, want int) string {
 		t.Fatalf("GET %s: %d, want %d\n%s", u, resp.StatusCode, want, body)
 	}
 	return body
+}
+
+// webhook is a receiver of sfcdc's notifications that checks each
+// signature.
+type webhook struct {
+	server *httptest.Server
+	secret string
+	mu     sync.Mutex
+	events []notify.Event
+	bad    int
+}
+
+func newWebhook(t *testing.T, secret string) *webhook {
+	h := &webhook{secret: secret}
+	h.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mac := hmac.New(sha256.New, []byte(h.secret))
+		mac.Write(body)
+		want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if !hmac.Equal([]byte(r.Header.Get(notify.SignatureHeader)), []byte(want)) {
+			h.bad++
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var e notify.Event
+		if json.Unmarshal(body, &e) == nil {
+			h.events = append(h.events, e)
+		}
+	}))
+	t.Cleanup(h.server.Close)
+	return h
+}
+
+func (h *webhook) received() []notify.Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]notify.Event(nil), h.events...)
+}
+
+func (h *webhook) badSignatures() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.bad
 }

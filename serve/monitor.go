@@ -142,12 +142,12 @@ func (c deploymentCollector) Collect(ch chan<- prometheus.Metric) {
 
 // startMonitor starts the monitoring server of s (nil when off, or when
 // the default address is busy: see monitor.Serve).
-func startMonitor(s Settings, reg *registry.Registry, store replay.Store, figs *Figures, sched *atomic.Pointer[Scheduler], pages http.Handler, log *slog.Logger) (*monitor.Server, error) {
+func startMonitor(s Settings, reg *registry.Registry, store replay.Store, figs *Figures, sched *atomic.Pointer[Scheduler], pages http.Handler, more []prometheus.Collector, log *slog.Logger) (*monitor.Server, error) {
 	cfg := monitor.Config{
 		Pages:        pages,
 		Listen:       s.Listen,
 		Integrations: figs.Integrations,
-		Collectors:   []prometheus.Collector{deploymentCollector{registry: reg, reports: store, sched: sched, log: log}},
+		Collectors:   append([]prometheus.Collector{deploymentCollector{registry: reg, reports: store, sched: sched, log: log}}, more...),
 		Ready: func(ctx context.Context) (bool, []string, error) {
 			ctx, cancel := context.WithTimeout(ctx, overviewTimeout)
 			defer cancel()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/membership"
+	"github.com/sfcdc/sfcdc/notify"
 	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/replay"
@@ -66,6 +67,11 @@ type Config struct {
 	// new streak rather than continue the last one. Zero:
 	// DefaultHealthyAfter.
 	HealthyAfter time.Duration
+	// Notify, when set, hears the state changes that need a person (into
+	// needs_reauth or disabled, and the recovery from needs_reauth), each
+	// once per integration: from the instance that disables it, or holds
+	// its polling part (package notify sends them).
+	Notify func(notify.Event)
 	// AuthRecheck is how often an integration waiting for its
 	// authorisation (a *WaitingError) is looked at again. Zero: 5 s.
 	AuthRecheck time.Duration
@@ -122,6 +128,10 @@ type run struct {
 	failed State
 	// failingSince is the first failure of the current streak.
 	failingSince time.Time
+	// waiting is the state the run waits in for a person (pending_auth,
+	// needs_reauth) until it streams again; notify hears the recovery.
+	waiting string
+	notify  func(notify.Event)
 }
 
 // New checks cfg and returns a scheduler.
@@ -278,7 +288,7 @@ func (s *Scheduler) entries(ctx context.Context) ([]registry.Entry, error) {
 // start begins one integration's run; s.mu is held.
 func (s *Scheduler) start(parent context.Context, in registry.Integration, units []Unit) {
 	ctx, cancel := context.WithCancel(parent)
-	r := &run{name: in.Name(), units: units, version: in.Version, cancel: cancel, done: make(chan struct{})}
+	r := &run{name: in.Name(), units: units, version: in.Version, cancel: cancel, done: make(chan struct{}), notify: s.cfg.Notify}
 	r.state = State{Name: StateStarting, Since: s.cfg.Now()}
 	s.runs[r.name] = r
 	s.cfg.Logger.Info("starting an integration here", "integration", r.name, "units", len(units))
@@ -308,6 +318,10 @@ func (s *Scheduler) keepRunning(ctx context.Context, in registry.Integration, r 
 			// no streak towards disabling; look again now and then.
 			r.resetStreak()
 			backoff.Reset()
+			if prev := r.wait(waiting.State); prev != waiting.State && s.cfg.Notify != nil && holdsPolling(r.units) {
+				s.cfg.Notify(notify.Event{Integration: r.name, State: waiting.State, Reason: waiting.Reason, Previous: prev,
+					At: s.cfg.Now(), AuthenticateURL: waiting.Link})
+			}
 			r.report(s.cfg.Now)(State{Name: waiting.State, Reason: waiting.Reason})
 			t := time.NewTimer(s.cfg.AuthRecheck)
 			select {
@@ -355,18 +369,54 @@ func (s *Scheduler) disable(ctx context.Context, name string, cause error, since
 	}
 	s.cfg.Logger.Error("integration disabled after persistent failures; `sfcdc integrations enable` runs it again",
 		"integration", name, "reason", string(reason), "err", cause.Error())
+	if s.cfg.Notify != nil {
+		s.cfg.Notify(notify.Event{Integration: name, State: notify.StateDisabled, Reason: string(reason) + ": " + note,
+			Previous: StateError, At: s.cfg.Now()})
+	}
+}
+
+// holdsPolling says whether units include the integration's polling part,
+// which exactly one instance runs: that one speaks for the integration.
+func holdsPolling(units []Unit) bool {
+	for _, u := range units {
+		if u.Part == PollingPart {
+			return true
+		}
+	}
+	return false
 }
 
 // report returns the run's state callback.
 func (r *run) report(now func() time.Time) func(State) {
 	return func(st State) {
 		r.mu.Lock()
-		defer r.mu.Unlock()
 		if st.Since.IsZero() {
 			st.Since = now()
 		}
 		r.state = st
+		recovered := ""
+		if st.Name == StateStreaming && r.waiting != "" {
+			recovered, r.waiting = r.waiting, ""
+		}
+		notifyFn := r.notify
+		r.mu.Unlock()
+		if recovered == StateNeedsReauth && notifyFn != nil && holdsPolling(r.units) {
+			notifyFn(notify.Event{Integration: r.name, State: notify.StateActive, Previous: recovered, Reason: "authorised again; streaming", At: st.Since})
+		}
 	}
+}
+
+// wait records that the run waits in state for a person and returns the
+// state it was in before.
+func (r *run) wait(state string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	prev := r.state.Name
+	if r.waiting != "" {
+		prev = r.waiting
+	}
+	r.waiting = state
+	return prev
 }
 
 func (r *run) resetStreak() {

@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/sfcdc/sfcdc/custody"
 	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/membership"
+	"github.com/sfcdc/sfcdc/notify"
 	"github.com/sfcdc/sfcdc/onboard"
 	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/replay"
@@ -73,7 +75,15 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 			}})
 	}
 	pages, consoleOn := pagesHandler(pages, s, consoleSource{reg: reg, store: deps.Store, publicURL: s.PublicURL})
-	mon, err := startMonitor(s, reg, deps.Store, figs, &running, pages, log)
+	notifier, err := notify.New(notify.Config{URL: s.WebhookURL, Secret: s.WebhookSecret, Logger: log})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	notifyCtx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
+	notifyDone := make(chan struct{})
+	go func() { defer close(notifyDone); notifier.Run(notifyCtx) }()
+	defer func() { stopNotify(); <-notifyDone }()
+	mon, err := startMonitor(s, reg, deps.Store, figs, &running, pages, []prometheus.Collector{notifier.Collector()}, log)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -103,7 +113,7 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 		Registry: reg, Members: m, Reports: deps.Store, Logger: log,
 		Runner: EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools, Figures: figs, Grants: grants, PublicURL: s.PublicURL,
 			Tuning: engine.Tuning{StatusInterval: StatusInterval, MaxInFlightEvents: MaxInFlightEvents}},
-		PollInterval: s.PollInterval, DisableAfter: s.DisableAfter,
+		PollInterval: s.PollInterval, DisableAfter: s.DisableAfter, Notify: notifier.Notify,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

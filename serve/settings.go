@@ -9,6 +9,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/membership"
 	"github.com/sfcdc/sfcdc/monitor"
+	"github.com/sfcdc/sfcdc/notify"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/replay"
 )
@@ -45,6 +46,12 @@ type Settings struct {
 	// served without a token on a loopback listener only, and not at all
 	// on another.
 	AdminToken string `yaml:"admin_token"`
+	// WebhookURL, when set, receives the state changes that need a person
+	// (an integration into needs_reauth or disabled, and its recovery) as
+	// JSON signed with WebhookSecret (X-Sfcdc-Signature: sha256=<HMAC>).
+	// Write both ${VAR}: a webhook URL may carry its own credential.
+	WebhookURL    notify.WebhookURL `yaml:"webhook_url"`
+	WebhookSecret notify.Secret     `yaml:"webhook_secret"`
 	// SecretKeyFile holds the keyring that seals the integrations' secrets
 	// (or set SFCDC_SECRET_KEY): the same on every instance.
 	SecretKeyFile string `yaml:"secret_key_file"`
@@ -70,6 +77,9 @@ func (s Settings) Problems() []string {
 		if u, err := url.Parse(s.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
 			out = append(out, fmt.Sprintf("public_url: %s is not an absolute http(s) URL without a path, e.g. https://sfcdc.example.com", quote.Value(s.PublicURL)))
 		}
+	}
+	if err := (notify.Config{URL: s.WebhookURL, Secret: s.WebhookSecret}).Check(); err != nil {
+		out = append(out, "webhook_url/webhook_secret: "+strings.TrimPrefix(err.Error(), "notify: "))
 	}
 	if err := (monitor.Settings{Listen: s.Listen}).Validate(); err != nil {
 		out = append(out, err.Error())

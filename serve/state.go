@@ -26,6 +26,8 @@ const (
 type WaitingError struct {
 	State  string
 	Reason string
+	// Link is the integration's authenticate link.
+	Link string
 }
 
 func (e *WaitingError) Error() string { return e.State + ": " + e.Reason }
