@@ -271,6 +271,7 @@ func TestARecoveryBillsRecordsChangedDuringTheDowntimeOnce(t *testing.T) {
 // daemons on one org, each streaming only its topic, land everything once
 // between them, and neither streams the other's topic.
 func TestDaemonsSharingAMappingStreamOnlyTheirOwnTopics(t *testing.T) {
+	t.Parallel() // its own world; no traffic paced against a bound
 	w := newWorld(t)
 	objects := []mapper.ObjectMapping{{Object: "Case"}, {Object: "EmailMessage"}}
 	cases := w.startDaemon(t, objects, func(c *pipeline.DaemonConfig) {

@@ -19,6 +19,7 @@ import (
 // with its watermark: nothing is lost, at most one results page is sent
 // again, and no second job is created.
 func TestABulkBackfillKilledInItsResultsResumesTheSameJobFromItsLocator(t *testing.T) {
+	t.Parallel() // its own simulator process, Redis key prefix and sfcdc processes
 	if testing.Short() {
 		t.Skip("builds a failpoint binary: skipped with -short")
 	}

@@ -13,6 +13,7 @@ import (
 // the reliability catalogue): right after CM accepted a batch whose hashes
 // are not saved yet, and right before a watermark write.
 func TestABackfillCrashedAtEachCommitPointResumesWithNothingLostAndAtMostOneBatchResent(t *testing.T) {
+	t.Parallel() // its own simulator process, Redis key prefix and sfcdc processes
 	if testing.Short() {
 		t.Skip("builds a failpoint binary: skipped with -short")
 	}

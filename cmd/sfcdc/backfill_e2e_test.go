@@ -11,6 +11,7 @@ import (
 )
 
 func TestAKilledBackfillFinishesOnRestartWithNothingLostAndAtMostOneBatchResent(t *testing.T) {
+	t.Parallel() // its own simulator process, Redis key prefix and sfcdc processes
 	if testing.Short() {
 		t.Skip("6,000 records: skipped with -short")
 	}
@@ -65,6 +66,7 @@ func TestAKilledBackfillFinishesOnRestartWithNothingLostAndAtMostOneBatchResent(
 }
 
 func TestAFull5000RecordBackfillThroughTheCommandReportsItsThroughput(t *testing.T) {
+	t.Parallel() // its own simulator process, Redis key prefix and sfcdc processes
 	if testing.Short() {
 		t.Skip("5,000 records: skipped with -short")
 	}
@@ -81,6 +83,7 @@ func TestAFull5000RecordBackfillThroughTheCommandReportsItsThroughput(t *testing
 }
 
 func TestTheDryRunOfTheCommandEstimatesWhatTheRealRunIsBilled(t *testing.T) {
+	t.Parallel() // its own simulator process, Redis key prefix and sfcdc processes
 	b := startSimProcess(t, "--rate", "0", "--seed-records", "700")
 	config := backfillConfig(t, b, redisKeyPrefix(t), "")
 	env := backfillEnv(b)
@@ -105,6 +108,7 @@ func TestTheDryRunOfTheCommandEstimatesWhatTheRealRunIsBilled(t *testing.T) {
 }
 
 func TestTheCommandStopsAtTheAPIBudgetWithExitCode3AndSaysWhenToResume(t *testing.T) {
+	t.Parallel() // its own simulator process, Redis key prefix and sfcdc processes
 	b := startSimProcess(t, "--rate", "0", "--seed-records", "3000", "--daily-api-limit", "20")
 	config := backfillConfig(t, b, redisKeyPrefix(t), "backfill:\n  page_size: 200\n")
 	r := runSfcdc(t, backfillEnv(b), "backfill", "--config", config)
@@ -120,6 +124,7 @@ func TestTheCommandStopsAtTheAPIBudgetWithExitCode3AndSaysWhenToResume(t *testin
 }
 
 func TestBadFlagsAndConfigurationsExitWithCode2(t *testing.T) {
+	t.Parallel()
 	bad := writeFile(t, "bad.yaml", "objects:\n  - object: Ticket__c\n")
 	for name, args := range map[string][]string{
 		"no --config":              {"backfill"},
