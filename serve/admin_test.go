@@ -111,6 +111,9 @@ func TestAdminRefusesABadFileNamingEveryProblemAndWritesNothing(t *testing.T) {
 	if entries, _ := a.Registry.List(t.Context()); len(entries) != 0 {
 		t.Fatalf("a bad file wrote %d integrations", len(entries))
 	}
+	if err := a.Apply(t.Context(), "", adminEnv, false, &out); !errors.Is(err, registry.ErrInvalid) || !strings.Contains(err.Error(), "-f FILE|DIR is required") {
+		t.Fatalf("no file: %v", err)
+	}
 }
 
 func TestAdminListsShowsMaskedDisablesEnablesAndDeletes(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/sfcdc/sfcdc/deadletter"
 	"github.com/sfcdc/sfcdc/replay"
@@ -130,17 +129,7 @@ func runDeadLettersPurge(cmd *cobra.Command, f deadLetterFlags) error {
 	if err != nil {
 		return choiceError(err)
 	}
-	purged, err := deadletter.Purge(ctx, t.store, t.org, got.DeadLetters, func(d replay.DeadLetter, gone bool) {
-		deadletter.WritePurged(w, d, gone)
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "purged %d dead letters of org %s\n", purged, t.org)
-	if len(got.Missing) > 0 {
-		return fmt.Errorf("%d of the given IDs do not exist; `sfcdc deadletters list` shows the current ones", len(got.Missing))
-	}
-	return nil
+	return deadletter.PurgeChosen(ctx, t.store, t.org, got, w)
 }
 
 func runDeadLettersRetry(cmd *cobra.Command, f deadLetterFlags) error {

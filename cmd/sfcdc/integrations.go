@@ -55,9 +55,6 @@ func newIntegrationsCommand() *cobra.Command {
 	}
 	apply := sub("apply -f FILE|DIR [--dry-run]", "Create or update integrations from YAML; prints what changed", cobra.NoArgs,
 		admin(func(ctx context.Context, a *serve.Admin, _ []string, w io.Writer) error {
-			if f.file == "" {
-				return usageError{errors.New("-f FILE|DIR is required: the integration file, a YAML list of them, or a folder")}
-			}
 			return a.Apply(ctx, f.file, commandEnv(ctx), f.dryRun, w)
 		}))
 	apply.Flags().StringVarP(&f.file, "file", "f", "", "integration file, list or folder")
