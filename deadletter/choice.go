@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -109,4 +110,19 @@ func Newest(ctx context.Context, s replay.DeadLetterStore, org string, limit int
 	}
 	total, err := s.CountDeadLetters(ctx, org)
 	return shown, total, err
+}
+
+// PurgeChosen deletes what a Choice chose, printing each dead letter (or
+// that it was gone already) and the total to w; IDs given that did not
+// exist make it an error once the others are purged.
+func PurgeChosen(ctx context.Context, s replay.DeadLetterStore, org string, c Chosen, w io.Writer) error {
+	purged, err := Purge(ctx, s, org, c.DeadLetters, func(d replay.DeadLetter, gone bool) { WritePurged(w, d, gone) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "purged %d dead letters of org %s\n", purged, org)
+	if len(c.Missing) > 0 {
+		return fmt.Errorf("%d of the given IDs do not exist; `sfcdc deadletters list` shows the current ones", len(c.Missing))
+	}
+	return nil
 }

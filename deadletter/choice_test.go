@@ -104,3 +104,23 @@ func TestWriteChosenNamesTheMissingIDsAndTheParkedLeft(t *testing.T) {
 		t.Fatalf("printed %q", got)
 	}
 }
+
+func TestPurgeChosenPrintsEachAndTheTotalAndFailsOnMissingIDs(t *testing.T) {
+	s, ids := threeDeadLetters(t)
+	ctx := t.Context()
+	got, err := deadletter.Choice{IDs: []string{ids[0], ids[1], "999999"}}.Choose(ctx, s, "org", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	err = deadletter.PurgeChosen(ctx, s, "org", got, &b)
+	if err == nil || !strings.Contains(err.Error(), "1 of the given IDs do not exist") {
+		t.Fatalf("a missing ID: %v, want an error counting it", err)
+	}
+	if !strings.Contains(b.String(), "purged 2 dead letters of org org") {
+		t.Fatalf("printed %q", b.String())
+	}
+	if left, _ := deadletter.All(ctx, s, "org", nil); len(left) != 1 || left[0].ID != ids[2] {
+		t.Fatalf("left %+v, want only %s", left, ids[2])
+	}
+}

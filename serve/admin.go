@@ -57,6 +57,9 @@ func (a *Admin) now() time.Time {
 // every integration is named at once and then nothing is written
 // (registry.ErrInvalid).
 func (a *Admin) Apply(ctx context.Context, path string, env integration.Env, dryRun bool, w io.Writer) error {
+	if path == "" {
+		return fmt.Errorf("%w: -f FILE|DIR is required: an integration file, a YAML list of them, or a folder of such files", registry.ErrInvalid)
+	}
 	specs, err := registry.ReadSpecs(path, env)
 	if err != nil {
 		return err

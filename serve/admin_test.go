@@ -111,6 +111,9 @@ func TestAdminRefusesABadFileNamingEveryProblemAndWritesNothing(t *testing.T) {
 	if entries, _ := a.Registry.List(t.Context()); len(entries) != 0 {
 		t.Fatalf("a bad file wrote %d integrations", len(entries))
 	}
+	if err := a.Apply(t.Context(), "", adminEnv, false, &out); !errors.Is(err, registry.ErrInvalid) || !strings.Contains(err.Error(), "-f FILE|DIR is required") {
+		t.Fatalf("no file: %v", err)
+	}
 }
 
 func TestAdminListsShowsMaskedDisablesEnablesAndDeletes(t *testing.T) {
@@ -245,5 +248,38 @@ func TestGenerateKeyPrintsAKeyTheKeyringTakes(t *testing.T) {
 	}
 	if _, err := sealed.ParseKeys(strings.TrimSpace(out.String())); err != nil {
 		t.Fatalf("the generated key %q does not parse: %v", out.String(), err)
+	}
+}
+
+func TestAdminRotateKeyResealsSoTheOldKeyCanGo(t *testing.T) {
+	store, err := replay.OpenFileStore(filepath.Join(t.TempDir(), "state.db"), replay.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	old := "k1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, sealed.KeySize))
+	next := "k2:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, sealed.KeySize))
+	admin := func(keyring string) *serve.Admin {
+		keys, err := sealed.ParseKeys(keyring)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return serve.NewAdmin(store, keys)
+	}
+	ctx := t.Context()
+	var out bytes.Buffer
+	if err := admin(old).Apply(ctx, writeFile(t, "support.yaml", adminSpec), adminEnv, false, &out); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin(next).Show(ctx, "acme/support", &out, false); err == nil {
+		t.Fatal("a keyring without the sealing key opened the secrets")
+	}
+	out.Reset()
+	if err := admin(next+","+old).RotateKey(ctx, &out); err != nil || !strings.Contains(out.String(), "resealed 1 integrations with key k2") {
+		t.Fatalf("rotate-key: %v\n%s", err, out.String())
+	}
+	in, err := admin(next).Registry.Get(ctx, "acme/support")
+	if err != nil || string(in.Spec.CommsMining.Token) != canaryCMToken {
+		t.Fatalf("after rotation, the new key alone: %v", err)
 	}
 }

@@ -23,6 +23,13 @@
 // units held here; /readyz is ready when every unit of every enabled
 // integration has a holder.
 //
+// Admin (`sfcdc integrations`) prints no secret: a spec is shown with
+// every sealed field masked, and apply names a changed secret by its key
+// only. Its delete with purge removes an integration's stored state only
+// once no instance reports running it, so no drain writes a checkpoint
+// after the purge. The serve configuration (File) is checked whole before
+// anything starts: every problem with its line, one error.
+//
 // Leases stay the safety net: the runner takes each topic's lease before
 // it writes, so two instances that briefly disagree on the live set never
 // both write a checkpoint.

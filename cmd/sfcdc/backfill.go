@@ -88,10 +88,7 @@ func (f backfillFlags) request() (backfill.Request, error) {
 	if err := backfill.ValidateAPI(f.api); err != nil {
 		return req, usageError{fmt.Errorf("--%w", err)}
 	}
-	if err := req.Check(f.dryRun); err != nil {
-		return req, usageError{err}
-	}
-	return req, nil
+	return req, req.Check(f.dryRun)
 }
 
 func parseFlagTime(flag, value string) (time.Time, error) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/sfcdc/sfcdc/deadletter"
 	"github.com/sfcdc/sfcdc/replay"
@@ -86,7 +85,7 @@ func runDeadLettersList(cmd *cobra.Command, f deadLetterFlags) error {
 	defer t.store.Close()
 	shown, total, err := deadletter.Newest(ctx, t.store, t.org, f.limit)
 	if err != nil {
-		return choiceError(err)
+		return err
 	}
 	if f.json {
 		return deadletter.WriteJSON(cmd.OutOrStdout(), shown)
@@ -95,22 +94,14 @@ func runDeadLettersList(cmd *cobra.Command, f deadLetterFlags) error {
 	return nil
 }
 
-// choice is the deadletter.Choice the flags make, checked (exit 2).
+// choice is the deadletter.Choice the flags make, checked.
 func (f deadLetterFlags) choice(purge bool) (deadletter.Choice, error) {
 	before, err := parseFlagTime("--before", f.before)
 	c := deadletter.Choice{IDs: f.ids, All: f.all, Before: before, IncludeParked: f.includeParked}
 	if err == nil {
-		err = choiceError(c.Check(purge))
+		err = c.Check(purge)
 	}
 	return c, err
-}
-
-// choiceError makes a bad choice of dead letters a usage error (exit 2).
-func choiceError(err error) error {
-	if errors.Is(err, deadletter.ErrChoice) {
-		return usageError{err}
-	}
-	return err
 }
 
 func runDeadLettersPurge(cmd *cobra.Command, f deadLetterFlags) error {
@@ -128,19 +119,9 @@ func runDeadLettersPurge(cmd *cobra.Command, f deadLetterFlags) error {
 	got, err := c.Choose(ctx, t.store, t.org, true)
 	deadletter.WriteChosen(w, got)
 	if err != nil {
-		return choiceError(err)
-	}
-	purged, err := deadletter.Purge(ctx, t.store, t.org, got.DeadLetters, func(d replay.DeadLetter, gone bool) {
-		deadletter.WritePurged(w, d, gone)
-	})
-	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "purged %d dead letters of org %s\n", purged, t.org)
-	if len(got.Missing) > 0 {
-		return fmt.Errorf("%d of the given IDs do not exist; `sfcdc deadletters list` shows the current ones", len(got.Missing))
-	}
-	return nil
+	return deadletter.PurgeChosen(ctx, t.store, t.org, got, w)
 }
 
 func runDeadLettersRetry(cmd *cobra.Command, f deadLetterFlags) error {
@@ -166,7 +147,7 @@ func runDeadLettersRetry(cmd *cobra.Command, f deadLetterFlags) error {
 	got, err := c.Choose(ctx, d.store, d.org, false)
 	deadletter.WriteChosen(w, got)
 	if err != nil {
-		return choiceError(err)
+		return err
 	}
 	tally, err := retrier.Retry(ctx, got.DeadLetters, func(res deadletter.Result) { deadletter.WriteResult(w, res) })
 	if err != nil {

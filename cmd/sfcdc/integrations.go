@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 
-	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/serve"
 	"github.com/spf13/cobra"
 )
@@ -32,8 +31,7 @@ func newIntegrationsCommand() *cobra.Command {
 		},
 	}
 	cmd.PersistentFlags().StringVar(&f.configPath, "config", "", "serve configuration file (YAML), required")
-	// admin runs do on the deployment of --config: exit 2 for what the
-	// operator fixes (the file, the key, a refused integration).
+	// admin runs do on the deployment of --config.
 	admin := func(do func(ctx context.Context, a *serve.Admin, args []string, w io.Writer) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
 			_, a, err := openServe(cmd, f.configPath)
@@ -41,11 +39,7 @@ func newIntegrationsCommand() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			err = do(cmd.Context(), a, args, cmd.OutOrStdout())
-			if errors.Is(err, registry.ErrInvalid) {
-				return usageError{err}
-			}
-			return err
+			return do(cmd.Context(), a, args, cmd.OutOrStdout())
 		}
 	}
 	sub := func(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, []string) error) *cobra.Command {
@@ -55,18 +49,19 @@ func newIntegrationsCommand() *cobra.Command {
 	}
 	apply := sub("apply -f FILE|DIR [--dry-run]", "Create or update integrations from YAML; prints what changed", cobra.NoArgs,
 		admin(func(ctx context.Context, a *serve.Admin, _ []string, w io.Writer) error {
-			if f.file == "" {
-				return usageError{errors.New("-f FILE|DIR is required: the integration file, a YAML list of them, or a folder")}
-			}
 			return a.Apply(ctx, f.file, commandEnv(ctx), f.dryRun, w)
 		}))
 	apply.Flags().StringVarP(&f.file, "file", "f", "", "integration file, list or folder")
 	apply.Flags().BoolVar(&f.dryRun, "dry-run", false, "say what would change; write nothing")
 	list := sub("list [--json]", "Each integration's state and reason, and each unit's state and instance", cobra.NoArgs,
-		admin(func(ctx context.Context, a *serve.Admin, _ []string, w io.Writer) error { return a.List(ctx, w, f.json) }))
+		admin(func(ctx context.Context, a *serve.Admin, _ []string, w io.Writer) error {
+			return a.List(ctx, w, f.json)
+		}))
 	list.Flags().BoolVar(&f.json, "json", false, "print a JSON array")
 	show := sub("show NAME [--json]", "One integration: its state and its spec, secrets masked", cobra.ExactArgs(1),
-		admin(func(ctx context.Context, a *serve.Admin, args []string, w io.Writer) error { return a.Show(ctx, args[0], w, f.json) }))
+		admin(func(ctx context.Context, a *serve.Admin, args []string, w io.Writer) error {
+			return a.Show(ctx, args[0], w, f.json)
+		}))
 	show.Flags().BoolVar(&f.json, "json", false, "print a JSON object")
 	disable := sub("disable NAME --reason TEXT", "Stop an integration on every instance until enabled", cobra.ExactArgs(1),
 		admin(func(ctx context.Context, a *serve.Admin, args []string, w io.Writer) error {
@@ -74,7 +69,9 @@ func newIntegrationsCommand() *cobra.Command {
 		}))
 	disable.Flags().StringVar(&f.reason, "reason", "", "why (list shows it), required")
 	sub("enable NAME", "Run a disabled integration again", cobra.ExactArgs(1),
-		admin(func(ctx context.Context, a *serve.Admin, args []string, w io.Writer) error { return a.Enable(ctx, args[0], w) }))
+		admin(func(ctx context.Context, a *serve.Admin, args []string, w io.Writer) error {
+			return a.Enable(ctx, args[0], w)
+		}))
 	del := sub("delete NAME [--purge]", "Remove an integration (it stops everywhere); --purge removes its stored state too", cobra.ExactArgs(1),
 		admin(func(ctx context.Context, a *serve.Admin, args []string, w io.Writer) error {
 			return a.Delete(ctx, args[0], f.purge, w)

@@ -12,11 +12,16 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/sfcdc/sfcdc/backfill"
+	"github.com/sfcdc/sfcdc/checkpoint"
+	"github.com/sfcdc/sfcdc/deadletter"
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/redact"
+	"github.com/sfcdc/sfcdc/registry"
 	"github.com/spf13/cobra"
 )
 
@@ -87,13 +92,17 @@ func exitCode(err error, stoppedBySignal bool) int {
 	switch {
 	case stoppedBySignal:
 		return 0
-	case errors.As(err, &ue) || errors.Is(err, integration.ErrInvalid) || isCobraUsageError(err):
+	case errors.As(err, &ue) || isCobraUsageError(err) || slices.ContainsFunc(usageErrors, func(u error) bool { return errors.Is(err, u) }):
 		return exitUsage
 	case errors.As(err, &coded):
 		return coded.ExitCode()
 	}
 	return exitFailure
 }
+
+// usageErrors are the packages' errors about what the operator gave
+// (flags, files, names): exit 2.
+var usageErrors = []error{integration.ErrInvalid, registry.ErrInvalid, deadletter.ErrChoice, checkpoint.ErrArgument, backfill.ErrRequest}
 
 // isCobraUsageError recognises the errors cobra returns itself, without a
 // type: an unknown command, and arguments a command does not take.

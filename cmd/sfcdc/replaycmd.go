@@ -108,15 +108,6 @@ func openReplayTarget(ctx context.Context, path string) (*replayTarget, error) {
 		health: health.Policy{ReadyWindow: conf.Monitoring.ReadyWindow}}, nil
 }
 
-// topic checks --topic against the configuration.
-func (t *replayTarget) topic(flag string, required bool) ([]string, error) {
-	topics, err := checkpoint.PickTopic(t.topics, flag, required)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return topics, nil
-}
-
 func runReplayShow(cmd *cobra.Command, f replayFlags) error {
 	ctx := cmd.Context()
 	t, err := openReplayTarget(ctx, f.configPath)
@@ -124,7 +115,7 @@ func runReplayShow(cmd *cobra.Command, f replayFlags) error {
 		return err
 	}
 	defer t.store.Close()
-	topics, err := t.topic(f.topic, false)
+	topics, err := checkpoint.PickTopic(t.topics, f.topic, false)
 	if err != nil {
 		return err
 	}
@@ -143,7 +134,7 @@ func runReplayShow(cmd *cobra.Command, f replayFlags) error {
 func runReplaySet(cmd *cobra.Command, f replayFlags) error {
 	id, err := checkpoint.ParseReplayID(f.replayID)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	commit, err := parseFlagTime("--commit-time", f.commitTime)
 	if err != nil {
@@ -168,7 +159,7 @@ func changeCheckpoint(cmd *cobra.Command, f replayFlags, what string, change fun
 		return err
 	}
 	defer t.store.Close()
-	topics, err := t.topic(f.topic, true)
+	topics, err := checkpoint.PickTopic(t.topics, f.topic, true)
 	if err != nil {
 		return err
 	}

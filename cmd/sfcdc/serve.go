@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/sfcdc/sfcdc/sealed"
@@ -60,16 +61,24 @@ func openServe(cmd *cobra.Command, path string) (serve.File, *serve.Admin, error
 	return file, serve.NewAdmin(store, keys), nil
 }
 
-func runServe(cmd *cobra.Command, f serveFlags) error {
+func runServe(cmd *cobra.Command, f serveFlags) (err error) {
 	log, err := runLogger(cmd.ErrOrStderr(), f.verbose, f.logFormat)
 	if err != nil {
 		return err
+	}
+	if f.logFormat == logFormatJSON {
+		defer func() { // the last line (the error it stops with) is JSON too
+			if err != nil {
+				err = loggedFailure{err: err, log: log}
+			}
+		}()
 	}
 	file, admin, err := openServe(cmd, f.configPath)
 	if err != nil {
 		return err
 	}
 	defer admin.Close()
+	slog.SetDefault(log) // go-redis and the log package write through it
 	useLibraryLog(log)
 	if f.publicURL != "" {
 		file.Settings.PublicURL = f.publicURL

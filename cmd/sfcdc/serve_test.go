@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -22,5 +23,15 @@ func TestServeRefusesABadConfigurationAndAMissingKeyWithExit2(t *testing.T) {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("no key: the error lacks %q:\n%s", want, r.stderr)
 		}
+	}
+}
+
+func TestServeWithJSONLogsEndsWithAJSONErrorLine(t *testing.T) {
+	t.Parallel()
+	good := writeFile(t, "serve.yaml", fmt.Sprintf("store:\n  redis_url: redis://%s/0\n", testRedisAddr()))
+	r := runInProcess(t, []string{}, "serve", "--config", good, "--log-format", "json")
+	var line map[string]any
+	if r.code != exitUsage || json.Unmarshal([]byte(strings.TrimSpace(r.stderr)), &line) != nil || !strings.Contains(fmt.Sprint(line["err"]), "SFCDC_SECRET_KEY") {
+		t.Fatalf("exit %d, want 2 with one JSON line naming SFCDC_SECRET_KEY:\n%s", r.code, r.stderr)
 	}
 }
