@@ -38,6 +38,12 @@ if ! redis_answers "$addr"; then
   echo "started a private redis-server at $addr"
 fi
 export SFCDC_TEST_REDIS_ADDR="$addr"
+# Artifacts of the tests (the onboarding pages' screenshots) go under
+# SFCDC_TEST_ARTIFACTS when it is set; never inside the checkout.
+if [ -n "${SFCDC_TEST_ARTIFACTS:-}" ]; then
+  mkdir -p "$SFCDC_TEST_ARTIFACTS"
+  echo "test artifacts under $SFCDC_TEST_ARTIFACTS"
+fi
 
 if [ $# -eq 0 ]; then
   # The whole suite also holds the code to staticcheck (pinned in go.mod's tool block).

@@ -82,6 +82,10 @@ func TestIntegrationsCommandsDriveARunningServe(t *testing.T) {
 		t.Fatalf("show printed:\n%s", out)
 	}
 	run(0, "integrations", "show", "sfcdc/support", "--json")
+	if out := run(0, "status", "--integration", "sfcdc/support"); !strings.Contains(out, "/data/EmailMessageChangeEvent") {
+		t.Fatalf("status --integration printed:\n%s", out)
+	}
+	run(1, "status", "--integration", "sfcdc/none")
 	run(1, "integrations", "show", "sfcdc/none")
 
 	run(2, "integrations", "disable", "sfcdc/support")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net/url"
 	"os"
@@ -150,6 +151,12 @@ func TestServeInstancesShareTheWorkSurviveASIGKILLAndRebalance(t *testing.T) {
 	}()
 	t.Cleanup(func() { stopTraffic(); traffic.Wait() })
 
+	// The checker of the fault suite's I3/I4, polled throughout: no
+	// unit's checkpoint goes back, in replay ID or in fencing token (a
+	// write under an older token after a newer one would be a second
+	// writer's).
+	fenced := pollCheckpoints(t, store, world)
+
 	units := serveOrgs * 4 // three topics and the polling part each
 	for _, name := range []string{"s1", "s2", "s3"} {
 		start(name)
@@ -230,4 +237,57 @@ func TestServeInstancesShareTheWorkSurviveASIGKILLAndRebalance(t *testing.T) {
 		total += len(ids)
 	}
 	t.Logf("%d cases created across the SIGKILL and the join, all in CM", total)
+	writes, violations := fenced()
+	for _, v := range violations {
+		t.Error(v)
+	}
+	if writes == 0 {
+		t.Fatal("the checkpoint poller saw no checkpoint written")
+	}
+	t.Logf("%d checkpoint writes observed across the SIGKILL and the join, none going back in replay ID or fencing token", writes)
+}
+
+// pollCheckpoints reads every unit's checkpoint (each integration's
+// topics, in its scope of the store) every 20 ms until done is called,
+// which returns the distinct writes seen and every step back.
+func pollCheckpoints(t *testing.T, store replay.Store, world *sfsim.World) (done func() (int, []string)) {
+	type seen struct{ replay, token uint64 }
+	ctx, cancel := context.WithCancel(context.Background())
+	finished := make(chan struct{})
+	last := map[string]seen{}
+	var writes int
+	var violations []string
+	go func() {
+		defer close(finished)
+		for ctx.Err() == nil {
+			for i, org := range world.Orgs {
+				scoped := replay.NewScoped(store, fmt.Sprintf("acme/org-%02d", i))
+				for _, topic := range []string{"/data/CaseChangeEvent", "/data/EmailMessageChangeEvent", "/data/TaskChangeEvent"} {
+					cp, err := scoped.Checkpoint(ctx, org.Org.ID(), topic)
+					if err != nil || len(cp.ReplayID) != 8 {
+						continue
+					}
+					key := fmt.Sprintf("org-%02d %s", i, topic)
+					now := seen{binary.BigEndian.Uint64(cp.ReplayID), cp.Token}
+					prev, ok := last[key]
+					if ok && prev == now {
+						continue
+					}
+					if ok && (now.replay < prev.replay || now.token < prev.token) {
+						violations = append(violations, fmt.Sprintf("%s: checkpoint went from replay %d (token %d) to replay %d (token %d)",
+							key, prev.replay, prev.token, now.replay, now.token))
+					}
+					last[key] = now
+					writes++
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { cancel(); <-finished }) })
+	return func() (int, []string) {
+		once.Do(func() { cancel(); <-finished })
+		return writes, violations
+	}
 }

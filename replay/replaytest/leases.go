@@ -126,8 +126,7 @@ func runLeases(t *testing.T, open func(t *testing.T) replay.Store) {
 func runFencing(t *testing.T, open func(t *testing.T) replay.Store) {
 	t.Run("a stale holder's write is rejected after another holder took over", func(t *testing.T) {
 		s := open(t)
-		a := mustAcquire(t, s, topic, holderA, shortTTL)
-		noErr(t, "SaveCheckpoint by A", s.SaveCheckpoint(t.Context(), a, replay.Checkpoint{ReplayID: []byte("a1")}))
+		a := acquireAndWrite(t, s, holderA, shortTTL, replay.Checkpoint{ReplayID: []byte("a1")})
 		b := acquireWhenFree(t, s, topic, holderB, longTTL)
 		noErr(t, "SaveCheckpoint by B", s.SaveCheckpoint(t.Context(), b, replay.Checkpoint{ReplayID: []byte("b1")}))
 		err := s.SaveCheckpoint(t.Context(), a, replay.Checkpoint{ReplayID: []byte("a2")})
@@ -184,4 +183,22 @@ func runFencing(t *testing.T, open func(t *testing.T) replay.Store) {
 			noErr(t, "ReleaseLease", s.ReleaseLease(t.Context(), l))
 		}
 	})
+}
+
+// acquireAndWrite takes the topic's lease for ttl and writes cp under it.
+// A short lease may lapse before its first write on a busy machine (the
+// write is then rightly fenced): the lease is taken again and the write
+// repeated, so the test goes on from a lease that did write.
+func acquireAndWrite(t *testing.T, s replay.Store, holder string, ttl time.Duration, cp replay.Checkpoint) replay.Lease {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		l := mustAcquire(t, s, topic, holder, ttl)
+		err := s.SaveCheckpoint(t.Context(), l, cp)
+		if err == nil {
+			return l
+		}
+		if !errors.Is(err, replay.ErrFenced) || attempt == 20 {
+			t.Fatalf("SaveCheckpoint by %s under a fresh lease (attempt %d): %v", holder, attempt, err)
+		}
+	}
 }
