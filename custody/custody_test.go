@@ -270,3 +270,23 @@ func TestKeepFreshRefreshesAnIdleGrantOnlyWhenItIsDue(t *testing.T) {
 		t.Fatalf("OAuth counts %+v", c)
 	}
 }
+
+// The same Salesforce user approves the app five more times (five other
+// integrations, or an admin clicking the link again): the sixth approval
+// evicts the oldest grant, the integration's. Its next refresh is refused
+// and it needs a new authorisation, as Salesforce documents.
+func TestASixthApprovalOfTheSameUserEvictsTheGrantAndItNeedsReauth(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	for range 5 {
+		w.authorize(t)
+	}
+	if c := w.sim.REST.OAuthCounts(); c.Evictions != 1 {
+		t.Fatalf("OAuth counts %+v; want the first grant evicted", c)
+	}
+	src := w.source(t, "a")
+	_, err := src.Refresh(t.Context(), salesforce.Session{AccessToken: w.first.access})
+	if !errors.Is(err, custody.ErrNeedsReauth) || !strings.Contains(err.Error(), "sixth approval") {
+		t.Fatalf("Refresh after the eviction = %v; want ErrNeedsReauth naming the likely cause", err)
+	}
+}

@@ -116,6 +116,22 @@ func TestRotatingGrantsSharedByThreeInstancesAreNeverLost(t *testing.T) {
 		want[specs[i].CommsMining.Source] = append(want[specs[i].CommsMining.Source], mapper.CommentID("Case", id))
 		time.Sleep(50 * time.Millisecond)
 	}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		t.Logf("OAuth counts %+v", world.OAuthCounts())
+		views, _ := serve.ReadOverview(context.Background(), reg, store)
+		for _, v := range views {
+			missing := 0
+			for _, id := range want[v.Name[len("acme/"):]] {
+				if _, ok := cm.Comment("acme", v.Name[len("acme/"):], id); !ok {
+					missing++
+				}
+			}
+			t.Logf("%s: %s (%s), %d cases missing", v.Name, v.State, v.Reason, missing)
+		}
+	})
 	simworld.Eventually(t, "every case in its source", func() bool {
 		for source, ids := range want {
 			for _, id := range ids {
