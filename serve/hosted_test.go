@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -68,12 +69,13 @@ func TestAHostedIntegrationWaitsForItsAuthorisationThenStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	hook := newWebhook(t, "CANARY-webhook-secret-77ab")
+	logs := &lockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- serve.Serve(ctx, serve.Settings{Instance: "solo", LeaseTTL: 2 * time.Second, PollInterval: 50 * time.Millisecond,
 			Listen: listen, PublicURL: public, DisableAfter: time.Second, WebhookURL: notify.WebhookURL(hook.server.URL + "/hooks/sfcdc"),
-			WebhookSecret: "CANARY-webhook-secret-77ab"}, serve.Deps{Store: w.Store, Keys: keys})
+			WebhookSecret: "CANARY-webhook-secret-77ab"}, serve.Deps{Store: w.Store, Keys: keys, Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 
@@ -110,6 +112,11 @@ func TestAHostedIntegrationWaitsForItsAuthorisationThenStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	simworld.Eventually(t, "the case in CM", func() bool { return w.CMHas("Case", id) })
+	vault := custody.NewVault(w.Store, keys)
+	first, err := vault.Load(t.Context(), "acme/support")
+	if err != nil {
+		t.Fatal(err)
+	}
 	one := get(t, public+"/integrations/acme/support", http.StatusOK)
 	if !strings.Contains(one, "/data/CaseChangeEvent") || !strings.Contains(one, "<h1>acme/support</h1>") {
 		t.Fatalf("the integration's console page lacks its topic:\n%s", one)
@@ -149,6 +156,30 @@ func TestAHostedIntegrationWaitsForItsAuthorisationThenStreams(t *testing.T) {
 	}
 	if n := len(hook.received()); n != 2 || hook.badSignatures() != 0 {
 		t.Fatalf("%d notifications (%d badly signed); want exactly the two", n, hook.badSignatures())
+	}
+
+	second, err := vault.Load(t.Context(), "acme/support")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No token, secret or code in anything the service emitted: its log,
+	// /metrics, the console's pages and JSON, the webhook's bodies, and no
+	// plaintext in Redis.
+	secrets := map[string]string{"client secret": app.ClientSecret, "CM token": w.CM.Token(), "webhook secret": "CANARY-webhook-secret-77ab",
+		"first refresh token": first.RefreshToken.Reveal(), "first access token": first.AccessToken.Reveal(),
+		"second refresh token": second.RefreshToken.Reveal(), "second access token": second.AccessToken.Reveal()}
+	emitted := map[string]string{"log": logs.String(), "/metrics": get(t, public+"/metrics", http.StatusOK),
+		"console":        get(t, public+"/", http.StatusOK) + get(t, public+"/integrations/acme/support", http.StatusOK) + get(t, public+"/api/v1/integrations", http.StatusOK),
+		"webhook bodies": hook.bodies(), "Redis": dumpRedis(t, w)}
+	for what, secret := range secrets {
+		for where, text := range emitted {
+			if secret != "" && strings.Contains(text, secret) {
+				t.Errorf("the %s is in %s", what, where)
+			}
+		}
+	}
+	if !strings.Contains(emitted["log"], "the integration was authorised") {
+		t.Fatal("the captured log is not serve's: the canary saw nothing")
 	}
 
 	// Deleting the integration destroys its stored grant.
@@ -234,7 +265,50 @@ type webhook struct {
 	secret string
 	mu     sync.Mutex
 	events []notify.Event
+	raw    []string
 	bad    int
+}
+
+func (h *webhook) bodies() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return strings.Join(h.raw, "\n")
+}
+
+// lockedBuffer collects a logger's lines from many goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// dumpRedis is every value under the world's key prefix, as text.
+func dumpRedis(t *testing.T, w *simworld.World) string {
+	t.Helper()
+	var out strings.Builder
+	iter := w.Redis.Scan(t.Context(), 0, w.KeyPrefix+"*", 200).Iterator()
+	n := 0
+	for iter.Next(t.Context()) {
+		if dump, err := w.Redis.Dump(t.Context(), iter.Val()).Result(); err == nil {
+			out.WriteString(iter.Val() + " " + dump + "\n")
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no Redis key under the world's prefix: the canary saw nothing")
+	}
+	return out.String()
 }
 
 func newWebhook(t *testing.T, secret string) *webhook {
@@ -251,6 +325,7 @@ func newWebhook(t *testing.T, secret string) *webhook {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
+		h.raw = append(h.raw, string(body))
 		var e notify.Event
 		if json.Unmarshal(body, &e) == nil {
 			h.events = append(h.events, e)
