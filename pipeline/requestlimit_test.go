@@ -54,6 +54,13 @@ func TestAStreamingFetchAtTheRequestLimitPausesOnlyItsTopicAndLosesNothing(t *te
 			strings.Contains(s.LastError, "resumes at")
 	})
 	after := w.createCases(t, 1, 1)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, topic := range []string{caseTopic, emailTopic} {
+				t.Logf("%s: %+v", topic, d.snapshotOf(t, topic))
+			}
+		}
+	})
 	eventually(t, "a case made while the email topic is paused reaches CM", func() bool { return w.CMHas("Case", after...) })
 	if s := topicState(d.daemon, caseTopic); s != replay.StateStreaming {
 		t.Errorf("the case topic is %s while the email topic is paused, want streaming", s)
