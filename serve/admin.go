@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfcdc/sfcdc/engine"
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/registry"
@@ -34,6 +35,22 @@ type Admin struct {
 	StopWait time.Duration
 	// Now is the clock of the "since" columns; nil: time.Now.
 	Now func() time.Time
+	// Check, when set, asks the services each applied integration names
+	// (CheckServices); a problem refuses the whole apply, as a bad file does.
+	Check func(context.Context, integration.Spec) []string
+}
+
+// CheckServices asks the services an integration names what `sfcdc
+// validate` asks them, reading only: the Salesforce session and every
+// object, field and topic, then CM's token, project and source. Each
+// problem is one line with its cause and fix.
+func CheckServices(ctx context.Context, spec integration.Spec) []string {
+	var r engine.Report
+	if err := engine.CheckSalesforce(ctx, spec, &r); err != nil {
+		r.AddProblem(err.Error())
+	}
+	r.AddProblem(engine.CheckCommsMining(ctx, spec.CommsMining))
+	return r.Problems
 }
 
 // NewAdmin works on the deployment in store, whose secrets keys open.
@@ -54,8 +71,8 @@ func (a *Admin) now() time.Time {
 // Apply reads the integrations at path (one file, holding one or a list,
 // or a folder of them; ${VAR} from env) and applies them, or with dryRun
 // says what applying would change and writes nothing. Every problem of
-// every integration is named at once and then nothing is written
-// (registry.ErrInvalid).
+// every integration (and, with Check, what its services refused) is named
+// at once and then nothing is written (registry.ErrInvalid).
 func (a *Admin) Apply(ctx context.Context, path string, env integration.Env, dryRun bool, w io.Writer) error {
 	if path == "" {
 		return fmt.Errorf("%w: -f FILE|DIR is required: an integration file, a YAML list of them, or a folder of such files", registry.ErrInvalid)
@@ -63,6 +80,17 @@ func (a *Admin) Apply(ctx context.Context, path string, env integration.Env, dry
 	specs, err := registry.ReadSpecs(path, env)
 	if err != nil {
 		return err
+	}
+	if a.Check != nil {
+		var problems []string
+		for _, spec := range specs {
+			for _, p := range a.Check(ctx, spec) {
+				problems = append(problems, spec.Name+": "+p)
+			}
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("%w: nothing was applied; Salesforce or CM refused:\n%s", registry.ErrInvalid, strings.Join(problems, "\n"))
+		}
 	}
 	var changes []registry.Change
 	if dryRun {

@@ -11,10 +11,13 @@ import (
 	"time"
 
 	"github.com/sfcdc/sfcdc/integration"
+	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/sealed"
 	"github.com/sfcdc/sfcdc/serve"
+	"github.com/sfcdc/sfcdc/sim/simworld"
+	"github.com/sfcdc/sfcdc/uploader"
 )
 
 // Canaries: none may appear in what Admin prints.
@@ -281,5 +284,26 @@ func TestAdminRotateKeyResealsSoTheOldKeyCanGo(t *testing.T) {
 	in, err := admin(next).Registry.Get(ctx, "acme/support")
 	if err != nil || string(in.Spec.CommsMining.Token) != canaryCMToken {
 		t.Fatalf("after rotation, the new key alone: %v", err)
+	}
+}
+
+func TestCheckServicesNamesWhatTheOrgAndCMRefuse(t *testing.T) {
+	t.Parallel()
+	w := simworld.New(t, simworld.Options{Seed: 21, Project: "acme", Source: "support"})
+	spec := integration.Spec{
+		Name: "acme/support",
+		Salesforce: integration.Salesforce{PubSubEndpoint: w.Sim.PubSub.Addr(), Insecure: true,
+			AccessToken: w.Sim.AccessToken, InstanceURL: w.Sim.InstanceURL, TenantID: w.Sim.Org.ID()},
+		CommsMining: uploader.Config{BaseURL: w.CM.URL(), Token: uploader.Secret(w.CM.Token()), Project: "acme", Source: "support"},
+		Objects:     []mapper.ObjectMapping{{Object: "Case"}},
+	}
+	if p := serve.CheckServices(t.Context(), spec); len(p) != 0 {
+		t.Fatalf("a good integration: %v", p)
+	}
+	spec.CommsMining.Source = "no-such-source"
+	spec.Objects = []mapper.ObjectMapping{{Object: "NoSuchObject__c", Comment: mapper.CommentMapping{Body: []string{"Description__c"}}}}
+	got := strings.Join(serve.CheckServices(t.Context(), spec), "\n")
+	if !strings.Contains(got, "NoSuchObject__c") || !strings.Contains(got, "no-such-source") {
+		t.Fatalf("problems %q; want the object and the source named", got)
 	}
 }

@@ -11,8 +11,8 @@ import (
 
 // integrationsFlags are the knobs of `sfcdc integrations …`.
 type integrationsFlags struct {
-	configPath, file, reason string
-	json, dryRun, purge      bool
+	configPath, file, reason     string
+	json, dryRun, purge, offline bool
 }
 
 func newIntegrationsCommand() *cobra.Command {
@@ -49,10 +49,14 @@ func newIntegrationsCommand() *cobra.Command {
 	}
 	apply := sub("apply -f FILE|DIR [--dry-run]", "Create or update integrations from YAML; prints what changed", cobra.NoArgs,
 		admin(func(ctx context.Context, a *serve.Admin, _ []string, w io.Writer) error {
+			if !f.offline {
+				a.Check = serve.CheckServices
+			}
 			return a.Apply(ctx, f.file, commandEnv(ctx), f.dryRun, w)
 		}))
 	apply.Flags().StringVarP(&f.file, "file", "f", "", "integration file, list or folder")
 	apply.Flags().BoolVar(&f.dryRun, "dry-run", false, "say what would change; write nothing")
+	apply.Flags().BoolVar(&f.offline, "offline", false, "check only the files; ask neither Salesforce nor CM (objects, fields, topics, source)")
 	list := sub("list [--json]", "Each integration's state and reason, and each unit's state and instance", cobra.NoArgs,
 		admin(func(ctx context.Context, a *serve.Admin, _ []string, w io.Writer) error {
 			return a.List(ctx, w, f.json)

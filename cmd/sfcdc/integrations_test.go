@@ -171,4 +171,32 @@ objcts:
 	if strings.Contains(r.output(), b.CommsMiningToken) {
 		t.Fatalf("the error shows the CM token:\n%s", r.output())
 	}
+
+	// Well formed, but the org has no such object and CM no such source.
+	refused := writeFile(t, "refused.yaml", `name: sfcdc/refused
+salesforce:
+  access_token: ${SFCDC_ACCESS_TOKEN}
+  instance_url: ${SFCDC_INSTANCE_URL}
+  tenant_id: ${SFCDC_TENANT_ID}
+  ca_file: ${SFCDC_CA_FILE}
+  pubsub_endpoint: ${SFCDC_PUBSUB_ADDR}
+commsmining:
+  base_url: ${SFCDC_CM_URL}
+  token: ${SFCDC_CM_TOKEN}
+  project: ${SFCDC_CM_PROJECT}
+  source: no-such-source
+objects:
+  - object: NoSuchObject__c
+    comment: {body: [Description__c]}
+`)
+	r = runInProcess(t, env, "integrations", "apply", "-f", refused, "--config", serveExample)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "sfcdc/refused: ") || !strings.Contains(r.stderr, "NoSuchObject__c") || !strings.Contains(r.stderr, "no-such-source") {
+		t.Fatalf("exit %d, want 2 naming the object and the source:\n%s", r.code, r.output())
+	}
+	if r := runInProcess(t, env, "integrations", "apply", "-f", refused, "--offline", "--dry-run", "--config", serveExample); r.code != 0 {
+		t.Fatalf("--offline: exit %d, want 0 (the file alone is valid):\n%s", r.code, r.output())
+	}
+	if out := runInProcess(t, env, "integrations", "list", "--config", serveExample); !strings.Contains(out.stdout, "no integrations") {
+		t.Fatalf("a refused integration was written:\n%s", out.output())
+	}
 }
