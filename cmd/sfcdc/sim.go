@@ -66,6 +66,8 @@ func bindSimFlags(fl *pflag.FlagSet, f *simFlags) {
 	fl.DurationVar(&f.faults.Latency, "fault-latency", 0, "delay added to each response")
 	fl.DurationVar(&f.TokenTTL, "fault-token-ttl", 0, "expire access tokens this long after they are issued")
 	fl.BoolVar(&f.faults.Once, "fault-once", false, "fire each stream fault once, then run clean")
+	fl.DurationVar(&f.TokenIdleTimeout, "token-idle-timeout", 0, "end an access token no call used for this long (Salesforce's session timeout); 0: off")
+	fl.BoolVar(&f.RotateRefreshTokens, "rotate-refresh-tokens", false, "refresh token rotation in every org's connected app: each refresh answers a new refresh token, the old one dies")
 	fl.StringVar(&f.CMAddr, "commsmining-addr", "127.0.0.1:0", "address of the simulated Communications Mining API")
 	fl.StringVar(&f.CMSource, "commsmining-source", "sfcdc/salesforce", "project/source created in the simulated CM")
 	fl.IntVar(&f.SeedRecords, "seed-records", 0, "create this many records before printing the banner (for backfills)")

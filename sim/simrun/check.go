@@ -32,6 +32,8 @@ func (c Config) Check() error {
 	switch {
 	case c.Orgs < 1 || c.Orgs > MaxOrgs:
 		return configError(fmt.Sprintf("--orgs %d: want 1 to %d simulated orgs", c.Orgs, MaxOrgs))
+	case c.TokenIdleTimeout < 0:
+		return configError(fmt.Sprintf("--token-idle-timeout %s: must not be negative; 0 turns it off", c.TokenIdleTimeout))
 	case c.DailyAPILimit <= 0:
 		return configError(fmt.Sprintf("--daily-api-limit %d: want a positive number of calls", c.DailyAPILimit))
 	case cf.Status != 0 && (cf.Status < 400 || cf.Status > 599):

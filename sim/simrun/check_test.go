@@ -26,6 +26,7 @@ func TestCheckRefusesEachSettingThatCannotWorkNamingItsFlag(t *testing.T) {
 			c.Insecure, c.PubSubAddr = true, "0.0.0.0:7443"
 		},
 		"--daily-api-limit":              func(c *Config) { c.DailyAPILimit = 0 },
+		"--token-idle-timeout":           func(c *Config) { c.TokenIdleTimeout = -time.Second },
 		"--orgs 0: want 1 to 5000":       func(c *Config) { c.Orgs = 0 },
 		"--orgs 5001: want 1 to 5000":    func(c *Config) { c.Orgs = MaxOrgs + 1 },
 		"--cm-fault-status 200":          func(c *Config) { c.CMFault.Status = 200 },

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"time"
 )
 
 // TestManyOrgsShareTheEndpointsEachWithItsOwnTraffic: a world of three
@@ -82,5 +83,41 @@ func TestTheStatsOfOneSourceAndOfAMissingOne(t *testing.T) {
 	}
 	if _, body := get("/_sim/stats"); body["Sources"] == nil {
 		t.Errorf("/_sim/stats has no Sources: %v", body)
+	}
+}
+
+// The OAuth settings a customer's app may have apply to every org:
+// refresh token rotation, and the session timeout that ends an access
+// token nobody used for that long.
+func TestRotationAndTheIdleTimeoutApplyToEveryOrg(t *testing.T) {
+	t.Parallel()
+	c := loopback()
+	c.Orgs, c.RotateRefreshTokens, c.TokenIdleTimeout = 2, true, 300*time.Millisecond
+	r := start(t, c)
+	for i, org := range r.Orgs {
+		if !org.REST.App().RotateRefreshTokens {
+			t.Errorf("org %d's app does not rotate refresh tokens", i)
+		}
+	}
+	call := func(org OrgBanner) int {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, org.InstanceURL+"/services/data/v62.0/limits", nil)
+		req.Header.Set("Authorization", "Bearer "+org.AccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, org := range r.Banner.Orgs {
+		if got := call(org); got != http.StatusOK {
+			t.Fatalf("a fresh token answered %d", got)
+		}
+	}
+	time.Sleep(700 * time.Millisecond) // past the idle timeout, no call in between
+	for _, org := range r.Banner.Orgs {
+		if got := call(org); got != http.StatusUnauthorized {
+			t.Fatalf("a token idle past the timeout answered %d; want 401", got)
+		}
 	}
 }

@@ -34,6 +34,13 @@ type Config struct {
 	// tokens that long after they are issued (0: never).
 	StreamFaults sfsim.FaultSettings
 	TokenTTL     time.Duration
+	// TokenIdleTimeout ends an access token that no call used for that
+	// long (Salesforce's sliding session timeout; 0: off).
+	TokenIdleTimeout time.Duration
+	// RotateRefreshTokens turns on refresh token rotation in every org's
+	// connected app: each refresh answers a new refresh token and a
+	// rotated-out one presented again revokes the grant.
+	RotateRefreshTokens bool
 	// DailyAPILimit is the org's daily REST API allocation.
 	DailyAPILimit int
 	// SeedRecords records of SeedObject (one of SeedObjects) are created
@@ -55,7 +62,8 @@ type Config struct {
 	// org at its own loopback address, and the first org's instance as
 	// the login host. Org i (0-based) is seeded with Seed+i (random when
 	// Seed is 0); Rate, Events, SeedRecords, RetainEvents, StreamFaults,
-	// TokenTTL and DailyAPILimit apply to each org.
+	// TokenTTL, TokenIdleTimeout, RotateRefreshTokens and DailyAPILimit
+	// apply to each org.
 	Orgs int
 }
 
@@ -177,6 +185,8 @@ func Start(c Config) (_ *Running, err error) {
 		s.Bus.SetCompressed(true) // four times the retained events in the same memory
 		s.Faults.Set(c.StreamFaults)
 		s.Tokens.SetLifetime(c.TokenTTL)
+		s.Tokens.SetIdleTimeout(c.TokenIdleTimeout)
+		s.REST.SetRotateRefreshTokens(c.RotateRefreshTokens)
 		if c.DailyAPILimit > 0 {
 			s.REST.SetDailyAPILimit(c.DailyAPILimit)
 		}
