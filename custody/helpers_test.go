@@ -5,9 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,32 +95,7 @@ func (w *world) authorize(t *testing.T) (refresh, access string) {
 	t.Helper()
 	hc := w.httpClient(t)
 	defer hc.CloseIdleConnections()
-	app := w.sim.REST.App()
-	const callback = "http://localhost:18080/oauth2/callback"
-	resp, err := hc.Get(w.sim.LoginURL + "/services/oauth2/authorize?" + url.Values{"response_type": {"code"}, "client_id": {app.ClientID},
-		"redirect_uri": {callback}, "scope": {"api refresh_token"}}.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	back, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || back.Query().Get("code") == "" {
-		t.Fatalf("authorize answered %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	resp, err = hc.PostForm(w.sim.LoginURL+"/services/oauth2/token", url.Values{"grant_type": {"authorization_code"},
-		"code": {back.Query().Get("code")}, "redirect_uri": {callback}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		Access  string `json:"access_token"`
-		Refresh string `json:"refresh_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.Refresh == "" {
-		t.Fatalf("code exchange answered %d: %v", resp.StatusCode, err)
-	}
-	return tok.Refresh, tok.Access
+	return simworld.CodeGrant(t, hc, w.sim.LoginURL, w.sim.REST.App())
 }
 
 func (w *world) Write(p []byte) (int, error) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/custody"
 	"github.com/sfcdc/sfcdc/integration"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/replay"
 	"github.com/sfcdc/sfcdc/salesforce"
@@ -192,7 +193,7 @@ func (p *pages) callback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p.cfg.Logger.Warn("the authorization code exchange failed; nothing changed", "integration", name, "err", err.Error())
 		p.show(w, http.StatusBadGateway, page{Title: "Salesforce did not accept the approval", Integration: name,
-			Problem: "Salesforce refused to turn the approval into a grant: " + err.Error() + ". Nothing was changed.",
+			Problem: "Salesforce refused to turn the approval into a grant: " + redact.Text(err.Error()) + ". Nothing was changed.",
 			Fix:     "Open the authenticate link again. If this repeats, check the connected app's consumer key and secret in the integration's configuration."})
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -68,12 +67,13 @@ func TestRotatingGrantsSharedByThreeInstancesAreNeverLost(t *testing.T) {
 		hosts = append(hosts, u.Host)
 	}
 	var specs []integration.Spec
+	noRedirects := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for i, org := range world.Orgs {
 		source := fmt.Sprintf("org-%02d", i)
 		cm.CreateSource("acme", source)
 		app := org.REST.App()
 		name := "acme/" + source
-		refresh, access := codeGrant(t, world.LoginURL, app)
+		refresh, access := simworld.CodeGrant(t, noRedirects, world.LoginURL, app)
 		if _, err := vault.Save(t.Context(), name, custody.Grant{RefreshToken: salesforce.Secret(refresh), AccessToken: salesforce.Secret(access),
 			InstanceURL: org.InstanceURL, OrgID: org.Org.ID(), LoginURL: world.LoginURL}); err != nil {
 			t.Fatal(err)
@@ -160,36 +160,4 @@ func TestRotatingGrantsSharedByThreeInstancesAreNeverLost(t *testing.T) {
 			t.Errorf("%s is %s: %s", v.Name, v.State, v.Reason)
 		}
 	}
-}
-
-// codeGrant runs the web-server flow against an auto-approving app and
-// returns the new grant's refresh and access tokens.
-func codeGrant(t *testing.T, loginURL string, app sfsim.ConnectedApp) (refresh, access string) {
-	t.Helper()
-	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	const callback = "http://localhost:18080/oauth2/callback"
-	resp, err := client.Get(loginURL + "/services/oauth2/authorize?" + url.Values{"response_type": {"code"}, "client_id": {app.ClientID},
-		"redirect_uri": {callback}, "scope": {"api refresh_token"}}.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	back, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || back.Query().Get("code") == "" {
-		t.Fatalf("authorize answered %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	resp, err = client.PostForm(loginURL+"/services/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {back.Query().Get("code")},
-		"redirect_uri": {callback}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		Access  string `json:"access_token"`
-		Refresh string `json:"refresh_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.Refresh == "" {
-		t.Fatalf("code exchange answered %d: %v", resp.StatusCode, err)
-	}
-	return tok.Refresh, tok.Access
 }
