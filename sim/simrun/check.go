@@ -34,6 +34,12 @@ func (c Config) Check() error {
 		return configError(fmt.Sprintf("--orgs %d: want 1 to %d simulated orgs", c.Orgs, MaxOrgs))
 	case c.TokenIdleTimeout < 0:
 		return configError(fmt.Sprintf("--token-idle-timeout %s: must not be negative; 0 turns it off", c.TokenIdleTimeout))
+	case c.RefreshDelay < 0:
+		return configError(fmt.Sprintf("--refresh-delay %s: must not be negative; 0 answers each refresh at once", c.RefreshDelay))
+	case c.RefreshTokenPolicy.ExpireAfter < 0:
+		return configError(fmt.Sprintf("--refresh-token-expire-after %s: must not be negative; 0: refresh tokens never expire", c.RefreshTokenPolicy.ExpireAfter))
+	case c.RefreshTokenPolicy.ExpireIfNotUsedFor < 0:
+		return configError(fmt.Sprintf("--refresh-token-expire-if-unused %s: must not be negative; 0: refresh tokens never expire when idle", c.RefreshTokenPolicy.ExpireIfNotUsedFor))
 	case c.DailyAPILimit <= 0:
 		return configError(fmt.Sprintf("--daily-api-limit %d: want a positive number of calls", c.DailyAPILimit))
 	case cf.Status != 0 && (cf.Status < 400 || cf.Status > 599):

@@ -25,8 +25,13 @@ func TestCheckRefusesEachSettingThatCannotWorkNamingItsFlag(t *testing.T) {
 		"--insecure serves plaintext, so it is allowed on loopback addresses only, and --pubsub-addr": func(c *Config) {
 			c.Insecure, c.PubSubAddr = true, "0.0.0.0:7443"
 		},
-		"--daily-api-limit":              func(c *Config) { c.DailyAPILimit = 0 },
-		"--token-idle-timeout":           func(c *Config) { c.TokenIdleTimeout = -time.Second },
+		"--daily-api-limit":            func(c *Config) { c.DailyAPILimit = 0 },
+		"--token-idle-timeout":         func(c *Config) { c.TokenIdleTimeout = -time.Second },
+		"--refresh-delay":              func(c *Config) { c.RefreshDelay = -time.Second },
+		"--refresh-token-expire-after": func(c *Config) { c.RefreshTokenPolicy.ExpireAfter = -time.Hour },
+		"--refresh-token-expire-if-unused": func(c *Config) {
+			c.RefreshTokenPolicy.ExpireIfNotUsedFor = -time.Hour
+		},
 		"--orgs 0: want 1 to 5000":       func(c *Config) { c.Orgs = 0 },
 		"--orgs 5001: want 1 to 5000":    func(c *Config) { c.Orgs = MaxOrgs + 1 },
 		"--cm-fault-status 200":          func(c *Config) { c.CMFault.Status = 200 },

@@ -1,10 +1,17 @@
 package simrun
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
+
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
 
 // TestManyOrgsShareTheEndpointsEachWithItsOwnTraffic: a world of three
@@ -120,4 +127,93 @@ func TestRotationAndTheIdleTimeoutApplyToEveryOrg(t *testing.T) {
 			t.Fatalf("a token idle past the timeout answered %d; want 401", got)
 		}
 	}
+}
+
+// The refresh processing delay and the refresh token policy apply to every
+// org: each org's app carries the policy, and a refresh sent while another
+// with the same token is still being processed is refused with
+// Salesforce's "token request is already being processed".
+func TestTheRefreshDelayAndPolicyApplyToEveryOrg(t *testing.T) {
+	t.Parallel()
+	c := loopback()
+	policy := sfsim.RefreshTokenPolicy{ExpireAfter: 90 * 24 * time.Hour, ExpireIfNotUsedFor: 30 * 24 * time.Hour}
+	// A delay far longer than the test: the first refresh is still being
+	// processed whenever the second arrives (it is cancelled at the end).
+	c.Orgs, c.RefreshDelay, c.RefreshTokenPolicy = 2, time.Hour, policy
+	r := start(t, c)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for i, org := range r.Orgs {
+		if got := org.REST.App().RefreshTokenPolicy; got != policy {
+			t.Errorf("org %d's refresh token policy is %+v; want %+v", i, got, policy)
+		}
+		app := org.REST.App()
+		refresh := approveOnce(t, client, org.LoginURL, app)
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret}}
+		ctx, cancel := context.WithCancel(t.Context())
+		first := make(chan struct{})
+		go func() {
+			defer close(first)
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, org.LoginURL+"/services/oauth2/token", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if resp, err := client.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		for deadline := time.Now().Add(30 * time.Second); org.REST.OAuthCounts().InFlight == 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("org %d: the first refresh was never in flight (no processing delay?)", i)
+			}
+		}
+		resp, err := client.PostForm(org.LoginURL+"/services/oauth2/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cancel()
+		<-first
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "token request is already being processed") {
+			t.Errorf("org %d: a refresh while another is processed answered %d %s", i, resp.StatusCode, body)
+		}
+	}
+}
+
+// approveOnce is the web-server flow through the simulated approval page
+// (Allow), as the org's user would: the grant's refresh token.
+func approveOnce(t *testing.T, client *http.Client, loginURL string, app sfsim.ConnectedApp) string {
+	t.Helper()
+	const callback = "http://localhost:18080/oauth2/callback"
+	resp, err := client.Get(loginURL + "/services/oauth2/authorize?" + url.Values{"response_type": {"code"}, "client_id": {app.ClientID},
+		"redirect_uri": {callback}, "scope": {"api refresh_token"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="request" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("authorize answered %d without the approval form:\n%s", resp.StatusCode, page)
+	}
+	resp, err = client.PostForm(loginURL+"/services/oauth2/authorize", url.Values{"request": {string(m[1])}, "decision": {"allow"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	back, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || back.Query().Get("code") == "" {
+		t.Fatalf("Allow answered %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, err = client.PostForm(loginURL+"/services/oauth2/token", url.Values{"grant_type": {"authorization_code"},
+		"code": {back.Query().Get("code")}, "redirect_uri": {callback}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		Refresh string `json:"refresh_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.Refresh == "" {
+		t.Fatalf("the code exchange answered %d: %v", resp.StatusCode, err)
+	}
+	return tok.Refresh
 }

@@ -41,6 +41,15 @@ type Config struct {
 	// connected app: each refresh answers a new refresh token and a
 	// rotated-out one presented again revokes the grant.
 	RotateRefreshTokens bool
+	// RefreshDelay is how long each refresh of every org's connected app
+	// takes to process (0: answers at once): a second refresh with the
+	// same token meanwhile gets "token request is already being
+	// processed", as Salesforce answers.
+	RefreshDelay time.Duration
+	// RefreshTokenPolicy is every org's connected app's refresh token
+	// policy: "Expire refresh token after" and "if not used for" (valid
+	// until revoked when zero).
+	RefreshTokenPolicy sfsim.RefreshTokenPolicy
 	// DailyAPILimit is the org's daily REST API allocation.
 	DailyAPILimit int
 	// SeedRecords records of SeedObject (one of SeedObjects) are created
@@ -62,8 +71,8 @@ type Config struct {
 	// org at its own loopback address, and the first org's instance as
 	// the login host. Org i (0-based) is seeded with Seed+i (random when
 	// Seed is 0); Rate, Events, SeedRecords, RetainEvents, StreamFaults,
-	// TokenTTL, TokenIdleTimeout, RotateRefreshTokens and DailyAPILimit
-	// apply to each org.
+	// TokenTTL, TokenIdleTimeout, RotateRefreshTokens, RefreshDelay,
+	// RefreshTokenPolicy and DailyAPILimit apply to each org.
 	Orgs int
 }
 
@@ -187,6 +196,8 @@ func Start(c Config) (_ *Running, err error) {
 		s.Tokens.SetLifetime(c.TokenTTL)
 		s.Tokens.SetIdleTimeout(c.TokenIdleTimeout)
 		s.REST.SetRotateRefreshTokens(c.RotateRefreshTokens)
+		s.REST.SetRefreshDelay(c.RefreshDelay)
+		s.REST.SetRefreshTokenPolicy(c.RefreshTokenPolicy)
 		if c.DailyAPILimit > 0 {
 			s.REST.SetDailyAPILimit(c.DailyAPILimit)
 		}
