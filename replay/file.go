@@ -65,6 +65,7 @@ var (
 	bucketHashes       = []byte("hashes")
 	bucketDeadLetters  = []byte("deadletters")
 	bucketStatuses     = []byte("statuses")
+	bucketDaily        = []byte("daily")
 )
 
 // OpenFileStore opens (or creates, mode 0600) the store at path.

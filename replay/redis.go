@@ -33,6 +33,7 @@ import (
 //	sfcdc:{<org>}:deadletters:seq     string  dead letter ID counter (INCR)
 //	sfcdc:{<org>}:status:<topic>      hash    the Status fields (state, holder, last_event_at, ...)
 //	sfcdc:{<org>}:statuses            set     topics with a status document
+//	sfcdc:{<org>}:daily:<YYYY-MM-DD>  hash    comments, billable: the UTC day's counts (HINCRBY), expire DailyTTL after the last
 //
 // Times are RFC 3339 UTC with nanoseconds, durations integer milliseconds
 // (fields ending in _ms), counts decimal. Topic and object names follow the
@@ -135,6 +136,7 @@ func (k redisKeys) deadLetterSeq(org string) string     { return k.org(org) + "d
 func (k redisKeys) parkedDeadLetters(org string) string { return k.org(org) + "deadletters:parked" }
 func (k redisKeys) status(org, topic string) string     { return k.org(org) + "status:" + topic }
 func (k redisKeys) statuses(org string) string          { return k.org(org) + "statuses" }
+func (k redisKeys) daily(org, day string) string        { return k.org(org) + "daily:" + day }
 
 // now is the store's clock for WrittenAt, UpdatedAt and lease deadlines.
 // It includes the monotonic reading, which Lease.Expires relies on.

@@ -16,6 +16,7 @@ type Store interface {
 	HashStore
 	DeadLetterStore
 	StatusStore
+	DailyStore
 	RegistryStore
 	MemberStore
 	ReportStore

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) replay.Store) {
 	t.Run("hashes", func(t *testing.T) { runHashes(t, open) })
 	t.Run("dead letters", func(t *testing.T) { runDeadLetters(t, open) })
 	t.Run("status", func(t *testing.T) { runStatus(t, open) })
+	t.Run("daily counts", func(t *testing.T) { runDaily(t, open) })
 	t.Run("redaction", func(t *testing.T) { runRedaction(t, open) })
 	t.Run("concurrency", func(t *testing.T) { runConcurrency(t, open) })
 	t.Run("registry", func(t *testing.T) { runRegistry(t, open) })
