@@ -26,11 +26,11 @@ type Integration struct {
 	AuthenticateURL string     `json:"authenticate_url,omitempty"`
 	LastEventAt     *time.Time `json:"last_event_at"`
 	LagSeconds      float64    `json:"lag_seconds"`
-	// CommentsSent counts the comments CM created or updated, and
-	// Billable those it bills (created, or text changed), since each
-	// topic's worker started.
-	CommentsSent      int64  `json:"comments_sent"`
-	Billable          int64  `json:"billable_units"`
+	// CommentsToday counts the comments CM created or updated during the
+	// current UTC day, and BillableToday those it bills (created, or text
+	// changed), by every instance that ran the integration today.
+	CommentsToday     int64  `json:"comments_today"`
+	BillableToday     int64  `json:"billable_units_today"`
 	DeadLetters       int    `json:"dead_letters"`
 	ParkedDeadLetters int    `json:"parked_dead_letters"`
 	Units             []Unit `json:"units"`

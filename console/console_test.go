@@ -35,7 +35,7 @@ func deployment() fixed {
 	last := now.Add(-90 * time.Second)
 	return fixed{
 		{Name: "acme/support", State: "streaming", Since: now.Add(-2 * time.Hour), LastEventAt: &last, LagSeconds: 0.4,
-			CommentsSent: 1200, Billable: 1100, DeadLetters: 3, ParkedDeadLetters: 1,
+			CommentsToday: 1200, BillableToday: 1100, DeadLetters: 3, ParkedDeadLetters: 1,
 			Units:  []console.Unit{{Part: "/data/CaseChangeEvent", State: "streaming", Instance: "sfcdc-1"}},
 			Topics: []status.Topic{{Topic: "/data/CaseChangeEvent", State: "streaming", Holder: "sfcdc-1", Checkpoint: "ok", Received: 1500}}},
 		{Name: "acme/sales", State: "needs_reauth", Reason: "invalid_grant: the grant was revoked",
@@ -120,7 +120,7 @@ func TestTheConsoleShowsEveryIntegrationItsFiguresAndTheLinkToSend(t *testing.T)
 		Integrations []console.Integration `json:"integrations"`
 	}
 	if err := json.Unmarshal([]byte(js), &got); err != nil || len(got.Integrations) != 2 || got.Integrations[1].AuthenticateURL == "" ||
-		got.Integrations[0].Billable != 1100 {
+		got.Integrations[0].BillableToday != 1100 {
 		t.Fatalf("the JSON list: %v\n%s", err, js)
 	}
 }

@@ -76,11 +76,11 @@ const foot = `</main>
 
 var listTemplate = template.Must(template.New("list").Funcs(funcs).Parse(head + `{{define "title"}}Integrations{{end}}
 <h1>Integrations</h1>
-<p>{{len .Integrations}} integrations. Figures count since each topic's worker started.</p>
+<p>{{len .Integrations}} integrations. Comments and billable units count today (UTC).</p>
 <div class="scroll">
 <table>
 <caption class="visually-hidden">Every integration of the deployment</caption>
-<thead><tr><th scope="col">Integration</th><th scope="col">State</th><th scope="col">Since</th><th scope="col">Last event</th><th scope="col">Lag</th><th scope="col">Comments sent</th><th scope="col">Billable units</th><th scope="col">Dead letters</th><th scope="col">Reason / action</th></tr></thead>
+<thead><tr><th scope="col">Integration</th><th scope="col">State</th><th scope="col">Since</th><th scope="col">Last event</th><th scope="col">Lag</th><th scope="col">Comments today</th><th scope="col">Billable units today</th><th scope="col">Dead letters</th><th scope="col">Reason / action</th></tr></thead>
 <tbody>
 {{range .Integrations}}<tr>
 <td><a href="/integrations/{{.Name}}">{{.Name}}</a></td>
@@ -88,8 +88,8 @@ var listTemplate = template.Must(template.New("list").Funcs(funcs).Parse(head + 
 <td>{{ago $.Now .Since}}</td>
 <td>{{ago $.Now .LastEventAt}}</td>
 <td>{{lag .LagSeconds}}</td>
-<td>{{.CommentsSent}}</td>
-<td>{{.Billable}}</td>
+<td>{{.CommentsToday}}</td>
+<td>{{.BillableToday}}</td>
 <td>{{.DeadLetters}}{{if .ParkedDeadLetters}} ({{.ParkedDeadLetters}} parked){{end}}</td>
 <td>{{.Reason}}{{if .AuthenticateURL}} <a href="{{.AuthenticateURL}}">Authenticate link</a>{{end}}</td>
 </tr>
@@ -108,7 +108,7 @@ var oneTemplate = template.Must(template.New("one").Funcs(funcs).Parse(head + `{
 <dt>State</dt><dd class="state">{{.State}} (since {{ago $.Now .Since}})</dd>
 {{if .Reason}}<dt>Reason</dt><dd>{{.Reason}}</dd>{{end}}
 {{if .AuthenticateURL}}<dt>Authorisation</dt><dd>Send the customer's Salesforce admin this link: <a href="{{.AuthenticateURL}}">{{.AuthenticateURL}}</a></dd>{{end}}
-<dt>Comments sent</dt><dd>{{.CommentsSent}} ({{.Billable}} billable)</dd>
+<dt>Comments today (UTC)</dt><dd>{{.CommentsToday}} ({{.BillableToday}} billable)</dd>
 <dt>Dead letters</dt><dd>{{.DeadLetters}}{{if .ParkedDeadLetters}} ({{.ParkedDeadLetters}} parked){{end}}</dd>
 </dl>
 <h2>Units</h2>

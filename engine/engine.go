@@ -60,6 +60,9 @@ type Deps struct {
 	// shares an integration's units out between instances. Nil: the whole
 	// integration.
 	Units *Units
+	// Now is the clock that says which UTC day a sent comment counts in
+	// (the store's daily counts, replay.DailyStore). Nil: time.Now.
+	Now func() time.Time
 }
 
 // Units is the part of an integration one Run streams: its topics, and
@@ -318,7 +321,7 @@ func (e *Engine) newDaemon(cfg pipeline.DaemonConfig) (*pipeline.Daemon, error) 
 		return nil, err
 	}
 	opts := pipeline.Options{PubSub: ps, Records: e.sf, Mapper: e.m, Store: e.deps.Store, Upload: e.spec.CommsMining, Logger: e.log,
-		Incidents: e.deps.Incidents}
+		Incidents: e.deps.Incidents, Now: e.deps.Now}
 	if e.spec.Run.DeadLetters.On() && (e.deps.Units == nil || e.deps.Units.Polling) {
 		// The daemon owns the retrier's goroutine and waits for it.
 		if opts.DeadLetters, err = e.DeadLetterRetrier(cfg.Org, cfg.Holder); err != nil {

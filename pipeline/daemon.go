@@ -28,6 +28,8 @@ type Daemon struct {
 	// stats holds each topic's state and counters for as long as the
 	// Daemon lives; the map itself is fixed by NewDaemon.
 	stats map[string]*topicStats
+	// daily gathers every topic's sent comments of the day for the store.
+	daily *dailyTally
 }
 
 // NewDaemon checks the configuration. opts are the collaborators every
@@ -47,8 +49,10 @@ func NewDaemon(cfg DaemonConfig, opts Options, fill *backfill.Backfill) (*Daemon
 	if err := d.planObjects(); err != nil {
 		return nil, err
 	}
+	d.daily = newDailyTally(opts.Store, d.cfg.Org, opts.Now, d.log)
 	for topic, objects := range d.topics {
 		d.stats[topic] = newTopicStats(topic, objects, d.log, opts.Incidents)
+		d.stats[topic].daily = d.daily
 	}
 	return d, nil
 }
@@ -128,6 +132,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Go(func() { d.poll(ctx) })
 	}
 	wg.Go(func() { d.summarize(ctx) })
+	wg.Go(func() { d.daily.run(ctx, d.cfg.DailyInterval) })
 	if d.opts.DeadLetters != nil {
 		wg.Go(func() {
 			if err := d.opts.DeadLetters.Run(ctx); err != nil {
@@ -136,6 +141,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	// Every worker has stopped: what they sent since the last flush.
+	d.daily.flush(context.WithoutCancel(ctx))
 	return fatal
 }
 

@@ -90,6 +90,11 @@ type DaemonConfig struct {
 	// StatusInterval is how often the lease holder of a topic writes its
 	// status document (also at each state change). Zero: 5 s.
 	StatusInterval time.Duration
+	// DailyInterval is how often the comments sent since are added to
+	// the day's counts in the store (replay.DailyStore: one write for all
+	// the daemon's topics, none when nothing was sent; also when the
+	// daemon stops). Zero: 5 s.
+	DailyInterval time.Duration
 	// BudgetRetry is how long a load stopped at the API budget (an
 	// initial, recovery, resync or polling load), or a load or the
 	// stream's record fetch refused with REQUEST_LIMIT_EXCEEDED, waits
@@ -127,8 +132,8 @@ func (c DaemonConfig) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("recovery: %s is not backfill or stop", quote.Value(string(c.Recovery))))
 	}
-	if c.RecoveryOverlap < 0 || c.RetryInterval < 0 || c.StatusInterval < 0 || c.StartClockSkew < 0 || c.BudgetRetry < 0 || c.SummaryInterval < 0 {
-		errs = append(errs, errors.New("recovery_overlap, retry_interval, status_interval, start_clock_skew, budget_retry, summary_interval: must not be negative; use 0 for the default"))
+	if c.RecoveryOverlap < 0 || c.RetryInterval < 0 || c.StatusInterval < 0 || c.DailyInterval < 0 || c.StartClockSkew < 0 || c.BudgetRetry < 0 || c.SummaryInterval < 0 {
+		errs = append(errs, errors.New("recovery_overlap, retry_interval, status_interval, daily_interval, start_clock_skew, budget_retry, summary_interval: must not be negative; use 0 for the default"))
 	}
 	return errors.Join(errs...)
 }
@@ -148,6 +153,9 @@ func (c DaemonConfig) withDefaults() DaemonConfig {
 	}
 	if c.StatusInterval == 0 {
 		c.StatusInterval = 5 * time.Second
+	}
+	if c.DailyInterval == 0 {
+		c.DailyInterval = 5 * time.Second
 	}
 	if c.SummaryInterval == 0 {
 		c.SummaryInterval = 5 * time.Minute

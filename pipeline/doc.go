@@ -139,6 +139,12 @@
 // type as the topic's replay.Status: at each state
 // change, every StatusInterval, and "stopped" or "failed" last, before it
 // releases the lease, so a standby never overwrites the holder's document.
+// The comments CM accepted (and the billable ones) are also added to the
+// org's counts of the UTC day in the store (replay.DailyStore, the
+// console's "today"): gathered in memory and written once per
+// DailyInterval for all the Daemon's topics and when it stops, never a
+// write per comment; a crash loses at most one interval's counts. Comments
+// of the polling objects and of retried dead letters are not counted there.
 // Error texts pass through a redaction of anything credential-shaped first.
 // Dead letters carry the change's commit time (EventTime); a fetch refused
 // for good (salesforce.Classify's Fatal) dead-letters each record of the

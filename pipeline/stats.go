@@ -41,6 +41,9 @@ type topicStats struct {
 	// an outside failure (nil: none tracked).
 	log       *slog.Logger
 	incidents *Incidents
+	// daily, when set (by the Daemon), counts the sent comments per UTC
+	// day in the store.
+	daily *dailyTally
 
 	mu          sync.Mutex
 	state       replay.State
@@ -170,6 +173,7 @@ func (s *topicStats) outcome(o uploader.Outcome[replay.Seq]) {
 }
 
 func (s *topicStats) action(a mapper.Action, n int64) {
+	s.daily.action(a, n)
 	switch a {
 	case mapper.ActionCreate:
 		s.commentsNew.Add(n)

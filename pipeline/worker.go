@@ -51,6 +51,10 @@ type Options struct {
 	// failure (see Incidents); install its Handler in Logger too. Nil:
 	// every retry is logged as its layer logs it.
 	Incidents *Incidents
+	// Now is the clock of the daily comment counts (which UTC day a sent
+	// comment counts in); nil: time.Now. The Daemon keeps those counts, a
+	// Worker on its own does not.
+	Now func() time.Time
 }
 
 // Worker streams one topic into CM; see the package documentation.

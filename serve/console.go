@@ -20,6 +20,8 @@ type consoleSource struct {
 	reg       *registry.Registry
 	store     replay.Store
 	publicURL string
+	// now is the clock of "today" (nil: time.Now).
+	now func() time.Time
 }
 
 func (c consoleSource) Integrations(ctx context.Context) ([]console.Integration, error) {
@@ -57,14 +59,21 @@ func (c consoleSource) integration(ctx context.Context, v IntegrationView, topic
 	for _, u := range v.Units {
 		in.Units = append(in.Units, console.Unit{Part: u.Part, State: u.State, Instance: u.Instance})
 	}
+	now := time.Now
+	if c.now != nil {
+		now = c.now
+	}
 	rep, err := ReadStatus(ctx, c.reg, c.store, v.Name, health.Policy{}, time.Now())
 	if err != nil {
 		return in
 	}
+	// Today's counts are what every instance added to the integration's
+	// daily counts: they outlive worker restarts and takeovers.
+	if today, err := replay.NewScoped(c.store, v.Name).Daily(ctx, rep.Org, now()); err == nil {
+		in.CommentsToday, in.BillableToday = today.Comments, today.Billable
+	}
 	in.DeadLetters, in.ParkedDeadLetters = rep.DeadLetters, rep.ParkedDeadLetters
 	for _, t := range rep.Topics {
-		in.CommentsSent += t.New + t.Updated + t.MetadataUpdated
-		in.Billable += t.BillableUnits
 		in.LagSeconds = max(in.LagSeconds, t.LagSeconds)
 		if t.LastEventAt != nil && (in.LastEventAt == nil || t.LastEventAt.After(*in.LastEventAt)) {
 			at := *t.LastEventAt

@@ -54,6 +54,9 @@ type EngineRunner struct {
 	// PublicURL is where the authenticate links live, for the reason
 	// shown while an integration waits for its authorisation.
 	PublicURL string
+	// Now is the clock of the daily comment counts the console shows as
+	// today's (engine.Deps.Now). Nil: time.Now.
+	Now func() time.Time
 }
 
 // Run implements Runner.
@@ -79,7 +82,7 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 		}
 		return nil
 	}
-	deps := engine.Deps{Store: replay.NewScoped(r.Store, in.Name()), Logger: log, Units: part, Tuning: r.Tuning, Ready: ready}
+	deps := engine.Deps{Store: replay.NewScoped(r.Store, in.Name()), Logger: log, Units: part, Tuning: r.Tuning, Ready: ready, Now: r.Now}
 	if r.Pools != nil {
 		deps.PubSubPools = r.Pools.For
 	}

@@ -34,6 +34,10 @@ type Deps struct {
 	// Listening, when set, is called with the monitoring server's address
 	// once it listens (Settings.Listen may ask for port 0).
 	Listening func(addr string)
+	// Now is the clock of the integrations' daily comment counts, which
+	// the console shows as "today" (a UTC day). Nil: time.Now; tests move
+	// it across midnight.
+	Now func() time.Time
 }
 
 // StatusInterval is how often each topic served here rewrites its status
@@ -74,7 +78,7 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 				}
 			}})
 	}
-	pages, consoleOn := pagesHandler(pages, s, consoleSource{reg: reg, store: deps.Store, publicURL: s.PublicURL})
+	pages, consoleOn := pagesHandler(pages, s, consoleSource{reg: reg, store: deps.Store, publicURL: s.PublicURL, now: deps.Now})
 	notifier, err := notify.New(notify.Config{URL: s.WebhookURL, Secret: s.WebhookSecret, Logger: log})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -111,7 +115,7 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 	defer pools.Close()
 	sched, err := New(Config{
 		Registry: reg, Members: m, Reports: deps.Store, Logger: log,
-		Runner: EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools, Figures: figs, Grants: grants, PublicURL: s.PublicURL,
+		Runner: EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools, Figures: figs, Grants: grants, PublicURL: s.PublicURL, Now: deps.Now,
 			Tuning: engine.Tuning{StatusInterval: StatusInterval, MaxInFlightEvents: MaxInFlightEvents}},
 		PollInterval: s.PollInterval, DisableAfter: s.DisableAfter, Notify: notifier.Notify,
 	})

@@ -1,0 +1,117 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/replay"
+)
+
+// dailyTally counts the comments CM accepted per UTC day and adds them to
+// the store (replay.DailyStore) in batches: the outcome path only adds to
+// a map under a mutex (never a store write per comment), and the daemon's
+// flusher writes what gathered every DailyInterval and once more when it
+// stops. A crash loses at most one interval's counts; a failed write keeps
+// them for the next flush.
+type dailyTally struct {
+	store replay.DailyStore
+	org   string
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	pending map[string]pendingDay // by UTC date
+}
+
+type pendingDay struct {
+	day    time.Time
+	counts replay.DailyCounts
+}
+
+func newDailyTally(store replay.DailyStore, org string, now func() time.Time, log *slog.Logger) *dailyTally {
+	if store == nil {
+		return nil
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &dailyTally{store: store, org: org, now: now, log: log, pending: map[string]pendingDay{}}
+}
+
+// action counts n comments of a sent action (nil-safe: a worker without a
+// daemon keeps no daily counts).
+func (t *dailyTally) action(a mapper.Action, n int64) {
+	if t == nil || n <= 0 {
+		return
+	}
+	var c replay.DailyCounts
+	switch a {
+	case mapper.ActionCreate, mapper.ActionUpdateText:
+		c = replay.DailyCounts{Comments: n, Billable: n}
+	case mapper.ActionUpdateMetadata:
+		c = replay.DailyCounts{Comments: n}
+	default:
+		return
+	}
+	day := t.now().UTC()
+	key := day.Format(time.DateOnly)
+	t.mu.Lock()
+	p := t.pending[key]
+	p.day = day
+	p.counts.Comments += c.Comments
+	p.counts.Billable += c.Billable
+	t.pending[key] = p
+	t.mu.Unlock()
+}
+
+// flush adds every pending day's counts to the store, one write per day;
+// a day whose write fails is kept (and added to) for the next flush.
+func (t *dailyTally) flush(ctx context.Context) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	batch := t.pending
+	t.pending = map[string]pendingDay{}
+	t.mu.Unlock()
+	for key, p := range batch {
+		if p.counts.IsZero() {
+			continue
+		}
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := t.store.AddDaily(wctx, t.org, p.day, p.counts)
+		cancel()
+		if err == nil {
+			continue
+		}
+		t.log.Warn("add today's comment counts; kept for the next try", "day", key, "err", err)
+		t.mu.Lock()
+		q := t.pending[key]
+		q.day = p.day
+		q.counts.Comments += p.counts.Comments
+		q.counts.Billable += p.counts.Billable
+		t.pending[key] = q
+		t.mu.Unlock()
+	}
+}
+
+// run flushes every interval until ctx ends; the caller flushes a last
+// time once every worker has stopped.
+func (t *dailyTally) run(ctx context.Context, interval time.Duration) {
+	if t == nil {
+		return
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			t.flush(ctx)
+		}
+	}
+}
