@@ -45,7 +45,16 @@ func ago(now time.Time, t any) string {
 	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
 }
 
-var funcs = template.FuncMap{"ago": ago, "lag": func(s float64) string { return fmt.Sprintf("%.1fs", s) }}
+// since is ago for a state's start, "-" when unknown (the overview
+// knows when a waiting or failing state began, not when streaming did).
+func since(now time.Time, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return ago(now, t)
+}
+
+var funcs = template.FuncMap{"ago": ago, "since": since, "lag": func(s float64) string { return fmt.Sprintf("%.1fs", s) }}
 
 const head = `<!DOCTYPE html>
 <html lang="en">
@@ -63,6 +72,10 @@ th{background:#f2f2f2}
 .state{font-weight:600}
 .scroll{overflow-x:auto}
 a{color:#0b4fa0}
+p,dd{overflow-wrap:break-word}
+dd{margin-left:1.25rem}
+td.reason{min-width:16rem;overflow-wrap:anywhere}
+.visually-hidden{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 </style>
 </head>
 <body>
@@ -80,18 +93,18 @@ var listTemplate = template.Must(template.New("list").Funcs(funcs).Parse(head + 
 <div class="scroll">
 <table>
 <caption class="visually-hidden">Every integration of the deployment</caption>
-<thead><tr><th scope="col">Integration</th><th scope="col">State</th><th scope="col">Since</th><th scope="col">Last event</th><th scope="col">Lag</th><th scope="col">Comments today</th><th scope="col">Billable units today</th><th scope="col">Dead letters</th><th scope="col">Reason / action</th></tr></thead>
+<thead><tr><th scope="col">Integration</th><th scope="col">State</th><th scope="col">Reason / action</th><th scope="col">Since</th><th scope="col">Last event</th><th scope="col">Lag</th><th scope="col">Comments today</th><th scope="col">Billable units today</th><th scope="col">Dead letters</th></tr></thead>
 <tbody>
 {{range .Integrations}}<tr>
 <td><a href="/integrations/{{.Name}}">{{.Name}}</a></td>
 <td class="state">{{.State}}</td>
-<td>{{ago $.Now .Since}}</td>
+<td class="reason">{{.Reason}}{{if .AuthenticateURL}} <a href="{{.AuthenticateURL}}">Authenticate link</a>{{end}}</td>
+<td>{{since $.Now .Since}}</td>
 <td>{{ago $.Now .LastEventAt}}</td>
-<td>{{lag .LagSeconds}}</td>
+<td>{{if .LastEventAt}}{{lag .LagSeconds}}{{else}}-{{end}}</td>
 <td>{{.CommentsToday}}</td>
 <td>{{.BillableToday}}</td>
 <td>{{.DeadLetters}}{{if .ParkedDeadLetters}} ({{.ParkedDeadLetters}} parked){{end}}</td>
-<td>{{.Reason}}{{if .AuthenticateURL}} <a href="{{.AuthenticateURL}}">Authenticate link</a>{{end}}</td>
 </tr>
 {{else}}<tr><td colspan="9">No integration yet: <code>sfcdc integrations apply</code> adds them.</td></tr>
 {{end}}</tbody>
@@ -105,7 +118,7 @@ var oneTemplate = template.Must(template.New("one").Funcs(funcs).Parse(head + `{
 <p><a href="/">All integrations</a></p>
 <h1>{{.Name}}</h1>
 <dl>
-<dt>State</dt><dd class="state">{{.State}} (since {{ago $.Now .Since}})</dd>
+<dt>State</dt><dd class="state">{{.State}}{{if not .Since.IsZero}} (since {{ago $.Now .Since}}){{end}}</dd>
 {{if .Reason}}<dt>Reason</dt><dd>{{.Reason}}</dd>{{end}}
 {{if .AuthenticateURL}}<dt>Authorisation</dt><dd>Send the customer's Salesforce admin this link: <a href="{{.AuthenticateURL}}">{{.AuthenticateURL}}</a></dd>{{end}}
 <dt>Comments today (UTC)</dt><dd>{{.CommentsToday}} ({{.BillableToday}} billable)</dd>

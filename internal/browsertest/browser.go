@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
@@ -140,14 +142,19 @@ func (b *Tab) Screenshot(shot string) {
 	b.T.Logf("screenshot: %s", path)
 }
 
+// phoneWidth is the phone's screen width in CSS pixels.
+const phoneWidth = 390
+
 // Phone shows the current page at a phone's viewport (390×844 CSS pixels,
 // a current iPhone's), checks that nothing is wider than the screen (no
 // sideways scrolling of the page; a table may scroll inside its own
 // container) and photographs it, then goes back to the desktop's viewport.
 func (b *Tab) Phone(shot string) {
 	b.T.Helper()
-	b.Do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulatePortrait, chromedp.EmulateScale(3)))
-	wide, err := chromedp.Run(b.Ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+	b.Do(chromedp.EmulateViewport(phoneWidth, 844, chromedp.EmulateMobile, chromedp.EmulatePortrait, chromedp.EmulateScale(3)))
+	// Against the screen's width, not window.innerWidth: a phone zooms out
+	// to show a page wider than its screen, and innerWidth grows with it.
+	wide, err := chromedp.Run(b.Ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.documentElement.scrollWidth - %d`, phoneWidth)))
 	if err != nil {
 		b.T.Fatal(err)
 	}
@@ -177,4 +184,37 @@ func (b *Tab) Problems() []string {
 		b.T.Fatalf("the accessibility checks did not run: %v", err)
 	}
 	return problems
+}
+
+// AnswerLogins answers every HTTP authentication prompt of the window
+// from now on as a person would: with user and password, or, when both are
+// empty, by dismissing it (the browser then shows the 401 page).
+// Headless Chromium shows no prompt: without an answer it fails the load
+// (net::ERR_INVALID_AUTH_CREDENTIALS), which is no page to check.
+func (b *Tab) AnswerLogins(user, password string) {
+	b.T.Helper()
+	answer := &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseCancelAuth}
+	if user != "" || password != "" {
+		answer = &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseProvideCredentials, Username: user, Password: password}
+	}
+	ctx := b.Ctx
+	// The listener runs on the connection's reader: it must not wait for
+	// an answer itself, so each reply is sent from a goroutine of its own.
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *fetch.EventRequestPaused:
+			go func() { _, _ = chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID}) }()
+		case *fetch.EventAuthRequired:
+			go func() {
+				_, _ = chromedp.Call(ctx, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID, AuthChallengeResponse: answer})
+			}()
+		}
+	})
+	if err != nil {
+		b.T.Fatalf("listening to the browser: %v", err)
+	}
+	on := true
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{HandleAuthRequests: &on}); err != nil {
+		b.T.Fatalf("intercepting the browser's logins: %v", err)
+	}
 }
