@@ -23,7 +23,7 @@ type dailyTally struct {
 	log   *slog.Logger
 
 	mu      sync.Mutex
-	pending map[string]pendingDay // by UTC date
+	pending map[int64]pendingDay // by UTC day number (days since 1970), no allocation per comment
 }
 
 type pendingDay struct {
@@ -38,7 +38,7 @@ func newDailyTally(store replay.DailyStore, org string, now func() time.Time, lo
 	if now == nil {
 		now = time.Now
 	}
-	return &dailyTally{store: store, org: org, now: now, log: log, pending: map[string]pendingDay{}}
+	return &dailyTally{store: store, org: org, now: now, log: log, pending: map[int64]pendingDay{}}
 }
 
 // action counts n comments of a sent action (nil-safe: a worker without a
@@ -57,7 +57,7 @@ func (t *dailyTally) action(a mapper.Action, n int64) {
 		return
 	}
 	day := t.now().UTC()
-	key := day.Format(time.DateOnly)
+	key := dayNumber(day)
 	t.mu.Lock()
 	p := t.pending[key]
 	p.day = day
@@ -74,8 +74,12 @@ func (t *dailyTally) flush(ctx context.Context) {
 		return
 	}
 	t.mu.Lock()
+	if len(t.pending) == 0 {
+		t.mu.Unlock()
+		return
+	}
 	batch := t.pending
-	t.pending = map[string]pendingDay{}
+	t.pending = map[int64]pendingDay{}
 	t.mu.Unlock()
 	for key, p := range batch {
 		if p.counts.IsZero() {
@@ -87,7 +91,7 @@ func (t *dailyTally) flush(ctx context.Context) {
 		if err == nil {
 			continue
 		}
-		t.log.Warn("add today's comment counts; kept for the next try", "day", key, "err", err)
+		t.log.Warn("add today's comment counts; kept for the next try", "day", p.day.Format(time.DateOnly), "err", err)
 		t.mu.Lock()
 		q := t.pending[key]
 		q.day = p.day
@@ -114,4 +118,13 @@ func (t *dailyTally) run(ctx context.Context, interval time.Duration) {
 			t.flush(ctx)
 		}
 	}
+}
+
+// dayNumber is t's UTC day as days since 1970-01-01.
+func dayNumber(t time.Time) int64 {
+	d := t.Unix() / 86400
+	if t.Unix() < 0 && t.Unix()%86400 != 0 {
+		d-- // before 1970: round down, not toward zero
+	}
+	return d
 }
