@@ -25,8 +25,8 @@ import (
 
 // "Comments today" on the console is the integration's own count of the
 // comments CM accepted during the current UTC day, kept in its scope of
-// the store: it survives a restart of the workers (a new instance adds to
-// what the first one counted), two integrations of one org count apart,
+// the store: it survives a restart of the workers and a takeover (another
+// instance adds to what the first one counted), two integrations of one org count apart,
 // and midnight (UTC, on the injected clock) starts a new count while the
 // day before keeps its own.
 func TestCommentsTodaySurviveARestartCountApartAndStartAgainAtMidnight(t *testing.T) {
@@ -58,11 +58,11 @@ func TestCommentsTodaySurviveARestartCountApartAndStartAgainAtMidnight(t *testin
 	now := func() time.Time { return *clock.Load() }
 
 	listen := freeAddr(t)
-	start := func() (stop func()) {
+	start := func(instance string) (stop func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
-			done <- serve.Serve(ctx, serve.Settings{Instance: "solo", LeaseTTL: 2 * time.Second, PollInterval: 50 * time.Millisecond, Listen: listen},
+			done <- serve.Serve(ctx, serve.Settings{Instance: instance, LeaseTTL: 2 * time.Second, PollInterval: 50 * time.Millisecond, Listen: listen},
 				serve.Deps{Store: w.Store, Keys: keys, Now: now})
 		}()
 		var once atomic.Bool
@@ -121,7 +121,7 @@ func TestCommentsTodaySurviveARestartCountApartAndStartAgainAtMidnight(t *testin
 		}
 	}
 
-	stop := start()
+	stop := start("first")
 	first, second := newCase("Printer on fire"), newCase("Printer still on fire")
 	email, err := w.Sim.Org.Create("EmailMessage", sfsim.Values{"ParentId": first, "Subject": "Re: printer", "TextBody": "Smoke now."})
 	if err != nil {
@@ -132,10 +132,10 @@ func TestCommentsTodaySurviveARestartCountApartAndStartAgainAtMidnight(t *testin
 	})
 	simworld.Eventually(t, "2 comments today for the cases, 1 for the emails", counts(2, 1))
 
-	// A restart: the workers stop, a new instance takes over and adds to
-	// the day's counts.
+	// A restart: the workers stop, another instance takes the
+	// integrations over and adds to the day's counts.
 	stop()
-	start()
+	start("second")
 	third := newCase("The printer again")
 	simworld.Eventually(t, "the third case in CM", inCM("cases", "Case", third))
 	simworld.Eventually(t, "3 comments today for the cases after the restart, still 1 for the emails", counts(3, 1))
