@@ -17,7 +17,7 @@ import (
 // delete --purge`. It is not part of Store: workers never purge.
 type StatePurger interface {
 	// PurgeOrgState removes every checkpoint (with its "ever checkpointed"
-	// marker), watermark, hash, dead letter and status of the orgs whose
+	// marker), watermark, hash, dead letter, status and day's counts of the orgs whose
 	// stored ID starts with orgPrefix (a Scoped store's scope), and says
 	// how many stored items it removed. Leases, fencing counters and the
 	// dead-letter ID sequence stay: a lease still held ends with its TTL,
@@ -149,7 +149,7 @@ func (s *FileStore) PurgeOrgState(ctx context.Context, orgPrefix string) (int, e
 		}
 		for _, name := range orgs {
 			ob := tx.Bucket(name)
-			for _, b := range [][]byte{bucketCheckpoints, bucketCheckpointed, bucketWatermarks, bucketHashes, bucketDeadLetters, bucketStatuses} {
+			for _, b := range [][]byte{bucketCheckpoints, bucketCheckpointed, bucketWatermarks, bucketHashes, bucketDeadLetters, bucketStatuses, bucketDaily} {
 				inner := ob.Bucket(b)
 				if inner == nil {
 					continue

@@ -52,6 +52,9 @@ func RunPurge(t *testing.T, open func(t *testing.T) replay.Store) {
 		if len(hashes) != 0 || dls != 0 {
 			t.Fatalf("after purge: %d hashes, %d dead letters; want none", len(hashes), dls)
 		}
+		if c, err := gone.Daily(ctx, org, purgeDay); err != nil || !c.IsZero() {
+			t.Fatalf("after purge the day's counts are %+v (%v); want none", c, err)
+		}
 		for _, st := range []replay.Store{kept, s} {
 			if _, err := st.Checkpoint(ctx, org, topic); err != nil {
 				t.Fatalf("another scope lost its checkpoint: %v", err)
@@ -67,6 +70,9 @@ func RunPurge(t *testing.T, open func(t *testing.T) replay.Store) {
 			}
 			if n, _ := st.CountDeadLetters(ctx, org); n != 1 {
 				t.Fatalf("another scope has %d dead letters, want 1", n)
+			}
+			if c, _ := st.Daily(ctx, org, purgeDay); c.Comments != 2 {
+				t.Fatalf("another scope has %d comments on the day, want 2", c.Comments)
 			}
 		}
 		renewed, err := gone.RenewLease(ctx, leases[gone])
@@ -96,4 +102,8 @@ func fill(ctx context.Context, t *testing.T, s replay.Store, lease replay.Lease)
 	noErr(t, "SaveWatermark", s.SaveWatermark(ctx, org, object, replay.Watermark{Modstamp: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}))
 	noErr(t, "SaveHashes", s.SaveHashes(ctx, org, map[string]replay.Hashes{"c1": {Content: "h" + strconv.Itoa(1), Metadata: "m"}}))
 	noErr(t, "SaveStatus", s.SaveStatus(ctx, org, topic, replay.Status{State: replay.StateStreaming, Holder: holderA}))
+	noErr(t, "AddDaily", s.AddDaily(ctx, org, purgeDay, replay.DailyCounts{Comments: 2, Billable: 1}))
 }
+
+// purgeDay is the day of the counts fill adds.
+var purgeDay = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
