@@ -193,6 +193,70 @@ func TestARefreshCutOffAfterItWasSentLeavesItsMarker(t *testing.T) {
 	}
 }
 
+// With rotation on, a refresh cut off after it was sent (the instance
+// SIGKILLed before it stored the answer; Salesforce rotates all the same)
+// loses the grant: the next refresh presents the rotated-out token and
+// Salesforce revokes the grant. That loss is visible: the grant needs
+// re-authorisation with a reason naming the cut-off refresh's instance and
+// time (its marker), which the NeedsReauth callback hears too.
+func TestALostRotatedGrantNeedsReauthNamingTheCutOffRefresh(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	hold := w.sim.REST.HoldRefreshes()
+	doomed := w.source(t, "doomed")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, err := doomed.Refresh(ctx, salesforce.Session{AccessToken: w.first.access})
+		done <- err
+	}()
+	<-hold.Arrived()
+	marker, err := w.vault.Load(t.Context(), integrationName)
+	if err != nil || marker.RefreshingBy != "doomed" {
+		t.Fatalf("while the refresh is in flight the store holds %v (marker by %q, %v); want doomed's marker", marker, marker.RefreshingBy, err)
+	}
+	cancel() // the client is gone; the simulator rotates the token all the same
+	<-done
+	hold.Release()
+
+	var heard []string
+	next := w.source(t, "next")
+	next.NeedsReauth = func(reason string) { heard = append(heard, reason) }
+	_, refused := next.Refresh(t.Context(), salesforce.Session{AccessToken: w.first.access})
+	if !errors.Is(refused, custody.ErrNeedsReauth) {
+		t.Fatalf("the refresh after the cut-off one = %v; want ErrNeedsReauth (the rotated-out token revoked the grant)", refused)
+	}
+	if c := w.sim.REST.OAuthCounts(); c.ReplayRevocations != 1 {
+		t.Fatalf("OAuth counts %+v; want the one revocation by a replayed token", c)
+	}
+	g, err := w.vault.Load(t.Context(), integrationName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := marker.RefreshingSince.UTC().Format(time.RFC3339Nano)
+	for what, reason := range map[string]string{"stored reason": g.NeedsReauth, "refresh's error": refused.Error(),
+		"callback": strings.Join(heard, "|"), "error of a later call": errorText(t, next)} {
+		for _, want := range []string{"invalid_grant", `"doomed"`, since, "never stored its answer", "authorise again"} {
+			if !strings.Contains(reason, want) {
+				t.Errorf("%s %q does not say %q", what, reason, want)
+			}
+		}
+	}
+	if len(heard) != 1 {
+		t.Fatalf("NeedsReauth heard %d times; want once", len(heard))
+	}
+}
+
+// errorText is the error another call of src returns for a grant that
+// needs re-authorisation (read from the store).
+func errorText(t *testing.T, src *custody.Source) string {
+	_, err := src.Current(t.Context())
+	if err == nil {
+		t.Fatal("Current succeeded on a grant that needs re-authorisation")
+	}
+	return err.Error()
+}
+
 // No token, secret or refresh token is in the store in plaintext, nor in
 // the package's log lines or errors.
 func TestNoTokenIsStoredOrLoggedInPlaintext(t *testing.T) {
