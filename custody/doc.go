@@ -10,6 +10,10 @@
 // the write visible, "token request is already being processed" retried
 // with jitter, and a refused grant (invalid_grant, invalid_client) marked
 // as needing re-authorisation after one more read of the store, so no
-// instance asks again. No token ever leaves the package in plaintext other
+// instance asks again; when the refused grant held a marker left by an
+// earlier refresh, the reason names that refresh (its instance and time):
+// with rotation, a crash between Salesforce's answer and the write loses
+// the grant for good (Salesforce documents no grace period), and the
+// operator sees which crash did it. No token ever leaves the package in plaintext other
 // than as the Session handed to Salesforce calls.
 package custody
