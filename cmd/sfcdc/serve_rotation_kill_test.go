@@ -42,6 +42,7 @@ import (
 var (
 	rotationKillIntegrations = flag.Int("rotation-kill-integrations", 4, "hosted integrations (one simulated org each) in TestRotatingGrantsSurviveSIGKILL…")
 	rotationKillFor          = flag.Duration("rotation-kill-for", 8*time.Second, "how long TestRotatingGrantsSurviveSIGKILL… serves traffic and kills instances")
+	rotationKillAimed        = flag.Int("rotation-kill-aimed", 0, "how many of TestRotatingGrantsSurviveSIGKILL…'s kills aim at a refresh in flight (the store's marker) instead of a random moment")
 )
 
 // killedInstance is one SIGKILL: when, whom, and the refreshes the store
@@ -58,8 +59,9 @@ type killedInstance struct {
 // serve` processes on one Redis serving N hosted integrations, each
 // authorised through the instances' onboarding pages (behind a front, as
 // a load balancer) and the simulated login page's Allow; cases created in
-// every org throughout; one instance SIGKILLed at random moments and
-// replaced by a new one. A kill that did not land inside a refresh (no
+// every org throughout; one instance SIGKILLed at random moments (the
+// first -rotation-kill-aimed kills aimed at a refresh in flight instead)
+// and replaced by a new one. A kill that did not land inside a refresh (no
 // marker by the victim in the store right after it died) costs no grant:
 // at the end no grant was revoked and none needs re-authorisation unless
 // a kill landed inside its refresh, and such a loss is visible (the
@@ -75,7 +77,7 @@ func TestRotatingGrantsSurviveSIGKILLedInstances(t *testing.T) {
 	front := newInstanceFront(t)
 	simStarted := time.Now()
 	b := startSimProcess(t, "--insecure", "--orgs", fmt.Sprint(n), "--rate", "0", "--seed", "900", "--keepalive", "500ms",
-		"--rotate-refresh-tokens", "--token-idle-timeout", "2s", "--callback-url", front.url+onboard.CallbackPath)
+		"--rotate-refresh-tokens", "--token-idle-timeout", "2s", "--fault-token-ttl", "2s", "--callback-url", front.url+onboard.CallbackPath)
 	key, err := sealed.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -160,19 +162,25 @@ poll_interval: 100ms
 
 	traffic := startCaseTraffic(t, b)
 	began := time.Now()
-	kills := fleet.killAtRandom(vault, names, runFor)
+	kills := fleet.kill(vault, names, runFor, *rotationKillAimed)
 	traffic.stop()
 	ran := time.Since(began)
 
 	// Every grant either good, or lost to a kill inside its refresh.
-	inRefresh := map[string]killedInstance{}
+	inRefresh := map[string][]killedInstance{}
 	for _, k := range kills {
 		for name := range k.inRefresh {
-			inRefresh[name] = k
+			inRefresh[name] = append(inRefresh[name], k)
 		}
 	}
 	lost := map[string]custody.Grant{}
-	awaitFor(t, "every integration streaming or, lost in a refresh cut off, needing re-authorisation", 2*time.Minute, func() bool {
+	var counts sfsim.OAuthCounts
+	// Settled: every integration streaming or, its grant lost in a refresh
+	// cut off, needing re-authorisation, and as many grants revoked as lost.
+	settled := awaitOr(2*time.Minute, func() bool {
+		if counts = simOAuthCounts(t, b); counts.GrantsRevoked != counts.ReplayRevocations {
+			return false
+		}
 		clear(lost)
 		for _, name := range names {
 			g, err := vault.Load(t.Context(), name)
@@ -184,7 +192,7 @@ poll_interval: 100ms
 			}
 		}
 		views, err := serve.ReadOverview(t.Context(), reg, store)
-		if err != nil {
+		if err != nil || counts.GrantsRevoked != len(lost) {
 			return false
 		}
 		for _, v := range views {
@@ -195,16 +203,19 @@ poll_interval: 100ms
 		}
 		return true
 	})
-	counts := simOAuthCounts(t, b)
 	for name, g := range lost {
-		k, ok := inRefresh[name]
-		if !ok {
+		cut := slices.IndexFunc(inRefresh[name], func(k killedInstance) bool {
+			return strings.Contains(g.NeedsReauth, fmt.Sprintf("%q", k.victim)) &&
+				strings.Contains(g.NeedsReauth, k.inRefresh[name].UTC().Format(time.RFC3339Nano))
+		})
+		if len(inRefresh[name]) == 0 {
 			t.Fatalf("%s needs re-authorisation (%s), but no kill landed inside one of its refreshes: a kill outside a refresh cost a grant", name, g.NeedsReauth)
 		}
-		since := k.inRefresh[name].UTC().Format(time.RFC3339Nano)
-		if !strings.Contains(g.NeedsReauth, fmt.Sprintf("%q", k.victim)) || !strings.Contains(g.NeedsReauth, since) {
-			t.Errorf("%s's reason %q does not name the cut-off refresh (instance %s at %s)", name, g.NeedsReauth, k.victim, since)
+		if cut < 0 {
+			t.Fatalf("%s's reason %q does not name the cut-off refresh (its instance and time) of any kill inside its refreshes: %v", name, g.NeedsReauth, inRefresh[name])
 		}
+		k := inRefresh[name][cut]
+		since := k.inRefresh[name].UTC().Format(time.RFC3339Nano)
 		awaitFor(t, "the needs_reauth notification of "+name, time.Minute, func() bool {
 			return slices.ContainsFunc(hook.received(), func(e notify.Event) bool {
 				return e.Integration == name && e.State == serve.StateNeedsReauth && strings.Contains(e.Reason, since) && strings.Contains(e.Reason, k.victim)
@@ -217,7 +228,7 @@ poll_interval: 100ms
 			t.Errorf("a notification about %s, whose grant was not lost: %+v", e.Integration, e)
 		}
 	}
-	if counts.GrantsRevoked != len(lost) || counts.ReplayRevocations != len(lost) {
+	if !settled || counts.GrantsRevoked != len(lost) || counts.ReplayRevocations != len(lost) {
 		t.Fatalf("OAuth counts %+v: %d grants revoked (%d by a replayed token), but only %d lost in a cut-off refresh", counts,
 			counts.GrantsRevoked, counts.ReplayRevocations, len(lost))
 	}
@@ -351,11 +362,15 @@ func (f *serveFleet) start() *serveProcess {
 	return p
 }
 
-// killAtRandom SIGKILLs a random live instance every lo..2lo (lo a fifth
-// of the run, between 2 s and 10 s) until runFor has passed, reads the
-// grants right after each death for refreshes it left in flight, and
-// starts a replacement.
-func (f *serveFleet) killAtRandom(vault *custody.Vault, names []string, runFor time.Duration) []killedInstance {
+// kill SIGKILLs a live instance every lo..2lo (lo a fifth of the run,
+// between 2 s and 10 s) until runFor has passed, reads the grants right
+// after each death for refreshes it left in flight, and starts a
+// replacement. The victim is a random instance at a random moment, except
+// for the first aimed kills: those poll the store for a refresh marker
+// and kill its instance at once (a kill inside a refresh, which random
+// moments hit a few times in ten thousand), or a random one if none shows
+// within lo.
+func (f *serveFleet) kill(vault *custody.Vault, names []string, runFor time.Duration, aimed int) []killedInstance {
 	t := f.t
 	lo := min(max(runFor/5, 2*time.Second), 10*time.Second)
 	end := time.Now().Add(runFor)
@@ -368,14 +383,22 @@ func (f *serveFleet) killAtRandom(vault *custody.Vault, names []string, runFor t
 		}
 		time.Sleep(wait)
 		f.mu.Lock()
-		var live []*serveProcess
+		live := map[string]*serveProcess{}
+		var victim *serveProcess
 		for _, p := range f.all {
 			if p.ended.IsZero() {
-				live = append(live, p)
+				live[p.name] = p
 			}
 		}
-		victim := live[rand.IntN(len(live))]
 		f.mu.Unlock()
+		for _, p := range live {
+			victim = p // map order: a random one
+			break
+		}
+		aim := len(kills) < aimed
+		if aim {
+			victim = f.inRefresh(vault, names, live, time.Now().Add(lo), victim)
+		}
 		if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -395,9 +418,27 @@ func (f *serveFleet) killAtRandom(vault *custody.Vault, names []string, runFor t
 			}
 		}
 		kills = append(kills, k)
-		t.Logf("SIGKILLed %s after %s; refreshes it left in flight: %v", victim.name, k.at.Sub(victim.began).Round(time.Millisecond), k.inRefresh)
+		t.Logf("SIGKILLed %s (aimed at a refresh: %t) after %s; refreshes it left in flight: %v", victim.name, aim,
+			k.at.Sub(victim.began).Round(time.Millisecond), k.inRefresh)
 		f.start()
 	}
+}
+
+// inRefresh polls the grants until one holds a fresh refresh marker by a
+// live instance, and returns that instance; fallback after until.
+func (f *serveFleet) inRefresh(vault *custody.Vault, names []string, live map[string]*serveProcess, until time.Time, fallback *serveProcess) *serveProcess {
+	for time.Now().Before(until) {
+		for _, name := range names {
+			g, err := vault.Load(f.t.Context(), name)
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			if p, ok := live[g.RefreshingBy]; ok && time.Since(g.RefreshingSince) < time.Second {
+				return p
+			}
+		}
+	}
+	return fallback
 }
 
 // outputs is every instance's output, by instance.
@@ -685,11 +726,20 @@ func (w refreshTimes) String() string {
 // after limit.
 func awaitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
+	if !awaitOr(limit, cond) {
+		t.Fatalf("gave up after %s waiting for %s", limit, what)
+	}
+}
+
+// awaitOr polls cond every 50 ms until it holds (true) or limit passed
+// (false), for a caller whose checks then say what is wrong.
+func awaitOr(limit time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %s waiting for %s", limit, what)
+			return false
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	return true
 }
