@@ -213,9 +213,15 @@ func (s *Source) refreshUnderLock(ctx context.Context, rejected salesforce.Sessi
 	// From here to the store below, a crash loses a rotated grant
 	// (Salesforce may rotate even when its answer never arrives): nothing
 	// but the request, decoding, sealing and one store round trip happens
-	// in between, and the log line waits until the write landed.
+	// in between, and the log line waits until the write landed. For the
+	// same reason the request outlives its caller's context (a worker
+	// stopping, the instance shutting down, a unit moving away): cancelled
+	// once sent, its answer would be thrown away after Salesforce acted on
+	// it. The lock's TTL bounds it instead.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ttl)
+	defer cancel()
 	sent := time.Now()
-	res, rerr := s.Refresher.Refresh(ctx, g.RefreshToken)
+	res, rerr := s.Refresher.Refresh(rctx, g.RefreshToken)
 	answered := time.Now()
 	if rerr != nil {
 		return s.refused(ctx, g, cut, rerr)
