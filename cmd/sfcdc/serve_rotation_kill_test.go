@@ -209,7 +209,8 @@ poll_interval: 100ms
 				strings.Contains(g.NeedsReauth, k.inRefresh[name].UTC().Format(time.RFC3339Nano))
 		})
 		if len(inRefresh[name]) == 0 {
-			t.Fatalf("%s needs re-authorisation (%s), but no kill landed inside one of its refreshes: a kill outside a refresh cost a grant", name, g.NeedsReauth)
+			t.Fatalf("%s needs re-authorisation (%s), but no kill landed inside one of its refreshes: a kill outside a refresh cost a grant; the instances' warnings about it:\n%s",
+				name, g.NeedsReauth, fleet.warningsAbout(name))
 		}
 		if cut < 0 {
 			t.Fatalf("%s's reason %q does not name the cut-off refresh (its instance and time) of any kill inside its refreshes: %v", name, g.NeedsReauth, inRefresh[name])
@@ -418,8 +419,8 @@ func (f *serveFleet) kill(vault *custody.Vault, names []string, runFor time.Dura
 			}
 		}
 		kills = append(kills, k)
-		t.Logf("SIGKILLed %s (aimed at a refresh: %t) after %s; refreshes it left in flight: %v", victim.name, aim,
-			k.at.Sub(victim.began).Round(time.Millisecond), k.inRefresh)
+		t.Logf("SIGKILLed %s (aimed at a refresh: %t) at %s, %s after it started; refreshes it left in flight: %v", victim.name, aim,
+			k.at.UTC().Format(time.RFC3339Nano), k.at.Sub(victim.began).Round(time.Millisecond), k.inRefresh)
 		f.start()
 	}
 }
@@ -450,6 +451,20 @@ func (f *serveFleet) outputs() map[string]string {
 		out[p.name] = p.out.String()
 	}
 	return out
+}
+
+// warningsAbout is every instance's warnings and errors naming the
+// integration, for a failure's message.
+func (f *serveFleet) warningsAbout(name string) string {
+	var out strings.Builder
+	for inst, text := range f.outputs() {
+		for line := range strings.Lines(text) {
+			if strings.Contains(line, `"integration":"`+name+`"`) && !strings.Contains(line, `"level":"INFO"`) {
+				out.WriteString(inst + ": " + line)
+			}
+		}
+	}
+	return out.String()
 }
 
 // instanceTime is the instances' lifetimes added up (the live ones to now).
