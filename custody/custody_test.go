@@ -163,14 +163,112 @@ func TestARevokedGrantNeedsReauthAndNoInstanceAsksAgain(t *testing.T) {
 	}
 }
 
-// A refresh cut off after it was sent (the instance stopped before the
-// answer was stored) leaves the "refresh in flight since" marker in the
-// store with the instance's name, and the next refresh says so in its log.
+// cutOff starts a refresh by src whose answer never arrives (held by the
+// simulator until the request times out at src's short lock TTL, as if
+// the instance had stopped), and returns the grant with the marker read
+// while the refresh was in flight, once the refresh gave up.
+func cutOff(t *testing.T, w *world, src *custody.Source) custody.Grant {
+	t.Helper()
+	hold := w.sim.REST.HoldRefreshes()
+	defer hold.Release()
+	src.LockTTL = 300 * time.Millisecond // the request's bound too
+	done := make(chan error, 1)
+	go func() {
+		_, err := src.Refresh(t.Context(), salesforce.Session{AccessToken: w.first.access})
+		done <- err
+	}()
+	<-hold.Arrived()
+	g, err := w.vault.Load(t.Context(), integrationName)
+	if err != nil || g.RefreshingSince.IsZero() || g.RefreshingBy != src.Holder {
+		t.Fatalf("while the refresh is in flight the store holds %v (marker %v by %q, %v); want %s's marker", g, g.RefreshingSince, g.RefreshingBy, err, src.Holder)
+	}
+	if err := <-done; err == nil {
+		t.Fatal("a refresh that got no answer succeeded")
+	}
+	return g
+}
+
+// A refresh cut off after it was sent (no answer: the instance stopped,
+// or the request timed out) leaves the "refresh in flight since" marker
+// in the store with the instance's name, and the next refresh says so in
+// its log.
 func TestARefreshCutOffAfterItWasSentLeavesItsMarker(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, false)
+	cutOff(t, w, w.source(t, "doomed"))
+	if g, err := w.vault.Load(t.Context(), integrationName); err != nil || g.RefreshingBy != "doomed" {
+		t.Fatalf("after the refresh gave up the store holds %v (marker by %q, %v); want the marker kept", g, g.RefreshingBy, err)
+	}
+	if _, err := w.source(t, "next").Refresh(t.Context(), salesforce.Session{AccessToken: w.first.access}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(w.logText(), "answer never stored") {
+		t.Fatalf("the next refresh did not report the stale marker; log:\n%s", w.logText())
+	}
+}
+
+// With rotation on, a refresh cut off after it was sent (the instance
+// SIGKILLed before it stored the answer; Salesforce rotates all the same)
+// loses the grant: the next refresh presents the rotated-out token and
+// Salesforce revokes the grant. That loss is visible: the grant needs
+// re-authorisation with a reason naming the cut-off refresh's instance and
+// time (its marker), which the NeedsReauth callback hears too.
+func TestALostRotatedGrantNeedsReauthNamingTheCutOffRefresh(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	marker := cutOff(t, w, w.source(t, "doomed")) // the simulator rotated the token all the same
+
+	var heard []string
+	next := w.source(t, "next")
+	next.NeedsReauth = func(reason string) { heard = append(heard, reason) }
+	_, refused := next.Refresh(t.Context(), salesforce.Session{AccessToken: w.first.access})
+	if refused == nil {
+		t.Fatal("the refresh after the cut-off one succeeded")
+	}
+	if !errors.Is(refused, custody.ErrNeedsReauth) {
+		t.Fatalf("the refresh after the cut-off one = %v; want ErrNeedsReauth (the rotated-out token revoked the grant)", refused)
+	}
+	if c := w.sim.REST.OAuthCounts(); c.ReplayRevocations != 1 {
+		t.Fatalf("OAuth counts %+v; want the one revocation by a replayed token", c)
+	}
+	g, err := w.vault.Load(t.Context(), integrationName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := marker.RefreshingSince.UTC().Format(time.RFC3339Nano)
+	for what, reason := range map[string]string{"stored reason": g.NeedsReauth, "refresh's error": refused.Error(),
+		"callback": strings.Join(heard, "|"), "error of a later call": errorText(t, next)} {
+		for _, want := range []string{"invalid_grant", `"doomed"`, since, "never stored its answer", "authorise again"} {
+			if !strings.Contains(reason, want) {
+				t.Errorf("%s %q does not say %q", what, reason, want)
+			}
+		}
+	}
+	if len(heard) != 1 {
+		t.Fatalf("NeedsReauth heard %d times; want once", len(heard))
+	}
+}
+
+// errorText is the error another call of src returns for a grant that
+// needs re-authorisation (read from the store).
+func errorText(t *testing.T, src *custody.Source) string {
+	_, err := src.Current(t.Context())
+	if err == nil {
+		t.Fatal("Current succeeded on a grant that needs re-authorisation")
+	}
+	return err.Error()
+}
+
+// A caller that gives up while its refresh is in flight (a worker
+// stopping, a unit moving to another instance, a shutdown) does not cut
+// the refresh off: with rotation, Salesforce acts on a request whose
+// client went away, so the request runs on, its answer is stored and the
+// grant lives on; the next refresh works and nothing is revoked.
+func TestACallerGivingUpMidRefreshDoesNotLoseARotatingGrant(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
 	hold := w.sim.REST.HoldRefreshes()
-	src := w.source(t, "doomed")
+	src := w.source(t, "leaving")
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
@@ -178,18 +276,19 @@ func TestARefreshCutOffAfterItWasSentLeavesItsMarker(t *testing.T) {
 		done <- err
 	}()
 	<-hold.Arrived()
-	g, err := w.vault.Load(t.Context(), integrationName)
-	if err != nil || g.RefreshingSince.IsZero() || g.RefreshingBy != "doomed" {
-		t.Fatalf("while the refresh is in flight the store holds %v (marker %v by %q, %v); want the marker", g, g.RefreshingSince, g.RefreshingBy, err)
-	}
 	cancel()
-	<-done
 	hold.Release()
-	if _, err := w.source(t, "next").Refresh(t.Context(), salesforce.Session{AccessToken: w.first.access}); err != nil {
-		t.Fatal(err)
+	<-done
+	g, err := w.vault.Load(t.Context(), integrationName)
+	if err != nil || !g.RefreshingSince.IsZero() || g.RefreshToken.Reveal() == w.first.refresh || g.Refreshes != 1 {
+		t.Fatalf("after the caller gave up the store holds %v (marker %v, rotated %t, %v); want the rotated grant stored, no marker",
+			g, g.RefreshingSince, g.RefreshToken.Reveal() != w.first.refresh, err)
 	}
-	if !strings.Contains(w.logText(), "answer never stored") {
-		t.Fatalf("the next refresh did not report the stale marker; log:\n%s", w.logText())
+	if _, err := w.source(t, "next").Refresh(t.Context(), salesforce.Session{AccessToken: g.AccessToken.Reveal()}); err != nil {
+		t.Fatalf("the next refresh: %v", err)
+	}
+	if c := w.sim.REST.OAuthCounts(); c.Refreshes != 2 || c.GrantsRevoked != 0 {
+		t.Fatalf("OAuth counts %+v; want two refreshes, no grant revoked", c)
 	}
 }
 

@@ -49,7 +49,7 @@ type world struct {
 	logs  bytes.Buffer
 }
 
-func newWorld(t *testing.T, rotate bool) *world {
+func newWorld(t testing.TB, rotate bool) *world {
 	t.Helper()
 	s, err := sfsim.Start(sfsim.SimConfig{
 		Org:    sfsim.Config{Seed: 7},
@@ -77,7 +77,7 @@ func newWorld(t *testing.T, rotate bool) *world {
 }
 
 // httpClient trusts the simulator's CA and does not follow redirects.
-func (w *world) httpClient(t *testing.T) *http.Client {
+func (w *world) httpClient(t testing.TB) *http.Client {
 	t.Helper()
 	pem, err := os.ReadFile(w.sim.PubSub.CAFile())
 	if err != nil {
@@ -91,7 +91,7 @@ func (w *world) httpClient(t *testing.T) *http.Client {
 
 // authorize runs the web-server flow (the app approves at once) and
 // returns the new grant's refresh and access tokens.
-func (w *world) authorize(t *testing.T) (refresh, access string) {
+func (w *world) authorize(t testing.TB) (refresh, access string) {
 	t.Helper()
 	hc := w.httpClient(t)
 	defer hc.CloseIdleConnections()
@@ -111,7 +111,7 @@ func (w *world) logText() string {
 }
 
 // source is one instance's view of the integration's grant.
-func (w *world) source(t *testing.T, holder string) *custody.Source {
+func (w *world) source(t testing.TB, holder string) *custody.Source {
 	t.Helper()
 	app := w.sim.REST.App()
 	r, err := salesforce.NewRefresher(salesforce.Config{LoginURL: w.sim.LoginURL, ClientID: app.ClientID,

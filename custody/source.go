@@ -197,9 +197,12 @@ func (s *Source) refreshUnderLock(ctx context.Context, rejected salesforce.Sessi
 	if g.RefreshToken == "" {
 		return salesforce.Session{}, true, fmt.Errorf("integration %s: %w", quote.Value(s.Name), ErrNoGrant)
 	}
-	if !g.RefreshingSince.IsZero() {
+	// A marker left behind is a refresh cut off: remembered so that, if
+	// Salesforce now refuses the token, the reason names it.
+	cut := cutOff{since: g.RefreshingSince, by: g.RefreshingBy}
+	if !cut.since.IsZero() {
 		s.log().Warn("a refresh of this grant was sent and its answer never stored (the instance stopped in between); if the connected app rotates refresh tokens, the grant may be lost and need a new authorisation",
-			"integration", s.Name, "refreshing_since", g.RefreshingSince, "refreshing_by", g.RefreshingBy)
+			"integration", s.Name, "refreshing_since", cut.since, "refreshing_by", cut.by)
 	}
 	// The marker goes in first, so a crash after Salesforce's answer is
 	// visible in the store.
@@ -207,10 +210,21 @@ func (s *Source) refreshUnderLock(ctx context.Context, rejected salesforce.Sessi
 	if g, err = s.Vault.Save(ctx, s.Name, g); err != nil {
 		return salesforce.Session{}, false, fmt.Errorf("mark the refresh of %s: %w", quote.Value(s.Name), err)
 	}
-	sent := g.RefreshToken
-	res, rerr := s.Refresher.Refresh(ctx, sent)
+	// From here to the store below, a crash loses a rotated grant
+	// (Salesforce may rotate even when its answer never arrives): nothing
+	// but the request, decoding, sealing and one store round trip happens
+	// in between, and the log line waits until the write landed. For the
+	// same reason the request outlives its caller's context (a worker
+	// stopping, the instance shutting down, a unit moving away): cancelled
+	// once sent, its answer would be thrown away after Salesforce acted on
+	// it. The lock's TTL bounds it instead.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ttl)
+	defer cancel()
+	sent := time.Now()
+	res, rerr := s.Refresher.Refresh(rctx, g.RefreshToken)
+	answered := time.Now()
 	if rerr != nil {
-		return s.refused(ctx, g, rerr)
+		return s.refused(ctx, g, cut, rerr)
 	}
 	g.AccessToken = salesforce.Secret(res.Session.AccessToken)
 	if res.RefreshToken != "" {
@@ -222,7 +236,17 @@ func (s *Source) refreshUnderLock(ctx context.Context, rejected salesforce.Sessi
 	if g, err = s.store(ctx, g); err != nil {
 		return salesforce.Session{}, true, err
 	}
+	stored := time.Now()
+	s.log().Info("stored the refreshed grant", "integration", s.Name, "refreshes", g.Refreshes,
+		"unstored_after_answer", stored.Sub(answered), "unstored_after_send", stored.Sub(sent))
 	return s.use(g), true, nil
+}
+
+// cutOff is the marker a refresh found in the store: the time and the
+// instance of an earlier refresh whose answer was never stored.
+type cutOff struct {
+	since time.Time
+	by    string
 }
 
 // store writes a refresh's result. It must land: with rotation, the new
@@ -249,7 +273,9 @@ func (s *Source) store(ctx context.Context, g Grant) (Grant, error) {
 }
 
 // refused handles a failed token request made with g's refresh token.
-func (s *Source) refused(ctx context.Context, g Grant, rerr error) (salesforce.Session, bool, error) {
+// cut is the marker of an earlier refresh cut off, if the grant held one:
+// a refusal then most likely comes from it.
+func (s *Source) refused(ctx context.Context, g Grant, cut cutOff, rerr error) (salesforce.Session, bool, error) {
 	clear := func() Grant {
 		g.RefreshingSince, g.RefreshingBy = time.Time{}, ""
 		saved, err := s.Vault.Save(context.WithoutCancel(ctx), s.Name, g)
@@ -280,7 +306,7 @@ func (s *Source) refused(ctx context.Context, g Grant, rerr error) (salesforce.S
 	if err == nil && now.RefreshToken != g.RefreshToken {
 		return salesforce.Session{}, false, rerr
 	}
-	g.NeedsReauth = reauthReason(oe)
+	g.NeedsReauth = reauthReason(oe, cut)
 	g.AccessToken = ""
 	clear()
 	s.log().Error("Salesforce refused the integration's grant; it needs a new authorisation", "integration", s.Name, "reason", g.NeedsReauth)
@@ -291,12 +317,18 @@ func (s *Source) refused(ctx context.Context, g Grant, rerr error) (salesforce.S
 }
 
 // reauthReason says in a few words what refused the grant and what likely
-// caused it (hosted-oauth.md §1–2).
-func reauthReason(oe *salesforce.OAuthError) string {
-	switch oe.Code {
-	case "invalid_client":
+// caused it (hosted-oauth.md §1–2). A refusal of a grant whose last refresh
+// was cut off names that refresh (its instance and time): with rotation,
+// its answer held the only live refresh token, so the operator sees a
+// lost write, not a revocation by someone.
+func reauthReason(oe *salesforce.OAuthError, cut cutOff) string {
+	switch {
+	case oe.Code == "invalid_client":
 		return "invalid_client: the connected app's consumer key or secret changed or the app was removed; update the integration and authorise again"
-	case "invalid_grant":
+	case oe.Code == "invalid_grant" && !cut.since.IsZero():
+		return fmt.Sprintf("invalid_grant (%s) after a refresh cut off: instance %s sent a refresh at %s and never stored its answer (it stopped between Salesforce's answer and the store write); with refresh token rotation that answer held the only live refresh token, and presenting the one before it ended the grant; authorise again",
+			quote.Value(oe.Description), quote.Value(cut.by), cut.since.UTC().Format(time.RFC3339Nano))
+	case oe.Code == "invalid_grant":
 		return fmt.Sprintf("invalid_grant (%s): the grant was revoked, expired under the app's refresh token policy, evicted by a sixth approval of the same user, or a rotated-out refresh token was presented; authorise again",
 			quote.Value(oe.Description))
 	}

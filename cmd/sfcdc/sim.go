@@ -37,6 +37,7 @@ func newSimCommand() *cobra.Command {
 			"each sending its change event like the generated traffic.\n\n" +
 			"Admin endpoints on commsmining_url (no token needed):\n" +
 			"  GET  /_sim/stats            what CM received: requests, comments new/updated/unchanged, billable units\n" +
+			"  GET  /_sim/oauth            what the orgs' connected apps did: refreshes, rotations, grants revoked (JSON)\n" +
 			"  GET  /_sim/traffic          the generated traffic: state (running, paused, done, off) and generated_events\n" +
 			"  POST /_sim/traffic/pause    stop generating; answers once the generator is idle (the org keeps serving)\n" +
 			"  POST /_sim/traffic/resume   generate again at --rate\n\n" +
@@ -71,6 +72,7 @@ func bindSimFlags(fl *pflag.FlagSet, f *simFlags) {
 	fl.DurationVar(&f.RefreshDelay, "refresh-delay", 0, "each refresh takes this long to process; a second refresh with the same token meanwhile gets \"token request is already being processed\"")
 	fl.DurationVar(&f.RefreshTokenPolicy.ExpireAfter, "refresh-token-expire-after", 0, "the connected app's \"Expire refresh token after\": a grant ends this long after its approval; 0: never")
 	fl.DurationVar(&f.RefreshTokenPolicy.ExpireIfNotUsedFor, "refresh-token-expire-if-unused", 0, "the connected app's \"Expire refresh token if not used for\": a grant no refresh used for this long ends; 0: never")
+	fl.StringSliceVar(&f.CallbackURLs, "callback-url", nil, "a redirect URI every org's connected app registers, matched exactly (repeatable; e.g. a hosted deployment's public_url + /external/salesforce/oauth2/callback); default: any loopback http://…/oauth2/callback")
 	fl.StringVar(&f.CMAddr, "commsmining-addr", "127.0.0.1:0", "address of the simulated Communications Mining API")
 	fl.StringVar(&f.CMSource, "commsmining-source", "sfcdc/salesforce", "project/source created in the simulated CM")
 	fl.IntVar(&f.SeedRecords, "seed-records", 0, "create this many records before printing the banner (for backfills)")

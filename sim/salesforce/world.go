@@ -74,8 +74,8 @@ type WorldConfig struct {
 	PubSub PubSubConfig
 	// REST applies to every org, except that App is the first org's
 	// connected app only (the others generate theirs, a client ID per
-	// org, with its RotateRefreshTokens, RefreshTokenPolicy and
-	// AutoApprove). REST.Addr's host must be 127.0.0.1 or empty; its
+	// org, with its CallbackURLs, RotateRefreshTokens, RefreshTokenPolicy
+	// and AutoApprove). REST.Addr's host must be 127.0.0.1 or empty; its
 	// port (0: a free one) is every org's.
 	REST RESTConfig
 	// Clock and Retention apply to every org, as in SimConfig.
@@ -126,7 +126,8 @@ func StartWorld(cfg WorldConfig) (_ *World, err error) {
 		restCfg := cfg.REST
 		if i > 0 {
 			first := cfg.REST.App
-			restCfg.App = ConnectedApp{RotateRefreshTokens: first.RotateRefreshTokens, RefreshTokenPolicy: first.RefreshTokenPolicy, AutoApprove: first.AutoApprove}
+			restCfg.App = ConnectedApp{CallbackURLs: first.CallbackURLs, RotateRefreshTokens: first.RotateRefreshTokens,
+				RefreshTokenPolicy: first.RefreshTokenPolicy, AutoApprove: first.AutoApprove}
 		}
 		instanceURL := scheme + "://" + net.JoinHostPort(worldOrgIP(i).String(), boundPort)
 		s, err := newWorldOrg(orgCfg, restCfg, cfg.Clock, cfg.Retention, instanceURL, w.login)

@@ -2,6 +2,7 @@ package simrun
 
 import (
 	"fmt"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -56,6 +57,11 @@ func (c Config) Check() error {
 		return configError(fmt.Sprintf("--seed-object %s: want %s", quote.Value(c.SeedObject), strings.Join(SeedObjects, ", ")))
 	case !strings.Contains(c.CMSource, "/"):
 		return configError(fmt.Sprintf("--commsmining-source %s: want project/source", quote.Value(c.CMSource)))
+	}
+	for _, cb := range c.CallbackURLs {
+		if u, err := url.Parse(cb); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return configError(fmt.Sprintf("--callback-url %s: want an absolute http(s) URL without query, e.g. http://127.0.0.1:8080/external/salesforce/oauth2/callback", quote.Value(cb)))
+		}
 	}
 	return nil
 }

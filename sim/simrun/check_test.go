@@ -41,6 +41,7 @@ func TestCheckRefusesEachSettingThatCannotWorkNamingItsFlag(t *testing.T) {
 		"--cm-fault-endpoint":            func(c *Config) { c.CMFault.Endpoint = "everything" },
 		"--seed-object":                  func(c *Config) { c.SeedRecords, c.SeedObject = 5, "Opportunity" },
 		"--commsmining-source":           func(c *Config) { c.CMSource = "nosource" },
+		"--callback-url":                 func(c *Config) { c.CallbackURLs = []string{"/oauth2/callback"} },
 	} {
 		c := goodConfig()
 		change(&c)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/quote"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
+	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 )
 
 // CommsMining is what the banner says about the simulated CM API: the
@@ -65,8 +66,8 @@ func (f CMFault) fault() (commsmining.Fault, bool) {
 }
 
 // startCM starts the CM simulator (with its fault and the admin
-// endpoints, traffic's among them) on c.CMAddr; stop ends it.
-func startCM(c Config, traffic *simTraffic) (_ CommsMining, stop func(), err error) {
+// endpoints, traffic's and oauth's among them) on c.CMAddr; stop ends it.
+func startCM(c Config, traffic *simTraffic, oauth func() sfsim.OAuthCounts) (_ CommsMining, stop func(), err error) {
 	project, source, ok := strings.Cut(c.CMSource, "/")
 	if !ok {
 		return CommsMining{}, nil, fmt.Errorf("CM source %s: %w: want project/source", quote.Value(c.CMSource), ErrConfig)
@@ -83,7 +84,7 @@ func startCM(c Config, traffic *simTraffic) (_ CommsMining, stop func(), err err
 		_ = cm.Close()
 		return CommsMining{}, nil, fmt.Errorf("start simulated CM: %w", err)
 	}
-	srv := &http.Server{Handler: cmHandler(cm, traffic), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: cmHandler(cm, traffic, oauth), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -101,8 +102,10 @@ func startCM(c Config, traffic *simTraffic) (_ CommsMining, stop func(), err err
 // same per source under Sources) as JSON; GET
 // /_sim/stats/{project}/{source}, one source's counters (404 with CM's
 // error body for a source that does not exist, as CM answers for one);
-// and the traffic switch (simTraffic.routes). Faults never hit them.
-func cmHandler(cm *commsmining.Server, traffic *simTraffic) http.Handler {
+// GET /_sim/oauth, what the orgs' connected apps' OAuth endpoints did
+// (sfsim.OAuthCounts: refreshes, rotations, grants revoked…); and the
+// traffic switch (simTraffic.routes). Faults never hit them.
+func cmHandler(cm *commsmining.Server, traffic *simTraffic, oauth func() sfsim.OAuthCounts) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", cm.Handler())
 	mux.HandleFunc("GET /_sim/stats", func(w http.ResponseWriter, _ *http.Request) {
@@ -118,6 +121,9 @@ func cmHandler(cm *commsmining.Server, traffic *simTraffic) http.Handler {
 			return
 		}
 		writeSimJSON(w, st)
+	})
+	mux.HandleFunc("GET /_sim/oauth", func(w http.ResponseWriter, _ *http.Request) {
+		writeSimJSON(w, oauth())
 	})
 	traffic.routes(mux)
 	return mux

@@ -217,3 +217,89 @@ func approveOnce(t *testing.T, client *http.Client, loginURL string, app sfsim.C
 	}
 	return tok.Refresh
 }
+
+// The registered callback applies to every org's connected app (a hosted
+// deployment's callback, not a loopback /oauth2/callback), and
+// GET /_sim/oauth answers what the apps' OAuth endpoints did: here one
+// grant issued and refreshed once through the registered callback.
+func TestTheCallbackURLAppliesToEveryOrgAndTheOAuthCountsAreServed(t *testing.T) {
+	t.Parallel()
+	const callback = "http://127.0.0.1:9/external/salesforce/oauth2/callback"
+	c := loopback()
+	c.Orgs, c.CallbackURLs = 2, []string{callback}
+	r := start(t, c)
+	for i, org := range r.Orgs {
+		if got := org.REST.App().CallbackURLs; len(got) != 1 || got[0] != callback {
+			t.Errorf("org %d's app registers %q; want only %s", i, got, callback)
+		}
+	}
+	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	app := r.Orgs[1].REST.App()
+	resp, err := noRedirects.Get(r.Banner.LoginURL + "/services/oauth2/authorize?" + url.Values{"response_type": {"code"},
+		"client_id": {app.ClientID}, "redirect_uri": {"http://localhost:18080/oauth2/callback"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "redirect_uri_mismatch") {
+		t.Fatalf("a loopback callback the app did not register was accepted: %d\n%s", resp.StatusCode, page)
+	}
+	get := func() (counts sfsim.OAuthCounts) {
+		resp, err := http.Get(r.Banner.CommsMiningURL + "/_sim/oauth")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(&counts); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /_sim/oauth: %d, %v", resp.StatusCode, err)
+		}
+		return counts
+	}
+	if c := get(); c != (sfsim.OAuthCounts{}) {
+		t.Fatalf("counts before any OAuth request: %+v", c)
+	}
+	// Through the registered callback: the login page, Allow, the code
+	// exchanged, one refresh.
+	resp, err = noRedirects.Get(r.Banner.LoginURL + "/services/oauth2/authorize?" + url.Values{"response_type": {"code"},
+		"client_id": {app.ClientID}, "redirect_uri": {callback}, "scope": {"api refresh_token"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="request" value="([^"]+)"`).FindStringSubmatch(string(page))
+	if m == nil {
+		t.Fatalf("the registered callback did not lead to the login page: %d\n%s", resp.StatusCode, page)
+	}
+	resp, err = noRedirects.PostForm(r.Banner.LoginURL+"/services/oauth2/authorize", url.Values{"request": {m[1]}, "decision": {"allow"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	back, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || !strings.HasPrefix(back.String(), callback+"?") || back.Query().Get("code") == "" {
+		t.Fatalf("Allow redirected to %q; want the registered callback with a code", resp.Header.Get("Location"))
+	}
+	token := func(form url.Values) (refresh string) {
+		form.Set("client_id", app.ClientID)
+		form.Set("client_secret", app.ClientSecret)
+		resp, err := http.PostForm(r.Banner.LoginURL+"/services/oauth2/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var tok struct {
+			Refresh string `json:"refresh_token"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("token request %s: %d, %v", form.Get("grant_type"), resp.StatusCode, err)
+		}
+		return tok.Refresh
+	}
+	refresh := token(url.Values{"grant_type": {"authorization_code"}, "code": {back.Query().Get("code")}, "redirect_uri": {callback}})
+	token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
+	if c := get(); c.GrantsIssued != 1 || c.Refreshes != 1 || c.GrantsRevoked != 0 {
+		t.Fatalf("counts %+v; want one grant issued and refreshed once", c)
+	}
+}

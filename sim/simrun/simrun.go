@@ -50,6 +50,11 @@ type Config struct {
 	// policy: "Expire refresh token after" and "if not used for" (valid
 	// until revoked when zero).
 	RefreshTokenPolicy sfsim.RefreshTokenPolicy
+	// CallbackURLs are the redirect URIs registered in every org's
+	// connected app, matched exactly (a hosted deployment's
+	// public_url + /external/salesforce/oauth2/callback); empty: any
+	// loopback http://…/oauth2/callback.
+	CallbackURLs []string
 	// DailyAPILimit is the org's daily REST API allocation.
 	DailyAPILimit int
 	// SeedRecords records of SeedObject (one of SeedObjects) are created
@@ -169,8 +174,9 @@ func Start(c Config) (_ *Running, err error) {
 		caFile = filepath.Join(runDir, "ca.pem")
 	}
 	pubSub := sfsim.PubSubConfig{Addr: c.PubSubAddr, Insecure: c.Insecure, CAFile: caFile, Keepalive: c.Keepalive}
+	rest := sfsim.RESTConfig{Addr: c.RESTAddr, App: sfsim.ConnectedApp{CallbackURLs: c.CallbackURLs}}
 	if c.orgCount() == 1 {
-		r.Sim, err = sfsim.Start(sfsim.SimConfig{Org: sfsim.Config{Seed: c.Seed}, PubSub: pubSub, REST: sfsim.RESTConfig{Addr: c.RESTAddr}})
+		r.Sim, err = sfsim.Start(sfsim.SimConfig{Org: sfsim.Config{Seed: c.Seed}, PubSub: pubSub, REST: rest})
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +185,7 @@ func Start(c Config) (_ *Running, err error) {
 		r.World, err = sfsim.StartWorld(sfsim.WorldConfig{
 			Orgs:   c.orgCount(),
 			Org:    func(i int) sfsim.Config { return sfsim.Config{Seed: c.orgSeed(i)} },
-			PubSub: pubSub, REST: sfsim.RESTConfig{Addr: c.RESTAddr},
+			PubSub: pubSub, REST: rest,
 		})
 		if errors.Is(err, sfsim.ErrInvalidConfig) {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -217,11 +223,19 @@ func Start(c Config) (_ *Running, err error) {
 	for _, ch := range s.Org.Channels() {
 		r.Banner.Topics = append(r.Banner.Topics, ch.Topic)
 	}
-	r.Banner.CommsMining, r.stopCM, err = startCM(c, r.traffic)
+	r.Banner.CommsMining, r.stopCM, err = startCM(c, r.traffic, r.oauthCounts)
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// oauthCounts is what every org's connected app's OAuth endpoints did.
+func (r *Running) oauthCounts() sfsim.OAuthCounts {
+	if r.World != nil {
+		return r.World.OAuthCounts()
+	}
+	return r.Sim.REST.OAuthCounts()
 }
 
 // Close stops the CM simulator and the org and removes the run's folder.
