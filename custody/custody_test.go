@@ -389,3 +389,45 @@ func TestASixthApprovalOfTheSameUserEvictsTheGrantAndItNeedsReauth(t *testing.T)
 		t.Fatalf("Refresh after the eviction = %v; want ErrNeedsReauth naming the likely cause", err)
 	}
 }
+
+// An answer this instance refuses (here its instance URL is on a host
+// the login URL does not vouch for) still rotated the refresh token at
+// Salesforce: the rotated token is stored, no session from the answer is
+// used, and the grant lives on (the next refresh with the trusted login
+// host works). Before, the rotated token was thrown away with the answer
+// and the next refresh revoked the grant.
+func TestARotatedTokenInAnAnswerRefusedHereIsKept(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	app := w.sim.REST.App()
+	login, err := url.Parse(w.sim.LoginURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if login.Hostname() != "127.0.0.1" {
+		t.Fatalf("the simulator's login URL %s is not on 127.0.0.1", w.sim.LoginURL)
+	}
+	login.Host = "localhost:" + login.Port() // the answer's instance URL stays on 127.0.0.1: untrusted from here
+	strict, err := salesforce.NewRefresher(salesforce.Config{LoginURL: login.String(), ClientID: app.ClientID,
+		ClientSecret: salesforce.Secret(app.ClientSecret), CAFile: w.sim.PubSub.CAFile()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(strict.Close)
+	src := w.source(t, "strict")
+	src.Refresher = strict
+	if _, err := src.Refresh(t.Context(), salesforce.Session{AccessToken: w.first.access}); !errors.Is(err, salesforce.ErrUntrustedURL) {
+		t.Fatalf("a refresh answered with an untrusted instance URL gave %v; want ErrUntrustedURL", err)
+	}
+	g, err := w.vault.Load(t.Context(), integrationName)
+	if err != nil || g.RefreshToken.Reveal() == w.first.refresh || !g.RefreshingSince.IsZero() || g.AccessToken.Reveal() != w.first.access {
+		t.Fatalf("after the refused answer the store holds rotated %t, marker %v, the old access token %t (%v); want the rotated refresh token, no marker, no new session",
+			g.RefreshToken.Reveal() != w.first.refresh, g.RefreshingSince, g.AccessToken.Reveal() == w.first.access, err)
+	}
+	if _, err := w.source(t, "next").Refresh(t.Context(), salesforce.Session{AccessToken: w.first.access}); err != nil {
+		t.Fatalf("the next refresh: %v", err)
+	}
+	if c := w.sim.REST.OAuthCounts(); c.Refreshes != 2 || c.GrantsRevoked != 0 {
+		t.Fatalf("OAuth counts %+v; want two refreshes, no grant revoked", c)
+	}
+}

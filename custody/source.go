@@ -223,6 +223,18 @@ func (s *Source) refreshUnderLock(ctx context.Context, rejected salesforce.Sessi
 	sent := time.Now()
 	res, rerr := s.Refresher.Refresh(rctx, g.RefreshToken)
 	answered := time.Now()
+	if rerr != nil && res.RefreshToken != "" {
+		// Salesforce rotated the token but its answer was refused here
+		// (its instance or identity URL): keep the live refresh token,
+		// use no session from it.
+		g.RefreshToken = res.RefreshToken
+		g.RefreshedAt, g.Refreshes = s.now(), g.Refreshes+1
+		g.RefreshingSince, g.RefreshingBy = time.Time{}, ""
+		if _, err := s.store(ctx, g); err != nil {
+			return salesforce.Session{}, true, err
+		}
+		return salesforce.Session{}, true, rerr
+	}
 	if rerr != nil {
 		return s.refused(ctx, g, cut, rerr)
 	}

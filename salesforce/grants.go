@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -44,6 +45,10 @@ func webServerOAuth2(cfg Config) *oauth2.Config {
 // callbackURL is the registered redirect URI of the local login.
 func callbackURL(port int) string { return fmt.Sprintf("http://localhost:%d/oauth2/callback", port) }
 
+// refreshOutlivesCaller bounds a refresh-token request (and the save of a
+// rotated token) that its caller has given up on.
+const refreshOutlivesCaller = 30 * time.Second
+
 // refreshTokenGrant mints sessions from the stored refresh token.
 type refreshTokenGrant struct {
 	oauth *oauth2.Config
@@ -60,6 +65,12 @@ func (g *refreshTokenGrant) token(ctx context.Context, hc *http.Client) (tokenRe
 	if err != nil {
 		return tokenResponse{}, err
 	}
+	// Once sent, the request may rotate the refresh token whatever becomes
+	// of the caller, so it and the save of the rotated token outlive the
+	// caller's context (a shutdown or a stopping worker mid-refresh would
+	// otherwise throw away the only live refresh token); bounded instead.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshOutlivesCaller)
+	defer cancel()
 	// A token with only a refresh token is invalid to x/oauth2, so Token()
 	// always asks the endpoint: exactly one refresh per call.
 	src := g.oauth.TokenSource(withHTTPClient(ctx, hc), &oauth2.Token{RefreshToken: stored.RefreshToken.Reveal()})

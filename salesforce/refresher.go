@@ -54,7 +54,9 @@ func NewRefresher(cfg Config) (*Refresher, error) {
 
 // Refresh asks the token endpoint for a session with refreshToken. A
 // refusal is an *OAuthError (Classify: Fatal for a dead grant, Transient
-// for "token request is already being processed" and server trouble).
+// for "token request is already being processed" and server trouble). An
+// answer this client refuses (an untrusted instance URL, an unreadable
+// identity URL) returns its rotated refresh token, if any, with the error.
 func (r *Refresher) Refresh(ctx context.Context, refreshToken Secret) (Refreshed, error) {
 	src := r.oauth.TokenSource(withHTTPClient(ctx, r.http), &oauth2.Token{RefreshToken: refreshToken.Reveal()})
 	tok, err := src.Token()
@@ -65,19 +67,23 @@ func (r *Refresher) Refresh(ctx context.Context, refreshToken Secret) (Refreshed
 	if err != nil {
 		return Refreshed{}, err
 	}
-	instance, err := r.policy.checkInstanceURL(resp.InstanceURL)
-	if err != nil {
-		return Refreshed{}, fmt.Errorf("refresh the Salesforce session: %w", err)
-	}
-	org, user, err := parseIdentityURL(resp.IDURL)
-	if err != nil {
-		return Refreshed{}, fmt.Errorf("refresh the Salesforce session: %w", err)
-	}
-	out := Refreshed{Session: Session{AccessToken: resp.AccessToken.Reveal(), InstanceURL: instance, TenantID: org},
-		UserID: user, IssuedAt: resp.IssuedAt}
+	var out Refreshed
 	if resp.RefreshToken != "" && resp.RefreshToken != refreshToken {
 		out.RefreshToken = resp.RefreshToken
 	}
+	// An answer refused below still rotated the token: the rotated one
+	// goes back with the error, for the caller to keep (it is the only
+	// live one); the session does not.
+	instance, err := r.policy.checkInstanceURL(resp.InstanceURL)
+	if err != nil {
+		return Refreshed{RefreshToken: out.RefreshToken}, fmt.Errorf("refresh the Salesforce session: %w", err)
+	}
+	org, user, err := parseIdentityURL(resp.IDURL)
+	if err != nil {
+		return Refreshed{RefreshToken: out.RefreshToken}, fmt.Errorf("refresh the Salesforce session: %w", err)
+	}
+	out.Session = Session{AccessToken: resp.AccessToken.Reveal(), InstanceURL: instance, TenantID: org}
+	out.UserID, out.IssuedAt = user, resp.IssuedAt
 	return out, nil
 }
 
