@@ -13,6 +13,7 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/figures"
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/replay"
 )
 
 // Daemon runs a whole deployment: one topic supervisor per Pub/Sub topic
@@ -41,6 +42,9 @@ func NewDaemon(cfg DaemonConfig, opts Options, fill *backfill.Backfill) (*Daemon
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Renewer == nil {
+		opts.Renewer = &replay.Renewer{} // every topic's lease in one round trip
 	}
 	d := &Daemon{cfg: cfg.withDefaults(), opts: opts, fill: fill, log: opts.Logger, topics: map[string][]string{},
 		stats: map[string]*topicStats{}}

@@ -78,7 +78,7 @@ func (d *Daemon) superviseTopic(ctx context.Context, topic string, objects []str
 // is released, so it never overwrites the document of the next holder.
 func (d *Daemon) holdTopic(ctx context.Context, topic string, objects []string, lease replay.Lease) error {
 	ts := d.stats[topic]
-	keeper := keepLease(d.opts.Store, lease, d.log, ts.setError, d.opts.Incidents)
+	keeper := keepLease(d.opts.Renewer, d.opts.Store, lease, d.log, ts.setError, d.opts.Incidents)
 	workCtx, unguard := keeper.guard(ctx)
 	defer unguard()
 	ts.setState(replay.StateStarting, d.cfg.Holder)

@@ -51,6 +51,10 @@ type Options struct {
 	// failure (see Incidents); install its Handler in Logger too. Nil:
 	// every retry is logged as its layer logs it.
 	Incidents *Incidents
+	// Renewer renews the leases held (sfcdc serve shares one across its
+	// integrations, so all its leases are renewed in one round trip). Nil:
+	// a Daemon makes one for its topics, a lone Worker one for its lease.
+	Renewer *replay.Renewer
 }
 
 // Worker streams one topic into CM; see the package documentation.
@@ -98,7 +102,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("acquire lease of %s: %w", w.cfg.Topic, err)
 		}
-		keeper = keepLease(w.opts.Store, lease, w.log, w.stats.setError, w.opts.Incidents)
+		keeper = keepLease(w.opts.Renewer, w.opts.Store, lease, w.log, w.stats.setError, w.opts.Incidents)
 		defer keeper.release()
 	}
 	if err := keeper.Err(); err != nil {

@@ -31,6 +31,9 @@ type EngineRunner struct {
 	// Pools shares Pub/Sub connections between the integrations; nil: a
 	// connection per integration.
 	Pools *Pools
+	// Renewer renews every lease the integrations run here hold, in one
+	// round trip per tick; nil: each integration renews its own.
+	Renewer *replay.Renewer
 	// Tuning is handed to every engine.
 	Tuning engine.Tuning
 	// StateEvery is how often the run's state is read from the engine's
@@ -79,7 +82,8 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 		}
 		return nil
 	}
-	deps := engine.Deps{Store: replay.NewScoped(r.Store, in.Name()), Logger: log, Units: part, Tuning: r.Tuning, Ready: ready}
+	deps := engine.Deps{Store: replay.NewScoped(r.Store, in.Name()), Logger: log, Units: part, Tuning: r.Tuning, Ready: ready,
+		Renewer: r.Renewer}
 	if r.Pools != nil {
 		deps.PubSubPools = r.Pools.For
 	}

@@ -111,7 +111,7 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 	defer pools.Close()
 	sched, err := New(Config{
 		Registry: reg, Members: m, Reports: deps.Store, Logger: log,
-		Runner: EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools, Figures: figs, Grants: grants, PublicURL: s.PublicURL,
+		Runner: EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools, Renewer: &replay.Renewer{}, Figures: figs, Grants: grants, PublicURL: s.PublicURL,
 			Tuning: engine.Tuning{StatusInterval: StatusInterval, MaxInFlightEvents: MaxInFlightEvents}},
 		PollInterval: s.PollInterval, DisableAfter: s.DisableAfter, Notify: notifier.Notify,
 	})
