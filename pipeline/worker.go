@@ -161,9 +161,11 @@ type run struct {
 	flusher      *replay.Flusher
 	upload       *uploader.Uploader[replay.Seq]
 	events       *openEvents
-	fetches      chan fetchRequest
-	fetching     pendingFetches // record IDs queued to the fetch batcher
-	fetchStopped atomic.Bool    // a fetch met the API limit or lost the session: fetch nothing more
+	fetches      chan fetchRequest // nil until the first fetch starts the batcher
+	fetched      chan struct{}     // closed when the batcher ended (or never started)
+	workCtx      context.Context   // the batcher's context
+	fetching     pendingFetches    // record IDs queued to the fetch batcher
+	fetchStopped atomic.Bool       // a fetch met the API limit or lost the session: fetch nothing more
 	stopOnce     sync.Once
 	stop         context.CancelFunc // ends intake
 	errMu        sync.Mutex
@@ -178,8 +180,7 @@ type run struct {
 
 func (w *Worker) newRun(keeper *leaseKeeper) (*run, error) {
 	lease := keeper.Lease()
-	r := &run{Worker: w, keeper: keeper, lease: lease, tracker: replay.NewTracker(w.cfg.MaxInFlightEvents),
-		fetches: make(chan fetchRequest, w.cfg.FetchMaxIDs)}
+	r := &run{Worker: w, keeper: keeper, lease: lease, tracker: replay.NewTracker(w.cfg.MaxInFlightEvents)}
 	checkpoints := fencedCheckpoints{CheckpointStore: w.opts.Store, keeper: keeper, stats: w.stats}
 	r.deadLetters = newDeadLetterWriter(w.opts.Store, w.cfg.Org, w.log, r.deadLetterStored, w.stats.setError)
 	r.flusher = replay.NewFlusher(checkpoints, r.tracker, lease, replay.FlusherOptions{
