@@ -79,16 +79,29 @@ func (f *Flusher) Written() Seq {
 
 // Run flushes every interval until ctx ends (returning nil) or the lease is
 // lost (returning the ErrFenced error). Other errors go to OnError and the
-// write is retried at the next tick. Run does not flush at exit: the caller
-// calls Flush with a shutdown context after draining uploads.
+// write is retried an interval later. Run does not flush at exit: the
+// caller calls Flush with a shutdown context after draining uploads.
+//
+// While the committable position has not moved since the last write Run
+// sleeps on the tracker (Tracker.Moved) instead of waking every interval:
+// thousands of idle topics (sfcdc serve) cost no wake-ups. Once it moves,
+// Run waits out the interval before writing, so writes keep the pace of
+// one per interval at most; a failed write leaves the position ahead of
+// the one written, so the retry comes an interval later as before.
 func (f *Flusher) Run(ctx context.Context) error {
-	ticker := time.NewTicker(f.interval)
-	defer ticker.Stop()
+	timer := time.NewTimer(f.interval)
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-ticker.C:
+		case <-f.tracker.Moved(f.Written()):
+		}
+		timer.Reset(f.interval)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
 		}
 		err := f.Flush(ctx)
 		switch {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -56,6 +57,7 @@ var (
 	benchRate         = flag.Float64("bench-rate", 500, "events/s in each busy org")
 	benchIdle         = flag.Duration("bench-idle", 30*time.Second, "idle window over which CPU is measured")
 	benchBusyFor      = flag.Duration("bench-busy-for", 30*time.Second, "how long the busy orgs generate")
+	benchMemLimit     = flag.Int("bench-memory-limit-mb", 512, "the instance's memory_limit_mb, applied as sfcdc serve's edge does (0: its default)")
 	benchProfile      = flag.String("bench-idle-profile", "", "write a CPU profile of the idle window here (and its goroutines to FILE.goroutines)")
 )
 
@@ -177,6 +179,12 @@ func thousandIntegrations(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// As the edge does (cmd/sfcdc: runServe).
+	settings := serve.Settings{Instance: "bench", Listen: "127.0.0.1:0", MemoryLimitMB: *benchMemLimit}
+	if limit := serve.MemoryLimit(settings, func(k string) (string, bool) { return os.LookupEnv(k) }); limit > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+		b.Logf("soft memory limit %d MB", limit>>20)
+	}
 	runtime.GC()
 	before := procStatus(b, "VmRSS")
 
@@ -185,7 +193,7 @@ func thousandIntegrations(b *testing.B) {
 	done := make(chan error, 1)
 	t0 := time.Now()
 	go func() {
-		done <- serve.Serve(ctx, serve.Settings{Instance: "bench", Listen: "127.0.0.1:0"},
+		done <- serve.Serve(ctx, settings,
 			serve.Deps{Store: store, Keys: keys, Started: func(s *serve.Scheduler) { started <- s }})
 	}()
 	defer func() { cancel(); <-done }()
