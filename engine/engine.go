@@ -85,8 +85,13 @@ type Tuning struct {
 	// zero: 5 s).
 	StatusInterval time.Duration
 	// MaxInFlightEvents caps the events a topic tracks but has not done
-	// (pipeline.Config.MaxInFlightEvents).
+	// (pipeline.Config.MaxInFlightEvents), and those its subscription has
+	// received but not released (pubsub.Config.MaxInFlightEvents).
 	MaxInFlightEvents int
+	// MaxInFlightBytes caps the payload bytes a topic's subscription has
+	// received but not released (pubsub.Config.MaxInFlightBytes; zero:
+	// its default, 64 MiB).
+	MaxInFlightBytes int
 }
 
 // Hooks wrap what the engine builds. Nil hooks change nothing.
@@ -378,6 +383,7 @@ func (e *Engine) pubSub() (*pubsub.Client, error) {
 	}
 	cfg := PubSubConfig(e.spec.Salesforce)
 	cfg.Logger = e.log
+	cfg.MaxInFlightEvents, cfg.MaxInFlightBytes = e.deps.Tuning.MaxInFlightEvents, e.deps.Tuning.MaxInFlightBytes
 	newClient := pubsub.NewClient
 	if e.deps.PubSubPools != nil {
 		pool, err := e.deps.PubSubPools(cfg)

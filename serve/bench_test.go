@@ -57,7 +57,7 @@ var (
 	benchRate         = flag.Float64("bench-rate", 500, "events/s in each busy org")
 	benchIdle         = flag.Duration("bench-idle", 30*time.Second, "idle window over which CPU is measured")
 	benchBusyFor      = flag.Duration("bench-busy-for", 30*time.Second, "how long the busy orgs generate")
-	benchMemLimit     = flag.Int("bench-memory-limit-mb", 512, "the instance's memory_limit_mb, applied as sfcdc serve's edge does (0: its default)")
+	benchMemLimit     = flag.Int("bench-memory-limit-mb", 0, "the instance's memory_limit_mb, applied as sfcdc serve's edge does (0: its default, 3/4 of the container's or machine's memory)")
 	benchProfile      = flag.String("bench-idle-profile", "", "write a CPU profile of the idle window here (and its goroutines to FILE.goroutines)")
 )
 
@@ -245,6 +245,16 @@ func thousandIntegrations(b *testing.B) {
 		return
 	}
 	cpuBusy0 := processCPU(b)
+	if *benchProfile != "" {
+		// The instance's heap as the busy window ends.
+		at := time.AfterFunc(*benchBusyFor, func() {
+			if f, err := os.Create(*benchProfile + ".busyheap"); err == nil {
+				_ = pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		})
+		defer at.Stop()
+	}
 	figs := child.busy(b, busy, *benchRate, *benchBusyFor)
 	var worstP99, sumRate float64
 	for _, f := range figs {
