@@ -52,10 +52,10 @@ func (r *run) run(ctx context.Context, start pubsub.Start) error {
 		}
 	})
 	r.deadLetters.arm(workCtx)
-	background.Go(func() {
-		if err := r.flusher.Run(workCtx); err != nil {
-			r.fail(fmt.Errorf("%w: %w", ErrLeaseLost, err))
-		}
+	// The flusher writes on a timer the tracker arms (no goroutine while
+	// the position stays).
+	stopFlusher := r.flusher.Start(workCtx, func(err error) {
+		r.fail(fmt.Errorf("%w: %w", ErrLeaseLost, err))
 	})
 	// The fetch batcher starts with the first record to fetch (see
 	// queueFetch): an idle topic costs no goroutine for it.
@@ -76,6 +76,7 @@ func (r *run) run(ctx context.Context, start pubsub.Start) error {
 		r.drain(fetched)
 	}
 	stopWork()
+	stopFlusher()
 	<-fetched
 	background.Wait()
 	r.deadLetters.wait()

@@ -51,6 +51,7 @@ type Tracker struct {
 	commit   Commit
 	room     chan struct{} // closed when the window shrinks; nil if no one waits
 	moved    chan struct{} // closed when the commit moves; nil if no one waits
+	onMove   func()        // called (t.mu held) when the commit moves; nil: none
 }
 
 type trackedSlot struct {
@@ -186,12 +187,24 @@ func (t *Tracker) TrackIdle(latestReplayID []byte, at time.Time) bool {
 	return true
 }
 
-// wakeMoved wakes whoever waits in Moved. t.mu held.
+// wakeMoved wakes whoever waits in Moved or OnMove. t.mu held.
 func (t *Tracker) wakeMoved() {
 	if t.moved != nil {
 		close(t.moved)
 		t.moved = nil
 	}
+	if t.onMove != nil {
+		t.onMove()
+	}
+}
+
+// OnMove makes fn called each time the committable position moves (nil:
+// no longer), under the tracker's lock: fn must only note it (arm a
+// timer, say), never wait nor call the tracker.
+func (t *Tracker) OnMove(fn func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.onMove = fn
 }
 
 // Moved returns a channel closed once the committable position's Seq is
