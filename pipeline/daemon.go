@@ -131,7 +131,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if len(d.polling) > 0 {
 		wg.Go(func() { d.poll(ctx) })
 	}
-	wg.Go(func() { d.summarize(ctx) })
+	stopSummaries := d.summarize()
+	defer stopSummaries()
 	if d.opts.DeadLetters != nil {
 		wg.Go(func() {
 			if err := d.opts.DeadLetters.Run(ctx); err != nil {

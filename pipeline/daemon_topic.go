@@ -327,7 +327,7 @@ func (d *Daemon) skipBefore(started time.Time) time.Time {
 // no goroutine while it waits: a timer runs each write (time.AfterFunc),
 // so thousands of idle topics (sfcdc serve) cost none.
 func (d *Daemon) writeStatuses(topic string, keeper *leaseKeeper) *statusWriter {
-	w := &statusWriter{d: d, topic: topic, keeper: keeper}
+	w := &statusWriter{d: d, topic: topic, keeper: keeper, next: time.Now().Add(d.cfg.StatusInterval)}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.timer = time.AfterFunc(0, w.write)
@@ -352,6 +352,7 @@ type statusWriter struct {
 	mu      sync.Mutex // one write at a time; stop waits for the one running
 	stopped bool
 	timer   *time.Timer
+	next    time.Time // the next periodic write
 }
 
 func (w *statusWriter) write() {
@@ -364,10 +365,16 @@ func (w *statusWriter) write() {
 	if w.keeper.held(time.Now()) {
 		w.d.saveStatus(w.topic)
 	}
+	// The periodic writes keep their cadence (as a ticker's) whatever
+	// state changes wrote in between.
+	now := time.Now()
+	for !w.next.After(now) {
+		w.next = w.next.Add(w.d.cfg.StatusInterval)
+	}
 	if w.dirty.Load() {
 		w.timer.Reset(0)
 	} else {
-		w.timer.Reset(w.d.cfg.StatusInterval)
+		w.timer.Reset(w.next.Sub(now))
 	}
 }
 
