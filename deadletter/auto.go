@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/sfcdc/sfcdc/replay"
@@ -48,51 +49,37 @@ func (r *Retrier) Run(ctx context.Context) error {
 	}
 }
 
-// hold works under lease until ctx ends or the lease is lost; it owns the
-// renewer goroutine and waits for it.
+// hold works under lease until ctx ends or the lease is lost; the Renewer
+// renews it (a refused renewal or a passed deadline cancels the work).
 func (r *Retrier) hold(ctx context.Context, lease replay.Lease) {
 	workCtx, lose := context.WithCancel(ctx)
 	defer lose()
-	renewed := make(chan struct{})
-	var lost bool
-	go func() {
-		defer close(renewed)
-		lease, lost = r.renew(workCtx, lease)
-		lose()
-	}()
-	r.work(workCtx)
-	lose()
-	<-renewed
-	if !lost {
-		r.release(lease)
+	renewer := r.opts.Renewer
+	if renewer == nil {
+		renewer = &replay.Renewer{}
 	}
-}
-
-// renew keeps lease until ctx ends (it returns the lease, not lost) or a
-// renewal is refused or the lease's deadline passes without one (lost).
-func (r *Retrier) renew(ctx context.Context, lease replay.Lease) (replay.Lease, bool) {
-	ticker := time.NewTicker(lease.TTL / 3)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return lease, false
-		case <-ticker.C:
-		}
-		rctx, cancel := context.WithDeadline(ctx, lease.Expires)
-		next, err := r.opts.Store.RenewLease(rctx, lease)
-		cancel()
+	var mu sync.Mutex
+	var lost bool
+	held := renewer.Hold(r.opts.Store, lease, func(next replay.Lease, err error) {
 		switch {
 		case err == nil:
+			mu.Lock()
 			lease = next
-		case ctx.Err() != nil:
-			return lease, false
-		case errors.Is(err, replay.ErrFenced) || lease.Expired(time.Now()):
+			mu.Unlock()
+		case errors.Is(err, replay.ErrFenced) || errors.Is(err, replay.ErrLeaseDeadline):
 			r.log.Warn("dead-letter retrier's lease lost; standing by", "err", err)
-			return lease, true
+			mu.Lock()
+			lost = true
+			mu.Unlock()
+			lose()
 		default:
 			r.log.Warn("renew the dead-letter retrier's lease; retrying", "err", err)
 		}
+	})
+	r.work(workCtx)
+	held.Stop()
+	if !lost {
+		r.release(lease)
 	}
 }
 

@@ -102,6 +102,9 @@ type Options struct {
 	Clock Clock
 	// Logger receives what the automatic retrier does. Nil: discard.
 	Logger *slog.Logger
+	// Renewer renews the retrier's lease along with the process's other
+	// leases (the daemon passes its topics'). Nil: one of its own.
+	Renewer *replay.Renewer
 }
 
 // Retrier retries dead letters: on demand (Retry) and, run by the daemon,

@@ -56,6 +56,11 @@ type Deps struct {
 	// ConfigFile names where the spec came from in the hints of dead
 	// letters an operator fixes there. Zero: "the configuration file".
 	ConfigFile string
+	// Renewer, when set, renews this integration's leases along with every
+	// other lease it holds (sfcdc serve: one per instance, so all its
+	// integrations' leases are renewed in one round trip). Nil: one per
+	// Run, shared by the integration's topics and dead-letter retrier.
+	Renewer *replay.Renewer
 	// Units, when set, limits Run to part of the integration: sfcdc serve
 	// shares an integration's units out between instances. Nil: the whole
 	// integration.
@@ -83,8 +88,13 @@ type Tuning struct {
 	// zero: 5 s).
 	StatusInterval time.Duration
 	// MaxInFlightEvents caps the events a topic tracks but has not done
-	// (pipeline.Config.MaxInFlightEvents).
+	// (pipeline.Config.MaxInFlightEvents), and those its subscription has
+	// received but not released (pubsub.Config.MaxInFlightEvents).
 	MaxInFlightEvents int
+	// MaxInFlightBytes caps the payload bytes a topic's subscription has
+	// received but not released (pubsub.Config.MaxInFlightBytes; zero:
+	// its default, 64 MiB).
+	MaxInFlightBytes int
 }
 
 // Hooks wrap what the engine builds. Nil hooks change nothing.
@@ -320,13 +330,19 @@ func (e *Engine) newDaemon(cfg pipeline.DaemonConfig) (*pipeline.Daemon, error) 
 	if err != nil {
 		return nil, err
 	}
+	renewer := e.deps.Renewer
+	if renewer == nil {
+		renewer = &replay.Renewer{} // the topics' and the retrier's leases in one round trip
+	}
 	opts := pipeline.Options{PubSub: ps, Records: e.sf, Mapper: e.m, Store: e.deps.Store, Upload: e.spec.CommsMining, Logger: e.log,
-		Incidents: e.deps.Incidents, Now: e.deps.Now}
+		Incidents: e.deps.Incidents, Now: e.deps.Now, Renewer: renewer}
 	if e.spec.Run.DeadLetters.On() && (e.deps.Units == nil || e.deps.Units.Polling) {
 		// The daemon owns the retrier's goroutine and waits for it.
-		if opts.DeadLetters, err = e.DeadLetterRetrier(cfg.Org, cfg.Holder); err != nil {
+		r, err := e.deadLetterRetrier(cfg.Org, cfg.Holder, renewer)
+		if err != nil {
 			return nil, err
 		}
+		opts.DeadLetters = r
 	}
 	daemon, err := pipeline.NewDaemon(cfg, opts, fill)
 	if err != nil {
@@ -340,12 +356,17 @@ func (e *Engine) newDaemon(cfg pipeline.DaemonConfig) (*pipeline.Daemon, error) 
 // deadletters retry` calls its Retry at once. holder names this process
 // in the retrier's lease ("" when only Retry is used).
 func (e *Engine) DeadLetterRetrier(org, holder string) (*deadletter.Retrier, error) {
+	return e.deadLetterRetrier(org, holder, e.deps.Renewer)
+}
+
+func (e *Engine) deadLetterRetrier(org, holder string, renewer *replay.Renewer) (*deadletter.Retrier, error) {
 	fill, err := e.newBackfill(org, nil)
 	if err != nil {
 		return nil, err
 	}
 	r, err := deadletter.New(deadletter.Config{Org: org, Holder: holder, Policy: e.spec.Run.DeadLetters.Policy(), ConfigFile: e.deps.ConfigFile},
-		deadletter.Options{Store: e.deps.Store, Records: e.sf, Mapper: e.m, Upload: e.spec.CommsMining, Backfill: fill, Logger: e.log})
+		deadletter.Options{Store: e.deps.Store, Records: e.sf, Mapper: e.m, Upload: e.spec.CommsMining, Backfill: fill, Logger: e.log,
+			Renewer: renewer})
 	if err != nil {
 		return nil, integration.Invalid(err)
 	}
@@ -365,6 +386,7 @@ func (e *Engine) pubSub() (*pubsub.Client, error) {
 	}
 	cfg := PubSubConfig(e.spec.Salesforce)
 	cfg.Logger = e.log
+	cfg.MaxInFlightEvents, cfg.MaxInFlightBytes = e.deps.Tuning.MaxInFlightEvents, e.deps.Tuning.MaxInFlightBytes
 	newClient := pubsub.NewClient
 	if e.deps.PubSubPools != nil {
 		pool, err := e.deps.PubSubPools(cfg)

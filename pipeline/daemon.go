@@ -13,6 +13,7 @@ import (
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/figures"
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/replay"
 )
 
 // Daemon runs a whole deployment: one topic supervisor per Pub/Sub topic
@@ -43,6 +44,9 @@ func NewDaemon(cfg DaemonConfig, opts Options, fill *backfill.Backfill) (*Daemon
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Renewer == nil {
+		opts.Renewer = &replay.Renewer{} // every topic's lease in one round trip
 	}
 	d := &Daemon{cfg: cfg.withDefaults(), opts: opts, fill: fill, log: opts.Logger, topics: map[string][]string{},
 		stats: map[string]*topicStats{}}
@@ -131,8 +135,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if len(d.polling) > 0 {
 		wg.Go(func() { d.poll(ctx) })
 	}
-	wg.Go(func() { d.summarize(ctx) })
-	wg.Go(func() { d.daily.run(ctx, d.cfg.DailyInterval) })
+	stopSummaries := d.summarize()
+	defer stopSummaries()
+	stopDaily := d.daily.start(ctx, d.cfg.DailyInterval)
 	if d.opts.DeadLetters != nil {
 		wg.Go(func() {
 			if err := d.opts.DeadLetters.Run(ctx); err != nil {
@@ -141,6 +146,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	stopDaily()
 	// Every worker has stopped: what they sent since the last flush.
 	d.daily.flush(context.WithoutCancel(ctx))
 	return fatal

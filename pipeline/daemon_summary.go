@@ -1,31 +1,28 @@
 package pipeline
 
 import (
-	"context"
 	"time"
 
 	"github.com/sfcdc/sfcdc/figures"
 )
 
-// summarize logs one line per topic every SummaryInterval until ctx ends:
+// summarize logs one line per topic every SummaryInterval until stop:
 // what the topic does and what it did since the last line. A state change
 // is logged when it happens; this line says the daemon is alive between
 // them and how far behind each topic is.
-func (d *Daemon) summarize(ctx context.Context) {
-	ticker := time.NewTicker(d.cfg.SummaryInterval)
-	defer ticker.Stop()
+//
+// It holds no goroutine while it waits: a timer runs each round
+// (time.AfterFunc), so the daemons of a thousand integrations in one
+// sfcdc serve cost none. stop ends it: when it returns no round runs and
+// none will.
+func (d *Daemon) summarize() (stop func()) {
 	last := map[string]figures.Topic{}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
+	return every(d.cfg.SummaryInterval, func() {
 		for _, snap := range d.Snapshot() {
 			d.logSummary(snap, last[snap.Topic])
 			last[snap.Topic] = snap
 		}
-	}
+	})
 }
 
 // logSummary writes a topic's summary line; before is the previous

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
@@ -78,20 +80,14 @@ func (d *Daemon) superviseTopic(ctx context.Context, topic string, objects []str
 // is released, so it never overwrites the document of the next holder.
 func (d *Daemon) holdTopic(ctx context.Context, topic string, objects []string, lease replay.Lease) error {
 	ts := d.stats[topic]
-	keeper := keepLease(d.opts.Store, lease, d.log, ts.setError, d.opts.Incidents)
+	keeper := keepLease(d.opts.Renewer, d.opts.Store, lease, d.log, ts.setError, d.opts.Incidents)
 	workCtx, unguard := keeper.guard(ctx)
 	defer unguard()
 	ts.setState(replay.StateStarting, d.cfg.Holder)
 
-	writerCtx, stopWriter := context.WithCancel(context.Background())
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		d.writeStatuses(writerCtx, topic, keeper)
-	}()
+	writer := d.writeStatuses(topic, keeper)
 	err := d.workTopic(workCtx, keeper, topic, objects)
-	stopWriter()
-	<-written
+	writer.stop()
 
 	lost := keeper.Err()
 	switch {
@@ -327,21 +323,68 @@ func (d *Daemon) skipBefore(started time.Time) time.Time {
 }
 
 // writeStatuses writes the topic's status at once, at every state change
-// and every StatusInterval, while the lease is held, until ctx ends.
-func (d *Daemon) writeStatuses(ctx context.Context, topic string, keeper *leaseKeeper) {
-	ticker := time.NewTicker(d.cfg.StatusInterval)
-	defer ticker.Stop()
-	for {
-		if keeper.held(time.Now()) {
-			d.saveStatus(topic)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		case <-d.stats[topic].changed:
-		}
+// and every StatusInterval, while the lease is held, until stop. It holds
+// no goroutine while it waits: a timer runs each write (time.AfterFunc),
+// so thousands of idle topics (sfcdc serve) cost none.
+func (d *Daemon) writeStatuses(topic string, keeper *leaseKeeper) *statusWriter {
+	w := &statusWriter{d: d, topic: topic, keeper: keeper, next: time.Now().Add(d.cfg.StatusInterval)}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timer = time.AfterFunc(0, w.write)
+	poke := func() {
+		w.dirty.Store(true)
+		w.timer.Reset(0)
 	}
+	d.stats[topic].changed.Store(&poke)
+	return w
+}
+
+// statusWriter is writeStatuses' timer and what it needs.
+type statusWriter struct {
+	d      *Daemon
+	topic  string
+	keeper *leaseKeeper
+	// dirty is set by a state change before it resets the timer to 0, and
+	// cleared by a write before it reads the figures: a change that comes
+	// while a write runs is written right after it, never an interval late.
+	dirty atomic.Bool
+
+	mu      sync.Mutex // one write at a time; stop waits for the one running
+	stopped bool
+	timer   *time.Timer
+	next    time.Time // the next periodic write
+}
+
+func (w *statusWriter) write() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return
+	}
+	w.dirty.Store(false)
+	if w.keeper.held(time.Now()) {
+		w.d.saveStatus(w.topic)
+	}
+	// The periodic writes keep their cadence (as a ticker's) whatever
+	// state changes wrote in between.
+	now := time.Now()
+	for !w.next.After(now) {
+		w.next = w.next.Add(w.d.cfg.StatusInterval)
+	}
+	if w.dirty.Load() {
+		w.timer.Reset(0)
+	} else {
+		w.timer.Reset(w.next.Sub(now))
+	}
+}
+
+// stop ends the writes: when it returns none runs and none will.
+func (w *statusWriter) stop() {
+	w.d.stats[w.topic].changed.Store(nil)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	w.timer.Stop()
 }
 
 // saveStatus writes the topic's status document; a failure only logs,

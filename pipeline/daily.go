@@ -102,22 +102,13 @@ func (t *dailyTally) flush(ctx context.Context) {
 	}
 }
 
-// run flushes every interval until ctx ends; the caller flushes a last
-// time once every worker has stopped.
-func (t *dailyTally) run(ctx context.Context, interval time.Duration) {
+// start flushes every interval (on a timer, no goroutine while it
+// waits); the caller stops it, then flushes a last time.
+func (t *dailyTally) start(ctx context.Context, interval time.Duration) (stop func()) {
 	if t == nil {
-		return
+		return func() {}
 	}
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			t.flush(ctx)
-		}
-	}
+	return every(interval, func() { t.flush(ctx) })
 }
 
 // dayNumber is t's UTC day as days since 1970-01-01.

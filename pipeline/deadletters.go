@@ -39,6 +39,9 @@ type deadLetterWriter struct {
 	failed func(error)          // a write the store refused (retried)
 
 	mu      sync.Mutex
+	ctx     context.Context // the writer's, once armed; nil before
+	running sync.WaitGroup  // the writer goroutine, started at the first dead letter
+	started bool
 	queue   []queuedDeadLetter
 	writing bool          // the writer holds one taken off the queue
 	wake    chan struct{} // capacity 1: something was queued
@@ -57,6 +60,17 @@ func newDeadLetterWriter(store replay.DeadLetterStore, org string, log *slog.Log
 		wake: make(chan struct{}, 1), idle: idle}
 }
 
+// arm lets the writer start, under ctx, at the first dead letter: most
+// topics never write one, and an idle topic costs no goroutine for it.
+// wait waits for the goroutine, if it started.
+func (w *deadLetterWriter) arm(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.ctx = ctx
+}
+
+func (w *deadLetterWriter) wait() { w.running.Wait() }
+
 // add queues d, the dead letter of event seq, without waiting.
 func (w *deadLetterWriter) add(seq replay.Seq, d replay.DeadLetter) {
 	w.mu.Lock()
@@ -64,6 +78,11 @@ func (w *deadLetterWriter) add(seq replay.Seq, d replay.DeadLetter) {
 		w.idle = make(chan struct{})
 	}
 	w.queue = append(w.queue, queuedDeadLetter{seq: seq, d: d})
+	if !w.started && w.ctx != nil {
+		w.started = true
+		ctx := w.ctx
+		w.running.Go(func() { w.run(ctx) })
+	}
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:

@@ -129,6 +129,15 @@ func (r *run) submitInOrder(ctx context.Context, seq replay.Seq, recs []mapper.R
 func (r *run) queueFetch(ctx context.Context, req fetchRequest) error {
 	r.events.add(req.seq) // finished by the fetch batcher
 	r.fetching.add(req.ids)
+	if r.fetches == nil {
+		// The first fetch of this run starts the batcher (intake is the
+		// only sender, so this needs no lock).
+		r.fetches = make(chan fetchRequest, r.cfg.FetchMaxIDs)
+		go func() {
+			defer close(r.fetched)
+			r.runFetches(r.workCtx)
+		}()
+	}
 	select {
 	case r.fetches <- req:
 		return nil

@@ -11,13 +11,14 @@ import (
 	"github.com/sfcdc/sfcdc/replay"
 )
 
-// leaseKeeper holds a topic lease: it renews it at a third of its TTL on
-// its own goroutine and declares it lost when the store refuses a renewal
-// or the local deadline (Lease.Expires) passes without one — a process
-// paused past its TTL finds the deadline passed when it wakes, before it
-// does anything else with the topic. Lost is final: whatever works under
-// the lease (a backfill, a worker) stops on Lost and never writes a
-// checkpoint afterwards (see fencedCheckpoints).
+// leaseKeeper holds a topic lease: a replay.Renewer renews it (with every
+// other lease of the process that is due, in one round trip) and the
+// keeper declares it lost when the store refuses a renewal or the local
+// deadline (Lease.Expires) passes without one — a process paused past its
+// TTL finds the deadline passed when it wakes, before it does anything else
+// with the topic. Lost is final: whatever works under the lease (a
+// backfill, a worker) stops on Lost and never writes a checkpoint
+// afterwards (see fencedCheckpoints).
 //
 // One keeper serves the whole time a supervisor holds the topic: the
 // initial or recovery backfill and the worker run under the same lease, so
@@ -29,29 +30,27 @@ type leaseKeeper struct {
 	// renewals that succeed.
 	onError   func(error)
 	incidents *Incidents
+	renewal   *replay.Held
 
 	mu    sync.Mutex
 	lease replay.Lease
 
 	lostCtx  context.Context // cancelled, with the cause, when the lease is lost
 	loseWith context.CancelCauseFunc
-	stop     context.CancelFunc
-	done     chan struct{}
 }
 
-// keepLease starts renewing lease; call stop (or release) to end it.
-func keepLease(store replay.LeaseStore, lease replay.Lease, log *slog.Logger, onError func(error), incidents *Incidents) *leaseKeeper {
+// keepLease starts renewing lease through renewer (nil: a renewer of its
+// own); call end (or release) to stop.
+func keepLease(renewer *replay.Renewer, store replay.LeaseStore, lease replay.Lease, log *slog.Logger, onError func(error), incidents *Incidents) *leaseKeeper {
 	if onError == nil {
 		onError = func(error) {}
 	}
-	k := &leaseKeeper{store: store, log: log, onError: onError, incidents: incidents, lease: lease, done: make(chan struct{})}
+	if renewer == nil {
+		renewer = &replay.Renewer{}
+	}
+	k := &leaseKeeper{store: store, log: log, onError: onError, incidents: incidents, lease: lease}
 	k.lostCtx, k.loseWith = context.WithCancelCause(context.Background())
-	ctx, stop := context.WithCancel(context.Background())
-	k.stop = stop
-	go func() {
-		defer close(k.done)
-		k.renew(ctx)
-	}()
+	k.renewal = renewer.Hold(store, lease, k.renewed)
 	return k
 }
 
@@ -103,55 +102,27 @@ func (k *leaseKeeper) guard(parent context.Context) (context.Context, context.Ca
 	return ctx, func() { unwatch(); cancel() }
 }
 
-// renew runs until ctx ends or the lease is lost.
-func (k *leaseKeeper) renew(ctx context.Context) {
-	lease := k.Lease()
-	ticker := time.NewTicker(lease.TTL / 3)
-	defer ticker.Stop()
-	for {
-		deadline := time.NewTimer(time.Until(lease.Expires))
-		select {
-		case <-ctx.Done():
-			deadline.Stop()
-			return
-		case <-ticker.C:
-		case <-deadline.C:
-		}
-		deadline.Stop()
-		if !k.held(time.Now()) {
-			return
-		}
-		// A renewal answered after the deadline is useless: bound it there.
-		rctx, cancel := context.WithDeadline(ctx, lease.Expires)
-		renewed, err := k.store.RenewLease(rctx, lease)
-		cancel()
-		switch {
-		case err == nil:
-			k.incidents.Cleared(FailureStore)
-			lease = renewed
-			k.mu.Lock()
-			k.lease = renewed
-			k.mu.Unlock()
-		case ctx.Err() != nil:
-			return
-		case errors.Is(err, replay.ErrFenced):
-			k.lose(fmt.Errorf("renew lease of %s: %w: %w", lease.Topic, ErrLeaseLost, err))
-			return
-		case lease.Expired(time.Now()):
-			k.lose(fmt.Errorf("renew lease of %s: %w: deadline passed: %w", lease.Topic, ErrLeaseLost, err))
-			return
-		default:
-			k.log.Warn("renew topic lease; retrying", "topic", lease.Topic, "err", err)
-			k.onError(err)
-		}
+// renewed is the renewer's outcome of one renewal (on its goroutine).
+func (k *leaseKeeper) renewed(lease replay.Lease, err error) {
+	topic := k.Lease().Topic
+	switch {
+	case err == nil:
+		k.incidents.Cleared(FailureStore)
+		k.mu.Lock()
+		k.lease = lease
+		k.mu.Unlock()
+	case errors.Is(err, replay.ErrFenced):
+		k.lose(fmt.Errorf("renew lease of %s: %w: %w", topic, ErrLeaseLost, err))
+	case errors.Is(err, replay.ErrLeaseDeadline):
+		k.lose(fmt.Errorf("renew lease of %s: %w: deadline passed: %w", topic, ErrLeaseLost, err))
+	default:
+		k.log.Warn("renew topic lease; retrying", "topic", topic, "err", err)
+		k.onError(err)
 	}
 }
 
-// end stops renewing and waits for the renewer.
-func (k *leaseKeeper) end() {
-	k.stop()
-	<-k.done
-}
+// end stops renewing; when it returns no renewal outcome is handled any more.
+func (k *leaseKeeper) end() { k.renewal.Stop() }
 
 // release stops renewing and, unless the lease was lost, gives it up so a
 // standby can take over at once instead of after the TTL.

@@ -34,7 +34,7 @@ func TestAPausedHolderPastItsDeadlineWritesNoCheckpoint(t *testing.T) {
 	}
 	paused := lease
 	paused.Expires = time.Now().Add(-time.Millisecond) // it slept through its deadline
-	keeper := keepLease(store, paused, slog.New(slog.DiscardHandler), nil, nil)
+	keeper := keepLease(nil, store, paused, slog.New(slog.DiscardHandler), nil, nil)
 	defer keeper.end()
 	stats := newTopicStats(topic, nil, nil, nil)
 	checkpoints := fencedCheckpoints{CheckpointStore: store, keeper: keeper, stats: stats}
@@ -77,7 +77,7 @@ func TestAKeeperRenewsTheLeaseAndRecordsCheckpoints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		keeper := keepLease(store, lease, slog.New(slog.DiscardHandler), nil, nil)
+		keeper := keepLease(nil, store, lease, slog.New(slog.DiscardHandler), nil, nil)
 		defer keeper.end()
 		first := lease.Expires
 		time.Sleep(2 * ttl) // fake time: six renewals are due meanwhile

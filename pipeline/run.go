@@ -51,19 +51,21 @@ func (r *run) run(ctx context.Context, start pubsub.Start) error {
 			r.fail(err)
 		}
 	})
-	background.Go(func() { r.deadLetters.run(workCtx) })
-	background.Go(func() {
-		if err := r.flusher.Run(workCtx); err != nil {
-			r.fail(fmt.Errorf("%w: %w", ErrLeaseLost, err))
-		}
+	r.deadLetters.arm(workCtx)
+	// The flusher writes on a timer the tracker arms (no goroutine while
+	// the position stays).
+	stopFlusher := r.flusher.Start(workCtx, func(err error) {
+		r.fail(fmt.Errorf("%w: %w", ErrLeaseLost, err))
 	})
+	// The fetch batcher starts with the first record to fetch (see
+	// queueFetch): an idle topic costs no goroutine for it.
 	fetched := make(chan struct{})
-	go func() {
-		defer close(fetched)
-		r.runFetches(workCtx)
-	}()
+	r.fetched, r.workCtx = fetched, workCtx
 
 	r.intake(intakeCtx, sub)
+	if r.fetches == nil {
+		close(fetched) // no fetch was ever queued
+	}
 	sub.Stop()
 	if err := sub.Err(); err != nil {
 		r.fail(fmt.Errorf("subscribe to %s: %w", r.cfg.Topic, err))
@@ -74,8 +76,10 @@ func (r *run) run(ctx context.Context, start pubsub.Start) error {
 		r.drain(fetched)
 	}
 	stopWork()
+	stopFlusher()
 	<-fetched
 	background.Wait()
+	r.deadLetters.wait()
 	r.finalFlush()
 	return r.firstErr()
 }
@@ -94,7 +98,11 @@ func describeStart(start pubsub.Start) string {
 // intake hands every message to handle until the subscription ends or
 // intake is stopped, then closes the fetch queue (its only sender).
 func (r *run) intake(ctx context.Context, sub *pubsub.Subscription) {
-	defer close(r.fetches)
+	defer func() {
+		if r.fetches != nil {
+			close(r.fetches)
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():

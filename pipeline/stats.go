@@ -35,8 +35,9 @@ type topicStats struct {
 	lastCheckpointAt, checkpointCommit                      atomic.Int64 // unix ns, 0 unknown
 	sub                                                     atomic.Pointer[pubsub.Subscription]
 
-	// changed wakes the status writer after a state change (capacity 1).
-	changed chan struct{}
+	// changed, while a status writer runs, asks it to write after a
+	// state change.
+	changed atomic.Pointer[func()]
 	// log receives the state changes; incidents the successes that clear
 	// an outside failure (nil: none tracked).
 	log       *slog.Logger
@@ -63,7 +64,7 @@ func newTopicStats(topic string, objects []string, log *slog.Logger, incidents *
 	}
 	// Starting until a supervisor reports otherwise: a monitor started
 	// before Daemon.Run sees a topic that is not ready yet.
-	return &topicStats{topic: topic, objects: slices.Clone(objects), changed: make(chan struct{}, 1),
+	return &topicStats{topic: topic, objects: slices.Clone(objects),
 		state: replay.StateStarting, loggedState: replay.StateStarting, log: log, incidents: incidents}
 }
 
@@ -85,9 +86,8 @@ func (s *topicStats) setState(state replay.State, holder string, attrs ...any) {
 	if changed {
 		s.logState(state, holder, attrs)
 	}
-	select {
-	case s.changed <- struct{}{}:
-	default:
+	if poke := s.changed.Load(); poke != nil {
+		(*poke)()
 	}
 }
 

@@ -55,6 +55,10 @@ type Options struct {
 	// comment counts in); nil: time.Now. The Daemon keeps those counts, a
 	// Worker on its own does not.
 	Now func() time.Time
+	// Renewer renews the leases held (sfcdc serve shares one across its
+	// integrations, so all its leases are renewed in one round trip). Nil:
+	// a Daemon makes one for its topics, a lone Worker one for its lease.
+	Renewer *replay.Renewer
 }
 
 // Worker streams one topic into CM; see the package documentation.
@@ -102,7 +106,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("acquire lease of %s: %w", w.cfg.Topic, err)
 		}
-		keeper = keepLease(w.opts.Store, lease, w.log, w.stats.setError, w.opts.Incidents)
+		keeper = keepLease(w.opts.Renewer, w.opts.Store, lease, w.log, w.stats.setError, w.opts.Incidents)
 		defer keeper.release()
 	}
 	if err := keeper.Err(); err != nil {
@@ -161,9 +165,11 @@ type run struct {
 	flusher      *replay.Flusher
 	upload       *uploader.Uploader[replay.Seq]
 	events       *openEvents
-	fetches      chan fetchRequest
-	fetching     pendingFetches // record IDs queued to the fetch batcher
-	fetchStopped atomic.Bool    // a fetch met the API limit or lost the session: fetch nothing more
+	fetches      chan fetchRequest // nil until the first fetch starts the batcher
+	fetched      chan struct{}     // closed when the batcher ended (or never started)
+	workCtx      context.Context   // the batcher's context
+	fetching     pendingFetches    // record IDs queued to the fetch batcher
+	fetchStopped atomic.Bool       // a fetch met the API limit or lost the session: fetch nothing more
 	stopOnce     sync.Once
 	stop         context.CancelFunc // ends intake
 	errMu        sync.Mutex
@@ -178,8 +184,7 @@ type run struct {
 
 func (w *Worker) newRun(keeper *leaseKeeper) (*run, error) {
 	lease := keeper.Lease()
-	r := &run{Worker: w, keeper: keeper, lease: lease, tracker: replay.NewTracker(w.cfg.MaxInFlightEvents),
-		fetches: make(chan fetchRequest, w.cfg.FetchMaxIDs)}
+	r := &run{Worker: w, keeper: keeper, lease: lease, tracker: replay.NewTracker(w.cfg.MaxInFlightEvents)}
 	checkpoints := fencedCheckpoints{CheckpointStore: w.opts.Store, keeper: keeper, stats: w.stats}
 	r.deadLetters = newDeadLetterWriter(w.opts.Store, w.cfg.Org, w.log, r.deadLetterStored, w.stats.setError)
 	r.flusher = replay.NewFlusher(checkpoints, r.tracker, lease, replay.FlusherOptions{

@@ -118,6 +118,35 @@ func (s *FileStore) RenewLease(ctx context.Context, lease Lease) (Lease, error) 
 	return lease, nil
 }
 
+// RenewLeases implements LeaseStore: every lease under one hold of the
+// store's lock (the file store keeps leases in memory).
+func (s *FileStore) RenewLeases(ctx context.Context, leases []Lease) ([]Lease, []error) {
+	renewed, errs := make([]Lease, len(leases)), make([]error, len(leases))
+	if err := ctx.Err(); err != nil {
+		for i, l := range leases {
+			errs[i] = fmt.Errorf("renew lease %s: %w", ref(l.Org, l.Topic), err)
+		}
+		return renewed, errs
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at := now()
+	for i, l := range leases {
+		if err := checkLease(l); err != nil {
+			errs[i] = fmt.Errorf("renew lease %s: %w", ref(l.Org, l.Topic), err)
+			continue
+		}
+		if !s.currentLease(l) {
+			errs[i] = fmt.Errorf("renew lease %s: %w", ref(l.Org, l.Topic), ErrFenced)
+			continue
+		}
+		l.Expires = at.Add(l.TTL)
+		s.leases[leaseKey{l.Org, l.Topic}] = fileLease{token: l.Token, holder: l.Holder, expires: l.Expires}
+		renewed[i] = l
+	}
+	return renewed, errs
+}
+
 // ReleaseLease implements LeaseStore.
 func (s *FileStore) ReleaseLease(ctx context.Context, lease Lease) error {
 	if err := checkLease(lease); err != nil {

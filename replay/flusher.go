@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -79,16 +80,29 @@ func (f *Flusher) Written() Seq {
 
 // Run flushes every interval until ctx ends (returning nil) or the lease is
 // lost (returning the ErrFenced error). Other errors go to OnError and the
-// write is retried at the next tick. Run does not flush at exit: the caller
-// calls Flush with a shutdown context after draining uploads.
+// write is retried an interval later. Run does not flush at exit: the
+// caller calls Flush with a shutdown context after draining uploads.
+//
+// While the committable position has not moved since the last write Run
+// sleeps on the tracker (Tracker.Moved) instead of waking every interval:
+// thousands of idle topics (sfcdc serve) cost no wake-ups. Once it moves,
+// Run waits out the interval before writing, so writes keep the pace of
+// one per interval at most; a failed write leaves the position ahead of
+// the one written, so the retry comes an interval later as before.
 func (f *Flusher) Run(ctx context.Context) error {
-	ticker := time.NewTicker(f.interval)
-	defer ticker.Stop()
+	timer := time.NewTimer(f.interval)
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-ticker.C:
+		case <-f.tracker.Moved(f.Written()):
+		}
+		timer.Reset(f.interval)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
 		}
 		err := f.Flush(ctx)
 		switch {
@@ -98,5 +112,75 @@ func (f *Flusher) Run(ctx context.Context) error {
 		case ctx.Err() == nil:
 			f.onError(err)
 		}
+	}
+}
+
+// Start does Run's work without a goroutine while there is nothing to
+// write: the tracker arms a timer when the committable position moves
+// (Tracker.OnMove), and the timer writes an interval later, on the timer's
+// goroutine, one write at a time. A failed write is retried an interval
+// later; a fenced one (the lease lost) ends the writes and is handed to
+// onFenced, which must not call stop. Thousands of idle topics (sfcdc
+// serve) so cost neither a wake-up nor a goroutine. stop ends the writes:
+// when it returns none runs and none will (the caller then calls Flush
+// once more, as after Run). ctx bounds each write and, when it ends, stops
+// the writes too.
+func (f *Flusher) Start(ctx context.Context, onFenced func(error)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	t := &flushTimer{f: f, ctx: ctx, onFenced: onFenced}
+	t.timer = time.AfterFunc(f.interval, t.fire)
+	t.timer.Stop()
+	t.armed.Store(false)
+	f.tracker.OnMove(t.arm)
+	if f.tracker.Committable().Seq != f.Written() {
+		t.arm() // moved before Start
+	}
+	return func() {
+		f.tracker.OnMove(nil)
+		cancel()
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.stopped = true
+		t.timer.Stop()
+	}
+}
+
+// flushTimer is Start's timer and what it needs.
+type flushTimer struct {
+	f        *Flusher
+	ctx      context.Context
+	onFenced func(error)
+	timer    *time.Timer
+	// armed: a write is due; set by the first move after a write (or a
+	// failed write), cleared by the write before it reads the position, so
+	// a move during a write arms the next one.
+	armed atomic.Bool
+
+	mu      sync.Mutex // one write at a time; stop waits for the one running
+	stopped bool
+}
+
+func (t *flushTimer) arm() {
+	if t.armed.CompareAndSwap(false, true) {
+		t.timer.Reset(t.f.interval)
+	}
+}
+
+func (t *flushTimer) fire() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped || t.ctx.Err() != nil {
+		return
+	}
+	t.armed.Store(false)
+	err := t.f.Flush(t.ctx)
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrFenced):
+		t.stopped = true
+		t.onFenced(err)
+	case t.ctx.Err() == nil:
+		t.f.onError(err)
+		t.arm() // the position is still ahead of the one written
 	}
 }

@@ -142,3 +142,64 @@ func poll(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Start writes what moved an interval later (retrying failures), writes
+// nothing while the position stays, and nothing after stop.
+func TestFlusherStartWritesWhatMovedRetriesAndStopsQuietly(t *testing.T) {
+	t.Parallel()
+	store, counting, tr, lease := newFlushFixture(t, time.Minute)
+	counting.failFirst.Store(2)
+	var mu sync.Mutex
+	var reported []error
+	f := replay.NewFlusher(counting, tr, lease, replay.FlusherOptions{
+		Interval: time.Millisecond,
+		OnError:  func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() },
+	})
+	stop := f.Start(t.Context(), func(err error) { t.Errorf("fenced: %v", err) })
+	seqs := trackN(t, tr, 2)
+	noErr(t, "Done", tr.Done(seqs[0]))
+	poll(t, func() bool { return f.Written() == seqs[0] })
+	noErr(t, "Done", tr.Done(seqs[1]))
+	poll(t, func() bool { return f.Written() == seqs[1] })
+	stop()
+	saves := counting.saves.Load()
+	if cp := readFlushed(t, store); ridNumber(cp.ReplayID) != 2 || saves != 2 {
+		t.Errorf("checkpoint %x after %d writes, want the second position in 2", cp.ReplayID, saves)
+	}
+	// After stop a move arms nothing: the final Flush is the caller's.
+	more := trackN(t, tr, 1)
+	noErr(t, "Done", tr.Done(more[0]))
+	if f.Written() != seqs[1] || counting.saves.Load() != saves {
+		t.Errorf("a write after stop: written %d, %d writes", f.Written(), counting.saves.Load())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reported) != 2 || !errors.Is(reported[0], errStoreDown) {
+		t.Errorf("OnError got %v, want the 2 failures", reported)
+	}
+}
+
+// A fenced write ends Start's writes and reaches onFenced once.
+func TestFlusherStartHandsAFencedWriteToOnFenced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, _, tr, lease := newFlushFixture(t, 20*time.Millisecond)
+		f := replay.NewFlusher(store, tr, lease, replay.FlusherOptions{Interval: time.Millisecond})
+		fenced := make(chan error, 2)
+		stop := f.Start(t.Context(), func(err error) { fenced <- err })
+		defer stop()
+		time.Sleep(21 * time.Millisecond)
+		_, err := store.AcquireLease(t.Context(), flushOrg, flushTopic, "b", time.Minute)
+		noErr(t, "AcquireLease after the first lease ran out", err)
+		seqs := trackN(t, tr, 2)
+		noErr(t, "Done", tr.Done(seqs[0]))
+		wantErr(t, "onFenced", <-fenced, replay.ErrFenced)
+		noErr(t, "Done", tr.Done(seqs[1]))
+		time.Sleep(10 * time.Millisecond)
+		synctest.Wait()
+		if len(fenced) != 0 {
+			t.Errorf("onFenced called again: %v", <-fenced)
+		}
+		_, err = store.Checkpoint(t.Context(), flushOrg, flushTopic)
+		wantErr(t, "Checkpoint", err, replay.ErrNotFound)
+	})
+}

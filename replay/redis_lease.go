@@ -139,6 +139,66 @@ func (s *RedisStore) RenewLease(ctx context.Context, lease Lease) (Lease, error)
 	return lease, nil
 }
 
+// RenewLeases implements LeaseStore: one pipeline of renewScript calls
+// (EVALSHA; if Redis lost the script, it is loaded and the pipeline sent
+// once more, which is harmless: a renewal is idempotent). On a cluster
+// the client splits the pipeline by node.
+func (s *RedisStore) RenewLeases(ctx context.Context, leases []Lease) ([]Lease, []error) {
+	renewed, errs := make([]Lease, len(leases)), make([]error, len(leases))
+	var sent []int
+	for i, l := range leases {
+		if err := checkLease(l); err != nil {
+			errs[i] = fmt.Errorf("renew lease %s: %w", ref(l.Org, l.Topic), err)
+			continue
+		}
+		sent = append(sent, i)
+	}
+	if len(sent) == 0 {
+		return renewed, errs
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	start := now()
+	cmds, err := s.renewPipeline(ctx, leases, sent)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		if err := renewScript.Load(ctx, s.client).Err(); err != nil {
+			for _, i := range sent {
+				errs[i] = fmt.Errorf("renew lease %s: %w", ref(leases[i].Org, leases[i].Topic), err)
+			}
+			return renewed, errs
+		}
+		cmds, _ = s.renewPipeline(ctx, leases, sent)
+	}
+	for k, i := range sent {
+		l := leases[i]
+		n, cerr := cmds[k].Int64()
+		switch {
+		case cerr != nil:
+			errs[i] = fmt.Errorf("renew lease %s: %w", ref(l.Org, l.Topic), cerr)
+		case n != 1:
+			errs[i] = fmt.Errorf("renew lease %s: %w", ref(l.Org, l.Topic), ErrFenced)
+		default:
+			l.Expires = start.Add(l.TTL)
+			renewed[i] = l
+		}
+	}
+	return renewed, errs
+}
+
+// renewPipeline sends renewScript for leases[sent...] in one pipeline; the
+// error is the first command's failure, if any (each command keeps its own).
+func (s *RedisStore) renewPipeline(ctx context.Context, leases []Lease, sent []int) ([]*redis.Cmd, error) {
+	pipe := s.client.Pipeline()
+	cmds := make([]*redis.Cmd, len(sent))
+	for k, i := range sent {
+		l := leases[i]
+		cmds[k] = renewScript.EvalSha(ctx, pipe, []string{s.keys.lease(l.Org, l.Topic)},
+			leaseValue(l.Token, l.Holder), l.TTL.Milliseconds())
+	}
+	_, err := pipe.Exec(ctx)
+	return cmds, err
+}
+
 // ReleaseLease implements LeaseStore.
 func (s *RedisStore) ReleaseLease(ctx context.Context, lease Lease) error {
 	if err := checkLease(lease); err != nil {

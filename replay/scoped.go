@@ -98,6 +98,26 @@ func (s *Scoped) RenewLease(ctx context.Context, lease Lease) (Lease, error) {
 	return s.unlease(l), nil
 }
 
+func (s *Scoped) RenewLeases(ctx context.Context, leases []Lease) ([]Lease, []error) {
+	inner := make([]Lease, len(leases))
+	for i, l := range leases {
+		inner[i] = s.lease(l)
+	}
+	renewed, errs := s.Store.RenewLeases(ctx, inner)
+	for i := range renewed {
+		if errs[i] == nil {
+			renewed[i] = s.unlease(renewed[i])
+		}
+	}
+	return renewed, errs
+}
+
+// rootLease is lease as the store under every Scoped layer names it, so a
+// Renewer batches the leases of many scopes into one call.
+func (s *Scoped) rootLease(lease Lease) (LeaseStore, Lease) {
+	return rootLease(s.Store, s.lease(lease))
+}
+
 func (s *Scoped) ReleaseLease(ctx context.Context, lease Lease) error {
 	return s.Store.ReleaseLease(ctx, s.lease(lease))
 }

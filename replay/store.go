@@ -60,6 +60,15 @@ type LeaseStore interface {
 	// It returns ErrFenced if another holder has the lease now, and nil if
 	// the lease is already gone.
 	ReleaseLease(ctx context.Context, lease Lease) error
+	// RenewLeases renews every lease as RenewLease would, in one round
+	// trip (Redis: one pipeline; the file store: one critical section), so
+	// an instance holding thousands of leases renews them all at once.
+	// renewed[i] and errs[i] answer leases[i]: a refused renewal is an
+	// error matching ErrFenced for that lease only (the others still
+	// renew), an invalid lease an error for that lease only, and a failed
+	// round trip the same error for every lease sent. Each Expires is
+	// measured from before the round trip started, as RenewLease's.
+	RenewLeases(ctx context.Context, leases []Lease) (renewed []Lease, errs []error)
 }
 
 // WatermarkStore keeps the backfill position per (org, object). Watermarks

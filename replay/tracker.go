@@ -50,6 +50,8 @@ type Tracker struct {
 	next     Seq // the Seq the next Track gets
 	commit   Commit
 	room     chan struct{} // closed when the window shrinks; nil if no one waits
+	moved    chan struct{} // closed when the commit moves; nil if no one waits
+	onMove   func()        // called (t.mu held) when the commit moves; nil: none
 }
 
 type trackedSlot struct {
@@ -153,6 +155,7 @@ func (t *Tracker) advance() {
 		t.commit = Commit{Seq: t.first, ReplayID: s.replayID, CommitTime: s.commitTime}
 		*s = trackedSlot{} // drop the replay ID reference
 		t.first++
+		t.wakeMoved()
 	}
 	if t.room != nil {
 		close(t.room)
@@ -180,8 +183,47 @@ func (t *Tracker) TrackIdle(latestReplayID []byte, at time.Time) bool {
 	t.commit = Commit{Seq: t.next, ReplayID: latestReplayID, CommitTime: at}
 	t.next++
 	t.first = t.next
+	t.wakeMoved()
 	return true
 }
+
+// wakeMoved wakes whoever waits in Moved or OnMove. t.mu held.
+func (t *Tracker) wakeMoved() {
+	if t.moved != nil {
+		close(t.moved)
+		t.moved = nil
+	}
+	if t.onMove != nil {
+		t.onMove()
+	}
+}
+
+// OnMove makes fn called each time the committable position moves (nil:
+// no longer), under the tracker's lock: fn must only note it (arm a
+// timer, say), never wait nor call the tracker.
+func (t *Tracker) OnMove(fn func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.onMove = fn
+}
+
+// Moved returns a channel closed once the committable position's Seq is
+// past after (closed already if it is): a Flusher sleeps on it while
+// there is nothing new to write, instead of waking every interval.
+func (t *Tracker) Moved(after Seq) <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.commit.Seq > after {
+		return closedChan
+	}
+	if t.moved == nil {
+		t.moved = make(chan struct{})
+	}
+	return t.moved
+}
+
+// closedChan is a channel that is always closed.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // Committable returns the newest position before which everything is done;
 // its Seq grows whenever it moves.

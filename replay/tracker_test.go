@@ -348,3 +348,47 @@ func TestTrackerConcurrentCompletionNeverCommitsPastAnUnfinishedPosition(t *test
 	}
 	wg.Wait()
 }
+
+// Moved is what an idle Flusher sleeps on: open while the committable
+// position stays, closed by the Done that moves it and by a keepalive's
+// TrackIdle, and closed at once for a position already passed.
+func TestTrackerMovedWakesOnlyWhenTheCommitMoves(t *testing.T) {
+	t.Parallel()
+	tr := replay.NewTracker(4)
+	isClosed := func(c <-chan struct{}) bool {
+		select {
+		case <-c:
+			return true
+		default:
+			return false
+		}
+	}
+	idle := tr.Moved(0)
+	if isClosed(idle) {
+		t.Fatal("Moved(0) of an empty tracker is closed")
+	}
+	s1, err := tr.Track(t.Context(), []byte{1}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := tr.Track(t.Context(), []byte{2}, time.Now())
+	if err := tr.Done(s2); err != nil {
+		t.Fatal(err)
+	}
+	if isClosed(idle) {
+		t.Fatal("finishing an event behind an unfinished one closed Moved")
+	}
+	if err := tr.Done(s1); err != nil {
+		t.Fatal(err)
+	}
+	if !isClosed(idle) {
+		t.Fatal("the commit moved and Moved stayed open")
+	}
+	if !isClosed(tr.Moved(s1)) || isClosed(tr.Moved(s2)) {
+		t.Fatal("Moved(after) must be closed exactly while the commit is past after")
+	}
+	waiting := tr.Moved(s2)
+	if !tr.TrackIdle([]byte{3}, time.Now()) || !isClosed(waiting) {
+		t.Fatal("a keepalive that moved the commit did not close Moved")
+	}
+}

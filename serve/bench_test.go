@@ -5,10 +5,15 @@ package serve_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"net/url"
 	"os"
+	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -25,6 +30,7 @@ import (
 	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/sfcdc/sfcdc/sim/simworld"
+	"github.com/sfcdc/sfcdc/uploader"
 )
 
 // The benchmark of issue 16 (figures for the report, never an assertion):
@@ -32,25 +38,53 @@ import (
 //	go test ./serve -run XXX -bench ThousandIntegrations -benchtime 1x -timeout 30m
 //
 // One instance serves -bench-integrations integrations (one simulated org
-// and CM source each, three topics each) of a world started in this
-// process; it reports the time from Serve's start to every unit
-// streaming, the process's RSS and CPU while idle, then -bench-busy of
-// them at -bench-rate events/s each for -bench-busy-for: CM's accepted
-// comments per second and the p99 from commit to CM per busy integration.
-// The simulators run in this process: their idle cost is nil (sfcdc sim
-// --orgs 1000 idles at 0 ticks in 30 s), and the RSS before Serve starts
-// is reported so Serve's own share can be told apart.
+// and CM source each, three topics each); it reports the time from
+// Serve's start to every unit streaming, the instance's RSS and CPU while
+// idle, then -bench-busy of them at -bench-rate events/s each for
+// -bench-busy-for: CM's accepted comments per second and the p99 from
+// commit to CM per busy integration.
+//
+// The simulators (the world of orgs, CM, the busy orgs' generators and the
+// commit→CM clock) run in a child process, this test binary started again
+// with SERVEBENCH_SIMULATORS set: this process runs Serve alone, so its
+// RSS and CPU (getrusage RUSAGE_SELF counts no child) are the instance's
+// own. The child prints the integrations' endpoints as one JSON line,
+// then answers each "busy K RATE DURATION" line on its stdin with the
+// figures as one JSON line; it exits when its stdin closes.
 var (
 	benchIntegrations = flag.Int("bench-integrations", 1000, "integrations of BenchmarkThousandIntegrations")
 	benchBusy         = flag.Int("bench-busy", 20, "busy integrations of BenchmarkThousandIntegrations")
 	benchRate         = flag.Float64("bench-rate", 500, "events/s in each busy org")
 	benchIdle         = flag.Duration("bench-idle", 30*time.Second, "idle window over which CPU is measured")
 	benchBusyFor      = flag.Duration("bench-busy-for", 30*time.Second, "how long the busy orgs generate")
+	benchMemLimit     = flag.Int("bench-memory-limit-mb", 0, "the instance's memory_limit_mb, applied as sfcdc serve's edge does (0: its default, 3/4 of the container's or machine's memory)")
 	benchProfile      = flag.String("bench-idle-profile", "", "write a CPU profile of the idle window here (and its goroutines to FILE.goroutines)")
 )
 
 // benchObjects are each integration's three topics.
 var benchObjects = []string{"Case", "EmailMessage", "Task"}
+
+// simChildEnv marks the simulator child (its value: how many orgs).
+const simChildEnv = "SERVEBENCH_SIMULATORS"
+
+func TestMain(m *testing.M) {
+	if n := os.Getenv(simChildEnv); n != "" {
+		os.Exit(runSimChild(n))
+	}
+	os.Exit(m.Run())
+}
+
+// benchOrg is what the instance needs of one simulated org and its source.
+type benchOrg struct {
+	PubSub, Token, InstanceURL, Tenant, CMURL, CMToken, Source string
+}
+
+// benchBusyFigures are one busy integration's figures from the child.
+type benchBusyFigures struct {
+	Source                  string
+	Got, Pending, Generated int
+	P50, P99, Seconds       float64
+}
 
 func BenchmarkThousandIntegrations(b *testing.B) {
 	for b.Loop() {
@@ -58,33 +92,98 @@ func BenchmarkThousandIntegrations(b *testing.B) {
 	}
 }
 
+// simChild is the running simulator process.
+type simChild struct {
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Scanner
+	orgs []benchOrg
+}
+
+func startSimChild(b *testing.B, n int) *simChild {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), simChildEnv+"="+strconv.Itoa(n))
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	c := &simChild{cmd: cmd, in: in, out: bufio.NewScanner(out)}
+	c.out.Buffer(nil, 64<<20)
+	if !c.out.Scan() {
+		c.close()
+		b.Fatalf("simulator child said nothing: %v", c.out.Err())
+	}
+	if err := json.Unmarshal(c.out.Bytes(), &c.orgs); err != nil {
+		c.close()
+		b.Fatalf("simulator child: %v", err)
+	}
+	return c
+}
+
+func (c *simChild) close() {
+	c.in.Close()
+	_ = c.cmd.Wait()
+}
+
+// busy asks the child to run k busy orgs and waits for their figures.
+func (c *simChild) busy(b *testing.B, k int, rate float64, d time.Duration) []benchBusyFigures {
+	if _, err := fmt.Fprintf(c.in, "busy %d %g %s\n", k, rate, d); err != nil {
+		b.Fatal(err)
+	}
+	if !c.out.Scan() {
+		b.Fatalf("simulator child ended: %v", c.out.Err())
+	}
+	var figs []benchBusyFigures
+	if err := json.Unmarshal(c.out.Bytes(), &figs); err != nil {
+		b.Fatal(err)
+	}
+	return figs
+}
+
 func thousandIntegrations(b *testing.B) {
 	n, busy := *benchIntegrations, min(*benchBusy, *benchIntegrations)
-	world, err := sfsim.StartWorld(sfsim.WorldConfig{Orgs: n, PubSub: sfsim.PubSubConfig{Insecure: true},
-		Org: func(i int) sfsim.Config { return sfsim.Config{Seed: uint64(1000 + i)} }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer world.Close()
-	lat := newBenchLatencies()
-	cm, err := commsmining.Start(commsmining.Options{Lean: true, OnReceipt: lat.received})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cm.Close()
+	child := startSimChild(b, n)
+	defer child.close()
 	store, _, _ := simworld.NewRedisStore(b)
 	keys := testKeys(b)
 	reg := registry.New(store, keys)
 	specs := make([]integration.Spec, 0, n)
-	for i, org := range world.Orgs {
-		sp := orgSpec(world, org, cm, fmt.Sprintf("bench-%04d", i), benchObjects...)
-		sp.Run = integration.Run{Start: "earliest"} // the defaults of a real deployment otherwise
-		specs = append(specs, sp)
+	for _, o := range child.orgs {
+		host, _ := url.Parse(o.InstanceURL)
+		var oms []mapper.ObjectMapping
+		for _, obj := range benchObjects {
+			oms = append(oms, mapper.ObjectMapping{Object: obj})
+		}
+		specs = append(specs, integration.Spec{
+			Name: "acme/" + o.Source,
+			Salesforce: integration.Salesforce{PubSubEndpoint: o.PubSub, Insecure: true,
+				AccessToken: o.Token, InstanceURL: o.InstanceURL, TenantID: o.Tenant,
+				Auth: integration.Auth{TrustedHosts: []string{host.Hostname()}}},
+			CommsMining: uploader.Config{BaseURL: o.CMURL, Token: uploader.Secret(o.CMToken), Project: "acme", Source: o.Source,
+				Linger: 10 * time.Millisecond},
+			Objects: oms,
+			// The defaults of a real deployment otherwise.
+			Run: integration.Run{Start: "earliest"},
+		})
 	}
 	for chunk := range slices.Chunk(specs, 100) {
 		if _, err := reg.Apply(b.Context(), chunk); err != nil {
 			b.Fatal(err)
 		}
+	}
+	// As the edge does (cmd/sfcdc: runServe).
+	settings := serve.Settings{Instance: "bench", Listen: "127.0.0.1:0", MemoryLimitMB: *benchMemLimit}
+	if limit := serve.MemoryLimit(settings, func(k string) (string, bool) { return os.LookupEnv(k) }); limit > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+		b.Logf("soft memory limit %d MB", limit>>20)
 	}
 	runtime.GC()
 	before := procStatus(b, "VmRSS")
@@ -94,7 +193,7 @@ func thousandIntegrations(b *testing.B) {
 	done := make(chan error, 1)
 	t0 := time.Now()
 	go func() {
-		done <- serve.Serve(ctx, serve.Settings{Instance: "bench", Listen: "127.0.0.1:0"},
+		done <- serve.Serve(ctx, settings,
 			serve.Deps{Store: store, Keys: keys, Started: func(s *serve.Scheduler) { started <- s }})
 	}()
 	defer func() { cancel(); <-done }()
@@ -119,6 +218,7 @@ func thousandIntegrations(b *testing.B) {
 	}
 	cpu0, wall0 := processCPU(b), time.Now()
 	time.Sleep(*benchIdle)
+	idle := float64(processCPU(b)-cpu0) / float64(time.Since(wall0)) * 100
 	if *benchProfile != "" {
 		pprof.StopCPUProfile()
 		if f, err := os.Create(*benchProfile + ".goroutines"); err == nil {
@@ -131,45 +231,117 @@ func thousandIntegrations(b *testing.B) {
 			f.Close()
 		}
 	}
-	idle := float64(processCPU(b)-cpu0) / float64(time.Since(wall0)) * 100
 	rss := procStatus(b, "VmRSS")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b.Logf("Go memory: heap in use %.0f MB, stacks %.0f MB, from the OS %.0f MB", float64(ms.HeapInuse)/(1<<20), float64(ms.StackInuse)/(1<<20), float64(ms.Sys)/(1<<20))
 	b.ReportMetric(idle, "%core-idle")
 	b.ReportMetric(rss, "MB-RSS-idle")
-	b.Logf("idle over %s: %.2f %% of one core; RSS %.0f MB (%.0f MB before Serve: the simulators), peak %.0f MB; %d goroutines",
-		*benchIdle, idle, rss, before, procStatus(b, "VmHWM"), runtime.NumGoroutine())
+	b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines")
+	b.Logf("instance alone (simulators in process %d), idle over %s: %.2f %% of one core; RSS %.0f MB (%.0f MB before Serve), peak %.0f MB; %d goroutines",
+		child.cmd.Process.Pid, *benchIdle, idle, rss, before, procStatus(b, "VmHWM"), runtime.NumGoroutine())
 
 	if busy == 0 {
 		return
 	}
-	genCtx, stopGen := context.WithCancel(ctx)
-	busyStart := time.Now()
+	cpuBusy0 := processCPU(b)
+	if *benchProfile != "" {
+		// The instance's heap as the busy window ends.
+		at := time.AfterFunc(*benchBusyFor, func() {
+			if f, err := os.Create(*benchProfile + ".busyheap"); err == nil {
+				_ = pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		})
+		defer at.Stop()
+	}
+	figs := child.busy(b, busy, *benchRate, *benchBusyFor)
+	var worstP99, sumRate float64
+	for _, f := range figs {
+		rate := float64(f.Got) / f.Seconds
+		sumRate += rate
+		worstP99 = max(worstP99, f.P99)
+		b.Logf("%s: %d mapped events generated, %d reached CM (%.0f/s over the busy window), %d still pending; commit→CM p50 %.0f ms, p99 %.0f ms",
+			f.Source, f.Generated, f.Got, rate, f.Pending, f.P50, f.P99)
+	}
+	b.ReportMetric(sumRate/float64(busy), "comments/s-per-busy")
+	b.ReportMetric(worstP99, "ms-worst-p99")
+	b.ReportMetric(procStatus(b, "VmHWM"), "MB-peak-RSS")
+	b.Logf("busy: instance CPU %.1f s; peak RSS %.0f MB", (processCPU(b) - cpuBusy0).Seconds(), procStatus(b, "VmHWM"))
+}
+
+// runSimChild is the simulator process: n orgs and CM, their endpoints
+// printed, then busy windows on demand (see BenchmarkThousandIntegrations).
+func runSimChild(arg string) int {
+	fail := func(err error) int { fmt.Fprintln(os.Stderr, "simulator child:", err); return 1 }
+	n, err := strconv.Atoi(arg)
+	if err != nil {
+		return fail(err)
+	}
+	world, err := sfsim.StartWorld(sfsim.WorldConfig{Orgs: n, PubSub: sfsim.PubSubConfig{Insecure: true},
+		Org: func(i int) sfsim.Config { return sfsim.Config{Seed: uint64(1000 + i)} }})
+	if err != nil {
+		return fail(err)
+	}
+	defer world.Close()
+	lat := newBenchLatencies()
+	cm, err := commsmining.Start(commsmining.Options{Lean: true, OnReceipt: lat.received})
+	if err != nil {
+		return fail(err)
+	}
+	defer cm.Close()
+	orgs := make([]benchOrg, n)
+	for i, org := range world.Orgs {
+		source := fmt.Sprintf("bench-%04d", i)
+		cm.CreateSource("acme", source)
+		orgs[i] = benchOrg{PubSub: world.PubSub.Addr(), Token: org.AccessToken, InstanceURL: org.InstanceURL,
+			Tenant: org.Org.ID(), CMURL: cm.URL(), CMToken: cm.Token(), Source: source}
+	}
+	out := json.NewEncoder(os.Stdout)
+	if err := out.Encode(orgs); err != nil {
+		return fail(err)
+	}
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		var k int
+		var rate float64
+		var d time.Duration
+		var ds string
+		if _, err := fmt.Sscanf(in.Text(), "busy %d %g %s", &k, &rate, &ds); err != nil {
+			return fail(err)
+		}
+		if d, err = time.ParseDuration(ds); err != nil {
+			return fail(err)
+		}
+		if err := out.Encode(simBusy(world, lat, orgs, k, rate, d)); err != nil {
+			return fail(err)
+		}
+	}
+	return 0
+}
+
+// simBusy runs k orgs at rate events/s for d and waits for CM to stop
+// receiving; the figures are per busy org's source.
+func simBusy(world *sfsim.World, lat *benchLatencies, orgs []benchOrg, k int, rate float64, d time.Duration) []benchBusyFigures {
+	ctx, stop := context.WithCancel(context.Background())
+	start := time.Now()
 	var wg sync.WaitGroup
-	for i := range busy {
-		org, source := world.Orgs[i], specs[i].CommsMining.Source
+	for i := range min(k, len(orgs)) {
+		org, source := world.Orgs[i], orgs[i].Source
 		// As `sfcdc sim` keeps its orgs: the newest 10,000 events,
-		// compressed, so the simulators' memory stays flat (50,000
-		// uncompressed events in each of 20 orgs took 5 GB).
+		// compressed, so the simulators' memory stays flat.
 		org.Bus.SetMaxRetained(10_000)
 		org.Bus.SetCompressed(true)
 		gen := sfsim.NewGenerator(org.Org, uint64(7+i))
 		gen.SetWorkingSet(500, 10_000)
 		gen.OnCommit = func(c sfsim.Commit) { lat.committed(source, c) }
 		wg.Add(1)
-		go func() { defer wg.Done(); _ = gen.Run(genCtx, *benchRate) }()
+		go func() { defer wg.Done(); _ = gen.Run(ctx, rate) }()
 	}
-	time.Sleep(*benchBusyFor)
-	if *benchProfile != "" {
-		if f, err := os.Create(*benchProfile + ".busyheap"); err == nil {
-			_ = pprof.Lookup("heap").WriteTo(f, 0)
-			f.Close()
-		}
-	}
-	stopGen()
+	time.Sleep(d)
+	stop()
 	wg.Wait()
-	busyEnd := time.Now()
+	secs := time.Since(start).Seconds()
 	// Let what was generated reach CM: until nothing more arrives for 2 s
 	// (a change whose comment did not change is skipped, never received).
 	for last, still := -1, time.Now(); time.Since(still) < 2*time.Second; time.Sleep(200 * time.Millisecond) {
@@ -177,20 +349,13 @@ func thousandIntegrations(b *testing.B) {
 			last, still = p, time.Now()
 		}
 	}
-	var worstP99, sumRate float64
-	for i := range busy {
-		source := specs[i].CommsMining.Source
-		got, p50, p99, pending, generated := lat.figures(source)
-		rate := float64(got) / busyEnd.Sub(busyStart).Seconds()
-		sumRate += rate
-		worstP99 = max(worstP99, p99)
-		b.Logf("%s: %d mapped events generated, %d reached CM (%.0f/s over the busy window), %d still pending; commit→CM p50 %.0f ms, p99 %.0f ms",
-			source, generated, got, rate, pending, p50, p99)
+	figs := make([]benchBusyFigures, 0, k)
+	for i := range min(k, len(orgs)) {
+		got, p50, p99, pending, generated := lat.figures(orgs[i].Source)
+		figs = append(figs, benchBusyFigures{Source: orgs[i].Source, Got: got, Pending: pending, Generated: generated,
+			P50: p50, P99: p99, Seconds: secs})
 	}
-	b.ReportMetric(sumRate/float64(busy), "comments/s-per-busy")
-	b.ReportMetric(worstP99, "ms-worst-p99")
-	b.ReportMetric(procStatus(b, "VmHWM"), "MB-peak-RSS")
-	b.Logf("peak RSS %.0f MB", procStatus(b, "VmHWM"))
+	return figs
 }
 
 // allStreaming: n integrations run here, each with all its units,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sfcdc/sfcdc/custody"
@@ -31,6 +32,9 @@ type EngineRunner struct {
 	// Pools shares Pub/Sub connections between the integrations; nil: a
 	// connection per integration.
 	Pools *Pools
+	// Renewer renews every lease the integrations run here hold, in one
+	// round trip per tick; nil: each integration renews its own.
+	Renewer *replay.Renewer
 	// Tuning is handed to every engine.
 	Tuning engine.Tuning
 	// StateEvery is how often the run's state is read from the engine's
@@ -82,7 +86,8 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 		}
 		return nil
 	}
-	deps := engine.Deps{Store: replay.NewScoped(r.Store, in.Name()), Logger: log, Units: part, Tuning: r.Tuning, Ready: ready, Now: r.Now}
+	deps := engine.Deps{Store: replay.NewScoped(r.Store, in.Name()), Logger: log, Units: part, Tuning: r.Tuning, Ready: ready, Now: r.Now,
+		Renewer: r.Renewer}
 	if r.Pools != nil {
 		deps.PubSubPools = r.Pools.For
 	}
@@ -109,9 +114,7 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 	defer eng.Close()
 	defer r.Figures.watch(in.Name(), eng)()
 	report(State{Name: StateStarting})
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	go r.watch(watchCtx, eng, report)
+	defer r.watch(eng, report)()
 	err = eng.Run(ctx)
 	if errors.Is(err, custody.ErrNeedsReauth) {
 		return &WaitingError{State: StateNeedsReauth, Reason: redact.Text(err.Error()) + "; authorise it again at " + r.authenticateURL(in.Name()),
@@ -125,8 +128,11 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 }
 
 // watch reports backfilling while any topic here loads over REST, and
-// streaming once every topic streams (or stands by).
-func (r EngineRunner) watch(ctx context.Context, eng *engine.Engine, report func(State)) {
+// streaming once every topic streams (or stands by), until stop. It holds
+// no goroutine while it waits: a timer reads the state (time.AfterFunc),
+// so a thousand integrations on one instance cost none. When stop returns
+// no read runs and none will.
+func (r EngineRunner) watch(eng *engine.Engine, report func(State)) (stop func()) {
 	every := r.StateEvery
 	if every <= 0 {
 		every = time.Second
@@ -135,25 +141,34 @@ func (r EngineRunner) watch(ctx context.Context, eng *engine.Engine, report func
 	if streamingEvery <= 0 {
 		streamingEvery = max(every, 5*time.Second)
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
+	var mu sync.Mutex
+	stopped := false
 	last := ""
-	for {
-		select {
-		case <-ctx.Done():
+	var timer *time.Timer
+	mu.Lock()
+	defer mu.Unlock()
+	timer = time.AfterFunc(every, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
 			return
-		case <-tick.C:
 		}
 		name := stateOf(eng.Snapshot())
 		if name != "" && name != last {
 			report(State{Name: name})
 			last = name
-			if name == StateStreaming {
-				tick.Reset(streamingEvery)
-			} else {
-				tick.Reset(every)
-			}
 		}
+		if last == StateStreaming {
+			timer.Reset(streamingEvery)
+		} else {
+			timer.Reset(every)
+		}
+	})
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		timer.Stop()
 	}
 }
 

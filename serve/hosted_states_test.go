@@ -202,7 +202,9 @@ func startHosted(t *testing.T, seed uint64, rotate bool) *hosted {
 	return h
 }
 
-func (h *hosted) link() string { return h.public + "/integrations/" + hostedName + "/oauth2/authenticate" }
+func (h *hosted) link() string {
+	return h.public + "/integrations/" + hostedName + "/oauth2/authenticate"
+}
 
 // authorise approves the integration through its link and waits for it
 // to stream.

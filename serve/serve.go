@@ -53,6 +53,13 @@ const StatusInterval = 30 * time.Second
 // times what a topic at 500 events/s with 60 ms to CM holds.
 const MaxInFlightEvents = 250
 
+// MaxInFlightBytes is the payload bytes each topic served here may have
+// received and not released (the Pub/Sub client's default, 64 MiB, is
+// for one process per org): 20 busy integrations held about 320 MB of
+// received payloads without it, for no throughput — the tracker's 250
+// events are the window either way.
+const MaxInFlightBytes = 1 << 20
+
 // Serve joins the deployment and runs this instance's share of the
 // registry's integrations until ctx ends; then it stops every integration
 // (each drains and releases its leases), leaves the live set and returns.
@@ -115,8 +122,9 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 	defer pools.Close()
 	sched, err := New(Config{
 		Registry: reg, Members: m, Reports: deps.Store, Logger: log,
-		Runner: EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools, Figures: figs, Grants: grants, PublicURL: s.PublicURL, Now: deps.Now,
-			Tuning: engine.Tuning{StatusInterval: StatusInterval, MaxInFlightEvents: MaxInFlightEvents}},
+		Runner: EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools, Renewer: &replay.Renewer{}, Figures: figs, Grants: grants, PublicURL: s.PublicURL, Now: deps.Now,
+			Tuning: engine.Tuning{StatusInterval: StatusInterval, MaxInFlightEvents: MaxInFlightEvents,
+				MaxInFlightBytes: MaxInFlightBytes}},
 		PollInterval: s.PollInterval, DisableAfter: s.DisableAfter, Notify: notifier.Notify,
 	})
 	if err != nil {

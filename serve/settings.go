@@ -55,6 +55,10 @@ type Settings struct {
 	// SecretKeyFile holds the keyring that seals the integrations' secrets
 	// (or set SFCDC_SECRET_KEY): the same on every instance.
 	SecretKeyFile string `yaml:"secret_key_file"`
+	// MemoryLimitMB is the Go runtime's soft memory limit in MiB (see
+	// MemoryLimit); 0: three quarters of the container's (or machine's)
+	// memory. GOMEMLIMIT, when set, wins.
+	MemoryLimitMB int `yaml:"memory_limit_mb"`
 }
 
 // Problems are the settings' problems, one a line, each naming its key.
@@ -69,6 +73,9 @@ func (s Settings) Problems() []string {
 		if d < 0 {
 			out = append(out, fmt.Sprintf("%s: %s is negative; use 0 for the default", key, d))
 		}
+	}
+	if s.MemoryLimitMB < 0 {
+		out = append(out, fmt.Sprintf("memory_limit_mb: %d is negative; use 0 for three quarters of the container's memory", s.MemoryLimitMB))
 	}
 	if s.LeaseTTL > 0 && s.LeaseTTL < time.Second {
 		out = append(out, fmt.Sprintf("lease_ttl: %s is under 1s: instances would drop out at every slow heartbeat; use 5s or more", s.LeaseTTL))

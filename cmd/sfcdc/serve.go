@@ -86,5 +86,8 @@ func runServe(cmd *cobra.Command, f serveFlags) (err error) {
 			return usageError{fmt.Errorf("--public-url: %s", strings.Join(problems, "; "))}
 		}
 	}
+	if limit := serve.MemoryLimit(file.Settings, commandEnv(cmd.Context())); limit > 0 {
+		defer memoryLimit.hold(limit)()
+	}
 	return serve.Serve(cmd.Context(), file.Settings, serve.Deps{Store: admin.Store, Keys: admin.Keys, Logger: log})
 }

@@ -34,6 +34,7 @@ const (
 func Run(t *testing.T, open func(t *testing.T) replay.Store) {
 	t.Run("checkpoints", func(t *testing.T) { runCheckpoints(t, open) })
 	t.Run("leases", func(t *testing.T) { runLeases(t, open) })
+	t.Run("lease batches", func(t *testing.T) { runLeaseBatches(t, open) })
 	t.Run("fencing", func(t *testing.T) { runFencing(t, open) })
 	t.Run("watermarks", func(t *testing.T) { runWatermarks(t, open) })
 	t.Run("hashes", func(t *testing.T) { runHashes(t, open) })
