@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -15,9 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/sfcdc/sfcdc/clitest"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/spf13/cobra"
 	"golang.org/x/net/html"
@@ -176,22 +175,8 @@ func captureDefaultLogger(t *testing.T) *syncBuffer {
 	return buf
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a buffer several goroutines write while a test reads it.
+type syncBuffer = clitest.Buffer
 
 // runCommand runs a command to completion and returns its output.
 func runCommand(t *testing.T, cmd *cobra.Command, args ...string) (string, error) {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,40 +12,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/sfcdc/sfcdc/clitest"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 // testRedisAddr is the shared test Redis (scripts/test.sh sets the variable).
-func testRedisAddr() string {
-	if addr := os.Getenv("SFCDC_TEST_REDIS_ADDR"); addr != "" {
-		return addr
-	}
-	return "127.0.0.1:6379"
-}
+var testRedisAddr = simworld.RedisAddr
 
 // redisKeyPrefix is a key prefix no other test uses; its keys are deleted
 // at cleanup.
 func redisKeyPrefix(t *testing.T) string {
 	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "sfcdctest:cmd:" + hex.EncodeToString(b) + ":"
-	client := redis.NewClient(&redis.Options{Addr: testRedisAddr()})
-	if err := client.Ping(t.Context()).Err(); err != nil {
-		client.Close()
-		t.Fatalf("no Redis at %s (%v): run ./scripts/test.sh or set SFCDC_TEST_REDIS_ADDR", testRedisAddr(), err)
-	}
-	t.Cleanup(func() {
-		defer client.Close()
-		ctx := context.Background()
-		keys, _ := client.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			client.Del(ctx, keys...)
-		}
-	})
-	return prefix
+	return clitest.RedisKeyPrefix(t)
 }
 
 // backfillConfig writes a configuration for the simulator of b: its CM

@@ -1,11 +1,11 @@
-package main
+package e2e
 
 import (
 	"bytes"
 	"context"
+	"github.com/sfcdc/sfcdc/clitest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -69,7 +69,7 @@ func TestTheReadmeWalkThroughRunsAsWrittenInOneShellSession(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	bash := exec.CommandContext(ctx, "bash", "-c", script.String())
-	bash.Dir = filepath.Join("..", "..")
+	bash.Dir = clitest.ModuleRoot(t)
 	bash.Env = walkthroughEnv(t, walk)
 	// The session is a process group of its own: a timeout stops it whole,
 	// background jobs included, like closing the terminal.

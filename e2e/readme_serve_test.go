@@ -1,10 +1,9 @@
-package main
+package e2e
 
 import (
 	"bytes"
 	"context"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sfcdc/sfcdc/clitest"
 )
 
 // The README's walk-through of `sfcdc serve` runs as written in one bash
@@ -46,7 +46,7 @@ func TestTheReadmeServeWalkThroughRunsAsWritten(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	bash := exec.CommandContext(ctx, "bash", "-c", script.String())
-	bash.Dir = filepath.Join("..", "..")
+	bash.Dir = clitest.ModuleRoot(t)
 	bash.Env = walkthroughEnv(t, walk)
 	bash.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	bash.Cancel = func() error { return syscall.Kill(-bash.Process.Pid, syscall.SIGKILL) }
