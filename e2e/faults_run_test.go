@@ -23,6 +23,7 @@ import (
 // nothing but the failpoint binary and the shared Redis (each under a key
 // prefix of its own), so faultScenariosAtOnce of them run at a time.
 func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
+	t.Parallel()       // beside the README sessions and serve's SIGKILL test, which mostly wait too
 	failpointBinary(t) // build once, before the clocks of the scenarios start
 	scenarios := newScenarioRunner(t, faultScenariosAtOnce)
 

@@ -20,6 +20,8 @@ import (
 // until the integration streams. The key prefix it exported is printed at
 // the end, so the test removes the keys the walk-through left in Redis.
 func TestTheReadmeServeWalkThroughRunsAsWritten(t *testing.T) {
+	t.Parallel()
+	holdRepoBin(t)
 	section := readmeSection(t, readme(t), "## Many integrations: `sfcdc serve`", "## Configuration reference")
 	blocks := shellBlocks(section)
 	if len(blocks) != 1 {
