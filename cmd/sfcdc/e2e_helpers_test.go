@@ -43,10 +43,12 @@ var sfcdcBinary string
 func TestMain(m *testing.M) {
 	useLibraryLogs() // the process edge of the test binary, as in main
 	moreParallelTests()
-	var err error
-	if sfcdcBinary, err = clitest.BuildOnce(""); err != nil {
-		os.Stderr.WriteString(err.Error() + "\n")
-		os.Exit(1)
+	if os.Getenv(aloneEnv) == "" { // not the child of runAloneInAChildProcess
+		var err error
+		if sfcdcBinary, err = clitest.BuildOnce(""); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	clitest.RemoveBuilds()
