@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"bytes"
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/sfcdc/sfcdc/sim/simrun"
@@ -649,11 +650,19 @@ func runAloneInAChildProcess(t *testing.T) bool {
 	if os.Getenv(aloneEnv) == t.Name() {
 		return true
 	}
-	t.Parallel()
+	// Started before t.Parallel, so it runs from the package's first
+	// moment rather than whenever the parallel tests' turn comes.
 	child := exec.Command(os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.count=1", "-test.v")
 	child.Env = append(os.Environ(), aloneEnv+"="+t.Name())
-	out, err := child.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+	var output bytes.Buffer
+	child.Stdout, child.Stderr = &output, &output
+	err := child.Start()
+	if err == nil {
+		t.Parallel()
+		err = child.Wait()
+	}
+	out := output.String()
+	if err != nil || !strings.Contains(out, "--- PASS: "+t.Name()) {
 		t.Fatalf("%s alone in a test process of its own: %v\n%s", t.Name(), err, out)
 	}
 	t.Logf("alone in a test process of its own:\n%s", out)
