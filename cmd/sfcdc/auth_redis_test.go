@@ -41,7 +41,7 @@ func TestTokenStoreRedisKeepsTheLoginInRedis(t *testing.T) {
 	if err := login.wait(); err != nil {
 		t.Fatalf("auth login failed: %v\n%s", err, login.output())
 	}
-	seen = append(seen, approval.body, final.body, login.output())
+	seen = append(seen, approval.Body, final.Body, login.output())
 	if !strings.Contains(login.output(), "Refresh token stored in redis key "+key) {
 		t.Fatalf("the login does not say the token went to Redis key %s:\n%s", key, login.output())
 	}

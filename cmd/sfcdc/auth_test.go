@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -11,16 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/sfcdc/sfcdc/clitest"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/spf13/cobra"
-	"golang.org/x/net/html"
 )
 
 // TestLoginThenStatusThenSubscribeWithTheStoredLogin is the new user's
@@ -49,9 +46,9 @@ func TestLoginThenStatusThenSubscribeWithTheStoredLogin(t *testing.T) {
 	if err := login.wait(); err != nil {
 		t.Fatalf("auth login failed: %v\n%s", err, login.output())
 	}
-	seen = append(seen, approval.body, final.body, login.output())
-	if !strings.Contains(final.body, "sfcdc is connected to Salesforce") || !strings.Contains(login.output(), "Logged in to org "+s.Org.ID()) {
-		t.Fatalf("the login did not say it succeeded:\npage: %s\nterminal: %s", final.body, login.output())
+	seen = append(seen, approval.Body, final.Body, login.output())
+	if !strings.Contains(final.Body, "sfcdc is connected to Salesforce") || !strings.Contains(login.output(), "Logged in to org "+s.Org.ID()) {
+		t.Fatalf("the login did not say it succeeded:\npage: %s\nterminal: %s", final.Body, login.output())
 	}
 
 	status, err := runCommand(t, newAuthCommand(), "status", "--config", configPath)
@@ -176,22 +173,8 @@ func captureDefaultLogger(t *testing.T) *syncBuffer {
 	return buf
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a buffer several goroutines write while a test reads it.
+type syncBuffer = clitest.Buffer
 
 // runCommand runs a command to completion and returns its output.
 func runCommand(t *testing.T, cmd *cobra.Command, args ...string) (string, error) {
@@ -287,65 +270,9 @@ func simBrowser(t *testing.T, caFile string) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
-type htmlPage struct {
-	url    *url.URL
-	status int
-	body   string
-}
+type htmlPage = clitest.Page
 
-func browse(t *testing.T, c *http.Client, target string) htmlPage {
-	t.Helper()
-	resp, err := c.Get(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return readHTMLPage(t, resp)
-}
-
-func readHTMLPage(t *testing.T, resp *http.Response) htmlPage {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return htmlPage{url: resp.Request.URL, status: resp.StatusCode, body: string(b)}
-}
-
-// submitForm posts the page's form with its hidden inputs and the button
-// whose value is choice, following the redirects back to the callback.
-func submitForm(t *testing.T, c *http.Client, p htmlPage, choice string) htmlPage {
-	t.Helper()
-	doc, err := html.Parse(strings.NewReader(p.body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	action, fields := "", url.Values{}
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode {
-			attr := map[string]string{}
-			for _, a := range n.Attr {
-				attr[a.Key] = a.Val
-			}
-			switch {
-			case n.Data == "form":
-				action = attr["action"]
-			case n.Data == "input" && attr["type"] == "hidden", n.Data == "button" && attr["value"] == choice:
-				fields.Set(attr["name"], attr["value"])
-			}
-		}
-		for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
-			walk(ch)
-		}
-	}
-	walk(doc)
-	if action == "" {
-		t.Fatalf("no form on the page: %s", p.body)
-	}
-	resp, err := c.PostForm(p.url.ResolveReference(&url.URL{Path: action}).String(), fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return readHTMLPage(t, resp)
-}
+var (
+	browse     = clitest.Browse
+	submitForm = clitest.SubmitForm
+)

@@ -2,52 +2,29 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/sfcdc/sfcdc/clitest"
 	"github.com/sfcdc/sfcdc/salesforce"
 	"github.com/sfcdc/sfcdc/sim/commsmining"
+	"github.com/sfcdc/sfcdc/sim/simworld"
 )
 
 // testRedisAddr is the shared test Redis (scripts/test.sh sets the variable).
-func testRedisAddr() string {
-	if addr := os.Getenv("SFCDC_TEST_REDIS_ADDR"); addr != "" {
-		return addr
-	}
-	return "127.0.0.1:6379"
-}
+var testRedisAddr = simworld.RedisAddr
 
 // redisKeyPrefix is a key prefix no other test uses; its keys are deleted
 // at cleanup.
 func redisKeyPrefix(t *testing.T) string {
 	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "sfcdctest:cmd:" + hex.EncodeToString(b) + ":"
-	client := redis.NewClient(&redis.Options{Addr: testRedisAddr()})
-	if err := client.Ping(t.Context()).Err(); err != nil {
-		client.Close()
-		t.Fatalf("no Redis at %s (%v): run ./scripts/test.sh or set SFCDC_TEST_REDIS_ADDR", testRedisAddr(), err)
-	}
-	t.Cleanup(func() {
-		defer client.Close()
-		ctx := context.Background()
-		keys, _ := client.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			client.Del(ctx, keys...)
-		}
-	})
-	return prefix
+	return clitest.RedisKeyPrefix(t)
 }
 
 // backfillConfig writes a configuration for the simulator of b: its CM
@@ -90,37 +67,7 @@ func simStats(t *testing.T, b simBanner) commsmining.Stats {
 // cmCommentIDs pages through the simulated CM source with its API.
 func cmCommentIDs(t *testing.T, b simBanner) map[string]bool {
 	t.Helper()
-	ids := map[string]bool{}
-	after := ""
-	for {
-		q := url.Values{"limit": {"256"}}
-		if after != "" {
-			q.Set("after", after)
-		}
-		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/_private/sources/%s/%s/comments?%s",
-			b.CommsMiningURL, b.CommsMiningProject, b.CommsMiningSource, q.Encode()), nil)
-		req.Header.Set("Authorization", "Bearer "+b.CommsMiningToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var page struct {
-			Comments     []struct{ ID string } `json:"comments"`
-			Continuation *string               `json:"continuation"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range page.Comments {
-			ids[c.ID] = true
-		}
-		if page.Continuation == nil {
-			return ids
-		}
-		after = *page.Continuation
-	}
+	return clitest.CMCommentIDs(t, b)
 }
 
 // sfRecordIDs queries the simulated org for an object's record IDs.

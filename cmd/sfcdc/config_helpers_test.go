@@ -1,8 +1,7 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
+	"github.com/sfcdc/sfcdc/clitest"
 	"testing"
 )
 
@@ -29,9 +28,5 @@ objects:
 // writeFile writes a file into the test's directory and returns its path.
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return clitest.WriteFile(t, name, content)
 }

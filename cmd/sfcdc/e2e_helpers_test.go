@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,42 +13,58 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"flag"
+	"github.com/sfcdc/sfcdc/clitest"
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/sim/simrun"
+	"runtime"
+	"strconv"
 )
 
 // The command tests run sfcdc's commands in this process, through execute
 // as main does, each with its own environment (envOf) and its own
 // simulators, so independent tests run in parallel. The binary built
-// below runs where a real process is the point: signals, SIGKILL crashes
-// with failpoints (runSfcdc, startSimProcess), the README walk-through;
-// and in the backfill end-to-end tests and the demo replay tests.
+// below runs where a real process is the point here: the backfill
+// end-to-end and crash tests (runSfcdc, startSimProcess), the demo replay
+// tests, a few signal tests. The tests that are mostly a real process
+// (the fault catalogue, the README walk-throughs, serve's SIGKILL) are
+// in e2e, a package of their own, so go test runs them beside these.
 
 // simBanner is the first line `sfcdc sim` prints.
 type simBanner = simrun.Banner
 
-// sfcdcBinary is built once per test run, for the tests that need a real
-// process.
+// sfcdcBinary is built once per test binary (TestMain), for the tests
+// that need a real process.
 var sfcdcBinary string
 
 func TestMain(m *testing.M) {
 	useLibraryLogs() // the process edge of the test binary, as in main
-	dir, err := os.MkdirTemp("", "sfcdc-bin-")
-	if err != nil {
-		panic(err)
-	}
-	sfcdcBinary = filepath.Join(dir, "sfcdc")
-	// Built as the Dockerfile builds the image's binary (static, -trimpath),
-	// so the packaging test's build of it reuses these compiled packages.
-	build := exec.Command("go", "build", "-trimpath", "-o", sfcdcBinary, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		os.Exit(1)
+	moreParallelTests()
+	if os.Getenv(aloneEnv) == "" { // not the child of runAloneInAChildProcess
+		var err error
+		if sfcdcBinary, err = clitest.BuildOnce(""); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	clitest.RemoveBuilds()
 	os.Exit(code)
+}
+
+// moreParallelTests runs twice as many parallel tests at once as go
+// test's default (-parallel GOMAXPROCS: 2 on the project's machine),
+// unless -test.parallel was given: these tests mostly wait on their
+// simulators, processes, flush intervals and leases, so with the default
+// the package used about 0.7 of the 2 cores and was make test's longest
+// (about 120 s at load 8 with the default, 85 s with twice as many).
+func moreParallelTests() {
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		_ = flag.Set("test.parallel", strconv.Itoa(2*runtime.GOMAXPROCS(0)))
+	}
 }
 
 // envOf is the environment of an in-process command given as exec.Cmd.Env
@@ -91,20 +103,11 @@ func runInProcess(t *testing.T, env []string, args ...string) result {
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
 }
 
-// runSfcdc runs the binary to its end, for the tests of a real process
-// (the crash and fault tests).
+// runSfcdc runs the binary to its end, for the tests of a real process.
 func runSfcdc(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(sfcdcBinary, args...)
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("run sfcdc: %v", err)
-	}
-	return result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
+	r := clitest.Run(t, sfcdcBinary, env, args...)
+	return result{stdout: r.Stdout, stderr: r.Stderr, code: r.Code}
 }
 
 // commandOutput is what a running command wrote to one of its outputs;
@@ -210,29 +213,10 @@ func (p *runningCmd) terminate(t *testing.T) {
 }
 
 // startSimProcess runs the `sfcdc sim` binary with args and returns its
-// banner, for the tests of a real process (the crash tests): their
-// thousands of records go faster through a simulator without the race
-// detector.
+// banner, for the tests of a real process (the crash tests).
 func startSimProcess(t *testing.T, args ...string) simBanner {
 	t.Helper()
-	cmd := exec.Command(sfcdcBinary, append([]string{"sim", "--pubsub-addr", "127.0.0.1:0", "--ca-file", filepath.Join(t.TempDir(), "ca.pem")}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	interruptAtCleanup(t, cmd)
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("read the sim banner: %v", err)
-	}
-	var b simBanner
-	if err := json.Unmarshal([]byte(line), &b); err != nil {
-		t.Fatalf("the first line is not the banner: %v: %q", err, line)
-	}
-	return b
+	return clitest.StartSim(t, sfcdcBinary, args...)
 }
 
 // startSim starts a simulator in this process (simrun.Start) with the
@@ -285,20 +269,8 @@ func simEnv(b simBanner) []string {
 }
 
 // interruptAtCleanup stops a started process when the test ends: SIGINT
-// first, as an operator would, then SIGKILL after 10 s.
-func interruptAtCleanup(t *testing.T, cmd *exec.Cmd) {
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-}
+// first, then SIGKILL after 10 s.
+var interruptAtCleanup = clitest.InterruptAtCleanup
 
 // await polls cond every few milliseconds until it holds; it fails the
 // test when the command ends first, or after a minute.
@@ -325,4 +297,11 @@ func runCombined(ctx context.Context, env []string, args ...string) (out string,
 	var both syncBuffer
 	code = execute(ctx, envOf(env), args, &both, &both)
 	return both.String(), code
+}
+
+// failpointBinary is sfcdc built with -tags failpoints, once per test
+// binary, for the backfill crash tests.
+func failpointBinary(t *testing.T) string {
+	t.Helper()
+	return clitest.Binary(t, "failpoints")
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfcdc/sfcdc/clitest"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -264,11 +265,7 @@ func TestValidateRefusesBadRunAndMonitoringSectionsWithoutTheOrg(t *testing.T) {
 // readme is the repository's README.
 func readme(t *testing.T) string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
+	return clitest.Readme(t)
 }
 
 // configKeys lists the dotted path of every key the configuration file

@@ -84,6 +84,12 @@ func TestRunStreamsUntilSIGTERMAndARestartLosesNothing(t *testing.T) {
 	waitFor(t, second.cmd, second.exited, "traffic made while sfcdc was down", func() bool {
 		return len(sfRecordIDs(t, b, "EmailMessage")) > atStop+5
 	})
+	// Then the traffic pauses, so "every live record has its comment" is
+	// a state the daemon reaches, not a chase of the generator that a
+	// loaded machine stretched to a minute; what the restart had to
+	// catch up (the traffic made while it was down, and since) is all
+	// checked.
+	simAdmin(t, b, "POST", "/_sim/traffic/pause")
 	waitFor(t, second.cmd, second.exited, "every live EmailMessage has its comment", func() bool {
 		return len(missingComments(t, b, "EmailMessage")) == 0
 	})

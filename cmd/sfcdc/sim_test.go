@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"bytes"
 	eventbusv1 "github.com/sfcdc/sfcdc/proto/eventbus/v1"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/sfcdc/sfcdc/sim/simrun"
@@ -26,6 +27,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"regexp"
 )
 
 // These tests run `sfcdc sim` with its flags in this process and talk to
@@ -535,6 +537,13 @@ func simHeapAfter(t *testing.T, ready string, args ...string) uint64 {
 }
 
 func TestSimHoldsBoundedMemoryWhateverItGeneratesOrSeeds(t *testing.T) {
+	// It measures this process's heap, so no other test may run in the
+	// process meanwhile; rather than hold every parallel test of the
+	// package back for its 15-25 s, it runs alone in a test process of its
+	// own while they run here.
+	if !runAloneInAChildProcess(t) {
+		return
+	}
 	// The volumes are small, since every event is compressed under the race
 	// detector in this process (some 4 ms each on the shared machine), and
 	// the bounds are tight enough to fail without the bounds they guard.
@@ -626,4 +635,36 @@ func TestSimOrgsServesEveryOrgBehindTheOneEndpoint(t *testing.T) {
 			t.Errorf("--orgs %s: exit %d, %d bytes of output, %q; want exit %d naming --orgs and its range", n, code, len(stdout.String()), stderr.String(), exitUsage)
 		}
 	}
+}
+
+// aloneEnv marks the test process runAloneInAChildProcess starts.
+const aloneEnv = "SFCDC_TEST_ALONE"
+
+// runAloneInAChildProcess is, in the test process go test started, a
+// parallel test that runs this test alone in a child test process (this
+// binary with -test.run naming it) and fails with its output when it
+// fails; it returns false there. In the child, it returns true: the test
+// runs on, the only one in its process. The child builds no sfcdc binary
+// (TestMain).
+func runAloneInAChildProcess(t *testing.T) bool {
+	if os.Getenv(aloneEnv) == t.Name() {
+		return true
+	}
+	// Started before t.Parallel, so it runs from the package's first
+	// moment rather than whenever the parallel tests' turn comes.
+	child := exec.Command(os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.count=1", "-test.v")
+	child.Env = append(os.Environ(), aloneEnv+"="+t.Name())
+	var output bytes.Buffer
+	child.Stdout, child.Stderr = &output, &output
+	err := child.Start()
+	if err == nil {
+		t.Parallel()
+		err = child.Wait()
+	}
+	out := output.String()
+	if err != nil || !strings.Contains(out, "--- PASS: "+t.Name()) {
+		t.Fatalf("%s alone in a test process of its own: %v\n%s", t.Name(), err, out)
+	}
+	t.Logf("alone in a test process of its own:\n%s", out)
+	return false
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfcdc/sfcdc/clitest"
 	"github.com/sfcdc/sfcdc/custody"
 	"github.com/sfcdc/sfcdc/mapper"
 	"github.com/sfcdc/sfcdc/notify"
@@ -126,7 +127,7 @@ webhook_secret: ${WEBHOOK_SECRET}
 lease_ttl: 2s
 poll_interval: 100ms
 `, testRedisAddr(), prefix, front.url))
-	if r := runInProcess(t, env, "integrations", "apply", "--offline", "-f", writeFile(t, "orgs.yaml", specs.String()), "--config", conf); r.code != 0 {
+	if r := runSfcdc(t, env, "integrations", "apply", "--offline", "-f", writeFile(t, "orgs.yaml", specs.String()), "--config", conf); r.code != 0 {
 		t.Fatalf("apply: exit %d:\n%s", r.code, r.output())
 	}
 	store, err := replay.Open(t.Context(), replay.Config{RedisURL: "redis://" + testRedisAddr() + "/0", KeyPrefix: prefix})
@@ -324,7 +325,7 @@ type serveFleet struct {
 type serveProcess struct {
 	name, listen string
 	cmd          *exec.Cmd
-	out          *commandOutput
+	out          *syncBuffer
 	began, ended time.Time
 }
 
@@ -333,7 +334,7 @@ func (f *serveFleet) start() *serveProcess {
 	t := f.t
 	f.mu.Lock()
 	f.started++
-	p := &serveProcess{name: fmt.Sprintf("s%d", f.started), listen: freeLoopbackAddr(t), out: newCommandOutput()}
+	p := &serveProcess{name: fmt.Sprintf("s%d", f.started), listen: freeLoopbackAddr(t), out: &syncBuffer{}}
 	f.mu.Unlock()
 	p.cmd = exec.Command(sfcdcBinary, "serve", "--config", f.conf, "--log-format", "json")
 	p.cmd.Env = append(slices.Clone(f.env), "INSTANCE="+p.name, "LISTEN="+p.listen)
@@ -502,13 +503,13 @@ func authorise(t *testing.T, link string) {
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Jar: jar, Timeout: 30 * time.Second}
-	login := browse(t, c, link)
-	if login.status != http.StatusOK || !strings.Contains(login.body, `value="allow"`) {
-		t.Fatalf("%s led to %s (%d), not the login page:\n%s", link, login.url, login.status, login.body)
+	login := clitest.Browse(t, c, link)
+	if login.Status != http.StatusOK || !strings.Contains(login.Body, `value="allow"`) {
+		t.Fatalf("%s led to %s (%d), not the login page:\n%s", link, login.URL, login.Status, login.Body)
 	}
-	done := submitForm(t, c, login, "allow")
-	if done.status != http.StatusOK || !strings.Contains(done.body, "The integration is set up") {
-		t.Fatalf("Allow landed on %s (%d):\n%s", done.url, done.status, done.body)
+	done := clitest.SubmitForm(t, c, login, "allow")
+	if done.Status != http.StatusOK || !strings.Contains(done.Body, "The integration is set up") {
+		t.Fatalf("Allow landed on %s (%d):\n%s", done.URL, done.Status, done.Body)
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -66,7 +66,7 @@ func TestServeInstancesShareTheWorkSurviveASIGKILLAndRebalance(t *testing.T) {
 	}
 	conf := writeFile(t, "serve.yaml", fmt.Sprintf("store:\n  redis_url: redis://%s/0\n  key_prefix: %q\ninstance: ${INSTANCE}\nlease_ttl: 3s\npoll_interval: 200ms\n",
 		testRedisAddr(), prefix))
-	if r := runInProcess(t, env, "integrations", "apply", "-f", writeFile(t, "orgs.yaml", specs.String()), "--config", conf); r.code != 0 {
+	if r := runSfcdc(t, env, "integrations", "apply", "-f", writeFile(t, "orgs.yaml", specs.String()), "--config", conf); r.code != 0 {
 		t.Fatalf("apply: exit %d:\n%s", r.code, r.output())
 	}
 
@@ -79,7 +79,7 @@ func TestServeInstancesShareTheWorkSurviveASIGKILLAndRebalance(t *testing.T) {
 	start := func(name string) {
 		cmd := exec.Command(sfcdcBinary, "serve", "--config", conf)
 		cmd.Env = append(env, "INSTANCE="+name)
-		out := newCommandOutput()
+		out := &syncBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -23,6 +23,11 @@ import (
 // nothing but the failpoint binary and the shared Redis (each under a key
 // prefix of its own), so faultScenariosAtOnce of them run at a time.
 func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
+	// Not parallel: I2's bound on duplicates holds at the pace of a daemon
+	// that keeps up, and under CPU contention a crash finds more in
+	// flight (at make test's -p 3 beside the package's other tests on a
+	// loaded machine, 216 re-sent against 150). The package's other tests
+	// run once the catalogue has, beside each other.
 	failpointBinary(t) // build once, before the clocks of the scenarios start
 	scenarios := newScenarioRunner(t, faultScenariosAtOnce)
 
@@ -434,8 +439,12 @@ func TestRunSurvivesTheFaultCatalogue(t *testing.T) {
 // same time. Each has its own simulators, Redis key prefix (or private
 // redis-server), processes and ports, so they are independent; most of a
 // scenario's time is spent waiting (leases, backoffs, the daemon's start),
-// so a few run side by side even on a shared 2-core machine.
-const faultScenariosAtOnce = 4
+// so a few run side by side even on a shared 2-core machine; not more
+// than 2, since make test runs other packages beside this one and I2's
+// duplicates grow with a daemon that falls behind (with 4 at once, a
+// crash re-sent 216-226 comments against the bound 150 twice at -p 3 on
+// a loaded machine; alone, none).
+const faultScenariosAtOnce = 2
 
 // scenarioRunner runs subtests of t at most n at a time. Unlike
 // t.Parallel, its bound does not depend on go test's -parallel (GOMAXPROCS

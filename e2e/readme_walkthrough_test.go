@@ -1,13 +1,14 @@
-package main
+package e2e
 
 import (
 	"bytes"
 	"context"
+	"github.com/sfcdc/sfcdc/clitest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +23,8 @@ import (
 // for the changed case's comment to arrive, and clicking Allow on the
 // simulated login page. `set -e` makes any command that fails fail the test.
 func TestTheReadmeWalkThroughRunsAsWrittenInOneShellSession(t *testing.T) {
+	t.Parallel()
+	holdRepoBin(t)
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatal("the README's walk-through uses curl: install the Debian package curl (.ci/run does)")
 	}
@@ -69,7 +72,7 @@ func TestTheReadmeWalkThroughRunsAsWrittenInOneShellSession(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	bash := exec.CommandContext(ctx, "bash", "-c", script.String())
-	bash.Dir = filepath.Join("..", "..")
+	bash.Dir = clitest.ModuleRoot(t)
 	bash.Env = walkthroughEnv(t, walk)
 	// The session is a process group of its own: a timeout stops it whole,
 	// background jobs included, like closing the terminal.
@@ -230,4 +233,17 @@ func lastBytes(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+// repoBin is held by the README session that runs: the walk-throughs
+// build into and write the repository's bin/ (bin/sfcdc, bin/sim.json,
+// the daemons' logs), as a person following the README does, so two
+// sessions at once would overwrite each other's files.
+var repoBin sync.Mutex
+
+// holdRepoBin holds repoBin until the test ends; the walk-throughs are
+// parallel to the rest of the package, one at a time among themselves.
+func holdRepoBin(t *testing.T) {
+	repoBin.Lock()
+	t.Cleanup(repoBin.Unlock)
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -45,33 +45,9 @@ var faultObjects = []string{"EmailMessage", "Case", "Task"}
 var faultTopics = []string{"/data/EmailMessageChangeEvent", "/data/CaseChangeEvent", "/data/TaskChangeEvent"}
 
 var (
-	failpointBinaryOnce sync.Once
-	failpointBinaryPath string
-	failpointBinaryErr  error
-	listenFlagOnce      sync.Once
-	listenFlag          bool
+	listenFlagOnce sync.Once
+	listenFlag     bool
 )
-
-// failpointBinary builds sfcdc with -tags failpoints once per test run.
-func failpointBinary(t *testing.T) string {
-	t.Helper()
-	failpointBinaryOnce.Do(func() {
-		failpointBinaryPath = filepath.Join(filepath.Dir(sfcdcBinary), "sfcdc-failpoints")
-		// Built as sfcdcBinary is (-trimpath, no cgo), so only the packages
-		// the tag changes (failpoint, this command) are compiled again: with
-		// other flags, a clean cache compiled every package twice (about
-		// 100 s of CPU on the 2-core machine, against 4 s).
-		build := exec.Command("go", "build", "-trimpath", "-tags", "failpoints", "-o", failpointBinaryPath, ".")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			failpointBinaryErr = fmt.Errorf("build with failpoints: %v\n%s", err, out)
-		}
-	})
-	if failpointBinaryErr != nil {
-		t.Fatal(failpointBinaryErr)
-	}
-	return failpointBinaryPath
-}
 
 // runHasListenFlag reports whether `sfcdc run` serves /metrics (--listen),
 // so the secret check scrapes it once the monitoring work has landed.

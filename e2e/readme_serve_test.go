@@ -1,10 +1,9 @@
-package main
+package e2e
 
 import (
 	"bytes"
 	"context"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sfcdc/sfcdc/clitest"
 )
 
 // The README's walk-through of `sfcdc serve` runs as written in one bash
@@ -20,6 +20,8 @@ import (
 // until the integration streams. The key prefix it exported is printed at
 // the end, so the test removes the keys the walk-through left in Redis.
 func TestTheReadmeServeWalkThroughRunsAsWritten(t *testing.T) {
+	t.Parallel()
+	holdRepoBin(t)
 	section := readmeSection(t, readme(t), "## Many integrations: `sfcdc serve`", "## Configuration reference")
 	blocks := shellBlocks(section)
 	if len(blocks) != 1 {
@@ -46,7 +48,7 @@ func TestTheReadmeServeWalkThroughRunsAsWritten(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	bash := exec.CommandContext(ctx, "bash", "-c", script.String())
-	bash.Dir = filepath.Join("..", "..")
+	bash.Dir = clitest.ModuleRoot(t)
 	bash.Env = walkthroughEnv(t, walk)
 	bash.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	bash.Cancel = func() error { return syscall.Kill(-bash.Process.Pid, syscall.SIGKILL) }
