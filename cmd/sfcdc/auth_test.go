@@ -270,8 +270,6 @@ func simBrowser(t *testing.T, caFile string) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
-type htmlPage = clitest.Page
-
 var (
 	browse     = clitest.Browse
 	submitForm = clitest.SubmitForm
