@@ -332,6 +332,27 @@ func (s *FileStore) SaveReport(ctx context.Context, key string, doc []byte, ttl 
 	return nil
 }
 
+// SaveReports implements ReportStore.
+func (s *FileStore) SaveReports(ctx context.Context, docs map[string][]byte, ttl time.Duration) error {
+	if err := checkTTL(ttl); err != nil {
+		return fmt.Errorf("save reports: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("save reports: %w", err)
+	}
+	keys, refused := checkReports(docs)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reports == nil {
+		s.reports = map[string]fileReport{}
+	}
+	expires := now().Add(ttl)
+	for _, key := range keys {
+		s.reports[key] = fileReport{doc: bytes.Clone(docs[key]), expires: expires}
+	}
+	return refused
+}
+
 // Reports implements ReportStore.
 func (s *FileStore) Reports(ctx context.Context) (map[string][]byte, error) {
 	if err := ctx.Err(); err != nil {

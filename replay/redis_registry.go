@@ -318,6 +318,42 @@ func (s *RedisStore) SaveReport(ctx context.Context, key string, doc []byte, ttl
 	return nil
 }
 
+// SaveReports implements ReportStore: one pipeline of the save script.
+func (s *RedisStore) SaveReports(ctx context.Context, docs map[string][]byte, ttl time.Duration) error {
+	if err := checkTTL(ttl); err != nil {
+		return fmt.Errorf("save reports: %w", err)
+	}
+	keys, refused := checkReports(docs)
+	if len(keys) == 0 {
+		return refused
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	send := func() ([]*redis.Cmd, error) {
+		pipe := s.client.Pipeline()
+		cmds := make([]*redis.Cmd, len(keys))
+		for i, key := range keys {
+			cmds[i] = saveReportScript.EvalSha(ctx, pipe, []string{s.keys.reports(), s.keys.reportsExpiry()}, key, docs[key], ttl.Milliseconds())
+		}
+		_, err := pipe.Exec(ctx)
+		return cmds, err
+	}
+	cmds, err := send()
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		if err := saveReportScript.Load(ctx, s.client).Err(); err != nil {
+			return fmt.Errorf("save reports: %w", err)
+		}
+		cmds, _ = send()
+	}
+	errs := []error{refused}
+	for i, c := range cmds {
+		if err := c.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("save report %s: %w", keys[i], err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Reports implements ReportStore.
 func (s *RedisStore) Reports(ctx context.Context) (map[string][]byte, error) {
 	ctx, cancel := s.op(ctx)

@@ -116,8 +116,33 @@ type ReportStore interface {
 	// SaveReport stores doc under key until ttl from now (store's clock),
 	// replacing an earlier report under key.
 	SaveReport(ctx context.Context, key string, doc []byte, ttl time.Duration) error
+	// SaveReports stores every report of docs (by key) as SaveReport does,
+	// in one round trip: an instance writes the reports of a thousand
+	// integrations every few seconds. A report refused (a bad key, an
+	// oversized document) is skipped and named in the error; the others
+	// are stored.
+	SaveReports(ctx context.Context, docs map[string][]byte, ttl time.Duration) error
 	// Reports returns every live report by key; expired ones are gone.
 	Reports(ctx context.Context) (map[string][]byte, error)
 	// DeleteReport removes one report at once; a missing one is no error.
 	DeleteReport(ctx context.Context, key string) error
+}
+
+// checkReports returns the keys of docs that SaveReport would accept,
+// sorted, and an error naming each refused one (nil when none).
+func checkReports(docs map[string][]byte) ([]string, error) {
+	keys := make([]string, 0, len(docs))
+	var errs []error
+	for key, doc := range docs {
+		switch {
+		case checkName("report", key) != nil:
+			errs = append(errs, fmt.Errorf("save report: %w", checkName("report", key)))
+		case len(doc) > maxRegistryDoc:
+			errs = append(errs, fmt.Errorf("save report %s: %w", key, invalidf("report of %d bytes; want at most %d", len(doc), maxRegistryDoc)))
+		default:
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	return keys, errors.Join(errs...)
 }

@@ -224,4 +224,37 @@ func runReports(t *testing.T, open func(t *testing.T) replay.Store) {
 		wantErr(t, "empty key", s.SaveReport(t.Context(), "", []byte("x"), longTTL), replay.ErrInvalid)
 		wantErr(t, "zero TTL", s.SaveReport(t.Context(), "k", []byte("x"), 0), replay.ErrInvalid)
 	})
+
+	t.Run("a batch of reports is saved at once, a refused one named and the others kept", func(t *testing.T) {
+		s := open(t)
+		noErr(t, "SaveReport", s.SaveReport(t.Context(), "acme/old@instance-a", []byte("starting"), longTTL))
+		docs := map[string][]byte{}
+		for i := range 300 {
+			docs[fmt.Sprintf("acme/org-%03d@instance-a", i)] = []byte(fmt.Sprintf("streaming %d", i))
+		}
+		docs["acme/old@instance-a"] = []byte("streaming")
+		noErr(t, "SaveReports", s.SaveReports(t.Context(), docs, longTTL))
+		got, err := s.Reports(t.Context())
+		noErr(t, "Reports", err)
+		if len(got) != len(docs) {
+			t.Fatalf("%d reports after a batch of %d", len(got), len(docs))
+		}
+		for k, v := range docs {
+			if string(got[k]) != string(v) {
+				t.Fatalf("report %s is %q; want %q", k, got[k], v)
+			}
+		}
+		err = s.SaveReports(t.Context(), map[string][]byte{"": []byte("x"), "acme/good@instance-b": []byte("ok")}, shortTTL)
+		wantErr(t, "a batch with an empty key", err, replay.ErrInvalid)
+		if got, _ := s.Reports(t.Context()); string(got["acme/good@instance-b"]) != "ok" {
+			t.Fatalf("the valid report of a batch with a refused one was not saved: %q", got["acme/good@instance-b"])
+		}
+		poll(t, "the batch's short report to run out", func() bool {
+			got, err := s.Reports(t.Context())
+			noErr(t, "Reports", err)
+			_, still := got["acme/good@instance-b"]
+			return !still && len(got) == len(docs)
+		})
+		wantErr(t, "zero TTL", s.SaveReports(t.Context(), docs, 0), replay.ErrInvalid)
+	})
 }
