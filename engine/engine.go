@@ -68,6 +68,15 @@ type Deps struct {
 	// Now is the clock that says which UTC day a sent comment counts in
 	// (the store's daily counts, replay.DailyStore). Nil: time.Now.
 	Now func() time.Time
+	// Statuses, when set, writes the topics' status documents along with
+	// every other integration's sharing it (sfcdc serve: one round trip
+	// for all), every Statuses.Interval; Tuning.StatusInterval then has
+	// no effect. Nil: the daemon writes its own.
+	Statuses *replay.StatusBatcher
+	// StateChanged, when set, is called after any topic's state changes
+	// (it must not block): sfcdc serve reads the figures then, instead of
+	// polling a thousand integrations' figures.
+	StateChanged func()
 }
 
 // Units is the part of an integration one Run streams: its topics, and
@@ -335,7 +344,7 @@ func (e *Engine) newDaemon(cfg pipeline.DaemonConfig) (*pipeline.Daemon, error) 
 		renewer = &replay.Renewer{} // the topics' and the retrier's leases in one round trip
 	}
 	opts := pipeline.Options{PubSub: ps, Records: e.sf, Mapper: e.m, Store: e.deps.Store, Upload: e.spec.CommsMining, Logger: e.log,
-		Incidents: e.deps.Incidents, Now: e.deps.Now, Renewer: renewer}
+		Incidents: e.deps.Incidents, Now: e.deps.Now, Renewer: renewer, Statuses: e.deps.Statuses, StateChanged: e.deps.StateChanged}
 	if e.spec.Run.DeadLetters.On() && (e.deps.Units == nil || e.deps.Units.Polling) {
 		// The daemon owns the retrier's goroutine and waits for it.
 		r, err := e.deadLetterRetrier(cfg.Org, cfg.Holder, renewer)

@@ -50,12 +50,16 @@ func NewDaemon(cfg DaemonConfig, opts Options, fill *backfill.Backfill) (*Daemon
 	}
 	d := &Daemon{cfg: cfg.withDefaults(), opts: opts, fill: fill, log: opts.Logger, topics: map[string][]string{},
 		stats: map[string]*topicStats{}}
+	if d.opts.Statuses == nil {
+		d.opts.Statuses = &replay.StatusBatcher{Interval: d.cfg.StatusInterval} // every topic's document in one round trip
+	}
 	if err := d.planObjects(); err != nil {
 		return nil, err
 	}
 	d.daily = newDailyTally(opts.Store, d.cfg.Org, opts.Now, d.log)
 	for topic, objects := range d.topics {
 		d.stats[topic] = newTopicStats(topic, objects, d.log, opts.Incidents)
+		d.stats[topic].onState = opts.StateChanged
 		d.stats[topic].daily = d.daily
 	}
 	return d, nil

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sfcdc/sfcdc/backfill"
@@ -85,9 +83,9 @@ func (d *Daemon) holdTopic(ctx context.Context, topic string, objects []string, 
 	defer unguard()
 	ts.setState(replay.StateStarting, d.cfg.Holder)
 
-	writer := d.writeStatuses(topic, keeper)
+	stopStatuses := d.writeStatuses(topic, keeper)
 	err := d.workTopic(workCtx, keeper, topic, objects)
-	writer.stop()
+	stopStatuses()
 
 	lost := keeper.Err()
 	switch {
@@ -322,69 +320,32 @@ func (d *Daemon) skipBefore(started time.Time) time.Time {
 	return started.Add(-d.cfg.StartClockSkew)
 }
 
-// writeStatuses writes the topic's status at once, at every state change
-// and every StatusInterval, while the lease is held, until stop. It holds
-// no goroutine while it waits: a timer runs each write (time.AfterFunc),
-// so thousands of idle topics (sfcdc serve) cost none.
-func (d *Daemon) writeStatuses(topic string, keeper *leaseKeeper) *statusWriter {
-	w := &statusWriter{d: d, topic: topic, keeper: keeper, next: time.Now().Add(d.cfg.StatusInterval)}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.timer = time.AfterFunc(0, w.write)
-	poke := func() {
-		w.dirty.Store(true)
-		w.timer.Reset(0)
+// writeStatuses has the topic's status written by the daemon's
+// StatusBatcher (Options.Statuses: sfcdc serve shares one across its
+// integrations) at once, at every state change and every StatusInterval,
+// while the lease is held, until the returned stop: when it returns no
+// write of the topic runs and none will.
+func (d *Daemon) writeStatuses(topic string, keeper *leaseKeeper) (stop func()) {
+	stats := d.stats[topic]
+	reg := d.opts.Statuses.Register(d.opts.Store, d.cfg.Org, topic, func() (replay.Status, bool) {
+		now := time.Now()
+		if !keeper.held(now) {
+			return replay.Status{}, false
+		}
+		return stats.snapshot(now), true
+	}, func(err error) {
+		if err != nil {
+			d.log.Warn("save topic status", "topic", topic, "err", err)
+			return
+		}
+		d.opts.Incidents.Cleared(FailureStore)
+	})
+	changed := reg.Changed
+	stats.changed.Store(&changed)
+	return func() {
+		stats.changed.Store(nil)
+		reg.Stop()
 	}
-	d.stats[topic].changed.Store(&poke)
-	return w
-}
-
-// statusWriter is writeStatuses' timer and what it needs.
-type statusWriter struct {
-	d      *Daemon
-	topic  string
-	keeper *leaseKeeper
-	// dirty is set by a state change before it resets the timer to 0, and
-	// cleared by a write before it reads the figures: a change that comes
-	// while a write runs is written right after it, never an interval late.
-	dirty atomic.Bool
-
-	mu      sync.Mutex // one write at a time; stop waits for the one running
-	stopped bool
-	timer   *time.Timer
-	next    time.Time // the next periodic write
-}
-
-func (w *statusWriter) write() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.stopped {
-		return
-	}
-	w.dirty.Store(false)
-	if w.keeper.held(time.Now()) {
-		w.d.saveStatus(w.topic)
-	}
-	// The periodic writes keep their cadence (as a ticker's) whatever
-	// state changes wrote in between.
-	now := time.Now()
-	for !w.next.After(now) {
-		w.next = w.next.Add(w.d.cfg.StatusInterval)
-	}
-	if w.dirty.Load() {
-		w.timer.Reset(0)
-	} else {
-		w.timer.Reset(w.next.Sub(now))
-	}
-}
-
-// stop ends the writes: when it returns none runs and none will.
-func (w *statusWriter) stop() {
-	w.d.stats[w.topic].changed.Store(nil)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.stopped = true
-	w.timer.Stop()
 }
 
 // saveStatus writes the topic's status document; a failure only logs,

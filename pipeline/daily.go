@@ -24,6 +24,15 @@ type dailyTally struct {
 
 	mu      sync.Mutex
 	pending map[int64]pendingDay // by UTC day number (days since 1970), no allocation per comment
+	// The flush timer is armed by the first count after a flush, not
+	// ticking: the daemons of a thousand idle integrations in one sfcdc
+	// serve then wake for nothing (a ticker each was 200 wake-ups a second).
+	timer    *time.Timer
+	flushCtx context.Context
+	interval time.Duration
+	running  bool       // between start and its stop
+	armed    bool       // the timer will fire
+	fireMu   sync.Mutex // held while a timed flush runs; stop takes it
 }
 
 type pendingDay struct {
@@ -64,7 +73,16 @@ func (t *dailyTally) action(a mapper.Action, n int64) {
 	p.counts.Comments += c.Comments
 	p.counts.Billable += c.Billable
 	t.pending[key] = p
+	t.armLocked()
 	t.mu.Unlock()
+}
+
+// armLocked arms the flush timer if counts wait and it is not armed. t.mu held.
+func (t *dailyTally) armLocked() {
+	if t.running && !t.armed && len(t.pending) > 0 {
+		t.armed = true
+		t.timer.Reset(t.interval)
+	}
 }
 
 // flush adds every pending day's counts to the store, one write per day;
@@ -102,13 +120,46 @@ func (t *dailyTally) flush(ctx context.Context) {
 	}
 }
 
-// start flushes every interval (on a timer, no goroutine while it
-// waits); the caller stops it, then flushes a last time.
+// start flushes what gathered an interval after the first count since the
+// last flush (on a timer armed by that count: no goroutine, and no
+// wake-up, while nothing is counted); the caller stops it, then flushes a
+// last time. When stop returns no timed flush runs and none will.
 func (t *dailyTally) start(ctx context.Context, interval time.Duration) (stop func()) {
 	if t == nil {
 		return func() {}
 	}
-	return every(interval, func() { t.flush(ctx) })
+	t.mu.Lock()
+	t.flushCtx, t.interval, t.running = ctx, interval, true
+	t.timer = time.AfterFunc(time.Hour, t.fire)
+	t.timer.Stop()
+	t.armLocked()
+	t.mu.Unlock()
+	return func() {
+		t.fireMu.Lock()
+		defer t.fireMu.Unlock()
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.running = false
+		t.timer.Stop()
+	}
+}
+
+// fire is the timed flush; a count that comes meanwhile, or a day whose
+// write failed, arms the timer again.
+func (t *dailyTally) fire() {
+	t.fireMu.Lock()
+	defer t.fireMu.Unlock()
+	t.mu.Lock()
+	if !t.running {
+		t.mu.Unlock()
+		return
+	}
+	t.armed = false
+	t.mu.Unlock()
+	t.flush(t.flushCtx)
+	t.mu.Lock()
+	t.armLocked()
+	t.mu.Unlock()
 }
 
 // dayNumber is t's UTC day as days since 1970-01-01.

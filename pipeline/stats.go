@@ -38,6 +38,8 @@ type topicStats struct {
 	// changed, while a status writer runs, asks it to write after a
 	// state change.
 	changed atomic.Pointer[func()]
+	// onState is Options.StateChanged (nil: none); set before any state.
+	onState func()
 	// log receives the state changes; incidents the successes that clear
 	// an outside failure (nil: none tracked).
 	log       *slog.Logger
@@ -88,6 +90,9 @@ func (s *topicStats) setState(state replay.State, holder string, attrs ...any) {
 	}
 	if poke := s.changed.Load(); poke != nil {
 		(*poke)()
+	}
+	if s.onState != nil {
+		s.onState()
 	}
 }
 

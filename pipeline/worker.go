@@ -59,6 +59,14 @@ type Options struct {
 	// integrations, so all its leases are renewed in one round trip). Nil:
 	// a Daemon makes one for its topics, a lone Worker one for its lease.
 	Renewer *replay.Renewer
+	// Statuses writes the topics' status documents (sfcdc serve shares one
+	// across its integrations, so all its topics' documents go in one
+	// round trip). Nil: a Daemon makes one with its StatusInterval.
+	Statuses *replay.StatusBatcher
+	// StateChanged, when set, is called after any topic's state changes
+	// (on the goroutine that changed it; it must not block), so a watcher
+	// of the figures reads them when they move instead of polling them.
+	StateChanged func()
 }
 
 // Worker streams one topic into CM; see the package documentation.

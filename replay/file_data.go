@@ -135,6 +135,16 @@ func (s *FileStore) SaveStatus(ctx context.Context, org, topic string, st Status
 	return nil
 }
 
+// SaveStatuses implements StatusStore: SaveStatus for each (a local
+// file has no round trips to save).
+func (s *FileStore) SaveStatuses(ctx context.Context, docs []TopicStatus) []error {
+	errs := make([]error, len(docs))
+	for i, d := range docs {
+		errs[i] = s.SaveStatus(ctx, d.Org, d.Topic, d.Status)
+	}
+	return errs
+}
+
 // Status implements StatusStore.
 func (s *FileStore) Status(ctx context.Context, org, topic string) (Status, error) {
 	if err := checkOrgName(org, "topic", topic); err != nil {

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -26,6 +27,47 @@ func (s *RedisStore) SaveStatus(ctx context.Context, org, topic string, st Statu
 		return fmt.Errorf("save status %s: %w", ref(org, topic), err)
 	}
 	return nil
+}
+
+// SaveStatuses implements StatusStore: every document's HSET then its
+// index's SADD in one pipeline (a cluster client sends each node its
+// part), each document answered by its own two replies. Not a transaction
+// as SaveStatus's (a cluster refuses one across slots): Redis applies one
+// connection's commands in order, so an index never names a document not
+// written yet; a failure between the two leaves a document unlisted until
+// its next write.
+func (s *RedisStore) SaveStatuses(ctx context.Context, docs []TopicStatus) []error {
+	errs := make([]error, len(docs))
+	type sentDoc struct {
+		i          int
+		hset, sadd *redis.IntCmd
+	}
+	var sent []sentDoc
+	stamp := now()
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	pipe := s.client.Pipeline()
+	for i, d := range docs {
+		if err := checkStatus(d.Org, d.Topic); err != nil {
+			errs[i] = fmt.Errorf("save status %s: %w", ref(d.Org, d.Topic), err)
+			continue
+		}
+		st := d.Status
+		st.UpdatedAt = stamp
+		sent = append(sent, sentDoc{i: i,
+			hset: pipe.HSet(ctx, s.keys.status(d.Org, d.Topic), statusFields(st).args()...),
+			sadd: pipe.SAdd(ctx, s.keys.statuses(d.Org), d.Topic)})
+	}
+	if len(sent) == 0 {
+		return errs
+	}
+	_, _ = pipe.Exec(ctx) // each command keeps its own error
+	for _, d := range sent {
+		if err := cmp.Or(d.hset.Err(), d.sadd.Err()); err != nil {
+			errs[d.i] = fmt.Errorf("save status %s: %w", ref(docs[d.i].Org, docs[d.i].Topic), err)
+		}
+	}
+	return errs
 }
 
 // Status implements StatusStore.

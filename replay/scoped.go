@@ -234,6 +234,37 @@ func (s *Scoped) SaveStatus(ctx context.Context, org, topic string, st Status) e
 	return s.Store.SaveStatus(ctx, o, topic, st)
 }
 
+func (s *Scoped) SaveStatuses(ctx context.Context, docs []TopicStatus) []error {
+	errs := make([]error, len(docs))
+	var root []TopicStatus
+	var at []int
+	for i, d := range docs {
+		o, err := s.org(d.Org)
+		if err != nil {
+			errs[i] = fmt.Errorf("save status: %w", err)
+			continue
+		}
+		d.Org = o
+		root, at = append(root, d), append(at, i)
+	}
+	if len(root) > 0 {
+		for k, err := range s.Store.SaveStatuses(ctx, root) {
+			errs[at[k]] = err
+		}
+	}
+	return errs
+}
+
+// rootStatus is where the topic's status document of org is kept in the
+// store under every view (StatusBatcher writes there).
+func (s *Scoped) rootStatus(org string) (StatusStore, string, error) {
+	o, err := s.org(org)
+	if err != nil {
+		return nil, "", fmt.Errorf("save status: %w", err)
+	}
+	return rootStatus(s.Store, o)
+}
+
 func (s *Scoped) Status(ctx context.Context, org, topic string) (Status, error) {
 	o, err := s.org(org)
 	if err != nil {

@@ -186,6 +186,12 @@ func truncateUTF8(s string, n int) string {
 	return s[:n]
 }
 
+// TopicStatus is one topic's status document to write (SaveStatuses).
+type TopicStatus struct {
+	Org, Topic string
+	Status     Status
+}
+
 func checkStatus(org, topic string) error {
 	return checkOrgName(org, "topic", topic)
 }

@@ -138,6 +138,10 @@ type DeadLetterStore interface {
 type StatusStore interface {
 	// SaveStatus replaces the topic's status document; UpdatedAt is stamped.
 	SaveStatus(ctx context.Context, org, topic string, s Status) error
+	// SaveStatuses replaces many topics' documents as SaveStatus would,
+	// in one round trip where the store can (StatusBatcher's), answering
+	// each document apart: errs[i] is docs[i]'s (nil: written).
+	SaveStatuses(ctx context.Context, docs []TopicStatus) (errs []error)
 	// Status returns the topic's status document or ErrNotFound.
 	Status(ctx context.Context, org, topic string) (Status, error)
 	// Statuses returns the status documents of all the org's topics, in

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -216,9 +217,15 @@ func thousandIntegrations(b *testing.B) {
 		}
 		defer f.Close()
 	}
-	cpu0, wall0 := processCPU(b), time.Now()
+	cpu0, wall0, wakes0, spawned0 := processCPU(b), time.Now(), contextSwitches(b), goroutinesCreated()
 	time.Sleep(*benchIdle)
-	idle := float64(processCPU(b)-cpu0) / float64(time.Since(wall0)) * 100
+	idleFor := time.Since(wall0)
+	idle := float64(processCPU(b)-cpu0) / float64(idleFor) * 100
+	// What an idle instance costs is mostly how often it wakes (each timer
+	// that fires, each round trip answered): a figure that, unlike the CPU
+	// share, hardly depends on how busy the rest of the machine is.
+	wakes := float64(contextSwitches(b)-wakes0) / idleFor.Seconds()
+	spawned := float64(goroutinesCreated()-spawned0) / idleFor.Seconds()
 	if *benchProfile != "" {
 		pprof.StopCPUProfile()
 		if f, err := os.Create(*benchProfile + ".goroutines"); err == nil {
@@ -236,10 +243,12 @@ func thousandIntegrations(b *testing.B) {
 	runtime.ReadMemStats(&ms)
 	b.Logf("Go memory: heap in use %.0f MB, stacks %.0f MB, from the OS %.0f MB", float64(ms.HeapInuse)/(1<<20), float64(ms.StackInuse)/(1<<20), float64(ms.Sys)/(1<<20))
 	b.ReportMetric(idle, "%core-idle")
+	b.ReportMetric(wakes, "switches/s-idle")
+	b.ReportMetric(spawned, "goroutines-created/s-idle")
 	b.ReportMetric(rss, "MB-RSS-idle")
 	b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines")
-	b.Logf("instance alone (simulators in process %d), idle over %s: %.2f %% of one core; RSS %.0f MB (%.0f MB before Serve), peak %.0f MB; %d goroutines",
-		child.cmd.Process.Pid, *benchIdle, idle, rss, before, procStatus(b, "VmHWM"), runtime.NumGoroutine())
+	b.Logf("instance alone (simulators in process %d), idle over %s: %.2f %% of one core, %.0f context switches/s, %.0f goroutines created/s; RSS %.0f MB (%.0f MB before Serve), peak %.0f MB; %d goroutines",
+		child.cmd.Process.Pid, *benchIdle, idle, wakes, spawned, rss, before, procStatus(b, "VmHWM"), runtime.NumGoroutine())
 
 	if busy == 0 {
 		return
@@ -381,6 +390,24 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// contextSwitches is how often this process's threads have given up the
+// CPU (voluntarily: to sleep; or preempted) since it started.
+func contextSwitches(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Nvcsw + ru.Nivcsw
+}
+
+// goroutinesCreated is how many goroutines this process has started (each
+// timer of time.AfterFunc that fires starts one).
+func goroutinesCreated() uint64 {
+	sample := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(sample)
+	return sample[0].Value.Uint64()
 }
 
 // procStatus is a kB line of /proc/self/status in MB.

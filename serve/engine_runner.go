@@ -35,19 +35,15 @@ type EngineRunner struct {
 	// Renewer renews every lease the integrations run here hold, in one
 	// round trip per tick; nil: each integration renews its own.
 	Renewer *replay.Renewer
+	// Statuses writes every topic's status document run here, in one
+	// round trip per round; nil: each integration writes its own.
+	Statuses *replay.StatusBatcher
 	// Tuning is handed to every engine.
 	Tuning engine.Tuning
-	// StateEvery is how often the run's state is read from the engine's
-	// figures until every topic streams; then every StreamingEvery. Zero:
-	// 1 s.
+	// StateEvery is how often the run's state is also read from the
+	// engine's figures until every topic first streams, besides at each
+	// topic's state change (engine.Deps.StateChanged). Zero: 1 s.
 	StateEvery time.Duration
-	// StreamingEvery is how often a streaming run's state is read (a
-	// recovery's backfill shows that much later; each topic's own state
-	// is in its status at once). Zero: StateEvery, at least 15 s: a
-	// thousand integrations each reading its engine's figures every
-	// second cost an idle instance 1 % of a core, every 5 s still a
-	// sixth of its idle CPU.
-	StreamingEvery time.Duration
 	// Figures, when set, holds each running integration's figures for
 	// /metrics.
 	Figures *Figures
@@ -87,8 +83,9 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 		}
 		return nil
 	}
+	watch := r.newStateWatch(report)
 	deps := engine.Deps{Store: replay.NewScoped(r.Store, in.Name()), Logger: log, Units: part, Tuning: r.Tuning, Ready: ready, Now: r.Now,
-		Renewer: r.Renewer}
+		Renewer: r.Renewer, Statuses: r.Statuses, StateChanged: watch.poke}
 	if r.Pools != nil {
 		deps.PubSubPools = r.Pools.For
 	}
@@ -115,7 +112,7 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 	defer eng.Close()
 	defer r.Figures.watch(in.Name(), eng)()
 	report(State{Name: StateStarting})
-	defer r.watch(eng, report)()
+	defer watch.start(eng.Snapshot)()
 	err = eng.Run(ctx)
 	if errors.Is(err, custody.ErrNeedsReauth) {
 		return &WaitingError{State: StateNeedsReauth, Reason: redact.Text(err.Error()) + "; authorise it again at " + r.authenticateURL(in.Name()),
@@ -128,48 +125,70 @@ func (r EngineRunner) Run(ctx context.Context, in registry.Integration, units []
 	return err
 }
 
-// watch reports backfilling while any topic here loads over REST, and
-// streaming once every topic streams (or stands by), until stop. It holds
-// no goroutine while it waits: a timer reads the state (time.AfterFunc),
-// so a thousand integrations on one instance cost none. When stop returns
-// no read runs and none will.
-func (r EngineRunner) watch(eng *engine.Engine, report func(State)) (stop func()) {
+// stateWatch reports backfilling while any topic here loads over REST,
+// and streaming once every topic streams (or stands by). It reads the
+// engine's figures when a topic's state changes (poke, which the engine
+// calls) and, until the run first streams, also every StateEvery as a
+// safety net while it starts; a streaming run is read only when a topic's
+// state moves. It holds no goroutine while it waits (a time.AfterFunc
+// timer), so a thousand idle integrations on one instance wake for nothing
+// (reading every 15 s was 67 wake-ups a second).
+type stateWatch struct {
+	every  time.Duration
+	report func(State)
+
+	mu       sync.Mutex
+	snapshot func() []figures.Topic // nil until start
+	timer    *time.Timer
+	stopped  bool
+	last     string
+}
+
+func (r EngineRunner) newStateWatch(report func(State)) *stateWatch {
 	every := r.StateEvery
 	if every <= 0 {
 		every = time.Second
 	}
-	streamingEvery := r.StreamingEvery
-	if streamingEvery <= 0 {
-		streamingEvery = max(every, 15*time.Second)
+	return &stateWatch{every: every, report: report}
+}
+
+// poke asks for a read now; before start and after stop it does nothing.
+func (w *stateWatch) poke() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.timer != nil && !w.stopped {
+		w.timer.Reset(0)
 	}
-	var mu sync.Mutex
-	stopped := false
-	last := ""
-	var timer *time.Timer
-	mu.Lock()
-	defer mu.Unlock()
-	timer = time.AfterFunc(every, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped {
-			return
-		}
-		name := stateOf(eng.Snapshot())
-		if name != "" && name != last {
-			report(State{Name: name})
-			last = name
-		}
-		if last == StateStreaming {
-			timer.Reset(streamingEvery)
-		} else {
-			timer.Reset(every)
-		}
-	})
+}
+
+// start reads snapshot's states from now on; when the returned stop
+// returns no read runs and none will.
+func (w *stateWatch) start(snapshot func() []figures.Topic) (stop func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.snapshot = snapshot
+	w.timer = time.AfterFunc(w.every, w.read)
 	return func() {
-		mu.Lock()
-		defer mu.Unlock()
-		stopped = true
-		timer.Stop()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.stopped = true
+		w.timer.Stop()
+	}
+}
+
+func (w *stateWatch) read() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return
+	}
+	name := stateOf(w.snapshot())
+	if name != "" && name != w.last {
+		w.report(State{Name: name})
+		w.last = name
+	}
+	if w.last != StateStreaming {
+		w.timer.Reset(w.every)
 	}
 }
 

@@ -224,6 +224,42 @@ func runStatus(t *testing.T, open func(t *testing.T) replay.Store) {
 		}
 	})
 
+	t.Run("a batch of statuses writes each document as SaveStatus would and refuses exactly the bad one", func(t *testing.T) {
+		s := open(t)
+		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), org, topic, replay.Status{State: replay.StateFailed, LastError: "boom", Events: 5}))
+		errs := s.SaveStatuses(t.Context(), []replay.TopicStatus{
+			{Org: org, Topic: topic, Status: replay.Status{State: replay.StateStreaming, Events: 7, LastError: errorWithSecrets}},
+			{Org: org, Topic: topic2, Status: replay.Status{State: replay.StateStandby, Holder: holderB}},
+			{Org: "", Topic: topic, Status: replay.Status{State: replay.StateStreaming}},
+			{Org: otherOrg, Topic: topic3, Status: replay.Status{State: replay.StateStopped}},
+		})
+		if len(errs) != 4 {
+			t.Fatalf("SaveStatuses of 4 answered %d errors", len(errs))
+		}
+		for _, i := range []int{0, 1, 3} {
+			noErr(t, fmt.Sprintf("SaveStatuses[%d]", i), errs[i])
+		}
+		if errs[2] == nil || !strings.Contains(errs[2].Error(), "save status") {
+			t.Errorf("the document without an org: %v, want refused as a status write", errs[2])
+		}
+		got, err := s.Status(t.Context(), org, topic)
+		noErr(t, "Status", err)
+		if got.State != replay.StateStreaming || got.Events != 7 || !recent(got.UpdatedAt) {
+			t.Errorf("the replaced document: %+v, want streaming, 7 events, stamped now", got)
+		}
+		noSecret(t, "the batch's LastError", got.LastError)
+		list, err := s.Statuses(t.Context(), org)
+		noErr(t, "Statuses", err)
+		if len(list) != 2 || list[0].Topic != topic2 || list[0].Holder != holderB || list[1].Topic != topic {
+			t.Errorf("Statuses = %+v, want %s (standby, %s) then %s", list, topic2, holderB, topic)
+		}
+		other, err := s.Status(t.Context(), otherOrg, topic3)
+		noErr(t, "Status of the other org", err)
+		if other.State != replay.StateStopped {
+			t.Errorf("the other org's document: %+v, want stopped", other)
+		}
+	})
+
 	t.Run("a long last error is cut to 4 KiB, not refused", func(t *testing.T) {
 		s := open(t)
 		noErr(t, "SaveStatus", s.SaveStatus(t.Context(), org, topic, replay.Status{LastError: strings.Repeat("é", 5000)}))
