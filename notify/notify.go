@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -65,7 +66,10 @@ type Config struct {
 	URL WebhookURL
 	// Secret is the key of the body's HMAC; required with URL.
 	Secret Secret
-	// Queue bounds the notifications waiting to be sent. Zero: 256.
+	// Queue bounds the notifications waiting to be sent. A full queue
+	// drops the oldest of the integration with the most waiting, so one
+	// integration that keeps changing state never pushes out another's
+	// (while the queue holds more than the integrations waiting). Zero: 256.
 	Queue int
 	// Retry is how a failed post is retried. Its zero fields take this
 	// package's defaults (not retry's): 1 s first wait, 1 min at most,
@@ -207,14 +211,15 @@ func (n *Notifier) Notify(e Event) {
 	n.mu.Lock()
 	var lost *Event
 	if len(n.queue) >= n.cfg.Queue {
-		first := n.queue[0]
+		i := n.victim(e.Integration)
+		first := n.queue[i]
 		lost = &first
-		n.queue = n.queue[1:]
+		n.queue = slices.Delete(n.queue, i, i+1)
 	}
 	n.queue = append(n.queue, e)
 	n.mu.Unlock()
 	if lost != nil {
-		n.log.Warn("dropped the oldest notification: the webhook queue is full (is the webhook answering?)",
+		n.log.Warn("dropped a waiting notification: the webhook queue is full (is the webhook answering?)",
 			"integration", lost.Integration, "state", lost.State, "webhook", n.target, "queue", n.cfg.Queue)
 		n.dropped.Add(1)
 	}
@@ -222,6 +227,26 @@ func (n *Notifier) Notify(e Event) {
 	case n.ready <- struct{}{}:
 	default:
 	}
+}
+
+// victim is the index of the notification a full queue drops to make room
+// for one of integration: the oldest of the integration with the most
+// waiting, counting the newcomer (ties: the one waiting longest), so the
+// integrations that change state most lose first, and one with a single
+// notification waiting loses it only when every other has just one too.
+// n.mu held.
+func (n *Notifier) victim(integration string) int {
+	count := map[string]int{integration: 1}
+	for _, q := range n.queue {
+		count[q.Integration]++
+	}
+	best := 0
+	for i, q := range n.queue {
+		if count[q.Integration] > count[n.queue[best].Integration] {
+			best = i
+		}
+	}
+	return best
 }
 
 // Run posts the queued notifications, one at a time and in order, until

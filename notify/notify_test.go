@@ -298,8 +298,50 @@ func TestNotifyNeverBlocksAndAFullQueueDropsTheOldest(t *testing.T) {
 	if strings.Join(got, " ") != "first later-3 later-4" {
 		t.Fatalf("delivered %v; want the first and the two newest", got)
 	}
-	if !strings.Contains(logs.String(), "dropped the oldest notification") {
+	if !strings.Contains(logs.String(), "dropped a waiting notification") {
 		t.Fatalf("the drops are not logged:\n%s", logs)
+	}
+}
+
+// One integration changing state over and over while the webhook is slow
+// fills the queue with its own notifications only: a full queue drops that
+// integration's oldest, never the one notification another integration has
+// waiting, and the flapping integration's newest are the ones sent.
+func TestAnIntegrationThatKeepsChangingStateNeverPushesAnotherOut(t *testing.T) {
+	t.Parallel()
+	r := newReceiver(t)
+	r.hold = make(chan struct{})
+	logs := &syncBuffer{}
+	n, _ := start(t, notify.Config{URL: notify.WebhookURL(r.server.URL), Secret: secret, Retry: fast, Queue: 4}, logs)
+	n.Notify(notify.Event{Integration: "acme/first", State: notify.StateDisabled, Previous: "streaming"})
+	<-r.arrived // in flight, held by the webhook
+	n.Notify(notify.Event{Integration: "acme/quiet", State: notify.StateNeedsReauth, Previous: "streaming"})
+	for i := range 50 {
+		state, previous := notify.StateNeedsReauth, "streaming"
+		if i%2 == 1 {
+			state, previous = notify.StateActive, notify.StateNeedsReauth
+		}
+		n.Notify(notify.Event{Integration: "acme/flapping", State: state, Previous: previous, Reason: fmt.Sprint("change ", i)})
+	}
+	n.Notify(notify.Event{Integration: "acme/late", State: notify.StateDisabled, Previous: "streaming"})
+	if c := n.Counts(); c.Dropped != 48 || c.Queued != 4 {
+		t.Fatalf("counts %+v while the webhook holds the first; want 48 dropped, 4 queued", c)
+	}
+	close(r.hold)
+	if c := idle(t, n); c.Sent != 5 || c.Dropped != 48 {
+		t.Fatalf("counts %+v; want 5 sent, 48 dropped", c)
+	}
+	var got []string
+	_, _, events := r.seen()
+	for _, e := range events {
+		got = append(got, strings.TrimSpace(e.Integration+" "+e.Reason))
+	}
+	want := "acme/first|acme/quiet|acme/flapping change 48|acme/flapping change 49|acme/late"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("delivered %q; want %q", strings.Join(got, "|"), want)
+	}
+	if !strings.Contains(logs.String(), "integration=acme/flapping") {
+		t.Fatalf("the drops are not logged with the flapping integration's name:\n%s", logs)
 	}
 }
 
