@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -191,11 +192,13 @@ func thousandIntegrations(b *testing.B) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan *serve.Scheduler, 1)
+	listening := make(chan string, 1)
 	done := make(chan error, 1)
 	t0 := time.Now()
 	go func() {
 		done <- serve.Serve(ctx, settings,
-			serve.Deps{Store: store, Keys: keys, Started: func(s *serve.Scheduler) { started <- s }})
+			serve.Deps{Store: store, Keys: keys, Started: func(s *serve.Scheduler) { started <- s },
+				Listening: func(addr string) { listening <- addr }})
 	}()
 	defer func() { cancel(); <-done }()
 	sched := <-started
@@ -254,6 +257,25 @@ func thousandIntegrations(b *testing.B) {
 	b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines")
 	b.Logf("instance alone (simulators in process %d), idle over %s: %.2f %% of one core, %.0f context switches/s, %.0f goroutines created/s; RSS %.0f MB (%.0f MB before Serve), peak %.0f MB; %d goroutines; the rest of the machine (simulators, Redis, anything else) used %.1f %% of one core meanwhile",
 		child.cmd.Process.Pid, *benchIdle, idle, wakes, spawned, rss, before, procStatus(b, "VmHWM"), runtime.NumGoroutine(), others)
+
+	// The operator console's list of every integration, as a person
+	// opening it (the page) or a script (the JSON) would.
+	addr := <-listening
+	for _, path := range []string{"/", "/api/v1/integrations"} {
+		began := time.Now()
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		took := time.Since(began)
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("GET %s: %s", path, resp.Status)
+		}
+		b.Logf("the console's GET %s with %d integrations: %s, %d KB", path, n, took.Round(time.Millisecond), size/1024)
+		b.ReportMetric(float64(took.Milliseconds()), "ms-GET-"+strings.Trim(strings.ReplaceAll(path, "/", "-"), "-")+"-list")
+	}
 
 	if busy == 0 {
 		return

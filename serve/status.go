@@ -25,6 +25,12 @@ func ReadStatus(ctx context.Context, reg *registry.Registry, store replay.Store,
 	if err != nil {
 		return status.Report{}, err
 	}
+	return statusOf(ctx, in, store, policy, now)
+}
+
+// statusOf is ReadStatus of a record already read.
+func statusOf(ctx context.Context, in registry.Integration, store replay.Store, policy health.Policy, now time.Time) (status.Report, error) {
+	name := in.Name()
 	topics, err := engine.Topics(in.Spec)
 	if err != nil {
 		return status.Report{}, fmt.Errorf("integration %s: %w", name, err)
