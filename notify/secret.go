@@ -5,32 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+
+	"github.com/sfcdc/sfcdc/redact"
 )
 
-// Secret is the webhook's signing key. Every way of printing, logging or
-// encoding it shows [REDACTED], so a Config that reaches a log line or an
-// error by mistake leaks nothing; Sign is the one use of its value.
-type Secret string
+// Secret is the webhook's signing key; every way of printing, logging or
+// encoding it shows [REDACTED] (redact.Secret); Sign is the one use of its
+// value.
+type Secret = redact.Secret
 
-const redacted = "[REDACTED]"
-
-// String redacts.
-func (s Secret) String() string { return redacted }
-
-// GoString redacts (%#v).
-func (s Secret) GoString() string { return redacted }
-
-// Format redacts under every verb, %x and %q included.
-func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
-
-// LogValue redacts in slog output.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
-
-// MarshalJSON redacts.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
-
-// MarshalText redacts (YAML, text encoders).
-func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+const redacted = redact.Redacted
 
 // WebhookURL is the webhook's address. Printed, logged or encoded it
 // shows only its scheme and host: webhooks such as Slack's carry their

@@ -16,6 +16,7 @@ import (
 	"github.com/sfcdc/sfcdc/integration"
 	"github.com/sfcdc/sfcdc/internal/browsertest"
 	"github.com/sfcdc/sfcdc/mapper"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/registry"
 	"github.com/sfcdc/sfcdc/sealed"
 	"github.com/sfcdc/sfcdc/serve"
@@ -201,7 +202,7 @@ func startConsoleDeployment(t *testing.T, adminToken string) consoleDeployment {
 	done := make(chan error, 1)
 	go func() {
 		done <- serve.Serve(ctx, serve.Settings{Instance: "solo", LeaseTTL: 2 * time.Second, PollInterval: 50 * time.Millisecond,
-			Listen: listen, PublicURL: public, AdminToken: adminToken}, serve.Deps{Store: w.Store, Keys: keys})
+			Listen: listen, PublicURL: public, AdminToken: redact.Secret(adminToken)}, serve.Deps{Store: w.Store, Keys: keys})
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 

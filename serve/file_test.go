@@ -1,7 +1,10 @@
 package serve_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,5 +106,40 @@ func TestKeysComeFromTheEnvironmentOrTheKeyFileAndNeitherIsNamed(t *testing.T) {
 	}
 	if _, err := (serve.File{}).Keys("not a key"); !errors.Is(err, integration.ErrInvalid) || strings.Contains(err.Error(), "not a key") {
 		t.Fatalf("a bad key: %v, want ErrInvalid without the value", err)
+	}
+}
+
+// The serve file's secrets (the console's admin token, the webhook's
+// signing key) read from YAML still open the console and sign, yet no way
+// of printing, logging or encoding the settings shows them.
+func TestCanaryTheSettingsSecretsNeverShowWhenPrinted(t *testing.T) {
+	t.Parallel()
+	const token, key = "CANARY-admin-token-6d1e", "CANARY-webhook-key-90af"
+	path := writeFile(t, "serve.yaml", "store:\n  file_path: "+filepath.Join(t.TempDir(), "state.db")+
+		"\nadmin_token: "+token+"\nwebhook_url: https://hooks.example/in\nwebhook_secret: "+key+"\n")
+	f, err := serve.LoadFile(path, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.Settings
+	if string(s.AdminToken) != token || string(s.WebhookSecret) != key {
+		t.Fatalf("the secrets read as %d and %d bytes, want the file's", len(s.AdminToken), len(s.WebhookSecret))
+	}
+	var out strings.Builder
+	fmt.Fprintf(&out, "%v %+v %#v %s %q %x\n", s, s, s, s.AdminToken, s.AdminToken, s.AdminToken)
+	js, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Write(js)
+	slog.New(slog.NewTextHandler(&out, nil)).Info("settings", "settings", s, "token", s.AdminToken)
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("settings", "token", s.AdminToken, "key", s.WebhookSecret)
+	for _, secret := range []string{token, key, "CANARY"} {
+		if strings.Contains(out.String(), secret) {
+			t.Fatalf("%s shows in:\n%s", secret, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "[REDACTED]") {
+		t.Fatalf("the secrets are not marked as redacted:\n%s", out.String())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/sfcdc/sfcdc/monitor"
 	"github.com/sfcdc/sfcdc/notify"
 	"github.com/sfcdc/sfcdc/quote"
+	"github.com/sfcdc/sfcdc/redact"
 	"github.com/sfcdc/sfcdc/replay"
 )
 
@@ -45,7 +46,7 @@ type Settings struct {
 	// password the browser asks for. Write it ${VAR}. Zero: the console is
 	// served without a token on a loopback listener only, and not at all
 	// on another.
-	AdminToken string `yaml:"admin_token"`
+	AdminToken redact.Secret `yaml:"admin_token"`
 	// WebhookURL, when set, receives the state changes that need a person
 	// (an integration into needs_reauth or disabled, and its recovery) as
 	// JSON signed with WebhookSecret (X-Sfcdc-Signature: sha256=<HMAC>).
