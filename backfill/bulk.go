@@ -195,6 +195,15 @@ func (j *job) waitBulk(ctx context.Context, _ *objectRun, bj *salesforce.BulkJob
 func (j *job) readBulk(ctx context.Context, run *objectRun, s sink, bj *salesforce.BulkJob, locator string) error {
 	c := run.cursor
 	start := c.saved
+	if c.bulk.job != bj.ID() {
+		// A new job is stored before its first page is read: a run killed
+		// in that page reads the same results again instead of making
+		// Salesforce run the query again (a job of the daily allowance).
+		c.bulk = bulkPoint{job: bj.ID(), locator: locator}
+		if err := j.saveBulkPoint(ctx, run); err != nil {
+			return err
+		}
+	}
 	for {
 		c.bulk = bulkPoint{job: bj.ID(), locator: locator}
 		next, err := j.bulkPage(ctx, run, s, bj, locator, start)
@@ -235,6 +244,11 @@ func (j *job) clearBulk(ctx context.Context, run *objectRun) error {
 		return nil
 	}
 	run.cursor.bulk = bulkPoint{}
+	if run.cursor.saved.Modstamp.IsZero() {
+		// A job stored before any position: there is no position to keep
+		// without it, and the pass after it stores its own.
+		return nil
+	}
 	return j.saveBulkPoint(ctx, run)
 }
 

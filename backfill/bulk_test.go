@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/sfcdc/sfcdc/backfill"
 	"github.com/sfcdc/sfcdc/replay"
+	"github.com/sfcdc/sfcdc/sim/commsmining"
 	sfsim "github.com/sfcdc/sfcdc/sim/salesforce"
 	"github.com/sfcdc/sfcdc/sim/simworld"
 )
@@ -161,6 +163,46 @@ func TestAStoppedBulkRunResumesTheSameJobAndResendsAtMostOnePage(t *testing.T) {
 	}
 	if wm := w.watermark(t, "EmailMessage"); wm.BulkJob != "" {
 		t.Errorf("the finished run left job %q in the watermark", wm.BulkJob)
+	}
+}
+
+// A run stopped while CM has not accepted anything of its first results
+// page (nothing settled, no position yet) has stored its new job alone: the
+// next run reads that job's results instead of creating a second job, and
+// lands every record.
+func TestABulkRunStoppedInItsFirstPageResumesTheSameJob(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, simworld.Options{Bulk: quickBulk})
+	seedEmails(t, w.Sim.Org, 230, 10)
+	w.CM.InjectFault(commsmining.Fault{Endpoint: commsmining.EndpointSync, Status: http.StatusServiceUnavailable, Times: 1 << 20})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() { // stop once the first page's upload is being refused
+		for ctx.Err() == nil && w.CM.Stats().FaultsServed == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Run(ctx, backfill.Request{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("the stopped run returned %v, want the cancellation", err)
+	}
+	wm := w.watermark(t, "EmailMessage")
+	if wm.BulkJob == "" || wm.BulkLocator != "" || !wm.Modstamp.IsZero() {
+		t.Fatalf("the stop stored %+v, want the job alone", wm)
+	}
+	w.CM.ClearFaults()
+	if _, err := w.backfill(t, setup{cfg: backfill.Config{BulkThreshold: 100}}).Run(t.Context(), backfill.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	if w.bulkJobs() != 1 {
+		t.Errorf("%d Bulk jobs created, want the first one read again", w.bulkJobs())
+	}
+	if err := sameBodies(w.Bodies(), w.wantBodies(t)); err != nil {
+		t.Fatal(err)
+	}
+	if wm := w.watermark(t, "EmailMessage"); wm.BulkJob != "" || wm.Modstamp.IsZero() {
+		t.Errorf("the finished run left %+v, want a position without a job", wm)
 	}
 }
 

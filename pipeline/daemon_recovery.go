@@ -80,6 +80,8 @@ func (d *Daemon) recoverySince(ctx context.Context, topic string, objects []stri
 			return time.Time{}, nil
 		case err != nil:
 			return time.Time{}, fmt.Errorf("read backfill watermark of %s: %w", object, err)
+		case w.Modstamp.IsZero(): // a Bulk job read before any position: nothing settled yet
+			return time.Time{}, nil
 		case oldest.IsZero() || w.Modstamp.Before(oldest):
 			oldest = w.Modstamp
 		}

@@ -20,7 +20,11 @@ type Watermark struct {
 	// yet settled (empty: its first page). Kept with the position they
 	// belong to, in one write, so a killed backfill resumes the same job's
 	// results while Salesforce retains them instead of querying again.
-	// Both empty when no job is being read.
+	// Both empty when no job is being read. A job is stored as soon as it
+	// is created, before its first page is settled: an initial backfill
+	// then has no position yet, and the watermark is the job alone (zero
+	// Modstamp, no RecordID, no locator): a run killed in that first page
+	// reads the same job's results again instead of querying again.
 	BulkJob, BulkLocator string
 }
 
@@ -49,17 +53,23 @@ func watermarkFromFields(f fields) (Watermark, error) {
 	if w.Modstamp, err = f.time(fieldModstamp); err != nil {
 		return w, err
 	}
-	if w.Modstamp.IsZero() {
-		return w, corruptf("watermark: no modstamp")
-	}
 	w.RecordID = f[fieldRecordID]
 	w.BulkJob, w.BulkLocator = f[fieldBulkJob], f[fieldBulkLocator]
+	if w.Modstamp.IsZero() && !w.jobOnly() {
+		return w, corruptf("watermark: no modstamp")
+	}
 	return w, nil
 }
 
+// jobOnly reports whether w is a Bulk job stored before any position
+// (only then may Modstamp be zero).
+func (w Watermark) jobOnly() bool {
+	return w.Modstamp.IsZero() && w.RecordID == "" && w.BulkJob != "" && w.BulkLocator == ""
+}
+
 func checkWatermark(w Watermark) error {
-	if w.Modstamp.IsZero() {
-		return invalidf("watermark without modstamp")
+	if w.Modstamp.IsZero() && !w.jobOnly() {
+		return invalidf("watermark without modstamp (only a Bulk job stored before its first page has none)")
 	}
 	if len(w.RecordID) > MaxNameBytes {
 		return invalidf("watermark record ID of %d bytes", len(w.RecordID))

@@ -62,9 +62,30 @@ func runWatermarks(t *testing.T, open func(t *testing.T) replay.Store) {
 		}
 	})
 
-	t.Run("a watermark without modstamp is refused", func(t *testing.T) {
+	t.Run("a watermark without modstamp is refused, unless it is a Bulk job before its first page", func(t *testing.T) {
 		s := open(t)
-		wantErr(t, "SaveWatermark", s.SaveWatermark(t.Context(), org, object, replay.Watermark{RecordID: "x"}), replay.ErrInvalid)
+		for _, w := range []replay.Watermark{
+			{RecordID: "x"},
+			{},
+			{BulkJob: "7505e00000AbCdEAAA", BulkLocator: "MTAwMDA"}, // a later page needs the position before it
+			{BulkJob: "7505e00000AbCdEAAA", RecordID: "500000000000001AAA"},
+		} {
+			wantErr(t, "SaveWatermark", s.SaveWatermark(t.Context(), org, object, w), replay.ErrInvalid)
+		}
+		jobOnly := replay.Watermark{BulkJob: "7505e00000AbCdEAAA"}
+		noErr(t, "SaveWatermark of a job alone", s.SaveWatermark(t.Context(), org, object, jobOnly))
+		got, err := s.Watermark(t.Context(), org, object)
+		noErr(t, "Watermark", err)
+		if got != jobOnly {
+			t.Errorf("read back %+v, want %+v", got, jobOnly)
+		}
+		// Its first settled page replaces it with a position.
+		at := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+		next := replay.Watermark{Modstamp: at, RecordID: "500000000000001AAA", BulkJob: "7505e00000AbCdEAAA", BulkLocator: "MTAwMDA"}
+		noErr(t, "SaveWatermark", s.SaveWatermark(t.Context(), org, object, next))
+		if got, err = s.Watermark(t.Context(), org, object); err != nil || !got.Modstamp.Equal(at) || got.BulkLocator != "MTAwMDA" {
+			t.Errorf("after the first page: %+v, %v", got, err)
+		}
 	})
 }
 
