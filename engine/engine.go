@@ -96,6 +96,10 @@ type Tuning struct {
 	// rewritten besides at its state changes (pipeline.DaemonConfig's;
 	// zero: 5 s).
 	StatusInterval time.Duration
+	// DailyInterval is how long the comments counted for the day wait
+	// before they are added to the store (pipeline.DaemonConfig's; zero:
+	// 5 s).
+	DailyInterval time.Duration
 	// MaxInFlightEvents caps the events a topic tracks but has not done
 	// (pipeline.Config.MaxInFlightEvents), and those its subscription has
 	// received but not released (pubsub.Config.MaxInFlightEvents).
@@ -287,6 +291,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	cfg.Worker.FetchLinger = e.deps.Tuning.FetchLinger
 	cfg.Worker.MaxInFlightEvents = e.deps.Tuning.MaxInFlightEvents
 	cfg.StatusInterval = e.deps.Tuning.StatusInterval
+	cfg.DailyInterval = e.deps.Tuning.DailyInterval
 	if cfg.PollingObjects, err = e.pollingObjects(ctx); err != nil {
 		return err
 	}

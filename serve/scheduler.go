@@ -87,6 +87,11 @@ type Scheduler struct {
 	mu   sync.Mutex
 	runs map[string]*run // by integration name
 	wake chan struct{}   // a run ended: reconcile now
+	// moved holds the integrations whose state changed since their report
+	// was last written; movedSignal wakes the loop to write them.
+	movedMu     sync.Mutex
+	moved       map[string]bool
+	movedSignal chan struct{}
 	// authorised is closed (and replaced) when an integration got a grant,
 	// waking the runs that wait for their authorisation.
 	authorised chan struct{}
@@ -146,6 +151,9 @@ type run struct {
 	// needs_reauth) until it streams again; notify hears the recovery.
 	waiting string
 	notify  func(notify.Event)
+	// moved tells the scheduler the run's state changed, so its report is
+	// written within ReportLinger instead of at the next ReportInterval.
+	moved func()
 }
 
 // New checks cfg and returns a scheduler.
@@ -177,7 +185,8 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Scheduler{cfg: cfg, runs: map[string]*run{}, wake: make(chan struct{}, 1)}, nil
+	return &Scheduler{cfg: cfg, runs: map[string]*run{}, wake: make(chan struct{}, 1),
+		moved: map[string]bool{}, movedSignal: make(chan struct{}, 1)}, nil
 }
 
 // Run reconciles until ctx ends, then stops every run, waits for each and
@@ -187,6 +196,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	defer poll.Stop()
 	report := time.NewTicker(s.cfg.ReportInterval)
 	defer report.Stop()
+	// A state change is reported ReportLinger after it (the changes of
+	// that moment together), not up to a ReportInterval later.
+	soon := time.NewTimer(time.Hour)
+	soon.Stop()
+	defer soon.Stop()
+	soonArmed := false
 	first := true
 	for {
 		if err := s.reconcile(ctx); err != nil && ctx.Err() == nil {
@@ -205,7 +220,31 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-s.wake:
 		case <-report.C:
 			s.storeReports(ctx)
+		case <-s.movedSignal:
+			if !soonArmed {
+				soon.Reset(ReportLinger)
+				soonArmed = true
+			}
+		case <-soon.C:
+			soonArmed = false
+			s.storeMovedReports(ctx)
 		}
+	}
+}
+
+// ReportLinger is how long after a run's state changes its report is
+// written, with the other changes of that moment (a thousand integrations
+// starting at once write a few rounds, not a thousand).
+const ReportLinger = 100 * time.Millisecond
+
+// markMoved records that name's state changed and wakes the loop.
+func (s *Scheduler) markMoved(name string) {
+	s.movedMu.Lock()
+	s.moved[name] = true
+	s.movedMu.Unlock()
+	select {
+	case s.movedSignal <- struct{}{}:
+	default:
 	}
 }
 
@@ -312,6 +351,7 @@ func (s *Scheduler) entries(ctx context.Context) ([]registry.Entry, error) {
 func (s *Scheduler) start(parent context.Context, in registry.Integration, units []Unit) {
 	ctx, cancel := context.WithCancel(parent)
 	r := &run{name: in.Name(), units: units, version: in.Version, cancel: cancel, done: make(chan struct{}), notify: s.cfg.Notify}
+	r.moved = func() { s.markMoved(r.name) }
 	r.state = State{Name: StateStarting, Since: s.cfg.Now()}
 	s.runs[r.name] = r
 	s.cfg.Logger.Info("starting an integration here", "integration", r.name, "units", len(units))
@@ -417,6 +457,7 @@ func (r *run) report(now func() time.Time) func(State) {
 		if st.Since.IsZero() {
 			st.Since = now()
 		}
+		changed := st.Name != r.state.Name || st.Reason != r.state.Reason
 		r.state = st
 		recovered := ""
 		if st.Name == StateStreaming && r.waiting != "" {
@@ -424,6 +465,9 @@ func (r *run) report(now func() time.Time) func(State) {
 		}
 		notifyFn := r.notify
 		r.mu.Unlock()
+		if changed && r.moved != nil {
+			r.moved()
+		}
 		if recovered == StateNeedsReauth && notifyFn != nil && holdsPolling(r.units) {
 			notifyFn(notify.Event{Integration: r.name, State: notify.StateActive, Previous: recovered, Reason: "authorised again; streaming", At: st.Since})
 		}
@@ -461,6 +505,9 @@ func (r *run) fail(err error, now time.Time) time.Time {
 	}
 	// Stored in the reports and shown by list: no credential-shaped text.
 	r.failed.Reason = redact.Text(err.Error())
+	if r.moved != nil {
+		r.moved()
+	}
 	return r.failingSince
 }
 
@@ -530,10 +577,34 @@ func (s *Scheduler) Running() []Report {
 	return out
 }
 
+// storeMovedReports writes the reports of the runs whose state changed
+// since they were last written.
+func (s *Scheduler) storeMovedReports(ctx context.Context) {
+	s.movedMu.Lock()
+	moved := s.moved
+	s.moved = map[string]bool{}
+	s.movedMu.Unlock()
+	var reports []Report
+	for _, rep := range s.Running() {
+		if moved[rep.Integration] {
+			reports = append(reports, rep)
+		}
+	}
+	s.saveReports(ctx, reports)
+}
+
 // storeReports writes a report of every run here, each living three
 // report intervals.
 func (s *Scheduler) storeReports(ctx context.Context) {
-	running := s.Running()
+	s.movedMu.Lock()
+	clear(s.moved) // all written now
+	s.movedMu.Unlock()
+	s.saveReports(ctx, s.Running())
+}
+
+// saveReports writes reports in one round trip, each living three report
+// intervals.
+func (s *Scheduler) saveReports(ctx context.Context, running []Report) {
 	if len(running) == 0 {
 		return
 	}

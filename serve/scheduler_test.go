@@ -370,3 +370,53 @@ func TestAPersistentlyFailingIntegrationIsDisabledAndTheOthersAreUntouched(t *te
 		t.Fatalf("running %v; want only acme/good", d.active)
 	}
 }
+
+// A run's state change reaches the reports (what `integrations list`, the
+// console and /readyz read) within a moment, not at the next report
+// interval: here a minute, longer than the test waits.
+func TestAStateChangeIsReportedAtOnceNotAtTheNextInterval(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t)
+	d.apply(spec(t, "acme/prompt", "Case"))
+	m, err := membership.Join(t.Context(), membership.Config{Instance: "solo", TTL: ttl, Store: d.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamNow, failNow := make(chan struct{}), make(chan struct{})
+	runner := serve.RunnerFunc(func(ctx context.Context, in registry.Integration, units []serve.Unit, report func(serve.State)) error {
+		report(serve.State{Name: serve.StateStarting})
+		select {
+		case <-streamNow:
+		case <-ctx.Done():
+			return nil
+		}
+		report(serve.State{Name: serve.StateStreaming})
+		select {
+		case <-failNow:
+			return errors.New("CM answered 404: the source is missing")
+		case <-ctx.Done():
+			return nil
+		}
+	})
+	s, err := serve.New(serve.Config{Registry: d.registry, Members: m, Reports: d.store, Runner: runner,
+		PollInterval: poll, ReportInterval: time.Minute, DisableAfter: time.Hour, Restart: retryFast()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = m.Run(ctx) })
+	wg.Go(func() { _ = s.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	stateIs := func(want string) func() bool {
+		return func() bool {
+			views, err := serve.ReadOverview(t.Context(), d.registry, d.store)
+			return err == nil && len(views) == 1 && views[0].State == want
+		}
+	}
+	simworld.Eventually(t, "the run starting in the reports", stateIs(serve.StateStarting))
+	close(streamNow)
+	simworld.Eventually(t, "the run streaming in the reports", stateIs(serve.StateStreaming))
+	close(failNow)
+	simworld.Eventually(t, "the failure in the reports", stateIs(serve.StateError))
+}

@@ -38,6 +38,10 @@ type Deps struct {
 	// the console shows as "today" (a UTC day). Nil: time.Now; tests move
 	// it across midnight.
 	Now func() time.Time
+	// DailyInterval is how long the comments an integration counted for
+	// the day wait before they are added to the store (what the console
+	// shows as today's). Zero: 5 s.
+	DailyInterval time.Duration
 }
 
 // StatusInterval is how often each topic served here rewrites its status
@@ -130,7 +134,7 @@ func Serve(ctx context.Context, s Settings, deps Deps) error {
 	sched, err := New(Config{
 		Registry: reg, Members: m, Reports: deps.Store, Logger: log,
 		Runner: EngineRunner{Store: deps.Store, Instance: instance, Logger: log, Pools: pools, Renewer: &replay.Renewer{}, Statuses: &replay.StatusBatcher{Interval: StatusInterval, Linger: StatusLinger}, Figures: figs, Grants: grants, PublicURL: s.PublicURL, Now: deps.Now,
-			Tuning: engine.Tuning{MaxInFlightEvents: MaxInFlightEvents,
+			Tuning: engine.Tuning{MaxInFlightEvents: MaxInFlightEvents, DailyInterval: deps.DailyInterval,
 				MaxInFlightBytes: MaxInFlightBytes}},
 		PollInterval: s.PollInterval, DisableAfter: s.DisableAfter, Notify: notifier.Notify,
 	})

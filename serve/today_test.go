@@ -63,7 +63,7 @@ func TestCommentsTodaySurviveARestartCountApartAndStartAgainAtMidnight(t *testin
 		done := make(chan error, 1)
 		go func() {
 			done <- serve.Serve(ctx, serve.Settings{Instance: instance, LeaseTTL: 2 * time.Second, PollInterval: 50 * time.Millisecond, Listen: listen},
-				serve.Deps{Store: w.Store, Keys: keys, Now: now})
+				serve.Deps{Store: w.Store, Keys: keys, Now: now, DailyInterval: 100 * time.Millisecond})
 		}()
 		var once atomic.Bool
 		stop = func() {
