@@ -29,7 +29,9 @@ func TestATopicUnderSteadyTrafficStreamsAfterOneLoadPass(t *testing.T) {
 	// cores a test beside it takes the CPU it needs (it failed so, under
 	// load, in parallel runs).
 	w := newWorld(t)
-	seeded := seedEmailIDs(t, w.Sim.Org, 3_000)
+	// 1,500 emails in pages of 250 (it was 3,000 in pages of 500): the same
+	// six pages, each followed by updates the load must leave to the stream.
+	seeded := seedEmailIDs(t, w.Sim.Org, 1_500)
 
 	traffic, stopTraffic := context.WithCancel(context.Background())
 	defer stopTraffic()
@@ -39,7 +41,7 @@ func TestATopicUnderSteadyTrafficStreamsAfterOneLoadPass(t *testing.T) {
 	var mu sync.Mutex
 	passes, updates := 0, 0
 	d := w.startDaemonWith(t, emailsOnly, daemonTuning{
-		fillConfig: func(c *backfill.Config) { c.PageSize = 500 },
+		fillConfig: func(c *backfill.Config) { c.PageSize = 250 },
 		fill: func(o *backfill.Options) {
 			o.Progress = func(p backfill.Progress) {
 				if p.Phase != backfill.PhaseReading {
