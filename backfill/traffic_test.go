@@ -25,7 +25,12 @@ func TestAOneShotRunUnderSteadyTrafficEndsAfterOnePass(t *testing.T) {
 
 	traffic, stopTraffic := context.WithCancel(context.Background())
 	generated := make(chan error, 1)
-	go func() { generated <- sfsim.NewGenerator(w.Sim.Org, 3).Run(traffic, 200) }()
+	// 50 events/s (it was 200): traffic that never pauses while the run
+	// reads, on top of the 20 emails changed after every page below, which
+	// alone would keep a run that chases changes from ending. The
+	// generator's cost under -race grows with the test's duration, which
+	// grows with the machine's load.
+	go func() { generated <- sfsim.NewGenerator(w.Sim.Org, 3).Run(traffic, 50) }()
 	updates := 0
 	s := setup{progress: func(p backfill.Progress) {
 		if p.Phase != backfill.PhaseReading {

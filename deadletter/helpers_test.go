@@ -36,6 +36,12 @@ func newWorld(t *testing.T) *world {
 	return &world{World: simworld.New(t, simworld.Options{Seed: 5}), mapper: m}
 }
 
+// retrierLeaseTTL is the retriers' lease TTL: short, so a standby takes
+// over within the test; a second, since at 300 ms the holder's renewals
+// (every TTL/3) missed the lease on a loaded 2-core machine and the
+// standby began to work beside it.
+const retrierLeaseTTL = time.Second
+
 // retrier is a Retrier of the world's org on clock, after tune adjusted
 // its configuration.
 func (w *world) retrier(t *testing.T, holder string, clock deadletter.Clock, tune func(*deadletter.Config)) *deadletter.Retrier {
@@ -44,7 +50,7 @@ func (w *world) retrier(t *testing.T, holder string, clock deadletter.Clock, tun
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := deadletter.Config{Org: w.Org, Holder: holder, LeaseTTL: 300 * time.Millisecond}
+	cfg := deadletter.Config{Org: w.Org, Holder: holder, LeaseTTL: retrierLeaseTTL}
 	if tune != nil {
 		tune(&cfg)
 	}

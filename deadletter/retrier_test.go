@@ -126,7 +126,7 @@ func TestOnlyOneRetrierOfAnOrgRetriesDeadLettersAndAStandbyTakesOver(t *testing.
 	caseID := w.createCase(t, "retried once")
 	id := w.addRecordDeadLetter(t, caseID, clockA.Now())
 	// Several lease TTLs pass: B keeps standing by, never scanning.
-	time.Sleep(time.Second)
+	time.Sleep(3 * retrierLeaseTTL)
 	if clockB.Waiters() != 0 {
 		t.Fatal("the second retrier works while the first holds the lease")
 	}

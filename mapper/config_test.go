@@ -64,6 +64,11 @@ func TestDefaultTopicsFollowSalesforceChannelNames(t *testing.T) {
 }
 
 func TestValidationErrorsNameTheKeyAndTheFix(t *testing.T) {
+	// huge is 64 times the 1,000 bytes an error may have and 256 times
+	// the 255 bytes a name may have: enough to prove a value is quoted
+	// cut. It was 50 MB, which cost seconds under -race scanning names
+	// the test is not about (as uploader's config test found).
+	const huge = 64 << 10
 	tests := []struct {
 		name string
 		cfg  Config
@@ -89,14 +94,14 @@ func TestValidationErrorsNameTheKeyAndTheFix(t *testing.T) {
 			[]string{`properties["Truncated"]`, "reserved"}},
 		{"a property needs a field", Config{Objects: []ObjectMapping{{Object: "Case", Comment: CommentMapping{Properties: map[string]string{"Amount": "number:"}}}}},
 			[]string{`properties["Amount"]`, "number:Amount"}},
-		{"a 50 MB object name is refused without being repeated", Config{Objects: []ObjectMapping{{Object: strings.Repeat("O", 50<<20)}}},
-			[]string{`objects[0] ("OOOO`, "… (52428800 bytes)", "at most 255 bytes"}},
-		{"a 50 MB field name is refused without being repeated", Config{Objects: []ObjectMapping{{Object: "Case", Fields: []string{strings.Repeat("F", 50<<20)}}}},
-			[]string{`objects[0] (Case).fields[0]: "FFFF`, "… (52428800 bytes) is not a field name"}},
-		{"a 50 MB topic is refused without being repeated", Config{Objects: []ObjectMapping{{Object: "Case", Topic: strings.Repeat("/", 50<<20)}}},
-			[]string{"objects[0] (Case).topic", "… (52428800 bytes) is not a channel"}},
-		{"a 50 MB property is refused without being repeated", Config{Objects: []ObjectMapping{{Object: "Case", Comment: CommentMapping{Properties: map[string]string{strings.Repeat("P", 50<<20): strings.Repeat(" ", 50<<20)}}}}},
-			[]string{"comment.properties[\"PPPP", "… (52428800 bytes)]: \"    "}},
+		{"a 64 KiB object name is refused without being repeated", Config{Objects: []ObjectMapping{{Object: strings.Repeat("O", huge)}}},
+			[]string{`objects[0] ("OOOO`, "… (65536 bytes)", "at most 255 bytes"}},
+		{"a 64 KiB field name is refused without being repeated", Config{Objects: []ObjectMapping{{Object: "Case", Fields: []string{strings.Repeat("F", huge)}}}},
+			[]string{`objects[0] (Case).fields[0]: "FFFF`, "… (65536 bytes) is not a field name"}},
+		{"a 64 KiB topic is refused without being repeated", Config{Objects: []ObjectMapping{{Object: "Case", Topic: strings.Repeat("/", huge)}}},
+			[]string{"objects[0] (Case).topic", "… (65536 bytes) is not a channel"}},
+		{"a 64 KiB property is refused without being repeated", Config{Objects: []ObjectMapping{{Object: "Case", Comment: CommentMapping{Properties: map[string]string{strings.Repeat("P", huge): strings.Repeat(" ", huge)}}}}},
+			[]string{"comment.properties[\"PPPP", "… (65536 bytes)]: \"    "}},
 		{"body entries must not be empty", Config{Objects: []ObjectMapping{{Object: "Case", Comment: CommentMapping{Body: FieldList{""}}}}},
 			[]string{"comment.body[0]: empty field name"}},
 	}

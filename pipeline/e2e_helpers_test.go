@@ -150,7 +150,10 @@ func awaitCMMatchesOrg(t testing.TB, w *world, m *mapper.Mapper, bound time.Dura
 			t.Fatalf("CM does not match the org (%d records expected, %d comments in CM):\n%s",
 				len(want), len(w.CM.Comments(cmProject, cmSource)), d)
 		}
-		time.Sleep(20 * time.Millisecond)
+		// Each look compares every comment with its record under -race:
+		// a tenth of a second between looks is a small delay on waits of
+		// seconds, and a fifth of the looks.
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

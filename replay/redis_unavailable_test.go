@@ -154,7 +154,10 @@ func TestOpenFailsWhenRedisDoesNotAnswer(t *testing.T) {
 func TestRedisOperationsResumeWhenRedisComesBack(t *testing.T) {
 	t.Parallel()
 	r := startPrivateRedis(t, "--appendonly", "yes", "--appendfsync", "always", "--save", "")
-	store, err := replay.Open(t.Context(), replay.Config{RedisURL: "redis://" + r.addr, KeyPrefix: testPrefix(t), Timeout: 200 * time.Millisecond})
+	// A second per operation (it was 200 ms, which the ping of Open
+	// overran on a loaded machine): a write to the killed Redis fails at
+	// once all the same (connection refused), and the loop below retries.
+	store, err := replay.Open(t.Context(), replay.Config{RedisURL: "redis://" + r.addr, KeyPrefix: testPrefix(t), Timeout: time.Second})
 	noErr(t, "Open", err)
 	defer store.Close()
 	ctx := t.Context()

@@ -376,21 +376,30 @@ func TestBulkResultsBeforeTheJobCompletesAreErrBulkJobNotComplete(t *testing.T) 
 func TestBulkResultsConsumedSlowerThanTheRequestTimeoutAreStillReadWhole(t *testing.T) {
 	t.Parallel()
 	s, _ := startBulkSim(t, instantBulk, nil)
-	// Bodies of random letters, incompressible, so gzip cannot shrink the
-	// 20 MB page into one read. They are consecutive slices of a 1 MB pool
-	// of random letters: a body repeats only 100 bodies (1 MB) later, far
-	// beyond gzip's 32 KB window, so the page compresses no better than
-	// if every letter were drawn afresh, which under -race cost 1.4 s on
-	// a quiet machine and over 10 s on a loaded one (rand.IntN for each of
-	// 20 million letters); the pool takes 60 ms.
+	// Bodies of random printable characters (every one but the double
+	// quote: 93, some 6.5 bits each), nearly incompressible, so gzip cannot
+	// shrink the 10 MB page into one read: its 8 MB on the wire are twice
+	// what the HTTP/2 stream's 4 MiB flow-control window lets Salesforce
+	// send ahead of the reader, so the simulator is still writing the page
+	// when the reader pauses. (It was 20 MB of 26 letters, 12 MB on the
+	// wire: as telling, at twice the CPU under -race.) They are
+	// consecutive slices of a 1 MB pool of random characters: a body
+	// repeats only 100 bodies (1 MB) later, far beyond gzip's 32 KB window,
+	// so the page compresses no better than if every character were drawn
+	// afresh, which under -race cost 1.4 s on a quiet machine and over
+	// 10 s on a loaded one (rand.IntN for each of 20 million letters); the
+	// pool takes 60 ms.
 	pool := make([]byte, 1<<20)
 	_, _ = rand.NewChaCha8([32]byte{15}).Read(pool)
 	for i, b := range pool {
-		pool[i] = 'a' + b%26
+		if pool[i] = '!' + b%93; pool[i] >= '"' {
+			pool[i]++ // '"' is left out: CSV would double it
+		}
 	}
+	const records = 1_000
 	_, err := s.Org.Transaction(func(tx *sfsim.Tx) error {
 		const size = 10_000
-		for k := range 2_000 {
+		for k := range records {
 			at := k * size % (len(pool) - size)
 			if _, err := tx.Create("EmailMessage", sfsim.Values{"TextBody": string(pool[at : at+size])}); err != nil {
 				return err
@@ -432,7 +441,7 @@ func TestBulkResultsConsumedSlowerThanTheRequestTimeoutAreStillReadWhole(t *test
 		}
 		n++
 	}
-	if n != 2_000 {
-		t.Fatalf("read %d records, want 2000", n)
+	if n != records {
+		t.Fatalf("read %d records, want %d", n, records)
 	}
 }

@@ -49,13 +49,28 @@ func TestReadStatusShowsOneIntegrationsOwnTopics(t *testing.T) {
 		done <- serve.Serve(ctx, serve.Settings{Instance: "solo", LeaseTTL: 2 * time.Second, PollInterval: 50 * time.Millisecond, Listen: "off"},
 			serve.Deps{Store: store, Keys: keys})
 	}()
-	t.Cleanup(func() { cancel(); <-done })
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+		}
+	}
+	t.Cleanup(stop)
 
 	_, err = world.Orgs[0].Org.Create("Case", sfsim.Values{"Subject": "Printer on fire", "Status": "New", "Origin": "Email"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	simworld.Eventually(t, "the case in the first integration's source", func() bool { return cm.Len("acme", "status-0") == 1 })
+	// A topic writes its status at each state change and every
+	// serve.StatusInterval (30 s): the case's count reaches the store at
+	// the latest when the instance stops and each topic writes its last
+	// status, so the statuses are read after the stop rather than after
+	// waiting out the interval (which this test did whenever the case
+	// arrived after the topic began to stream).
+	stop()
 	read := func(name string) map[string]status.Topic {
 		rep, err := serve.ReadStatus(t.Context(), reg, store, name, health.Policy{}, time.Now())
 		if err != nil {

@@ -104,7 +104,7 @@ func waitFor(t *testing.T, proc *exec.Cmd, exited <-chan struct{}, what string, 
 			_ = proc.Process.Kill()
 			t.Fatalf("gave up waiting for %s", what)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(25 * time.Millisecond)
 	}
 }
 

@@ -272,8 +272,9 @@ func simEnv(b simBanner) []string {
 // first, then SIGKILL after 10 s.
 var interruptAtCleanup = clitest.InterruptAtCleanup
 
-// await polls cond every few milliseconds until it holds; it fails the
-// test when the command ends first, or after a minute.
+// await polls cond every 25 ms until it holds; it fails the test when the
+// command ends first, or after a minute. (Every 10 ms, the looks at
+// outputs, stores and scrapes under -race cost more than they saved.)
 func (p *runningCmd) await(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
@@ -286,7 +287,7 @@ func (p *runningCmd) await(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("gave up waiting for %s:\n%s", what, p.output())
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(25 * time.Millisecond)
 	}
 }
 
