@@ -188,3 +188,56 @@ func TestAStoppedStatusRegIsNeverWrittenAgain(t *testing.T) {
 	r.Stop()
 	r.Changed() // after Stop: nothing
 }
+
+// One integration whose documents cannot be written (its view refuses the
+// org) fails alone: the other integrations' documents of the same round
+// are written, and only its registration hears the failure.
+func TestAStatusWriteRefusedForOneIntegrationLeavesTheOthersWritten(t *testing.T) {
+	t.Parallel()
+	base := &statusCounter{Store: newFileStore(t)}
+	const org = "00D5e000000TEST"
+	b := &replay.StatusBatcher{Interval: time.Hour, Linger: 20 * time.Millisecond}
+	var mu sync.Mutex
+	outcomes := map[string][]error{}
+	done := func(name string) func(error) {
+		return func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			outcomes[name] = append(outcomes[name], err)
+		}
+	}
+	read := func() (replay.Status, bool) { return replay.Status{State: replay.StateStreaming}, true }
+	good := replay.NewScoped(base, "acme/good")
+	broken := replay.NewScoped(base, "acme/broken")
+	other := replay.NewScoped(base, "acme/other")
+	regs := []*replay.StatusReg{
+		b.Register(good, org, "/data/CaseChangeEvent", read, done("good")),
+		b.Register(broken, "not an org ID!", "/data/CaseChangeEvent", read, done("broken")),
+		b.Register(other, org, "/data/CaseChangeEvent", read, done("other")),
+	}
+	defer func() {
+		for _, r := range regs {
+			r.Stop()
+		}
+	}()
+	eventually(t, "each registration's first outcome", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(outcomes) == 3
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if err := outcomes["broken"][0]; err == nil {
+		t.Error("the refused integration heard no failure")
+	}
+	for _, name := range []string{"good", "other"} {
+		if err := outcomes[name][0]; err != nil {
+			t.Errorf("%s heard %v, want its document written", name, err)
+		}
+	}
+	for _, v := range []replay.Store{good, other} {
+		if st, err := v.Status(t.Context(), org, "/data/CaseChangeEvent"); err != nil || st.State != replay.StateStreaming {
+			t.Errorf("a healthy integration's document: %+v, %v", st, err)
+		}
+	}
+}

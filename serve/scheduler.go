@@ -561,9 +561,7 @@ func (s *Scheduler) Running() []Report {
 	defer s.mu.Unlock()
 	out := make([]Report, 0, len(s.runs))
 	for _, r := range s.runs {
-		st, failing := r.snapshot(s.cfg.Now(), s.cfg.HealthyAfter)
-		out = append(out, Report{Integration: r.name, Instance: s.cfg.Members.Instance(), State: st,
-			Units: slices.Clone(r.units), Version: r.version, FailingSince: failing})
+		out = append(out, s.reportOf(r))
 	}
 	slices.SortFunc(out, func(a, b Report) int {
 		if a.Integration < b.Integration {
@@ -579,18 +577,29 @@ func (s *Scheduler) Running() []Report {
 
 // storeMovedReports writes the reports of the runs whose state changed
 // since they were last written.
+// Only those are built: a thousand runs starting at once change state every
+// linger, and each round would otherwise build every run's report.
 func (s *Scheduler) storeMovedReports(ctx context.Context) {
 	s.movedMu.Lock()
 	moved := s.moved
 	s.moved = map[string]bool{}
 	s.movedMu.Unlock()
-	var reports []Report
-	for _, rep := range s.Running() {
-		if moved[rep.Integration] {
-			reports = append(reports, rep)
+	reports := make([]Report, 0, len(moved))
+	s.mu.Lock()
+	for name := range moved {
+		if r, ok := s.runs[name]; ok { // a run that ended has its report deleted
+			reports = append(reports, s.reportOf(r))
 		}
 	}
+	s.mu.Unlock()
 	s.saveReports(ctx, reports)
+}
+
+// reportOf is what r says of itself now; s.mu held.
+func (s *Scheduler) reportOf(r *run) Report {
+	st, failing := r.snapshot(s.cfg.Now(), s.cfg.HealthyAfter)
+	return Report{Integration: r.name, Instance: s.cfg.Members.Instance(), State: st,
+		Units: slices.Clone(r.units), Version: r.version, FailingSince: failing}
 }
 
 // storeReports writes a report of every run here, each living three
