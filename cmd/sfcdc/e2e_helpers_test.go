@@ -40,6 +40,11 @@ var sfcdcBinary string
 func TestMain(m *testing.M) {
 	useLibraryLogs() // the process edge of the test binary, as in main
 	moreParallelTests()
+	// The in-process runs that do not choose a monitoring address take any
+	// free one: the default (127.0.0.1:9464) belongs to the README
+	// walk-through, which e2e runs beside this package and which fails
+	// when the address is held.
+	defaultMonitoringListen = "127.0.0.1:0"
 	if os.Getenv(aloneEnv) == "" { // not the child of runAloneInAChildProcess
 		var err error
 		if sfcdcBinary, err = clitest.BuildOnce(""); err != nil {

@@ -66,7 +66,9 @@ func TestIntegrationsCommandsDriveARunningServe(t *testing.T) {
 		t.Fatalf("apply of the folder again printed:\n%s", out)
 	}
 
-	srv := startInProcess(t, env, "serve", "--config", serveExample)
+	// --listen: the example's default address belongs to the README
+	// walk-through, which e2e runs beside this package.
+	srv := startInProcess(t, env, "serve", "--config", serveExample, "--listen", "127.0.0.1:0")
 	srv.await(t, "the seeded emails in CM", func() bool { return len(cmCommentIDs(t, b)) >= 20 })
 	srv.await(t, "list to show the integration streaming", func() bool {
 		return strings.Contains(lineWith(run(0, "integrations", "list"), "sfcdc/support"), "streaming")

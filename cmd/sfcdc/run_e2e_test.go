@@ -19,7 +19,9 @@ type runProcess struct {
 
 func startRunBinary(t *testing.T, env []string, config string) *runProcess {
 	t.Helper()
-	p := &runProcess{cmd: exec.Command(sfcdcBinary, "run", "--config", config), out: &syncBuffer{}, exited: make(chan struct{})}
+	// --listen: the default address belongs to the README walk-through,
+	// which e2e runs beside this package.
+	p := &runProcess{cmd: exec.Command(sfcdcBinary, "run", "--config", config, "--listen", "127.0.0.1:0"), out: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {

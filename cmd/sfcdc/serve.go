@@ -16,6 +16,7 @@ type serveFlags struct {
 	verbose    bool
 	logFormat  string
 	publicURL  string
+	listen     string
 }
 
 func newServeCommand() *cobra.Command {
@@ -37,6 +38,7 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "log at debug level (never secrets)")
 	cmd.Flags().StringVar(&f.logFormat, "log-format", logFormatText, "log format on stderr: text or json (one JSON object per line)")
 	cmd.Flags().StringVar(&f.publicURL, "public-url", "", "the deployment's address as browsers reach it; serves the onboarding pages (overrides public_url)")
+	cmd.Flags().StringVar(&f.listen, "listen", "", "host:port of /metrics, /healthz, /readyz and the pages, or off (overrides listen)")
 	return cmd
 }
 
@@ -84,6 +86,12 @@ func runServe(cmd *cobra.Command, f serveFlags) (err error) {
 		file.Settings.PublicURL = f.publicURL
 		if problems := file.Settings.Problems(); len(problems) > 0 {
 			return usageError{fmt.Errorf("--public-url: %s", strings.Join(problems, "; "))}
+		}
+	}
+	if f.listen != "" {
+		file.Settings.Listen = f.listen
+		if problems := file.Settings.Problems(); len(problems) > 0 {
+			return usageError{fmt.Errorf("--listen: %s", strings.Join(problems, "; "))}
 		}
 	}
 	if limit := serve.MemoryLimit(file.Settings, commandEnv(cmd.Context())); limit > 0 {

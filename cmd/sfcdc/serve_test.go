@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/sfcdc/sfcdc/sealed"
 )
 
 func TestServeRefusesABadConfigurationAndAMissingKeyWithExit2(t *testing.T) {
@@ -33,5 +35,18 @@ func TestServeWithJSONLogsEndsWithAJSONErrorLine(t *testing.T) {
 	var line map[string]any
 	if r.code != exitUsage || json.Unmarshal([]byte(strings.TrimSpace(r.stderr)), &line) != nil || !strings.Contains(fmt.Sprint(line["err"]), "SFCDC_SECRET_KEY") {
 		t.Fatalf("exit %d, want 2 with one JSON line naming SFCDC_SECRET_KEY:\n%s", r.code, r.stderr)
+	}
+}
+
+func TestServeListenFlagOverridesTheFileAndABadOneIsExit2(t *testing.T) {
+	t.Parallel()
+	key, err := sealed.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := writeFile(t, "serve.yaml", fmt.Sprintf("store:\n  redis_url: redis://%s/0\nlisten: 127.0.0.1:0\n", testRedisAddr()))
+	r := runInProcess(t, []string{"SFCDC_SECRET_KEY=" + key}, "serve", "--config", good, "--listen", "9464")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--listen") || !strings.Contains(r.stderr, `"9464" is not host:port`) {
+		t.Fatalf("exit %d, want 2 naming --listen and the bad address:\n%s", r.code, r.output())
 	}
 }
