@@ -125,11 +125,12 @@ func billingRun(t *testing.T, faulty bool) commsmining.Stats {
 	w.Gate.Insert(func(next http.Handler) http.Handler { faults.next = next; return faults })
 	// The same traffic every time: a seeded generator, the first events
 	// made before the daemon starts (its initial load), the rest at a
-	// steady 100 events per second while it loads and streams. 1,000 of
-	// each (it was 2,000): the load still spans pages and the fault cycle
-	// is served several times over (about 30 syncs under faults); the
-	// larger run stays reachable with SFCDC_BILLING_PRELOAD=2000
-	// SFCDC_BILLING_EVENTS=2000.
+	// steady 200 events per second while it loads and streams. 1,000 of
+	// each (it was 2,000 at 100/s): the load still spans pages and each
+	// fault of the cycle is served about ten times (50 syncs under faults;
+	// at 100/s, 110 syncs and a run twice as long); the larger run stays
+	// reachable with SFCDC_BILLING_PRELOAD=2000 SFCDC_BILLING_EVENTS=2000
+	// SFCDC_BILLING_RATE=100.
 	g := sfsim.NewGenerator(w.Sim.Org, 7)
 	if _, err := g.Generate(t.Context(), envInt("SFCDC_BILLING_PRELOAD", 1000)); err != nil {
 		t.Fatal(err)
@@ -142,7 +143,7 @@ func billingRun(t *testing.T, faulty bool) commsmining.Stats {
 		c.InitialBackoff, c.MaxBackoff, c.MaxRetryAfter = 50*time.Millisecond, 500*time.Millisecond, 2*time.Second
 	}
 	d := w.startDaemonWith(t, objects, daemonTuning{upload: tune, fill: func(o *backfill.Options) { tune(&o.Upload) }})
-	paced(t.Context(), t, g, envInt("SFCDC_BILLING_EVENTS", 1000), 100)
+	paced(t.Context(), t, g, envInt("SFCDC_BILLING_EVENTS", 1000), float64(envInt("SFCDC_BILLING_RATE", 200)))
 	faults.set(false)
 	m, err := mapper.New(mapper.Config{Objects: objects})
 	if err != nil {
@@ -168,7 +169,7 @@ func TestCMFaultsDuringTheInitialLoadBillAboutWhatACleanRunBills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two daemon runs of about 15 s each")
 	}
-	// The two runs are independent worlds paced by the same 100 events/s
+	// The two runs are independent worlds paced by the same 200 events/s
 	// traffic: run side by side they take the time of one. The group
 	// returns once both have, so the comparison below sees both results.
 	var clean, faulty commsmining.Stats
