@@ -99,7 +99,7 @@ func (c *console) guard(next http.HandlerFunc) http.HandlerFunc {
 		} else if _, pass, ok := r.BasicAuth(); ok {
 			given = pass
 		}
-		if c.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(given), []byte(string(c.cfg.AdminToken))) != 1 {
+		if c.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(given), []byte(c.cfg.AdminToken.Reveal())) != 1 {
 			w.Header().Set("WWW-Authenticate", `Basic realm="sfcdc operator console", charset="UTF-8"`)
 			http.Error(w, "the operator console needs the admin token: send it as a Bearer token, or as the password when the browser asks", http.StatusUnauthorized)
 			return

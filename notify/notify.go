@@ -419,7 +419,7 @@ func (n *Notifier) Counts() Counts {
 // HMAC-SHA256 of the body under the secret. A receiver computes it over
 // the raw body it read and compares with hmac.Equal.
 func Sign(secret Secret, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
+	m := hmac.New(sha256.New, []byte(secret.Reveal()))
 	m.Write(body)
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // A Secret shows [REDACTED] however it is printed, logged or encoded,
-// alone or inside a struct; its value is only its conversion to string.
+// alone or inside a struct; its value is only Reveal (or a conversion to
+// string).
 func TestCanaryASecretNeverShowsItsValue(t *testing.T) {
 	t.Parallel()
 	const value = "CANARY-secret-value-5a0b"
@@ -40,7 +41,7 @@ func TestCanaryASecretNeverShowsItsValue(t *testing.T) {
 	if strings.Count(out.String(), redact.Redacted) < 10 {
 		t.Fatalf("want [REDACTED] everywhere:\n%s", out.String())
 	}
-	if string(s) != value {
+	if s.Reveal() != value || string(s) != value {
 		t.Fatal("the value is lost")
 	}
 }
